@@ -1,0 +1,96 @@
+public import Synchronization
+
+/// An atomically replaceable reference to an immutable object, readable without locks, with
+/// safe reclamation of replaced objects.
+///
+/// Readers either pin (``withPinned(_:)``: the object stays alive for the closure) or keep
+/// their own strong reference and only check it is still current (``isCurrent(_:)``, one
+/// acquire load). Writers serialize among themselves, swap the pointer and retire the old object;
+/// a retired object is released once no reader is inside a pin.
+///
+/// Why the orderings suffice: a pin increments `pins` and then loads `current`; a publish
+/// exchanges `current` and then loads `pins`. All four are sequentially consistent, so in their
+/// single total order either the reader's increment comes before the writer's load of `pins` —
+/// then the writer sees a pin and keeps the old object — or after it, and then the reader's load
+/// of `current` comes after the exchange and sees the new object. Either way no reader can hold
+/// a pointer to an object the writer frees. The decrement is a release (part of seq-cst), so
+/// everything the reader did with the object, including retaining it, happens before the writer
+/// sees zero and releases its reference.
+@usableFromInline
+final class AtomicSnapshot<Value: AnyObject & Sendable>: Sendable {
+    /// The address of the current object, retained +1 on behalf of this cell. Stored as an integer
+    /// because raw pointers are not `Sendable`.
+    @usableFromInline let current: Atomic<UInt>
+    /// Readers inside ``withPinned(_:)``.
+    @usableFromInline let pins = Atomic<Int>(0)
+    /// Replaced objects not yet released; the mutex also serializes writers.
+    private let retired = Mutex<[UInt]>([])
+
+    @usableFromInline
+    init(_ value: Value) {
+        current = Atomic(Self.address(of: Unmanaged.passRetained(value)))
+    }
+
+    deinit {
+        Self.unmanaged(current.load(ordering: .relaxed)).release()
+        for address in retired.withLock({ $0 }) {
+            Self.unmanaged(address).release()
+        }
+    }
+
+    /// Whether `value` is still the current object. One acquire load; the caller must hold its
+    /// own strong reference to `value` (so its address cannot be reused by a newer object).
+    @inlinable @inline(__always)
+    func isCurrent(_ value: Value) -> Bool {
+        current.load(ordering: .acquiring) == Self.address(of: Unmanaged.passUnretained(value))
+    }
+
+    /// Runs `body` with the current object, which stays alive until `body` returns. Lock-free:
+    /// two atomic increments and one load, no retain of the object.
+    @inlinable
+    func withPinned<Output, Failure: Error>(
+        _ body: (Value) throws(Failure) -> Output
+    ) throws(Failure) -> Output {
+        pins.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        defer { pins.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
+        let address = current.load(ordering: .sequentiallyConsistent)
+        // `_withUnsafeGuaranteedRef` lends the object without a retain, so concurrent readers do not
+        // contend on its reference count; it only rethrows untyped errors, hence the `Result`.
+        var outcome: Result<Output, Failure>?
+        Self.unmanaged(address)._withUnsafeGuaranteedRef { value in
+            outcome = Result { () throws(Failure) -> Output in try body(value) }
+        }
+        return try outcome!.get()
+    }
+
+    /// A strong reference to the current object.
+    @usableFromInline
+    func load() -> Value {
+        withPinned { $0 }
+    }
+
+    /// Replaces the current object with `value`, then releases every replaced object if no reader
+    /// is pinned; otherwise they wait for a later publish (or the cell's deinit).
+    func publish(_ value: Value) {
+        let new = Self.address(of: Unmanaged.passRetained(value))
+        retired.withLock { retired in
+            retired.append(current.exchange(new, ordering: .sequentiallyConsistent))
+            if pins.load(ordering: .sequentiallyConsistent) == 0 {
+                for address in retired {
+                    Self.unmanaged(address).release()
+                }
+                retired.removeAll(keepingCapacity: true)
+            }
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func address(of object: Unmanaged<Value>) -> UInt {
+        UInt(bitPattern: object.toOpaque())
+    }
+
+    @inlinable @inline(__always)
+    static func unmanaged(_ address: UInt) -> Unmanaged<Value> {
+        Unmanaged.fromOpaque(UnsafeRawPointer(bitPattern: address).unsafelyUnwrapped)
+    }
+}

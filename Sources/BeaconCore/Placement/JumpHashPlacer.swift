@@ -1,0 +1,95 @@
+/// Jump consistent hashing (Lamping and Veach, "A Fast, Minimal Memory, Consistent Hash
+/// Algorithm", 2014): no table at all, O(log N) arithmetic per lookup.
+///
+/// Members are buckets `0..<N` in ``members`` order. Adding a member (appended as bucket `N`)
+/// moves exactly the keys it should own, 1/(N+1) of them. Removing the *last* member is just as
+/// cheap; removing another one moves the last member into its bucket, which moves about twice
+/// the ideal share — jump hashing's known limit. Weights are not supported.
+///
+/// The loop is the paper's, computed in batches of four: the paper's divisions depend only on
+/// the key's pseudo-random sequence, not on the bucket reached, so four of them run in parallel
+/// and only a multiply per step stays on the critical path. The results are bit-identical to the
+/// paper's code.
+public struct JumpHashPlacer: Placer {
+    public static let algorithmName = "jump"
+
+    @usableFromInline let table: MemberTable
+
+    public var members: [PlacementMember] { table.members }
+    public var keyHasher: KeyHasher { table.hasher }
+    public var tableBytes: Int { 0 }
+
+    /// Creates a jump placer over `members`, in bucket order.
+    ///
+    /// - Throws: ``PlacementError`` for a duplicate, empty-named or non-unit-weight member.
+    public init(members: [PlacementMember], keyHasher: KeyHasher = .default) throws(PlacementError) {
+        let table = try MemberTable(members, hasher: keyHasher)
+        try table.requireUniformWeights(placer: Self.algorithmName)
+        self.table = table
+    }
+
+    init(validated table: MemberTable) {
+        self.table = table
+    }
+
+    @inlinable
+    public func memberIndex(forHash hash: UInt64) throws(PlacementError) -> Int {
+        let count = table.count
+        guard count > 0 else { throw .noMembers }
+        return Self.bucket(for: hash, buckets: count)
+    }
+
+    /// The paper's jump hash of `key` over `buckets` buckets (`buckets` ≥ 1).
+    ///
+    /// - Complexity: O(log `buckets`) expected.
+    @inlinable
+    public static func bucket(for key: UInt64, buckets: Int) -> Int {
+        let limit = Int64(buckets)
+        let scale = Double(1 << 31)
+        var state = key
+        var current: Int64 = 0
+        while true {
+            let s1 = state &* 2_862_933_555_777_941_757 &+ 1
+            let s2 = s1 &* 2_862_933_555_777_941_757 &+ 1
+            let s3 = s2 &* 2_862_933_555_777_941_757 &+ 1
+            let s4 = s3 &* 2_862_933_555_777_941_757 &+ 1
+            let r1 = scale / Double((s1 >> 33) &+ 1)
+            let r2 = scale / Double((s2 >> 33) &+ 1)
+            let r3 = scale / Double((s3 >> 33) &+ 1)
+            let r4 = scale / Double((s4 >> 33) &+ 1)
+            var next = Int64(Double(current + 1) * r1)
+            if next >= limit { return Int(current) }
+            current = next
+            next = Int64(Double(current + 1) * r2)
+            if next >= limit { return Int(current) }
+            current = next
+            next = Int64(Double(current + 1) * r3)
+            if next >= limit { return Int(current) }
+            current = next
+            next = Int64(Double(current + 1) * r4)
+            if next >= limit { return Int(current) }
+            current = next
+            state = s4
+        }
+    }
+
+    public func adding(_ member: PlacementMember) throws(PlacementError) -> JumpHashPlacer {
+        var table = table
+        try table.append(member)
+        try table.requireUniformWeights(placer: Self.algorithmName)
+        return JumpHashPlacer(validated: table)
+    }
+
+    public func removing(_ name: String) throws(PlacementError) -> JumpHashPlacer {
+        var table = table
+        try table.swapRemove(named: name)
+        return JumpHashPlacer(validated: table)
+    }
+
+    public func reweighting(_ name: String, to weight: Double) throws(PlacementError) -> JumpHashPlacer {
+        _ = try table.index(of: name)
+        try MemberTable.validate(PlacementMember(name, weight: weight))
+        guard weight == 1 else { throw .weightsUnsupported(placer: Self.algorithmName, member: name, weight: weight) }
+        return self
+    }
+}

@@ -1,0 +1,112 @@
+/// Maglev hashing (Eisenbud et al., "Maglev: A Fast and Reliable Software Network Load
+/// Balancer", NSDI 2016): a lookup table of prime size M ≥ 100·N filled from per-member
+/// permutations, so every member owns ⌊M/N⌋ or ⌈M/N⌉ entries and a lookup is one load.
+///
+/// Entries are 2 bytes while N ≤ 65 536. The key's slot is found with a multiply-shift
+/// (``fastRange(_:_:)``) rather than `hash % M`, avoiding a 64-bit division on every lookup;
+/// the permutations still use M's primality. A membership change refills the table, which moves
+/// a little more than the ideal share of keys (the paper's trade-off for perfect balance).
+/// Weights are not supported.
+public struct MaglevPlacer: Placer {
+    public static let algorithmName = "maglev"
+
+    @usableFromInline let table: MemberTable
+    @usableFromInline let lookup: CompactIndexTable
+
+    public var members: [PlacementMember] { table.members }
+    public var keyHasher: KeyHasher { table.hasher }
+    public var tableBytes: Int { lookup.bytes }
+    /// M, the prime number of table entries.
+    public var tableSize: Int { lookup.count }
+
+    /// Creates a Maglev table over `members`.
+    ///
+    /// - Throws: ``PlacementError`` for a duplicate, empty-named or non-unit-weight member.
+    public init(members: [PlacementMember], keyHasher: KeyHasher = .default) throws(PlacementError) {
+        let table = try MemberTable(members, hasher: keyHasher)
+        try table.requireUniformWeights(placer: Self.algorithmName)
+        self.init(validated: table)
+    }
+
+    init(validated table: MemberTable) {
+        self.table = table
+        let n = table.count
+        guard n > 0 else {
+            lookup = CompactIndexTable([], memberLimit: 0)
+            return
+        }
+        let size = Self.smallestPrime(atLeast: max(100 * n, 101))
+        var offsets = [Int](repeating: 0, count: n)
+        var skips = [Int](repeating: 0, count: n)
+        for i in 0..<n {
+            let identity = table.identities[i]
+            offsets[i] = Int(mix(identity, 0x6F66_6673_6574) % UInt64(size))
+            skips[i] = Int(mix(identity, 0x736B_6970) % UInt64(size - 1)) + 1
+        }
+        var entries = [Int32](repeating: -1, count: size)
+        var filled = 0
+        // next[i]: the position in member i's permutation it will try next, kept as the slot itself
+        // so each step is an addition and a conditional subtraction, not a multiply and a modulo.
+        var next = offsets
+        fill: while true {
+            for i in 0..<n {
+                var slot = next[i]
+                while entries[slot] >= 0 {
+                    slot += skips[i]
+                    if slot >= size { slot -= size }
+                }
+                entries[slot] = Int32(i)
+                slot += skips[i]
+                if slot >= size { slot -= size }
+                next[i] = slot
+                filled += 1
+                if filled == size { break fill }
+            }
+        }
+        lookup = CompactIndexTable(entries, memberLimit: n)
+    }
+
+    static func smallestPrime(atLeast lower: Int) -> Int {
+        var candidate = lower | 1
+        while !isPrime(candidate) { candidate += 2 }
+        return candidate
+    }
+
+    static func isPrime(_ n: Int) -> Bool {
+        if n < 2 { return false }
+        if n % 2 == 0 { return n == 2 }
+        var divisor = 3
+        while divisor * divisor <= n {
+            if n % divisor == 0 { return false }
+            divisor += 2
+        }
+        return true
+    }
+
+    @inlinable
+    public func memberIndex(forHash hash: UInt64) throws(PlacementError) -> Int {
+        let size = lookup.count
+        guard size > 0 else { throw .noMembers }
+        return lookup[fastRange(hash, size)]
+    }
+
+    public func adding(_ member: PlacementMember) throws(PlacementError) -> MaglevPlacer {
+        var table = table
+        try table.append(member)
+        try table.requireUniformWeights(placer: Self.algorithmName)
+        return MaglevPlacer(validated: table)
+    }
+
+    public func removing(_ name: String) throws(PlacementError) -> MaglevPlacer {
+        var table = table
+        try table.remove(named: name)
+        return MaglevPlacer(validated: table)
+    }
+
+    public func reweighting(_ name: String, to weight: Double) throws(PlacementError) -> MaglevPlacer {
+        _ = try table.index(of: name)
+        try MemberTable.validate(PlacementMember(name, weight: weight))
+        guard weight == 1 else { throw .weightsUnsupported(placer: Self.algorithmName, member: name, weight: weight) }
+        return self
+    }
+}

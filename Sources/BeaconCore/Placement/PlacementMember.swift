@@ -1,0 +1,19 @@
+/// A member that keys can be placed on: a unique name and a relative weight.
+///
+/// The name is the member's identity: placers hash it (with the placer's ``KeyHasher``) to give
+/// the member its positions, so a member keeps its keys across rebuilds, processes and restarts.
+public struct PlacementMember: Sendable, Hashable, CustomStringConvertible {
+    /// The member's unique, non-empty name.
+    public var name: String
+    /// The member's share relative to the others; 1 by default. Weighted placers give a member a
+    /// share of keys proportional to its weight, and at least one point however small the weight.
+    public var weight: Double
+
+    /// Creates a member. Validation happens when a placer receives it.
+    public init(_ name: String, weight: Double = 1) {
+        self.name = name
+        self.weight = weight
+    }
+
+    public var description: String { weight == 1 ? name : "\(name)×\(weight)" }
+}

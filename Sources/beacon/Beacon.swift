@@ -1,0 +1,2 @@
+import BeaconCore
+@main struct Beacon { static func main() {} }
