@@ -4,9 +4,11 @@
 ///
 /// Entries are 2 bytes while N ≤ 65 536. The key's slot is found with a multiply-shift
 /// (``fastRange(_:_:)``) rather than `hash % M`, avoiding a 64-bit division on every lookup;
-/// the permutations still use M's primality. A membership change refills the table, which moves
-/// a little more than the ideal share of keys (the paper's trade-off for perfect balance).
-/// Weights are not supported.
+/// the permutations still use M's primality. M is chosen with room to grow (the smallest prime
+/// ≥ 128·N) and kept across membership changes while it stays ≥ 100·N, because a new M sends
+/// every key to another entry; only outgrowing it picks a new M. A membership change refills
+/// the table, which moves a little more than the ideal share of keys (the paper's trade-off for
+/// perfect balance). Weights are not supported.
 public struct MaglevPlacer: Placer {
     public static let algorithmName = "maglev"
 
@@ -25,17 +27,22 @@ public struct MaglevPlacer: Placer {
     public init(members: [PlacementMember], keyHasher: KeyHasher = .default) throws(PlacementError) {
         let table = try MemberTable(members, hasher: keyHasher)
         try table.requireUniformWeights(placer: Self.algorithmName)
-        self.init(validated: table)
+        self.init(validated: table, previousSize: nil)
     }
 
-    init(validated table: MemberTable) {
+    init(validated table: MemberTable, previousSize: Int?) {
         self.table = table
         let n = table.count
         guard n > 0 else {
             lookup = CompactIndexTable([], memberLimit: 0)
             return
         }
-        let size = Self.smallestPrime(atLeast: max(100 * n, 101))
+        let size =
+            if let previousSize, previousSize >= 100 * n {
+                previousSize
+            } else {
+                Self.smallestPrime(atLeast: max(128 * n, 101))
+            }
         var offsets = [Int](repeating: 0, count: n)
         var skips = [Int](repeating: 0, count: n)
         for i in 0..<n {
@@ -94,13 +101,13 @@ public struct MaglevPlacer: Placer {
         var table = table
         try table.append(member)
         try table.requireUniformWeights(placer: Self.algorithmName)
-        return MaglevPlacer(validated: table)
+        return MaglevPlacer(validated: table, previousSize: lookup.count == 0 ? nil : lookup.count)
     }
 
     public func removing(_ name: String) throws(PlacementError) -> MaglevPlacer {
         var table = table
         try table.remove(named: name)
-        return MaglevPlacer(validated: table)
+        return MaglevPlacer(validated: table, previousSize: lookup.count == 0 ? nil : lookup.count)
     }
 
     public func reweighting(_ name: String, to weight: Double) throws(PlacementError) -> MaglevPlacer {

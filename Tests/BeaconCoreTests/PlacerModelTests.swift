@@ -1,0 +1,153 @@
+@testable import BeaconCore
+import Foundation
+import Testing
+
+/// Each placer against a simple, obviously correct model of its algorithm.
+@Suite struct PlacerModelTests {
+    @Test(arguments: [1, 2, 5, 64])
+    func rendezvousPicksTheHighestScore(count: Int) throws {
+        let placer = try RendezvousPlacer(members: members(count))
+        let ids = placer.members.map { XXHash64.hash($0.name) }
+        for hash in hashes(2000) {
+            let scores = ids.map { mix(hash, $0) }
+            let best = scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }!
+            #expect(try placer.memberIndex(forHash: hash) == best)
+        }
+    }
+
+    @Test func weightedRendezvousSharesFollowWeights() throws {
+        let weights = [1.0, 2, 3, 4]
+        let placer = try RendezvousPlacer(members: weights.enumerated().map { PlacementMember("w\($0.offset)", weight: $0.element) })
+        var counts = [0, 0, 0, 0]
+        for hash in hashes(200_000) { counts[try placer.memberIndex(forHash: hash)] += 1 }
+        for i in 0..<4 {
+            let share = Double(counts[i]) / 200_000
+            #expect(abs(share - weights[i] / 10) < 0.01, "member \(i) share \(share)")
+        }
+    }
+
+    @Test func naturalLogarithmIsAccurate() {
+        var stream = KeyStream(seed: 5)
+        for _ in 0..<10_000 {
+            let u = (Double(stream.next() >> 11) + 0.5) * 0x1p-53
+            let reference = Foundation.log(u)
+            #expect(abs(NaturalLogarithm.of(u) - reference) <= 2 * reference.ulp, "ln \(u)")
+        }
+        #expect(NaturalLogarithm.of(1) == 0)
+        #expect(abs(NaturalLogarithm.of(2) - 0.693_147_180_559_945_3) < 1e-16)
+    }
+
+    @Test(arguments: [1, 3, 50])
+    func ringLookupMatchesALinearScan(count: Int) throws {
+        let placer = try RingPlacer(members: members(count), virtualNodes: 40)
+        let points = placer.positions
+        for hash in hashes(3000) + [0, .max, points[0], points[points.count - 1]] {
+            let successor = points.firstIndex { $0 >= hash } ?? 0
+            #expect(try placer.memberIndex(forHash: hash) == Int(placer.owners[successor]))
+        }
+    }
+
+    @Test func weightedRingGivesEveryMemberAPoint() throws {
+        let placer = try RingPlacer(
+            members: [PlacementMember("tiny", weight: 0.0001), PlacementMember("big", weight: 100)], virtualNodes: 10)
+        #expect(placer.owners.contains(0))
+        #expect(placer.pointCount == 1 + 20)
+    }
+
+    @Test(arguments: [1, 2, 7, 100])
+    func maglevMatchesThePapersPopulation(count: Int) throws {
+        let placer = try MaglevPlacer(members: members(count))
+        let size = placer.tableSize
+        #expect(MaglevPlacer.isPrime(size) && size >= 100 * count)
+        // The paper's population, with explicit permutation[i][j] = (offset + j·skip) mod M.
+        let ids = placer.members.map { XXHash64.hash($0.name) }
+        let offsets = ids.map { Int(mix($0, 0x6F66_6673_6574) % UInt64(size)) }
+        let skips = ids.map { Int(mix($0, 0x736B_6970) % UInt64(size - 1)) + 1 }
+        var next = [Int](repeating: 0, count: count)
+        var entry = [Int](repeating: -1, count: size)
+        var filled = 0
+        outer: while true {
+            for i in 0..<count {
+                var c = (offsets[i] + next[i] * skips[i]) % size
+                while entry[c] >= 0 {
+                    next[i] += 1
+                    c = (offsets[i] + next[i] * skips[i]) % size
+                }
+                entry[c] = i
+                next[i] += 1
+                filled += 1
+                if filled == size { break outer }
+            }
+        }
+        #expect((0..<size).allSatisfy { placer.lookup[$0] == entry[$0] })
+        var counts = [Int](repeating: 0, count: count)
+        for e in entry { counts[e] += 1 }
+        #expect(counts.max()! - counts.min()! <= 1)
+    }
+
+    @Test func roundRobinCyclesAndKeepsItsTurnAcrossChanges() throws {
+        let placer = try RoundRobinPlacer(members: members(3))
+        #expect(try (0..<6).map { _ in try placer.memberIndex(forHash: 0) } == [0, 1, 2, 0, 1, 2])
+        let grown = try placer.adding(PlacementMember("m3"))
+        #expect(try grown.memberIndex(forHash: 0) == 2)  // turn 6 of 4 members
+    }
+
+    @Test(arguments: [1, 2, 10, 333])
+    func boundedLoadTableBalancesSlotsExactly(count: Int) throws {
+        let placer = try BoundedLoadTable(members: members(count))
+        let counts = placer.slotsPerMember
+        #expect(counts.reduce(0, +) == placer.slotCount)
+        #expect(placer.slotCount >= 100 * count)
+        let fair = Double(placer.slotCount) / Double(count)
+        #expect(counts.allSatisfy { Double($0) >= fair.rounded(.down) && Double($0) <= fair.rounded(.up) })
+        for hash in hashes(1000) {
+            let slot = Int(hash.multipliedFullWidth(by: UInt64(placer.slotCount)).high)
+            #expect(try placer.memberIndex(forHash: hash) == placer.slots[slot])
+        }
+    }
+
+    @Test func boundedLoadTableBuildIgnoresMemberOrder() throws {
+        let forward = try BoundedLoadTable(members: members(40))
+        let backward = try BoundedLoadTable(members: members(40).reversed())
+        for hash in hashes(5000) {
+            #expect(
+                forward.members[try forward.memberIndex(forHash: hash)].name
+                    == backward.members[try backward.memberIndex(forHash: hash)].name)
+        }
+    }
+
+    @Test func boundedLoadTableDoublesWithoutMovingKeys() throws {
+        var placer = try BoundedLoadTable(members: members(10))
+        #expect(placer.slotCount == 1024)
+        let keys = hashes(20_000)
+        let before = try owners(placer, keys)
+        placer = try placer.adding(PlacementMember("m10"))
+        #expect(placer.slotCount == 2048)
+        let after = try owners(placer, keys)
+        for (old, new) in zip(before, after) where old != new {
+            #expect(new == "m10")
+        }
+    }
+
+    @Test func replicaSetsAreDistinctAndStartWithTheOwner() throws {
+        let ring = try RingPlacer(members: members(12))
+        let rendezvous = try RendezvousPlacer(members: members(12))
+        let table = try BoundedLoadTable(members: members(12))
+        let placers: [any ReplicaPlacer] = [ring, rendezvous, table]
+        for placer in placers {
+            for key in ["a", "b", "user-17", ""] {
+                for k in 1...12 {
+                    let set = try placer.replicas(for: key, count: k)
+                    #expect(Set(set).count == k)
+                    #expect(set[0] == (try placer.memberIndex(for: key)))
+                    if k > 1 { #expect(Array(set.prefix(k - 1)) == (try placer.replicas(for: key, count: k - 1))) }
+                }
+            }
+        }
+        // Rendezvous replicas are the members in descending score order.
+        let ids = rendezvous.members.map { XXHash64.hash($0.name) }
+        let hash = XXHash64.hash("user-17")
+        let byScore = ids.indices.sorted { mix(hash, ids[$0]) > mix(hash, ids[$1]) }
+        #expect(try rendezvous.replicas(for: "user-17", count: 5) == Array(byScore.prefix(5)))
+    }
+}
