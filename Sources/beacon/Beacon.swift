@@ -1,2 +1,17 @@
-import BeaconCore
-@main struct Beacon { static func main() {} }
+import ArgumentParser
+
+@main
+struct Beacon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "beacon",
+        abstract: "Beacon: heartbeats and placement for cluster managers.",
+        subcommands: [Bench.self]
+    )
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure Beacon's core structures.",
+        subcommands: [BenchPlacers.self]
+    )
+}

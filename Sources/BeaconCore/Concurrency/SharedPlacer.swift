@@ -66,41 +66,55 @@ public final class SharedPlacer<P: Placer>: Sendable {
     /// Copies are independent readers; do not share one reader between threads at once.
     public struct Reader: Sendable {
         @usableFromInline let shared: SharedPlacer<P>
+        /// Keeps the published placer alive and identifies it for the freshness check.
         @usableFromInline var box: Box
+        /// This reader's own copy of the placer: lookups read it without touching the shared box's
+        /// (or the tables') reference counts, which two threads would otherwise fight over.
+        @usableFromInline var cached: P
 
         init(_ shared: SharedPlacer<P>) {
             self.shared = shared
-            self.box = shared.snapshot.load()
+            let box = shared.snapshot.load()
+            self.box = box
+            self.cached = box.placer
+        }
+
+        @inlinable @inline(__always)
+        mutating func refreshIfStale() {
+            if !shared.snapshot.isCurrent(box) {
+                box = shared.snapshot.load()
+                cached = box.placer
+            }
         }
 
         /// The placer this reader will look up in, refreshed if a change was published.
         @inlinable
         public var placer: P {
             mutating get {
-                if !shared.snapshot.isCurrent(box) { box = shared.snapshot.load() }
-                return box.placer
+                refreshIfStale()
+                return cached
             }
         }
 
         /// The owner of `hash` in the latest published placer.
         @inlinable
         public mutating func memberIndex(forHash hash: UInt64) throws(PlacementError) -> Int {
-            if !shared.snapshot.isCurrent(box) { box = shared.snapshot.load() }
-            return try box.placer.memberIndex(forHash: hash)
+            refreshIfStale()
+            return try cached.memberIndex(forHash: hash)
         }
 
         /// The owner of `key` in the latest published placer.
         @inlinable
         public mutating func memberIndex(for key: String) throws(PlacementError) -> Int {
-            if !shared.snapshot.isCurrent(box) { box = shared.snapshot.load() }
-            return try box.placer.memberIndex(for: key)
+            refreshIfStale()
+            return try cached.memberIndex(for: key)
         }
 
         /// The owning member of `key` in the latest published placer.
         @inlinable
         public mutating func member(for key: String) throws(PlacementError) -> PlacementMember {
-            if !shared.snapshot.isCurrent(box) { box = shared.snapshot.load() }
-            return try box.placer.member(for: key)
+            refreshIfStale()
+            return try cached.member(for: key)
         }
     }
 }

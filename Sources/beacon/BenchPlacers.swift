@@ -1,0 +1,120 @@
+import ArgumentParser
+import BeaconCore
+import Foundation
+
+struct BenchPlacers: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "placers",
+        abstract: "Compare every placer on the same keys: speed, allocations, balance, movement, memory."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json, html
+    }
+
+    @Option(help: "Output format: table, json or html.")
+    var format: Format = .table
+
+    @Option(help: "Comma-separated member counts.")
+    var members: String = "10,100,1000,10000"
+
+    @Option(help: "Random 21-byte keys per measurement.")
+    var keys: Int = 1_000_000
+
+    @Option(help: "Timed repeats per figure (the median is reported).")
+    var repeats: Int = 5
+
+    @Option(help: "Comma-separated placer names to run (default: all).")
+    var only: String?
+
+    @Flag(help: "Skip the two-thread scaling measurement.")
+    var noParallel = false
+
+    static let placerNames = [
+        "bounded-load", "maglev", "jump", "ring", "rendezvous", "bounded-load-requests", "power-of-two", "round-robin",
+    ]
+
+    func validate() throws {
+        guard keys >= 1024 else { throw ValidationError("--keys must be at least 1024") }
+        guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be in 1...100") }
+        let counts = try memberCounts()
+        guard !counts.isEmpty else { throw ValidationError("--members needs at least one count") }
+        if let only {
+            for name in only.split(separator: ",") where !Self.placerNames.contains(String(name)) {
+                throw ValidationError("unknown placer '\(name)'; known: \(Self.placerNames.joined(separator: ", "))")
+            }
+        }
+    }
+
+    func memberCounts() throws -> [Int] {
+        try members.split(separator: ",").map {
+            guard let n = Int($0.trimmingCharacters(in: .whitespaces)), (3...1_000_000).contains(n) else {
+                throw ValidationError("member count '\($0)' must be a whole number in 3...1000000")
+            }
+            return n
+        }
+    }
+
+    func run() throws {
+        let selected = only.map { Set($0.split(separator: ",").map(String.init)) } ?? Set(Self.placerNames)
+        let counting = AllocationCounter.isActive
+        if !counting { progress("note: the malloc interposer is not active; allocation counts are omitted") }
+        let bench = PlacerBenchmark(
+            keys: BenchmarkKeys(count: keys), repeats: repeats, countAllocations: counting, parallel: !noParallel)
+        let counts = try memberCounts()
+        let hashNs = bench.hashNanoseconds()
+        var results: [PlacerResult] = []
+        let total = counts.count * selected.count
+        for n in counts {
+            for name in Self.placerNames where selected.contains(name) {
+                progress("[\(results.count + 1)/\(total)] \(name), \(n) members")
+                results.append(try measure(name, members: n, bench: bench))
+            }
+        }
+        let report = PlacerReport(
+            placers: results, hashNsPerKey: hashNs, keyLength: 21, repeats: repeats, allocationCounting: counting)
+        switch format {
+        case .table: print(TableReport.render(report))
+        case .json: print(try JSONReport.render(report))
+        case .html: print(HTMLReport.render(report))
+        }
+    }
+
+    func measure(_ name: String, members n: Int, bench: PlacerBenchmark) throws -> PlacerResult {
+        switch name {
+        case "bounded-load":
+            return try bench.measure(name, members: n, replicas: { try $0.replicas(forHash: $2, into: $1) }) {
+                try BoundedLoadTable(members: $0)
+            }
+        case "maglev":
+            return try bench.measure(name, members: n) { try MaglevPlacer(members: $0) }
+        case "jump":
+            return try bench.measure(name, members: n, leaver: { $0[$0.count - 1].name }) { try JumpHashPlacer(members: $0) }
+        case "ring":
+            return try bench.measure(name, members: n, replicas: { try $0.replicas(forHash: $2, into: $1) }) {
+                try RingPlacer(members: $0)
+            }
+        case "rendezvous":
+            return try bench.measure(name, members: n, linear: true, replicas: { try $0.replicas(forHash: $2, into: $1) }) {
+                try RendezvousPlacer(members: $0)
+            }
+        case "round-robin":
+            return try bench.measure(name, members: n) { try RoundRobinPlacer(members: $0) }
+        case "bounded-load-requests":
+            let ringBytes = try RingPlacer(members: (0..<n).map { PlacementMember("node-\($0)") }).tableBytes
+            return try bench.measureLoadAware(name, members: n, tableBytes: ringBytes + 8 * 4096) {
+                let balancer = try BoundedLoadBalancer(members: $0, capacity: max(4096, n))
+                return ({ try balancer.acquire(forHash: XXHash64.hash($0)) }, { try balancer.release($0) })
+            }
+        default:
+            return try bench.measureLoadAware(name, members: n, tableBytes: 8 * 4096) {
+                let placer = try PowerOfTwoChoicesPlacer(members: $0, capacity: max(4096, n))
+                return ({ try placer.acquire(forHash: XXHash64.hash($0)) }, { try placer.release($0) })
+            }
+        }
+    }
+
+    func progress(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}

@@ -1,0 +1,21 @@
+/// Wall-clock timing helpers for the benchmark command.
+enum Stopwatch {
+    /// Nanoseconds `body` took.
+    static func nanoseconds(_ body: () throws -> Void) rethrows -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try body()
+        let elapsed = clock.now - start
+        return Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+    }
+
+    /// The median of `repeats` timings of `body`, in nanoseconds.
+    static func median(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+        var samples: [Double] = []
+        for _ in 0..<max(1, repeats) {
+            samples.append(try nanoseconds(body))
+        }
+        samples.sort()
+        return samples[samples.count / 2]
+    }
+}
