@@ -19,8 +19,12 @@ enum AllocationCounter {
 
 nonisolated(unsafe) var blackHoleSink = 0
 
-/// Keeps a value alive so the optimizer cannot drop the work that produced it.
-@inline(never)
+/// Consumes a value so the optimizer cannot drop the work that produced it: the function is
+/// never optimized or inlined (so its parameter cannot be found dead) and it reads the value's
+/// bytes, not merely its address.
+@inline(never) @_optimize(none)
 func blackHole<T>(_ value: T) {
-    withUnsafePointer(to: value) { blackHoleSink &+= Int(bitPattern: UInt(bitPattern: $0)) & 1 }
+    withUnsafeBytes(of: value) { bytes in
+        for byte in bytes { blackHoleSink &+= Int(byte) }
+    }
 }

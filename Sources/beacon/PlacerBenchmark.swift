@@ -111,6 +111,8 @@ struct PlacerBenchmark {
     func parallelSpeedup<P: Placer>(_ placer: P, keyCount: Int) throws -> Double {
         let shared = SharedPlacer(placer)
         let keys = self.keys
+        // Enough work per thread (tens of milliseconds) that thread start-up does not count.
+        let passes = max(1, 2_000_000 / keyCount)
         func run(threads: Int) -> Double {
             let group = DispatchGroup()
             let start = DispatchSemaphore(value: 0)
@@ -121,7 +123,9 @@ struct PlacerBenchmark {
                     var reader = shared.makeReader()
                     var sink = 0
                     start.wait()
-                    keys.forEach(in: 0..<keyCount) { sink &+= (try? reader.memberIndex(forHash: XXHash64.hash($0))) ?? 0 }
+                    for _ in 0..<passes {
+                        keys.forEach(in: 0..<keyCount) { sink &+= (try? reader.memberIndex(forHash: XXHash64.hash($0))) ?? 0 }
+                    }
                     blackHole(sink)
                     group.leave()
                 }.start()
@@ -130,7 +134,7 @@ struct PlacerBenchmark {
             for _ in 0..<threads { start.signal() }
             group.wait()
             let elapsed = clock.now - begin
-            return Double(threads * keyCount) / (Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+            return Double(threads * keyCount * passes) / (Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
         }
         var one: [Double] = []
         var two: [Double] = []
