@@ -3,7 +3,7 @@ import Benchmark
 
 /// Placer suites at N ∈ {10, 100, 1 000, 10 000}: lookup time, allocations per lookup (gated at
 /// zero), rebuild on a membership change, and table memory. Run from `Benchmarks/`:
-/// `swift package benchmark`; `swift package benchmark thresholds check` gates the allocation
+/// `swift package benchmark`; `swift package benchmark thresholds check --filter ".*Allocations.*"` gates the allocation
 /// counts against `Thresholds/`.
 let benchmarks: @Sendable () -> Void = {
     let lookupsPerIteration = 1000
@@ -27,26 +27,26 @@ let benchmarks: @Sendable () -> Void = {
     func suite<P: Placer>(_ name: String, _ sizes: [Int], build: @escaping @Sendable ([PlacementMember]) throws -> P) {
         for n in sizes {
             let group = (0..<n).map { PlacementMember("node-\($0)") }
-            Benchmark("Lookup/\(name)/\(n)", configuration: timing) { benchmark in
+            Benchmark("Lookup_\(name)_\(n)", configuration: timing) { benchmark in
                 let placer = try build(group)
                 benchmark.startMeasurement()
                 for _ in benchmark.scaledIterations {
                     for key in keys { blackHole(try placer.memberIndex(forHash: key)) }
                 }
             }
-            Benchmark("LookupAllocations/\(name)/\(n)", configuration: zeroAllocations) { benchmark in
+            Benchmark("LookupAllocations_\(name)_\(n)", configuration: zeroAllocations) { benchmark in
                 let placer = try build(group)
                 benchmark.startMeasurement()
                 for _ in benchmark.scaledIterations {
                     for key in keys { blackHole(try placer.memberIndex(forHash: key)) }
                 }
             }
-            Benchmark("Rebuild/\(name)/\(n)", configuration: rebuild) { benchmark in
+            Benchmark("Rebuild_\(name)_\(n)", configuration: rebuild) { benchmark in
                 let placer = try build(group)
                 benchmark.startMeasurement()
                 blackHole(try placer.adding(PlacementMember("node-new")))
             }
-            Benchmark("Memory/\(name)/\(n)", configuration: memory) { benchmark in
+            Benchmark("Memory_\(name)_\(n)", configuration: memory) { benchmark in
                 benchmark.measurement(.custom("tableBytes", polarity: .prefersSmaller, useScalingFactor: false), try build(group).tableBytes)
             }
         }
@@ -62,7 +62,7 @@ let benchmarks: @Sendable () -> Void = {
     // Replica sets of 3 write into the caller's buffer: no allocation either.
     for n in [10, 1000] {
         let group = (0..<n).map { PlacementMember("node-\($0)") }
-        Benchmark("ReplicaAllocations/bounded-load/\(n)", configuration: zeroAllocations) { benchmark in
+        Benchmark("ReplicaAllocations_bounded-load_\(n)", configuration: zeroAllocations) { benchmark in
             let placer = try BoundedLoadTable(members: group)
             let buffer = UnsafeMutableBufferPointer<Int>.allocate(capacity: 3)
             defer { buffer.deallocate() }
@@ -72,7 +72,7 @@ let benchmarks: @Sendable () -> Void = {
             }
             blackHole(buffer[0])
         }
-        Benchmark("ReplicaAllocations/ring/\(n)", configuration: zeroAllocations) { benchmark in
+        Benchmark("ReplicaAllocations_ring_\(n)", configuration: zeroAllocations) { benchmark in
             let placer = try RingPlacer(members: group)
             let buffer = UnsafeMutableBufferPointer<Int>.allocate(capacity: 3)
             defer { buffer.deallocate() }
@@ -82,21 +82,21 @@ let benchmarks: @Sendable () -> Void = {
             }
             blackHole(buffer[0])
         }
-        Benchmark("AcquireRelease/bounded-load-requests/\(n)", configuration: timing) { benchmark in
+        Benchmark("AcquireRelease_bounded-load-requests_\(n)", configuration: timing) { benchmark in
             let balancer = try BoundedLoadBalancer(members: group)
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
                 for key in keys { try balancer.release(balancer.acquire(forHash: key)) }
             }
         }
-        Benchmark("AcquireReleaseAllocations/bounded-load-requests/\(n)", configuration: zeroAllocations) { benchmark in
+        Benchmark("AcquireReleaseAllocations_bounded-load-requests_\(n)", configuration: zeroAllocations) { benchmark in
             let balancer = try BoundedLoadBalancer(members: group)
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
                 for key in keys { try balancer.release(balancer.acquire(forHash: key)) }
             }
         }
-        Benchmark("SharedReaderAllocations/bounded-load/\(n)", configuration: zeroAllocations) { benchmark in
+        Benchmark("SharedReaderAllocations_bounded-load_\(n)", configuration: zeroAllocations) { benchmark in
             let shared = SharedPlacer(try BoundedLoadTable(members: group))
             var reader = shared.makeReader()
             benchmark.startMeasurement()
