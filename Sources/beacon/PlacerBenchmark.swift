@@ -21,6 +21,7 @@ struct PlacerBenchmark {
         _ name: String,
         members count: Int,
         linear: Bool = false,
+        keyConsistent: Bool = true,
         leaver: (([PlacementMember]) -> String)? = nil,
         replicas: ((P, UnsafeMutableBufferPointer<Int>, UInt64) throws -> Void)? = nil,
         build: ([PlacementMember]) throws -> P
@@ -87,7 +88,7 @@ struct PlacerBenchmark {
             nsPerLookupHot: hot / Double(hotRounds * hotKeyCount),
             allocsPerLookup: Double(allocations) / Double(min(keyCount, 100_000)),
             maxOverAvg: balance.maxOverAvg, stddevOverAvg: balance.stddevOverAvg,
-            movedOnJoin: movedOnJoin, movedOnLeave: movedOnLeave,
+            movedOnJoin: keyConsistent ? movedOnJoin : nil, movedOnLeave: keyConsistent ? movedOnLeave : nil,
             idealMoved: 1 / Double(count), idealMovedOnJoin: 1 / Double(count + 1),
             tableBytes: placer.tableBytes, buildMicros: buildNs / 1000, updateMicros: updateNs / 1000,
             nsPerReplicaSet3: replicaNs, parallelSpeedup: speedup, sortedLoads: balance.sorted)
@@ -111,8 +112,15 @@ struct PlacerBenchmark {
     func parallelSpeedup<P: Placer>(_ placer: P, keyCount: Int) throws -> Double {
         let shared = SharedPlacer(placer)
         let keys = self.keys
-        // Enough work per thread (tens of milliseconds) that thread start-up does not count.
-        let passes = max(1, 2_000_000 / keyCount)
+        // Enough work per thread (about 50 ms) that thread start-up does not count, calibrated on
+        // one timed pass so linear-time placers do not run for minutes.
+        let onePass = Stopwatch.nanoseconds {
+            var reader = shared.makeReader()
+            var sink = 0
+            keys.forEach(in: 0..<keyCount) { sink &+= (try? reader.memberIndex(forHash: XXHash64.hash($0))) ?? 0 }
+            blackHole(sink)
+        }
+        let passes = max(1, Int(50_000_000 / max(onePass, 1)))
         func run(threads: Int) -> Double {
             let group = DispatchGroup()
             let start = DispatchSemaphore(value: 0)

@@ -34,9 +34,9 @@ import Testing
     }
 
     static let expected: [String: UInt64] = [
-        "bounded-load": 0xD01D_CC77_5BCB_1908,
-        "bounded-load-sip": 0xF211_9D15_745A_C300,
-        "bounded-load-weighted": 0xB010_E5D2_7699_1FEF,
+        "bounded-load": 0x2EC3_1A27_7FEF_1782,
+        "bounded-load-sip": 0x61F3_5772_06EA_06AC,
+        "bounded-load-weighted": 0x87E8_F5BD_F086_68E1,
         "jump": 0xCE21_133C_7ADB_94D1,
         "maglev": 0x2959_2942_A8E7_B14D,
         "rendezvous": 0xBA67_3D20_BA90_0853,

@@ -13,16 +13,19 @@
 /// - a leave hands the leaver's slots, one at a time, to the members furthest below theirs;
 /// - a re-weight does whichever of the two applies.
 /// No other slot changes owner, so the fraction of keys moved is the ideal `1/N` up to one slot
-/// per member. The table starts with at least 100 slots per member and doubles when members
-/// outgrow it; doubling splits each slot in two children of the same owner, which moves no key.
+/// per member. The table starts with 128 slots per member and doubles when members outgrow
+/// 100 per member; doubling splits each slot in two children of the same owner, which moves no key.
 ///
 /// A table built from scratch depends only on the member set (not their order). After
 /// incremental changes it also depends on the order of those changes: replay the same changes
 /// to reproduce it, or call ``rebuilt()`` to get the canonical table for the current members.
 public struct BoundedLoadTable: ReplicaPlacer {
     public static let algorithmName = "bounded-load"
-    /// The fewest slots per member a table is built or grown with.
+    /// The fewest slots per member a table may have; below it, the table doubles.
     public static let minimumSlotsPerMember = 100
+    /// Slots per member a new table is built with: the headroom above the minimum lets about 28 %
+    /// more members join before the table has to double.
+    public static let initialSlotsPerMember = 128
     static let minimumSlots = 1024
 
     @usableFromInline let table: MemberTable
@@ -62,7 +65,7 @@ public struct BoundedLoadTable: ReplicaPlacer {
             self.init(table: table, owners: [], counts: [])
             return
         }
-        let slotCount = requested ?? max(Self.minimumSlots, Self.minimumSlotsPerMember * n)
+        let slotCount = requested ?? max(Self.minimumSlots, Self.initialSlotsPerMember * n)
         let quotas = Self.quotas(table, slotCount: slotCount)
         let ring = (0..<n).sorted { table.identities[$0] < table.identities[$1] }
         var remaining = ring.map { quotas[$0] }
@@ -165,7 +168,13 @@ public struct BoundedLoadTable: ReplicaPlacer {
         var owners = slots.expanded()
         var counts = slotCounts
         while owners.count < Self.minimumSlotsPerMember * grown.count {
-            owners = owners.flatMap { [$0, $0] }
+            var doubled: [Int32] = []
+            doubled.reserveCapacity(owners.count * 2)
+            for owner in owners {
+                doubled.append(owner)
+                doubled.append(owner)
+            }
+            owners = doubled
             counts = counts.map { $0 * 2 }
         }
         counts.append(0)

@@ -1,0 +1,33 @@
+import BeaconCore
+import Testing
+
+/// The README's example, verbatim inside the test body, so the documented code keeps compiling
+/// and doing what the README says.
+@Suite struct ReadmeExampleTests {
+    @Test func readmeExample() throws {
+        // 1. A bounded-load table: O(1) lookups, no member above its fair share.
+        let runners = (0..<100).map { PlacementMember("runner-\($0)") }
+        let table = try BoundedLoadTable(members: runners)
+        let owner = try table.member(for: "user-42")          // same answer in every process
+
+        // 2. Three distinct replicas, written into a buffer you own: no allocation.
+        var replicas = [Int](repeating: 0, count: 3)
+        try replicas.withUnsafeMutableBufferPointer { try table.replicas(for: "user-42", into: $0) }
+
+        // 3. Share it between threads; readers never lock, writers publish whole new tables.
+        let shared = SharedPlacer(table)
+        var reader = shared.makeReader()                       // one per thread or task
+        try shared.add(PlacementMember("runner-100", weight: 2))
+        let now = try reader.member(for: "user-42")            // sees the new table
+
+        // 4. Hot keys: hold capacity per request, never above ⌈(1+ε)·average⌉ in flight.
+        let balancer = try BoundedLoadBalancer(members: runners, epsilon: 0.25)
+        let lease = try balancer.acquire(for: "hot-key")
+        try balancer.release(lease)
+
+        #expect(replicas[0] == (try table.memberIndex(for: "user-42")))
+        #expect(Set(replicas).count == 3)
+        #expect(now.name == owner.name || now.name == "runner-100")
+        #expect(balancer.loads.allSatisfy { $0 == 0 })
+    }
+}
