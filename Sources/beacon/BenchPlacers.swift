@@ -104,13 +104,11 @@ struct BenchPlacers: ParsableCommand {
         case "bounded-load-requests":
             let ringBytes = try RingPlacer(members: (0..<n).map { PlacementMember("node-\($0)") }).tableBytes
             return try bench.measureLoadAware(name, members: n, tableBytes: ringBytes + 8 * 4096) {
-                let balancer = try BoundedLoadBalancer(members: $0, capacity: max(4096, n))
-                return ({ try balancer.acquire(forHash: XXHash64.hash($0)) }, { try balancer.release($0) })
+                try BoundedLoadBalancer(members: $0, capacity: max(4096, n))
             }
         default:
             return try bench.measureLoadAware(name, members: n, tableBytes: 8 * 4096) {
-                let placer = try PowerOfTwoChoicesPlacer(members: $0, capacity: max(4096, n))
-                return ({ try placer.acquire(forHash: XXHash64.hash($0)) }, { try placer.release($0) })
+                try PowerOfTwoChoicesPlacer(members: $0, capacity: max(4096, n))
             }
         }
     }

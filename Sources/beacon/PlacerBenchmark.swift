@@ -156,13 +156,11 @@ struct PlacerBenchmark {
     // MARK: Load-aware placers
 
     /// Times an acquire + release pair per key, and measures balance with every request held.
-    func measureLoadAware(
+    func measureLoadAware<L: LoadAwarePlacer>(
         _ name: String,
         members count: Int,
         tableBytes: Int,
-        make: ([PlacementMember]) throws -> (
-            acquire: (UnsafeRawBufferPointer) throws -> PlacementLease, release: (PlacementLease) throws -> Void
-        )
+        make: ([PlacementMember]) throws -> L
     ) throws -> PlacerResult {
         let group = (0..<count).map { PlacementMember("node-\($0)") }
         let buildNs = try Stopwatch.median(repeats: 3) { blackHole(try make(group)) }
@@ -170,7 +168,7 @@ struct PlacerBenchmark {
         var sink = 0
         let cold = try Stopwatch.median(repeats: repeats) {
             try keys.forEach(in: 0..<keys.count) {
-                let lease = try placer.acquire($0)
+                let lease = try placer.acquire(for: $0)
                 sink &+= lease.memberIndex
                 try placer.release(lease)
             }
@@ -179,7 +177,7 @@ struct PlacerBenchmark {
         let hot = try Stopwatch.median(repeats: repeats) {
             for _ in 0..<hotRounds {
                 try keys.forEach(in: 0..<hotKeyCount) {
-                    let lease = try placer.acquire($0)
+                    let lease = try placer.acquire(for: $0)
                     sink &+= lease.memberIndex
                     try placer.release(lease)
                 }
@@ -188,11 +186,11 @@ struct PlacerBenchmark {
         let allocations =
             countAllocations
             ? try AllocationCounter.count {
-                try keys.forEach(in: 0..<100_000) { try placer.release(try placer.acquire($0)) }
+                try keys.forEach(in: 0..<100_000) { try placer.release(try placer.acquire(for: $0)) }
             } : 0
         placer = try make(group)
         var counts = [Int](repeating: 0, count: count)
-        try keys.forEach(in: 0..<keys.count) { counts[try placer.acquire($0).memberIndex] += 1 }
+        try keys.forEach(in: 0..<keys.count) { counts[try placer.acquire(for: $0).memberIndex] += 1 }
         let balance = LoadStatistics(counts)
         blackHole(sink)
         return PlacerResult(

@@ -52,6 +52,20 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    /// Replica sets of 3 write into the caller's buffer: no allocation either.
+    func replicaAllocations<P: ReplicaPlacer>(_ name: String, _ n: Int, build: @escaping @Sendable () throws -> P) {
+        Benchmark("ReplicaAllocations_\(name)_\(n)", configuration: zeroAllocations) { benchmark in
+            let placer = try build()
+            let buffer = UnsafeMutableBufferPointer<Int>.allocate(capacity: 3)
+            defer { buffer.deallocate() }
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                for key in keys { try placer.replicas(forHash: key, into: buffer) }
+            }
+            blackHole(buffer[0])
+        }
+    }
+
     let sizes = [10, 100, 1000, 10_000]
     suite("bounded-load", sizes) { try BoundedLoadTable(members: $0) }
     suite("maglev", sizes) { try MaglevPlacer(members: $0) }
@@ -59,29 +73,10 @@ let benchmarks: @Sendable () -> Void = {
     suite("ring", sizes) { try RingPlacer(members: $0) }
     suite("rendezvous", [10, 100, 1000]) { try RendezvousPlacer(members: $0) }
 
-    // Replica sets of 3 write into the caller's buffer: no allocation either.
     for n in [10, 1000] {
         let group = (0..<n).map { PlacementMember("node-\($0)") }
-        Benchmark("ReplicaAllocations_bounded-load_\(n)", configuration: zeroAllocations) { benchmark in
-            let placer = try BoundedLoadTable(members: group)
-            let buffer = UnsafeMutableBufferPointer<Int>.allocate(capacity: 3)
-            defer { buffer.deallocate() }
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                for key in keys { try placer.replicas(forHash: key, into: buffer) }
-            }
-            blackHole(buffer[0])
-        }
-        Benchmark("ReplicaAllocations_ring_\(n)", configuration: zeroAllocations) { benchmark in
-            let placer = try RingPlacer(members: group)
-            let buffer = UnsafeMutableBufferPointer<Int>.allocate(capacity: 3)
-            defer { buffer.deallocate() }
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                for key in keys { try placer.replicas(forHash: key, into: buffer) }
-            }
-            blackHole(buffer[0])
-        }
+        replicaAllocations("bounded-load", n) { try BoundedLoadTable(members: group) }
+        replicaAllocations("ring", n) { try RingPlacer(members: group) }
         Benchmark("AcquireRelease_bounded-load-requests_\(n)", configuration: timing) { benchmark in
             let balancer = try BoundedLoadBalancer(members: group)
             benchmark.startMeasurement()

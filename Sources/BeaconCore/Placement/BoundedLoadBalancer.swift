@@ -15,9 +15,10 @@ public import Synchronization
 /// of each counter alone and no other memory is published through them. If concurrent acquires
 /// fill every member it sees (possible only while others race), it re-reads the total and walks
 /// again; some acquire always succeeds.
-public final class BoundedLoadBalancer: Sendable {
+public final class BoundedLoadBalancer: LoadAwarePlacer {
     public static let algorithmName = "bounded-load-requests"
 
+    public let keyHasher: KeyHasher
     @usableFromInline let tracker: LoadTracker<RingPlacer>
     /// 1 + ε.
     @usableFromInline let loadBound: Double
@@ -39,6 +40,7 @@ public final class BoundedLoadBalancer: Sendable {
     ) throws(PlacementError) {
         guard epsilon.isFinite, epsilon > 0 else { throw .invalidLoadFactor(epsilon) }
         loadBound = 1 + epsilon
+        self.keyHasher = keyHasher
         tracker = try LoadTracker(
             RingPlacer(members: members, virtualNodes: virtualNodes, keyHasher: keyHasher), capacity: capacity)
     }
@@ -77,11 +79,6 @@ public final class BoundedLoadBalancer: Sendable {
         }
     }
 
-    /// Places one request for `key`'s UTF-8 bytes.
-    @inlinable
-    public func acquire(for key: String) throws(PlacementError) -> PlacementLease {
-        try acquire(forHash: tracker.snapshot.withPinned { $0.placer.keyHasher.hash(key) })
-    }
 
     /// Gives back a lease from ``acquire(forHash:)``.
     ///

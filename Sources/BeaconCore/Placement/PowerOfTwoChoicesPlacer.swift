@@ -8,9 +8,10 @@ public import Synchronization
 /// leases in flight, kept in atomic counters. With n requests in flight the most loaded member
 /// carries about `n/N + ln ln N / ln 2` — exponentially better than one random choice — but no
 /// hard bound; use ``BoundedLoadBalancer`` for one. Weights are not supported.
-public final class PowerOfTwoChoicesPlacer: Sendable {
+public final class PowerOfTwoChoicesPlacer: LoadAwarePlacer {
     public static let algorithmName = "power-of-two"
 
+    public let keyHasher: KeyHasher
     @usableFromInline let tracker: LoadTracker<JumpHashPlacer>
 
     /// Creates the placer over `members`, tracking up to `capacity` members at once.
@@ -19,6 +20,7 @@ public final class PowerOfTwoChoicesPlacer: Sendable {
         capacity: Int = 4096,
         keyHasher: KeyHasher = .default
     ) throws(PlacementError) {
+        self.keyHasher = keyHasher
         tracker = try LoadTracker(JumpHashPlacer(members: members, keyHasher: keyHasher), capacity: capacity)
     }
 
@@ -45,11 +47,6 @@ public final class PowerOfTwoChoicesPlacer: Sendable {
         }
     }
 
-    /// Places one request for `key`'s UTF-8 bytes.
-    @inlinable
-    public func acquire(for key: String) throws(PlacementError) -> PlacementLease {
-        try acquire(forHash: tracker.snapshot.withPinned { $0.placer.keyHasher.hash(key) })
-    }
 
     /// Gives back a lease.
     @inlinable
