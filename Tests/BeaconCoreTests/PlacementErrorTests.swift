@@ -74,3 +74,22 @@ import Testing
         #expect(PlacementError.replicaCountExceedsMembers(requested: 5, members: 3).description.contains("5"))
     }
 }
+
+@Suite struct LeaseLifecycleTests {
+    /// A member removed with requests in flight keeps its counter until they drain; re-adding the
+    /// same name gets a fresh counter, and the old leases still release cleanly.
+    @Test func leasesOutliveTheirMember() throws {
+        let balancer = try BoundedLoadBalancer(members: [PlacementMember("a")], capacity: 2)
+        let old = try (0..<3).map { _ in try balancer.acquire(for: "k") }
+        try balancer.remove("a")
+        try balancer.add(PlacementMember("b"))
+        // Slot of "a" is still draining and capacity is 2: a third member has no room yet.
+        #expect(throws: PlacementError.tooManyMembers(limit: 1)) { try balancer.add(PlacementMember("a")) }
+        for lease in old { try balancer.release(lease) }
+        try balancer.add(PlacementMember("a"))
+        let fresh = try balancer.acquire(for: "k")
+        #expect(balancer.loads.reduce(0, +) == 1)
+        try balancer.release(fresh)
+        #expect(balancer.loads.allSatisfy { $0 == 0 })
+    }
+}
