@@ -163,13 +163,13 @@ package enum RingFuzzHarness {
             // Replica sets: distinct, owner first, and refused beyond the member count.
             let k = Int(hash % UInt64(model.count)) + 1
             for placer in [table, ring, rendezvous] as [any ReplicaPlacer] {
-                let set = try placer.replicas(forHash: hash, into: k)
+                let set = try placer.replicas(forHash: hash, count: k)
                 guard Set(set).count == k, set[0] == (try placer.memberIndex(forHash: hash)) else {
                     return "\(type(of: placer)) replica set \(set) is not distinct or does not start with the owner"
                 }
             }
             return expect(.replicaCountExceedsMembers(requested: model.count + 1, members: model.count)) {
-                try ring.replicas(forHash: hash, into: model.count + 1)
+                try ring.replicas(forHash: hash, count: model.count + 1)
             }
         }
 
@@ -234,18 +234,5 @@ package enum RingFuzzHarness {
                 return "expected a PlacementError, got \(error)"
             }
         }
-    }
-}
-
-extension ReplicaPlacer {
-    /// A replica set as an array, for the fuzzer's checks.
-    fileprivate func replicas(forHash hash: UInt64, into count: Int) throws(PlacementError) -> [Int] {
-        var result = [Int](repeating: -1, count: max(count, 0))
-        var failure: PlacementError?
-        result.withUnsafeMutableBufferPointer { buffer in
-            do throws(PlacementError) { try replicas(forHash: hash, into: buffer) } catch { failure = error }
-        }
-        if let failure { throw failure }
-        return result
     }
 }

@@ -52,3 +52,14 @@ public struct KeyHasher: Sendable, Hashable {
         }
     }
 }
+
+/// Calls `body` with `string`'s UTF-8 bytes. Native strings (every string on Linux) are read in
+/// place, small ones from the string value itself; only a non-contiguous (bridged) string is copied.
+@inlinable @inline(__always)
+func withUTF8Bytes<Result>(of string: String, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    if let result = string.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
+        return result
+    }
+    var copy = string
+    return copy.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+}

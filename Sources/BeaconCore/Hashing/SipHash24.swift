@@ -45,11 +45,7 @@ public struct SipHash24: Sendable, Hashable {
     /// Hashes the UTF-8 bytes of `string`, read in place.
     @inlinable
     public func hash(_ string: String) -> UInt64 {
-        if let h = string.utf8.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0)) }) {
-            return h
-        }
-        var copy = string
-        return copy.withUTF8 { hash(UnsafeRawBufferPointer($0)) }
+        withUTF8Bytes(of: string) { hash($0) }
     }
 
     /// Hashes the eight little-endian bytes of `value`.

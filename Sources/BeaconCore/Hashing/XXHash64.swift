@@ -67,11 +67,7 @@ public enum XXHash64 {
     /// them without a copy; small strings live in the string value itself and are read from the stack.
     @inlinable
     public static func hash(_ string: String, seed: UInt64 = 0) -> UInt64 {
-        if let h = string.utf8.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0), seed: seed) }) {
-            return h
-        }
-        var copy = string
-        return copy.withUTF8 { hash(UnsafeRawBufferPointer($0), seed: seed) }
+        withUTF8Bytes(of: string) { hash($0, seed: seed) }
     }
 
     /// Hashes the eight little-endian bytes of `value`, so an integer key hashes exactly like the

@@ -46,6 +46,14 @@ struct MemberTable: Sendable {
         }
     }
 
+    /// Validates a re-weight on a placer that places by position only: the member must exist and
+    /// the weight must be valid and exactly 1.
+    func requireUnitReweight(named name: String, to weight: Double, placer: String) throws(PlacementError) {
+        _ = try index(of: name)
+        try Self.validate(PlacementMember(name, weight: weight))
+        guard weight == 1 else { throw .weightsUnsupported(placer: placer, member: name, weight: weight) }
+    }
+
     mutating func append(_ member: PlacementMember) throws(PlacementError) {
         try Self.validate(member)
         guard indexByName[member.name] == nil else { throw .duplicateMember(member.name) }

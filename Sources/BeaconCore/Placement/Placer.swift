@@ -96,9 +96,13 @@ extension ReplicaPlacer {
 
     /// The replica set of `key` as an array; allocates. Prefer the buffer form on hot paths.
     public func replicas(for key: String, count: Int) throws(PlacementError) -> [Int] {
+        try replicas(forHash: keyHasher.hash(key), count: count)
+    }
+
+    /// The replica set of `hash` as an array; allocates. Prefer the buffer form on hot paths.
+    public func replicas(forHash hash: UInt64, count: Int) throws(PlacementError) -> [Int] {
         guard count >= 1 else { throw .invalidReplicaCount(count) }
         var result = [Int](repeating: 0, count: count)
-        let hash = keyHasher.hash(key)
         var failure: PlacementError?
         result.withUnsafeMutableBufferPointer { buffer in
             do throws(PlacementError) {

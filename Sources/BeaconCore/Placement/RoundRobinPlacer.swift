@@ -56,9 +56,7 @@ public struct RoundRobinPlacer: Placer {
     }
 
     public func reweighting(_ name: String, to weight: Double) throws(PlacementError) -> RoundRobinPlacer {
-        _ = try table.index(of: name)
-        try MemberTable.validate(PlacementMember(name, weight: weight))
-        guard weight == 1 else { throw .weightsUnsupported(placer: Self.algorithmName, member: name, weight: weight) }
+        try table.requireUnitReweight(named: name, to: weight, placer: Self.algorithmName)
         return self
     }
 }
