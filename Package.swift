@@ -43,6 +43,12 @@ let package = Package(
             path: "Fuzz/RingFuzz",
             swiftSettings: strictSwift
         ),
+        .executableTarget(
+            name: "HeartbeatFuzz",
+            dependencies: ["BeaconCore"],
+            path: "Fuzz/HeartbeatFuzz",
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "BeaconCoreTests",
             dependencies: [

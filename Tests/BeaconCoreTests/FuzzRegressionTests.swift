@@ -18,12 +18,20 @@ import Testing
     @Test func committedInputsExist() {
         #expect(Self.inputs("corpus/RingFuzz").count >= 10)
         #expect(!Self.inputs("Regressions/RingFuzz").isEmpty)
+        #expect(Self.inputs("corpus/HeartbeatFuzz").count >= 10)
     }
 
     @Test(arguments: inputs("Regressions/RingFuzz") + inputs("corpus/RingFuzz"))
     func ringFuzzInput(_ file: URL) throws {
         let data = try Data(contentsOf: file)
         let failure = data.withUnsafeBytes { RingFuzzHarness.run($0) }
+        #expect(failure == nil, "\(file.lastPathComponent): \(failure ?? "")")
+    }
+
+    @Test(arguments: inputs("corpus/HeartbeatFuzz") + inputs("Regressions/HeartbeatFuzz"))
+    func heartbeatFuzzInput(_ file: URL) throws {
+        let data = try Data(contentsOf: file)
+        let failure = data.withUnsafeBytes { HeartbeatFuzzHarness.run($0) }
         #expect(failure == nil, "\(file.lastPathComponent): \(failure ?? "")")
     }
 

@@ -9,7 +9,7 @@ package enum RingFuzzHarness {
 
     /// Runs one input; returns a description of the first broken invariant, or `nil`.
     package static func run(_ input: UnsafeRawBufferPointer) -> String? {
-        var bytes = ByteReader(input)
+        var bytes = FuzzByteReader(input)
         do {
             var state = try State()
             while let op = bytes.next() {
@@ -18,23 +18,6 @@ package enum RingFuzzHarness {
             return try state.finish()
         } catch {
             return "unexpected error: \(error)"
-        }
-    }
-
-    struct ByteReader {
-        let input: UnsafeRawBufferPointer
-        var offset = 0
-        init(_ input: UnsafeRawBufferPointer) { self.input = input }
-        mutating func next() -> UInt8? {
-            guard offset < input.count else { return nil }
-            defer { offset += 1 }
-            return input[offset]
-        }
-        mutating func byte() -> Int { Int(next() ?? 0) }
-        mutating func word() -> UInt64 {
-            var value: UInt64 = 0
-            for _ in 0..<8 { value = value << 8 | UInt64(next() ?? 0) }
-            return value
         }
     }
 
@@ -61,7 +44,7 @@ package enum RingFuzzHarness {
 
         var uniform: Bool { model.allSatisfy { $0.weight == 1 } }
 
-        mutating func step(_ op: UInt8, _ bytes: inout ByteReader) throws -> String? {
+        mutating func step(_ op: UInt8, _ bytes: inout FuzzByteReader) throws -> String? {
             switch op % 8 {
             case 0:
                 let name = "m\(bytes.byte() % 64)"

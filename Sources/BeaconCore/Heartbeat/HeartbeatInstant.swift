@@ -1,0 +1,59 @@
+/// A point on a monotonic clock, in nanoseconds since the clock's own fixed origin.
+///
+/// Instants from different clocks are not comparable in meaning; the heartbeat wheel only ever
+/// compares instants from the clock it was created with.
+public struct HeartbeatInstant: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Nanoseconds since the clock's origin.
+    public var nanoseconds: UInt64
+
+    @inlinable
+    public init(nanoseconds: UInt64) {
+        self.nanoseconds = nanoseconds
+    }
+
+    /// The clock's origin.
+    public static let zero = HeartbeatInstant(nanoseconds: 0)
+
+    @inlinable
+    public static func < (lhs: HeartbeatInstant, rhs: HeartbeatInstant) -> Bool {
+        lhs.nanoseconds < rhs.nanoseconds
+    }
+
+    /// This instant moved later by `duration`, saturating at the end of the clock's range.
+    /// Negative durations move it earlier, saturating at the origin.
+    public func advanced(by duration: Duration) -> HeartbeatInstant {
+        let delta = duration.nanosecondsRoundedUp
+        if delta >= 0 {
+            let (sum, overflow) = nanoseconds.addingReportingOverflow(UInt64(delta))
+            return HeartbeatInstant(nanoseconds: overflow ? .max : sum)
+        }
+        let magnitude = delta.magnitude
+        return HeartbeatInstant(nanoseconds: nanoseconds > magnitude ? nanoseconds - magnitude : 0)
+    }
+
+    /// The time from `earlier` to this instant; negative when `earlier` is later.
+    public func duration(since earlier: HeartbeatInstant) -> Duration {
+        if nanoseconds >= earlier.nanoseconds {
+            return .nanoseconds(Int64(clamping: nanoseconds - earlier.nanoseconds))
+        }
+        return .nanoseconds(-Int64(clamping: earlier.nanoseconds - nanoseconds))
+    }
+
+    public var description: String { "\(nanoseconds) ns" }
+}
+
+extension Duration {
+    /// Whole nanoseconds, rounding any sub-nanosecond remainder away from zero, saturating at
+    /// `Int64`'s range. Rounding up keeps a deadline built from a duration from ever being early.
+    var nanosecondsRoundedUp: Int64 {
+        let (seconds, attoseconds) = components
+        let (wholeSeconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        var nanos = attoseconds / 1_000_000_000
+        if attoseconds % 1_000_000_000 > 0 { nanos += 1 }
+        if attoseconds % 1_000_000_000 < 0 { nanos -= 1 }
+        let (sum, sumOverflow) = wholeSeconds.addingReportingOverflow(nanos)
+        if sumOverflow { return seconds < 0 ? .min : .max }
+        return sum
+    }
+}

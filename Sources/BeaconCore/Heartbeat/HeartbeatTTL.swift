@@ -1,0 +1,32 @@
+/// How long a node may go without a beat before it expires, validated once so the beat path does
+/// no conversion: whole microseconds, rounded up so a deadline is never earlier than asked for.
+public struct HeartbeatTTL: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The TTL in microseconds, at least 1.
+    public let microseconds: UInt64
+
+    /// The largest TTL any wheel accepts: 2³² µs, about 71 minutes.
+    public static let limit = HeartbeatTTL(uncheckedMicroseconds: 1 << 32)
+
+    /// A TTL of `duration`, which must be positive and at most ``limit``.
+    public init(_ duration: Duration) throws(HeartbeatError) {
+        let nanos = duration.nanosecondsRoundedUp
+        guard nanos > 0 else { throw .invalidTTL(duration) }
+        let micros = (UInt64(nanos) + 999) / 1000
+        guard micros <= HeartbeatTTL.limit.microseconds else { throw .invalidTTL(duration) }
+        self.microseconds = micros
+    }
+
+    @usableFromInline
+    init(uncheckedMicroseconds: UInt64) {
+        microseconds = uncheckedMicroseconds
+    }
+
+    /// The TTL as a `Duration`.
+    public var duration: Duration { .microseconds(Int64(microseconds)) }
+
+    public static func < (lhs: HeartbeatTTL, rhs: HeartbeatTTL) -> Bool {
+        lhs.microseconds < rhs.microseconds
+    }
+
+    public var description: String { "\(duration)" }
+}

@@ -1,0 +1,244 @@
+@testable import BeaconCore
+import Testing
+
+/// Model tests of the wheel in virtual time: every test drives a `ManualClock`, so none sleeps
+/// and none depends on the machine's speed.
+@Suite struct HeartbeatWheelTests {
+    let clock = ManualClock(start: HeartbeatInstant(nanoseconds: 5_000_000_000))
+
+    func wheel(
+        slot: Duration = .milliseconds(1), maximumTTL: Duration = .seconds(10), capacity: Int = 1024,
+        stallThreshold: Duration? = nil
+    ) throws -> HeartbeatWheel<ManualClock> {
+        try HeartbeatWheel(
+            configuration: .init(slotWidth: slot, maximumTTL: maximumTTL, capacity: capacity, stallThreshold: stallThreshold),
+            clock: clock)
+    }
+
+    /// Moves the clock by `step` and advances the wheel, returning what expired.
+    func run(_ wheel: HeartbeatWheel<ManualClock>, by step: Duration) throws -> [HeartbeatHandle] {
+        try clock.advance(by: step)
+        var expired: [HeartbeatHandle] = []
+        try wheel.advance(to: clock.now()) { expired += $0.handles }
+        return expired
+    }
+
+    @Test func expiresAtItsSlotNeverBefore() throws {
+        let wheel = try wheel()
+        let node = try wheel.register(ttl: HeartbeatTTL(.milliseconds(100)))
+        #expect(try run(wheel, by: .microseconds(99_999)).isEmpty)
+        // The deadline is reached but its slot (100–101 ms) has not ended; the wheel may wait for it.
+        #expect(try run(wheel, by: .microseconds(1)).isEmpty)
+        let expired = try run(wheel, by: .milliseconds(1))
+        #expect(expired == [node])
+        #expect(!wheel.isArmed(node))
+        #expect(throws: HeartbeatError.expired(node)) { try wheel.beat(node, ttl: HeartbeatTTL(.seconds(1))) }
+    }
+
+    @Test func beatsPushTheDeadlineAndNeverPullItBack() throws {
+        let wheel = try wheel()
+        let node = try wheel.register(ttl: HeartbeatTTL(.milliseconds(100)))
+        for _ in 0..<20 {
+            #expect(try run(wheel, by: .milliseconds(50)).isEmpty)
+            try wheel.beat(node, ttl: HeartbeatTTL(.milliseconds(100)))
+        }
+        // A shorter TTL leaves the later deadline in place: now + 100 ms still holds.
+        try wheel.beat(node, ttl: HeartbeatTTL(.milliseconds(10)))
+        #expect(try run(wheel, by: .milliseconds(50)).isEmpty)
+        #expect(try run(wheel, by: .milliseconds(51)) == [node])
+        #expect(wheel.statistics.refiled >= 1)
+    }
+
+    @Test func removalFencesExpiryAndRecyclesTheRecord() throws {
+        let wheel = try wheel(capacity: 1)
+        let ttl = try HeartbeatTTL(.milliseconds(10))
+        let first = try wheel.register(ttl: ttl)
+        #expect(try wheel.remove(first) == .removed)
+        #expect(throws: HeartbeatError.staleHandle(first)) { try wheel.remove(first) }
+        #expect(throws: HeartbeatError.staleHandle(first)) { try wheel.beat(first, ttl: ttl) }
+        // The record is recycled when the wheel passes the removed node's slot, not before.
+        #expect(throws: HeartbeatError.capacityExhausted(capacity: 1, awaitingRecycle: 1)) { try wheel.register(ttl: ttl) }
+        #expect(try run(wheel, by: .milliseconds(20)).isEmpty)
+        let second = try wheel.register(ttl: ttl)
+        #expect(second.index == first.index && second.generation != first.generation)
+        // The old handle cannot touch the new occupant.
+        #expect(throws: HeartbeatError.staleHandle(first)) { try wheel.beat(first, ttl: HeartbeatTTL(.seconds(5))) }
+        #expect(try run(wheel, by: .milliseconds(20)) == [second])
+        #expect(try wheel.remove(second) == .alreadyExpired)
+    }
+
+    @Test func expiredRecordsAreReusedImmediately() throws {
+        let wheel = try wheel(capacity: 2)
+        let ttl = try HeartbeatTTL(.milliseconds(5))
+        let a = try wheel.register(ttl: ttl)
+        _ = try wheel.register(ttl: ttl)
+        #expect(try run(wheel, by: .milliseconds(10)).count == 2)
+        let c = try wheel.register(ttl: ttl)
+        #expect(c.index < 2)
+        #expect(throws: HeartbeatError.staleHandle(a)) { if c.index == a.index { try wheel.remove(a) } else { throw HeartbeatError.staleHandle(a) } }
+    }
+
+    @Test func stallGuardExtendsDeadlinesThatPassedDuringAStall() throws {
+        let guarded = try wheel(stallThreshold: .milliseconds(500))
+        let unguarded = try HeartbeatWheel(
+            configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(10), stallThreshold: nil), clock: clock)
+        let ttl = try HeartbeatTTL(.seconds(1))
+        // Sentinels due at 100 ms: the owner should have woken then, so the stall starts at 101 ms.
+        let sentinel = try guarded.register(ttl: HeartbeatTTL(.milliseconds(100)))
+        _ = try unguarded.register(ttl: HeartbeatTTL(.milliseconds(100)))
+        let guardedNodes = try (0..<100).map { _ in try guarded.register(ttl: ttl) }
+        _ = try (0..<100).map { _ in try unguarded.register(ttl: ttl) }
+        try clock.advance(by: .seconds(3))
+        var guardedExpired: [HeartbeatHandle] = []
+        var unguardedExpired: [HeartbeatHandle] = []
+        try guarded.advance(to: clock.now()) { guardedExpired += $0.handles }
+        try unguarded.advance(to: clock.now()) { unguardedExpired += $0.handles }
+        // Without the guard every node is declared dead together; with it, only the sentinel,
+        // whose deadline passed before the stall began.
+        #expect(unguardedExpired.count == 101)
+        #expect(guardedExpired == [sentinel])
+        #expect(guarded.statistics.stalls == 1)
+        // Nodes that beat again after the stall survive; the others expire once the stall's length
+        // (2.899 s) has passed after their deadline (1 s).
+        guardedExpired = []
+        for node in guardedNodes.prefix(50) { try guarded.beat(node, ttl: ttl) }
+        try clock.advance(by: .milliseconds(850))
+        try guarded.advance(to: clock.now()) { guardedExpired += $0.handles }
+        #expect(guardedExpired.isEmpty)
+        try clock.advance(by: .milliseconds(60))
+        try guarded.advance(to: clock.now()) { guardedExpired += $0.handles }
+        #expect(Set(guardedExpired) == Set(guardedNodes.suffix(50)))
+    }
+
+    @Test func aWriteThroughAStaleHandleIsRepairedNotTrusted() throws {
+        let wheel = try wheel(capacity: 1, stallThreshold: nil)
+        let ttl = try HeartbeatTTL(.milliseconds(10))
+        let old = try wheel.register(ttl: ttl)
+        try wheel.remove(old)
+        #expect(try run(wheel, by: .milliseconds(20)).isEmpty)
+        let current = try wheel.register(ttl: ttl)
+        #expect(current.index == old.index)
+        // Simulate the race: a beat through `old` checked the state before the reuse and stores now.
+        let stale = HeartbeatRecord.deadlineWord(generation: old.generation, deadline: 1)
+        wheel.records[Int(old.index)].deadline.store(stale, ordering: .relaxed)
+        // The tag gives the write away: the wheel waits one maximum TTL instead of expiring at 1 µs.
+        #expect(try run(wheel, by: .milliseconds(20)).isEmpty)
+        #expect(wheel.statistics.repairedDeadlines == 1)
+        #expect(try run(wheel, by: .milliseconds(9_999)).isEmpty)
+        #expect(try run(wheel, by: .milliseconds(2)) == [current])
+    }
+
+    @Test func deadlinesBeyondTheHorizonAreParkedAndRechecked() throws {
+        // A stall's grace can push a deadline past the horizon (64 slots of 1 ms here).
+        let wheel = try wheel(maximumTTL: .milliseconds(50), stallThreshold: .milliseconds(5))
+        let sentinel = try wheel.register(ttl: HeartbeatTTL(.milliseconds(1)))
+        let node = try wheel.register(ttl: HeartbeatTTL(.milliseconds(50)))
+        // Stall from 2 ms to 1000 ms: the node's deadline (50 ms) now counts as 1048 ms.
+        #expect(try run(wheel, by: .milliseconds(1000)) == [sentinel])
+        #expect(wheel.statistics.stalls == 1)
+        #expect(try run(wheel, by: .milliseconds(47)).isEmpty)
+        #expect(try run(wheel, by: .milliseconds(2)) == [node])
+    }
+
+    @Test func everyEntryPointRefusesBadInput() throws {
+        #expect(throws: HeartbeatError.self) { try HeartbeatWheel(configuration: .init(slotWidth: .microseconds(10)), clock: clock) }
+        #expect(throws: HeartbeatError.self) { try HeartbeatWheel(configuration: .init(capacity: 0), clock: clock) }
+        #expect(throws: HeartbeatError.self) { try HeartbeatWheel(configuration: .init(maximumTTL: .zero), clock: clock) }
+        #expect(throws: HeartbeatError.self) {
+            try HeartbeatWheel(configuration: .init(slotWidth: .microseconds(100), maximumTTL: .seconds(3600)), clock: clock)
+        }
+        #expect(throws: HeartbeatError.self) { try HeartbeatWheel(configuration: .init(stallThreshold: .zero), clock: clock) }
+        #expect(throws: HeartbeatError.invalidTTL(.zero)) { try HeartbeatTTL(.zero) }
+        #expect(throws: HeartbeatError.self) { try HeartbeatTTL(.seconds(-1)) }
+        #expect(throws: HeartbeatError.self) { try HeartbeatTTL(.seconds(86_400)) }
+        let wheel = try wheel(maximumTTL: .seconds(1))
+        #expect(throws: HeartbeatError.self) { try wheel.register(ttl: HeartbeatTTL(.seconds(2))) }
+        let node = try wheel.register(ttl: HeartbeatTTL(.seconds(1)))
+        #expect(throws: HeartbeatError.self) { try wheel.beat(node, ttl: HeartbeatTTL(.seconds(2))) }
+        let foreign = HeartbeatHandle(index: 99, generation: 1)
+        #expect(throws: HeartbeatError.unknownHandle(foreign)) { try wheel.beat(foreign, ttl: HeartbeatTTL(.seconds(1))) }
+        #expect(throws: HeartbeatError.unknownHandle(foreign)) { try wheel.remove(foreign) }
+        #expect(throws: HeartbeatError.self) { try clock.advance(by: .seconds(-1)) }
+        try clock.advance(by: .seconds(2))
+        #expect(throws: HeartbeatError.clockWentBackwards(by: .seconds(1))) {
+            try wheel.advance(to: clock.now()) { _ in }
+            try wheel.advance(to: clock.now().advanced(by: .seconds(-1))) { _ in }
+        }
+        for error in [HeartbeatError.concurrentAdvance, .clockRangeExhausted, .staleHandle(node)] {
+            #expect(!error.description.isEmpty)
+        }
+    }
+
+    @Test func advancingFromInsideADeliveryIsRefused() throws {
+        let wheel = try wheel()
+        _ = try wheel.register(ttl: HeartbeatTTL(.milliseconds(1)))
+        try clock.advance(by: .milliseconds(5))
+        var nested: (any Error)?
+        try wheel.advance(to: clock.now()) { _ in
+            do { try wheel.advance(to: clock.now()) { _ in } } catch { nested = error }
+        }
+        #expect(nested as? HeartbeatError == .concurrentAdvance)
+    }
+
+    /// The wheel sleeps until its next occupied slot: it reports no due time while empty and the
+    /// end of the earliest slot otherwise.
+    @Test func reportsWhenItIsNextDue() throws {
+        let wheel = try wheel()
+        #expect(try wheel.advance(to: clock.now()) { _ in } == nil)
+        _ = try wheel.register(ttl: HeartbeatTTL(.milliseconds(7)))
+        _ = try wheel.register(ttl: HeartbeatTTL(.seconds(3)))
+        let due = try #require(try wheel.advance(to: clock.now()) { _ in })
+        #expect(due.duration(since: wheel.epoch) == .milliseconds(8))
+    }
+
+    @Test func theCachedBeatClockIsUsedWhilePublished() throws {
+        let wheel = try wheel()
+        let ttl = try HeartbeatTTL(.milliseconds(100))
+        let node = try wheel.register(ttl: ttl)
+        #expect(!wheel.takeBeatClockUsage())
+        // Published a second ahead: a beat now lands its deadline at 1.1 s.
+        wheel.publishBeatClock(validUntil: clock.now().advanced(by: .seconds(1)))
+        try wheel.beat(node, ttl: ttl)
+        #expect(wheel.takeBeatClockUsage())
+        wheel.withdrawBeatClock()
+        #expect(try run(wheel, by: .milliseconds(1050)).isEmpty)
+        #expect(try run(wheel, by: .milliseconds(60)) == [node])
+    }
+
+    /// A million nodes through virtual time: each registered with a deadline spread over one
+    /// second, a tenth of them beaten once; every node expires exactly once, none early, none
+    /// more than one slot late.
+    @Test func aMillionNodesExpireExactlyOnceInVirtualTime() throws {
+        let count = 1_000_000
+        let wheel = try wheel(capacity: count)
+        var deadlines: [HeartbeatHandle: UInt64] = [:]
+        deadlines.reserveCapacity(count)
+        let start = clock.now()
+        for i in 0..<count {
+            let ttl = HeartbeatTTL(uncheckedMicroseconds: 1_000_000 + UInt64(i % 1000) * 1000 + UInt64(i % 7))
+            let node = try wheel.register(ttl: ttl)
+            deadlines[node] = ttl.microseconds
+            if i % 10 == 0 {
+                let longer = HeartbeatTTL(uncheckedMicroseconds: ttl.microseconds + 500_000)
+                try wheel.beat(node, ttl: longer)
+                deadlines[node] = longer.microseconds
+            }
+        }
+        var seen = Set<HeartbeatHandle>(minimumCapacity: count)
+        var problems = 0
+        for _ in 0..<2_600 {
+            try clock.advance(by: .milliseconds(1))
+            let now = UInt64(clock.now().duration(since: start).components.attoseconds / 1_000_000_000_000)
+                + UInt64(clock.now().duration(since: start).components.seconds) * 1_000_000
+            try wheel.advance(to: clock.now()) { expiry in
+                for node in expiry.handles {
+                    let deadline = deadlines[node] ?? .max
+                    if deadline > now || now - deadline > 1000 || !seen.insert(node).inserted { problems += 1 }
+                }
+            }
+        }
+        #expect(problems == 0)
+        #expect(seen.count == count)
+        #expect(wheel.statistics.expired == count)
+    }
+}
