@@ -26,16 +26,16 @@ struct HeartbeatRecord: ~Copyable {
     }
 
     /// The end of a list.
-    @usableFromInline static let none = UInt32.max
+    @inlinable static var none: UInt32 { UInt32.max }
 
-    @usableFromInline static let free: UInt32 = 0
-    @usableFromInline static let armed: UInt32 = 1
-    @usableFromInline static let expired: UInt32 = 2
-    @usableFromInline static let removed: UInt32 = 3
-    @usableFromInline static let phaseMask: UInt32 = 3
-    @usableFromInline static let generationMask: UInt32 = (1 << 30) - 1
+    @inlinable static var free: UInt32 { 0 }
+    @inlinable static var armed: UInt32 { 1 }
+    @inlinable static var expired: UInt32 { 2 }
+    @inlinable static var removed: UInt32 { 3 }
+    @inlinable static var phaseMask: UInt32 { 3 }
+    @inlinable static var generationMask: UInt32 { (1 << 30) - 1 }
 
-    @usableFromInline static let deadlineMask: UInt64 = (1 << 48) - 1
+    @inlinable static var deadlineMask: UInt64 { (1 << 48) - 1 }
 
     @inlinable @inline(__always)
     static func state(generation: UInt32, phase: UInt32) -> UInt32 {
@@ -59,7 +59,7 @@ struct BeatClockLine: ~Copyable {
     /// How many arena records have ever been initialised; a handle at or above it is foreign.
     @usableFromInline let highWater: Atomic<UInt32>
 
-    @usableFromInline static let withdrawn = UInt64.max
+    @inlinable static var withdrawn: UInt64 { UInt64.max }
 
     init() {
         cachedMicros = Atomic(BeatClockLine.withdrawn)

@@ -30,7 +30,7 @@ public final class HeartbeatTimer: Sendable {
     /// the timer's thread owns that.
     public let wheel: HeartbeatWheel<MonotonicClock>
     private let loop: TimerLoop
-    private let thread = Mutex<pthread_t?>(nil)
+    private let thread = PosixMutex<pthread_t?>(nil)
 
     /// A stopped timer with a new wheel.
     public init(configuration: HeartbeatWheelConfiguration = .init()) throws(HeartbeatError) {

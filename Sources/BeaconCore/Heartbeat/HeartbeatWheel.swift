@@ -33,6 +33,7 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
     public let epoch: HeartbeatInstant
 
     @usableFromInline let records: UnsafeMutablePointer<HeartbeatRecord>
+    private let arena: ArenaMemory
     @usableFromInline let clockLine: UnsafeMutablePointer<BeatClockLine>
     @usableFromInline let maximumTTL: HeartbeatTTL
     let slotMicros: UInt64
@@ -45,7 +46,7 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
         var nextUnused: UInt32 = 0
         var pendingHead = HeartbeatRecord.none
     }
-    let registry = Mutex(Registry())
+    let registry = PosixMutex(Registry())
     /// Removed nodes whose records the wheel has not recycled yet.
     let awaitingRecycle = Atomic<Int>(0)
     /// When the owner will next look at the wheel, in microseconds since the epoch: 0 while it is
@@ -76,7 +77,11 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
         slotCount = resolved.slotCount
         capacity = resolved.capacity
         stallThresholdMicros = resolved.stallThresholdMicros
-        records = .allocate(capacity: resolved.capacity)
+        guard let arena = ArenaMemory(byteCount: resolved.capacity * MemoryLayout<HeartbeatRecord>.stride) else {
+            throw .invalidConfiguration("the system refused \(resolved.capacity) node records of memory; lower the capacity")
+        }
+        self.arena = arena
+        records = arena.base.bindMemory(to: HeartbeatRecord.self, capacity: resolved.capacity)
         let line = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 128)
         clockLine = line.bindMemory(to: BeatClockLine.self, capacity: 1)
         clockLine.initialize(to: BeatClockLine())
@@ -88,11 +93,17 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
     deinit {
         let initialised = Int(clockLine.pointee.highWater.load(ordering: .relaxed))
         records.deinitialize(count: initialised)
-        records.deallocate()
         clockLine.deinitialize(count: 1)
         UnsafeMutableRawPointer(clockLine).deallocate()
         slotHeads.deallocate()
     }
+
+    /// Bytes of arena memory per node: one record. The wheel's other memory is fixed by its
+    /// configuration (4 bytes per slot plus a bit per slot), not by the number of nodes.
+    public static var bytesPerNode: Int { MemoryLayout<HeartbeatRecord>.stride }
+
+    /// Bytes the wheel's slots take, independent of how many nodes it holds.
+    public var fixedBytes: Int { slotCount * MemoryLayout<UInt32>.stride + slotCount / 8 + slotCount / 512 + 128 }
 
     // MARK: Beating
 
@@ -111,18 +122,16 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
     ///
     /// - Throws: ``HeartbeatError/expired(_:)`` once the node has expired,
     ///   ``HeartbeatError/staleHandle(_:)`` if it was removed, ``HeartbeatError/ttlAboveMaximum(ttl:maximum:)``.
-    @inlinable
+    @inlinable @inline(__always)
     public func beat(_ handle: HeartbeatHandle, ttl: HeartbeatTTL) throws(HeartbeatError) {
-        guard ttl.microseconds <= maximumTTL.microseconds else {
-            throw .ttlAboveMaximum(ttl: ttl, maximum: maximumTTL)
-        }
-        guard handle.index < clockLine.pointee.highWater.load(ordering: .relaxed) else {
-            throw .unknownHandle(handle)
-        }
         let record = records + Int(handle.index)
-        let state = record.pointee.state.load(ordering: .relaxed)
-        guard state == HeartbeatRecord.state(generation: handle.generation, phase: HeartbeatRecord.armed) else {
-            throw rejection(of: handle, state: state)
+        // One combined test keeps the hot path short; the cold function works out which check failed.
+        guard ttl.microseconds <= maximumTTL.microseconds,
+            handle.index < clockLine.pointee.highWater.load(ordering: .relaxed),
+            record.pointee.state.load(ordering: .relaxed)
+                == HeartbeatRecord.state(generation: handle.generation, phase: HeartbeatRecord.armed)
+        else {
+            throw beatRejection(handle, ttl: ttl)
         }
         let deadline = min(beatClockMicros() &+ ttl.microseconds, HeartbeatRecord.deadlineMask)
         let word = HeartbeatRecord.deadlineWord(generation: handle.generation, deadline: deadline)
@@ -153,9 +162,12 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
         return micros(clock.now(), roundingUp: true)
     }
 
-    /// Why `handle` was refused, given the state word found in its record.
-    @usableFromInline
-    func rejection(of handle: HeartbeatHandle, state: UInt32) -> HeartbeatError {
+    /// Why a beat through `handle` with `ttl` was refused.
+    @usableFromInline @inline(never)
+    func beatRejection(_ handle: HeartbeatHandle, ttl: HeartbeatTTL) -> HeartbeatError {
+        guard ttl <= maximumTTL else { return .ttlAboveMaximum(ttl: ttl, maximum: maximumTTL) }
+        guard handle.index < clockLine.pointee.highWater.load(ordering: .relaxed) else { return .unknownHandle(handle) }
+        let state = records[Int(handle.index)].state.load(ordering: .relaxed)
         if state == HeartbeatRecord.state(generation: handle.generation, phase: HeartbeatRecord.expired) {
             return .expired(handle)
         }

@@ -29,7 +29,7 @@ public struct HeartbeatWheelConfiguration: Sendable, Hashable {
     }
 
     static let slotWidthRange: ClosedRange<Duration> = .microseconds(100) ... .seconds(1)
-    static let capacityRange: ClosedRange<Int> = 1 ... (1 << 31)
+    static let capacityRange: ClosedRange<Int> = 1 ... (1 << 28)
     static let maximumSlotCount = 1 << 22
 
     /// The validated numbers the wheel runs on.

@@ -1,0 +1,112 @@
+import ArgumentParser
+import BeaconCore
+import Foundation
+
+struct BenchHeartbeat: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heartbeat",
+        abstract: "Measure the heartbeat wheel: beat cost, memory, sweep cost, real-time expiry lateness, idle and steady-state cost."
+    )
+
+    @Option(help: "Output format: table, json or html.")
+    var format: BenchPlacers.Format = .table
+
+    @Option(help: "Nodes in the large measurements (beats are also measured at 10 000 and 100 000).")
+    var nodes: Int = 1_000_000
+
+    @Option(help: "Timed repeats per micro-measurement (the median is reported).")
+    var repeats: Int = 5
+
+    @Option(help: "Seconds to watch an idle timer for wake-ups.")
+    var idleSeconds: Double = 10
+
+    @Option(help: "Seconds to run the steady state (every node beating every 5 s).")
+    var steadySeconds: Double = 10
+
+    func validate() throws {
+        guard (10_000...16_000_000).contains(nodes) else { throw ValidationError("--nodes must be in 10000...16000000") }
+        guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be in 1...100") }
+        guard (0.1...600).contains(idleSeconds) else { throw ValidationError("--idle-seconds must be in 0.1...600") }
+        guard (1...600).contains(steadySeconds) else { throw ValidationError("--steady-seconds must be in 1...600") }
+    }
+
+    func run() throws {
+        let counting = AllocationCounter.isActive
+        let bench = HeartbeatBenchmark(repeats: repeats, countAllocations: counting)
+        var report = HeartbeatReport(nodes: nodes, machine: MachineDescription.current, allocationCounting: counting)
+        let sizes = [10_000, 100_000, nodes].reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
+
+        var beats = HeartbeatReport.Section(title: "beat (random order, release build)")
+        for n in sizes {
+            progress("beats at \(n) nodes")
+            let single = try bench.beats(nodes: n, threads: 1, cachedClock: true)
+            let double = try bench.beats(nodes: n, threads: 2, cachedClock: true)
+            let uncached = try bench.beats(nodes: n, threads: 1, cachedClock: false)
+            let limit: Double? = n == 10_000 ? 3 : n == 1_000_000 ? 10 : nil
+            beats.add("\(n) nodes, 1 thread", single.nanoseconds, "ns", atMost: limit)
+            beats.add("\(n) nodes, 2 threads (wall time per beat)", double.nanoseconds, "ns")
+            beats.add("\(n) nodes, 2 threads ÷ 1 thread throughput", single.nanoseconds / double.nanoseconds, "x", atLeast: 1.7)
+            beats.add("\(n) nodes, clock read per beat (cache withdrawn)", uncached.nanoseconds, "ns")
+            if let allocations = single.allocationsPerBeat {
+                beats.add("\(n) nodes, allocations per beat", allocations, "", atMost: 0)
+            }
+        }
+        report.sections.append(beats)
+
+        progress("register / remove and sweeps at \(nodes) nodes")
+        var structure = HeartbeatReport.Section(title: "registration, sweeps and memory")
+        let registration = try bench.registerAndRemove(nodes: nodes)
+        structure.add("register", registration.register, "ns")
+        structure.add("remove", registration.remove, "ns")
+        let sweeps = try bench.sweeps(nodes: nodes)
+        structure.add("sweep: expire one node (virtual time)", sweeps.expiryNanoseconds, "ns")
+        structure.add("sweep: re-file one beaten node", sweeps.refileNanoseconds, "ns")
+        if let allocations = sweeps.allocationsPerExpiry {
+            structure.add("allocations per expiry", allocations, "", atMost: 0)
+        }
+        structure.add("timer-layer bytes per node (deadline + link + state)", Double(HeartbeatWheel<MonotonicClock>.bytesPerNode), "B", atMost: 16)
+        structure.add("resident bytes per node, measured", try bench.residentBytesPerNode(nodes: nodes), "B", atMost: 24)
+        report.sections.append(structure)
+
+        var realTime = HeartbeatReport.Section(title: "real time (HeartbeatTimer thread)")
+        for (slot, limit) in [(Duration.milliseconds(1), 2.0), (.milliseconds(10), 20.0)] {
+            progress("expiry lateness: \(nodes) expiries within one second, \(slot) slots")
+            let lateness = try RealTimeHeartbeatBenchmark.lateness(nodes: nodes, slot: slot, countAllocations: counting)
+            realTime.add("lateness p50, \(slot) slots", lateness.p50, "ms")
+            realTime.add("lateness p99, \(slot) slots", lateness.p99, "ms", atMost: limit)
+            realTime.add("lateness max, \(slot) slots", lateness.max, "ms")
+            if let allocations = lateness.allocationsPerExpiry {
+                realTime.add("allocations per expiry, \(slot) slots", allocations, "", atMost: 0.01)
+            }
+        }
+        progress("idle: \(nodes) armed nodes, \(idleSeconds) s")
+        realTime.add(
+            "wake-ups in \(HeartbeatReport.format(idleSeconds)) s idle", Double(try RealTimeHeartbeatBenchmark.idleWakeUps(nodes: nodes, seconds: idleSeconds)),
+            "", atMost: 0)
+        progress("steady state: \(nodes) nodes beating every 5 s, \(steadySeconds) s")
+        let steady = try RealTimeHeartbeatBenchmark.steadyState(nodes: nodes, seconds: steadySeconds)
+        realTime.add("steady state: timer thread CPU", steady.timerPercent, "% of a core", atMost: 1)
+        realTime.add("steady state: beats' CPU (\(nodes / 5) beats/s)", steady.beatPercent, "% of a core")
+        realTime.add("steady state: timer wake-ups", steady.wakeUpsPerSecond, "per s")
+        report.sections.append(realTime)
+
+        switch format {
+        case .table: print(report.table())
+        case .json: print(try report.json())
+        case .html: print(report.html())
+        }
+    }
+
+    func progress(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+/// "2 cores, Linux 6.x, Swift 6.3.1 release" style description for reports.
+enum MachineDescription {
+    static var current: String {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let os = ProcessInfo.processInfo.operatingSystemVersionString
+        return "\(cores) cores, \(os)"
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+
+/// The heartbeat benchmark's results: named figures in sections, each with its unit and, where
+/// issue 4 set one, the target it is held to.
+struct HeartbeatReport: Codable {
+    struct Figure: Codable {
+        var name: String
+        var value: Double
+        var unit: String
+        /// The target as text ("≤ 10"), and whether the value meets it.
+        var target: String?
+        var meetsTarget: Bool?
+    }
+
+    struct Section: Codable {
+        var title: String
+        var figures: [Figure] = []
+
+        mutating func add(_ name: String, _ value: Double, _ unit: String, atMost limit: Double? = nil, atLeast floor: Double? = nil) {
+            var figure = Figure(name: name, value: value, unit: unit)
+            if let limit {
+                figure.target = "≤ \(HeartbeatReport.format(limit))"
+                figure.meetsTarget = value <= limit
+            } else if let floor {
+                figure.target = "≥ \(HeartbeatReport.format(floor))"
+                figure.meetsTarget = value >= floor
+            }
+            figures.append(figure)
+        }
+    }
+
+    var nodes: Int
+    var machine: String
+    var allocationCounting: Bool
+    var sections: [Section] = []
+
+    static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e9 ? String(format: "%.0f", value)
+            : abs(value) >= 100 ? String(format: "%.1f", value) : String(format: "%.3g", value)
+    }
+
+    func table() -> String {
+        var lines = ["Heartbeat wheel benchmark, \(nodes) nodes, \(machine)", ""]
+        let nameWidth = sections.flatMap { $0.figures.map(\.name.count) }.max() ?? 10
+        for section in sections {
+            lines.append(section.title)
+            for figure in section.figures {
+                var line = "  " + figure.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                let value = Self.format(figure.value) + " " + figure.unit
+                line += "  " + String(repeating: " ", count: max(0, 16 - value.count)) + value
+                if let target = figure.target, let meets = figure.meetsTarget {
+                    line += "   target \(target) \(figure.unit): " + (meets ? "met" : "MISSED")
+                }
+                lines.append(line)
+            }
+            lines.append("")
+        }
+        if !allocationCounting { lines.append("note: the malloc interposer is not active; allocation counts are omitted") }
+        return lines.joined(separator: "\n")
+    }
+
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// A self-contained page: one table per section, and a bar chart of nanoseconds per beat.
+    func html() -> String {
+        var html = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>Beacon heartbeat benchmark</title>
+            <style>
+            body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+            table{border-collapse:collapse;margin:1em 0}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
+            td:first-child,th:first-child{text-align:left}.missed{color:#b00020;font-weight:bold}
+            svg{background:#fafafa;border:1px solid #ddd;margin:1em 0}
+            </style></head><body>
+            <h1>Beacon heartbeat benchmark</h1>
+            <p>\(nodes) nodes; \(HTMLReport.escape(machine)).</p>
+
+            """
+        if let beats = sections.first {
+            html += "<h2>\(HTMLReport.escape(beats.title))</h2>\n" + beatChart(beats)
+        }
+        for section in sections {
+            html += "<h2>\(HTMLReport.escape(section.title))</h2>\n<table><tr><th>figure</th><th>value</th><th>target</th></tr>\n"
+            for figure in section.figures {
+                let verdict = figure.meetsTarget.map { $0 ? "met" : "<span class=\"missed\">missed</span>" } ?? ""
+                html += "<tr><td>\(HTMLReport.escape(figure.name))</td><td>\(Self.format(figure.value)) \(HTMLReport.escape(figure.unit))</td>"
+                html += "<td>\(HTMLReport.escape(figure.target ?? "")) \(verdict)</td></tr>\n"
+            }
+            html += "</table>\n"
+        }
+        return html + "</body></html>\n"
+    }
+
+    private func beatChart(_ section: Section) -> String {
+        let bars = section.figures.filter { $0.unit == "ns" }
+        let top = max(bars.map(\.value).max() ?? 1, 1)
+        let rowHeight = 22.0
+        let width = 720.0
+        let labelWidth = 260.0
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(Double(bars.count) * rowHeight + 10))\" font-size=\"11\">\n"
+        for (row, bar) in bars.enumerated() {
+            let y = 5 + Double(row) * rowHeight
+            let length = (width - labelWidth - 80) * bar.value / top
+            let colour = bar.meetsTarget == false ? "#d1495b" : "#1b6ca8"
+            svg += HTMLReport.text(labelWidth - 6, y + 14, bar.name, anchor: "end")
+            svg += "<rect x=\"\(HTMLReport.fmt(labelWidth))\" y=\"\(HTMLReport.fmt(y + 3))\" width=\"\(HTMLReport.fmt(length))\" height=\"14\" fill=\"\(colour)\"/>\n"
+            svg += HTMLReport.text(labelWidth + length + 6, y + 14, Self.format(bar.value) + " ns", anchor: "start")
+        }
+        return svg + "</svg>\n"
+    }
+}
