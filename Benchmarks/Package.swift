@@ -18,7 +18,16 @@ let package = Package(
             ],
             path: "Benchmarks/PlacementBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "HeartbeatBenchmarks",
+            dependencies: [
+                .product(name: "BeaconCore", package: "beacon"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/HeartbeatBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -83,11 +83,13 @@ struct BenchHeartbeat: ParsableCommand {
         realTime.add(
             "wake-ups in \(HeartbeatReport.format(idleSeconds)) s idle", Double(try RealTimeHeartbeatBenchmark.idleWakeUps(nodes: nodes, seconds: idleSeconds)),
             "", atMost: 0)
-        progress("steady state: \(nodes) nodes beating every 5 s, \(steadySeconds) s")
-        let steady = try RealTimeHeartbeatBenchmark.steadyState(nodes: nodes, seconds: steadySeconds)
-        realTime.add("steady state: timer thread CPU", steady.timerPercent, "% of a core", atMost: 1)
-        realTime.add("steady state: beats' CPU (\(nodes / 5) beats/s)", steady.beatPercent, "% of a core")
-        realTime.add("steady state: timer wake-ups", steady.wakeUpsPerSecond, "per s")
+        for slot in [Duration.milliseconds(1), .milliseconds(10)] {
+            progress("steady state: \(nodes) nodes beating every 5 s, \(slot) slots, \(steadySeconds) s")
+            let steady = try RealTimeHeartbeatBenchmark.steadyState(nodes: nodes, slot: slot, seconds: steadySeconds)
+            realTime.add("steady state, \(slot) slots: timer thread CPU", steady.timerPercent, "% of a core", atMost: 1)
+            realTime.add("steady state, \(slot) slots: beating thread CPU (\(nodes / 5) beats/s)", steady.beatPercent, "% of a core")
+            realTime.add("steady state, \(slot) slots: timer wake-ups", steady.wakeUpsPerSecond, "per s")
+        }
         report.sections.append(realTime)
 
         switch format {

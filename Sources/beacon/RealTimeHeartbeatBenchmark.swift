@@ -104,8 +104,8 @@ enum RealTimeHeartbeatBenchmark {
     /// 1 ms steps. The nodes' first deadlines are spread over 15 s so that slots come due (and
     /// beaten nodes are re-filed) throughout the run, as in a cluster that has been up for a
     /// while. The timer thread's share is the process's CPU time minus the beating thread's.
-    static func steadyState(nodes: Int, seconds: Double) throws -> SteadyState {
-        let timer = try HeartbeatTimer(configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(30), capacity: nodes))
+    static func steadyState(nodes: Int, slot: Duration, seconds: Double) throws -> SteadyState {
+        let timer = try HeartbeatTimer(configuration: .init(slotWidth: slot, maximumTTL: .seconds(30), capacity: nodes))
         try timer.start { _ in }
         defer { timer.stop() }
         let ttl = HeartbeatTTL(microseconds: 15_000_000)
