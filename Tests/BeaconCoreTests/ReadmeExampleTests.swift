@@ -30,4 +30,25 @@ import Testing
         #expect(now.name == owner.name || now.name == "runner-100")
         #expect(balancer.loads.allSatisfy { $0 == 0 })
     }
+
+    @Test func readmeHeartbeatExample() throws {
+        let timer = try HeartbeatTimer(configuration: .init(slotWidth: .milliseconds(10), maximumTTL: .seconds(60)))
+        try timer.start { expiry in
+            for node in expiry.handles { print("\(node) missed its heartbeat") }
+        }
+        let policy = JitteredPeriodPolicy.swarmKitDefault          // 5 s ± 0.5 s, node down after 3 periods
+        var jitter = SplitMix64()                                   // one per thread or task
+        let first = policy.next(using: &jitter)
+        let node = try timer.wheel.register(ttl: first.ttl)
+        // On every heartbeat from that node (tell it to come back after `next.period`):
+        let next = policy.next(using: &jitter)
+        try timer.wheel.beat(node, ttl: next.ttl)
+        // When the node leaves: after `.removed`, its expiry is never delivered.
+        try timer.wheel.remove(node)
+        timer.stop()
+
+        #expect(next.ttl.duration == next.period * 3)
+        #expect(!timer.wheel.isArmed(node))
+        #expect(throws: HeartbeatError.staleHandle(node)) { try timer.wheel.beat(node, ttl: next.ttl) }
+    }
 }
