@@ -7,15 +7,7 @@ enum HTMLReport {
 
     static func render(_ report: PlacerReport) -> String {
         let names = orderedNames(report)
-        var html = """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>Beacon placer benchmark</title>
-            <style>
-            body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-            table{border-collapse:collapse;margin:1em 0}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
-            td:first-child,th:first-child{text-align:left}svg{background:#fafafa;border:1px solid #ddd;margin:1em 0}
-            </style></head><body>
-            <h1>Beacon placer benchmark</h1>
+        var html = pageHead(title: "Beacon placer benchmark") + """
             <p>\(report.placers.first?.keys ?? 0) random \(report.keyLength)-byte keys; median of \(report.repeats) runs.
             XXH64 of one key alone: \(TableReport.fixed(report.hashNsPerKey, 1)) ns.</p>
 
@@ -114,6 +106,22 @@ enum HTMLReport {
             svg += legend(i, row.name)
         }
         return svg + "</svg>\n"
+    }
+
+    /// The start of a self-contained report page, through its `<h1>`.
+    static func pageHead(title: String) -> String {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <style>
+        body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+        table{border-collapse:collapse;margin:1em 0}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
+        td:first-child,th:first-child{text-align:left}svg{background:#fafafa;border:1px solid #ddd;margin:1em 0}
+        .missed{color:#b00020;font-weight:bold}
+        </style></head><body>
+        <h1>\(escape(title))</h1>
+
+        """
     }
 
     static func open() -> String {

@@ -69,16 +69,7 @@ struct HeartbeatReport: Codable {
 
     /// A self-contained page: one table per section, and a bar chart of nanoseconds per beat.
     func html() -> String {
-        var html = """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>Beacon heartbeat benchmark</title>
-            <style>
-            body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-            table{border-collapse:collapse;margin:1em 0}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
-            td:first-child,th:first-child{text-align:left}.missed{color:#b00020;font-weight:bold}
-            svg{background:#fafafa;border:1px solid #ddd;margin:1em 0}
-            </style></head><body>
-            <h1>Beacon heartbeat benchmark</h1>
+        var html = HTMLReport.pageHead(title: "Beacon heartbeat benchmark") + """
             <p>\(nodes) nodes; \(HTMLReport.escape(machine)).</p>
 
             """
