@@ -65,6 +65,7 @@ struct BenchHeartbeat: ParsableCommand {
             structure.add("allocations per expiry", allocations, "", atMost: 0)
         }
         structure.add("timer-layer bytes per node (deadline + link + state)", Double(HeartbeatWheel<MonotonicClock>.bytesPerNode), "B", atMost: 16)
+        structure.add("wheel slots, fixed whatever the node count (1 ms slots, 120 s maximum TTL)", Double(try bench.wheel(capacity: 1).fixedBytes) / 1024, "KiB")
         structure.add("resident bytes per node, measured", try bench.residentBytesPerNode(nodes: nodes), "B", atMost: 24)
         report.sections.append(structure)
 

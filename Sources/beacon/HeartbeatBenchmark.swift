@@ -11,9 +11,9 @@ struct HeartbeatBenchmark {
     let ttl = HeartbeatTTL(microseconds: 30_000_000)
     static let maximumTTL = Duration.seconds(120)
 
-    func wheel(capacity: Int, slot: Duration = .milliseconds(1)) throws -> HeartbeatWheel<MonotonicClock> {
+    func wheel(capacity: Int) throws -> HeartbeatWheel<MonotonicClock> {
         try HeartbeatWheel(
-            configuration: .init(slotWidth: slot, maximumTTL: Self.maximumTTL, capacity: capacity), clock: MonotonicClock())
+            configuration: .init(slotWidth: .milliseconds(1), maximumTTL: Self.maximumTTL, capacity: capacity), clock: MonotonicClock())
     }
 
     struct BeatFigures {

@@ -49,13 +49,13 @@ enum RealTimeHeartbeatBenchmark {
         let log = LatenessLog(capacity: nodes)
         let clock = MonotonicClock()
         try timer.start { log.record($0) }
-        let spreadMicros = UInt64(1_000_000) / UInt64(nodes) == 0 ? 1 : UInt64(1_000_000) / UInt64(nodes)
         let start = clock.now().nanoseconds
         for i in 0..<nodes {
             // Deadlines at start + 2 s + i/nodes seconds, whatever time registration itself takes.
             let now = clock.now().nanoseconds
             let target = start + 2_000_000_000 + UInt64(i) * 1_000_000_000 / UInt64(nodes)
-            let ttl = HeartbeatTTL(microseconds: max(spreadMicros, (target - now) / 1000))
+            // If registering took longer than 2 s, the late nodes get the shortest TTL (1 µs).
+            let ttl = HeartbeatTTL(microseconds: target > now ? max(1, (target - now) / 1000) : 1)
             let handle = try timer.wheel.register(ttl: ttl)
             log.deadlines[Int(handle.index)] = now + ttl.microseconds * 1000
         }

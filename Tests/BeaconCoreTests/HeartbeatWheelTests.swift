@@ -71,11 +71,14 @@ import Testing
         let wheel = try wheel(capacity: 2)
         let ttl = try HeartbeatTTL(.milliseconds(5))
         let a = try wheel.register(ttl: ttl)
-        _ = try wheel.register(ttl: ttl)
+        let b = try wheel.register(ttl: ttl)
         #expect(try run(wheel, by: .milliseconds(10)).count == 2)
         let c = try wheel.register(ttl: ttl)
-        #expect(c.index < 2)
-        #expect(throws: HeartbeatError.staleHandle(a)) { if c.index == a.index { try wheel.remove(a) } else { throw HeartbeatError.staleHandle(a) } }
+        let reused = try #require([a, b].first { $0.index == c.index })
+        let untouched = reused == a ? b : a
+        // The reused record's old handle is stale; the other still reports its expiry.
+        #expect(throws: HeartbeatError.staleHandle(reused)) { try wheel.remove(reused) }
+        #expect(try wheel.remove(untouched) == .alreadyExpired)
     }
 
     @Test func stallGuardExtendsDeadlinesThatPassedDuringAStall() throws {

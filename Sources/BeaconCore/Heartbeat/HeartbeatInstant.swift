@@ -43,6 +43,12 @@ public struct HeartbeatInstant: Hashable, Comparable, Sendable, CustomStringConv
 }
 
 extension Duration {
+    /// Whole microseconds, rounding any remainder up, saturating like `nanosecondsRoundedUp`.
+    var microsecondsRoundedUp: Int64 {
+        let nanos = nanosecondsRoundedUp
+        return nanos / 1000 + (nanos % 1000 > 0 ? 1 : 0)
+    }
+
     /// Whole nanoseconds, rounding any sub-nanosecond remainder away from zero, saturating at
     /// `Int64`'s range. Rounding up keeps a deadline built from a duration from ever being early.
     var nanosecondsRoundedUp: Int64 {

@@ -21,7 +21,7 @@ struct HeartbeatRecord: ~Copyable {
 
     init() {
         deadline = Atomic(0)
-        state = Atomic(0)
+        state = Atomic(HeartbeatRecord.free)
         link = HeartbeatRecord.none
     }
 

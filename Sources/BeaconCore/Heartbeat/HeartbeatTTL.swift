@@ -9,11 +9,9 @@ public struct HeartbeatTTL: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// A TTL of `duration`, which must be positive and at most ``limit``.
     public init(_ duration: Duration) throws(HeartbeatError) {
-        let nanos = duration.nanosecondsRoundedUp
-        guard nanos > 0 else { throw .invalidTTL(duration) }
-        let micros = (UInt64(nanos) + 999) / 1000
-        guard micros <= HeartbeatTTL.limit.microseconds else { throw .invalidTTL(duration) }
-        self.microseconds = micros
+        let micros = duration.microsecondsRoundedUp
+        guard micros > 0, UInt64(micros) <= HeartbeatTTL.limit.microseconds else { throw .invalidTTL(duration) }
+        self.microseconds = UInt64(micros)
     }
 
     @usableFromInline

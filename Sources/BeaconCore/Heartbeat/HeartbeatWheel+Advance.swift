@@ -40,7 +40,7 @@ extension HeartbeatWheel {
 
     /// The end of the next occupied slot, or nil when no node is filed. Owner-only.
     func nextDue() -> HeartbeatInstant? {
-        nextOccupiedTick().map { instant(micros: ($0 + 1) * slotMicros) }
+        nextOccupiedTick().map { instant(micros: slotEndMicros(ofTick: $0)) }
     }
 
     /// Tells registrations that the owner will not look at the wheel before `wake` (nil: not
@@ -67,7 +67,7 @@ extension HeartbeatWheel {
     /// count as the stall's length later.
     private func detectStall(nowMicros: UInt64) {
         guard let threshold = stallThresholdMicros, let tick = nextOccupiedTick() else { return }
-        let dueMicros = (tick + 1) * slotMicros
+        let dueMicros = slotEndMicros(ofTick: tick)
         guard nowMicros > dueMicros, nowMicros - dueMicros > threshold else { return }
         let stall = nowMicros - dueMicros
         // Beats during the stall may have used a cached clock that was stale by up to `stall`, so
@@ -90,7 +90,7 @@ extension HeartbeatWheel {
                 recycle(index, removal: true)
             } else {
                 let word = record.pointee.deadline.load(ordering: .relaxed)
-                file(index, deadline: word & HeartbeatRecord.deadlineMask, earliestTick: cursor)
+                file(index, deadline: word & HeartbeatRecord.deadlineMask)
             }
             index = next
         }
@@ -124,7 +124,7 @@ extension HeartbeatWheel {
             let effective = deadline + leniency.grace(for: deadline)
             if effective > nowMicros {
                 counters.refiled += 1
-                file(index, deadline: effective, earliestTick: cursor)
+                file(index, deadline: effective)
             } else {
                 let expired = HeartbeatRecord.state(generation: generation, phase: HeartbeatRecord.expired)
                 let (won, _) = record.pointee.state.compareExchange(
@@ -141,7 +141,7 @@ extension HeartbeatWheel {
         }
         if !batch.isEmpty {
             counters.expired += batch.count
-            deliver(HeartbeatExpiry(slotEnd: instant(micros: (tick + 1) * slotMicros), handles: batch))
+            deliver(HeartbeatExpiry(slotEnd: instant(micros: slotEndMicros(ofTick: tick)), handles: batch))
         }
     }
 
@@ -155,13 +155,14 @@ extension HeartbeatWheel {
         let repaired = HeartbeatRecord.deadlineWord(generation: state >> 2, deadline: deadline)
         _ = records[Int(index)].deadline.compareExchange(expected: word, desired: repaired, ordering: .relaxed)
         counters.repairedDeadlines += 1
-        file(index, deadline: deadline, earliestTick: cursor)
+        file(index, deadline: deadline)
     }
 
-    /// Files a node in the slot of `deadline`, no earlier than `earliestTick` and no later than
-    /// the wheel's horizon (a node parked at the horizon is re-checked there and filed again).
-    private func file(_ index: UInt32, deadline: UInt64, earliestTick: UInt64) {
-        let tick = min(max(deadline / slotMicros, earliestTick), cursor + UInt64(slotCount) - 1)
+    /// Files a node in the slot of `deadline`, no earlier than the cursor (the next tick to sweep)
+    /// and no later than the wheel's horizon (a node parked at the horizon is re-checked there and
+    /// filed again).
+    private func file(_ index: UInt32, deadline: UInt64) {
+        let tick = min(max(deadline / slotMicros, cursor), cursor + UInt64(slotCount) - 1)
         let slot = Int(tick & UInt64(slotCount - 1))
         let head = slotHeads[slot]
         records[Int(index)].link = head

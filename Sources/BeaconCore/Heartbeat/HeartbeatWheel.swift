@@ -181,6 +181,11 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
         return roundingUp ? (nanos + 999) / 1000 : nanos / 1000
     }
 
+    /// The end of tick `tick`'s slot: when a node filed there is due to be swept.
+    func slotEndMicros(ofTick tick: UInt64) -> UInt64 {
+        (tick + 1) * slotMicros
+    }
+
     func instant(micros: UInt64) -> HeartbeatInstant {
         HeartbeatInstant(nanoseconds: epoch.nanoseconds &+ micros &* 1000)
     }
@@ -249,7 +254,7 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
         }
         // Pairs with the owner's store before it re-checks the pending list (see `prepareToSleep`):
         // either the owner sees this registration, or this load sees the owner's planned wake.
-        let dueMicros = (deadline / slotMicros + 1) * slotMicros
+        let dueMicros = slotEndMicros(ofTick: deadline / slotMicros)
         if dueMicros < ownerSleepsUntilMicros.load(ordering: .sequentiallyConsistent) {
             wakeSignal.signal()
         }

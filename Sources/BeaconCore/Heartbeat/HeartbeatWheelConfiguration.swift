@@ -68,7 +68,7 @@ public struct HeartbeatWheelConfiguration: Sendable, Hashable {
             guard stallThreshold > .zero else {
                 throw .invalidConfiguration("stallThreshold \(stallThreshold) must be positive, or nil to turn the guard off")
             }
-            stallMicros = UInt64((stallThreshold.nanosecondsRoundedUp + 999) / 1000)
+            stallMicros = UInt64(stallThreshold.microsecondsRoundedUp)
         }
         return Resolved(
             slotMicros: slotMicros, slotCount: slotCount, maximumTTL: maximum,
