@@ -2,7 +2,7 @@
 ///
 /// Instants from different clocks are not comparable in meaning; the heartbeat wheel only ever
 /// compares instants from the clock it was created with.
-public struct HeartbeatInstant: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct HeartbeatInstant: InstantProtocol, CustomStringConvertible {
     /// Nanoseconds since the clock's origin.
     public var nanoseconds: UInt64
 
@@ -37,6 +37,11 @@ public struct HeartbeatInstant: Hashable, Comparable, Sendable, CustomStringConv
             return .nanoseconds(Int64(clamping: nanoseconds - earlier.nanoseconds))
         }
         return .nanoseconds(-Int64(clamping: earlier.nanoseconds - nanoseconds))
+    }
+
+    /// The time from this instant to `later`; negative when `later` is earlier.
+    public func duration(to later: HeartbeatInstant) -> Duration {
+        later.duration(since: self)
     }
 
     public var description: String { "\(nanoseconds) ns" }
