@@ -49,6 +49,12 @@ let package = Package(
             path: "Fuzz/HeartbeatFuzz",
             swiftSettings: strictSwift
         ),
+        .executableTarget(
+            name: "DiffFuzz",
+            dependencies: ["BeaconCore"],
+            path: "Fuzz/DiffFuzz",
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "BeaconCoreTests",
             dependencies: [

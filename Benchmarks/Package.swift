@@ -28,6 +28,15 @@ let package = Package(
             path: "Benchmarks/HeartbeatBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "TaskDiffBenchmarks",
+            dependencies: [
+                .product(name: "BeaconCore", package: "beacon"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/TaskDiffBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

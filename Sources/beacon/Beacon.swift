@@ -12,6 +12,6 @@ struct Beacon: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Beacon's core structures.",
-        subcommands: [BenchPlacers.self, BenchHeartbeat.self]
+        subcommands: [BenchPlacers.self, BenchHeartbeat.self, BenchDiff.self]
     )
 }

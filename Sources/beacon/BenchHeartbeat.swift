@@ -33,10 +33,10 @@ struct BenchHeartbeat: ParsableCommand {
     func run() throws {
         let counting = AllocationCounter.isActive
         let bench = HeartbeatBenchmark(repeats: repeats, countAllocations: counting)
-        var report = HeartbeatReport(nodes: nodes, machine: MachineDescription.current, allocationCounting: counting)
+        var report = BenchReport(title: "Heartbeat wheel benchmark, \(nodes) nodes", machine: MachineDescription.current, allocationCounting: counting)
         let sizes = [10_000, 100_000, nodes].reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
 
-        var beats = HeartbeatReport.Section(title: "beat (random order, release build)")
+        var beats = BenchReport.Section(title: "beat (random order, release build)")
         for n in sizes {
             progress("beats at \(n) nodes")
             let single = try bench.beats(nodes: n, threads: 1, cachedClock: true)
@@ -54,7 +54,7 @@ struct BenchHeartbeat: ParsableCommand {
         report.sections.append(beats)
 
         progress("register / remove and sweeps at \(nodes) nodes")
-        var structure = HeartbeatReport.Section(title: "registration, sweeps and memory")
+        var structure = BenchReport.Section(title: "registration, sweeps and memory")
         let registration = try bench.registerAndRemove(nodes: nodes)
         structure.add("register", registration.register, "ns")
         structure.add("remove", registration.remove, "ns")
@@ -69,7 +69,7 @@ struct BenchHeartbeat: ParsableCommand {
         structure.add("resident bytes per node, measured", try bench.residentBytesPerNode(nodes: nodes), "B", atMost: 24)
         report.sections.append(structure)
 
-        var realTime = HeartbeatReport.Section(title: "real time (HeartbeatTimer thread)")
+        var realTime = BenchReport.Section(title: "real time (HeartbeatTimer thread)")
         for (slot, limit) in [(Duration.milliseconds(1), 2.0), (.milliseconds(10), 20.0)] {
             progress("expiry lateness: \(nodes) expiries within one second, \(slot) slots")
             let lateness = try RealTimeHeartbeatBenchmark.lateness(nodes: nodes, slot: slot, countAllocations: counting)
@@ -82,7 +82,7 @@ struct BenchHeartbeat: ParsableCommand {
         }
         progress("idle: \(nodes) armed nodes, \(idleSeconds) s")
         realTime.add(
-            "wake-ups in \(HeartbeatReport.format(idleSeconds)) s idle", Double(try RealTimeHeartbeatBenchmark.idleWakeUps(nodes: nodes, seconds: idleSeconds)),
+            "wake-ups in \(BenchReport.format(idleSeconds)) s idle", Double(try RealTimeHeartbeatBenchmark.idleWakeUps(nodes: nodes, seconds: idleSeconds)),
             "", atMost: 0)
         for slot in [Duration.milliseconds(1), .milliseconds(10)] {
             progress("steady state: \(nodes) nodes beating every 5 s, \(slot) slots, \(steadySeconds) s")
@@ -100,9 +100,6 @@ struct BenchHeartbeat: ParsableCommand {
         }
     }
 
-    func progress(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
 }
 
 /// "2 cores, Linux 6.x, Swift 6.3.1 release" style description for reports.

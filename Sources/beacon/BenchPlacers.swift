@@ -113,7 +113,4 @@ struct BenchPlacers: ParsableCommand {
         }
     }
 
-    func progress(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
 }

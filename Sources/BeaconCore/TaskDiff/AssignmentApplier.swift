@@ -44,6 +44,7 @@ public struct AssignmentApplier: Sendable {
         switch message.kind {
         case .complete:
             table.removeAll()
+            table.reserveCapacity(message.changeCount)
         case .incremental:
             if needsComplete { throw .awaitingComplete(resultsIn: message.resultsIn) }
             guard message.appliesTo == lastApplied else {
@@ -57,7 +58,7 @@ public struct AssignmentApplier: Sendable {
                 _ = table.remove(change.key)
             } else {
                 do {
-                    _ = try table.upsert(change.key, version: change.version, payload: payload, payloadDigest: AssignmentDigest.payload(payload))
+                    _ = try table.upsert(change.key, version: change.version, payload: payload)
                 } catch {
                     tooLarge = true
                 }

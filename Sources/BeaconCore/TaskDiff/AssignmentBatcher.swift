@@ -145,7 +145,7 @@ public struct AssignmentBatcher<Instant: InstantProtocol>: Sendable where Instan
             return
         }
         let entry = AssignmentSet.Entry(
-            key: key, version: held.version, payloadDigest: held.payloadDigest,
+            key: key, version: held.version, contribution: held.contribution,
             payloadOffset: UInt32(scratchPayloads.count), payloadLength: UInt32(held.payload.count))
         scratchPayloads.append(contentsOf: held.payload)
         scratchChanges.append(.upsert(entry, prior: prior))

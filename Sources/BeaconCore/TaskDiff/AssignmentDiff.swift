@@ -12,7 +12,8 @@ public struct AssignmentDiff: Sendable, Equatable, CustomStringConvertible {
     struct Change: Equatable, Sendable {
         var key: UInt64
         var version: UInt64
-        var payloadDigest: UInt64
+        /// The entry's contribution to the result digest (unused for a removal).
+        var contribution: UInt64
         /// The key's contribution to the base digest; 0 when the base does not hold the key.
         var priorContribution: UInt64
         var payloadOffset: UInt32
@@ -21,25 +22,25 @@ public struct AssignmentDiff: Sendable, Equatable, CustomStringConvertible {
 
         var entry: AssignmentSet.Entry {
             AssignmentSet.Entry(
-                key: key, version: version, payloadDigest: payloadDigest,
+                key: key, version: version, contribution: contribution,
                 payloadOffset: payloadOffset, payloadLength: payloadLength)
         }
 
         /// The key's contribution once the change is applied.
         var resultContribution: UInt64 {
-            isRemoval ? 0 : AssignmentDigest.contribution(key: key, version: version, payloadDigest: payloadDigest)
+            isRemoval ? 0 : contribution
         }
 
         static func upsert(_ entry: AssignmentSet.Entry, prior: UInt64) -> Change {
             Change(
-                key: entry.key, version: entry.version, payloadDigest: entry.payloadDigest,
+                key: entry.key, version: entry.version, contribution: entry.contribution,
                 priorContribution: prior, payloadOffset: entry.payloadOffset,
                 payloadLength: entry.payloadLength, isRemoval: false)
         }
 
         static func removal(_ key: UInt64, prior: UInt64) -> Change {
             Change(
-                key: key, version: 0, payloadDigest: 0, priorContribution: prior,
+                key: key, version: 0, contribution: 0, priorContribution: prior,
                 payloadOffset: 0, payloadLength: 0, isRemoval: true)
         }
     }
@@ -66,47 +67,70 @@ public struct AssignmentDiff: Sendable, Equatable, CustomStringConvertible {
     /// Replaces this diff with the diff from `old` to `new`, reusing its storage: once the
     /// storage has grown to the largest diff seen, this allocates nothing.
     public mutating func recompute(from old: AssignmentSet, to new: AssignmentSet) {
-        changes.removeAll(keepingCapacity: true)
+        // Work on a local array so the loop appends without going through `self`.
+        var output = changes
+        changes = []
+        output.removeAll(keepingCapacity: true)
         payloadSource = new.payloadBytes
         baseDigest = old.digest
         resultDigest = new.digest
         baseCount = old.count
-        var upserts = 0
-        old.entries.withUnsafeBufferPointer { before in
+        upsertCount = old.entries.withUnsafeBufferPointer { before in
             new.entries.withUnsafeBufferPointer { after in
-                var i = 0
-                var j = 0
-                while i < before.count && j < after.count {
-                    let o = before[i]
-                    let n = after[j]
-                    if o.key == n.key {
-                        if o.version != n.version || o.payloadDigest != n.payloadDigest {
-                            changes.append(.upsert(n, prior: o.contribution))
-                            upserts += 1
-                        }
-                        i += 1
-                        j += 1
-                    } else if o.key < n.key {
-                        changes.append(.removal(o.key, prior: o.contribution))
-                        i += 1
-                    } else {
-                        changes.append(.upsert(n, prior: 0))
-                        upserts += 1
-                        j += 1
-                    }
-                }
-                while i < before.count {
-                    changes.append(.removal(before[i].key, prior: before[i].contribution))
-                    i += 1
-                }
-                while j < after.count {
-                    changes.append(.upsert(after[j], prior: 0))
-                    upserts += 1
-                    j += 1
-                }
+                Self.walk(before, after, into: &output)
             }
         }
-        upsertCount = upserts
+        changes = output
+    }
+
+    /// The merge walk. An entry is unchanged when its key and contribution match; the
+    /// contribution mixes version and payload digest, so this is two words per side. Runs of
+    /// unchanged entries, the common case, stay in an inner loop that writes nothing.
+    private static func walk(
+        _ before: UnsafeBufferPointer<AssignmentSet.Entry>, _ after: UnsafeBufferPointer<AssignmentSet.Entry>,
+        into output: inout [Change]
+    ) -> Int {
+        var upserts = 0
+        var i = 0
+        var j = 0
+        while i < before.count && j < after.count {
+            let run = min(before.count - i, after.count - j)
+            var k = 0
+            while k < run {
+                let o = before[i + k]
+                let n = after[j + k]
+                if (o.key ^ n.key) | (o.contribution ^ n.contribution) != 0 { break }
+                k += 1
+            }
+            i += k
+            j += k
+            guard k < run else { break }
+            let o = before[i]
+            let n = after[j]
+            if o.key == n.key {
+                output.append(.upsert(n, prior: o.contribution))
+                upserts += 1
+                i += 1
+                j += 1
+            } else if o.key < n.key {
+                output.append(.removal(o.key, prior: o.contribution))
+                i += 1
+            } else {
+                output.append(.upsert(n, prior: 0))
+                upserts += 1
+                j += 1
+            }
+        }
+        while i < before.count {
+            output.append(.removal(before[i].key, prior: before[i].contribution))
+            i += 1
+        }
+        while j < after.count {
+            output.append(.upsert(after[j], prior: 0))
+            upserts += 1
+            j += 1
+        }
+        return upserts
     }
 
     /// Builds a diff whose changes were collected by a sender (the batcher) rather than by a walk

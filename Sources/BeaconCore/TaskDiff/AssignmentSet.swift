@@ -5,18 +5,15 @@
 /// merge walk over sequential memory, and equal sets are equal byte for byte. Build one from
 /// ``Assignment`` values or, without a per-entry allocation, with a ``Builder``.
 public struct AssignmentSet: Sendable, Equatable, RandomAccessCollection, CustomStringConvertible {
-    /// Entry records: key, version and payload digest are compared by ``AssignmentDiff``; the
-    /// offset and length locate the payload in `payloadBytes`.
+    /// Entry records. ``AssignmentDiff`` compares the key and the contribution (which mixes the
+    /// key, the version and the payload's digest); the offset and length locate the payload in
+    /// `payloadBytes`.
     struct Entry: Equatable, Sendable {
         var key: UInt64
         var version: UInt64
-        var payloadDigest: UInt64
+        var contribution: UInt64
         var payloadOffset: UInt32
         var payloadLength: UInt32
-
-        var contribution: UInt64 {
-            AssignmentDigest.contribution(key: key, version: version, payloadDigest: payloadDigest)
-        }
     }
 
     /// The payloads of one set together are addressed with 32-bit offsets.
@@ -147,9 +144,10 @@ extension AssignmentSet {
                 throw .payloadTooLarge(key: key, bytes: payload.count, limit: AssignmentSet.maximumPayloadBytes - offset)
             }
             if let last = entries.last, last.key >= key.packed { isSorted = false }
-            payloadBytes.append(contentsOf: payload)
+            payloadBytes.appendBytes(payload)
             entries.append(Entry(
-                key: key.packed, version: version, payloadDigest: AssignmentDigest.payload(payload),
+                key: key.packed, version: version,
+                contribution: AssignmentDigest.contribution(key: key.packed, version: version, payloadDigest: AssignmentDigest.payload(payload)),
                 payloadOffset: UInt32(offset), payloadLength: UInt32(payload.count)))
         }
 
@@ -187,9 +185,9 @@ extension AssignmentSet {
         }
 
         /// Appends an entry known to sort after every entry so far.
-        mutating func appendSorted(key: UInt64, version: UInt64, payloadDigest: UInt64, payload: ArraySlice<UInt8>) {
+        mutating func appendSorted(key: UInt64, version: UInt64, contribution: UInt64, payload: ArraySlice<UInt8>) {
             entries.append(Entry(
-                key: key, version: version, payloadDigest: payloadDigest,
+                key: key, version: version, contribution: contribution,
                 payloadOffset: UInt32(payloadBytes.count), payloadLength: UInt32(payload.count)))
             payloadBytes.append(contentsOf: payload)
         }

@@ -1,8 +1,8 @@
 import Foundation
 
-/// The heartbeat benchmark's results: named figures in sections, each with its unit and, where
-/// issue 4 set one, the target it is held to.
-struct HeartbeatReport: Codable {
+/// A benchmark command's results (heartbeat wheel, task diff): named figures in sections, each
+/// with its unit and, where an issue set one, the target it is held to.
+struct BenchReport: Codable {
     struct Figure: Codable {
         var name: String
         var value: Double
@@ -19,17 +19,18 @@ struct HeartbeatReport: Codable {
         mutating func add(_ name: String, _ value: Double, _ unit: String, atMost limit: Double? = nil, atLeast floor: Double? = nil) {
             var figure = Figure(name: name, value: value, unit: unit)
             if let limit {
-                figure.target = "≤ \(HeartbeatReport.format(limit))"
+                figure.target = "≤ \(BenchReport.format(limit))"
                 figure.meetsTarget = value <= limit
             } else if let floor {
-                figure.target = "≥ \(HeartbeatReport.format(floor))"
+                figure.target = "≥ \(BenchReport.format(floor))"
                 figure.meetsTarget = value >= floor
             }
             figures.append(figure)
         }
     }
 
-    var nodes: Int
+    /// What was measured, e.g. "Heartbeat wheel benchmark, 1000000 nodes".
+    var title: String
     var machine: String
     var allocationCounting: Bool
     var sections: [Section] = []
@@ -40,7 +41,7 @@ struct HeartbeatReport: Codable {
     }
 
     func table() -> String {
-        var lines = ["Heartbeat wheel benchmark, \(nodes) nodes, \(machine)", ""]
+        var lines = ["\(title), \(machine)", ""]
         let nameWidth = sections.flatMap { $0.figures.map(\.name.count) }.max() ?? 10
         for section in sections {
             lines.append(section.title)
@@ -67,14 +68,15 @@ struct HeartbeatReport: Codable {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
-    /// A self-contained page: one table per section, and a bar chart of nanoseconds per beat.
+    /// A self-contained page: one table per section, and a bar chart of the first section's
+    /// nanosecond figures.
     func html() -> String {
-        var html = HTMLReport.pageHead(title: "Beacon heartbeat benchmark") + """
-            <p>\(nodes) nodes; \(HTMLReport.escape(machine)).</p>
+        var html = HTMLReport.pageHead(title: "Beacon: " + title) + """
+            <p>\(HTMLReport.escape(title)); \(HTMLReport.escape(machine)).</p>
 
             """
-        if let beats = sections.first {
-            html += "<h2>\(HTMLReport.escape(beats.title))</h2>\n" + beatChart(beats)
+        if let first = sections.first {
+            html += "<h2>\(HTMLReport.escape(first.title))</h2>\n" + nanosecondChart(first)
         }
         for section in sections {
             html += "<h2>\(HTMLReport.escape(section.title))</h2>\n<table><tr><th>figure</th><th>value</th><th>target</th></tr>\n"
@@ -88,7 +90,7 @@ struct HeartbeatReport: Codable {
         return html + "</body></html>\n"
     }
 
-    private func beatChart(_ section: Section) -> String {
+    private func nanosecondChart(_ section: Section) -> String {
         let bars = section.figures.filter { $0.unit == "ns" }
         let top = max(bars.map(\.value).max() ?? 1, 1)
         let rowHeight = 22.0
