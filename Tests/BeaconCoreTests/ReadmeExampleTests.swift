@@ -51,4 +51,23 @@ import Testing
         #expect(!timer.wheel.isArmed(node))
         #expect(throws: HeartbeatError.staleHandle(node)) { try timer.wheel.beat(node, ttl: next.ttl) }
     }
+
+    @Test func readmeAssignmentExample() throws {
+        // Sender, one per node stream: record changes, flush when due (or when the timer fires).
+        let clock = ContinuousClock()
+        var batcher = AssignmentBatcher<ContinuousClock.Instant>()    // SwarmKit's 100 ms / 100 changes, 1 MiB messages
+        let task = try AssignmentKey(.task, id: 42)                    // your string ids, interned to integers
+        try batcher.upsert(task, version: 1, payload: Array("image: nginx".utf8), at: clock.now)
+        var wire = try batcher.flush().map(\.bytes)                    // the COMPLETE set
+        batcher.remove(task, at: clock.now)                            // then arm a timer for batcher.flushDeadline
+        wire += try batcher.flushIfDue(at: clock.now.advanced(by: .milliseconds(100))).map(\.bytes)
+
+        // Receiver, on the node: apply in order; on an error, have the sender call requestComplete().
+        var applier = AssignmentApplier()
+        for bytes in wire { try applier.apply(bytes: bytes) }
+        print(applier.table.count, applier.isSettled)                  // 0 true
+
+        #expect(wire.count == 2)
+        #expect(applier.table.count == 0 && applier.isSettled)
+    }
 }

@@ -4,7 +4,9 @@ import Benchmark
 /// Task-diff suites: a 10 000-entry diff with 1 % changed (time, and allocations gated at zero
 /// once the diff's storage is reused), INCREMENTAL encode and decode + apply, and a 100 000-entry
 /// COMPLETE set split under the 1 MiB budget. Run from `Benchmarks/`:
-/// `swift package benchmark --target TaskDiffBenchmarks`.
+/// `swift package benchmark --target TaskDiffBenchmarks`. The timed suites repeat their
+/// operation `repeatsPerSample` times per sample, because a sample of one diff read about 400 µs
+/// here whatever the operation: a fixed cost per sample, not the diff's.
 let benchmarks: @Sendable () -> Void = {
     /// `size` entries with 128-byte payloads, and a copy where `changed` of them have a new
     /// version and payload.
@@ -22,17 +24,18 @@ let benchmarks: @Sendable () -> Void = {
         return (try old.build(), try new.build())
     }
 
+    let repeatsPerSample = 100
     let timing = Benchmark.Configuration(metrics: [.wallClock, .throughput], maxDuration: .seconds(1), maxIterations: 10_000)
     let zeroAllocations = Benchmark.Configuration(
         metrics: [.mallocCountTotal], maxDuration: .milliseconds(300), maxIterations: 200,
         thresholds: [.mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p100: 0])])
 
-    Benchmark("Diff_10000_1pct", configuration: timing) { benchmark in
+    Benchmark("Diff_10000_1pct_x100", configuration: timing) { benchmark in
         let (old, new) = try sets(size: 10_000, changed: 100)
         var diff = AssignmentDiff(from: old, to: new)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            diff.recompute(from: old, to: new)
+            for _ in 0..<repeatsPerSample { diff.recompute(from: old, to: new) }
             blackHole(diff.count)
         }
     }
@@ -47,13 +50,13 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(diff.count)
     }
 
-    Benchmark("Encode_10000_1pct", configuration: timing) { benchmark in
+    Benchmark("Encode_10000_1pct_x100", configuration: timing) { benchmark in
         let (old, new) = try sets(size: 10_000, changed: 100)
         let diff = AssignmentDiff(from: old, to: new)
         let encoder = try AssignmentEncoder()
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            blackHole(try encoder.encode(diff, as: .incremental, after: 1))
+            for _ in 0..<repeatsPerSample { blackHole(try encoder.encode(diff, as: .incremental, after: 1)) }
         }
     }
 
@@ -66,7 +69,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("DecodeApply_10000_1pct_roundTrip", configuration: timing) { benchmark in
+    Benchmark("DecodeApply_10000_1pct_x100", configuration: timing) { benchmark in
         let (old, new) = try sets(size: 10_000, changed: 100)
         let encoder = try AssignmentEncoder()
         let forward = AssignmentDiff(from: old, to: new)
@@ -75,10 +78,10 @@ let benchmarks: @Sendable () -> Void = {
         for message in try encoder.encode(AssignmentDiff(from: AssignmentSet(), to: old), as: .complete, after: 0) {
             try applier.apply(message)
         }
-        // Each iteration applies the forward and the backward message: 200 changes.
+        // 50 forward and 50 backward messages of 100 changes each.
         var chain: [[UInt8]] = []
         var sequence = applier.lastApplied ?? 0
-        for _ in 0..<benchmark.scaledIterations.count {
+        for _ in 0..<benchmark.scaledIterations.count * repeatsPerSample / 2 {
             chain.append(try encoder.encode(forward, as: .incremental, after: sequence)[0].bytes)
             chain.append(try encoder.encode(backward, as: .incremental, after: sequence + 1)[0].bytes)
             sequence += 2
