@@ -61,11 +61,7 @@ struct BenchDiff: ParsableCommand {
         split.add("apply to an empty receiver (decode included)", complete.applyMilliseconds, "ms")
         report.sections.append(split)
 
-        switch format {
-        case .table: print(report.table())
-        case .json: print(try report.json())
-        case .html: print(report.html())
-        }
+        print(try report.rendered(as: format))
     }
 
 }

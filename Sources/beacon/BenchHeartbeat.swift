@@ -93,11 +93,7 @@ struct BenchHeartbeat: ParsableCommand {
         }
         report.sections.append(realTime)
 
-        switch format {
-        case .table: print(report.table())
-        case .json: print(try report.json())
-        case .html: print(report.html())
-        }
+        print(try report.rendered(as: format))
     }
 
 }

@@ -40,6 +40,15 @@ struct BenchReport: Codable {
             : abs(value) >= 100 ? String(format: "%.1f", value) : String(format: "%.3g", value)
     }
 
+    /// The report in the format asked for on the command line.
+    func rendered(as format: BenchPlacers.Format) throws -> String {
+        switch format {
+        case .table: table()
+        case .json: try json()
+        case .html: html()
+        }
+    }
+
     func table() -> String {
         var lines = ["\(title), \(machine)", ""]
         let nameWidth = sections.flatMap { $0.figures.map(\.name.count) }.max() ?? 10
