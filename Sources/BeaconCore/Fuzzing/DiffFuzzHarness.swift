@@ -85,7 +85,7 @@ package enum DiffFuzzHarness {
         let old = try AssignmentSet(model.values)
         for _ in 0..<reader.byte() % 32 {
             let op = reader.byte()
-            if op % 3 == 0, let victim = model.keys.sorted().dropFirst(reader.byte() % max(1, model.count)).first {
+            if op % 3 == 0, let victim = pickKey(of: model, &reader) {
                 model[victim] = nil
             } else {
                 let assignment = try randomAssignment(&reader)
@@ -114,6 +114,11 @@ package enum DiffFuzzHarness {
         let key = try AssignmentKey(AssignmentKind(rawValue: UInt8(reader.byte() % 4)), id: UInt64(reader.byte() % 96) << (reader.byte() % 4 * 12))
         let payload = (0..<reader.byte() % 24).map { _ in UInt8(truncatingIfNeeded: reader.byte()) }
         return Assignment(key: key, version: UInt64(reader.byte() % 4), payload: payload)
+    }
+
+    /// A key of `model` chosen by the next input byte, or nil when the model is empty.
+    static func pickKey(of model: [AssignmentKey: Assignment], _ reader: inout FuzzByteReader) -> AssignmentKey? {
+        model.keys.sorted().dropFirst(reader.byte() % max(1, model.count)).first
     }
 
     /// Checks the split invariants of one batch's messages and applies them in order.
@@ -149,7 +154,7 @@ package enum DiffFuzzHarness {
                 if modified != expected { return "upsert of \(assignment) reported \(modified), the model says \(expected)" }
                 model[assignment.key] = assignment
             case 2:
-                guard let key = model.keys.sorted().dropFirst(reader.byte() % max(1, model.count)).first else { continue }
+                guard let key = pickKey(of: model, &reader) else { continue }
                 modified = batcher.remove(key, at: now)
                 if !modified { return "removing held \(key) reported no change" }
                 model[key] = nil

@@ -177,11 +177,10 @@ extension AssignmentSet {
         /// Appends an entry known to sort after every entry so far, with its payload copied from
         /// `source` (where `entry`'s offset points).
         mutating func appendSorted(_ entry: Entry, from source: [UInt8]) {
-            var moved = entry
-            moved.payloadOffset = UInt32(payloadBytes.count)
             let start = Int(entry.payloadOffset)
-            payloadBytes.append(contentsOf: source[start..<start + Int(entry.payloadLength)])
-            entries.append(moved)
+            appendSorted(
+                key: entry.key, version: entry.version, contribution: entry.contribution,
+                payload: source[start..<start + Int(entry.payloadLength)])
         }
 
         /// Appends an entry known to sort after every entry so far.
