@@ -1,8 +1,9 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The core and its tests build on the standard library alone; the command-line tool adds only
-// swift-argument-parser and a small C malloc counter. Network layers (gRPC, HTTP clients) stay out of this
+// The core and its tests build on the standard library alone. The dispatcher layer adds swift-log,
+// swift-metrics and swift-service-lifecycle; the command-line tool adds swift-argument-parser and a
+// small C malloc counter. Network layers (gRPC, HTTP clients) stay out of this
 // graph so `swift build` and the main benchmark command finish in about a minute on two cores.
 let strictSwift: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -14,12 +15,16 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "BeaconCore", targets: ["BeaconCore"]),
+        .library(name: "BeaconDispatcher", targets: ["BeaconDispatcher"]),
         .executable(name: "beacon", targets: ["beacon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -28,10 +33,21 @@ let package = Package(
                 .define("BEACON_INVARIANTS", .when(configuration: .debug))
             ]
         ),
+        .target(
+            name: "BeaconDispatcher",
+            dependencies: [
+                "BeaconCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "beacon",
             dependencies: [
                 "BeaconCore",
+                "BeaconDispatcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
@@ -59,6 +75,16 @@ let package = Package(
             name: "BeaconCoreTests",
             dependencies: [
                 "BeaconCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BeaconDispatcherTests",
+            dependencies: [
+                "BeaconDispatcher",
+                "BeaconCore",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSwift

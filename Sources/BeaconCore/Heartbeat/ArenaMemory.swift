@@ -10,15 +10,15 @@ import Darwin
 /// returns it to the system, aligned to 2 MiB and marked for transparent huge pages where the
 /// kernel offers them. A beat touches one record at random; with 4 KiB pages, a million nodes span
 /// 4 096 pages, more than the TLB holds, and every beat would pay a page walk.
-final class ArenaMemory {
+package final class ArenaMemory {
     static let hugePage = 2 << 20
 
-    let base: UnsafeMutableRawPointer
+    package let base: UnsafeMutableRawPointer
     private let mapping: UnsafeMutableRawPointer
     private let mappedBytes: Int
 
     /// Zero-filled memory for `byteCount` bytes, or nil if the system refuses the mapping.
-    init?(byteCount: Int) {
+    package init?(byteCount: Int) {
         let rounded = (byteCount + Self.hugePage - 1) / Self.hugePage * Self.hugePage
         mappedBytes = rounded + Self.hugePage
         guard let mapped = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),

@@ -10,8 +10,10 @@ public struct HeartbeatHandle: Hashable, Sendable, CustomStringConvertible {
     /// The slot's generation when this handle was issued (30 bits).
     public let generation: UInt32
 
+    /// A handle from its parts, for layers that carry handles inside their own tokens (a
+    /// dispatcher's session id). The wheel checks the generation on every use.
     @inlinable
-    init(index: UInt32, generation: UInt32) {
+    package init(index: UInt32, generation: UInt32) {
         self.index = index
         self.generation = generation
     }

@@ -14,8 +14,10 @@ public struct HeartbeatTTL: Hashable, Comparable, Sendable, CustomStringConverti
         self.microseconds = UInt64(micros)
     }
 
-    @usableFromInline
-    init(uncheckedMicroseconds: UInt64) {
+    /// A TTL the caller has already bounded to `1 ... limit` (layers that derive TTLs from a
+    /// validated configuration on a hot path).
+    @inlinable
+    package init(uncheckedMicroseconds: UInt64) {
         microseconds = uncheckedMicroseconds
     }
 

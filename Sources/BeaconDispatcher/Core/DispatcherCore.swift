@@ -1,0 +1,558 @@
+package import BeaconCore
+
+/// What a session or assignment stream's consumer receives.
+package enum StreamEvent<Message: Sendable>: Sendable {
+    case message(Message)
+    /// The stream ends: normally (nil) or with the reason.
+    case finished(DispatcherError?)
+}
+
+/// The dispatcher's logic as a state machine: every input carries the time, every output is a
+/// value or a call to a sink the caller supplied, and nothing here sleeps, spawns or locks.
+///
+/// ``Dispatcher`` runs it on the system clock behind a lock; tests and `beacon simulate
+/// --virtual-time` drive it through ``VirtualDispatcher`` on a manual clock. Heartbeats bypass it:
+/// ``HeartbeatPath`` checks sessions and beats the wheel without the lock, and the core only
+/// writes the session table the path reads.
+package final class DispatcherCore<Clock: HeartbeatClock> {
+    package typealias SessionSink = (StreamEvent<SessionMessage>) -> Void
+    package typealias AssignmentSink = (StreamEvent<AssignmentMessage>) -> Void
+
+    /// One registered (or UNKNOWN) node, indexed by its wheel slot.
+    private struct Registration {
+        var node: NodeID
+        var handle: HeartbeatHandle
+        var secret: UInt64
+        /// Registrations counted in the current rate-limit window.
+        var attempts: Int
+        /// When the last counted registration happened; nil for a node carried over as UNKNOWN.
+        var registeredAt: HeartbeatInstant?
+        var isUnknown: Bool
+    }
+
+    private struct PendingNodeWrite {
+        var status: NodeStatus
+        var description: NodeDescription?
+    }
+
+    private struct OrphanTimer {
+        var deadline: HeartbeatInstant
+        var node: NodeID
+        var token: UInt64
+    }
+
+    private struct Waiter {
+        var generation: UInt64
+        var resume: (DispatcherError?) -> Void
+    }
+
+    /// The writes of one flush, to commit and then report with ``writesCommitted(_:error:)``.
+    package struct WriteBatch: Sendable {
+        package let writes: [DispatcherWrite]
+        package let generation: UInt64
+        let term: UInt64
+    }
+
+    /// A registration whose READY write is queued; complete it once that write committed.
+    package struct PendingRegistration: Sendable {
+        let node: NodeID
+        let term: UInt64
+        /// The session being resumed, if any.
+        let resumed: SessionID?
+    }
+
+    package let configuration: DispatcherConfiguration
+    package let path: HeartbeatPath<Clock>
+    private let store: any DispatcherStore
+    private var wheel: HeartbeatWheel<Clock> { path.wheel }
+
+    package private(set) var isRunning = false
+    private var term: UInt64 = 0
+    private var registry: [NodeID: UInt32] = [:]
+    private var registrations = SlotArray<Registration>()
+    private var unknownNodes = 0
+    private var sessionSinks: [UInt32: SessionSink] = [:]
+    private var assignmentFeeds: [UInt32: (assignments: NodeAssignments, sink: AssignmentSink)] = [:]
+    private var dirtyFeeds: Set<UInt32> = []
+
+    private var nodeWrites: [NodeID: PendingNodeWrite] = [:]
+    private var taskWrites: [String: TaskStatus] = [:]
+    private var orphanWrites: [NodeID] = []
+    /// The generation the next flush commits; waiters for it resume when it commits.
+    private var nextGeneration: UInt64 = 1
+    private var waiters: [Waiter] = []
+    private var lastFlush = HeartbeatInstant.zero
+
+    private var downNodes: [NodeID: UInt64] = [:]
+    private var orphanQueue: [OrphanTimer] = []
+    private var orphanQueueHead = 0
+    private var nextOrphanToken: UInt64 = 0
+
+    private var managers: [WeightedManager]
+    private var cluster = ClusterSettings()
+    private var random = SystemRandomNumberGenerator()
+
+    /// Counters for metrics and reports.
+    package struct Counters: Sendable {
+        package var registrations = 0
+        package var expiries = 0
+        package var flushes = 0
+        package var writes = 0
+        package var assignmentMessages = 0
+        package var assignmentBytes = 0
+        package var orphaned = 0
+    }
+    package private(set) var counters = Counters()
+
+    package init(
+        configuration: DispatcherConfiguration, wheel: HeartbeatWheel<Clock>, store: any DispatcherStore,
+        managers: [WeightedManager]
+    ) throws(DispatcherError) {
+        self.configuration = configuration
+        path = try HeartbeatPath(wheel: wheel, configuration: configuration)
+        self.store = store
+        self.managers = managers
+    }
+
+    package var nodeCount: Int { registrations.count }
+    package var unknownCount: Int { unknownNodes }
+    package var downCount: Int { downNodes.count }
+    package var pendingWriteCount: Int { nodeWrites.count + taskWrites.count + orphanWrites.count }
+
+    // MARK: Leadership
+
+    /// Starts a term: every node the store holds that is not DOWN becomes UNKNOWN with the longer
+    /// grace and no valid session; DOWN nodes restart their orphan timers. Nothing from a
+    /// previous term survives (SwarmKit PR 2091).
+    package func start(at now: HeartbeatInstant) throws(DispatcherError) {
+        guard !isRunning else { throw .alreadyRunning }
+        isRunning = true
+        term += 1
+        lastFlush = now
+        cluster = store.clusterSettings()
+        for node in store.allNodes() {
+            if node.status.state == .down {
+                startOrphanTimer(node.id, at: now)
+                continue
+            }
+            let draw = path.firstDraw(random: random.next(), grace: path.settings.unknownGrace)
+            let handle: HeartbeatHandle
+            do {
+                handle = try wheel.register(ttl: draw.ttl)
+            } catch {
+                throw wheelFailure(error)
+            }
+            path.sessions.open(handle.index, fingerprint: node.id.fingerprint, secret: 0)
+            registry[node.id] = handle.index
+            registrations[handle.index] = Registration(
+                node: node.id, handle: handle, secret: 0, attempts: 0, registeredAt: nil, isUnknown: true)
+            unknownNodes += 1
+            nodeWrites[node.id] = PendingNodeWrite(
+                status: NodeStatus(state: .unknown, message: "Node moved to \"unknown\" state due to leadership change in cluster"),
+                description: nil)
+        }
+    }
+
+    /// Ends the term: sessions get a last message asking them to disconnect, streams end, waiting
+    /// registrations fail with ``DispatcherError/stopped``, every timer is dropped. Returns the
+    /// writes still queued, for a last commit.
+    package func stop() -> WriteBatch? {
+        guard isRunning else { return nil }
+        let batch = takeWrites(force: true)
+        isRunning = false
+        for (index, sink) in sessionSinks {
+            if let registration = registrations[index], let message = sessionMessage(for: registration, disconnect: true) {
+                sink(.message(message))
+            }
+            sink(.finished(nil))
+        }
+        for (_, feed) in assignmentFeeds { feed.sink(.finished(.stopped)) }
+        for registration in registrations.values {
+            _ = try? wheel.remove(registration.handle)
+            path.sessions.close(registration.handle.index)
+            path.resetAdaptive(registration.handle.index)
+        }
+        for waiter in waiters { waiter.resume(.stopped) }
+        waiters = []
+        registry = [:]
+        registrations.removeAll()
+        unknownNodes = 0
+        sessionSinks = [:]
+        assignmentFeeds = [:]
+        dirtyFeeds = []
+        downNodes = [:]
+        orphanQueue = []
+        orphanQueueHead = 0
+        nodeWrites = [:]
+        taskWrites = [:]
+        orphanWrites = []
+        return batch
+    }
+
+    // MARK: Registration
+
+    /// Checks and queues a registration (or a resume of `resume`, which skips the rate limit):
+    /// the node's READY write joins the next flush, and `onCommitted` runs when that flush has
+    /// committed (or failed). Then call ``completeRegistration(_:at:)``.
+    package func beginRegistration(
+        node: NodeID, description: NodeDescription?, address: String, resume: SessionID?, at now: HeartbeatInstant,
+        onCommitted: @escaping (DispatcherError?) -> Void
+    ) throws(DispatcherError) -> PendingRegistration {
+        guard isRunning else { throw .stopped }
+        var resumed: SessionID?
+        if let resume, validSession(node: node, session: resume) {
+            resumed = resume
+        } else if let index = registry[node], var registration = registrations[index] {
+            try checkRateLimit(&registration, at: now)
+            registrations[index] = registration
+        }
+        guard store.node(node) != nil else { throw .nodeNotFound(node.rawValue) }
+        nodeWrites[node] = PendingNodeWrite(
+            status: NodeStatus(state: .ready, address: address), description: description)
+        cancelOrphanTimer(node)
+        waiters.append(Waiter(generation: nextGeneration, resume: onCommitted))
+        return PendingRegistration(node: node, term: term, resumed: resumed)
+    }
+
+    /// SwarmKit's limit: the window restarts when the last counted registration is older than the
+    /// period; more than `rateLimitCount` registrations within it are refused (and not counted).
+    private func checkRateLimit(_ registration: inout Registration, at now: HeartbeatInstant) throws(DispatcherError) {
+        let window = configuration.rateLimitPeriod
+        if let last = registration.registeredAt, now.duration(since: last) <= window, window > .zero {
+            registration.attempts += 1
+        } else {
+            registration.attempts = 1
+        }
+        guard registration.attempts <= configuration.rateLimitCount else {
+            registration.attempts -= 1
+            throw .rateLimited(node: registration.node.rawValue, attempts: configuration.rateLimitCount, window: window)
+        }
+        registration.registeredAt = now
+    }
+
+    /// Issues the session once the READY write committed: a new random session id (or the
+    /// resumed one), a fresh deadline, and the first session message. A session the node held
+    /// before ends with ``DispatcherError/sessionInvalid``.
+    package func completeRegistration(_ pending: PendingRegistration, at now: HeartbeatInstant) throws(DispatcherError) -> SessionMessage {
+        guard isRunning, pending.term == term else { throw .stopped }
+        if let resumed = pending.resumed, validSession(node: pending.node, session: resumed),
+            let registration = registrations[resumed.handle.index],
+            let message = sessionMessage(for: registration, disconnect: false)
+        {
+            return message
+        }
+        var secret: UInt64 = 0
+        while secret == 0 { secret = random.next() }
+        let draw = path.firstDraw(random: secret, grace: path.settings.grace)
+        // SwarmKit's `Add`: a new timer at the normal grace replaces the old one (whose deadline may
+        // be later, such as an UNKNOWN node's doubled grace), and the rate-limit count carries over.
+        var carried = (attempts: 0, registeredAt: Optional(now))
+        if let index = registry[pending.node], let existing = registrations[index] {
+            carried = (existing.attempts, existing.registeredAt ?? now)
+            endStreams(of: index, with: .sessionInvalid)
+            _ = try? wheel.remove(existing.handle)
+            forget(index)
+        }
+        let handle: HeartbeatHandle
+        do {
+            handle = try wheel.register(ttl: draw.ttl)
+        } catch {
+            throw wheelFailure(error)
+        }
+        let registration = Registration(
+            node: pending.node, handle: handle, secret: secret, attempts: carried.attempts,
+            registeredAt: carried.registeredAt, isUnknown: false)
+        registry[pending.node] = handle.index
+        registrations[handle.index] = registration
+        path.resetAdaptive(registration.handle.index)
+        path.sessions.open(registration.handle.index, fingerprint: pending.node.fingerprint, secret: secret)
+        counters.registrations += 1
+        guard let message = sessionMessage(for: registration, disconnect: false) else {
+            throw .nodeNotFound(pending.node.rawValue)
+        }
+        return message
+    }
+
+    /// Streams session messages for the node's current session to `sink`, replacing any earlier
+    /// sink of that session.
+    package func attachSessionSink(node: NodeID, session: SessionID, _ sink: @escaping SessionSink) throws(DispatcherError) {
+        try validate(node: node, session: session)
+        sessionSinks[session.handle.index] = sink
+    }
+
+    // MARK: Sessions
+
+    private func validSession(node: NodeID, session: SessionID) -> Bool {
+        guard path.sessions.validates(session, fingerprint: node.fingerprint),
+            let registration = registrations[session.handle.index]
+        else { return false }
+        return registration.handle == session.handle && registration.node == node
+    }
+
+    /// Throws what SwarmKit's `GetWithSession` would: stopped, not registered, or invalid.
+    package func validate(node: NodeID, session: SessionID) throws(DispatcherError) {
+        guard isRunning else { throw .stopped }
+        guard validSession(node: node, session: session) else { throw failure(node: node) }
+    }
+
+    /// Why a session check failed for `node`.
+    package func failure(node: NodeID) -> DispatcherError {
+        guard isRunning else { return .stopped }
+        return registry[node] == nil ? .nodeNotRegistered : .sessionInvalid
+    }
+
+    /// The heartbeat through the lock-free path, with the error worked out here when it fails.
+    package func heartbeat(node: NodeID, session: SessionID) throws(DispatcherError) -> Duration {
+        if let period = path.beat(node: node, session: session) { return period }
+        throw failure(node: node)
+    }
+
+    private func sessionMessage(for registration: Registration, disconnect: Bool) -> SessionMessage? {
+        guard let node = store.node(registration.node) else { return nil }
+        return SessionMessage(
+            sessionID: SessionID(handle: registration.handle, secret: registration.secret), node: node,
+            managers: managers, networkBootstrapKeys: cluster.networkBootstrapKeys, rootCA: cluster.rootCA,
+            disconnect: disconnect)
+    }
+
+    /// The raft peers changed: every session hears the new list.
+    package func updateManagers(_ managers: [WeightedManager]) {
+        self.managers = managers
+        broadcastSessionMessages()
+    }
+
+    private func broadcastSessionMessages() {
+        for (index, sink) in sessionSinks {
+            if let registration = registrations[index], let message = sessionMessage(for: registration, disconnect: false) {
+                sink(.message(message))
+            }
+        }
+    }
+
+    private func endStreams(of index: UInt32, with error: DispatcherError) {
+        sessionSinks.removeValue(forKey: index)?(.finished(error))
+        if let feed = assignmentFeeds.removeValue(forKey: index) {
+            dirtyFeeds.remove(index)
+            feed.sink(.finished(error))
+        }
+    }
+
+    private func forget(_ index: UInt32) {
+        guard let registration = registrations.removeValue(forKey: index) else { return }
+        if registration.isUnknown { unknownNodes -= 1 }
+        if registry[registration.node] == index { registry.removeValue(forKey: registration.node) }
+        path.sessions.close(index)
+        path.resetAdaptive(index)
+    }
+
+    // MARK: Expiry
+
+    /// The wheel reported these nodes' deadlines passed: each becomes DOWN (one queued write per
+    /// node, flushed in batches), loses its session, and starts its orphan timer.
+    package func expire(_ expiry: HeartbeatExpiry, at now: HeartbeatInstant) {
+        for handle in expiry.handles {
+            guard let registration = registrations[handle.index], registration.handle == handle else { continue }
+            let status = NodeStatus(
+                state: .down,
+                message: registration.isUnknown ? "heartbeat failure for node in \"unknown\" state" : "heartbeat failure")
+            if let sink = sessionSinks[handle.index], var message = sessionMessage(for: registration, disconnect: false) {
+                message.node.status.state = .down
+                message.node.status.message = status.message
+                sink(.message(message))
+            }
+            endStreams(of: handle.index, with: .nodeNotRegistered)
+            forget(handle.index)
+            if isRunning {
+                nodeWrites[registration.node] = PendingNodeWrite(
+                    status: status, description: nodeWrites[registration.node]?.description)
+                startOrphanTimer(registration.node, at: now)
+            }
+            counters.expiries += 1
+        }
+    }
+
+    private func startOrphanTimer(_ node: NodeID, at now: HeartbeatInstant) {
+        nextOrphanToken += 1
+        downNodes[node] = nextOrphanToken
+        // Every timer runs for the same `orphanAfter`, so appending keeps the queue in deadline order.
+        orphanQueue.append(OrphanTimer(deadline: now.advanced(by: configuration.orphanAfter), node: node, token: nextOrphanToken))
+    }
+
+    private func cancelOrphanTimer(_ node: NodeID) {
+        downNodes.removeValue(forKey: node)
+    }
+
+    /// Queues the orphaning of nodes DOWN for `orphanAfter`.
+    package func fireOrphanTimers(at now: HeartbeatInstant) {
+        while orphanQueueHead < orphanQueue.count, orphanQueue[orphanQueueHead].deadline <= now {
+            let timer = orphanQueue[orphanQueueHead]
+            orphanQueueHead += 1
+            guard downNodes[timer.node] == timer.token else { continue }
+            downNodes.removeValue(forKey: timer.node)
+            orphanWrites.append(timer.node)
+            counters.orphaned += 1
+        }
+        if orphanQueueHead > 1024, orphanQueueHead * 2 > orphanQueue.count {
+            orphanQueue.removeFirst(orphanQueueHead)
+            orphanQueueHead = 0
+        }
+    }
+
+    // MARK: Task status
+
+    /// Queues status reports from `node`. A task of another node refuses the whole call and
+    /// queues nothing; unknown tasks and empty statuses are skipped; within a flush the last
+    /// report per task wins. Backward moves are dropped by the store when the batch commits.
+    package func updateTaskStatus(node: NodeID, session: SessionID, _ updates: [TaskStatusUpdate]) throws(DispatcherError) {
+        try validate(node: node, session: session)
+        var accepted: [(String, TaskStatus)] = []
+        accepted.reserveCapacity(updates.count)
+        for update in updates {
+            guard let status = update.status, let task = store.task(update.taskID) else { continue }
+            guard task.nodeID == node else {
+                throw .permissionDenied("cannot update a task not assigned this node")
+            }
+            accepted.append((update.taskID, status))
+        }
+        for (id, status) in accepted { taskWrites[id] = status }
+    }
+
+    // MARK: Flushing writes
+
+    /// Whether queued writes should be flushed now: the batch is full, or the interval passed.
+    package func isFlushDue(at now: HeartbeatInstant) -> Bool {
+        let pending = pendingWriteCount
+        guard pending > 0 || !waiters.isEmpty else { return false }
+        return pending >= configuration.statusBatchLimit || now.duration(since: lastFlush) >= configuration.statusBatchInterval
+    }
+
+    /// Takes the queued writes as one batch; nil when nothing is queued and nobody waits.
+    package func takeWrites(at now: HeartbeatInstant) -> WriteBatch? {
+        lastFlush = now
+        return takeWrites(force: false)
+    }
+
+    private func takeWrites(force: Bool) -> WriteBatch? {
+        guard pendingWriteCount > 0 || !waiters.isEmpty || force else { return nil }
+        var writes: [DispatcherWrite] = []
+        writes.reserveCapacity(pendingWriteCount)
+        for (id, write) in nodeWrites { writes.append(.nodeStatus(id, write.status, description: write.description)) }
+        for (id, status) in taskWrites { writes.append(.taskStatus(taskID: id, status)) }
+        for node in orphanWrites { writes.append(.orphanTasks(node: node)) }
+        nodeWrites = [:]
+        taskWrites = [:]
+        orphanWrites = []
+        let batch = WriteBatch(writes: writes, generation: nextGeneration, term: term)
+        nextGeneration += 1
+        counters.flushes += 1
+        counters.writes += writes.count
+        return batch
+    }
+
+    /// The batch committed (or failed with `error`): registrations waiting on it resume.
+    /// Registrations are numbered by generation, so one that queued just after a batch was taken
+    /// waits for the next one, never for a flush that already happened (SwarmKit's missed wake-up).
+    package func writesCommitted(_ batch: WriteBatch, error: DispatcherError?) {
+        guard batch.term == term else { return }
+        let ready = waiters.filter { $0.generation <= batch.generation }
+        waiters.removeAll { $0.generation <= batch.generation }
+        // After the list is updated: a waiter may register again from inside `resume`.
+        for waiter in ready { waiter.resume(error) }
+    }
+
+    // MARK: Store events
+
+    /// A change the store committed.
+    package func handle(_ event: StoreEvent, at now: HeartbeatInstant) {
+        guard isRunning else { return }
+        switch event {
+        case .nodeUpdated(let node):
+            if let index = registry[node.id], let sink = sessionSinks[index], let registration = registrations[index] {
+                sink(.message(SessionMessage(
+                    sessionID: SessionID(handle: registration.handle, secret: registration.secret), node: node,
+                    managers: managers, networkBootstrapKeys: cluster.networkBootstrapKeys, rootCA: cluster.rootCA,
+                    disconnect: false)))
+            }
+        case .clusterUpdated(let settings):
+            cluster = settings
+            broadcastSessionMessages()
+        case .taskUpdated(let task):
+            guard let node = task.nodeID, let index = registry[node], assignmentFeeds[index] != nil else { return }
+            let changed: Bool
+            do {
+                changed = try assignmentFeeds[index]!.assignments.addOrUpdate(task, at: now)
+            } catch {
+                failFeed(index, error)
+                return
+            }
+            if changed { dirtyFeeds.insert(index) }
+        case .taskDeleted(let task):
+            guard let node = task.nodeID, let index = registry[node], assignmentFeeds[index] != nil else { return }
+            if assignmentFeeds[index]!.assignments.remove(task, at: now) { dirtyFeeds.insert(index) }
+        }
+    }
+
+    // MARK: Assignments
+
+    /// Opens the node's assignment stream: the first message (COMPLETE) goes to `sink` at once,
+    /// INCREMENTAL ones as ``flushAssignments(at:)`` finds them due. A stream the node had open
+    /// ends (normally) and is replaced: reopening is how a node asks for a COMPLETE set.
+    package func openAssignments(
+        node: NodeID, session: SessionID, at now: HeartbeatInstant, _ sink: @escaping AssignmentSink
+    ) throws(DispatcherError) {
+        try validate(node: node, session: session)
+        let index = session.handle.index
+        if let previous = assignmentFeeds.removeValue(forKey: index) { previous.sink(.finished(nil)) }
+        var assignments = NodeAssignments(store: store, configuration: configuration.assignmentBatching)
+        let messages: [AssignmentMessage]
+        do {
+            for task in store.tasks(on: node) { _ = try assignments.addOrUpdate(task, at: now) }
+            messages = try assignments.flushIfDue(at: now)
+        } catch {
+            throw .invalidArgument("the node's assignments cannot be sent: \(error)")
+        }
+        assignmentFeeds[index] = (assignments, sink)
+        deliver(messages, to: sink)
+    }
+
+    /// Sends every assignment batch that is due.
+    package func flushAssignments(at now: HeartbeatInstant) {
+        for index in dirtyFeeds {
+            guard let feed = assignmentFeeds[index] else {
+                dirtyFeeds.remove(index)
+                continue
+            }
+            guard feed.assignments.batcher.isFlushDue(at: now) else { continue }
+            do {
+                let messages = try assignmentFeeds[index]!.assignments.flushIfDue(at: now)
+                deliver(messages, to: feed.sink)
+                dirtyFeeds.remove(index)
+            } catch {
+                failFeed(index, error)
+            }
+        }
+    }
+
+    /// The earliest instant an assignment batch is due, for a shell that sleeps until then.
+    package var nextAssignmentDeadline: HeartbeatInstant? {
+        dirtyFeeds.compactMap { assignmentFeeds[$0]?.assignments.batcher.flushDeadline }.min()
+    }
+
+    private func deliver(_ messages: [AssignmentMessage], to sink: AssignmentSink) {
+        for message in messages {
+            counters.assignmentMessages += 1
+            counters.assignmentBytes += message.bytes.count
+            sink(.message(message))
+        }
+    }
+
+    private func failFeed(_ index: UInt32, _ error: TaskDiffError) {
+        dirtyFeeds.remove(index)
+        assignmentFeeds.removeValue(forKey: index)?.sink(.finished(.invalidArgument("assignments cannot be sent: \(error)")))
+    }
+
+    private func wheelFailure(_ error: HeartbeatError) -> DispatcherError {
+        if case .capacityExhausted = error { return .capacityExhausted(configuration.maximumNodes) }
+        return .invalidArgument("heartbeat wheel refused the node: \(error)")
+    }
+}

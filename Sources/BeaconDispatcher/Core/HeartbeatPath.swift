@@ -1,0 +1,127 @@
+package import BeaconCore
+import Synchronization
+
+/// The heartbeat hot path, shared by every thread without a lock: check the session against the
+/// node's slot, draw the next period, push the node's deadline in the wheel.
+///
+/// No string is hashed and nothing is allocated: the session id carries the wheel handle, the
+/// node id carries its fingerprint, and the period comes from the node's own random stream.
+package final class HeartbeatPath<Clock: HeartbeatClock>: Sendable {
+    package let wheel: HeartbeatWheel<Clock>
+    let sessions: SessionTable
+    let settings: DispatcherConfiguration.Resolved
+    private let adaptive: AdaptiveDeadlines?
+    /// Heartbeats accepted, striped so cores do not contend for one counter.
+    let beats = StripedCounter()
+
+    init(wheel: HeartbeatWheel<Clock>, configuration: DispatcherConfiguration) throws(DispatcherError) {
+        self.wheel = wheel
+        settings = try configuration.resolved()
+        sessions = try SessionTable(capacity: configuration.maximumNodes)
+        adaptive = configuration.adaptiveTTL.map { AdaptiveDeadlines(configuration: $0) }
+    }
+
+    /// A drawn period and the deadline that goes with it.
+    struct Draw {
+        var period: Duration
+        var ttl: HeartbeatTTL
+    }
+
+    /// `period ± jitter`, uniform over `[period − jitter, period + jitter)`, and `period × grace`.
+    @inline(__always)
+    func draw(random: UInt64, grace: Double) -> Draw {
+        let span = 2 * settings.jitterMicros
+        let offset = span == 0 ? 0 : random.multipliedFullWidth(by: span).high
+        let micros = settings.periodMicros - settings.jitterMicros + offset
+        let ttl = min(UInt64((Double(micros) * grace).rounded(.up)), HeartbeatTTL.limit.microseconds)
+        return Draw(period: .microseconds(Int64(micros)), ttl: HeartbeatTTL(uncheckedMicroseconds: ttl))
+    }
+
+    /// The period for a node registering now (its random stream is not open yet).
+    func firstDraw(random: UInt64, grace: Double) -> Draw {
+        draw(random: random, grace: grace)
+    }
+
+    /// Beats the node if `session` is its current session; returns the period to send back, or
+    /// nil when the session does not check out (the caller works out which error under the core's
+    /// lock).
+    @inline(__always)
+    func beat(node: NodeID, session: SessionID) -> Duration? {
+        guard sessions.validates(session, fingerprint: node.fingerprint) else { return nil }
+        let index = session.handle.index
+        let next = draw(random: sessions.nextRandom(index), grace: settings.grace)
+        var ttl = next.ttl
+        if let adaptive {
+            ttl = max(ttl, adaptive.observe(index, at: wheel.clock.now()))
+        }
+        do {
+            try wheel.beat(session.handle, ttl: ttl)
+        } catch {
+            return nil
+        }
+        beats.increment(index)
+        return next.period
+    }
+
+    /// Forgets a slot's arrival history (a new registration starts afresh).
+    func resetAdaptive(_ index: UInt32) {
+        adaptive?.reset(index)
+    }
+}
+
+/// Per-node phi-accrual estimators for ``DispatcherConfiguration/adaptiveTTL``, behind striped
+/// locks: only a node's own heartbeats touch its estimator, so stripes are nearly never contended.
+final class AdaptiveDeadlines: Sendable {
+    private static let stripeCount = 64
+    private let configuration: AdaptiveTTLEstimator.Configuration
+    private final class Stripe: Sendable {
+        let estimators = Mutex<[UInt32: AdaptiveTTLEstimator]>([:])
+    }
+    private let stripes: [Stripe]
+
+    init(configuration: AdaptiveTTLEstimator.Configuration) {
+        self.configuration = configuration
+        stripes = (0 ..< Self.stripeCount).map { _ in Stripe() }
+    }
+
+    func observe(_ index: UInt32, at instant: HeartbeatInstant) -> HeartbeatTTL {
+        stripes[Int(index) % Self.stripeCount].estimators.withLock { estimators in
+            if estimators[index] == nil {
+                // The configuration was validated when the dispatcher was made.
+                estimators[index] = try? AdaptiveTTLEstimator(configuration: configuration)
+            }
+            return estimators[index]?.observe(arrivalAt: instant) ?? configuration.initialTTL
+        }
+    }
+
+    func reset(_ index: UInt32) {
+        _ = stripes[Int(index) % Self.stripeCount].estimators.withLock { $0.removeValue(forKey: index) }
+    }
+}
+
+/// A counter many threads bump, split over cache lines by a caller-chosen stripe.
+final class StripedCounter: @unchecked Sendable {
+    // Safety: the words are atomics, allocated once and freed in deinit.
+    private static let stripeCount = 16
+    /// 16 words per stripe: each stripe on its own 128-byte line.
+    private let words: UnsafeMutablePointer<Atomic<Int>>
+
+    init() {
+        words = .allocate(capacity: Self.stripeCount * 16)
+        for index in 0 ..< Self.stripeCount * 16 { (words + index).initialize(to: Atomic(0)) }
+    }
+
+    deinit {
+        words.deinitialize(count: Self.stripeCount * 16)
+        words.deallocate()
+    }
+
+    @inline(__always)
+    func increment(_ stripe: UInt32) {
+        words[Int(stripe % UInt32(Self.stripeCount)) * 16].add(1, ordering: .relaxed)
+    }
+
+    var total: Int {
+        (0 ..< Self.stripeCount).reduce(0) { $0 + words[$1 * 16].load(ordering: .relaxed) }
+    }
+}

@@ -1,0 +1,102 @@
+import BeaconCore
+import Synchronization
+
+/// The per-node words the heartbeat hot path reads, indexed by the node's heartbeat-wheel slot.
+///
+/// Written only by the dispatcher's core (under its lock); read by heartbeats on any thread with
+/// no lock. A slot's `secret` is the current session's random part, or 0 when the slot has no
+/// valid session (the node is UNKNOWN, expired, or the dispatcher stopped). Registration stores
+/// the fingerprint first and publishes the secret with a releasing store; the hot path loads the
+/// secret with acquiring order, so a matching secret implies it sees that registration's
+/// fingerprint. Invalidation is a single relaxed store of 0: a heartbeat racing it either sees the
+/// old session (and beats a node that was alive a moment ago, which is harmless) or fails.
+///
+/// The slots live in an anonymous mapping sized for the dispatcher's `maximumNodes`, so untouched
+/// capacity costs no memory; `initialized` says how many have been set up.
+final class SessionTable: @unchecked Sendable {
+    // Safety of `@unchecked Sendable`: slots are shared through their atomic fields only; slots at
+    // or above `initialized` are never read.
+
+    struct Slot: ~Copyable {
+        let secret: Atomic<UInt64>
+        let fingerprint: Atomic<UInt64>
+        /// The node's own random stream for drawing jittered periods: only this node's heartbeats
+        /// touch it, so no other core contends for the line.
+        let random: Atomic<UInt64>
+        let padding: UInt64
+
+        init() {
+            secret = Atomic(0)
+            fingerprint = Atomic(0)
+            random = Atomic(0)
+            padding = 0
+        }
+    }
+
+    private let memory: ArenaMemory
+    private let slots: UnsafeMutablePointer<Slot>
+    let capacity: Int
+    private let initialized = Atomic<UInt32>(0)
+
+    init(capacity: Int) throws(DispatcherError) {
+        guard let memory = ArenaMemory(byteCount: capacity * MemoryLayout<Slot>.stride) else {
+            throw .invalidConfiguration("the system refused memory for \(capacity) nodes; lower maximumNodes")
+        }
+        self.memory = memory
+        self.capacity = capacity
+        slots = memory.base.bindMemory(to: Slot.self, capacity: capacity)
+    }
+
+    deinit {
+        slots.deinitialize(count: Int(initialized.load(ordering: .relaxed)))
+    }
+
+    static var bytesPerNode: Int { MemoryLayout<Slot>.stride }
+
+    /// Arms `index` for a session. Core only.
+    func open(_ index: UInt32, fingerprint: UInt64, secret: UInt64) {
+        ensureInitialized(through: index)
+        let slot = slots + Int(index)
+        slot.pointee.fingerprint.store(fingerprint, ordering: .relaxed)
+        slot.pointee.random.store(secret ^ 0x9E37_79B9_7F4A_7C15, ordering: .relaxed)
+        slot.pointee.secret.store(secret, ordering: .releasing)
+    }
+
+    /// Ends whatever session `index` holds. Core only.
+    func close(_ index: UInt32) {
+        guard index < initialized.load(ordering: .relaxed) else { return }
+        slots[Int(index)].secret.store(0, ordering: .relaxed)
+    }
+
+    private func ensureInitialized(through index: UInt32) {
+        var count = initialized.load(ordering: .relaxed)
+        guard index >= count else { return }
+        while count <= index {
+            (slots + Int(count)).initialize(to: Slot())
+            count += 1
+        }
+        initialized.store(count, ordering: .releasing)
+    }
+
+    /// True when `session` is the current session of the node with `fingerprint`.
+    @inline(__always)
+    func validates(_ session: SessionID, fingerprint: UInt64) -> Bool {
+        let index = session.handle.index
+        guard index < initialized.load(ordering: .acquiring) else { return false }
+        let slot = slots + Int(index)
+        return slot.pointee.secret.load(ordering: .acquiring) == session.secret
+            && slot.pointee.fingerprint.load(ordering: .relaxed) == fingerprint
+    }
+
+    /// The next value of the slot's random stream (SplitMix64). Call only after `validates`.
+    @inline(__always)
+    func nextRandom(_ index: UInt32) -> UInt64 {
+        let slot = slots + Int(index)
+        let state = slot.pointee.random.load(ordering: .relaxed) &+ 0x9E37_79B9_7F4A_7C15
+        slot.pointee.random.store(state, ordering: .relaxed)
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
+    }
+}

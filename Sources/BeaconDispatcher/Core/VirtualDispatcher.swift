@@ -1,0 +1,86 @@
+package import BeaconCore
+
+/// The dispatcher on a manual clock, with the in-memory store committing at once: what the tests
+/// and `beacon simulate dispatcher --virtual-time` drive. ``advance(to:)`` does, in order, what
+/// ``Dispatcher``'s threads do in real time: sweep the heartbeat wheel, fire orphan timers, flush
+/// queued writes (resuming registrations), and send due assignment batches.
+package final class VirtualDispatcher {
+    package let clock: ManualClock
+    package let store: InMemoryDispatcherStore
+    package let core: DispatcherCore<ManualClock>
+    private var watch: StoreWatch?
+
+    package init(
+        configuration: DispatcherConfiguration = .init(), store: InMemoryDispatcherStore = .init(),
+        managers: [WeightedManager] = [], start: HeartbeatInstant = HeartbeatInstant(nanoseconds: 1_000_000_000)
+    ) throws(DispatcherError) {
+        clock = ManualClock(start: start)
+        self.store = store
+        let wheel: HeartbeatWheel<ManualClock>
+        do {
+            wheel = try HeartbeatWheel(configuration: configuration.wheelConfiguration(stallGuard: false), clock: clock)
+        } catch {
+            throw .invalidConfiguration("heartbeat wheel: \(error)")
+        }
+        core = try DispatcherCore(configuration: configuration, wheel: wheel, store: store, managers: managers)
+    }
+
+    package var now: HeartbeatInstant { clock.now() }
+
+    /// Starts a term (see ``DispatcherCore/start(at:)``) and watches the store.
+    package func start() throws(DispatcherError) {
+        try core.start(at: now)
+        let clock = clock
+        // The virtual dispatcher runs on one thread, and the in-memory store delivers events on
+        // the committing thread: this one.
+        nonisolated(unsafe) let unsafeCore = core
+        watch = store.watch { event in unsafeCore.handle(event, at: clock.now()) }
+    }
+
+    /// Ends the term and commits what was queued.
+    package func stop() {
+        watch = nil
+        if let batch = core.stop() { store.apply(batch.writes) }
+    }
+
+    /// Registers (or resumes); `completion` runs during the ``advance(to:)`` whose flush commits
+    /// the node's READY write.
+    package func register(
+        _ node: NodeID, description: NodeDescription? = nil, address: String = "", resume: SessionID? = nil,
+        completion: @escaping (Result<SessionMessage, DispatcherError>) -> Void
+    ) throws(DispatcherError) {
+        var pending: DispatcherCore<ManualClock>.PendingRegistration?
+        pending = try core.beginRegistration(
+            node: node, description: description, address: address, resume: resume, at: now
+        ) { [unowned self] error in
+            if let error { return completion(.failure(error)) }
+            completion(Result { () throws(DispatcherError) in try self.core.completeRegistration(pending!, at: self.now) })
+        }
+    }
+
+    /// Registers and advances the clock by one flush interval, returning the first session message.
+    package func registerNow(_ node: NodeID, description: NodeDescription? = nil, resume: SessionID? = nil) throws(DispatcherError) -> SessionMessage {
+        var result: Result<SessionMessage, DispatcherError>?
+        try register(node, description: description, resume: resume) { result = $0 }
+        advance(by: core.configuration.statusBatchInterval)
+        guard let result else { throw .stopped }
+        return try result.get()
+    }
+
+    package func advance(by duration: Duration) {
+        advance(to: now.advanced(by: duration))
+    }
+
+    package func advance(to instant: HeartbeatInstant) {
+        try? clock.advance(to: instant)
+        let now = clock.now()
+        let core = core
+        _ = try? core.path.wheel.advance(to: now) { expiry in core.expire(expiry, at: now) }
+        core.fireOrphanTimers(at: now)
+        while core.isFlushDue(at: now), let batch = core.takeWrites(at: now) {
+            store.apply(batch.writes)
+            core.writesCommitted(batch, error: nil)
+        }
+        core.flushAssignments(at: now)
+    }
+}

@@ -1,0 +1,46 @@
+/// Everything the dispatcher refuses, matching SwarmKit's error list (each case notes the gRPC
+/// code a network service should map it to).
+public enum DispatcherError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The dispatcher is not running (gRPC Aborted).
+    case stopped
+    /// The node has no registration here: it never registered, or its heartbeat expired (gRPC
+    /// NotFound). The node should open a new session.
+    case nodeNotRegistered
+    /// The session id is not the node's current one: empty, superseded by a newer registration,
+    /// or from before a leadership change (gRPC InvalidArgument).
+    case sessionInvalid
+    /// The store has no such node; nodes must exist before they register (gRPC NotFound).
+    case nodeNotFound(String)
+    /// The node registered too often within the rate-limit window (gRPC Unavailable).
+    case rateLimited(node: String, attempts: Int, window: Duration)
+    /// The caller may not do this, e.g. report status for another node's task (gRPC
+    /// PermissionDenied).
+    case permissionDenied(String)
+    /// A configuration value is out of range.
+    case invalidConfiguration(String)
+    /// An argument is malformed (gRPC InvalidArgument).
+    case invalidArgument(String)
+    /// `run` on a dispatcher that is running.
+    case alreadyRunning
+    /// The node table is full: `maximumNodes` are registered (gRPC ResourceExhausted).
+    case capacityExhausted(Int)
+    /// The store refused a write (gRPC Unavailable).
+    case storeFailure(String)
+
+    public var description: String {
+        switch self {
+        case .stopped: "dispatcher is stopped"
+        case .nodeNotRegistered: "node not registered"
+        case .sessionInvalid: "session invalid"
+        case .nodeNotFound(let node): "node \(node) not found"
+        case .rateLimited(let node, let attempts, let window):
+            "node \(node) exceeded rate limit count of registrations (\(attempts) within \(window))"
+        case .permissionDenied(let reason): "permission denied: \(reason)"
+        case .invalidConfiguration(let reason): "invalid dispatcher configuration: \(reason)"
+        case .invalidArgument(let reason): "invalid argument: \(reason)"
+        case .alreadyRunning: "dispatcher is already running"
+        case .capacityExhausted(let capacity): "dispatcher holds its maximum of \(capacity) registered nodes"
+        case .storeFailure(let reason): "store write failed: \(reason)"
+        }
+    }
+}

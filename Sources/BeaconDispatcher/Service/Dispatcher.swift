@@ -1,0 +1,255 @@
+public import BeaconCore
+public import Logging
+import Metrics
+public import ServiceLifecycle
+import Synchronization
+
+/// SwarmKit's dispatcher on Beacon's core: nodes register and keep a session, heartbeat on the
+/// period they are given, receive their assignments as a COMPLETE set and then compact
+/// INCREMENTAL diffs, and report task status.
+///
+/// ```swift
+/// let store = InMemoryDispatcherStore()
+/// let node = try NodeID("node-1")
+/// store.createNode(node)
+/// let dispatcher = try Dispatcher(store: store)
+/// let running = Task { try await dispatcher.run() }
+/// let session = try await dispatcher.session(nodeID: node, description: NodeDescription(hostname: "worker-1"))
+/// let period = try dispatcher.heartbeat(nodeID: node, session: session.id)   // beat again within `period`
+/// dispatcher.stop()
+/// try await running.value
+/// ```
+///
+/// Heartbeats take no lock: they check the session in a lock-free table and push the node's
+/// deadline in a ``HeartbeatWheel``, whose own thread reports expiries. Everything else goes
+/// through the ``DispatcherCore`` state machine behind one lock, and a loop in ``run()`` flushes
+/// status writes (every `statusBatchInterval`, or at once when `statusBatchLimit` are queued),
+/// fires orphan timers and sends assignment batches.
+public final class Dispatcher: Service, Sendable {
+    private let core: LockedCore
+    private let path: HeartbeatPath<MonotonicClock>
+    private let timer: HeartbeatTimer
+    private let store: any DispatcherStore
+    private let logger: Logger
+    private let metrics: DispatcherMetrics
+    private let configuration: DispatcherConfiguration
+    private let clock = MonotonicClock()
+
+    private struct Lifecycle {
+        var running = false
+        /// Writes `stop()` took from the core, for the loop to commit before it returns.
+        var finalBatch: DispatcherCore<MonotonicClock>.WriteBatch?
+    }
+    private let lifecycle = Mutex(Lifecycle())
+    private let stopRequested = Atomic<Bool>(false)
+
+    /// A stopped dispatcher over `store`; ``run()`` starts it. `managers` is the first manager
+    /// list sessions carry (see ``updateManagers(_:)``).
+    public init(
+        configuration: DispatcherConfiguration = .init(), store: any DispatcherStore, managers: [WeightedManager] = [],
+        logger: Logger = Logger(label: "beacon.dispatcher")
+    ) throws(DispatcherError) {
+        do {
+            timer = try HeartbeatTimer(configuration: configuration.wheelConfiguration(stallGuard: true))
+        } catch let error as DispatcherError {
+            throw error
+        } catch {
+            throw .invalidConfiguration("heartbeat wheel: \(error)")
+        }
+        let core = try DispatcherCore(configuration: configuration, wheel: timer.wheel, store: store, managers: managers)
+        path = core.path
+        self.core = LockedCore(core)
+        self.store = store
+        self.logger = logger
+        self.configuration = configuration
+        metrics = DispatcherMetrics()
+    }
+
+    // MARK: Running
+
+    /// Leads until ``stop()``, cancellation or graceful shutdown: marks the store's nodes UNKNOWN,
+    /// then flushes writes and sends assignments until stopped; on the way out commits the
+    /// writes still queued. Throws ``DispatcherError/alreadyRunning`` if it is running.
+    public func run() async throws {
+        try lifecycle.withLock { lifecycle throws(DispatcherError) in
+            guard !lifecycle.running else { throw .alreadyRunning }
+            lifecycle.running = true
+            lifecycle.finalBatch = nil
+        }
+        defer { lifecycle.withLock { $0.running = false } }
+        stopRequested.store(false, ordering: .relaxed)
+        let now = clock.now()
+        try core.withLock { core throws(DispatcherError) in try core.start(at: now) }
+        logger.info("dispatcher leading", metadata: ["nodes": "\(core.withLock { $0.nodeCount })"])
+        let watch = store.watch { [core, clock] event in
+            core.withLock { $0.handle(event, at: clock.now()) }
+        }
+        defer { watch.cancel() }
+        do {
+            try timer.start { [core, clock, logger, metrics] expiry in
+                let downs = core.withLock { core in
+                    let before = core.counters.expiries
+                    core.expire(expiry, at: clock.now())
+                    return core.counters.expiries - before
+                }
+                if downs > 0 {
+                    metrics.expiries.increment(by: downs)
+                    logger.info("heartbeat deadline passed", metadata: ["nodes": "\(downs)"])
+                }
+            }
+        } catch {
+            _ = core.withLock { $0.stop() }
+            throw DispatcherError.invalidConfiguration("heartbeat timer: \(error)")
+        }
+        defer { timer.stop() }
+        await withGracefulShutdownHandler {
+            await loop()
+        } onGracefulShutdown: {
+            self.stop()
+        }
+        stop()
+        if let batch = lifecycle.withLock({ $0.finalBatch }) {
+            do {
+                try await store.commit(batch.writes)
+            } catch {
+                logger.error("last writes were not committed", metadata: ["error": "\(error)", "writes": "\(batch.writes.count)"])
+            }
+        }
+        logger.info("dispatcher stopped")
+    }
+
+    /// Stops leading: every session gets a last message with `disconnect` set, every stream ends,
+    /// waiting registrations and later calls fail with ``DispatcherError/stopped``. ``run()``
+    /// commits the queued writes and returns. A no-op when not running.
+    public func stop() {
+        let batch = core.withLock { $0.stop() }
+        if let batch { lifecycle.withLock { $0.finalBatch = batch } }
+        stopRequested.store(true, ordering: .releasing)
+    }
+
+    /// How often the loop looks for due work: at least ten times per flush interval.
+    private var tick: Duration { min(.milliseconds(10), configuration.statusBatchInterval / 10) }
+
+    private func loop() async {
+        var lastMetrics = clock.now()
+        var reported = (beats: 0, registrations: 0, bytes: 0)
+        while !stopRequested.load(ordering: .acquiring), !Task.isCancelled {
+            let now = clock.now()
+            let batch = core.withLock { core -> DispatcherCore<MonotonicClock>.WriteBatch? in
+                core.fireOrphanTimers(at: now)
+                core.flushAssignments(at: now)
+                return core.isFlushDue(at: now) ? core.takeWrites(at: now) : nil
+            }
+            if let batch {
+                var failure: DispatcherError?
+                do {
+                    try await store.commit(batch.writes)
+                } catch {
+                    failure = error
+                    logger.error("status writes were not committed", metadata: ["error": "\(error)", "writes": "\(batch.writes.count)"])
+                }
+                core.withLock { $0.writesCommitted(batch, error: failure) }
+                metrics.writes.increment(by: batch.writes.count)
+            }
+            if now.duration(since: lastMetrics) >= .seconds(1) {
+                lastMetrics = now
+                let snapshot = core.withLock { ($0.nodeCount, $0.unknownCount, $0.downCount, $0.counters) }
+                metrics.ready.record(snapshot.0 - snapshot.1)
+                metrics.unknown.record(snapshot.1)
+                metrics.down.record(snapshot.2)
+                let beats = path.beats.total
+                metrics.heartbeats.increment(by: beats - reported.beats)
+                metrics.registrations.increment(by: snapshot.3.registrations - reported.registrations)
+                metrics.assignmentBytes.increment(by: snapshot.3.assignmentBytes - reported.bytes)
+                reported = (beats, snapshot.3.registrations, snapshot.3.assignmentBytes)
+            }
+            try? await Task.sleep(for: tick)
+        }
+    }
+
+    // MARK: The node-facing calls
+
+    /// Registers the node (or resumes `resume` if it is still the node's valid session, which
+    /// skips the rate limit) and returns its session once the node's READY write has committed.
+    ///
+    /// Throws ``DispatcherError/stopped``, ``DispatcherError/rateLimited(node:attempts:window:)``,
+    /// ``DispatcherError/nodeNotFound(_:)``, ``DispatcherError/capacityExhausted(_:)``, or the
+    /// store's failure.
+    public func session(
+        nodeID: NodeID, description: NodeDescription?, address: String = "", resume: SessionID? = nil
+    ) async throws(DispatcherError) -> NodeSession {
+        let waiter = CommitWaiter()
+        let now = clock.now()
+        let pending = try core.withLock { core throws(DispatcherError) in
+            try core.beginRegistration(
+                node: nodeID, description: description, address: address, resume: resume, at: now,
+                onCommitted: waiter.signal)
+        }
+        if let error = await waiter.wait() { throw error }
+        let (messages, sink) = DispatcherStream<SessionMessage>.make(keepingNewest: 2)
+        let first = try core.withLock { core throws(DispatcherError) -> SessionMessage in
+            let message = try core.completeRegistration(pending, at: clock.now())
+            sink(.message(message))
+            try core.attachSessionSink(node: nodeID, session: message.sessionID, sink)
+            return message
+        }
+        logger.debug("node registered", metadata: ["node": "\(nodeID)", "session": "\(first.sessionID)"])
+        return NodeSession(id: first.sessionID, messages: messages)
+    }
+
+    /// Records a heartbeat and returns when the node should beat next. Lock-free and
+    /// allocation-free when the session is valid.
+    ///
+    /// Throws ``DispatcherError/sessionInvalid`` (reconnect with a new session),
+    /// ``DispatcherError/nodeNotRegistered`` (the node expired: register again) or
+    /// ``DispatcherError/stopped``.
+    public func heartbeat(nodeID: NodeID, session: SessionID) throws(DispatcherError) -> Duration {
+        if let period = path.beat(node: nodeID, session: session) { return period }
+        throw core.withLock { $0.failure(node: nodeID) }
+    }
+
+    /// The node's assignments: a COMPLETE set first, then INCREMENTAL batches. Opening it again
+    /// replaces the previous stream and starts with a new COMPLETE set, which is how a node that
+    /// saw a gap recovers.
+    public func assignments(nodeID: NodeID, session: SessionID) throws(DispatcherError) -> DispatcherStream<AssignmentMessage> {
+        let (messages, sink) = DispatcherStream<AssignmentMessage>.make(keepingNewest: nil)
+        let now = clock.now()
+        try core.withLock { core throws(DispatcherError) in
+            try core.openAssignments(node: nodeID, session: session, at: now, sink)
+        }
+        return messages
+    }
+
+    /// Queues task status reports; returns before they are committed, as SwarmKit does (a node
+    /// resends its statuses on every new session, so a leader change loses nothing it reported).
+    /// Throws ``DispatcherError/permissionDenied(_:)`` and queues nothing if any update is for a
+    /// task of another node.
+    public func updateTaskStatus(nodeID: NodeID, session: SessionID, updates: [TaskStatusUpdate]) throws(DispatcherError) {
+        try core.withLock { core throws(DispatcherError) in
+            try core.updateTaskStatus(node: nodeID, session: session, updates)
+        }
+    }
+
+    /// Replaces the manager list every session carries, and sends it to every session.
+    public func updateManagers(_ managers: [WeightedManager]) {
+        core.withLock { $0.updateManagers(managers) }
+    }
+
+    /// Nodes registered or awaiting re-registration (UNKNOWN).
+    public var nodeCount: Int { core.withLock { $0.nodeCount } }
+
+    /// Heartbeats accepted since the dispatcher was made.
+    public var heartbeatCount: Int { path.beats.total }
+}
+
+/// The dispatcher's swift-metrics instruments.
+struct DispatcherMetrics: Sendable {
+    let ready = Gauge(label: "beacon_dispatcher_nodes", dimensions: [("state", "ready")])
+    let unknown = Gauge(label: "beacon_dispatcher_nodes", dimensions: [("state", "unknown")])
+    let down = Gauge(label: "beacon_dispatcher_nodes", dimensions: [("state", "down")])
+    let heartbeats = Counter(label: "beacon_dispatcher_heartbeats_total")
+    let expiries = Counter(label: "beacon_dispatcher_expiries_total")
+    let registrations = Counter(label: "beacon_dispatcher_registrations_total")
+    let writes = Counter(label: "beacon_dispatcher_store_writes_total")
+    let assignmentBytes = Counter(label: "beacon_dispatcher_assignment_bytes_total")
+}

@@ -1,0 +1,72 @@
+/// A stream the dispatcher feeds: a node's session messages or its assignment messages. It ends
+/// normally (the dispatcher stopped, or the stream was replaced) or by throwing why it ended
+/// (``DispatcherError/sessionInvalid`` when a newer session took over,
+/// ``DispatcherError/nodeNotRegistered`` when the node's heartbeat expired).
+public struct DispatcherStream<Element: Sendable>: AsyncSequence, Sendable {
+    public typealias Failure = DispatcherError
+
+    let events: AsyncStream<StreamEvent<Element>>
+
+    init(events: AsyncStream<StreamEvent<Element>>) {
+        self.events = events
+    }
+
+    /// A stream and the sink that feeds it. Session messages are whole states, so a slow reader
+    /// only needs the newest; assignment messages are deltas and are all kept.
+    static func make(keepingNewest limit: Int?) -> (DispatcherStream, (StreamEvent<Element>) -> Void) {
+        let (stream, continuation) = AsyncStream<StreamEvent<Element>>.makeStream(
+            bufferingPolicy: limit.map { .bufferingNewest($0) } ?? .unbounded)
+        let sink: (StreamEvent<Element>) -> Void = { event in
+            continuation.yield(event)
+            if case .finished = event { continuation.finish() }
+        }
+        return (DispatcherStream(events: stream), sink)
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncStream<StreamEvent<Element>>.Iterator
+        var finished = false
+
+        public mutating func next() async throws(DispatcherError) -> Element? {
+            guard !finished else { return nil }
+            return try unwrap(await base.next())
+        }
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(DispatcherError) -> Element? {
+            guard !finished else { return nil }
+            return try unwrap(await base.next(isolation: actor))
+        }
+
+        private mutating func unwrap(_ event: StreamEvent<Element>?) throws(DispatcherError) -> Element? {
+            switch event {
+            case .message(let element):
+                return element
+            case .finished(let error):
+                finished = true
+                if let error { throw error }
+                return nil
+            case nil:
+                finished = true
+                return nil
+            }
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: events.makeAsyncIterator())
+    }
+}
+
+/// A node's session: its id, which every later call presents, and the stream of session
+/// messages, the first of which is already waiting.
+public struct NodeSession: AsyncSequence, Sendable {
+    public typealias Element = SessionMessage
+    public typealias Failure = DispatcherError
+
+    public let id: SessionID
+    public let messages: DispatcherStream<SessionMessage>
+
+    public func makeAsyncIterator() -> DispatcherStream<SessionMessage>.AsyncIterator {
+        messages.makeAsyncIterator()
+    }
+}

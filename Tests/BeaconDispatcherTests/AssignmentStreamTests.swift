@@ -1,0 +1,213 @@
+import BeaconCore
+@testable import BeaconDispatcher
+import Testing
+
+/// SwarmKit's assignment-stream tests (§A13 9–15, §A16 7), received through the core's applier.
+@Suite struct AssignmentStreamTests {
+    static let taskStates: [TaskState] = [
+        .new, .pending, .assigned, .accepted, .preparing, .ready, .starting, .running, .complete, .shutdown, .failed,
+        .rejected,
+    ]
+
+    private func fixture() throws -> (VirtualDispatcher, NodeID, SessionID, AgentModel) {
+        let dispatcher = try startedDispatcher()
+        let node = nodeID("node-a")
+        let session = try dispatcher.registerNow(node).sessionID
+        return (dispatcher, node, session, AgentModel())
+    }
+
+    /// One task per state, each with its own secret and config plus a shared pair.
+    private func putTasks(_ store: InMemoryDispatcherStore, node: NodeID, createDependencies: Bool = true) {
+        for (index, state) in Self.taskStates.enumerated() {
+            if createDependencies {
+                store.putDependency(TaskDependency(kind: .secret, id: "secret\(index)", data: [UInt8(index)]))
+                store.putDependency(TaskDependency(kind: .config, id: "config\(index)", data: [UInt8(index)]))
+            }
+            store.putTask(
+                DispatchedTask(
+                    id: "task\(index)", nodeID: node, status: TaskStatus(state: state),
+                    secrets: ["secret\(index)", "shared-secret"], configs: ["config\(index)"]))
+        }
+    }
+
+    private var assignedTasks: Set<String> {
+        Set(Self.taskStates.indices.filter { Self.taskStates[$0] >= .assigned }.map { "task task\($0)" })
+    }
+
+    private func dependencies(ofStates range: ClosedRange<TaskState>) -> Set<String> {
+        Set(Self.taskStates.indices.filter { range.contains(Self.taskStates[$0]) }.flatMap { ["secret secret\($0)", "config config\($0)"] })
+    }
+
+    @Test func theFirstMessageIsTheCompleteSetOfAssignedTasksAndTheirDependencies() throws {
+        let (dispatcher, node, session, agent) = try fixture()
+        dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "shared-secret", data: [9]))
+        putTasks(dispatcher.store, node: node)
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        let complete = try #require(agent.messages.first)
+        #expect(complete.kind == .complete)
+        #expect(complete.appliesTo == 0)
+        #expect(agent.held == assignedTasks.union(dependencies(ofStates: .assigned ... .running)).union(["secret shared-secret"]))
+        #expect(agent.held.count == 10 + 12 + 1)
+    }
+
+    @Test func rewritingUnchangedTasksResendsOnlyAssignedOnesAndReleasesFinishedTasksDependencies() throws {
+        let (dispatcher, node, session, agent) = try fixture()
+        putTasks(dispatcher.store, node: node)
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        for index in Self.taskStates.indices { dispatcher.store.putTask(dispatcher.store.task("task\(index)")!) }
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.messages.count == 2)
+        #expect(agent.messages[1].kind == .incremental)
+        #expect(agent.messages[1].appliesTo == agent.messages[0].resultsIn)
+        #expect(agent.lastUpserts == ["task task2"])
+        #expect(agent.lastRemovals.isEmpty)
+        // Deleting every task removes every assigned task and every dependency the node holds.
+        for index in Self.taskStates.indices { dispatcher.store.deleteTask("task\(index)") }
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.lastRemovals == assignedTasks.union(dependencies(ofStates: .assigned ... .running)))
+        #expect(agent.held.isEmpty)
+        #expect(agent.applier.table.isEmpty)
+    }
+
+    @Test func finishingATaskReleasesDependenciesNoOtherTaskUses() throws {
+        let (dispatcher, node, session, agent) = try fixture()
+        dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "shared", data: [1]))
+        dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "own", data: [2]))
+        dispatcher.store.putTask(DispatchedTask(id: "a", nodeID: node, status: TaskStatus(state: .running), secrets: ["shared", "own"]))
+        dispatcher.store.putTask(DispatchedTask(id: "b", nodeID: node, status: TaskStatus(state: .running), secrets: ["shared"]))
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        #expect(agent.held == ["task a", "task b", "secret shared", "secret own"])
+        var finished = try #require(dispatcher.store.task("a"))
+        finished.status = TaskStatus(state: .complete)
+        dispatcher.store.putTask(finished)
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.lastRemovals == ["secret own"])
+        #expect(agent.lastUpserts.isEmpty)
+        #expect(agent.held == ["task a", "task b", "secret shared"])
+    }
+
+    @Test func statusOnlyChangesAboveAssignedAreNotSentButDesiredStateChangesAre() throws {
+        let (dispatcher, node, session, agent) = try fixture()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        #expect(agent.messages.count == 1)
+        #expect(agent.messages[0].changeCount == 0)
+        dispatcher.store.putTask(DispatchedTask(id: "t1", nodeID: node, status: TaskStatus(state: .running)))
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.lastUpserts == ["task t1"])
+        var failed = try #require(dispatcher.store.task("t1"))
+        failed.status = TaskStatus(state: .failed, error: "1234")
+        dispatcher.store.putTask(failed)
+        dispatcher.advance(by: .milliseconds(250))
+        #expect(agent.messages.count == 2)
+        failed.desiredState = .shutdown
+        dispatcher.store.putTask(failed)
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.messages.count == 3)
+        #expect(agent.lastUpserts == ["task t1"])
+    }
+
+    @Test func createUpdateDeleteWithinTheDebounceSendsOnlyRemovals() throws {
+        let (dispatcher, node, session, agent) = try fixture()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        for id in ["t1", "t2"] {
+            dispatcher.store.putTask(DispatchedTask(id: id, nodeID: node, status: TaskStatus(state: .assigned)))
+        }
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.lastUpserts == ["task t1", "task t2"])
+        for id in ["t1", "t2"] {
+            var task = try #require(dispatcher.store.task(id))
+            task.spec = [1]
+            dispatcher.store.putTask(task)
+        }
+        dispatcher.advance(by: .milliseconds(50))
+        for id in ["t1", "t2"] { dispatcher.store.deleteTask(id) }
+        dispatcher.advance(by: .milliseconds(99))
+        #expect(agent.messages.count == 2)
+        dispatcher.advance(by: .milliseconds(1))
+        #expect(agent.messages.count == 3)
+        #expect(agent.lastUpserts.isEmpty)
+        #expect(agent.lastRemovals == ["task t1", "task t2"])
+    }
+
+    @Test func aHundredModificationsSendWithoutWaitingForTheDebounce() throws {
+        let (dispatcher, node, session, agent) = try fixture()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        for index in 0 ..< 100 {
+            dispatcher.store.putTask(DispatchedTask(id: "t\(index)", nodeID: node, status: TaskStatus(state: .assigned)))
+        }
+        #expect(dispatcher.core.nextAssignmentDeadline != nil)
+        dispatcher.advance(by: .zero)
+        #expect(agent.messages.count == 2)
+        #expect(agent.messages[1].changeCount == 100)
+    }
+
+    @Test func editingOrDeletingSecretsAndConfigsSendsNothing() throws {
+        let (dispatcher, node, session, agent) = try fixture()
+        dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "s", data: [1]))
+        dispatcher.store.putDependency(TaskDependency(kind: .config, id: "c", data: [1]))
+        dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .running), secrets: ["s"], configs: ["c"]))
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "s", data: [2]))
+        dispatcher.advance(by: .milliseconds(250))
+        dispatcher.store.deleteDependency(.config, id: "c")
+        dispatcher.advance(by: .milliseconds(250))
+        #expect(agent.messages.count == 1)
+    }
+
+    @Test func missingDependenciesAreSkippedAndNeverRemoved() throws {
+        let (dispatcher, node, session, agent) = try fixture()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "present", data: [1]))
+        dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .assigned), secrets: ["present", "absent"]))
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.lastUpserts == ["task t", "secret present"])
+        dispatcher.store.deleteTask("t")
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.lastRemovals == ["task t", "secret present"])
+        #expect(agent.messages.last?.changeCount == 2)
+    }
+
+    @Test func largeSetsAreSplitUnderTheByteBudget() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.assignmentBatching = try AssignmentBatcherConfiguration(byteBudget: 4096)
+        let dispatcher = try startedDispatcher(configuration)
+        let node = nodeID("node-a")
+        for index in 0 ..< 200 {
+            dispatcher.store.putTask(
+                DispatchedTask(id: "t\(index)", nodeID: node, status: TaskStatus(state: .assigned), spec: Array(repeating: 7, count: 100)))
+        }
+        let session = try dispatcher.registerNow(node).sessionID
+        let agent = AgentModel()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        #expect(agent.messages.count > 5)
+        #expect(agent.messages.allSatisfy { $0.bytes.count <= 4096 })
+        #expect(agent.applier.isSettled)
+        #expect(agent.held.count == 200)
+    }
+
+    @Test func reopeningTheStreamStartsOverWithACompleteSet() throws {
+        let (dispatcher, node, session, first) = try fixture()
+        dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .assigned)))
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, first.receive)
+        let second = AgentModel()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, second.receive)
+        #expect(first.finished == .some(nil))
+        #expect(second.messages.first?.kind == .complete)
+        #expect(second.held == ["task t"])
+    }
+
+    @Test func aNewSessionEndsTheOldSessionsStreams() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.rateLimitPeriod = .zero
+        let dispatcher = try startedDispatcher(configuration)
+        let node = nodeID("node-a")
+        let session = try dispatcher.registerNow(node).sessionID
+        let agent = AgentModel()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        _ = try dispatcher.registerNow(node)
+        #expect(agent.finished == .some(.sessionInvalid))
+        #expect(throws: DispatcherError.sessionInvalid) {
+            try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now) { _ in }
+        }
+    }
+}

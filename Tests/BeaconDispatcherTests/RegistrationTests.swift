@@ -1,0 +1,272 @@
+import BeaconCore
+@testable import BeaconDispatcher
+import Testing
+
+/// SwarmKit's registration, heartbeat and leadership tests (§A13 1–7, §A16 3–5), on a manual clock.
+@Suite struct RegistrationTests {
+    @Test func registeringTwiceIssuesNewSessions() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.rateLimitPeriod = .zero
+        let dispatcher = try startedDispatcher(configuration)
+        let first = try dispatcher.registerNow(nodeID("node-a"))
+        let second = try dispatcher.registerNow(nodeID("node-a"))
+        #expect(first.sessionID != second.sessionID)
+        #expect(throws: DispatcherError.sessionInvalid) {
+            _ = try dispatcher.core.heartbeat(node: nodeID("node-a"), session: first.sessionID)
+        }
+        #expect(throws: Never.self) { _ = try dispatcher.core.heartbeat(node: nodeID("node-a"), session: second.sessionID) }
+    }
+
+    @Test func zeroWindowDisablesTheRateLimit() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.rateLimitPeriod = .zero
+        let dispatcher = try startedDispatcher(configuration)
+        for _ in 0 ..< 10 { _ = try dispatcher.registerNow(nodeID("node-a")) }
+    }
+
+    @Test func aNodeCarriedOverAsUnknownGetsThreeRegistrationsPerWindow() throws {
+        let dispatcher = try startedDispatcher()
+        for _ in 0 ..< 3 { _ = try dispatcher.registerNow(nodeID("node-a")) }
+        let error = dispatcherError { () throws(DispatcherError) in _ = try dispatcher.registerNow(nodeID("node-a")) }
+        #expect(error == .rateLimited(node: "node-a", attempts: 3, window: .seconds(8)))
+        #expect(error?.description.contains("exceeded rate limit count of registrations") == true)
+        // The window slides from the last allowed registration; refused attempts do not extend it.
+        dispatcher.advance(by: .seconds(7))
+        #expect(throws: DispatcherError.self) { _ = try dispatcher.registerNow(nodeID("node-a")) }
+        dispatcher.advance(by: .milliseconds(1_500))
+        _ = try dispatcher.registerNow(nodeID("node-a"))
+    }
+
+    @Test func aFreshNodeGetsFourRegistrationsPerWindow() throws {
+        let dispatcher = try startedDispatcher(nodes: [])
+        dispatcher.store.createNode(nodeID("late"))
+        for _ in 0 ..< 4 { _ = try dispatcher.registerNow(nodeID("late")) }
+        #expect(throws: DispatcherError.rateLimited(node: "late", attempts: 3, window: .seconds(8))) {
+            _ = try dispatcher.registerNow(nodeID("late"))
+        }
+    }
+
+    @Test func resumingAValidSessionSkipsTheRateLimitAndKeepsTheID() throws {
+        let dispatcher = try startedDispatcher()
+        let session = try dispatcher.registerNow(nodeID("node-a")).sessionID
+        for _ in 0 ..< 5 {
+            #expect(try dispatcher.registerNow(nodeID("node-a"), resume: session).sessionID == session)
+        }
+    }
+
+    @Test func aNodeMissingFromTheStoreCannotRegister() throws {
+        let dispatcher = try startedDispatcher()
+        #expect(throws: DispatcherError.nodeNotFound("ghost")) { _ = try dispatcher.registerNow(nodeID("ghost")) }
+    }
+
+    @Test func registrationCompletesWhenTheReadyWriteCommits() throws {
+        let dispatcher = try startedDispatcher()
+        var result: Result<SessionMessage, DispatcherError>?
+        try dispatcher.register(nodeID("node-a"), description: NodeDescription(hostname: "a"), address: "10.1.1.1") { result = $0 }
+        #expect(result == nil)
+        #expect(dispatcher.store.node(nodeID("node-a"))?.status.state == .unknown)
+        dispatcher.advance(by: .milliseconds(99))
+        #expect(result == nil)
+        dispatcher.advance(by: .milliseconds(1))
+        let message = try #require(result).get()
+        #expect(message.node.status == NodeStatus(state: .ready, address: "10.1.1.1"))
+        #expect(message.node.description?.hostname == "a")
+    }
+
+    /// SwarmKit's missed wake-up: a registration queued just after a flush took its batch must wait
+    /// for the next flush, and must not be forgotten by it.
+    @Test func aRegistrationQueuedAfterABatchWasTakenWaitsForTheNextOne() throws {
+        let dispatcher = try startedDispatcher()
+        let core = dispatcher.core
+        var first: DispatcherError??
+        var second: DispatcherError??
+        _ = try core.beginRegistration(node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now) { first = .some($0) }
+        let batch = try #require(core.takeWrites(at: dispatcher.now))
+        _ = try core.beginRegistration(node: nodeID("node-b"), description: nil, address: "", resume: nil, at: dispatcher.now) { second = .some($0) }
+        dispatcher.store.apply(batch.writes)
+        core.writesCommitted(batch, error: nil)
+        #expect(first == .some(nil))
+        #expect(second == nil)
+        let next = try #require(core.takeWrites(at: dispatcher.now))
+        dispatcher.store.apply(next.writes)
+        core.writesCommitted(next, error: nil)
+        #expect(second == .some(nil))
+    }
+
+    @Test func aFailedCommitFailsTheRegistration() throws {
+        let dispatcher = try startedDispatcher()
+        var outcome: DispatcherError??
+        _ = try dispatcher.core.beginRegistration(node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now) { outcome = .some($0) }
+        let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
+        dispatcher.core.writesCommitted(batch, error: .storeFailure("disk full"))
+        #expect(outcome == .some(.storeFailure("disk full")))
+    }
+
+    @Test func heartbeatChecksTheSessionAndReturnsAJitteredPeriod() throws {
+        let dispatcher = try startedDispatcher()
+        let node = nodeID("node-a")
+        let session = try dispatcher.registerNow(node).sessionID
+        #expect(dispatcher.store.node(node)?.status.state == .ready)
+        let forged = try SessionID(String(session.description.prefix(16)) + "00000000000000ff")
+        #expect(throws: DispatcherError.sessionInvalid) { _ = try dispatcher.core.heartbeat(node: node, session: forged) }
+        #expect(throws: DispatcherError.sessionInvalid) { _ = try dispatcher.core.heartbeat(node: nodeID("node-b"), session: session) }
+        #expect(throws: DispatcherError.nodeNotRegistered) { _ = try dispatcher.core.heartbeat(node: nodeID("ghost"), session: session) }
+        var periods: Set<Duration> = []
+        for _ in 0 ..< 1024 {
+            let period = try dispatcher.core.heartbeat(node: node, session: session)
+            #expect(period >= .milliseconds(4_500) && period < .milliseconds(5_500))
+            periods.insert(period)
+        }
+        #expect(periods.count > 500)
+    }
+
+    @Test func aNodeThatStopsBeatingGoesDownAndLosesItsSession() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.heartbeatPeriod = .milliseconds(100)
+        configuration.heartbeatJitter = .zero
+        let dispatcher = try startedDispatcher(configuration)
+        let node = nodeID("node-a")
+        let session = try dispatcher.registerNow(node).sessionID
+        let recorder = SessionRecorder()
+        try dispatcher.core.attachSessionSink(node: node, session: session, recorder.receive)
+        for _ in 0 ..< 10 {
+            dispatcher.advance(by: .milliseconds(250))
+            _ = try dispatcher.core.heartbeat(node: node, session: session)
+        }
+        #expect(dispatcher.store.node(node)?.status.state == .ready)
+        dispatcher.advance(by: .milliseconds(299))
+        #expect(dispatcher.store.node(node)?.status.state == .ready)
+        dispatcher.advance(by: .milliseconds(110))
+        #expect(dispatcher.store.node(node)?.status == NodeStatus(state: .down, message: "heartbeat failure"))
+        #expect(throws: DispatcherError.nodeNotRegistered) { _ = try dispatcher.core.heartbeat(node: node, session: session) }
+        #expect(recorder.messages.last?.node.status.state == .down)
+        #expect(recorder.finished == .some(.nodeNotRegistered))
+    }
+
+    @Test func leaderStartMarksNodesUnknownWithDoubleGrace() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.heartbeatJitter = .zero
+        let dispatcher = try startedDispatcher(configuration)
+        dispatcher.advance(by: .milliseconds(100))
+        let node = try #require(dispatcher.store.node(nodeID("node-a")))
+        #expect(node.status == NodeStatus(state: .unknown, message: "Node moved to \"unknown\" state due to leadership change in cluster"))
+        #expect(dispatcher.core.unknownCount == 2)
+        // Calls from UNKNOWN nodes need a new session first.
+        let made = try SessionID("0000000000000001" + "00000000000000aa")
+        #expect(throws: DispatcherError.sessionInvalid) { _ = try dispatcher.core.heartbeat(node: nodeID("node-a"), session: made) }
+        _ = try dispatcher.registerNow(nodeID("node-b"))
+        #expect(dispatcher.core.unknownCount == 1)
+        dispatcher.advance(to: HeartbeatInstant(nanoseconds: 1_000_000_000).advanced(by: .milliseconds(29_990)))
+        #expect(dispatcher.store.node(nodeID("node-a"))?.status.state == .unknown)
+        dispatcher.advance(by: .milliseconds(120))
+        #expect(dispatcher.store.node(nodeID("node-a"))?.status == NodeStatus(state: .down, message: "heartbeat failure for node in \"unknown\" state"))
+        #expect(dispatcher.core.unknownCount == 0)
+    }
+
+    @Test func downNodesStayDownAndTheirTasksAreOrphanedAfterTheDownPeriod() throws {
+        let store = InMemoryDispatcherStore()
+        let down = nodeID("down")
+        store.createNode(down)
+        store.setNodeStatus(down, NodeStatus(state: .down, message: "earlier"))
+        for (id, state) in [("running", TaskState.running), ("assigned", .assigned), ("done", .complete)] {
+            store.putTask(DispatchedTask(id: id, nodeID: down, status: TaskStatus(state: state)))
+        }
+        var configuration = DispatcherConfiguration()
+        configuration.orphanAfter = .seconds(3600)
+        let dispatcher = try VirtualDispatcher(configuration: configuration, store: store)
+        try dispatcher.start()
+        #expect(dispatcher.core.nodeCount == 0)
+        #expect(dispatcher.core.downCount == 1)
+        dispatcher.advance(by: .seconds(3599))
+        #expect(store.task("running")?.status.state == .running)
+        dispatcher.advance(by: .seconds(2))
+        #expect(store.task("running")?.status.state == .orphaned)
+        #expect(store.task("assigned")?.status.state == .orphaned)
+        #expect(store.task("done")?.status.state == .complete)
+        #expect(store.node(down)?.status.state == .down)
+    }
+
+    @Test func reRegisteringCancelsTheOrphanTimer() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.orphanAfter = .seconds(60)
+        configuration.heartbeatPeriod = .seconds(1)
+        configuration.heartbeatJitter = .zero
+        let dispatcher = try startedDispatcher(configuration, nodes: ["n"])
+        dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: nodeID("n"), status: TaskStatus(state: .running)))
+        _ = try dispatcher.registerNow(nodeID("n"))
+        dispatcher.advance(by: .seconds(4))
+        #expect(dispatcher.store.node(nodeID("n"))?.status.state == .down)
+        _ = try dispatcher.registerNow(nodeID("n"))
+        dispatcher.advance(by: .seconds(61))
+        #expect(dispatcher.store.task("t")?.status.state == .running)
+    }
+
+    /// SwarmKit PR 2091: deadlines from an earlier term must not fire in a later one.
+    @Test func timersFromAnEarlierTermNeverFire() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.heartbeatJitter = .zero
+        let dispatcher = try startedDispatcher(configuration, nodes: ["n"])
+        _ = try dispatcher.registerNow(nodeID("n"))
+        dispatcher.advance(by: .seconds(10))
+        dispatcher.stop()
+        dispatcher.advance(by: .seconds(1))
+        try dispatcher.start()
+        // The first term's deadline (about 15 s after registering) passes; the new term's UNKNOWN
+        // grace (30 s from its start) does not.
+        dispatcher.advance(by: .seconds(20))
+        #expect(dispatcher.store.node(nodeID("n"))?.status.state == .unknown)
+        #expect(dispatcher.core.counters.expiries == 0)
+    }
+
+    @Test func stopEndsStreamsWithADisconnectMessageAndLaterCallsFail() throws {
+        let dispatcher = try startedDispatcher()
+        let node = nodeID("node-a")
+        let session = try dispatcher.registerNow(node).sessionID
+        let recorder = SessionRecorder()
+        try dispatcher.core.attachSessionSink(node: node, session: session, recorder.receive)
+        let agent = AgentModel()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        var waiting: Result<SessionMessage, DispatcherError>?
+        try dispatcher.register(nodeID("node-b")) { waiting = $0 }
+        dispatcher.stop()
+        #expect(recorder.messages.last?.disconnect == true)
+        #expect(recorder.finished == .some(nil))
+        #expect(agent.finished == .some(.stopped))
+        #expect(waiting.map { (try? $0.get()) == nil } == true)
+        #expect(throws: DispatcherError.stopped) { _ = try dispatcher.core.heartbeat(node: node, session: session) }
+        #expect(throws: DispatcherError.stopped) { _ = try dispatcher.registerNow(node) }
+        #expect(throws: DispatcherError.stopped) { try dispatcher.core.updateTaskStatus(node: node, session: session, []) }
+        #expect(throws: DispatcherError.alreadyRunning) {
+            try dispatcher.start()
+            try dispatcher.start()
+        }
+    }
+
+    @Test func theNodeTableHasACapacity() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.maximumNodes = 2
+        let dispatcher = try startedDispatcher(configuration, nodes: [])
+        for name in ["a", "b", "c"] { dispatcher.store.createNode(nodeID(name)) }
+        _ = try dispatcher.registerNow(nodeID("a"))
+        _ = try dispatcher.registerNow(nodeID("b"))
+        #expect(throws: DispatcherError.capacityExhausted(2)) { _ = try dispatcher.registerNow(nodeID("c")) }
+    }
+
+    @Test func adaptiveDeadlinesOnlyEverExtendTheFixedOne() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.heartbeatJitter = .zero
+        configuration.adaptiveTTL = try AdaptiveTTLEstimator.Configuration(
+            initialTTL: HeartbeatTTL(.seconds(20)), minimumTTL: HeartbeatTTL(.seconds(1)), maximumTTL: HeartbeatTTL(.seconds(60)))
+        let dispatcher = try startedDispatcher(configuration, nodes: ["n"])
+        let session = try dispatcher.registerNow(nodeID("n")).sessionID
+        // Irregular beats: 1 s, then 9 s gaps. The fixed deadline is 15 s.
+        for gap in [1, 9, 1, 9, 1, 9, 1, 9] {
+            dispatcher.advance(by: .seconds(Int64(gap)))
+            _ = try dispatcher.core.heartbeat(node: nodeID("n"), session: session)
+        }
+        dispatcher.advance(by: .seconds(16))
+        #expect(dispatcher.store.node(nodeID("n"))?.status.state == .ready)
+        dispatcher.advance(by: .seconds(60))
+        #expect(dispatcher.store.node(nodeID("n"))?.status.state == .down)
+    }
+}
