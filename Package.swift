@@ -49,6 +49,7 @@ let package = Package(
                 "BeaconCore",
                 "BeaconDispatcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
             swiftSettings: strictSwift

@@ -1,11 +1,11 @@
 import ArgumentParser
 
 @main
-struct Beacon: ParsableCommand {
+struct Beacon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "beacon",
         abstract: "Beacon: heartbeats and placement for cluster managers.",
-        subcommands: [Bench.self]
+        subcommands: [Bench.self, Simulate.self]
     )
 }
 

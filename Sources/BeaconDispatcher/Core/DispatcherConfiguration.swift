@@ -97,8 +97,8 @@ public struct DispatcherConfiguration: Sendable, Hashable {
         guard orphanAfter > .zero else {
             throw .invalidConfiguration("orphanAfter \(orphanAfter) must be positive")
         }
-        guard (1 ... (1 << 28)).contains(maximumNodes) else {
-            throw .invalidConfiguration("maximumNodes \(maximumNodes) must be in 1...\(1 << 28)")
+        guard (1 ... (1 << 27)).contains(maximumNodes) else {
+            throw .invalidConfiguration("maximumNodes \(maximumNodes) must be in 1...\(1 << 27)")
         }
         guard expiryResolution >= .microseconds(100), expiryResolution <= .seconds(1) else {
             throw .invalidConfiguration("expiryResolution \(expiryResolution) must be between 100 µs and 1 s")
@@ -108,13 +108,19 @@ public struct DispatcherConfiguration: Sendable, Hashable {
             unknownGrace: unknownGrace, maximumTTL: .microseconds(Int64(maximumMicros)))
     }
 
+    /// Wheel records (and session slots) to reserve: twice the node limit. A node that registers
+    /// again gets a fresh record at the normal deadline, and its old one is only recycled when the
+    /// wheel passes the old deadline, so after a leadership change every node may briefly hold
+    /// two. Untouched records cost address space, not memory.
+    var recordCapacity: Int { 2 * maximumNodes }
+
     /// The wheel this configuration needs. On the system clock the wheel's stall guard stays on:
     /// a paused process extends deadlines instead of declaring every node DOWN when it resumes.
     /// Virtual time jumps on purpose, so it turns the guard off.
     func wheelConfiguration(stallGuard: Bool) throws(DispatcherError) -> HeartbeatWheelConfiguration {
         let resolved = try resolved()
         var wheel = HeartbeatWheelConfiguration(
-            slotWidth: expiryResolution, maximumTTL: resolved.maximumTTL, capacity: maximumNodes)
+            slotWidth: expiryResolution, maximumTTL: resolved.maximumTTL, capacity: recordCapacity)
         if !stallGuard { wheel.stallThreshold = nil }
         return wheel
     }

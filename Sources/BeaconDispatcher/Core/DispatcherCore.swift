@@ -103,6 +103,9 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         package var orphaned = 0
     }
     package private(set) var counters = Counters()
+    /// Told of every node whose deadline passed, when the wheel reported it (simulations measure
+    /// detection lateness with it).
+    package var expiryObserver: ((NodeID, HeartbeatInstant) -> Void)?
 
     package init(
         configuration: DispatcherConfiguration, wheel: HeartbeatWheel<Clock>, store: any DispatcherStore,
@@ -126,11 +129,15 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     /// previous term survives (SwarmKit PR 2091).
     package func start(at now: HeartbeatInstant) throws(DispatcherError) {
         guard !isRunning else { throw .alreadyRunning }
+        let nodes = store.allNodes()
+        guard nodes.count { $0.status.state != .down } <= configuration.maximumNodes else {
+            throw .capacityExhausted(configuration.maximumNodes)
+        }
         isRunning = true
         term += 1
         lastFlush = now
         cluster = store.clusterSettings()
-        for node in store.allNodes() {
+        for node in nodes {
             if node.status.state == .down {
                 startOrphanTimer(node.id, at: now)
                 continue
@@ -247,6 +254,9 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         // SwarmKit's `Add`: a new timer at the normal grace replaces the old one (whose deadline may
         // be later, such as an UNKNOWN node's doubled grace), and the rate-limit count carries over.
         var carried = (attempts: 0, registeredAt: Optional(now))
+        if registry[pending.node] == nil, registrations.count >= configuration.maximumNodes {
+            throw .capacityExhausted(configuration.maximumNodes)
+        }
         if let index = registry[pending.node], let existing = registrations[index] {
             carried = (existing.attempts, existing.registeredAt ?? now)
             endStreams(of: index, with: .sessionInvalid)
@@ -362,6 +372,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
             }
             endStreams(of: handle.index, with: .nodeNotRegistered)
             forget(handle.index)
+            expiryObserver?(registration.node, now)
             if isRunning {
                 nodeWrites[registration.node] = PendingNodeWrite(
                     status: status, description: nodeWrites[registration.node]?.description)

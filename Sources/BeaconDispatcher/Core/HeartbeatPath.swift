@@ -17,7 +17,7 @@ package final class HeartbeatPath<Clock: HeartbeatClock>: Sendable {
     init(wheel: HeartbeatWheel<Clock>, configuration: DispatcherConfiguration) throws(DispatcherError) {
         self.wheel = wheel
         settings = try configuration.resolved()
-        sessions = try SessionTable(capacity: configuration.maximumNodes)
+        sessions = try SessionTable(capacity: configuration.recordCapacity)
         adaptive = configuration.adaptiveTTL.map { AdaptiveDeadlines(configuration: $0) }
     }
 

@@ -235,6 +235,11 @@ public final class Dispatcher: Service, Sendable {
         core.withLock { $0.updateManagers(managers) }
     }
 
+    /// Calls `observer` on the wheel's thread for every node whose deadline passes.
+    package func observeExpiries(_ observer: @escaping @Sendable (NodeID, HeartbeatInstant) -> Void) {
+        core.withLock { $0.expiryObserver = observer }
+    }
+
     /// Nodes registered or awaiting re-registration (UNKNOWN).
     public var nodeCount: Int { core.withLock { $0.nodeCount } }
 

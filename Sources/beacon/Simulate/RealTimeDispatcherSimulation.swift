@@ -1,0 +1,172 @@
+import BeaconCore
+import BeaconDispatcher
+import Logging
+import Synchronization
+
+/// The simulation in real time against ``Dispatcher`` itself: its wheel thread, its flush loop
+/// and its store watcher run as in production, while one task plays the agents' heartbeats,
+/// others read assignment streams and one churns tasks.
+struct RealTimeDispatcherSimulation {
+    let plan: SimulationPlan
+
+    /// Events reported on the dispatcher's threads.
+    final class Recorder: Sendable {
+        let detected = Mutex<[(Int, UInt64)]>([])
+        let committed = Mutex<[(Int, UInt64)]>([])
+        let commitInstants = Mutex<Set<UInt64>>([])
+    }
+
+    func run() async throws -> SimulationOutcome {
+        var outcome = SimulationOutcome(plan: plan)
+        let store = InMemoryDispatcherStore()
+        progress("creating \(plan.nodes) nodes")
+        var agents = (0 ..< plan.nodes).map { SimulatedAgent(node: try! NodeID(SimulationPlan.nodeName($0))) }
+        store.createNodes(agents.map(\.node))
+        let indexOf = Dictionary(uniqueKeysWithValues: agents.indices.map { (agents[$0].node, $0) })
+        var logger = Logger(label: "beacon.simulate")
+        logger.logLevel = .warning
+        let dispatcher = try Dispatcher(configuration: plan.configuration, store: store, logger: logger)
+        let clock = MonotonicClock()
+        let start = clock.now()
+        @Sendable func micros(_ instant: HeartbeatInstant) -> UInt64 { (instant.nanoseconds - start.nanoseconds) / 1000 }
+        let recorder = Recorder()
+        dispatcher.observeExpiries { node, instant in
+            if let index = indexOf[node] { recorder.detected.withLock { $0.append((index, micros(instant))) } }
+        }
+        let watch = store.watch { event in
+            if case .nodeUpdated(let node) = event, node.status.state == .down, let index = indexOf[node.id] {
+                let now = micros(clock.now())
+                recorder.committed.withLock { $0.append((index, now)) }
+                recorder.commitInstants.withLock { _ = $0.insert(now / 1000) }
+            }
+        }
+        defer { watch.cancel() }
+
+        let heapBefore = residentBytes()
+        let running = Task { try await dispatcher.run() }
+        progress("registering \(plan.nodes) nodes")
+        var sessions = [NodeSession?](repeating: nil, count: plan.nodes)
+        let nodes = agents.map(\.node)
+        try await withThrowingTaskGroup(of: (Int, NodeSession).self) { group in
+            var next = 0
+            func launch() {
+                let index = next
+                next += 1
+                group.addTask {
+                    for _ in 0 ..< 1000 {
+                        do {
+                            return (index, try await dispatcher.session(nodeID: nodes[index], description: nil))
+                        } catch DispatcherError.stopped {
+                            try await Task.sleep(for: .milliseconds(10))  // `run` has not started leading yet
+                        }
+                    }
+                    throw DispatcherError.stopped
+                }
+            }
+            for _ in 0 ..< min(20_000, plan.nodes) { launch() }
+            while let (index, session) = try await group.next() {
+                sessions[index] = session
+                if next < plan.nodes { launch() }
+            }
+        }
+        for index in agents.indices { agents[index].session = sessions[index]?.id }
+        outcome.bytesPerNode = Double(residentBytes() - heapBefore) / Double(plan.nodes)
+
+        let silentSet = plan.silentNodes()
+        outcome.silent = silentSet.count
+        for index in silentSet { agents[index].silent = true }
+        var readers: [Task<SimulatedAssignmentReceiver, Never>] = []
+        for slot in 0 ..< plan.assignmentNodes {
+            let stream = try dispatcher.assignments(nodeID: agents[slot].node, session: agents[slot].session!)
+            readers.append(Task {
+                var receiver = SimulatedAssignmentReceiver()
+                do {
+                    for try await message in stream { receiver.receive(message) }
+                } catch {
+                    // The stream ends when the node expires or the dispatcher stops.
+                }
+                return receiver
+            })
+        }
+        let churnNodes = (0 ..< plan.assignmentNodes).map { agents[$0].node }
+        let churnPlan = plan
+        let orchestrator = Task {
+            var churn = TaskChurn(nodes: churnNodes, seed: churnPlan.seed)
+            var credit = 0.0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(10))
+                credit += Double(churnPlan.churnPerSecond) / 100
+                while credit >= 1 {
+                    churn.step(store)
+                    credit -= 1
+                }
+            }
+            return churn
+        }
+
+        progress("running for \(plan.duration)")
+        var schedule = BeatSchedule()
+        let firstMillisecond = Int(micros(clock.now()) / 1000)
+        for index in agents.indices { schedule.schedule(index, atMillisecond: firstMillisecond + index % 5000) }
+        let endMillisecond = Int(plan.duration.components.seconds * 1000)
+        let silenceMillisecond = Int(plan.silenceAt.components.seconds * 1000)
+        let grace = plan.configuration.graceMultiplier
+        var due: [Int32] = []
+        var processed = firstMillisecond - 1
+        var sample = 0
+        let cpuStart = processCPUSeconds()
+        let wallStart = clock.now()
+        while processed < endMillisecond {
+            let current = min(Int(micros(clock.now()) / 1000), endMillisecond)
+            while processed < current {
+                processed += 1
+                schedule.take(processed, into: &due)
+                for raw in due {
+                    let index = Int(raw)
+                    if agents[index].silent, processed >= silenceMillisecond { continue }
+                    guard let session = agents[index].session else { continue }
+                    sample &+= 1
+                    let callStart = clock.now()
+                    let period: Duration
+                    do {
+                        period = try dispatcher.heartbeat(nodeID: agents[index].node, session: session)
+                    } catch {
+                        agents[index].session = nil
+                        continue
+                    }
+                    let callEnd = clock.now()
+                    outcome.dispatcherNanoseconds += Double(callEnd.nanoseconds - callStart.nanoseconds)
+                    if sample & 15 == 0 { outcome.latencySamples.append(Double(callEnd.nanoseconds - callStart.nanoseconds)) }
+                    outcome.heartbeats += 1
+                    let periodMicros = UInt64(period.components.seconds) * 1_000_000 + UInt64(period.components.attoseconds / 1_000_000_000_000)
+                    // The wheel counts from the beat clock, which may run up to a slot ahead of ours.
+                    let deadline = micros(callEnd) + UInt64((Double(periodMicros) * grace).rounded(.up))
+                    agents[index].deadlineMicros = max(agents[index].deadlineMicros, deadline)
+                    schedule.schedule(index, atMillisecond: processed + max(1, Int(periodMicros / 1000) - 50))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        outcome.processCPUSeconds = processCPUSeconds() - cpuStart
+        outcome.elapsedSeconds = Double(clock.now().nanoseconds - wallStart.nanoseconds) / 1e9
+        orchestrator.cancel()
+        let churn = await orchestrator.value
+        try await Task.sleep(for: .milliseconds(500))  // the last assignment batches and writes go out
+        dispatcher.stop()
+        try await running.value
+        for (index, at) in recorder.detected.withLock({ $0 }) { agents[index].detectedMicros = agents[index].detectedMicros ?? at }
+        for (index, at) in recorder.committed.withLock({ $0 }) { agents[index].committedMicros = agents[index].committedMicros ?? at }
+        outcome.downFlushes = recorder.commitInstants.withLock { $0.count }
+        collect(agents, endMicros: UInt64(endMillisecond) * 1000, into: &outcome)
+        for slot in 0 ..< plan.assignmentNodes {
+            let receiver = await readers[slot].value
+            guard !agents[slot].silent else { continue }
+            outcome.assignmentMessages += receiver.messages
+            outcome.assignmentBytes += receiver.bytes
+            outcome.assignmentChanges += receiver.changes
+            if receiver.failed || receiver.heldTasks() != churn.expected(slot) { outcome.assignmentMismatches += 1 }
+        }
+        outcome.judge()
+        return outcome
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import BeaconDispatcher
+
+struct Simulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run Beacon's layers against many simulated nodes.",
+        subcommands: [SimulateDispatcher.self]
+    )
+}
+
+struct SimulateDispatcher: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dispatcher",
+        abstract: "Simulated agents register with a dispatcher, heartbeat on the period it returns and receive assignments while an orchestrator churns tasks; a fraction of them go silent. Reports heartbeat cost, memory per node, DOWN lateness and assignment bytes, and checks that no live node went DOWN and no silent one was missed."
+    )
+
+    @Option(help: "Simulated nodes.")
+    var nodes: Int = 100_000
+
+    @Option(help: "Simulated time: 30s, 10m, 1h. At least 30 s, so that nodes silenced a third of the way in pass their deadline.")
+    var duration: DurationArgument = DurationArgument(.seconds(60))
+
+    @Flag(help: "Run on a manual clock, as fast as the machine allows, instead of in real time.")
+    var virtualTime = false
+
+    @Option(help: "Fraction of nodes that stop heartbeating a third of the way in.")
+    var silentFraction: Double = 0.01
+
+    @Option(help: "Nodes with an open assignment stream, which the orchestrator churns tasks on.")
+    var assignmentNodes: Int = 1_000
+
+    @Option(help: "Task creations, updates and deletions per simulated second.")
+    var churn: Int = 500
+
+    @Option(help: "Seed for the choice of silent nodes and the orchestrator's churn.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Output format: table or json.")
+    var format: BenchPlacers.Format = .table
+
+    func validate() throws {
+        guard (1 ... (1 << 24)).contains(nodes) else { throw ValidationError("--nodes must be in 1...16777216") }
+        guard duration.value >= .seconds(30), duration.value <= .seconds(24 * 3600) else {
+            throw ValidationError("--duration must be between 30s and 24h")
+        }
+        guard (0 ... 1).contains(silentFraction) else { throw ValidationError("--silent-fraction must be in 0...1") }
+        guard (0 ... nodes).contains(assignmentNodes) else { throw ValidationError("--assignment-nodes must be in 0...--nodes") }
+        guard churn >= 0 else { throw ValidationError("--churn must not be negative") }
+        guard format != .html else { throw ValidationError("--format must be table or json") }
+    }
+
+    func run() async throws {
+        let plan = SimulationPlan(
+            nodes: nodes, duration: duration.value, silentFraction: silentFraction, assignmentNodes: assignmentNodes,
+            churnPerSecond: churn, seed: seed)
+        let outcome = virtualTime ? try VirtualDispatcherSimulation(plan: plan).run() : try await RealTimeDispatcherSimulation(plan: plan).run()
+        print(try outcome.report(virtualTime: virtualTime).rendered(as: format))
+        if !outcome.verdict.isEmpty {
+            throw ValidationError("simulation found problems: " + outcome.verdict.joined(separator: "; "))
+        }
+    }
+}
+
+/// A duration on the command line: a number and a unit (ms, s, m, h).
+struct DurationArgument: ExpressibleByArgument {
+    var value: Duration
+
+    init(_ value: Duration) {
+        self.value = value
+    }
+
+    init?(argument: String) {
+        let units: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, seconds) in units where argument.hasSuffix(suffix) {
+            guard let number = Double(argument.dropLast(suffix.count)), number.isFinite, number >= 0 else { return nil }
+            value = .milliseconds(Int64((number * seconds * 1000).rounded()))
+            return
+        }
+        return nil
+    }
+}

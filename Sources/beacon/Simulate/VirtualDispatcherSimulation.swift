@@ -1,0 +1,146 @@
+import BeaconCore
+import BeaconDispatcher
+
+/// The simulation on a manual clock: one thread plays every agent, the orchestrator and the
+/// dispatcher's own threads, millisecond by millisecond, as fast as it can.
+struct VirtualDispatcherSimulation {
+    let plan: SimulationPlan
+
+    func run() throws -> SimulationOutcome {
+        var outcome = SimulationOutcome(plan: plan)
+        let store = InMemoryDispatcherStore()
+        progress("creating \(plan.nodes) nodes")
+        var agents = (0 ..< plan.nodes).map { SimulatedAgent(node: try! NodeID(SimulationPlan.nodeName($0))) }
+        store.createNodes(agents.map(\.node))
+        let indexOf = Dictionary(uniqueKeysWithValues: agents.indices.map { (agents[$0].node, $0) })
+        let dispatcher = try VirtualDispatcher(configuration: plan.configuration, store: store)
+        let start = dispatcher.now
+        @Sendable func micros(_ instant: HeartbeatInstant) -> UInt64 { (instant.nanoseconds - start.nanoseconds) / 1000 }
+        let clock = dispatcher.clock
+
+        nonisolated(unsafe) var detected: [(Int, UInt64)] = []
+        dispatcher.core.expiryObserver = { node, instant in
+            if let index = indexOf[node] { detected.append((index, micros(instant))) }
+        }
+        nonisolated(unsafe) var committed: [(Int, UInt64)] = []
+        nonisolated(unsafe) var downCommits: Set<UInt64> = []
+        let watch = store.watch { event in
+            if case .nodeUpdated(let node) = event, node.status.state == .down, let index = indexOf[node.id] {
+                let now = micros(clock.now())
+                committed.append((index, now))
+                downCommits.insert(now)
+            }
+        }
+        defer { watch.cancel() }
+
+        progress("registering")
+        let heapBefore = residentBytes()
+        try dispatcher.start()
+        for index in agents.indices {
+            try dispatcher.register(agents[index].node) { result in
+                agents[index].session = try? result.get().sessionID
+            }
+        }
+        dispatcher.advance(by: plan.configuration.statusBatchInterval)
+        let registered = agents.count { $0.session != nil }
+        guard registered == agents.count else {
+            throw DispatcherError.invalidArgument("only \(registered) of \(agents.count) nodes registered")
+        }
+        outcome.bytesPerNode = Double(residentBytes() - heapBefore) / Double(plan.nodes)
+
+        var schedule = BeatSchedule()
+        let firstMillisecond = Int(micros(dispatcher.now) / 1000)
+        for index in agents.indices { schedule.schedule(index, atMillisecond: firstMillisecond) }
+        let silentSet = plan.silentNodes()
+        outcome.silent = silentSet.count
+        for index in silentSet { agents[index].silent = true }
+
+        var receivers = [SimulatedAssignmentReceiver](repeating: .init(), count: plan.assignmentNodes)
+        var churn = TaskChurn(nodes: (0 ..< plan.assignmentNodes).map { agents[$0].node }, seed: plan.seed)
+        for slot in 0 ..< plan.assignmentNodes {
+            try dispatcher.core.openAssignments(node: agents[slot].node, session: agents[slot].session!, at: dispatcher.now) { event in
+                if case .message(let message) = event { receivers[slot].receive(message) }
+            }
+        }
+
+        let endMillisecond = Int(plan.duration.components.seconds * 1000)
+        let silenceMillisecond = Int(plan.silenceAt.components.seconds * 1000)
+        let grace = plan.configuration.graceMultiplier
+        var due: [Int32] = []
+        var churnCredit = 0.0
+        var sample = 0
+        let wall = MonotonicClock()
+        progress("running \(plan.duration) of virtual time")
+        let wallStart = wall.now()
+        for millisecond in firstMillisecond ..< endMillisecond {
+            let instant = start.advanced(by: .milliseconds(Int64(millisecond)))
+            let before = wall.now()
+            dispatcher.advance(to: instant)
+            schedule.take(millisecond, into: &due)
+            let nowMicros = UInt64(millisecond) * 1000
+            for raw in due {
+                let index = Int(raw)
+                if agents[index].silent, millisecond >= silenceMillisecond { continue }
+                guard let session = agents[index].session else { continue }
+                sample &+= 1
+                let period: Duration
+                do {
+                    if sample & 63 == 0 {
+                        let callStart = wall.now()
+                        period = try dispatcher.core.heartbeat(node: agents[index].node, session: session)
+                        outcome.latencySamples.append(Double(wall.now().nanoseconds - callStart.nanoseconds))
+                    } else {
+                        period = try dispatcher.core.heartbeat(node: agents[index].node, session: session)
+                    }
+                } catch {
+                    agents[index].session = nil
+                    continue
+                }
+                outcome.heartbeats += 1
+                let periodMicros = UInt64(period.components.seconds) * 1_000_000 + UInt64(period.components.attoseconds / 1_000_000_000_000)
+                agents[index].deadlineMicros = max(agents[index].deadlineMicros, nowMicros + UInt64((Double(periodMicros) * grace).rounded(.up)))
+                // Beat again a little before the period ends, as an agent on a network would.
+                schedule.schedule(index, atMillisecond: millisecond + max(1, Int(periodMicros / 1000) - 50))
+            }
+            outcome.dispatcherNanoseconds += Double(wall.now().nanoseconds - before.nanoseconds)
+            churnCredit += Double(plan.churnPerSecond) / 1000
+            while churnCredit >= 1 {
+                churn.step(store)
+                churnCredit -= 1
+            }
+        }
+        outcome.elapsedSeconds = Double(wall.now().nanoseconds - wallStart.nanoseconds) / 1e9
+        // Let the last assignment batches go out.
+        dispatcher.advance(by: .milliseconds(300))
+
+        for (index, at) in detected { agents[index].detectedMicros = agents[index].detectedMicros ?? at }
+        for (index, at) in committed { agents[index].committedMicros = agents[index].committedMicros ?? at }
+        outcome.downFlushes = downCommits.count
+        collect(agents, endMicros: UInt64(endMillisecond) * 1000, into: &outcome)
+        for slot in 0 ..< plan.assignmentNodes where !agents[slot].silent {
+            outcome.assignmentMessages += receivers[slot].messages
+            outcome.assignmentBytes += receivers[slot].bytes
+            outcome.assignmentChanges += receivers[slot].changes
+            if receivers[slot].failed || receivers[slot].heldTasks() != churn.expected(slot) { outcome.assignmentMismatches += 1 }
+        }
+        outcome.judge()
+        return outcome
+    }
+}
+
+/// Lateness and false or missed DOWNs from the agents' records; shared with the real-time run.
+func collect(_ agents: [SimulatedAgent], endMicros: UInt64, into outcome: inout SimulationOutcome) {
+    for agent in agents {
+        if agent.silent {
+            guard agent.deadlineMicros + 1_000_000 < endMicros else { continue }
+            guard let detected = agent.detectedMicros, let committed = agent.committedMicros else {
+                outcome.missedDowns += 1
+                continue
+            }
+            outcome.detectionLateness.append((Double(detected) - Double(agent.deadlineMicros)) / 1000)
+            outcome.commitLateness.append((Double(committed) - Double(agent.deadlineMicros)) / 1000)
+        } else if agent.committedMicros != nil || agent.detectedMicros != nil {
+            outcome.falseDowns += 1
+        }
+    }
+}
