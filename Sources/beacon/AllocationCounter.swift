@@ -28,3 +28,20 @@ func blackHole<T>(_ value: T) {
         for byte in bytes { blackHoleSink &+= Int(byte) }
     }
 }
+
+/// Heap bytes still allocated at the end of a stretch of work, through the malloc interposer:
+/// bytes requested by `malloc` minus bytes given back to `free` while it was hooked.
+enum HeapMeter {
+    static func start() {
+        MallocInterposerSwift.reset()
+        MallocInterposerSwift.hook()
+    }
+
+    /// Live bytes since ``start()``, or nil when the interposer is not active.
+    static func stop() -> Int? {
+        let statistics = MallocInterposerSwift.getStatistics()
+        MallocInterposerSwift.unhook()
+        guard statistics.mallocCount > 0 else { return nil }
+        return statistics.mallocBytesCount - statistics.freeBytesCount
+    }
+}

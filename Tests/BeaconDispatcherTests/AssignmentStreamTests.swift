@@ -135,7 +135,7 @@ import Testing
         for index in 0 ..< 100 {
             dispatcher.store.putTask(DispatchedTask(id: "t\(index)", nodeID: node, status: TaskStatus(state: .assigned)))
         }
-        #expect(dispatcher.core.nextAssignmentDeadline != nil)
+        #expect(dispatcher.core.nextWakeup(after: dispatcher.now) == dispatcher.now)
         dispatcher.advance(by: .zero)
         #expect(agent.messages.count == 2)
         #expect(agent.messages[1].changeCount == 100)

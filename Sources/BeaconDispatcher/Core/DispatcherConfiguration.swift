@@ -37,6 +37,9 @@ public struct DispatcherConfiguration: Sendable, Hashable {
     public var maximumNodes: Int = 1 << 20
     /// The heartbeat wheel's slot: DOWN is detected at most this late.
     public var expiryResolution: Duration = .milliseconds(2)
+    /// How often node counts and heartbeat totals are reported through swift-metrics; the
+    /// dispatcher's loop otherwise sleeps while only heartbeats arrive.
+    public var metricsInterval: Duration = .seconds(1)
 
     public init() {}
 
@@ -99,6 +102,9 @@ public struct DispatcherConfiguration: Sendable, Hashable {
         }
         guard (1 ... (1 << 27)).contains(maximumNodes) else {
             throw .invalidConfiguration("maximumNodes \(maximumNodes) must be in 1...\(1 << 27)")
+        }
+        guard metricsInterval > .zero else {
+            throw .invalidConfiguration("metricsInterval \(metricsInterval) must be positive")
         }
         guard expiryResolution >= .microseconds(100), expiryResolution <= .seconds(1) else {
             throw .invalidConfiguration("expiryResolution \(expiryResolution) must be between 100 µs and 1 s")

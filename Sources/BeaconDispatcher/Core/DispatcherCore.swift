@@ -18,16 +18,29 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     package typealias SessionSink = (StreamEvent<SessionMessage>) -> Void
     package typealias AssignmentSink = (StreamEvent<AssignmentMessage>) -> Void
 
-    /// One registered (or UNKNOWN) node, indexed by its wheel slot.
+    /// One registered node, indexed by its wheel slot (48 bytes: this is most of a node's memory).
     private struct Registration {
         var node: NodeID
         var handle: HeartbeatHandle
-        var secret: UInt64
-        /// Registrations counted in the current rate-limit window.
-        var attempts: Int
-        /// When the last counted registration happened; nil for a node carried over as UNKNOWN.
+        /// When the last counted registration happened.
+        var registeredAt: HeartbeatInstant
+        var limit: RateLimit
+    }
+
+    /// Registrations counted in the current rate-limit window.
+    private struct RateLimit {
+        var attempts: Int32 = 0
+    }
+
+    /// A node carried over from an earlier leader that has not registered again. It holds no
+    /// wheel record: its deadline waits in `unknownQueue`, so when it registers it takes one
+    /// record at the normal grace instead of leaving an UNKNOWN record behind until the old
+    /// deadline passes.
+    private struct UnknownNode {
+        var deadline: HeartbeatInstant
+        var limit = RateLimit()
+        /// Set once it has registered in this window; nil before (SwarmKit's zero `Registered`).
         var registeredAt: HeartbeatInstant?
-        var isUnknown: Bool
     }
 
     private struct PendingNodeWrite {
@@ -68,9 +81,12 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
 
     package private(set) var isRunning = false
     private var term: UInt64 = 0
-    private var registry: [NodeID: UInt32] = [:]
+    private var index = NodeIndex()
     private var registrations = SlotArray<Registration>()
-    private var unknownNodes = 0
+    private var unknownNodes: [NodeID: UnknownNode] = [:]
+    /// UNKNOWN deadlines in order, read from `unknownQueueHead`.
+    private var unknownQueue: [(deadline: HeartbeatInstant, node: NodeID)] = []
+    private var unknownQueueHead = 0
     private var sessionSinks: [UInt32: SessionSink] = [:]
     private var assignmentFeeds: [UInt32: (assignments: NodeAssignments, sink: AssignmentSink)] = [:]
     private var dirtyFeeds: Set<UInt32> = []
@@ -117,8 +133,9 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         self.managers = managers
     }
 
-    package var nodeCount: Int { registrations.count }
-    package var unknownCount: Int { unknownNodes }
+    /// Registered nodes and nodes awaiting re-registration (UNKNOWN).
+    package var nodeCount: Int { registrations.count + unknownNodes.count }
+    package var unknownCount: Int { unknownNodes.count }
     package var downCount: Int { downNodes.count }
     package var pendingWriteCount: Int { nodeWrites.count + taskWrites.count + orphanWrites.count }
 
@@ -130,7 +147,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     package func start(at now: HeartbeatInstant) throws(DispatcherError) {
         guard !isRunning else { throw .alreadyRunning }
         let nodes = store.allNodes()
-        guard nodes.count { $0.status.state != .down } <= configuration.maximumNodes else {
+        guard nodes.count(where: { $0.status.state != .down }) <= configuration.maximumNodes else {
             throw .capacityExhausted(configuration.maximumNodes)
         }
         isRunning = true
@@ -143,21 +160,14 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
                 continue
             }
             let draw = path.firstDraw(random: random.next(), grace: path.settings.unknownGrace)
-            let handle: HeartbeatHandle
-            do {
-                handle = try wheel.register(ttl: draw.ttl)
-            } catch {
-                throw wheelFailure(error)
-            }
-            path.sessions.open(handle.index, fingerprint: node.id.fingerprint, secret: 0)
-            registry[node.id] = handle.index
-            registrations[handle.index] = Registration(
-                node: node.id, handle: handle, secret: 0, attempts: 0, registeredAt: nil, isUnknown: true)
-            unknownNodes += 1
+            let deadline = now.advanced(by: draw.ttl.duration)
+            unknownNodes[node.id] = UnknownNode(deadline: deadline)
+            unknownQueue.append((deadline, node.id))
             nodeWrites[node.id] = PendingNodeWrite(
                 status: NodeStatus(state: .unknown, message: "Node moved to \"unknown\" state due to leadership change in cluster"),
                 description: nil)
         }
+        unknownQueue.sort { $0.deadline < $1.deadline }
     }
 
     /// Ends the term: sessions get a last message asking them to disconnect, streams end, waiting
@@ -181,9 +191,11 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         }
         for waiter in waiters { waiter.resume(.stopped) }
         waiters = []
-        registry = [:]
+        index.removeAll()
         registrations.removeAll()
-        unknownNodes = 0
+        unknownNodes = [:]
+        unknownQueue = []
+        unknownQueueHead = 0
         sessionSinks = [:]
         assignmentFeeds = [:]
         dirtyFeeds = []
@@ -209,9 +221,14 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         var resumed: SessionID?
         if let resume, validSession(node: node, session: resume) {
             resumed = resume
-        } else if let index = registry[node], var registration = registrations[index] {
-            try checkRateLimit(&registration, at: now)
-            registrations[index] = registration
+        } else if let slot = slot(of: node), var registration = registrations[slot] {
+            try checkRateLimit(&registration.limit, node: node, since: registration.registeredAt, at: now)
+            registration.registeredAt = now
+            registrations[slot] = registration
+        } else if var unknown = unknownNodes[node] {
+            try checkRateLimit(&unknown.limit, node: node, since: unknown.registeredAt, at: now)
+            unknown.registeredAt = now
+            unknownNodes[node] = unknown
         }
         guard store.node(node) != nil else { throw .nodeNotFound(node.rawValue) }
         nodeWrites[node] = PendingNodeWrite(
@@ -223,18 +240,19 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
 
     /// SwarmKit's limit: the window restarts when the last counted registration is older than the
     /// period; more than `rateLimitCount` registrations within it are refused (and not counted).
-    private func checkRateLimit(_ registration: inout Registration, at now: HeartbeatInstant) throws(DispatcherError) {
+    private func checkRateLimit(
+        _ limit: inout RateLimit, node: NodeID, since last: HeartbeatInstant?, at now: HeartbeatInstant
+    ) throws(DispatcherError) {
         let window = configuration.rateLimitPeriod
-        if let last = registration.registeredAt, now.duration(since: last) <= window, window > .zero {
-            registration.attempts += 1
+        if let last, now.duration(since: last) <= window, window > .zero {
+            limit.attempts += 1
         } else {
-            registration.attempts = 1
+            limit.attempts = 1
         }
-        guard registration.attempts <= configuration.rateLimitCount else {
-            registration.attempts -= 1
-            throw .rateLimited(node: registration.node.rawValue, attempts: configuration.rateLimitCount, window: window)
+        guard limit.attempts <= configuration.rateLimitCount else {
+            limit.attempts -= 1
+            throw .rateLimited(node: node.rawValue, attempts: configuration.rateLimitCount, window: window)
         }
-        registration.registeredAt = now
     }
 
     /// Issues the session once the READY write committed: a new random session id (or the
@@ -253,15 +271,17 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         let draw = path.firstDraw(random: secret, grace: path.settings.grace)
         // SwarmKit's `Add`: a new timer at the normal grace replaces the old one (whose deadline may
         // be later, such as an UNKNOWN node's doubled grace), and the rate-limit count carries over.
-        var carried = (attempts: 0, registeredAt: Optional(now))
-        if registry[pending.node] == nil, registrations.count >= configuration.maximumNodes {
+        var carried = (limit: RateLimit(), registeredAt: now)
+        if let unknown = unknownNodes[pending.node] {
+            carried = (unknown.limit, unknown.registeredAt ?? now)
+        } else if slot(of: pending.node) == nil, registrations.count >= configuration.maximumNodes {
             throw .capacityExhausted(configuration.maximumNodes)
         }
-        if let index = registry[pending.node], let existing = registrations[index] {
-            carried = (existing.attempts, existing.registeredAt ?? now)
-            endStreams(of: index, with: .sessionInvalid)
+        if let slot = slot(of: pending.node), let existing = registrations[slot] {
+            carried = (existing.limit, existing.registeredAt)
+            endStreams(of: slot, with: .sessionInvalid)
             _ = try? wheel.remove(existing.handle)
-            forget(index)
+            forget(slot)
         }
         let handle: HeartbeatHandle
         do {
@@ -269,11 +289,12 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         } catch {
             throw wheelFailure(error)
         }
+        unknownNodes.removeValue(forKey: pending.node)
         let registration = Registration(
-            node: pending.node, handle: handle, secret: secret, attempts: carried.attempts,
-            registeredAt: carried.registeredAt, isUnknown: false)
-        registry[pending.node] = handle.index
+            node: pending.node, handle: handle, registeredAt: carried.registeredAt, limit: carried.limit)
         registrations[handle.index] = registration
+        index.insert(pending.node, slot: handle.index) { registrations[$0]?.node }
+        releaseEmptyUnknownStorage()
         path.resetAdaptive(registration.handle.index)
         path.sessions.open(registration.handle.index, fingerprint: pending.node.fingerprint, secret: secret)
         counters.registrations += 1
@@ -308,7 +329,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     /// Why a session check failed for `node`.
     package func failure(node: NodeID) -> DispatcherError {
         guard isRunning else { return .stopped }
-        return registry[node] == nil ? .nodeNotRegistered : .sessionInvalid
+        return slot(of: node) == nil && unknownNodes[node] == nil ? .nodeNotRegistered : .sessionInvalid
     }
 
     /// The heartbeat through the lock-free path, with the error worked out here when it fails.
@@ -320,9 +341,13 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     private func sessionMessage(for registration: Registration, disconnect: Bool) -> SessionMessage? {
         guard let node = store.node(registration.node) else { return nil }
         return SessionMessage(
-            sessionID: SessionID(handle: registration.handle, secret: registration.secret), node: node,
+            sessionID: sessionID(of: registration), node: node,
             managers: managers, networkBootstrapKeys: cluster.networkBootstrapKeys, rootCA: cluster.rootCA,
             disconnect: disconnect)
+    }
+
+    private func sessionID(of registration: Registration) -> SessionID {
+        SessionID(handle: registration.handle, secret: path.sessions.secret(registration.handle.index))
     }
 
     /// The raft peers changed: every session hears the new list.
@@ -347,12 +372,18 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         }
     }
 
-    private func forget(_ index: UInt32) {
-        guard let registration = registrations.removeValue(forKey: index) else { return }
-        if registration.isUnknown { unknownNodes -= 1 }
-        if registry[registration.node] == index { registry.removeValue(forKey: registration.node) }
-        path.sessions.close(index)
-        path.resetAdaptive(index)
+    private func slot(of node: NodeID) -> UInt32? {
+        index.slot(of: node) { registrations[$0]?.node }
+    }
+
+    private func forget(_ slot: UInt32) {
+        guard let registration = registrations[slot] else { return }
+        if self.slot(of: registration.node) == slot {
+            index.remove(registration.node) { registrations[$0]?.node }
+        }
+        registrations.removeValue(forKey: slot)
+        path.sessions.close(slot)
+        path.resetAdaptive(slot)
     }
 
     // MARK: Expiry
@@ -362,9 +393,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     package func expire(_ expiry: HeartbeatExpiry, at now: HeartbeatInstant) {
         for handle in expiry.handles {
             guard let registration = registrations[handle.index], registration.handle == handle else { continue }
-            let status = NodeStatus(
-                state: .down,
-                message: registration.isUnknown ? "heartbeat failure for node in \"unknown\" state" : "heartbeat failure")
+            let status = NodeStatus(state: .down, message: "heartbeat failure")
             if let sink = sessionSinks[handle.index], var message = sessionMessage(for: registration, disconnect: false) {
                 message.node.status.state = .down
                 message.node.status.message = status.message
@@ -372,14 +401,25 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
             }
             endStreams(of: handle.index, with: .nodeNotRegistered)
             forget(handle.index)
-            expiryObserver?(registration.node, now)
-            if isRunning {
-                nodeWrites[registration.node] = PendingNodeWrite(
-                    status: status, description: nodeWrites[registration.node]?.description)
-                startOrphanTimer(registration.node, at: now)
-            }
-            counters.expiries += 1
+            markDown(registration.node, status, at: now)
         }
+    }
+
+    /// Once no node is UNKNOWN, gives back the table and queue a leadership change filled: a
+    /// dictionary keeps its capacity as entries are removed.
+    private func releaseEmptyUnknownStorage() {
+        guard unknownNodes.isEmpty, unknownQueue.capacity > 0 || unknownNodes.capacity > 0 else { return }
+        unknownNodes = [:]
+        unknownQueue = []
+        unknownQueueHead = 0
+    }
+
+    private func markDown(_ node: NodeID, _ status: NodeStatus, at now: HeartbeatInstant) {
+        expiryObserver?(node, now)
+        counters.expiries += 1
+        guard isRunning else { return }
+        nodeWrites[node] = PendingNodeWrite(status: status, description: nodeWrites[node]?.description)
+        startOrphanTimer(node, at: now)
     }
 
     private func startOrphanTimer(_ node: NodeID, at now: HeartbeatInstant) {
@@ -393,8 +433,18 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         downNodes.removeValue(forKey: node)
     }
 
-    /// Queues the orphaning of nodes DOWN for `orphanAfter`.
-    package func fireOrphanTimers(at now: HeartbeatInstant) {
+    /// Fires the timers the wheel does not hold: UNKNOWN nodes that did not register within their
+    /// doubled grace become DOWN, and nodes DOWN for `orphanAfter` have their tasks orphaned.
+    package func fireTimers(at now: HeartbeatInstant) {
+        while unknownQueueHead < unknownQueue.count, unknownQueue[unknownQueueHead].deadline <= now {
+            let (deadline, node) = unknownQueue[unknownQueueHead]
+            unknownQueueHead += 1
+            guard let unknown = unknownNodes[node], unknown.deadline == deadline else { continue }
+            unknownNodes.removeValue(forKey: node)
+            releaseEmptyUnknownStorage()
+            markDown(node, NodeStatus(state: .down, message: "heartbeat failure for node in \"unknown\" state"), at: now)
+        }
+        releaseEmptyUnknownStorage()
         while orphanQueueHead < orphanQueue.count, orphanQueue[orphanQueueHead].deadline <= now {
             let timer = orphanQueue[orphanQueueHead]
             orphanQueueHead += 1
@@ -478,9 +528,9 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         guard isRunning else { return }
         switch event {
         case .nodeUpdated(let node):
-            if let index = registry[node.id], let sink = sessionSinks[index], let registration = registrations[index] {
+            if let index = slot(of: node.id), let sink = sessionSinks[index], let registration = registrations[index] {
                 sink(.message(SessionMessage(
-                    sessionID: SessionID(handle: registration.handle, secret: registration.secret), node: node,
+                    sessionID: sessionID(of: registration), node: node,
                     managers: managers, networkBootstrapKeys: cluster.networkBootstrapKeys, rootCA: cluster.rootCA,
                     disconnect: false)))
             }
@@ -488,7 +538,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
             cluster = settings
             broadcastSessionMessages()
         case .taskUpdated(let task):
-            guard let node = task.nodeID, let index = registry[node], assignmentFeeds[index] != nil else { return }
+            guard let node = task.nodeID, let index = slot(of: node), assignmentFeeds[index] != nil else { return }
             let changed: Bool
             do {
                 changed = try assignmentFeeds[index]!.assignments.addOrUpdate(task, at: now)
@@ -498,7 +548,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
             }
             if changed { dirtyFeeds.insert(index) }
         case .taskDeleted(let task):
-            guard let node = task.nodeID, let index = registry[node], assignmentFeeds[index] != nil else { return }
+            guard let node = task.nodeID, let index = slot(of: node), assignmentFeeds[index] != nil else { return }
             if assignmentFeeds[index]!.assignments.remove(task, at: now) { dirtyFeeds.insert(index) }
         }
     }
@@ -544,9 +594,24 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         }
     }
 
-    /// The earliest instant an assignment batch is due, for a shell that sleeps until then.
-    package var nextAssignmentDeadline: HeartbeatInstant? {
-        dirtyFeeds.compactMap { assignmentFeeds[$0]?.assignments.batcher.flushDeadline }.min()
+    /// When there is next something to do (a flush, an assignment batch, an UNKNOWN or orphan
+    /// timer), for a shell that sleeps until then; nil when nothing is pending. Expiries are not
+    /// included: the wheel's own thread reports them.
+    package func nextWakeup(after now: HeartbeatInstant) -> HeartbeatInstant? {
+        var next: HeartbeatInstant?
+        func consider(_ instant: HeartbeatInstant?) {
+            if let instant { next = min(next ?? instant, instant) }
+        }
+        if pendingWriteCount > 0 || !waiters.isEmpty {
+            consider(pendingWriteCount >= configuration.statusBatchLimit ? now : lastFlush.advanced(by: configuration.statusBatchInterval))
+        }
+        for index in dirtyFeeds {
+            guard let batcher = assignmentFeeds[index]?.assignments.batcher else { continue }
+            consider(batcher.isFlushDue(at: now) ? now : batcher.flushDeadline)
+        }
+        if unknownQueueHead < unknownQueue.count { consider(unknownQueue[unknownQueueHead].deadline) }
+        if orphanQueueHead < orphanQueue.count { consider(orphanQueue[orphanQueueHead].deadline) }
+        return next
     }
 
     private func deliver(_ messages: [AssignmentMessage], to sink: AssignmentSink) {

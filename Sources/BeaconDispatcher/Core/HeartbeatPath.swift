@@ -21,6 +21,12 @@ package final class HeartbeatPath<Clock: HeartbeatClock>: Sendable {
         adaptive = configuration.adaptiveTTL.map { AdaptiveDeadlines(configuration: $0) }
     }
 
+    /// Bytes of the two arenas the hot path reads that have been touched: the wheel's records and
+    /// the session slots. They live in anonymous mappings, not on the heap.
+    package var touchedArenaBytes: Int {
+        sessions.touchedBytes / SessionTable.bytesPerNode * HeartbeatWheel<Clock>.bytesPerNode + sessions.touchedBytes
+    }
+
     /// A drawn period and the deadline that goes with it.
     struct Draw {
         var period: Duration

@@ -78,6 +78,15 @@ final class SessionTable: @unchecked Sendable {
         initialized.store(count, ordering: .releasing)
     }
 
+    /// The slot's current secret (0 when it has no valid session). Core only.
+    func secret(_ index: UInt32) -> UInt64 {
+        guard index < initialized.load(ordering: .relaxed) else { return 0 }
+        return slots[Int(index)].secret.load(ordering: .relaxed)
+    }
+
+    /// Bytes of slots touched so far.
+    var touchedBytes: Int { Int(initialized.load(ordering: .relaxed)) * MemoryLayout<Slot>.stride }
+
     /// True when `session` is the current session of the node with `fingerprint`.
     @inline(__always)
     func validates(_ session: SessionID, fingerprint: UInt64) -> Bool {

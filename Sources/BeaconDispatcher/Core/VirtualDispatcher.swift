@@ -67,6 +67,12 @@ package final class VirtualDispatcher {
         return try result.get()
     }
 
+    /// ``DispatcherCore/heartbeat(node:session:)`` on this concrete clock, so callers in other
+    /// modules run the specialised hot path rather than the generic one.
+    package func heartbeat(node: NodeID, session: SessionID) throws(DispatcherError) -> Duration {
+        try core.heartbeat(node: node, session: session)
+    }
+
     package func advance(by duration: Duration) {
         advance(to: now.advanced(by: duration))
     }
@@ -76,7 +82,7 @@ package final class VirtualDispatcher {
         let now = clock.now()
         let core = core
         _ = try? core.path.wheel.advance(to: now) { expiry in core.expire(expiry, at: now) }
-        core.fireOrphanTimers(at: now)
+        core.fireTimers(at: now)
         while core.isFlushDue(at: now), let batch = core.takeWrites(at: now) {
             store.apply(batch.writes)
             core.writesCommitted(batch, error: nil)

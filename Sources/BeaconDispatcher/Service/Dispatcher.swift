@@ -42,6 +42,7 @@ public final class Dispatcher: Service, Sendable {
     }
     private let lifecycle = Mutex(Lifecycle())
     private let stopRequested = Atomic<Bool>(false)
+    private let wakeup = LoopWakeup()
 
     /// A stopped dispatcher over `store`; ``run()`` starts it. `managers` is the first manager
     /// list sessions carry (see ``updateManagers(_:)``).
@@ -81,17 +82,19 @@ public final class Dispatcher: Service, Sendable {
         let now = clock.now()
         try core.withLock { core throws(DispatcherError) in try core.start(at: now) }
         logger.info("dispatcher leading", metadata: ["nodes": "\(core.withLock { $0.nodeCount })"])
-        let watch = store.watch { [core, clock] event in
+        let watch = store.watch { [core, clock, wakeup] event in
             core.withLock { $0.handle(event, at: clock.now()) }
+            wakeup.signal()
         }
         defer { watch.cancel() }
         do {
-            try timer.start { [core, clock, logger, metrics] expiry in
+            try timer.start { [core, clock, logger, metrics, wakeup] expiry in
                 let downs = core.withLock { core in
                     let before = core.counters.expiries
                     core.expire(expiry, at: clock.now())
                     return core.counters.expiries - before
                 }
+                wakeup.signal()
                 if downs > 0 {
                     metrics.expiries.increment(by: downs)
                     logger.info("heartbeat deadline passed", metadata: ["nodes": "\(downs)"])
@@ -125,20 +128,21 @@ public final class Dispatcher: Service, Sendable {
         let batch = core.withLock { $0.stop() }
         if let batch { lifecycle.withLock { $0.finalBatch = batch } }
         stopRequested.store(true, ordering: .releasing)
+        wakeup.signal()
     }
 
-    /// How often the loop looks for due work: at least ten times per flush interval.
-    private var tick: Duration { min(.milliseconds(10), configuration.statusBatchInterval / 10) }
-
+    /// Flushes writes, fires timers and sends assignment batches when they are due, sleeping in
+    /// between until the next deadline or until new work signals ``wakeup``.
     private func loop() async {
         var lastMetrics = clock.now()
         var reported = (beats: 0, registrations: 0, bytes: 0)
         while !stopRequested.load(ordering: .acquiring), !Task.isCancelled {
             let now = clock.now()
-            let batch = core.withLock { core -> DispatcherCore<MonotonicClock>.WriteBatch? in
-                core.fireOrphanTimers(at: now)
+            let (batch, next) = core.withLock { core -> (DispatcherCore<MonotonicClock>.WriteBatch?, HeartbeatInstant?) in
+                core.fireTimers(at: now)
                 core.flushAssignments(at: now)
-                return core.isFlushDue(at: now) ? core.takeWrites(at: now) : nil
+                let batch = core.isFlushDue(at: now) ? core.takeWrites(at: now) : nil
+                return (batch, core.nextWakeup(after: now))
             }
             if let batch {
                 var failure: DispatcherError?
@@ -150,8 +154,9 @@ public final class Dispatcher: Service, Sendable {
                 }
                 core.withLock { $0.writesCommitted(batch, error: failure) }
                 metrics.writes.increment(by: batch.writes.count)
+                continue
             }
-            if now.duration(since: lastMetrics) >= .seconds(1) {
+            if now.duration(since: lastMetrics) >= configuration.metricsInterval {
                 lastMetrics = now
                 let snapshot = core.withLock { ($0.nodeCount, $0.unknownCount, $0.downCount, $0.counters) }
                 metrics.ready.record(snapshot.0 - snapshot.1)
@@ -163,7 +168,8 @@ public final class Dispatcher: Service, Sendable {
                 metrics.assignmentBytes.increment(by: snapshot.3.assignmentBytes - reported.bytes)
                 reported = (beats, snapshot.3.registrations, snapshot.3.assignmentBytes)
             }
-            try? await Task.sleep(for: tick)
+            let wakeAt = min(next ?? .init(nanoseconds: .max), lastMetrics.advanced(by: configuration.metricsInterval))
+            await wakeup.wait(for: max(.zero, wakeAt.duration(since: clock.now())))
         }
     }
 
@@ -178,6 +184,24 @@ public final class Dispatcher: Service, Sendable {
     public func session(
         nodeID: NodeID, description: NodeDescription?, address: String = "", resume: SessionID? = nil
     ) async throws(DispatcherError) -> NodeSession {
+        let (messages, sink) = DispatcherStream<SessionMessage>.make(keepingNewest: 2)
+        let first = try await register(nodeID: nodeID, description: description, address: address, resume: resume, sink: sink)
+        return NodeSession(id: first.sessionID, messages: messages)
+    }
+
+    /// Registers (or resumes) like ``session(nodeID:description:address:resume:)`` and returns only
+    /// the first session message, for a node that heartbeats and receives assignments but does
+    /// not follow session messages (a simulation, a benchmark, a proxy that polls).
+    public func register(
+        nodeID: NodeID, description: NodeDescription?, address: String = "", resume: SessionID? = nil
+    ) async throws(DispatcherError) -> SessionMessage {
+        try await register(nodeID: nodeID, description: description, address: address, resume: resume, sink: nil)
+    }
+
+    private func register(
+        nodeID: NodeID, description: NodeDescription?, address: String, resume: SessionID?,
+        sink: DispatcherCore<MonotonicClock>.SessionSink?
+    ) async throws(DispatcherError) -> SessionMessage {
         let waiter = CommitWaiter()
         let now = clock.now()
         let pending = try core.withLock { core throws(DispatcherError) in
@@ -185,16 +209,19 @@ public final class Dispatcher: Service, Sendable {
                 node: nodeID, description: description, address: address, resume: resume, at: now,
                 onCommitted: waiter.signal)
         }
+        wakeup.signal()
         if let error = await waiter.wait() { throw error }
-        let (messages, sink) = DispatcherStream<SessionMessage>.make(keepingNewest: 2)
         let first = try core.withLock { core throws(DispatcherError) -> SessionMessage in
             let message = try core.completeRegistration(pending, at: clock.now())
-            sink(.message(message))
-            try core.attachSessionSink(node: nodeID, session: message.sessionID, sink)
+            if let sink {
+                // Under the same lock as the registration, so no message is missed in between.
+                sink(.message(message))
+                try core.attachSessionSink(node: nodeID, session: message.sessionID, sink)
+            }
             return message
         }
         logger.debug("node registered", metadata: ["node": "\(nodeID)", "session": "\(first.sessionID)"])
-        return NodeSession(id: first.sessionID, messages: messages)
+        return first
     }
 
     /// Records a heartbeat and returns when the node should beat next. Lock-free and
@@ -228,6 +255,7 @@ public final class Dispatcher: Service, Sendable {
         try core.withLock { core throws(DispatcherError) in
             try core.updateTaskStatus(node: nodeID, session: session, updates)
         }
+        wakeup.signal()
     }
 
     /// Replaces the manager list every session carries, and sends it to every session.
@@ -242,6 +270,9 @@ public final class Dispatcher: Service, Sendable {
 
     /// Nodes registered or awaiting re-registration (UNKNOWN).
     public var nodeCount: Int { core.withLock { $0.nodeCount } }
+
+    /// Bytes of the heartbeat arenas touched so far (see ``HeartbeatPath/touchedArenaBytes``).
+    package var touchedArenaBytes: Int { path.touchedArenaBytes }
 
     /// Heartbeats accepted since the dispatcher was made.
     public var heartbeatCount: Int { path.beats.total }

@@ -42,7 +42,8 @@ struct RealTimeDispatcherSimulation {
         }
         defer { watch.cancel() }
 
-        let heapBefore = residentBytes()
+        let residentBefore = residentBytes()
+        HeapMeter.start()
         let running = Task { try await dispatcher.run() }
         progress("registering \(plan.nodes) nodes")
         var sessions = [NodeSession?](repeating: nil, count: plan.nodes)
@@ -70,7 +71,7 @@ struct RealTimeDispatcherSimulation {
             }
         }
         for index in agents.indices { agents[index].session = sessions[index]?.id }
-        outcome.bytesPerNode = Double(residentBytes() - heapBefore) / Double(plan.nodes)
+        outcome.measureMemory(heapBytes: HeapMeter.stop(), residentBytes: residentBytes() - residentBefore, arenaBytes: dispatcher.touchedArenaBytes)
 
         let silentSet = plan.silentNodes()
         outcome.silent = silentSet.count

@@ -34,7 +34,8 @@ struct VirtualDispatcherSimulation {
         defer { watch.cancel() }
 
         progress("registering")
-        let heapBefore = residentBytes()
+        let residentBefore = residentBytes()
+        HeapMeter.start()
         try dispatcher.start()
         for index in agents.indices {
             try dispatcher.register(agents[index].node) { result in
@@ -46,7 +47,7 @@ struct VirtualDispatcherSimulation {
         guard registered == agents.count else {
             throw DispatcherError.invalidArgument("only \(registered) of \(agents.count) nodes registered")
         }
-        outcome.bytesPerNode = Double(residentBytes() - heapBefore) / Double(plan.nodes)
+        outcome.measureMemory(heapBytes: HeapMeter.stop(), residentBytes: residentBytes() - residentBefore, arenaBytes: dispatcher.core.path.touchedArenaBytes)
 
         var schedule = BeatSchedule()
         let firstMillisecond = Int(micros(dispatcher.now) / 1000)
@@ -87,10 +88,10 @@ struct VirtualDispatcherSimulation {
                 do {
                     if sample & 63 == 0 {
                         let callStart = wall.now()
-                        period = try dispatcher.core.heartbeat(node: agents[index].node, session: session)
+                        period = try dispatcher.heartbeat(node: agents[index].node, session: session)
                         outcome.latencySamples.append(Double(wall.now().nanoseconds - callStart.nanoseconds))
                     } else {
-                        period = try dispatcher.core.heartbeat(node: agents[index].node, session: session)
+                        period = try dispatcher.heartbeat(node: agents[index].node, session: session)
                     }
                 } catch {
                     agents[index].session = nil
