@@ -112,6 +112,29 @@ import Testing
         try await running.value
     }
 
+    /// With only heartbeats arriving the loop has nothing to do and must sleep (a timer that
+    /// signalled after being cancelled once made it spin on every core).
+    @Test func anIdleDispatcherSleeps() async throws {
+        var configuration = fastConfiguration()
+        configuration.heartbeatPeriod = .seconds(60)
+        configuration.metricsInterval = .seconds(3600)
+        let store = InMemoryDispatcherStore()
+        let node = nodeID("n")
+        store.createNode(node)
+        let dispatcher = try Dispatcher(configuration: configuration, store: store)
+        let running = Task { try await dispatcher.run() }
+        let session = try await register(dispatcher, node)
+        try await Task.sleep(for: .milliseconds(200))
+        let before = dispatcher.loopPasses
+        for _ in 0 ..< 50 {
+            _ = try dispatcher.heartbeat(nodeID: node, session: session.id)
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(dispatcher.loopPasses - before < 10)
+        dispatcher.stop()
+        try await running.value
+    }
+
     @Test func runTwiceAtOnceIsRefused() async throws {
         let dispatcher = try Dispatcher(configuration: fastConfiguration(), store: InMemoryDispatcherStore())
         let running = Task { try await dispatcher.run() }

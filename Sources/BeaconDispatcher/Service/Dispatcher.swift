@@ -43,6 +43,9 @@ public final class Dispatcher: Service, Sendable {
     private let lifecycle = Mutex(Lifecycle())
     private let stopRequested = Atomic<Bool>(false)
     private let wakeup = LoopWakeup()
+    /// Passes of the loop since the dispatcher was made (a test checks that an idle one sleeps).
+    private let passes = Atomic<Int>(0)
+    package var loopPasses: Int { passes.load(ordering: .relaxed) }
 
     /// A stopped dispatcher over `store`; ``run()`` starts it. `managers` is the first manager
     /// list sessions carry (see ``updateManagers(_:)``).
@@ -137,6 +140,7 @@ public final class Dispatcher: Service, Sendable {
         var lastMetrics = clock.now()
         var reported = (beats: 0, registrations: 0, bytes: 0)
         while !stopRequested.load(ordering: .acquiring), !Task.isCancelled {
+            passes.add(1, ordering: .relaxed)
             let now = clock.now()
             let (batch, next) = core.withLock { core -> (DispatcherCore<MonotonicClock>.WriteBatch?, HeartbeatInstant?) in
                 core.fireTimers(at: now)

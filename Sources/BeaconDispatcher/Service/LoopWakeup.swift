@@ -29,7 +29,9 @@ final class LoopWakeup: Sendable {
     func wait(for duration: Duration?) async {
         let timer = duration.map { duration in
             Task { [self] in
-                try? await Task.sleep(for: duration)
+                // A cancelled timer (the loop woke early) must not signal: that would wake the
+                // next wait at once, and the loop would spin.
+                guard (try? await Task.sleep(for: duration)) != nil else { return }
                 signal()
             }
         }
