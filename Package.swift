@@ -1,9 +1,9 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The core and its tests build on the standard library alone. The dispatcher layer adds swift-log,
-// swift-metrics and swift-service-lifecycle; the command-line tool adds swift-argument-parser and a
-// small C malloc counter. Network layers (gRPC, HTTP clients) stay out of this
+// The core and its tests build on the standard library alone. The dispatcher layer adds swift-log
+// and swift-metrics, and BeaconLifecycle swift-service-lifecycle; the command-line tool adds
+// swift-argument-parser and a small C malloc counter. Network layers (gRPC, HTTP clients) stay out of this
 // graph so `swift build` and the main benchmark command finish in about a minute on two cores.
 let strictSwift: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .library(name: "BeaconCore", targets: ["BeaconCore"]),
         .library(name: "BeaconDispatcher", targets: ["BeaconDispatcher"]),
+        .library(name: "BeaconLifecycle", targets: ["BeaconLifecycle"]),
         .executable(name: "beacon", targets: ["beacon"]),
     ],
     dependencies: [
@@ -39,6 +40,15 @@ let package = Package(
                 "BeaconCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // swift-service-lifecycle brings swift-async-algorithms and swift-collections, which would
+        // double the command-line tool's build; only services that run under a ServiceGroup need it.
+        .target(
+            name: "BeaconLifecycle",
+            dependencies: [
+                "BeaconDispatcher",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
@@ -84,7 +94,10 @@ let package = Package(
             name: "BeaconDispatcherTests",
             dependencies: [
                 "BeaconDispatcher",
+                "BeaconLifecycle",
                 "BeaconCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],

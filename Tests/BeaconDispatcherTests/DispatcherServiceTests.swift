@@ -1,5 +1,8 @@
 import BeaconCore
 @testable import BeaconDispatcher
+import BeaconLifecycle
+import Logging
+import ServiceLifecycle
 import Synchronization
 import Testing
 
@@ -186,5 +189,27 @@ final class GatedStore: DispatcherStore {
             if proceed { continuation.resume() }
         }
         base.apply(writes)
+    }
+}
+
+/// The dispatcher under swift-service-lifecycle: a graceful shutdown of the group stops it.
+@Suite struct DispatcherLifecycleTests {
+    @Test func gracefulShutdownStopsTheDispatcher() async throws {
+        let store = InMemoryDispatcherStore()
+        let node = nodeID("n")
+        store.createNode(node)
+        let dispatcher = try Dispatcher(store: store)
+        let group = ServiceGroup(services: [DispatcherService(dispatcher)], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        var session: NodeSession?
+        for _ in 0 ..< 500 where session == nil {
+            session = try? await dispatcher.session(nodeID: node, description: nil)
+            if session == nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let id = try #require(session).id
+        #expect(throws: Never.self) { _ = try dispatcher.heartbeat(nodeID: node, session: id) }
+        await group.triggerGracefulShutdown()
+        try await running.value
+        #expect(throws: DispatcherError.stopped) { _ = try dispatcher.heartbeat(nodeID: node, session: id) }
     }
 }

@@ -1,7 +1,6 @@
 public import BeaconCore
 public import Logging
 import Metrics
-public import ServiceLifecycle
 import Synchronization
 
 /// SwarmKit's dispatcher on Beacon's core: nodes register and keep a session, heartbeat on the
@@ -25,7 +24,7 @@ import Synchronization
 /// through the ``DispatcherCore`` state machine behind one lock, and a loop in ``run()`` flushes
 /// status writes (every `statusBatchInterval`, or at once when `statusBatchLimit` are queued),
 /// fires orphan timers and sends assignment batches.
-public final class Dispatcher: Service, Sendable {
+public final class Dispatcher: Sendable {
     private let core: LockedCore
     private let path: HeartbeatPath<MonotonicClock>
     private let timer: HeartbeatTimer
@@ -71,7 +70,8 @@ public final class Dispatcher: Service, Sendable {
 
     // MARK: Running
 
-    /// Leads until ``stop()``, cancellation or graceful shutdown: marks the store's nodes UNKNOWN,
+    /// Leads until ``stop()`` or cancellation (under swift-service-lifecycle, run it through
+    /// `DispatcherService` from `BeaconLifecycle`, which stops it on graceful shutdown): marks the store's nodes UNKNOWN,
     /// then flushes writes and sends assignments until stopped; on the way out commits the
     /// writes still queued. Throws ``DispatcherError/alreadyRunning`` if it is running.
     public func run() async throws {
@@ -108,11 +108,7 @@ public final class Dispatcher: Service, Sendable {
             throw DispatcherError.invalidConfiguration("heartbeat timer: \(error)")
         }
         defer { timer.stop() }
-        await withGracefulShutdownHandler {
-            await loop()
-        } onGracefulShutdown: {
-            self.stop()
-        }
+        await loop()
         stop()
         if let batch = lifecycle.withLock({ $0.finalBatch }) {
             do {

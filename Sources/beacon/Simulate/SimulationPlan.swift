@@ -92,7 +92,7 @@ struct SimulationOutcome {
         cost.add("heartbeats", Double(heartbeats), "")
         let perThousand = dispatcherNanoseconds / Double(max(heartbeats, 1)) * 1000 / 1000
         if virtualTime {
-            cost.add("dispatcher CPU per 1 000 heartbeats (beats + wheel + flushes)", perThousand, "µs")
+            cost.add("dispatcher time per 1 000 heartbeats (beats, wheel sweeps, flushes)", perThousand, "µs")
             let share = dispatcherNanoseconds / 1e9 / seconds * 100
             cost.add("dispatcher share of one core at this node count", share, "%", atMost: plan.nodes >= 1_000_000 ? 5 : nil)
         } else {
