@@ -1,0 +1,49 @@
+import BeaconCore
+import BeaconDispatcher
+import Testing
+
+/// The example in docs/dispatcher.md ("Trying it"), verbatim inside the test body.
+@Suite struct DispatcherExampleTests {
+    @Test func documentedExample() async throws {
+        let store = InMemoryDispatcherStore()
+        let node = try NodeID("node-1")
+        store.createNode(node)
+        store.putTask(DispatchedTask(id: "web.1", nodeID: node, status: TaskStatus(state: .assigned), spec: Array("nginx".utf8)))
+
+        let dispatcher = try Dispatcher(store: store)
+        let running = Task { try await dispatcher.run() }
+
+        // Until `run` has started leading, calls get `.stopped`; a real agent retries with back-off.
+        var session: NodeSession?
+        while session == nil {
+            do {
+                session = try await dispatcher.session(nodeID: node, description: NodeDescription(hostname: "worker-1"))
+            } catch {
+                guard error == .stopped else { throw error }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        let period = try dispatcher.heartbeat(nodeID: node, session: session!.id)   // beat again within `period`
+
+        var applier = AssignmentApplier()
+        var seen: [AssignedObject] = []
+        var assignments = try dispatcher.assignments(nodeID: node, session: session!.id).makeAsyncIterator()
+        if let message = try await assignments.next() {     // COMPLETE first, then INCREMENTAL diffs
+            try applier.apply(message)
+            for key in applier.table.sortedKeys() {
+                let object = try AssignedObject(decoding: applier.table[key]!.payload)
+                print(period, object)
+                seen.append(object)
+            }
+        }
+        dispatcher.stop()
+        try await running.value
+
+        #expect(period >= .milliseconds(4_500) && period < .milliseconds(5_500))
+        guard case .task(let task)? = seen.first else {
+            Issue.record("expected the task, got \(seen)")
+            return
+        }
+        #expect(task.id == "web.1" && task.spec == Array("nginx".utf8))
+    }
+}
