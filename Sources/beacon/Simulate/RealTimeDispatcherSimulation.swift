@@ -19,10 +19,8 @@ struct RealTimeDispatcherSimulation {
     func run() async throws -> SimulationOutcome {
         var outcome = SimulationOutcome(plan: plan)
         let store = InMemoryDispatcherStore()
-        progress("creating \(plan.nodes) nodes")
-        var agents = (0 ..< plan.nodes).map { SimulatedAgent(node: try! NodeID(SimulationPlan.nodeName($0))) }
-        store.createNodes(agents.map(\.node))
-        let indexOf = Dictionary(uniqueKeysWithValues: agents.indices.map { (agents[$0].node, $0) })
+        let (initialAgents, indexOf) = plan.makeAgents(in: store)
+        var agents = initialAgents
         var logger = Logger(label: "beacon.simulate")
         logger.logLevel = .warning
         let dispatcher = try Dispatcher(configuration: plan.configuration, store: store, logger: logger)
@@ -162,10 +160,7 @@ struct RealTimeDispatcherSimulation {
         for slot in 0 ..< plan.assignmentNodes {
             let receiver = await readers[slot].value
             guard !agents[slot].silent else { continue }
-            outcome.assignmentMessages += receiver.messages
-            outcome.assignmentBytes += receiver.bytes
-            outcome.assignmentChanges += receiver.changes
-            if receiver.failed || receiver.heldTasks() != churn.expected(slot) { outcome.assignmentMismatches += 1 }
+            outcome.add(receiver, expecting: churn.expected(slot))
         }
         outcome.judge()
         return outcome

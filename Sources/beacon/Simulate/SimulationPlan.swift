@@ -27,6 +27,14 @@ struct SimulationPlan {
         return "node-" + String(repeating: "0", count: 20 - digits.count) + digits
     }
 
+    /// The nodes, created in `store`, and each node's agent number.
+    func makeAgents(in store: InMemoryDispatcherStore) -> ([SimulatedAgent], [NodeID: Int]) {
+        progress("creating \(nodes) nodes")
+        let agents = (0 ..< nodes).map { SimulatedAgent(node: try! NodeID(SimulationPlan.nodeName($0))) }
+        store.createNodes(agents.map(\.node))
+        return (agents, Dictionary(uniqueKeysWithValues: agents.indices.map { (agents[$0].node, $0) }))
+    }
+
     func silentNodes() -> Set<Int> {
         var random = SplitMix64(seed: seed)
         var chosen = Set<Int>()
@@ -75,6 +83,14 @@ struct SimulationOutcome {
     mutating func measureMemory(heapBytes: Int?, residentBytes: Int, arenaBytes: Int) {
         bytesPerNode = heapBytes.map { Double($0 + arenaBytes) / Double(plan.nodes) }
         residentBytesPerNode = Double(residentBytes) / Double(plan.nodes)
+    }
+
+    /// Counts one stream's messages, and whether it ended holding exactly the expected tasks.
+    mutating func add(_ receiver: SimulatedAssignmentReceiver, expecting expected: Set<String>) {
+        assignmentMessages += receiver.messages
+        assignmentBytes += receiver.bytes
+        assignmentChanges += receiver.changes
+        if receiver.failed || receiver.heldTasks() != expected { assignmentMismatches += 1 }
     }
 
     mutating func judge() {

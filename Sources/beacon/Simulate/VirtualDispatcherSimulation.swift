@@ -9,10 +9,8 @@ struct VirtualDispatcherSimulation {
     func run() throws -> SimulationOutcome {
         var outcome = SimulationOutcome(plan: plan)
         let store = InMemoryDispatcherStore()
-        progress("creating \(plan.nodes) nodes")
-        var agents = (0 ..< plan.nodes).map { SimulatedAgent(node: try! NodeID(SimulationPlan.nodeName($0))) }
-        store.createNodes(agents.map(\.node))
-        let indexOf = Dictionary(uniqueKeysWithValues: agents.indices.map { (agents[$0].node, $0) })
+        let (initialAgents, indexOf) = plan.makeAgents(in: store)
+        var agents = initialAgents
         let dispatcher = try VirtualDispatcher(configuration: plan.configuration, store: store)
         let start = dispatcher.now
         @Sendable func micros(_ instant: HeartbeatInstant) -> UInt64 { (instant.nanoseconds - start.nanoseconds) / 1000 }
@@ -129,10 +127,7 @@ struct VirtualDispatcherSimulation {
         outcome.downFlushes = downCommits.count
         collect(agents, endMicros: UInt64(endMillisecond) * 1000, into: &outcome)
         for slot in 0 ..< plan.assignmentNodes where !agents[slot].silent {
-            outcome.assignmentMessages += receivers[slot].messages
-            outcome.assignmentBytes += receivers[slot].bytes
-            outcome.assignmentChanges += receivers[slot].changes
-            if receivers[slot].failed || receivers[slot].heldTasks() != churn.expected(slot) { outcome.assignmentMismatches += 1 }
+            outcome.add(receivers[slot], expecting: churn.expected(slot))
         }
         outcome.judge()
         return outcome
