@@ -14,6 +14,9 @@ import Testing
         var configuration = DispatcherConfiguration()
         configuration.heartbeatPeriod = .milliseconds(50)
         configuration.heartbeatJitter = .milliseconds(10)
+        // A deadline of 400 ms: wide enough that a live node beating every 25 ms never misses it
+        // on a loaded CI machine under ThreadSanitizer.
+        configuration.graceMultiplier = 8
         configuration.rateLimitPeriod = .zero
         configuration.statusBatchInterval = .milliseconds(20)
         return configuration
@@ -48,12 +51,6 @@ import Testing
         let running = Task { try await dispatcher.run() }
 
         let liveSession = try await register(dispatcher, live)
-        let silentSession = try await register(dispatcher, silent)
-        #expect(store.node(live)?.status.state == .ready)
-        var assignments = try dispatcher.assignments(nodeID: live, session: liveSession.id).makeAsyncIterator()
-        let complete = try #require(try await assignments.next())
-        #expect(complete.kind == .complete && complete.changeCount == 1)
-
         let beating = Task {
             var beats = 0
             while !Task.isCancelled {
@@ -63,6 +60,11 @@ import Testing
             }
             return beats
         }
+        let silentSession = try await register(dispatcher, silent)
+        #expect(store.node(live)?.status.state == .ready)
+        var assignments = try dispatcher.assignments(nodeID: live, session: liveSession.id).makeAsyncIterator()
+        let complete = try #require(try await assignments.next())
+        #expect(complete.kind == .complete && complete.changeCount == 1)
         try await waitUntil { store.node(silent)?.status.state == .down }
         #expect(store.node(silent)?.status.message == "heartbeat failure")
         #expect(store.node(live)?.status.state == .ready)

@@ -102,6 +102,45 @@ import Testing
         #expect(outcome == .some(.storeFailure("disk full")))
     }
 
+    /// A registration whose READY write is still committing when the node's UNKNOWN deadline
+    /// passes: the registration wins, and no DOWN write follows the READY one.
+    @Test func aDeadlinePassingWhileTheReadyWriteCommitsDoesNotMarkTheNodeDown() throws {
+        let dispatcher = try startedDispatcher()
+        let core = dispatcher.core
+        let pending = try core.beginRegistration(node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now) { _ in }
+        let batch = try #require(core.takeWrites(at: dispatcher.now))
+        try dispatcher.clock.advance(to: dispatcher.now.advanced(by: .seconds(60)))
+        core.fireTimers(at: dispatcher.now)
+        dispatcher.store.apply(batch.writes)
+        core.writesCommitted(batch, error: nil)
+        let message = try core.completeRegistration(pending, commitError: nil, at: dispatcher.now)
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(dispatcher.store.node(nodeID("node-a"))?.status.state == .ready)
+        #expect(dispatcher.store.node(nodeID("node-b"))?.status.state == .down)
+        #expect(core.downCount == 1)
+        #expect(throws: Never.self) { _ = try core.heartbeat(node: nodeID("node-a"), session: message.sessionID) }
+    }
+
+    /// The same race with a failed commit: the deadline that passed meanwhile takes effect then.
+    @Test func aDeadlinePassingWhileAFailingCommitRunsMarksTheNodeDownWhenItFails() throws {
+        let dispatcher = try startedDispatcher()
+        let core = dispatcher.core
+        let pending = try core.beginRegistration(node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now) { _ in }
+        let batch = try #require(core.takeWrites(at: dispatcher.now))
+        try dispatcher.clock.advance(to: dispatcher.now.advanced(by: .seconds(60)))
+        core.fireTimers(at: dispatcher.now)
+        #expect(core.downCount == 1)
+        core.writesCommitted(batch, error: .storeFailure("disk full"))
+        #expect(throws: DispatcherError.storeFailure("disk full")) {
+            _ = try core.completeRegistration(pending, commitError: .storeFailure("disk full"), at: dispatcher.now)
+        }
+        #expect(core.downCount == 2)
+        dispatcher.advance(by: .milliseconds(100))
+        let node = dispatcher.store.node(nodeID("node-a"))
+        #expect(node?.status.state == .down)
+        #expect(node?.status.message == "heartbeat failure for node in \"unknown\" state")
+    }
+
     @Test func heartbeatChecksTheSessionAndReturnsAJitteredPeriod() throws {
         let dispatcher = try startedDispatcher()
         let node = nodeID("node-a")

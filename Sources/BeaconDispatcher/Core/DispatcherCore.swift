@@ -18,6 +18,9 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     package typealias SessionSink = (StreamEvent<SessionMessage>) -> Void
     package typealias AssignmentSink = (StreamEvent<AssignmentMessage>) -> Void
 
+    static var expiryMessage: String { "heartbeat failure" }
+    static var unknownExpiryMessage: String { "heartbeat failure for node in \"unknown\" state" }
+
     /// One registered node, indexed by its wheel slot (48 bytes: this is most of a node's memory).
     private struct Registration {
         var node: NodeID
@@ -52,6 +55,13 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         var deadline: HeartbeatInstant
         var node: NodeID
         var token: UInt64
+    }
+
+    /// Registrations of one node awaiting their commit, and whether a deadline of the node passed
+    /// meanwhile.
+    private struct RegistrationInFlight {
+        var count = 0
+        var deadlinePassed = false
     }
 
     private struct Waiter {
@@ -98,6 +108,10 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     private var nextGeneration: UInt64 = 1
     private var waiters: [Waiter] = []
     private var lastFlush = HeartbeatInstant.zero
+
+    /// Nodes with a registration between begin and complete, and whether a deadline of theirs
+    /// passed meanwhile: such a node is not marked DOWN unless its registration fails.
+    private var registering: [NodeID: RegistrationInFlight] = [:]
 
     private var downNodes: [NodeID: UInt64] = [:]
     private var orphanQueue: [OrphanTimer] = []
@@ -159,7 +173,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
                 startOrphanTimer(node.id, at: now)
                 continue
             }
-            let draw = path.firstDraw(random: random.next(), grace: path.settings.unknownGrace)
+            let draw = path.draw(random: random.next(), grace: path.settings.unknownGrace)
             let deadline = now.advanced(by: draw.ttl.duration)
             unknownNodes[node.id] = UnknownNode(deadline: deadline)
             unknownQueue.append((deadline, node.id))
@@ -196,6 +210,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         unknownNodes = [:]
         unknownQueue = []
         unknownQueueHead = 0
+        registering = [:]
         sessionSinks = [:]
         assignmentFeeds = [:]
         dirtyFeeds = []
@@ -231,6 +246,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
             unknownNodes[node] = unknown
         }
         guard store.node(node) != nil else { throw .nodeNotFound(node.rawValue) }
+        registering[node, default: RegistrationInFlight()].count += 1
         nodeWrites[node] = PendingNodeWrite(
             status: NodeStatus(state: .ready, address: address), description: description)
         cancelOrphanTimer(node)
@@ -255,11 +271,47 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         }
     }
 
-    /// Issues the session once the READY write committed: a new random session id (or the
-    /// resumed one), a fresh deadline, and the first session message. A session the node held
-    /// before ends with ``DispatcherError/sessionInvalid``.
-    package func completeRegistration(_ pending: PendingRegistration, at now: HeartbeatInstant) throws(DispatcherError) -> SessionMessage {
+    /// Finishes a registration once its flush reported `commitError`: on success issues the
+    /// session — a new random session id (or the resumed one), a fresh deadline, and the first
+    /// session message; a session the node held before ends with ``DispatcherError/sessionInvalid``.
+    ///
+    /// A deadline of the node that passed while the READY write was in flight does not mark it
+    /// DOWN: the registration is newer evidence that it lives. Only if the registration fails
+    /// (the commit failed, or no session can be issued) is the node marked DOWN then.
+    package func completeRegistration(
+        _ pending: PendingRegistration, commitError: DispatcherError?, at now: HeartbeatInstant
+    ) throws(DispatcherError) -> SessionMessage {
         guard isRunning, pending.term == term else { throw .stopped }
+        do throws(DispatcherError) {
+            if let commitError { throw commitError }
+            let message = try issueSession(pending, at: now)
+            endFlight(of: pending.node, registered: true, at: now)
+            return message
+        } catch {
+            endFlight(of: pending.node, registered: false, at: now)
+            throw error
+        }
+    }
+
+    private func endFlight(of node: NodeID, registered: Bool, at now: HeartbeatInstant) {
+        guard var flight = registering[node] else { return }
+        flight.count -= 1
+        if registered { flight.deadlinePassed = false }
+        guard flight.count == 0 else {
+            registering[node] = flight
+            return
+        }
+        registering.removeValue(forKey: node)
+        guard flight.deadlinePassed else { return }
+        if unknownNodes.removeValue(forKey: node) != nil {
+            releaseEmptyUnknownStorage()
+            markDown(node, NodeStatus(state: .down, message: Self.unknownExpiryMessage), at: now)
+        } else {
+            markDown(node, NodeStatus(state: .down, message: Self.expiryMessage), at: now)
+        }
+    }
+
+    private func issueSession(_ pending: PendingRegistration, at now: HeartbeatInstant) throws(DispatcherError) -> SessionMessage {
         if let resumed = pending.resumed, validSession(node: pending.node, session: resumed),
             let registration = registrations[resumed.handle.index],
             let message = sessionMessage(for: registration, disconnect: false)
@@ -268,9 +320,9 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         }
         var secret: UInt64 = 0
         while secret == 0 { secret = random.next() }
-        let draw = path.firstDraw(random: secret, grace: path.settings.grace)
-        // SwarmKit's `Add`: a new timer at the normal grace replaces the old one (whose deadline may
-        // be later, such as an UNKNOWN node's doubled grace), and the rate-limit count carries over.
+        let draw = path.draw(random: secret, grace: path.settings.grace)
+        // SwarmKit's `Add`: a new wheel record at the normal grace replaces the node's old one (or
+        // its UNKNOWN deadline), and the rate-limit count carries over.
         var carried = (limit: RateLimit(), registeredAt: now)
         if let unknown = unknownNodes[pending.node] {
             carried = (unknown.limit, unknown.registeredAt ?? now)
@@ -393,7 +445,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     package func expire(_ expiry: HeartbeatExpiry, at now: HeartbeatInstant) {
         for handle in expiry.handles {
             guard let registration = registrations[handle.index], registration.handle == handle else { continue }
-            let status = NodeStatus(state: .down, message: "heartbeat failure")
+            let status = NodeStatus(state: .down, message: Self.expiryMessage)
             if let sink = sessionSinks[handle.index], var message = sessionMessage(for: registration, disconnect: false) {
                 message.node.status.state = .down
                 message.node.status.message = status.message
@@ -415,6 +467,10 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     }
 
     private func markDown(_ node: NodeID, _ status: NodeStatus, at now: HeartbeatInstant) {
+        if registering[node] != nil {
+            registering[node]?.deadlinePassed = true
+            return
+        }
         expiryObserver?(node, now)
         counters.expiries += 1
         guard isRunning else { return }
@@ -440,9 +496,14 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
             let (deadline, node) = unknownQueue[unknownQueueHead]
             unknownQueueHead += 1
             guard let unknown = unknownNodes[node], unknown.deadline == deadline else { continue }
+            if registering[node] != nil {
+                // Kept (with its rate-limit count) until the registration completes or fails.
+                registering[node]?.deadlinePassed = true
+                continue
+            }
             unknownNodes.removeValue(forKey: node)
             releaseEmptyUnknownStorage()
-            markDown(node, NodeStatus(state: .down, message: "heartbeat failure for node in \"unknown\" state"), at: now)
+            markDown(node, NodeStatus(state: .down, message: Self.unknownExpiryMessage), at: now)
         }
         releaseEmptyUnknownStorage()
         while orphanQueueHead < orphanQueue.count, orphanQueue[orphanQueueHead].deadline <= now {

@@ -43,11 +43,6 @@ package final class HeartbeatPath<Clock: HeartbeatClock>: Sendable {
         return Draw(period: .microseconds(Int64(micros)), ttl: HeartbeatTTL(uncheckedMicroseconds: ttl))
     }
 
-    /// The period for a node registering now (its random stream is not open yet).
-    func firstDraw(random: UInt64, grace: Double) -> Draw {
-        draw(random: random, grace: grace)
-    }
-
     /// Beats the node if `session` is its current session; returns the period to send back, or
     /// nil when the session does not check out (the caller works out which error under the core's
     /// lock).
@@ -81,7 +76,7 @@ final class AdaptiveDeadlines: Sendable {
     private static let stripeCount = 64
     private let configuration: AdaptiveTTLEstimator.Configuration
     private final class Stripe: Sendable {
-        let estimators = Mutex<[UInt32: AdaptiveTTLEstimator]>([:])
+        let estimators = PosixMutex<[UInt32: AdaptiveTTLEstimator]>([:])
     }
     private let stripes: [Stripe]
 

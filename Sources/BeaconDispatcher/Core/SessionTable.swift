@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Written only by the dispatcher's core (under its lock); read by heartbeats on any thread with
 /// no lock. A slot's `secret` is the current session's random part, or 0 when the slot has no
-/// valid session (the node is UNKNOWN, expired, or the dispatcher stopped). Registration stores
+/// valid session (the node expired or registered again, or the dispatcher stopped). Registration stores
 /// the fingerprint first and publishes the secret with a releasing store; the hot path loads the
 /// secret with acquiring order, so a matching secret implies it sees that registration's
 /// fingerprint. Invalidation is a single relaxed store of 0: a heartbeat racing it either sees the

@@ -53,8 +53,9 @@ package final class VirtualDispatcher {
         pending = try core.beginRegistration(
             node: node, description: description, address: address, resume: resume, at: now
         ) { [unowned self] error in
-            if let error { return completion(.failure(error)) }
-            completion(Result { () throws(DispatcherError) in try self.core.completeRegistration(pending!, at: self.now) })
+            completion(Result { () throws(DispatcherError) in
+                try self.core.completeRegistration(pending!, commitError: error, at: self.now)
+            })
         }
     }
 

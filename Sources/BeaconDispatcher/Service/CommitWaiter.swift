@@ -1,4 +1,4 @@
-import Synchronization
+import BeaconCore
 
 /// Hands a flush's outcome from the dispatcher's loop to a registration awaiting it; the outcome
 /// may arrive before the registration starts waiting.
@@ -9,7 +9,7 @@ final class CommitWaiter: Sendable {
         case done(DispatcherError?)
     }
 
-    private let state = Mutex(State.waiting)
+    private let state = PosixMutex(State.waiting)
 
     func signal(_ error: DispatcherError?) {
         let continuation: CheckedContinuation<DispatcherError?, Never>? = state.withLock { state in

@@ -39,7 +39,7 @@ public final class Dispatcher: Sendable {
         /// Writes `stop()` took from the core, for the loop to commit before it returns.
         var finalBatch: DispatcherCore<MonotonicClock>.WriteBatch?
     }
-    private let lifecycle = Mutex(Lifecycle())
+    private let lifecycle = PosixMutex(Lifecycle())
     private let stopRequested = Atomic<Bool>(false)
     private let wakeup = LoopWakeup()
     /// Passes of the loop since the dispatcher was made (a test checks that an idle one sleeps).
@@ -210,9 +210,9 @@ public final class Dispatcher: Sendable {
                 onCommitted: waiter.signal)
         }
         wakeup.signal()
-        if let error = await waiter.wait() { throw error }
+        let commitError = await waiter.wait()
         let first = try core.withLock { core throws(DispatcherError) -> SessionMessage in
-            let message = try core.completeRegistration(pending, at: clock.now())
+            let message = try core.completeRegistration(pending, commitError: commitError, at: clock.now())
             if let sink {
                 // Under the same lock as the registration, so no message is missed in between.
                 sink(.message(message))

@@ -1,11 +1,10 @@
 import BeaconCore
-import Synchronization
 
 /// The dispatcher's state machine behind one lock: every call into it from the shell's threads
 /// (callers, the loop, the wheel's timer thread, store watchers) goes through ``withLock(_:)``.
 final class LockedCore: @unchecked Sendable {
     // Safety of `@unchecked Sendable`: `core` is only touched inside `lock`.
-    private let lock = Mutex(())
+    private let lock = PosixMutex(())
     private let core: DispatcherCore<MonotonicClock>
 
     init(_ core: DispatcherCore<MonotonicClock>) {

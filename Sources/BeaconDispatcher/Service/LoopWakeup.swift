@@ -1,4 +1,4 @@
-import Synchronization
+import BeaconCore
 
 /// Lets the dispatcher's loop sleep until its next deadline, or until new work arrives: a
 /// registration, a status report, an expiry or a store change signals it. An idle dispatcher
@@ -9,7 +9,7 @@ final class LoopWakeup: Sendable {
         var sleeper: CheckedContinuation<Void, Never>?
     }
 
-    private let state = Mutex(State())
+    private let state = PosixMutex(State())
 
     /// Wakes the loop, or makes its next wait return at once.
     func signal() {

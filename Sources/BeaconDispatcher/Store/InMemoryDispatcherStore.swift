@@ -1,4 +1,4 @@
-import Synchronization
+import BeaconCore
 
 /// The embedded default store: everything in this process's memory, commits applied at once.
 ///
@@ -29,10 +29,10 @@ public final class InMemoryDispatcherStore: DispatcherStore {
         }
     }
 
-    private let state = Mutex(State())
+    private let state = PosixMutex(State())
     /// Held while delivering, so events reach observers in commit order even when commits race,
     /// while `state` stays free for the observers' own reads.
-    private let delivery = Mutex(())
+    private let delivery = PosixMutex(())
 
     public init() {}
 
