@@ -4,7 +4,8 @@ import PackageDescription
 // The core and its tests build on the standard library alone. The dispatcher layer adds swift-log
 // and swift-metrics, and BeaconLifecycle swift-service-lifecycle; the command-line tool adds
 // swift-argument-parser and a small C malloc counter. Network layers (gRPC, HTTP clients) stay out of this
-// graph so `swift build` and the main benchmark command finish in about a minute on two cores.
+// graph so `swift build` and the main benchmark command finish in about a minute on two cores: the
+// etcd backend's AsyncHTTPClient is built only with the `Etcd` trait (`swift build --traits Etcd`).
 let strictSwift: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
@@ -17,7 +18,15 @@ let package = Package(
         .library(name: "BeaconCore", targets: ["BeaconCore"]),
         .library(name: "BeaconDispatcher", targets: ["BeaconDispatcher"]),
         .library(name: "BeaconLifecycle", targets: ["BeaconLifecycle"]),
+        .library(name: "BeaconScheduler", targets: ["BeaconScheduler"]),
+        .library(name: "BeaconSchedulerEtcd", targets: ["BeaconSchedulerEtcd"]),
         .executable(name: "beacon", targets: ["beacon"]),
+    ],
+    traits: [
+        .trait(
+            name: "Etcd",
+            description: "The etcd backend of BeaconScheduler (AsyncHTTPClient, SwiftNIO) and `beacon scheduler join --etcd`."
+        )
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -53,11 +64,33 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        .target(
+            name: "BeaconScheduler",
+            dependencies: [
+                "BeaconCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // Without the `Etcd` trait this target compiles to nothing and pulls in no HTTP client.
+        .target(
+            name: "BeaconSchedulerEtcd",
+            dependencies: [
+                "BeaconCore",
+                "BeaconScheduler",
+                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["Etcd"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Etcd"])),
+                .product(name: "NIOHTTP1", package: "swift-nio", condition: .when(traits: ["Etcd"])),
+            ],
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "beacon",
             dependencies: [
                 "BeaconCore",
                 "BeaconDispatcher",
+                "BeaconScheduler",
+                "BeaconSchedulerEtcd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
@@ -99,6 +132,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BeaconSchedulerTests",
+            dependencies: [
+                "BeaconScheduler",
+                "BeaconSchedulerEtcd",
+                "BeaconCore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSwift

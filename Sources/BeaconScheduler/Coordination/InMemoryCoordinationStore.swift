@@ -1,0 +1,220 @@
+import BeaconCore
+
+/// The embedded coordination store: etcd's semantics in this process's memory — revisions,
+/// leases that expire unless kept alive, transactions, and watches that resume from a revision —
+/// for participants that share one process (tests, a single machine, `beacon scheduler join
+/// --embedded`).
+public final class InMemoryCoordinationStore: CoordinationStore {
+    private struct Lease {
+        var ttl: Duration
+        var deadline: ContinuousClock.Instant
+        var keys: Set<String> = []
+    }
+
+    private struct Watcher {
+        var prefix: String
+        var continuation: AsyncThrowingStream<[StoreChange], any Error>.Continuation
+    }
+
+    private struct State {
+        var revision: Int64 = 0
+        var values: [String: StoredValue] = [:]
+        var leases: [Int64: Lease] = [:]
+        var nextLease: Int64 = 0x6c65_6173_6500
+        var watchers: [Int: Watcher] = [:]
+        var nextWatcher = 0
+        /// Recent changes, so a watch can resume from a revision; older ones are compacted.
+        var history: [StoreChange] = []
+    }
+
+    /// The smallest TTL a lease gets (etcd's default is 2 s; this store allows shorter leases so
+    /// tests of expiry run quickly).
+    public let minimumTTL: Duration
+    private let historyLimit: Int
+    private let state = PosixMutex(State())
+    /// Watches whose readers went away. A stream calls its termination handler while holding its
+    /// own lock, and `publish` yields to streams while holding `state`'s: the handler must not
+    /// take `state`, so it leaves the id here for the next write to drop.
+    private let endedWatchers = PosixMutex<[Int]>([])
+    private let clock = ContinuousClock()
+    private let sweeper = PosixMutex<Task<Void, Never>?>(nil)
+
+    /// - Parameters:
+    ///   - minimumTTL: leases asked for less get this much.
+    ///   - historyLimit: changes kept for watches that resume; one resuming from before them
+    ///     fails as etcd's would after a compaction.
+    ///   - sweepInterval: how often expired leases are collected when nothing else touches the
+    ///     store.
+    public init(
+        minimumTTL: Duration = .milliseconds(100), historyLimit: Int = 10_000, sweepInterval: Duration = .milliseconds(20)
+    ) {
+        self.minimumTTL = minimumTTL
+        self.historyLimit = max(1, historyLimit)
+        let weakStore = WeakBox(self)
+        sweeper.withLock { sweeper in
+            sweeper = Task.detached {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: sweepInterval)
+                    guard let store = weakStore.value else { return }
+                    store.expireLeases()
+                }
+            }
+        }
+    }
+
+    deinit {
+        sweeper.withLock { $0?.cancel() }
+        state.withLock { state in
+            for watcher in state.watchers.values { watcher.continuation.finish() }
+        }
+    }
+
+    public func grantLease(ttl: Duration) async throws(SchedulerError) -> GrantedLease {
+        guard ttl > .zero else { throw .invalidOption("lease TTL must be positive") }
+        let granted = max(ttl, minimumTTL)
+        let now = clock.now
+        return state.withLock { state in
+            state.nextLease += 1
+            state.leases[state.nextLease] = Lease(ttl: granted, deadline: now.advanced(by: granted))
+            return GrantedLease(id: LeaseID(state.nextLease), ttl: granted)
+        }
+    }
+
+    public func keepAlive(_ lease: LeaseID) async throws(SchedulerError) -> Bool {
+        expireLeases()
+        let now = clock.now
+        return state.withLock { state in
+            guard var held = state.leases[lease.rawValue] else { return false }
+            held.deadline = now.advanced(by: held.ttl)
+            state.leases[lease.rawValue] = held
+            return true
+        }
+    }
+
+    public func revoke(_ lease: LeaseID) async throws(SchedulerError) {
+        state.withLock { state in drop(lease.rawValue, in: &state) }
+    }
+
+    public func read(prefix: String) async throws(SchedulerError) -> StoreSnapshot {
+        expireLeases()
+        return state.withLock { state in
+            let values = state.values.values.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }
+            return StoreSnapshot(values: values, revision: state.revision)
+        }
+    }
+
+    public func transaction(
+        if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
+    ) async throws(SchedulerError) -> Bool {
+        expireLeases()
+        return try state.withLock { state throws(SchedulerError) -> Bool in
+            let held = conditions.allSatisfy { Self.holds($0, in: state) }
+            let operations = held ? success : failure
+            for case .put(_, _, let lease?) in operations where state.leases[lease.rawValue] == nil {
+                throw .backendFailure("requested lease not found")
+            }
+            guard !operations.isEmpty else { return held }
+            state.revision += 1
+            var changes: [StoreChange] = []
+            for operation in operations {
+                switch operation {
+                case .put(let key, let value, let lease):
+                    let previous = state.values[key]
+                    if let old = previous?.lease { state.leases[old.rawValue]?.keys.remove(key) }
+                    let stored = StoredValue(
+                        key: key, value: value, createRevision: previous?.createRevision ?? state.revision,
+                        modRevision: state.revision, lease: lease)
+                    state.values[key] = stored
+                    if let lease { state.leases[lease.rawValue]?.keys.insert(key) }
+                    changes.append(.put(stored))
+                case .delete(let key):
+                    guard let previous = state.values.removeValue(forKey: key) else { continue }
+                    if let lease = previous.lease { state.leases[lease.rawValue]?.keys.remove(key) }
+                    changes.append(.delete(key: key, revision: state.revision))
+                }
+            }
+            publish(changes, in: &state)
+            return held
+        }
+    }
+
+    public func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
+        let (stream, continuation) = AsyncThrowingStream<[StoreChange], any Error>.makeStream()
+        let id: Int? = state.withLock { state in
+            let oldest = state.history.first?.revision ?? state.revision + 1
+            if revision + 1 < oldest, revision < state.revision {
+                continuation.finish(throwing: SchedulerError.backendFailure("watch: required revision has been compacted"))
+                return nil
+            }
+            let missed = state.history.filter { $0.revision > revision && Self.key(of: $0).hasPrefix(prefix) }
+            if !missed.isEmpty { continuation.yield(missed) }
+            state.nextWatcher += 1
+            state.watchers[state.nextWatcher] = Watcher(prefix: prefix, continuation: continuation)
+            return state.nextWatcher
+        }
+        if let id {
+            let ended = endedWatchers
+            continuation.onTermination = { _ in ended.withLock { $0.append(id) } }
+        }
+        return stream
+    }
+
+    /// Drops every lease whose deadline passed, deleting its keys (one revision per lease, as
+    /// etcd does).
+    func expireLeases() {
+        let now = clock.now
+        state.withLock { state in
+            let expired = state.leases.filter { $0.value.deadline <= now }.keys.sorted()
+            for lease in expired { drop(lease, in: &state) }
+        }
+    }
+
+    private func drop(_ lease: Int64, in state: inout State) {
+        guard let held = state.leases.removeValue(forKey: lease) else { return }
+        guard !held.keys.isEmpty else { return }
+        state.revision += 1
+        var changes: [StoreChange] = []
+        for key in held.keys.sorted() where state.values.removeValue(forKey: key) != nil {
+            changes.append(.delete(key: key, revision: state.revision))
+        }
+        publish(changes, in: &state)
+    }
+
+    private func publish(_ changes: [StoreChange], in state: inout State) {
+        for id in endedWatchers.withLock({ ended in defer { ended = [] }; return ended }) {
+            state.watchers.removeValue(forKey: id)
+        }
+        guard !changes.isEmpty else { return }
+        state.history.append(contentsOf: changes)
+        if state.history.count > historyLimit { state.history.removeFirst(state.history.count - historyLimit) }
+        for watcher in state.watchers.values {
+            let matching = changes.filter { Self.key(of: $0).hasPrefix(watcher.prefix) }
+            if !matching.isEmpty { watcher.continuation.yield(matching) }
+        }
+    }
+
+    private static func key(of change: StoreChange) -> String {
+        switch change {
+        case .put(let value): value.key
+        case .delete(let key, _): key
+        }
+    }
+
+    private static func holds(_ condition: StoreCondition, in state: State) -> Bool {
+        switch condition {
+        case .createRevision(let key, let revision): (state.values[key]?.createRevision ?? 0) == revision
+        case .modRevision(let key, let revision): (state.values[key]?.modRevision ?? 0) == revision
+        case .value(let key, let value): state.values[key]?.value == value
+        case .lease(let key, let lease): state.values[key]?.lease == lease
+        }
+    }
+}
+
+/// A weak reference that can cross into a `@Sendable` closure.
+final class WeakBox<Object: AnyObject & Sendable>: Sendable {
+    weak let value: Object?
+
+    init(_ value: Object?) {
+        self.value = value
+    }
+}

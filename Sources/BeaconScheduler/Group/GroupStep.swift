@@ -1,0 +1,67 @@
+/// One participant's identity in its group: who it is and under which lease it registered.
+struct ParticipantIdentity: Sendable {
+    var path: GroupPath
+    var hostname: String
+    var lease: LeaseID
+    var exchange: ExchangeRecord
+
+    var exchangeKey: String { path.exchangeKey(hostname) }
+    var electionKey: String { path.electionKey(lease) }
+}
+
+/// What a participant does after its view changed: the participant's logic as a pure function of
+/// the view, so it is tested without a store or a clock.
+struct GroupStep: Sendable, Equatable {
+    /// The participant's exchange or election key is missing or stale: register again.
+    var mustRegister = false
+    /// This participant leads and its decision differs from the stored one: write it.
+    var write: ScheduledWrite?
+    /// The stored decision, to report (nil before the first one).
+    var result: [String]?
+    /// The strategy could not decide (reported in band).
+    var failure: SchedulerError?
+    var isLeader = false
+
+    static func compute(
+        view: GroupView, identity: ParticipantIdentity, strategy: any SchedulingStrategy, maxCount: Int,
+        hostsFilter: Set<String>?
+    ) -> GroupStep {
+        var step = GroupStep()
+        let exchange = view[identity.exchangeKey]
+        let election = view[identity.electionKey]
+        step.mustRegister = exchange?.lease != identity.lease || exchange?.value != identity.exchange.text
+            || election == nil
+        step.result = view.scheduledHosts
+        guard let election, view.leader?.key == election.key else { return step }
+        step.isLeader = true
+        var hosts = view.hosts
+        if let hostsFilter { hosts.removeAll { !hostsFilter.contains($0.name) } }
+        let input = StrategyInput(
+            group: view.path, hosts: hosts, maxCount: maxCount, previousState: view.strategyState?.value)
+        do {
+            let decision = try strategy.schedule(input)
+            let value = Set(decision.hosts).sorted().joined(separator: ",")
+            guard value != view.scheduled?.value || (decision.state ?? "") != (view.strategyState?.value ?? "") else {
+                return step
+            }
+            step.write = ScheduledWrite(
+                value: value, state: decision.state ?? "",
+                fence: [
+                    .createRevision(key: election.key, equals: election.createRevision),
+                    .modRevision(key: view.path.scheduledKey, equals: view.scheduled?.modRevision ?? 0),
+                    .modRevision(key: view.path.strategyStateKey, equals: view.strategyState?.modRevision ?? 0),
+                ])
+        } catch {
+            step.failure = error
+        }
+        return step
+    }
+}
+
+/// The leader's write of a decision, fenced: it applies only while the writer still holds the
+/// oldest election key and nobody wrote the decision since the writer read it.
+struct ScheduledWrite: Sendable, Equatable {
+    var value: String
+    var state: String
+    var fence: [StoreCondition]
+}

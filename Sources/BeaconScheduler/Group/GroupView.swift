@@ -1,0 +1,79 @@
+/// What a participant knows of its group: the keys under the group's prefix, as of a revision.
+/// Built from one read and kept current by the watch that follows it.
+struct GroupView: Sendable {
+    let path: GroupPath
+    private(set) var values: [String: StoredValue] = [:]
+    private(set) var revision: Int64 = 0
+
+    init(path: GroupPath) {
+        self.path = path
+    }
+
+    mutating func reset(to snapshot: StoreSnapshot) {
+        values = Dictionary(snapshot.values.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
+        revision = snapshot.revision
+    }
+
+    mutating func apply(_ changes: [StoreChange]) {
+        for change in changes where change.revision > revision {
+            switch change {
+            case .put(let value): values[value.key] = value
+            case .delete(let key, _): values.removeValue(forKey: key)
+            }
+        }
+        if let last = changes.last?.revision { revision = max(revision, last) }
+    }
+
+    /// The hosts that registered, sorted by name, with the weights they advertise.
+    var hosts: [SchedulingHost] {
+        let prefix = path.exchangePrefix
+        return values.values.compactMap { value -> SchedulingHost? in
+            guard value.key.hasPrefix(prefix) else { return nil }
+            let name = String(value.key.dropFirst(prefix.count))
+            guard !name.isEmpty else { return nil }
+            return SchedulingHost(name, weight: ExchangeRecord(value.value).weight)
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// Election candidates in campaign order: the oldest key (lowest create revision) leads, as
+    /// in etcd's election recipe.
+    var candidates: [StoredValue] {
+        let prefix = path.electionPrefix
+        return values.values.filter { $0.key.hasPrefix(prefix) }.sorted {
+            ($0.createRevision, $0.key) < ($1.createRevision, $1.key)
+        }
+    }
+
+    var leader: StoredValue? { candidates.first }
+    var scheduled: StoredValue? { values[path.scheduledKey] }
+    var strategyState: StoredValue? { values[path.strategyStateKey] }
+
+    subscript(key: String) -> StoredValue? { values[key] }
+
+    /// The chosen hosts as the leader wrote them, sorted and without duplicates; nil before any
+    /// decision.
+    var scheduledHosts: [String]? {
+        guard let scheduled else { return nil }
+        return Set(scheduled.value.split(separator: ",").map(String.init)).sorted()
+    }
+}
+
+/// The value a participant writes under its exchange key: `weight=<w>`.
+struct ExchangeRecord: Sendable, Hashable {
+    var weight: Double
+
+    init(weight: Double) {
+        self.weight = weight
+    }
+
+    /// Parses a stored value; anything unreadable (mgmt's placeholder "TODO") means weight 1.
+    init(_ text: String) {
+        var weight = 1.0
+        for field in text.split(separator: ";") where field.hasPrefix("weight=") {
+            if let parsed = Double(field.dropFirst("weight=".count)), parsed.isFinite, parsed > 0 { weight = parsed }
+        }
+        self.weight = weight
+    }
+
+    var text: String { "weight=\(weight)" }
+}

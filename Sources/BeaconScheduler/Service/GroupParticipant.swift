@@ -1,0 +1,277 @@
+import BeaconCore
+import Logging
+
+/// Where a participant gets its session lease: ``Scheduler`` grants a fresh one, or hands back
+/// the lease a previous participant of the same path left alive (``ScheduleOptions/reuseLease``).
+protocol LeaseSource: Sendable {
+    func lease(for path: GroupPath, ttl: Duration, reuse: Bool) async throws(SchedulerError) -> KeptLease
+}
+
+/// The shell around ``GroupStep``: owns the store calls, the watch and the session lease of one
+/// host in one group, and feeds every change through the pure step in one task, in order.
+final class GroupParticipant: Sendable {
+    private enum Input: Sendable {
+        case changes([StoreChange], watch: Int)
+        case watchFailed(SchedulerError, watch: Int)
+        case leaseExpired(LeaseID)
+    }
+
+    let path: GroupPath
+    let hostname: String
+    let results = ResultMailbox()
+    private let store: any CoordinationStore
+    private let options: ScheduleOptions
+    private let strategy: any SchedulingStrategy
+    private let leases: any LeaseSource
+    private let feed: AsyncStream<Input>.Continuation
+    private let inputs: AsyncStream<Input>
+    private let loop = PosixMutex<Task<Void, Never>?>(nil)
+    private let stopped = PosixMutex(false)
+    private let abandoned = PosixMutex(false)
+    private var logger: Logger { options.logger }
+
+    init(
+        store: any CoordinationStore, path: GroupPath, hostname: String, options: ScheduleOptions,
+        strategy: any SchedulingStrategy, leases: any LeaseSource
+    ) {
+        self.store = store
+        self.path = path
+        self.hostname = hostname
+        self.options = options
+        self.strategy = strategy
+        self.leases = leases
+        (inputs, feed) = AsyncStream<Input>.makeStream()
+    }
+
+    /// Takes a lease and registers, then follows the group in the background. Throws if the
+    /// first registration fails (the store is unreachable, a reused lease vanished), so a
+    /// misconfigured participant fails at once instead of reporting errors forever.
+    func start() async throws(SchedulerError) {
+        let lease = try await leases.lease(for: path, ttl: options.sessionTTL, reuse: options.reuseLease)
+        do {
+            try await register(under: lease)
+        } catch {
+            if !options.reuseLease { await release(lease, revoke: true) }
+            throw error
+        }
+        watchExpiry(of: lease)
+        let task = Task.detached { [self] in await run(lease: lease) }
+        loop.withLock { $0 = task }
+    }
+
+    /// Leaves the group: resigns from the election, revokes the lease (so the others reschedule
+    /// at once) unless it is kept for reuse, and ends ``results``. Idempotent; returns once done.
+    func shutdown() async {
+        let first = stopped.withLock { stopped in
+            defer { stopped = true }
+            return !stopped
+        }
+        let task = loop.withLock { $0 }
+        if first { task?.cancel() }
+        await task?.value
+    }
+
+    /// Stops without a word to the store, as a crashed process would: the lease is no longer
+    /// refreshed and lapses after its TTL. For tests of crash removal.
+    func abandon() async {
+        stopped.withLock { $0 = true }
+        abandoned.withLock { $0 = true }
+        let task = loop.withLock { $0 }
+        task?.cancel()
+        await task?.value
+    }
+
+    // MARK: The loop
+
+    private func run(lease initial: KeptLease) async {
+        var lease = initial
+        var view = GroupView(path: path)
+        var watchNumber = 0
+        var pump: Task<Void, Never>?
+        var failures = 0
+        var lastFailure: SchedulerError?
+
+        func resync() async {
+            pump?.cancel()
+            while !Task.isCancelled {
+                do {
+                    view.reset(to: try await store.read(prefix: path.prefix))
+                    break
+                } catch {
+                    await backOff(after: error, failures: &failures)
+                }
+            }
+            watchNumber += 1
+            pump = startPump(after: view.revision, number: watchNumber)
+        }
+
+        await resync()
+        await act(on: &view, lease: &lease, failures: &failures, lastFailure: &lastFailure)
+        for await input in inputs {
+            guard !Task.isCancelled else { break }
+            switch input {
+            case .changes(let changes, let number):
+                guard number == watchNumber else { continue }
+                view.apply(changes)
+            case .watchFailed(let error, let number):
+                guard number == watchNumber else { continue }
+                results.report(error)
+                await backOff(after: error, failures: &failures)
+                await resync()
+            case .leaseExpired(let id):
+                guard id == lease.id else { continue }
+                await renew(&lease, failures: &failures)
+            }
+            await act(on: &view, lease: &lease, failures: &failures, lastFailure: &lastFailure)
+        }
+        pump?.cancel()
+        let finalLease = lease
+        let finalView = view
+        if abandoned.withLock({ $0 }) {
+            await release(finalLease, revoke: false)
+        } else {
+            // The store calls must run although this task was cancelled.
+            await Task.detached { [self] in await leave(lease: finalLease, view: finalView) }.value
+        }
+        results.finish()
+    }
+
+    private func act(on view: inout GroupView, lease: inout KeptLease, failures: inout Int, lastFailure: inout SchedulerError?) async {
+        let identity = identity(for: lease)
+        let step = GroupStep.compute(
+            view: view, identity: identity, strategy: strategy, maxCount: options.maxCount, hostsFilter: options.hostsFilter)
+        if step.mustRegister {
+            do {
+                try await register(under: lease)
+                failures = 0
+            } catch {
+                if lease.isExpired || error.isLeaseNotFound {
+                    await renew(&lease, failures: &failures)
+                } else {
+                    results.report(error)
+                }
+            }
+        }
+        if let failure = step.failure, failure != lastFailure {
+            results.report(failure)
+        }
+        lastFailure = step.failure
+        if let write = step.write {
+            do {
+                let applied = try await store.transaction(
+                    if: write.fence,
+                    then: [
+                        .put(key: path.scheduledKey, value: write.value, lease: nil),
+                        .put(key: path.strategyStateKey, value: write.state, lease: nil),
+                    ],
+                    else: [])
+                log("decision \(applied ? "written" : "superseded"): \(write.value)")
+            } catch {
+                results.report(error)
+            }
+        }
+        if let result = step.result { results.publish(result) }
+    }
+
+    // MARK: Registration and leases
+
+    private func identity(for lease: KeptLease) -> ParticipantIdentity {
+        ParticipantIdentity(path: path, hostname: hostname, lease: lease.id, exchange: ExchangeRecord(weight: options.weight))
+    }
+
+    /// Writes the exchange key (unless already ours, so at most one watch event) and the election
+    /// key (created once per lease: its create revision is the campaign's place in line).
+    private func register(under lease: KeptLease) async throws(SchedulerError) {
+        let identity = identity(for: lease)
+        _ = try await store.transaction(
+            if: [
+                .value(key: identity.exchangeKey, equals: identity.exchange.text),
+                .lease(key: identity.exchangeKey, equals: lease.id),
+            ],
+            then: [],
+            else: [.put(key: identity.exchangeKey, value: identity.exchange.text, lease: lease.id)])
+        _ = try await store.transaction(
+            if: [.createRevision(key: identity.electionKey, equals: 0)],
+            then: [.put(key: identity.electionKey, value: hostname, lease: lease.id)],
+            else: [])
+        log("registered under lease \(lease.id)")
+    }
+
+    /// The lease is gone (a partition or a paused store outlived the TTL): take a new one and
+    /// register again, retrying with back-off until it works or the participant stops.
+    private func renew(_ lease: inout KeptLease, failures: inout Int) async {
+        lease.stop()
+        results.report(.leaseLost)
+        logger.warning("session lease lost; registering again", metadata: ["path": "\(path)", "host": "\(hostname)"])
+        while !Task.isCancelled {
+            do {
+                let fresh = try await leases.lease(for: path, ttl: options.sessionTTL, reuse: options.reuseLease)
+                try await register(under: fresh)
+                lease = fresh
+                watchExpiry(of: fresh)
+                failures = 0
+                return
+            } catch {
+                await backOff(after: error, failures: &failures)
+            }
+        }
+    }
+
+    private func watchExpiry(of lease: KeptLease) {
+        let feed = feed
+        let id = lease.id
+        lease.onExpired { feed.yield(.leaseExpired(id)) }
+    }
+
+    /// Resigns (deletes this participant's election key, if still its own) and, unless the lease
+    /// is kept for reuse, revokes it, which deletes the exchange key too.
+    private func leave(lease: KeptLease, view: GroupView) async {
+        let key = path.electionKey(lease.id)
+        if let election = view[key] {
+            _ = try? await store.transaction(
+                if: [.createRevision(key: key, equals: election.createRevision)], then: [.delete(key: key)], else: [])
+        }
+        if !options.reuseLease { await release(lease, revoke: true) }
+        log("left the group")
+    }
+
+    private func release(_ lease: KeptLease, revoke: Bool) async {
+        lease.onExpired(nil)
+        lease.stop()
+        if revoke { try? await store.revoke(lease.id) }
+    }
+
+    // MARK: Watching
+
+    private func startPump(after revision: Int64, number: Int) -> Task<Void, Never> {
+        let feed = feed
+        let stream = store.watch(prefix: path.prefix, after: revision)
+        return Task.detached {
+            do {
+                for try await changes in stream {
+                    feed.yield(.changes(changes, watch: number))
+                }
+                if !Task.isCancelled {
+                    feed.yield(.watchFailed(.backendFailure("watch ended"), watch: number))
+                }
+            } catch {
+                guard !Task.isCancelled else { return }
+                let failure = error as? SchedulerError ?? .backendFailure("watch failed: \(error)")
+                feed.yield(.watchFailed(failure, watch: number))
+            }
+        }
+    }
+
+    /// Exponential back-off with full jitter, 50 ms doubling to 2 s.
+    private func backOff(after error: any Error, failures: inout Int) async {
+        failures += 1
+        logger.debug("retrying after \(error)", metadata: ["path": "\(path)", "host": "\(hostname)"])
+        let ceiling = min(2_000, 50 << min(failures - 1, 6))
+        try? await Task.sleep(for: .milliseconds(Int.random(in: ceiling / 2 ... ceiling)))
+    }
+
+    private func log(_ message: @autoclosure () -> String) {
+        let level: Logger.Level = options.debug ? .info : .debug
+        logger.log(level: level, "\(message())", metadata: ["path": "\(path)", "host": "\(hostname)"])
+    }
+}

@@ -1,0 +1,65 @@
+import BeaconCore
+
+/// A session lease refreshed in the background every third of its TTL, as etcd's clients do.
+/// When the store answers that the lease is gone, `onExpired` runs once and refreshing stops.
+/// Store errors do not end it: it retries sooner, and the lease lives as long as the store
+/// still has it.
+final class KeptLease: Sendable {
+    let granted: GrantedLease
+    private let expiredHandler = PosixMutex<(@Sendable () -> Void)?>(nil)
+    private let expired = PosixMutex(false)
+    private let refresher = PosixMutex<Task<Void, Never>?>(nil)
+
+    init(_ granted: GrantedLease, store: any CoordinationStore) {
+        self.granted = granted
+        let weakLease = WeakBox(self)
+        let interval = granted.ttl / 3
+        refresher.withLock { refresher in
+            refresher = Task.detached {
+                var wait = interval
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: wait)
+                    guard !Task.isCancelled else { return }
+                    do {
+                        if try await store.keepAlive(granted.id) {
+                            wait = interval
+                        } else {
+                            weakLease.value?.markExpired()
+                            return
+                        }
+                    } catch {
+                        wait = interval / 2
+                    }
+                }
+            }
+        }
+    }
+
+    deinit {
+        stop()
+    }
+
+    var id: LeaseID { granted.id }
+    var isExpired: Bool { expired.withLock { $0 } }
+
+    /// Runs `handler` when the lease is found gone (at once if it already is).
+    func onExpired(_ handler: (@Sendable () -> Void)?) {
+        let runNow = expired.withLock { $0 }
+        expiredHandler.withLock { $0 = handler }
+        if runNow { handler?() }
+    }
+
+    /// Stops refreshing; the lease then lapses after its TTL unless revoked.
+    func stop() {
+        refresher.withLock { $0?.cancel() }
+    }
+
+    func markExpired() {
+        let first = expired.withLock { expired in
+            defer { expired = true }
+            return !expired
+        }
+        guard first else { return }
+        expiredHandler.withLock { $0 }?()
+    }
+}

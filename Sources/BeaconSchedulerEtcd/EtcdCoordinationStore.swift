@@ -1,0 +1,222 @@
+#if Etcd
+public import AsyncHTTPClient
+import BeaconCore
+public import BeaconScheduler
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A ``CoordinationStore`` on a real etcd cluster (v3.4 or later), through its JSON gateway
+/// over plain HTTP/1.1 — no generated code, and none of the HTTP/2 ping trouble native gRPC
+/// clients meet with etcd (see `docs/scheduler.md`).
+///
+/// Requests go to the first endpoint that answers; on a connection failure the next endpoint in
+/// the list is tried, so give every member of the cluster. Watches hold one long response each
+/// and use their own connection pool, so open watches never starve ordinary requests.
+public final class EtcdCoordinationStore: CoordinationStore {
+    public let endpoints: [String]
+    private let requests: HTTPClient
+    private let watches: HTTPClient
+    private let timeout: Duration
+    /// Index of the endpoint that answered last.
+    private let preferred = PosixMutex(0)
+
+    /// - Parameters:
+    ///   - endpoints: `http://host:port` of each cluster member (TLS is not supported here).
+    ///   - timeout: how long one request may take before the next endpoint is tried.
+    /// - Throws: ``SchedulerError/invalidOption(_:)`` for no endpoint or a malformed one.
+    public init(endpoints: [String], timeout: Duration = .seconds(5)) throws(SchedulerError) {
+        guard !endpoints.isEmpty else { throw .invalidOption("etcd: at least one endpoint is needed") }
+        for endpoint in endpoints {
+            guard endpoint.hasPrefix("http://"), URL(string: endpoint)?.host != nil else {
+                throw .invalidOption("etcd: endpoint \(endpoint) is not http://host:port")
+            }
+        }
+        self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.timeout = timeout
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(2), read: .nanoseconds(Int64(timeout.nanoseconds)))
+        requests = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var watchConfiguration = HTTPClient.Configuration()
+        watchConfiguration.timeout = .init(connect: .seconds(2))
+        watchConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 10_000
+        watches = HTTPClient(eventLoopGroupProvider: .singleton, configuration: watchConfiguration)
+    }
+
+    /// Closes both connection pools; the store is unusable afterwards.
+    public func shutdown() async {
+        try? await requests.shutdown()
+        try? await watches.shutdown()
+    }
+
+    public func grantLease(ttl: Duration) async throws(SchedulerError) -> GrantedLease {
+        // etcd counts whole seconds; round up so the lease is never shorter than asked.
+        let seconds = max(1, Int64((ttl.nanoseconds + 999_999_999) / 1_000_000_000))
+        let response: EtcdGatewayJSON.LeaseGrantResponse = try await call("/v3/lease/grant", ["TTL": String(seconds)])
+        let id = EtcdGatewayJSON.int64(response.ID)
+        guard id != 0 else { throw .backendFailure("etcd: lease grant returned no id") }
+        return GrantedLease(id: LeaseID(id), ttl: .seconds(EtcdGatewayJSON.int64(response.TTL)))
+    }
+
+    public func keepAlive(_ lease: LeaseID) async throws(SchedulerError) -> Bool {
+        let response: EtcdGatewayJSON.LeaseKeepAliveResponse = try await call("/v3/lease/keepalive", ["ID": String(lease.rawValue)])
+        // An expired or unknown lease answers without a TTL.
+        return EtcdGatewayJSON.int64(response.result?.TTL) > 0
+    }
+
+    public func revoke(_ lease: LeaseID) async throws(SchedulerError) {
+        do {
+            let _: EtcdGatewayJSON.TxnResponse = try await call("/v3/lease/revoke", ["ID": String(lease.rawValue)])
+        } catch {
+            guard error.isLeaseNotFound else { throw error }
+        }
+    }
+
+    public func read(prefix: String) async throws(SchedulerError) -> StoreSnapshot {
+        let response: EtcdGatewayJSON.RangeResponse = try await call(
+            "/v3/kv/range",
+            ["key": EtcdGatewayJSON.base64(prefix), "range_end": EtcdGatewayJSON.rangeEnd(ofPrefix: prefix)])
+        var values: [StoredValue] = []
+        for kv in response.kvs ?? [] { values.append(try kv.stored()) }
+        return StoreSnapshot(values: values, revision: EtcdGatewayJSON.int64(response.header?.revision))
+    }
+
+    public func transaction(
+        if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
+    ) async throws(SchedulerError) -> Bool {
+        let response: EtcdGatewayJSON.TxnResponse = try await call(
+            "/v3/kv/txn",
+            [
+                "compare": conditions.map(EtcdGatewayJSON.condition),
+                "success": success.map(EtcdGatewayJSON.operation),
+                "failure": failure.map(EtcdGatewayJSON.operation),
+            ])
+        return response.succeeded ?? false
+    }
+
+    public func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
+        let body: [String: Any] = [
+            "create_request": [
+                "key": EtcdGatewayJSON.base64(prefix), "range_end": EtcdGatewayJSON.rangeEnd(ofPrefix: prefix),
+                "start_revision": String(revision + 1),
+            ]
+        ]
+        let payload = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
+        let (stream, continuation) = AsyncThrowingStream<[StoreChange], any Error>.makeStream()
+        let task = Task { [self] in
+            do {
+                try await streamWatch(payload: payload, into: continuation)
+                continuation.finish(throwing: SchedulerError.backendFailure("etcd: watch ended"))
+            } catch {
+                continuation.finish(throwing: (error as? SchedulerError) ?? .backendFailure("etcd: watch failed: \(error)"))
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    // MARK: Transport
+
+    private func streamWatch(
+        payload: Data, into continuation: AsyncThrowingStream<[StoreChange], any Error>.Continuation
+    ) async throws {
+        let response = try await send("/v3/watch", payload: payload, client: watches, deadline: timeout)
+        guard response.status == .ok else {
+            let body = try await response.body.collect(upTo: 1 << 20)
+            throw Self.failure(status: response.status, body: Data(buffer: body))
+        }
+        var pending = Data()
+        for try await chunk in response.body {
+            pending.append(contentsOf: chunk.readableBytesView)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = pending[pending.startIndex ..< newline]
+                pending = Data(pending[pending.index(after: newline)...])
+                guard !line.isEmpty else { continue }
+                let message = try JSONDecoder().decode(EtcdGatewayJSON.WatchResponse.self, from: line)
+                if let error = message.error {
+                    throw SchedulerError.backendFailure("etcd: watch: \(error.error ?? error.message ?? "unknown error")")
+                }
+                guard let result = message.result else { continue }
+                if result.canceled == true {
+                    let reason = result.compact_revision.map { "required revision has been compacted (at \($0))" }
+                        ?? result.cancel_reason ?? "canceled"
+                    throw SchedulerError.backendFailure("etcd: watch: \(reason)")
+                }
+                var changes: [StoreChange] = []
+                for event in result.events ?? [] {
+                    guard let kv = event.kv else { continue }
+                    let stored = try kv.stored()
+                    if event.type == "DELETE" {
+                        changes.append(.delete(key: stored.key, revision: stored.modRevision))
+                    } else {
+                        changes.append(.put(stored))
+                    }
+                }
+                if !changes.isEmpty { continuation.yield(changes) }
+            }
+        }
+    }
+
+    /// One unary call: a POST with a JSON body, decoded into `Response`; tries each endpoint in
+    /// turn, starting with the one that answered last, while the connection itself fails.
+    private func call<Response: Decodable>(_ path: String, _ body: [String: Any]) async throws(SchedulerError) -> Response {
+        let payload: Data
+        do {
+            payload = try JSONSerialization.data(withJSONObject: body)
+        } catch {
+            throw .backendFailure("etcd: cannot encode a request: \(error)")
+        }
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await send(path, payload: payload, client: requests, deadline: timeout)
+            bytes = try await response.body.collect(upTo: 16 << 20)
+        } catch let error as SchedulerError {
+            throw error
+        } catch {
+            throw .backendFailure("etcd: \(path): \(error)")
+        }
+        let data = Data(buffer: bytes)
+        guard response.status == .ok else { throw Self.failure(status: response.status, body: data) }
+        do {
+            return try JSONDecoder().decode(Response.self, from: data)
+        } catch {
+            throw .backendFailure("etcd: \(path): unreadable response: \(error)")
+        }
+    }
+
+    private func send(_ path: String, payload: Data, client: HTTPClient, deadline: Duration) async throws -> HTTPClientResponse {
+        let first = preferred.withLock { $0 }
+        var lastError: (any Error)?
+        for attempt in 0 ..< endpoints.count {
+            let index = (first + attempt) % endpoints.count
+            var request = HTTPClientRequest(url: endpoints[index] + path)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: payload))
+            do {
+                let response = try await client.execute(request, timeout: .nanoseconds(Int64(deadline.nanoseconds)))
+                if attempt > 0 { preferred.withLock { $0 = index } }
+                return response
+            } catch {
+                if Task.isCancelled { throw error }
+                lastError = error
+            }
+        }
+        throw SchedulerError.backendFailure("etcd: no endpoint answered \(path): \(lastError.map { "\($0)" } ?? "no endpoints")")
+    }
+
+    private static func failure(status: HTTPResponseStatus, body: Data) -> SchedulerError {
+        let decoded = try? JSONDecoder().decode(EtcdGatewayJSON.ErrorResponse.self, from: body)
+        let message = decoded?.error ?? decoded?.message ?? String(decoding: body.prefix(200), as: UTF8.self)
+        return .backendFailure("etcd: \(status.code): \(message)")
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+#endif

@@ -1,0 +1,68 @@
+#if Etcd
+@testable import BeaconScheduler
+import BeaconSchedulerEtcd
+import Testing
+
+/// What happens to a group when its etcd server misbehaves. Each test starts its own server.
+@Suite struct EtcdFaultTests {
+    /// etcd frozen (SIGSTOP) for longer than the session TTL, then thawed: the leases may have
+    /// lapsed meanwhile; the participants register again if so, and the group converges.
+    @Test func aServerPausedPastTheTTLRecovers() async throws {
+        let fixture = try await Backend.etcd.makeFixture()
+        let server = try #require(fixture.server)
+        let scheduler = Scheduler(store: fixture.store)
+        let a = try await scheduler.schedule(path: "/fault/pause", hostname: "a", options: options(max: 2, ttl: fixture.ttl))
+        let b = try await scheduler.schedule(path: "/fault/pause", hostname: "b", options: options(max: 2, ttl: fixture.ttl))
+        try await a.waitFor(["a", "b"])
+        try server.pause()
+        try await Task.sleep(for: fixture.ttl + .seconds(2))
+        try server.resume()
+        try await eventually("both hosts registered again") {
+            let hosts = try await fixture.store.read(prefix: "/fault/pause/exchange/").values.map(\.key)
+            return hosts == ["/fault/pause/exchange/a", "/fault/pause/exchange/b"]
+        }
+        try await a.waitFor(["a", "b"])
+        try await b.waitFor(["a", "b"])
+        let c = try await scheduler.schedule(path: "/fault/pause", hostname: "c", options: options(max: 2, ttl: fixture.ttl))
+        try await c.waitFor(["a", "b"])
+        for handle in [a, b, c] { await handle.shutdown() }
+        await fixture.stop()
+    }
+
+    /// etcd stopped and started again on the same data: watches break and resume, and a host
+    /// joining afterwards is seen by everyone.
+    @Test func aRestartedServerIsFollowedAgain() async throws {
+        let fixture = try await Backend.etcd.makeFixture()
+        let server = try #require(fixture.server)
+        let scheduler = Scheduler(store: fixture.store)
+        let a = try await scheduler.schedule(path: "/fault/restart", hostname: "a", options: options(max: 3, ttl: fixture.ttl))
+        let b = try await scheduler.schedule(path: "/fault/restart", hostname: "b", options: options(max: 3, ttl: fixture.ttl))
+        try await b.waitFor(["a", "b"])
+        try await server.restart()
+        let c = try await scheduler.schedule(path: "/fault/restart", hostname: "c", options: options(max: 3, ttl: fixture.ttl))
+        for handle in [a, b, c] { try await handle.waitFor(["a", "b", "c"]) }
+        for handle in [a, b, c] { await handle.shutdown() }
+        await fixture.stop()
+    }
+
+    /// A store that refuses connections: the first registration fails with a clear error
+    /// instead of a participant that reports errors forever; with a live member later in the
+    /// endpoint list, requests fail over to it.
+    @Test func anUnreachableServerFailsTheFirstRegistrationAndEndpointsFailOver() async throws {
+        let dead = try await EtcdTestServer()
+        dead.stop()
+        let live = try await EtcdTestServer()
+        let unreachable = try EtcdCoordinationStore(endpoints: [dead.clientURL], timeout: .seconds(1))
+        await #expect(throws: SchedulerError.self) {
+            _ = try await Scheduler(store: unreachable).schedule(path: "/fault/down", hostname: "a", options: options(ttl: .seconds(2)))
+        }
+        await unreachable.shutdown()
+        let failingOver = try EtcdCoordinationStore(endpoints: [dead.clientURL, live.clientURL], timeout: .seconds(1))
+        let handle = try await Scheduler(store: failingOver).schedule(path: "/fault/down", hostname: "a", options: options(ttl: .seconds(2)))
+        try await handle.waitFor(["a"])
+        await handle.shutdown()
+        await failingOver.shutdown()
+        live.stop()
+    }
+}
+#endif

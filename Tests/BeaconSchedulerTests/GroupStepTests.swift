@@ -1,0 +1,69 @@
+@testable import BeaconScheduler
+import Testing
+
+/// The participant's logic as a pure function of its view of the group.
+@Suite struct GroupStepTests {
+    private let path = try! GroupPath("/g")
+
+    private func view(_ values: [StoredValue]) -> GroupView {
+        var view = GroupView(path: path)
+        view.reset(to: StoreSnapshot(values: values, revision: values.map(\.modRevision).max() ?? 0))
+        return view
+    }
+
+    private func identity(_ host: String, lease: Int64) -> ParticipantIdentity {
+        ParticipantIdentity(path: path, hostname: host, lease: LeaseID(lease), exchange: ExchangeRecord(weight: 1))
+    }
+
+    private func registered(_ host: String, lease: Int64, at revision: Int64) -> [StoredValue] {
+        [
+            StoredValue(key: "/g/exchange/\(host)", value: "weight=1.0", createRevision: revision, modRevision: revision, lease: LeaseID(lease)),
+            StoredValue(key: "/g/election/\(LeaseID(lease).hex)", value: host, createRevision: revision, modRevision: revision, lease: LeaseID(lease)),
+        ]
+    }
+
+    private func step(_ view: GroupView, _ identity: ParticipantIdentity) -> GroupStep {
+        GroupStep.compute(view: view, identity: identity, strategy: RoundRobinStrategy(), maxCount: 1, hostsFilter: nil)
+    }
+
+    @Test func anUnregisteredParticipantRegistersAndDoesNotLead() {
+        let step = step(view(registered("a", lease: 1, at: 1)), identity("b", lease: 2))
+        #expect(step.mustRegister && !step.isLeader && step.write == nil && step.result == nil)
+    }
+
+    @Test func theOldestCandidateWritesAFencedDecision() throws {
+        let current = view(registered("b", lease: 2, at: 1) + registered("a", lease: 1, at: 2))
+        let leader = step(current, identity("b", lease: 2))
+        #expect(!leader.mustRegister && leader.isLeader)
+        let write = try #require(leader.write)
+        #expect(write.value == "a" && write.state == "a,b")
+        #expect(write.fence.contains(.createRevision(key: "/g/election/2", equals: 1)))
+        #expect(write.fence.contains(.modRevision(key: "/g/scheduled", equals: 0)))
+        let follower = step(current, identity("a", lease: 1))
+        #expect(!follower.isLeader && follower.write == nil)
+    }
+
+    @Test func aStoredDecisionIsReportedAndNotRewritten() {
+        let decided = view(
+            registered("a", lease: 1, at: 1) + [
+                StoredValue(key: "/g/scheduled", value: "a", createRevision: 2, modRevision: 2, lease: nil),
+                StoredValue(key: "/g/strategy-state", value: "a", createRevision: 2, modRevision: 2, lease: nil),
+            ])
+        let step = step(decided, identity("a", lease: 1))
+        #expect(step.isLeader && step.write == nil && step.result == ["a"])
+    }
+
+    @Test func aKeyUnderAnotherLeaseMeansRegisterAgain() {
+        let stale = view(registered("a", lease: 9, at: 1))
+        #expect(step(stale, identity("a", lease: 1)).mustRegister)
+    }
+
+    @Test func theStrategysFailureIsReportedNotWritten() {
+        var filtered = GroupStep.compute(
+            view: view(registered("a", lease: 1, at: 1)), identity: identity("a", lease: 1), strategy: RoundRobinStrategy(),
+            maxCount: 1, hostsFilter: ["z"])
+        #expect(filtered.failure == .strategyFailed("cannot schedule from zero hosts"))
+        filtered.failure = nil
+        #expect(filtered.write == nil)
+    }
+}
