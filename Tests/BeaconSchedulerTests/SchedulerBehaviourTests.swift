@@ -153,9 +153,9 @@ import Testing
         var sawLoss = false
         while !sawLoss {
             do {
-                _ = try await next(&results)
+                _ = try await results.next()
             } catch {
-                sawLoss = (error as? SchedulerError) == .leaseLost
+                sawLoss = error == .leaseLost
             }
         }
         try await eventually("a new registration") {

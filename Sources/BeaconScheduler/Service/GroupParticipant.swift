@@ -200,6 +200,10 @@ final class GroupParticipant: Sendable {
     /// The lease is gone (a partition or a paused store outlived the TTL): take a new one and
     /// register again, retrying with back-off until it works or the participant stops.
     private func renew(_ lease: inout KeptLease, failures: inout Int) async {
+        // Marked so a reusable lease is not handed back to this participant, should the store
+        // have answered "lease not found" before the refresher noticed.
+        lease.onExpired(nil)
+        lease.markExpired()
         lease.stop()
         results.report(.leaseLost)
         logger.warning("session lease lost; registering again", metadata: ["path": "\(path)", "host": "\(hostname)"])
