@@ -1,5 +1,5 @@
 #if Etcd
-public import AsyncHTTPClient
+import AsyncHTTPClient
 import BeaconCore
 public import BeaconScheduler
 import Foundation
@@ -123,7 +123,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
         let response = try await send("/v3/watch", payload: payload, client: watches, deadline: timeout)
         guard response.status == .ok else {
             let body = try await response.body.collect(upTo: 1 << 20)
-            throw Self.failure(status: response.status, body: Data(buffer: body))
+            throw Self.failure(status: response.status, body: Data(body.readableBytesView))
         }
         var pending = Data()
         for try await chunk in response.body {
@@ -176,7 +176,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
         } catch {
             throw .backendFailure("etcd: \(path): \(error)")
         }
-        let data = Data(buffer: bytes)
+        let data = Data(bytes.readableBytesView)
         guard response.status == .ok else { throw Self.failure(status: response.status, body: data) }
         do {
             return try JSONDecoder().decode(Response.self, from: data)
@@ -193,7 +193,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
             var request = HTTPClientRequest(url: endpoints[index] + path)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: payload))
+            request.body = .bytes(ByteBuffer(bytes: payload))
             do {
                 let response = try await client.execute(request, timeout: .nanoseconds(Int64(deadline.nanoseconds)))
                 if attempt > 0 { preferred.withLock { $0 = index } }

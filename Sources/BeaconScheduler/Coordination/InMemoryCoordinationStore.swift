@@ -22,7 +22,12 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         var leases: [Int64: Lease] = [:]
         var nextLease: Int64 = 0x6c65_6173_6500
         var watchers: [Int: Watcher] = [:]
+        /// Watcher ids by prefix, so a write finds its watchers by the key's `/`-separated
+        /// ancestors instead of testing every watcher (thousands of groups share one store).
+        var watchersByPrefix: [String: Set<Int>] = [:]
         var nextWatcher = 0
+        /// No lease expires before this; the sweep skips its scan until then.
+        var earliestDeadline: ContinuousClock.Instant?
         /// Recent changes, so a watch can resume from a revision; older ones are compacted.
         var history: [StoreChange] = []
     }
@@ -75,7 +80,9 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         let now = clock.now
         return state.withLock { state in
             state.nextLease += 1
-            state.leases[state.nextLease] = Lease(ttl: granted, deadline: now.advanced(by: granted))
+            let deadline = now.advanced(by: granted)
+            state.leases[state.nextLease] = Lease(ttl: granted, deadline: deadline)
+            state.earliestDeadline = min(state.earliestDeadline ?? deadline, deadline)
             return GrantedLease(id: LeaseID(state.nextLease), ttl: granted)
         }
     }
@@ -150,6 +157,7 @@ public final class InMemoryCoordinationStore: CoordinationStore {
             if !missed.isEmpty { continuation.yield(missed) }
             state.nextWatcher += 1
             state.watchers[state.nextWatcher] = Watcher(prefix: prefix, continuation: continuation)
+            state.watchersByPrefix[prefix, default: []].insert(state.nextWatcher)
             return state.nextWatcher
         }
         if let id {
@@ -164,8 +172,10 @@ public final class InMemoryCoordinationStore: CoordinationStore {
     func expireLeases() {
         let now = clock.now
         state.withLock { state in
+            guard let earliest = state.earliestDeadline, earliest <= now else { return }
             let expired = state.leases.filter { $0.value.deadline <= now }.keys.sorted()
             for lease in expired { drop(lease, in: &state) }
+            state.earliestDeadline = state.leases.values.lazy.map(\.deadline).min()
         }
     }
 
@@ -182,15 +192,31 @@ public final class InMemoryCoordinationStore: CoordinationStore {
 
     private func publish(_ changes: [StoreChange], in state: inout State) {
         for id in endedWatchers.withLock({ ended in defer { ended = [] }; return ended }) {
-            state.watchers.removeValue(forKey: id)
+            guard let watcher = state.watchers.removeValue(forKey: id) else { continue }
+            state.watchersByPrefix[watcher.prefix]?.remove(id)
+            if state.watchersByPrefix[watcher.prefix]?.isEmpty == true { state.watchersByPrefix[watcher.prefix] = nil }
         }
         guard !changes.isEmpty else { return }
         state.history.append(contentsOf: changes)
         if state.history.count > historyLimit { state.history.removeFirst(state.history.count - historyLimit) }
-        for watcher in state.watchers.values {
-            let matching = changes.filter { Self.key(of: $0).hasPrefix(watcher.prefix) }
-            if !matching.isEmpty { watcher.continuation.yield(matching) }
+        var batches: [Int: [StoreChange]] = [:]
+        for change in changes {
+            for id in Self.watchers(of: Self.key(of: change), in: state) { batches[id, default: []].append(change) }
         }
+        for (id, batch) in batches { state.watchers[id]?.continuation.yield(batch) }
+    }
+
+    /// The watchers whose prefix `key` starts with: the prefixes are looked up among the key's
+    /// leading substrings, which are few for the `/`-separated keys groups use.
+    private static func watchers(of key: String, in state: State) -> Set<Int> {
+        var found: Set<Int> = []
+        if let all = state.watchersByPrefix[""] { found.formUnion(all) }
+        var end = key.startIndex
+        while end < key.endIndex {
+            end = key.index(after: end)
+            if let ids = state.watchersByPrefix[String(key[..<end])] { found.formUnion(ids) }
+        }
+        return found
     }
 
     private static func key(of change: StoreChange) -> String {

@@ -1,0 +1,90 @@
+import BeaconScheduler
+
+/// `beacon scheduler join --embedded`: participants of one group in this process, on the
+/// embedded store, through a short script — everyone joins, the leader leaves cleanly, a chosen
+/// host crashes, a newcomer joins — printing what every participant agrees on after each step
+/// and how long the news took to reach the last of them.
+struct EmbeddedSchedulerDemo {
+    let store: any CoordinationStore
+    let path: String
+    let participants: Int
+    let options: ScheduleOptions
+
+    func run() async throws {
+        let scheduler = Scheduler(store: store)
+        let observer = GroupObserver()
+        var handles: [String: ScheduleHandle] = [:]
+        let clock = ContinuousClock()
+        let names = (1 ... participants).map { "host-\($0)" }
+        let started = clock.now
+        print("\(participants) participants in \(path): strategy \(options.strategy ?? "-"), max \(options.maxCount), session TTL \(options.sessionTTL)")
+
+        func report(_ step: String, since start: ContinuousClock.Instant) async throws {
+            let expected = try await agreedSet(among: handles)
+            guard let took = await observer.agreement(on: expected, since: start) else {
+                throw SchedulerError.backendFailure("participants did not agree after: \(step)")
+            }
+            let at = (clock.now - started).readable
+            print("[\(at)] \(step) → all \(handles.count) see [\(expected.joined(separator: ", "))], the last after \(took.readable)")
+        }
+
+        var start = clock.now
+        for name in names {
+            let handle = try await scheduler.schedule(path: path, hostname: name, options: options)
+            handles[name] = handle
+            observer.follow(handle)
+        }
+        try await report("\(participants) hosts joined", since: start)
+
+        let leader = try await currentLeader(handles: handles)
+        start = clock.now
+        await handles.removeValue(forKey: leader)?.shutdown()
+        observer.forget(leader)
+        try await report("leader \(leader) left cleanly", since: start)
+
+        if let chosen = try await agreedSet(among: handles).first(where: { handles[$0] != nil }), handles.count > 1 {
+            start = clock.now
+            observer.forget(chosen)
+            await handles.removeValue(forKey: chosen)?.simulateCrash()
+            try await report("\(chosen) crashed (lease lapses after the TTL)", since: start)
+        }
+
+        let newcomer = "host-\(participants + 1)"
+        start = clock.now
+        let joined = try await scheduler.schedule(path: path, hostname: newcomer, options: options)
+        handles[newcomer] = joined
+        observer.follow(joined)
+        try await report("\(newcomer) joined", since: start)
+
+        for handle in handles.values { await handle.shutdown() }
+        observer.stop()
+        await scheduler.close()
+        print("in-band errors reported: \(observer.errors)")
+    }
+
+    /// The decision stored for the group, once there is one.
+    private func agreedSet(among handles: [String: ScheduleHandle]) async throws -> [String] {
+        let group = try GroupPath(path)
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(30))
+        while clock.now < deadline {
+            let scheduled = try await store.read(prefix: group.rawValue + "/scheduled").values.first
+            let members = try await store.read(prefix: group.rawValue + "/exchange/").values.count
+            if let scheduled, members == handles.count, handles.values.allSatisfy({ $0.latest != nil }) {
+                let hosts = Set(scheduled.value.split(separator: ",").map(String.init)).sorted()
+                if handles.values.allSatisfy({ $0.latest == hosts }) { return hosts }
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        throw SchedulerError.backendFailure("no agreed decision in \(path)")
+    }
+
+    /// The host holding the oldest election key.
+    private func currentLeader(handles: [String: ScheduleHandle]) async throws -> String {
+        let candidates = try await store.read(prefix: path + "/election/").values
+        guard let leader = candidates.min(by: { $0.createRevision < $1.createRevision })?.value else {
+            throw SchedulerError.backendFailure("no leader in \(path)")
+        }
+        return leader
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import BeaconCore
+import BeaconScheduler
+
+/// Follows the results of several participants and tells when all of them hold the same set —
+/// how a demo or a benchmark measures propagation without polling.
+final class GroupObserver: Sendable {
+    private struct State {
+        var latest: [String: [String]] = [:]
+        var seenAt: [String: ContinuousClock.Instant] = [:]
+        var errors = 0
+    }
+
+    private let state = PosixMutex(State())
+    private let readers = PosixMutex<[String: Task<Void, Never>]>([:])
+    private let clock = ContinuousClock()
+
+    /// Starts reading `handle`'s results.
+    func follow(_ handle: ScheduleHandle) {
+        let name = handle.hostname
+        let task = Task { [state, clock] in
+            var results = handle.results.makeAsyncIterator()
+            while true {
+                do {
+                    guard let hosts = try await results.next() else { return }
+                    let now = clock.now
+                    state.withLock { state in
+                        state.latest[name] = hosts
+                        state.seenAt[name] = now
+                    }
+                } catch {
+                    state.withLock { $0.errors += 1 }
+                    if (error as? SchedulerError) == .cancelled { return }
+                }
+            }
+        }
+        readers.withLock { $0[name] = task }
+    }
+
+    /// Stops reading `name`'s results.
+    func forget(_ name: String) {
+        readers.withLock { $0.removeValue(forKey: name) }?.cancel()
+        state.withLock { state in
+            state.latest.removeValue(forKey: name)
+            state.seenAt.removeValue(forKey: name)
+        }
+    }
+
+    /// In-band errors the participants reported.
+    var errors: Int { state.withLock { $0.errors } }
+
+    /// Waits until every followed participant holds `expected`; returns how long after `start`
+    /// the last of them got it, or nil if they did not agree within `limit`.
+    func agreement(on expected: [String], since start: ContinuousClock.Instant, within limit: Duration = .seconds(30)) async -> Duration? {
+        let deadline = start.advanced(by: limit)
+        while clock.now < deadline {
+            let last: ContinuousClock.Instant?? = state.withLock { state in
+                guard state.latest.values.allSatisfy({ $0 == expected }) else { return .none }
+                return .some(state.seenAt.values.max())
+            }
+            if let last { return (last ?? start) - start }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        return nil
+    }
+
+    func stop() {
+        for task in readers.withLock({ $0.values }) { task.cancel() }
+    }
+}
+
+/// Percentiles of measured durations, for reports.
+struct DurationSample {
+    private(set) var values: [Duration] = []
+
+    mutating func add(_ value: Duration) { values.append(value) }
+
+    func percentile(_ p: Double) -> Duration {
+        guard !values.isEmpty else { return .zero }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+    }
+}
+
+extension Duration {
+    /// `1.2 ms`, `850 µs`, `3.1 s`.
+    var readable: String {
+        let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
+        if seconds >= 1 { return String(format: "%.2f s", seconds) }
+        if seconds >= 1e-3 { return String(format: "%.2f ms", seconds * 1e3) }
+        return String(format: "%.0f µs", seconds * 1e6)
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import BeaconScheduler
+import Foundation
+
+struct SchedulerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure a scheduling group: how long a join or a clean leave takes to reach every participant, and how many groups and hosts one process holds.",
+        discussion: """
+            Propagation: --participants hosts follow one group (strategy alpha, no maximum, so every join \
+            changes the set); a newcomer joins and then leaves --rounds times. Each time is measured from \
+            the newcomer's registration (or shutdown) returning to the moment the last participant \
+            reported the new set. Scale: --groups groups of --participants hosts each join, then all are \
+            held for --hold while in-band errors (failed refreshes, lost leases) are counted.
+            """
+    )
+
+    @OptionGroup var store: StoreChoice
+
+    @Option(help: "Hosts per group.")
+    var participants = 10
+
+    @Option(help: "Join-and-leave rounds measured in the first group.")
+    var rounds = 100
+
+    @Option(help: "Groups, each with --participants hosts.")
+    var groups = 1
+
+    @Option(help: "Session TTL.")
+    var ttl = DurationArgument(.seconds(10))
+
+    @Option(help: "How long to hold every group after the rounds, counting in-band errors.")
+    var hold = DurationArgument(.zero)
+
+    func validate() throws {
+        guard (1 ... 1_000).contains(participants) else { throw ValidationError("--participants must be in 1...1000") }
+        guard (0 ... 100_000).contains(rounds) else { throw ValidationError("--rounds must be in 0...100000") }
+        guard (1 ... 10_000).contains(groups) else { throw ValidationError("--groups must be in 1...10000") }
+    }
+
+    func run() async throws {
+        let (coordination, close) = try store.open()
+        let scheduler = Scheduler(store: coordination)
+        var options = ScheduleOptions(strategy: "alpha")
+        options.maxCount = participants + 1
+        options.sessionTTL = ttl.value
+        let clock = ContinuousClock()
+        let rssBefore = residentBytes()
+
+        var handles: [ScheduleHandle] = []
+        let joinStart = clock.now
+        for group in 0 ..< groups {
+            for host in 0 ..< participants {
+                handles.append(try await scheduler.schedule(path: "/bench/g\(group)", hostname: "h\(host)", options: options))
+            }
+        }
+        let everyone = (0 ..< participants).map { "h\($0)" }.sorted()
+        for handle in handles {
+            let clock = ContinuousClock()
+            let deadline = clock.now.advanced(by: .seconds(120))
+            while handle.latest != everyone, clock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+            guard handle.latest == everyone else { throw ValidationError("\(handle.path) did not converge") }
+        }
+        let converged = clock.now - joinStart
+        let rssHeld = residentBytes()
+
+        let observer = GroupObserver()
+        for handle in handles.prefix(participants) { observer.follow(handle) }
+        var joins = DurationSample()
+        var leaves = DurationSample()
+        for round in 0 ..< rounds {
+            let newcomer = "z\(round)"
+            let joiner = try await scheduler.schedule(path: "/bench/g0", hostname: newcomer, options: options)
+            var start = clock.now
+            guard let joined = await observer.agreement(on: (everyone + [newcomer]).sorted(), since: start) else {
+                throw ValidationError("round \(round): the join did not reach every participant")
+            }
+            joins.add(joined)
+            await joiner.shutdown()
+            start = clock.now
+            guard let left = await observer.agreement(on: everyone, since: start) else {
+                throw ValidationError("round \(round): the leave did not reach every participant")
+            }
+            leaves.add(left)
+        }
+        if hold.value > .zero { try await Task.sleep(for: hold.value) }
+        let errors = observer.errors
+        observer.stop()
+        for handle in handles { await handle.shutdown() }
+        await scheduler.close()
+        await close()
+
+        print("backend: \(store.embedded ? "embedded" : "etcd \(store.etcd ?? "")")")
+        print("groups × hosts: \(groups) × \(participants) = \(groups * participants) participants, converged in \(converged.readable)")
+        if let rssBefore, let rssHeld {
+            print("resident memory for them: \((rssHeld - rssBefore) / 1_048_576) MiB (\((rssHeld - rssBefore) / (groups * participants)) B per participant)")
+        }
+        if rounds > 0 {
+            print("join → every participant (\(participants)): p50 \(joins.percentile(0.5).readable), p99 \(joins.percentile(0.99).readable), max \(joins.percentile(1).readable)")
+            print("clean leave → every participant: p50 \(leaves.percentile(0.5).readable), p99 \(leaves.percentile(0.99).readable), max \(leaves.percentile(1).readable)")
+        }
+        print("in-band errors in the first group\(hold.value > .zero ? " (held \(hold.value))" : ""): \(errors)")
+    }
+
+    /// The process's resident set, from /proc (nil elsewhere).
+    private func residentBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes * 1024
+    }
+}
