@@ -19,6 +19,9 @@ public final class InMemoryCoordinationStore: CoordinationStore {
     private struct State {
         var revision: Int64 = 0
         var values: [String: StoredValue] = [:]
+        /// Keys by each of their `/`-terminated ancestors ("/a/", "/a/b/" for "/a/b/c"), so a
+        /// read of a group's prefix costs the group's keys, not the whole store's.
+        var keysByDirectory: [String: Set<String>] = [:]
         var leases: [Int64: Lease] = [:]
         var nextLease: Int64 = 0x6c65_6173_6500
         var watchers: [Int: Watcher] = [:]
@@ -105,8 +108,13 @@ public final class InMemoryCoordinationStore: CoordinationStore {
     public func read(prefix: String) async throws(SchedulerError) -> StoreSnapshot {
         expireLeases()
         return state.withLock { state in
-            let values = state.values.values.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }
-            return StoreSnapshot(values: values, revision: state.revision)
+            let candidates: [StoredValue] =
+                if prefix.hasSuffix("/") {
+                    (state.keysByDirectory[prefix] ?? []).compactMap { state.values[$0] }
+                } else {
+                    state.values.values.filter { $0.key.hasPrefix(prefix) }
+                }
+            return StoreSnapshot(values: candidates.sorted { $0.key < $1.key }, revision: state.revision)
         }
     }
 
@@ -132,10 +140,12 @@ public final class InMemoryCoordinationStore: CoordinationStore {
                         key: key, value: value, createRevision: previous?.createRevision ?? state.revision,
                         modRevision: state.revision, lease: lease)
                     state.values[key] = stored
+                    if previous == nil { Self.index(key, in: &state.keysByDirectory, adding: true) }
                     if let lease { state.leases[lease.rawValue]?.keys.insert(key) }
                     changes.append(.put(stored))
                 case .delete(let key):
                     guard let previous = state.values.removeValue(forKey: key) else { continue }
+                    Self.index(key, in: &state.keysByDirectory, adding: false)
                     if let lease = previous.lease { state.leases[lease.rawValue]?.keys.remove(key) }
                     changes.append(.delete(key: key, revision: state.revision))
                 }
@@ -185,6 +195,7 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         state.revision += 1
         var changes: [StoreChange] = []
         for key in held.keys.sorted() where state.values.removeValue(forKey: key) != nil {
+            Self.index(key, in: &state.keysByDirectory, adding: false)
             changes.append(.delete(key: key, revision: state.revision))
         }
         publish(changes, in: &state)
@@ -204,6 +215,21 @@ public final class InMemoryCoordinationStore: CoordinationStore {
             for id in Self.watchers(of: Self.key(of: change), in: state) { batches[id, default: []].append(change) }
         }
         for (id, batch) in batches { state.watchers[id]?.continuation.yield(batch) }
+    }
+
+    private static func index(_ key: String, in directories: inout [String: Set<String>], adding: Bool) {
+        var end = key.startIndex
+        while let slash = key[end...].firstIndex(of: "/") {
+            end = key.index(after: slash)
+            guard end < key.endIndex else { break }
+            let directory = String(key[..<end])
+            if adding {
+                directories[directory, default: []].insert(key)
+            } else {
+                directories[directory]?.remove(key)
+                if directories[directory]?.isEmpty == true { directories[directory] = nil }
+            }
+        }
     }
 
     /// The watchers whose prefix `key` starts with: the prefixes are looked up among the key's

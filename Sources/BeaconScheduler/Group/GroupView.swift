@@ -35,16 +35,14 @@ struct GroupView: Sendable {
         }.sorted { $0.name < $1.name }
     }
 
-    /// Election candidates in campaign order: the oldest key (lowest create revision) leads, as
-    /// in etcd's election recipe.
-    var candidates: [StoredValue] {
+    /// The election candidate that leads: the oldest key (lowest create revision), as in etcd's
+    /// election recipe.
+    var leader: StoredValue? {
         let prefix = path.electionPrefix
-        return values.values.filter { $0.key.hasPrefix(prefix) }.sorted {
+        return values.values.lazy.filter { $0.key.hasPrefix(prefix) }.min {
             ($0.createRevision, $0.key) < ($1.createRevision, $1.key)
         }
     }
-
-    var leader: StoredValue? { candidates.first }
     var scheduled: StoredValue? { values[path.scheduledKey] }
     var strategyState: StoredValue? { values[path.strategyStateKey] }
 

@@ -23,8 +23,7 @@ final class GroupParticipant: Sendable {
     private let options: ScheduleOptions
     private let strategy: any SchedulingStrategy
     private let leases: any LeaseSource
-    private let feed: AsyncStream<Input>.Continuation
-    private let inputs: AsyncStream<Input>
+    private let inputs = InputQueue<Input>()
     private let loop = PosixMutex<Task<Void, Never>?>(nil)
     private let stopped = PosixMutex(false)
     private let abandoned = PosixMutex(false)
@@ -40,7 +39,6 @@ final class GroupParticipant: Sendable {
         self.options = options
         self.strategy = strategy
         self.leases = leases
-        (inputs, feed) = AsyncStream<Input>.makeStream()
     }
 
     /// Takes a lease and registers, then follows the group in the background. Throws if the
@@ -107,21 +105,23 @@ final class GroupParticipant: Sendable {
 
         await resync()
         await act(on: &view, lease: &lease, failures: &failures, lastFailure: &lastFailure)
-        for await input in inputs {
-            guard !Task.isCancelled else { break }
-            switch input {
-            case .changes(let changes, let number):
-                guard number == watchNumber else { continue }
-                view.apply(changes)
-            case .watchFailed(let error, let number):
-                guard number == watchNumber else { continue }
-                results.report(error)
-                await backOff(after: error, failures: &failures)
-                await resync()
-            case .leaseExpired(let id):
-                guard id == lease.id else { continue }
-                await renew(&lease, failures: &failures)
+        while let batch = await inputs.takeAll() {
+            for input in batch {
+                switch input {
+                case .changes(let changes, let number):
+                    guard number == watchNumber else { continue }
+                    view.apply(changes)
+                case .watchFailed(let error, let number):
+                    guard number == watchNumber else { continue }
+                    results.report(error)
+                    await backOff(after: error, failures: &failures)
+                    await resync()
+                case .leaseExpired(let id):
+                    guard id == lease.id else { continue }
+                    await renew(&lease, failures: &failures)
+                }
             }
+            guard !Task.isCancelled else { break }
             await act(on: &view, lease: &lease, failures: &failures, lastFailure: &lastFailure)
         }
         pump?.cancel()
@@ -222,9 +222,9 @@ final class GroupParticipant: Sendable {
     }
 
     private func watchExpiry(of lease: KeptLease) {
-        let feed = feed
+        let inputs = inputs
         let id = lease.id
-        lease.onExpired { feed.yield(.leaseExpired(id)) }
+        lease.onExpired { inputs.push(.leaseExpired(id)) }
     }
 
     /// Resigns (deletes this participant's election key, if still its own) and, unless the lease
@@ -248,20 +248,20 @@ final class GroupParticipant: Sendable {
     // MARK: Watching
 
     private func startPump(after revision: Int64, number: Int) -> Task<Void, Never> {
-        let feed = feed
+        let inputs = inputs
         let stream = store.watch(prefix: path.prefix, after: revision)
         return Task.detached {
             do {
                 for try await changes in stream {
-                    feed.yield(.changes(changes, watch: number))
+                    inputs.push(.changes(changes, watch: number))
                 }
                 if !Task.isCancelled {
-                    feed.yield(.watchFailed(.backendFailure("watch ended"), watch: number))
+                    inputs.push(.watchFailed(.backendFailure("watch ended"), watch: number))
                 }
             } catch {
                 guard !Task.isCancelled else { return }
                 let failure = error as? SchedulerError ?? .backendFailure("watch failed: \(error)")
-                feed.yield(.watchFailed(failure, watch: number))
+                inputs.push(.watchFailed(failure, watch: number))
             }
         }
     }

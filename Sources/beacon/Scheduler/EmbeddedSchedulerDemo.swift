@@ -69,10 +69,14 @@ struct EmbeddedSchedulerDemo {
         let deadline = clock.now.advanced(by: .seconds(30))
         while clock.now < deadline {
             let scheduled = try await store.read(prefix: group.rawValue + "/scheduled").values.first
-            let members = try await store.read(prefix: group.rawValue + "/exchange/").values.count
-            if let scheduled, members == handles.count, handles.values.allSatisfy({ $0.latest != nil }) {
+            let members = Set(handles.keys)
+            let exchange = group.rawValue + "/exchange/"
+            let registered = try await store.read(prefix: exchange).values.map { String($0.key.dropFirst(exchange.count)) }
+            // Settled: the store holds exactly the live participants, the decision names only
+            // them, and every participant reports it.
+            if let scheduled, Set(registered) == members {
                 let hosts = Set(scheduled.value.split(separator: ",").map(String.init)).sorted()
-                if handles.values.allSatisfy({ $0.latest == hosts }) { return hosts }
+                if Set(hosts).isSubset(of: members), handles.values.allSatisfy({ $0.latest == hosts }) { return hosts }
             }
             try await Task.sleep(for: .milliseconds(1))
         }

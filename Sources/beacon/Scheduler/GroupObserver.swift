@@ -29,8 +29,8 @@ final class GroupObserver: Sendable {
                         state.seenAt[name] = now
                     }
                 } catch {
-                    state.withLock { $0.errors += 1 }
                     if (error as? SchedulerError) == .cancelled { return }
+                    state.withLock { $0.errors += 1 }
                 }
             }
         }

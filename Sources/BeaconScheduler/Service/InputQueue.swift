@@ -1,0 +1,45 @@
+import BeaconCore
+
+/// The participant's inbox: producers (the watch, the lease refresher) push without waiting,
+/// and the participant takes everything queued at once, so a burst of changes costs one pass of
+/// its logic instead of one per change.
+final class InputQueue<Input: Sendable>: Sendable {
+    private struct State {
+        var items: [Input] = []
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = PosixMutex(State())
+
+    func push(_ input: Input) {
+        let waiter = state.withLock { state in
+            state.items.append(input)
+            return state.waiter.take()
+        }
+        waiter?.resume()
+    }
+
+    /// Everything queued, waiting for at least one item; nil once the calling task is cancelled.
+    func takeAll() async -> [Input]? {
+        while !Task.isCancelled {
+            let items = state.withLock { state in
+                defer { state.items = [] }
+                return state.items
+            }
+            if !items.isEmpty { return items }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let ready = state.withLock { state -> Bool in
+                        guard state.items.isEmpty, !Task.isCancelled else { return true }
+                        state.waiter = continuation
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            } onCancel: {
+                state.withLock { $0.waiter.take() }?.resume()
+            }
+        }
+        return nil
+    }
+}
