@@ -4,6 +4,12 @@ struct GroupView: Sendable {
     let path: GroupPath
     private(set) var values: [String: StoredValue] = [:]
     private(set) var revision: Int64 = 0
+    /// The election candidate that leads: the oldest key (lowest create revision), as in etcd's
+    /// election recipe. Kept as changes arrive, so a follower's step does not scan the group.
+    private(set) var leader: StoredValue?
+    /// The chosen hosts as the leader wrote them, sorted and without duplicates; nil before any
+    /// decision. Parsed when the decision changes, not on every step.
+    private(set) var scheduledHosts: [String]?
 
     init(path: GroupPath) {
         self.path = path
@@ -12,13 +18,29 @@ struct GroupView: Sendable {
     mutating func reset(to snapshot: StoreSnapshot) {
         values = Dictionary(snapshot.values.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
         revision = snapshot.revision
+        findLeader()
+        parseScheduled()
     }
 
     mutating func apply(_ changes: [StoreChange]) {
+        let electionPrefix = path.electionPrefix
+        let scheduledKey = path.scheduledKey
         for change in changes where change.revision > revision {
             switch change {
-            case .put(let value): values[value.key] = value
-            case .delete(let key, _): values.removeValue(forKey: key)
+            case .put(let value):
+                values[value.key] = value
+                if value.key.hasPrefix(electionPrefix) {
+                    if value.key == leader?.key || leader.map({ Self.precedes(value, $0) }) ?? true { leader = value }
+                } else if value.key == scheduledKey {
+                    parseScheduled()
+                }
+            case .delete(let key, _):
+                values.removeValue(forKey: key)
+                if key == leader?.key {
+                    findLeader()
+                } else if key == scheduledKey {
+                    parseScheduled()
+                }
             }
         }
         if let last = changes.last?.revision { revision = max(revision, last) }
@@ -35,24 +57,22 @@ struct GroupView: Sendable {
         }.sorted { $0.name < $1.name }
     }
 
-    /// The election candidate that leads: the oldest key (lowest create revision), as in etcd's
-    /// election recipe.
-    var leader: StoredValue? {
-        let prefix = path.electionPrefix
-        return values.values.lazy.filter { $0.key.hasPrefix(prefix) }.min {
-            ($0.createRevision, $0.key) < ($1.createRevision, $1.key)
-        }
-    }
     var scheduled: StoredValue? { values[path.scheduledKey] }
     var strategyState: StoredValue? { values[path.strategyStateKey] }
 
     subscript(key: String) -> StoredValue? { values[key] }
 
-    /// The chosen hosts as the leader wrote them, sorted and without duplicates; nil before any
-    /// decision.
-    var scheduledHosts: [String]? {
-        guard let scheduled else { return nil }
-        return Set(scheduled.value.split(separator: ",").map(String.init)).sorted()
+    private static func precedes(_ a: StoredValue, _ b: StoredValue) -> Bool {
+        (a.createRevision, a.key) < (b.createRevision, b.key)
+    }
+
+    private mutating func findLeader() {
+        let prefix = path.electionPrefix
+        leader = values.values.lazy.filter { $0.key.hasPrefix(prefix) }.min(by: Self.precedes)
+    }
+
+    private mutating func parseScheduled() {
+        scheduledHosts = scheduled.map { Set($0.value.split(separator: ",").map(String.init)).sorted() }
     }
 }
 
