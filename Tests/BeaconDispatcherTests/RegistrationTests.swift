@@ -102,15 +102,25 @@ import Testing
         #expect(outcome == .some(.storeFailure("disk full")))
     }
 
-    /// A registration whose READY write is still committing when the node's UNKNOWN deadline
-    /// passes: the registration wins, and no DOWN write follows the READY one.
-    @Test func aDeadlinePassingWhileTheReadyWriteCommitsDoesNotMarkTheNodeDown() throws {
-        let dispatcher = try startedDispatcher()
+    /// node-a begins registering, its READY write is taken for a flush, and before that flush
+    /// reports, every UNKNOWN deadline (node-a's and node-b's) passes.
+    private func registrationCommittingPastTheDeadline(
+        _ dispatcher: VirtualDispatcher
+    ) throws -> (DispatcherCore<ManualClock>.PendingRegistration, DispatcherCore<ManualClock>.WriteBatch) {
         let core = dispatcher.core
         let pending = try core.beginRegistration(node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now) { _ in }
         let batch = try #require(core.takeWrites(at: dispatcher.now))
         try dispatcher.clock.advance(to: dispatcher.now.advanced(by: .seconds(60)))
         core.fireTimers(at: dispatcher.now)
+        return (pending, batch)
+    }
+
+    /// A registration whose READY write is still committing when the node's UNKNOWN deadline
+    /// passes: the registration wins, and no DOWN write follows the READY one.
+    @Test func aDeadlinePassingWhileTheReadyWriteCommitsDoesNotMarkTheNodeDown() throws {
+        let dispatcher = try startedDispatcher()
+        let core = dispatcher.core
+        let (pending, batch) = try registrationCommittingPastTheDeadline(dispatcher)
         dispatcher.store.apply(batch.writes)
         core.writesCommitted(batch, error: nil)
         let message = try core.completeRegistration(pending, commitError: nil, at: dispatcher.now)
@@ -125,10 +135,7 @@ import Testing
     @Test func aDeadlinePassingWhileAFailingCommitRunsMarksTheNodeDownWhenItFails() throws {
         let dispatcher = try startedDispatcher()
         let core = dispatcher.core
-        let pending = try core.beginRegistration(node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now) { _ in }
-        let batch = try #require(core.takeWrites(at: dispatcher.now))
-        try dispatcher.clock.advance(to: dispatcher.now.advanced(by: .seconds(60)))
-        core.fireTimers(at: dispatcher.now)
+        let (pending, batch) = try registrationCommittingPastTheDeadline(dispatcher)
         #expect(core.downCount == 1)
         core.writesCommitted(batch, error: .storeFailure("disk full"))
         #expect(throws: DispatcherError.storeFailure("disk full")) {

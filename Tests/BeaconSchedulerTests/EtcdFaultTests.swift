@@ -8,41 +8,39 @@ import Testing
     /// etcd frozen (SIGSTOP) for longer than the session TTL, then thawed: the leases may have
     /// lapsed meanwhile; the participants register again if so, and the group converges.
     @Test func aServerPausedPastTheTTLRecovers() async throws {
-        let fixture = try await Backend.etcd.makeFixture()
-        let server = try #require(fixture.server)
-        let scheduler = Scheduler(store: fixture.store)
-        let a = try await scheduler.schedule(path: "/fault/pause", hostname: "a", options: options(max: 2, ttl: fixture.ttl))
-        let b = try await scheduler.schedule(path: "/fault/pause", hostname: "b", options: options(max: 2, ttl: fixture.ttl))
-        try await a.waitFor(["a", "b"])
-        try server.pause()
-        try await Task.sleep(for: fixture.ttl + .seconds(2))
-        try server.resume()
-        try await eventually("both hosts registered again") {
-            let hosts = try await fixture.store.read(prefix: "/fault/pause/exchange/").values.map(\.key)
-            return hosts == ["/fault/pause/exchange/a", "/fault/pause/exchange/b"]
+        try await withScheduler(.etcd) { fixture, scheduler in
+            let server = try #require(fixture.server)
+            let a = try await scheduler.schedule(path: "/fault/pause", hostname: "a", options: options(max: 2, ttl: fixture.ttl))
+            let b = try await scheduler.schedule(path: "/fault/pause", hostname: "b", options: options(max: 2, ttl: fixture.ttl))
+            try await a.waitFor(["a", "b"])
+            try server.pause()
+            try await Task.sleep(for: fixture.ttl + .seconds(2))
+            try server.resume()
+            try await eventually("both hosts registered again") {
+                let hosts = try await fixture.store.read(prefix: "/fault/pause/exchange/").values.map(\.key)
+                return hosts == ["/fault/pause/exchange/a", "/fault/pause/exchange/b"]
+            }
+            try await a.waitFor(["a", "b"])
+            try await b.waitFor(["a", "b"])
+            let c = try await scheduler.schedule(path: "/fault/pause", hostname: "c", options: options(max: 2, ttl: fixture.ttl))
+            try await c.waitFor(["a", "b"])
+            for handle in [a, b, c] { await handle.shutdown() }
         }
-        try await a.waitFor(["a", "b"])
-        try await b.waitFor(["a", "b"])
-        let c = try await scheduler.schedule(path: "/fault/pause", hostname: "c", options: options(max: 2, ttl: fixture.ttl))
-        try await c.waitFor(["a", "b"])
-        for handle in [a, b, c] { await handle.shutdown() }
-        await fixture.stop()
     }
 
     /// etcd stopped and started again on the same data: watches break and resume, and a host
     /// joining afterwards is seen by everyone.
     @Test func aRestartedServerIsFollowedAgain() async throws {
-        let fixture = try await Backend.etcd.makeFixture()
-        let server = try #require(fixture.server)
-        let scheduler = Scheduler(store: fixture.store)
-        let a = try await scheduler.schedule(path: "/fault/restart", hostname: "a", options: options(max: 3, ttl: fixture.ttl))
-        let b = try await scheduler.schedule(path: "/fault/restart", hostname: "b", options: options(max: 3, ttl: fixture.ttl))
-        try await b.waitFor(["a", "b"])
-        try await server.restart()
-        let c = try await scheduler.schedule(path: "/fault/restart", hostname: "c", options: options(max: 3, ttl: fixture.ttl))
-        for handle in [a, b, c] { try await handle.waitFor(["a", "b", "c"]) }
-        for handle in [a, b, c] { await handle.shutdown() }
-        await fixture.stop()
+        try await withScheduler(.etcd) { fixture, scheduler in
+            let server = try #require(fixture.server)
+            let a = try await scheduler.schedule(path: "/fault/restart", hostname: "a", options: options(max: 3, ttl: fixture.ttl))
+            let b = try await scheduler.schedule(path: "/fault/restart", hostname: "b", options: options(max: 3, ttl: fixture.ttl))
+            try await b.waitFor(["a", "b"])
+            try await server.restart()
+            let c = try await scheduler.schedule(path: "/fault/restart", hostname: "c", options: options(max: 3, ttl: fixture.ttl))
+            for handle in [a, b, c] { try await handle.waitFor(["a", "b", "c"]) }
+            for handle in [a, b, c] { await handle.shutdown() }
+        }
     }
 
     /// A store that refuses connections: the first registration fails with a clear error
@@ -52,6 +50,7 @@ import Testing
         let dead = try await EtcdTestServer()
         dead.stop()
         let live = try await EtcdTestServer()
+        defer { live.stop() }
         let unreachable = try EtcdCoordinationStore(endpoints: [dead.clientURL], timeout: .seconds(1))
         await #expect(throws: SchedulerError.self) {
             _ = try await Scheduler(store: unreachable).schedule(path: "/fault/down", hostname: "a", options: options(ttl: .seconds(2)))
@@ -62,7 +61,6 @@ import Testing
         try await handle.waitFor(["a"])
         await handle.shutdown()
         await failingOver.shutdown()
-        live.stop()
     }
 }
 #endif

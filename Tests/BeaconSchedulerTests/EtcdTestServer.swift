@@ -85,6 +85,10 @@ final class EtcdTestServer: ControllableServer, @unchecked Sendable {
         return String(decoding: data, as: UTF8.self).contains("\"\(name)\"")
     }
 
+    deinit {
+        stop()
+    }
+
     func pause() throws {
         kill(process.processIdentifier, SIGSTOP)
     }

@@ -6,182 +6,171 @@ import Testing
 @Suite struct SchedulerBehaviourTests {
     @Test(arguments: Backend.allCases)
     func aSingleHostSchedulesItself(backend: Backend) async throws {
-        let fixture = try await backend.makeFixture()
-        let scheduler = Scheduler(store: fixture.store)
-        let handle = try await scheduler.schedule(path: "/sched/single", hostname: "h1", options: options(ttl: fixture.ttl))
-        var results = handle.results.makeAsyncIterator()
-        #expect(try await next(&results) == ["h1"])
-        let exchange = try #require(try await fixture.store.value("/sched/single/exchange/h1"))
-        #expect(exchange.lease != nil)
-        #expect(try await fixture.store.value("/sched/single/scheduled")?.value == "h1")
-        let elections = try await fixture.store.read(prefix: "/sched/single/election/").values
-        #expect(elections.map(\.value) == ["h1"])
-        #expect(elections.first?.key == "/sched/single/election/\(exchange.lease!.hex)")
-        await handle.shutdown()
-        #expect(try await next(&results) == nil)
-        await handle.shutdown()
-        await scheduler.close()
-        await fixture.stop()
+        try await withScheduler(backend) { fixture, scheduler in
+            let handle = try await scheduler.schedule(path: "/sched/single", hostname: "h1", options: options(ttl: fixture.ttl))
+            var results = handle.results.makeAsyncIterator()
+            #expect(try await next(&results) == ["h1"])
+            let exchange = try #require(try await fixture.store.value("/sched/single/exchange/h1"))
+            #expect(exchange.lease != nil)
+            #expect(try await fixture.store.value("/sched/single/scheduled")?.value == "h1")
+            let elections = try await fixture.store.read(prefix: "/sched/single/election/").values
+            #expect(elections.map(\.value) == ["h1"])
+            #expect(elections.first?.key == "/sched/single/election/\(exchange.lease!.hex)")
+            await handle.shutdown()
+            #expect(try await next(&results) == nil)
+            await handle.shutdown()
+        }
     }
 
     @Test(arguments: Backend.allCases)
     func threeHostsConvergeOnOneSetWithOneLeader(backend: Backend) async throws {
-        let fixture = try await backend.makeFixture()
-        let scheduler = Scheduler(store: fixture.store)
-        var handles: [ScheduleHandle] = []
-        for host in ["h1", "h2", "h3"] {
-            handles.append(try await scheduler.schedule(path: "/sched/three", hostname: host, options: options(max: 2, ttl: fixture.ttl)))
+        try await withScheduler(backend) { fixture, scheduler in
+            var handles: [ScheduleHandle] = []
+            for host in ["h1", "h2", "h3"] {
+                handles.append(try await scheduler.schedule(path: "/sched/three", hostname: host, options: options(max: 2, ttl: fixture.ttl)))
+            }
+            for handle in handles { try await handle.waitFor(["h1", "h2"]) }
+            #expect(try await fixture.store.read(prefix: "/sched/three/election/").values.count == 3)
+            for handle in handles { await handle.shutdown() }
         }
-        for handle in handles { try await handle.waitFor(["h1", "h2"]) }
-        #expect(try await fixture.store.read(prefix: "/sched/three/election/").values.count == 3)
-        for handle in handles { await handle.shutdown() }
-        await fixture.stop()
     }
 
     /// rr is sticky: a newcomer does not displace a chosen host; a chosen host that leaves
     /// cleanly is replaced at once (its lease is revoked, not left to expire).
     @Test(arguments: Backend.allCases)
     func roundRobinIsStickyAndACleanLeaveIsSeenAtOnce(backend: Backend) async throws {
-        let fixture = try await backend.makeFixture()
-        let scheduler = Scheduler(store: fixture.store)
-        var long = options(max: 2, ttl: .seconds(60))
-        long.sessionTTL = .seconds(60)
-        let h1 = try await scheduler.schedule(path: "/sched/rr", hostname: "h1", options: long)
-        let h3 = try await scheduler.schedule(path: "/sched/rr", hostname: "h3", options: long)
-        try await h1.waitFor(["h1", "h3"])
-        let h2 = try await scheduler.schedule(path: "/sched/rr", hostname: "h2", options: long)
-        try await h2.waitFor(["h1", "h3"])
-        await h3.shutdown()
-        // The lease is revoked by the time shutdown returns: nothing waits for the 60 s TTL.
-        #expect(try await fixture.store.value("/sched/rr/exchange/h3") == nil)
-        try await h1.waitFor(["h1", "h2"])
-        try await h2.waitFor(["h1", "h2"])
-        await h1.shutdown()
-        await h2.shutdown()
-        await fixture.stop()
+        try await withScheduler(backend) { fixture, scheduler in
+            var long = options(max: 2, ttl: .seconds(60))
+            long.sessionTTL = .seconds(60)
+            let h1 = try await scheduler.schedule(path: "/sched/rr", hostname: "h1", options: long)
+            let h3 = try await scheduler.schedule(path: "/sched/rr", hostname: "h3", options: long)
+            try await h1.waitFor(["h1", "h3"])
+            let h2 = try await scheduler.schedule(path: "/sched/rr", hostname: "h2", options: long)
+            try await h2.waitFor(["h1", "h3"])
+            await h3.shutdown()
+            // The lease is revoked by the time shutdown returns: nothing waits for the 60 s TTL.
+            #expect(try await fixture.store.value("/sched/rr/exchange/h3") == nil)
+            try await h1.waitFor(["h1", "h2"])
+            try await h2.waitFor(["h1", "h2"])
+            await h1.shutdown()
+            await h2.shutdown()
+        }
     }
 
     /// A crashed participant (no revoke, no more refreshes) stays until its lease lapses.
     @Test(arguments: Backend.allCases)
     func aCrashedHostIsRemovedWhenItsLeaseLapses(backend: Backend) async throws {
-        let fixture = try await backend.makeFixture()
-        let scheduler = Scheduler(store: fixture.store)
-        let survivor = try await scheduler.schedule(path: "/sched/crash", hostname: "a", options: options(max: 2, ttl: fixture.ttl))
-        let victim = try await scheduler.schedule(path: "/sched/crash", hostname: "b", options: options(max: 2, ttl: fixture.ttl))
-        try await survivor.waitFor(["a", "b"])
-        await victim.simulateCrash()
-        #expect(try await fixture.store.value("/sched/crash/exchange/b") != nil)
-        try await survivor.waitFor(["a"])
-        #expect(try await fixture.store.value("/sched/crash/exchange/b") == nil)
-        await survivor.shutdown()
-        await fixture.stop()
+        try await withScheduler(backend) { fixture, scheduler in
+            let survivor = try await scheduler.schedule(path: "/sched/crash", hostname: "a", options: options(max: 2, ttl: fixture.ttl))
+            let victim = try await scheduler.schedule(path: "/sched/crash", hostname: "b", options: options(max: 2, ttl: fixture.ttl))
+            try await survivor.waitFor(["a", "b"])
+            await victim.simulateCrash()
+            #expect(try await fixture.store.value("/sched/crash/exchange/b") != nil)
+            try await survivor.waitFor(["a"])
+            #expect(try await fixture.store.value("/sched/crash/exchange/b") == nil)
+            await survivor.shutdown()
+        }
     }
 
     /// When the leader leaves, the next-oldest candidate leads and continues from the persisted
     /// rr order: mgmt would restart from sorted names and choose h1 here.
     @Test(arguments: Backend.allCases)
     func aNewLeaderContinuesTheStrategysState(backend: Backend) async throws {
-        let fixture = try await backend.makeFixture()
-        let scheduler = Scheduler(store: fixture.store)
-        let leader = try await scheduler.schedule(path: "/sched/handover", hostname: "leader", options: options(ttl: fixture.ttl))
-        try await leader.waitFor(["leader"])
-        let h2 = try await scheduler.schedule(path: "/sched/handover", hostname: "h2", options: options(ttl: fixture.ttl))
-        try await eventually("rr to remember h2") {
-            try await fixture.store.value("/sched/handover/strategy-state")?.value == "leader,h2"
+        try await withScheduler(backend) { fixture, scheduler in
+            let leader = try await scheduler.schedule(path: "/sched/handover", hostname: "leader", options: options(ttl: fixture.ttl))
+            try await leader.waitFor(["leader"])
+            let h2 = try await scheduler.schedule(path: "/sched/handover", hostname: "h2", options: options(ttl: fixture.ttl))
+            try await eventually("rr to remember h2") {
+                try await fixture.store.value("/sched/handover/strategy-state")?.value == "leader,h2"
+            }
+            let h1 = try await scheduler.schedule(path: "/sched/handover", hostname: "h1", options: options(ttl: fixture.ttl))
+            try await eventually("rr to remember h1 last") {
+                try await fixture.store.value("/sched/handover/strategy-state")?.value == "leader,h2,h1"
+            }
+            await leader.shutdown()
+            try await h1.waitFor(["h2"])
+            try await h2.waitFor(["h2"])
+            let elections = try await fixture.store.read(prefix: "/sched/handover/election/").values
+            #expect(elections.sorted { $0.createRevision < $1.createRevision }.first?.value == "h2")
+            await h1.shutdown()
+            await h2.shutdown()
         }
-        let h1 = try await scheduler.schedule(path: "/sched/handover", hostname: "h1", options: options(ttl: fixture.ttl))
-        try await eventually("rr to remember h1 last") {
-            try await fixture.store.value("/sched/handover/strategy-state")?.value == "leader,h2,h1"
-        }
-        await leader.shutdown()
-        try await h1.waitFor(["h2"])
-        try await h2.waitFor(["h2"])
-        let elections = try await fixture.store.read(prefix: "/sched/handover/election/").values
-        #expect(elections.sorted { $0.createRevision < $1.createRevision }.first?.value == "h2")
-        await h1.shutdown()
-        await h2.shutdown()
-        await fixture.stop()
     }
 
     @Test(arguments: Backend.allCases)
     func aReusedLeaseKeepsTheHostInTheGroupAcrossRestarts(backend: Backend) async throws {
-        let fixture = try await backend.makeFixture()
-        let scheduler = Scheduler(store: fixture.store)
-        var reuse = options(ttl: fixture.ttl)
-        reuse.reuseLease = true
-        let first = try await scheduler.schedule(path: "/sched/reuse", hostname: "h1", options: reuse)
-        try await first.waitFor(["h1"])
-        let lease = try await fixture.store.value("/sched/reuse/exchange/h1")?.lease
-        await first.shutdown()
-        // Kept alive past its TTL by the scheduler, though no participant runs.
-        try await Task.sleep(for: fixture.ttl * 2)
-        #expect(try await fixture.store.value("/sched/reuse/exchange/h1")?.lease == lease)
-        let second = try await scheduler.schedule(path: "/sched/reuse", hostname: "h1", options: reuse)
-        try await second.waitFor(["h1"])
-        #expect(try await fixture.store.value("/sched/reuse/exchange/h1")?.lease == lease)
-        await second.shutdown()
-        await scheduler.close()
-        await fixture.stop()
+        try await withScheduler(backend) { fixture, scheduler in
+            var reuse = options(ttl: fixture.ttl)
+            reuse.reuseLease = true
+            let first = try await scheduler.schedule(path: "/sched/reuse", hostname: "h1", options: reuse)
+            try await first.waitFor(["h1"])
+            let lease = try await fixture.store.value("/sched/reuse/exchange/h1")?.lease
+            await first.shutdown()
+            // Kept alive past its TTL by the scheduler, though no participant runs.
+            try await Task.sleep(for: fixture.ttl * 2)
+            #expect(try await fixture.store.value("/sched/reuse/exchange/h1")?.lease == lease)
+            let second = try await scheduler.schedule(path: "/sched/reuse", hostname: "h1", options: reuse)
+            try await second.waitFor(["h1"])
+            #expect(try await fixture.store.value("/sched/reuse/exchange/h1")?.lease == lease)
+            await second.shutdown()
+        }
     }
 
     @Test(arguments: Backend.allCases)
     func maxCountAndTheHostsFilterBoundTheChoice(backend: Backend) async throws {
-        let fixture = try await backend.makeFixture()
-        let scheduler = Scheduler(store: fixture.store)
-        var filtered = options(max: 2, ttl: fixture.ttl)
-        filtered.hostsFilter = ["h2", "h3", "h4"]
-        var handles: [ScheduleHandle] = []
-        for host in ["h1", "h2", "h3", "h4"] {
-            handles.append(try await scheduler.schedule(path: "/sched/filter", hostname: host, options: filtered))
+        try await withScheduler(backend) { fixture, scheduler in
+            var filtered = options(max: 2, ttl: fixture.ttl)
+            filtered.hostsFilter = ["h2", "h3", "h4"]
+            var handles: [ScheduleHandle] = []
+            for host in ["h1", "h2", "h3", "h4"] {
+                handles.append(try await scheduler.schedule(path: "/sched/filter", hostname: host, options: filtered))
+            }
+            for handle in handles { try await handle.waitFor(["h2", "h3"]) }
+            for handle in handles { await handle.shutdown() }
         }
-        for handle in handles { try await handle.waitFor(["h2", "h3"]) }
-        for handle in handles { await handle.shutdown() }
-        await fixture.stop()
     }
 
     /// The lease vanishes under a live participant (as after a partition longer than the TTL):
     /// it reports the loss in band and registers again under a new lease (mgmt drops out for good).
     @Test(arguments: Backend.allCases)
     func aLostLeaseIsReportedAndTheHostRegistersAgain(backend: Backend) async throws {
-        let fixture = try await backend.makeFixture()
-        let scheduler = Scheduler(store: fixture.store)
-        let handle = try await scheduler.schedule(path: "/sched/lost", hostname: "h1", options: options(ttl: fixture.ttl))
-        var results = handle.results.makeAsyncIterator()
-        #expect(try await next(&results) == ["h1"])
-        let lease = try #require(try await fixture.store.value("/sched/lost/exchange/h1")?.lease)
-        try await fixture.store.revoke(lease)
-        var sawLoss = false
-        while !sawLoss {
-            do {
-                _ = try await results.next()
-            } catch {
-                sawLoss = error == .leaseLost
+        try await withScheduler(backend) { fixture, scheduler in
+            let handle = try await scheduler.schedule(path: "/sched/lost", hostname: "h1", options: options(ttl: fixture.ttl))
+            var results = handle.results.makeAsyncIterator()
+            #expect(try await next(&results) == ["h1"])
+            let lease = try #require(try await fixture.store.value("/sched/lost/exchange/h1")?.lease)
+            try await fixture.store.revoke(lease)
+            var sawLoss = false
+            while !sawLoss {
+                do {
+                    _ = try await results.next()
+                } catch {
+                    sawLoss = (error as? SchedulerError) == .leaseLost
+                }
             }
+            try await eventually("a new registration") {
+                let current = try await fixture.store.value("/sched/lost/exchange/h1")?.lease
+                return current != nil && current != lease
+            }
+            await handle.shutdown()
         }
-        try await eventually("a new registration") {
-            let current = try await fixture.store.value("/sched/lost/exchange/h1")?.lease
-            return current != nil && current != lease
-        }
-        await handle.shutdown()
-        await fixture.stop()
     }
 
     /// Nobody reads for a while: the participant does not wait for a reader, and the reader then
     /// gets only the newest set.
     @Test(arguments: Backend.allCases)
     func anUnreadParticipantKeepsOnlyTheNewestSet(backend: Backend) async throws {
-        let fixture = try await backend.makeFixture()
-        let scheduler = Scheduler(store: fixture.store)
-        let watcher = try await scheduler.schedule(path: "/sched/unread", hostname: "a", options: options(max: 5, ttl: fixture.ttl))
-        var others: [ScheduleHandle] = []
-        for host in ["b", "c", "d", "e"] {
-            others.append(try await scheduler.schedule(path: "/sched/unread", hostname: host, options: options(max: 5, ttl: fixture.ttl)))
+        try await withScheduler(backend) { fixture, scheduler in
+            let watcher = try await scheduler.schedule(path: "/sched/unread", hostname: "a", options: options(max: 5, ttl: fixture.ttl))
+            var others: [ScheduleHandle] = []
+            for host in ["b", "c", "d", "e"] {
+                others.append(try await scheduler.schedule(path: "/sched/unread", hostname: host, options: options(max: 5, ttl: fixture.ttl)))
+            }
+            try await watcher.waitFor(["a", "b", "c", "d", "e"])
+            var results = watcher.results.makeAsyncIterator()
+            #expect(try await next(&results) == ["a", "b", "c", "d", "e"])
+            for handle in others { await handle.shutdown() }
+            await watcher.shutdown()
         }
-        try await watcher.waitFor(["a", "b", "c", "d", "e"])
-        var results = watcher.results.makeAsyncIterator()
-        #expect(try await next(&results) == ["a", "b", "c", "d", "e"])
-        for handle in others { await handle.shutdown() }
-        await watcher.shutdown()
-        await fixture.stop()
     }
 }

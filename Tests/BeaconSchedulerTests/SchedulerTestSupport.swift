@@ -38,6 +38,22 @@ enum Backend: String, Sendable, CaseIterable, CustomTestStringConvertible {
     }
 }
 
+/// Runs `body` with a fresh store on `backend` and a scheduler on it, and stops both however
+/// `body` ends — an etcd server a failed test started must not outlive it.
+func withScheduler(_ backend: Backend, _ body: (StoreFixture, Scheduler) async throws -> Void) async throws {
+    let fixture = try await backend.makeFixture()
+    let scheduler = Scheduler(store: fixture.store)
+    do {
+        try await body(fixture, scheduler)
+    } catch {
+        await scheduler.close()
+        await fixture.stop()
+        throw error
+    }
+    await scheduler.close()
+    await fixture.stop()
+}
+
 /// Polls until `condition` holds; bounded so a broken build fails instead of hanging. Nothing
 /// asserts how long it took.
 func eventually(

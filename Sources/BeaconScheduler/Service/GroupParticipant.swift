@@ -113,7 +113,7 @@ final class GroupParticipant: Sendable {
                     view.apply(changes)
                 case .watchFailed(let error, let number):
                     guard number == watchNumber else { continue }
-                    results.report(error)
+                    report(error)
                     await backOff(after: error, failures: &failures)
                     await resync()
                 case .leaseExpired(let id):
@@ -148,7 +148,7 @@ final class GroupParticipant: Sendable {
                 if lease.isExpired || error.isLeaseNotFound {
                     await renew(&lease, failures: &failures)
                 } else {
-                    results.report(error)
+                    report(error)
                 }
             }
         }
@@ -167,10 +167,17 @@ final class GroupParticipant: Sendable {
                     else: [])
                 log("decision \(applied ? "written" : "superseded"): \(write.value)")
             } catch {
-                results.report(error)
+                report(error)
             }
         }
         if let result = step.result { results.publish(result) }
+    }
+
+    /// Reports a store error in band, unless it is the participant's own shutdown cancelling the
+    /// call in flight.
+    private func report(_ error: SchedulerError) {
+        guard !Task.isCancelled else { return }
+        results.report(error)
     }
 
     // MARK: Registration and leases

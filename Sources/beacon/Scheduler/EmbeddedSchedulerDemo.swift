@@ -59,7 +59,9 @@ struct EmbeddedSchedulerDemo {
         for handle in handles.values { await handle.shutdown() }
         observer.stop()
         await scheduler.close()
-        print("in-band errors reported: \(observer.errors)")
+        let errors = observer.errors
+        print("in-band errors reported: \(errors.count)")
+        for error in errors { print("  \(error)") }
     }
 
     /// The decision stored for the group, once there is one.

@@ -8,7 +8,7 @@ final class GroupObserver: Sendable {
     private struct State {
         var latest: [String: [String]] = [:]
         var seenAt: [String: ContinuousClock.Instant] = [:]
-        var errors = 0
+        var errors: [String] = []
     }
 
     private let state = PosixMutex(State())
@@ -30,7 +30,7 @@ final class GroupObserver: Sendable {
                     }
                 } catch {
                     if (error as? SchedulerError) == .cancelled { return }
-                    state.withLock { $0.errors += 1 }
+                    state.withLock { $0.errors.append("\(name): \(error)") }
                 }
             }
         }
@@ -46,8 +46,8 @@ final class GroupObserver: Sendable {
         }
     }
 
-    /// In-band errors the participants reported.
-    var errors: Int { state.withLock { $0.errors } }
+    /// In-band errors the participants reported, with who reported them.
+    var errors: [String] { state.withLock { $0.errors } }
 
     /// Waits until every followed participant holds `expected`; returns how long after `start`
     /// the last of them got it, or nil if they did not agree within `limit`.

@@ -99,7 +99,8 @@ struct SchedulerBench: AsyncParsableCommand {
             print("join → every participant (\(participants)): p50 \(joins.percentile(0.5).readable), p99 \(joins.percentile(0.99).readable), max \(joins.percentile(1).readable)")
             print("clean leave → every participant: p50 \(leaves.percentile(0.5).readable), p99 \(leaves.percentile(0.99).readable), max \(leaves.percentile(1).readable)")
         }
-        print("in-band errors in the first group\(hold.value > .zero ? " (held \(hold.value))" : ""): \(errors)")
+        print("in-band errors in the first group\(hold.value > .zero ? " (held \(hold.value))" : ""): \(errors.count)")
+        for error in errors.prefix(10) { print("  \(error)") }
     }
 
     /// The process's resident set, from /proc (nil elsewhere).

@@ -45,7 +45,7 @@ struct StoreChoice: ParsableArguments {
 struct SchedulerJoin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "join",
-        abstract: "Join a group and print each new chosen set. With --embedded, run a scripted multi-participant demo instead.",
+        abstract: "Join a group and print each new chosen set, or (--demo, and always with --embedded) run a scripted multi-participant demo.",
         discussion: """
             On etcd, the host stays in the group until --duration passes (or forever), then leaves cleanly; \
             if the process is killed instead, the group drops it when its session lease lapses (--ttl).
@@ -78,11 +78,14 @@ struct SchedulerJoin: AsyncParsableCommand {
     @Option(help: "Leave after this long (default: stay until killed; the embedded demo runs its script).")
     var duration: DurationArgument?
 
-    @Option(help: "Participants in the embedded demo.")
+    @Flag(help: "Run the scripted demo: --participants hosts join, the leader leaves, a chosen host crashes, a newcomer joins.")
+    var demo = false
+
+    @Option(help: "Participants in the demo.")
     var participants = 5
 
     func validate() throws {
-        if store.etcd != nil, host == nil { throw ValidationError("--host is required with --etcd") }
+        if store.etcd != nil, !demo, host == nil { throw ValidationError("--host is required with --etcd") }
         guard (2 ... 1_000).contains(participants) else { throw ValidationError("--participants must be in 2...1000") }
     }
 
@@ -97,7 +100,7 @@ struct SchedulerJoin: AsyncParsableCommand {
 
     func run() async throws {
         let (coordination, close) = try store.open()
-        if store.embedded {
+        if store.embedded || demo {
             try await EmbeddedSchedulerDemo(store: coordination, path: path, participants: participants, options: options()).run()
             await close()
             return
