@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "BeaconLifecycle", targets: ["BeaconLifecycle"]),
         .library(name: "BeaconScheduler", targets: ["BeaconScheduler"]),
         .library(name: "BeaconSchedulerEtcd", targets: ["BeaconSchedulerEtcd"]),
+        .library(name: "BeaconClient", targets: ["BeaconClient"]),
         .executable(name: "beacon", targets: ["beacon"]),
     ],
     traits: [
@@ -69,6 +70,16 @@ let package = Package(
             dependencies: [
                 "BeaconCore",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "BeaconClient",
+            dependencies: [
+                "BeaconCore",
+                "BeaconDispatcher",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),
@@ -133,6 +144,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BeaconClientTests",
+            dependencies: [
+                "BeaconClient",
+                "BeaconCore",
+                "BeaconDispatcher",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),

@@ -17,7 +17,7 @@ public import Synchronization
 /// everything the reader did with the object, including retaining it, happens before the writer
 /// sees zero and releases its reference.
 @usableFromInline
-final class AtomicSnapshot<Value: AnyObject & Sendable>: Sendable {
+package final class AtomicSnapshot<Value: AnyObject & Sendable>: Sendable {
     /// The address of the current object, retained +1 on behalf of this cell. Stored as an integer
     /// because raw pointers are not `Sendable`.
     @usableFromInline let current: Atomic<UInt>
@@ -27,7 +27,7 @@ final class AtomicSnapshot<Value: AnyObject & Sendable>: Sendable {
     private let retired = Mutex<[UInt]>([])
 
     @usableFromInline
-    init(_ value: Value) {
+    package init(_ value: Value) {
         current = Atomic(Self.address(of: Unmanaged.passRetained(value)))
     }
 
@@ -48,7 +48,7 @@ final class AtomicSnapshot<Value: AnyObject & Sendable>: Sendable {
     /// Runs `body` with the current object, which stays alive until `body` returns. Lock-free:
     /// two atomic increments and one load, no retain of the object.
     @inlinable
-    func withPinned<Output, Failure: Error>(
+    package func withPinned<Output, Failure: Error>(
         _ body: (Value) throws(Failure) -> Output
     ) throws(Failure) -> Output {
         pins.wrappingAdd(1, ordering: .sequentiallyConsistent)
@@ -65,13 +65,13 @@ final class AtomicSnapshot<Value: AnyObject & Sendable>: Sendable {
 
     /// A strong reference to the current object.
     @usableFromInline
-    func load() -> Value {
+    package func load() -> Value {
         withPinned { $0 }
     }
 
     /// Replaces the current object with `value`, then releases every replaced object if no reader
     /// is pinned; otherwise they wait for a later publish (or the cell's deinit).
-    func publish(_ value: Value) {
+    package func publish(_ value: Value) {
         let new = Self.address(of: Unmanaged.passRetained(value))
         retired.withLock { retired in
             retired.append(current.exchange(new, ordering: .sequentiallyConsistent))

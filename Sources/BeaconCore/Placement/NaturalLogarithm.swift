@@ -5,12 +5,12 @@
 /// which could flip a close rendezvous race; this one is a fixed sequence of correctly rounded
 /// operations, so every platform computes the same bits. Accuracy is about 1 ulp on (0, ∞).
 @usableFromInline
-enum NaturalLogarithm {
+package enum NaturalLogarithm {
     @usableFromInline static let ln2 = 0.693_147_180_559_945_3
 
     /// `ln(x)` for finite `x > 0`.
     @inlinable
-    static func of(_ x: Double) -> Double {
+    package static func of(_ x: Double) -> Double {
         // x = m · 2^e with m in [√½, √2), so z = (m − 1)/(m + 1) is small and
         // ln m = 2·atanh z = 2(z + z³/3 + z⁵/5 + …) converges quickly.
         var exponent = Double(x.exponent)

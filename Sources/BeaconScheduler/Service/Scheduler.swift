@@ -8,7 +8,15 @@ import BeaconCore
 /// var options = ScheduleOptions(strategy: "rr")
 /// options.maxCount = 2
 /// let handle = try await scheduler.schedule(path: "/sched/web", hostname: "h1", options: options)
-/// for try await hosts in handle.results { print(hosts) }   // ["h1"], then each change
+/// var results = handle.results.makeAsyncIterator()
+/// while true {
+///     do {
+///         guard let hosts = try await results.next() else { break }   // nil after shutdown()
+///         print(hosts)                                                 // ["h1"], then each change
+///     } catch {
+///         print("in band:", error)                                     // the participant carries on
+///     }
+/// }
 /// ```
 ///
 /// Each group has one elected leader (the participant with the oldest election key, etcd's

@@ -1,0 +1,36 @@
+public import BeaconDispatcher
+
+/// Feeds the weighted manager list of a SwarmKit-style session (``SessionMessage/managers``) into
+/// a ``ServerManager``: managers that appeared are added (weight as their preference in a
+/// rebalance), managers that disappeared are removed, and the front manager stays where it is
+/// unless it left — the agent keeps its connection.
+public struct ManagerListAdapter: Sendable {
+    public let manager: ServerManager
+
+    public init(feeding manager: ServerManager) {
+        self.manager = manager
+    }
+
+    /// Applies one session message's manager list.
+    ///
+    /// - Throws: ``ClientError/invalidServer(_:)`` for a manager with an empty id or a weight
+    ///   below 1; nothing is applied then.
+    public func apply(_ managers: [WeightedManager]) throws(ClientError) {
+        var servers: [ManagedServer] = []
+        for weighted in managers {
+            servers.append(try ManagedServer(name: weighted.nodeID, address: weighted.address, weight: Double(weighted.weight)))
+        }
+        let listed = Set(servers.map(\.name))
+        for current in manager.servers where !listed.contains(current.name) {
+            manager.remove(named: current.name)
+        }
+        for server in servers { manager.add(server) }
+    }
+
+    /// Applies every session message's manager list as it arrives, until the session ends.
+    public func follow(_ session: NodeSession) async throws {
+        for try await message in session {
+            try apply(message.managers)
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import BeaconCore
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// Consul's client-side server manager (`agent/router/manager.go`): the list of servers this
+/// client may talk to, in the order it tries them.
+///
+/// ``find()`` returns the front server; ``notifyFailed(_:)`` moves a failed front server to the
+/// end; ``rebalance()`` shuffles the list and pings from the front until a server answers, so
+/// load spreads and a dead server never leads. Reads are lock-free and allocation-free: they load
+/// an immutable, atomically published list. Writers serialize and publish a new list.
+///
+/// ```swift
+/// let manager = ServerManager(pinger: myPinger, cluster: myCluster)
+/// try manager.add(ManagedServer(name: "s1", address: "10.0.0.1:8300"))
+/// if let server = manager.find() { … on failure: manager.notifyFailed(server) }
+/// // and run it (rebalances every 2–3 minutes, longer for large clusters):
+/// let group = ServiceGroup(services: [manager], logger: logger)
+/// ```
+public final class ServerManager: Service, Sendable {
+    private struct Writer {
+        var random: any RandomNumberGenerator & Sendable
+        var rebalanceDeadline: ContinuousClock.Instant
+    }
+
+    private let list: AtomicSnapshot<ServerList>
+    private let offline = Atomic<Bool>(true)
+    /// Consul's `notifyFailedBarrier`: a notification arriving while another is applied is dropped.
+    private let notifying = Atomic<Bool>(false)
+    private let writer: PosixMutex<Writer>
+    private let clock = ContinuousClock()
+    /// A server never pings itself: a server-side client counts its own server as healthy.
+    public let localServerName: String?
+    private let pinger: any Pinger
+    private let cluster: any ClusterInfo
+    private let logger: Logger
+
+    public init(
+        localServerName: String? = nil, pinger: any Pinger, cluster: any ClusterInfo,
+        random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
+        logger: Logger = Logger(label: "beacon.client")
+    ) {
+        self.localServerName = localServerName
+        self.pinger = pinger
+        self.cluster = cluster
+        self.logger = logger
+        list = AtomicSnapshot(ServerList([]))
+        writer = PosixMutex(Writer(random: random, rebalanceDeadline: ContinuousClock().now.advanced(by: RebalanceDelay.minimum)))
+    }
+
+    // MARK: Reads (lock-free)
+
+    /// The server to use: the front of the list, nil when there is none.
+    @inline(__always)
+    public func find() -> ManagedServer? {
+        list.withPinned { $0.first }
+    }
+
+    /// Servers in the list, healthy or not.
+    public var count: Int { list.withPinned { $0.count } }
+
+    /// The list, front first.
+    public var servers: [ManagedServer] { list.load().servers }
+
+    /// True until a server is added, and after a rebalance that found no healthy server.
+    public var isOffline: Bool { offline.load(ordering: .acquiring) }
+
+    // MARK: Writes
+
+    /// Adds `server` at the end, or updates the server of that name in place. Marks the manager
+    /// online (Consul: "we've just seen a new server").
+    public func add(_ server: ManagedServer) {
+        writer.withLock { _ in
+            var servers = list.load().servers
+            if let index = servers.firstIndex(where: { $0.name == server.name }) {
+                servers[index] = server
+            } else {
+                servers.append(server)
+            }
+            list.publish(ServerList(servers))
+            offline.store(false, ordering: .releasing)
+        }
+    }
+
+    /// Removes the server named `name`; nothing happens if there is none.
+    public func remove(named name: String) {
+        writer.withLock { _ in
+            var servers = list.load().servers
+            guard let index = servers.firstIndex(where: { $0.name == name }) else { return }
+            servers.remove(at: index)
+            list.publish(ServerList(servers))
+        }
+    }
+
+    /// Reports that `server` failed: if it is the front server and another exists, it moves to
+    /// the end. Failing any other server is a no-op (the client already moved on), and so is a
+    /// notification that arrives while another is being applied.
+    public func notifyFailed(_ server: ManagedServer) {
+        let eligible = list.withPinned { $0.count > 1 && $0.first?.name == server.name }
+        guard eligible, notifying.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            return
+        }
+        defer { notifying.store(false, ordering: .releasing) }
+        writer.withLock { _ in
+            let current = list.load()
+            guard current.count > 1, current.first?.name == server.name else { return }
+            list.publish(current.cycled())
+        }
+    }
+
+    // MARK: Rebalancing
+
+    /// Consul's rebalance: shuffle (weighted toward heavier servers when weights differ), then
+    /// ping from the front, moving each server that fails to the end, at most once per server.
+    /// No healthy server: offline, and the list stays as it was. Otherwise online, and the new
+    /// order is reconciled with changes made while pinging. Returns whether a new order was
+    /// published.
+    @discardableResult
+    public func rebalance() async -> Bool {
+        var candidate = list.load().servers
+        writer.withLock { writer in Self.shuffle(&candidate, using: &writer.random) }
+        var found = false
+        for _ in 0 ..< candidate.count {
+            if await isHealthy(candidate[0]) {
+                found = true
+                break
+            }
+            logger.debug("pinging server failed", metadata: ["server": "\(candidate[0])"])
+            candidate.cycleFront()
+        }
+        guard found else {
+            offline.store(true, ordering: .releasing)
+            logger.debug("no healthy servers during rebalance, aborting")
+            return false
+        }
+        offline.store(false, ordering: .releasing)
+        return writer.withLock { _ in
+            guard let reconciled = candidate.reconciled(with: list.load().servers) else { return false }
+            list.publish(ServerList(reconciled))
+            logger.debug("rebalanced servers", metadata: ["front": "\(reconciled[0])"])
+            return true
+        }
+    }
+
+    private func isHealthy(_ server: ManagedServer) async -> Bool {
+        if let localServerName, server.name == localServerName { return true }
+        return await pinger.ping(server)
+    }
+
+    /// Fisher–Yates, as Consul; with unequal weights, a weighted random order instead
+    /// (Efraimidis–Spirakis: each server draws `u^(1/w)`, highest first), so heavier servers tend
+    /// to lead while every order stays possible.
+    static func shuffle(_ servers: inout [ManagedServer], using random: inout some RandomNumberGenerator) {
+        guard servers.count > 1 else { return }
+        let weights = Set(servers.map(\.weight))
+        if weights.count == 1 {
+            for i in stride(from: servers.count - 1, to: 0, by: -1) {
+                servers.swapAt(i, Int.random(in: 0 ... i, using: &random))
+            }
+            return
+        }
+        let keyed = servers.map { server -> (key: Double, server: ManagedServer) in
+            let u = Double.random(in: Double.ulpOfOne ..< 1, using: &random)
+            return (NaturalLogarithm.of(u) / server.weight, server)
+        }
+        servers = keyed.sorted { $0.key > $1.key }.map { $0.server }
+    }
+
+    /// Restarts the rebalance timer at 120 s (Consul keeps this for tests).
+    public func resetRebalanceTimer() {
+        let deadline = clock.now.advanced(by: RebalanceDelay.minimum)
+        writer.withLock { $0.rebalanceDeadline = deadline }
+    }
+
+    /// Sets the next rebalance one ``RebalanceDelay`` from now, for the current number of servers
+    /// and cluster nodes; returns that interval.
+    @discardableResult
+    public func refreshRebalanceTimer() -> Duration {
+        let servers = count
+        let nodes = cluster.nodeCount
+        let now = clock.now
+        return writer.withLock { writer in
+            let interval = RebalanceDelay.interval(
+                servers: servers, nodes: nodes, jitter: RebalanceDelay.randomJitter(using: &writer.random))
+            writer.rebalanceDeadline = now.advanced(by: interval)
+            return interval
+        }
+    }
+
+    /// Rebalances whenever the timer is due, until cancelled or a graceful shutdown.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let deadline = self.writer.withLock { $0.rebalanceDeadline }
+                let now = self.clock.now
+                if now >= deadline {
+                    await self.rebalance()
+                    self.refreshRebalanceTimer()
+                    continue
+                }
+                // Wakes at least every second so `resetRebalanceTimer` takes effect promptly.
+                do {
+                    try await Task.sleep(for: min(deadline - now, .seconds(1)))
+                } catch {
+                    return
+                }
+            }
+        }
+        logger.debug("server manager shutting down")
+    }
+}
