@@ -61,6 +61,7 @@ let package = Package(
             name: "BeaconLifecycle",
             dependencies: [
                 "BeaconDispatcher",
+                "BeaconClient",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
@@ -79,7 +80,6 @@ let package = Package(
                 "BeaconCore",
                 "BeaconDispatcher",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),
@@ -102,6 +102,7 @@ let package = Package(
                 "BeaconDispatcher",
                 "BeaconScheduler",
                 "BeaconSchedulerEtcd",
+                "BeaconClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
@@ -151,6 +152,7 @@ let package = Package(
             name: "BeaconClientTests",
             dependencies: [
                 "BeaconClient",
+                "BeaconLifecycle",
                 "BeaconCore",
                 "BeaconDispatcher",
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,5 @@
 import BeaconCore
 public import Logging
-public import ServiceLifecycle
 import Synchronization
 
 /// Consul's client-side server manager (`agent/router/manager.go`): the list of servers this
@@ -15,10 +14,10 @@ import Synchronization
 /// let manager = ServerManager(pinger: myPinger, cluster: myCluster)
 /// try manager.add(ManagedServer(name: "s1", address: "10.0.0.1:8300"))
 /// if let server = manager.find() { … on failure: manager.notifyFailed(server) }
-/// // and run it (rebalances every 2–3 minutes, longer for large clusters):
-/// let group = ServiceGroup(services: [manager], logger: logger)
+/// // and keep it rebalancing (every 2–3 minutes, longer for large clusters):
+/// Task { await manager.run() }   // or ServerManagerService(manager) in a ServiceGroup
 /// ```
-public final class ServerManager: Service, Sendable {
+public final class ServerManager: Sendable {
     private struct Writer {
         var random: any RandomNumberGenerator & Sendable
         var rebalanceDeadline: ContinuousClock.Instant
@@ -188,23 +187,22 @@ public final class ServerManager: Service, Sendable {
         }
     }
 
-    /// Rebalances whenever the timer is due, until cancelled or a graceful shutdown.
-    public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let deadline = self.writer.withLock { $0.rebalanceDeadline }
-                let now = self.clock.now
-                if now >= deadline {
-                    await self.rebalance()
-                    self.refreshRebalanceTimer()
-                    continue
-                }
-                // Wakes at least every second so `resetRebalanceTimer` takes effect promptly.
-                do {
-                    try await Task.sleep(for: min(deadline - now, .seconds(1)))
-                } catch {
-                    return
-                }
+    /// Rebalances whenever the timer is due, until the task is cancelled.
+    /// (`ServerManagerService` in BeaconLifecycle runs it under swift-service-lifecycle.)
+    public func run() async {
+        while !Task.isCancelled {
+            let deadline = writer.withLock { $0.rebalanceDeadline }
+            let now = clock.now
+            if now >= deadline {
+                await rebalance()
+                refreshRebalanceTimer()
+                continue
+            }
+            // Wakes at least every second so `resetRebalanceTimer` takes effect promptly.
+            do {
+                try await Task.sleep(for: min(deadline - now, .seconds(1)))
+            } catch {
+                break
             }
         }
         logger.debug("server manager shutting down")

@@ -1,6 +1,7 @@
 import BeaconClient
 import BeaconCore
 import BeaconDispatcher
+import BeaconLifecycle
 import Logging
 import ServiceLifecycle
 import Testing
@@ -40,7 +41,7 @@ import Testing
     @Test func theManagerRunsAsAServiceAndStopsOnGracefulShutdown() async throws {
         let m = manager()
         m.add(server("s1"))
-        let group = ServiceGroup(services: [m], logger: Logger(label: "test"))
+        let group = ServiceGroup(services: [ServerManagerService(m)], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
         try await Task.sleep(for: .milliseconds(50))
         await group.triggerGracefulShutdown()

@@ -30,7 +30,9 @@ import Testing
                 handles.append(try await scheduler.schedule(path: "/sched/three", hostname: host, options: options(max: 2, ttl: fixture.ttl)))
             }
             for handle in handles { try await handle.waitFor(["h1", "h2"]) }
-            #expect(try await fixture.store.read(prefix: "/sched/three/election/").values.count == 3)
+            try await eventually("one election key per host") {
+                try await fixture.store.read(prefix: "/sched/three/election/").values.count == 3
+            }
             for handle in handles { await handle.shutdown() }
         }
     }

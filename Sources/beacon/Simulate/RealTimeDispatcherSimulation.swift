@@ -1,3 +1,4 @@
+import BeaconClient
 import BeaconCore
 import BeaconDispatcher
 import Logging
@@ -52,11 +53,13 @@ struct RealTimeDispatcherSimulation {
                 let index = next
                 next += 1
                 group.addTask {
-                    for _ in 0 ..< 1000 {
+                    // An agent retries as SwarmKit's does: jittered, doubling from 100 ms to 8 s.
+                    var backoff = try ReconnectBackoff()
+                    for _ in 0 ..< 100 {
                         do {
                             return (index, try await dispatcher.session(nodeID: nodes[index], description: nil))
                         } catch DispatcherError.stopped {
-                            try await Task.sleep(for: .milliseconds(10))  // `run` has not started leading yet
+                            try await Task.sleep(for: backoff.nextDelay())  // `run` has not started leading yet
                         }
                     }
                     throw DispatcherError.stopped

@@ -1,0 +1,39 @@
+import BeaconScheduler
+import Testing
+
+/// Participants joining, reading and leaving at once on the embedded store: what CI runs under
+/// ThreadSanitizer. The session TTL is long so that nothing here depends on timing, however slow
+/// the sanitizer makes the machine.
+@Suite struct SchedulerConcurrencyTests {
+    @Test func participantsJoiningReadingAndLeavingAtOnceConverge() async throws {
+        let scheduler = Scheduler(store: InMemoryCoordinationStore())
+        var opts = ScheduleOptions(strategy: "alpha")
+        opts.maxCount = 20
+        opts.sessionTTL = .seconds(120)
+        let options = opts
+        let names = (0 ..< 10).map { "h\($0)" }
+        let handles = try await withThrowingTaskGroup(of: ScheduleHandle.self) { group in
+            for name in names {
+                group.addTask { try await scheduler.schedule(path: "/concurrent", hostname: name, options: options) }
+            }
+            var handles: [ScheduleHandle] = []
+            for try await handle in group { handles.append(handle) }
+            return handles
+        }
+        for handle in handles { try await handle.waitFor(names) }
+        let leaving = handles.filter { ["h5", "h6", "h7", "h8", "h9"].contains($0.hostname) }
+        let staying = handles.filter { !leaving.map(\.hostname).contains($0.hostname) }
+        await withTaskGroup(of: Void.self) { group in
+            for handle in leaving { group.addTask { await handle.shutdown() } }
+            for handle in staying {
+                group.addTask {
+                    var results = handle.results.makeAsyncIterator()
+                    while let hosts = try? await results.next(), hosts.count > 5 {}
+                }
+            }
+        }
+        for handle in staying { try await handle.waitFor(["h0", "h1", "h2", "h3", "h4"]) }
+        for handle in staying { await handle.shutdown() }
+        await scheduler.close()
+    }
+}
