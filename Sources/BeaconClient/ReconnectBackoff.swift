@@ -1,3 +1,5 @@
+import BeaconCore
+
 /// The delay before an agent's next connection attempt, as SwarmKit's agent does it: after each
 /// failure the ceiling doubles from 100 ms up to 8 s, and the delay is drawn uniformly from the
 /// upper half of it, so a fleet that lost its manager at the same moment does not come back in
@@ -20,7 +22,7 @@ public struct ReconnectBackoff: Sendable {
     public mutating func nextDelay(using random: inout some RandomNumberGenerator) -> Duration {
         let next = ceiling.map { min($0 * 2, maximum) } ?? initial
         ceiling = next
-        let nanoseconds = Self.nanoseconds(next)
+        let nanoseconds = next.nanosecondsRoundedUp
         return .nanoseconds(Int64.random(in: nanoseconds / 2 ... nanoseconds, using: &random))
     }
 
@@ -32,10 +34,5 @@ public struct ReconnectBackoff: Sendable {
     /// After a successful connection: the next failure waits about `initial` again.
     public mutating func reset() {
         ceiling = nil
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -35,7 +35,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.timeout = timeout
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(2), read: .nanoseconds(Int64(timeout.nanoseconds)))
+        configuration.timeout = .init(connect: .seconds(2), read: .nanoseconds(timeout.nanosecondsRoundedUp))
         requests = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         var watchConfiguration = HTTPClient.Configuration()
         watchConfiguration.timeout = .init(connect: .seconds(2))
@@ -51,7 +51,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
 
     public func grantLease(ttl: Duration) async throws(SchedulerError) -> GrantedLease {
         // etcd counts whole seconds; round up so the lease is never shorter than asked.
-        let seconds = max(1, Int64((ttl.nanoseconds + 999_999_999) / 1_000_000_000))
+        let seconds = max(1, (ttl.nanosecondsRoundedUp + 999_999_999) / 1_000_000_000)
         let response: EtcdGatewayJSON.LeaseGrantResponse = try await call("/v3/lease/grant", ["TTL": String(seconds)])
         let id = EtcdGatewayJSON.int64(response.ID)
         guard id != 0 else { throw .backendFailure("etcd: lease grant returned no id") }
@@ -66,7 +66,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
 
     public func revoke(_ lease: LeaseID) async throws(SchedulerError) {
         do {
-            let _: EtcdGatewayJSON.TxnResponse = try await call("/v3/lease/revoke", ["ID": String(lease.rawValue)])
+            let _: EtcdGatewayJSON.EmptyResponse = try await call("/v3/lease/revoke", ["ID": String(lease.rawValue)])
         } catch {
             guard error.isLeaseNotFound else { throw error }
         }
@@ -195,7 +195,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: payload))
             do {
-                let response = try await client.execute(request, timeout: .nanoseconds(Int64(deadline.nanoseconds)))
+                let response = try await client.execute(request, timeout: .nanoseconds(deadline.nanosecondsRoundedUp))
                 if attempt > 0 { preferred.withLock { $0 = index } }
                 return response
             } catch {
@@ -210,13 +210,6 @@ public final class EtcdCoordinationStore: CoordinationStore {
         let decoded = try? JSONDecoder().decode(EtcdGatewayJSON.ErrorResponse.self, from: body)
         let message = decoded?.error ?? decoded?.message ?? String(decoding: body.prefix(200), as: UTF8.self)
         return .backendFailure("etcd: \(status.code): \(message)")
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
 #endif

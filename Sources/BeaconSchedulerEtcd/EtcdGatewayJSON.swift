@@ -83,6 +83,9 @@ enum EtcdGatewayJSON {
         var kvs: [KeyValue]?
     }
 
+    /// A response whose fields the caller does not need (only its status matters).
+    struct EmptyResponse: Decodable {}
+
     struct TxnResponse: Decodable {
         var succeeded: Bool?
     }

@@ -56,7 +56,7 @@ extension Duration {
 
     /// Whole nanoseconds, rounding any sub-nanosecond remainder away from zero, saturating at
     /// `Int64`'s range. Rounding up keeps a deadline built from a duration from ever being early.
-    var nanosecondsRoundedUp: Int64 {
+    package var nanosecondsRoundedUp: Int64 {
         let (seconds, attoseconds) = components
         let (wholeSeconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         if overflow { return seconds < 0 ? .min : .max }

@@ -92,23 +92,12 @@ struct SchedulerBench: AsyncParsableCommand {
 
         print("backend: \(store.embedded ? "embedded" : "etcd \(store.etcd ?? "")")")
         print("groups × hosts: \(groups) × \(participants) = \(groups * participants) participants, converged in \(converged.readable)")
-        if let rssBefore, let rssHeld {
-            print("resident memory for them: \((rssHeld - rssBefore) / 1_048_576) MiB (\((rssHeld - rssBefore) / (groups * participants)) B per participant)")
-        }
+        print("resident memory for them: \((rssHeld - rssBefore) / 1_048_576) MiB (\((rssHeld - rssBefore) / (groups * participants)) B per participant)")
         if rounds > 0 {
             print("join → every participant (\(participants)): p50 \(joins.percentile(0.5).readable), p99 \(joins.percentile(0.99).readable), max \(joins.percentile(1).readable)")
             print("clean leave → every participant: p50 \(leaves.percentile(0.5).readable), p99 \(leaves.percentile(0.99).readable), max \(leaves.percentile(1).readable)")
         }
         print("in-band errors in the first group\(hold.value > .zero ? " (held \(hold.value))" : ""): \(errors.count)")
         for error in errors.prefix(10) { print("  \(error)") }
-    }
-
-    /// The process's resident set, from /proc (nil elsewhere).
-    private func residentBytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return nil }
-        return kilobytes * 1024
     }
 }
