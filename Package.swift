@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "BeaconScheduler", targets: ["BeaconScheduler"]),
         .library(name: "BeaconSchedulerEtcd", targets: ["BeaconSchedulerEtcd"]),
         .library(name: "BeaconClient", targets: ["BeaconClient"]),
+        .library(name: "BeaconPlacement", targets: ["BeaconPlacement"]),
         .executable(name: "beacon", targets: ["beacon"]),
     ],
     traits: [
@@ -83,6 +84,14 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        .target(
+            name: "BeaconPlacement",
+            dependencies: [
+                "BeaconCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // Without the `Etcd` trait this target compiles to nothing and pulls in no HTTP client.
         .target(
             name: "BeaconSchedulerEtcd",
@@ -103,6 +112,7 @@ let package = Package(
                 "BeaconScheduler",
                 "BeaconSchedulerEtcd",
                 "BeaconClient",
+                "BeaconPlacement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
@@ -157,6 +167,17 @@ let package = Package(
                 "BeaconDispatcher",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BeaconPlacementTests",
+            dependencies: [
+                "BeaconPlacement",
+                "BeaconCore",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSwift
         ),

@@ -22,6 +22,7 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
     @usableFromInline let tracker: LoadTracker<RingPlacer>
     /// 1 + ε.
     @usableFromInline let loadBound: Double
+    let virtualNodes: Int
 
     /// The load-bound factor ε.
     public var epsilon: Double { loadBound - 1 }
@@ -41,6 +42,7 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
         guard epsilon.isFinite, epsilon > 0 else { throw .invalidLoadFactor(epsilon) }
         loadBound = 1 + epsilon
         self.keyHasher = keyHasher
+        self.virtualNodes = virtualNodes
         tracker = try LoadTracker(
             RingPlacer(members: members, virtualNodes: virtualNodes, keyHasher: keyHasher), capacity: capacity)
     }
@@ -79,6 +81,57 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
         }
     }
 
+    /// Places one request for the key with hash `hash` on a member that has not refused it, for
+    /// members that may turn a request down (a runner that is full).
+    ///
+    /// The walk is ``acquire(forHash:)``'s, except that members for which `isRefused` returns true
+    /// are passed over. When every member left is at its bound, the request goes to the first of
+    /// them in ring order anyway, over the bound: the members' own refusals are the final word,
+    /// and a bound that kept requests away from the only members still accepting would starve
+    /// them (nine full runners and one idle one would leave the idle one a single request at a
+    /// time). The bound therefore holds only while some unrefused member is below it.
+    ///
+    /// - Parameter isRefused: whether the member at an index has refused this request; called
+    ///   with indices into the member list this call sees, at most once per ring point.
+    /// - Returns: a lease, or nil when every member has refused.
+    /// - Throws: ``PlacementError/noMembers``.
+    /// - Complexity: O(1) expected while the key's owner has room; one walk of the ring's points
+    ///   at worst.
+    @inlinable
+    public func acquire(
+        forHash hash: UInt64,
+        skipping isRefused: (Int) -> Bool
+    ) throws(PlacementError) -> PlacementLease? {
+        try tracker.snapshot.withPinned { (members) throws(PlacementError) -> PlacementLease? in
+            let ring = members.placer
+            guard ring.pointCount > 0 else { throw .noMembers }
+            let total = tracker.inFlight.wrappingAdd(1, ordering: .relaxed).newValue
+            var point = ring.successor(of: hash)
+            var firstUnrefused = -1
+            for _ in 0..<ring.pointCount {
+                let member = ring.owner(atPoint: point)
+                point += 1
+                if point == ring.pointCount { point = 0 }
+                if isRefused(member) { continue }
+                if firstUnrefused < 0 { firstUnrefused = member }
+                let capacity = Int((loadBound * Double(total) * members.shares[member]).rounded(.up))
+                let counter = tracker.counters[members.counterSlots[member]]
+                var current = counter.pointee.load(ordering: .relaxed)
+                while current < capacity {
+                    let (exchanged, original) = counter.pointee.compareExchange(
+                        expected: current, desired: current + 1, ordering: .relaxed)
+                    if exchanged { return tracker.lease(members, index: member) }
+                    current = original
+                }
+            }
+            guard firstUnrefused >= 0 else {
+                tracker.inFlight.wrappingSubtract(1, ordering: .relaxed)
+                return nil
+            }
+            tracker.counters[members.counterSlots[firstUnrefused]].pointee.wrappingAdd(1, ordering: .relaxed)
+            return tracker.lease(members, index: firstUnrefused)
+        }
+    }
 
     /// Gives back a lease from ``acquire(forHash:)``.
     ///
@@ -100,6 +153,15 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
     /// Removes a member; its leases can still be released.
     public func remove(_ name: String) throws(PlacementError) {
         try tracker.update { ring throws(PlacementError) in try ring.removing(name) }
+    }
+
+    /// Replaces the whole membership with `members`, in this order, so member indices match the
+    /// caller's list. Members that stay keep their in-flight counts; leases on members that go can
+    /// still be released.
+    public func replaceMembers(with members: [PlacementMember]) throws(PlacementError) {
+        try tracker.update { ring throws(PlacementError) in
+            try RingPlacer(members: members, virtualNodes: virtualNodes, keyHasher: keyHasher)
+        }
     }
 
     /// Re-weights a member.

@@ -9,8 +9,13 @@ public protocol LoadAwarePlacer: AnyObject, Sendable {
     var loads: [Int] { get }
     /// Places one request for the key with hash `hash`.
     func acquire(forHash hash: UInt64) throws(PlacementError) -> PlacementLease
+    /// Places one request for the key with hash `hash` on a member for which `isRefused` is false;
+    /// nil when every member has refused. For members that may turn requests down.
+    func acquire(forHash hash: UInt64, skipping isRefused: (Int) -> Bool) throws(PlacementError) -> PlacementLease?
     /// Gives back a lease, exactly once.
     func release(_ lease: PlacementLease) throws(PlacementError)
+    /// Replaces the membership with `members`, in this order; members that stay keep their loads.
+    func replaceMembers(with members: [PlacementMember]) throws(PlacementError)
 }
 
 extension LoadAwarePlacer {

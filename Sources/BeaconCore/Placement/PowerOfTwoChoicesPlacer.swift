@@ -47,6 +47,45 @@ public final class PowerOfTwoChoicesPlacer: LoadAwarePlacer {
         }
     }
 
+    /// Places one request on the less loaded of its two candidates among the members that have not
+    /// refused it: a refused candidate is replaced by the next unrefused member after it, in index
+    /// order.
+    ///
+    /// - Parameter isRefused: whether the member at an index has refused this request.
+    /// - Returns: a lease, or nil when every member has refused.
+    /// - Throws: ``PlacementError/noMembers``.
+    @inlinable
+    public func acquire(
+        forHash hash: UInt64,
+        skipping isRefused: (Int) -> Bool
+    ) throws(PlacementError) -> PlacementLease? {
+        try tracker.snapshot.withPinned { (members) throws(PlacementError) -> PlacementLease? in
+            let count = members.placer.table.count
+            guard count > 0 else { throw .noMembers }
+            func unrefused(from start: Int, other: Int) -> Int? {
+                var index = start
+                for _ in 0..<count {
+                    if index != other && !isRefused(index) { return index }
+                    index = index + 1 == count ? 0 : index + 1
+                }
+                return nil
+            }
+            guard let first = unrefused(from: JumpHashPlacer.bucket(for: hash, buckets: count), other: -1) else {
+                return nil
+            }
+            let second = unrefused(
+                from: JumpHashPlacer.bucket(for: mix(hash, 0x7477_6F63_686F_6963), buckets: count), other: first)
+            var chosen = first
+            if let second {
+                let firstLoad = tracker.counters[members.counterSlots[first]].pointee.load(ordering: .relaxed)
+                let secondLoad = tracker.counters[members.counterSlots[second]].pointee.load(ordering: .relaxed)
+                if secondLoad < firstLoad { chosen = second }
+            }
+            tracker.counters[members.counterSlots[chosen]].pointee.wrappingAdd(1, ordering: .relaxed)
+            tracker.inFlight.wrappingAdd(1, ordering: .relaxed)
+            return tracker.lease(members, index: chosen)
+        }
+    }
 
     /// Gives back a lease.
     @inlinable
@@ -60,6 +99,12 @@ public final class PowerOfTwoChoicesPlacer: LoadAwarePlacer {
     /// Adds a member (appended as the last jump bucket).
     public func add(_ member: PlacementMember) throws(PlacementError) {
         try tracker.update { placer throws(PlacementError) in try placer.adding(member) }
+    }
+
+    /// Replaces the whole membership with `members`, in this order, so member indices match the
+    /// caller's list. Members that stay keep their in-flight counts.
+    public func replaceMembers(with members: [PlacementMember]) throws(PlacementError) {
+        try tracker.update { _ throws(PlacementError) in try JumpHashPlacer(members: members, keyHasher: keyHasher) }
     }
 
     /// Removes a member; its leases can still be released.

@@ -1,0 +1,105 @@
+public import BeaconCore
+
+/// A placer: a ``PlacementOrder`` run by ``PlacementAttempt`` against real runners and the
+/// continuous clock.
+///
+/// Make one with ``naive(config:metrics:)``, ``consistentHash(mode:config:metrics:)``,
+/// ``boundedLoad(epsilon:config:metrics:)`` or ``powerOfTwo(config:metrics:)``, or pick one by
+/// name with ``PlacerKind``. A placer is shared by all calls; it holds no lock.
+public struct CallPlacer<Order: PlacementOrder>: RunnerPlacer {
+    public let config: PlacerConfig
+    /// The order runners are tried in.
+    public let order: Order
+    /// Where the placer's metrics go.
+    public let metrics: PlacerMetrics
+
+    /// Creates a placer trying runners in `order`.
+    public init(order: Order, config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics()) {
+        self.order = order
+        self.config = config
+        self.metrics = metrics
+    }
+
+    public func placeCall<Call: RunnerCall, Pool: RunnerPool>(
+        _ call: Call,
+        on pool: Pool,
+        deadline: ContinuousClock.Instant?
+    ) async throws {
+        var attempt = PlacementAttempt(
+            order: order, call: call, config: config, metrics: metrics, requestDeadline: deadline, now: .now)
+        var runners: [any Runner] = []
+        var action = attempt.begin()
+        while true {
+            switch action {
+            case .fetchRunners:
+                do {
+                    runners = try await pool.runners(for: call)
+                    action = attempt.runnersFetched(runners, now: .now, isCancelled: Task.isCancelled)
+                } catch {
+                    runners = []
+                    action = attempt.fetchFailed(error, now: .now, isCancelled: Task.isCancelled)
+                }
+            case .tryRunner(let index):
+                let answer: RunnerAnswer
+                do {
+                    answer = try await runners[index].tryExec(call, deadline: deadline) ? .placed(nil) : .refused(.busy)
+                } catch let refusal as RunnerRefusal {
+                    answer = .refused(refusal)
+                } catch {
+                    answer = .placed(error)
+                }
+                action = attempt.runnerAnswered(answer, now: .now, isCancelled: Task.isCancelled)
+            case .wait(let wake):
+                // Cancellation ends the sleep early; the attempt sees it and gives up.
+                try? await Task.sleep(until: wake, clock: .continuous)
+                action = attempt.woke(now: .now, isCancelled: Task.isCancelled)
+            case .finish(.placed(nil)):
+                return
+            case .finish(.placed(let error?)):
+                throw error
+            case .finish(.notPlaced(let error)):
+                throw error
+            }
+        }
+    }
+}
+
+extension CallPlacer where Order == RoundRobinOrder {
+    /// Fn's naive placer: round robin, one pass per fetched list.
+    public static func naive(config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics()) -> Self {
+        CallPlacer(order: RoundRobinOrder(), config: config, metrics: metrics)
+    }
+}
+
+extension CallPlacer where Order == ConsistentHashOrder {
+    /// Fn's consistent-hash placer, with the paper's jump hash unless `mode` is
+    /// ``ConsistentHashOrder/Mode/fnCompatible``.
+    public static func consistentHash(
+        mode: ConsistentHashOrder.Mode = .uniform,
+        config: PlacerConfig = .default,
+        metrics: PlacerMetrics = PlacerMetrics()
+    ) -> Self {
+        CallPlacer(order: ConsistentHashOrder(mode: mode), config: config, metrics: metrics)
+    }
+}
+
+extension CallPlacer where Order == LoadAwareOrder<BoundedLoadBalancer> {
+    /// Bounded-load consistent hashing: a function stays on its ring owner until that runner holds
+    /// (1+ε)× the average of this placer's running calls, then spills to the next runner with room.
+    ///
+    /// - Throws: ``PlacementError/invalidLoadFactor(_:)`` unless ε is finite and positive.
+    public static func boundedLoad(
+        epsilon: Double = 0.25,
+        config: PlacerConfig = .default,
+        metrics: PlacerMetrics = PlacerMetrics()
+    ) throws(PlacementError) -> Self {
+        CallPlacer(order: try LoadAwareOrder(epsilon: epsilon), config: config, metrics: metrics)
+    }
+}
+
+extension CallPlacer where Order == LoadAwareOrder<PowerOfTwoChoicesPlacer> {
+    /// Power of two choices: the less loaded of the function's two hashed runners.
+    public static func powerOfTwo(config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics()) -> Self {
+        CallPlacer(order: LoadAwareOrder(), config: config, metrics: metrics)
+    }
+}

@@ -1,0 +1,25 @@
+/// Places calls on a runner pool (Fn's `Placer`).
+public protocol RunnerPlacer: Sendable {
+    /// The placer's configuration.
+    var config: PlacerConfig { get }
+
+    /// Places `call` on one of `pool`'s runners and returns when it has run.
+    ///
+    /// - Parameter deadline: the client's deadline; cancelling the calling task cancels the
+    ///   request the same way.
+    /// - Throws: the call's own error if a runner ran it and it failed; otherwise, when no runner
+    ///   took it before a deadline, the runner pool's last error or
+    ///   ``CallPlacementError/serverBusy``.
+    func placeCall<Call: RunnerCall, Pool: RunnerPool>(
+        _ call: Call,
+        on pool: Pool,
+        deadline: ContinuousClock.Instant?
+    ) async throws
+}
+
+extension RunnerPlacer {
+    /// Places `call` with no client deadline (the task's cancellation still applies).
+    public func placeCall<Call: RunnerCall, Pool: RunnerPool>(_ call: Call, on pool: Pool) async throws {
+        try await placeCall(call, on: pool, deadline: nil)
+    }
+}
