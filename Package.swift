@@ -113,6 +113,7 @@ let package = Package(
                 "BeaconSchedulerEtcd",
                 "BeaconClient",
                 "BeaconPlacement",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),

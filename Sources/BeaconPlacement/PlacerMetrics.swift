@@ -2,32 +2,33 @@ public import CoreMetrics
 
 /// The placers' metrics, under Fn's names and with Fn's meanings, so dashboards built for Fn's
 /// load balancer read Beacon's unchanged. Created once per placer: recording allocates nothing.
-public struct PlacerMetrics: Sendable {
+/// A class, so a placement holds one reference rather than copying twelve.
+public final class PlacerMetrics: Sendable {
     /// Runners tried per placement, recorded once when it ends (`lb_placer_attempt_count`).
-    let attempts: Recorder
+    @usableFromInline let attempts: Recorder
     /// Placement time (`lb_placer_latency`): up to the last attempt's start when placed (the
     /// successful run itself excluded, NACK round trips included), up to the end when not.
-    let latency: Timer
+    @usableFromInline let latency: Timer
     /// Placements that ended unplaced after the placer's timeout (`lb_placer_timeout_count`).
-    let placerTimeouts: Counter
+    @usableFromInline let placerTimeouts: Counter
     /// Placements whose request was cancelled (`lb_placer_client_cancelled_count`).
-    let clientCancelled: Counter
+    @usableFromInline let clientCancelled: Counter
     /// Placements whose request deadline passed (`lb_placer_client_timeout_count`).
-    let clientTimeouts: Counter
+    @usableFromInline let clientTimeouts: Counter
     /// NACKs for lack of capacity (`lb_placer_retry_busy_count`).
-    let retryBusy: Counter
+    @usableFromInline let retryBusy: Counter
     /// NACKs for any other reason (`lb_placer_retry_error_count`).
-    let retryError: Counter
+    @usableFromInline let retryError: Counter
     /// Calls that ran and succeeded (`lb_placer_placed_ok_count`).
-    let placedOK: Counter
+    @usableFromInline let placedOK: Counter
     /// Calls that ran and failed (`lb_placer_placed_error_count`).
-    let placedError: Counter
+    @usableFromInline let placedError: Counter
     /// Calls that ran and were cut off by the client's cancel or deadline (`lb_placer_placed_abort_count`).
-    let placedAbort: Counter
+    @usableFromInline let placedAbort: Counter
     /// Passes over an empty runner list (`lb_placer_rp_empty_count`).
-    let emptyLists: Counter
+    @usableFromInline let emptyLists: Counter
     /// Placements that gave up with the runner pool's error (`lb_placer_rp_error_count`).
-    let poolErrors: Counter
+    @usableFromInline let poolErrors: Counter
 
     /// The metric names, in declaration order.
     public static let names = [

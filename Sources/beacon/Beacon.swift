@@ -9,9 +9,9 @@ struct Beacon: AsyncParsableCommand {
     )
 }
 
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Beacon's core structures.",
-        subcommands: [BenchPlacers.self, BenchHeartbeat.self, BenchDiff.self]
+        subcommands: [BenchPlacers.self, BenchHeartbeat.self, BenchDiff.self, BenchPlacement.self]
     )
 }

@@ -142,7 +142,7 @@ struct PlacerBenchmark {
             for _ in 0..<threads { start.signal() }
             group.wait()
             let elapsed = clock.now - begin
-            return Double(threads * keyCount * passes) / (Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+            return Double(threads * keyCount * passes) / Stopwatch.seconds(elapsed)
         }
         var one: [Double] = []
         var two: [Double] = []

@@ -19,7 +19,18 @@ enum TableReport {
                 r.parallelSpeedup.map { fixed($0, 2) + "x" } ?? "-",
             ])
         }
-        let widths = header.indices.map { column in rows.map { $0[column].count }.max()! }
+        var lines = layout(rows)
+        lines.append("")
+        lines.append("XXH64 of one \(report.keyLength)-byte key alone: \(fixed(report.hashNsPerKey, 1)) ns")
+        lines.append("Lookups include hashing the key. Cold: \(report.placers.first?.keys ?? 0) distinct keys once each; hot: 1024 keys repeated.")
+        lines.append("Load-aware placers time acquire + release; their balance holds every request in flight.")
+        return lines.joined(separator: "\n")
+    }
+
+    /// `rows` as aligned text lines: the first row a header underlined with dashes, the first
+    /// column left-aligned and the others right-aligned.
+    static func layout(_ rows: [[String]]) -> [String] {
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max()! }
         var lines = rows.map { row in
             row.enumerated().map { column, cell in
                 column == 0 ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
@@ -27,11 +38,7 @@ enum TableReport {
             }.joined(separator: "  ")
         }
         lines.insert(String(repeating: "-", count: lines[0].count), at: 1)
-        lines.append("")
-        lines.append("XXH64 of one \(report.keyLength)-byte key alone: \(fixed(report.hashNsPerKey, 1)) ns")
-        lines.append("Lookups include hashing the key. Cold: \(report.placers.first?.keys ?? 0) distinct keys once each; hot: 1024 keys repeated.")
-        lines.append("Load-aware placers time acquire + release; their balance holds every request in flight.")
-        return lines.joined(separator: "\n")
+        return lines
     }
 
     static func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
@@ -47,7 +54,7 @@ enum TableReport {
 
 /// `--format json`.
 enum JSONReport {
-    static func render(_ report: PlacerReport) throws -> String {
+    static func render(_ report: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(

@@ -19,7 +19,7 @@ import Testing
             self.duration = duration
         }
 
-        func tryExec<Call: RunnerCall>(_ call: Call, deadline: ContinuousClock.Instant?) async throws -> Bool {
+        nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: ContinuousClock.Instant?) async throws -> Bool {
             let admitted = running.withLock { count in
                 guard count < maxCalls else { return false }
                 count += 1

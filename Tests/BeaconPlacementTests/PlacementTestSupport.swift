@@ -69,7 +69,7 @@ final class ScriptedRunner: Runner {
         })
     }
 
-    func tryExec<Call: RunnerCall>(_ call: Call, deadline: ContinuousClock.Instant?) async throws -> Bool {
+    nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: ContinuousClock.Instant?) async throws -> Bool {
         switch nextReply() {
         case .accept: return true
         case .busy: return false
@@ -108,7 +108,7 @@ final class ScriptedPool: RunnerPool {
         })
     }
 
-    func runners<Call: RunnerCall>(for call: Call) async throws -> [any Runner] {
+    nonisolated(nonsending) func runners<Call: RunnerCall>(for call: Call) async throws -> [any Runner] {
         try nextFetch().get()
     }
 
@@ -137,8 +137,8 @@ struct MeasuredMetrics {
 /// runner answer takes `attemptCost`, fetches take no time, waits end at their instant.
 struct VirtualPlacement<Order: PlacementOrder> {
     var attempt: PlacementAttempt<Order>
-    let start: ContinuousClock.Instant
-    var now: ContinuousClock.Instant
+    let start = HeartbeatInstant(nanoseconds: 1_000_000_000)
+    var now: HeartbeatInstant
     let attemptCost: Duration
     /// Cancels the request when this much virtual time has passed.
     var cancelAfter: Duration?
@@ -153,18 +153,17 @@ struct VirtualPlacement<Order: PlacementOrder> {
         attemptCost: Duration = .microseconds(100),
         cancelAfter: Duration? = nil
     ) {
-        let start = ContinuousClock.now
-        self.start = start
         now = start
         self.attemptCost = attemptCost
         self.cancelAfter = cancelAfter
+        let start = self.start
         attempt = PlacementAttempt(
             order: order, call: call, config: config, metrics: metrics,
             requestDeadline: requestDeadline.map { start.advanced(by: $0) }, now: start)
     }
 
-    var isCancelled: Bool { cancelAfter.map { now - start >= $0 } ?? false }
-    var elapsed: Duration { now - start }
+    var isCancelled: Bool { cancelAfter.map { now.duration(since: start) >= $0 } ?? false }
+    var elapsed: Duration { now.duration(since: start) }
 
     /// Runs the placement to its end.
     mutating func run(_ pool: ScriptedPool) -> PlacementResult {
@@ -203,8 +202,8 @@ struct VirtualPlacement<Order: PlacementOrder> {
                     now = wake
                 }
                 action = attempt.woke(now: now, isCancelled: isCancelled)
-            case .finish(let result):
-                return result
+            case .finish:
+                return attempt.result!
             }
         }
     }

@@ -15,7 +15,7 @@ public protocol Runner: AnyObject, Sendable {
     var address: String { get }
     /// Tries to run `call`, returning when it has finished or was refused. The runner should give
     /// up at `deadline` (the client's), throwing an error that counts as committed.
-    func tryExec<Call: RunnerCall>(_ call: Call, deadline: ContinuousClock.Instant?) async throws -> Bool
+    nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: ContinuousClock.Instant?) async throws -> Bool
     /// The runner's status.
     func status() async throws -> RunnerStatus
     /// Closes the runner; later calls are refused.
@@ -50,7 +50,7 @@ public protocol RunnerPool: Sendable {
     /// A thrown error counts as an empty list with that error: placement keeps retrying until a
     /// deadline unless it is a ``FunctionError`` with status 502, and returns the last such error
     /// when it gives up.
-    func runners<Call: RunnerCall>(for call: Call) async throws -> [any Runner]
+    nonisolated(nonsending) func runners<Call: RunnerCall>(for call: Call) async throws -> [any Runner]
     /// Shuts the pool down.
     func shutdown() async throws
 }

@@ -1,7 +1,7 @@
 public import BeaconCore
 
 /// A placer: a ``PlacementOrder`` run by ``PlacementAttempt`` against real runners and the
-/// continuous clock.
+/// monotonic clock.
 ///
 /// Make one with ``naive(config:metrics:)``, ``consistentHash(mode:config:metrics:)``,
 /// ``boundedLoad(epsilon:config:metrics:)`` or ``powerOfTwo(config:metrics:)``, or pick one by
@@ -20,13 +20,18 @@ public struct CallPlacer<Order: PlacementOrder>: RunnerPlacer {
         self.metrics = metrics
     }
 
-    public func placeCall<Call: RunnerCall, Pool: RunnerPool>(
+    @inlinable
+    public nonisolated(nonsending) func placeCall<Call: RunnerCall, Pool: RunnerPool>(
         _ call: Call,
         on pool: Pool,
         deadline: ContinuousClock.Instant?
     ) async throws {
+        let clock = MonotonicClock()
+        let start = clock.now()
+        // Deadlines arrive on the continuous clock; the placement runs on the monotonic one.
+        let requestDeadline = deadline.map { start.advanced(by: ContinuousClock.now.duration(to: $0)) }
         var attempt = PlacementAttempt(
-            order: order, call: call, config: config, metrics: metrics, requestDeadline: deadline, now: .now)
+            order: order, call: call, config: config, metrics: metrics, requestDeadline: requestDeadline, now: start)
         var runners: [any Runner] = []
         var action = attempt.begin()
         while true {
@@ -34,10 +39,10 @@ public struct CallPlacer<Order: PlacementOrder>: RunnerPlacer {
             case .fetchRunners:
                 do {
                     runners = try await pool.runners(for: call)
-                    action = attempt.runnersFetched(runners, now: .now, isCancelled: Task.isCancelled)
+                    action = attempt.runnersFetched(runners, now: clock.now(), isCancelled: Task.isCancelled)
                 } catch {
                     runners = []
-                    action = attempt.fetchFailed(error, now: .now, isCancelled: Task.isCancelled)
+                    action = attempt.fetchFailed(error, now: clock.now(), isCancelled: Task.isCancelled)
                 }
             case .tryRunner(let index):
                 let answer: RunnerAnswer
@@ -48,17 +53,16 @@ public struct CallPlacer<Order: PlacementOrder>: RunnerPlacer {
                 } catch {
                     answer = .placed(error)
                 }
-                action = attempt.runnerAnswered(answer, now: .now, isCancelled: Task.isCancelled)
+                action = attempt.runnerAnswered(answer, now: attempt.instantAfterAnswer(answer, clock: clock), isCancelled: Task.isCancelled)
             case .wait(let wake):
                 // Cancellation ends the sleep early; the attempt sees it and gives up.
-                try? await Task.sleep(until: wake, clock: .continuous)
-                action = attempt.woke(now: .now, isCancelled: Task.isCancelled)
-            case .finish(.placed(nil)):
-                return
-            case .finish(.placed(let error?)):
-                throw error
-            case .finish(.notPlaced(let error)):
-                throw error
+                try? await Task.sleep(for: wake.duration(since: clock.now()))
+                action = attempt.woke(now: clock.now(), isCancelled: Task.isCancelled)
+            case .finish:
+                switch attempt.result {
+                case .placed(nil), nil: return
+                case .placed(let error?), .notPlaced(let error): throw error
+                }
             }
         }
     }

@@ -16,7 +16,7 @@ public struct FakeDetachedPlacer: RunnerPlacer {
     ///
     /// - Throws: ``CallPlacementError/placerTimedOut`` when the placer timeout passes first;
     ///   `CancellationError` if the task is cancelled.
-    public func placeCall<Call: RunnerCall, Pool: RunnerPool>(
+    public nonisolated(nonsending) func placeCall<Call: RunnerCall, Pool: RunnerPool>(
         _ call: Call,
         on pool: Pool,
         deadline: ContinuousClock.Instant?

@@ -10,7 +10,7 @@ public protocol RunnerPlacer: Sendable {
     /// - Throws: the call's own error if a runner ran it and it failed; otherwise, when no runner
     ///   took it before a deadline, the runner pool's last error or
     ///   ``CallPlacementError/serverBusy``.
-    func placeCall<Call: RunnerCall, Pool: RunnerPool>(
+    nonisolated(nonsending) func placeCall<Call: RunnerCall, Pool: RunnerPool>(
         _ call: Call,
         on pool: Pool,
         deadline: ContinuousClock.Instant?
@@ -19,7 +19,7 @@ public protocol RunnerPlacer: Sendable {
 
 extension RunnerPlacer {
     /// Places `call` with no client deadline (the task's cancellation still applies).
-    public func placeCall<Call: RunnerCall, Pool: RunnerPool>(_ call: Call, on pool: Pool) async throws {
+    public nonisolated(nonsending) func placeCall<Call: RunnerCall, Pool: RunnerPool>(_ call: Call, on pool: Pool) async throws {
         try await placeCall(call, on: pool, deadline: nil)
     }
 }

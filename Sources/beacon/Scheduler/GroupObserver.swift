@@ -76,16 +76,14 @@ struct DurationSample {
     mutating func add(_ value: Duration) { values.append(value) }
 
     func percentile(_ p: Double) -> Duration {
-        guard !values.isEmpty else { return .zero }
-        let sorted = values.sorted()
-        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+        values.sorted().percentileOfSorted(p) ?? .zero
     }
 }
 
 extension Duration {
     /// `1.2 ms`, `850 µs`, `3.1 s`.
     var readable: String {
-        let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
+        let seconds = Stopwatch.seconds(self)
         if seconds >= 1 { return String(format: "%.2f s", seconds) }
         if seconds >= 1e-3 { return String(format: "%.2f ms", seconds * 1e3) }
         return String(format: "%.0f µs", seconds * 1e6)

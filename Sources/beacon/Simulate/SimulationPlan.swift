@@ -75,9 +75,7 @@ struct SimulationOutcome {
     var verdict: [String] = []
 
     static func percentile(_ values: [Double], _ fraction: Double) -> Double {
-        guard !values.isEmpty else { return 0 }
-        let sorted = values.sorted()
-        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * fraction).rounded()))]
+        values.sorted().percentileOfSorted(fraction) ?? 0
     }
 
     mutating func measureMemory(heapBytes: Int?, residentBytes: Int, arenaBytes: Int) {

@@ -1,0 +1,148 @@
+import ArgumentParser
+import BeaconCore
+import BeaconPlacement
+import Foundation
+
+struct BenchPlacement: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "placement",
+        abstract: "Compare Fn's call placers and Beacon's: overhead per call, and a simulated runner pool with NACKs."
+    )
+
+    @Option(help: "Output format: table, json or html.")
+    var format: BenchPlacers.Format = .table
+
+    @Option(help: "Comma-separated runner counts (10...1000).")
+    var runners: String = "10,100"
+
+    @Option(help: "Comma-separated utilisations, each in (0, 1.5].")
+    var utilisation: String = "0.5,0.8,0.95"
+
+    @Option(help: "Concurrent calls per runner before it NACKs.")
+    var slots: Int = 8
+
+    @Option(help: "Distinct functions.")
+    var functions: Int = 10_000
+
+    @Option(help: "Zipf exponent of function popularity.")
+    var zipf: Double = 0.9
+
+    @Option(help: "Mean call run time in milliseconds.")
+    var serviceMs: Double = 100
+
+    @Option(help: "Cost of one attempt (accepted or refused) in microseconds.")
+    var attemptUs: Double = 200
+
+    @Option(help: "Simulated seconds per run (the first tenth is warm-up).")
+    var seconds: Double = 30
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Calls per overhead measurement (0 skips it).")
+    var overheadCalls: Int = 1_000_000
+
+    @Option(help: "Comma-separated placers (default: all of \(PlacerKind.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var only: String?
+
+    func validate() throws {
+        _ = try runnerCounts()
+        _ = try utilisations()
+        _ = try placers()
+        guard (1...10_000).contains(slots) else { throw ValidationError("--slots must be in 1...10000") }
+        guard (1...10_000_000).contains(functions) else { throw ValidationError("--functions must be in 1...10000000") }
+        guard zipf.isFinite, zipf >= 0, zipf <= 5 else { throw ValidationError("--zipf must be in 0...5") }
+        guard serviceMs.isFinite, serviceMs > 0 else { throw ValidationError("--service-ms must be positive") }
+        guard attemptUs.isFinite, attemptUs >= 0 else { throw ValidationError("--attempt-us must not be negative") }
+        guard seconds.isFinite, seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
+        guard overheadCalls >= 0 else { throw ValidationError("--overhead-calls must not be negative") }
+    }
+
+    func runnerCounts() throws -> [Int] {
+        try runners.split(separator: ",").map {
+            guard let n = Int($0.trimmingCharacters(in: .whitespaces)), (1...1000).contains(n) else {
+                throw ValidationError("runner count '\($0)' must be a whole number in 1...1000")
+            }
+            return n
+        }
+    }
+
+    func utilisations() throws -> [Double] {
+        try utilisation.split(separator: ",").map {
+            guard let u = Double($0.trimmingCharacters(in: .whitespaces)), u > 0, u <= 1.5 else {
+                throw ValidationError("utilisation '\($0)' must be in (0, 1.5]")
+            }
+            return u
+        }
+    }
+
+    func placers() throws -> [PlacerKind] {
+        guard let only else { return PlacerKind.allCases }
+        return try only.split(separator: ",").map {
+            guard let kind = PlacerKind(rawValue: String($0)) else {
+                throw ValidationError("unknown placer '\($0)'; known: \(PlacerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return kind
+        }
+    }
+
+    func run() async throws {
+        let kinds = try placers()
+        var report = PlacementReport()
+        if overheadCalls > 0 {
+            report.overhead = try await PlacementOverhead.measureAll(kinds, calls: overheadCalls)
+        }
+        for n in try runnerCounts() {
+            for u in try utilisations() {
+                let workload = PlacementWorkload(
+                    runners: n, slots: slots, functions: functions, zipfExponent: zipf, utilisation: u,
+                    meanServiceMilliseconds: serviceMs, attemptMicroseconds: attemptUs, seconds: seconds, seed: seed)
+                for kind in kinds {
+                    progress("simulate: \(kind), \(n) runners, utilisation \(u)")
+                    report.simulations.append(try Self.simulate(kind, workload))
+                }
+            }
+        }
+        switch format {
+        case .table: print(PlacementTableReport.render(report))
+        case .json: print(try JSONReport.render(report))
+        case .html: print(PlacementHTMLReport.render(report))
+        }
+    }
+
+    /// Runs one placer's simulation; its home runner is where it sends a function on an idle pool.
+    static func simulate(_ kind: PlacerKind, _ workload: PlacementWorkload) throws -> PlacementSimulationResult {
+        let config = PlacerConfig.default
+        let addresses = (0..<workload.runners).map { PlacementMember("runner-\($0)") }
+        let jumpHome = { (key: UInt64) in JumpHashPlacer.bucket(for: key, buckets: workload.runners) }
+        switch kind {
+        case .naive:
+            return PlacementSimulation(
+                name: kind.rawValue, workload: workload, order: RoundRobinOrder(), home: jumpHome, config: config
+            ).run()
+        case .consistentHash, .consistentHashFnCompatible:
+            let order = ConsistentHashOrder(mode: kind == .consistentHash ? .uniform : .fnCompatible)
+            return PlacementSimulation(
+                name: kind.rawValue, workload: workload, order: order,
+                home: { order.startIndex(forKey: $0, runnerCount: workload.runners) }, config: config
+            ).run()
+        case .boundedLoad:
+            let ring = try RingPlacer(members: addresses)
+            return PlacementSimulation(
+                name: kind.rawValue, workload: workload, order: try LoadAwareOrder(epsilon: 0.25),
+                home: { (try? ring.memberIndex(forHash: $0)) ?? 0 }, config: config
+            ).run()
+        case .powerOfTwo:
+            return PlacementSimulation(
+                name: kind.rawValue, workload: workload, order: LoadAwareOrder<PowerOfTwoChoicesPlacer>(), home: jumpHome,
+                config: config
+            ).run()
+        }
+    }
+}
+
+/// Everything `beacon bench placement` measured.
+struct PlacementReport: Codable, Sendable {
+    var overhead: [PlacementOverhead] = []
+    var simulations: [PlacementSimulationResult] = []
+}

@@ -1,0 +1,237 @@
+import BeaconCore
+import BeaconPlacement
+import CoreMetrics
+import Foundation
+
+/// A discrete-event simulation of one placer in virtual time: Poisson arrivals of calls to
+/// Zipf-popular functions, runners with finite slots that NACK when full, exponential run
+/// times. Each call is placed by the library's own ``PlacementAttempt`` with the placer's
+/// ``PlacementOrder`` — the simulation only plays the runners and the clock.
+struct PlacementSimulation<Order: PlacementOrder> {
+    let name: String
+    let workload: PlacementWorkload
+    let order: Order
+    /// The runner a function's calls go to on an idle cluster, given its placement key.
+    let home: (UInt64) -> Int
+    let config: PlacerConfig
+
+    private struct InFlight {
+        var attempt: PlacementAttempt<Order>
+        let arrival: UInt64
+        let homeRunner: Int
+        var runner = -1
+        var nacks = 0
+    }
+
+    private enum EventKind: UInt8 {
+        case arrival, refused, finished, woke
+    }
+
+    func run() -> PlacementSimulationResult {
+        let clockStart = ContinuousClock.now
+        var random = SplitMix64(seed: workload.seed)
+        let runners = (0..<workload.runners).map { SimulatedRunner(address: "runner-\($0)", slots: workload.slots) }
+        let list: [any Runner] = runners
+        let calls = (0..<workload.functions).map { SimulatedCall(function: "function-\($0)") }
+        let homes = calls.map { home(order.key(for: $0)) }
+        let popularity = ZipfSampler(count: workload.functions, exponent: workload.zipfExponent)
+        let metrics = PlacerMetrics(factory: NOOPMetricsHandler.instance)
+        func instant(_ nanoseconds: UInt64) -> HeartbeatInstant { HeartbeatInstant(nanoseconds: nanoseconds) }
+
+        let end = UInt64(workload.seconds * 1e9)
+        let warmUp = end / 10
+        let attemptCost = UInt64(workload.attemptMicroseconds * 1000)
+        let meanGap = 1e9 / workload.arrivalRate
+        let meanService = workload.meanServiceMilliseconds * 1e6
+
+        var events = EventQueue()
+        var inFlight: [InFlight?] = []
+        var freeSlots: [Int] = []
+        var latencies: [Double] = []
+        var measured = 0, failed = 0, nacks = 0, atHome = 0
+        var busyIntegral = [Double](repeating: 0, count: runners.count)
+        var lastChange = [UInt64](repeating: warmUp, count: runners.count)
+
+        func loadChanged(_ runner: Int, at time: UInt64) {
+            // Only the measured window [warmUp, end] counts.
+            let from = max(lastChange[runner], warmUp)
+            let to = min(time, end)
+            if to > from { busyIntegral[runner] += Double(runners[runner].load) * Double(to - from) }
+            lastChange[runner] = max(lastChange[runner], time)
+        }
+
+        func drive(_ id: Int, _ first: PlacementAction, at time: UInt64) {
+            var action = first
+            while true {
+                switch action {
+                case .fetchRunners:
+                    action = inFlight[id]!.attempt.runnersFetched(list, now: instant(time), isCancelled: false)
+                case .tryRunner(let index):
+                    let isMeasured = inFlight[id]!.arrival >= warmUp
+                    loadChanged(index, at: time)
+                    if runners[index].admit() {
+                        inFlight[id]!.runner = index
+                        if isMeasured {
+                            latencies.append(Double(time - inFlight[id]!.arrival) / 1000)
+                            if index == inFlight[id]!.homeRunner { atHome += 1 }
+                        }
+                        let service = UInt64(-meanService * log(Double.random(in: .ulpOfOne..<1, using: &random)))
+                        events.push(time + attemptCost + service, id, EventKind.finished.rawValue)
+                    } else {
+                        inFlight[id]!.nacks += 1
+                        events.push(time + attemptCost, id, EventKind.refused.rawValue)
+                    }
+                    return
+                case .wait(let wake):
+                    events.push(wake.nanoseconds, id, EventKind.woke.rawValue)
+                    return
+                case .finish:
+                    let call = inFlight[id]!
+                    if call.arrival >= warmUp {
+                        measured += 1
+                        nacks += call.nacks
+                        if case .notPlaced = call.attempt.result { failed += 1 }
+                    }
+                    inFlight[id] = nil
+                    freeSlots.append(id)
+                    return
+                }
+            }
+        }
+
+        events.push(0, -1, EventKind.arrival.rawValue)
+        while let event = events.pop() {
+            let time = event.time
+            switch EventKind(rawValue: event.kind)! {
+            case .arrival:
+                let function = popularity.sample(using: &random)
+                let attempt = PlacementAttempt(
+                    order: order, call: calls[function], config: config, metrics: metrics, requestDeadline: nil,
+                    now: instant(time))
+                let state = InFlight(attempt: attempt, arrival: time, homeRunner: homes[function])
+                let id: Int
+                if let reused = freeSlots.popLast() {
+                    id = reused
+                    inFlight[id] = state
+                } else {
+                    id = inFlight.count
+                    inFlight.append(state)
+                }
+                drive(id, state.attempt.begin(), at: time)
+                let gap = UInt64(-meanGap * log(Double.random(in: .ulpOfOne..<1, using: &random)))
+                if time + gap < end { events.push(time + gap, -1, EventKind.arrival.rawValue) }
+            case .refused:
+                let action = inFlight[event.call]!.attempt.runnerAnswered(.refused(.busy), now: instant(time), isCancelled: false)
+                drive(event.call, action, at: time)
+            case .finished:
+                let runner = inFlight[event.call]!.runner
+                loadChanged(runner, at: time)
+                runners[runner].finish()
+                let action = inFlight[event.call]!.attempt.runnerAnswered(.placed(nil), now: instant(time), isCancelled: false)
+                drive(event.call, action, at: time)
+            case .woke:
+                let action = inFlight[event.call]!.attempt.woke(now: instant(time), isCancelled: false)
+                drive(event.call, action, at: time)
+            }
+        }
+        for runner in runners.indices where lastChange[runner] < end { loadChanged(runner, at: end) }
+
+        let averageBusy = busyIntegral.reduce(0, +) / Double(max(1, busyIntegral.count))
+        latencies.sort()
+        return PlacementSimulationResult(
+            placer: name,
+            workload: workload,
+            calls: measured,
+            failed: failed,
+            nacksPerCall: Double(nacks) / Double(max(1, measured)),
+            latencyP50: latencies.percentileOfSorted(0.5) ?? 0,
+            latencyP99: latencies.percentileOfSorted(0.99) ?? 0,
+            latencyP999: latencies.percentileOfSorted(0.999) ?? 0,
+            locality: Double(atHome) / Double(max(1, latencies.count)),
+            sortedLoadRatios: busyIntegral.map { averageBusy > 0 ? $0 / averageBusy : 0 }.sorted(),
+            simulationSeconds: Stopwatch.seconds(ContinuousClock.now - clockStart)
+        )
+    }
+
+    /// The value below which `fraction` of the sorted `values` lie (nearest rank).
+    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
+    }
+}
+
+/// Samples ranks 0..<count with probability ∝ (rank+1)^-exponent, by binary search on the CDF.
+struct ZipfSampler {
+    private let cumulative: [Double]
+
+    init(count: Int, exponent: Double) {
+        var running = 0.0
+        var cumulative: [Double] = []
+        cumulative.reserveCapacity(count)
+        for rank in 1...count {
+            running += pow(Double(rank), -exponent)
+            cumulative.append(running)
+        }
+        self.cumulative = cumulative.map { $0 / running }
+    }
+
+    func sample(using random: inout SplitMix64) -> Int {
+        let u = Double.random(in: 0..<1, using: &random)
+        var low = 0
+        var high = cumulative.count - 1
+        while low < high {
+            let mid = (low + high) / 2
+            if cumulative[mid] < u { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}
+
+/// A min-heap of timed events, ties broken by insertion order so runs are deterministic.
+struct EventQueue {
+    struct Event {
+        let time: UInt64
+        let sequence: UInt64
+        let call: Int
+        let kind: UInt8
+    }
+
+    private var heap: [Event] = []
+    private var nextSequence: UInt64 = 0
+
+    private static func before(_ a: Event, _ b: Event) -> Bool {
+        a.time != b.time ? a.time < b.time : a.sequence < b.sequence
+    }
+
+    mutating func push(_ time: UInt64, _ call: Int, _ kind: UInt8) {
+        heap.append(Event(time: time, sequence: nextSequence, call: call, kind: kind))
+        nextSequence += 1
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.before(heap[child], heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Event? {
+        guard !heap.isEmpty else { return nil }
+        let top = heap[0]
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                guard left < heap.count else { break }
+                var child = left
+                if left + 1 < heap.count && Self.before(heap[left + 1], heap[left]) { child = left + 1 }
+                guard Self.before(heap[child], heap[parent]) else { break }
+                heap.swapAt(child, parent)
+                parent = child
+            }
+        }
+        return top
+    }
+}
