@@ -16,7 +16,7 @@ let benchmarks: @Sendable () -> Void = {
     let slabOnly = Benchmark.Configuration(
         metrics: [.mallocCountTotal], maxDuration: .milliseconds(500), maxIterations: 10,
         thresholds: [.mallocCountTotal: .init(absolute: [.p100: 2])])
-    let call = BenchmarkCall(function: "function-7")
+    let call = PlainCall(CallModel(id: "call-7", functionID: "function-7"))
     let runners: [any Runner] = (0..<10).map { AcceptingRunner(address: "runner-\($0)") }
     let pool = FixedPool(list: runners)
 
@@ -49,17 +49,6 @@ let benchmarks: @Sendable () -> Void = {
 }
 
 private let callsPerIteration = 10_000
-
-struct BenchmarkCall: RunnerCall {
-    let slotHashID: String
-    let extensions: [String: String] = [:]
-    let model: CallModel
-
-    init(function: String) {
-        slotHashID = function
-        model = CallModel(id: function, functionID: function)
-    }
-}
 
 /// A runner that takes every call and finishes it at once.
 final class AcceptingRunner: Runner {

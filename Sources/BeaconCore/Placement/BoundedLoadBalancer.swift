@@ -63,16 +63,7 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
             while true {
                 var point = start
                 for _ in 0..<ring.pointCount {
-                    let member = ring.owner(atPoint: point)
-                    let capacity = Int((loadBound * Double(total) * members.shares[member]).rounded(.up))
-                    let counter = tracker.counters[members.counterSlots[member]]
-                    var current = counter.pointee.load(ordering: .relaxed)
-                    while current < capacity {
-                        let (exchanged, original) = counter.pointee.compareExchange(
-                            expected: current, desired: current + 1, ordering: .relaxed)
-                        if exchanged { return tracker.lease(members, index: member) }
-                        current = original
-                    }
+                    if let lease = takeBelowBound(members, ring.owner(atPoint: point), total: total) { return lease }
                     point += 1
                     if point == ring.pointCount { point = 0 }
                 }
@@ -114,15 +105,7 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
                 if point == ring.pointCount { point = 0 }
                 if isRefused(member) { continue }
                 if firstUnrefused < 0 { firstUnrefused = member }
-                let capacity = Int((loadBound * Double(total) * members.shares[member]).rounded(.up))
-                let counter = tracker.counters[members.counterSlots[member]]
-                var current = counter.pointee.load(ordering: .relaxed)
-                while current < capacity {
-                    let (exchanged, original) = counter.pointee.compareExchange(
-                        expected: current, desired: current + 1, ordering: .relaxed)
-                    if exchanged { return tracker.lease(members, index: member) }
-                    current = original
-                }
+                if let lease = takeBelowBound(members, member, total: total) { return lease }
             }
             guard firstUnrefused >= 0 else {
                 tracker.inFlight.wrappingSubtract(1, ordering: .relaxed)
@@ -131,6 +114,22 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
             tracker.counters[members.counterSlots[firstUnrefused]].pointee.wrappingAdd(1, ordering: .relaxed)
             return tracker.lease(members, index: firstUnrefused)
         }
+    }
+
+    /// Takes one unit of `member` by compare-and-swap if it holds fewer than its bound for `total`
+    /// requests in flight; nil when it is full.
+    @inlinable
+    func takeBelowBound(_ members: LoadTracker<RingPlacer>.Members, _ member: Int, total: Int) -> PlacementLease? {
+        let capacity = Int((loadBound * Double(total) * members.shares[member]).rounded(.up))
+        let counter = tracker.counters[members.counterSlots[member]]
+        var current = counter.pointee.load(ordering: .relaxed)
+        while current < capacity {
+            let (exchanged, original) = counter.pointee.compareExchange(
+                expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return tracker.lease(members, index: member) }
+            current = original
+        }
+        return nil
     }
 
     /// Gives back a lease from ``acquire(forHash:)``.

@@ -145,7 +145,7 @@ extension LoadAwareOrder where Balancer == BoundedLoadBalancer {
     /// calls, and spill clockwise to the next runner with room when it does not.
     ///
     /// - Throws: ``PlacementError/invalidLoadFactor(_:)`` unless ε is finite and positive.
-    public convenience init(epsilon: Double = 0.25, keyHasher: KeyHasher = .default) throws(PlacementError) {
+    public convenience init(epsilon: Double = 0.1, keyHasher: KeyHasher = .default) throws(PlacementError) {
         self.init(balancer: try BoundedLoadBalancer(members: [], epsilon: epsilon, keyHasher: keyHasher))
     }
 }

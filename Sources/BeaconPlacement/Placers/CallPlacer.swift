@@ -91,9 +91,14 @@ extension CallPlacer where Order == LoadAwareOrder<BoundedLoadBalancer> {
     /// Bounded-load consistent hashing: a function stays on its ring owner until that runner holds
     /// (1+ε)× the average of this placer's running calls, then spills to the next runner with room.
     ///
+    /// ε = 0.1 by default, lower than the core balancer's 0.25: runners refuse at their own slot
+    /// limit, and the bound only saves NACKs while it sits below that limit, which at 80 %
+    /// utilisation takes (1+ε)·0.8 < 1. A larger ε keeps more calls on their owner at low load and
+    /// costs NACKs at high load (measured in docs/call-placement.md).
+    ///
     /// - Throws: ``PlacementError/invalidLoadFactor(_:)`` unless ε is finite and positive.
     public static func boundedLoad(
-        epsilon: Double = 0.25,
+        epsilon: Double = 0.1,
         config: PlacerConfig = .default,
         metrics: PlacerMetrics = PlacerMetrics()
     ) throws(PlacementError) -> Self {

@@ -6,7 +6,7 @@ public enum PlacerKind: String, Sendable, Hashable, CaseIterable, CustomStringCo
     case consistentHash = "ch"
     /// ``CallPlacer/consistentHash(mode:config:metrics:)`` in Fn's order.
     case consistentHashFnCompatible = "ch-fn"
-    /// ``CallPlacer/boundedLoad(epsilon:config:metrics:)`` with ε = 0.25.
+    /// ``CallPlacer/boundedLoad(epsilon:config:metrics:)`` with ε = 0.1.
     case boundedLoad = "bounded-load"
     /// ``CallPlacer/powerOfTwo(config:metrics:)``.
     case powerOfTwo = "power-of-two"
@@ -25,7 +25,7 @@ public enum PlacerKind: String, Sendable, Hashable, CaseIterable, CustomStringCo
         case .naive: CallPlacer.naive(config: config, metrics: metrics)
         case .consistentHash: CallPlacer.consistentHash(config: config, metrics: metrics)
         case .consistentHashFnCompatible: CallPlacer.consistentHash(mode: .fnCompatible, config: config, metrics: metrics)
-        // ε = 0.25 is valid, so this cannot throw.
+        // The default ε is valid, so this cannot throw.
         case .boundedLoad: try! CallPlacer.boundedLoad(config: config, metrics: metrics)
         case .powerOfTwo: CallPlacer.powerOfTwo(config: config, metrics: metrics)
         }

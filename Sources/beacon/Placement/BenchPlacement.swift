@@ -36,6 +36,9 @@ struct BenchPlacement: AsyncParsableCommand {
     @Option(help: "Simulated seconds per run (the first tenth is warm-up).")
     var seconds: Double = 30
 
+    @Option(help: "Load factor ε of the bounded-load placer.")
+    var epsilon: Double = 0.1
+
     @Option(help: "Random seed.")
     var seed: UInt64 = 1
 
@@ -55,6 +58,7 @@ struct BenchPlacement: AsyncParsableCommand {
         guard serviceMs.isFinite, serviceMs > 0 else { throw ValidationError("--service-ms must be positive") }
         guard attemptUs.isFinite, attemptUs >= 0 else { throw ValidationError("--attempt-us must not be negative") }
         guard seconds.isFinite, seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
+        guard epsilon.isFinite, epsilon > 0 else { throw ValidationError("--epsilon must be positive") }
         guard overheadCalls >= 0 else { throw ValidationError("--overhead-calls must not be negative") }
     }
 
@@ -99,7 +103,7 @@ struct BenchPlacement: AsyncParsableCommand {
                     meanServiceMilliseconds: serviceMs, attemptMicroseconds: attemptUs, seconds: seconds, seed: seed)
                 for kind in kinds {
                     progress("simulate: \(kind), \(n) runners, utilisation \(u)")
-                    report.simulations.append(try Self.simulate(kind, workload))
+                    report.simulations.append(try Self.simulate(kind, workload, epsilon: epsilon))
                 }
             }
         }
@@ -111,7 +115,7 @@ struct BenchPlacement: AsyncParsableCommand {
     }
 
     /// Runs one placer's simulation; its home runner is where it sends a function on an idle pool.
-    static func simulate(_ kind: PlacerKind, _ workload: PlacementWorkload) throws -> PlacementSimulationResult {
+    static func simulate(_ kind: PlacerKind, _ workload: PlacementWorkload, epsilon: Double) throws -> PlacementSimulationResult {
         let config = PlacerConfig.default
         let addresses = (0..<workload.runners).map { PlacementMember("runner-\($0)") }
         let jumpHome = { (key: UInt64) in JumpHashPlacer.bucket(for: key, buckets: workload.runners) }
@@ -129,7 +133,7 @@ struct BenchPlacement: AsyncParsableCommand {
         case .boundedLoad:
             let ring = try RingPlacer(members: addresses)
             return PlacementSimulation(
-                name: kind.rawValue, workload: workload, order: try LoadAwareOrder(epsilon: 0.25),
+                name: kind.rawValue, workload: workload, order: try LoadAwareOrder(epsilon: epsilon),
                 home: { (try? ring.memberIndex(forHash: $0)) ?? 0 }, config: config
             ).run()
         case .powerOfTwo:

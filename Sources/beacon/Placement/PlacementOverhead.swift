@@ -39,7 +39,7 @@ struct PlacementOverhead: Codable, Sendable {
     {
         let list: [any Runner] = (0..<10).map { SimulatedRunner(address: "runner-\($0)", slots: .max) }
         let pool = StaticRunnerPool(list: list)
-        let call = SimulatedCall(function: "function-7")
+        let call = PlainCall(CallModel(id: "call-7", functionID: "function-7"))
         var placed: [Double] = []
         var direct: [Double] = []
         for _ in 0..<repeats {

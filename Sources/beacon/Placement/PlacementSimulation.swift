@@ -32,7 +32,7 @@ struct PlacementSimulation<Order: PlacementOrder> {
         var random = SplitMix64(seed: workload.seed)
         let runners = (0..<workload.runners).map { SimulatedRunner(address: "runner-\($0)", slots: workload.slots) }
         let list: [any Runner] = runners
-        let calls = (0..<workload.functions).map { SimulatedCall(function: "function-\($0)") }
+        let calls = (0..<workload.functions).map { PlainCall(CallModel(id: "call-\($0)", functionID: "function-\($0)")) }
         let homes = calls.map { home(order.key(for: $0)) }
         let popularity = ZipfSampler(count: workload.functions, exponent: workload.zipfExponent)
         let metrics = PlacerMetrics(factory: NOOPMetricsHandler.instance)

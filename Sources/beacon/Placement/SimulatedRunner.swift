@@ -50,18 +50,6 @@ final class SimulatedRunner: Runner {
     func close() async throws {}
 }
 
-/// A call of one function, as the simulation and the overhead measurement place it.
-struct SimulatedCall: RunnerCall {
-    let slotHashID: String
-    let extensions: [String: String] = [:]
-    let model: CallModel
-
-    init(function: String) {
-        slotHashID = function
-        model = CallModel(id: function, functionID: function)
-    }
-}
-
 /// A pool whose runner list never changes: the same array on every fetch.
 struct StaticRunnerPool: RunnerPool {
     let list: [any Runner]
