@@ -86,6 +86,24 @@ import Testing
         #expect(Self.drain(&next).sorted() == [0, 1, 2, 3])
     }
 
+    @Test func aMembershipChangeDuringAPassNeverAsksARunnerTwice() throws {
+        let order = try LoadAwareOrder(epsilon: 0.1)
+        let first = Self.runners(3)
+        var pass = order.makePass(over: first, key: 5)
+        var visited = [pass.nextRunner()!]
+        pass.attemptEnded(placed: false)
+        // Another placement fetches a different list, which becomes the membership mid-pass.
+        let second: [any Runner] = [first[1], first[2], ScriptedRunner("r3", always: .busy)]
+        _ = order.makePass(over: second, key: 5)
+        #expect(order.balancer.members.map(\.name) == ["r1", "r2", "r3"])
+        while let index = pass.nextRunner() {
+            visited.append(index)
+            pass.attemptEnded(placed: false)
+        }
+        #expect(visited.sorted() == [0, 1, 2])
+        #expect(order.balancer.loads.allSatisfy { $0 == 0 })
+    }
+
     @Test func duplicateAddressesFallBackToALinearPass() throws {
         let order = try LoadAwareOrder(epsilon: 0.25)
         let runners: [any Runner] = [ScriptedRunner("same", always: .busy), ScriptedRunner("same", always: .busy)]

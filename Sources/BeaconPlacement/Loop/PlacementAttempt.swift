@@ -5,6 +5,10 @@ public import CoreMetrics
 /// by every placer and driven by whoever owns the I/O and the clock — ``CallPlacer`` with real
 /// runners and the monotonic clock, the placement simulation and the tests with virtual ones.
 ///
+/// The driver answers every ``PlacementAction/tryRunner(_:)`` exactly once, on the same value,
+/// before giving any other input: a load-aware order holds a lease on the runner until its answer,
+/// so an attempt abandoned mid-try (or answered on a copy as well) would leak or double-release it.
+///
 /// Time is the core's ``HeartbeatInstant`` (nanoseconds on a monotonic clock), not
 /// `ContinuousClock.Instant`: the standard library does not fix that type's layout, so every
 /// copy of a struct holding one goes through runtime calls, which made a placement three times
@@ -91,7 +95,7 @@ public struct PlacementAttempt<Order: PlacementOrder> {
             pass = nil
             if error == nil {
                 metrics.placedOK.increment()
-            } else if isCancelled || error is CancellationError || requestExpired(at: now) {
+            } else if error is CancellationError || requestExpired(at: now) {
                 metrics.placedAbort.increment()
             } else {
                 metrics.placedError.increment()
@@ -99,7 +103,7 @@ public struct PlacementAttempt<Order: PlacementOrder> {
             return finish(.placed(error), placed: true, now: now, isCancelled: isCancelled)
         case .refused(let refusal):
             pass?.attemptEnded(placed: false)
-            recordRefusal(refusal, isCancelled: isCancelled)
+            recordRefusal(refusal, requestEnded: isCancelled || requestExpired(at: now))
             return nextAttempt(now: now, isCancelled: isCancelled)
         }
     }
@@ -146,7 +150,7 @@ public struct PlacementAttempt<Order: PlacementOrder> {
     }
 
     @inlinable
-    func recordRefusal(_ refusal: RunnerRefusal, isCancelled: Bool) {
+    func recordRefusal(_ refusal: RunnerRefusal, requestEnded: Bool) {
         switch refusal {
         case .busy:
             metrics.retryBusy.increment()
@@ -154,7 +158,7 @@ public struct PlacementAttempt<Order: PlacementOrder> {
             metrics.retryError.increment()
         case .notDelivered(let error):
             // Fn does not count a NACK caused by the request's own end as a retry error.
-            if !(isCancelled || error is CancellationError) { metrics.retryError.increment() }
+            if !(requestEnded || error is CancellationError) { metrics.retryError.increment() }
         }
     }
 

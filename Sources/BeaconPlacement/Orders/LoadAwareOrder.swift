@@ -10,6 +10,10 @@ public import BeaconCore
 /// and member indices equal to list positions. A pool that returns the same array every time is
 /// recognised by identity in O(1); a different array is compared by address and, when the set
 /// changed, replaces the membership (counts of runners that stay are kept).
+///
+/// Use one load-aware placer per runner pool. Fn shares one placer between runner groups; here
+/// each group's list would replace the other's membership on every fetch (rebuilding the ring)
+/// and passes would fall back to walking their list without load counts.
 public final class LoadAwareOrder<Balancer: LoadAwarePlacer>: PlacementOrder {
     /// The core placer; its ``LoadAwarePlacer/loads`` are the calls this placer has running.
     public let balancer: Balancer
@@ -88,8 +92,12 @@ public final class LoadAwareOrder<Balancer: LoadAwarePlacer>: PlacementOrder {
         @usableFromInline var refused = RefusedRunners()
         @usableFromInline var lease: PlacementLease?
         @usableFromInline var current = -1
-        /// Unset when the runner list could not become the membership: the pass then walks the
-        /// list from the key's jump bucket.
+        @usableFromInline var attempts = 0
+        /// Set when the pass walks the list from the key's jump bucket instead of asking the
+        /// balancer: the list could not become the membership (duplicate or empty addresses), or
+        /// another placement replaced the membership during this pass, so member indices no longer
+        /// match this list's positions and refusals could not be tracked by them. Calls placed this
+        /// way are not counted in the balancer.
         @usableFromInline var linear: LinearPass?
 
         @inlinable
@@ -97,35 +105,43 @@ public final class LoadAwareOrder<Balancer: LoadAwarePlacer>: PlacementOrder {
             self.order = order
             self.runners = runners
             self.key = key
-            if !isBalanced {
-                let start = runners.isEmpty ? 0 : JumpHashPlacer.bucket(for: key, buckets: runners.count)
-                linear = LinearPass(count: runners.count, start: start)
-            }
+            if !isBalanced { linear = Self.linearPass(runners.count, key) }
+        }
+
+        @inlinable
+        static func linearPass(_ count: Int, _ key: UInt64) -> LinearPass {
+            LinearPass(count: count, start: count == 0 ? 0 : JumpHashPlacer.bucket(for: key, buckets: count))
         }
 
         @inlinable
         public mutating func nextRunner() -> Int? {
-            if linear != nil { return linear!.nextRunner() }
+            guard attempts < runners.count else { return nil }
+            if linear != nil { return nextLinear() }
             let refused = self.refused
             guard let lease = try? order.balancer.acquire(forHash: key, skipping: { refused.contains($0) }) else {
                 return nil
             }
-            guard let index = position(of: lease) else {
-                // Another placement replaced the membership since this pass's list was fetched and
-                // the runner is not in this list: end the pass; the next fetch resynchronises.
+            let index = lease.memberIndex
+            guard index < runners.count && runners[index].address == lease.memberName else {
                 try? order.balancer.release(lease)
-                return nil
+                linear = Self.linearPass(runners.count, key)
+                return nextLinear()
             }
             self.lease = lease
             current = index
+            attempts += 1
             return index
         }
 
         @inlinable
-        func position(of lease: PlacementLease) -> Int? {
-            let index = lease.memberIndex
-            if index < runners.count && runners[index].address == lease.memberName { return index }
-            return runners.firstIndex { $0.address == lease.memberName }
+        mutating func nextLinear() -> Int? {
+            while let index = linear!.nextRunner() {
+                if refused.contains(index) { continue }
+                current = index
+                attempts += 1
+                return index
+            }
+            return nil
         }
 
         @inlinable

@@ -92,9 +92,10 @@ extension CallPlacer where Order == LoadAwareOrder<BoundedLoadBalancer> {
     /// (1+ε)× the average of this placer's running calls, then spills to the next runner with room.
     ///
     /// ε = 0.1 by default, lower than the core balancer's 0.25: runners refuse at their own slot
-    /// limit, and the bound only saves NACKs while it sits below that limit, which at 80 %
-    /// utilisation takes (1+ε)·0.8 < 1. A larger ε keeps more calls on their owner at low load and
-    /// costs NACKs at high load (measured in docs/call-placement.md).
+    /// limit, and the bound only saves NACKs while it does not exceed that limit — with 8 slots at
+    /// 80 % utilisation ε = 0.1 gives a bound of 8 calls, ε = 0.25 one of 9. A larger ε keeps more
+    /// calls on their owner at low load and costs NACKs at high load (docs/call-placement.md).
+    /// Use one placer per runner pool.
     ///
     /// - Throws: ``PlacementError/invalidLoadFactor(_:)`` unless ε is finite and positive.
     public static func boundedLoad(

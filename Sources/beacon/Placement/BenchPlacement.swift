@@ -118,28 +118,34 @@ struct BenchPlacement: AsyncParsableCommand {
     static func simulate(_ kind: PlacerKind, _ workload: PlacementWorkload, epsilon: Double) throws -> PlacementSimulationResult {
         let config = PlacerConfig.default
         let addresses = (0..<workload.runners).map { PlacementMember("runner-\($0)") }
-        let jumpHome = { (key: UInt64) in JumpHashPlacer.bucket(for: key, buckets: workload.runners) }
+        // Round robin has no home: measure against the consistent-hash home, as a reference.
+        let consistentHash = ConsistentHashOrder()
+        let referenceHome = { (call: PlainCall) in
+            consistentHash.startIndex(forKey: consistentHash.key(for: call), runnerCount: workload.runners)
+        }
         switch kind {
         case .naive:
             return PlacementSimulation(
-                name: kind.rawValue, workload: workload, order: RoundRobinOrder(), home: jumpHome, config: config
+                name: kind.rawValue, workload: workload, order: RoundRobinOrder(), home: referenceHome, config: config
             ).run()
         case .consistentHash, .consistentHashFnCompatible:
             let order = ConsistentHashOrder(mode: kind == .consistentHash ? .uniform : .fnCompatible)
             return PlacementSimulation(
                 name: kind.rawValue, workload: workload, order: order,
-                home: { order.startIndex(forKey: $0, runnerCount: workload.runners) }, config: config
+                home: { order.startIndex(forKey: order.key(for: $0), runnerCount: workload.runners) }, config: config
             ).run()
         case .boundedLoad:
             let ring = try RingPlacer(members: addresses)
+            let order = try LoadAwareOrder(epsilon: epsilon)
             return PlacementSimulation(
-                name: kind.rawValue, workload: workload, order: try LoadAwareOrder(epsilon: epsilon),
-                home: { (try? ring.memberIndex(forHash: $0)) ?? 0 }, config: config
+                name: kind.rawValue, workload: workload, order: order,
+                home: { (try? ring.memberIndex(forHash: order.key(for: $0))) ?? 0 }, config: config
             ).run()
         case .powerOfTwo:
+            let order = LoadAwareOrder<PowerOfTwoChoicesPlacer>()
             return PlacementSimulation(
-                name: kind.rawValue, workload: workload, order: LoadAwareOrder<PowerOfTwoChoicesPlacer>(), home: jumpHome,
-                config: config
+                name: kind.rawValue, workload: workload, order: order,
+                home: { JumpHashPlacer.bucket(for: order.key(for: $0), buckets: workload.runners) }, config: config
             ).run()
         }
     }

@@ -32,8 +32,9 @@ enum PlacementTableReport {
             lines += TableReport.layout(rows)
             lines.append("")
             lines.append("Latency is Fn's lb_placer_latency: arrival to the start of the accepted attempt (NACK round trips and")
-            lines.append("10 ms retry pauses). home: share of calls placed on the function's home runner (ch: its jump bucket,")
-            lines.append("bounded-load: its ring owner; naive and power-of-two: its jump bucket, for comparison).")
+            lines.append("10 ms retry pauses). home: share of calls placed on the function's home runner (ch, ch-fn: its start")
+            lines.append("runner; bounded-load: its ring owner; power-of-two: its first candidate; naive has none and is measured")
+            lines.append("against ch's, for reference).")
         }
         return lines.joined(separator: "\n")
     }

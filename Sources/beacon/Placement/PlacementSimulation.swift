@@ -11,8 +11,8 @@ struct PlacementSimulation<Order: PlacementOrder> {
     let name: String
     let workload: PlacementWorkload
     let order: Order
-    /// The runner a function's calls go to on an idle cluster, given its placement key.
-    let home: (UInt64) -> Int
+    /// The runner a function's calls go to on an idle cluster.
+    let home: (PlainCall) -> Int
     let config: PlacerConfig
 
     private struct InFlight {
@@ -33,7 +33,7 @@ struct PlacementSimulation<Order: PlacementOrder> {
         let runners = (0..<workload.runners).map { SimulatedRunner(address: "runner-\($0)", slots: workload.slots) }
         let list: [any Runner] = runners
         let calls = (0..<workload.functions).map { PlainCall(CallModel(id: "call-\($0)", functionID: "function-\($0)")) }
-        let homes = calls.map { home(order.key(for: $0)) }
+        let homes = calls.map(home)
         let popularity = ZipfSampler(count: workload.functions, exponent: workload.zipfExponent)
         let metrics = PlacerMetrics(factory: NOOPMetricsHandler.instance)
         func instant(_ nanoseconds: UInt64) -> HeartbeatInstant { HeartbeatInstant(nanoseconds: nanoseconds) }
