@@ -11,6 +11,15 @@ enum AllocationCounter {
         return MallocInterposerSwift.getStatistics().mallocCount
     }
 
+    /// The same for asynchronous work.
+    static func count(_ body: () async throws -> Void) async rethrows -> Int {
+        MallocInterposerSwift.reset()
+        MallocInterposerSwift.hook()
+        defer { MallocInterposerSwift.unhook() }
+        try await body()
+        return MallocInterposerSwift.getStatistics().mallocCount
+    }
+
     /// Whether the interposer sees this process's allocations at all.
     static var isActive: Bool {
         count { blackHole(Array(repeating: UInt8(1), count: 100 + Int(blackHoleSink % 3))) } > 0

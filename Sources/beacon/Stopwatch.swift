@@ -8,6 +8,13 @@ enum Stopwatch {
         return seconds(clock.now - start) * 1e9
     }
 
+    /// Nanoseconds the asynchronous `body` took.
+    static func nanoseconds(_ body: () async throws -> Void) async rethrows -> Double {
+        let start = ContinuousClock.now
+        try await body()
+        return seconds(ContinuousClock.now - start) * 1e9
+    }
+
     /// `duration` in seconds.
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18

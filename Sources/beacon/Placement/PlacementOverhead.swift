@@ -1,5 +1,4 @@
 import BeaconPlacement
-import MallocInterposerSwift
 
 /// Time and allocations of `placeCall` when the first runner accepts at once, against calling the
 /// runner's `tryExec` directly: what the placer adds to every call.
@@ -43,29 +42,21 @@ struct PlacementOverhead: Codable, Sendable {
         var placed: [Double] = []
         var direct: [Double] = []
         for _ in 0..<repeats {
-            placed.append(try await nanoseconds(calls) { try await placer.placeCall(call, on: pool) })
-            direct.append(try await nanoseconds(calls) { _ = try await list[3].tryExec(call, deadline: nil) })
+            placed.append(try await Stopwatch.nanoseconds {
+                for _ in 0..<calls { try await placer.placeCall(call, on: pool) }
+            } / Double(calls))
+            direct.append(try await Stopwatch.nanoseconds {
+                for _ in 0..<calls { _ = try await list[3].tryExec(call, deadline: nil) }
+            } / Double(calls))
         }
-        MallocInterposerSwift.reset()
-        MallocInterposerSwift.hook()
-        for _ in 0..<calls {
-            try await placer.placeCall(call, on: pool)
+        let mallocs = try await AllocationCounter.count {
+            for _ in 0..<calls { try await placer.placeCall(call, on: pool) }
         }
-        let mallocs = MallocInterposerSwift.getStatistics().mallocCount
-        MallocInterposerSwift.unhook()
         return PlacementOverhead(
             placer: name,
             nanosecondsPerCall: placed.sorted().percentileOfSorted(0.5)!,
             directNanosecondsPerCall: direct.sorted().percentileOfSorted(0.5)!,
             mallocsPerCall: AllocationCounter.isActive ? Double(mallocs) / Double(calls) : nil
         )
-    }
-
-    private static func nanoseconds(_ calls: Int, _ body: () async throws -> Void) async throws -> Double {
-        let start = ContinuousClock.now
-        for _ in 0..<calls {
-            try await body()
-        }
-        return Stopwatch.seconds(ContinuousClock.now - start) * 1e9 / Double(calls)
     }
 }

@@ -187,51 +187,32 @@ struct ZipfSampler {
     }
 }
 
-/// A min-heap of timed events, ties broken by insertion order so runs are deterministic.
+/// Timed events in order, ties broken by insertion order so runs are deterministic.
 struct EventQueue {
-    struct Event {
+    struct Event: Comparable {
         let time: UInt64
         let sequence: UInt64
         let call: Int
         let kind: UInt8
+
+        static func < (a: Event, b: Event) -> Bool {
+            (a.time, a.sequence) < (b.time, b.sequence)
+        }
+
+        static func == (a: Event, b: Event) -> Bool {
+            (a.time, a.sequence) == (b.time, b.sequence)
+        }
     }
 
-    private var heap: [Event] = []
+    private var heap = MinHeap<Event>()
     private var nextSequence: UInt64 = 0
 
-    private static func before(_ a: Event, _ b: Event) -> Bool {
-        a.time != b.time ? a.time < b.time : a.sequence < b.sequence
-    }
-
     mutating func push(_ time: UInt64, _ call: Int, _ kind: UInt8) {
-        heap.append(Event(time: time, sequence: nextSequence, call: call, kind: kind))
+        heap.insert(Event(time: time, sequence: nextSequence, call: call, kind: kind))
         nextSequence += 1
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.before(heap[child], heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
     }
 
     mutating func pop() -> Event? {
-        guard !heap.isEmpty else { return nil }
-        let top = heap[0]
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1
-                guard left < heap.count else { break }
-                var child = left
-                if left + 1 < heap.count && Self.before(heap[left + 1], heap[left]) { child = left + 1 }
-                guard Self.before(heap[child], heap[parent]) else { break }
-                heap.swapAt(child, parent)
-                parent = child
-            }
-        }
-        return top
+        heap.popFirst()
     }
 }
