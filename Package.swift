@@ -22,7 +22,9 @@ let package = Package(
         .library(name: "BeaconSchedulerEtcd", targets: ["BeaconSchedulerEtcd"]),
         .library(name: "BeaconClient", targets: ["BeaconClient"]),
         .library(name: "BeaconPlacement", targets: ["BeaconPlacement"]),
+        .library(name: "BeaconMasterWorker", targets: ["BeaconMasterWorker"]),
         .executable(name: "beacon", targets: ["beacon"]),
+        .executable(name: "beacon-master-worker", targets: ["beacon-master-worker"]),
     ],
     traits: [
         .trait(
@@ -39,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -92,6 +95,16 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // GRDB (SQLite) costs about a minute of release build: only this layer, its tests and its
+        // own command-line tool depend on it, so the `beacon` tool stays light.
+        .target(
+            name: "BeaconMasterWorker",
+            dependencies: [
+                "BeaconCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // Without the `Etcd` trait this target compiles to nothing and pulls in no HTTP client.
         .target(
             name: "BeaconSchedulerEtcd",
@@ -117,6 +130,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "beacon-master-worker",
+            dependencies: [
+                "BeaconCore",
+                "BeaconMasterWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
         ),
@@ -178,6 +200,16 @@ let package = Package(
                 "BeaconCore",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BeaconMasterWorkerTests",
+            dependencies: [
+                "BeaconMasterWorker",
+                "BeaconCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSwift

@@ -47,6 +47,18 @@ public struct HeartbeatInstant: InstantProtocol, CustomStringConvertible {
     public var description: String { "\(nanoseconds) ns" }
 }
 
+/// Encoded as its bare nanosecond count, the way monotonic send times travel in heartbeat messages.
+extension HeartbeatInstant: Codable {
+    public init(from decoder: any Decoder) throws {
+        nanoseconds = try decoder.singleValueContainer().decode(UInt64.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(nanoseconds)
+    }
+}
+
 extension Duration {
     /// Whole microseconds, rounding any remainder up, saturating like `nanosecondsRoundedUp`.
     var microsecondsRoundedUp: Int64 {

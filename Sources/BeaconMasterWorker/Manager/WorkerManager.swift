@@ -1,0 +1,329 @@
+public import BeaconCore
+
+/// The master's side of the protocol as a pure state machine: it answers pings, fences stale
+/// epochs, tracks each worker's deadline on the core's heartbeat wheel, and queues online,
+/// offline and status events in one FIFO.
+///
+/// It performs no I/O and never sleeps. Its owner feeds it messages, calls ``advance()`` at the
+/// instant it returns, and drains ``nextEvent()``; ``MasterRuntime`` is that owner over a real
+/// transport and store, tests are with a ``ManualClock``. One owner at a time: the type is not
+/// `Sendable`.
+///
+/// Unlike TiFlow, which scans every worker once a second, deadlines live on the wheel: a worker
+/// that stops pinging is declared offline within one wheel slot (1 ms) of its timeout, and a
+/// ping costs a dictionary lookup and one wheel beat whatever the number of workers.
+public final class WorkerManager<Clock: HeartbeatClock> {
+    private struct Entry {
+        var phase: WorkerPhase
+        var executor: ExecutorID?
+        var status: WorkerStatus
+        var receivedFinish = false
+        var handle: HeartbeatHandle?
+    }
+
+    /// The master this manager works for.
+    public let master: MasterID
+    /// The master's epoch: pings and status messages must carry exactly this one.
+    public let epoch: Epoch
+    public let configuration: TimeoutConfiguration
+    /// The wheel holding every online or created worker's offline deadline.
+    public let wheel: HeartbeatWheel<Clock>
+    private let offlineTTL: HeartbeatTTL
+    private var entries: [WorkerID: Entry] = [:]
+    private var workerByHandle: [UInt32: WorkerID] = [:]
+    private var events: [WorkerEvent] = []
+    private var eventHead = 0
+    /// When a fail-over recovery stops waiting for silent workers; nil once the manager is ready.
+    private var recoveryDeadline: HeartbeatInstant?
+    private var waitingCount = 0
+
+    /// A manager for a master that starts at `epoch`.
+    ///
+    /// - Parameters:
+    ///   - recovering: the statuses this master's predecessor persisted (empty on a first start).
+    ///     Finished workers are skipped; the others wait up to the offline timeout for a heartbeat
+    ///     to this master, and those still silent then become tombstones without an offline event.
+    ///   - capacity: the most workers (including tombstones) the manager holds at once.
+    /// - Throws: ``MasterWorkerError/heartbeatWheel(_:)`` if the wheel cannot be built for this
+    ///   configuration and capacity.
+    public init(
+        master: MasterID, epoch: Epoch, configuration: TimeoutConfiguration = .default, clock: Clock,
+        recovering: [WorkerID: WorkerStatus] = [:], capacity: Int = 1 << 20
+    ) throws(MasterWorkerError) {
+        self.master = master
+        self.epoch = epoch
+        self.configuration = configuration
+        do {
+            offlineTTL = try HeartbeatTTL(configuration.offlineTimeout)
+            // About 32 k slots across the timeout, never finer than 1 ms: a 20 s timeout is
+            // detected within 1 ms and the slots take 128 KiB.
+            let slotWidth = min(max(configuration.offlineTimeout / 32_768, .milliseconds(1)), .seconds(1))
+            wheel = try HeartbeatWheel(
+                configuration: HeartbeatWheelConfiguration(
+                    slotWidth: slotWidth, maximumTTL: configuration.offlineTimeout, capacity: capacity),
+                clock: clock)
+        } catch {
+            throw .heartbeatWheel(error.description)
+        }
+        for (worker, status) in recovering where status.state != .finished {
+            entries[worker] = Entry(phase: .waiting, status: status)
+        }
+        waitingCount = entries.count
+        if waitingCount > 0 {
+            recoveryDeadline = clock.now().advanced(by: configuration.offlineTimeout)
+        }
+    }
+
+    /// Whether the manager has finished recovering (always, after a first start).
+    public var isReady: Bool { recoveryDeadline == nil }
+
+    // MARK: Creating workers
+
+    /// Records a worker about to be started on `executor` with `epoch` (TiFlow's
+    /// `BeforeStartingWorker`). Its first heartbeat makes it online; without one it goes offline
+    /// after the offline timeout.
+    ///
+    /// - Throws: ``MasterWorkerError/duplicateWorker(_:)`` while an entry with this ID exists
+    ///   (clean a tombstone first), ``MasterWorkerError/heartbeatWheel(_:)`` when the manager
+    ///   is full.
+    public func workerStarting(_ worker: WorkerID, on executor: ExecutorID, epoch: Epoch) throws(MasterWorkerError) {
+        guard entries[worker] == nil else { throw .duplicateWorker(worker) }
+        let handle = try register()
+        workerByHandle[handle.index] = worker
+        entries[worker] = Entry(
+            phase: .created, executor: executor, status: WorkerStatus(state: .created, epoch: epoch), handle: handle)
+    }
+
+    /// Forgets a worker whose creation failed before it ran, and queues
+    /// ``WorkerEvent/dispatchFailed(_:error:)``.
+    ///
+    /// - Throws: ``MasterWorkerError/unknownWorker(_:)``, or
+    ///   ``MasterWorkerError/invalidWorkerState(_:_:)`` if the worker has already heartbeated.
+    public func workerCreationFailed(_ worker: WorkerID, error: String) throws(MasterWorkerError) {
+        guard let entry = entries[worker] else { throw .unknownWorker(worker) }
+        guard entry.phase == .created else {
+            throw .invalidWorkerState(worker, "only a created worker that never heartbeated can fail its creation; it is \(entry.phase)")
+        }
+        forgetHandle(of: entry)
+        entries[worker] = nil
+        events.append(.dispatchFailed(worker, error: error))
+    }
+
+    // MARK: Messages
+
+    /// The pong for `ping`, built before any check so that every worker, even a stale one, learns
+    /// the current master epoch. Send it, and hand the ping to ``handleHeartbeat(_:from:)`` only if
+    /// the pong could be sent (TiFlow's rule: an unreachable worker's ping does not count).
+    public func pong(for ping: HeartbeatPing) -> HeartbeatPong {
+        HeartbeatPong(
+            sendTime: ping.sendTime, replyTime: wheel.clock.now(), toWorker: ping.fromWorker,
+            masterEpoch: epoch, isFinished: ping.isFinished)
+    }
+
+    /// Processes a worker's ping: epochs are fenced, the worker's deadline moves to now + the
+    /// offline timeout, a created worker comes online, and a finished one goes offline.
+    ///
+    /// - Throws: ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)`` when the ping carries a newer
+    ///   master epoch: another master runs this job and this one must stop.
+    @discardableResult
+    public func handleHeartbeat(_ ping: HeartbeatPing, from executor: ExecutorID) throws(MasterWorkerError) -> MessageVerdict {
+        if let verdict = try fenceMasterEpoch(ping.masterEpoch) { return verdict }
+        guard var entry = entries[ping.fromWorker] else { return .droppedUnknownWorker }
+        if ping.workerEpoch < entry.status.epoch { return .droppedStaleWorkerEpoch }
+        if ping.workerEpoch > entry.status.epoch { return .droppedUnknownWorkerEpoch }
+        switch entry.phase {
+        case .offline, .tombstone:
+            return .droppedOfflineWorker
+        case .created, .online:
+            if let handle = entry.handle {
+                do { try wheel.beat(handle, ttl: offlineTTL) } catch { return .droppedOfflineWorker }
+            }
+        case .waiting:
+            entry.handle = try register()
+            workerByHandle[entry.handle!.index] = ping.fromWorker
+        }
+        if ping.isFinished { entry.receivedFinish = true }
+        let wasPhase = entry.phase
+        entry.executor = executor
+        entry.phase = .online
+        entries[ping.fromWorker] = entry
+        switch wasPhase {
+        case .waiting:
+            waitingCount -= 1
+            if waitingCount == 0 { finishRecovery() }
+        case .created:
+            events.append(.online(ping.fromWorker, executor: executor))
+            if entry.receivedFinish { markOffline(ping.fromWorker) }
+        case .online:
+            if entry.receivedFinish && isReady { markOffline(ping.fromWorker) }
+        case .offline, .tombstone:
+            break
+        }
+        return .accepted
+    }
+
+    /// Records a worker's status and queues ``WorkerEvent/statusUpdated(_:_:)``. Only the master
+    /// epoch is fenced (as in TiFlow: a status carries no worker epoch to check).
+    ///
+    /// - Throws: ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)`` for a newer master epoch.
+    @discardableResult
+    public func handleStatus(_ message: WorkerStatusMessage) throws(MasterWorkerError) -> MessageVerdict {
+        if let verdict = try fenceMasterEpoch(message.masterEpoch) { return verdict }
+        guard var entry = entries[message.worker] else { return .droppedUnknownWorker }
+        guard entry.phase != .offline, entry.phase != .tombstone else { return .droppedOfflineWorker }
+        entry.status = message.status
+        entries[message.worker] = entry
+        events.append(.statusUpdated(message.worker, message.status))
+        return .accepted
+    }
+
+    private func fenceMasterEpoch(_ seen: Epoch) throws(MasterWorkerError) -> MessageVerdict? {
+        if seen > epoch { throw .staleMaster(master, ownEpoch: epoch, seen: seen) }
+        if seen < epoch { return .droppedStaleMasterEpoch }
+        return nil
+    }
+
+    /// A request asking an online worker to move to `state` (``WorkerState/stopped`` cancels it),
+    /// with the executor to send it to.
+    ///
+    /// - Throws: ``MasterWorkerError/unknownWorker(_:)``, or
+    ///   ``MasterWorkerError/invalidWorkerState(_:_:)`` if the worker is not online.
+    public func statusChangeRequest(
+        for worker: WorkerID, expecting state: WorkerState
+    ) throws(MasterWorkerError) -> (request: StatusChangeRequest, executor: ExecutorID) {
+        guard let entry = entries[worker] else { throw .unknownWorker(worker) }
+        guard entry.phase == .online, let executor = entry.executor else {
+            throw .invalidWorkerState(worker, "only an online worker can be asked to change state; it is \(entry.phase)")
+        }
+        let request = StatusChangeRequest(
+            sendTime: wheel.clock.now(), fromMaster: master, masterEpoch: epoch, expectedState: state)
+        return (request, executor)
+    }
+
+    // MARK: Time
+
+    /// Ends a recovery whose wait is over and declares offline every worker whose deadline has
+    /// passed by the clock's current reading.
+    ///
+    /// - Returns: when to call again at the latest (nil: only after the next message).
+    /// - Throws: ``MasterWorkerError/heartbeatWheel(_:)`` if the clock went backwards or another
+    ///   caller is advancing the same manager.
+    @discardableResult
+    public func advance() throws(MasterWorkerError) -> HeartbeatInstant? {
+        let now = wheel.clock.now()
+        if let deadline = recoveryDeadline, now >= deadline { finishRecovery() }
+        let nextDue: HeartbeatInstant?
+        do {
+            nextDue = try wheel.advance(to: now) { expiry in
+                for handle in expiry.handles { expire(handle) }
+            }
+        } catch {
+            throw .heartbeatWheel(error.description)
+        }
+        switch (recoveryDeadline, nextDue) {
+        case (let recovery?, let due?): return min(recovery, due)
+        case (let recovery?, nil): return recovery
+        case (nil, let due): return due
+        }
+    }
+
+    private func expire(_ handle: HeartbeatHandle) {
+        guard let worker = workerByHandle[handle.index], var entry = entries[worker], entry.handle == handle else { return }
+        workerByHandle[handle.index] = nil
+        entry.handle = nil
+        entries[worker] = entry
+        guard entry.phase == .created || entry.phase == .online else { return }
+        markOffline(worker)
+    }
+
+    private func markOffline(_ worker: WorkerID) {
+        guard var entry = entries[worker] else { return }
+        forgetHandle(of: entry)
+        entry.handle = nil
+        entry.phase = .offline
+        entries[worker] = entry
+        events.append(.offline(worker, reason: Self.offlineReason(worker, entry.status)))
+    }
+
+    /// The reason an offline worker is gone, from the last status it reported.
+    public static func offlineReason(_ worker: WorkerID, _ status: WorkerStatus) -> MasterWorkerError {
+        switch status.state {
+        case .finished: .workerFinished
+        case .stopped: .workerCanceled
+        case .error: .workerFailed(status.errorMessage)
+        case .normal, .created, .initialized: .workerOffline(worker, lastError: status.errorMessage)
+        }
+    }
+
+    private func finishRecovery() {
+        recoveryDeadline = nil
+        waitingCount = 0
+        for (worker, entry) in entries where entry.phase == .waiting || (entry.receivedFinish && entry.phase == .online) {
+            forgetHandle(of: entry)
+            entries[worker] = Entry(phase: .tombstone, executor: entry.executor, status: entry.status, receivedFinish: entry.receivedFinish)
+        }
+    }
+
+    private func register() throws(MasterWorkerError) -> HeartbeatHandle {
+        do {
+            return try wheel.register(ttl: offlineTTL)
+        } catch {
+            throw .heartbeatWheel(error.description)
+        }
+    }
+
+    private func forgetHandle(of entry: Entry) {
+        guard let handle = entry.handle else { return }
+        workerByHandle[handle.index] = nil
+        _ = try? wheel.remove(handle)
+    }
+
+    // MARK: Events and workers
+
+    /// The oldest undelivered event, or nil. Delivering an offline event turns the worker into a
+    /// tombstone.
+    public func nextEvent() -> WorkerEvent? {
+        guard eventHead < events.count else { return nil }
+        let event = events[eventHead]
+        eventHead += 1
+        if eventHead == events.count {
+            events.removeAll(keepingCapacity: true)
+            eventHead = 0
+        }
+        if case .offline(let worker, _) = event, entries[worker]?.phase == .offline {
+            entries[worker]?.phase = .tombstone
+        }
+        return event
+    }
+
+    /// Removes a tombstone so its ID can be reused. Returns false if there was no such worker
+    /// (cleaning twice is fine).
+    ///
+    /// - Throws: ``MasterWorkerError/invalidWorkerState(_:_:)`` if the worker is not a tombstone.
+    @discardableResult
+    public func cleanTombstone(_ worker: WorkerID) throws(MasterWorkerError) -> Bool {
+        guard let entry = entries[worker] else { return false }
+        guard entry.phase == .tombstone else {
+            throw .invalidWorkerState(worker, "only a tombstone can be cleaned; it is \(entry.phase)")
+        }
+        entries[worker] = nil
+        return true
+    }
+
+    /// One worker as the master sees it, or nil.
+    public func worker(_ worker: WorkerID) -> WorkerSnapshot? {
+        entries[worker].map {
+            WorkerSnapshot(phase: $0.phase, executor: $0.executor, status: $0.status, receivedFinish: $0.receivedFinish)
+        }
+    }
+
+    /// Every worker the master holds, tombstones included.
+    public var workers: [WorkerID: WorkerSnapshot] {
+        entries.mapValues {
+            WorkerSnapshot(phase: $0.phase, executor: $0.executor, status: $0.status, receivedFinish: $0.receivedFinish)
+        }
+    }
+
+    /// How many workers the master holds, tombstones included.
+    public var count: Int { entries.count }
+}

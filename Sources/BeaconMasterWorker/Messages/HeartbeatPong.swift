@@ -1,0 +1,32 @@
+public import BeaconCore
+
+/// The master's answer to every ping, sent before the master even looks at the ping's epochs,
+/// so a worker always learns the current master epoch.
+public struct HeartbeatPong: Sendable, Hashable, Codable {
+    /// The ping's send time, echoed.
+    public var sendTime: HeartbeatInstant
+    /// The master's monotonic clock when it replied (informational: the worker never compares
+    /// it with its own clock).
+    public var replyTime: HeartbeatInstant
+    public var toWorker: WorkerID
+    /// The master's current epoch.
+    public var masterEpoch: Epoch
+    /// The ping's finished flag, echoed: the master's acknowledgement of a graceful exit.
+    public var isFinished: Bool
+
+    public init(sendTime: HeartbeatInstant, replyTime: HeartbeatInstant, toWorker: WorkerID, masterEpoch: Epoch, isFinished: Bool) {
+        self.sendTime = sendTime
+        self.replyTime = replyTime
+        self.toWorker = toWorker
+        self.masterEpoch = masterEpoch
+        self.isFinished = isFinished
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sendTime = "send-time"
+        case replyTime = "reply-time"
+        case toWorker = "to-worker-id"
+        case masterEpoch = "epoch"
+        case isFinished = "is-finished"
+    }
+}

@@ -1,0 +1,262 @@
+import BeaconCore
+
+/// A running master: the thin shell around ``WorkerManager`` that owns the transport, the store
+/// and real time.
+///
+/// It answers every ping on its executor, feeds pings and statuses to the manager, wakes when the
+/// manager's next deadline is due, and publishes the manager's events on ``events`` in order.
+/// Starting it persists a new epoch; if the master ran before (its metadata says initialised),
+/// it recovers the workers its predecessor left and waits for them first.
+///
+/// ```swift
+/// let store = try SQLiteMasterWorkerStore(path: "/var/lib/job-7/master.sqlite")
+/// let master = try await MasterRuntime.start(
+///     id: MasterID("job-7"), executor: ExecutorID("node-a"), transport: transport, store: store)
+/// let epoch = try await master.createWorker(WorkerID("job-7-task-1"), on: ExecutorID("node-b"))
+/// // … start the worker on node-b with `epoch` (see WorkerRuntime) …
+/// for await event in master.events { print(event) }
+/// ```
+public final class MasterRuntime: Sendable {
+    public let id: MasterID
+    public let executor: ExecutorID
+    /// This run's epoch.
+    public let epoch: Epoch
+    /// Whether this is the master's first start (false: it recovered from a predecessor).
+    public let isFirstStart: Bool
+    /// Online, offline, status and dispatch-failure events, in the order they happened. Ends
+    /// when the master stops.
+    public let events: AsyncStream<WorkerEvent>
+
+    private let manager: PosixMutex<WorkerManager<MonotonicClock>>
+    private let eventSink: AsyncStream<WorkerEvent>.Continuation
+    private let transport: any MessageTransport
+    private let store: any MasterWorkerStore
+    private let stopped = OutcomeLatch()
+    private let ready = OutcomeLatch()
+    private let loops = PosixMutex<[Task<Void, Never>]>([])
+    private let metadata: PosixMutex<MasterMetadata>
+
+    /// Starts the master: a new epoch, its metadata saved, a mailbox on `executor`, and — after a
+    /// fail-over — recovery, which returns once every recovered worker has pinged or the offline
+    /// timeout has passed. The metadata is then saved as initialised.
+    ///
+    /// - Parameter mailboxCapacity: pings and statuses that may wait unread; a worker whose ping
+    ///   finds the mailbox full gets no pong and retries on its next interval.
+    /// - Throws: ``MasterWorkerError/storage(_:)``, or what opening the mailbox throws.
+    public static func start(
+        id: MasterID, executor: ExecutorID, address: String = "", transport: any MessageTransport,
+        store: any MasterWorkerStore, configuration: TimeoutConfiguration = .default,
+        mailboxCapacity: Int = 65_536, capacity: Int = 1 << 20
+    ) async throws(MasterWorkerError) -> MasterRuntime {
+        var metadata = try await store.loadMaster(id) ?? MasterMetadata(id: id)
+        metadata.epoch = try await store.generateEpoch(for: id)
+        metadata.executor = executor
+        metadata.address = address
+        try await store.saveMaster(metadata)
+        let isFirstStart = metadata.state == .uninitialized
+        let recovering = isFirstStart ? [:] : try await store.loadWorkerStatuses(master: id)
+        let manager = try WorkerManager(
+            master: id, epoch: metadata.epoch, configuration: configuration, clock: MonotonicClock(),
+            recovering: recovering, capacity: capacity)
+        let mailbox = try transport.mailbox(
+            on: executor, topics: [MasterWorkerTopic.ping(master: id), MasterWorkerTopic.status(master: id)],
+            capacity: mailboxCapacity)
+        let runtime = MasterRuntime(
+            id: id, executor: executor, metadata: metadata, isFirstStart: isFirstStart, manager: manager,
+            transport: transport, store: store)
+        runtime.startLoops(mailbox: mailbox)
+        try await runtime.waitUntilReady()
+        metadata.state = .initialized
+        metadata.errorMessage = ""
+        try await runtime.saveMetadata(metadata)
+        return runtime
+    }
+
+    private init(
+        id: MasterID, executor: ExecutorID, metadata: MasterMetadata, isFirstStart: Bool,
+        manager: WorkerManager<MonotonicClock>, transport: any MessageTransport, store: any MasterWorkerStore
+    ) {
+        self.id = id
+        self.executor = executor
+        self.epoch = metadata.epoch
+        self.isFirstStart = isFirstStart
+        self.manager = PosixMutex(manager)
+        self.metadata = PosixMutex(metadata)
+        self.transport = transport
+        self.store = store
+        (events, eventSink) = AsyncStream.makeStream(of: WorkerEvent.self)
+    }
+
+    // MARK: Loops
+
+    private func startLoops(mailbox: AsyncStream<MessageDelivery>) {
+        let receiver = Task { [self] in
+            for await delivery in mailbox {
+                receive(delivery)
+            }
+            stop(with: .success(()))
+        }
+        let timer = Task { [self] in await runTimer() }
+        loops.withLock { $0 = [receiver, timer] }
+    }
+
+    private func receive(_ delivery: MessageDelivery) {
+        let result: Result<Void, MasterWorkerError> = manager.withLock { manager in
+            do throws(MasterWorkerError) {
+                switch delivery.message {
+                case .ping(let ping):
+                    let pong = manager.pong(for: ping)
+                    let sent = transport.trySend(
+                        .pong(pong), topic: MasterWorkerTopic.pong(master: id, worker: ping.fromWorker),
+                        from: executor, to: delivery.sender)
+                    if sent { try manager.handleHeartbeat(ping, from: delivery.sender) }
+                case .status(let message):
+                    try manager.handleStatus(message)
+                case .pong, .statusChange:
+                    break
+                }
+                try manager.advance()
+                publishEvents(of: manager)
+                return .success(())
+            } catch {
+                publishEvents(of: manager)
+                return .failure(error)
+            }
+        }
+        if case .failure(let error) = result { stop(with: .failure(error)) }
+    }
+
+    /// Wakes at the manager's next deadline. Every worker's deadline is its last ping plus the
+    /// same offline timeout, so a deadline added while this sleeps is never earlier than the one
+    /// it sleeps towards; the one-second cap only matters when the wheel was empty.
+    private func runTimer() async {
+        let clock = MonotonicClock()
+        while !Task.isCancelled {
+            let wake: HeartbeatInstant?
+            do {
+                wake = try manager.withLock { (manager) throws(MasterWorkerError) in
+                    defer { publishEvents(of: manager) }
+                    return try manager.advance()
+                }
+            } catch {
+                stop(with: .failure(error))
+                return
+            }
+            let now = clock.now()
+            let limit = now.advanced(by: .seconds(1))
+            let target = min(wake ?? limit, limit)
+            do {
+                try await Task.sleep(for: max(now.duration(to: target), .zero))
+            } catch {
+                return
+            }
+        }
+    }
+
+    private func publishEvents(of manager: WorkerManager<MonotonicClock>) {
+        while let event = manager.nextEvent() { eventSink.yield(event) }
+        if manager.isReady, ready.outcome == nil { ready.settle(.success(())) }
+    }
+
+    // MARK: Workers
+
+    /// Draws a new epoch for `worker` and records it as starting on `executor`. Start the worker
+    /// there with the returned epoch; it comes online with its first ping.
+    ///
+    /// - Throws: ``MasterWorkerError/duplicateWorker(_:)``, ``MasterWorkerError/masterClosed``,
+    ///   ``MasterWorkerError/storage(_:)``.
+    public func createWorker(_ worker: WorkerID, on executor: ExecutorID) async throws(MasterWorkerError) -> Epoch {
+        try checkRunning()
+        if manager.withLock({ $0.worker(worker) }) != nil { throw .duplicateWorker(worker) }
+        let epoch = try await store.generateEpoch(for: id)
+        try manager.withLock { (manager) throws(MasterWorkerError) in
+            try manager.workerStarting(worker, on: executor, epoch: epoch)
+        }
+        return epoch
+    }
+
+    /// Tells the master a worker could not be started; ``WorkerEvent/dispatchFailed(_:error:)``
+    /// follows on ``events``.
+    public func workerCreationFailed(_ worker: WorkerID, error: String) throws(MasterWorkerError) {
+        try manager.withLock { (manager) throws(MasterWorkerError) in
+            try manager.workerCreationFailed(worker, error: error)
+            publishEvents(of: manager)
+        }
+    }
+
+    /// Asks an online worker to stop; its cancel hook runs once.
+    ///
+    /// - Returns: whether the request could be handed to the transport.
+    public func requestStop(_ worker: WorkerID) throws(MasterWorkerError) -> Bool {
+        let (request, executor) = try manager.withLock { (manager) throws(MasterWorkerError) in
+            try manager.statusChangeRequest(for: worker, expecting: .stopped)
+        }
+        return transport.trySend(
+            .statusChange(request), topic: MasterWorkerTopic.statusChange(master: id, worker: worker),
+            from: self.executor, to: executor)
+    }
+
+    /// Deletes a tombstone's persisted status, then forgets it so its ID can be reused.
+    /// Cleaning a worker that is already gone is fine.
+    ///
+    /// - Throws: ``MasterWorkerError/invalidWorkerState(_:_:)`` if the worker is not a tombstone,
+    ///   ``MasterWorkerError/storage(_:)``.
+    public func cleanTombstone(_ worker: WorkerID) async throws(MasterWorkerError) {
+        if let snapshot = manager.withLock({ $0.worker(worker) }), snapshot.phase != .tombstone {
+            throw .invalidWorkerState(worker, "only a tombstone can be cleaned; it is \(snapshot.phase)")
+        }
+        try await store.deleteWorkerStatus(worker: worker, master: id)
+        try manager.withLock { (manager) throws(MasterWorkerError) in _ = try manager.cleanTombstone(worker) }
+    }
+
+    /// Every worker as the master sees it now.
+    public var workers: [WorkerID: WorkerSnapshot] { manager.withLock { $0.workers } }
+
+    /// Whether recovery is over.
+    public var isReady: Bool { manager.withLock { $0.isReady } }
+
+    // MARK: Stopping
+
+    /// Persists how the master ended (finished, stopped or failed, with the error and detail) and
+    /// stops it.
+    public func exit(_ reason: ExitReason, error: String? = nil, detail: [UInt8] = []) async throws(MasterWorkerError) {
+        var record = metadata.withLock { $0 }
+        record.state = reason.masterState
+        record.errorMessage = error ?? ""
+        record.detail = detail
+        try await saveMetadata(record)
+        stop(with: .success(()))
+    }
+
+    /// Stops the master without persisting an exit (its workers will find a new master after a
+    /// fail-over). ``events`` ends.
+    public func stop() {
+        stop(with: .success(()))
+    }
+
+    /// Waits until the master stops; throws the error that stopped it, such as
+    /// ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)`` when a newer master took over.
+    public func waitUntilStopped() async throws(MasterWorkerError) {
+        try await stopped.wait()
+    }
+
+    private func stop(with outcome: Result<Void, MasterWorkerError>) {
+        guard stopped.settle(outcome) else { return }
+        ready.settle(outcome.flatMap { .failure(.masterClosed) })
+        for task in loops.withLock({ $0 }) { task.cancel() }
+        eventSink.finish()
+    }
+
+    private func checkRunning() throws(MasterWorkerError) {
+        if stopped.outcome != nil { throw .masterClosed }
+    }
+
+    private func waitUntilReady() async throws(MasterWorkerError) {
+        try await ready.wait()
+    }
+
+    private func saveMetadata(_ record: MasterMetadata) async throws(MasterWorkerError) {
+        try await store.saveMaster(record)
+        metadata.withLock { $0 = record }
+    }
+}

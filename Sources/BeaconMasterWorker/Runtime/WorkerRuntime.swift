@@ -1,0 +1,242 @@
+public import BeaconCore
+
+/// A running worker: the thin shell around ``WorkerSession`` that pings its master, watches for
+/// the master's silence, persists and reports its status, and leaves gracefully.
+///
+/// ```swift
+/// let worker = try await WorkerRuntime.start(
+///     master: MasterID("job-7"), worker: WorkerID("job-7-task-1"), epoch: epoch,
+///     executor: ExecutorID("node-b"), transport: transport, store: store,
+///     onCancel: { print("asked to stop") })
+/// try await worker.updateStatus(.normal)
+/// try await worker.exit(.finished)       // returns once the master acknowledged
+/// ```
+public final class WorkerRuntime: Sendable {
+    public let master: MasterID
+    public let worker: WorkerID
+    public let executor: ExecutorID
+
+    private let session: PosixMutex<WorkerSession>
+    private let transport: any MessageTransport
+    private let store: any MasterWorkerStore
+    private let onCancel: @Sendable () -> Void
+    private let stopped = OutcomeLatch()
+    private let exitAcknowledged = OutcomeLatch()
+    private let reloading = PosixMutex(false)
+    private let receiver = PosixMutex<Task<Void, Never>?>(nil)
+    private let timer = PosixMutex<Task<Void, Never>?>(nil)
+    private let clock = MonotonicClock()
+
+    /// Starts the worker: reads where its master runs from the store, opens its mailbox, starts
+    /// pinging, and persists and reports its ``WorkerState/initialized`` status.
+    ///
+    /// - Parameters:
+    ///   - epoch: the worker epoch its master drew in ``MasterRuntime/createWorker(_:on:)``.
+    ///   - startTime: when the worker was submitted; its master-silence watchdog counts from
+    ///     here (default: now).
+    ///   - onCancel: runs once when the master asks the worker to stop.
+    /// - Throws: ``MasterWorkerError/invalidWorkerState(_:_:)`` if the master has no metadata,
+    ///   ``MasterWorkerError/storage(_:)``, ``MasterWorkerError/statusNotDelivered(master:after:)``.
+    public static func start(
+        master: MasterID, worker: WorkerID, epoch: Epoch, executor: ExecutorID, transport: any MessageTransport,
+        store: any MasterWorkerStore, configuration: TimeoutConfiguration = .default, startTime: HeartbeatInstant? = nil,
+        onCancel: @escaping @Sendable () -> Void = {}
+    ) async throws(MasterWorkerError) -> WorkerRuntime {
+        guard let metadata = try await store.loadMaster(master), let masterExecutor = metadata.executor else {
+            throw .invalidWorkerState(worker, "master \(master) has never started: no executor to ping")
+        }
+        let now = MonotonicClock().now()
+        let client = MasterClient(
+            master: master, worker: worker, workerEpoch: epoch,
+            masterInfo: MasterInfo(executor: masterExecutor, epoch: metadata.epoch), startTime: startTime ?? now,
+            configuration: configuration)
+        let mailbox = try transport.mailbox(
+            on: executor,
+            topics: [
+                MasterWorkerTopic.pong(master: master, worker: worker),
+                MasterWorkerTopic.statusChange(master: master, worker: worker),
+            ],
+            capacity: 64)
+        let runtime = WorkerRuntime(
+            master: master, worker: worker, executor: executor, session: WorkerSession(client: client, at: now),
+            transport: transport, store: store, onCancel: onCancel)
+        runtime.startLoops(mailbox: mailbox)
+        do {
+            try await runtime.updateStatus(.initialized)
+        } catch {
+            runtime.stop(with: .failure(error))
+            throw error
+        }
+        return runtime
+    }
+
+    private init(
+        master: MasterID, worker: WorkerID, executor: ExecutorID, session: WorkerSession,
+        transport: any MessageTransport, store: any MasterWorkerStore, onCancel: @escaping @Sendable () -> Void
+    ) {
+        self.master = master
+        self.worker = worker
+        self.executor = executor
+        self.session = PosixMutex(session)
+        self.transport = transport
+        self.store = store
+        self.onCancel = onCancel
+    }
+
+    // MARK: Loops
+
+    private func startLoops(mailbox: AsyncStream<MessageDelivery>) {
+        receiver.withLock { $0 = Task { [self] in for await delivery in mailbox { receive(delivery) } } }
+        restartTimer()
+    }
+
+    /// Replaces the timer task, so a tick brought forward (the exit's first finished ping) runs
+    /// now rather than when the old task wakes.
+    private func restartTimer() {
+        let replaced = timer.withLock { timer in
+            defer { timer = stopped.outcome == nil ? Task { [self] in await runTimer() } : nil }
+            return timer
+        }
+        replaced?.cancel()
+    }
+
+    private func receive(_ delivery: MessageDelivery) {
+        switch delivery.message {
+        case .pong(let pong):
+            let verdict: Result<MasterClient.PongVerdict, MasterWorkerError> = session.withLock { session in
+                do throws(MasterWorkerError) {
+                    return .success(try session.receive(pong, from: delivery.sender))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            switch verdict {
+            case .success(.exitAcknowledged): exitAcknowledged.settle(.success(()))
+            case .failure(let error): stop(with: .failure(error))
+            case .success: break
+            }
+        case .statusChange(let request):
+            if session.withLock({ $0.statusChangeRequested(request) }) { onCancel() }
+        case .ping, .status:
+            break
+        }
+    }
+
+    private func runTimer() async {
+        while !Task.isCancelled {
+            let now = clock.now()
+            let (actions, next, closed) = session.withLock { session in
+                (session.tick(at: now), session.nextTick, session.client.exitPhase == .closed)
+            }
+            if closed { return }
+            for action in actions {
+                switch action {
+                case .sendPing(let ping, let executor):
+                    let sent = transport.trySend(
+                        .ping(ping), topic: MasterWorkerTopic.ping(master: master), from: self.executor, to: executor)
+                    if !sent { reloadMasterInfo() }
+                case .reloadMasterInfo:
+                    reloadMasterInfo()
+                case .suicide:
+                    stop(with: .failure(.workerSuicide(master: master)))
+                    return
+                case .exitNotAcknowledged:
+                    let timeout = session.withLock { $0.client.configuration.exitAcknowledgementTimeout }
+                    exitAcknowledged.settle(.failure(.exitNotAcknowledged(master: master, after: timeout)))
+                    return
+                }
+            }
+            do {
+                try await Task.sleep(for: max(clock.now().duration(to: next), .milliseconds(1)))
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// Reads the master's current executor and epoch from the store, one read at a time.
+    private func reloadMasterInfo() {
+        guard reloading.withLock({ (busy: inout Bool) in defer { busy = true }; return !busy }) else { return }
+        Task { [self] in
+            defer { reloading.withLock { $0 = false } }
+            guard let metadata = try? await store.loadMaster(master), let executor = metadata.executor else { return }
+            session.withLock { $0.masterInfoLoaded(MasterInfo(executor: executor, epoch: metadata.epoch)) }
+        }
+    }
+
+    // MARK: Status
+
+    /// Sets the worker's status: persisted first if the state or error message changed, then sent
+    /// to the master, retried every ``TimeoutConfiguration/statusRetryInterval`` (following the
+    /// master if it moved) for up to ``TimeoutConfiguration/statusDeliveryTimeout``.
+    ///
+    /// - Throws: ``MasterWorkerError/storage(_:)`` (nothing was sent),
+    ///   ``MasterWorkerError/statusNotDelivered(master:after:)``.
+    public func updateStatus(_ state: WorkerState, errorMessage: String = "", extensionBytes: [UInt8] = []) async throws(MasterWorkerError) {
+        let update = session.withLock { $0.prepareStatus(state: state, errorMessage: errorMessage, extensionBytes: extensionBytes) }
+        if update.mustPersist {
+            try await store.saveWorkerStatus(update.status, worker: worker, master: master)
+            session.withLock { $0.statusPersisted(update.status) }
+        }
+        let configuration = session.withLock { $0.client.configuration }
+        let deadline = clock.now().advanced(by: configuration.statusDeliveryTimeout)
+        while true {
+            let (message, executor) = session.withLock { $0.statusMessage(for: update.status) }
+            let topic = MasterWorkerTopic.status(master: master)
+            if transport.trySend(.status(message), topic: topic, from: self.executor, to: executor) { return }
+            if clock.now() >= deadline { break }
+            if let metadata = try? await store.loadMaster(master), let executor = metadata.executor {
+                session.withLock { $0.masterInfoLoaded(MasterInfo(executor: executor, epoch: metadata.epoch)) }
+            }
+            do {
+                try await Task.sleep(for: configuration.statusRetryInterval)
+            } catch {
+                break
+            }
+        }
+        throw .statusNotDelivered(master: master, after: configuration.statusDeliveryTimeout)
+    }
+
+    // MARK: Leaving
+
+    /// Leaves gracefully: persists and reports the exit status (finished, stopped or error), then
+    /// pings with the finished flag until the master acknowledges, at most
+    /// ``TimeoutConfiguration/exitAcknowledgementTimeout``. The worker is stopped afterwards
+    /// either way.
+    ///
+    /// - Throws: ``MasterWorkerError/exitNotAcknowledged(master:after:)`` if the master stayed
+    ///   silent, or what ``updateStatus(_:errorMessage:extensionBytes:)`` throws.
+    public func exit(_ reason: ExitReason, error: String? = nil, extensionBytes: [UInt8] = []) async throws(MasterWorkerError) {
+        defer { stop(with: .success(())) }
+        try await updateStatus(reason.workerState, errorMessage: error ?? "", extensionBytes: extensionBytes)
+        session.withLock { $0.beginExit(at: clock.now()) }
+        restartTimer()
+        try await exitAcknowledged.wait()
+    }
+
+    /// Stops at once, without telling the master (it declares the worker offline after its
+    /// timeout).
+    public func stop() {
+        stop(with: .success(()))
+    }
+
+    /// Waits until the worker stops; throws ``MasterWorkerError/workerSuicide(master:)`` if it
+    /// stopped because its master went silent.
+    public func waitUntilStopped() async throws(MasterWorkerError) {
+        try await stopped.wait()
+    }
+
+    private func stop(with outcome: Result<Void, MasterWorkerError>) {
+        guard stopped.settle(outcome) else { return }
+        exitAcknowledged.settle(.failure(outcome.failure ?? .workerCanceled))
+        receiver.withLock { $0 }?.cancel()
+        timer.withLock { $0 }?.cancel()
+    }
+}
+
+extension Result {
+    fileprivate var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}

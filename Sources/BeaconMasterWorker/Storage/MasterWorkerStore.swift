@@ -1,0 +1,20 @@
+/// Where masters and workers keep what must survive a crash: the per-job epoch counter, each
+/// master's metadata, and each worker's last significant status.
+///
+/// A call that returns has made its write durable; a call that throws wrote nothing the reader
+/// could see half-done. ``SQLiteMasterWorkerStore`` is the implementation.
+public protocol MasterWorkerStore: Sendable {
+    /// Increments the job's epoch counter and returns the new value: ``Epoch/first`` the first
+    /// time, larger on every call after.
+    func generateEpoch(for job: MasterID) async throws(MasterWorkerError) -> Epoch
+    /// The master's persisted metadata, or nil if it never started.
+    func loadMaster(_ id: MasterID) async throws(MasterWorkerError) -> MasterMetadata?
+    /// Writes the master's whole record.
+    func saveMaster(_ metadata: MasterMetadata) async throws(MasterWorkerError)
+    /// Writes a worker's status (insert or replace).
+    func saveWorkerStatus(_ status: WorkerStatus, worker: WorkerID, master: MasterID) async throws(MasterWorkerError)
+    /// Deletes a worker's status; deleting a missing one is fine.
+    func deleteWorkerStatus(worker: WorkerID, master: MasterID) async throws(MasterWorkerError)
+    /// Every worker status persisted under the master.
+    func loadWorkerStatuses(master: MasterID) async throws(MasterWorkerError) -> [WorkerID: WorkerStatus]
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import BeaconMasterWorker
+import Foundation
+
+/// Significant status changes at a fixed rate into a real SQLite file in WAL mode, measuring the
+/// process's CPU per wall second and how long each save waited for its commit. The baseline,
+/// run first on the same file, saves one status at a time, so every save is its own
+/// transaction: the cost group commit removes.
+struct BenchStatus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "CPU of persisting worker statuses at a fixed rate (SQLite, WAL, group commit).")
+
+    @Option(help: "Significant status changes per second.")
+    var rate = 10_000
+
+    @Option(help: "Seconds to run at that rate.")
+    var seconds = 10
+
+    @Option(help: "Distinct workers the changes are spread over.")
+    var workers = 10_000
+
+    @Option(help: "Directory for the database files (default: a new temporary directory).")
+    var directory: String?
+
+    mutating func run() async throws {
+        guard rate > 0, seconds > 0, workers > 0 else { throw ValidationError("--rate, --seconds and --workers must be positive") }
+        let folder = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("beacon-status-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let master = try MasterID("job-1")
+        let ids = try (0..<workers).map { try WorkerID("job-1-task-\($0)") }
+        print("rate \(rate)/s for \(seconds) s over \(workers) workers; files in \(folder)")
+        print("")
+        print("mode                               saves/s   CPU % of a core   µs CPU/save   tx    saves/tx   wait p50   p99")
+        for durability in [SQLiteMasterWorkerStore.Durability.processCrash, .powerLoss] {
+            let name = durability == .powerLoss ? "FULL" : "NORMAL"
+            let path = "\(folder)/status-\(name).sqlite"
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            let store = try SQLiteMasterWorkerStore(path: path, durability: durability)
+            let sequential = try await Self.sequential(store: store, master: master, ids: ids, seconds: min(seconds, 3))
+            report("one at a time, synchronous=\(name)", sequential, store.statusCommitStatistics)
+            let before = store.statusCommitStatistics
+            let paced = try await Self.paced(store: store, master: master, ids: ids, rate: rate, seconds: seconds)
+            let after = store.statusCommitStatistics
+            report(
+                "\(rate)/s grouped, synchronous=\(name)", paced,
+                GroupCommitStatistics(transactions: after.transactions - before.transactions, statuses: after.statuses - before.statuses))
+        }
+    }
+
+    struct Measurement {
+        var saves = 0
+        var wallSeconds = 0.0
+        var cpuSeconds = 0.0
+        var waits: [Double] = []
+    }
+
+    func report(_ name: String, _ measurement: Measurement, _ commits: GroupCommitStatistics) {
+        let waits = measurement.waits.sorted()
+        func wait(_ fraction: Double) -> String {
+            guard !waits.isEmpty else { return "-" }
+            let index = min(waits.count - 1, max(0, Int((Double(waits.count) * fraction).rounded(.up)) - 1))
+            return format(waits[index] * 1000) + " ms"
+        }
+        let columns = [
+            (name, 35), (format(Double(measurement.saves) / measurement.wallSeconds), 10),
+            (format(100 * measurement.cpuSeconds / measurement.wallSeconds) + "%", 18),
+            (format(measurement.cpuSeconds * 1e6 / Double(max(measurement.saves, 1))), 14),
+            ("\(commits.transactions)", 6), (format(Double(commits.statuses) / Double(max(commits.transactions, 1))), 11),
+            (wait(0.5), 11), (wait(0.99), 0),
+        ]
+        print(columns.map { $0.1 > 0 ? $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) : $0.0 }.joined())
+    }
+
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    static func status(_ step: Int) -> WorkerStatus {
+        WorkerStatus(state: step % 2 == 0 ? .normal : .initialized, epoch: Epoch(rawValue: 2), errorMessage: "step \(step)")
+    }
+
+    /// As many saves as one caller can make in `seconds`, each awaited before the next.
+    static func sequential(store: SQLiteMasterWorkerStore, master: MasterID, ids: [WorkerID], seconds: Int) async throws -> Measurement {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let cpu = processCPUSeconds()
+        var measurement = Measurement()
+        while clock.now - start < .seconds(seconds) {
+            let before = clock.now
+            try await store.saveWorkerStatus(status(measurement.saves), worker: ids[measurement.saves % ids.count], master: master)
+            measurement.waits.append(Stopwatch.seconds(clock.now - before))
+            measurement.saves += 1
+        }
+        measurement.wallSeconds = Stopwatch.seconds(clock.now - start)
+        measurement.cpuSeconds = processCPUSeconds() - cpu
+        return measurement
+    }
+
+    /// `rate` saves per second for `seconds`, released every millisecond from concurrent tasks.
+    static func paced(store: SQLiteMasterWorkerStore, master: MasterID, ids: [WorkerID], rate: Int, seconds: Int) async throws -> Measurement {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let cpu = processCPUSeconds()
+        let total = rate * seconds
+        let waits = try await withThrowingTaskGroup(of: Double.self, returning: [Double].self) { group in
+            var released = 0
+            var waits: [Double] = []
+            waits.reserveCapacity(total)
+            while released < total {
+                let due = min(total, Int(Stopwatch.seconds(clock.now - start) * Double(rate)) + 1)
+                while released < due {
+                    let step = released
+                    group.addTask {
+                        let before = clock.now
+                        try await store.saveWorkerStatus(status(step), worker: ids[step % ids.count], master: master)
+                        return Stopwatch.seconds(clock.now - before)
+                    }
+                    released += 1
+                }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            for try await wait in group { waits.append(wait) }
+            return waits
+        }
+        return Measurement(
+            saves: total, wallSeconds: Stopwatch.seconds(clock.now - start), cpuSeconds: processCPUSeconds() - cpu, waits: waits)
+    }
+}
+
+enum Stopwatch {
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,89 @@
+import BeaconCore
+import BeaconMasterWorker
+import Testing
+
+/// TiFlow's master-client cases (`master_client_test.go`) on the pure client.
+@Suite struct MasterClientTests {
+    let worker = Fixture.worker("worker-1")
+    let executor1 = Fixture.executor("executor-1")
+    let executor2 = Fixture.executor("executor-2")
+    let start = Fixture.start
+
+    func client() -> MasterClient {
+        MasterClient(
+            master: Fixture.master(), worker: worker, workerEpoch: Epoch(rawValue: 7),
+            masterInfo: MasterInfo(executor: executor1, epoch: Epoch(rawValue: 1)), startTime: start)
+    }
+
+    func pong(sentAt time: HeartbeatInstant, epoch: Int64 = 1, to worker: WorkerID? = nil, finished: Bool = false) -> HeartbeatPong {
+        HeartbeatPong(sendTime: time, replyTime: .zero, toWorker: worker ?? self.worker, masterEpoch: Epoch(rawValue: epoch), isFinished: finished)
+    }
+
+    func at(_ seconds: Double) -> HeartbeatInstant { start.advanced(by: .seconds(seconds)) }
+
+    @Test func masterInfoFromTheStoreIsFollowedButNeverMovesBackwards() {
+        var client = client()
+        client.updateMasterInfo(MasterInfo(executor: executor2, epoch: Epoch(rawValue: 2)))
+        #expect(client.masterInfo == MasterInfo(executor: executor2, epoch: Epoch(rawValue: 2)))
+        client.updateMasterInfo(MasterInfo(executor: executor1, epoch: Epoch(rawValue: 1)))
+        #expect(client.masterInfo.epoch == Epoch(rawValue: 2))
+    }
+
+    @Test func pingsCarryTheWorkersViewAndTheExitHandshakeClosesOnlyOnAFinishedPong() throws {
+        var client = client()
+        #expect(client.ping(at: at(1)) == HeartbeatPing(
+            sendTime: at(1), fromWorker: worker, masterEpoch: Epoch(rawValue: 1), workerEpoch: Epoch(rawValue: 7), isFinished: false))
+        #expect(try client.receive(pong(sentAt: at(1)), from: executor1) == .accepted)
+        #expect(client.lastAcknowledgedPingTime == at(1))
+        client.beginExit(at: at(2))
+        #expect(client.ping(at: at(2)).isFinished)
+        #expect(try client.receive(pong(sentAt: at(2)), from: executor1) == .accepted)
+        #expect(client.exitPhase == .closing(since: at(2)))
+        #expect(try client.receive(pong(sentAt: at(2), finished: true), from: executor1) == .exitAcknowledged)
+        #expect(client.exitPhase == .closed)
+    }
+
+    @Test func pongsForAnotherWorkerOrFromAnOlderMasterAreIgnored() throws {
+        var client = client()
+        client.updateMasterInfo(MasterInfo(executor: executor1, epoch: Epoch(rawValue: 3)))
+        #expect(try client.receive(pong(sentAt: at(5), epoch: 2), from: executor1) == .droppedStaleMaster)
+        #expect(try client.receive(pong(sentAt: at(5), epoch: 3, to: Fixture.worker("other")), from: executor1) == .droppedOtherWorker)
+        #expect(client.lastAcknowledgedPingTime == start)
+    }
+
+    @Test func aPongFromANewerMasterSwitchesToIt() throws {
+        var client = client()
+        #expect(try client.receive(pong(sentAt: at(1), epoch: 2), from: executor2) == .acceptedNewMaster)
+        #expect(client.masterInfo == MasterInfo(executor: executor2, epoch: Epoch(rawValue: 2)))
+        #expect(client.ping(at: at(2)).masterEpoch == Epoch(rawValue: 2))
+    }
+
+    @Test func aMasterThatNeverAnswersTimesOutCountingFromTheStart() {
+        let client = client()
+        #expect(client.checkMasterTimeout(at: at(60)) == .suicide)
+    }
+
+    @Test func theWatchdogIsHealthyThenReloadsThenStopsAtItsThresholds() {
+        let client = client()
+        #expect(client.checkMasterTimeout(at: at(6)) == .healthy)
+        #expect(client.checkMasterTimeout(at: at(6.001)) == .reloadMasterInfo)
+        #expect(client.checkMasterTimeout(at: at(9)) == .reloadMasterInfo)
+        #expect(client.checkMasterTimeout(at: at(14.999)) == .reloadMasterInfo)
+        #expect(client.checkMasterTimeout(at: at(15)) == .suicide)
+    }
+
+    @Test func aPongOlderThanTheLastAcknowledgementDoesNotMoveIt() throws {
+        var client = client()
+        _ = try client.receive(pong(sentAt: at(6)), from: executor1)
+        _ = try client.receive(pong(sentAt: at(3)), from: executor1)
+        #expect(client.lastAcknowledgedPingTime == at(6))
+        _ = try client.receive(pong(sentAt: at(9)), from: executor1)
+        #expect(client.lastAcknowledgedPingTime == at(9))
+    }
+
+    @Test func anExitAcknowledgementNobodyAskedForIsAProtocolViolation() {
+        var client = client()
+        #expect(throws: MasterWorkerError.self) { try client.receive(pong(sentAt: at(1), finished: true), from: executor1) }
+        #expect(client.exitPhase == .running)
+    }
+}

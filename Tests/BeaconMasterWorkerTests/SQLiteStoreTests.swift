@@ -1,0 +1,94 @@
+import BeaconMasterWorker
+import Foundation
+import GRDB
+import Testing
+
+/// The SQLite store on a real file (WAL) and in memory.
+@Suite struct SQLiteStoreTests {
+    static func temporaryPath() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("beacon-mw-\(UInt64.random(in: 0 ... .max))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory.appendingPathComponent("master.sqlite").path
+    }
+
+    let master = Fixture.master()
+
+    @Test func epochsStartAtTwoAndGrowPerJob() async throws {
+        let store = try SQLiteMasterWorkerStore(path: ":memory:")
+        #expect(try await store.generateEpoch(for: master) == Epoch.first)
+        #expect(try await store.generateEpoch(for: master) == Epoch(rawValue: 3))
+        #expect(try await store.generateEpoch(for: Fixture.master("job-2")) == Epoch(rawValue: 2))
+    }
+
+    @Test func masterMetadataRoundTripsAndAMissingMasterIsNil() async throws {
+        let store = try SQLiteMasterWorkerStore(path: ":memory:")
+        #expect(try await store.loadMaster(master) == nil)
+        let record = MasterMetadata(
+            id: master, executor: Fixture.executor("node-a"), address: "10.0.0.1:8080", epoch: Epoch(rawValue: 4),
+            state: .failed, errorMessage: "out of memory", detail: [0, 1, 255])
+        try await store.saveMaster(record)
+        #expect(try await store.loadMaster(master) == record)
+    }
+
+    @Test func workerStatusesAreReplacedLoadedPerMasterAndDeletedIdempotently() async throws {
+        let store = try SQLiteMasterWorkerStore(path: ":memory:")
+        let w1 = Fixture.worker("w1")
+        let other = Fixture.master("job-2")
+        try await store.saveWorkerStatus(WorkerStatus(state: .initialized, epoch: Epoch(rawValue: 3)), worker: w1, master: master)
+        let latest = WorkerStatus(state: .error, epoch: Epoch(rawValue: 3), errorMessage: "boom", extensionBytes: [7])
+        try await store.saveWorkerStatus(latest, worker: w1, master: master)
+        try await store.saveWorkerStatus(latest, worker: w1, master: other)
+        #expect(try await store.loadWorkerStatuses(master: master) == [w1: latest])
+        try await store.deleteWorkerStatus(worker: w1, master: master)
+        try await store.deleteWorkerStatus(worker: w1, master: master)
+        #expect(try await store.loadWorkerStatuses(master: master).isEmpty)
+        #expect(try await store.loadWorkerStatuses(master: other).count == 1)
+    }
+
+    @Test func concurrentSavesAreGroupCommittedAndAllSurviveAReopen() async throws {
+        let path = try Self.temporaryPath()
+        do {
+            let store = try SQLiteMasterWorkerStore(path: path, durability: .processCrash)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<2_000 {
+                    group.addTask {
+                        let status = WorkerStatus(state: .normal, epoch: Epoch(rawValue: Int64(index)), errorMessage: "step \(index)")
+                        try await store.saveWorkerStatus(status, worker: Fixture.worker("w\(index)"), master: master)
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let reopened = try SQLiteMasterWorkerStore(path: path)
+        let statuses = try await reopened.loadWorkerStatuses(master: master)
+        #expect(statuses.count == 2_000)
+        #expect(statuses[Fixture.worker("w1234")]?.errorMessage == "step 1234")
+        let database = try DatabaseQueue(path: path)
+        let mode = try await database.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+
+    @Test func aCorruptRowIsAStorageErrorNotATrap() async throws {
+        let path = try Self.temporaryPath()
+        let store = try SQLiteMasterWorkerStore(path: path)
+        try await store.saveWorkerStatus(WorkerStatus(state: .normal, epoch: Epoch(rawValue: 2)), worker: Fixture.worker("w1"), master: master)
+        let database = try DatabaseQueue(path: path)
+        try await database.write { try $0.execute(sql: "UPDATE worker_status SET state = 99") }
+        await #expect(throws: MasterWorkerError.self) { try await store.loadWorkerStatuses(master: master) }
+        try await database.write {
+            try $0.execute(sql: "INSERT INTO master_meta VALUES ('job-1', NULL, '', 2, 42, '', x'')")
+        }
+        await #expect(throws: MasterWorkerError.self) { try await store.loadMaster(master) }
+    }
+
+    @Test func anUnopenablePathIsAStorageError() {
+        #expect(throws: MasterWorkerError.self) { try SQLiteMasterWorkerStore(path: "/proc/definitely/not/here.sqlite") }
+    }
+
+    @Test func identifiersAreValidated() {
+        #expect(throws: MasterWorkerError.self) { try WorkerID("") }
+        #expect(throws: MasterWorkerError.self) { try WorkerID(String(repeating: "x", count: 257)) }
+        #expect(throws: MasterWorkerError.self) { try ExecutorID("node\n1") }
+        #expect(throws: Never.self) { try MasterID("job-7") }
+    }
+}

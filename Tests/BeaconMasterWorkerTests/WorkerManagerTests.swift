@@ -1,0 +1,225 @@
+import BeaconCore
+import BeaconMasterWorker
+import Testing
+
+/// TiFlow's worker-manager cases (`worker_manager_test.go`), in virtual time, plus the fences.
+@Suite struct WorkerManagerTests {
+    let clock = ManualClock(start: Fixture.start)
+    let w1 = Fixture.worker("w1")
+    let node = Fixture.executor("executor-1")
+
+    @Test func aCreatedWorkerComesOnlineOnceOnItsFirstHeartbeat() throws {
+        let manager = try Fixture.manager(clock: clock)
+        try manager.workerStarting(w1, on: node, epoch: Epoch(rawValue: 2))
+        for _ in 0..<3 {
+            try clock.advance(by: .seconds(1))
+            #expect(try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 2)), from: node) == .accepted)
+            try manager.advance()
+        }
+        #expect(Fixture.drain(manager) == [.online(w1, executor: node)])
+        #expect(manager.worker(w1)?.phase == .online)
+    }
+
+    @Test func aWorkerThatNeverHeartbeatsGoesOfflineAtTheTimeoutAndNotBefore() throws {
+        let manager = try Fixture.manager(clock: clock)
+        try manager.workerStarting(w1, on: node, epoch: Epoch(rawValue: 2))
+        try clock.advance(by: .seconds(20) - .milliseconds(1))
+        try manager.advance()
+        #expect(Fixture.drain(manager).isEmpty)
+        try clock.advance(by: .seconds(70))
+        try manager.advance()
+        #expect(Fixture.drain(manager) == [.offline(w1, reason: .workerOffline(w1, lastError: ""))])
+        #expect(manager.worker(w1)?.phase == .tombstone)
+        try clock.advance(by: .seconds(60))
+        try manager.advance()
+        #expect(Fixture.drain(manager).isEmpty)
+    }
+
+    @Test func aFailedCreationReportsItsErrorAndForgetsTheWorker() throws {
+        let manager = try Fixture.manager(clock: clock)
+        try manager.workerStarting(w1, on: node, epoch: Epoch(rawValue: 2))
+        try manager.workerCreationFailed(w1, error: "no executor has room")
+        #expect(Fixture.drain(manager) == [.dispatchFailed(w1, error: "no executor has room")])
+        #expect(manager.worker(w1) == nil)
+        #expect(throws: MasterWorkerError.unknownWorker(w1)) { try manager.workerCreationFailed(w1, error: "again") }
+        try manager.workerStarting(w1, on: node, epoch: Epoch(rawValue: 3))
+        try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 3)), from: node)
+        #expect(throws: MasterWorkerError.self) { try manager.workerCreationFailed(w1, error: "late") }
+    }
+
+    @Test func aStatusUpdateIsDeliveredAndBecomesTheOfflineReason() throws {
+        let manager = try Fixture.manager(clock: clock)
+        let epoch = Epoch(rawValue: 2)
+        try manager.workerStarting(w1, on: node, epoch: epoch)
+        try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch), from: node)
+        let finished = WorkerStatus(state: .finished, epoch: epoch)
+        try manager.handleStatus(WorkerStatusMessage(worker: w1, masterEpoch: Fixture.masterEpoch, status: finished))
+        try clock.advance(by: .seconds(30))
+        try manager.advance()
+        #expect(Fixture.drain(manager) == [
+            .online(w1, executor: node), .statusUpdated(w1, finished), .offline(w1, reason: .workerFinished),
+        ])
+    }
+
+    @Test(arguments: [
+        (WorkerState.finished, MasterWorkerError.workerFinished),
+        (.stopped, .workerCanceled),
+        (.error, .workerFailed("disk full")),
+        (.normal, .workerOffline(Fixture.worker("w1"), lastError: "disk full")),
+    ])
+    func theOfflineReasonFollowsTheLastStatus(state: WorkerState, reason: MasterWorkerError) {
+        let status = WorkerStatus(state: state, epoch: Epoch(rawValue: 2), errorMessage: "disk full")
+        #expect(WorkerManager<ManualClock>.offlineReason(w1, status) == reason)
+    }
+
+    @Test func recoveryWaitsForSilentWorkersThenTombstonesThemWithoutEvents() throws {
+        let workers = (1...4).map { Fixture.worker("w\($0)") }
+        var persisted: [WorkerID: WorkerStatus] = [:]
+        for (offset, worker) in workers.enumerated() {
+            persisted[worker] = WorkerStatus(state: .normal, epoch: Epoch(rawValue: Int64(11 + offset)))
+        }
+        let manager = try Fixture.manager(clock: clock, recovering: persisted)
+        #expect(!manager.isReady)
+        for (offset, worker) in workers.prefix(3).enumerated() {
+            try manager.handleHeartbeat(Fixture.ping(worker, workerEpoch: Epoch(rawValue: Int64(11 + offset))), from: node)
+        }
+        try clock.advance(by: .seconds(19))
+        try manager.advance()
+        #expect(!manager.isReady)
+        try clock.advance(by: .seconds(1))
+        try manager.advance()
+        #expect(manager.isReady)
+        #expect(manager.count == 4)
+        #expect(workers.prefix(3).allSatisfy { manager.worker($0)?.phase == .online })
+        #expect(manager.worker(workers[3])?.phase == .tombstone)
+        #expect(Fixture.drain(manager).isEmpty)
+    }
+
+    @Test func recoveryEndsAsSoonAsEveryWorkerHasHeartbeated() throws {
+        let manager = try Fixture.manager(clock: clock, recovering: [w1: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 5))])
+        try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 5)), from: node)
+        #expect(manager.isReady)
+        #expect(Fixture.drain(manager).isEmpty)
+    }
+
+    @Test func recoveryWithNoWorkersIsReadyAtOnceAndSkipsFinishedOnes() throws {
+        #expect(try Fixture.manager(clock: clock).isReady)
+        let finished = try Fixture.manager(clock: clock, recovering: [w1: WorkerStatus(state: .finished, epoch: Epoch(rawValue: 5))])
+        #expect(finished.isReady)
+        #expect(finished.count == 0)
+    }
+
+    @Test func aCleanedTombstoneFreesItsID() throws {
+        let manager = try Fixture.manager(clock: clock)
+        try manager.workerStarting(w1, on: node, epoch: Epoch(rawValue: 2))
+        #expect(throws: MasterWorkerError.self) { try manager.cleanTombstone(w1) }
+        try clock.advance(by: .seconds(21))
+        try manager.advance()
+        #expect(throws: MasterWorkerError.duplicateWorker(w1)) { try manager.workerStarting(w1, on: node, epoch: Epoch(rawValue: 3)) }
+        _ = Fixture.drain(manager)
+        #expect(try manager.cleanTombstone(w1))
+        #expect(try !manager.cleanTombstone(w1))
+        try manager.workerStarting(w1, on: node, epoch: Epoch(rawValue: 3))
+        #expect(manager.worker(w1)?.phase == .created)
+    }
+
+    @Test func aFinishedHeartbeatTakesAnOnlineWorkerOffline() throws {
+        let manager = try Fixture.manager(clock: clock)
+        let epoch = Epoch(rawValue: 2)
+        try manager.workerStarting(w1, on: node, epoch: epoch)
+        try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch), from: node)
+        try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch, finished: true), from: node)
+        #expect(Fixture.drain(manager) == [.online(w1, executor: node), .offline(w1, reason: .workerOffline(w1, lastError: ""))])
+        #expect(manager.worker(w1)?.phase == .tombstone)
+    }
+
+    @Test func aWorkerFinishedOnItsFirstHeartbeatComesOnlineThenGoesOffline() throws {
+        let manager = try Fixture.manager(clock: clock)
+        let epoch = Epoch(rawValue: 2)
+        try manager.workerStarting(w1, on: node, epoch: epoch)
+        try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch, finished: true), from: node)
+        #expect(Fixture.drain(manager) == [.online(w1, executor: node), .offline(w1, reason: .workerOffline(w1, lastError: ""))])
+    }
+
+    @Test func aRecoveredWorkerThatFinishesEndsAsATombstone() throws {
+        let w2 = Fixture.worker("w2")
+        let manager = try Fixture.manager(clock: clock, recovering: [
+            w1: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 5)),
+            w2: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 6)),
+        ])
+        try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 5), finished: true), from: node)
+        #expect(!manager.isReady)
+        try manager.handleHeartbeat(Fixture.ping(w2, workerEpoch: Epoch(rawValue: 6)), from: node)
+        #expect(manager.isReady)
+        #expect(manager.worker(w1)?.phase == .tombstone)
+        #expect(manager.worker(w2)?.phase == .online)
+        #expect(Fixture.drain(manager).isEmpty)
+    }
+
+    @Test func heartbeatsFromAnOlderWorkerEpochDoNotKeepItAlive() throws {
+        let manager = try Fixture.manager(clock: clock)
+        let epoch = Epoch(rawValue: 3)
+        try manager.workerStarting(w1, on: node, epoch: epoch)
+        try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch), from: node)
+        for _ in 0..<10 {
+            try clock.advance(by: .seconds(3))
+            #expect(try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 2)), from: node) == .droppedStaleWorkerEpoch)
+            try manager.advance()
+        }
+        #expect(Fixture.drain(manager) == [.online(w1, executor: node), .offline(w1, reason: .workerOffline(w1, lastError: ""))])
+    }
+
+    @Test func aNewerMasterEpochMeansThisMasterIsStaleAndAnOlderOneIsDropped() throws {
+        let manager = try Fixture.manager(clock: clock)
+        let epoch = Epoch(rawValue: 2)
+        try manager.workerStarting(w1, on: node, epoch: epoch)
+        #expect(throws: MasterWorkerError.staleMaster(Fixture.master(), ownEpoch: Fixture.masterEpoch, seen: Epoch(rawValue: 9))) {
+            try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch, masterEpoch: Epoch(rawValue: 9)), from: node)
+        }
+        #expect(throws: MasterWorkerError.self) {
+            try manager.handleStatus(WorkerStatusMessage(worker: w1, masterEpoch: Epoch(rawValue: 9), status: WorkerStatus(state: .normal, epoch: epoch)))
+        }
+        #expect(try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch, masterEpoch: Epoch(rawValue: 0)), from: node) == .droppedStaleMasterEpoch)
+        #expect(try manager.handleHeartbeat(Fixture.ping(Fixture.worker("ghost"), workerEpoch: epoch), from: node) == .droppedUnknownWorker)
+        #expect(try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 7)), from: node) == .droppedUnknownWorkerEpoch)
+        #expect(manager.worker(w1)?.phase == .created)
+        #expect(Fixture.drain(manager).isEmpty)
+    }
+
+    @Test func theMasterAnswersEveryPingWithItsOwnEpochAndTheEchoedFields() throws {
+        let manager = try Fixture.manager(clock: clock)
+        let ping = Fixture.ping(Fixture.worker("anyone"), workerEpoch: Epoch(rawValue: 4), masterEpoch: Epoch(rawValue: 0), finished: true, at: HeartbeatInstant(nanoseconds: 77))
+        try clock.advance(by: .seconds(2))
+        let pong = manager.pong(for: ping)
+        #expect(pong == HeartbeatPong(sendTime: HeartbeatInstant(nanoseconds: 77), replyTime: clock.now(), toWorker: ping.fromWorker, masterEpoch: Fixture.masterEpoch, isFinished: true))
+    }
+
+    @Test func statusesForOfflineWorkersAreDroppedAndStatusChangeNeedsAnOnlineWorker() throws {
+        let manager = try Fixture.manager(clock: clock)
+        let epoch = Epoch(rawValue: 2)
+        try manager.workerStarting(w1, on: node, epoch: epoch)
+        #expect(throws: MasterWorkerError.self) { try manager.statusChangeRequest(for: w1, expecting: .stopped) }
+        try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch), from: node)
+        let (request, executor) = try manager.statusChangeRequest(for: w1, expecting: .stopped)
+        #expect(executor == node)
+        #expect(request.expectedState == .stopped && request.masterEpoch == Fixture.masterEpoch)
+        try clock.advance(by: .seconds(21))
+        try manager.advance()
+        let late = WorkerStatusMessage(worker: w1, masterEpoch: Fixture.masterEpoch, status: WorkerStatus(state: .normal, epoch: epoch))
+        #expect(try manager.handleStatus(late) == .droppedOfflineWorker)
+        #expect(try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch), from: node) == .droppedOfflineWorker)
+    }
+
+    @Test func aClockGoingBackwardsIsAnErrorNotATrap() throws {
+        final class BrokenClock: HeartbeatClock, @unchecked Sendable {
+            var reading = HeartbeatInstant(nanoseconds: 10_000_000_000)
+            func now() -> HeartbeatInstant { reading }
+        }
+        let clock = BrokenClock()
+        let manager = try WorkerManager(master: Fixture.master(), epoch: Fixture.masterEpoch, clock: clock, capacity: 16)
+        clock.reading = HeartbeatInstant(nanoseconds: 12_000_000_000)
+        try manager.advance()
+        clock.reading = HeartbeatInstant(nanoseconds: 11_000_000_000)
+        #expect(throws: MasterWorkerError.self) { try manager.advance() }
+    }
+}
