@@ -1,0 +1,175 @@
+import BeaconCore
+import BeaconMasterWorker
+import Synchronization
+import Testing
+
+/// The master and worker runtimes over the in-process transport and a real SQLite store, in
+/// real time with short intervals. Outcomes are asserted, never durations; the suite's time limit
+/// only keeps a broken build from hanging.
+@Suite(.timeLimit(.minutes(1))) struct RuntimeTests {
+    let masterID = Fixture.master()
+    let masterNode = Fixture.executor("master-node")
+    let workerNode = Fixture.executor("worker-node")
+    let w1 = Fixture.worker("w1")
+    /// 50 ms pings; the worker timeout is raised to its floor, 3.1 s.
+    let configuration = try! TimeoutConfiguration(
+        heartbeatInterval: .milliseconds(50), workerTimeout: .milliseconds(1), workerTimeoutGrace: .seconds(1))
+
+    /// The next event on `events`, skipping status updates unless asked for them.
+    static func nextEvent(
+        _ events: inout AsyncStream<WorkerEvent>.Iterator, skippingStatuses: Bool = true
+    ) async throws -> WorkerEvent {
+        while let event = await events.next() {
+            if skippingStatuses, case .statusUpdated = event { continue }
+            return event
+        }
+        throw MasterWorkerError.masterClosed
+    }
+
+    @Test func aWorkerComesOnlineReportsAndExitsGracefully() async throws {
+        let store = try SQLiteMasterWorkerStore(path: try SQLiteStoreTests.temporaryPath())
+        let transport = InProcessTransport()
+        let master = try await MasterRuntime.start(
+            id: masterID, executor: masterNode, transport: transport, store: store, configuration: configuration)
+        #expect(master.isFirstStart)
+        #expect(try await store.loadMaster(masterID)?.state == .initialized)
+        var events = master.events.makeAsyncIterator()
+        let epoch = try await master.createWorker(w1, on: workerNode)
+        #expect(epoch > master.epoch)
+        let worker = try await WorkerRuntime.start(
+            master: masterID, worker: w1, epoch: epoch, executor: workerNode, transport: transport, store: store,
+            configuration: configuration)
+        #expect(try await Self.nextEvent(&events) == .online(w1, executor: workerNode))
+        try await worker.updateStatus(.normal, errorMessage: "", extensionBytes: [1])
+        try await worker.exit(.finished)
+        #expect(try await Self.nextEvent(&events) == .offline(w1, reason: .workerFinished))
+        #expect(try await store.loadWorkerStatuses(master: masterID)[w1]?.state == .finished)
+        #expect(master.workers[w1]?.phase == .tombstone)
+        try await master.cleanTombstone(w1)
+        #expect(try await store.loadWorkerStatuses(master: masterID).isEmpty)
+        #expect(master.workers[w1] == nil)
+        try await master.exit(.finished, detail: [42])
+        let record = try await store.loadMaster(masterID)
+        #expect(record?.state == .finished && record?.detail == [42])
+        await #expect(throws: MasterWorkerError.masterClosed) { try await master.createWorker(w1, on: workerNode) }
+    }
+
+    @Test func statusUpdatesReachTheMasterInOrder() async throws {
+        let store = try SQLiteMasterWorkerStore(path: ":memory:")
+        let transport = InProcessTransport()
+        let master = try await MasterRuntime.start(
+            id: masterID, executor: masterNode, transport: transport, store: store, configuration: configuration)
+        var events = master.events.makeAsyncIterator()
+        let epoch = try await master.createWorker(w1, on: workerNode)
+        let worker = try await WorkerRuntime.start(
+            master: masterID, worker: w1, epoch: epoch, executor: workerNode, transport: transport, store: store,
+            configuration: configuration)
+        for step in 1...20 { try await worker.updateStatus(.normal, errorMessage: "step \(step)") }
+        var seen: [String] = []
+        while seen.last != "step 20" {
+            if case .statusUpdated(_, let status) = try await Self.nextEvent(&events, skippingStatuses: false), status.state == .normal {
+                seen.append(status.errorMessage)
+            }
+        }
+        #expect(seen == (1...20).map { "step \($0)" })
+        worker.stop()
+        master.stop()
+    }
+
+    @Test func aNewMasterRecoversItsWorkersAndTheyFollowIt() async throws {
+        let store = try SQLiteMasterWorkerStore(path: try SQLiteStoreTests.temporaryPath())
+        let transport = InProcessTransport()
+        let first = try await MasterRuntime.start(
+            id: masterID, executor: masterNode, transport: transport, store: store, configuration: configuration)
+        let epoch = try await first.createWorker(w1, on: workerNode)
+        let worker = try await WorkerRuntime.start(
+            master: masterID, worker: w1, epoch: epoch, executor: workerNode, transport: transport, store: store,
+            configuration: configuration)
+        first.stop()
+        let second = try await MasterRuntime.start(
+            id: masterID, executor: Fixture.executor("standby-node"), transport: transport, store: store,
+            configuration: configuration)
+        #expect(!second.isFirstStart)
+        #expect(second.epoch > first.epoch)
+        #expect(second.workers[w1]?.phase == .online)
+        var events = second.events.makeAsyncIterator()
+        try await worker.updateStatus(.normal, errorMessage: "after fail-over")
+        let event = try await Self.nextEvent(&events, skippingStatuses: false)
+        #expect(event == .statusUpdated(w1, WorkerStatus(state: .normal, epoch: epoch, errorMessage: "after fail-over")))
+        worker.stop()
+        second.stop()
+    }
+
+    @Test func aMasterSeeingANewerEpochStepsDown() async throws {
+        let store = try SQLiteMasterWorkerStore(path: ":memory:")
+        let transport = InProcessTransport()
+        let master = try await MasterRuntime.start(
+            id: masterID, executor: masterNode, transport: transport, store: store, configuration: configuration)
+        let newer = Epoch(rawValue: master.epoch.rawValue + 5)
+        let ping = HeartbeatPing(sendTime: .zero, fromWorker: w1, masterEpoch: newer, workerEpoch: Epoch(rawValue: 9), isFinished: false)
+        // The master acts on a ping only once its pong could be sent, so the sender needs a mailbox.
+        let pongs = try transport.mailbox(on: workerNode, topics: [MasterWorkerTopic.pong(master: masterID, worker: w1)], capacity: 4)
+        #expect(transport.trySend(.ping(ping), topic: MasterWorkerTopic.ping(master: masterID), from: workerNode, to: masterNode))
+        await #expect(throws: MasterWorkerError.staleMaster(masterID, ownEpoch: master.epoch, seen: newer)) {
+            try await master.waitUntilStopped()
+        }
+        var iterator = pongs.makeAsyncIterator()
+        guard case .pong(let pong) = await iterator.next()?.message else {
+            Issue.record("the stale master sent no pong")
+            return
+        }
+        #expect(pong.masterEpoch == master.epoch && pong.toWorker == w1)
+    }
+
+    @Test func aStopRequestRunsTheCancelHookOnce() async throws {
+        let store = try SQLiteMasterWorkerStore(path: ":memory:")
+        let transport = InProcessTransport()
+        let master = try await MasterRuntime.start(
+            id: masterID, executor: masterNode, transport: transport, store: store, configuration: configuration)
+        var events = master.events.makeAsyncIterator()
+        let epoch = try await master.createWorker(w1, on: workerNode)
+        let cancels = Atomic<Int>(0)
+        let (cancelled, cancelledSink) = AsyncStream.makeStream(of: Void.self)
+        let worker = try await WorkerRuntime.start(
+            master: masterID, worker: w1, epoch: epoch, executor: workerNode, transport: transport, store: store,
+            configuration: configuration,
+            onCancel: {
+                cancels.add(1, ordering: .relaxed)
+                cancelledSink.yield()
+            })
+        #expect(try await Self.nextEvent(&events) == .online(w1, executor: workerNode))
+        #expect(try master.requestStop(w1))
+        #expect(try master.requestStop(w1))
+        var iterator = cancelled.makeAsyncIterator()
+        _ = await iterator.next()
+        try await worker.exit(.canceled)
+        #expect(try await Self.nextEvent(&events) == .offline(w1, reason: .workerCanceled))
+        #expect(cancels.load(ordering: .relaxed) == 1)
+        master.stop()
+    }
+
+    @Test func aWorkerWhoseMasterDisappearsStopsItself() async throws {
+        let store = try SQLiteMasterWorkerStore(path: ":memory:")
+        let transport = InProcessTransport()
+        let master = try await MasterRuntime.start(
+            id: masterID, executor: masterNode, transport: transport, store: store, configuration: configuration)
+        let epoch = try await master.createWorker(w1, on: workerNode)
+        let worker = try await WorkerRuntime.start(
+            master: masterID, worker: w1, epoch: epoch, executor: workerNode, transport: transport, store: store,
+            configuration: configuration)
+        master.stop()
+        await #expect(throws: MasterWorkerError.workerSuicide(master: masterID)) {
+            try await worker.waitUntilStopped()
+        }
+    }
+
+    @Test func aWorkerCannotStartForAMasterThatNeverRan() async throws {
+        let store = try SQLiteMasterWorkerStore(path: ":memory:")
+        await #expect(throws: MasterWorkerError.self) {
+            try await WorkerRuntime.start(
+                master: masterID, worker: w1, epoch: Epoch.first, executor: workerNode, transport: InProcessTransport(),
+                store: store)
+        }
+    }
+}
+
