@@ -141,8 +141,8 @@ struct HarnessOnlyRun {
     }
 }
 
-/// The library's manager, driven the way ``MasterRuntime`` drives it: pong, heartbeat and
-/// advance for every ping, and an advance at every instant the manager asked to be woken.
+/// The library's manager, driven the way ``MasterRuntime`` drives it: a pong and a heartbeat for
+/// every ping, and an advance at every instant the manager asked to be woken.
 struct WheelManagerRun {
     let schedule: PingSchedule
     let configuration: TimeoutConfiguration
@@ -171,8 +171,8 @@ struct WheelManagerRun {
                 next += 1
             } else if let wake = due {
                 try clock.advance(to: max(wake, clock.now()))
+                due = try manager.advance()
             }
-            due = try manager.advance()
             while let event = manager.nextEvent() {
                 if case .offline(let worker, _) = event { offline.append((worker, clock.now())) }
             }

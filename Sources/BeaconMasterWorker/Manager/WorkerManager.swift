@@ -13,14 +13,6 @@ public import BeaconCore
 /// that stops pinging is declared offline within one wheel slot (1 ms) of its timeout, and a
 /// ping costs a dictionary lookup and one wheel beat whatever the number of workers.
 public final class WorkerManager<Clock: HeartbeatClock> {
-    private struct Entry {
-        var phase: WorkerPhase
-        var executor: ExecutorID?
-        var status: WorkerStatus
-        var receivedFinish = false
-        var handle: HeartbeatHandle?
-    }
-
     /// The master this manager works for.
     public let master: MasterID
     /// The master's epoch: pings and status messages must carry exactly this one.
@@ -29,7 +21,8 @@ public final class WorkerManager<Clock: HeartbeatClock> {
     /// The wheel holding every online or created worker's offline deadline.
     public let wheel: HeartbeatWheel<Clock>
     private let offlineTTL: HeartbeatTTL
-    private var entries: [WorkerID: Entry] = [:]
+    private var table = WorkerTable()
+    /// Wheel slot index → worker, to find the worker of an expired handle.
     private var workerByHandle: [UInt32: WorkerID] = [:]
     private var events: [WorkerEvent] = []
     private var eventHead = 0
@@ -66,9 +59,9 @@ public final class WorkerManager<Clock: HeartbeatClock> {
             throw .heartbeatWheel(error.description)
         }
         for (worker, status) in recovering where status.state != .finished {
-            entries[worker] = Entry(phase: .waiting, status: status)
+            table.insert(WorkerTable.Record(id: worker, status: status), phase: .waiting)
         }
-        waitingCount = entries.count
+        waitingCount = table.count
         if waitingCount > 0 {
             recoveryDeadline = clock.now().advanced(by: configuration.offlineTimeout)
         }
@@ -87,11 +80,12 @@ public final class WorkerManager<Clock: HeartbeatClock> {
     ///   (clean a tombstone first), ``MasterWorkerError/heartbeatWheel(_:)`` when the manager
     ///   is full.
     public func workerStarting(_ worker: WorkerID, on executor: ExecutorID, epoch: Epoch) throws(MasterWorkerError) {
-        guard entries[worker] == nil else { throw .duplicateWorker(worker) }
+        guard table.liveness(of: worker) == nil else { throw .duplicateWorker(worker) }
         let handle = try register()
+        table.insert(
+            WorkerTable.Record(id: worker, executor: executor, status: WorkerStatus(state: .created, epoch: epoch)),
+            phase: .created, handle: handle)
         workerByHandle[handle.index] = worker
-        entries[worker] = Entry(
-            phase: .created, executor: executor, status: WorkerStatus(state: .created, epoch: epoch), handle: handle)
     }
 
     /// Forgets a worker whose creation failed before it ran, and queues
@@ -100,12 +94,12 @@ public final class WorkerManager<Clock: HeartbeatClock> {
     /// - Throws: ``MasterWorkerError/unknownWorker(_:)``, or
     ///   ``MasterWorkerError/invalidWorkerState(_:_:)`` if the worker has already heartbeated.
     public func workerCreationFailed(_ worker: WorkerID, error: String) throws(MasterWorkerError) {
-        guard let entry = entries[worker] else { throw .unknownWorker(worker) }
+        guard let entry = table.liveness(of: worker) else { throw .unknownWorker(worker) }
         guard entry.phase == .created else {
             throw .invalidWorkerState(worker, "only a created worker that never heartbeated can fail its creation; it is \(entry.phase)")
         }
-        forgetHandle(of: entry)
-        entries[worker] = nil
+        forgetHandle(of: worker)
+        table.remove(worker)
         events.append(.dispatchFailed(worker, error: error))
     }
 
@@ -128,9 +122,11 @@ public final class WorkerManager<Clock: HeartbeatClock> {
     @discardableResult
     public func handleHeartbeat(_ ping: HeartbeatPing, from executor: ExecutorID) throws(MasterWorkerError) -> MessageVerdict {
         if let verdict = try fenceMasterEpoch(ping.masterEpoch) { return verdict }
-        guard var entry = entries[ping.fromWorker] else { return .droppedUnknownWorker }
-        if ping.workerEpoch < entry.status.epoch { return .droppedStaleWorkerEpoch }
-        if ping.workerEpoch > entry.status.epoch { return .droppedUnknownWorkerEpoch }
+        // One hash of the ID, then plain values only: a steady ping copies no strings.
+        let worker = ping.fromWorker
+        guard let entry = table.liveness(of: worker) else { return .droppedUnknownWorker }
+        if ping.workerEpoch < entry.workerEpoch { return .droppedStaleWorkerEpoch }
+        if ping.workerEpoch > entry.workerEpoch { return .droppedUnknownWorkerEpoch }
         switch entry.phase {
         case .offline, .tombstone:
             return .droppedOfflineWorker
@@ -138,24 +134,27 @@ public final class WorkerManager<Clock: HeartbeatClock> {
             if let handle = entry.handle {
                 do { try wheel.beat(handle, ttl: offlineTTL) } catch { return .droppedOfflineWorker }
             }
+            if entry.phase == .online && !ping.isFinished { return .accepted }
         case .waiting:
-            entry.handle = try register()
-            workerByHandle[entry.handle!.index] = ping.fromWorker
+            let handle = try register()
+            workerByHandle[handle.index] = worker
+            table.update(worker) { $0.handle = handle }
         }
-        if ping.isFinished { entry.receivedFinish = true }
-        let wasPhase = entry.phase
-        entry.executor = executor
-        entry.phase = .online
-        entries[ping.fromWorker] = entry
-        switch wasPhase {
+        let receivedFinish = entry.receivedFinish || ping.isFinished
+        table.update(worker) {
+            $0.receivedFinish = receivedFinish
+            $0.phase = .online
+        }
+        table.updateRecord(entry) { $0.executor = executor }
+        switch entry.phase {
         case .waiting:
             waitingCount -= 1
             if waitingCount == 0 { finishRecovery() }
         case .created:
-            events.append(.online(ping.fromWorker, executor: executor))
-            if entry.receivedFinish { markOffline(ping.fromWorker) }
+            events.append(.online(worker, executor: executor))
+            if receivedFinish { markOffline(worker) }
         case .online:
-            if entry.receivedFinish && isReady { markOffline(ping.fromWorker) }
+            if receivedFinish && isReady { markOffline(worker) }
         case .offline, .tombstone:
             break
         }
@@ -169,10 +168,10 @@ public final class WorkerManager<Clock: HeartbeatClock> {
     @discardableResult
     public func handleStatus(_ message: WorkerStatusMessage) throws(MasterWorkerError) -> MessageVerdict {
         if let verdict = try fenceMasterEpoch(message.masterEpoch) { return verdict }
-        guard var entry = entries[message.worker] else { return .droppedUnknownWorker }
+        guard let entry = table.liveness(of: message.worker) else { return .droppedUnknownWorker }
         guard entry.phase != .offline, entry.phase != .tombstone else { return .droppedOfflineWorker }
-        entry.status = message.status
-        entries[message.worker] = entry
+        table.updateRecord(entry) { $0.status = message.status }
+        table.update(message.worker) { $0.workerEpoch = message.status.epoch }
         events.append(.statusUpdated(message.worker, message.status))
         return .accepted
     }
@@ -191,8 +190,8 @@ public final class WorkerManager<Clock: HeartbeatClock> {
     public func statusChangeRequest(
         for worker: WorkerID, expecting state: WorkerState
     ) throws(MasterWorkerError) -> (request: StatusChangeRequest, executor: ExecutorID) {
-        guard let entry = entries[worker] else { throw .unknownWorker(worker) }
-        guard entry.phase == .online, let executor = entry.executor else {
+        guard let entry = table.liveness(of: worker) else { throw .unknownWorker(worker) }
+        guard entry.phase == .online, let executor = table.record(entry).executor else {
             throw .invalidWorkerState(worker, "only an online worker can be asked to change state; it is \(entry.phase)")
         }
         let request = StatusChangeRequest(
@@ -228,21 +227,20 @@ public final class WorkerManager<Clock: HeartbeatClock> {
     }
 
     private func expire(_ handle: HeartbeatHandle) {
-        guard let worker = workerByHandle[handle.index], var entry = entries[worker], entry.handle == handle else { return }
+        guard let worker = workerByHandle[handle.index], let entry = table.liveness(of: worker), entry.handle == handle else {
+            return
+        }
         workerByHandle[handle.index] = nil
-        entry.handle = nil
-        entries[worker] = entry
+        table.update(worker) { $0.handle = nil }
         guard entry.phase == .created || entry.phase == .online else { return }
         markOffline(worker)
     }
 
     private func markOffline(_ worker: WorkerID) {
-        guard var entry = entries[worker] else { return }
-        forgetHandle(of: entry)
-        entry.handle = nil
-        entry.phase = .offline
-        entries[worker] = entry
-        events.append(.offline(worker, reason: Self.offlineReason(worker, entry.status)))
+        forgetHandle(of: worker)
+        table.update(worker) { $0.phase = .offline }
+        guard let entry = table.liveness(of: worker) else { return }
+        events.append(.offline(worker, reason: Self.offlineReason(worker, table.record(entry).status)))
     }
 
     /// The reason an offline worker is gone, from the last status it reported.
@@ -258,9 +256,12 @@ public final class WorkerManager<Clock: HeartbeatClock> {
     private func finishRecovery() {
         recoveryDeadline = nil
         waitingCount = 0
-        for (worker, entry) in entries where entry.phase == .waiting || (entry.receivedFinish && entry.phase == .online) {
-            forgetHandle(of: entry)
-            entries[worker] = Entry(phase: .tombstone, executor: entry.executor, status: entry.status, receivedFinish: entry.receivedFinish)
+        for worker in table.workers {
+            guard let entry = table.liveness(of: worker),
+                entry.phase == .waiting || (entry.receivedFinish && entry.phase == .online)
+            else { continue }
+            forgetHandle(of: worker)
+            table.update(worker) { $0.phase = .tombstone }
         }
     }
 
@@ -272,9 +273,10 @@ public final class WorkerManager<Clock: HeartbeatClock> {
         }
     }
 
-    private func forgetHandle(of entry: Entry) {
-        guard let handle = entry.handle else { return }
+    private func forgetHandle(of worker: WorkerID) {
+        guard let handle = table.liveness(of: worker)?.handle else { return }
         workerByHandle[handle.index] = nil
+        table.update(worker) { $0.handle = nil }
         _ = try? wheel.remove(handle)
     }
 
@@ -290,8 +292,8 @@ public final class WorkerManager<Clock: HeartbeatClock> {
             events.removeAll(keepingCapacity: true)
             eventHead = 0
         }
-        if case .offline(let worker, _) = event, entries[worker]?.phase == .offline {
-            entries[worker]?.phase = .tombstone
+        if case .offline(let worker, _) = event, table.liveness(of: worker)?.phase == .offline {
+            table.update(worker) { $0.phase = .tombstone }
         }
         return event
     }
@@ -302,28 +304,29 @@ public final class WorkerManager<Clock: HeartbeatClock> {
     /// - Throws: ``MasterWorkerError/invalidWorkerState(_:_:)`` if the worker is not a tombstone.
     @discardableResult
     public func cleanTombstone(_ worker: WorkerID) throws(MasterWorkerError) -> Bool {
-        guard let entry = entries[worker] else { return false }
+        guard let entry = table.liveness(of: worker) else { return false }
         guard entry.phase == .tombstone else {
             throw .invalidWorkerState(worker, "only a tombstone can be cleaned; it is \(entry.phase)")
         }
-        entries[worker] = nil
+        table.remove(worker)
         return true
     }
 
     /// One worker as the master sees it, or nil.
     public func worker(_ worker: WorkerID) -> WorkerSnapshot? {
-        entries[worker].map {
-            WorkerSnapshot(phase: $0.phase, executor: $0.executor, status: $0.status, receivedFinish: $0.receivedFinish)
-        }
+        table.liveness(of: worker).map(snapshot)
     }
 
     /// Every worker the master holds, tombstones included.
     public var workers: [WorkerID: WorkerSnapshot] {
-        entries.mapValues {
-            WorkerSnapshot(phase: $0.phase, executor: $0.executor, status: $0.status, receivedFinish: $0.receivedFinish)
-        }
+        Dictionary(uniqueKeysWithValues: table.workers.compactMap { worker in table.liveness(of: worker).map { (worker, snapshot($0)) } })
+    }
+
+    private func snapshot(_ entry: WorkerTable.Liveness) -> WorkerSnapshot {
+        let record = table.record(entry)
+        return WorkerSnapshot(phase: entry.phase, executor: record.executor, status: record.status, receivedFinish: entry.receivedFinish)
     }
 
     /// How many workers the master holds, tombstones included.
-    public var count: Int { entries.count }
+    public var count: Int { table.count }
 }

@@ -115,7 +115,7 @@ public final class MasterRuntime: Sendable {
                 case .pong, .statusChange:
                     break
                 }
-                try manager.advance()
+                // Deadlines are the timer's business: a message only ever adds events.
                 publishEvents(of: manager)
                 return .success(())
             } catch {
