@@ -30,7 +30,7 @@ struct BenchStatus: AsyncParsableCommand {
         let ids = try (0..<workers).map { try WorkerID("job-1-task-\($0)") }
         print("rate \(rate)/s for \(seconds) s over \(workers) workers; files in \(folder)")
         print("")
-        print("mode                               saves/s   CPU % of a core   µs CPU/save   tx    saves/tx   wait p50   p99")
+        print("mode                                  saves/s   CPU % of a core   µs CPU/save   tx    saves/tx   wait p50   p99")
         for durability in [SQLiteMasterWorkerStore.Durability.processCrash, .powerLoss] {
             let name = durability == .powerLoss ? "FULL" : "NORMAL"
             let path = "\(folder)/status-\(name).sqlite"
@@ -62,7 +62,7 @@ struct BenchStatus: AsyncParsableCommand {
             return format(waits[index] * 1000) + " ms"
         }
         let columns = [
-            (name, 35), (format(Double(measurement.saves) / measurement.wallSeconds), 10),
+            (name, 38), (format(Double(measurement.saves) / measurement.wallSeconds), 10),
             (format(100 * measurement.cpuSeconds / measurement.wallSeconds) + "%", 18),
             (format(measurement.cpuSeconds * 1e6 / Double(max(measurement.saves, 1))), 14),
             ("\(commits.transactions)", 6), (format(Double(commits.statuses) / Double(max(commits.transactions, 1))), 11),
