@@ -12,6 +12,6 @@ struct MasterWorkerTool: AsyncParsableCommand {
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the master's heartbeat path and the status store.",
-        subcommands: [BenchHeartbeats.self, BenchStatus.self]
+        subcommands: [BenchHeartbeats.self, BenchMaster.self, BenchStatus.self]
     )
 }

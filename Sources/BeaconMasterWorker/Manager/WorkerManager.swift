@@ -49,7 +49,8 @@ public final class WorkerManager<Clock: HeartbeatClock> {
         do {
             offlineTTL = try HeartbeatTTL(configuration.offlineTimeout)
             // About 32 k slots across the timeout, never finer than 1 ms: a 20 s timeout is
-            // detected within 1 ms and the slots take 128 KiB.
+            // detected within 1 ms and the slots take 128 KiB. (10 ms slots, tried, saved no
+            // measurable CPU at 100 k workers: the sweeps are not where a master's time goes.)
             let slotWidth = min(max(configuration.offlineTimeout / 32_768, .milliseconds(1)), .seconds(1))
             wheel = try HeartbeatWheel(
                 configuration: HeartbeatWheelConfiguration(

@@ -1,4 +1,5 @@
 import BeaconCore
+import Synchronization
 
 /// A running master: the thin shell around ``WorkerManager`` that owns the transport, the store
 /// and real time.
@@ -33,6 +34,8 @@ public final class MasterRuntime: Sendable {
     private let store: any MasterWorkerStore
     private let stopped = OutcomeLatch()
     private let ready = OutcomeLatch()
+    /// Whether `ready` has been settled: read on every message, so kept out of its lock.
+    private let readyAnnounced = Atomic<Bool>(false)
     private let loops = PosixMutex<[Task<Void, Never>]>([])
     private let metadata: PosixMutex<MasterMetadata>
 
@@ -155,7 +158,10 @@ public final class MasterRuntime: Sendable {
 
     private func publishEvents(of manager: WorkerManager<MonotonicClock>) {
         while let event = manager.nextEvent() { eventSink.yield(event) }
-        if manager.isReady, ready.outcome == nil { ready.settle(.success(())) }
+        if !readyAnnounced.load(ordering: .relaxed), manager.isReady {
+            readyAnnounced.store(true, ordering: .relaxed)
+            ready.settle(.success(()))
+        }
     }
 
     // MARK: Workers
