@@ -26,19 +26,41 @@ import Testing
         throw MasterWorkerError.masterClosed
     }
 
-    @Test func aWorkerComesOnlineReportsAndExitsGracefully() async throws {
-        let store = try SQLiteMasterWorkerStore(path: try SQLiteStoreTests.temporaryPath())
+    /// A store and a transport, with the suite's IDs and timeouts.
+    struct Job {
+        let store: SQLiteMasterWorkerStore
         let transport = InProcessTransport()
-        let master = try await MasterRuntime.start(
-            id: masterID, executor: masterNode, transport: transport, store: store, configuration: configuration)
+        let suite: RuntimeTests
+
+        init(_ suite: RuntimeTests, path: String = ":memory:") throws {
+            store = try SQLiteMasterWorkerStore(path: path)
+            self.suite = suite
+        }
+
+        func startMaster(on executor: ExecutorID? = nil) async throws -> MasterRuntime {
+            try await MasterRuntime.start(
+                id: suite.masterID, executor: executor ?? suite.masterNode, transport: transport, store: store,
+                configuration: suite.configuration)
+        }
+
+        /// Creates `w1` under `master` and starts it on the worker node.
+        func startWorker(under master: MasterRuntime, onCancel: @escaping @Sendable () -> Void = {}) async throws -> WorkerRuntime {
+            let epoch = try await master.createWorker(suite.w1, on: suite.workerNode)
+            return try await WorkerRuntime.start(
+                master: suite.masterID, worker: suite.w1, epoch: epoch, executor: suite.workerNode, transport: transport,
+                store: store, configuration: suite.configuration, onCancel: onCancel)
+        }
+    }
+
+    @Test func aWorkerComesOnlineReportsAndExitsGracefully() async throws {
+        let job = try Job(self, path: try SQLiteStoreTests.temporaryPath())
+        let store = job.store
+        let master = try await job.startMaster()
         #expect(master.isFirstStart)
         #expect(try await store.loadMaster(masterID)?.state == .initialized)
         var events = master.events.makeAsyncIterator()
-        let epoch = try await master.createWorker(w1, on: workerNode)
-        #expect(epoch > master.epoch)
-        let worker = try await WorkerRuntime.start(
-            master: masterID, worker: w1, epoch: epoch, executor: workerNode, transport: transport, store: store,
-            configuration: configuration)
+        let worker = try await job.startWorker(under: master)
+        #expect(try #require(master.workers[w1]).status.epoch > master.epoch)
         #expect(try await Self.nextEvent(&events) == .online(w1, executor: workerNode))
         try await worker.updateStatus(.normal, errorMessage: "", extensionBytes: [1])
         try await worker.exit(.finished)
@@ -55,15 +77,10 @@ import Testing
     }
 
     @Test func statusUpdatesReachTheMasterInOrder() async throws {
-        let store = try SQLiteMasterWorkerStore(path: ":memory:")
-        let transport = InProcessTransport()
-        let master = try await MasterRuntime.start(
-            id: masterID, executor: masterNode, transport: transport, store: store, configuration: configuration)
+        let job = try Job(self)
+        let master = try await job.startMaster()
         var events = master.events.makeAsyncIterator()
-        let epoch = try await master.createWorker(w1, on: workerNode)
-        let worker = try await WorkerRuntime.start(
-            master: masterID, worker: w1, epoch: epoch, executor: workerNode, transport: transport, store: store,
-            configuration: configuration)
+        let worker = try await job.startWorker(under: master)
         for step in 1...20 { try await worker.updateStatus(.normal, errorMessage: "step \(step)") }
         var seen: [String] = []
         while seen.last != "step 20" {
@@ -77,18 +94,12 @@ import Testing
     }
 
     @Test func aNewMasterRecoversItsWorkersAndTheyFollowIt() async throws {
-        let store = try SQLiteMasterWorkerStore(path: try SQLiteStoreTests.temporaryPath())
-        let transport = InProcessTransport()
-        let first = try await MasterRuntime.start(
-            id: masterID, executor: masterNode, transport: transport, store: store, configuration: configuration)
-        let epoch = try await first.createWorker(w1, on: workerNode)
-        let worker = try await WorkerRuntime.start(
-            master: masterID, worker: w1, epoch: epoch, executor: workerNode, transport: transport, store: store,
-            configuration: configuration)
+        let job = try Job(self, path: try SQLiteStoreTests.temporaryPath())
+        let first = try await job.startMaster()
+        let worker = try await job.startWorker(under: first)
+        let epoch = try #require(first.workers[w1]).status.epoch
         first.stop()
-        let second = try await MasterRuntime.start(
-            id: masterID, executor: Fixture.executor("standby-node"), transport: transport, store: store,
-            configuration: configuration)
+        let second = try await job.startMaster(on: Fixture.executor("standby-node"))
         #expect(!second.isFirstStart)
         #expect(second.epoch > first.epoch)
         #expect(second.workers[w1]?.phase == .online)
@@ -101,10 +112,9 @@ import Testing
     }
 
     @Test func aMasterSeeingANewerEpochStepsDown() async throws {
-        let store = try SQLiteMasterWorkerStore(path: ":memory:")
-        let transport = InProcessTransport()
-        let master = try await MasterRuntime.start(
-            id: masterID, executor: masterNode, transport: transport, store: store, configuration: configuration)
+        let job = try Job(self)
+        let transport = job.transport
+        let master = try await job.startMaster()
         let newer = Epoch(rawValue: master.epoch.rawValue + 5)
         let ping = HeartbeatPing(sendTime: .zero, fromWorker: w1, masterEpoch: newer, workerEpoch: Epoch(rawValue: 9), isFinished: false)
         // The master acts on a ping only once its pong could be sent, so the sender needs a mailbox.
@@ -122,21 +132,15 @@ import Testing
     }
 
     @Test func aStopRequestRunsTheCancelHookOnce() async throws {
-        let store = try SQLiteMasterWorkerStore(path: ":memory:")
-        let transport = InProcessTransport()
-        let master = try await MasterRuntime.start(
-            id: masterID, executor: masterNode, transport: transport, store: store, configuration: configuration)
+        let job = try Job(self)
+        let master = try await job.startMaster()
         var events = master.events.makeAsyncIterator()
-        let epoch = try await master.createWorker(w1, on: workerNode)
         let cancels = Atomic<Int>(0)
         let (cancelled, cancelledSink) = AsyncStream.makeStream(of: Void.self)
-        let worker = try await WorkerRuntime.start(
-            master: masterID, worker: w1, epoch: epoch, executor: workerNode, transport: transport, store: store,
-            configuration: configuration,
-            onCancel: {
-                cancels.add(1, ordering: .relaxed)
-                cancelledSink.yield()
-            })
+        let worker = try await job.startWorker(under: master) {
+            cancels.add(1, ordering: .relaxed)
+            cancelledSink.yield()
+        }
         #expect(try await Self.nextEvent(&events) == .online(w1, executor: workerNode))
         #expect(try master.requestStop(w1))
         #expect(try master.requestStop(w1))
@@ -149,14 +153,9 @@ import Testing
     }
 
     @Test func aWorkerWhoseMasterDisappearsStopsItself() async throws {
-        let store = try SQLiteMasterWorkerStore(path: ":memory:")
-        let transport = InProcessTransport()
-        let master = try await MasterRuntime.start(
-            id: masterID, executor: masterNode, transport: transport, store: store, configuration: configuration)
-        let epoch = try await master.createWorker(w1, on: workerNode)
-        let worker = try await WorkerRuntime.start(
-            master: masterID, worker: w1, epoch: epoch, executor: workerNode, transport: transport, store: store,
-            configuration: configuration)
+        let job = try Job(self)
+        let master = try await job.startMaster()
+        let worker = try await job.startWorker(under: master)
         master.stop()
         await #expect(throws: MasterWorkerError.workerSuicide(master: masterID)) {
             try await worker.waitUntilStopped()

@@ -161,24 +161,23 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
     private static func write<T: Sendable>(
         _ writer: any DatabaseWriter, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(MasterWorkerError) -> T {
-        do {
-            return try await writer.write(body)
-        } catch let error as MasterWorkerError {
-            throw error
-        } catch {
-            throw .storage("write failed: \(error)")
-        }
+        try await access("write") { try await writer.write(body) }
     }
 
     private static func read<T: Sendable>(
         _ writer: any DatabaseWriter, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(MasterWorkerError) -> T {
+        try await access("read") { try await writer.read(body) }
+    }
+
+    /// Runs a database access, passing the store's own errors through and wrapping GRDB's.
+    private static func access<T>(_ kind: String, _ operation: () async throws -> T) async throws(MasterWorkerError) -> T {
         do {
-            return try await writer.read(body)
+            return try await operation()
         } catch let error as MasterWorkerError {
             throw error
         } catch {
-            throw .storage("read failed: \(error)")
+            throw .storage("\(kind) failed: \(error)")
         }
     }
 }
