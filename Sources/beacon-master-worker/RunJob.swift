@@ -28,8 +28,11 @@ struct RunJob: AsyncParsableCommand {
     @Option(help: "Heartbeat interval in milliseconds.")
     var heartbeatMilliseconds = 200
 
+    @Option(help: "Milliseconds each worker waits between status changes (0: as fast as the store takes them).")
+    var pauseMilliseconds = 0
+
     mutating func run() async throws {
-        guard workers > 0 else { throw ValidationError("--workers must be positive") }
+        guard workers > 0, pauseMilliseconds >= 0 else { throw ValidationError("--workers must be positive, --pause-milliseconds not negative") }
         let configuration = try TimeoutConfiguration(heartbeatInterval: .milliseconds(heartbeatMilliseconds), workerTimeoutGrace: .seconds(1))
         let store = try SQLiteMasterWorkerStore(path: database)
         let transport = InProcessTransport()
@@ -39,6 +42,7 @@ struct RunJob: AsyncParsableCommand {
         AckLog.print("master \(master.epoch.rawValue) \(master.isFirstStart ? "first-start" : "recovered")")
         let workerNode = try ExecutorID("worker-node")
         let runDuration = duration
+        let pause = Duration.milliseconds(pauseMilliseconds)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<workers {
                 let workerID = try WorkerID("\(masterID)-w\(index)")
@@ -54,6 +58,7 @@ struct RunJob: AsyncParsableCommand {
                         step += 1
                         try await worker.updateStatus(.normal, errorMessage: "step \(step)")
                         AckLog.print("ack \(workerID) \(step)")
+                        if pause > .zero { try await Task.sleep(for: pause) }
                     }
                     try await worker.exit(.finished)
                 }

@@ -12,7 +12,7 @@ import Glibc
 /// the file must recover every worker: the ones that ping it come back online, the silent ones
 /// become tombstones, and neither produces an offline event.
 @Suite(.timeLimit(.minutes(2))) struct KillAndRestartTests {
-    static let workerCount = 40
+    static let workerCount = 20
 
     /// `beacon-master-worker`, built next to this test bundle by `swift test`.
     static func tool() throws -> URL {
@@ -29,7 +29,12 @@ import Glibc
     static func runAndKill(database: String, acknowledgements: Int) async throws -> [String] {
         let process = Process()
         process.executableURL = try tool()
-        process.arguments = ["run", "--database", database, "--workers", "\(workerCount)", "--heartbeat-milliseconds", "50"]
+        // Each worker pauses 10 ms between changes: enough writes to be killed in the middle of
+        // many, without taking both cores from the tests running beside this one.
+        process.arguments = [
+            "run", "--database", database, "--workers", "\(workerCount)", "--heartbeat-milliseconds", "50",
+            "--pause-milliseconds", "10",
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -64,7 +69,7 @@ import Glibc
 
     @Test func aKilledMasterLosesNothingAcknowledgedAndItsSuccessorRecoversEveryWorker() async throws {
         let database = try SQLiteStoreTests.temporaryPath()
-        let lines = try await Self.runAndKill(database: database, acknowledgements: 3_000)
+        let lines = try await Self.runAndKill(database: database, acknowledgements: 1_500)
         var acknowledgedStep: [String: Int] = [:]
         for line in lines {
             let fields = line.split(separator: " ")
@@ -84,9 +89,10 @@ import Glibc
             #expect(persistedStep >= step, "worker \(worker): step \(step) was acknowledged but the file holds \(persistedStep)")
         }
 
-        // A successor on the same file: half of the workers come back and ping it.
+        // A successor on the same file: half of the workers come back and ping it. It waits the
+        // offline timeout (3.1 s + 3 s) for the others; the returning ones have that long to start.
         let configuration = try TimeoutConfiguration(
-            heartbeatInterval: .milliseconds(50), workerTimeout: .milliseconds(1), workerTimeoutGrace: .seconds(1))
+            heartbeatInterval: .milliseconds(50), workerTimeout: .milliseconds(1), workerTimeoutGrace: .seconds(3))
         let transport = InProcessTransport()
         let returning = persisted.keys.sorted().prefix(Self.workerCount / 2)
         let successor = Task {
@@ -94,12 +100,16 @@ import Glibc
                 id: master, executor: Fixture.executor("standby-node"), transport: transport, store: store,
                 configuration: configuration)
         }
-        var workers: [WorkerRuntime] = []
-        for worker in returning {
-            workers.append(
-                try await WorkerRuntime.start(
-                    master: master, worker: worker, epoch: persisted[worker]!.epoch, executor: Fixture.executor("node-2"),
-                    transport: transport, store: store, configuration: configuration))
+        let workers = try await withThrowingTaskGroup(of: WorkerRuntime.self) { group in
+            for worker in returning {
+                let epoch = persisted[worker]!.epoch
+                group.addTask {
+                    try await WorkerRuntime.start(
+                        master: master, worker: worker, epoch: epoch, executor: Fixture.executor("node-2"),
+                        transport: transport, store: store, configuration: configuration)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
         }
         let recovered = try await successor.value
         #expect(!recovered.isFirstStart)

@@ -116,7 +116,7 @@ import Testing
                         send(.pong(manager.pong(for: ping)))
                         try manager.handleHeartbeat(ping, from: Self.node)
                     case .pong(let pong):
-                        if suicideAt == nil { _ = try session.receive(pong, from: Self.node) }
+                        if suicideAt == nil { _ = session.receive(pong, from: Self.node) }
                     }
                 }
                 due = try manager.advance()

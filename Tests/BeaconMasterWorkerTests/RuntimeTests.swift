@@ -152,6 +152,33 @@ import Testing
         master.stop()
     }
 
+    @Test func theExitStatusIsTheLastWordEvenWhenUpdatesRaceIt() async throws {
+        let job = try Job(self)
+        let master = try await job.startMaster()
+        var events = master.events.makeAsyncIterator()
+        let worker = try await job.startWorker(under: master)
+        let progress = Task {
+            var step = 0
+            while (try? await worker.updateStatus(.normal, errorMessage: "step \(step)")) != nil { step += 1 }
+            return step
+        }
+        try await worker.exit(.finished)
+        _ = await progress.value
+        #expect(try await job.store.loadWorkerStatuses(master: masterID)[w1]?.state == .finished)
+        var lastStatus: WorkerStatus?
+        while true {
+            let event = try await Self.nextEvent(&events, skippingStatuses: false)
+            if case .statusUpdated(_, let status) = event { lastStatus = status }
+            if case .offline(_, let reason) = event {
+                #expect(reason == .workerFinished)
+                break
+            }
+        }
+        #expect(lastStatus?.state == .finished)
+        await #expect(throws: MasterWorkerError.self) { try await worker.updateStatus(.normal) }
+        master.stop()
+    }
+
     @Test func aWorkerWhoseMasterDisappearsStopsItself() async throws {
         let job = try Job(self)
         let master = try await job.startMaster()

@@ -81,6 +81,43 @@ import Testing
         await #expect(throws: MasterWorkerError.self) { try await store.loadMaster(master) }
     }
 
+    @Test func aMastersOutcomeIsWrittenOnlyWhileItsEpochIsCurrent() async throws {
+        let store = try SQLiteMasterWorkerStore(path: ":memory:")
+        var old = MasterMetadata(id: master, executor: Fixture.executor("node-a"), epoch: Epoch(rawValue: 2), state: .initialized)
+        try await store.saveMaster(old)
+        let newer = MasterMetadata(id: master, executor: Fixture.executor("node-b"), epoch: Epoch(rawValue: 3), state: .initialized)
+        try await store.saveMaster(newer)
+        old.state = .failed
+        old.errorMessage = "stale"
+        await #expect(throws: MasterWorkerError.staleMaster(master, ownEpoch: Epoch(rawValue: 2), seen: Epoch(rawValue: 3))) {
+            try await store.updateMasterOutcome(old)
+        }
+        #expect(try await store.loadMaster(master) == newer)
+        var finished = newer
+        finished.state = .finished
+        finished.detail = [1]
+        try await store.updateMasterOutcome(finished)
+        #expect(try await store.loadMaster(master) == finished)
+    }
+
+    @Test(arguments: ["300", "'text'", "NULL"])
+    func aStateTheStoreCannotReadIsAStorageErrorNotATrap(value: String) async throws {
+        let path = try Self.temporaryPath()
+        let store = try SQLiteMasterWorkerStore(path: path)
+        try await store.saveWorkerStatus(WorkerStatus(state: .normal, epoch: Epoch(rawValue: 2)), worker: Fixture.worker("w1"), master: master)
+        let database = try DatabaseQueue(path: path)
+        // A hand-edited file: the schema's NOT NULL is dropped by recreating the table.
+        try await database.write { db in
+            try db.execute(sql: """
+                CREATE TABLE worker_status_loose AS SELECT * FROM worker_status;
+                DROP TABLE worker_status;
+                ALTER TABLE worker_status_loose RENAME TO worker_status;
+                UPDATE worker_status SET state = \(value);
+                """)
+        }
+        await #expect(throws: MasterWorkerError.self) { try await store.loadWorkerStatuses(master: master) }
+    }
+
     @Test func anUnopenablePathIsAStorageError() {
         #expect(throws: MasterWorkerError.self) { try SQLiteMasterWorkerStore(path: "/proc/definitely/not/here.sqlite") }
     }

@@ -210,6 +210,39 @@ import Testing
         #expect(try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch), from: node) == .droppedOfflineWorker)
     }
 
+    @Test func aStatusFromAnotherRunOfTheWorkerIsDroppedAndCannotFenceTheCurrentRun() throws {
+        let manager = try Fixture.manager(clock: clock)
+        let previous = Epoch(rawValue: 2)
+        let current = Epoch(rawValue: 5)
+        try manager.workerStarting(w1, on: node, epoch: previous)
+        try clock.advance(by: .seconds(21))
+        try manager.advance()
+        _ = Fixture.drain(manager)
+        try manager.cleanTombstone(w1)
+        try manager.workerStarting(w1, on: node, epoch: current)
+        let late = WorkerStatusMessage(worker: w1, masterEpoch: Fixture.masterEpoch, status: WorkerStatus(state: .normal, epoch: previous))
+        #expect(try manager.handleStatus(late) == .droppedStaleWorkerEpoch)
+        let future = WorkerStatusMessage(worker: w1, masterEpoch: Fixture.masterEpoch, status: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 9)))
+        #expect(try manager.handleStatus(future) == .droppedUnknownWorkerEpoch)
+        #expect(try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: current), from: node) == .accepted)
+        #expect(Fixture.drain(manager) == [.online(w1, executor: node)])
+    }
+
+    @Test func aMasterThatResumesLateDeclaresEverySilentWorkerOffline() throws {
+        let manager = try Fixture.manager(clock: clock)
+        let w2 = Fixture.worker("w2")
+        try manager.workerStarting(w1, on: node, epoch: Epoch(rawValue: 2))
+        try clock.advance(by: .seconds(5))
+        try manager.workerStarting(w2, on: node, epoch: Epoch(rawValue: 3))
+        // Paused long past both deadlines (20 s and 25 s): both are offline when it resumes,
+        // as their workers have stopped themselves meanwhile.
+        try clock.advance(by: .seconds(85))
+        try manager.advance()
+        #expect(Set(Fixture.drain(manager)) == [
+            .offline(w1, reason: .workerOffline(w1, lastError: "")), .offline(w2, reason: .workerOffline(w2, lastError: "")),
+        ])
+    }
+
     @Test func aClockGoingBackwardsIsAnErrorNotATrap() throws {
         final class BrokenClock: HeartbeatClock, @unchecked Sendable {
             var reading = HeartbeatInstant(nanoseconds: 10_000_000_000)

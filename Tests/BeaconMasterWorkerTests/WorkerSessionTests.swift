@@ -26,7 +26,7 @@ import Testing
                 log.append((now, action))
                 if case .sendPing(let ping, _) = action, answer {
                     let pong = HeartbeatPong(sendTime: ping.sendTime, replyTime: now, toWorker: worker, masterEpoch: ping.masterEpoch, isFinished: ping.isFinished)
-                    _ = try session.receive(pong, from: masterNode)
+                    _ = session.receive(pong, from: masterNode)
                 }
                 if case .suicide = action { return log }
                 if case .exitNotAcknowledged = action { return log }
@@ -68,7 +68,7 @@ import Testing
         var session = session()
         _ = session.tick(at: start)
         let pongAt = start
-        _ = try session.receive(HeartbeatPong(sendTime: pongAt, replyTime: pongAt, toWorker: worker, masterEpoch: Epoch(rawValue: 1), isFinished: false), from: masterNode)
+        _ = session.receive(HeartbeatPong(sendTime: pongAt, replyTime: pongAt, toWorker: worker, masterEpoch: Epoch(rawValue: 1), isFinished: false), from: masterNode)
         session.beginExit(at: start.advanced(by: .seconds(1)))
         // The master keeps acknowledging pings but never the finished flag.
         var now = start.advanced(by: .seconds(1))
@@ -78,7 +78,7 @@ import Testing
                 switch action {
                 case .sendPing(let ping, _):
                     #expect(ping.isFinished)
-                    _ = try session.receive(HeartbeatPong(sendTime: ping.sendTime, replyTime: now, toWorker: worker, masterEpoch: Epoch(rawValue: 1), isFinished: false), from: masterNode)
+                    _ = session.receive(HeartbeatPong(sendTime: ping.sendTime, replyTime: now, toWorker: worker, masterEpoch: Epoch(rawValue: 1), isFinished: false), from: masterNode)
                 default:
                     outcome = (now, action)
                 }
@@ -87,6 +87,26 @@ import Testing
         }
         #expect(outcome?.1 == .exitNotAcknowledged)
         #expect(outcome?.0 == start.advanced(by: .seconds(16)))
+    }
+
+    @Test func aMasterThatFallsSilentDuringAnExitEndsItAtTheWorkerTimeout() {
+        var session = session()
+        _ = session.tick(at: start)
+        _ = session.receive(HeartbeatPong(sendTime: start, replyTime: start, toWorker: worker, masterEpoch: Epoch(rawValue: 1), isFinished: false), from: masterNode)
+        session.beginExit(at: start.advanced(by: .seconds(10)))
+        var now = start.advanced(by: .seconds(10))
+        var outcome: (HeartbeatInstant, WorkerSession.Action)?
+        while outcome == nil {
+            for action in session.tick(at: now) where action != .reloadMasterInfo {
+                if case .sendPing = action { continue }
+                outcome = (now, action)
+            }
+            now = session.nextTick
+        }
+        // Silent since the pong at `start`: the exit ends when the silence reaches 15 s, the
+        // instant a running worker would have stopped, and says it was leaving.
+        #expect(outcome?.1 == .exitNotAcknowledged)
+        #expect(outcome?.0 == start.advanced(by: .seconds(15)))
     }
 
     @Test func onlySignificantChangesArePersistedButEveryUpdateIsSent() {

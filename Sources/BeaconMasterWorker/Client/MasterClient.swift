@@ -26,6 +26,9 @@ public struct MasterClient: Sendable {
         case droppedOtherWorker
         /// The pong came from an older master epoch than the one the worker follows.
         case droppedStaleMaster
+        /// The pong acknowledged an exit this worker never announced: an answer meant for an
+        /// earlier run of the same worker ID (TiFlow panics here).
+        case droppedUnannouncedExit
     }
 
     /// What the watchdog concluded.
@@ -74,10 +77,7 @@ public struct MasterClient: Sendable {
 
     /// Takes in a pong: another worker's or an older master's is dropped, a newer master's epoch
     /// is adopted, and only a pong newer than any before moves the last acknowledgement.
-    ///
-    /// - Throws: ``MasterWorkerError/protocolViolation(_:)`` if the master acknowledges an exit
-    ///   the worker never announced.
-    public mutating func receive(_ pong: HeartbeatPong, from executor: ExecutorID) throws(MasterWorkerError) -> PongVerdict {
+    public mutating func receive(_ pong: HeartbeatPong, from executor: ExecutorID) -> PongVerdict {
         guard pong.toWorker == worker else { return .droppedOtherWorker }
         guard pong.masterEpoch >= masterInfo.epoch else { return .droppedStaleMaster }
         var verdict = PongVerdict.accepted
@@ -88,7 +88,9 @@ public struct MasterClient: Sendable {
         if pong.isFinished {
             switch exitPhase {
             case .running:
-                throw .protocolViolation("master \(master) acknowledged an exit worker \(worker) never announced")
+                // Pongs carry no worker epoch: this can be a late answer to a previous run of
+                // the same worker ID on this executor. It proves nothing about this run.
+                return .droppedUnannouncedExit
             case .closing:
                 exitPhase = .closed
                 verdict = .exitAcknowledged

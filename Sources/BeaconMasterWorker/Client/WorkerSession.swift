@@ -14,7 +14,8 @@ public struct WorkerSession: Sendable {
         /// Stop at once: the master has been silent for the worker timeout
         /// (``MasterWorkerError/workerSuicide(master:)``).
         case suicide
-        /// The master did not acknowledge the graceful exit in time
+        /// The master did not acknowledge the graceful exit in time, or went silent for the worker
+        /// timeout while the worker was leaving
         /// (``MasterWorkerError/exitNotAcknowledged(master:after:)``).
         case exitNotAcknowledged
     }
@@ -61,8 +62,11 @@ public struct WorkerSession: Sendable {
     /// the master's whereabouts when it has been silent for two intervals.
     public mutating func tick(at now: HeartbeatInstant) -> [Action] {
         guard client.exitPhase != .closed else { return [] }
-        if client.exitTimedOut(at: now) { return [.exitNotAcknowledged] }
         let watchdog = client.checkMasterTimeout(at: now)
+        if case .closing = client.exitPhase, client.exitTimedOut(at: now) || watchdog == .suicide {
+            // A leaving worker stops at the same instants, but the error says what it was doing.
+            return [.exitNotAcknowledged]
+        }
         if watchdog == .suicide { return [.suicide] }
         guard now >= nextPing else { return [] }
         let interval = client.configuration.heartbeatInterval
@@ -75,8 +79,8 @@ public struct WorkerSession: Sendable {
     }
 
     /// Takes in a pong (see ``MasterClient/receive(_:from:)``).
-    public mutating func receive(_ pong: HeartbeatPong, from executor: ExecutorID) throws(MasterWorkerError) -> MasterClient.PongVerdict {
-        try client.receive(pong, from: executor)
+    public mutating func receive(_ pong: HeartbeatPong, from executor: ExecutorID) -> MasterClient.PongVerdict {
+        client.receive(pong, from: executor)
     }
 
     /// Follows the master info read from the store, unless it is older than the current one.

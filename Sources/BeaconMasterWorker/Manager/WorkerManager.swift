@@ -53,8 +53,13 @@ public final class WorkerManager<Clock: HeartbeatClock> {
             // measurable CPU at 100 k workers: the sweeps are not where a master's time goes.)
             let slotWidth = min(max(configuration.offlineTimeout / 32_768, .milliseconds(1)), .seconds(1))
             wheel = try HeartbeatWheel(
+                // No stall guard: it extends deadlines after a long gap between advances, which
+                // protects beats stamped from a stale published clock; this manager publishes
+                // none, and a master that was paused must still declare its silent workers
+                // offline when it resumes.
                 configuration: HeartbeatWheelConfiguration(
-                    slotWidth: slotWidth, maximumTTL: configuration.offlineTimeout, capacity: capacity),
+                    slotWidth: slotWidth, maximumTTL: configuration.offlineTimeout, capacity: capacity,
+                    stallThreshold: nil),
                 clock: clock)
         } catch {
             throw .heartbeatWheel(error.description)
@@ -162,17 +167,21 @@ public final class WorkerManager<Clock: HeartbeatClock> {
         return .accepted
     }
 
-    /// Records a worker's status and queues ``WorkerEvent/statusUpdated(_:_:)``. Only the master
-    /// epoch is fenced (as in TiFlow: a status carries no worker epoch to check).
+    /// Records a worker's status and queues ``WorkerEvent/statusUpdated(_:_:)``. The master epoch
+    /// is fenced, and the status's own epoch must be the worker's.
     ///
     /// - Throws: ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)`` for a newer master epoch.
     @discardableResult
     public func handleStatus(_ message: WorkerStatusMessage) throws(MasterWorkerError) -> MessageVerdict {
         if let verdict = try fenceMasterEpoch(message.masterEpoch) { return verdict }
         guard let entry = table.liveness(of: message.worker) else { return .droppedUnknownWorker }
+        // TiFlow checks no worker epoch here and adopts the status's; a late status from an
+        // earlier run of the same ID would then fence out the current run's pings. A status
+        // must carry the epoch the worker was created with.
+        if message.status.epoch < entry.workerEpoch { return .droppedStaleWorkerEpoch }
+        if message.status.epoch > entry.workerEpoch { return .droppedUnknownWorkerEpoch }
         guard entry.phase != .offline, entry.phase != .tombstone else { return .droppedOfflineWorker }
         table.updateRecord(entry) { $0.status = message.status }
-        table.update(message.worker) { $0.workerEpoch = message.status.epoch }
         events.append(.statusUpdated(message.worker, message.status))
         return .accepted
     }

@@ -32,8 +32,6 @@ public enum MasterWorkerError: Error, Sendable, Hashable, CustomStringConvertibl
     case exitNotAcknowledged(master: MasterID, after: Duration)
     /// A status message could not be delivered to the master within the retry budget.
     case statusNotDelivered(master: MasterID, after: Duration)
-    /// A peer broke the protocol (for example acknowledged an exit nobody asked for).
-    case protocolViolation(String)
     /// The heartbeat wheel refused an operation.
     case heartbeatWheel(String)
     /// The persistent store failed; nothing was acknowledged for the failed write.
@@ -59,7 +57,6 @@ public enum MasterWorkerError: Error, Sendable, Hashable, CustomStringConvertibl
             "master \(master) did not acknowledge the worker's exit within \(after)"
         case .statusNotDelivered(let master, let after):
             "status could not be delivered to master \(master) within \(after)"
-        case .protocolViolation(let message): "protocol violation: \(message)"
         case .heartbeatWheel(let message): "heartbeat wheel: \(message)"
         case .storage(let message): "storage failure: \(message)"
         }

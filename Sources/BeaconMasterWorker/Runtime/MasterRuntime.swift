@@ -25,7 +25,8 @@ public final class MasterRuntime: Sendable {
     /// Whether this is the master's first start (false: it recovered from a predecessor).
     public let isFirstStart: Bool
     /// Online, offline, status and dispatch-failure events, in the order they happened. Ends
-    /// when the master stops.
+    /// when the master stops. The stream buffers without bound (every status message is an
+    /// event), so read it for as long as the master runs.
     public let events: AsyncStream<WorkerEvent>
 
     private let manager: PosixMutex<WorkerManager<MonotonicClock>>
@@ -68,10 +69,15 @@ public final class MasterRuntime: Sendable {
             id: id, executor: executor, metadata: metadata, isFirstStart: isFirstStart, manager: manager,
             transport: transport, store: store)
         runtime.startLoops(mailbox: mailbox)
-        try await runtime.waitUntilReady()
-        metadata.state = .initialized
-        metadata.errorMessage = ""
-        try await runtime.saveMetadata(metadata)
+        do {
+            try await runtime.waitUntilReady()
+            metadata.state = .initialized
+            metadata.errorMessage = ""
+            try await runtime.recordOutcome(metadata)
+        } catch {
+            runtime.stop()
+            throw error
+        }
         return runtime
     }
 
@@ -101,6 +107,12 @@ public final class MasterRuntime: Sendable {
         }
         let timer = Task { [self] in await runTimer() }
         loops.withLock { $0 = [receiver, timer] }
+        // A ping already waiting in the mailbox may have stopped the master before the loops
+        // were recorded, when `stop` had nothing to cancel.
+        if stopped.outcome != nil {
+            receiver.cancel()
+            timer.cancel()
+        }
     }
 
     private func receive(_ delivery: MessageDelivery) {
@@ -225,13 +237,16 @@ public final class MasterRuntime: Sendable {
 
     /// Persists how the master ended (finished, stopped or failed, with the error and detail) and
     /// stops it.
+    ///
+    /// - Throws: ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)`` (and writes nothing) if a
+    ///   newer master has started on the same record since.
     public func exit(_ reason: ExitReason, error: String? = nil, detail: [UInt8] = []) async throws(MasterWorkerError) {
+        defer { stop(with: .success(())) }
         var record = metadata.withLock { $0 }
         record.state = reason.masterState
         record.errorMessage = error ?? ""
         record.detail = detail
-        try await saveMetadata(record)
-        stop(with: .success(()))
+        try await recordOutcome(record)
     }
 
     /// Stops the master without persisting an exit (its workers will find a new master after a
@@ -261,8 +276,9 @@ public final class MasterRuntime: Sendable {
         try await ready.wait()
     }
 
-    private func saveMetadata(_ record: MasterMetadata) async throws(MasterWorkerError) {
-        try await store.saveMaster(record)
+    /// Writes the master's state, error and detail, only while its epoch is still the record's.
+    private func recordOutcome(_ record: MasterMetadata) async throws(MasterWorkerError) {
+        try await store.updateMasterOutcome(record)
         metadata.withLock { $0 = record }
     }
 }

@@ -1,4 +1,5 @@
 public import BeaconCore
+import Synchronization
 
 /// A running worker: the thin shell around ``WorkerSession`` that pings its master, watches for
 /// the master's silence, persists and reports its status, and leaves gracefully.
@@ -23,6 +24,9 @@ public final class WorkerRuntime: Sendable {
     private let stopped = OutcomeLatch()
     private let exitAcknowledged = OutcomeLatch()
     private let reloading = PosixMutex(false)
+    private let statusOrder = SerialGate()
+    /// Set by `exit`: later status updates would overwrite the exit status.
+    private let leaving = Atomic<Bool>(false)
     private let receiver = PosixMutex<Task<Void, Never>?>(nil)
     private let timer = PosixMutex<Task<Void, Never>?>(nil)
     private let clock = MonotonicClock()
@@ -33,7 +37,7 @@ public final class WorkerRuntime: Sendable {
     /// - Parameters:
     ///   - epoch: the worker epoch its master drew in ``MasterRuntime/createWorker(_:on:)``.
     ///   - startTime: when the worker was submitted; its master-silence watchdog counts from
-    ///     here (default: now).
+    ///     here (default, and at the latest: now).
     ///   - onCancel: runs once when the master asks the worker to stop.
     /// - Throws: ``MasterWorkerError/invalidWorkerState(_:_:)`` if the master has no metadata,
     ///   ``MasterWorkerError/storage(_:)``, ``MasterWorkerError/statusNotDelivered(master:after:)``.
@@ -46,9 +50,10 @@ public final class WorkerRuntime: Sendable {
             throw .invalidWorkerState(worker, "master \(master) has never started: no executor to ping")
         }
         let now = MonotonicClock().now()
+        // A start time in the future would push suicide past the master's offline deadline.
         let client = MasterClient(
             master: master, worker: worker, workerEpoch: epoch,
-            masterInfo: MasterInfo(executor: masterExecutor, epoch: metadata.epoch), startTime: startTime ?? now,
+            masterInfo: MasterInfo(executor: masterExecutor, epoch: metadata.epoch), startTime: min(startTime ?? now, now),
             configuration: configuration)
         let mailbox = try transport.mailbox(
             on: executor,
@@ -103,17 +108,8 @@ public final class WorkerRuntime: Sendable {
     private func receive(_ delivery: MessageDelivery) {
         switch delivery.message {
         case .pong(let pong):
-            let verdict: Result<MasterClient.PongVerdict, MasterWorkerError> = session.withLock { session in
-                do throws(MasterWorkerError) {
-                    return .success(try session.receive(pong, from: delivery.sender))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            switch verdict {
-            case .success(.exitAcknowledged): exitAcknowledged.settle(.success(()))
-            case .failure(let error): stop(with: .failure(error))
-            case .success: break
+            if session.withLock({ $0.receive(pong, from: delivery.sender) }) == .exitAcknowledged {
+                exitAcknowledged.settle(.success(()))
             }
         case .statusChange(let request):
             if session.withLock({ $0.statusChangeRequested(request) }) { onCancel() }
@@ -172,7 +168,26 @@ public final class WorkerRuntime: Sendable {
     ///
     /// - Throws: ``MasterWorkerError/storage(_:)`` (nothing was sent),
     ///   ``MasterWorkerError/statusNotDelivered(master:after:)``.
+    /// Concurrent calls run one after another, in the order they were made, so a later status
+    /// is never overwritten in the store or at the master by an earlier one.
+    ///
+    /// Once ``exit(_:error:extensionBytes:)`` has been called, or the worker has stopped, further
+    /// updates are refused with ``MasterWorkerError/invalidWorkerState(_:_:)``: the exit status
+    /// is the last word.
     public func updateStatus(_ state: WorkerState, errorMessage: String = "", extensionBytes: [UInt8] = []) async throws(MasterWorkerError) {
+        try await updateStatus(state, errorMessage: errorMessage, extensionBytes: extensionBytes, isExit: false)
+    }
+
+    private func updateStatus(_ state: WorkerState, errorMessage: String, extensionBytes: [UInt8], isExit: Bool) async throws(MasterWorkerError) {
+        try await statusOrder.run { () throws(MasterWorkerError) in
+            guard isExit || !leaving.load(ordering: .relaxed), stopped.outcome == nil else {
+                throw .invalidWorkerState(worker, "the worker is leaving or has stopped: its exit status is final")
+            }
+            try await report(state, errorMessage: errorMessage, extensionBytes: extensionBytes)
+        }
+    }
+
+    private func report(_ state: WorkerState, errorMessage: String, extensionBytes: [UInt8]) async throws(MasterWorkerError) {
         let update = session.withLock { $0.prepareStatus(state: state, errorMessage: errorMessage, extensionBytes: extensionBytes) }
         if update.mustPersist {
             try await store.saveWorkerStatus(update.status, worker: worker, master: master)
@@ -207,8 +222,11 @@ public final class WorkerRuntime: Sendable {
     /// - Throws: ``MasterWorkerError/exitNotAcknowledged(master:after:)`` if the master stayed
     ///   silent, or what ``updateStatus(_:errorMessage:extensionBytes:)`` throws.
     public func exit(_ reason: ExitReason, error: String? = nil, extensionBytes: [UInt8] = []) async throws(MasterWorkerError) {
+        guard !leaving.exchange(true, ordering: .relaxed) else {
+            throw .invalidWorkerState(worker, "the worker is already leaving")
+        }
         defer { stop(with: .success(())) }
-        try await updateStatus(reason.workerState, errorMessage: error ?? "", extensionBytes: extensionBytes)
+        try await updateStatus(reason.workerState, errorMessage: error ?? "", extensionBytes: extensionBytes, isExit: true)
         session.withLock { $0.beginExit(at: clock.now()) }
         restartTimer()
         try await exitAcknowledged.wait()

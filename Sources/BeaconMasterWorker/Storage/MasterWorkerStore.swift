@@ -9,8 +9,14 @@ public protocol MasterWorkerStore: Sendable {
     func generateEpoch(for job: MasterID) async throws(MasterWorkerError) -> Epoch
     /// The master's persisted metadata, or nil if it never started.
     func loadMaster(_ id: MasterID) async throws(MasterWorkerError) -> MasterMetadata?
-    /// Writes the master's whole record.
+    /// Writes the master's whole record (a start: new epoch, executor, address).
     func saveMaster(_ metadata: MasterMetadata) async throws(MasterWorkerError)
+    /// Writes only the master's state, error message and detail, and only if the record's epoch is
+    /// still `metadata.epoch`.
+    ///
+    /// - Throws: ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)`` when a newer master has
+    ///   started on the record (nothing is written).
+    func updateMasterOutcome(_ metadata: MasterMetadata) async throws(MasterWorkerError)
     /// Writes a worker's status (insert or replace).
     func saveWorkerStatus(_ status: WorkerStatus, worker: WorkerID, master: MasterID) async throws(MasterWorkerError)
     /// Deletes a worker's status; deleting a missing one is fine.
