@@ -12,7 +12,7 @@ import Testing
 
     @Test func offlineComesWithinOneSlotOfTheLastPingPlusTheTimeoutAndNeverEarlier() async {
         await propertyCheck(
-            count: 60, input: Gen.int(in: 0...25_000).array(of: 1...40).array(of: 1...8)
+            count: 300, input: Gen.int(in: 0...25_000).array(of: 1...40).array(of: 1...8)
         ) { gapsPerWorker in
             let clock = ManualClock(start: Fixture.start)
             let manager = try Fixture.manager(clock: clock)
@@ -65,7 +65,7 @@ import Testing
     /// messages at random; the run ends when either side gives up.
     @Test func aCutOffWorkerStopsBeforeItsMasterDeclaresItOffline() async {
         await propertyCheck(
-            count: 200,
+            count: 1_000,
             input: Gen.int(in: 0...100), Gen.int(in: 0...800), Gen.int(in: 0...Int(UInt32.max))
         ) { lossPercent, maximumDelayMilliseconds, seed in
             var random = SplitMix64(seed: UInt64(seed))
@@ -88,7 +88,11 @@ import Testing
             var suicideAt: HeartbeatInstant?
             var offlineAt: HeartbeatInstant?
             var due = try manager.advance()
-            let horizon = Fixture.start.advanced(by: .seconds(600))
+            // Ten simulated minutes, or, once the worker has stopped, until the master must have
+            // noticed: its last accepted ping was sent before the stop, so its deadline is at
+            // most the offline timeout plus the longest delay after the stop.
+            var horizon = Fixture.start.advanced(by: .seconds(600))
+            let noticeWindow = TimeoutConfiguration.default.offlineTimeout + .milliseconds(Int64(maximumDelayMilliseconds) + 10)
             var steps = 0
             while offlineAt == nil, clock.now() < horizon {
                 var next = suicideAt == nil ? session.nextTick : horizon
@@ -103,7 +107,9 @@ import Testing
                     for action in session.tick(at: now) {
                         switch action {
                         case .sendPing(let ping, _): send(.ping(ping))
-                        case .suicide: suicideAt = now
+                        case .suicide:
+                            suicideAt = now
+                            horizon = now.advanced(by: noticeWindow)
                         case .reloadMasterInfo, .exitNotAcknowledged: break
                         }
                     }
