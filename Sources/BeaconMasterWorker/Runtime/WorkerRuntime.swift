@@ -166,14 +166,14 @@ public final class WorkerRuntime: Sendable {
     /// to the master, retried every ``TimeoutConfiguration/statusRetryInterval`` (following the
     /// master if it moved) for up to ``TimeoutConfiguration/statusDeliveryTimeout``.
     ///
-    /// - Throws: ``MasterWorkerError/storage(_:)`` (nothing was sent),
-    ///   ``MasterWorkerError/statusNotDelivered(master:after:)``.
     /// Concurrent calls run one after another, in the order they were made, so a later status
-    /// is never overwritten in the store or at the master by an earlier one.
+    /// is never overwritten in the store or at the master by an earlier one. Once
+    /// ``exit(_:error:extensionBytes:)`` has been called, or the worker has stopped, further
+    /// updates are refused: the exit status is the last word.
     ///
-    /// Once ``exit(_:error:extensionBytes:)`` has been called, or the worker has stopped, further
-    /// updates are refused with ``MasterWorkerError/invalidWorkerState(_:_:)``: the exit status
-    /// is the last word.
+    /// - Throws: ``MasterWorkerError/storage(_:)`` (nothing was sent),
+    ///   ``MasterWorkerError/statusNotDelivered(master:after:)``,
+    ///   ``MasterWorkerError/invalidWorkerState(_:_:)`` after an exit or a stop.
     public func updateStatus(_ state: WorkerState, errorMessage: String = "", extensionBytes: [UInt8] = []) async throws(MasterWorkerError) {
         try await updateStatus(state, errorMessage: errorMessage, extensionBytes: extensionBytes, isExit: false)
     }
