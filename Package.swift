@@ -117,10 +117,16 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Timing, CPU-time and percentile helpers shared by the two command-line tools.
+        .target(
+            name: "BenchmarkSupport",
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "beacon",
             dependencies: [
                 "BeaconCore",
+                "BenchmarkSupport",
                 "BeaconDispatcher",
                 "BeaconScheduler",
                 "BeaconSchedulerEtcd",
@@ -137,6 +143,7 @@ let package = Package(
             name: "beacon-master-worker",
             dependencies: [
                 "BeaconCore",
+                "BenchmarkSupport",
                 "BeaconMasterWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

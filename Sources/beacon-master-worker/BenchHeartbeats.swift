@@ -1,9 +1,7 @@
 import ArgumentParser
 import BeaconCore
 import BeaconMasterWorker
-#if canImport(Glibc)
-import Glibc
-#endif
+import BenchmarkSupport
 
 /// One master, many workers, in virtual time: every worker pings on its own phase, a slice of
 /// them stops half-way, and the master's CPU per virtual second and its offline-detection delay
@@ -45,9 +43,7 @@ struct BenchHeartbeats: AsyncParsableCommand {
             let cpu = max(result.cpuSeconds - harness.cpuSeconds, 0)
             let delays = result.delays.sorted()
             func milliseconds(_ fraction: Double) -> String {
-                guard !delays.isEmpty else { return "-" }
-                let index = min(delays.count - 1, max(0, Int((Double(delays.count) * fraction).rounded(.up)) - 1))
-                return format(Double(delays[index]) / 1e6) + " ms"
+                delays.percentileOfSorted(fraction).map { format(Double($0) / 1e6) + " ms" } ?? "-"
             }
             print(
                 name.padding(toLength: 25, withPad: " ", startingAt: 0)
@@ -114,12 +110,6 @@ struct RunResult {
     var early = 0
 }
 
-func threadCPUSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-}
-
 /// Walks the schedule building each ping and doing nothing with it: the cost every run shares.
 struct HarnessOnlyRun {
     let schedule: PingSchedule
@@ -127,7 +117,7 @@ struct HarnessOnlyRun {
     func measure() throws -> RunResult {
         let clock = ManualClock(start: PingSchedule.start)
         var checksum: UInt64 = 0
-        let before = threadCPUSeconds()
+        let before = ThreadCPU.seconds()
         for ping in schedule.pings {
             try clock.advance(to: HeartbeatInstant(nanoseconds: max(ping.at, clock.now().nanoseconds)))
             let message = HeartbeatPing(
@@ -135,7 +125,7 @@ struct HarnessOnlyRun {
                 workerEpoch: Epoch(rawValue: 2), isFinished: false)
             checksum &+= message.sendTime.nanoseconds
         }
-        let cpu = threadCPUSeconds() - before
+        let cpu = ThreadCPU.seconds() - before
         if checksum == 42 { print("") }
         return RunResult(cpuSeconds: cpu)
     }
@@ -158,7 +148,7 @@ struct WheelManagerRun {
         var offline: [(WorkerID, HeartbeatInstant)] = []
         var due = try manager.advance()
         var next = 0
-        let before = threadCPUSeconds()
+        let before = ThreadCPU.seconds()
         while next < schedule.pings.count || (due.map { $0 < schedule.end.advanced(by: .seconds(30)) } ?? false) {
             let pingTime = next < schedule.pings.count ? HeartbeatInstant(nanoseconds: schedule.pings[next].at) : nil
             if let pingTime, due.map({ pingTime <= $0 }) ?? true {
@@ -177,7 +167,7 @@ struct WheelManagerRun {
                 if case .offline(let worker, _) = event { offline.append((worker, clock.now())) }
             }
         }
-        result.cpuSeconds = threadCPUSeconds() - before
+        result.cpuSeconds = ThreadCPU.seconds() - before
         let index = Dictionary(uniqueKeysWithValues: schedule.ids.enumerated().map { ($1, $0) })
         for (worker, time) in offline {
             guard let expected = schedule.stopped[index[worker]!] else { continue }
@@ -205,7 +195,7 @@ struct ScanningManagerRun {
         let stopScanning = schedule.end.advanced(by: .seconds(30)).nanoseconds
         var next = 0
         let index = Dictionary(uniqueKeysWithValues: schedule.ids.enumerated().map { ($1, $0) })
-        let before = threadCPUSeconds()
+        let before = ThreadCPU.seconds()
         while next < schedule.pings.count || nextScan < stopScanning {
             if next < schedule.pings.count, schedule.pings[next].at <= nextScan {
                 let scheduled = schedule.pings[next]
@@ -222,7 +212,7 @@ struct ScanningManagerRun {
                 nextScan += 1_000_000_000
             }
         }
-        var result = RunResult(cpuSeconds: threadCPUSeconds() - before)
+        var result = RunResult(cpuSeconds: ThreadCPU.seconds() - before)
         for (worker, time) in offline {
             guard let expected = schedule.stopped[worker] else { continue }
             if time < expected { result.early += 1 } else { result.delays.append(time - expected) }

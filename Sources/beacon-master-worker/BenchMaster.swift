@@ -1,6 +1,7 @@
 import ArgumentParser
 import BeaconCore
 import BeaconMasterWorker
+import BenchmarkSupport
 import Foundation
 
 /// A real ``MasterRuntime`` in real time, fed by a driver that pings for many simulated workers
@@ -40,7 +41,7 @@ struct BenchMaster: AsyncParsableCommand {
             return
         }
         func percentile(_ fraction: Double) -> String {
-            format(delays[min(delays.count - 1, max(0, Int((Double(delays.count) * fraction).rounded(.up)) - 1))] * 1000) + " ms"
+            delays.percentileOfSorted(fraction).map { format($0 * 1000) + " ms" } ?? "-"
         }
         print("offline detections: \(delays.count)/\(stopping.count), false: \(master.falseOffline), late by p50 \(percentile(0.5)), p99 \(percentile(0.99)), max \(percentile(1))")
     }
@@ -101,7 +102,7 @@ struct BenchMaster: AsyncParsableCommand {
             }
             return log
         }
-        let cpuBefore = BenchStatus.processCPUSeconds()
+        let cpuBefore = ProcessCPU.seconds()
         var lastPing = [UInt64](repeating: 0, count: ids.count)
         var sent = 0
         // Worker i pings at start + phase(i) + k · 3 s; the loop wakes every millisecond.
@@ -124,7 +125,7 @@ struct BenchMaster: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(1))
         }
         let wall = Double(clock.now().nanoseconds - start.nanoseconds) / 1e9
-        let cpu = BenchStatus.processCPUSeconds() - cpuBefore
+        let cpu = ProcessCPU.seconds() - cpuBefore
         runtime?.stop()
         responder?.cancel()
         transport.disconnect(driverNode)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchmarkSupport
 import BeaconMasterWorker
 import Foundation
 
@@ -57,9 +58,7 @@ struct BenchStatus: AsyncParsableCommand {
     func report(_ name: String, _ measurement: Measurement, _ commits: GroupCommitStatistics) {
         let waits = measurement.waits.sorted()
         func wait(_ fraction: Double) -> String {
-            guard !waits.isEmpty else { return "-" }
-            let index = min(waits.count - 1, max(0, Int((Double(waits.count) * fraction).rounded(.up)) - 1))
-            return format(waits[index] * 1000) + " ms"
+            waits.percentileOfSorted(fraction).map { format($0 * 1000) + " ms" } ?? "-"
         }
         let columns = [
             (name, 38), (format(Double(measurement.saves) / measurement.wallSeconds), 10),
@@ -71,12 +70,6 @@ struct BenchStatus: AsyncParsableCommand {
         print(columns.map { $0.1 > 0 ? $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) : $0.0 }.joined())
     }
 
-    static func processCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
-
     static func status(_ step: Int) -> WorkerStatus {
         WorkerStatus(state: step % 2 == 0 ? .normal : .initialized, epoch: Epoch(rawValue: 2), errorMessage: "step \(step)")
     }
@@ -85,7 +78,7 @@ struct BenchStatus: AsyncParsableCommand {
     static func sequential(store: SQLiteMasterWorkerStore, master: MasterID, ids: [WorkerID], seconds: Int) async throws -> Measurement {
         let clock = ContinuousClock()
         let start = clock.now
-        let cpu = processCPUSeconds()
+        let cpu = ProcessCPU.seconds()
         var measurement = Measurement()
         while clock.now - start < .seconds(seconds) {
             let before = clock.now
@@ -94,7 +87,7 @@ struct BenchStatus: AsyncParsableCommand {
             measurement.saves += 1
         }
         measurement.wallSeconds = Stopwatch.seconds(clock.now - start)
-        measurement.cpuSeconds = processCPUSeconds() - cpu
+        measurement.cpuSeconds = ProcessCPU.seconds() - cpu
         return measurement
     }
 
@@ -102,7 +95,7 @@ struct BenchStatus: AsyncParsableCommand {
     static func paced(store: SQLiteMasterWorkerStore, master: MasterID, ids: [WorkerID], rate: Int, seconds: Int) async throws -> Measurement {
         let clock = ContinuousClock()
         let start = clock.now
-        let cpu = processCPUSeconds()
+        let cpu = ProcessCPU.seconds()
         let total = rate * seconds
         let waits = try await withThrowingTaskGroup(of: Double.self, returning: [Double].self) { group in
             var released = 0
@@ -125,12 +118,6 @@ struct BenchStatus: AsyncParsableCommand {
             return waits
         }
         return Measurement(
-            saves: total, wallSeconds: Stopwatch.seconds(clock.now - start), cpuSeconds: processCPUSeconds() - cpu, waits: waits)
-    }
-}
-
-enum Stopwatch {
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            saves: total, wallSeconds: Stopwatch.seconds(clock.now - start), cpuSeconds: ProcessCPU.seconds() - cpu, waits: waits)
     }
 }

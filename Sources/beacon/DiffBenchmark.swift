@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import BeaconCore
 
 /// Measurements behind `beacon bench diff`: diff, encode, decode + apply of assignment sets, and

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import BeaconCore
 import Foundation
 import Synchronization
@@ -138,21 +139,5 @@ enum RealTimeHeartbeatBenchmark {
             timerPercent: max(0, processCPU - beaterCPU) / wall * 100,
             beatPercent: beaterCPU / wall * 100,
             wakeUpsPerSecond: Double(timer.wakeUps - wakeUpsBefore) / wall)
-    }
-}
-
-enum ProcessCPU {
-    static func seconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
-}
-
-enum ThreadCPU {
-    static func seconds() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

@@ -226,7 +226,9 @@ public final class WorkerRuntime: Sendable {
             throw .invalidWorkerState(worker, "the worker is already leaving")
         }
         defer { stop(with: .success(())) }
-        try await updateStatus(reason.workerState, errorMessage: error ?? "", extensionBytes: extensionBytes, isExit: true)
+        let status = WorkerSession.exitStatus(
+            reason, error: error, extensionBytes: extensionBytes, epoch: session.withLock { $0.client.workerEpoch })
+        try await updateStatus(status.state, errorMessage: status.errorMessage, extensionBytes: status.extensionBytes, isExit: true)
         session.withLock { $0.beginExit(at: clock.now()) }
         restartTimer()
         try await exitAcknowledged.wait()

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import BeaconPlacement
 
 /// Time and allocations of `placeCall` when the first runner accepts at once, against calling the

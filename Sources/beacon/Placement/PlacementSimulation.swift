@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import BeaconCore
 import BeaconPlacement
 import CoreMetrics

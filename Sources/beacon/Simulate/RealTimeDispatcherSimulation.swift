@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import BeaconClient
 import BeaconCore
 import BeaconDispatcher
@@ -116,7 +117,7 @@ struct RealTimeDispatcherSimulation {
         var due: [Int32] = []
         var processed = firstMillisecond - 1
         var sample = 0
-        let cpuStart = processCPUSeconds()
+        let cpuStart = ProcessCPU.seconds()
         let wallStart = clock.now()
         while processed < endMillisecond {
             let current = min(Int(micros(clock.now()) / 1000), endMillisecond)
@@ -149,7 +150,7 @@ struct RealTimeDispatcherSimulation {
             }
             try await Task.sleep(for: .milliseconds(1))
         }
-        outcome.processCPUSeconds = processCPUSeconds() - cpuStart
+        outcome.processCPUSeconds = ProcessCPU.seconds() - cpuStart
         outcome.elapsedSeconds = Double(clock.now().nanoseconds - wallStart.nanoseconds) / 1e9
         orchestrator.cancel()
         let churn = await orchestrator.value

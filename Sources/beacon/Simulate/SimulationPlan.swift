@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import BeaconCore
 import BeaconDispatcher
 import Foundation
@@ -248,13 +249,6 @@ struct SimulatedAssignmentReceiver {
         }
         return held
     }
-}
-
-/// CPU time this process has used, in seconds.
-func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 /// The process's resident memory: the heap and the dispatcher's arenas as far as they were touched.

@@ -1,7 +1,7 @@
-/// Wall-clock timing helpers for the benchmark command.
-enum Stopwatch {
+/// Wall-clock timing helpers for the benchmark commands.
+package enum Stopwatch {
     /// Nanoseconds `body` took.
-    static func nanoseconds(_ body: () throws -> Void) rethrows -> Double {
+    package static func nanoseconds(_ body: () throws -> Void) rethrows -> Double {
         let clock = ContinuousClock()
         let start = clock.now
         try body()
@@ -9,19 +9,19 @@ enum Stopwatch {
     }
 
     /// Nanoseconds the asynchronous `body` took.
-    static func nanoseconds(_ body: () async throws -> Void) async rethrows -> Double {
+    package static func nanoseconds(_ body: () async throws -> Void) async rethrows -> Double {
         let start = ContinuousClock.now
         try await body()
         return seconds(ContinuousClock.now - start) * 1e9
     }
 
     /// `duration` in seconds.
-    static func seconds(_ duration: Duration) -> Double {
+    package static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// The median of `repeats` timings of `body`, in nanoseconds.
-    static func median(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    package static func median(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
         var samples: [Double] = []
         for _ in 0..<max(1, repeats) {
             samples.append(try nanoseconds(body))
