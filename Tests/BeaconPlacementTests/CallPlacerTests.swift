@@ -11,7 +11,7 @@ import Testing
         let address: String
         let maxCalls: Int
         let duration: Duration
-        private let running = Mutex(0)
+        private let running = PosixMutex(0)
 
         init(_ address: String, maxCalls: Int, duration: Duration) {
             self.address = address

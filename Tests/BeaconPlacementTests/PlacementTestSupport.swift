@@ -48,7 +48,7 @@ final class ScriptedRunner: Runner {
 
     let address: String
     private let reply: @Sendable (Int) -> Reply
-    private let attempts = Mutex(0)
+    private let attempts = PosixMutex(0)
 
     init(_ address: String, reply: @escaping @Sendable (Int) -> Reply) {
         self.address = address
@@ -88,7 +88,7 @@ final class ScriptedRunner: Runner {
 /// A pool that answers each fetch from a script and counts fetches.
 final class ScriptedPool: RunnerPool {
     private let script: @Sendable (Int) -> Result<[any Runner], any Error>
-    private let fetches = Mutex(0)
+    private let fetches = PosixMutex(0)
 
     init(_ script: @escaping @Sendable (Int) -> Result<[any Runner], any Error>) {
         self.script = script
