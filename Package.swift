@@ -5,7 +5,9 @@ import PackageDescription
 // and swift-metrics, and BeaconLifecycle swift-service-lifecycle; the command-line tool adds
 // swift-argument-parser and a small C malloc counter. Network layers (gRPC, HTTP clients) stay out of this
 // graph so `swift build` and the main benchmark command finish in about a minute on two cores: the
-// etcd backend's AsyncHTTPClient is built only with the `Etcd` trait (`swift build --traits Etcd`).
+// etcd backend's AsyncHTTPClient is built only with the `Etcd` trait (`swift build --traits Etcd`),
+// and the dispatcher's gRPC service, the node agent and `beacon serve | agent | loadgen` only with
+// the `GRPC` trait (grpc-swift-2, SwiftNIO, swift-nio-ssl; about 6 minutes of first build).
 let strictSwift: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
@@ -23,6 +25,9 @@ let package = Package(
         .library(name: "BeaconClient", targets: ["BeaconClient"]),
         .library(name: "BeaconPlacement", targets: ["BeaconPlacement"]),
         .library(name: "BeaconMasterWorker", targets: ["BeaconMasterWorker"]),
+        .library(name: "BeaconDispatcherAPI", targets: ["BeaconDispatcherAPI"]),
+        .library(name: "BeaconDispatcherService", targets: ["BeaconDispatcherService"]),
+        .library(name: "BeaconAgent", targets: ["BeaconAgent"]),
         .executable(name: "beacon", targets: ["beacon"]),
         .executable(name: "beacon-master-worker", targets: ["beacon-master-worker"]),
     ],
@@ -30,7 +35,11 @@ let package = Package(
         .trait(
             name: "Etcd",
             description: "The etcd backend of BeaconScheduler (AsyncHTTPClient, SwiftNIO) and `beacon scheduler join --etcd`."
-        )
+        ),
+        .trait(
+            name: "GRPC",
+            description: "The dispatcher as a gRPC service, the node agent, and `beacon serve | agent | loadgen` (grpc-swift-2)."
+        ),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,6 +51,13 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3" ..< "5.0.0"),
     ],
     targets: [
         .target(
@@ -117,6 +133,47 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The generated protobuf messages and gRPC stubs of dispatcher.proto (see generate.sh there).
+        // This and the two targets below compile to nothing without the `GRPC` trait.
+        .target(
+            name: "BeaconDispatcherAPI",
+            dependencies: [
+                "BeaconCore",
+                "BeaconDispatcher",
+                .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["GRPC"])),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf", condition: .when(traits: ["GRPC"])),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf", condition: .when(traits: ["GRPC"])),
+            ],
+            exclude: ["dispatcher.proto", "generate.sh"],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "BeaconDispatcherService",
+            dependencies: [
+                "BeaconCore",
+                "BeaconDispatcher",
+                "BeaconDispatcherAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["GRPC"])),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport", condition: .when(traits: ["GRPC"])),
+                .product(name: "X509", package: "swift-certificates", condition: .when(traits: ["GRPC"])),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "BeaconAgent",
+            dependencies: [
+                "BeaconCore",
+                "BeaconDispatcher",
+                "BeaconClient",
+                "BeaconDispatcherAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["GRPC"])),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport", condition: .when(traits: ["GRPC"])),
+            ],
+            swiftSettings: strictSwift
+        ),
         // Timing, CPU-time and percentile helpers shared by the two command-line tools.
         .target(
             name: "BenchmarkSupport",
@@ -132,6 +189,8 @@ let package = Package(
                 "BeaconSchedulerEtcd",
                 "BeaconClient",
                 "BeaconPlacement",
+                "BeaconDispatcherService",
+                "BeaconAgent",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -218,6 +277,25 @@ let package = Package(
                 "BeaconCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BeaconServiceTests",
+            dependencies: [
+                "BeaconDispatcherService",
+                "BeaconAgent",
+                "BeaconDispatcherAPI",
+                "BeaconDispatcher",
+                "BeaconClient",
+                "BeaconCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["GRPC"])),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport", condition: .when(traits: ["GRPC"])),
+                .product(name: "X509", package: "swift-certificates", condition: .when(traits: ["GRPC"])),
+                .product(name: "Crypto", package: "swift-crypto", condition: .when(traits: ["GRPC"])),
+                .product(name: "SwiftASN1", package: "swift-asn1", condition: .when(traits: ["GRPC"])),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
             ],
             swiftSettings: strictSwift
         ),

@@ -31,7 +31,8 @@ public final class Dispatcher: Sendable {
     private let store: any DispatcherStore
     private let logger: Logger
     private let metrics: DispatcherMetrics
-    private let configuration: DispatcherConfiguration
+    /// The configuration the dispatcher was made with.
+    public let configuration: DispatcherConfiguration
     private let clock = MonotonicClock()
 
     private struct Lifecycle {
@@ -41,7 +42,7 @@ public final class Dispatcher: Sendable {
     }
     private let lifecycle = PosixMutex(Lifecycle())
     private let stopRequested = Atomic<Bool>(false)
-    private let wakeup = LoopWakeup()
+    private let wakeup = Wakeup()
     /// Passes of the loop since the dispatcher was made (a test checks that an idle one sleeps).
     private let passes = Atomic<Int>(0)
     package var loopPasses: Int { passes.load(ordering: .relaxed) }

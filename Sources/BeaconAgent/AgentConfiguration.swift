@@ -1,0 +1,56 @@
+#if GRPC
+public import BeaconClient
+public import BeaconCore
+public import BeaconDispatcher
+
+/// What a ``NodeAgent`` needs: who it is, which managers to try first, and how patient to be.
+public struct AgentConfiguration: Sendable {
+    /// The node; over mutual TLS, the common name of the agent's certificate.
+    public var node: NodeID
+    public var description: NodeDescription?
+    /// The address the node reports for itself; empty lets the manager use the connection's.
+    public var address: String
+    /// Manager addresses (`host:port`) to start from; the managers' own list replaces them once
+    /// a session starts.
+    public var managers: [String]
+    /// Delay between attempts to open a session: doubles up to its maximum, jittered.
+    public var backoff: ReconnectBackoff
+    /// Deadline of each unary call (heartbeat, status report).
+    public var callTimeout: Duration
+    /// Statuses per report.
+    public var statusBatchLimit: Int
+    /// The task-diff byte budget the managers use; larger assignment messages are refused.
+    public var assignmentByteBudget: Int
+    /// Whether to follow the assignment stream (a load generator may leave it to a sample).
+    public var followsAssignments: Bool
+
+    /// Throws ``AgentError/invalidConfiguration(_:)`` for no managers, a malformed manager
+    /// address, a non-positive timeout or batch limit, or a byte budget below 1 KiB.
+    public init(
+        node: NodeID, description: NodeDescription? = nil, address: String = "", managers: [String],
+        backoff: ReconnectBackoff? = nil, callTimeout: Duration = .seconds(5), statusBatchLimit: Int = 1000,
+        assignmentByteBudget: Int = AssignmentEncoder.defaultByteBudget, followsAssignments: Bool = true
+    ) throws(AgentError) {
+        guard !managers.isEmpty else { throw .invalidConfiguration("an agent needs at least one manager address") }
+        for manager in managers { _ = try ManagerAddress(manager) }
+        guard callTimeout > .zero else { throw .invalidConfiguration("the call timeout must be positive") }
+        guard statusBatchLimit >= 1 else { throw .invalidConfiguration("the status batch limit must be at least 1") }
+        guard assignmentByteBudget >= 1024 else {
+            throw .invalidConfiguration("an assignment byte budget of \(assignmentByteBudget) is below 1 KiB")
+        }
+        self.node = node
+        self.description = description
+        self.address = address
+        self.managers = managers
+        do {
+            self.backoff = try backoff ?? ReconnectBackoff()
+        } catch {
+            throw .invalidConfiguration("\(error)")
+        }
+        self.callTimeout = callTimeout
+        self.statusBatchLimit = statusBatchLimit
+        self.assignmentByteBudget = assignmentByteBudget
+        self.followsAssignments = followsAssignments
+    }
+}
+#endif

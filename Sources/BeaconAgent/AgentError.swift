@@ -1,0 +1,25 @@
+#if GRPC
+/// Why an agent's session ended or its configuration was refused.
+public enum AgentError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A configuration value is out of range or malformed.
+    case invalidConfiguration(String)
+    /// An argument is malformed or too large.
+    case invalidArgument(String)
+    /// The manager ended the session stream without a first message, or closed it.
+    case sessionClosed
+    /// The manager asked the node to disconnect (it stopped leading).
+    case disconnected
+    /// A heartbeat answer carried a period that is not positive.
+    case invalidPeriod(Int64)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let reason): "invalid agent configuration: \(reason)"
+        case .invalidArgument(let reason): "invalid argument: \(reason)"
+        case .sessionClosed: "the manager closed the session"
+        case .disconnected: "the manager asked the node to disconnect"
+        case .invalidPeriod(let nanoseconds): "the manager answered a heartbeat with a period of \(nanoseconds) ns"
+        }
+    }
+}
+#endif

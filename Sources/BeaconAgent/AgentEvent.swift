@@ -1,0 +1,15 @@
+#if GRPC
+/// What happened to an agent, in order, for whoever follows ``NodeAgent/events``.
+public enum AgentEvent: Sendable, Hashable {
+    /// A session started on the manager at `manager`.
+    case sessionStarted(manager: String, session: String)
+    /// An assignment message was applied; `tasks` is the number of tasks the node now holds.
+    case assignmentsApplied(tasks: Int, complete: Bool, bytes: Int)
+    /// A diff did not follow the last one applied; the agent asked for a COMPLETE set.
+    case assignmentGap(String)
+    /// The manager accepted this many statuses.
+    case statusesAcknowledged(Int)
+    /// The session ended; `failedOver` says the agent moved the manager to the back of its list.
+    case sessionEnded(manager: String, reason: String, failedOver: Bool)
+}
+#endif

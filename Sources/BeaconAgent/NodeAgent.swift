@@ -1,0 +1,294 @@
+#if GRPC
+public import BeaconClient
+public import BeaconCore
+public import BeaconDispatcher
+import BeaconDispatcherAPI
+import GRPCCore
+public import Logging
+
+/// The node side of the dispatcher: SwarmKit's agent loop over gRPC.
+///
+/// ``run()`` opens a session on the first manager of its ``ServerManager``, heartbeats on the
+/// period each answer gives, applies the assignment stream with the core's
+/// `AssignmentApplier` (a diff that does not follow the last one reopens the stream, which
+/// starts with a COMPLETE set), and reports task statuses, all of them again on every new
+/// session. When a session fails it waits a jittered, doubling back-off and starts another: on
+/// the same manager when the manager answered but no longer knows the session, on the next one
+/// (``ServerManager/notifyFailed(_:)``) when the manager is gone, stopped leading, or asked the
+/// node to disconnect.
+///
+/// ```swift
+/// let connections = try ManagerConnections()
+/// let agent = try NodeAgent(
+///     configuration: AgentConfiguration(node: NodeID("node-1"), managers: ["127.0.0.1:4242"]),
+///     connections: connections)
+/// let running = Task { try await agent.run() }
+/// try agent.report(TaskStatusUpdate(taskID: "task-1", status: TaskStatus(state: .running)))
+/// running.cancel()
+/// await connections.close()
+/// ```
+public final class NodeAgent: Sendable {
+    private struct State {
+        var statuses = StatusBook()
+        var applier: AssignmentApplier
+        var tasks: [DispatchedTask] = []
+        var session: String?
+        var sessionsStarted = 0
+        var backoff: ReconnectBackoff
+    }
+
+    public let configuration: AgentConfiguration
+    /// The agent's managers, in the order it tries them.
+    public let managers: ServerManager
+    private let connections: ManagerConnections
+    private let state: PosixMutex<State>
+    private let statusWakeup = Wakeup()
+    private let heartbeatObserver: (@Sendable (Duration) -> Void)?
+    private let eventSink: AsyncStream<AgentEvent>.Continuation
+    private let logger: Logger
+    private let metadata: Metadata
+
+    /// The agent's events, oldest first; the newest 4 096 are kept for a slow reader. Read it
+    /// from one task.
+    public let events: AsyncStream<AgentEvent>
+
+    /// - Parameter heartbeatObserver: called with each successful heartbeat's round-trip time.
+    public init(
+        configuration: AgentConfiguration, connections: ManagerConnections,
+        heartbeatObserver: (@Sendable (Duration) -> Void)? = nil, logger: Logger = Logger(label: "beacon.agent")
+    ) throws(AgentError) {
+        self.configuration = configuration
+        self.connections = connections
+        self.heartbeatObserver = heartbeatObserver
+        self.logger = logger
+        state = PosixMutex(
+            State(
+                applier: AssignmentApplier(
+                    maximumMessageSize: configuration.assignmentByteBudget),
+                backoff: configuration.backoff))
+        (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(4096))
+        metadata = [DispatcherWire.nodeIDMetadataKey: .string(configuration.node.rawValue)]
+        managers = ServerManager(pinger: ManagerPinger(connections: connections, node: configuration.node), cluster: SingleNode())
+        for (index, address) in configuration.managers.enumerated() {
+            do {
+                managers.add(try ManagedServer(name: "manager-\(index)@\(address)", address: address))
+            } catch {
+                throw .invalidConfiguration("manager \(address): \(error)")
+            }
+        }
+    }
+
+    // MARK: What the node does
+
+    /// Records a task's status and reports it as soon as a session is open (a nil status forgets
+    /// the task). Throws ``AgentError/invalidArgument(_:)`` for an empty task id, or a status
+    /// whose text is larger than ``StatusBook/maximumUpdateBytes``: a report the managers would
+    /// refuse (they read requests up to the diff byte budget) would block the ones behind it.
+    public func report(_ update: TaskStatusUpdate) throws(AgentError) {
+        guard !update.taskID.isEmpty else { throw .invalidArgument("a status update names no task") }
+        let size = StatusBook.encodedSize(of: update)
+        guard size <= StatusBook.maximumUpdateBytes else {
+            throw .invalidArgument(
+                "the status of task \(update.taskID) takes \(size) bytes; at most \(StatusBook.maximumUpdateBytes) fit in a report")
+        }
+        state.withLock { $0.statuses.record(update) }
+        statusWakeup.signal()
+    }
+
+    /// The tasks assigned to the node, as of the last complete assignment message.
+    public var tasks: [DispatchedTask] { state.withLock { $0.tasks } }
+
+    /// The current session's id, nil between sessions.
+    public var session: String? { state.withLock { $0.session } }
+
+    /// Sessions started since the agent was made.
+    public var sessionsStarted: Int { state.withLock { $0.sessionsStarted } }
+
+    /// Statuses not yet accepted by the current session.
+    public var unacknowledgedStatuses: Int { state.withLock { $0.statuses.unsentCount } }
+
+    /// Runs sessions until the task is cancelled.
+    public func run() async {
+        defer { eventSink.finish() }
+        while !Task.isCancelled {
+            guard let manager = managers.find() else { return }
+            var failedOver = false
+            do {
+                try await runSession(on: manager)
+            } catch where Task.isCancelled {
+                return
+            } catch {
+                failedOver = !Self.isSessionLost(error)
+                if failedOver { managers.notifyFailed(manager) }
+                eventSink.yield(.sessionEnded(manager: manager.address, reason: "\(error)", failedOver: failedOver))
+                logger.debug(
+                    "session ended", metadata: ["manager": "\(manager.address)", "error": "\(error)", "failedOver": "\(failedOver)"])
+            }
+            state.withLock { $0.session = nil }
+            let delay = state.withLock { $0.backoff.nextDelay() }
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// The manager answered but no longer knows the session (the node expired, or its session
+    /// was replaced): open a new one on the same manager. Anything else moves to the next.
+    private static func isSessionLost(_ error: any Error) -> Bool {
+        guard let error = error as? RPCError else { return false }
+        return error.code == .notFound || error.code == .invalidArgument
+    }
+
+    // MARK: One session
+
+    private func runSession(on manager: ManagedServer) async throws {
+        let client = try connections.client(for: manager.address, node: configuration.node)
+        let (started, startedSink) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.followSession(client, started: startedSink) }
+            var firstSession = started.makeAsyncIterator()
+            guard let session = await firstSession.next() else {
+                try await group.next()
+                throw AgentError.sessionClosed
+            }
+            let resent = state.withLock { state in
+                state.session = session
+                state.sessionsStarted += 1
+                state.backoff.reset()
+                state.statuses.sessionStarted()
+                return state.statuses.unsentCount
+            }
+            eventSink.yield(.sessionStarted(manager: manager.address, session: session))
+            logger.debug("session started", metadata: ["manager": "\(manager.address)", "resending": "\(resent)"])
+            statusWakeup.signal()
+            group.addTask { try await self.heartbeat(client, session: session) }
+            group.addTask { try await self.reportStatuses(client, session: session) }
+            if configuration.followsAssignments {
+                group.addTask { try await self.followAssignments(client, session: session) }
+            }
+            // The first task to end ends the session; leaving the group cancels the others.
+            try await group.next()
+            throw AgentError.sessionClosed
+        }
+    }
+
+    private func followSession(_ client: ManagerConnections.Client, started: AsyncStream<String>.Continuation) async throws {
+        defer { started.finish() }
+        var request = Beacon_Dispatcher_V1_SessionRequest()
+        if let description = configuration.description {
+            request.description_p = .with {
+                $0.hostname = description.hostname
+                $0.attributes = description.attributes
+            }
+        }
+        request.address = configuration.address
+        request.sessionID = state.withLock { $0.session } ?? ""
+        try await client.session(request, metadata: metadata) { response in
+            for try await message in response.messages {
+                if !message.managers.isEmpty { self.updateManagers(message.managers) }
+                if message.disconnect { throw AgentError.disconnected }
+                started.yield(message.sessionID)
+            }
+        }
+        throw AgentError.sessionClosed
+    }
+
+    private func updateManagers(_ list: [Beacon_Dispatcher_V1_WeightedManager]) {
+        do {
+            try ManagerListAdapter(feeding: managers).apply(list.map(WeightedManager.init))
+        } catch {
+            logger.warning("ignored a malformed manager list", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func heartbeat(_ client: ManagerConnections.Client, session: String) async throws {
+        let request = Beacon_Dispatcher_V1_HeartbeatRequest.with { $0.sessionID = session }
+        let options = callOptions()
+        let clock = ContinuousClock()
+        while true {
+            let sent = clock.now
+            let response = try await client.heartbeat(request, metadata: metadata, options: options)
+            heartbeatObserver?(clock.now - sent)
+            guard response.periodNanoseconds > 0 else { throw AgentError.invalidPeriod(response.periodNanoseconds) }
+            try await Task.sleep(for: .nanoseconds(response.periodNanoseconds))
+        }
+    }
+
+    private func reportStatuses(_ client: ManagerConnections.Client, session: String) async throws {
+        let options = callOptions()
+        while true {
+            let batch = state.withLock {
+                $0.statuses.nextBatch(limit: configuration.statusBatchLimit, maximumBytes: configuration.assignmentByteBudget)
+            }
+            if batch.isEmpty {
+                await statusWakeup.wait(for: nil)
+                try Task.checkCancellation()
+                continue
+            }
+            let request = Beacon_Dispatcher_V1_UpdateTaskStatusRequest.with {
+                $0.sessionID = session
+                $0.updates = batch.map(Beacon_Dispatcher_V1_TaskStatusUpdate.init)
+            }
+            _ = try await client.updateTaskStatus(request, metadata: metadata, options: options)
+            state.withLock { $0.statuses.acknowledged(batch) }
+            eventSink.yield(.statusesAcknowledged(batch.count))
+        }
+    }
+
+    private func followAssignments(_ client: ManagerConnections.Client, session: String) async throws {
+        let request = Beacon_Dispatcher_V1_AssignmentsRequest.with { $0.sessionID = session }
+        var options = CallOptions.defaults
+        options.maxResponseMessageBytes = DispatcherWire.maximumAssignmentsMessageBytes(byteBudget: configuration.assignmentByteBudget)
+        options.waitForReady = false
+        while true {
+            state.withLock { $0.applier.reset() }
+            do {
+                try await client.assignments(request, metadata: metadata, options: options) { response in
+                    for try await wire in response.messages { try self.apply(wire) }
+                }
+                throw AgentError.sessionClosed
+            } catch let gap as AssignmentApplyError {
+                // Reopening the stream starts it with a COMPLETE set.
+                eventSink.yield(.assignmentGap("\(gap)"))
+                logger.debug("assignment gap: asking for a complete set", metadata: ["error": "\(gap)"])
+            }
+        }
+    }
+
+    private func apply(_ wire: Beacon_Dispatcher_V1_AssignmentsMessage) throws {
+        let message = try wire.assignmentMessage(maximumSize: configuration.assignmentByteBudget)
+        let event = try state.withLock { state throws -> AgentEvent? in
+            try state.applier.apply(message)
+            guard state.applier.isSettled else { return nil }
+            state.tasks = Self.tasks(in: state.applier.table)
+            return .assignmentsApplied(tasks: state.tasks.count, complete: message.kind == .complete, bytes: wire.diff.count)
+        }
+        if let event { eventSink.yield(event) }
+    }
+
+    private static func tasks(in table: AssignmentTable) -> [DispatchedTask] {
+        table.sortedKeys().compactMap { key in
+            guard key.kind == .task, let assignment = table[key],
+                case .task(let task) = try? AssignedObject(decoding: assignment.payload)
+            else { return nil }
+            return task
+        }
+    }
+
+    private func callOptions() -> CallOptions {
+        var options = CallOptions.defaults
+        options.timeout = configuration.callTimeout
+        // Fail at once while the manager is unreachable, so the agent can move on.
+        options.waitForReady = false
+        return options
+    }
+}
+
+/// The agent only fails over; it reports a cluster of one node so a rebalance, if someone runs
+/// one, waits the minimum interval.
+private struct SingleNode: ClusterInfo {
+    var nodeCount: Int { 1 }
+}
+#endif

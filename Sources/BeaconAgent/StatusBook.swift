@@ -1,0 +1,63 @@
+#if GRPC
+import BeaconDispatcher
+
+/// The agent's task statuses and which of them the current session has not acknowledged yet.
+///
+/// A dispatcher answers a status report before it commits it, and a new leader knows nothing of
+/// what the last one queued, so every new session starts by resending every status (SwarmKit's
+/// agent does the same): a status can only be dropped once the task itself is gone.
+struct StatusBook: Sendable {
+    private(set) var statuses: [String: TaskStatus] = [:]
+    /// Tasks whose latest status this session has not sent, or sent without an answer yet.
+    private var unsent: Set<String> = []
+
+    /// Records the latest status of a task and queues it.
+    mutating func record(_ update: TaskStatusUpdate) {
+        guard let status = update.status else {
+            statuses.removeValue(forKey: update.taskID)
+            unsent.remove(update.taskID)
+            return
+        }
+        statuses[update.taskID] = status
+        unsent.insert(update.taskID)
+    }
+
+    /// A new session knows none of the statuses: queue them all again.
+    mutating func sessionStarted() {
+        unsent = Set(statuses.keys)
+    }
+
+    /// The largest status one report may carry: its task id, message and error text together.
+    static let maximumUpdateBytes = 16 * 1024
+
+    /// An upper bound of the update's protobuf size: its text, plus the tags, lengths and state.
+    static func encodedSize(of update: TaskStatusUpdate) -> Int {
+        update.taskID.utf8.count + (update.status.map { $0.message.utf8.count + $0.error.utf8.count } ?? 0) + 32
+    }
+
+    /// Up to `limit` queued statuses to send, in task id order, together at most `maximumBytes`
+    /// on the wire (at least one); they stay queued until ``acknowledged(_:)``.
+    func nextBatch(limit: Int, maximumBytes: Int) -> [TaskStatusUpdate] {
+        var batch: [TaskStatusUpdate] = []
+        var bytes = 64
+        for task in unsent.sorted() {
+            let update = TaskStatusUpdate(taskID: task, status: statuses[task])
+            bytes += Self.encodedSize(of: update)
+            guard batch.count < limit, batch.isEmpty || bytes <= maximumBytes else { break }
+            batch.append(update)
+        }
+        return batch
+    }
+
+    /// The dispatcher accepted `batch`; a status recorded while the batch was on its way stays
+    /// queued.
+    mutating func acknowledged(_ batch: [TaskStatusUpdate]) {
+        for update in batch where statuses[update.taskID] == update.status {
+            unsent.remove(update.taskID)
+        }
+    }
+
+    var hasUnsent: Bool { !unsent.isEmpty }
+    var unsentCount: Int { unsent.count }
+}
+#endif

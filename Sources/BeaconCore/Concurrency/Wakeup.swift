@@ -1,0 +1,56 @@
+/// Lets a loop sleep until its next deadline or until new work arrives, whichever comes first:
+/// the dispatcher's loop (woken by registrations, status reports, expiries and store changes)
+/// and an agent's status reporter (woken by a new status). One waiter at a time.
+package final class Wakeup: Sendable {
+    private struct State {
+        var signalled = false
+        var sleeper: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = PosixMutex(State())
+
+    package init() {}
+
+    /// Wakes the waiter, or makes the next wait return at once.
+    package func signal() {
+        let sleeper = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let sleeper = state.sleeper {
+                state.sleeper = nil
+                return sleeper
+            }
+            state.signalled = true
+            return nil
+        }
+        sleeper?.resume()
+    }
+
+    /// Returns after `duration` (never, when nil), at the first signal, or when the task is
+    /// cancelled, whichever comes first. A signal that arrived since the last wait makes it
+    /// return at once.
+    package func wait(for duration: Duration?) async {
+        let timer = duration.map { duration in
+            Task { [self] in
+                // A cancelled timer (the waiter woke early) must not signal: that would wake the
+                // next wait at once, and the loop would spin.
+                guard (try? await Task.sleep(for: duration)) != nil else { return }
+                signal()
+            }
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if state.signalled {
+                        state.signalled = false
+                        return true
+                    }
+                    state.sleeper = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            signal()
+        }
+        timer?.cancel()
+    }
+}

@@ -1,0 +1,26 @@
+#if GRPC
+public import BeaconDispatcher
+public import GRPCCore
+
+extension DispatcherError {
+    /// The gRPC status SwarmKit answers with for this error (its dispatcher's error table): a
+    /// stopped dispatcher is Aborted, an unknown node NotFound, a stale session and a malformed
+    /// argument InvalidArgument, the registration rate limit and store failures Unavailable, a
+    /// foreign task PermissionDenied, a full node table ResourceExhausted.
+    public var rpcError: RPCError {
+        RPCError(code: rpcCode, message: description)
+    }
+
+    var rpcCode: RPCError.Code {
+        switch self {
+        case .stopped: .aborted
+        case .nodeNotRegistered, .nodeNotFound: .notFound
+        case .sessionInvalid, .invalidArgument: .invalidArgument
+        case .rateLimited, .storeFailure: .unavailable
+        case .permissionDenied: .permissionDenied
+        case .capacityExhausted: .resourceExhausted
+        case .invalidConfiguration, .alreadyRunning: .internalError
+        }
+    }
+}
+#endif

@@ -1,0 +1,133 @@
+#if GRPC
+import BeaconCore
+public import BeaconDispatcher
+public import BeaconDispatcherAPI
+public import GRPCCore
+public import Logging
+
+/// The gRPC face of a ``Dispatcher``: each RPC of dispatcher.proto calls the dispatcher method of
+/// the same name for the node the call comes from, and the dispatcher's typed errors become
+/// SwarmKit's status codes (``BeaconDispatcher/DispatcherError/rpcError``).
+///
+/// Register it on a `GRPCServer`, or let ``DispatcherServer`` do so.
+public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProtocol {
+    /// Called with a node before it registers. A dispatcher only accepts nodes its store knows
+    /// (SwarmKit creates them when it issues their certificates); a cluster that lets any node in
+    /// creates it here.
+    public typealias Admission = @Sendable (NodeID, NodeDescription?) -> Void
+
+    public let dispatcher: Dispatcher
+    private let authenticator: NodeAuthenticator
+    private let admission: Admission?
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - requiresClientCertificate: refuse calls that carry no client certificate (set it when
+    ///     the server runs mutual TLS; without TLS no call carries one).
+    public init(
+        dispatcher: Dispatcher, requiresClientCertificate: Bool = false, admission: Admission? = nil,
+        logger: Logger = Logger(label: "beacon.dispatcher.rpc")
+    ) {
+        self.dispatcher = dispatcher
+        authenticator = NodeAuthenticator(requiresCertificate: requiresClientCertificate)
+        self.admission = admission
+        self.logger = logger
+    }
+
+    public func session(
+        request: ServerRequest<Beacon_Dispatcher_V1_SessionRequest>, context: ServerContext
+    ) async throws -> StreamingServerResponse<Beacon_Dispatcher_V1_SessionMessage> {
+        let node = try authenticator.node(of: request.metadata, context: context)
+        let message = request.message
+        let resume = try message.sessionID.isEmpty ? nil : Self.session(message.sessionID)
+        let description = message.hasDescription_p ? NodeDescription(message.description_p) : nil
+        admission?(node, description)
+        let session: NodeSession
+        do {
+            session = try await dispatcher.session(
+                nodeID: node, description: description,
+                address: message.address.isEmpty ? context.remotePeer : message.address, resume: resume)
+        } catch {
+            logger.debug("registration refused", metadata: ["node": "\(node)", "error": "\(error)"])
+            throw error.rpcError
+        }
+        return StreamingServerResponse { writer in
+            try await Self.forward(session.messages, to: writer, as: Beacon_Dispatcher_V1_SessionMessage.init)
+            return [:]
+        }
+    }
+
+    public func heartbeat(
+        request: ServerRequest<Beacon_Dispatcher_V1_HeartbeatRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Beacon_Dispatcher_V1_HeartbeatResponse> {
+        let node = try authenticator.node(of: request.metadata, context: context)
+        let session = try Self.session(request.message.sessionID)
+        do {
+            let period = try dispatcher.heartbeat(nodeID: node, session: session)
+            var response = Beacon_Dispatcher_V1_HeartbeatResponse()
+            response.periodNanoseconds = period.nanosecondsRoundedUp
+            return ServerResponse(message: response)
+        } catch {
+            throw error.rpcError
+        }
+    }
+
+    public func assignments(
+        request: ServerRequest<Beacon_Dispatcher_V1_AssignmentsRequest>, context: ServerContext
+    ) async throws -> StreamingServerResponse<Beacon_Dispatcher_V1_AssignmentsMessage> {
+        let node = try authenticator.node(of: request.metadata, context: context)
+        let session = try Self.session(request.message.sessionID)
+        let stream: DispatcherStream<AssignmentMessage>
+        do {
+            stream = try dispatcher.assignments(nodeID: node, session: session)
+        } catch {
+            throw error.rpcError
+        }
+        return StreamingServerResponse { writer in
+            try await Self.forward(stream, to: writer, as: Beacon_Dispatcher_V1_AssignmentsMessage.init)
+            return [:]
+        }
+    }
+
+    public func updateTaskStatus(
+        request: ServerRequest<Beacon_Dispatcher_V1_UpdateTaskStatusRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Beacon_Dispatcher_V1_UpdateTaskStatusResponse> {
+        let node = try authenticator.node(of: request.metadata, context: context)
+        let session = try Self.session(request.message.sessionID)
+        do {
+            let updates = try request.message.updates.map { update throws(DispatcherError) in try TaskStatusUpdate(update) }
+            try dispatcher.updateTaskStatus(nodeID: node, session: session, updates: updates)
+        } catch {
+            throw error.rpcError
+        }
+        return ServerResponse(message: Beacon_Dispatcher_V1_UpdateTaskStatusResponse())
+    }
+
+    private static func session(_ text: String) throws(RPCError) -> SessionID {
+        do {
+            return try SessionID(text)
+        } catch {
+            throw error.rpcError
+        }
+    }
+
+    /// Writes a dispatcher stream to the wire until it ends; the dispatcher's reason for ending
+    /// it (it stopped leading, the session was replaced) reaches the node as its status code.
+    private static func forward<Element: Sendable, Wire: Sendable>(
+        _ stream: DispatcherStream<Element>, to writer: RPCWriter<Wire>, as wire: (Element) -> Wire
+    ) async throws {
+        var messages = stream.makeAsyncIterator()
+        while true {
+            let next: Element?
+            do {
+                next = try await messages.next()
+            } catch {
+                throw error.rpcError
+            }
+            guard let next else { return }
+            try await writer.write(wire(next))
+        }
+    }
+}
+
+#endif

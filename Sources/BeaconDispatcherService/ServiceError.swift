@@ -1,0 +1,16 @@
+#if GRPC
+/// What the gRPC service and its configuration refuse.
+public enum ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A configuration value is out of range.
+    case invalidConfiguration(String)
+    /// A certificate or key file could not be read.
+    case unreadableFile(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let reason): "invalid service configuration: \(reason)"
+        case .unreadableFile(let path, let reason): "cannot read \(path): \(reason)"
+        }
+    }
+}
+#endif

@@ -1,0 +1,117 @@
+#if GRPC
+import BeaconAgent
+import BeaconClient
+import BeaconCore
+import BeaconDispatcher
+import BeaconDispatcherService
+import Testing
+
+/// A dispatcher behind its gRPC server and agents on loopback, on the system clock. Nothing here
+/// asserts a duration; waits are bounded only so a broken build fails instead of hanging.
+@Suite(.timeLimit(.minutes(2))) struct EndToEndTests {
+    private func agent(_ node: String, managers: [String], connections: ManagerConnections) throws -> NodeAgent {
+        let backoff = try ReconnectBackoff(initial: .milliseconds(20), maximum: .milliseconds(200))
+        return try NodeAgent(
+            configuration: AgentConfiguration(
+                node: nodeID(node), description: NodeDescription(hostname: node), managers: managers, backoff: backoff),
+            connections: connections)
+    }
+
+    @Test func registersHeartbeatsReceivesAssignmentsAndReportsStatus() async throws {
+        let store = InMemoryDispatcherStore()
+        let node = nodeID("node-1")
+        store.createNode(node)
+        store.putTask(DispatchedTask(id: "t1", nodeID: node, status: TaskStatus(state: .assigned), spec: Array("spec".utf8)))
+        let manager = try await RunningManager(store: store)
+        let connections = try ManagerConnections()
+        let agent = try agent("node-1", managers: [manager.address], connections: connections)
+        let running = Task { await agent.run() }
+
+        try await eventually("the node is READY") { store.node(node)?.status.state == .ready }
+        try await eventually("the task arrived") { agent.tasks.map(\.id) == ["t1"] }
+        #expect(agent.tasks.first?.spec == Array("spec".utf8))
+        try await eventually("heartbeats arrive") { manager.dispatcher.heartbeatCount >= 2 }
+
+        try agent.report(TaskStatusUpdate(taskID: "t1", status: TaskStatus(state: .running, message: "started")))
+        try await eventually("the status is committed") { store.task("t1")?.status.state == .running }
+        let tooLarge = TaskStatusUpdate(taskID: "t1", status: TaskStatus(state: .failed, error: String(repeating: "x", count: 20_000)))
+        #expect(throws: AgentError.self) { try agent.report(tooLarge) }
+
+        // A new task reaches the node as an INCREMENTAL diff on the open stream.
+        store.putTask(DispatchedTask(id: "t2", nodeID: node, status: TaskStatus(state: .assigned)))
+        try await eventually("the second task arrived") { agent.tasks.map(\.id) == ["t1", "t2"] }
+        #expect(agent.sessionsStarted == 1)
+
+        running.cancel()
+        await running.value
+        await manager.stop()
+        await connections.close()
+    }
+
+    @Test func aRestartedServerGetsEveryStatusBack() async throws {
+        let store = InMemoryDispatcherStore()
+        let node = nodeID("node-1")
+        store.createNode(node)
+        let taskIDs = (0 ..< 40).map { "task-\($0)" }
+        for id in taskIDs { store.putTask(DispatchedTask(id: id, nodeID: node, status: TaskStatus(state: .assigned))) }
+        let first = try await RunningManager(store: store)
+        let port = first.port
+        let connections = try ManagerConnections()
+        let agent = try agent("node-1", managers: [first.address], connections: connections)
+        let running = Task { await agent.run() }
+        try await eventually("the first session") { agent.sessionsStarted == 1 && agent.tasks.count == 40 }
+
+        // Half the statuses before the restart, the rest while the server is down: the agent
+        // must deliver them all, resending on its new session what the old leader only queued.
+        for id in taskIDs.prefix(20) { try agent.report(TaskStatusUpdate(taskID: id, status: TaskStatus(state: .running))) }
+        await first.stop()
+        for id in taskIDs.dropFirst(20) { try agent.report(TaskStatusUpdate(taskID: id, status: TaskStatus(state: .failed, error: "exit 1"))) }
+        let second = try await RunningManager(store: store, port: port)
+
+        try await eventually("the agent registered again") { agent.sessionsStarted >= 2 }
+        try await eventually("every status is in the store") {
+            taskIDs.prefix(20).allSatisfy { store.task($0)?.status.state == .running }
+                && taskIDs.dropFirst(20).allSatisfy { store.task($0)?.status == TaskStatus(state: .failed, error: "exit 1") }
+        }
+        #expect(agent.unacknowledgedStatuses == 0)
+
+        running.cancel()
+        await running.value
+        await second.stop()
+        await connections.close()
+    }
+
+    @Test func aStoppedManagerSendsItsAgentsToAnother() async throws {
+        let store = InMemoryDispatcherStore()
+        let node = nodeID("node-1")
+        store.createNode(node)
+        let first = try await RunningManager(store: store)
+        let second = try await RunningManager(store: store)
+        let connections = try ManagerConnections()
+        let agent = try agent("node-1", managers: [first.address, second.address], connections: connections)
+        let running = Task { await agent.run() }
+        var events = agent.events.makeAsyncIterator()
+
+        #expect(await next(&events, where: { if case .sessionStarted(first.address, _) = $0 { true } else { false } }))
+        await first.stop()
+        #expect(await next(&events, where: { if case .sessionEnded(first.address, _, failedOver: true) = $0 { true } else { false } }))
+        #expect(await next(&events, where: { if case .sessionStarted(second.address, _) = $0 { true } else { false } }))
+        try await eventually("the node is READY on the second manager") {
+            store.node(node)?.status.state == .ready && second.dispatcher.heartbeatCount > 0
+        }
+
+        running.cancel()
+        await running.value
+        await second.stop()
+        await connections.close()
+    }
+
+    private func next(_ events: inout AsyncStream<AgentEvent>.Iterator, where matches: (AgentEvent) -> Bool) async -> Bool {
+        while let event = await events.next() {
+            if matches(event) { return true }
+        }
+        return false
+    }
+}
+
+#endif

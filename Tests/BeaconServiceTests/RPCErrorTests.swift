@@ -1,0 +1,148 @@
+#if GRPC
+import BeaconDispatcher
+import BeaconDispatcherAPI
+import BeaconDispatcherService
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Testing
+
+/// Calls a client can get wrong, each answered with SwarmKit's status code and a message that
+/// says what was wrong, and a server that keeps serving afterwards.
+@Suite(.timeLimit(.minutes(2))) struct RPCErrorTests {
+    @Test(arguments: [
+        (DispatcherError.stopped, RPCError.Code.aborted),
+        (.nodeNotRegistered, .notFound),
+        (.nodeNotFound("n"), .notFound),
+        (.sessionInvalid, .invalidArgument),
+        (.invalidArgument("x"), .invalidArgument),
+        (.rateLimited(node: "n", attempts: 4, window: .seconds(8)), .unavailable),
+        (.storeFailure("disk"), .unavailable),
+        (.permissionDenied("x"), .permissionDenied),
+        (.capacityExhausted(10), .resourceExhausted),
+    ])
+    func dispatcherErrorsMapToSwarmKitsCodes(error: DispatcherError, code: RPCError.Code) {
+        #expect(error.rpcError.code == code)
+        #expect(error.rpcError.message == error.description)
+    }
+
+    /// Runs `body` with a raw client of a manager whose store knows node-1 (with task t1) and
+    /// node-2 (with task "other"), and node-1's session on it.
+    private func withManager(
+        maximumRequestBytes: Int? = nil,
+        _ body: (RunningManager, Beacon_Dispatcher_V1_Dispatcher.Client<HTTP2ClientTransport.Posix>, String) async throws -> Void
+    ) async throws {
+        let store = InMemoryDispatcherStore()
+        store.createNode(nodeID("node-1"))
+        store.putTask(DispatchedTask(id: "t1", nodeID: nodeID("node-1"), status: TaskStatus(state: .assigned)))
+        store.putTask(DispatchedTask(id: "other", nodeID: nodeID("node-2"), status: TaskStatus(state: .assigned)))
+        let manager = try await RunningManager(store: store, maximumRequestBytes: maximumRequestBytes)
+        try await withGRPCClient(
+            transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: manager.port), transportSecurity: .plaintext)
+        ) { client in
+            let typed = Beacon_Dispatcher_V1_Dispatcher.Client(wrapping: client)
+            // The dispatcher answers Aborted until its `run` leads.
+            var session = ""
+            for _ in 0 ..< 500 where session.isEmpty {
+                session = (try? await self.session(typed)) ?? ""
+                if session.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            try #require(!session.isEmpty)
+            try await body(manager, typed, session)
+        }
+        await manager.stop()
+    }
+
+    private func session(
+        _ client: Beacon_Dispatcher_V1_Dispatcher.Client<HTTP2ClientTransport.Posix>, node: String = "node-1"
+    ) async throws -> String {
+        try await client.session(Beacon_Dispatcher_V1_SessionRequest(), metadata: ["beacon-node-id": .string(node)]) { response in
+            for try await message in response.messages { return message.sessionID }
+            return ""
+        }
+    }
+
+    private func code(_ call: () async throws -> Void) async -> RPCError? {
+        do {
+            try await call()
+            return nil
+        } catch let error as RPCError {
+            return error
+        } catch {
+            Issue.record("not an RPCError: \(error)")
+            return nil
+        }
+    }
+
+    @Test func malformedCallsGetClearErrorsAndTheServerKeepsServing() async throws {
+        try await withManager { _, client, session in
+            let beat = Beacon_Dispatcher_V1_HeartbeatRequest.with { $0.sessionID = session }
+
+            let anonymous = await code { _ = try await client.heartbeat(beat) }
+            #expect(anonymous?.code == .permissionDenied)
+            #expect(anonymous?.message.contains("beacon-node-id") == true)
+
+            let garbled = await code {
+                _ = try await client.heartbeat(.with { $0.sessionID = "not a session" }, metadata: ["beacon-node-id": "node-1"])
+            }
+            #expect(garbled?.code == .invalidArgument)
+            #expect(garbled?.message == "session invalid")
+
+            let stranger = await code { _ = try await self.session(client, node: "node-9") }
+            #expect(stranger?.code == .notFound)
+            #expect(stranger?.message == "node node-9 not found")
+
+            let badState = await code {
+                _ = try await client.updateTaskStatus(
+                    .with {
+                        $0.sessionID = session
+                        $0.updates = [.with { $0.taskID = "t1"; $0.status = .with { $0.state = 12345 } }]
+                    }, metadata: ["beacon-node-id": "node-1"])
+            }
+            #expect(badState?.code == .invalidArgument)
+            #expect(badState?.message.contains("12345 is not a task state") == true)
+
+            let foreign = await code {
+                _ = try await client.updateTaskStatus(
+                    .with {
+                        $0.sessionID = session
+                        $0.updates = [.with { $0.taskID = "other"; $0.status = .with { $0.state = 512 } }]
+                    }, metadata: ["beacon-node-id": "node-1"])
+            }
+            #expect(foreign?.code == .permissionDenied)
+
+            // Still serving: a good heartbeat answers with the period.
+            let answer = try await client.heartbeat(beat, metadata: ["beacon-node-id": "node-1"])
+            #expect(answer.periodNanoseconds > 0)
+        }
+    }
+
+    @Test func anOversizedRequestIsRefusedAndTheServerKeepsServing() async throws {
+        try await withManager(maximumRequestBytes: 64 * 1024) { _, client, session in
+            let huge = Beacon_Dispatcher_V1_UpdateTaskStatusRequest.with {
+                $0.sessionID = String(repeating: "0", count: 32)
+                $0.updates = [.with { $0.taskID = "t1"; $0.status = .with { $0.message = String(repeating: "x", count: 100_000) } }]
+            }
+            // grpc-swift-nio-transport refuses an oversized request by resetting its stream, before
+            // any handler runs.
+            let refused = await code { _ = try await client.updateTaskStatus(huge, metadata: ["beacon-node-id": "node-1"]) }
+            #expect(refused?.code == .unavailable)
+            #expect(refused?.message.contains("RST_STREAM") == true, "\(String(describing: refused))")
+
+            let answer = try await client.heartbeat(.with { $0.sessionID = session }, metadata: ["beacon-node-id": "node-1"])
+            #expect(answer.periodNanoseconds > 0)
+        }
+    }
+
+    @Test func aStoppedDispatcherAnswersAborted() async throws {
+        try await withManager { manager, client, session in
+            manager.dispatcher.stop()
+            let stopped = await code {
+                _ = try await client.heartbeat(.with { $0.sessionID = session }, metadata: ["beacon-node-id": "node-1"])
+            }
+            #expect(stopped?.code == .aborted)
+            #expect(stopped?.message == "dispatcher is stopped")
+        }
+    }
+}
+#endif

@@ -1,0 +1,62 @@
+#if GRPC
+import BeaconAgent
+import BeaconDispatcher
+import BeaconDispatcherService
+import Testing
+
+func nodeID(_ name: String) -> NodeID {
+    try! NodeID(name)
+}
+
+/// A dispatcher configuration that notices a silent node within a second and registers without
+/// a rate limit; the deadline is wide enough for a loaded CI machine under ThreadSanitizer.
+func fastDispatcherConfiguration() -> DispatcherConfiguration {
+    var configuration = DispatcherConfiguration()
+    configuration.heartbeatPeriod = .milliseconds(100)
+    configuration.heartbeatJitter = .milliseconds(10)
+    configuration.graceMultiplier = 8
+    configuration.rateLimitPeriod = .zero
+    configuration.statusBatchInterval = .milliseconds(20)
+    return configuration
+}
+
+/// A dispatcher leading over `store` behind a gRPC server on a loopback port.
+final class RunningManager: Sendable {
+    let dispatcher: Dispatcher
+    let server: DispatcherServer
+    let port: Int
+    private let leading: Task<Void, any Error>
+    private let serving: Task<Void, any Error>
+
+    init(
+        store: InMemoryDispatcherStore, port: Int = 0, tls: ServerTLS? = nil, maximumRequestBytes: Int? = nil,
+        managers: [WeightedManager] = []
+    ) async throws {
+        dispatcher = try Dispatcher(configuration: fastDispatcherConfiguration(), store: store, managers: managers)
+        var configuration = try DispatcherServerConfiguration(host: "127.0.0.1", port: port, tls: tls)
+        if let maximumRequestBytes { configuration.maximumRequestBytes = maximumRequestBytes }
+        server = try DispatcherServer(dispatcher: dispatcher, configuration: configuration)
+        leading = Task { [dispatcher] in try await dispatcher.run() }
+        serving = Task { [server] in try await server.run() }
+        self.port = try await server.listeningPort
+    }
+
+    var address: String { "127.0.0.1:\(port)" }
+
+    /// Stops leading (sessions get `disconnect`), then stops serving, and waits for both.
+    func stop() async {
+        dispatcher.stop()
+        _ = await leading.result
+        server.stop()
+        _ = await serving.result
+    }
+}
+
+/// Polls `condition` until it holds; the bound only turns a hang into a failure.
+func eventually(_ what: Comment, _ condition: () -> Bool) async throws {
+    for _ in 0 ..< 3000 where !condition() {
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    #expect(condition(), what)
+}
+#endif

@@ -1,0 +1,51 @@
+#if GRPC
+@testable import BeaconAgent
+import BeaconDispatcher
+import Testing
+
+/// The agent's pure record of statuses: what each new session must be sent again.
+@Suite struct StatusBookTests {
+    private func update(_ task: String, _ state: TaskState) -> TaskStatusUpdate {
+        TaskStatusUpdate(taskID: task, status: TaskStatus(state: state))
+    }
+
+    @Test func aNewSessionResendsEveryStatus() {
+        var book = StatusBook()
+        book.record(update("a", .running))
+        book.record(update("b", .failed))
+        book.acknowledged(book.nextBatch(limit: 10, maximumBytes: 1 << 20))
+        #expect(!book.hasUnsent)
+        book.sessionStarted()
+        #expect(book.nextBatch(limit: 10, maximumBytes: 1 << 20) == [update("a", .running), update("b", .failed)])
+    }
+
+    @Test func aStatusRecordedWhileItsBatchIsInFlightStaysQueued() {
+        var book = StatusBook()
+        book.record(update("a", .starting))
+        let batch = book.nextBatch(limit: 10, maximumBytes: 1 << 20)
+        book.record(update("a", .running))
+        book.acknowledged(batch)
+        #expect(book.nextBatch(limit: 10, maximumBytes: 1 << 20) == [update("a", .running)])
+    }
+
+    @Test func aBatchFitsTheRequestLimit() {
+        var book = StatusBook()
+        let text = String(repeating: "x", count: 10_000)
+        for task in ["a", "b", "c"] {
+            book.record(TaskStatusUpdate(taskID: task, status: TaskStatus(state: .failed, error: text)))
+        }
+        #expect(book.nextBatch(limit: 10, maximumBytes: 25_000).map(\.taskID) == ["a", "b"])
+        // One status always goes, so an oversized one cannot block the queue.
+        #expect(book.nextBatch(limit: 10, maximumBytes: 100).map(\.taskID) == ["a"])
+    }
+
+    @Test func batchesAreLimitedAndAForgottenTaskIsNotResent() {
+        var book = StatusBook()
+        for task in ["c", "a", "b"] { book.record(update(task, .running)) }
+        #expect(book.nextBatch(limit: 2, maximumBytes: 1 << 20).map(\.taskID) == ["a", "b"])
+        book.record(TaskStatusUpdate(taskID: "a", status: nil))
+        book.sessionStarted()
+        #expect(book.nextBatch(limit: 10, maximumBytes: 1 << 20).map(\.taskID) == ["b", "c"])
+    }
+}
+#endif
