@@ -23,13 +23,18 @@ public struct AgentConfiguration: Sendable {
     public var assignmentByteBudget: Int
     /// Whether to follow the assignment stream (a load generator may leave it to a sample).
     public var followsAssignments: Bool
+    /// Whether to send heartbeats as messages on one stream (`HeartbeatStream`) rather than as
+    /// unary `Heartbeat` calls (SwarmKit's way). A unary call sets up an HTTP/2 stream per beat,
+    /// which costs the manager several times more CPU.
+    public var heartbeatsOverStream: Bool
 
     /// Throws ``AgentError/invalidConfiguration(_:)`` for no managers, a malformed manager
     /// address, a non-positive timeout or batch limit, or a byte budget below 1 KiB.
     public init(
         node: NodeID, description: NodeDescription? = nil, address: String = "", managers: [String],
         backoff: ReconnectBackoff? = nil, callTimeout: Duration = .seconds(5), statusBatchLimit: Int = 1000,
-        assignmentByteBudget: Int = AssignmentEncoder.defaultByteBudget, followsAssignments: Bool = true
+        assignmentByteBudget: Int = AssignmentEncoder.defaultByteBudget, followsAssignments: Bool = true,
+        heartbeatsOverStream: Bool = true
     ) throws(AgentError) {
         guard !managers.isEmpty else { throw .invalidConfiguration("an agent needs at least one manager address") }
         for manager in managers { _ = try ManagerAddress(manager) }
@@ -51,6 +56,7 @@ public struct AgentConfiguration: Sendable {
         self.statusBatchLimit = statusBatchLimit
         self.assignmentByteBudget = assignmentByteBudget
         self.followsAssignments = followsAssignments
+        self.heartbeatsOverStream = heartbeatsOverStream
     }
 }
 #endif

@@ -9,6 +9,8 @@ public enum AgentError: Error, Sendable, Hashable, CustomStringConvertible {
     case sessionClosed
     /// The manager asked the node to disconnect (it stopped leading).
     case disconnected
+    /// A beat on the heartbeat stream got no answer within the call timeout.
+    case heartbeatTimedOut(Duration)
     /// A heartbeat answer carried a period that is not positive.
     case invalidPeriod(Int64)
 
@@ -18,6 +20,7 @@ public enum AgentError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidArgument(let reason): "invalid argument: \(reason)"
         case .sessionClosed: "the manager closed the session"
         case .disconnected: "the manager asked the node to disconnect"
+        case .heartbeatTimedOut(let timeout): "no heartbeat answer within \(timeout)"
         case .invalidPeriod(let nanoseconds): "the manager answered a heartbeat with a period of \(nanoseconds) ns"
         }
     }

@@ -34,6 +34,11 @@ public final class NodeAgent: Sendable {
         var tasks: [DispatchedTask] = []
         var session: String?
         var sessionsStarted = 0
+        var assignmentBytes = 0
+        var lastSessionEnd: String?
+        /// When the beat now awaiting its answer on the heartbeat stream was sent.
+        var outstandingBeat: HeartbeatInstant?
+        var lastHeartbeatSent: HeartbeatInstant?
         var backoff: ReconnectBackoff
     }
 
@@ -43,7 +48,7 @@ public final class NodeAgent: Sendable {
     private let connections: ManagerConnections
     private let state: PosixMutex<State>
     private let statusWakeup = Wakeup()
-    private let heartbeatObserver: (@Sendable (Duration) -> Void)?
+    private let heartbeatObserver: HeartbeatObserver?
     private let eventSink: AsyncStream<AgentEvent>.Continuation
     private let logger: Logger
     private let metadata: Metadata
@@ -52,10 +57,13 @@ public final class NodeAgent: Sendable {
     /// from one task.
     public let events: AsyncStream<AgentEvent>
 
-    /// - Parameter heartbeatObserver: called with each successful heartbeat's round-trip time.
+    /// Told of each heartbeat the manager accepted: when it was sent (on the system's monotonic
+    /// clock, comparable across processes on one machine) and its round-trip time.
+    public typealias HeartbeatObserver = @Sendable (_ sent: HeartbeatInstant, _ roundTrip: Duration) -> Void
+
     public init(
         configuration: AgentConfiguration, connections: ManagerConnections,
-        heartbeatObserver: (@Sendable (Duration) -> Void)? = nil, logger: Logger = Logger(label: "beacon.agent")
+        heartbeatObserver: HeartbeatObserver? = nil, logger: Logger = Logger(label: "beacon.agent")
     ) throws(AgentError) {
         self.configuration = configuration
         self.connections = connections
@@ -98,11 +106,20 @@ public final class NodeAgent: Sendable {
     /// The tasks assigned to the node, as of the last complete assignment message.
     public var tasks: [DispatchedTask] { state.withLock { $0.tasks } }
 
-    /// The current session's id, nil between sessions.
+    /// The current session's id: nil between sessions; once ``run()`` was cancelled, the last one.
     public var session: String? { state.withLock { $0.session } }
 
     /// Sessions started since the agent was made.
     public var sessionsStarted: Int { state.withLock { $0.sessionsStarted } }
+
+    /// When the last heartbeat was sent, answered or not (on the system's monotonic clock).
+    public var lastHeartbeatSent: HeartbeatInstant? { state.withLock { $0.lastHeartbeatSent } }
+
+    /// Why the last session ended, nil while the first one lasts.
+    public var lastSessionEnd: String? { state.withLock { $0.lastSessionEnd } }
+
+    /// Bytes of assignment diffs received since the agent was made.
+    public var assignmentBytesReceived: Int { state.withLock { $0.assignmentBytes } }
 
     /// Statuses not yet accepted by the current session.
     public var unacknowledgedStatuses: Int { state.withLock { $0.statuses.unsentCount } }
@@ -119,6 +136,7 @@ public final class NodeAgent: Sendable {
                 return
             } catch {
                 failedOver = !Self.isSessionLost(error)
+                state.withLock { $0.lastSessionEnd = "\(error)" }
                 if failedOver { managers.notifyFailed(manager) }
                 eventSink.yield(.sessionEnded(manager: manager.address, reason: "\(error)", failedOver: failedOver))
                 logger.debug(
@@ -163,7 +181,12 @@ public final class NodeAgent: Sendable {
             eventSink.yield(.sessionStarted(manager: manager.address, session: session))
             logger.debug("session started", metadata: ["manager": "\(manager.address)", "resending": "\(resent)"])
             statusWakeup.signal()
-            group.addTask { try await self.heartbeat(client, session: session) }
+            if configuration.heartbeatsOverStream {
+                group.addTask { try await self.heartbeatOverStream(client, session: session) }
+                group.addTask { try await self.watchHeartbeatStream() }
+            } else {
+                group.addTask { try await self.heartbeat(client, session: session) }
+            }
             group.addTask { try await self.reportStatuses(client, session: session) }
             if configuration.followsAssignments {
                 group.addTask { try await self.followAssignments(client, session: session) }
@@ -206,13 +229,56 @@ public final class NodeAgent: Sendable {
     private func heartbeat(_ client: ManagerConnections.Client, session: String) async throws {
         let request = Beacon_Dispatcher_V1_HeartbeatRequest.with { $0.sessionID = session }
         let options = callOptions()
-        let clock = ContinuousClock()
+        let clock = MonotonicClock()
         while true {
-            let sent = clock.now
+            let sent = clock.now()
+            state.withLock { $0.lastHeartbeatSent = sent }
             let response = try await client.heartbeat(request, metadata: metadata, options: options)
-            heartbeatObserver?(clock.now - sent)
+            heartbeatObserver?(sent, clock.now().duration(since: sent))
             guard response.periodNanoseconds > 0 else { throw AgentError.invalidPeriod(response.periodNanoseconds) }
             try await Task.sleep(for: .nanoseconds(response.periodNanoseconds))
+        }
+    }
+
+    /// Beats as messages on one stream, each sent once the last one's answer has come and its
+    /// period has passed. ``watchHeartbeatStream()`` ends the session if an answer is late.
+    private func heartbeatOverStream(_ client: ManagerConnections.Client, session: String) async throws {
+        let request = Beacon_Dispatcher_V1_HeartbeatRequest.with { $0.sessionID = session }
+        let (answers, answerSink) = AsyncStream<Int64>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        var options = CallOptions.defaults
+        options.waitForReady = false
+        let clock = MonotonicClock()
+        try await client.heartbeatStream(metadata: metadata, options: options) { writer in
+            var periods = answers.makeAsyncIterator()
+            while true {
+                let sent = clock.now()
+                self.state.withLock { state in
+                    state.outstandingBeat = sent
+                    state.lastHeartbeatSent = sent
+                }
+                try await writer.write(request)
+                guard let period = await periods.next() else { throw AgentError.sessionClosed }
+                self.state.withLock { $0.outstandingBeat = nil }
+                self.heartbeatObserver?(sent, clock.now().duration(since: sent))
+                guard period > 0 else { throw AgentError.invalidPeriod(period) }
+                try await Task.sleep(for: .nanoseconds(period))
+            }
+        } onResponse: { response in
+            defer { answerSink.finish() }
+            for try await answer in response.messages { answerSink.yield(answer.periodNanoseconds) }
+            throw AgentError.sessionClosed
+        }
+    }
+
+    /// Ends the session when a beat on the heartbeat stream has waited longer than the call
+    /// timeout for its answer: the connection is probably gone without a word.
+    private func watchHeartbeatStream() async throws {
+        let clock = MonotonicClock()
+        while true {
+            try await Task.sleep(for: configuration.callTimeout / 2)
+            if let sent = state.withLock({ $0.outstandingBeat }), clock.now().duration(since: sent) > configuration.callTimeout {
+                throw AgentError.heartbeatTimedOut(configuration.callTimeout)
+            }
         }
     }
 
@@ -260,6 +326,7 @@ public final class NodeAgent: Sendable {
     private func apply(_ wire: Beacon_Dispatcher_V1_AssignmentsMessage) throws {
         let message = try wire.assignmentMessage(maximumSize: configuration.assignmentByteBudget)
         let event = try state.withLock { state throws -> AgentEvent? in
+            state.assignmentBytes += wire.diff.count
             try state.applier.apply(message)
             guard state.applier.isSettled else { return nil }
             state.tasks = Self.tasks(in: state.applier.table)

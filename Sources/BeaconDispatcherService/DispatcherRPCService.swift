@@ -61,14 +61,18 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
         request: ServerRequest<Beacon_Dispatcher_V1_HeartbeatRequest>, context: ServerContext
     ) async throws -> ServerResponse<Beacon_Dispatcher_V1_HeartbeatResponse> {
         let node = try authenticator.node(of: request.metadata, context: context)
-        let session = try Self.session(request.message.sessionID)
-        do {
-            let period = try dispatcher.heartbeat(nodeID: node, session: session)
-            var response = Beacon_Dispatcher_V1_HeartbeatResponse()
-            response.periodNanoseconds = period.nanosecondsRoundedUp
-            return ServerResponse(message: response)
-        } catch {
-            throw error.rpcError
+        return ServerResponse(message: try Self.beat(dispatcher, node: node, request.message))
+    }
+
+    public func heartbeatStream(
+        request: StreamingServerRequest<Beacon_Dispatcher_V1_HeartbeatRequest>, context: ServerContext
+    ) async throws -> StreamingServerResponse<Beacon_Dispatcher_V1_HeartbeatResponse> {
+        let node = try authenticator.node(of: request.metadata, context: context)
+        return StreamingServerResponse { [dispatcher] writer in
+            for try await beat in request.messages {
+                try await writer.write(try Self.beat(dispatcher, node: node, beat))
+            }
+            return [:]
         }
     }
 
@@ -101,6 +105,20 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
             throw error.rpcError
         }
         return ServerResponse(message: Beacon_Dispatcher_V1_UpdateTaskStatusResponse())
+    }
+
+    private static func beat(
+        _ dispatcher: Dispatcher, node: NodeID, _ request: Beacon_Dispatcher_V1_HeartbeatRequest
+    ) throws(RPCError) -> Beacon_Dispatcher_V1_HeartbeatResponse {
+        let session = try session(request.sessionID)
+        do {
+            let period = try dispatcher.heartbeat(nodeID: node, session: session)
+            var response = Beacon_Dispatcher_V1_HeartbeatResponse()
+            response.periodNanoseconds = period.nanosecondsRoundedUp
+            return response
+        } catch {
+            throw error.rpcError
+        }
     }
 
     private static func session(_ text: String) throws(RPCError) -> SessionID {

@@ -52,7 +52,10 @@ public final class DispatcherServer: Service, Sendable {
                 ? .ipv6(host: configuration.host, port: configuration.port)
                 : .ipv4(host: configuration.host, port: configuration.port),
             transportSecurity: security,
-            config: .defaults { $0.rpc.maxRequestPayloadSize = configuration.maximumRequestBytes })
+            config: .defaults { config in
+                config.rpc.maxRequestPayloadSize = configuration.maximumRequestBytes
+                config.http2.maxConcurrentStreams = configuration.maximumStreamsPerConnection
+            })
         let service = DispatcherRPCService(
             dispatcher: dispatcher, requiresClientCertificate: configuration.tls?.isMutual ?? false,
             admission: admission, logger: logger)

@@ -12,22 +12,30 @@ public struct DispatcherServerConfiguration: Sendable, Hashable {
     /// The largest request the server reads. The default is the task-diff byte budget: a status
     /// report never needs more than the assignment set it reports on.
     public var maximumRequestBytes: Int
+    /// Streams one HTTP/2 connection may hold open. Every node keeps two (its session and its
+    /// assignments), so a connection that carries many nodes (a proxy, a load generator) needs
+    /// many; HTTP/2 peers otherwise assume 100.
+    public var maximumStreamsPerConnection: Int
 
     /// Throws ``ServiceError/invalidConfiguration(_:)`` for an empty host, a port outside
-    /// 0...65535 or a request limit below 1 KiB.
+    /// 0...65535, a request limit below 1 KiB or a stream limit below 1.
     public init(
         host: String = "127.0.0.1", port: Int = 4242, tls: ServerTLS? = nil,
-        maximumRequestBytes: Int = AssignmentEncoder.defaultByteBudget
+        maximumRequestBytes: Int = AssignmentEncoder.defaultByteBudget, maximumStreamsPerConnection: Int = 1 << 20
     ) throws(ServiceError) {
         guard !host.isEmpty else { throw .invalidConfiguration("the listening host is empty") }
         guard (0 ... 65535).contains(port) else { throw .invalidConfiguration("port \(port) is not in 0...65535") }
         guard maximumRequestBytes >= 1024 else {
             throw .invalidConfiguration("a request limit of \(maximumRequestBytes) bytes is below 1 KiB")
         }
+        guard (1 ... Int(Int32.max)).contains(maximumStreamsPerConnection) else {
+            throw .invalidConfiguration("\(maximumStreamsPerConnection) streams per connection is not in 1...\(Int32.max)")
+        }
         self.host = host
         self.port = port
         self.tls = tls
         self.maximumRequestBytes = maximumRequestBytes
+        self.maximumStreamsPerConnection = maximumStreamsPerConnection
     }
 }
 #endif

@@ -9,28 +9,37 @@ import Testing
 /// A dispatcher behind its gRPC server and agents on loopback, on the system clock. Nothing here
 /// asserts a duration; waits are bounded only so a broken build fails instead of hanging.
 @Suite(.timeLimit(.minutes(2))) struct EndToEndTests {
-    private func agent(_ node: String, managers: [String], connections: ManagerConnections) throws -> NodeAgent {
+    private func agent(
+        _ node: String, managers: [String], connections: ManagerConnections, heartbeatsOverStream: Bool = true
+    ) throws -> NodeAgent {
         let backoff = try ReconnectBackoff(initial: .milliseconds(20), maximum: .milliseconds(200))
         return try NodeAgent(
             configuration: AgentConfiguration(
-                node: nodeID(node), description: NodeDescription(hostname: node), managers: managers, backoff: backoff),
+                node: nodeID(node), description: NodeDescription(hostname: node), managers: managers, backoff: backoff,
+                heartbeatsOverStream: heartbeatsOverStream),
             connections: connections)
     }
 
-    @Test func registersHeartbeatsReceivesAssignmentsAndReportsStatus() async throws {
+    /// Both ways of beating: unary calls (SwarmKit's) and messages on one stream.
+    @Test(arguments: [true, false])
+    func registersHeartbeatsReceivesAssignmentsAndReportsStatus(heartbeatsOverStream: Bool) async throws {
         let store = InMemoryDispatcherStore()
         let node = nodeID("node-1")
         store.createNode(node)
         store.putTask(DispatchedTask(id: "t1", nodeID: node, status: TaskStatus(state: .assigned), spec: Array("spec".utf8)))
         let manager = try await RunningManager(store: store)
         let connections = try ManagerConnections()
-        let agent = try agent("node-1", managers: [manager.address], connections: connections)
+        let agent = try agent(
+            "node-1", managers: [manager.address], connections: connections, heartbeatsOverStream: heartbeatsOverStream)
         let running = Task { await agent.run() }
 
         try await eventually("the node is READY") { store.node(node)?.status.state == .ready }
         try await eventually("the task arrived") { agent.tasks.map(\.id) == ["t1"] }
         #expect(agent.tasks.first?.spec == Array("spec".utf8))
-        try await eventually("heartbeats arrive") { manager.dispatcher.heartbeatCount >= 2 }
+        // The dispatcher's period is 100 ms: several beats arrive, and the node stays READY.
+        try await eventually("heartbeats arrive") { manager.dispatcher.heartbeatCount >= 5 }
+        #expect(store.node(node)?.status.state == .ready)
+        #expect(agent.sessionsStarted == 1)
 
         try agent.report(TaskStatusUpdate(taskID: "t1", status: TaskStatus(state: .running, message: "started")))
         try await eventually("the status is committed") { store.task("t1")?.status.state == .running }

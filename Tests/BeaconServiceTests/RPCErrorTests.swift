@@ -111,6 +111,18 @@ import Testing
             }
             #expect(foreign?.code == .permissionDenied)
 
+            // A refused beat on the heartbeat stream ends the stream with the unary call's code.
+            let streamed = await code {
+                try await client.heartbeatStream(metadata: ["beacon-node-id": "node-1"]) { writer in
+                    try await writer.write(beat)
+                    try await writer.write(.with { $0.sessionID = "not a session" })
+                } onResponse: { response in
+                    for try await _ in response.messages {}
+                }
+            }
+            #expect(streamed?.code == .invalidArgument)
+            #expect(streamed?.message == "session invalid")
+
             // Still serving: a good heartbeat answers with the period.
             let answer = try await client.heartbeat(beat, metadata: ["beacon-node-id": "node-1"])
             #expect(answer.periodNanoseconds > 0)

@@ -53,6 +53,19 @@ public enum Beacon_Dispatcher_V1_Dispatcher: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "HeartbeatStream" metadata.
+        public enum HeartbeatStream: Sendable {
+            /// Request type for "HeartbeatStream".
+            public typealias Input = Beacon_Dispatcher_V1_HeartbeatRequest
+            /// Response type for "HeartbeatStream".
+            public typealias Output = Beacon_Dispatcher_V1_HeartbeatResponse
+            /// Descriptor for "HeartbeatStream".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "beacon.dispatcher.v1.Dispatcher"),
+                method: "HeartbeatStream",
+                type: .bidirectionalStreaming
+            )
+        }
         /// Namespace for "Assignments" metadata.
         public enum Assignments: Sendable {
             /// Request type for "Assignments".
@@ -83,6 +96,7 @@ public enum Beacon_Dispatcher_V1_Dispatcher: Sendable {
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Session.descriptor,
             Heartbeat.descriptor,
+            HeartbeatStream.descriptor,
             Assignments.descriptor,
             UpdateTaskStatus.descriptor
         ]
@@ -145,6 +159,26 @@ extension Beacon_Dispatcher_V1_Dispatcher {
         ///     to an internal error.
         /// - Returns: A streaming response of `Beacon_Dispatcher_V1_HeartbeatResponse` messages.
         func heartbeat(
+            request: GRPCCore.StreamingServerRequest<Beacon_Dispatcher_V1_HeartbeatRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Beacon_Dispatcher_V1_HeartbeatResponse>
+
+        /// Handle the "HeartbeatStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Heartbeats as messages on one long-lived stream: one answer per beat, in order. The same as
+        /// > Heartbeat without setting up a new HTTP/2 stream per beat (Beacon's addition; SwarmKit has
+        /// > only the unary call). A refused beat ends the stream with Heartbeat's status code.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Beacon_Dispatcher_V1_HeartbeatRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Beacon_Dispatcher_V1_HeartbeatResponse` messages.
+        func heartbeatStream(
             request: GRPCCore.StreamingServerRequest<Beacon_Dispatcher_V1_HeartbeatRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Beacon_Dispatcher_V1_HeartbeatResponse>
@@ -233,6 +267,26 @@ extension Beacon_Dispatcher_V1_Dispatcher {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Beacon_Dispatcher_V1_HeartbeatResponse>
 
+        /// Handle the "HeartbeatStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Heartbeats as messages on one long-lived stream: one answer per beat, in order. The same as
+        /// > Heartbeat without setting up a new HTTP/2 stream per beat (Beacon's addition; SwarmKit has
+        /// > only the unary call). A refused beat ends the stream with Heartbeat's status code.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Beacon_Dispatcher_V1_HeartbeatRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Beacon_Dispatcher_V1_HeartbeatResponse` messages.
+        func heartbeatStream(
+            request: GRPCCore.StreamingServerRequest<Beacon_Dispatcher_V1_HeartbeatRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Beacon_Dispatcher_V1_HeartbeatResponse>
+
         /// Handle the "Assignments" method.
         ///
         /// > Source IDL Documentation:
@@ -316,6 +370,27 @@ extension Beacon_Dispatcher_V1_Dispatcher {
             context: GRPCCore.ServerContext
         ) async throws -> Beacon_Dispatcher_V1_HeartbeatResponse
 
+        /// Handle the "HeartbeatStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Heartbeats as messages on one long-lived stream: one answer per beat, in order. The same as
+        /// > Heartbeat without setting up a new HTTP/2 stream per beat (Beacon's addition; SwarmKit has
+        /// > only the unary call). A refused beat ends the stream with Heartbeat's status code.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Beacon_Dispatcher_V1_HeartbeatRequest` messages.
+        ///   - response: A response stream of `Beacon_Dispatcher_V1_HeartbeatResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func heartbeatStream(
+            request: GRPCCore.RPCAsyncSequence<Beacon_Dispatcher_V1_HeartbeatRequest, any Swift.Error>,
+            response: GRPCCore.RPCWriter<Beacon_Dispatcher_V1_HeartbeatResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
         /// Handle the "Assignments" method.
         ///
         /// > Source IDL Documentation:
@@ -377,6 +452,17 @@ extension Beacon_Dispatcher_V1_Dispatcher.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Beacon_Dispatcher_V1_HeartbeatResponse>(),
             handler: { request, context in
                 try await self.heartbeat(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Beacon_Dispatcher_V1_Dispatcher.Method.HeartbeatStream.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Beacon_Dispatcher_V1_HeartbeatRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Beacon_Dispatcher_V1_HeartbeatResponse>(),
+            handler: { request, context in
+                try await self.heartbeatStream(
                     request: request,
                     context: context
                 )
@@ -488,6 +574,23 @@ extension Beacon_Dispatcher_V1_Dispatcher.SimpleServiceProtocol {
         )
     }
 
+    public func heartbeatStream(
+        request: GRPCCore.StreamingServerRequest<Beacon_Dispatcher_V1_HeartbeatRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Beacon_Dispatcher_V1_HeartbeatResponse> {
+        return GRPCCore.StreamingServerResponse<Beacon_Dispatcher_V1_HeartbeatResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.heartbeatStream(
+                    request: request.messages,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
     public func assignments(
         request: GRPCCore.ServerRequest<Beacon_Dispatcher_V1_AssignmentsRequest>,
         context: GRPCCore.ServerContext
@@ -574,6 +677,31 @@ extension Beacon_Dispatcher_V1_Dispatcher {
             deserializer: some GRPCCore.MessageDeserializer<Beacon_Dispatcher_V1_HeartbeatResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Beacon_Dispatcher_V1_HeartbeatResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "HeartbeatStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Heartbeats as messages on one long-lived stream: one answer per beat, in order. The same as
+        /// > Heartbeat without setting up a new HTTP/2 stream per beat (Beacon's addition; SwarmKit has
+        /// > only the unary call). A refused beat ends the stream with Heartbeat's status code.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Beacon_Dispatcher_V1_HeartbeatRequest` messages.
+        ///   - serializer: A serializer for `Beacon_Dispatcher_V1_HeartbeatRequest` messages.
+        ///   - deserializer: A deserializer for `Beacon_Dispatcher_V1_HeartbeatResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func heartbeatStream<Result>(
+            request: GRPCCore.StreamingClientRequest<Beacon_Dispatcher_V1_HeartbeatRequest>,
+            serializer: some GRPCCore.MessageSerializer<Beacon_Dispatcher_V1_HeartbeatRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Beacon_Dispatcher_V1_HeartbeatResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Beacon_Dispatcher_V1_HeartbeatResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Assignments" method.
@@ -701,6 +829,40 @@ extension Beacon_Dispatcher_V1_Dispatcher {
             try await self.client.unary(
                 request: request,
                 descriptor: Beacon_Dispatcher_V1_Dispatcher.Method.Heartbeat.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "HeartbeatStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Heartbeats as messages on one long-lived stream: one answer per beat, in order. The same as
+        /// > Heartbeat without setting up a new HTTP/2 stream per beat (Beacon's addition; SwarmKit has
+        /// > only the unary call). A refused beat ends the stream with Heartbeat's status code.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Beacon_Dispatcher_V1_HeartbeatRequest` messages.
+        ///   - serializer: A serializer for `Beacon_Dispatcher_V1_HeartbeatRequest` messages.
+        ///   - deserializer: A deserializer for `Beacon_Dispatcher_V1_HeartbeatResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func heartbeatStream<Result>(
+            request: GRPCCore.StreamingClientRequest<Beacon_Dispatcher_V1_HeartbeatRequest>,
+            serializer: some GRPCCore.MessageSerializer<Beacon_Dispatcher_V1_HeartbeatRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Beacon_Dispatcher_V1_HeartbeatResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Beacon_Dispatcher_V1_HeartbeatResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.bidirectionalStreaming(
+                request: request,
+                descriptor: Beacon_Dispatcher_V1_Dispatcher.Method.HeartbeatStream.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -838,6 +1000,35 @@ extension Beacon_Dispatcher_V1_Dispatcher.ClientProtocol {
         )
     }
 
+    /// Call the "HeartbeatStream" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Heartbeats as messages on one long-lived stream: one answer per beat, in order. The same as
+    /// > Heartbeat without setting up a new HTTP/2 stream per beat (Beacon's addition; SwarmKit has
+    /// > only the unary call). A refused beat ends the stream with Heartbeat's status code.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Beacon_Dispatcher_V1_HeartbeatRequest` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func heartbeatStream<Result>(
+        request: GRPCCore.StreamingClientRequest<Beacon_Dispatcher_V1_HeartbeatRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Beacon_Dispatcher_V1_HeartbeatResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.heartbeatStream(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Beacon_Dispatcher_V1_HeartbeatRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Beacon_Dispatcher_V1_HeartbeatResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "Assignments" method.
     ///
     /// > Source IDL Documentation:
@@ -959,6 +1150,40 @@ extension Beacon_Dispatcher_V1_Dispatcher.ClientProtocol {
             metadata: metadata
         )
         return try await self.heartbeat(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "HeartbeatStream" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Heartbeats as messages on one long-lived stream: one answer per beat, in order. The same as
+    /// > Heartbeat without setting up a new HTTP/2 stream per beat (Beacon's addition; SwarmKit has
+    /// > only the unary call). A refused beat ends the stream with Heartbeat's status code.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func heartbeatStream<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Beacon_Dispatcher_V1_HeartbeatRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Beacon_Dispatcher_V1_HeartbeatResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Beacon_Dispatcher_V1_HeartbeatRequest>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.heartbeatStream(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -1,0 +1,198 @@
+#if GRPC
+import BeaconAgent
+import BeaconCore
+import BeaconDispatcher
+import BeaconDispatcherAPI
+import BenchmarkSupport
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+
+/// One `beacon loadgen` run: its agents, what they measured, and the report.
+struct LoadGeneration {
+    private struct Measurements {
+        var roundTrips: [Int64] = []
+    }
+
+    let command: LoadgenCommand
+    /// The agents that run to the end share these connections; the slice that is stopped has its
+    /// own, like a rack that loses power. Cancelling a thousand agents resets their streams, and
+    /// an HTTP/2 server takes a burst of resets on one connection for an attack (SwiftNIO closes
+    /// it after 200 in 30 s), which would end the sessions of every agent sharing it.
+    private let connections: ManagerConnections
+    private let stoppedConnections: ManagerConnections
+    private let stopped: Range<Int>
+    private let measurements: PosixMutex<Measurements>
+    private let agents: [NodeAgent]
+
+    init(command: LoadgenCommand) throws {
+        self.command = command
+        connections = try ManagerConnections(connectionsPerManager: command.connections)
+        stoppedConnections = try ManagerConnections(connectionsPerManager: 1)
+        let stopCount = Int((Double(command.nodes) * command.stopFraction).rounded())
+        stopped = command.nodes - stopCount ..< command.nodes
+        let measurements = PosixMutex(Measurements())
+        self.measurements = measurements
+        var agents: [NodeAgent] = []
+        agents.reserveCapacity(command.nodes)
+        for index in 0 ..< command.nodes {
+            let node = try NodeID("\(command.prefix)-\(index)")
+            agents.append(
+                try NodeAgent(
+                    configuration: AgentConfiguration(
+                        node: node, description: NodeDescription(hostname: node.rawValue), managers: [command.manager],
+                        followsAssignments: index < command.assignmentNodes, heartbeatsOverStream: !command.unaryHeartbeats),
+                    connections: stopped.contains(index) ? stoppedConnections : connections,
+                    heartbeatObserver: { _, roundTrip in
+                        measurements.withLock { $0.roundTrips.append(roundTrip.nanosecondsRoundedUp) }
+                    }))
+        }
+        self.agents = agents
+    }
+
+    func run() async throws {
+        let clock = ContinuousClock()
+        let serverCPU = command.serverPid.map { ServerCPU(pid: $0) }
+        print("\(command.nodes) agents over \(command.connections) connections (and one for the \(stopped.count) to stop) to \(command.manager); ramp \(command.ramp) s, then \(command.duration) s")
+        var tasks: [Task<Void, Never>] = []
+        let rampStart = clock.now
+        for (index, agent) in agents.enumerated() {
+            if command.ramp > 0, index % 100 == 0 {
+                let due = rampStart + .milliseconds(Int64(command.ramp * 1000 * Double(index) / Double(command.nodes)))
+                try await Task.sleep(until: due, clock: clock)
+            }
+            tasks.append(Task { await agent.run() })
+        }
+        while agents.contains(where: { $0.sessionsStarted == 0 }), clock.now - rampStart < .seconds(command.ramp + 60) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let registered = agents.count { $0.sessionsStarted > 0 }
+        print(String(format: "registered %d agents in %.1f s", registered, Stopwatch.seconds(clock.now - rampStart)))
+
+        let start = clock.now
+        let startCPU = serverCPU?.seconds()
+        // Round trips are measured from here: the ramp's are dropped.
+        measurements.withLock { $0.roundTrips.removeAll(keepingCapacity: true) }
+        let startSessions = agents.map(\.sessionsStarted)
+        let stopCount = stopped.count
+        let stopped = Array(stopped)
+        try await Task.sleep(for: .milliseconds(Int64(command.duration * 1000 / 3)))
+        for index in stopped { tasks[index].cancel() }
+        let stoppedAt = clock.now
+        print("stopped \(stopCount) agents")
+        try await Task.sleep(until: start + .milliseconds(Int64(command.duration * 1000)), clock: clock)
+        let elapsed = Stopwatch.seconds(clock.now - start)
+        let endCPU = serverCPU?.seconds()
+        let roundTrips = measurements.withLock { $0.roundTrips }.sorted()
+        let live = Set(0 ..< command.nodes).subtracting(stopped)
+        let falseDowns = live.count { agents[$0].sessionsStarted > startSessions[$0] }
+
+        // A stopped node's deadline passes period × grace after its last heartbeat; wait for it.
+        let deadline = stoppedAt + .milliseconds(Int64(command.period * command.grace * 1000)) + .seconds(1)
+        if clock.now < deadline, stopCount > 0 {
+            print(String(format: "waiting %.1f s more for the stopped agents' deadlines", Stopwatch.seconds(deadline - clock.now)))
+            try await Task.sleep(until: deadline, clock: clock)
+        }
+        let detected = try await probeStopped(stopped)
+
+        for (index, task) in tasks.enumerated() where !stopped.contains(index) { task.cancel() }
+        for task in tasks { await task.value }
+        let assignmentBytes = agents.prefix(command.assignmentNodes).reduce(0) { $0 + $1.assignmentBytesReceived }
+        await connections.close()
+        await stoppedConnections.close()
+
+        print(String(format: "heartbeats: %d in %.1f s = %.0f/s", roundTrips.count, elapsed, Double(roundTrips.count) / elapsed))
+        if !roundTrips.isEmpty {
+            print(
+                String(
+                    format: "heartbeat RPC round trip: p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                    Double(roundTrips.percentileOfSorted(0.5)!) / 1e6, Double(roundTrips.percentileOfSorted(0.99)!) / 1e6,
+                    Double(roundTrips.last!) / 1e6))
+        }
+        print("false DOWNs (live agents that had to register again): \(falseDowns) of \(live.count)")
+        let reasons = Dictionary(grouping: live.compactMap { agents[$0].lastSessionEnd }, by: { $0 }).mapValues(\.count)
+        for (reason, count) in reasons.sorted(by: { $0.value > $1.value }).prefix(5) {
+            print("  \(count) agents' last session ended with: \(reason)")
+        }
+        print("stopped agents the dispatcher no longer knows (DOWN): \(detected) of \(stopCount)")
+        if let expiryLog = command.expiryLog { try reportLateness(stopped, log: expiryLog) }
+        print("assignment bytes received by \(min(command.assignmentNodes, command.nodes)) following agents: \(assignmentBytes)")
+        if let startCPU, let endCPU {
+            print(String(format: "server CPU: %.1f %% of one core", 100 * (endCPU - startCPU) / elapsed))
+        }
+    }
+
+    /// Heartbeats each stopped node on its old session: a node the dispatcher marked DOWN
+    /// answers NotFound. (A node it still knew would have its deadline pushed back, so this runs
+    /// only once the deadlines have passed.)
+    private func probeStopped(_ stopped: [Int]) async throws -> Int {
+        guard !stopped.isEmpty else { return 0 }
+        var detected = 0
+        try await withGRPCClient(transport: .http2NIOPosix(target: probeTarget(), transportSecurity: .plaintext)) { grpc in
+            let client = Beacon_Dispatcher_V1_Dispatcher.Client(wrapping: grpc)
+            for index in stopped {
+                guard let session = agents[index].session else { continue }
+                do {
+                    _ = try await client.heartbeat(
+                        .with { $0.sessionID = session },
+                        metadata: [DispatcherWire.nodeIDMetadataKey: .string(agents[index].configuration.node.rawValue)])
+                } catch let error as RPCError where error.code == .notFound {
+                    detected += 1
+                }
+            }
+        }
+        return detected
+    }
+
+    private func probeTarget() throws -> any ResolvableTarget {
+        let (host, port) = try ServeCommand.split(command.manager)
+        return .ipv4(address: host, port: port)
+    }
+
+    /// For each stopped node in the server's expiry log: how long after its last heartbeat was
+    /// sent the server marked it DOWN. Each beat's deadline is its drawn period × grace, and the
+    /// period is drawn within ±jitter, so the bound is (period + jitter) × grace.
+    private func reportLateness(_ stopped: [Int], log: String) throws {
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        var expiries: [String: UInt64] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count == 2, let nanos = UInt64(fields[1]) else { continue }
+            expiries[String(fields[0]), default: nanos] = min(expiries[String(fields[0])] ?? nanos, nanos)
+        }
+        var delays: [Int64] = []
+        for index in stopped {
+            guard let beat = agents[index].lastHeartbeatSent, let down = expiries[agents[index].configuration.node.rawValue], down > beat.nanoseconds else {
+                continue
+            }
+            delays.append(Int64(down - beat.nanoseconds))
+        }
+        delays.sort()
+        guard !delays.isEmpty else {
+            print("no stopped node in the expiry log \(log)")
+            return
+        }
+        print(
+            String(
+                format: "DOWN after the last heartbeat (server's log, %d of %d stopped): p50 %.3f s, p99 %.3f s, max %.3f s; bound (period + jitter) × grace = %.3f s",
+                delays.count, stopped.count, Double(delays.percentileOfSorted(0.5)!) / 1e9,
+                Double(delays.percentileOfSorted(0.99)!) / 1e9, Double(delays.last!) / 1e9,
+                (command.period + command.jitter / 1000) * command.grace))
+    }
+}
+
+/// A process's CPU time from /proc/PID/stat (utime + stime, in clock ticks).
+struct ServerCPU {
+    let pid: Int32
+
+    func seconds() -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command name: state is field 3, utime 14 and stime 15 (1-based).
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+#endif
