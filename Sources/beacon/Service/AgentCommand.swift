@@ -18,7 +18,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("manager"), help: "A dispatcher's host:port (repeat for several).")
     var managers: [String] = []
     @Option(help: "This node's id (over mutual TLS, its certificate's CN).")
-    var node = ProcessInfo.processInfo.hostName
+    var node: String
     @Option(help: "Seconds to run; 0 runs until interrupted.")
     var duration: Double = 0
     @Option(help: "PEM CA of the dispatchers' certificates: connect over TLS.")
