@@ -9,8 +9,10 @@ public enum AgentError: Error, Sendable, Hashable, CustomStringConvertible {
     case sessionClosed
     /// The manager asked the node to disconnect (it stopped leading).
     case disconnected
-    /// A beat on the heartbeat stream got no answer within the call timeout.
-    case heartbeatTimedOut(Duration)
+    /// The manager did not answer in time: no first session message, or no answer to a beat.
+    case timedOut(String)
+    /// ``NodeAgent/run()`` was called on an agent that runs or has run.
+    case alreadyRunning
     /// A heartbeat answer carried a period that is not positive.
     case invalidPeriod(Int64)
 
@@ -20,7 +22,8 @@ public enum AgentError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidArgument(let reason): "invalid argument: \(reason)"
         case .sessionClosed: "the manager closed the session"
         case .disconnected: "the manager asked the node to disconnect"
-        case .heartbeatTimedOut(let timeout): "no heartbeat answer within \(timeout)"
+        case .timedOut(let what): "timed out: \(what)"
+        case .alreadyRunning: "the agent runs (or has run) already; make a new one"
         case .invalidPeriod(let nanoseconds): "the manager answered a heartbeat with a period of \(nanoseconds) ns"
         }
     }

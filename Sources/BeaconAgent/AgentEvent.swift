@@ -9,6 +9,9 @@ public enum AgentEvent: Sendable, Hashable {
     case assignmentGap(String)
     /// The manager accepted this many statuses.
     case statusesAcknowledged(Int)
+    /// The manager refused the status of a task, saying it is not this node's; the agent
+    /// forgets it rather than send it again.
+    case statusRefused(taskID: String, reason: String)
     /// The session ended; `failedOver` says the agent moved the manager to the back of its list.
     case sessionEnded(manager: String, reason: String, failedOver: Bool)
 }

@@ -1,12 +1,12 @@
 #if GRPC
-import GRPCNIOTransportHTTP2
+package import GRPCNIOTransportHTTP2
 
 /// A manager's `host:port`, `[ipv6]:port` or `ipv4:port` address, parsed into a gRPC target.
-struct ManagerAddress: Hashable, Sendable {
-    let host: String
-    let port: Int
+package struct ManagerAddress: Hashable, Sendable {
+    package let host: String
+    package let port: Int
 
-    init(_ text: String) throws(AgentError) {
+    package init(_ text: String) throws(AgentError) {
         let host: Substring
         let port: Substring
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
@@ -29,7 +29,7 @@ struct ManagerAddress: Hashable, Sendable {
         self.port = number
     }
 
-    var target: any ResolvableTarget {
+    package var target: any ResolvableTarget {
         if host.contains(":") { return .ipv6(address: host, port: port) }
         if host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) {
             return .ipv4(address: host, port: port)

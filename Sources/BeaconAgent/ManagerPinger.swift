@@ -4,12 +4,15 @@ import BeaconDispatcher
 import BeaconDispatcherAPI
 import GRPCCore
 
-/// Pings a manager the cheapest way it answers: a heartbeat with no session. A leading manager
-/// refuses it as an invalid session, which shows it is up and leading; a stopped one answers
-/// Aborted, and one that is down does not answer.
+/// Pings a manager the cheapest way it answers: a heartbeat on a well-formed session id no
+/// dispatcher issues. A leading manager refuses it (NotFound or InvalidArgument), which shows it
+/// is up and leading; a stopped one answers Aborted, and one that is down does not answer.
 struct ManagerPinger: Pinger {
     let connections: ManagerConnections
     let node: NodeID
+
+    /// Slot 0, generation 0, secret 1: dispatchers draw secrets at random, so none holds it.
+    static let unissuedSession = String(repeating: "0", count: 31) + "1"
 
     func ping(_ server: ManagedServer) async -> Bool {
         do {
@@ -18,7 +21,7 @@ struct ManagerPinger: Pinger {
             options.timeout = .seconds(2)
             options.waitForReady = false
             _ = try await client.heartbeat(
-                Beacon_Dispatcher_V1_HeartbeatRequest(), metadata: [DispatcherWire.nodeIDMetadataKey: .string(node.rawValue)],
+                .with { $0.sessionID = Self.unissuedSession }, metadata: [DispatcherWire.nodeIDMetadataKey: .string(node.rawValue)],
                 options: options)
             return true
         } catch let error as RPCError {

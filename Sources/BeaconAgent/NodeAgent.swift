@@ -33,8 +33,15 @@ public final class NodeAgent: Sendable {
         var applier: AssignmentApplier
         var tasks: [DispatchedTask] = []
         var session: String?
+        /// The last session, offered for resumption until a manager says it no longer knows it.
+        var resumableSession: String?
+        var hasRun = false
+        /// When the current attempt to open a session began; nil once its first message came.
+        var sessionRequested: HeartbeatInstant?
         var sessionsStarted = 0
         var assignmentBytes = 0
+        /// Assignment streams reopened since a message last applied cleanly.
+        var assignmentReopens = 0
         var lastSessionEnd: String?
         /// When the beat now awaiting its answer on the heartbeat stream was sent.
         var outstandingBeat: HeartbeatInstant?
@@ -90,14 +97,14 @@ public final class NodeAgent: Sendable {
 
     /// Records a task's status and reports it as soon as a session is open (a nil status forgets
     /// the task). Throws ``AgentError/invalidArgument(_:)`` for an empty task id, or a status
-    /// whose text is larger than ``StatusBook/maximumUpdateBytes``: a report the managers would
-    /// refuse (they read requests up to the diff byte budget) would block the ones behind it.
+    /// larger than 16 KiB (or than the byte budget allows): the managers read requests up to the
+    /// diff byte budget and refuse a larger one by resetting its stream.
     public func report(_ update: TaskStatusUpdate) throws(AgentError) {
         guard !update.taskID.isEmpty else { throw .invalidArgument("a status update names no task") }
         let size = StatusBook.encodedSize(of: update)
-        guard size <= StatusBook.maximumUpdateBytes else {
-            throw .invalidArgument(
-                "the status of task \(update.taskID) takes \(size) bytes; at most \(StatusBook.maximumUpdateBytes) fit in a report")
+        let limit = StatusBook.maximumUpdateBytes(byteBudget: configuration.assignmentByteBudget)
+        guard size <= limit else {
+            throw .invalidArgument("the status of task \(update.taskID) takes \(size) bytes; at most \(limit) fit in a report")
         }
         state.withLock { $0.statuses.record(update) }
         statusWakeup.signal()
@@ -124,8 +131,13 @@ public final class NodeAgent: Sendable {
     /// Statuses not yet accepted by the current session.
     public var unacknowledgedStatuses: Int { state.withLock { $0.statuses.unsentCount } }
 
-    /// Runs sessions until the task is cancelled.
-    public func run() async {
+    /// Runs sessions until the task is cancelled. An agent runs once: a second call throws
+    /// ``AgentError/alreadyRunning``.
+    public func run() async throws(AgentError) {
+        try state.withLock { state throws(AgentError) in
+            guard !state.hasRun else { throw .alreadyRunning }
+            state.hasRun = true
+        }
         defer { eventSink.finish() }
         while !Task.isCancelled {
             guard let manager = managers.find() else { return }
@@ -135,15 +147,21 @@ public final class NodeAgent: Sendable {
             } catch where Task.isCancelled {
                 return
             } catch {
-                failedOver = !Self.isSessionLost(error)
-                state.withLock { $0.lastSessionEnd = "\(error)" }
+                let sessionLost = Self.isSessionLost(error)
+                failedOver = !sessionLost
+                state.withLock { state in
+                    state.lastSessionEnd = "\(error)"
+                    if sessionLost { state.resumableSession = nil }
+                }
                 if failedOver { managers.notifyFailed(manager) }
                 eventSink.yield(.sessionEnded(manager: manager.address, reason: "\(error)", failedOver: failedOver))
                 logger.debug(
                     "session ended", metadata: ["manager": "\(manager.address)", "error": "\(error)", "failedOver": "\(failedOver)"])
             }
-            state.withLock { $0.session = nil }
-            let delay = state.withLock { $0.backoff.nextDelay() }
+            let delay = state.withLock { state in
+                state.session = nil
+                return state.backoff.nextDelay()
+            }
             do {
                 try await Task.sleep(for: delay)
             } catch {
@@ -164,8 +182,13 @@ public final class NodeAgent: Sendable {
     private func runSession(on manager: ManagedServer) async throws {
         let client = try connections.client(for: manager.address, node: configuration.node)
         let (started, startedSink) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        state.withLock { state in
+            state.sessionRequested = MonotonicClock().now()
+            state.outstandingBeat = nil
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.followSession(client, started: startedSink) }
+            group.addTask { try await self.watchdog(started: startedSink) }
             var firstSession = started.makeAsyncIterator()
             guard let session = await firstSession.next() else {
                 try await group.next()
@@ -173,6 +196,8 @@ public final class NodeAgent: Sendable {
             }
             let resent = state.withLock { state in
                 state.session = session
+                state.resumableSession = session
+                state.sessionRequested = nil
                 state.sessionsStarted += 1
                 state.backoff.reset()
                 state.statuses.sessionStarted()
@@ -183,7 +208,6 @@ public final class NodeAgent: Sendable {
             statusWakeup.signal()
             if configuration.heartbeatsOverStream {
                 group.addTask { try await self.heartbeatOverStream(client, session: session) }
-                group.addTask { try await self.watchHeartbeatStream() }
             } else {
                 group.addTask { try await self.heartbeat(client, session: session) }
             }
@@ -207,7 +231,7 @@ public final class NodeAgent: Sendable {
             }
         }
         request.address = configuration.address
-        request.sessionID = state.withLock { $0.session } ?? ""
+        request.sessionID = state.withLock { $0.resumableSession } ?? ""
         try await client.session(request, metadata: metadata) { response in
             for try await message in response.messages {
                 if !message.managers.isEmpty { self.updateManagers(message.managers) }
@@ -241,7 +265,7 @@ public final class NodeAgent: Sendable {
     }
 
     /// Beats as messages on one stream, each sent once the last one's answer has come and its
-    /// period has passed. ``watchHeartbeatStream()`` ends the session if an answer is late.
+    /// period has passed. ``watchdog(started:)`` ends the session if an answer is late.
     private func heartbeatOverStream(_ client: ManagerConnections.Client, session: String) async throws {
         let request = Beacon_Dispatcher_V1_HeartbeatRequest.with { $0.sessionID = session }
         let (answers, answerSink) = AsyncStream<Int64>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -270,20 +294,25 @@ public final class NodeAgent: Sendable {
         }
     }
 
-    /// Ends the session when a beat on the heartbeat stream has waited longer than the call
-    /// timeout for its answer: the connection is probably gone without a word.
-    private func watchHeartbeatStream() async throws {
+    /// Ends the session when the manager stops answering without a word (a peer that lost
+    /// power leaves its connection looking open): when a session's first message, or the answer
+    /// to a beat on the heartbeat stream, has waited longer than the call timeout.
+    private func watchdog(started: AsyncStream<String>.Continuation) async throws {
         let clock = MonotonicClock()
         while true {
-            try await Task.sleep(for: configuration.callTimeout / 2)
-            if let sent = state.withLock({ $0.outstandingBeat }), clock.now().duration(since: sent) > configuration.callTimeout {
-                throw AgentError.heartbeatTimedOut(configuration.callTimeout)
+            try await Task.sleep(for: configuration.callTimeout / 4)
+            let (requested, beat) = state.withLock { ($0.sessionRequested, $0.outstandingBeat) }
+            if let requested, clock.now().duration(since: requested) > configuration.callTimeout {
+                started.finish()
+                throw AgentError.timedOut("no session within \(configuration.callTimeout)")
+            }
+            if let beat, clock.now().duration(since: beat) > configuration.callTimeout {
+                throw AgentError.timedOut("no heartbeat answer within \(configuration.callTimeout)")
             }
         }
     }
 
     private func reportStatuses(_ client: ManagerConnections.Client, session: String) async throws {
-        let options = callOptions()
         while true {
             let batch = state.withLock {
                 $0.statuses.nextBatch(limit: configuration.statusBatchLimit, maximumBytes: configuration.assignmentByteBudget)
@@ -293,14 +322,32 @@ public final class NodeAgent: Sendable {
                 try Task.checkCancellation()
                 continue
             }
-            let request = Beacon_Dispatcher_V1_UpdateTaskStatusRequest.with {
-                $0.sessionID = session
-                $0.updates = batch.map(Beacon_Dispatcher_V1_TaskStatusUpdate.init)
+            do {
+                try await send(batch, client, session: session)
+            } catch let error as RPCError where error.code == .permissionDenied {
+                // The dispatcher refuses the whole report if one task in it is not this node's
+                // (it was reassigned while the node was away): find it by sending one at a time.
+                for update in batch {
+                    do {
+                        try await send([update], client, session: session)
+                    } catch let error as RPCError where error.code == .permissionDenied {
+                        state.withLock { $0.statuses.record(TaskStatusUpdate(taskID: update.taskID, status: nil)) }
+                        eventSink.yield(.statusRefused(taskID: update.taskID, reason: error.message))
+                        logger.warning("status refused", metadata: ["task": "\(update.taskID)", "error": "\(error.message)"])
+                    }
+                }
             }
-            _ = try await client.updateTaskStatus(request, metadata: metadata, options: options)
-            state.withLock { $0.statuses.acknowledged(batch) }
-            eventSink.yield(.statusesAcknowledged(batch.count))
         }
+    }
+
+    private func send(_ batch: [TaskStatusUpdate], _ client: ManagerConnections.Client, session: String) async throws {
+        let request = Beacon_Dispatcher_V1_UpdateTaskStatusRequest.with {
+            $0.sessionID = session
+            $0.updates = batch.map(Beacon_Dispatcher_V1_TaskStatusUpdate.init)
+        }
+        _ = try await client.updateTaskStatus(request, metadata: metadata, options: callOptions())
+        state.withLock { $0.statuses.acknowledged(batch) }
+        eventSink.yield(.statusesAcknowledged(batch.count))
     }
 
     private func followAssignments(_ client: ManagerConnections.Client, session: String) async throws {
@@ -316,18 +363,31 @@ public final class NodeAgent: Sendable {
                 }
                 throw AgentError.sessionClosed
             } catch let gap as AssignmentApplyError {
-                // Reopening the stream starts it with a COMPLETE set.
+                // Reopening the stream starts it with a COMPLETE set. A set that does not apply
+                // either (its digest disagrees) would make both ends spin, so wait longer each
+                // time, and after a few give the session up.
+                let reopens = state.withLock { state in
+                    state.assignmentReopens += 1
+                    return state.assignmentReopens
+                }
                 eventSink.yield(.assignmentGap("\(gap)"))
                 logger.debug("assignment gap: asking for a complete set", metadata: ["error": "\(gap)"])
+                guard reopens <= Self.maximumAssignmentReopens else { throw gap }
+                if reopens > 1 { try await Task.sleep(for: .milliseconds(50) * (1 << min(reopens, 7))) }
             }
         }
     }
+
+    /// Reopens of the assignment stream in a row, without a message applying cleanly in
+    /// between, before the agent gives the session up.
+    static let maximumAssignmentReopens = 5
 
     private func apply(_ wire: Beacon_Dispatcher_V1_AssignmentsMessage) throws {
         let message = try wire.assignmentMessage(maximumSize: configuration.assignmentByteBudget)
         let event = try state.withLock { state throws -> AgentEvent? in
             state.assignmentBytes += wire.diff.count
             try state.applier.apply(message)
+            state.assignmentReopens = 0
             guard state.applier.isSettled else { return nil }
             state.tasks = Self.tasks(in: state.applier.table)
             return .assignmentsApplied(tasks: state.tasks.count, complete: message.kind == .complete, bytes: wire.diff.count)

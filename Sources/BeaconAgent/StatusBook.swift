@@ -27,8 +27,11 @@ struct StatusBook: Sendable {
         unsent = Set(statuses.keys)
     }
 
-    /// The largest status one report may carry: its task id, message and error text together.
-    static let maximumUpdateBytes = 16 * 1024
+    /// The largest status one report may carry (its task id, message and error text together):
+    /// 16 KiB, or less when the managers' request limit (`byteBudget`) leaves less room.
+    static func maximumUpdateBytes(byteBudget: Int) -> Int {
+        min(16 * 1024, byteBudget - 128)
+    }
 
     /// An upper bound of the update's protobuf size: its text, plus the tags, lengths and state.
     static func encodedSize(of update: TaskStatusUpdate) -> Int {
@@ -36,7 +39,8 @@ struct StatusBook: Sendable {
     }
 
     /// Up to `limit` queued statuses to send, in task id order, together at most `maximumBytes`
-    /// on the wire (at least one); they stay queued until ``acknowledged(_:)``.
+    /// on the wire (at least one, which ``NodeAgent/report(_:)`` has kept small enough); they
+    /// stay queued until ``acknowledged(_:)``.
     func nextBatch(limit: Int, maximumBytes: Int) -> [TaskStatusUpdate] {
         var batch: [TaskStatusUpdate] = []
         var bytes = 64

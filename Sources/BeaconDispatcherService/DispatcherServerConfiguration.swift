@@ -1,5 +1,12 @@
 #if GRPC
 public import BeaconCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Where and how a ``DispatcherServer`` listens.
 public struct DispatcherServerConfiguration: Sendable, Hashable {
@@ -17,13 +24,15 @@ public struct DispatcherServerConfiguration: Sendable, Hashable {
     /// many; HTTP/2 peers otherwise assume 100.
     public var maximumStreamsPerConnection: Int
 
-    /// Throws ``ServiceError/invalidConfiguration(_:)`` for an empty host, a port outside
+    /// Throws ``ServiceError/invalidConfiguration(_:)`` for a host that is not an address, a port outside
     /// 0...65535, a request limit below 1 KiB or a stream limit below 1.
     public init(
         host: String = "127.0.0.1", port: Int = 4242, tls: ServerTLS? = nil,
         maximumRequestBytes: Int = AssignmentEncoder.defaultByteBudget, maximumStreamsPerConnection: Int = 1 << 20
     ) throws(ServiceError) {
-        guard !host.isEmpty else { throw .invalidConfiguration("the listening host is empty") }
+        guard Self.isAddressLiteral(host) else {
+            throw .invalidConfiguration("the listening host \(host.isEmpty ? "is empty" : "\(host) is not an IPv4 or IPv6 address")")
+        }
         guard (0 ... 65535).contains(port) else { throw .invalidConfiguration("port \(port) is not in 0...65535") }
         guard maximumRequestBytes >= 1024 else {
             throw .invalidConfiguration("a request limit of \(maximumRequestBytes) bytes is below 1 KiB")
@@ -36,6 +45,11 @@ public struct DispatcherServerConfiguration: Sendable, Hashable {
         self.tls = tls
         self.maximumRequestBytes = maximumRequestBytes
         self.maximumStreamsPerConnection = maximumStreamsPerConnection
+    }
+
+    private static func isAddressLiteral(_ host: String) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        return inet_pton(AF_INET, host, &buffer) == 1 || inet_pton(AF_INET6, host, &buffer) == 1
     }
 }
 #endif

@@ -44,7 +44,7 @@ struct NodeAuthenticator: Sendable {
 
     static func commonNames(of certificate: Certificate) -> [String] {
         certificate.subject.flatMap { name in
-            name.filter { $0.type == .RDNAttributeType.commonName }.map { String(describing: $0.value) }
+            name.filter { $0.type == .RDNAttributeType.commonName }.compactMap { String($0.value) }
         }
     }
 }

@@ -91,7 +91,7 @@ import Testing
         let agent = try NodeAgent(
             configuration: AgentConfiguration(node: nodeID("node-1"), managers: ["127.0.0.1:\(port)"]),
             connections: connections)
-        let running = Task { await agent.run() }
+        let running = Task { try await agent.run() }
         var events = agent.events.makeAsyncIterator()
         var sawGap = false
         while let event = await events.next() {
@@ -104,7 +104,7 @@ import Testing
         #expect(agent.sessionsStarted == 1)
 
         running.cancel()
-        await running.value
+        _ = await running.result
         await connections.close()
         server.beginGracefulShutdown()
         serving.cancel()

@@ -31,7 +31,7 @@ import Testing
         let connections = try ManagerConnections()
         let agent = try agent(
             "node-1", managers: [manager.address], connections: connections, heartbeatsOverStream: heartbeatsOverStream)
-        let running = Task { await agent.run() }
+        let running = Task { try await agent.run() }
 
         try await eventually("the node is READY") { store.node(node)?.status.state == .ready }
         try await eventually("the task arrived") { agent.tasks.map(\.id) == ["t1"] }
@@ -52,7 +52,7 @@ import Testing
         #expect(agent.sessionsStarted == 1)
 
         running.cancel()
-        await running.value
+        _ = await running.result
         await manager.stop()
         await connections.close()
     }
@@ -67,17 +67,30 @@ import Testing
         let port = first.port
         let connections = try ManagerConnections()
         let agent = try agent("node-1", managers: [first.address], connections: connections)
-        let running = Task { await agent.run() }
+        let running = Task { try await agent.run() }
+        var events = agent.events.makeAsyncIterator()
         try await eventually("the first session") { agent.sessionsStarted == 1 && agent.tasks.count == 40 }
 
         // Half the statuses before the restart, the rest while the server is down: the agent
         // must deliver them all, resending on its new session what the old leader only queued.
         for id in taskIDs.prefix(20) { try agent.report(TaskStatusUpdate(taskID: id, status: TaskStatus(state: .running))) }
+        try await eventually("the first manager acknowledged them") { agent.unacknowledgedStatuses == 0 }
         await first.stop()
         for id in taskIDs.dropFirst(20) { try agent.report(TaskStatusUpdate(taskID: id, status: TaskStatus(state: .failed, error: "exit 1"))) }
         let second = try await RunningManager(store: store, port: port)
 
-        try await eventually("the agent registered again") { agent.sessionsStarted >= 2 }
+        // The new session sends every status again, the 20 the old one acknowledged too: the old
+        // leader only queued them.
+        var sessions = 0
+        var acknowledgedOnTheNewSession = 0
+        while sessions < 2 || acknowledgedOnTheNewSession < 40, let event = await events.next() {
+            switch event {
+            case .sessionStarted: sessions += 1
+            case .statusesAcknowledged(let count) where sessions >= 2: acknowledgedOnTheNewSession += count
+            default: break
+            }
+        }
+        #expect(acknowledgedOnTheNewSession == 40)
         try await eventually("every status is in the store") {
             taskIDs.prefix(20).allSatisfy { store.task($0)?.status.state == .running }
                 && taskIDs.dropFirst(20).allSatisfy { store.task($0)?.status == TaskStatus(state: .failed, error: "exit 1") }
@@ -85,7 +98,7 @@ import Testing
         #expect(agent.unacknowledgedStatuses == 0)
 
         running.cancel()
-        await running.value
+        _ = await running.result
         await second.stop()
         await connections.close()
     }
@@ -98,7 +111,7 @@ import Testing
         let second = try await RunningManager(store: store)
         let connections = try ManagerConnections()
         let agent = try agent("node-1", managers: [first.address, second.address], connections: connections)
-        let running = Task { await agent.run() }
+        let running = Task { try await agent.run() }
         var events = agent.events.makeAsyncIterator()
 
         #expect(await next(&events, where: { if case .sessionStarted(first.address, _) = $0 { true } else { false } }))
@@ -110,8 +123,72 @@ import Testing
         }
 
         running.cancel()
-        await running.value
+        _ = await running.result
         await second.stop()
+        await connections.close()
+    }
+
+    @Test func aManagerThatForgetsTheSessionIsAskedForANewOneNotLeft() async throws {
+        let store = InMemoryDispatcherStore()
+        store.createNode(nodeID("node-1"))
+        let first = try await RunningManager(store: store)
+        let second = try await RunningManager(store: store)
+        let connections = try ManagerConnections()
+        let agent = try agent("node-1", managers: [first.address, second.address], connections: connections)
+        let running = Task { try await agent.run() }
+        var events = agent.events.makeAsyncIterator()
+        #expect(await next(&events, where: { if case .sessionStarted(first.address, _) = $0 { true } else { false } }))
+
+        // Another registration of node-1 replaces the agent's session on the first manager.
+        _ = try await first.dispatcher.register(nodeID: nodeID("node-1"), description: nil)
+        #expect(await next(&events, where: { if case .sessionEnded(first.address, _, failedOver: false) = $0 { true } else { false } }))
+        #expect(await next(&events, where: { if case .sessionStarted(first.address, _) = $0 { true } else { false } }))
+        #expect(second.dispatcher.heartbeatCount == 0)
+
+        running.cancel()
+        _ = await running.result
+        await first.stop()
+        await second.stop()
+        await connections.close()
+    }
+
+    @Test func aStatusForAnotherNodesTaskIsDroppedAndTheRestDelivered() async throws {
+        let store = InMemoryDispatcherStore()
+        store.createNode(nodeID("node-1"))
+        store.createNode(nodeID("node-2"))
+        store.putTask(DispatchedTask(id: "mine", nodeID: nodeID("node-1"), status: TaskStatus(state: .assigned)))
+        // Reassigned to node-2 while node-1 was away; node-1 still has a status for it.
+        store.putTask(DispatchedTask(id: "moved", nodeID: nodeID("node-2"), status: TaskStatus(state: .assigned)))
+        let manager = try await RunningManager(store: store)
+        let connections = try ManagerConnections()
+        let agent = try agent("node-1", managers: [manager.address], connections: connections)
+        try agent.report(TaskStatusUpdate(taskID: "mine", status: TaskStatus(state: .running)))
+        try agent.report(TaskStatusUpdate(taskID: "moved", status: TaskStatus(state: .failed)))
+        let running = Task { try await agent.run() }
+        var events = agent.events.makeAsyncIterator()
+
+        #expect(await next(&events, where: { if case .statusRefused(taskID: "moved", _) = $0 { true } else { false } }))
+        try await eventually("the node's own status is committed") { store.task("mine")?.status.state == .running }
+        #expect(store.task("moved")?.status.state == .assigned)
+        #expect(agent.unacknowledgedStatuses == 0)
+        #expect(agent.sessionsStarted == 1)
+
+        running.cancel()
+        _ = await running.result
+        await manager.stop()
+        await connections.close()
+    }
+
+    @Test func anAgentRunsOnce() async throws {
+        let connections = try ManagerConnections()
+        let agent = try agent("node-1", managers: ["127.0.0.1:1"], connections: connections)
+        let running = Task { try await agent.run() }
+        var events = agent.events.makeAsyncIterator()
+        // Nothing listens on port 1: the first attempt ends, which shows the first run started.
+        #expect(await next(&events, where: { if case .sessionEnded = $0 { true } else { false } }))
+        await #expect(throws: AgentError.alreadyRunning) { try await agent.run() }
+        running.cancel()
+        _ = await running.result
         await connections.close()
     }
 

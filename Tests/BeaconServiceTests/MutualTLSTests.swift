@@ -42,12 +42,12 @@ import Testing
                 node: nodeID("node-1"), managers: [manager.address],
                 backoff: ReconnectBackoff(initial: .milliseconds(20), maximum: .milliseconds(200))),
             connections: connections)
-        let running = Task { await agent.run() }
+        let running = Task { try await agent.run() }
         try await eventually("the node is READY over mutual TLS") {
             store.node(nodeID("node-1"))?.status.state == .ready && manager.dispatcher.heartbeatCount > 0
         }
         running.cancel()
-        await running.value
+        _ = await running.result
         await manager.stop()
         await connections.close()
     }

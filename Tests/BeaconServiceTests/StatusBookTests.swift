@@ -35,7 +35,7 @@ import Testing
             book.record(TaskStatusUpdate(taskID: task, status: TaskStatus(state: .failed, error: text)))
         }
         #expect(book.nextBatch(limit: 10, maximumBytes: 25_000).map(\.taskID) == ["a", "b"])
-        // One status always goes, so an oversized one cannot block the queue.
+        // A batch always carries one status (NodeAgent.report keeps each small enough to send).
         #expect(book.nextBatch(limit: 10, maximumBytes: 100).map(\.taskID) == ["a"])
     }
 

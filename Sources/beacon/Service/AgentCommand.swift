@@ -30,7 +30,7 @@ struct AgentCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !managers.isEmpty else { throw ValidationError("give at least one --manager host:port") }
-        guard duration >= 0 else { throw ValidationError("--duration must not be negative") }
+        guard (0 ... 1e7).contains(duration) else { throw ValidationError("--duration must be in 0...10000000 seconds") }
         guard (tlsCert == nil) == (tlsKey == nil), tlsCert == nil || tlsCA != nil else {
             throw ValidationError("--tls-cert and --tls-key go together, and need --tls-ca")
         }
@@ -48,7 +48,7 @@ struct AgentCommand: AsyncParsableCommand {
         let agent = try NodeAgent(
             configuration: AgentConfiguration(node: NodeID(node), description: NodeDescription(hostname: node), managers: managers),
             connections: connections)
-        let running = Task { await agent.run() }
+        let running = Task { try await agent.run() }
         let printing = Task {
             var reported = Set<String>()
             for await event in agent.events {
@@ -64,7 +64,7 @@ struct AgentCommand: AsyncParsableCommand {
             try? await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
             running.cancel()
         }
-        await running.value
+        try await running.value
         await printing.value
         await connections.close()
     }

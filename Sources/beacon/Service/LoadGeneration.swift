@@ -61,7 +61,7 @@ struct LoadGeneration {
                 let due = rampStart + .milliseconds(Int64(command.ramp * 1000 * Double(index) / Double(command.nodes)))
                 try await Task.sleep(until: due, clock: clock)
             }
-            tasks.append(Task { await agent.run() })
+            tasks.append(Task { try? await agent.run() })
         }
         while agents.contains(where: { $0.sessionsStarted == 0 }), clock.now - rampStart < .seconds(command.ramp + 60) {
             try await Task.sleep(for: .milliseconds(100))
@@ -93,7 +93,7 @@ struct LoadGeneration {
             print(String(format: "waiting %.1f s more for the stopped agents' deadlines", Stopwatch.seconds(deadline - clock.now)))
             try await Task.sleep(until: deadline, clock: clock)
         }
-        let detected = try await probeStopped(stopped)
+        let probe = try await probeStopped(stopped)
 
         for (index, task) in tasks.enumerated() where !stopped.contains(index) { task.cancel() }
         for task in tasks { await task.value }
@@ -114,7 +114,10 @@ struct LoadGeneration {
         for (reason, count) in reasons.sorted(by: { $0.value > $1.value }).prefix(5) {
             print("  \(count) agents' last session ended with: \(reason)")
         }
-        print("stopped agents the dispatcher no longer knows (DOWN): \(detected) of \(stopCount)")
+        print("stopped agents the dispatcher no longer knows (DOWN): \(probe.detected) of \(stopCount)")
+        for (reason, count) in probe.failed.sorted(by: { $0.value > $1.value }) {
+            print("  \(count) probes failed: \(reason)")
+        }
         if let expiryLog = command.expiryLog { try reportLateness(stopped, log: expiryLog) }
         print("assignment bytes received by \(min(command.assignmentNodes, command.nodes)) following agents: \(assignmentBytes)")
         if let startCPU, let endCPU {
@@ -125,10 +128,12 @@ struct LoadGeneration {
     /// Heartbeats each stopped node on its old session: a node the dispatcher marked DOWN
     /// answers NotFound. (A node it still knew would have its deadline pushed back, so this runs
     /// only once the deadlines have passed.)
-    private func probeStopped(_ stopped: [Int]) async throws -> Int {
-        guard !stopped.isEmpty else { return 0 }
+    private func probeStopped(_ stopped: [Int]) async throws -> (detected: Int, failed: [String: Int]) {
+        guard !stopped.isEmpty else { return (0, [:]) }
         var detected = 0
-        try await withGRPCClient(transport: .http2NIOPosix(target: probeTarget(), transportSecurity: .plaintext)) { grpc in
+        var failed: [String: Int] = [:]
+        let target = try ManagerAddress(command.manager).target
+        try await withGRPCClient(transport: .http2NIOPosix(target: target, transportSecurity: .plaintext)) { grpc in
             let client = Beacon_Dispatcher_V1_Dispatcher.Client(wrapping: grpc)
             for index in stopped {
                 guard let session = agents[index].session else { continue }
@@ -138,15 +143,12 @@ struct LoadGeneration {
                         metadata: [DispatcherWire.nodeIDMetadataKey: .string(agents[index].configuration.node.rawValue)])
                 } catch let error as RPCError where error.code == .notFound {
                     detected += 1
+                } catch {
+                    failed["\(error)", default: 0] += 1
                 }
             }
         }
-        return detected
-    }
-
-    private func probeTarget() throws -> any ResolvableTarget {
-        let (host, port) = try ServeCommand.split(command.manager)
-        return .ipv4(address: host, port: port)
+        return (detected, failed)
     }
 
     /// For each stopped node in the server's expiry log: how long after its last heartbeat was

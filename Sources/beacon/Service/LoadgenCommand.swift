@@ -55,11 +55,17 @@ struct LoadgenCommand: AsyncParsableCommand {
     var expiryLog: String?
 
     func validate() throws {
-        guard nodes >= 1, connections >= 1, duration > 0, ramp >= 0 else {
-            throw ValidationError("--nodes, --connections and --duration must be positive, --ramp not negative")
+        guard (1 ... 10_000_000).contains(nodes), (1 ... 10_000).contains(connections) else {
+            throw ValidationError("--nodes must be in 1...10000000 and --connections in 1...10000")
         }
-        guard (0 ... 1).contains(stopFraction), assignmentNodes >= 0, grace >= 1, period > 0 else {
-            throw ValidationError("--stop-fraction must be in 0...1, --assignment-nodes not negative, --grace at least 1, --period positive")
+        guard duration > 0, duration <= 1e6, (0 ... 1e6).contains(ramp) else {
+            throw ValidationError("--duration must be in (0, 1000000] seconds and --ramp in 0...1000000")
+        }
+        guard (0 ... 1).contains(stopFraction), assignmentNodes >= 0 else {
+            throw ValidationError("--stop-fraction must be in 0...1 and --assignment-nodes not negative")
+        }
+        guard period > 0, period <= 3600, (1 ... 100).contains(grace), jitter >= 0, jitter < period * 1000 else {
+            throw ValidationError("--period must be in (0, 3600] seconds, --grace in 1...100, --jitter in [0, period) milliseconds")
         }
     }
 

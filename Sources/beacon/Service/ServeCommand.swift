@@ -1,5 +1,6 @@
 import ArgumentParser
 #if GRPC
+import BeaconAgent
 import BeaconCore
 import BeaconDispatcher
 import BeaconDispatcherService
@@ -54,8 +55,11 @@ struct ServeCommand: AsyncParsableCommand {
     var clientCA: String?
 
     func validate() throws {
-        guard period > 0, grace >= 1, jitter >= 0, reportEvery > 0 else {
-            throw ValidationError("--period and --report-every must be positive, --grace at least 1, --jitter not negative")
+        guard period > 0, period <= 3600, reportEvery > 0, reportEvery <= 3600, (1 ... 100).contains(grace),
+            jitter >= 0, jitter < period * 1000
+        else {
+            throw ValidationError(
+                "--period and --report-every must be in (0, 3600] seconds, --grace in 1...100, --jitter in [0, period) milliseconds")
         }
         guard tasksPerNode >= 0, taskBytes >= 0 else { throw ValidationError("--tasks-per-node and --task-bytes must not be negative") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
@@ -71,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         // Swift concurrency's jobs run on SwiftNIO's event loops, saving a thread hop per message.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        let (host, port) = try Self.split(listen)
+        let address = try ManagerAddress(listen)
         var dispatcherConfiguration = DispatcherConfiguration()
         dispatcherConfiguration.heartbeatPeriod = .milliseconds(Int64(period * 1000))
         dispatcherConfiguration.heartbeatJitter = .microseconds(Int64(jitter * 1000))
@@ -85,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
         let tasksPerNode = tasksPerNode
         let spec = [UInt8](repeating: 0x5A, count: taskBytes)
         let server = try DispatcherServer(
-            dispatcher: dispatcher, configuration: DispatcherServerConfiguration(host: host, port: port, tls: tls),
+            dispatcher: dispatcher, configuration: DispatcherServerConfiguration(host: address.host, port: address.port, tls: tls),
             admission: { node, description in
                 guard store.createNode(node, description: description) else { return }
                 for index in 0 ..< tasksPerNode {
@@ -115,14 +119,6 @@ struct ServeCommand: AsyncParsableCommand {
         try await group.run()
     }
 
-    static func split(_ address: String) throws -> (String, Int) {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            throw ValidationError("--listen \(address) is not host:port")
-        }
-        var host = String(address[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host, port)
-    }
     #else
     func run() async throws {
         throw grpcRequired("serve")
