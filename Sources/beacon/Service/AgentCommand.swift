@@ -12,15 +12,15 @@ struct AgentCommand: AsyncParsableCommand {
         discussion: """
             The agent registers, heartbeats, follows its assignments, reports each assigned task \
             RUNNING, and prints what happens. With several --manager addresses it fails over between \
-            them. It stops after --duration seconds, or on SIGINT.
+            them. It stops after --duration, or on SIGINT.
             """)
 
     @Option(name: .customLong("manager"), help: "A dispatcher's host:port (repeat for several).")
     var managers: [String] = []
     @Option(help: "This node's id (over mutual TLS, its certificate's CN).")
     var node: String
-    @Option(help: "Seconds to run; 0 runs until interrupted.")
-    var duration: Double = 0
+    @Option(help: "How long to run (30s, 5m); without it, until interrupted.")
+    var duration: DurationArgument?
     @Option(help: "PEM CA of the dispatchers' certificates: connect over TLS.")
     var tlsCA: String?
     @Option(help: "PEM client certificate for mutual TLS.")
@@ -30,7 +30,6 @@ struct AgentCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !managers.isEmpty else { throw ValidationError("give at least one --manager host:port") }
-        guard (0 ... 1e7).contains(duration) else { throw ValidationError("--duration must be in 0...10000000 seconds") }
         guard (tlsCert == nil) == (tlsKey == nil), tlsCert == nil || tlsCA != nil else {
             throw ValidationError("--tls-cert and --tls-key go together, and need --tls-ca")
         }
@@ -60,8 +59,8 @@ struct AgentCommand: AsyncParsableCommand {
                 }
             }
         }
-        if duration > 0 {
-            try? await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
+        if let duration {
+            try? await Task.sleep(for: duration.value)
             running.cancel()
         }
         try await running.value

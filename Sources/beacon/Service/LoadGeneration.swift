@@ -53,17 +53,17 @@ struct LoadGeneration {
     func run() async throws {
         let clock = ContinuousClock()
         let serverCPU = command.serverPid.map { ServerCPU(pid: $0) }
-        print("\(command.nodes) agents over \(command.connections) connections (and one for the \(stopped.count) to stop) to \(command.manager); ramp \(command.ramp) s, then \(command.duration) s")
+        print("\(command.nodes) agents over \(command.connections) connections (and one for the \(stopped.count) to stop) to \(command.manager); ramp \(command.ramp.value), then \(command.duration.value)")
         var tasks: [Task<Void, Never>] = []
         let rampStart = clock.now
         for (index, agent) in agents.enumerated() {
-            if command.ramp > 0, index % 100 == 0 {
-                let due = rampStart + .milliseconds(Int64(command.ramp * 1000 * Double(index) / Double(command.nodes)))
+            if command.ramp.value > .zero, index % 100 == 0 {
+                let due = rampStart + command.ramp.value * (Double(index) / Double(command.nodes))
                 try await Task.sleep(until: due, clock: clock)
             }
             tasks.append(Task { try? await agent.run() })
         }
-        while agents.contains(where: { $0.sessionsStarted == 0 }), clock.now - rampStart < .seconds(command.ramp + 60) {
+        while agents.contains(where: { $0.sessionsStarted == 0 }), clock.now - rampStart < command.ramp.value + .seconds(60) {
             try await Task.sleep(for: .milliseconds(100))
         }
         let registered = agents.count { $0.sessionsStarted > 0 }
@@ -76,11 +76,11 @@ struct LoadGeneration {
         let startSessions = agents.map(\.sessionsStarted)
         let stopCount = stopped.count
         let stopped = Array(stopped)
-        try await Task.sleep(for: .milliseconds(Int64(command.duration * 1000 / 3)))
+        try await Task.sleep(for: command.duration.value / 3)
         for index in stopped { tasks[index].cancel() }
         let stoppedAt = clock.now
         print("stopped \(stopCount) agents")
-        try await Task.sleep(until: start + .milliseconds(Int64(command.duration * 1000)), clock: clock)
+        try await Task.sleep(until: start + command.duration.value, clock: clock)
         let elapsed = Stopwatch.seconds(clock.now - start)
         let endCPU = serverCPU?.seconds()
         let roundTrips = measurements.withLock { $0.roundTrips }.sorted()
@@ -88,7 +88,7 @@ struct LoadGeneration {
         let falseDowns = live.count { agents[$0].sessionsStarted > startSessions[$0] }
 
         // A stopped node's deadline passes period × grace after its last heartbeat; wait for it.
-        let deadline = stoppedAt + .milliseconds(Int64(command.period * command.grace * 1000)) + .seconds(1)
+        let deadline = stoppedAt + (command.period.value + command.jitter.value) * command.grace + .seconds(1)
         if clock.now < deadline, stopCount > 0 {
             print(String(format: "waiting %.1f s more for the stopped agents' deadlines", Stopwatch.seconds(deadline - clock.now)))
             try await Task.sleep(until: deadline, clock: clock)
@@ -118,7 +118,7 @@ struct LoadGeneration {
         for (reason, count) in probe.failed.sorted(by: { $0.value > $1.value }) {
             print("  \(count) probes failed: \(reason)")
         }
-        if let expiryLog = command.expiryLog { try reportLateness(stopped, log: expiryLog) }
+        if let expiryLog = command.expiryLog { reportLateness(stopped, log: expiryLog) }
         print("assignment bytes received by \(min(command.assignmentNodes, command.nodes)) following agents: \(assignmentBytes)")
         if let startCPU, let endCPU {
             print(String(format: "server CPU: %.1f %% of one core", 100 * (endCPU - startCPU) / elapsed))
@@ -154,8 +154,11 @@ struct LoadGeneration {
     /// For each stopped node in the server's expiry log: how long after its last heartbeat was
     /// sent the server marked it DOWN. Each beat's deadline is its drawn period × grace, and the
     /// period is drawn within ±jitter, so the bound is (period + jitter) × grace.
-    private func reportLateness(_ stopped: [Int], log: String) throws {
-        let text = try String(contentsOfFile: log, encoding: .utf8)
+    private func reportLateness(_ stopped: [Int], log: String) {
+        guard let text = try? String(contentsOfFile: log, encoding: .utf8) else {
+            print("cannot read the expiry log \(log) (is it `beacon serve --expiry-log`'s file?)")
+            return
+        }
         var expiries: [String: UInt64] = [:]
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
@@ -179,7 +182,7 @@ struct LoadGeneration {
                 format: "DOWN after the last heartbeat (server's log, %d of %d stopped): p50 %.3f s, p99 %.3f s, max %.3f s; bound (period + jitter) × grace = %.3f s",
                 delays.count, stopped.count, Double(delays.percentileOfSorted(0.5)!) / 1e9,
                 Double(delays.percentileOfSorted(0.99)!) / 1e9, Double(delays.last!) / 1e9,
-                (command.period + command.jitter / 1000) * command.grace))
+                Stopwatch.seconds((command.period.value + command.jitter.value) * command.grace)))
     }
 }
 

@@ -27,10 +27,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (host:port; an IPv4 or IPv6 literal).")
     var listen = "127.0.0.1:4242"
-    @Option(help: "Heartbeat period in seconds.")
-    var period: Double = 5
-    @Option(help: "Heartbeat jitter in milliseconds.")
-    var jitter: Double = 500
+    @Option(help: "Heartbeat period (5s, 500ms, 1m).")
+    var period = DurationArgument(.seconds(5))
+    @Option(help: "Heartbeat jitter: each period is drawn within ± this.")
+    var jitter = DurationArgument(.milliseconds(500))
     @Option(help: "A node is marked DOWN after period × grace without a heartbeat.")
     var grace: Double = 3
     @Option(help: "Tasks assigned to each node when it is admitted.")
@@ -43,8 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
     var group = "/beacon/dispatchers"
     @Option(help: "This dispatcher's name in the group (default: --listen).")
     var name: String?
-    @Option(help: "Seconds between reports.")
-    var reportEvery: Double = 5
+    @Option(help: "Time between reports.")
+    var reportEvery = DurationArgument(.seconds(5))
     @Option(help: "Append 'node monotonic-nanoseconds' for every node marked DOWN to this file (for `beacon loadgen --expiry-log`).")
     var expiryLog: String?
     @Option(help: "PEM certificate chain: serve TLS.")
@@ -55,11 +55,11 @@ struct ServeCommand: AsyncParsableCommand {
     var clientCA: String?
 
     func validate() throws {
-        guard period > 0, period <= 3600, reportEvery > 0, reportEvery <= 3600, (1 ... 100).contains(grace),
-            jitter >= 0, jitter < period * 1000
+        let hour = Duration.seconds(3600)
+        guard period.value > .zero, period.value <= hour, reportEvery.value > .zero, reportEvery.value <= hour,
+            (1 ... 100).contains(grace), jitter.value < period.value
         else {
-            throw ValidationError(
-                "--period and --report-every must be in (0, 3600] seconds, --grace in 1...100, --jitter in [0, period) milliseconds")
+            throw ValidationError("--period and --report-every must be in (0, 1h], --grace in 1...100, --jitter below --period")
         }
         guard tasksPerNode >= 0, taskBytes >= 0 else { throw ValidationError("--tasks-per-node and --task-bytes must not be negative") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
@@ -77,8 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let address = try ManagerAddress(listen)
         var dispatcherConfiguration = DispatcherConfiguration()
-        dispatcherConfiguration.heartbeatPeriod = .milliseconds(Int64(period * 1000))
-        dispatcherConfiguration.heartbeatJitter = .microseconds(Int64(jitter * 1000))
+        dispatcherConfiguration.heartbeatPeriod = period.value
+        dispatcherConfiguration.heartbeatJitter = jitter.value
         dispatcherConfiguration.graceMultiplier = grace
         let store = InMemoryDispatcherStore()
         let logger = Logger(label: "beacon.serve")
@@ -97,7 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
                         DispatchedTask(id: "\(node)/task-\(index)", nodeID: node, status: TaskStatus(state: .assigned), spec: spec))
                 }
             }, logger: logger)
-        let report = ServeReport(dispatcher: dispatcher, store: store, interval: .milliseconds(Int64(reportEvery * 1000)), expiryLog: expiryLog)
+        let report = ServeReport(dispatcher: dispatcher, store: store, interval: reportEvery.value, expiryLog: expiryLog)
         // A group shuts its services down last to first: the dispatcher stops leading (nodes are
         // told to disconnect, streams end) before the server finishes the calls in flight.
         var leader = ServiceGroupConfiguration.ServiceConfiguration(
@@ -115,7 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: report), .init(service: server), leader],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        print("serving the dispatcher on \(listen)\(tls == nil ? "" : tls!.isMutual ? " (mutual TLS)" : " (TLS)"); period \(period) s, grace \(grace)")
+        print("serving the dispatcher on \(listen)\(tls == nil ? "" : tls!.isMutual ? " (mutual TLS)" : " (TLS)"); period \(period.value), grace \(grace)")
         try await group.run()
     }
 

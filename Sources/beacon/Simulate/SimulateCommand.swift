@@ -72,7 +72,8 @@ struct DurationArgument: ExpressibleByArgument {
     init?(argument: String) {
         let units: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
         for (suffix, seconds) in units where argument.hasSuffix(suffix) {
-            guard let number = Double(argument.dropLast(suffix.count)), number.isFinite, number >= 0 else { return nil }
+            // Up to about 31 years: larger values would not fit Int64 milliseconds.
+            guard let number = Double(argument.dropLast(suffix.count)), number >= 0, number * seconds <= 1e9 else { return nil }
             value = .milliseconds(Int64((number * seconds * 1000).rounded()))
             return
         }
