@@ -3,6 +3,8 @@
 public enum AgentError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A configuration value is out of range or malformed.
     case invalidConfiguration(String)
+    /// A certificate or key file could not be read.
+    case unreadableFile(path: String, reason: String)
     /// An argument is malformed or too large.
     case invalidArgument(String)
     /// The manager ended the session stream without a first message, or closed it.
@@ -19,6 +21,7 @@ public enum AgentError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidConfiguration(let reason): "invalid agent configuration: \(reason)"
+        case .unreadableFile(let path, let reason): "cannot read \(path): \(reason)"
         case .invalidArgument(let reason): "invalid argument: \(reason)"
         case .sessionClosed: "the manager closed the session"
         case .disconnected: "the manager asked the node to disconnect"

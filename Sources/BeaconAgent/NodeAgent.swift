@@ -253,39 +253,40 @@ public final class NodeAgent: Sendable {
     private func heartbeat(_ client: ManagerConnections.Client, session: String) async throws {
         let request = Beacon_Dispatcher_V1_HeartbeatRequest.with { $0.sessionID = session }
         let options = callOptions()
+        try await beatUntilTheSessionEnds { _ in
+            try await client.heartbeat(request, metadata: metadata, options: options).periodNanoseconds
+        }
+    }
+
+    /// Beats, each once the last one's answer has come and its period has passed: `send`
+    /// delivers the beat sent at the given instant and returns the period its answer gives.
+    private func beatUntilTheSessionEnds(_ send: (HeartbeatInstant) async throws -> Int64) async throws {
         let clock = MonotonicClock()
         while true {
             let sent = clock.now()
             state.withLock { $0.lastHeartbeatSent = sent }
-            let response = try await client.heartbeat(request, metadata: metadata, options: options)
+            let period = try await send(sent)
             heartbeatObserver?(sent, clock.now().duration(since: sent))
-            guard response.periodNanoseconds > 0 else { throw AgentError.invalidPeriod(response.periodNanoseconds) }
-            try await Task.sleep(for: .nanoseconds(response.periodNanoseconds))
+            guard period > 0 else { throw AgentError.invalidPeriod(period) }
+            try await Task.sleep(for: .nanoseconds(period))
         }
     }
 
-    /// Beats as messages on one stream, each sent once the last one's answer has come and its
-    /// period has passed. ``watchdog(started:)`` ends the session if an answer is late.
+    /// Beats as messages on one stream. ``watchdog(started:)`` ends the session if an answer is
+    /// late.
     private func heartbeatOverStream(_ client: ManagerConnections.Client, session: String) async throws {
         let request = Beacon_Dispatcher_V1_HeartbeatRequest.with { $0.sessionID = session }
         let (answers, answerSink) = AsyncStream<Int64>.makeStream(bufferingPolicy: .bufferingNewest(1))
         var options = CallOptions.defaults
         options.waitForReady = false
-        let clock = MonotonicClock()
         try await client.heartbeatStream(metadata: metadata, options: options) { writer in
             var periods = answers.makeAsyncIterator()
-            while true {
-                let sent = clock.now()
-                self.state.withLock { state in
-                    state.outstandingBeat = sent
-                    state.lastHeartbeatSent = sent
-                }
+            try await self.beatUntilTheSessionEnds { sent in
+                self.state.withLock { $0.outstandingBeat = sent }
                 try await writer.write(request)
                 guard let period = await periods.next() else { throw AgentError.sessionClosed }
                 self.state.withLock { $0.outstandingBeat = nil }
-                self.heartbeatObserver?(sent, clock.now().duration(since: sent))
-                guard period > 0 else { throw AgentError.invalidPeriod(period) }
-                try await Task.sleep(for: .nanoseconds(period))
+                return period
             }
         } onResponse: { response in
             defer { answerSink.finish() }

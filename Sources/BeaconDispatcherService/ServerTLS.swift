@@ -1,5 +1,5 @@
 #if GRPC
-import Foundation
+import BeaconDispatcherAPI
 
 /// TLS for a ``DispatcherServer``: its certificate chain and key, and, for mutual TLS, the CA
 /// whose certificates clients must present. PEM text throughout.
@@ -27,11 +27,7 @@ public struct ServerTLS: Sendable, Hashable {
     public var isMutual: Bool { clientCertificateAuthorityPEM != nil }
 
     static func read(_ path: String) throws(ServiceError) -> String {
-        do {
-            return try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw .unreadableFile(path: path, reason: error.localizedDescription)
-        }
+        try PEMFile.read(path) { ServiceError.unreadableFile(path: path, reason: $0) }
     }
 }
 #endif

@@ -2,7 +2,6 @@ import ArgumentParser
 #if GRPC
 import BeaconAgent
 import BeaconDispatcher
-import Foundation
 #endif
 
 struct AgentCommand: AsyncParsableCommand {
@@ -38,10 +37,7 @@ struct AgentCommand: AsyncParsableCommand {
     #if GRPC
     func run() async throws {
         let tls = try tlsCA.map { ca in
-            AgentTLS(
-                certificateAuthorityPEM: try String(contentsOfFile: ca, encoding: .utf8),
-                certificateChainPEM: try tlsCert.map { try String(contentsOfFile: $0, encoding: .utf8) },
-                privateKeyPEM: try tlsKey.map { try String(contentsOfFile: $0, encoding: .utf8) })
+            try AgentTLS(certificateAuthorityFile: ca, certificateChainFile: tlsCert, privateKeyFile: tlsKey)
         }
         let connections = try ManagerConnections(tls: tls)
         let agent = try NodeAgent(

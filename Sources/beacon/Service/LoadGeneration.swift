@@ -74,26 +74,25 @@ struct LoadGeneration {
         // Round trips are measured from here: the ramp's are dropped.
         measurements.withLock { $0.roundTrips.removeAll(keepingCapacity: true) }
         let startSessions = agents.map(\.sessionsStarted)
-        let stopCount = stopped.count
-        let stopped = Array(stopped)
         try await Task.sleep(for: command.duration.value / 3)
         for index in stopped { tasks[index].cancel() }
         let stoppedAt = clock.now
-        print("stopped \(stopCount) agents")
+        print("stopped \(stopped.count) agents")
         try await Task.sleep(until: start + command.duration.value, clock: clock)
         let elapsed = Stopwatch.seconds(clock.now - start)
         let endCPU = serverCPU?.seconds()
         let roundTrips = measurements.withLock { $0.roundTrips }.sorted()
-        let live = Set(0 ..< command.nodes).subtracting(stopped)
+        // The stopped slice is the last one, so the live agents are the ones before it.
+        let live = 0 ..< stopped.lowerBound
         let falseDowns = live.count { agents[$0].sessionsStarted > startSessions[$0] }
 
         // A stopped node's deadline passes period × grace after its last heartbeat; wait for it.
         let deadline = stoppedAt + (command.period.value + command.jitter.value) * command.grace + .seconds(1)
-        if clock.now < deadline, stopCount > 0 {
+        if clock.now < deadline, !stopped.isEmpty {
             print(String(format: "waiting %.1f s more for the stopped agents' deadlines", Stopwatch.seconds(deadline - clock.now)))
             try await Task.sleep(until: deadline, clock: clock)
         }
-        let probe = try await probeStopped(stopped)
+        let probe = try await probeStopped()
 
         for (index, task) in tasks.enumerated() where !stopped.contains(index) { task.cancel() }
         for task in tasks { await task.value }
@@ -114,11 +113,11 @@ struct LoadGeneration {
         for (reason, count) in reasons.sorted(by: { $0.value > $1.value }).prefix(5) {
             print("  \(count) agents' last session ended with: \(reason)")
         }
-        print("stopped agents the dispatcher no longer knows (DOWN): \(probe.detected) of \(stopCount)")
+        print("stopped agents the dispatcher no longer knows (DOWN): \(probe.detected) of \(stopped.count)")
         for (reason, count) in probe.failed.sorted(by: { $0.value > $1.value }) {
             print("  \(count) probes failed: \(reason)")
         }
-        if let expiryLog = command.expiryLog { reportLateness(stopped, log: expiryLog) }
+        if let expiryLog = command.expiryLog { reportLateness(log: expiryLog) }
         print("assignment bytes received by \(min(command.assignmentNodes, command.nodes)) following agents: \(assignmentBytes)")
         if let startCPU, let endCPU {
             print(String(format: "server CPU: %.1f %% of one core", 100 * (endCPU - startCPU) / elapsed))
@@ -128,7 +127,7 @@ struct LoadGeneration {
     /// Heartbeats each stopped node on its old session: a node the dispatcher marked DOWN
     /// answers NotFound. (A node it still knew would have its deadline pushed back, so this runs
     /// only once the deadlines have passed.)
-    private func probeStopped(_ stopped: [Int]) async throws -> (detected: Int, failed: [String: Int]) {
+    private func probeStopped() async throws -> (detected: Int, failed: [String: Int]) {
         guard !stopped.isEmpty else { return (0, [:]) }
         var detected = 0
         var failed: [String: Int] = [:]
@@ -154,7 +153,7 @@ struct LoadGeneration {
     /// For each stopped node in the server's expiry log: how long after its last heartbeat was
     /// sent the server marked it DOWN. Each beat's deadline is its drawn period × grace, and the
     /// period is drawn within ±jitter, so the bound is (period + jitter) × grace.
-    private func reportLateness(_ stopped: [Int], log: String) {
+    private func reportLateness(log: String) {
         guard let text = try? String(contentsOfFile: log, encoding: .utf8) else {
             print("cannot read the expiry log \(log) (is it `beacon serve --expiry-log`'s file?)")
             return

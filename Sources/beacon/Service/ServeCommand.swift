@@ -158,11 +158,12 @@ struct ServeReport: Service {
             if let log, !expired.isEmpty {
                 log.write(Data(expired.map { "\($0.0) \($0.1.nanoseconds)\n" }.joined().utf8))
             }
-            let ready = store.allNodes().count { $0.status.state == .ready }
+            let nodes = store.allNodes()
+            let ready = nodes.count { $0.status.state == .ready }
             print(
                 String(
                     format: "nodes %d (ready %d), heartbeats %.0f/s, CPU %.1f %% of a core, marked DOWN %d (total %d)",
-                    store.allNodes().count, ready, Double(now.beats - last.beats) / seconds,
+                    nodes.count, ready, Double(now.beats - last.beats) / seconds,
                     100 * (now.cpu - last.cpu) / seconds, expired.count, down))
             last = now
         }
