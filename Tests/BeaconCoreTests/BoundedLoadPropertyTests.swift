@@ -64,6 +64,31 @@ import Testing
         }
     }
 
+    /// RingFuzz's finding: with weights 4, 3 and 1.5 the bound of the weight-3 member at 34
+    /// requests is exactly 1.25 · 34 · 3 / 8.5 = 15, but the product of rounded doubles is
+    /// 15.000000000000002, which rounded up to 16. Every request goes to that member's key, so it
+    /// takes exactly as many as its bound allows at each step.
+    @Test func boundHoldsWhenTheProductRoundsAboveAnExactInteger() throws {
+        let balancer = try BoundedLoadBalancer(
+            members: [PlacementMember("a", weight: 4), PlacementMember("b", weight: 3), PlacementMember("c", weight: 1.5)],
+            epsilon: 0.25)
+        let hash = try #require((1...UInt64(1_000)).lazy.map { $0 &* 0x9E37_79B9_7F4A_7C15 }.first { hash in
+            guard let lease = try? balancer.acquire(forHash: hash) else { return false }
+            try? balancer.release(lease)
+            return lease.memberName == "b"
+        })
+        var leases: [PlacementLease] = []
+        for requests in 1...40 {
+            let lease = try balancer.acquire(forHash: hash)
+            leases.append(lease)
+            // ⌈(5/4) · requests · 3 / 8.5⌉ = ⌈15 · requests / 34⌉, in integers.
+            let bound = (15 * requests + 33) / 34
+            let load = balancer.loads[balancer.members.firstIndex { $0.name == "b" }!]
+            #expect(load <= bound, "\(requests) requests: b holds \(load), bound \(bound)")
+        }
+        for lease in leases { try balancer.release(lease) }
+    }
+
     @Test func tableCapIsNeverExceeded() async {
         await propertyCheck(count: 100, input: Gen.int(in: 0...100_000).array(of: 1...60)) { codes in
             let epsilon = 0.25

@@ -1,11 +1,18 @@
 /// The `RingFuzz` libFuzzer target's logic: decodes bytes into a sequence of membership changes,
 /// lookups, acquires and releases, applies them to every placer and to a plain dictionary model,
-/// and checks each placer's invariants after every step.
+/// and checks each placer against the model after every step; the bounded-load table's full
+/// slot walk runs once, at the end of the input.
+///
+/// A membership change rebuilds five placers, so an input makes at most ``membershipChangeLimit``
+/// of them (later ones are skipped) over at most ``memberLimit`` members: the bugs this target
+/// looks for show in a few dozen changes of a small set, and the cap keeps it above a thousand
+/// inputs a second.
 ///
 /// It lives in the library (with `package` access) so unit tests replay committed inputs through
 /// the same code. Not for use outside Beacon's tests and fuzzers.
 package enum RingFuzzHarness {
-    static let memberLimit = 48
+    static let memberLimit = 12
+    static let membershipChangeLimit = 12
 
     /// Runs one input; returns a description of the first broken invariant, or `nil`.
     package static func run(_ input: UnsafeRawBufferPointer) -> String? {
@@ -31,6 +38,7 @@ package enum RingFuzzHarness {
         var maglev: MaglevPlacer
         let balancer: BoundedLoadBalancer
         var leases: [PlacementLease] = []
+        var membershipChanges = 0
         let epsilon = 0.25
 
         init() throws {
@@ -45,7 +53,12 @@ package enum RingFuzzHarness {
         var uniform: Bool { model.allSatisfy { $0.weight == 1 } }
 
         mutating func step(_ op: UInt8, _ bytes: inout FuzzByteReader) throws -> String? {
-            switch op % 8 {
+            let kind = op % 8
+            if kind < 3 {
+                guard membershipChanges < RingFuzzHarness.membershipChangeLimit else { return nil }
+                membershipChanges += 1
+            }
+            switch kind {
             case 0:
                 let name = "m\(bytes.byte() % 64)"
                 let weight = Double(bytes.byte() % 8 + 1) / 2
@@ -163,9 +176,20 @@ package enum RingFuzzHarness {
             leases.append(lease)
             let members = balancer.members
             let total = members.reduce(0) { $0 + $1.weight }
-            let cap = Int(((1 + epsilon) * Double(inFlight + 1) * members[lease.memberIndex].weight / total).rounded(.up))
+            let cap = exactCap(requests: inFlight + 1, weight: members[lease.memberIndex].weight, totalWeight: total)
             let load = balancer.loads[lease.memberIndex]
             return load <= cap ? nil : "member \(lease.memberName) holds \(load) requests, above its cap \(cap)"
+        }
+
+        /// The balancer's bound ⌈(1+ε)·requests·w/W⌉ in integers. ε is 1/4 and every weight a
+        /// multiple of 1/2, so with h = 2w and H = 2W the bound is ⌈5·requests·h / (4·H)⌉: exact,
+        /// where a floating-point model would share the rounding it is meant to catch (this
+        /// target once found 1.25 · 34 · (3 / 8.5) = 15.000000000000002 letting a member take 16).
+        func exactCap(requests: Int, weight: Double, totalWeight: Double) -> Int {
+            precondition(epsilon == 0.25, "exactCap assumes ε = 1/4")
+            let h = Int(weight * 2)
+            let total = Int(totalWeight * 2)
+            return (5 * requests * h + 4 * total - 1) / (4 * total)
         }
 
         func badInput(_ selector: Int) throws -> String? {
@@ -200,6 +224,7 @@ package enum RingFuzzHarness {
         }
 
         mutating func finish() throws -> String? {
+            if let violation = table.invariantViolation() { return "bounded-load table: \(violation)" }
             for lease in leases { try balancer.release(lease) }
             leases.removeAll()
             return balancer.loads.allSatisfy { $0 == 0 } ? nil : "load left after releasing every lease"

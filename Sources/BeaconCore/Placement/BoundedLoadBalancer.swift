@@ -120,7 +120,13 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
     /// requests in flight; nil when it is full.
     @inlinable
     func takeBelowBound(_ members: LoadTracker<RingPlacer>.Members, _ member: Int, total: Int) -> PlacementLease? {
-        let capacity = Int((loadBound * Double(total) * members.shares[member]).rounded(.up))
+        // The product of three rounded doubles can land a few ulps above an exact integer
+        // (1.25 · 34 · (3 / 8.5) = 15.000000000000002), and rounding that up would let the member
+        // take one request over its bound. Shaving a relative 2⁻⁴⁰ (far above the product's error
+        // of about 2⁻⁵¹) removes that; it can only lower a bound whose exact value lies within the
+        // same sliver above an integer, and the bounds still sum to more than the load in flight.
+        let bound = loadBound * Double(total) * members.shares[member]
+        let capacity = Int((bound - bound * 0x1p-40).rounded(.up))
         let counter = tracker.counters[members.counterSlots[member]]
         var current = counter.pointee.load(ordering: .relaxed)
         while current < capacity {
