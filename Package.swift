@@ -174,6 +174,13 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The command-line tools' value parsers (durations, lists, ranges): plain functions with
+        // typed errors, shared by both tools and fuzzed by CommandLineFuzz.
+        .target(
+            name: "BeaconCommandLine",
+            dependencies: ["BeaconCore"],
+            swiftSettings: strictSwift
+        ),
         // Timing, CPU-time and percentile helpers shared by the two command-line tools.
         .target(
             name: "BenchmarkSupport",
@@ -184,6 +191,7 @@ let package = Package(
             dependencies: [
                 "BeaconCore",
                 "BenchmarkSupport",
+                "BeaconCommandLine",
                 "BeaconDispatcher",
                 "BeaconScheduler",
                 "BeaconSchedulerEtcd",
@@ -210,6 +218,7 @@ let package = Package(
             dependencies: [
                 "BeaconCore",
                 "BenchmarkSupport",
+                "BeaconCommandLine",
                 "BeaconMasterWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -233,9 +242,46 @@ let package = Package(
             path: "Fuzz/DiffFuzz",
             swiftSettings: strictSwift
         ),
+        .executableTarget(
+            name: "DispatcherRequestFuzz",
+            dependencies: ["BeaconDispatcher"],
+            path: "Fuzz/DispatcherRequestFuzz",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "EtcdResponseFuzz",
+            dependencies: ["BeaconSchedulerEtcd"],
+            path: "Fuzz/EtcdResponseFuzz",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "AgentStreamFuzz",
+            dependencies: ["BeaconAgent"],
+            path: "Fuzz/AgentStreamFuzz",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "MasterWorkerMessageFuzz",
+            dependencies: ["BeaconMasterWorker"],
+            path: "Fuzz/MasterWorkerMessageFuzz",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "CommandLineFuzz",
+            dependencies: ["BeaconCommandLine"],
+            path: "Fuzz/CommandLineFuzz",
+            swiftSettings: strictSwift
+        ),
+        // The committed fuzz inputs, for the test targets that replay them through their harnesses.
+        .target(
+            name: "FuzzReplay",
+            path: "Tests/FuzzReplay",
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "BeaconCoreTests",
             dependencies: [
+                "FuzzReplay",
                 "BeaconCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -244,6 +290,7 @@ let package = Package(
         .testTarget(
             name: "BeaconDispatcherTests",
             dependencies: [
+                "FuzzReplay",
                 "BeaconDispatcher",
                 "BeaconLifecycle",
                 "BeaconCore",
@@ -280,6 +327,7 @@ let package = Package(
         .testTarget(
             name: "BeaconMasterWorkerTests",
             dependencies: [
+                "FuzzReplay",
                 "BeaconMasterWorker",
                 "BeaconCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -290,6 +338,7 @@ let package = Package(
         .testTarget(
             name: "BeaconServiceTests",
             dependencies: [
+                "FuzzReplay",
                 "BeaconDispatcherService",
                 "BeaconAgent",
                 "BeaconDispatcherAPI",
@@ -307,8 +356,17 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "BeaconCommandLineTests",
+            dependencies: [
+                "BeaconCommandLine",
+                "FuzzReplay",
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "BeaconSchedulerTests",
             dependencies: [
+                "FuzzReplay",
                 "BeaconScheduler",
                 "BeaconSchedulerEtcd",
                 "BeaconCore",

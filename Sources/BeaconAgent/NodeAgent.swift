@@ -30,8 +30,7 @@ public import Logging
 public final class NodeAgent: Sendable {
     private struct State {
         var statuses = StatusBook()
-        var applier: AssignmentApplier
-        var tasks: [DispatchedTask] = []
+        var assignments: AssignmentFollower
         var session: String?
         /// The last session, offered for resumption until a manager says it no longer knows it.
         var resumableSession: String?
@@ -39,9 +38,6 @@ public final class NodeAgent: Sendable {
         /// When the current attempt to open a session began; nil once its first message came.
         var sessionRequested: HeartbeatInstant?
         var sessionsStarted = 0
-        var assignmentBytes = 0
-        /// Assignment streams reopened since a message last applied cleanly.
-        var assignmentReopens = 0
         var lastSessionEnd: String?
         /// When the beat now awaiting its answer on the heartbeat stream was sent.
         var outstandingBeat: HeartbeatInstant?
@@ -78,8 +74,7 @@ public final class NodeAgent: Sendable {
         self.logger = logger
         state = PosixMutex(
             State(
-                applier: AssignmentApplier(
-                    maximumMessageSize: configuration.assignmentByteBudget),
+                assignments: AssignmentFollower(byteBudget: configuration.assignmentByteBudget),
                 backoff: configuration.backoff))
         (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(4096))
         metadata = [DispatcherWire.nodeIDMetadataKey: .string(configuration.node.rawValue)]
@@ -111,7 +106,7 @@ public final class NodeAgent: Sendable {
     }
 
     /// The tasks assigned to the node, as of the last complete assignment message.
-    public var tasks: [DispatchedTask] { state.withLock { $0.tasks } }
+    public var tasks: [DispatchedTask] { state.withLock { $0.assignments.tasks } }
 
     /// The current session's id: nil between sessions; once ``run()`` was cancelled, the last one.
     public var session: String? { state.withLock { $0.session } }
@@ -126,7 +121,7 @@ public final class NodeAgent: Sendable {
     public var lastSessionEnd: String? { state.withLock { $0.lastSessionEnd } }
 
     /// Bytes of assignment diffs received since the agent was made.
-    public var assignmentBytesReceived: Int { state.withLock { $0.assignmentBytes } }
+    public var assignmentBytesReceived: Int { state.withLock { $0.assignments.bytesReceived } }
 
     /// Statuses not yet accepted by the current session.
     public var unacknowledgedStatuses: Int { state.withLock { $0.statuses.unsentCount } }
@@ -357,51 +352,46 @@ public final class NodeAgent: Sendable {
         options.maxResponseMessageBytes = DispatcherWire.maximumAssignmentsMessageBytes(byteBudget: configuration.assignmentByteBudget)
         options.waitForReady = false
         while true {
-            state.withLock { $0.applier.reset() }
+            state.withLock { $0.assignments.streamOpened() }
             do {
                 try await client.assignments(request, metadata: metadata, options: options) { response in
                     for try await wire in response.messages { try self.apply(wire) }
                 }
                 throw AgentError.sessionClosed
-            } catch let gap as AssignmentApplyError {
-                // Reopening the stream starts it with a COMPLETE set. A set that does not apply
-                // either (its digest disagrees) would make both ends spin, so wait longer each
-                // time, and after a few give the session up.
-                let reopens = state.withLock { state in
-                    state.assignmentReopens += 1
-                    return state.assignmentReopens
-                }
-                eventSink.yield(.assignmentGap("\(gap)"))
-                logger.debug("assignment gap: asking for a complete set", metadata: ["error": "\(gap)"])
-                guard reopens <= Self.maximumAssignmentReopens else { throw gap }
-                if reopens > 1 { try await Task.sleep(for: .milliseconds(50) * (1 << min(reopens, 7))) }
+            } catch let reopen as AssignmentReopen {
+                // Reopening the stream starts it with a COMPLETE set.
+                eventSink.yield(.assignmentGap("\(reopen.gap)"))
+                logger.debug("assignment gap: asking for a complete set", metadata: ["error": "\(reopen.gap)"])
+                guard let delay = reopen.delay else { throw reopen.gap }
+                if delay > .zero { try await Task.sleep(for: delay) }
             }
         }
     }
 
-    /// Reopens of the assignment stream in a row, without a message applying cleanly in
-    /// between, before the agent gives the session up.
-    static let maximumAssignmentReopens = 5
-
-    private func apply(_ wire: Beacon_Dispatcher_V1_AssignmentsMessage) throws {
-        let message = try wire.assignmentMessage(maximumSize: configuration.assignmentByteBudget)
-        let event = try state.withLock { state throws -> AgentEvent? in
-            state.assignmentBytes += wire.diff.count
-            try state.applier.apply(message)
-            state.assignmentReopens = 0
-            guard state.applier.isSettled else { return nil }
-            state.tasks = Self.tasks(in: state.applier.table)
-            return .assignmentsApplied(tasks: state.tasks.count, complete: message.kind == .complete, bytes: wire.diff.count)
-        }
-        if let event { eventSink.yield(event) }
+    /// Thrown from the stream's response handler to leave the stream when a message does not
+    /// follow the set held: the follower's verdict, with `delay` nil when the session is given up.
+    private struct AssignmentReopen: Error {
+        let gap: AssignmentApplyError
+        let delay: Duration?
     }
 
-    private static func tasks(in table: AssignmentTable) -> [DispatchedTask] {
-        table.sortedKeys().compactMap { key in
-            guard key.kind == .task, let assignment = table[key],
-                case .task(let task) = try? AssignedObject(decoding: assignment.payload)
-            else { return nil }
-            return task
+    /// Hands a message to the follower and carries out its verdict.
+    private func apply(_ wire: Beacon_Dispatcher_V1_AssignmentsMessage) throws {
+        let diff = [UInt8](wire.diff)
+        let action = state.withLock { state in
+            state.assignments.receive(kind: wire.kind.rawValue, appliesTo: wire.appliesTo, resultsIn: wire.resultsIn, diff: diff)
+        }
+        switch action {
+        case .partApplied:
+            return
+        case .settled(let tasks, let complete, let bytes):
+            eventSink.yield(.assignmentsApplied(tasks: tasks.count, complete: complete, bytes: bytes))
+        case .refuse(let error):
+            throw error
+        case .reopen(let gap, let delay):
+            throw AssignmentReopen(gap: gap, delay: delay)
+        case .giveUp(let gap):
+            throw AssignmentReopen(gap: gap, delay: nil)
         }
     }
 

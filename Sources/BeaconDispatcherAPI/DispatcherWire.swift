@@ -57,29 +57,14 @@ extension Beacon_Dispatcher_V1_EncryptionKey {
 
 extension Beacon_Dispatcher_V1_AssignmentsMessage {
     /// The wire form of one assignment message: its encoded bytes, with copies of the header's
-    /// kind and sequence numbers for tools that read the stream.
+    /// kind and sequence numbers for tools that read the stream. The agent refuses a message
+    /// whose copies disagree with its diff.
     public init(_ message: AssignmentMessage) {
         self.init()
         kind = message.kind == .complete ? .complete : .incremental
         appliesTo = message.appliesTo
         resultsIn = message.resultsIn
         diff = Data(message.bytes)
-    }
-
-    /// Decodes the diff and checks the header copies against it: a message whose copies
-    /// disagree with its diff was altered on the way and is refused.
-    public func assignmentMessage(maximumSize: Int) throws(AssignmentsMessageError) -> AssignmentMessage {
-        let message: AssignmentMessage
-        do {
-            message = try AssignmentMessage(decoding: [UInt8](diff), maximumSize: maximumSize)
-        } catch {
-            throw .malformedDiff(error)
-        }
-        let expectedKind: Kind = message.kind == .complete ? .complete : .incremental
-        guard kind == expectedKind, appliesTo == message.appliesTo, resultsIn == message.resultsIn else {
-            throw .headerMismatch(kind: kind.rawValue, appliesTo: appliesTo, resultsIn: resultsIn, diff: message.description)
-        }
-        return message
     }
 }
 

@@ -52,46 +52,39 @@ public final class EtcdCoordinationStore: CoordinationStore {
     public func grantLease(ttl: Duration) async throws(SchedulerError) -> GrantedLease {
         // etcd counts whole seconds; round up so the lease is never shorter than asked.
         let seconds = max(1, (ttl.nanosecondsRoundedUp + 999_999_999) / 1_000_000_000)
-        let response: EtcdGatewayJSON.LeaseGrantResponse = try await call("/v3/lease/grant", ["TTL": String(seconds)])
-        let id = EtcdGatewayJSON.int64(response.ID)
-        guard id != 0 else { throw .backendFailure("etcd: lease grant returned no id") }
-        return GrantedLease(id: LeaseID(id), ttl: .seconds(EtcdGatewayJSON.int64(response.TTL)))
+        return try await EtcdGatewayDecoder.grantedLease(call("/v3/lease/grant", ["TTL": String(seconds)]))
     }
 
     public func keepAlive(_ lease: LeaseID) async throws(SchedulerError) -> Bool {
-        let response: EtcdGatewayJSON.LeaseKeepAliveResponse = try await call("/v3/lease/keepalive", ["ID": String(lease.rawValue)])
-        // An expired or unknown lease answers without a TTL.
-        return EtcdGatewayJSON.int64(response.result?.TTL) > 0
+        try await EtcdGatewayDecoder.isAlive(keepAlive: call("/v3/lease/keepalive", ["ID": String(lease.rawValue)]))
     }
 
     public func revoke(_ lease: LeaseID) async throws(SchedulerError) {
         do {
-            let _: EtcdGatewayJSON.EmptyResponse = try await call("/v3/lease/revoke", ["ID": String(lease.rawValue)])
+            try await EtcdGatewayDecoder.acknowledgement(call("/v3/lease/revoke", ["ID": String(lease.rawValue)]), of: "lease revoke")
         } catch {
             guard error.isLeaseNotFound else { throw error }
         }
     }
 
     public func read(prefix: String) async throws(SchedulerError) -> StoreSnapshot {
-        let response: EtcdGatewayJSON.RangeResponse = try await call(
-            "/v3/kv/range",
-            ["key": EtcdGatewayJSON.base64(prefix), "range_end": EtcdGatewayJSON.rangeEnd(ofPrefix: prefix)])
-        var values: [StoredValue] = []
-        for kv in response.kvs ?? [] { values.append(try kv.stored()) }
-        return StoreSnapshot(values: values, revision: EtcdGatewayJSON.int64(response.header?.revision))
+        try await EtcdGatewayDecoder.snapshot(
+            range: call(
+                "/v3/kv/range",
+                ["key": EtcdGatewayJSON.base64(prefix), "range_end": EtcdGatewayJSON.rangeEnd(ofPrefix: prefix)]))
     }
 
     public func transaction(
         if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
     ) async throws(SchedulerError) -> Bool {
-        let response: EtcdGatewayJSON.TxnResponse = try await call(
-            "/v3/kv/txn",
-            [
-                "compare": conditions.map(EtcdGatewayJSON.condition),
-                "success": success.map(EtcdGatewayJSON.operation),
-                "failure": failure.map(EtcdGatewayJSON.operation),
-            ])
-        return response.succeeded ?? false
+        try await EtcdGatewayDecoder.succeeded(
+            txn: call(
+                "/v3/kv/txn",
+                [
+                    "compare": conditions.map(EtcdGatewayJSON.condition),
+                    "success": success.map(EtcdGatewayJSON.operation),
+                    "failure": failure.map(EtcdGatewayJSON.operation),
+                ]))
     }
 
     public func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
@@ -123,43 +116,21 @@ public final class EtcdCoordinationStore: CoordinationStore {
         let response = try await send("/v3/watch", payload: payload, client: watches, deadline: timeout)
         guard response.status == .ok else {
             let body = try await response.body.collect(upTo: 1 << 20)
-            throw Self.failure(status: response.status, body: Data(body.readableBytesView))
+            throw EtcdGatewayDecoder.failure(status: response.status.code, body: Data(body.readableBytesView))
         }
-        var pending = Data()
+        var splitter = EtcdWatchLineSplitter()
         for try await chunk in response.body {
-            pending.append(contentsOf: chunk.readableBytesView)
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = pending[pending.startIndex ..< newline]
-                pending = Data(pending[pending.index(after: newline)...])
-                guard !line.isEmpty else { continue }
-                let message = try JSONDecoder().decode(EtcdGatewayJSON.WatchResponse.self, from: line)
-                if let error = message.error {
-                    throw SchedulerError.backendFailure("etcd: watch: \(error.error ?? error.message ?? "unknown error")")
-                }
-                guard let result = message.result else { continue }
-                if result.canceled == true {
-                    let reason = result.compact_revision.map { "required revision has been compacted (at \($0))" }
-                        ?? result.cancel_reason ?? "canceled"
-                    throw SchedulerError.backendFailure("etcd: watch: \(reason)")
-                }
-                var changes: [StoreChange] = []
-                for event in result.events ?? [] {
-                    guard let kv = event.kv else { continue }
-                    let stored = try kv.stored()
-                    if event.type == "DELETE" {
-                        changes.append(.delete(key: stored.key, revision: stored.modRevision))
-                    } else {
-                        changes.append(.put(stored))
-                    }
-                }
+            for line in try splitter.lines(appending: chunk.readableBytesView) {
+                let changes = try EtcdGatewayDecoder.changes(watchLine: line)
                 if !changes.isEmpty { continuation.yield(changes) }
             }
         }
     }
 
-    /// One unary call: a POST with a JSON body, decoded into `Response`; tries each endpoint in
-    /// turn, starting with the one that answered last, while the connection itself fails.
-    private func call<Response: Decodable>(_ path: String, _ body: [String: Any]) async throws(SchedulerError) -> Response {
+    /// One unary call: a POST with a JSON body; returns the body of a 200 answer for
+    /// ``EtcdGatewayDecoder`` to read. Tries each endpoint in turn, starting with the one that
+    /// answered last, while the connection itself fails.
+    private func call(_ path: String, _ body: [String: Any]) async throws(SchedulerError) -> Data {
         let payload: Data
         do {
             payload = try JSONSerialization.data(withJSONObject: body)
@@ -177,12 +148,8 @@ public final class EtcdCoordinationStore: CoordinationStore {
             throw .backendFailure("etcd: \(path): \(error)")
         }
         let data = Data(bytes.readableBytesView)
-        guard response.status == .ok else { throw Self.failure(status: response.status, body: data) }
-        do {
-            return try JSONDecoder().decode(Response.self, from: data)
-        } catch {
-            throw .backendFailure("etcd: \(path): unreadable response: \(error)")
-        }
+        guard response.status == .ok else { throw EtcdGatewayDecoder.failure(status: response.status.code, body: data) }
+        return data
     }
 
     private func send(_ path: String, payload: Data, client: HTTPClient, deadline: Duration) async throws -> HTTPClientResponse {
@@ -204,12 +171,6 @@ public final class EtcdCoordinationStore: CoordinationStore {
             }
         }
         throw SchedulerError.backendFailure("etcd: no endpoint answered \(path): \(lastError.map { "\($0)" } ?? "no endpoints")")
-    }
-
-    private static func failure(status: HTTPResponseStatus, body: Data) -> SchedulerError {
-        let decoded = try? JSONDecoder().decode(EtcdGatewayJSON.ErrorResponse.self, from: body)
-        let message = decoded?.error ?? decoded?.message ?? String(decoding: body.prefix(200), as: UTF8.self)
-        return .backendFailure("etcd: \(status.code): \(message)")
     }
 }
 #endif

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BeaconCommandLine
 import BeaconCore
 import BeaconMasterWorker
 #if canImport(Glibc)
@@ -33,6 +34,14 @@ struct RunJob: AsyncParsableCommand {
 
     mutating func run() async throws {
         guard workers > 0, pauseMilliseconds >= 0 else { throw ValidationError("--workers must be positive, --pause-milliseconds not negative") }
+        // The shared duration rule (whole milliseconds, 0...1000000000 s) instead of
+        // `Duration.seconds(_:)`, which traps on inf and on values too large for a Duration.
+        let runDuration: Duration
+        do {
+            runDuration = try DurationParser.duration(seconds: duration)
+        } catch {
+            throw ValidationError("--duration: \(error)")
+        }
         let configuration = try TimeoutConfiguration(heartbeatInterval: .milliseconds(heartbeatMilliseconds), workerTimeoutGrace: .seconds(1))
         let store = try SQLiteMasterWorkerStore(path: database)
         let transport = InProcessTransport()
@@ -41,7 +50,6 @@ struct RunJob: AsyncParsableCommand {
             id: masterID, executor: try ExecutorID("master-node"), transport: transport, store: store, configuration: configuration)
         AckLog.print("master \(master.epoch.rawValue) \(master.isFirstStart ? "first-start" : "recovered")")
         let workerNode = try ExecutorID("worker-node")
-        let runDuration = duration
         let pause = Duration.milliseconds(pauseMilliseconds)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<workers {
@@ -52,7 +60,7 @@ struct RunJob: AsyncParsableCommand {
                         master: masterID, worker: workerID, epoch: epoch, executor: workerNode, transport: transport,
                         store: store, configuration: configuration)
                     let clock = ContinuousClock()
-                    let end = runDuration > 0 ? clock.now.advanced(by: .seconds(runDuration)) : nil
+                    let end = runDuration > .zero ? clock.now.advanced(by: runDuration) : nil
                     var step = 0
                     while end.map({ clock.now < $0 }) ?? true {
                         step += 1

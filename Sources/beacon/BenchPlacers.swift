@@ -1,4 +1,5 @@
 import ArgumentParser
+import BeaconCommandLine
 import BeaconCore
 import Foundation
 
@@ -37,26 +38,21 @@ struct BenchPlacers: ParsableCommand {
     func validate() throws {
         guard keys >= 1024 else { throw ValidationError("--keys must be at least 1024") }
         guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be in 1...100") }
-        let counts = try memberCounts()
-        guard !counts.isEmpty else { throw ValidationError("--members needs at least one count") }
-        if let only {
-            for name in only.split(separator: ",") where !Self.placerNames.contains(String(name)) {
-                throw ValidationError("unknown placer '\(name)'; known: \(Self.placerNames.joined(separator: ", "))")
-            }
-        }
+        _ = try memberCounts()
+        _ = try selectedPlacers()
     }
 
-    func memberCounts() throws -> [Int] {
-        try members.split(separator: ",").map {
-            guard let n = Int($0.trimmingCharacters(in: .whitespaces)), (3...1_000_000).contains(n) else {
-                throw ValidationError("member count '\($0)' must be a whole number in 3...1000000")
-            }
-            return n
-        }
+    func memberCounts() throws(ValidationError) -> [Int] {
+        try parseOption("--members") { () throws(CommandLineValueError) in try CommaSeparatedList.integers(members, in: 3...1_000_000) }
+    }
+
+    func selectedPlacers() throws(ValidationError) -> Set<String> {
+        guard let only else { return Set(Self.placerNames) }
+        return Set(try parseOption("--only") { () throws(CommandLineValueError) in try CommaSeparatedList.names(only, from: Self.placerNames) })
     }
 
     func run() throws {
-        let selected = only.map { Set($0.split(separator: ",").map(String.init)) } ?? Set(Self.placerNames)
+        let selected = try selectedPlacers()
         let counting = AllocationCounter.isActive
         if !counting { progress("note: the malloc interposer is not active; allocation counts are omitted") }
         let bench = PlacerBenchmark(

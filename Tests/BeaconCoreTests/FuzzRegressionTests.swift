@@ -1,46 +1,41 @@
 @testable import BeaconCore
 import Foundation
+import FuzzReplay
 import Testing
 
 /// Replays every committed fuzz input (the seed corpus and the regressions found so far)
 /// through the same harness the `RingFuzz` target runs.
 @Suite struct FuzzRegressionTests {
-    static let fuzzDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fuzz")
-
-    static func inputs(_ folder: String) -> [URL] {
-        let directory = fuzzDirectory.appendingPathComponent(folder)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return names.sorted().map { directory.appendingPathComponent($0) }
+    /// Every target `Fuzz/run.sh` (and so CI) runs has at least ten committed seeds and a planted
+    /// bug, and every seed corpus belongs to a target it runs.
+    @Test func everyTargetHasSeedsAndAPlantedBug() throws {
+        let script = try String(contentsOf: FuzzCorpus.directory.appendingPathComponent("run.sh"), encoding: .utf8)
+        let list = try #require(script.split(separator: "\n").first { $0.hasPrefix("targets=(") })
+        let targets = list.dropFirst("targets=(".count).dropLast().split(separator: " ").map(String.init)
+        #expect(targets.count >= 8)
+        for target in targets {
+            #expect(FuzzCorpus.seeds(of: target).count >= 10, "\(target) has fewer than 10 seeds")
+            let patch = FuzzCorpus.directory.appendingPathComponent("planted/\(target).patch")
+            #expect(FileManager.default.fileExists(atPath: patch.path), "\(target) has no planted bug")
+        }
+        let corpora = try FileManager.default.contentsOfDirectory(atPath: FuzzCorpus.directory.appendingPathComponent("corpus").path)
+        #expect(Set(corpora) == Set(targets))
+        #expect(!FuzzCorpus.regressions(of: "RingFuzz").isEmpty)
     }
 
-    @Test func committedInputsExist() {
-        #expect(Self.inputs("corpus/RingFuzz").count >= 10)
-        #expect(!Self.inputs("Regressions/RingFuzz").isEmpty)
-        #expect(Self.inputs("corpus/HeartbeatFuzz").count >= 10)
-        #expect(Self.inputs("corpus/DiffFuzz").count >= 10)
-    }
-
-    @Test(arguments: inputs("Regressions/RingFuzz") + inputs("corpus/RingFuzz"))
+    @Test(arguments: FuzzCorpus.inputs(of: "RingFuzz"))
     func ringFuzzInput(_ file: URL) throws {
-        let data = try Data(contentsOf: file)
-        let failure = data.withUnsafeBytes { RingFuzzHarness.run($0) }
-        #expect(failure == nil, "\(file.lastPathComponent): \(failure ?? "")")
+        #expect(try FuzzCorpus.failure(replaying: file, through: RingFuzzHarness.run) == nil)
     }
 
-    @Test(arguments: inputs("corpus/HeartbeatFuzz") + inputs("Regressions/HeartbeatFuzz"))
+    @Test(arguments: FuzzCorpus.inputs(of: "HeartbeatFuzz"))
     func heartbeatFuzzInput(_ file: URL) throws {
-        let data = try Data(contentsOf: file)
-        let failure = data.withUnsafeBytes { HeartbeatFuzzHarness.run($0) }
-        #expect(failure == nil, "\(file.lastPathComponent): \(failure ?? "")")
+        #expect(try FuzzCorpus.failure(replaying: file, through: HeartbeatFuzzHarness.run) == nil)
     }
 
-    @Test(arguments: inputs("corpus/DiffFuzz") + inputs("Regressions/DiffFuzz"))
+    @Test(arguments: FuzzCorpus.inputs(of: "DiffFuzz"))
     func diffFuzzInput(_ file: URL) throws {
-        let data = try Data(contentsOf: file)
-        let failure = data.withUnsafeBytes { DiffFuzzHarness.run($0) }
-        #expect(failure == nil, "\(file.lastPathComponent): \(failure ?? "")")
+        #expect(try FuzzCorpus.failure(replaying: file, through: DiffFuzzHarness.run) == nil)
     }
 
     /// The diff harness is not vacuous: a batch that breaks the budget or the part flags is reported.

@@ -139,13 +139,15 @@ import Testing
 
     @Test func onlyTheFirstStopRequestFromTheCurrentMasterCancels() {
         var session = session()
-        func request(_ state: WorkerState, epoch: Int64 = 1) -> StatusChangeRequest {
-            StatusChangeRequest(sendTime: start, fromMaster: Fixture.master(), masterEpoch: Epoch(rawValue: epoch), expectedState: state)
+        func request(_ state: WorkerState, epoch: Int64 = 1, from master: MasterID = Fixture.master()) -> StatusChangeRequest {
+            StatusChangeRequest(sendTime: start, fromMaster: master, masterEpoch: Epoch(rawValue: epoch), expectedState: state)
         }
         session.masterInfoLoaded(MasterInfo(executor: masterNode, epoch: Epoch(rawValue: 2)))
-        let answers = [request(.stopped, epoch: 1), request(.finished, epoch: 2), request(.stopped, epoch: 2), request(.stopped, epoch: 2)]
-            .map { session.statusChangeRequested($0) }
-        #expect(answers == [false, false, true, false])
+        let answers = [
+            request(.stopped, epoch: 1), request(.finished, epoch: 2), request(.stopped, epoch: 3, from: Fixture.master("job-2")),
+            request(.stopped, epoch: 2), request(.stopped, epoch: 2),
+        ].map { session.statusChangeRequested($0) }
+        #expect(answers == [false, false, false, true, false])
     }
 
     @Test(arguments: [

@@ -7,9 +7,11 @@ import Darwin
 #endif
 
 /// The node arena's memory: an anonymous mapping, so untouched capacity costs no RAM and freeing
-/// returns it to the system, aligned to 2 MiB and marked for transparent huge pages where the
-/// kernel offers them. A beat touches one record at random; with 4 KiB pages, a million nodes span
-/// 4 096 pages, more than the TLB holds, and every beat would pay a page walk.
+/// returns it to the system, aligned to 2 MiB and, when it spans at least one such page, marked
+/// for transparent huge pages where the kernel offers them. A beat touches one record at random;
+/// with 4 KiB pages, a million nodes span 4 096 pages, more than the TLB holds, and every beat
+/// would pay a page walk. A smaller arena fits the TLB anyway, and a huge page would make its
+/// first touch zero 2 MiB (a dispatcher made per test or per fuzz input paid that every time).
 package final class ArenaMemory {
     static let hugePage = 2 << 20
 
@@ -28,7 +30,9 @@ package final class ArenaMemory {
         let aligned = (Int(bitPattern: mapped) + Self.hugePage - 1) / Self.hugePage * Self.hugePage
         base = UnsafeMutableRawPointer(bitPattern: aligned)!
         #if os(Linux)
-        _ = madvise(base, rounded, MADV_HUGEPAGE)  // Advisory: a refusal is harmless.
+        if byteCount >= Self.hugePage {
+            _ = madvise(base, rounded, MADV_HUGEPAGE)  // Advisory: a refusal is harmless.
+        }
         #endif
     }
 

@@ -89,9 +89,13 @@ public struct WorkerSession: Sendable {
     }
 
     /// Whether this request must run the worker's cancel hook: true for the first request to stop,
-    /// false for repeats and other states. Requests from an older master epoch are ignored.
+    /// false for repeats and other states. Requests from another master, or from an older epoch
+    /// of this one, are ignored: epochs are drawn per job, so another master's say nothing here,
+    /// and topics join master and worker IDs with dashes, so a misrouted request is possible.
     public mutating func statusChangeRequested(_ request: StatusChangeRequest) -> Bool {
-        guard request.masterEpoch >= client.masterInfo.epoch, request.expectedState == .stopped, !cancelRequested else {
+        guard request.fromMaster == client.master, request.masterEpoch >= client.masterInfo.epoch,
+            request.expectedState == .stopped, !cancelRequested
+        else {
             return false
         }
         cancelRequested = true

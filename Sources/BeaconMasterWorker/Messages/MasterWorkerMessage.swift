@@ -4,6 +4,24 @@ public enum MasterWorkerMessage: Sendable, Hashable {
     case pong(HeartbeatPong)
     case status(WorkerStatusMessage)
     case statusChange(StatusChangeRequest)
+
+    /// Which message it is. The topic a message arrives on tells its receiver the kind (see
+    /// ``MasterWorkerTopic``), so TiFlow's JSON carries no type tag.
+    public enum Kind: Sendable, Hashable, CaseIterable {
+        case ping
+        case pong
+        case status
+        case statusChange
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .ping: .ping
+        case .pong: .pong
+        case .status: .status
+        case .statusChange: .statusChange
+        }
+    }
 }
 
 /// The topic names TiFlow's peer-to-peer router uses, so a Beacon worker and a TiFlow-style

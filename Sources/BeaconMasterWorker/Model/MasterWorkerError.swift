@@ -36,6 +36,9 @@ public enum MasterWorkerError: Error, Sendable, Hashable, CustomStringConvertibl
     case heartbeatWheel(String)
     /// The persistent store failed; nothing was acknowledged for the failed write.
     case storage(String)
+    /// A message's bytes could not be read: not JSON, a field missing or of the wrong type, an
+    /// invalid identifier or an unknown state.
+    case invalidMessage(String)
 
     public var description: String {
         switch self {
@@ -59,6 +62,7 @@ public enum MasterWorkerError: Error, Sendable, Hashable, CustomStringConvertibl
             "status could not be delivered to master \(master) within \(after)"
         case .heartbeatWheel(let message): "heartbeat wheel: \(message)"
         case .storage(let message): "storage failure: \(message)"
+        case .invalidMessage(let message): "invalid message: \(message)"
         }
     }
 }

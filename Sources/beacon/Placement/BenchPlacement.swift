@@ -1,4 +1,5 @@
 import ArgumentParser
+import BeaconCommandLine
 import BeaconCore
 import BeaconPlacement
 import Foundation
@@ -62,32 +63,23 @@ struct BenchPlacement: AsyncParsableCommand {
         guard overheadCalls >= 0 else { throw ValidationError("--overhead-calls must not be negative") }
     }
 
-    func runnerCounts() throws -> [Int] {
-        try runners.split(separator: ",").map {
-            guard let n = Int($0.trimmingCharacters(in: .whitespaces)), (1...1000).contains(n) else {
-                throw ValidationError("runner count '\($0)' must be a whole number in 1...1000")
-            }
-            return n
+    func runnerCounts() throws(ValidationError) -> [Int] {
+        try parseOption("--runners") { () throws(CommandLineValueError) in try CommaSeparatedList.integers(runners, in: 1...1000) }
+    }
+
+    func utilisations() throws(ValidationError) -> [Double] {
+        let range = DecimalRange(above: FixedDecimal(millionths: 0), through: FixedDecimal(millionths: 1_500_000))
+        return try parseOption("--utilisation") { () throws(CommandLineValueError) in
+            try CommaSeparatedList.decimals(utilisation, in: range).map(\.doubleValue)
         }
     }
 
-    func utilisations() throws -> [Double] {
-        try utilisation.split(separator: ",").map {
-            guard let u = Double($0.trimmingCharacters(in: .whitespaces)), u > 0, u <= 1.5 else {
-                throw ValidationError("utilisation '\($0)' must be in (0, 1.5]")
-            }
-            return u
-        }
-    }
-
-    func placers() throws -> [PlacerKind] {
+    func placers() throws(ValidationError) -> [PlacerKind] {
         guard let only else { return PlacerKind.allCases }
-        return try only.split(separator: ",").map {
-            guard let kind = PlacerKind(rawValue: String($0)) else {
-                throw ValidationError("unknown placer '\($0)'; known: \(PlacerKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return kind
+        let names = try parseOption("--only") { () throws(CommandLineValueError) in
+            try CommaSeparatedList.names(only, from: PlacerKind.allCases.map(\.rawValue))
         }
+        return names.compactMap(PlacerKind.init(rawValue:))
     }
 
     func run() async throws {

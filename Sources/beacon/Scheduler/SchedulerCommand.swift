@@ -1,4 +1,5 @@
 import ArgumentParser
+import BeaconCommandLine
 import BeaconScheduler
 #if Etcd
 import BeaconSchedulerEtcd
@@ -28,13 +29,14 @@ struct StoreChoice: ParsableArguments {
                 "this beacon was built without etcd support; run it as `swift run --traits Etcd beacon scheduler …`")
         }
         #endif
+        if let etcd { _ = try etcdEndpoints(etcd) }
     }
 
     /// The store, and how to close it when done.
     func open() throws -> (store: any CoordinationStore, close: @Sendable () async -> Void) {
         #if Etcd
         if let etcd {
-            let store = try EtcdCoordinationStore(endpoints: etcd.split(separator: ",").map(String.init))
+            let store = try EtcdCoordinationStore(endpoints: etcdEndpoints(etcd))
             return (store, { await store.shutdown() })
         }
         #endif
@@ -87,14 +89,19 @@ struct SchedulerJoin: AsyncParsableCommand {
     func validate() throws {
         if store.etcd != nil, !demo, host == nil { throw ValidationError("--host is required with --etcd") }
         guard (2 ... 1_000).contains(participants) else { throw ValidationError("--participants must be in 2...1000") }
+        _ = try options()
     }
 
-    private func options() -> ScheduleOptions {
+    private func options() throws(ValidationError) -> ScheduleOptions {
         var options = ScheduleOptions(strategy: strategy)
         options.maxCount = max
         options.sessionTTL = ttl.value
         options.weight = weight
-        options.hostsFilter = filter.map { Set($0.split(separator: ",").map(String.init)) }
+        if let filter {
+            options.hostsFilter = Set(try parseOption("--filter") { () throws(CommandLineValueError) in
+                try CommaSeparatedList.elements(filter, of: "host names").map(String.init)
+            })
+        }
         return options
     }
 

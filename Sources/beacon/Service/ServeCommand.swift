@@ -69,6 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("this beacon was built without etcd support; run it as `swift run -c release --traits GRPC,Etcd beacon serve …`")
         }
         #endif
+        if let etcd { _ = try etcdEndpoints(etcd) }
     }
 
     #if GRPC
@@ -106,7 +107,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let etcd {
             leader = .init(
                 service: DispatcherLeadership(
-                    dispatcher: dispatcher, endpoints: etcd.split(separator: ",").map(String.init), group: group,
+                    dispatcher: dispatcher, endpoints: try etcdEndpoints(etcd), group: group,
                     name: name ?? listen),
                 successTerminationBehavior: .gracefullyShutdownGroup)
         }

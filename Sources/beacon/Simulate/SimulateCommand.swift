@@ -60,23 +60,3 @@ struct SimulateDispatcher: AsyncParsableCommand {
         }
     }
 }
-
-/// A duration on the command line: a number and a unit (ms, s, m, h).
-struct DurationArgument: ExpressibleByArgument {
-    var value: Duration
-
-    init(_ value: Duration) {
-        self.value = value
-    }
-
-    init?(argument: String) {
-        let units: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, seconds) in units where argument.hasSuffix(suffix) {
-            // Up to about 31 years: larger values would not fit Int64 milliseconds.
-            guard let number = Double(argument.dropLast(suffix.count)), number >= 0, number * seconds <= 1e9 else { return nil }
-            value = .milliseconds(Int64((number * seconds * 1000).rounded()))
-            return
-        }
-        return nil
-    }
-}

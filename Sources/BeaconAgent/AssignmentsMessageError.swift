@@ -1,7 +1,6 @@
-#if GRPC
 public import BeaconCore
 
-/// Why an `AssignmentsMessage` from the wire was refused.
+/// Why a message of the assignment stream was refused before anything was applied.
 public enum AssignmentsMessageError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The diff bytes are not a valid assignment message.
     case malformedDiff(AssignmentDecodingError)
@@ -16,4 +15,3 @@ public enum AssignmentsMessageError: Error, Sendable, Hashable, CustomStringConv
         }
     }
 }
-#endif

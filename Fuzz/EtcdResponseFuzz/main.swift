@@ -1,0 +1,12 @@
+// libFuzzer entry point for the etcd gateway's JSON response decoding; the logic is `EtcdResponseFuzzHarness` in BeaconSchedulerEtcd so unit tests replay the
+// committed inputs through the same code. This file holds declarations only: built with
+// `-sanitize=fuzzer`, libFuzzer supplies `main`.
+import BeaconSchedulerEtcd
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    if let failure = EtcdResponseFuzzHarness.run(UnsafeRawBufferPointer(start: data, count: size)) {
+        fatalError("EtcdResponseFuzz invariant broken: \(failure)")
+    }
+    return 0
+}
