@@ -73,11 +73,7 @@ extension DispatcherRequestFuzzHarness.Run {
 
     /// Ends the term if one runs, committing what is queued, and compares the whole store.
     mutating func finish() -> String? {
-        if model.running {
-            dispatcher.stop()
-            model.stop()
-            flushes = dispatcher.core.counters.flushes
-        }
+        if model.running { endTerm() }
         model.unverified = [.nodes, .tasks]
         return check()
     }

@@ -269,9 +269,7 @@ extension DispatcherRequestFuzzHarness.Run {
 
     mutating func changeLeadership() -> String? {
         if model.running {
-            dispatcher.stop()
-            model.stop()
-            flushes = dispatcher.core.counters.flushes
+            endTerm()
             return nil
         }
         do {
@@ -281,5 +279,12 @@ extension DispatcherRequestFuzzHarness.Run {
         }
         model.start()
         return nil
+    }
+
+    /// Ends the dispatcher's term, committing what it had queued, in the dispatcher and the model.
+    mutating func endTerm() {
+        dispatcher.stop()
+        model.stop()
+        flushes = dispatcher.core.counters.flushes
     }
 }
