@@ -20,12 +20,18 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
 
     public let keyHasher: KeyHasher
     @usableFromInline let tracker: LoadTracker<RingPlacer>
-    /// 1 + ε.
-    @usableFromInline let loadBound: Double
+    /// (1 + ε)·(1 − 2⁻⁴⁰): the bound's factor, shaved so that a bound whose exact value is an
+    /// integer never rounds up past it. The product of rounded doubles can land a few ulps above
+    /// (1.25 · 34 · (3 / 8.5) = 15.000000000000002), and rounding that up would let a member take
+    /// one request over its bound; 2⁻⁴⁰ is far above the product's error of about 2⁻⁵⁰. It can
+    /// only lower a bound whose exact value lies within that sliver above an integer, and the
+    /// bounds still sum to more than the load in flight. Folded into the factor, it costs the
+    /// walk nothing.
+    @usableFromInline let shavedLoadBound: Double
     let virtualNodes: Int
 
     /// The load-bound factor ε.
-    public var epsilon: Double { loadBound - 1 }
+    public let epsilon: Double
 
     /// Creates a balancer over `members` with load factor `epsilon`, tracking up to `capacity`
     /// members at once (departed members still draining included).
@@ -40,7 +46,8 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
         keyHasher: KeyHasher = .default
     ) throws(PlacementError) {
         guard epsilon.isFinite, epsilon > 0 else { throw .invalidLoadFactor(epsilon) }
-        loadBound = 1 + epsilon
+        self.epsilon = epsilon
+        shavedLoadBound = (1 + epsilon) * (1 - 0x1p-40)
         self.keyHasher = keyHasher
         self.virtualNodes = virtualNodes
         tracker = try LoadTracker(
@@ -120,13 +127,7 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
     /// requests in flight; nil when it is full.
     @inlinable
     func takeBelowBound(_ members: LoadTracker<RingPlacer>.Members, _ member: Int, total: Int) -> PlacementLease? {
-        // The product of three rounded doubles can land a few ulps above an exact integer
-        // (1.25 · 34 · (3 / 8.5) = 15.000000000000002), and rounding that up would let the member
-        // take one request over its bound. Shaving a relative 2⁻⁴⁰ (far above the product's error
-        // of about 2⁻⁵¹) removes that; it can only lower a bound whose exact value lies within the
-        // same sliver above an integer, and the bounds still sum to more than the load in flight.
-        let bound = loadBound * Double(total) * members.shares[member]
-        let capacity = Int((bound - bound * 0x1p-40).rounded(.up))
+        let capacity = Int((shavedLoadBound * Double(total) * members.shares[member]).rounded(.up))
         let counter = tracker.counters[members.counterSlots[member]]
         var current = counter.pointee.load(ordering: .relaxed)
         while current < capacity {
