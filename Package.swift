@@ -60,8 +60,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3" ..< "5.0.0"),
     ],
     targets: [
+        // The concurrency primitives every module shares: one mutex that ThreadSanitizer sees, the
+        // wake-up, latch and mailbox family, one back-off. `package` API only; not a product.
+        .target(
+            name: "BeaconPrimitives",
+            swiftSettings: strictSwift
+        ),
         .target(
             name: "BeaconCore",
+            dependencies: ["BeaconPrimitives"],
             swiftSettings: strictSwift + [
                 .define("BEACON_INVARIANTS", .when(configuration: .debug))
             ]
@@ -70,6 +77,7 @@ let package = Package(
             name: "BeaconDispatcher",
             dependencies: [
                 "BeaconCore",
+                "BeaconPrimitives",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -90,6 +98,7 @@ let package = Package(
             name: "BeaconScheduler",
             dependencies: [
                 "BeaconCore",
+                "BeaconPrimitives",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -98,6 +107,7 @@ let package = Package(
             name: "BeaconClient",
             dependencies: [
                 "BeaconCore",
+                "BeaconPrimitives",
                 "BeaconDispatcher",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,6 +117,7 @@ let package = Package(
             name: "BeaconPlacement",
             dependencies: [
                 "BeaconCore",
+                "BeaconPrimitives",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift
@@ -117,6 +128,7 @@ let package = Package(
             name: "BeaconMasterWorker",
             dependencies: [
                 "BeaconCore",
+                "BeaconPrimitives",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSwift
@@ -126,6 +138,7 @@ let package = Package(
             name: "BeaconSchedulerEtcd",
             dependencies: [
                 "BeaconCore",
+                "BeaconPrimitives",
                 "BeaconScheduler",
                 .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["Etcd"])),
                 .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Etcd"])),
@@ -165,6 +178,7 @@ let package = Package(
             name: "BeaconAgent",
             dependencies: [
                 "BeaconCore",
+                "BeaconPrimitives",
                 "BeaconDispatcher",
                 "BeaconClient",
                 "BeaconDispatcherAPI",
@@ -190,6 +204,7 @@ let package = Package(
             name: "beacon",
             dependencies: [
                 "BeaconCore",
+                "BeaconPrimitives",
                 "BenchmarkSupport",
                 "BeaconCommandLine",
                 "BeaconDispatcher",
@@ -290,6 +305,7 @@ let package = Package(
         .testTarget(
             name: "BeaconDispatcherTests",
             dependencies: [
+                "BeaconPrimitives",
                 "FuzzReplay",
                 "BeaconDispatcher",
                 "BeaconLifecycle",
@@ -316,6 +332,7 @@ let package = Package(
         .testTarget(
             name: "BeaconPlacementTests",
             dependencies: [
+                "BeaconPrimitives",
                 "BeaconPlacement",
                 "BeaconCore",
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 #if GRPC
 public import BeaconClient
 public import BeaconCore
@@ -36,12 +37,12 @@ public final class NodeAgent: Sendable {
         var resumableSession: String?
         var hasRun = false
         /// When the current attempt to open a session began; nil once its first message came.
-        var sessionRequested: HeartbeatInstant?
+        var sessionRequested: BeaconInstant?
         var sessionsStarted = 0
         var lastSessionEnd: String?
         /// When the beat now awaiting its answer on the heartbeat stream was sent.
-        var outstandingBeat: HeartbeatInstant?
-        var lastHeartbeatSent: HeartbeatInstant?
+        var outstandingBeat: BeaconInstant?
+        var lastHeartbeatSent: BeaconInstant?
         var backoff: ReconnectBackoff
     }
 
@@ -62,7 +63,7 @@ public final class NodeAgent: Sendable {
 
     /// Told of each heartbeat the manager accepted: when it was sent (on the system's monotonic
     /// clock, comparable across processes on one machine) and its round-trip time.
-    public typealias HeartbeatObserver = @Sendable (_ sent: HeartbeatInstant, _ roundTrip: Duration) -> Void
+    public typealias HeartbeatObserver = @Sendable (_ sent: BeaconInstant, _ roundTrip: Duration) -> Void
 
     public init(
         configuration: AgentConfiguration, connections: ManagerConnections,
@@ -115,7 +116,7 @@ public final class NodeAgent: Sendable {
     public var sessionsStarted: Int { state.withLock { $0.sessionsStarted } }
 
     /// When the last heartbeat was sent, answered or not (on the system's monotonic clock).
-    public var lastHeartbeatSent: HeartbeatInstant? { state.withLock { $0.lastHeartbeatSent } }
+    public var lastHeartbeatSent: BeaconInstant? { state.withLock { $0.lastHeartbeatSent } }
 
     /// Why the last session ended, nil while the first one lasts.
     public var lastSessionEnd: String? { state.withLock { $0.lastSessionEnd } }
@@ -178,7 +179,7 @@ public final class NodeAgent: Sendable {
         let client = try connections.client(for: manager.address, node: configuration.node)
         let (started, startedSink) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
         state.withLock { state in
-            state.sessionRequested = MonotonicClock().now()
+            state.sessionRequested = MonotonicClock().now
             state.outstandingBeat = nil
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -255,13 +256,13 @@ public final class NodeAgent: Sendable {
 
     /// Beats, each once the last one's answer has come and its period has passed: `send`
     /// delivers the beat sent at the given instant and returns the period its answer gives.
-    private func beatUntilTheSessionEnds(_ send: (HeartbeatInstant) async throws -> Int64) async throws {
+    private func beatUntilTheSessionEnds(_ send: (BeaconInstant) async throws -> Int64) async throws {
         let clock = MonotonicClock()
         while true {
-            let sent = clock.now()
+            let sent = clock.now
             state.withLock { $0.lastHeartbeatSent = sent }
             let period = try await send(sent)
-            heartbeatObserver?(sent, clock.now().duration(since: sent))
+            heartbeatObserver?(sent, clock.now.duration(since: sent))
             guard period > 0 else { throw AgentError.invalidPeriod(period) }
             try await Task.sleep(for: .nanoseconds(period))
         }
@@ -298,11 +299,11 @@ public final class NodeAgent: Sendable {
         while true {
             try await Task.sleep(for: configuration.callTimeout / 4)
             let (requested, beat) = state.withLock { ($0.sessionRequested, $0.outstandingBeat) }
-            if let requested, clock.now().duration(since: requested) > configuration.callTimeout {
+            if let requested, clock.now.duration(since: requested) > configuration.callTimeout {
                 started.finish()
                 throw AgentError.timedOut("no session within \(configuration.callTimeout)")
             }
-            if let beat, clock.now().duration(since: beat) > configuration.callTimeout {
+            if let beat, clock.now.duration(since: beat) > configuration.callTimeout {
                 throw AgentError.timedOut("no heartbeat answer within \(configuration.callTimeout)")
             }
         }
@@ -314,7 +315,7 @@ public final class NodeAgent: Sendable {
                 $0.statuses.nextBatch(limit: configuration.statusBatchLimit, maximumBytes: configuration.assignmentByteBudget)
             }
             if batch.isEmpty {
-                await statusWakeup.wait(for: nil)
+                await statusWakeup.wait(until: nil, on: MonotonicClock())
                 try Task.checkCancellation()
                 continue
             }

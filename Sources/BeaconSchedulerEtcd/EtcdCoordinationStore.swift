@@ -1,3 +1,4 @@
+import BeaconPrimitives
 #if Etcd
 import AsyncHTTPClient
 import BeaconCore

@@ -69,8 +69,8 @@ struct PingSchedule {
     let pings: [(at: UInt64, worker: Int32)]
     /// Worker index → the instant its offline timeout passes (last ping + timeout).
     let stopped: [Int: UInt64]
-    let end: HeartbeatInstant
-    static let start = HeartbeatInstant(nanoseconds: 1_000_000_000)
+    let end: BeaconInstant
+    static let start = BeaconInstant(nanoseconds: 1_000_000_000)
 
     init(workers: Int, duration: Duration, interval: Duration, stoppedFraction: Double, seed: UInt64) throws {
         var random = SplitMix64(seed: seed)
@@ -119,9 +119,9 @@ struct HarnessOnlyRun {
         var checksum: UInt64 = 0
         let before = ThreadCPU.seconds()
         for ping in schedule.pings {
-            try clock.advance(to: HeartbeatInstant(nanoseconds: max(ping.at, clock.now().nanoseconds)))
+            try clock.advance(to: BeaconInstant(nanoseconds: max(ping.at, clock.now.nanoseconds)))
             let message = HeartbeatPing(
-                sendTime: clock.now(), fromWorker: schedule.ids[Int(ping.worker)], masterEpoch: Epoch(rawValue: 1),
+                sendTime: clock.now, fromWorker: schedule.ids[Int(ping.worker)], masterEpoch: Epoch(rawValue: 1),
                 workerEpoch: Epoch(rawValue: 2), isFinished: false)
             checksum &+= message.sendTime.nanoseconds
         }
@@ -145,26 +145,26 @@ struct WheelManagerRun {
         let executor = try ExecutorID("executor-1")
         for id in schedule.ids { try manager.workerStarting(id, on: executor, epoch: Epoch(rawValue: 2)) }
         var result = RunResult(cpuSeconds: 0)
-        var offline: [(WorkerID, HeartbeatInstant)] = []
+        var offline: [(WorkerID, BeaconInstant)] = []
         var due = try manager.advance()
         var next = 0
         let before = ThreadCPU.seconds()
         while next < schedule.pings.count || (due.map { $0 < schedule.end.advanced(by: .seconds(30)) } ?? false) {
-            let pingTime = next < schedule.pings.count ? HeartbeatInstant(nanoseconds: schedule.pings[next].at) : nil
+            let pingTime = next < schedule.pings.count ? BeaconInstant(nanoseconds: schedule.pings[next].at) : nil
             if let pingTime, due.map({ pingTime <= $0 }) ?? true {
-                try clock.advance(to: max(pingTime, clock.now()))
+                try clock.advance(to: max(pingTime, clock.now))
                 let ping = HeartbeatPing(
-                    sendTime: clock.now(), fromWorker: schedule.ids[Int(schedule.pings[next].worker)],
+                    sendTime: clock.now, fromWorker: schedule.ids[Int(schedule.pings[next].worker)],
                     masterEpoch: Epoch(rawValue: 1), workerEpoch: Epoch(rawValue: 2), isFinished: false)
                 _ = manager.pong(for: ping)
                 try manager.handleHeartbeat(ping, from: executor)
                 next += 1
             } else if let wake = due {
-                try clock.advance(to: max(wake, clock.now()))
+                try clock.advance(to: max(wake, clock.now))
                 due = try manager.advance()
             }
             while let event = manager.nextEvent() {
-                if case .offline(let worker, _) = event { offline.append((worker, clock.now())) }
+                if case .offline(let worker, _) = event { offline.append((worker, clock.now)) }
             }
         }
         result.cpuSeconds = ThreadCPU.seconds() - before
@@ -200,7 +200,7 @@ struct ScanningManagerRun {
             if next < schedule.pings.count, schedule.pings[next].at <= nextScan {
                 let scheduled = schedule.pings[next]
                 let ping = HeartbeatPing(
-                    sendTime: HeartbeatInstant(nanoseconds: scheduled.at), fromWorker: schedule.ids[Int(scheduled.worker)],
+                    sendTime: BeaconInstant(nanoseconds: scheduled.at), fromWorker: schedule.ids[Int(scheduled.worker)],
                     masterEpoch: Epoch(rawValue: 1), workerEpoch: Epoch(rawValue: 2), isFinished: false)
                 if expiry[ping.fromWorker] != nil { expiry[ping.fromWorker] = scheduled.at + timeout }
                 next += 1

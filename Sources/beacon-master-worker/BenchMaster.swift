@@ -89,16 +89,16 @@ struct BenchMaster: AsyncParsableCommand {
             return count
         }
         let clock = MonotonicClock()
-        let start = clock.now()
+        let start = clock.now
         let stopAt = start.advanced(by: .seconds(seconds / 4))
         let end = start.advanced(by: .seconds(seconds))
         let interval: UInt64 = 3_000_000_000
         // Offline events, with the instant each arrived.
-        let offlineLog = Task { () -> [(WorkerID, HeartbeatInstant)] in
-            var log: [(WorkerID, HeartbeatInstant)] = []
+        let offlineLog = Task { () -> [(WorkerID, BeaconInstant)] in
+            var log: [(WorkerID, BeaconInstant)] = []
             guard let runtime else { return log }
             for await event in runtime.events {
-                if case .offline(let worker, _) = event { log.append((worker, clock.now())) }
+                if case .offline(let worker, _) = event { log.append((worker, clock.now)) }
             }
             return log
         }
@@ -106,8 +106,8 @@ struct BenchMaster: AsyncParsableCommand {
         var lastPing = [UInt64](repeating: 0, count: ids.count)
         var sent = 0
         // Worker i pings at start + phase(i) + k · 3 s; the loop wakes every millisecond.
-        while clock.now() < end {
-            let now = clock.now()
+        while clock.now < end {
+            let now = clock.now
             let elapsed = now.nanoseconds - start.nanoseconds
             while true {
                 let index = sent % ids.count
@@ -124,7 +124,7 @@ struct BenchMaster: AsyncParsableCommand {
             }
             try await Task.sleep(for: .milliseconds(1))
         }
-        let wall = Double(clock.now().nanoseconds - start.nanoseconds) / 1e9
+        let wall = Double(clock.now.nanoseconds - start.nanoseconds) / 1e9
         let cpu = ProcessCPU.seconds() - cpuBefore
         runtime?.stop()
         responder?.cancel()

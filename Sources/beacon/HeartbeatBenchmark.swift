@@ -32,7 +32,7 @@ struct HeartbeatBenchmark {
         registered.shuffle(using: &generator)
         let handles = registered
         if cachedClock {
-            wheel.publishBeatClock(validUntil: MonotonicClock().now())
+            wheel.publishBeatClock(validUntil: MonotonicClock().now)
         }
         let operations = max(4 * nodes, 4_000_000) / threads * threads
         let perThread = operations / threads
@@ -98,16 +98,16 @@ struct HeartbeatBenchmark {
         var expired = 0
         func register() throws -> [HeartbeatHandle] { try spread.map { try wheel.register(ttl: $0) } }
         func sweepTwoSeconds() throws {
-            _ = try wheel.advance(to: clock.now()) { _ in }
+            _ = try wheel.advance(to: clock.now) { _ in }
             for _ in 0..<2002 {
                 try clock.advance(by: .milliseconds(1))
-                try wheel.advance(to: clock.now()) { expired += $0.handles.count }
+                try wheel.advance(to: clock.now) { expired += $0.handles.count }
             }
         }
         _ = try register()
         try sweepTwoSeconds()
         _ = try register()
-        _ = try wheel.advance(to: clock.now()) { _ in }
+        _ = try wheel.advance(to: clock.now) { _ in }
         var allocations: Double?
         var expiryNs = 0.0
         if countAllocations {
@@ -120,7 +120,7 @@ struct HeartbeatBenchmark {
         }
         // Re-filing: every node beaten to a deadline 2 s later, then the first second swept.
         let handles = try register()
-        _ = try wheel.advance(to: clock.now()) { _ in }
+        _ = try wheel.advance(to: clock.now) { _ in }
         let later = HeartbeatTTL(microseconds: 3_000_000)
         for handle in handles { try wheel.beat(handle, ttl: later) }
         let refiledBefore = wheel.statistics.refiled

@@ -27,7 +27,7 @@ enum RealTimeHeartbeatBenchmark {
         }
 
         func record(_ expiry: HeartbeatExpiry) {
-            let now = MonotonicClock().now().nanoseconds
+            let now = MonotonicClock().now.nanoseconds
             for handle in expiry.handles where count < capacity {
                 samples[count] = Int64(bitPattern: now &- deadlines[Int(handle.index)])
                 count += 1
@@ -50,10 +50,10 @@ enum RealTimeHeartbeatBenchmark {
         let log = LatenessLog(capacity: nodes)
         let clock = MonotonicClock()
         try timer.start { log.record($0) }
-        let start = clock.now().nanoseconds
+        let start = clock.now.nanoseconds
         for i in 0..<nodes {
             // Deadlines at start + 2 s + i/nodes seconds, whatever time registration itself takes.
-            let now = clock.now().nanoseconds
+            let now = clock.now.nanoseconds
             let target = start + 2_000_000_000 + UInt64(i) * 1_000_000_000 / UInt64(nodes)
             // If registering took longer than 2 s, the late nodes get the shortest TTL (1 µs).
             let ttl = HeartbeatTTL(microseconds: target > now ? max(1, (target - now) / 1000) : 1)
@@ -62,7 +62,7 @@ enum RealTimeHeartbeatBenchmark {
         }
         var allocations: Double?
         let wait = {
-            while clock.now().nanoseconds < start + 3_100_000_000 { Thread.sleep(forTimeInterval: 0.05) }
+            while clock.now.nanoseconds < start + 3_100_000_000 { Thread.sleep(forTimeInterval: 0.05) }
         }
         if countAllocations {
             allocations = Double(AllocationCounter.count(wait)) / Double(nodes)
@@ -116,7 +116,7 @@ enum RealTimeHeartbeatBenchmark {
         let beatsPerMillisecond = Swift.max(1, nodes / 5000)
         let wakeUpsBefore = timer.wakeUps
         let cpuBefore = ProcessCPU.seconds()
-        let start = clock.now().nanoseconds
+        let start = clock.now.nanoseconds
         let end = start + UInt64(seconds * 1e9)
         var next = 0
         var tick = start
@@ -127,12 +127,12 @@ enum RealTimeHeartbeatBenchmark {
                 next = next + 1 == handles.count ? 0 : next + 1
             }
             tick += 1_000_000
-            let now = clock.now().nanoseconds
+            let now = clock.now.nanoseconds
             if tick > now { Thread.sleep(forTimeInterval: Double(tick - now) / 1e9) }
         }
         let beaterCPU = ThreadCPU.seconds() - beaterStart
         let processCPU = ProcessCPU.seconds() - cpuBefore
-        let wall = Double(clock.now().nanoseconds - start) / 1e9
+        let wall = Double(clock.now.nanoseconds - start) / 1e9
         // The beating thread's CPU includes its pacing loop and sleeps; the beats themselves are
         // measured by the micro-benchmark, so report the beats' share from that thread's time.
         return SteadyState(

@@ -2,13 +2,13 @@
 import Testing
 
 /// `milliseconds` after the virtual clock's origin.
-private func at(_ milliseconds: UInt64) -> HeartbeatInstant {
-    HeartbeatInstant(nanoseconds: milliseconds * 1_000_000)
+private func at(_ milliseconds: UInt64) -> BeaconInstant {
+    BeaconInstant(nanoseconds: milliseconds * 1_000_000)
 }
 
 /// SwarmKit's assignment batching cases (A10.2 of the seed spec) on the batcher, in virtual time.
 @Suite struct AssignmentBatcherTests {
-    typealias Batcher = AssignmentBatcher<HeartbeatInstant>
+    typealias Batcher = AssignmentBatcher<BeaconInstant>
 
     /// A batcher that has sent its initial COMPLETE set of `initial`, and an applier that got it.
     static func started(_ initial: [Assignment] = [], configuration: AssignmentBatcherConfiguration = .swarmKit) throws -> (Batcher, AssignmentApplier) {

@@ -45,7 +45,7 @@ import Testing
     @Test func adaptiveTTLFollowsTheArrivalPattern() throws {
         var steady = try estimator()
         var erratic = try estimator()
-        var time = HeartbeatInstant(nanoseconds: 1_000_000_000)
+        var time = BeaconInstant(nanoseconds: 1_000_000_000)
         #expect(steady.observe(arrivalAt: time) == (try HeartbeatTTL(.seconds(10))))
         var erraticTime = time
         for beat in 1...200 {

@@ -4,7 +4,7 @@ import Testing
 /// Model tests of the wheel in virtual time: every test drives a `ManualClock`, so none sleeps
 /// and none depends on the machine's speed.
 @Suite struct HeartbeatWheelTests {
-    let clock = ManualClock(start: HeartbeatInstant(nanoseconds: 5_000_000_000))
+    let clock = ManualClock(start: BeaconInstant(nanoseconds: 5_000_000_000))
 
     func wheel(
         slot: Duration = .milliseconds(1), maximumTTL: Duration = .seconds(10), capacity: Int = 1024,
@@ -19,7 +19,7 @@ import Testing
     func run(_ wheel: HeartbeatWheel<ManualClock>, by step: Duration) throws -> [HeartbeatHandle] {
         try clock.advance(by: step)
         var expired: [HeartbeatHandle] = []
-        try wheel.advance(to: clock.now()) { expired += $0.handles }
+        try wheel.advance(to: clock.now) { expired += $0.handles }
         return expired
     }
 
@@ -94,8 +94,8 @@ import Testing
         try clock.advance(by: .seconds(3))
         var guardedExpired: [HeartbeatHandle] = []
         var unguardedExpired: [HeartbeatHandle] = []
-        try guarded.advance(to: clock.now()) { guardedExpired += $0.handles }
-        try unguarded.advance(to: clock.now()) { unguardedExpired += $0.handles }
+        try guarded.advance(to: clock.now) { guardedExpired += $0.handles }
+        try unguarded.advance(to: clock.now) { unguardedExpired += $0.handles }
         // Without the guard every node is declared dead together; with it, only the sentinel,
         // whose deadline passed before the stall began.
         #expect(unguardedExpired.count == 101)
@@ -106,10 +106,10 @@ import Testing
         guardedExpired = []
         for node in guardedNodes.prefix(50) { try guarded.beat(node, ttl: ttl) }
         try clock.advance(by: .milliseconds(850))
-        try guarded.advance(to: clock.now()) { guardedExpired += $0.handles }
+        try guarded.advance(to: clock.now) { guardedExpired += $0.handles }
         #expect(guardedExpired.isEmpty)
         try clock.advance(by: .milliseconds(60))
-        try guarded.advance(to: clock.now()) { guardedExpired += $0.handles }
+        try guarded.advance(to: clock.now) { guardedExpired += $0.handles }
         #expect(Set(guardedExpired) == Set(guardedNodes.suffix(50)))
     }
 
@@ -164,8 +164,8 @@ import Testing
         #expect(throws: HeartbeatError.self) { try clock.advance(by: .seconds(-1)) }
         try clock.advance(by: .seconds(2))
         #expect(throws: HeartbeatError.clockWentBackwards(by: .seconds(1))) {
-            try wheel.advance(to: clock.now()) { _ in }
-            try wheel.advance(to: clock.now().advanced(by: .seconds(-1))) { _ in }
+            try wheel.advance(to: clock.now) { _ in }
+            try wheel.advance(to: clock.now.advanced(by: .seconds(-1))) { _ in }
         }
         for error in [HeartbeatError.concurrentAdvance, .clockRangeExhausted, .staleHandle(node)] {
             #expect(!error.description.isEmpty)
@@ -177,8 +177,8 @@ import Testing
         _ = try wheel.register(ttl: HeartbeatTTL(.milliseconds(1)))
         try clock.advance(by: .milliseconds(5))
         var nested: (any Error)?
-        try wheel.advance(to: clock.now()) { _ in
-            do { try wheel.advance(to: clock.now()) { _ in } } catch { nested = error }
+        try wheel.advance(to: clock.now) { _ in
+            do { try wheel.advance(to: clock.now) { _ in } } catch { nested = error }
         }
         #expect(nested as? HeartbeatError == .concurrentAdvance)
     }
@@ -187,10 +187,10 @@ import Testing
     /// end of the earliest slot otherwise.
     @Test func reportsWhenItIsNextDue() throws {
         let wheel = try wheel()
-        #expect(try wheel.advance(to: clock.now()) { _ in } == nil)
+        #expect(try wheel.advance(to: clock.now) { _ in } == nil)
         _ = try wheel.register(ttl: HeartbeatTTL(.milliseconds(7)))
         _ = try wheel.register(ttl: HeartbeatTTL(.seconds(3)))
-        let due = try #require(try wheel.advance(to: clock.now()) { _ in })
+        let due = try #require(try wheel.advance(to: clock.now) { _ in })
         #expect(due.duration(since: wheel.epoch) == .milliseconds(8))
     }
 
@@ -200,7 +200,7 @@ import Testing
         let node = try wheel.register(ttl: ttl)
         #expect(!wheel.takeBeatClockUsage())
         // Published a second ahead: a beat now lands its deadline at 1.1 s.
-        wheel.publishBeatClock(validUntil: clock.now().advanced(by: .seconds(1)))
+        wheel.publishBeatClock(validUntil: clock.now.advanced(by: .seconds(1)))
         try wheel.beat(node, ttl: ttl)
         #expect(wheel.takeBeatClockUsage())
         wheel.withdrawBeatClock()
@@ -216,7 +216,7 @@ import Testing
         let wheel = try wheel(capacity: count)
         var deadlines: [HeartbeatHandle: UInt64] = [:]
         deadlines.reserveCapacity(count)
-        let start = clock.now()
+        let start = clock.now
         for i in 0..<count {
             let ttl = HeartbeatTTL(uncheckedMicroseconds: 1_000_000 + UInt64(i % 1000) * 1000 + UInt64(i % 7))
             let node = try wheel.register(ttl: ttl)
@@ -231,9 +231,9 @@ import Testing
         var problems = 0
         for _ in 0..<2_600 {
             try clock.advance(by: .milliseconds(1))
-            let now = UInt64(clock.now().duration(since: start).components.attoseconds / 1_000_000_000_000)
-                + UInt64(clock.now().duration(since: start).components.seconds) * 1_000_000
-            try wheel.advance(to: clock.now()) { expiry in
+            let now = UInt64(clock.now.duration(since: start).components.attoseconds / 1_000_000_000_000)
+                + UInt64(clock.now.duration(since: start).components.seconds) * 1_000_000
+            try wheel.advance(to: clock.now) { expiry in
                 for node in expiry.handles {
                     let deadline = deadlines[node] ?? .max
                     if deadline > now || now - deadline > 1000 || !seen.insert(node).inserted { problems += 1 }

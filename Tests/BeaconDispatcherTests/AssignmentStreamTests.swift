@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 @testable import BeaconDispatcher
 import Testing

@@ -33,8 +33,8 @@ import Testing
         // range the true deadline lies in: registration + [80, 120) ms × 2, later pushed by beats.
         struct Agent {
             var session: SessionID?
-            var earliest = HeartbeatInstant.zero
-            var deadline: HeartbeatInstant?
+            var earliest = BeaconInstant.zero
+            var deadline: BeaconInstant?
             var gaps: [Int]
             var nextBeat = 0
             var waited = 0

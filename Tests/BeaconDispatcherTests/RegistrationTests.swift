@@ -202,7 +202,7 @@ import Testing
         #expect(throws: DispatcherError.sessionInvalid) { _ = try dispatcher.core.heartbeat(node: nodeID("node-a"), session: made) }
         _ = try dispatcher.registerNow(nodeID("node-b"))
         #expect(dispatcher.core.unknownCount == 1)
-        dispatcher.advance(to: HeartbeatInstant(nanoseconds: 1_000_000_000).advanced(by: .milliseconds(29_990)))
+        dispatcher.advance(to: BeaconInstant(nanoseconds: 1_000_000_000).advanced(by: .milliseconds(29_990)))
         #expect(dispatcher.store.node(nodeID("node-a"))?.status.state == .unknown)
         dispatcher.advance(by: .milliseconds(120))
         #expect(dispatcher.store.node(nodeID("node-a"))?.status == NodeStatus(state: .down, message: "heartbeat failure for node in \"unknown\" state"))

@@ -7,7 +7,7 @@ enum Fixture {
     static func master(_ name: String = "job-1") -> MasterID { try! MasterID(name) }
     static func executor(_ name: String) -> ExecutorID { try! ExecutorID(name) }
 
-    static let start = HeartbeatInstant(nanoseconds: 1_000_000_000_000)
+    static let start = BeaconInstant(nanoseconds: 1_000_000_000_000)
     static let masterEpoch = Epoch(rawValue: 1)
 
     static func manager(
@@ -20,7 +20,7 @@ enum Fixture {
 
     static func ping(
         _ worker: WorkerID, workerEpoch: Epoch, masterEpoch: Epoch = masterEpoch, finished: Bool = false,
-        at time: HeartbeatInstant = start
+        at time: BeaconInstant = start
     ) -> HeartbeatPing {
         HeartbeatPing(sendTime: time, fromWorker: worker, masterEpoch: masterEpoch, workerEpoch: workerEpoch, isFinished: finished)
     }

@@ -18,8 +18,8 @@ import Testing
             let manager = try Fixture.manager(clock: clock)
             let timeout = TimeoutConfiguration.default.offlineTimeout
             // Each worker pings after each gap (milliseconds); its first gap starts at creation.
-            var pings: [(at: HeartbeatInstant, worker: Int)] = []
-            var expected: [Int: HeartbeatInstant] = [:]
+            var pings: [(at: BeaconInstant, worker: Int)] = []
+            var expected: [Int: BeaconInstant] = [:]
             for (index, gaps) in gapsPerWorker.enumerated() {
                 try manager.workerStarting(Fixture.worker("w\(index)"), on: Self.node, epoch: Self.epoch)
                 var last = Fixture.start
@@ -32,23 +32,23 @@ import Testing
                 expected[index] = last.advanced(by: timeout)
             }
             pings.sort { $0.at < $1.at }
-            var offlineAt: [Int: HeartbeatInstant] = [:]
+            var offlineAt: [Int: BeaconInstant] = [:]
             var due = try manager.advance()
             var nextPing = 0
             func collect() {
                 while let event = manager.nextEvent() {
-                    if case .offline(let worker, _) = event { offlineAt[Int(worker.rawValue.dropFirst())!] = clock.now() }
+                    if case .offline(let worker, _) = event { offlineAt[Int(worker.rawValue.dropFirst())!] = clock.now }
                 }
             }
             while nextPing < pings.count || due != nil {
                 let pingTime = nextPing < pings.count ? pings[nextPing].at : nil
                 if let pingTime, due == nil || pingTime <= due! {
-                    try clock.advance(to: max(pingTime, clock.now()))
+                    try clock.advance(to: max(pingTime, clock.now))
                     let worker = Fixture.worker("w\(pings[nextPing].worker)")
                     try manager.handleHeartbeat(Fixture.ping(worker, workerEpoch: Self.epoch, at: pingTime), from: Self.node)
                     nextPing += 1
                 } else if let wake = due {
-                    try clock.advance(to: max(wake, clock.now()))
+                    try clock.advance(to: max(wake, clock.now))
                 }
                 due = try manager.advance()
                 collect()
@@ -79,14 +79,14 @@ import Testing
                     masterInfo: MasterInfo(executor: Self.node, epoch: Fixture.masterEpoch), startTime: Fixture.start),
                 at: Fixture.start)
             enum InFlight { case ping(HeartbeatPing), pong(HeartbeatPong) }
-            var inFlight: [(at: HeartbeatInstant, message: InFlight)] = []
+            var inFlight: [(at: BeaconInstant, message: InFlight)] = []
             func send(_ message: InFlight) {
                 guard random.next() % 100 >= UInt64(lossPercent) else { return }
                 let delay = Duration.milliseconds(Int64(random.next() % UInt64(maximumDelayMilliseconds + 1)))
-                inFlight.append((clock.now().advanced(by: delay), message))
+                inFlight.append((clock.now.advanced(by: delay), message))
             }
-            var suicideAt: HeartbeatInstant?
-            var offlineAt: HeartbeatInstant?
+            var suicideAt: BeaconInstant?
+            var offlineAt: BeaconInstant?
             var due = try manager.advance()
             // Ten simulated minutes, or, once the worker has stopped, until the master must have
             // noticed: its last accepted ping was sent before the stop, so its deadline is at
@@ -94,15 +94,15 @@ import Testing
             var horizon = Fixture.start.advanced(by: .seconds(600))
             let noticeWindow = TimeoutConfiguration.default.offlineTimeout + .milliseconds(Int64(maximumDelayMilliseconds) + 10)
             var steps = 0
-            while offlineAt == nil, clock.now() < horizon {
+            while offlineAt == nil, clock.now < horizon {
                 var next = suicideAt == nil ? session.nextTick : horizon
                 if let due { next = min(next, due) }
                 if let earliest = inFlight.map(\.at).min() { next = min(next, earliest) }
                 steps += 1
-                try #require(steps < 1_000_000, "the simulation stopped making progress at \(clock.now())")
+                try #require(steps < 1_000_000, "the simulation stopped making progress at \(clock.now)")
                 // Time always moves on: a session whose next tick stayed in the past would spin.
-                try clock.advance(to: max(next, clock.now().advanced(by: .milliseconds(1))))
-                let now = clock.now()
+                try clock.advance(to: max(next, clock.now.advanced(by: .milliseconds(1))))
+                let now = clock.now
                 if suicideAt == nil {
                     for action in session.tick(at: now) {
                         switch action {

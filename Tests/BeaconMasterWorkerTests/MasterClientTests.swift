@@ -15,11 +15,11 @@ import Testing
             masterInfo: MasterInfo(executor: executor1, epoch: Epoch(rawValue: 1)), startTime: start)
     }
 
-    func pong(sentAt time: HeartbeatInstant, epoch: Int64 = 1, to worker: WorkerID? = nil, finished: Bool = false) -> HeartbeatPong {
+    func pong(sentAt time: BeaconInstant, epoch: Int64 = 1, to worker: WorkerID? = nil, finished: Bool = false) -> HeartbeatPong {
         HeartbeatPong(sendTime: time, replyTime: .zero, toWorker: worker ?? self.worker, masterEpoch: Epoch(rawValue: epoch), isFinished: finished)
     }
 
-    func at(_ seconds: Double) -> HeartbeatInstant { start.advanced(by: .seconds(seconds)) }
+    func at(_ seconds: Double) -> BeaconInstant { start.advanced(by: .seconds(seconds)) }
 
     @Test func masterInfoFromTheStoreIsFollowedButNeverMovesBackwards() {
         var client = client()

@@ -44,7 +44,7 @@ import Testing
     @Test func tiflowsFieldNamesDecode() throws {
         let ping = #"{"send-time":1000,"from-worker-id":"job-7-task-1","epoch":5,"worker-epoch":7,"is-finished":false}"#
         #expect(try MasterWorkerMessageCodec.decode(.ping, from: Data(ping.utf8)) == .ping(HeartbeatPing(
-            sendTime: HeartbeatInstant(nanoseconds: 1000), fromWorker: try WorkerID("job-7-task-1"), masterEpoch: Epoch(rawValue: 5),
+            sendTime: BeaconInstant(nanoseconds: 1000), fromWorker: try WorkerID("job-7-task-1"), masterEpoch: Epoch(rawValue: 5),
             workerEpoch: Epoch(rawValue: 7), isFinished: false)))
         let status = #"{"worker":"w","master-epoch":5,"status":{"state":4,"epoch":7,"error-message":"disk full","extend-bytes":[1,2]}}"#
         #expect(try MasterWorkerMessageCodec.decode(.status, from: Data(status.utf8)) == .status(WorkerStatusMessage(

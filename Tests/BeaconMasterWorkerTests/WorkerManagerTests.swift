@@ -188,10 +188,10 @@ import Testing
 
     @Test func theMasterAnswersEveryPingWithItsOwnEpochAndTheEchoedFields() throws {
         let manager = try Fixture.manager(clock: clock)
-        let ping = Fixture.ping(Fixture.worker("anyone"), workerEpoch: Epoch(rawValue: 4), masterEpoch: Epoch(rawValue: 0), finished: true, at: HeartbeatInstant(nanoseconds: 77))
+        let ping = Fixture.ping(Fixture.worker("anyone"), workerEpoch: Epoch(rawValue: 4), masterEpoch: Epoch(rawValue: 0), finished: true, at: BeaconInstant(nanoseconds: 77))
         try clock.advance(by: .seconds(2))
         let pong = manager.pong(for: ping)
-        #expect(pong == HeartbeatPong(sendTime: HeartbeatInstant(nanoseconds: 77), replyTime: clock.now(), toWorker: ping.fromWorker, masterEpoch: Fixture.masterEpoch, isFinished: true))
+        #expect(pong == HeartbeatPong(sendTime: BeaconInstant(nanoseconds: 77), replyTime: clock.now, toWorker: ping.fromWorker, masterEpoch: Fixture.masterEpoch, isFinished: true))
     }
 
     @Test func statusesForOfflineWorkersAreDroppedAndStatusChangeNeedsAnOnlineWorker() throws {
@@ -244,15 +244,16 @@ import Testing
     }
 
     @Test func aClockGoingBackwardsIsAnErrorNotATrap() throws {
-        final class BrokenClock: HeartbeatClock, @unchecked Sendable {
-            var reading = HeartbeatInstant(nanoseconds: 10_000_000_000)
-            func now() -> HeartbeatInstant { reading }
+        final class BrokenClock: BeaconClock, @unchecked Sendable {
+            var reading = BeaconInstant(nanoseconds: 10_000_000_000)
+            var now: BeaconInstant { reading }
+            func sleep(until deadline: BeaconInstant, tolerance: Duration?) async throws {}
         }
         let clock = BrokenClock()
         let manager = try WorkerManager(master: Fixture.master(), epoch: Fixture.masterEpoch, clock: clock, capacity: 16)
-        clock.reading = HeartbeatInstant(nanoseconds: 12_000_000_000)
+        clock.reading = BeaconInstant(nanoseconds: 12_000_000_000)
         try manager.advance()
-        clock.reading = HeartbeatInstant(nanoseconds: 11_000_000_000)
+        clock.reading = BeaconInstant(nanoseconds: 11_000_000_000)
         #expect(throws: MasterWorkerError.self) { try manager.advance() }
     }
 }

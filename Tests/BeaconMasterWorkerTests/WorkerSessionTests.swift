@@ -9,7 +9,7 @@ import Testing
     let start = Fixture.start
     let epoch = Epoch(rawValue: 7)
 
-    func session(startTime: HeartbeatInstant? = nil) -> WorkerSession {
+    func session(startTime: BeaconInstant? = nil) -> WorkerSession {
         let client = MasterClient(
             master: Fixture.master(), worker: worker, workerEpoch: epoch,
             masterInfo: MasterInfo(executor: masterNode, epoch: Epoch(rawValue: 1)), startTime: startTime ?? start)
@@ -18,8 +18,8 @@ import Testing
 
     /// Runs the session's ticks until `end`, answering every ping at once unless `answer` is
     /// false; returns every action with the instant it came.
-    func run(_ session: inout WorkerSession, until end: HeartbeatInstant, answer: Bool) throws -> [(HeartbeatInstant, WorkerSession.Action)] {
-        var log: [(HeartbeatInstant, WorkerSession.Action)] = []
+    func run(_ session: inout WorkerSession, until end: BeaconInstant, answer: Bool) throws -> [(BeaconInstant, WorkerSession.Action)] {
+        var log: [(BeaconInstant, WorkerSession.Action)] = []
         var now = start
         while now <= end {
             for action in session.tick(at: now) {
@@ -72,7 +72,7 @@ import Testing
         session.beginExit(at: start.advanced(by: .seconds(1)))
         // The master keeps acknowledging pings but never the finished flag.
         var now = start.advanced(by: .seconds(1))
-        var outcome: (HeartbeatInstant, WorkerSession.Action)?
+        var outcome: (BeaconInstant, WorkerSession.Action)?
         while outcome == nil {
             for action in session.tick(at: now) {
                 switch action {
@@ -95,7 +95,7 @@ import Testing
         _ = session.receive(HeartbeatPong(sendTime: start, replyTime: start, toWorker: worker, masterEpoch: Epoch(rawValue: 1), isFinished: false), from: masterNode)
         session.beginExit(at: start.advanced(by: .seconds(10)))
         var now = start.advanced(by: .seconds(10))
-        var outcome: (HeartbeatInstant, WorkerSession.Action)?
+        var outcome: (BeaconInstant, WorkerSession.Action)?
         while outcome == nil {
             for action in session.tick(at: now) where action != .reloadMasterInfo {
                 if case .sendPing = action { continue }

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 @testable import BeaconPlacement
 import CoreMetrics
@@ -137,8 +138,8 @@ struct MeasuredMetrics {
 /// runner answer takes `attemptCost`, fetches take no time, waits end at their instant.
 struct VirtualPlacement<Order: PlacementOrder> {
     var attempt: PlacementAttempt<Order>
-    let start = HeartbeatInstant(nanoseconds: 1_000_000_000)
-    var now: HeartbeatInstant
+    let start = BeaconInstant(nanoseconds: 1_000_000_000)
+    var now: BeaconInstant
     let attemptCost: Duration
     /// Cancels the request when this much virtual time has passed.
     var cancelAfter: Duration?

@@ -65,13 +65,13 @@ import Testing
         }
     }
 
-    private func upsert(_ batcher: inout AssignmentBatcher<HeartbeatInstant>, task id: UInt64) throws {
+    private func upsert(_ batcher: inout AssignmentBatcher<BeaconInstant>, task id: UInt64) throws {
         let task = DispatchedTask(id: "t\(id)", nodeID: nodeID("node-1"), status: TaskStatus(state: .assigned))
         try batcher.upsert(AssignmentKey(.task, id: id), version: 1, payload: AssignedObject.task(task).encoded(), at: .zero)
     }
 
     @Test func aGapMakesTheAgentAskForACompleteSet() async throws {
-        var batcher = AssignmentBatcher<HeartbeatInstant>()
+        var batcher = AssignmentBatcher<BeaconInstant>()
         try upsert(&batcher, task: 1)
         let complete = try batcher.flush()          // COMPLETE: t1, sequence 1
         try upsert(&batcher, task: 2)

@@ -154,7 +154,7 @@ final class LockedMapBaseline: @unchecked Sendable {
         lock.withLock { _ in
             guard let entry = entries[node], entry.session == session else { return nil }
             let period = 4_500_000 + random.next(upperBound: UInt64(1_000_000))
-            entries[node]!.deadline = MonotonicClock().now().nanoseconds / 1000 + period * 3
+            entries[node]!.deadline = MonotonicClock().now.nanoseconds / 1000 + period * 3
             return .microseconds(Int64(period))
         }
     }

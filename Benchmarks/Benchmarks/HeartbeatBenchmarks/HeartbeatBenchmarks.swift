@@ -16,7 +16,7 @@ let benchmarks: @Sendable () -> Void = {
     func prepared(_ nodes: Int, threads: Int) throws -> (HeartbeatWheel<MonotonicClock>, [[HeartbeatHandle]]) {
         let wheel = try HeartbeatWheel(configuration: .init(maximumTTL: .seconds(60), capacity: nodes), clock: MonotonicClock())
         let handles = try (0..<nodes).map { _ in try wheel.register(ttl: ttl) }
-        wheel.publishBeatClock(validUntil: MonotonicClock().now())
+        wheel.publishBeatClock(validUntil: MonotonicClock().now)
         var generator = SplitMix64(seed: 9)
         let sequences = (0..<threads).map { thread in
             let share = handles[(thread * nodes / threads)..<((thread + 1) * nodes / threads)]
@@ -66,7 +66,7 @@ let benchmarks: @Sendable () -> Void = {
             for handle in handles { try wheel.remove(handle) }
             handles.removeAll(keepingCapacity: true)
             try clock.advance(by: .milliseconds(10))
-            try wheel.advance(to: clock.now()) { _ in }
+            try wheel.advance(to: clock.now) { _ in }
         }
     }
 
@@ -81,11 +81,11 @@ let benchmarks: @Sendable () -> Void = {
             var expired = 0
             func round(measured: Bool) throws {
                 for i in 0..<1_000_000 { _ = try wheel.register(ttl: spread[i % 1000]) }
-                try wheel.advance(to: clock.now()) { _ in }
+                try wheel.advance(to: clock.now) { _ in }
                 if measured { benchmark.startMeasurement() }
                 for _ in 0..<2002 {
                     try clock.advance(by: .milliseconds(1))
-                    try wheel.advance(to: clock.now()) { expired += $0.handles.count }
+                    try wheel.advance(to: clock.now) { expired += $0.handles.count }
                 }
                 if measured { benchmark.stopMeasurement() }
             }

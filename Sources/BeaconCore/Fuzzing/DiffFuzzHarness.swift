@@ -138,10 +138,10 @@ package enum DiffFuzzHarness {
         let budget = AssignmentEncoder.minimumByteBudget + reader.byte() * 2
         let configuration = try AssignmentBatcherConfiguration(
             debounce: .microseconds(reader.byte() % 4 * 500), maximumChanges: 1 + reader.byte() % 8, byteBudget: budget)
-        var batcher = AssignmentBatcher<HeartbeatInstant>(configuration: configuration)
+        var batcher = AssignmentBatcher<BeaconInstant>(configuration: configuration)
         var applier = AssignmentApplier(maximumMessageSize: budget)
         var model: [AssignmentKey: Assignment] = [:]
-        var now = HeartbeatInstant.zero
+        var now = BeaconInstant.zero
         var modifications = 0
         while let op = reader.next() {
             let deadlineBefore = batcher.flushDeadline
@@ -187,8 +187,8 @@ package enum DiffFuzzHarness {
     }
 
     static func flush(
-        _ batcher: inout AssignmentBatcher<HeartbeatInstant>, into applier: inout AssignmentApplier,
-        model: [AssignmentKey: Assignment], budget: Int, onlyIfDue now: HeartbeatInstant?
+        _ batcher: inout AssignmentBatcher<BeaconInstant>, into applier: inout AssignmentApplier,
+        model: [AssignmentKey: Assignment], budget: Int, onlyIfDue now: BeaconInstant?
     ) throws -> String? {
         let wasDue = now.map { batcher.isFlushDue(at: $0) } ?? true
         let messages = try now.map { try batcher.flushIfDue(at: $0) } ?? batcher.flush()

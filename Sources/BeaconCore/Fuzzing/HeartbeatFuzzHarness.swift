@@ -45,7 +45,7 @@ package enum HeartbeatFuzzHarness {
             slotMicros = [1000, 2000, 5000, 10_000][shape & 3]
             maximumTTLMicros = slotMicros * [4, 16, 64][(shape >> 2) % 3]
             let capacity = [4, 16, 64][(shape >> 4) % 3]
-            clock = ManualClock(start: HeartbeatInstant(nanoseconds: 1_000_000_000))
+            clock = ManualClock(start: BeaconInstant(nanoseconds: 1_000_000_000))
             wheel = try HeartbeatWheel(
                 configuration: .init(
                     slotWidth: .microseconds(Int64(slotMicros)), maximumTTL: .microseconds(Int64(maximumTTLMicros)),
@@ -71,7 +71,7 @@ package enum HeartbeatFuzzHarness {
             default:
                 publishesBeatClock.toggle()
                 if publishesBeatClock {
-                    wheel.publishBeatClock(validUntil: clock.now())
+                    wheel.publishBeatClock(validUntil: clock.now)
                 } else {
                     wheel.withdrawBeatClock()
                 }
@@ -150,13 +150,13 @@ package enum HeartbeatFuzzHarness {
             nowMicros += step
             try clock.advance(by: .microseconds(Int64(step)))
             var delivered: [HeartbeatHandle] = []
-            var lateBatch: HeartbeatInstant?
-            try wheel.advance(to: clock.now()) { expiry in
+            var lateBatch: BeaconInstant?
+            try wheel.advance(to: clock.now) { expiry in
                 delivered += expiry.handles
-                if expiry.slotEnd > clock.now() { lateBatch = expiry.slotEnd }
+                if expiry.slotEnd > clock.now { lateBatch = expiry.slotEnd }
             }
             if let lateBatch { return "a batch for the slot ending \(lateBatch) was delivered before its end" }
-            if publishesBeatClock { wheel.publishBeatClock(validUntil: clock.now()) }
+            if publishesBeatClock { wheel.publishBeatClock(validUntil: clock.now) }
             var positions: [HeartbeatHandle: Int] = [:]
             for (position, node) in nodes.enumerated() where !isStale(node.handle) {
                 positions[node.handle] = position

@@ -53,7 +53,7 @@ public struct AdaptiveTTLEstimator: Sendable, Hashable {
     private let quantile: Double
     private let floorMicros: Double
     private let pauseMicros: Double
-    private var lastArrival: HeartbeatInstant?
+    private var lastArrival: BeaconInstant?
     private var meanMicros = 0.0
     private var varianceMicros = 0.0
     private var intervals = 0
@@ -80,7 +80,7 @@ public struct AdaptiveTTLEstimator: Sendable, Hashable {
 
     /// Records a beat arriving at `instant` and returns the TTL to arm the node with. Arrivals
     /// earlier than the previous one are treated as simultaneous.
-    public mutating func observe(arrivalAt instant: HeartbeatInstant) -> HeartbeatTTL {
+    public mutating func observe(arrivalAt instant: BeaconInstant) -> HeartbeatTTL {
         defer { lastArrival = instant }
         guard let previous = lastArrival else { return configuration.initialTTL }
         let interval = Double(instant.nanoseconds > previous.nanoseconds ? instant.nanoseconds - previous.nanoseconds : 0) / 1000

@@ -3,7 +3,7 @@
 public struct HeartbeatExpiry: Sendable {
     /// The end of the slot: every node here had a deadline before it, and the wheel swept the slot
     /// at or after it.
-    public let slotEnd: HeartbeatInstant
+    public let slotEnd: BeaconInstant
     /// The expired nodes' handles. Their records are already free for reuse; the handles stay
     /// distinguishable from any new node's by their generation.
     public let handles: [HeartbeatHandle]

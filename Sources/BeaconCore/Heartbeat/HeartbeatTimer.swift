@@ -1,3 +1,4 @@
+import BeaconPrimitives
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -119,8 +120,8 @@ private final class TimerLoop: @unchecked Sendable {
         let refresh = wheel.configuration.slotWidth
         while !stopping.load(ordering: .acquiring) {
             wakeUps.add(1, ordering: .relaxed)
-            let now = wheel.clock.now()
-            let next: HeartbeatInstant?
+            let now = wheel.clock.now
+            let next: BeaconInstant?
             do {
                 next = try wheel.advance(to: now, deliver: onExpiry)
             } catch {
@@ -128,7 +129,7 @@ private final class TimerLoop: @unchecked Sendable {
                 next = now.advanced(by: refresh)
             }
             let refreshAt = now.advanced(by: refresh)
-            let wake: HeartbeatInstant?
+            let wake: BeaconInstant?
             if let next, next <= refreshAt {
                 wheel.publishBeatClock(validUntil: next)
                 wake = next

@@ -13,8 +13,8 @@ extension HeartbeatWheel {
     ///   ``HeartbeatError/clockWentBackwards(by:)`` if `now` is before the previous call's.
     @discardableResult
     public func advance(
-        to now: HeartbeatInstant, deliver: (HeartbeatExpiry) -> Void
-    ) throws(HeartbeatError) -> HeartbeatInstant? {
+        to now: BeaconInstant, deliver: (HeartbeatExpiry) -> Void
+    ) throws(HeartbeatError) -> BeaconInstant? {
         guard !advancing.exchange(true, ordering: .acquiring) else { throw .concurrentAdvance }
         defer { advancing.store(false, ordering: .releasing) }
         ownerSleepsUntilMicros.store(0, ordering: .sequentiallyConsistent)
@@ -39,7 +39,7 @@ extension HeartbeatWheel {
     public var statistics: HeartbeatWheelStatistics { counters }
 
     /// The end of the next occupied slot, or nil when no node is filed. Owner-only.
-    func nextDue() -> HeartbeatInstant? {
+    func nextDue() -> BeaconInstant? {
         nextOccupiedTick().map { instant(micros: slotEndMicros(ofTick: $0)) }
     }
 
@@ -47,7 +47,7 @@ extension HeartbeatWheel {
     /// before it is woken), and reports whether registrations arrived meanwhile, in which case
     /// the owner must not sleep. Either this sees a registration, or that registration sees the
     /// planned wake and signals: both sides use sequentially consistent accesses.
-    func prepareToSleep(until wake: HeartbeatInstant?) -> Bool {
+    func prepareToSleep(until wake: BeaconInstant?) -> Bool {
         let wakeMicros = wake.map { micros($0, roundingUp: false) } ?? .max
         ownerSleepsUntilMicros.store(max(wakeMicros, 1), ordering: .sequentiallyConsistent)
         return registry.withLock { $0.pendingHead == HeartbeatRecord.none }

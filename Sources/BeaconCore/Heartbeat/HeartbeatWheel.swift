@@ -1,3 +1,4 @@
+import BeaconPrimitives
 public import Synchronization
 
 /// Knows which of up to millions of nodes are alive: each registered node has a deadline that
@@ -20,7 +21,7 @@ public import Synchronization
 ///
 /// Nodes live in a fixed arena of `configuration.capacity` records. A handle names a record and
 /// its generation; records are reused after a node expires or its removal has been recycled.
-public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
+public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
     // Safety of `@unchecked Sendable`: the arena's records are shared only through their atomic
     // fields (`link` is handed over under `registry`); `registry` is a mutex; the owner-only state
     // below is touched only inside `advance`, which `advancing` makes exclusive.
@@ -30,7 +31,7 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
     /// The clock the wheel reads when it has no cached time and that `advance` is measured in.
     public let clock: Clock
     /// The clock reading that is the wheel's time zero; deadlines are stored relative to it.
-    public let epoch: HeartbeatInstant
+    public let epoch: BeaconInstant
 
     @usableFromInline let records: UnsafeMutablePointer<HeartbeatRecord>
     private let arena: ArenaMemory
@@ -71,7 +72,7 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
         let resolved = try configuration.resolved()
         self.configuration = configuration
         self.clock = clock
-        epoch = clock.now()
+        epoch = clock.now
         maximumTTL = resolved.maximumTTL
         slotMicros = resolved.slotMicros
         slotCount = resolved.slotCount
@@ -159,7 +160,7 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
     @usableFromInline
     func uncachedBeatMicros() -> UInt64 {
         clockLine.pointee.used.store(true, ordering: .relaxed)
-        return micros(clock.now(), roundingUp: true)
+        return micros(clock.now, roundingUp: true)
     }
 
     /// Why a beat through `handle` with `ttl` was refused.
@@ -175,7 +176,7 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
     }
 
     /// Microseconds since the epoch; before the epoch reads as 0.
-    func micros(_ instant: HeartbeatInstant, roundingUp: Bool) -> UInt64 {
+    func micros(_ instant: BeaconInstant, roundingUp: Bool) -> UInt64 {
         guard instant.nanoseconds > epoch.nanoseconds else { return 0 }
         let nanos = instant.nanoseconds - epoch.nanoseconds
         return roundingUp ? (nanos + 999) / 1000 : nanos / 1000
@@ -186,8 +187,8 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
         (tick + 1) * slotMicros
     }
 
-    func instant(micros: UInt64) -> HeartbeatInstant {
-        HeartbeatInstant(nanoseconds: epoch.nanoseconds &+ micros &* 1000)
+    func instant(micros: UInt64) -> BeaconInstant {
+        BeaconInstant(nanoseconds: epoch.nanoseconds &+ micros &* 1000)
     }
 
     // MARK: The cached beat clock
@@ -201,7 +202,7 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
     /// most one refresh period. If the owner is stalled past that, the stall guard extends
     /// deadlines by the stall. ``HeartbeatTimer`` publishes while beats arrive and withdraws before
     /// sleeping for longer than a refresh period, so an idle wheel causes no wake-ups.
-    public func publishBeatClock(validUntil instant: HeartbeatInstant) {
+    public func publishBeatClock(validUntil instant: BeaconInstant) {
         clockLine.pointee.cachedMicros.store(micros(instant, roundingUp: true), ordering: .relaxed)
     }
 
@@ -226,7 +227,7 @@ public final class HeartbeatWheel<Clock: HeartbeatClock>: @unchecked Sendable {
     ///   full, ``HeartbeatError/ttlAboveMaximum(ttl:maximum:)``.
     public func register(ttl: HeartbeatTTL) throws(HeartbeatError) -> HeartbeatHandle {
         guard ttl <= maximumTTL else { throw .ttlAboveMaximum(ttl: ttl, maximum: maximumTTL) }
-        let deadline = micros(clock.now(), roundingUp: true) + ttl.microseconds
+        let deadline = micros(clock.now, roundingUp: true) + ttl.microseconds
         guard deadline <= HeartbeatRecord.deadlineMask else { throw .clockRangeExhausted }
         let handle = try registry.withLock { registry throws(HeartbeatError) -> HeartbeatHandle in
             let index: UInt32

@@ -61,7 +61,7 @@ final class WakeSignal: @unchecked Sendable {
             var time = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
             if pthread_cond_timedwait(condition, mutex, &time) == ETIMEDOUT { break }
             #else
-            let now = MonotonicClock().now().nanoseconds
+            let now = MonotonicClock().now.nanoseconds
             guard deadline > now else { break }
             var relative = timespec(tv_sec: Int((deadline - now) / 1_000_000_000), tv_nsec: Int((deadline - now) % 1_000_000_000))
             if pthread_cond_timedwait_relative_np(condition, mutex, &relative) == ETIMEDOUT { break }

@@ -14,7 +14,7 @@ package enum StreamEvent<Message: Sendable>: Sendable {
 /// --virtual-time` drive it through ``VirtualDispatcher`` on a manual clock. Heartbeats bypass it:
 /// ``HeartbeatPath`` checks sessions and beats the wheel without the lock, and the core only
 /// writes the session table the path reads.
-package final class DispatcherCore<Clock: HeartbeatClock> {
+package final class DispatcherCore<Clock: BeaconClock> {
     package typealias SessionSink = (StreamEvent<SessionMessage>) -> Void
     package typealias AssignmentSink = (StreamEvent<AssignmentMessage>) -> Void
 
@@ -26,7 +26,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         var node: NodeID
         var handle: HeartbeatHandle
         /// When the last counted registration happened.
-        var registeredAt: HeartbeatInstant
+        var registeredAt: BeaconInstant
         var limit: RateLimit
     }
 
@@ -40,10 +40,10 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     /// record at the normal grace instead of leaving an UNKNOWN record behind until the old
     /// deadline passes.
     private struct UnknownNode {
-        var deadline: HeartbeatInstant
+        var deadline: BeaconInstant
         var limit = RateLimit()
         /// Set once it has registered in this window; nil before (SwarmKit's zero `Registered`).
-        var registeredAt: HeartbeatInstant?
+        var registeredAt: BeaconInstant?
     }
 
     private struct PendingNodeWrite {
@@ -52,7 +52,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     }
 
     private struct OrphanTimer {
-        var deadline: HeartbeatInstant
+        var deadline: BeaconInstant
         var node: NodeID
         var token: UInt64
     }
@@ -95,7 +95,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     private var registrations = SlotArray<Registration>()
     private var unknownNodes: [NodeID: UnknownNode] = [:]
     /// UNKNOWN deadlines in order, read from `unknownQueueHead`.
-    private var unknownQueue: [(deadline: HeartbeatInstant, node: NodeID)] = []
+    private var unknownQueue: [(deadline: BeaconInstant, node: NodeID)] = []
     private var unknownQueueHead = 0
     private var sessionSinks: [UInt32: SessionSink] = [:]
     private var assignmentFeeds: [UInt32: (assignments: NodeAssignments, sink: AssignmentSink)] = [:]
@@ -107,7 +107,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     /// The generation the next flush commits; waiters for it resume when it commits.
     private var nextGeneration: UInt64 = 1
     private var waiters: [Waiter] = []
-    private var lastFlush = HeartbeatInstant.zero
+    private var lastFlush = BeaconInstant.zero
 
     /// Nodes with a registration between begin and complete, and whether a deadline of theirs
     /// passed meanwhile: such a node is not marked DOWN unless its registration fails.
@@ -135,7 +135,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     package private(set) var counters = Counters()
     /// Told of every node whose deadline passed, when the wheel reported it (simulations measure
     /// detection lateness with it).
-    package var expiryObserver: ((NodeID, HeartbeatInstant) -> Void)?
+    package var expiryObserver: ((NodeID, BeaconInstant) -> Void)?
 
     package init(
         configuration: DispatcherConfiguration, wheel: HeartbeatWheel<Clock>, store: any DispatcherStore,
@@ -158,7 +158,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     /// Starts a term: every node the store holds that is not DOWN becomes UNKNOWN with the longer
     /// grace and no valid session; DOWN nodes restart their orphan timers. Nothing from a
     /// previous term survives (SwarmKit PR 2091).
-    package func start(at now: HeartbeatInstant) throws(DispatcherError) {
+    package func start(at now: BeaconInstant) throws(DispatcherError) {
         guard !isRunning else { throw .alreadyRunning }
         let nodes = store.allNodes()
         guard nodes.count(where: { $0.status.state != .down }) <= configuration.maximumNodes else {
@@ -229,7 +229,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     /// the node's READY write joins the next flush, and `onCommitted` runs when that flush has
     /// committed (or failed). Then call ``completeRegistration(_:at:)``.
     package func beginRegistration(
-        node: NodeID, description: NodeDescription?, address: String, resume: SessionID?, at now: HeartbeatInstant,
+        node: NodeID, description: NodeDescription?, address: String, resume: SessionID?, at now: BeaconInstant,
         onCommitted: @escaping (DispatcherError?) -> Void
     ) throws(DispatcherError) -> PendingRegistration {
         guard isRunning else { throw .stopped }
@@ -257,7 +257,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     /// SwarmKit's limit: the window restarts when the last counted registration is older than the
     /// period; more than `rateLimitCount` registrations within it are refused (and not counted).
     private func checkRateLimit(
-        _ limit: inout RateLimit, node: NodeID, since last: HeartbeatInstant?, at now: HeartbeatInstant
+        _ limit: inout RateLimit, node: NodeID, since last: BeaconInstant?, at now: BeaconInstant
     ) throws(DispatcherError) {
         let window = configuration.rateLimitPeriod
         if let last, now.duration(since: last) <= window, window > .zero {
@@ -279,7 +279,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     /// DOWN: the registration is newer evidence that it lives. Only if the registration fails
     /// (the commit failed, or no session can be issued) is the node marked DOWN then.
     package func completeRegistration(
-        _ pending: PendingRegistration, commitError: DispatcherError?, at now: HeartbeatInstant
+        _ pending: PendingRegistration, commitError: DispatcherError?, at now: BeaconInstant
     ) throws(DispatcherError) -> SessionMessage {
         guard isRunning, pending.term == term else { throw .stopped }
         do throws(DispatcherError) {
@@ -293,7 +293,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         }
     }
 
-    private func endFlight(of node: NodeID, registered: Bool, at now: HeartbeatInstant) {
+    private func endFlight(of node: NodeID, registered: Bool, at now: BeaconInstant) {
         guard var flight = registering[node] else { return }
         flight.count -= 1
         if registered { flight.deadlinePassed = false }
@@ -311,7 +311,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         }
     }
 
-    private func issueSession(_ pending: PendingRegistration, at now: HeartbeatInstant) throws(DispatcherError) -> SessionMessage {
+    private func issueSession(_ pending: PendingRegistration, at now: BeaconInstant) throws(DispatcherError) -> SessionMessage {
         if let resumed = pending.resumed, validSession(node: pending.node, session: resumed),
             let registration = registrations[resumed.handle.index],
             let message = sessionMessage(for: registration, disconnect: false)
@@ -442,7 +442,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
 
     /// The wheel reported these nodes' deadlines passed: each becomes DOWN (one queued write per
     /// node, flushed in batches), loses its session, and starts its orphan timer.
-    package func expire(_ expiry: HeartbeatExpiry, at now: HeartbeatInstant) {
+    package func expire(_ expiry: HeartbeatExpiry, at now: BeaconInstant) {
         for handle in expiry.handles {
             guard let registration = registrations[handle.index], registration.handle == handle else { continue }
             let status = NodeStatus(state: .down, message: Self.expiryMessage)
@@ -466,7 +466,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         unknownQueueHead = 0
     }
 
-    private func markDown(_ node: NodeID, _ status: NodeStatus, at now: HeartbeatInstant) {
+    private func markDown(_ node: NodeID, _ status: NodeStatus, at now: BeaconInstant) {
         if registering[node] != nil {
             registering[node]?.deadlinePassed = true
             return
@@ -478,7 +478,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
         startOrphanTimer(node, at: now)
     }
 
-    private func startOrphanTimer(_ node: NodeID, at now: HeartbeatInstant) {
+    private func startOrphanTimer(_ node: NodeID, at now: BeaconInstant) {
         nextOrphanToken += 1
         downNodes[node] = nextOrphanToken
         // Every timer runs for the same `orphanAfter`, so appending keeps the queue in deadline order.
@@ -491,7 +491,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
 
     /// Fires the timers the wheel does not hold: UNKNOWN nodes that did not register within their
     /// doubled grace become DOWN, and nodes DOWN for `orphanAfter` have their tasks orphaned.
-    package func fireTimers(at now: HeartbeatInstant) {
+    package func fireTimers(at now: BeaconInstant) {
         while unknownQueueHead < unknownQueue.count, unknownQueue[unknownQueueHead].deadline <= now {
             let (deadline, node) = unknownQueue[unknownQueueHead]
             unknownQueueHead += 1
@@ -542,14 +542,14 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     // MARK: Flushing writes
 
     /// Whether queued writes should be flushed now: the batch is full, or the interval passed.
-    package func isFlushDue(at now: HeartbeatInstant) -> Bool {
+    package func isFlushDue(at now: BeaconInstant) -> Bool {
         let pending = pendingWriteCount
         guard pending > 0 || !waiters.isEmpty else { return false }
         return pending >= configuration.statusBatchLimit || now.duration(since: lastFlush) >= configuration.statusBatchInterval
     }
 
     /// Takes the queued writes as one batch; nil when nothing is queued and nobody waits.
-    package func takeWrites(at now: HeartbeatInstant) -> WriteBatch? {
+    package func takeWrites(at now: BeaconInstant) -> WriteBatch? {
         lastFlush = now
         return takeWrites(force: false)
     }
@@ -585,7 +585,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     // MARK: Store events
 
     /// A change the store committed.
-    package func handle(_ event: StoreEvent, at now: HeartbeatInstant) {
+    package func handle(_ event: StoreEvent, at now: BeaconInstant) {
         guard isRunning else { return }
         switch event {
         case .nodeUpdated(let node):
@@ -620,7 +620,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     /// INCREMENTAL ones as ``flushAssignments(at:)`` finds them due. A stream the node had open
     /// ends (normally) and is replaced: reopening is how a node asks for a COMPLETE set.
     package func openAssignments(
-        node: NodeID, session: SessionID, at now: HeartbeatInstant, _ sink: @escaping AssignmentSink
+        node: NodeID, session: SessionID, at now: BeaconInstant, _ sink: @escaping AssignmentSink
     ) throws(DispatcherError) {
         try validate(node: node, session: session)
         let index = session.handle.index
@@ -638,7 +638,7 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     }
 
     /// Sends every assignment batch that is due.
-    package func flushAssignments(at now: HeartbeatInstant) {
+    package func flushAssignments(at now: BeaconInstant) {
         for index in dirtyFeeds {
             guard let feed = assignmentFeeds[index] else {
                 dirtyFeeds.remove(index)
@@ -658,9 +658,9 @@ package final class DispatcherCore<Clock: HeartbeatClock> {
     /// When there is next something to do (a flush, an assignment batch, an UNKNOWN or orphan
     /// timer), for a shell that sleeps until then; nil when nothing is pending. Expiries are not
     /// included: the wheel's own thread reports them.
-    package func nextWakeup(after now: HeartbeatInstant) -> HeartbeatInstant? {
-        var next: HeartbeatInstant?
-        func consider(_ instant: HeartbeatInstant?) {
+    package func nextWakeup(after now: BeaconInstant) -> BeaconInstant? {
+        var next: BeaconInstant?
+        func consider(_ instant: BeaconInstant?) {
             if let instant { next = min(next ?? instant, instant) }
         }
         if pendingWriteCount > 0 || !waiters.isEmpty {

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 package import BeaconCore
 import Synchronization
 
@@ -6,7 +7,7 @@ import Synchronization
 ///
 /// No string is hashed and nothing is allocated: the session id carries the wheel handle, the
 /// node id carries its fingerprint, and the period comes from the node's own random stream.
-package final class HeartbeatPath<Clock: HeartbeatClock>: Sendable {
+package final class HeartbeatPath<Clock: BeaconClock>: Sendable {
     package let wheel: HeartbeatWheel<Clock>
     let sessions: SessionTable
     let settings: DispatcherConfiguration.Resolved
@@ -53,7 +54,7 @@ package final class HeartbeatPath<Clock: HeartbeatClock>: Sendable {
         let next = draw(random: sessions.nextRandom(index), grace: settings.grace)
         var ttl = next.ttl
         if let adaptive {
-            ttl = max(ttl, adaptive.observe(index, at: wheel.clock.now()))
+            ttl = max(ttl, adaptive.observe(index, at: wheel.clock.now))
         }
         do {
             try wheel.beat(session.handle, ttl: ttl)
@@ -85,7 +86,7 @@ final class AdaptiveDeadlines: Sendable {
         stripes = (0 ..< Self.stripeCount).map { _ in Stripe() }
     }
 
-    func observe(_ index: UInt32, at instant: HeartbeatInstant) -> HeartbeatTTL {
+    func observe(_ index: UInt32, at instant: BeaconInstant) -> HeartbeatTTL {
         stripes[Int(index) % Self.stripeCount].estimators.withLock { estimators in
             if estimators[index] == nil {
                 // The configuration was validated when the dispatcher was made.

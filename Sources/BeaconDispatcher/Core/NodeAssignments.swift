@@ -19,7 +19,7 @@ struct NodeAssignments {
         var id: String
     }
 
-    private(set) var batcher: AssignmentBatcher<HeartbeatInstant>
+    private(set) var batcher: AssignmentBatcher<BeaconInstant>
     private let store: any DispatcherStore
     /// The tasks the node holds, as last seen.
     private var tasks: [String: DispatchedTask] = [:]
@@ -34,7 +34,7 @@ struct NodeAssignments {
     }
 
     /// A task of this node was created or written. Returns true when the node must hear of it.
-    mutating func addOrUpdate(_ task: DispatchedTask, at now: HeartbeatInstant) throws(TaskDiffError) -> Bool {
+    mutating func addOrUpdate(_ task: DispatchedTask, at now: BeaconInstant) throws(TaskDiffError) -> Bool {
         guard task.status.state >= .assigned else { return false }
         if let old = tasks[task.id] {
             if old.equalsIgnoringStatus(task), task.status.state > .assigned {
@@ -51,7 +51,7 @@ struct NodeAssignments {
     }
 
     /// A task of this node was deleted. Returns true when the node must hear of it.
-    mutating func remove(_ task: DispatchedTask, at now: HeartbeatInstant) -> Bool {
+    mutating func remove(_ task: DispatchedTask, at now: BeaconInstant) -> Bool {
         guard let held = tasks.removeValue(forKey: task.id) else { return false }
         let ref = ObjectRef(kind: .task, id: task.id)
         var changed = false
@@ -63,7 +63,7 @@ struct NodeAssignments {
         task.secrets.map { ObjectRef(kind: .secret, id: $0) } + task.configs.map { ObjectRef(kind: .config, id: $0) }
     }
 
-    private mutating func add(dependenciesOf task: DispatchedTask, at now: HeartbeatInstant) throws(TaskDiffError) {
+    private mutating func add(dependenciesOf task: DispatchedTask, at now: BeaconInstant) throws(TaskDiffError) {
         for ref in Self.dependencies(of: task) {
             if users[ref, default: []].isEmpty,
                 let dependency = store.dependency(ref.kind == .secret ? .secret : .config, id: ref.id)
@@ -78,7 +78,7 @@ struct NodeAssignments {
 
     /// Drops the task's claims; removes each dependency no other task uses. A dependency that was
     /// never sent (missing from the store) produces no removal, unlike SwarmKit.
-    private mutating func release(dependenciesOf task: DispatchedTask, at now: HeartbeatInstant) -> Bool {
+    private mutating func release(dependenciesOf task: DispatchedTask, at now: BeaconInstant) -> Bool {
         var changed = false
         for ref in Self.dependencies(of: task) {
             guard var holders = users[ref], holders.remove(task.id) != nil else { continue }
@@ -101,7 +101,7 @@ struct NodeAssignments {
         return key
     }
 
-    mutating func flushIfDue(at now: HeartbeatInstant) throws(TaskDiffError) -> [AssignmentMessage] {
+    mutating func flushIfDue(at now: BeaconInstant) throws(TaskDiffError) -> [AssignmentMessage] {
         try batcher.flushIfDue(at: now)
     }
 }

@@ -12,7 +12,7 @@ package final class VirtualDispatcher {
 
     package init(
         configuration: DispatcherConfiguration = .init(), store: InMemoryDispatcherStore = .init(),
-        managers: [WeightedManager] = [], start: HeartbeatInstant = HeartbeatInstant(nanoseconds: 1_000_000_000)
+        managers: [WeightedManager] = [], start: BeaconInstant = BeaconInstant(nanoseconds: 1_000_000_000)
     ) throws(DispatcherError) {
         clock = ManualClock(start: start)
         self.store = store
@@ -25,7 +25,7 @@ package final class VirtualDispatcher {
         core = try DispatcherCore(configuration: configuration, wheel: wheel, store: store, managers: managers)
     }
 
-    package var now: HeartbeatInstant { clock.now() }
+    package var now: BeaconInstant { clock.now }
 
     /// Starts a term (see ``DispatcherCore/start(at:)``) and watches the store.
     package func start() throws(DispatcherError) {
@@ -34,7 +34,7 @@ package final class VirtualDispatcher {
         // The virtual dispatcher runs on one thread, and the in-memory store delivers events on
         // the committing thread: this one.
         nonisolated(unsafe) let unsafeCore = core
-        watch = store.watch { event in unsafeCore.handle(event, at: clock.now()) }
+        watch = store.watch { event in unsafeCore.handle(event, at: clock.now) }
     }
 
     /// Ends the term and commits what was queued.
@@ -78,9 +78,9 @@ package final class VirtualDispatcher {
         advance(to: now.advanced(by: duration))
     }
 
-    package func advance(to instant: HeartbeatInstant) {
+    package func advance(to instant: BeaconInstant) {
         try? clock.advance(to: instant)
-        let now = clock.now()
+        let now = clock.now
         let core = core
         _ = try? core.path.wheel.advance(to: now) { expiry in core.expire(expiry, at: now) }
         core.fireTimers(at: now)

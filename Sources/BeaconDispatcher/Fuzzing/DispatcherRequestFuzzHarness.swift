@@ -48,7 +48,7 @@ package enum DispatcherRequestFuzzHarness {
 
     /// Expiries the dispatcher reported during one clock advance.
     final class ExpiryLog {
-        var reports: [(node: NodeID, at: HeartbeatInstant)] = []
+        var reports: [(node: NodeID, at: BeaconInstant)] = []
     }
 
     /// One input's dispatcher, the model that shadows it, and what the model has accounted for.

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 
 /// Hands a flush's outcome from the dispatcher's loop to a registration awaiting it; the outcome

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 public import BeaconCore
 public import Logging
 import Metrics
@@ -83,11 +84,11 @@ public final class Dispatcher: Sendable {
         }
         defer { lifecycle.withLock { $0.running = false } }
         stopRequested.store(false, ordering: .relaxed)
-        let now = clock.now()
+        let now = clock.now
         try core.withLock { core throws(DispatcherError) in try core.start(at: now) }
         logger.info("dispatcher leading", metadata: ["nodes": "\(core.withLock { $0.nodeCount })"])
         let watch = store.watch { [core, clock, wakeup] event in
-            core.withLock { $0.handle(event, at: clock.now()) }
+            core.withLock { $0.handle(event, at: clock.now) }
             wakeup.signal()
         }
         defer { watch.cancel() }
@@ -95,7 +96,7 @@ public final class Dispatcher: Sendable {
             try timer.start { [core, clock, logger, metrics, wakeup] expiry in
                 let downs = core.withLock { core in
                     let before = core.counters.expiries
-                    core.expire(expiry, at: clock.now())
+                    core.expire(expiry, at: clock.now)
                     return core.counters.expiries - before
                 }
                 wakeup.signal()
@@ -134,12 +135,12 @@ public final class Dispatcher: Sendable {
     /// Flushes writes, fires timers and sends assignment batches when they are due, sleeping in
     /// between until the next deadline or until new work signals ``wakeup``.
     private func loop() async {
-        var lastMetrics = clock.now()
+        var lastMetrics = clock.now
         var reported = (beats: 0, registrations: 0, bytes: 0)
         while !stopRequested.load(ordering: .acquiring), !Task.isCancelled {
             passes.add(1, ordering: .relaxed)
-            let now = clock.now()
-            let (batch, next) = core.withLock { core -> (DispatcherCore<MonotonicClock>.WriteBatch?, HeartbeatInstant?) in
+            let now = clock.now
+            let (batch, next) = core.withLock { core -> (DispatcherCore<MonotonicClock>.WriteBatch?, BeaconInstant?) in
                 core.fireTimers(at: now)
                 core.flushAssignments(at: now)
                 let batch = core.isFlushDue(at: now) ? core.takeWrites(at: now) : nil
@@ -170,7 +171,7 @@ public final class Dispatcher: Sendable {
                 reported = (beats, snapshot.3.registrations, snapshot.3.assignmentBytes)
             }
             let wakeAt = min(next ?? .init(nanoseconds: .max), lastMetrics.advanced(by: configuration.metricsInterval))
-            await wakeup.wait(for: max(.zero, wakeAt.duration(since: clock.now())))
+            await wakeup.wait(until: wakeAt, on: clock)
         }
     }
 
@@ -204,7 +205,7 @@ public final class Dispatcher: Sendable {
         sink: DispatcherCore<MonotonicClock>.SessionSink?
     ) async throws(DispatcherError) -> SessionMessage {
         let waiter = CommitWaiter()
-        let now = clock.now()
+        let now = clock.now
         let pending = try core.withLock { core throws(DispatcherError) in
             try core.beginRegistration(
                 node: nodeID, description: description, address: address, resume: resume, at: now,
@@ -213,7 +214,7 @@ public final class Dispatcher: Sendable {
         wakeup.signal()
         let commitError = await waiter.wait()
         let first = try core.withLock { core throws(DispatcherError) -> SessionMessage in
-            let message = try core.completeRegistration(pending, commitError: commitError, at: clock.now())
+            let message = try core.completeRegistration(pending, commitError: commitError, at: clock.now)
             if let sink {
                 // Under the same lock as the registration, so no message is missed in between.
                 sink(.message(message))
@@ -241,7 +242,7 @@ public final class Dispatcher: Sendable {
     /// saw a gap recovers.
     public func assignments(nodeID: NodeID, session: SessionID) throws(DispatcherError) -> DispatcherStream<AssignmentMessage> {
         let (messages, sink) = DispatcherStream<AssignmentMessage>.make(keepingNewest: nil)
-        let now = clock.now()
+        let now = clock.now
         try core.withLock { core throws(DispatcherError) in
             try core.openAssignments(node: nodeID, session: session, at: now, sink)
         }
@@ -265,7 +266,7 @@ public final class Dispatcher: Sendable {
     }
 
     /// Calls `observer` on the wheel's thread for every node whose deadline passes.
-    package func observeExpiries(_ observer: @escaping @Sendable (NodeID, HeartbeatInstant) -> Void) {
+    package func observeExpiries(_ observer: @escaping @Sendable (NodeID, BeaconInstant) -> Void) {
         core.withLock { $0.expiryObserver = observer }
     }
 

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 
 /// The dispatcher's state machine behind one lock: every call into it from the shell's threads

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 
 /// The embedded default store: everything in this process's memory, commits applied at once.

@@ -10,7 +10,7 @@ public struct MasterClient: Sendable {
     public enum ExitPhase: Sendable, Hashable {
         case running
         /// Pinging with the finished flag since `since`, waiting for the master's echo.
-        case closing(since: HeartbeatInstant)
+        case closing(since: BeaconInstant)
         /// The master acknowledged the exit.
         case closed
     }
@@ -50,13 +50,13 @@ public struct MasterClient: Sendable {
     public private(set) var masterInfo: MasterInfo
     /// The latest send time of a ping the master echoed; starts at the worker's start time, so a
     /// worker whose master never answers times out from its start.
-    public private(set) var lastAcknowledgedPingTime: HeartbeatInstant
+    public private(set) var lastAcknowledgedPingTime: BeaconInstant
     public private(set) var exitPhase: ExitPhase = .running
 
     /// - Parameter startTime: when the worker was started (TiFlow uses the executor's submit
     ///   time, so a worker that waited long before running times out sooner).
     public init(
-        master: MasterID, worker: WorkerID, workerEpoch: Epoch, masterInfo: MasterInfo, startTime: HeartbeatInstant,
+        master: MasterID, worker: WorkerID, workerEpoch: Epoch, masterInfo: MasterInfo, startTime: BeaconInstant,
         configuration: TimeoutConfiguration = .default
     ) {
         self.master = master
@@ -68,7 +68,7 @@ public struct MasterClient: Sendable {
     }
 
     /// The ping to send now, to ``masterInfo``'s executor.
-    public func ping(at now: HeartbeatInstant) -> HeartbeatPing {
+    public func ping(at now: BeaconInstant) -> HeartbeatPing {
         let finished = if case .running = exitPhase { false } else { true }
         return HeartbeatPing(
             sendTime: now, fromWorker: worker, masterEpoch: masterInfo.epoch, workerEpoch: workerEpoch,
@@ -103,7 +103,7 @@ public struct MasterClient: Sendable {
     }
 
     /// The watchdog's verdict at `now`.
-    public func checkMasterTimeout(at now: HeartbeatInstant) -> Watchdog {
+    public func checkMasterTimeout(at now: BeaconInstant) -> Watchdog {
         let silence = now.duration(since: lastAcknowledgedPingTime)
         if silence <= configuration.reloadMasterInfoAfter { return .healthy }
         if silence < configuration.workerTimeout { return .reloadMasterInfo }
@@ -118,12 +118,12 @@ public struct MasterClient: Sendable {
 
     /// Starts the graceful exit: from now on pings carry the finished flag. Does nothing if the
     /// exit has already started.
-    public mutating func beginExit(at now: HeartbeatInstant) {
+    public mutating func beginExit(at now: BeaconInstant) {
         if case .running = exitPhase { exitPhase = .closing(since: now) }
     }
 
     /// Whether the master failed to acknowledge the exit within its timeout.
-    public func exitTimedOut(at now: HeartbeatInstant) -> Bool {
+    public func exitTimedOut(at now: BeaconInstant) -> Bool {
         guard case .closing(let since) = exitPhase else { return false }
         return now.duration(since: since) >= configuration.exitAcknowledgementTimeout
     }

@@ -31,12 +31,12 @@ public struct WorkerSession: Sendable {
     /// The worker's current status (its epoch never changes).
     public private(set) var status: WorkerStatus
     /// When the next ping is due.
-    public private(set) var nextPing: HeartbeatInstant
+    public private(set) var nextPing: BeaconInstant
     private var lastPersistedStatus: WorkerStatus?
     private var cancelRequested = false
 
     /// A session that pings at once and then every heartbeat interval.
-    public init(client: MasterClient, at now: HeartbeatInstant) {
+    public init(client: MasterClient, at now: BeaconInstant) {
         self.client = client
         self.status = WorkerStatus(state: .created, epoch: client.workerEpoch)
         self.nextPing = now
@@ -48,7 +48,7 @@ public struct WorkerSession: Sendable {
     /// TiFlow checks for suicide only on its 3 s ticker, so a worker may outlive the timeout by up
     /// to one interval; here the check is due exactly at the timeout, which keeps suicide
     /// strictly before the master's offline deadline for any positive grace.
-    public var nextTick: HeartbeatInstant {
+    public var nextTick: BeaconInstant {
         let configuration = client.configuration
         var next = min(nextPing, client.lastAcknowledgedPingTime.advanced(by: configuration.workerTimeout))
         if case .closing(let since) = client.exitPhase {
@@ -60,7 +60,7 @@ public struct WorkerSession: Sendable {
     /// The actions due at `now`: stop if the master has been silent for the worker timeout or
     /// ignored the exit for too long; otherwise a ping when one is due, with a request to reload
     /// the master's whereabouts when it has been silent for two intervals.
-    public mutating func tick(at now: HeartbeatInstant) -> [Action] {
+    public mutating func tick(at now: BeaconInstant) -> [Action] {
         guard client.exitPhase != .closed else { return [] }
         let watchdog = client.checkMasterTimeout(at: now)
         if case .closing = client.exitPhase, client.exitTimedOut(at: now) || watchdog == .suicide {
@@ -121,7 +121,7 @@ public struct WorkerSession: Sendable {
 
     /// Starts the graceful exit: the next pings carry the finished flag, and the next one is due
     /// at once so the master hears it without waiting a heartbeat interval.
-    public mutating func beginExit(at now: HeartbeatInstant) {
+    public mutating func beginExit(at now: BeaconInstant) {
         client.beginExit(at: now)
         nextPing = now
     }

@@ -112,11 +112,11 @@ struct MasterWorkerMessageModel {
 
     // MARK: Fields
 
-    private mutating func instant(_ bytes: inout FuzzByteReader, _ name: String) -> HeartbeatInstant {
+    private mutating func instant(_ bytes: inout FuzzByteReader, _ name: String) -> BeaconInstant {
         let pick = bytes.byte()
         let nanoseconds = pick < 0xC0 ? 1_000_000_000_000 + UInt64(pick) * 1_000_000 : bytes.word()
         fields.append(Field(name: name, json: String(nanoseconds), type: .number))
-        return HeartbeatInstant(nanoseconds: nanoseconds)
+        return BeaconInstant(nanoseconds: nanoseconds)
     }
 
     /// Around the epochs the receiving world uses (master 5, workers 3, 6, 7 and 8), or extreme.

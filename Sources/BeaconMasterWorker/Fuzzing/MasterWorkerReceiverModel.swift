@@ -20,7 +20,7 @@ struct MasterWorkerReceiverModel {
     let recovering: Bool
     let leaving: Bool
     let masterEpoch = Epoch(rawValue: 5)
-    let start = HeartbeatInstant(nanoseconds: 1_000_000_000_000)
+    let start = BeaconInstant(nanoseconds: 1_000_000_000_000)
     let clock: ManualClock
     let manager: WorkerManager<ManualClock>
     var session: WorkerSession
@@ -103,7 +103,7 @@ struct MasterWorkerReceiverModel {
         // Every ping is answered first, with the master's epoch, whatever it carries.
         let pong = manager.pong(for: ping)
         let expectedPong = HeartbeatPong(
-            sendTime: ping.sendTime, replyTime: clock.now(), toWorker: ping.fromWorker, masterEpoch: masterEpoch,
+            sendTime: ping.sendTime, replyTime: clock.now, toWorker: ping.fromWorker, masterEpoch: masterEpoch,
             isFinished: ping.isFinished)
         if pong != expectedPong { return "the pong to \(ping) was \(pong), expected \(expectedPong)" }
         let worker = ping.fromWorker

@@ -12,7 +12,7 @@ public import BeaconCore
 /// Unlike TiFlow, which scans every worker once a second, deadlines live on the wheel: a worker
 /// that stops pinging is declared offline within one wheel slot (1 ms) of its timeout, and a
 /// ping costs a dictionary lookup and one wheel beat whatever the number of workers.
-public final class WorkerManager<Clock: HeartbeatClock> {
+public final class WorkerManager<Clock: BeaconClock> {
     /// The master this manager works for.
     public let master: MasterID
     /// The master's epoch: pings and status messages must carry exactly this one.
@@ -27,7 +27,7 @@ public final class WorkerManager<Clock: HeartbeatClock> {
     private var events: [WorkerEvent] = []
     private var eventHead = 0
     /// When a fail-over recovery stops waiting for silent workers; nil once the manager is ready.
-    private var recoveryDeadline: HeartbeatInstant?
+    private var recoveryDeadline: BeaconInstant?
     private var waitingCount = 0
 
     /// A manager for a master that starts at `epoch`.
@@ -69,7 +69,7 @@ public final class WorkerManager<Clock: HeartbeatClock> {
         }
         waitingCount = table.count
         if waitingCount > 0 {
-            recoveryDeadline = clock.now().advanced(by: configuration.offlineTimeout)
+            recoveryDeadline = clock.now.advanced(by: configuration.offlineTimeout)
         }
     }
 
@@ -116,7 +116,7 @@ public final class WorkerManager<Clock: HeartbeatClock> {
     /// the pong could be sent (TiFlow's rule: an unreachable worker's ping does not count).
     public func pong(for ping: HeartbeatPing) -> HeartbeatPong {
         HeartbeatPong(
-            sendTime: ping.sendTime, replyTime: wheel.clock.now(), toWorker: ping.fromWorker,
+            sendTime: ping.sendTime, replyTime: wheel.clock.now, toWorker: ping.fromWorker,
             masterEpoch: epoch, isFinished: ping.isFinished)
     }
 
@@ -205,7 +205,7 @@ public final class WorkerManager<Clock: HeartbeatClock> {
             throw .invalidWorkerState(worker, "only an online worker can be asked to change state; it is \(entry.phase)")
         }
         let request = StatusChangeRequest(
-            sendTime: wheel.clock.now(), fromMaster: master, masterEpoch: epoch, expectedState: state)
+            sendTime: wheel.clock.now, fromMaster: master, masterEpoch: epoch, expectedState: state)
         return (request, executor)
     }
 
@@ -218,10 +218,10 @@ public final class WorkerManager<Clock: HeartbeatClock> {
     /// - Throws: ``MasterWorkerError/heartbeatWheel(_:)`` if the clock went backwards or another
     ///   caller is advancing the same manager.
     @discardableResult
-    public func advance() throws(MasterWorkerError) -> HeartbeatInstant? {
-        let now = wheel.clock.now()
+    public func advance() throws(MasterWorkerError) -> BeaconInstant? {
+        let now = wheel.clock.now
         if let deadline = recoveryDeadline, now >= deadline { finishRecovery() }
-        let nextDue: HeartbeatInstant?
+        let nextDue: BeaconInstant?
         do {
             nextDue = try wheel.advance(to: now) { expiry in
                 for handle in expiry.handles { expire(handle) }

@@ -4,7 +4,7 @@ public import BeaconCore
 public struct HeartbeatPing: Sendable, Hashable, Codable {
     /// The worker's monotonic clock when it sent the ping; the pong echoes it, and only echoes
     /// prove the master alive.
-    public var sendTime: HeartbeatInstant
+    public var sendTime: BeaconInstant
     public var fromWorker: WorkerID
     /// The master epoch the worker believes is current.
     public var masterEpoch: Epoch
@@ -13,7 +13,7 @@ public struct HeartbeatPing: Sendable, Hashable, Codable {
     /// Set once the worker is exiting gracefully: it asks the master to take it offline.
     public var isFinished: Bool
 
-    public init(sendTime: HeartbeatInstant, fromWorker: WorkerID, masterEpoch: Epoch, workerEpoch: Epoch, isFinished: Bool) {
+    public init(sendTime: BeaconInstant, fromWorker: WorkerID, masterEpoch: Epoch, workerEpoch: Epoch, isFinished: Bool) {
         self.sendTime = sendTime
         self.fromWorker = fromWorker
         self.masterEpoch = masterEpoch

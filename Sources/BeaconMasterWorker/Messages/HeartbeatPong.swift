@@ -4,17 +4,17 @@ public import BeaconCore
 /// so a worker always learns the current master epoch.
 public struct HeartbeatPong: Sendable, Hashable, Codable {
     /// The ping's send time, echoed.
-    public var sendTime: HeartbeatInstant
+    public var sendTime: BeaconInstant
     /// The master's monotonic clock when it replied (informational: the worker never compares
     /// it with its own clock).
-    public var replyTime: HeartbeatInstant
+    public var replyTime: BeaconInstant
     public var toWorker: WorkerID
     /// The master's current epoch.
     public var masterEpoch: Epoch
     /// The ping's finished flag, echoed: the master's acknowledgement of a graceful exit.
     public var isFinished: Bool
 
-    public init(sendTime: HeartbeatInstant, replyTime: HeartbeatInstant, toWorker: WorkerID, masterEpoch: Epoch, isFinished: Bool) {
+    public init(sendTime: BeaconInstant, replyTime: BeaconInstant, toWorker: WorkerID, masterEpoch: Epoch, isFinished: Bool) {
         self.sendTime = sendTime
         self.replyTime = replyTime
         self.toWorker = toWorker

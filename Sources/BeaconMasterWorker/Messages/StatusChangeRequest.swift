@@ -3,12 +3,12 @@ public import BeaconCore
 /// A master asking a worker to move to a state; a request for ``WorkerState/stopped`` cancels
 /// the worker.
 public struct StatusChangeRequest: Sendable, Hashable, Codable {
-    public var sendTime: HeartbeatInstant
+    public var sendTime: BeaconInstant
     public var fromMaster: MasterID
     public var masterEpoch: Epoch
     public var expectedState: WorkerState
 
-    public init(sendTime: HeartbeatInstant, fromMaster: MasterID, masterEpoch: Epoch, expectedState: WorkerState) {
+    public init(sendTime: BeaconInstant, fromMaster: MasterID, masterEpoch: Epoch, expectedState: WorkerState) {
         self.sendTime = sendTime
         self.fromMaster = fromMaster
         self.masterEpoch = masterEpoch

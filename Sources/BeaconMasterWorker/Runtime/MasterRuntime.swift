@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 import Synchronization
 
@@ -147,7 +148,7 @@ public final class MasterRuntime: Sendable {
     private func runTimer() async {
         let clock = MonotonicClock()
         while !Task.isCancelled {
-            let wake: HeartbeatInstant?
+            let wake: BeaconInstant?
             do {
                 wake = try manager.withLock { (manager) throws(MasterWorkerError) in
                     defer { publishEvents(of: manager) }
@@ -157,7 +158,7 @@ public final class MasterRuntime: Sendable {
                 stop(with: .failure(error))
                 return
             }
-            let now = clock.now()
+            let now = clock.now
             let limit = now.advanced(by: .seconds(1))
             let target = min(wake ?? limit, limit)
             do {

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 
 /// A result set once and awaited by any number of tasks: how a runtime reports that it stopped,

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 
 /// Lets one task at a time through, the others waiting in arrival order: how a worker keeps

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 public import BeaconCore
 import Synchronization
 
@@ -43,13 +44,13 @@ public final class WorkerRuntime: Sendable {
     ///   ``MasterWorkerError/storage(_:)``, ``MasterWorkerError/statusNotDelivered(master:after:)``.
     public static func start(
         master: MasterID, worker: WorkerID, epoch: Epoch, executor: ExecutorID, transport: any MessageTransport,
-        store: any MasterWorkerStore, configuration: TimeoutConfiguration = .default, startTime: HeartbeatInstant? = nil,
+        store: any MasterWorkerStore, configuration: TimeoutConfiguration = .default, startTime: BeaconInstant? = nil,
         onCancel: @escaping @Sendable () -> Void = {}
     ) async throws(MasterWorkerError) -> WorkerRuntime {
         guard let metadata = try await store.loadMaster(master), let masterExecutor = metadata.executor else {
             throw .invalidWorkerState(worker, "master \(master) has never started: no executor to ping")
         }
-        let now = MonotonicClock().now()
+        let now = MonotonicClock().now
         // A start time in the future would push suicide past the master's offline deadline.
         let client = MasterClient(
             master: master, worker: worker, workerEpoch: epoch,
@@ -120,7 +121,7 @@ public final class WorkerRuntime: Sendable {
 
     private func runTimer() async {
         while !Task.isCancelled {
-            let now = clock.now()
+            let now = clock.now
             let (actions, next, closed) = session.withLock { session in
                 (session.tick(at: now), session.nextTick, session.client.exitPhase == .closed)
             }
@@ -143,7 +144,7 @@ public final class WorkerRuntime: Sendable {
                 }
             }
             do {
-                try await Task.sleep(for: max(clock.now().duration(to: next), .milliseconds(1)))
+                try await Task.sleep(for: max(clock.now.duration(to: next), .milliseconds(1)))
             } catch {
                 return
             }
@@ -194,12 +195,12 @@ public final class WorkerRuntime: Sendable {
             session.withLock { $0.statusPersisted(update.status) }
         }
         let configuration = session.withLock { $0.client.configuration }
-        let deadline = clock.now().advanced(by: configuration.statusDeliveryTimeout)
+        let deadline = clock.now.advanced(by: configuration.statusDeliveryTimeout)
         while true {
             let (message, executor) = session.withLock { $0.statusMessage(for: update.status) }
             let topic = MasterWorkerTopic.status(master: master)
             if transport.trySend(.status(message), topic: topic, from: self.executor, to: executor) { return }
-            if clock.now() >= deadline { break }
+            if clock.now >= deadline { break }
             if let metadata = try? await store.loadMaster(master), let executor = metadata.executor {
                 session.withLock { $0.masterInfoLoaded(MasterInfo(executor: executor, epoch: metadata.epoch)) }
             }
@@ -229,7 +230,7 @@ public final class WorkerRuntime: Sendable {
         let status = WorkerSession.exitStatus(
             reason, error: error, extensionBytes: extensionBytes, epoch: session.withLock { $0.client.workerEpoch })
         try await updateStatus(status.state, errorMessage: status.errorMessage, extensionBytes: status.extensionBytes, isExit: true)
-        session.withLock { $0.beginExit(at: clock.now()) }
+        session.withLock { $0.beginExit(at: clock.now) }
         restartTimer()
         try await exitAcknowledged.wait()
     }

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 
 /// A ``MessageTransport`` between masters and workers in one process: each mailbox is a bounded

@@ -13,7 +13,7 @@ public enum PlacementAction: Sendable {
     /// ``PlacementAttempt/runnerAnswered(_:now:isCancelled:)``.
     case tryRunner(Int)
     /// Wait until this instant (or until the request is cancelled), then call ``PlacementAttempt/woke(now:isCancelled:)``.
-    case wait(until: HeartbeatInstant)
+    case wait(until: BeaconInstant)
     /// The placement is over; its outcome is ``PlacementAttempt/result``.
     case finish
 }

@@ -9,7 +9,7 @@ public import CoreMetrics
 /// before giving any other input: a load-aware order holds a lease on the runner until its answer,
 /// so an attempt abandoned mid-try (or answered on a copy as well) would leak or double-release it.
 ///
-/// Time is the core's ``HeartbeatInstant`` (nanoseconds on a monotonic clock), not
+/// Time is the core's ``BeaconInstant`` (nanoseconds on a monotonic clock), not
 /// `ContinuousClock.Instant`: the standard library does not fix that type's layout, so every
 /// copy of a struct holding one goes through runtime calls, which made a placement three times
 /// slower.
@@ -26,17 +26,17 @@ public struct PlacementAttempt<Order: PlacementOrder> {
     @usableFromInline let key: UInt64
     @usableFromInline let metrics: PlacerMetrics
     @usableFromInline let retryAllDelay: Duration
-    @usableFromInline let start: HeartbeatInstant
-    @usableFromInline let placerDeadline: HeartbeatInstant
+    @usableFromInline let start: BeaconInstant
+    @usableFromInline let placerDeadline: BeaconInstant
     /// The request's deadline, meaningful only when ``hasRequestDeadline``: an optional instant
     /// would be handled through the standard library's value witnesses on every check.
-    @usableFromInline let requestDeadline: HeartbeatInstant
+    @usableFromInline let requestDeadline: BeaconInstant
     @usableFromInline let hasRequestDeadline: Bool
     @usableFromInline var pass: Order.Pass?
     @usableFromInline var listWasEmpty = false
     @usableFromInline var poolError: (any Error)?
     @usableFromInline var attempts = 0
-    @usableFromInline var lastAttempt: HeartbeatInstant
+    @usableFromInline var lastAttempt: BeaconInstant
     /// How the placement ended, once ``PlacementAction/finish`` has been returned.
     public var result: PlacementResult?
 
@@ -50,8 +50,8 @@ public struct PlacementAttempt<Order: PlacementOrder> {
         call: Call,
         config: PlacerConfig,
         metrics: PlacerMetrics,
-        requestDeadline: HeartbeatInstant?,
-        now: HeartbeatInstant
+        requestDeadline: BeaconInstant?,
+        now: BeaconInstant
     ) {
         self.order = order
         self.key = order.key(for: call)
@@ -70,7 +70,7 @@ public struct PlacementAttempt<Order: PlacementOrder> {
 
     /// The runner pool returned `runners`.
     @inlinable
-    public mutating func runnersFetched(_ runners: [any Runner], now: HeartbeatInstant, isCancelled: Bool) -> PlacementAction {
+    public mutating func runnersFetched(_ runners: [any Runner], now: BeaconInstant, isCancelled: Bool) -> PlacementAction {
         poolError = nil
         listWasEmpty = runners.isEmpty
         pass = order.makePass(over: runners, key: key)
@@ -79,7 +79,7 @@ public struct PlacementAttempt<Order: PlacementOrder> {
 
     /// The runner pool failed; this pass is over an empty list.
     @inlinable
-    public mutating func fetchFailed(_ error: any Error, now: HeartbeatInstant, isCancelled: Bool) -> PlacementAction {
+    public mutating func fetchFailed(_ error: any Error, now: BeaconInstant, isCancelled: Bool) -> PlacementAction {
         poolError = error
         listWasEmpty = true
         pass = nil
@@ -88,7 +88,7 @@ public struct PlacementAttempt<Order: PlacementOrder> {
 
     /// The runner of the last ``PlacementAction/tryRunner(_:)`` answered.
     @inlinable
-    public mutating func runnerAnswered(_ answer: RunnerAnswer, now: HeartbeatInstant, isCancelled: Bool) -> PlacementAction {
+    public mutating func runnerAnswered(_ answer: RunnerAnswer, now: BeaconInstant, isCancelled: Bool) -> PlacementAction {
         switch answer {
         case .placed(let error):
             pass?.attemptEnded(placed: true)
@@ -112,19 +112,19 @@ public struct PlacementAttempt<Order: PlacementOrder> {
     /// request has no deadline — then nothing reads the time, and reusing the last attempt's
     /// instant saves a clock read on the path every placed call takes.
     @inlinable
-    public func instantAfterAnswer(_ answer: RunnerAnswer, clock: some HeartbeatClock) -> HeartbeatInstant {
+    public func instantAfterAnswer(_ answer: RunnerAnswer, clock: some BeaconClock) -> BeaconInstant {
         if case .placed = answer, !hasRequestDeadline { return lastAttempt }
-        return clock.now()
+        return clock.now
     }
 
     /// The wait of the last ``PlacementAction/wait(until:)`` ended (or the request was cancelled).
     @inlinable
-    public mutating func woke(now: HeartbeatInstant, isCancelled: Bool) -> PlacementAction {
+    public mutating func woke(now: BeaconInstant, isCancelled: Bool) -> PlacementAction {
         isDone(now: now, isCancelled: isCancelled) ? giveUp(now: now, isCancelled: isCancelled) : .fetchRunners
     }
 
     @inlinable
-    mutating func nextAttempt(now: HeartbeatInstant, isCancelled: Bool) -> PlacementAction {
+    mutating func nextAttempt(now: BeaconInstant, isCancelled: Bool) -> PlacementAction {
         guard !isDone(now: now, isCancelled: isCancelled), let index = pass?.nextRunner() else {
             return endOfPass(now: now, isCancelled: isCancelled)
         }
@@ -134,7 +134,7 @@ public struct PlacementAttempt<Order: PlacementOrder> {
     }
 
     @inlinable
-    mutating func endOfPass(now: HeartbeatInstant, isCancelled: Bool) -> PlacementAction {
+    mutating func endOfPass(now: BeaconInstant, isCancelled: Bool) -> PlacementAction {
         pass = nil
         if listWasEmpty {
             metrics.emptyLists.increment()
@@ -163,7 +163,7 @@ public struct PlacementAttempt<Order: PlacementOrder> {
     }
 
     @inlinable
-    mutating func giveUp(now: HeartbeatInstant, isCancelled: Bool) -> PlacementAction {
+    mutating func giveUp(now: BeaconInstant, isCancelled: Bool) -> PlacementAction {
         if let poolError {
             metrics.poolErrors.increment()
             return finish(.notPlaced(poolError), placed: false, now: now, isCancelled: isCancelled)
@@ -172,7 +172,7 @@ public struct PlacementAttempt<Order: PlacementOrder> {
     }
 
     @inlinable
-    mutating func finish(_ result: PlacementResult, placed: Bool, now: HeartbeatInstant, isCancelled: Bool) -> PlacementAction {
+    mutating func finish(_ result: PlacementResult, placed: Bool, now: BeaconInstant, isCancelled: Bool) -> PlacementAction {
         if isCancelled {
             metrics.clientCancelled.increment()
         } else if requestExpired(at: now) {
@@ -186,12 +186,12 @@ public struct PlacementAttempt<Order: PlacementOrder> {
     }
 
     @inlinable
-    func isDone(now: HeartbeatInstant, isCancelled: Bool) -> Bool {
+    func isDone(now: BeaconInstant, isCancelled: Bool) -> Bool {
         isCancelled || now >= placerDeadline || requestExpired(at: now)
     }
 
     @inlinable
-    func requestExpired(at now: HeartbeatInstant) -> Bool {
+    func requestExpired(at now: BeaconInstant) -> Bool {
         hasRequestDeadline && now >= requestDeadline
     }
 }

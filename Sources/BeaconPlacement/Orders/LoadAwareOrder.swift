@@ -1,3 +1,4 @@
+import BeaconPrimitives
 public import BeaconCore
 
 /// A placer order over one of the core's load-aware placers (``BoundedLoadBalancer`` or

@@ -27,7 +27,7 @@ public struct CallPlacer<Order: PlacementOrder>: RunnerPlacer {
         deadline: ContinuousClock.Instant?
     ) async throws {
         let clock = MonotonicClock()
-        let start = clock.now()
+        let start = clock.now
         // Deadlines arrive on the continuous clock; the placement runs on the monotonic one.
         let requestDeadline = deadline.map { start.advanced(by: ContinuousClock.now.duration(to: $0)) }
         var attempt = PlacementAttempt(
@@ -39,10 +39,10 @@ public struct CallPlacer<Order: PlacementOrder>: RunnerPlacer {
             case .fetchRunners:
                 do {
                     runners = try await pool.runners(for: call)
-                    action = attempt.runnersFetched(runners, now: clock.now(), isCancelled: Task.isCancelled)
+                    action = attempt.runnersFetched(runners, now: clock.now, isCancelled: Task.isCancelled)
                 } catch {
                     runners = []
-                    action = attempt.fetchFailed(error, now: clock.now(), isCancelled: Task.isCancelled)
+                    action = attempt.fetchFailed(error, now: clock.now, isCancelled: Task.isCancelled)
                 }
             case .tryRunner(let index):
                 let answer: RunnerAnswer
@@ -56,8 +56,8 @@ public struct CallPlacer<Order: PlacementOrder>: RunnerPlacer {
                 action = attempt.runnerAnswered(answer, now: attempt.instantAfterAnswer(answer, clock: clock), isCancelled: Task.isCancelled)
             case .wait(let wake):
                 // Cancellation ends the sleep early; the attempt sees it and gives up.
-                try? await Task.sleep(for: wake.duration(since: clock.now()))
-                action = attempt.woke(now: clock.now(), isCancelled: Task.isCancelled)
+                try? await Task.sleep(for: wake.duration(since: clock.now))
+                action = attempt.woke(now: clock.now, isCancelled: Task.isCancelled)
             case .finish:
                 switch attempt.result {
                 case .placed(nil), nil: return

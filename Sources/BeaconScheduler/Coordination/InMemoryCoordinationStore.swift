@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 
 /// The embedded coordination store: etcd's semantics in this process's memory — revisions,

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 import Logging
 

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 
 /// The participant's inbox: producers (the watch, the lease refresher) push without waiting,

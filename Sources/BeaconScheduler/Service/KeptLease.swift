@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 
 /// A session lease refreshed in the background every third of its TTL, as etcd's clients do.

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 
 /// Between a participant and whoever reads its results: keeps only the newest host set (a

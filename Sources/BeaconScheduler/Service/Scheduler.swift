@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 
 /// mgmt's distributed scheduler over a ``CoordinationStore``: hosts join groups, one strategy per

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BeaconCore
 
 /// Chooses hosts with the core's bounded-load table (consistent hashing with bounded loads):

@@ -37,7 +37,7 @@ struct PlacementSimulation<Order: PlacementOrder> {
         let homes = calls.map(home)
         let popularity = ZipfSampler(count: workload.functions, exponent: workload.zipfExponent)
         let metrics = PlacerMetrics(factory: NOOPMetricsHandler.instance)
-        func instant(_ nanoseconds: UInt64) -> HeartbeatInstant { HeartbeatInstant(nanoseconds: nanoseconds) }
+        func instant(_ nanoseconds: UInt64) -> BeaconInstant { BeaconInstant(nanoseconds: nanoseconds) }
 
         let end = UInt64(workload.seconds * 1e9)
         let warmUp = end / 10

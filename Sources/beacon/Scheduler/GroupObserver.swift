@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import BenchmarkSupport
 import Foundation
 import BeaconCore

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 #if GRPC
 import BeaconAgent
 import BeaconCore

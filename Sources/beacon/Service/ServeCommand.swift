@@ -1,3 +1,4 @@
+import BeaconPrimitives
 import ArgumentParser
 #if GRPC
 import BeaconAgent
@@ -136,7 +137,7 @@ struct ServeReport: Service {
     let expiryLog: String?
 
     func run() async throws {
-        let expiries = PosixMutex([(NodeID, HeartbeatInstant)]())
+        let expiries = PosixMutex([(NodeID, BeaconInstant)]())
         dispatcher.observeExpiries { node, at in expiries.withLock { $0.append((node, at)) } }
         let log = try expiryLog.map { path in
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {

@@ -27,15 +27,15 @@ struct RealTimeDispatcherSimulation {
         logger.logLevel = .warning
         let dispatcher = try Dispatcher(configuration: plan.configuration, store: store, logger: logger)
         let clock = MonotonicClock()
-        let start = clock.now()
-        @Sendable func micros(_ instant: HeartbeatInstant) -> UInt64 { (instant.nanoseconds - start.nanoseconds) / 1000 }
+        let start = clock.now
+        @Sendable func micros(_ instant: BeaconInstant) -> UInt64 { (instant.nanoseconds - start.nanoseconds) / 1000 }
         let recorder = Recorder()
         dispatcher.observeExpiries { node, instant in
             if let index = indexOf[node] { recorder.detected.withLock { $0.append((index, micros(instant))) } }
         }
         let watch = store.watch { event in
             if case .nodeUpdated(let node) = event, node.status.state == .down, let index = indexOf[node.id] {
-                let now = micros(clock.now())
+                let now = micros(clock.now)
                 recorder.committed.withLock { $0.append((index, now)) }
                 recorder.commitInstants.withLock { _ = $0.insert(now / 1000) }
             }
@@ -109,7 +109,7 @@ struct RealTimeDispatcherSimulation {
 
         progress("running for \(plan.duration)")
         var schedule = BeatSchedule()
-        let firstMillisecond = Int(micros(clock.now()) / 1000)
+        let firstMillisecond = Int(micros(clock.now) / 1000)
         for index in agents.indices { schedule.schedule(index, atMillisecond: firstMillisecond + index % 5000) }
         let endMillisecond = Int(plan.duration.components.seconds * 1000)
         let silenceMillisecond = Int(plan.silenceAt.components.seconds * 1000)
@@ -118,9 +118,9 @@ struct RealTimeDispatcherSimulation {
         var processed = firstMillisecond - 1
         var sample = 0
         let cpuStart = ProcessCPU.seconds()
-        let wallStart = clock.now()
+        let wallStart = clock.now
         while processed < endMillisecond {
-            let current = min(Int(micros(clock.now()) / 1000), endMillisecond)
+            let current = min(Int(micros(clock.now) / 1000), endMillisecond)
             while processed < current {
                 processed += 1
                 schedule.take(processed, into: &due)
@@ -129,7 +129,7 @@ struct RealTimeDispatcherSimulation {
                     if agents[index].silent, processed >= silenceMillisecond { continue }
                     guard let session = agents[index].session else { continue }
                     sample &+= 1
-                    let callStart = clock.now()
+                    let callStart = clock.now
                     let period: Duration
                     do {
                         period = try dispatcher.heartbeat(nodeID: agents[index].node, session: session)
@@ -137,7 +137,7 @@ struct RealTimeDispatcherSimulation {
                         agents[index].session = nil
                         continue
                     }
-                    let callEnd = clock.now()
+                    let callEnd = clock.now
                     outcome.dispatcherNanoseconds += Double(callEnd.nanoseconds - callStart.nanoseconds)
                     if sample & 15 == 0 { outcome.latencySamples.append(Double(callEnd.nanoseconds - callStart.nanoseconds)) }
                     outcome.heartbeats += 1
@@ -151,7 +151,7 @@ struct RealTimeDispatcherSimulation {
             try await Task.sleep(for: .milliseconds(1))
         }
         outcome.processCPUSeconds = ProcessCPU.seconds() - cpuStart
-        outcome.elapsedSeconds = Double(clock.now().nanoseconds - wallStart.nanoseconds) / 1e9
+        outcome.elapsedSeconds = Double(clock.now.nanoseconds - wallStart.nanoseconds) / 1e9
         orchestrator.cancel()
         let churn = await orchestrator.value
         try await Task.sleep(for: .milliseconds(500))  // the last assignment batches and writes go out

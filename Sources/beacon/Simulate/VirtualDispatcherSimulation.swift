@@ -13,7 +13,7 @@ struct VirtualDispatcherSimulation {
         var agents = initialAgents
         let dispatcher = try VirtualDispatcher(configuration: plan.configuration, store: store)
         let start = dispatcher.now
-        @Sendable func micros(_ instant: HeartbeatInstant) -> UInt64 { (instant.nanoseconds - start.nanoseconds) / 1000 }
+        @Sendable func micros(_ instant: BeaconInstant) -> UInt64 { (instant.nanoseconds - start.nanoseconds) / 1000 }
         let clock = dispatcher.clock
 
         nonisolated(unsafe) var detected: [(Int, UInt64)] = []
@@ -24,7 +24,7 @@ struct VirtualDispatcherSimulation {
         nonisolated(unsafe) var downCommits: Set<UInt64> = []
         let watch = store.watch { event in
             if case .nodeUpdated(let node) = event, node.status.state == .down, let index = indexOf[node.id] {
-                let now = micros(clock.now())
+                let now = micros(clock.now)
                 committed.append((index, now))
                 downCommits.insert(now)
             }
@@ -69,7 +69,7 @@ struct VirtualDispatcherSimulation {
         var churnCredit = 0.0
         let wall = MonotonicClock()
         progress("running \(plan.duration) of virtual time")
-        let wallStart = wall.now()
+        let wallStart = wall.now
         // Each millisecond: advance the dispatcher, then the due agents' heartbeats in one tight
         // loop, timed on their own; the agents' bookkeeping runs outside the timed stretches.
         var calls: [(node: NodeID, session: SessionID, agent: Int)] = []
@@ -85,20 +85,20 @@ struct VirtualDispatcherSimulation {
                 calls.append((agents[index].node, session, index))
             }
             periods.removeAll(keepingCapacity: true)
-            let before = wall.now()
+            let before = wall.now
             dispatcher.advance(to: instant)
             for (position, call) in calls.enumerated() {
                 if position == 0, millisecond % 8 == 0 {
                     // The bucket's first call timed on its own (its node's memory is cold, as it
                     // is in production), for the latency distribution.
-                    let callStart = wall.now()
+                    let callStart = wall.now
                     periods.append(try? dispatcher.heartbeat(node: call.node, session: call.session))
-                    outcome.latencySamples.append(Double(wall.now().nanoseconds - callStart.nanoseconds))
+                    outcome.latencySamples.append(Double(wall.now.nanoseconds - callStart.nanoseconds))
                 } else {
                     periods.append(try? dispatcher.heartbeat(node: call.node, session: call.session))
                 }
             }
-            outcome.dispatcherNanoseconds += Double(wall.now().nanoseconds - before.nanoseconds)
+            outcome.dispatcherNanoseconds += Double(wall.now.nanoseconds - before.nanoseconds)
             let nowMicros = UInt64(millisecond) * 1000
             for (call, period) in zip(calls, periods) {
                 guard let period else {
@@ -118,7 +118,7 @@ struct VirtualDispatcherSimulation {
                 churnCredit -= 1
             }
         }
-        outcome.elapsedSeconds = Double(wall.now().nanoseconds - wallStart.nanoseconds) / 1e9
+        outcome.elapsedSeconds = Double(wall.now.nanoseconds - wallStart.nanoseconds) / 1e9
         // Let the last assignment batches go out.
         dispatcher.advance(by: .milliseconds(300))
 

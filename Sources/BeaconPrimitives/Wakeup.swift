@@ -24,15 +24,15 @@ package final class Wakeup: Sendable {
         sleeper?.resume()
     }
 
-    /// Returns after `duration` (never, when nil), at the first signal, or when the task is
-    /// cancelled, whichever comes first. A signal that arrived since the last wait makes it
-    /// return at once.
-    package func wait(for duration: Duration?) async {
-        let timer = duration.map { duration in
+    /// Returns once `clock` reads `deadline` (never, when nil), at the first signal, or when the
+    /// task is cancelled, whichever comes first. A signal that arrived since the last wait makes
+    /// it return at once.
+    package func wait<C: Clock>(until deadline: C.Instant?, on clock: C) async {
+        let timer = deadline.map { deadline in
             Task { [self] in
                 // A cancelled timer (the waiter woke early) must not signal: that would wake the
                 // next wait at once, and the loop would spin.
-                guard (try? await Task.sleep(for: duration)) != nil else { return }
+                guard (try? await clock.sleep(until: deadline, tolerance: nil)) != nil else { return }
                 signal()
             }
         }

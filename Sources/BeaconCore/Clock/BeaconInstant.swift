@@ -2,7 +2,7 @@
 ///
 /// Instants from different clocks are not comparable in meaning; the heartbeat wheel only ever
 /// compares instants from the clock it was created with.
-public struct HeartbeatInstant: InstantProtocol, CustomStringConvertible {
+public struct BeaconInstant: InstantProtocol, CustomStringConvertible {
     /// Nanoseconds since the clock's origin.
     public var nanoseconds: UInt64
 
@@ -12,27 +12,27 @@ public struct HeartbeatInstant: InstantProtocol, CustomStringConvertible {
     }
 
     /// The clock's origin.
-    public static let zero = HeartbeatInstant(nanoseconds: 0)
+    public static let zero = BeaconInstant(nanoseconds: 0)
 
     @inlinable
-    public static func < (lhs: HeartbeatInstant, rhs: HeartbeatInstant) -> Bool {
+    public static func < (lhs: BeaconInstant, rhs: BeaconInstant) -> Bool {
         lhs.nanoseconds < rhs.nanoseconds
     }
 
     /// This instant moved later by `duration`, saturating at the end of the clock's range.
     /// Negative durations move it earlier, saturating at the origin.
-    public func advanced(by duration: Duration) -> HeartbeatInstant {
+    public func advanced(by duration: Duration) -> BeaconInstant {
         let delta = duration.nanosecondsRoundedUp
         if delta >= 0 {
             let (sum, overflow) = nanoseconds.addingReportingOverflow(UInt64(delta))
-            return HeartbeatInstant(nanoseconds: overflow ? .max : sum)
+            return BeaconInstant(nanoseconds: overflow ? .max : sum)
         }
         let magnitude = delta.magnitude
-        return HeartbeatInstant(nanoseconds: nanoseconds > magnitude ? nanoseconds - magnitude : 0)
+        return BeaconInstant(nanoseconds: nanoseconds > magnitude ? nanoseconds - magnitude : 0)
     }
 
     /// The time from `earlier` to this instant; negative when `earlier` is later.
-    public func duration(since earlier: HeartbeatInstant) -> Duration {
+    public func duration(since earlier: BeaconInstant) -> Duration {
         if nanoseconds >= earlier.nanoseconds {
             return .nanoseconds(Int64(clamping: nanoseconds - earlier.nanoseconds))
         }
@@ -40,7 +40,7 @@ public struct HeartbeatInstant: InstantProtocol, CustomStringConvertible {
     }
 
     /// The time from this instant to `later`; negative when `later` is earlier.
-    public func duration(to later: HeartbeatInstant) -> Duration {
+    public func duration(to later: BeaconInstant) -> Duration {
         later.duration(since: self)
     }
 
@@ -48,7 +48,7 @@ public struct HeartbeatInstant: InstantProtocol, CustomStringConvertible {
 }
 
 /// Encoded as its bare nanosecond count, the way monotonic send times travel in heartbeat messages.
-extension HeartbeatInstant: Codable {
+extension BeaconInstant: Codable {
     public init(from decoder: any Decoder) throws {
         nanoseconds = try decoder.singleValueContainer().decode(UInt64.self)
     }
