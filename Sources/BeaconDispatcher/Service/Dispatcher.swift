@@ -204,12 +204,12 @@ public final class Dispatcher: Sendable {
         nodeID: NodeID, description: NodeDescription?, address: String, resume: SessionID?,
         sink: DispatcherCore<MonotonicClock>.SessionSink?
     ) async throws(DispatcherError) -> SessionMessage {
-        let waiter = CommitWaiter()
+        let waiter = Latch<DispatcherError?>()
         let now = clock.now
         let pending = try core.withLock { core throws(DispatcherError) in
             try core.beginRegistration(
                 node: nodeID, description: description, address: address, resume: resume, at: now,
-                onCommitted: waiter.signal)
+                onCommitted: { waiter.settle($0) })
         }
         wakeup.signal()
         let commitError = await waiter.wait()

@@ -34,8 +34,8 @@ public final class MasterRuntime: Sendable {
     private let eventSink: AsyncStream<WorkerEvent>.Continuation
     private let transport: any MessageTransport
     private let store: any MasterWorkerStore
-    private let stopped = OutcomeLatch()
-    private let ready = OutcomeLatch()
+    private let stopped = Latch<Result<Void, MasterWorkerError>>()
+    private let ready = Latch<Result<Void, MasterWorkerError>>()
     /// Whether `ready` has been settled: read on every message, so kept out of its lock.
     private let readyAnnounced = Atomic<Bool>(false)
     private let loops = PosixMutex<[Task<Void, Never>]>([])
@@ -110,7 +110,7 @@ public final class MasterRuntime: Sendable {
         loops.withLock { $0 = [receiver, timer] }
         // A ping already waiting in the mailbox may have stopped the master before the loops
         // were recorded, when `stop` had nothing to cancel.
-        if stopped.outcome != nil {
+        if stopped.value != nil {
             receiver.cancel()
             timer.cancel()
         }
@@ -259,7 +259,7 @@ public final class MasterRuntime: Sendable {
     /// Waits until the master stops; throws the error that stopped it, such as
     /// ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)`` when a newer master took over.
     public func waitUntilStopped() async throws(MasterWorkerError) {
-        try await stopped.wait()
+        try await stopped.wait().get()
     }
 
     private func stop(with outcome: Result<Void, MasterWorkerError>) {
@@ -270,11 +270,11 @@ public final class MasterRuntime: Sendable {
     }
 
     private func checkRunning() throws(MasterWorkerError) {
-        if stopped.outcome != nil { throw .masterClosed }
+        if stopped.value != nil { throw .masterClosed }
     }
 
     private func waitUntilReady() async throws(MasterWorkerError) {
-        try await ready.wait()
+        try await ready.wait().get()
     }
 
     /// Writes the master's state, error and detail, only while its epoch is still the record's.

@@ -22,8 +22,8 @@ public final class WorkerRuntime: Sendable {
     private let transport: any MessageTransport
     private let store: any MasterWorkerStore
     private let onCancel: @Sendable () -> Void
-    private let stopped = OutcomeLatch()
-    private let exitAcknowledged = OutcomeLatch()
+    private let stopped = Latch<Result<Void, MasterWorkerError>>()
+    private let exitAcknowledged = Latch<Result<Void, MasterWorkerError>>()
     private let reloading = PosixMutex(false)
     private let statusOrder = SerialGate()
     /// Set by `exit`: later status updates would overwrite the exit status.
@@ -100,7 +100,7 @@ public final class WorkerRuntime: Sendable {
     /// now rather than when the old task wakes.
     private func restartTimer() {
         let replaced = timer.withLock { timer in
-            defer { timer = stopped.outcome == nil ? Task { [self] in await runTimer() } : nil }
+            defer { timer = stopped.value == nil ? Task { [self] in await runTimer() } : nil }
             return timer
         }
         replaced?.cancel()
@@ -181,7 +181,7 @@ public final class WorkerRuntime: Sendable {
 
     private func updateStatus(_ state: WorkerState, errorMessage: String, extensionBytes: [UInt8], isExit: Bool) async throws(MasterWorkerError) {
         try await statusOrder.run { () throws(MasterWorkerError) in
-            guard isExit || !leaving.load(ordering: .relaxed), stopped.outcome == nil else {
+            guard isExit || !leaving.load(ordering: .relaxed), stopped.value == nil else {
                 throw .invalidWorkerState(worker, "the worker is leaving or has stopped: its exit status is final")
             }
             try await report(state, errorMessage: errorMessage, extensionBytes: extensionBytes)
@@ -232,7 +232,7 @@ public final class WorkerRuntime: Sendable {
         try await updateStatus(status.state, errorMessage: status.errorMessage, extensionBytes: status.extensionBytes, isExit: true)
         session.withLock { $0.beginExit(at: clock.now) }
         restartTimer()
-        try await exitAcknowledged.wait()
+        try await exitAcknowledged.wait().get()
     }
 
     /// Stops at once, without telling the master (it declares the worker offline after its
@@ -244,7 +244,7 @@ public final class WorkerRuntime: Sendable {
     /// Waits until the worker stops; throws ``MasterWorkerError/workerSuicide(master:)`` if it
     /// stopped because its master went silent.
     public func waitUntilStopped() async throws(MasterWorkerError) {
-        try await stopped.wait()
+        try await stopped.wait().get()
     }
 
     private func stop(with outcome: Result<Void, MasterWorkerError>) {

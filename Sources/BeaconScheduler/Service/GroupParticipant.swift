@@ -24,7 +24,7 @@ final class GroupParticipant: Sendable {
     private let options: ScheduleOptions
     private let strategy: any SchedulingStrategy
     private let leases: any LeaseSource
-    private let inputs = InputQueue<Input>()
+    private let inputs = Mailbox<Input>()
     private let loop = PosixMutex<Task<Void, Never>?>(nil)
     private let stopped = PosixMutex(false)
     private let abandoned = PosixMutex(false)

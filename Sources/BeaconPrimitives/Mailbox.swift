@@ -1,10 +1,7 @@
-import BeaconPrimitives
-import BeaconCore
-
-/// The participant's inbox: producers (the watch, the lease refresher) push without waiting,
-/// and the participant takes everything queued at once, so a burst of changes costs one pass of
-/// its logic instead of one per change.
-final class InputQueue<Input: Sendable>: Sendable {
+/// A loop's inbox: producers push without waiting, and the one consumer takes everything queued
+/// at once, so a burst of inputs costs one pass of its logic instead of one per input (the
+/// scheduler's participant takes its watch events and lease news this way).
+package final class Mailbox<Input: Sendable>: Sendable {
     private struct State {
         var items: [Input] = []
         var waiter: CheckedContinuation<Void, Never>?
@@ -12,7 +9,9 @@ final class InputQueue<Input: Sendable>: Sendable {
 
     private let state = PosixMutex(State())
 
-    func push(_ input: Input) {
+    package init() {}
+
+    package func push(_ input: Input) {
         let waiter = state.withLock { state in
             state.items.append(input)
             return state.waiter.take()
@@ -21,7 +20,7 @@ final class InputQueue<Input: Sendable>: Sendable {
     }
 
     /// Everything queued, waiting for at least one item; nil once the calling task is cancelled.
-    func takeAll() async -> [Input]? {
+    package func takeAll() async -> [Input]? {
         while !Task.isCancelled {
             let items = state.withLock { state in
                 defer { state.items = [] }

@@ -1,9 +1,6 @@
-import BeaconPrimitives
-import BeaconCore
-
 /// Lets one task at a time through, the others waiting in arrival order: how a worker keeps
 /// its status updates from overtaking each other between the store and the master.
-final class SerialGate: Sendable {
+package final class SerialGate: Sendable {
     private struct State {
         var busy = false
         var waiting: [CheckedContinuation<Void, Never>] = []
@@ -11,8 +8,10 @@ final class SerialGate: Sendable {
 
     private let state = PosixMutex(State())
 
+    package init() {}
+
     /// Runs `body` once every earlier caller has finished theirs.
-    func run<T>(_ body: () async throws(MasterWorkerError) -> T) async throws(MasterWorkerError) -> T {
+    package func run<T, Failure: Error>(_ body: () async throws(Failure) -> T) async throws(Failure) -> T {
         await enter()
         defer { leave() }
         return try await body()
