@@ -3,10 +3,10 @@ import Foundation
 import Synchronization
 import Testing
 
-/// The timer in real time, with beats, removals and expiry racing on several threads. CI runs
-/// this suite under ThreadSanitizer. Nothing here asserts a duration: TTLs are either far longer
-/// than the test (nodes that must survive) or far shorter (nodes that must expire), and waits are
-/// for outcomes, with a generous cap.
+/// The timer's thread. The first test is the real-time smoke test (real threads racing beats,
+/// removals and expiry; CI runs this suite under ThreadSanitizer): TTLs are far longer than the
+/// test (nodes that must survive) or far shorter (nodes that must expire), and it waits only for
+/// outcomes. The others run the thread on a manual clock.
 @Suite struct HeartbeatTimerTests {
     final class Deliveries: Sendable {
         let handles = Mutex<[HeartbeatHandle]>([])
@@ -62,27 +62,48 @@ import Testing
         #expect(timer.wakeUps > 0)
     }
 
-    /// With nothing due within the window and no beats, the thread does not wake at all.
-    @Test func anIdleTimerDoesNotWakeUp() throws {
-        let timer = try HeartbeatTimer(configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(60)))
-        try timer.start { _ in }
+    /// On a manual clock the thread sleeps in virtual time: with nothing due and no beats it does
+    /// not wake at all while a virtual minute passes, and the minute's end expires every node, none
+    /// a slot early.
+    @Test func anIdleTimerDoesNotWakeUpUntilSomethingIsDue() async throws {
+        let start = BeaconInstant(nanoseconds: 1_000_000_000)
+        let clock = ManualClock(start: start)
+        let timer = try HeartbeatTimer(configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(60)), clock: clock)
+        let (expiries, delivered) = AsyncStream<[HeartbeatHandle]>.makeStream()
+        try timer.start { delivered.yield($0.handles) }
         defer { timer.stop() }
         let ttl = try HeartbeatTTL(.seconds(60))
         let nodes = try (0..<10_000).map { _ in try timer.wheel.register(ttl: ttl) }
         for node in nodes { try timer.wheel.beat(node, ttl: ttl) }
-        // Let the thread file the nodes and notice that beats stopped (a few wake-ups at most).
-        var settled = timer.wakeUps
-        for _ in 0..<100 {
-            Thread.sleep(forTimeInterval: 0.01)
-            if timer.wakeUps == settled { break }
-            settled = timer.wakeUps
+        // While beats arrive the thread refreshes the beat clock once a slot; a slot without beats
+        // ends that, and it parks until the nodes' slot, a minute on.
+        let idleFrom = start.advanced(by: .seconds(59))
+        while (clock.nextDeadline ?? start) < idleFrom {
+            if let next = clock.nextDeadline, next < idleFrom { try clock.advance(to: next) }
+            try await Task.sleep(for: .milliseconds(1))
         }
-        Thread.sleep(forTimeInterval: 0.3)
+        let settled = timer.wakeUps
+        try clock.advance(to: idleFrom)
+        await clock.waitForSleepers(1)
         #expect(timer.wakeUps == settled)
-        // A registration due sooner than anything filed wakes it.
-        _ = try timer.wheel.register(ttl: HeartbeatTTL(.milliseconds(1)))
-        Thread.sleep(forTimeInterval: 0.05)
+        #expect(timer.wheel.isArmed(nodes[0]))
+
+        try clock.advance(to: start.advanced(by: .seconds(60)).advanced(by: .milliseconds(2)))
+        var expired: Set<HeartbeatHandle> = []
+        for await batch in expiries {
+            expired.formUnion(batch)
+            if expired.count == nodes.count { break }
+        }
+        #expect(expired == Set(nodes))
         #expect(timer.wakeUps > settled)
+    }
+
+    @Test func aTimerRefusesAClockItCannotBlockOn() {
+        struct ForeignClock: BeaconClock {
+            var now: BeaconInstant { .zero }
+            func sleep(until deadline: BeaconInstant, tolerance: Duration?) async throws {}
+        }
+        #expect(throws: HeartbeatError.self) { try HeartbeatTimer(clock: ForeignClock()) }
     }
 
     @Test func startingTwiceIsRefusedAndStopIsIdempotent() throws {

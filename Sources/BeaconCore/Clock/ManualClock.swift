@@ -18,10 +18,27 @@ import Synchronization
 ///
 /// Reading the clock is one atomic load, safe from any thread while another moves it.
 public final class ManualClock: BeaconClock {
+    private enum Waker {
+        /// A task in ``sleep(until:tolerance:)``.
+        case task(CheckedContinuation<Void, any Error>)
+        /// A thread parked in `park(until:on:)` (a ``HeartbeatTimer``'s).
+        case thread(WakeSignal)
+
+        func wake() {
+            switch self {
+            case .task(let continuation): continuation.resume()
+            case .thread(let signal): signal.signal()
+            }
+        }
+    }
+
     private struct Sleeper {
         let id: UInt64
-        let deadline: BeaconInstant
-        let continuation: CheckedContinuation<Void, any Error>
+        /// Nil for a thread parked until signalled: it counts as a sleeper but no advance wakes it.
+        let deadline: BeaconInstant?
+        let waker: Waker
+
+        func isDue(at instant: BeaconInstant) -> Bool { deadline.map { $0 <= instant } ?? false }
     }
 
     private struct CountWaiter {
@@ -72,7 +89,7 @@ public final class ManualClock: BeaconClock {
                     // this lock, so either the handler finds this sleeper or this check sees the flag.
                     if Task.isCancelled { return .cancelled }
                     if deadline <= now { return .due }
-                    state.parked.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
+                    state.parked.append(Sleeper(id: id, deadline: deadline, waker: .task(continuation)))
                     return .parked(state.takeSatisfiedCountWaiters())
                 }
                 switch outcome {
@@ -86,7 +103,7 @@ public final class ManualClock: BeaconClock {
                 guard let index = state.parked.firstIndex(where: { $0.id == id }) else { return nil }
                 return state.parked.remove(at: index)
             }
-            cancelled?.continuation.resume(throwing: CancellationError())
+            if case .task(let continuation) = cancelled?.waker { continuation.resume(throwing: CancellationError()) }
         }
     }
 
@@ -104,18 +121,34 @@ public final class ManualClock: BeaconClock {
             let current = now
             guard instant >= current else { throw .clockWentBackwards(by: current.duration(since: instant)) }
             nanoseconds.store(instant.nanoseconds, ordering: .releasing)
-            let due = state.parked.filter { $0.deadline <= instant }
-            state.parked.removeAll { $0.deadline <= instant }
-            return due.sorted { ($0.deadline, $0.id) < ($1.deadline, $1.id) }
+            let due = state.parked.filter { $0.isDue(at: instant) }
+            state.parked.removeAll { $0.isDue(at: instant) }
+            return due.sorted { ($0.deadline ?? instant, $0.id) < ($1.deadline ?? instant, $1.id) }
         }
-        for sleeper in due { sleeper.continuation.resume() }
+        for sleeper in due { sleeper.waker.wake() }
+    }
+
+    /// Blocks the calling thread until the clock reaches `deadline` (nil: no deadline) or `signal`
+    /// is signalled, counting as a sleeper meanwhile: how a ``HeartbeatTimer``'s thread sleeps in
+    /// virtual time.
+    func park(until deadline: BeaconInstant?, on signal: WakeSignal) {
+        let parked = sleepers.withLock { state -> (id: UInt64, waiters: [CountWaiter])? in
+            if let deadline, deadline <= now { return nil }
+            state.nextID += 1
+            state.parked.append(Sleeper(id: state.nextID, deadline: deadline, waker: .thread(signal)))
+            return (state.nextID, state.takeSatisfiedCountWaiters())
+        }
+        guard let (id, waiters) = parked else { return }
+        for waiter in waiters { waiter.continuation.resume() }
+        signal.wait(untilMonotonicNanoseconds: nil)
+        sleepers.withLock { $0.parked.removeAll { $0.id == id } }
     }
 
     /// Tasks sleeping on the clock right now.
     public var sleeperCount: Int { sleepers.withLock { $0.parked.count } }
 
     /// The earliest deadline a sleeper waits for, nil when nobody sleeps.
-    public var nextDeadline: BeaconInstant? { sleepers.withLock { $0.parked.map(\.deadline).min() } }
+    public var nextDeadline: BeaconInstant? { sleepers.withLock { $0.parked.compactMap(\.deadline).min() } }
 
     /// Returns once at least `count` tasks sleep on the clock: after an ``advance(by:)``, the shells
     /// a test drives have handled what came due when they are all parked again.

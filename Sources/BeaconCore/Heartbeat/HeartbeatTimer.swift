@@ -8,7 +8,9 @@ import Darwin
 #endif
 import Synchronization
 
-/// A ``HeartbeatWheel`` on the system's monotonic clock, advanced by a thread of its own.
+/// A ``HeartbeatWheel`` advanced by a thread of its own, on the system's monotonic clock or, in
+/// tests and simulations, on a ``ManualClock`` (the thread then sleeps in virtual time: it counts
+/// as one of the clock's sleepers and wakes when an advance reaches its next slot).
 ///
 /// The thread sleeps until the wheel's next occupied slot ends or a registration due sooner
 /// wakes it; with nothing due it does not wake at all. While beats arrive it also wakes once per
@@ -26,17 +28,24 @@ import Synchronization
 /// try timer.wheel.beat(node, ttl: ttl)   // from any thread, on every heartbeat
 /// timer.stop()
 /// ```
-public final class HeartbeatTimer: Sendable {
+public final class HeartbeatTimer<Clock: BeaconClock>: Sendable {
     /// The wheel: register, beat and remove on it from any thread. Do not call `advance` on it;
     /// the timer's thread owns that.
-    public let wheel: HeartbeatWheel<MonotonicClock>
-    private let loop: TimerLoop
+    public let wheel: HeartbeatWheel<Clock>
+    private let loop: TimerLoop<Clock>
     private let thread = PosixMutex<pthread_t?>(nil)
 
-    /// A stopped timer with a new wheel.
-    public init(configuration: HeartbeatWheelConfiguration = .init()) throws(HeartbeatError) {
-        wheel = try HeartbeatWheel(configuration: configuration, clock: MonotonicClock())
-        loop = TimerLoop(wheel: wheel)
+    /// A stopped timer with a new wheel on `clock`.
+    ///
+    /// - Throws: ``HeartbeatError/invalidConfiguration(_:)`` for a bad configuration, or for a
+    ///   clock other than ``MonotonicClock`` and ``ManualClock``: a thread can only block on
+    ///   clocks it knows how to wait for.
+    public init(configuration: HeartbeatWheelConfiguration = .init(), clock: Clock) throws(HeartbeatError) {
+        guard let parking = clock as? any ThreadParkingClock else {
+            throw .invalidConfiguration("a HeartbeatTimer runs on MonotonicClock or ManualClock, not \(Clock.self)")
+        }
+        wheel = try HeartbeatWheel(configuration: configuration, clock: clock)
+        loop = TimerLoop(wheel: wheel, parking: parking)
     }
 
     deinit {
@@ -52,11 +61,11 @@ public final class HeartbeatTimer: Sendable {
         try thread.withLock { thread throws(HeartbeatError) in
             guard thread == nil else { throw .timerStartFailed("the timer is already running") }
             loop.prepare(onExpiry: onExpiry)
-            let context = Unmanaged.passRetained(loop).toOpaque()
+            let context = Unmanaged<AnyObject>.passRetained(loop).toOpaque()
             var created = pthread_t()
             let result = pthread_create(&created, nil, timerThreadEntry, context)
             guard result == 0 else {
-                Unmanaged<TimerLoop>.fromOpaque(context).release()
+                Unmanaged<AnyObject>.fromOpaque(context).release()
                 throw .timerStartFailed("pthread_create returned \(result)")
             }
             thread = created
@@ -78,31 +87,60 @@ public final class HeartbeatTimer: Sendable {
     public var wakeUps: Int { loop.wakeUps.load(ordering: .relaxed) }
 }
 
+extension HeartbeatTimer where Clock == MonotonicClock {
+    /// A stopped timer with a new wheel on the system's monotonic clock.
+    public convenience init(configuration: HeartbeatWheelConfiguration = .init()) throws(HeartbeatError) {
+        try self.init(configuration: configuration, clock: MonotonicClock())
+    }
+}
+
+/// The clocks a timer's thread can block on: the system's (a timed wait on `CLOCK_MONOTONIC`)
+/// and the manual one (parked as a sleeper until an advance or a signal wakes it).
+protocol ThreadParkingClock: Sendable {
+    func park(until deadline: BeaconInstant?, on signal: WakeSignal)
+}
+
+extension MonotonicClock: ThreadParkingClock {
+    func park(until deadline: BeaconInstant?, on signal: WakeSignal) {
+        signal.wait(untilMonotonicNanoseconds: deadline?.nanoseconds)
+    }
+}
+
+extension ManualClock: ThreadParkingClock {}
+
+/// The thread's entry point: the context is a retained ``TimerLoopRunner``, so one non-generic
+/// function serves timers on every clock.
+private protocol TimerLoopRunner: AnyObject {
+    func run()
+}
+
 #if canImport(Darwin)
 private func timerThreadEntry(_ context: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
-    Unmanaged<TimerLoop>.fromOpaque(context).takeRetainedValue().run()
+    (Unmanaged<AnyObject>.fromOpaque(context).takeRetainedValue() as? any TimerLoopRunner)?.run()
     return nil
 }
 #else
 private func timerThreadEntry(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
     guard let context else { return nil }
-    Unmanaged<TimerLoop>.fromOpaque(context).takeRetainedValue().run()
+    (Unmanaged<AnyObject>.fromOpaque(context).takeRetainedValue() as? any TimerLoopRunner)?.run()
     return nil
 }
 #endif
 
 /// The timer thread's state, separate from ``HeartbeatTimer`` so that the running thread does
 /// not keep the timer alive (the timer's `deinit` stops the thread).
-private final class TimerLoop: @unchecked Sendable {
+private final class TimerLoop<Clock: BeaconClock>: TimerLoopRunner, @unchecked Sendable {
     // Safety: `onExpiry` is written by `prepare` before the thread is created (pthread_create
     // orders it) and read only by that thread; everything else is atomic or immutable.
-    let wheel: HeartbeatWheel<MonotonicClock>
+    let wheel: HeartbeatWheel<Clock>
+    let parking: any ThreadParkingClock
     let stopping = Atomic<Bool>(false)
     let wakeUps = Atomic<Int>(0)
     private var onExpiry: (@Sendable (HeartbeatExpiry) -> Void)?
 
-    init(wheel: HeartbeatWheel<MonotonicClock>) {
+    init(wheel: HeartbeatWheel<Clock>, parking: any ThreadParkingClock) {
         self.wheel = wheel
+        self.parking = parking
     }
 
     func prepare(onExpiry: @escaping @Sendable (HeartbeatExpiry) -> Void) {
@@ -141,7 +179,7 @@ private final class TimerLoop: @unchecked Sendable {
                 wake = next
             }
             if wheel.prepareToSleep(until: wake) {
-                wheel.wakeSignal.wait(untilMonotonicNanoseconds: wake?.nanoseconds)
+                parking.park(until: wake, on: wheel.wakeSignal)
             }
         }
         wheel.withdrawBeatClock()
