@@ -60,12 +60,15 @@ struct BenchMaster: AsyncParsableCommand {
         let masterNode = try ExecutorID("master-node")
         let driverNode = try ExecutorID("driver-node")
         let epoch = Epoch(rawValue: 2)
+        // The master's deadlines and the offline events' arrival times on the same clock.
+        let clock = MonotonicClock()
         var responder: Task<Void, Never>?
         let runtime: MasterRuntime?
         if useMaster {
             let store = try SQLiteMasterWorkerStore(path: ":memory:")
             let started = try await MasterRuntime.start(
-                id: masterID, executor: masterNode, transport: transport, store: store, capacity: ids.count + 1)
+                id: masterID, executor: masterNode, transport: transport, store: store, clock: clock,
+                capacity: ids.count + 1)
             for id in ids { _ = try await started.createWorker(id, on: driverNode) }
             runtime = started
         } else {
@@ -88,7 +91,6 @@ struct BenchMaster: AsyncParsableCommand {
             for await _ in pongs { count += 1 }
             return count
         }
-        let clock = MonotonicClock()
         let start = clock.now
         let stopAt = start.advanced(by: .seconds(seconds / 4))
         let end = start.advanced(by: .seconds(seconds))
@@ -122,7 +124,7 @@ struct BenchMaster: AsyncParsableCommand {
                     lastPing[index] = now.nanoseconds
                 }
             }
-            try await Task.sleep(for: .milliseconds(1))
+            try await clock.sleep(for: .milliseconds(1))
         }
         let wall = Double(clock.now.nanoseconds - start.nanoseconds) / 1e9
         let cpu = ProcessCPU.seconds() - cpuBefore

@@ -45,9 +45,11 @@ struct RunJob: AsyncParsableCommand {
         let configuration = try TimeoutConfiguration(heartbeatInterval: .milliseconds(heartbeatMilliseconds), workerTimeoutGrace: .seconds(1))
         let store = try SQLiteMasterWorkerStore(path: database)
         let transport = InProcessTransport()
+        let clock = MonotonicClock()
         let masterID = try MasterID(master)
         let master = try await MasterRuntime.start(
-            id: masterID, executor: try ExecutorID("master-node"), transport: transport, store: store, configuration: configuration)
+            id: masterID, executor: try ExecutorID("master-node"), transport: transport, store: store,
+            configuration: configuration, clock: clock)
         AckLog.print("master \(master.epoch.rawValue) \(master.isFirstStart ? "first-start" : "recovered")")
         let workerNode = try ExecutorID("worker-node")
         let pause = Duration.milliseconds(pauseMilliseconds)
@@ -58,15 +60,14 @@ struct RunJob: AsyncParsableCommand {
                 group.addTask {
                     let worker = try await WorkerRuntime.start(
                         master: masterID, worker: workerID, epoch: epoch, executor: workerNode, transport: transport,
-                        store: store, configuration: configuration)
-                    let clock = ContinuousClock()
+                        store: store, configuration: configuration, clock: clock)
                     let end = runDuration > .zero ? clock.now.advanced(by: runDuration) : nil
                     var step = 0
                     while end.map({ clock.now < $0 }) ?? true {
                         step += 1
                         try await worker.updateStatus(.normal, errorMessage: "step \(step)")
                         AckLog.print("ack \(workerID) \(step)")
-                        if pause > .zero { try await Task.sleep(for: pause) }
+                        if pause > .zero { try await clock.sleep(for: pause) }
                     }
                     try await worker.exit(.finished)
                 }

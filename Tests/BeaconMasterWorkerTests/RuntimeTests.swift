@@ -3,17 +3,21 @@ import BeaconMasterWorker
 import Synchronization
 import Testing
 
-/// The master and worker runtimes over the in-process transport and a real SQLite store, in
-/// real time with short intervals. Outcomes are asserted, never durations; the suite's time limit
-/// only keeps a broken build from hanging.
+/// The master and worker runtimes over the in-process transport and a real SQLite store, on one
+/// ``ManualClock``: timeouts pass when a test advances the clock, so no test waits for real time,
+/// and a test shows that nothing happened by waiting until the runtimes' loops are parked on the
+/// clock again. The suite's time limit only keeps a broken build from hanging.
 @Suite(.timeLimit(.minutes(1))) struct RuntimeTests {
+    let clock = ManualClock(start: Fixture.start)
     let masterID = Fixture.master()
     let masterNode = Fixture.executor("master-node")
     let workerNode = Fixture.executor("worker-node")
     let w1 = Fixture.worker("w1")
-    /// 50 ms pings; the worker timeout is raised to its floor, 3.1 s.
+    /// 50 ms pings; the worker timeout is raised to its floor, 3.1 s, and the master's offline
+    /// timeout is 4.1 s. A status is retried every 100 ms for up to a second.
     let configuration = try! TimeoutConfiguration(
-        heartbeatInterval: .milliseconds(50), workerTimeout: .milliseconds(1), workerTimeoutGrace: .seconds(1))
+        heartbeatInterval: .milliseconds(50), workerTimeout: .milliseconds(1), workerTimeoutGrace: .seconds(1),
+        statusRetryInterval: .milliseconds(100), statusDeliveryTimeout: .seconds(1))
 
     /// The next event on `events`, skipping status updates unless asked for them.
     static func nextEvent(
@@ -40,15 +44,26 @@ import Testing
         func startMaster(on executor: ExecutorID? = nil) async throws -> MasterRuntime {
             try await MasterRuntime.start(
                 id: suite.masterID, executor: executor ?? suite.masterNode, transport: transport, store: store,
-                configuration: suite.configuration)
+                configuration: suite.configuration, clock: suite.clock)
         }
 
-        /// Creates `w1` under `master` and starts it on the worker node.
+        /// Creates `w1` under `master` and starts it on the worker node. It pings at once, and
+        /// then sleeps on the clock until its next ping.
         func startWorker(under master: MasterRuntime, onCancel: @escaping @Sendable () -> Void = {}) async throws -> WorkerRuntime {
             let epoch = try await master.createWorker(suite.w1, on: suite.workerNode)
             return try await WorkerRuntime.start(
                 master: suite.masterID, worker: suite.w1, epoch: epoch, executor: suite.workerNode, transport: transport,
-                store: store, configuration: suite.configuration, onCancel: onCancel)
+                store: store, configuration: suite.configuration, clock: suite.clock, onCancel: onCancel)
+        }
+
+        /// Starts a master and `w1` under it, then kills the master's node: its loops stop and
+        /// sends to it fail from then on.
+        func startWorkerThenKillTheMaster() async throws -> WorkerRuntime {
+            let master = try await startMaster()
+            let worker = try await startWorker(under: master)
+            master.stop()
+            transport.disconnect(suite.masterNode)
+            return worker
         }
     }
 
@@ -98,16 +113,45 @@ import Testing
         let first = try await job.startMaster()
         let worker = try await job.startWorker(under: first)
         let epoch = try #require(first.workers[w1]).status.epoch
+        // The first master's node dies: sends to it fail from now on.
         first.stop()
-        let second = try await job.startMaster(on: Fixture.executor("standby-node"))
+        job.transport.disconnect(masterNode)
+        let standby = Fixture.executor("standby-node")
+        let starting = Task { try await job.startMaster(on: standby) }
+        // Parked: the worker's pings, and the new master waiting for its workers (it has recorded
+        // where it runs by then).
+        await clock.waitForSleepers(2)
+        // A status finds the old node gone, so the worker reads where the master runs now and
+        // parks its retry.
+        let reporting = Task { try await worker.updateStatus(.normal, errorMessage: "after fail-over") }
+        await clock.waitForSleepers(3)
+        try clock.advance(by: configuration.statusRetryInterval)
+        // The worker's next ping reaches the new master, which ends its recovery.
+        let second = try await starting.value
+        try await reporting.value
         #expect(!second.isFirstStart)
         #expect(second.epoch > first.epoch)
         #expect(second.workers[w1]?.phase == .online)
         var events = second.events.makeAsyncIterator()
-        try await worker.updateStatus(.normal, errorMessage: "after fail-over")
         let event = try await Self.nextEvent(&events, skippingStatuses: false)
         #expect(event == .statusUpdated(w1, WorkerStatus(state: .normal, epoch: epoch, errorMessage: "after fail-over")))
         worker.stop()
+        second.stop()
+    }
+
+    @Test func aRecoveringMasterGivesUpOnSilentWorkersAfterTheOfflineTimeout() async throws {
+        let job = try Job(self, path: try SQLiteStoreTests.temporaryPath())
+        let first = try await job.startMaster()
+        let worker = try await job.startWorker(under: first)
+        // The worker and its master die together.
+        worker.stop()
+        first.stop()
+        let starting = Task { try await job.startMaster(on: Fixture.executor("standby-node")) }
+        // Parked: the new master's timer only.
+        await clock.waitForSleepers(1)
+        try clock.advance(by: configuration.offlineTimeout)
+        let second = try await starting.value
+        #expect(second.workers[w1]?.phase == .tombstone)
         second.stop()
     }
 
@@ -179,14 +223,52 @@ import Testing
         master.stop()
     }
 
-    @Test func aWorkerWhoseMasterDisappearsStopsItself() async throws {
-        let job = try Job(self)
-        let master = try await job.startMaster()
-        let worker = try await job.startWorker(under: master)
-        master.stop()
+    @Test func aWorkerWhoseMasterDisappearsStopsItselfAtTheWorkerTimeout() async throws {
+        let worker = try await Job(self).startWorkerThenKillTheMaster()
+        // Parked: the worker's pings only (the master's timer went with it). Its last
+        // acknowledged ping was at the start, so it must stop exactly one worker timeout later.
+        await clock.waitForSleepers(1)
+        try clock.advance(by: configuration.workerTimeout - .milliseconds(1))
+        // A worker that stopped would not park again.
+        await clock.waitForSleepers(1)
+        try clock.advance(by: .milliseconds(1))
         await #expect(throws: MasterWorkerError.workerSuicide(master: masterID)) {
             try await worker.waitUntilStopped()
         }
+    }
+
+    @Test func aMasterDeclaresASilentWorkerOfflineAtTheOfflineTimeout() async throws {
+        let job = try Job(self)
+        let master = try await job.startMaster()
+        var events = master.events.makeAsyncIterator()
+        let worker = try await job.startWorker(under: master)
+        #expect(try await Self.nextEvent(&events) == .online(w1, executor: workerNode))
+        worker.stop()
+        // Parked: the master's timer only. Its deadline for the worker is the offline timeout
+        // after the worker's only ping, at the start.
+        await clock.waitForSleepers(1)
+        try clock.advance(by: configuration.offlineTimeout - .milliseconds(1))
+        await clock.waitForSleepers(1)
+        #expect(master.workers[w1]?.phase == .online)
+        // Declared within the wheel's 1 ms slot of the deadline.
+        try clock.advance(by: .milliseconds(3))
+        #expect(try await Self.nextEvent(&events) == .offline(w1, reason: .workerOffline(w1, lastError: "")))
+        master.stop()
+    }
+
+    @Test func aStatusNobodyReceivesFailsAfterTheDeliveryTimeout() async throws {
+        let worker = try await Job(self).startWorkerThenKillTheMaster()
+        let reporting = Task { try await worker.updateStatus(.normal, errorMessage: "lost") }
+        // One retry per advance (the delivery timeout is ten retry intervals); the worker's pings,
+        // still within its timeout, park alongside.
+        for _ in 0..<10 {
+            await clock.waitForSleepers(2)
+            try clock.advance(by: configuration.statusRetryInterval)
+        }
+        await #expect(throws: MasterWorkerError.statusNotDelivered(master: masterID, after: configuration.statusDeliveryTimeout)) {
+            try await reporting.value
+        }
+        worker.stop()
     }
 
     @Test func aWorkerCannotStartForAMasterThatNeverRan() async throws {

@@ -1,3 +1,4 @@
+import BeaconPrimitives
 public import Synchronization
 
 /// An atomically replaceable reference to an immutable object, readable without locks, with
@@ -23,8 +24,9 @@ package final class AtomicSnapshot<Value: AnyObject & Sendable>: Sendable {
     @usableFromInline let current: Atomic<UInt>
     /// Readers inside ``withPinned(_:)``.
     @usableFromInline let pins = Atomic<Int>(0)
-    /// Replaced objects not yet released; the mutex also serializes writers.
-    private let retired = Mutex<[UInt]>([])
+    /// Replaced objects not yet released; the mutex also serializes writers. Readers never take
+    /// it, so it costs only publishes.
+    private let retired = PosixMutex<[UInt]>([])
 
     @usableFromInline
     package init(_ value: Value) {

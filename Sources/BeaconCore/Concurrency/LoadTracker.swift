@@ -1,3 +1,4 @@
+import BeaconPrimitives
 public import Synchronization
 
 /// A lease on one unit of a member's capacity, returned by a load-aware placer's `acquire`.
@@ -53,7 +54,8 @@ final class LoadTracker<P: Placer>: Sendable {
     /// Leases outstanding over all members (including removed ones still draining).
     @usableFromInline let inFlight = Atomic<Int>(0)
     @usableFromInline let snapshot: AtomicSnapshot<Members>
-    private let writer: Mutex<Writer>
+    /// Serializes membership edits; acquires and releases never take it.
+    private let writer: PosixMutex<Writer>
 
     init(_ placer: P, capacity: Int) throws(PlacementError) {
         guard (1...MemberTable.limit).contains(capacity) else {
@@ -67,7 +69,7 @@ final class LoadTracker<P: Placer>: Sendable {
             slotByName[member.name] = i
         }
         snapshot = AtomicSnapshot(Members(placer: placer, counterSlots: Array(0..<count)))
-        writer = Mutex(
+        writer = PosixMutex(
             Writer(placer: placer, slotByName: slotByName, freeSlots: Array((count..<capacity).reversed()), draining: []))
     }
 

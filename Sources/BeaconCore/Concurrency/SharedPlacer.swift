@@ -1,4 +1,4 @@
-import Synchronization
+import BeaconPrimitives
 
 /// A placer shared between threads: membership changes are serialized and published as whole
 /// new placers, while lookups run without locks on the placer they last saw.
@@ -23,12 +23,13 @@ public final class SharedPlacer<P: Placer>: Sendable {
     }
 
     @usableFromInline let snapshot: AtomicSnapshot<Box>
-    private let writer: Mutex<P>
+    /// Serializes writers; lookups never take it.
+    private let writer: PosixMutex<P>
 
     /// Shares `placer`.
     public init(_ placer: P) {
         snapshot = AtomicSnapshot(Box(placer))
-        writer = Mutex(placer)
+        writer = PosixMutex(placer)
     }
 
     /// The placer published last.

@@ -1,14 +1,17 @@
 import BeaconPrimitives
-import BeaconCore
+public import BeaconCore
 import Synchronization
 
 /// A running master: the thin shell around ``WorkerManager`` that owns the transport, the store
-/// and real time.
+/// and the clock.
 ///
 /// It answers every ping on its executor, feeds pings and statuses to the manager, wakes when the
 /// manager's next deadline is due, and publishes the manager's events on ``events`` in order.
 /// Starting it persists a new epoch; if the master ran before (its metadata says initialised),
 /// it recovers the workers its predecessor left and waits for them first.
+///
+/// Every wait runs on the clock it is started with: the system's by default, a ``ManualClock`` in
+/// a test, where offline timeouts and recovery pass as fast as the test advances the clock.
 ///
 /// ```swift
 /// let store = try SQLiteMasterWorkerStore(path: "/var/lib/job-7/master.sqlite")
@@ -30,7 +33,8 @@ public final class MasterRuntime: Sendable {
     /// event), so read it for as long as the master runs.
     public let events: AsyncStream<WorkerEvent>
 
-    private let manager: PosixMutex<WorkerManager<MonotonicClock>>
+    private let manager: PosixMutex<WorkerManager<ErasedClock>>
+    private let clock: ErasedClock
     private let eventSink: AsyncStream<WorkerEvent>.Continuation
     private let transport: any MessageTransport
     private let store: any MasterWorkerStore
@@ -45,13 +49,16 @@ public final class MasterRuntime: Sendable {
     /// fail-over — recovery, which returns once every recovered worker has pinged or the offline
     /// timeout has passed. The metadata is then saved as initialised.
     ///
-    /// - Parameter mailboxCapacity: pings and statuses that may wait unread; a worker whose ping
-    ///   finds the mailbox full gets no pong and retries on its next interval.
+    /// - Parameters:
+    ///   - clock: what offline timeouts, the recovery wait and pong reply times are measured on.
+    ///     Workers may run on other clocks: a pong echoes the worker's own send time.
+    ///   - mailboxCapacity: pings and statuses that may wait unread; a worker whose ping finds the
+    ///     mailbox full gets no pong and retries on its next interval.
     /// - Throws: ``MasterWorkerError/storage(_:)``, or what opening the mailbox throws.
     public static func start(
         id: MasterID, executor: ExecutorID, address: String = "", transport: any MessageTransport,
         store: any MasterWorkerStore, configuration: TimeoutConfiguration = .default,
-        mailboxCapacity: Int = 65_536, capacity: Int = 1 << 20
+        clock: some BeaconClock = MonotonicClock(), mailboxCapacity: Int = 65_536, capacity: Int = 1 << 20
     ) async throws(MasterWorkerError) -> MasterRuntime {
         var metadata = try await store.loadMaster(id) ?? MasterMetadata(id: id)
         metadata.epoch = try await store.generateEpoch(for: id)
@@ -60,15 +67,16 @@ public final class MasterRuntime: Sendable {
         try await store.saveMaster(metadata)
         let isFirstStart = metadata.state == .uninitialized
         let recovering = isFirstStart ? [:] : try await store.loadWorkerStatuses(master: id)
+        let clock = ErasedClock(clock)
         let manager = try WorkerManager(
-            master: id, epoch: metadata.epoch, configuration: configuration, clock: MonotonicClock(),
-            recovering: recovering, capacity: capacity)
+            master: id, epoch: metadata.epoch, configuration: configuration, clock: clock, recovering: recovering,
+            capacity: capacity)
         let mailbox = try transport.mailbox(
             on: executor, topics: [MasterWorkerTopic.ping(master: id), MasterWorkerTopic.status(master: id)],
             capacity: mailboxCapacity)
         let runtime = MasterRuntime(
             id: id, executor: executor, metadata: metadata, isFirstStart: isFirstStart, manager: manager,
-            transport: transport, store: store)
+            clock: clock, transport: transport, store: store)
         runtime.startLoops(mailbox: mailbox)
         do {
             try await runtime.waitUntilReady()
@@ -84,13 +92,15 @@ public final class MasterRuntime: Sendable {
 
     private init(
         id: MasterID, executor: ExecutorID, metadata: MasterMetadata, isFirstStart: Bool,
-        manager: WorkerManager<MonotonicClock>, transport: any MessageTransport, store: any MasterWorkerStore
+        manager: WorkerManager<ErasedClock>, clock: ErasedClock, transport: any MessageTransport,
+        store: any MasterWorkerStore
     ) {
         self.id = id
         self.executor = executor
         self.epoch = metadata.epoch
         self.isFirstStart = isFirstStart
         self.manager = PosixMutex(manager)
+        self.clock = clock
         self.metadata = PosixMutex(metadata)
         self.transport = transport
         self.store = store
@@ -146,7 +156,6 @@ public final class MasterRuntime: Sendable {
     /// same offline timeout, so a deadline added while this sleeps is never earlier than the one
     /// it sleeps towards; the one-second cap only matters when the wheel was empty.
     private func runTimer() async {
-        let clock = MonotonicClock()
         while !Task.isCancelled {
             let wake: BeaconInstant?
             do {
@@ -158,18 +167,16 @@ public final class MasterRuntime: Sendable {
                 stop(with: .failure(error))
                 return
             }
-            let now = clock.now
-            let limit = now.advanced(by: .seconds(1))
-            let target = min(wake ?? limit, limit)
+            let limit = clock.now.advanced(by: .seconds(1))
             do {
-                try await Task.sleep(for: max(now.duration(to: target), .zero))
+                try await clock.sleep(until: min(wake ?? limit, limit), tolerance: nil)
             } catch {
                 return
             }
         }
     }
 
-    private func publishEvents(of manager: WorkerManager<MonotonicClock>) {
+    private func publishEvents(of manager: WorkerManager<ErasedClock>) {
         while let event = manager.nextEvent() { eventSink.yield(event) }
         if !readyAnnounced.load(ordering: .relaxed), manager.isReady {
             readyAnnounced.store(true, ordering: .relaxed)

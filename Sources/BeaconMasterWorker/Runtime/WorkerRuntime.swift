@@ -5,6 +5,9 @@ import Synchronization
 /// A running worker: the thin shell around ``WorkerSession`` that pings its master, watches for
 /// the master's silence, persists and reports its status, and leaves gracefully.
 ///
+/// Pings, the watchdog, status retries and the exit's wait all run on the clock it is started
+/// with: the system's by default, a ``ManualClock`` in a test.
+///
 /// ```swift
 /// let worker = try await WorkerRuntime.start(
 ///     master: MasterID("job-7"), worker: WorkerID("job-7-task-1"), epoch: epoch,
@@ -30,27 +33,30 @@ public final class WorkerRuntime: Sendable {
     private let leaving = Atomic<Bool>(false)
     private let receiver = PosixMutex<Task<Void, Never>?>(nil)
     private let timer = PosixMutex<Task<Void, Never>?>(nil)
-    private let clock = MonotonicClock()
+    private let clock: any BeaconClock
 
     /// Starts the worker: reads where its master runs from the store, opens its mailbox, starts
     /// pinging, and persists and reports its ``WorkerState/initialized`` status.
     ///
     /// - Parameters:
     ///   - epoch: the worker epoch its master drew in ``MasterRuntime/createWorker(_:on:)``.
-    ///   - startTime: when the worker was submitted; its master-silence watchdog counts from
-    ///     here (default, and at the latest: now).
+    ///   - clock: what pings, the master-silence watchdog and status retries wait on. The master
+    ///     only ever echoes the worker's own readings back, so it may run on another clock.
+    ///   - startTime: when the worker was submitted, on `clock`; its master-silence watchdog
+    ///     counts from here (default, and at the latest: now).
     ///   - onCancel: runs once when the master asks the worker to stop.
     /// - Throws: ``MasterWorkerError/invalidWorkerState(_:_:)`` if the master has no metadata,
     ///   ``MasterWorkerError/storage(_:)``, ``MasterWorkerError/statusNotDelivered(master:after:)``.
     public static func start(
         master: MasterID, worker: WorkerID, epoch: Epoch, executor: ExecutorID, transport: any MessageTransport,
-        store: any MasterWorkerStore, configuration: TimeoutConfiguration = .default, startTime: BeaconInstant? = nil,
+        store: any MasterWorkerStore, configuration: TimeoutConfiguration = .default,
+        clock: some BeaconClock = MonotonicClock(), startTime: BeaconInstant? = nil,
         onCancel: @escaping @Sendable () -> Void = {}
     ) async throws(MasterWorkerError) -> WorkerRuntime {
         guard let metadata = try await store.loadMaster(master), let masterExecutor = metadata.executor else {
             throw .invalidWorkerState(worker, "master \(master) has never started: no executor to ping")
         }
-        let now = MonotonicClock().now
+        let now = clock.now
         // A start time in the future would push suicide past the master's offline deadline.
         let client = MasterClient(
             master: master, worker: worker, workerEpoch: epoch,
@@ -65,7 +71,7 @@ public final class WorkerRuntime: Sendable {
             capacity: 64)
         let runtime = WorkerRuntime(
             master: master, worker: worker, executor: executor, session: WorkerSession(client: client, at: now),
-            transport: transport, store: store, onCancel: onCancel)
+            clock: clock, transport: transport, store: store, onCancel: onCancel)
         runtime.startLoops(mailbox: mailbox)
         do {
             try await runtime.updateStatus(.initialized)
@@ -77,13 +83,14 @@ public final class WorkerRuntime: Sendable {
     }
 
     private init(
-        master: MasterID, worker: WorkerID, executor: ExecutorID, session: WorkerSession,
+        master: MasterID, worker: WorkerID, executor: ExecutorID, session: WorkerSession, clock: any BeaconClock,
         transport: any MessageTransport, store: any MasterWorkerStore, onCancel: @escaping @Sendable () -> Void
     ) {
         self.master = master
         self.worker = worker
         self.executor = executor
         self.session = PosixMutex(session)
+        self.clock = clock
         self.transport = transport
         self.store = store
         self.onCancel = onCancel
@@ -144,7 +151,8 @@ public final class WorkerRuntime: Sendable {
                 }
             }
             do {
-                try await Task.sleep(for: max(clock.now.duration(to: next), .milliseconds(1)))
+                // At least a millisecond, so a tick that moved nothing cannot spin.
+                try await clock.sleep(until: max(next, clock.now.advanced(by: .milliseconds(1))), tolerance: nil)
             } catch {
                 return
             }
@@ -205,7 +213,7 @@ public final class WorkerRuntime: Sendable {
                 session.withLock { $0.masterInfoLoaded(MasterInfo(executor: executor, epoch: metadata.epoch)) }
             }
             do {
-                try await Task.sleep(for: configuration.statusRetryInterval)
+                try await clock.sleep(for: configuration.statusRetryInterval)
             } catch {
                 break
             }
