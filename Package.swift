@@ -108,7 +108,6 @@ let package = Package(
             dependencies: [
                 "BeaconCore",
                 "BeaconPrimitives",
-                "BeaconDispatcher",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -317,10 +316,18 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // SwarmKit's dispatcher tests (seed spec A16) as a user writes them: the public API only,
+        // on a manual clock.
+        .testTarget(
+            name: "BeaconDispatcherUserTests",
+            dependencies: ["BeaconDispatcher", "BeaconCore"],
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "BeaconClientTests",
             dependencies: [
                 "BeaconClient",
+                "BeaconAgent",
                 "BeaconLifecycle",
                 "BeaconCore",
                 "BeaconDispatcher",

@@ -1,5 +1,4 @@
 #if GRPC
-public import BeaconClient
 public import BeaconCore
 public import BeaconDispatcher
 
@@ -14,7 +13,7 @@ public struct AgentConfiguration: Sendable {
     /// a session starts.
     public var managers: [String]
     /// Delay between attempts to open a session: doubles up to its maximum, jittered.
-    public var backoff: ReconnectBackoff
+    public var backoff: Backoff
     /// Deadline of each unary call (heartbeat, status report).
     public var callTimeout: Duration
     /// Statuses per report.
@@ -28,11 +27,14 @@ public struct AgentConfiguration: Sendable {
     /// which costs the manager several times more CPU.
     public var heartbeatsOverStream: Bool
 
+    /// SwarmKit's agent's back-off: from 100 ms, doubling up to 8 s.
+    public static let defaultBackoff = try! Backoff(initial: .milliseconds(100), maximum: .seconds(8))
+
     /// Throws ``AgentError/invalidConfiguration(_:)`` for no managers, a malformed manager
     /// address, a non-positive timeout or batch limit, or a byte budget below 1 KiB.
     public init(
         node: NodeID, description: NodeDescription? = nil, address: String = "", managers: [String],
-        backoff: ReconnectBackoff? = nil, callTimeout: Duration = .seconds(5), statusBatchLimit: Int = 1000,
+        backoff: Backoff = AgentConfiguration.defaultBackoff, callTimeout: Duration = .seconds(5), statusBatchLimit: Int = 1000,
         assignmentByteBudget: Int = AssignmentEncoder.defaultByteBudget, followsAssignments: Bool = true,
         heartbeatsOverStream: Bool = true
     ) throws(AgentError) {
@@ -47,11 +49,7 @@ public struct AgentConfiguration: Sendable {
         self.description = description
         self.address = address
         self.managers = managers
-        do {
-            self.backoff = try backoff ?? ReconnectBackoff()
-        } catch {
-            throw .invalidConfiguration("\(error)")
-        }
+        self.backoff = backoff
         self.callTimeout = callTimeout
         self.statusBatchLimit = statusBatchLimit
         self.assignmentByteBudget = assignmentByteBudget

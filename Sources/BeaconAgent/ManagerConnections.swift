@@ -3,7 +3,7 @@ import BeaconPrimitives
 import BeaconCore
 import BeaconDispatcher
 public import BeaconDispatcherAPI
-public import GRPCCore
+import GRPCCore
 public import GRPCNIOTransportHTTP2
 
 /// gRPC connections to managers, shared by any number of agents: each manager address gets

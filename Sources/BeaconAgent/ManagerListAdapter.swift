@@ -1,19 +1,26 @@
+public import BeaconClient
 public import BeaconDispatcher
 
-/// Feeds the weighted manager list of a SwarmKit-style session (``SessionMessage/managers``) into
-/// a ``ServerManager``: managers that appeared are added (weight as their preference in a
+/// Feeds the weighted manager list of a SwarmKit-style session (`SessionMessage.managers`) into
+/// a `ServerManager`: managers that appeared are added (weight as their preference in a
 /// rebalance), managers that disappeared are removed, and the front manager stays where it is
 /// unless it left — the agent keeps its connection.
+///
+/// It lives with the agent, the one place that speaks both the dispatcher's session and the
+/// client's server list, so the server list depends on neither the dispatcher nor gRPC; it needs
+/// no gRPC itself and builds without the trait.
 public struct ManagerListAdapter: Sendable {
+    /// The list the sessions' manager lists are applied to.
     public let manager: ServerManager
 
+    /// An adapter applying manager lists to `manager`.
     public init(feeding manager: ServerManager) {
         self.manager = manager
     }
 
     /// Applies one session message's manager list.
     ///
-    /// - Throws: ``ClientError/invalidServer(_:)`` for a manager with an empty id or a weight
+    /// - Throws: `ClientError.invalidServer(_:)` for a manager with an empty id or a weight
     ///   below 1; nothing is applied then.
     public func apply(_ managers: [WeightedManager]) throws(ClientError) {
         var servers: [ManagedServer] = []

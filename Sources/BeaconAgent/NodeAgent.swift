@@ -18,6 +18,10 @@ public import Logging
 /// (``ServerManager/notifyFailed(_:)``) when the manager is gone, stopped leading, or asked the
 /// node to disconnect.
 ///
+/// Every wait (the back-off, the heartbeat period, the watchdog, an assignment stream's reopening)
+/// sleeps on the agent's ``BeaconClock``, and the back-off's jitter comes from its random source,
+/// so a test on a ``ManualClock`` with a seeded generator sees the same delays every run.
+///
 /// ```swift
 /// let connections = try ManagerConnections()
 /// let agent = try NodeAgent(
@@ -43,13 +47,15 @@ public final class NodeAgent: Sendable {
         /// When the beat now awaiting its answer on the heartbeat stream was sent.
         var outstandingBeat: BeaconInstant?
         var lastHeartbeatSent: BeaconInstant?
-        var backoff: ReconnectBackoff
+        var backoff: Backoff
+        var random: any RandomNumberGenerator & Sendable
     }
 
     public let configuration: AgentConfiguration
     /// The agent's managers, in the order it tries them.
     public let managers: ServerManager
     private let connections: ManagerConnections
+    private let clock: any BeaconClock
     private let state: PosixMutex<State>
     private let statusWakeup = Wakeup()
     private let heartbeatObserver: HeartbeatObserver?
@@ -61,25 +67,36 @@ public final class NodeAgent: Sendable {
     /// from one task.
     public let events: AsyncStream<AgentEvent>
 
-    /// Told of each heartbeat the manager accepted: when it was sent (on the system's monotonic
-    /// clock, comparable across processes on one machine) and its round-trip time.
+    /// Told of each heartbeat the manager accepted: when it was sent (on the agent's clock; the
+    /// default ``MonotonicClock`` is comparable across processes on one machine) and its
+    /// round-trip time.
     public typealias HeartbeatObserver = @Sendable (_ sent: BeaconInstant, _ roundTrip: Duration) -> Void
 
+    /// Creates an agent; nothing is sent until ``run()``.
+    ///
+    /// - Parameters:
+    ///   - clock: what every wait sleeps on and every instant the agent reports is read from.
+    ///   - random: the back-off's jitter.
+    /// - Throws: ``AgentError/invalidConfiguration(_:)`` for a manager address that makes no server.
     public init(
         configuration: AgentConfiguration, connections: ManagerConnections,
-        heartbeatObserver: HeartbeatObserver? = nil, logger: Logger = Logger(label: "beacon.agent")
+        heartbeatObserver: HeartbeatObserver? = nil, clock: some BeaconClock = MonotonicClock(),
+        random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
+        logger: Logger = Logger(label: "beacon.agent")
     ) throws(AgentError) {
         self.configuration = configuration
         self.connections = connections
         self.heartbeatObserver = heartbeatObserver
+        self.clock = clock
         self.logger = logger
         state = PosixMutex(
             State(
                 assignments: AssignmentFollower(byteBudget: configuration.assignmentByteBudget),
-                backoff: configuration.backoff))
+                backoff: configuration.backoff, random: random))
         (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(4096))
         metadata = [DispatcherWire.nodeIDMetadataKey: .string(configuration.node.rawValue)]
-        managers = ServerManager(pinger: ManagerPinger(connections: connections, node: configuration.node), cluster: SingleNode())
+        managers = ServerManager(
+            pinger: ManagerPinger(connections: connections, node: configuration.node), cluster: SingleNode(), clock: clock)
         for (index, address) in configuration.managers.enumerated() {
             do {
                 managers.add(try ManagedServer(name: "manager-\(index)@\(address)", address: address))
@@ -115,7 +132,7 @@ public final class NodeAgent: Sendable {
     /// Sessions started since the agent was made.
     public var sessionsStarted: Int { state.withLock { $0.sessionsStarted } }
 
-    /// When the last heartbeat was sent, answered or not (on the system's monotonic clock).
+    /// When the last heartbeat was sent, answered or not (on the agent's clock).
     public var lastHeartbeatSent: BeaconInstant? { state.withLock { $0.lastHeartbeatSent } }
 
     /// Why the last session ended, nil while the first one lasts.
@@ -156,10 +173,10 @@ public final class NodeAgent: Sendable {
             }
             let delay = state.withLock { state in
                 state.session = nil
-                return state.backoff.nextDelay()
+                return state.backoff.nextDelay(using: &state.random)
             }
             do {
-                try await Task.sleep(for: delay)
+                try await sleep(for: delay)
             } catch {
                 return
             }
@@ -179,7 +196,7 @@ public final class NodeAgent: Sendable {
         let client = try connections.client(for: manager.address, node: configuration.node)
         let (started, startedSink) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
         state.withLock { state in
-            state.sessionRequested = MonotonicClock().now
+            state.sessionRequested = clock.now
             state.outstandingBeat = nil
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -257,14 +274,13 @@ public final class NodeAgent: Sendable {
     /// Beats, each once the last one's answer has come and its period has passed: `send`
     /// delivers the beat sent at the given instant and returns the period its answer gives.
     private func beatUntilTheSessionEnds(_ send: (BeaconInstant) async throws -> Int64) async throws {
-        let clock = MonotonicClock()
         while true {
             let sent = clock.now
             state.withLock { $0.lastHeartbeatSent = sent }
             let period = try await send(sent)
             heartbeatObserver?(sent, clock.now.duration(since: sent))
             guard period > 0 else { throw AgentError.invalidPeriod(period) }
-            try await Task.sleep(for: .nanoseconds(period))
+            try await sleep(for: .nanoseconds(period))
         }
     }
 
@@ -295,9 +311,8 @@ public final class NodeAgent: Sendable {
     /// power leaves its connection looking open): when a session's first message, or the answer
     /// to a beat on the heartbeat stream, has waited longer than the call timeout.
     private func watchdog(started: AsyncStream<String>.Continuation) async throws {
-        let clock = MonotonicClock()
         while true {
-            try await Task.sleep(for: configuration.callTimeout / 4)
+            try await sleep(for: configuration.callTimeout / 4)
             let (requested, beat) = state.withLock { ($0.sessionRequested, $0.outstandingBeat) }
             if let requested, clock.now.duration(since: requested) > configuration.callTimeout {
                 started.finish()
@@ -315,7 +330,7 @@ public final class NodeAgent: Sendable {
                 $0.statuses.nextBatch(limit: configuration.statusBatchLimit, maximumBytes: configuration.assignmentByteBudget)
             }
             if batch.isEmpty {
-                await statusWakeup.wait(until: nil, on: MonotonicClock())
+                await statusWakeup.wait(until: nil, on: clock)
                 try Task.checkCancellation()
                 continue
             }
@@ -364,7 +379,7 @@ public final class NodeAgent: Sendable {
                 eventSink.yield(.assignmentGap("\(reopen.gap)"))
                 logger.debug("assignment gap: asking for a complete set", metadata: ["error": "\(reopen.gap)"])
                 guard let delay = reopen.delay else { throw reopen.gap }
-                if delay > .zero { try await Task.sleep(for: delay) }
+                if delay > .zero { try await sleep(for: delay) }
             }
         }
     }
@@ -394,6 +409,11 @@ public final class NodeAgent: Sendable {
         case .giveUp(let gap):
             throw AssignmentReopen(gap: gap, delay: nil)
         }
+    }
+
+    /// Waits `duration` on the agent's clock; throws `CancellationError` if the task is cancelled.
+    private func sleep(for duration: Duration) async throws {
+        try await clock.sleep(until: clock.now.advanced(by: duration), tolerance: nil)
     }
 
     private func callOptions() -> CallOptions {

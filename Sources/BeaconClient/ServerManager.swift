@@ -1,5 +1,5 @@
 import BeaconPrimitives
-import BeaconCore
+public import BeaconCore
 public import Logging
 import Synchronization
 
@@ -12,7 +12,7 @@ import Synchronization
 /// an immutable, atomically published list. Writers serialize and publish a new list.
 ///
 /// ```swift
-/// let manager = ServerManager(pinger: myPinger, cluster: myCluster)
+/// let manager = ServerManager(pinger: myPinger, cluster: myCluster)   // a test adds clock: ManualClock()
 /// try manager.add(ManagedServer(name: "s1", address: "10.0.0.1:8300"))
 /// if let server = manager.find() { … on failure: manager.notifyFailed(server) }
 /// // and keep it rebalancing (every 2–3 minutes, longer for large clusters):
@@ -21,7 +21,7 @@ import Synchronization
 public final class ServerManager: Sendable {
     private struct Writer {
         var random: any RandomNumberGenerator & Sendable
-        var rebalanceDeadline: ContinuousClock.Instant
+        var rebalanceDeadline: BeaconInstant
     }
 
     private let list: AtomicSnapshot<ServerList>
@@ -29,24 +29,35 @@ public final class ServerManager: Sendable {
     /// Consul's `notifyFailedBarrier`: a notification arriving while another is applied is dropped.
     private let notifying = Atomic<Bool>(false)
     private let writer: PosixMutex<Writer>
-    private let clock = ContinuousClock()
+    /// Only the rebalance timer reads it; ``find()`` never does.
+    private let clock: any BeaconClock
+    /// Wakes ``run()`` when the rebalance deadline moves, so it never polls.
+    private let timerMoved = Wakeup()
     /// A server never pings itself: a server-side client counts its own server as healthy.
     public let localServerName: String?
     private let pinger: any Pinger
     private let cluster: any ClusterInfo
     private let logger: Logger
 
+    /// Creates an empty manager, offline until a server is added; the first rebalance is due
+    /// ``RebalanceDelay/minimum`` after now.
+    ///
+    /// - Parameters:
+    ///   - clock: what the rebalance timer runs on; a test passes a ``ManualClock`` and advances it.
+    ///   - random: the shuffles' and the timer's jitter's source; a seeded one repeats them.
     public init(
         localServerName: String? = nil, pinger: any Pinger, cluster: any ClusterInfo,
+        clock: some BeaconClock = MonotonicClock(),
         random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
         logger: Logger = Logger(label: "beacon.client")
     ) {
         self.localServerName = localServerName
         self.pinger = pinger
         self.cluster = cluster
+        self.clock = clock
         self.logger = logger
         list = AtomicSnapshot(ServerList([]))
-        writer = PosixMutex(Writer(random: random, rebalanceDeadline: ContinuousClock().now.advanced(by: RebalanceDelay.minimum)))
+        writer = PosixMutex(Writer(random: random, rebalanceDeadline: clock.now.advanced(by: RebalanceDelay.minimum)))
     }
 
     // MARK: Reads (lock-free)
@@ -171,12 +182,20 @@ public final class ServerManager: Sendable {
     public func resetRebalanceTimer() {
         let deadline = clock.now.advanced(by: RebalanceDelay.minimum)
         writer.withLock { $0.rebalanceDeadline = deadline }
+        timerMoved.signal()
     }
 
     /// Sets the next rebalance one ``RebalanceDelay`` from now, for the current number of servers
     /// and cluster nodes; returns that interval.
     @discardableResult
     public func refreshRebalanceTimer() -> Duration {
+        let interval = scheduleNextRebalance()
+        timerMoved.signal()
+        return interval
+    }
+
+    @discardableResult
+    private func scheduleNextRebalance() -> Duration {
         let servers = count
         let nodes = cluster.nodeCount
         let now = clock.now
@@ -188,24 +207,25 @@ public final class ServerManager: Sendable {
         }
     }
 
-    /// Rebalances whenever the timer is due, until the task is cancelled.
+    /// Rebalances whenever the timer is due, until the task is cancelled: it sleeps on the
+    /// manager's clock until the deadline, or until ``resetRebalanceTimer()`` or
+    /// ``refreshRebalanceTimer()`` moves it. One `run()` at a time.
     /// (`ServerManagerService` in BeaconLifecycle runs it under swift-service-lifecycle.)
     public func run() async {
+        await rebalanceWhenDue(on: clock)
+        logger.debug("server manager shutting down")
+    }
+
+    /// ``run()``'s loop, on the clock's concrete type so its deadlines need no conversion.
+    private func rebalanceWhenDue(on clock: some BeaconClock) async {
         while !Task.isCancelled {
             let deadline = writer.withLock { $0.rebalanceDeadline }
-            let now = clock.now
-            if now >= deadline {
+            if clock.now >= deadline {
                 await rebalance()
-                refreshRebalanceTimer()
+                scheduleNextRebalance()
                 continue
             }
-            // Wakes at least every second so `resetRebalanceTimer` takes effect promptly.
-            do {
-                try await Task.sleep(for: min(deadline - now, .seconds(1)))
-            } catch {
-                break
-            }
+            await timerMoved.wait(until: deadline, on: clock)
         }
-        logger.debug("server manager shutting down")
     }
 }

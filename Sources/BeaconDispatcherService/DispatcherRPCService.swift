@@ -1,5 +1,5 @@
 #if GRPC
-import BeaconCore
+public import BeaconCore
 public import BeaconDispatcher
 public import BeaconDispatcherAPI
 public import GRPCCore
@@ -16,7 +16,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     /// creates it here.
     public typealias Admission = @Sendable (NodeID, NodeDescription?) -> Void
 
-    public let dispatcher: Dispatcher
+    public let dispatcher: Dispatcher<MonotonicClock>
     private let authenticator: NodeAuthenticator
     private let admission: Admission?
     private let logger: Logger
@@ -25,7 +25,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     ///   - requiresClientCertificate: refuse calls that carry no client certificate (set it when
     ///     the server runs mutual TLS; without TLS no call carries one).
     public init(
-        dispatcher: Dispatcher, requiresClientCertificate: Bool = false, admission: Admission? = nil,
+        dispatcher: Dispatcher<MonotonicClock>, requiresClientCertificate: Bool = false, admission: Admission? = nil,
         logger: Logger = Logger(label: "beacon.dispatcher.rpc")
     ) {
         self.dispatcher = dispatcher
@@ -108,7 +108,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     }
 
     private static func beat(
-        _ dispatcher: Dispatcher, node: NodeID, _ request: Beacon_Dispatcher_V1_HeartbeatRequest
+        _ dispatcher: Dispatcher<MonotonicClock>, node: NodeID, _ request: Beacon_Dispatcher_V1_HeartbeatRequest
     ) throws(RPCError) -> Beacon_Dispatcher_V1_HeartbeatResponse {
         let session = try session(request.sessionID)
         do {

@@ -1,4 +1,5 @@
 #if GRPC
+public import BeaconCore
 public import BeaconDispatcher
 public import GRPCCore
 public import GRPCNIOTransportHTTP2
@@ -20,14 +21,14 @@ public import ServiceLifecycle
 /// try await group.run()
 /// ```
 public final class DispatcherServer: Service, Sendable {
-    public let dispatcher: Dispatcher
+    public let dispatcher: Dispatcher<MonotonicClock>
     public let configuration: DispatcherServerConfiguration
     private let transport: HTTP2ServerTransport.Posix
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
 
     /// - Parameter admission: see ``DispatcherRPCService/Admission``.
     public init(
-        dispatcher: Dispatcher, configuration: DispatcherServerConfiguration,
+        dispatcher: Dispatcher<MonotonicClock>, configuration: DispatcherServerConfiguration,
         admission: DispatcherRPCService.Admission? = nil, logger: Logger = Logger(label: "beacon.dispatcher.rpc")
     ) throws(ServiceError) {
         self.dispatcher = dispatcher

@@ -1,3 +1,4 @@
+public import BeaconCore
 public import BeaconDispatcher
 public import ServiceLifecycle
 
@@ -10,13 +11,20 @@ public import ServiceLifecycle
 ///     services: [DispatcherService(dispatcher)], gracefulShutdownSignals: [.sigterm], logger: logger)
 /// try await group.run()
 /// ```
-public struct DispatcherService: Service {
-    public let dispatcher: Dispatcher
+///
+/// It runs the dispatcher on whatever clock the dispatcher was made with, so a group in a test
+/// can lead on a ``ManualClock`` as well.
+public struct DispatcherService<Clock: BeaconClock>: Service {
+    /// The dispatcher the service runs.
+    public let dispatcher: Dispatcher<Clock>
 
-    public init(_ dispatcher: Dispatcher) {
+    /// A service that runs `dispatcher` until the group shuts down.
+    public init(_ dispatcher: Dispatcher<Clock>) {
         self.dispatcher = dispatcher
     }
 
+    /// Runs the dispatcher; a graceful shutdown stops it, and this returns once its queued
+    /// writes are committed.
     public func run() async throws {
         try await withGracefulShutdownHandler {
             try await dispatcher.run()

@@ -5,6 +5,9 @@ package final class Wakeup: Sendable {
     private struct State {
         var signalled = false
         var sleeper: CheckedContinuation<Void, Never>?
+        /// The sleeping waiter's deadline timer, cancelled by the signal that wakes the waiter so a
+        /// manual clock stops counting it at once.
+        var timer: Task<Void, Never>?
     }
 
     private let state = PosixMutex(State())
@@ -13,14 +16,15 @@ package final class Wakeup: Sendable {
 
     /// Wakes the waiter, or makes the next wait return at once.
     package func signal() {
-        let sleeper = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let (sleeper, timer) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Task<Void, Never>?) in
             if let sleeper = state.sleeper {
                 state.sleeper = nil
-                return sleeper
+                return (sleeper, state.timer.take())
             }
             state.signalled = true
-            return nil
+            return (nil, nil)
         }
+        timer?.cancel()
         sleeper?.resume()
     }
 
@@ -28,6 +32,9 @@ package final class Wakeup: Sendable {
     /// task is cancelled, whichever comes first. A signal that arrived since the last wait makes
     /// it return at once.
     package func wait<C: Clock>(until deadline: C.Instant?, on clock: C) async {
+        // A signal already waiting needs no timer: starting one would count, on a manual clock, as
+        // a sleeper of a waiter that never sleeps.
+        guard !state.withLock({ $0.signalled.take() }) else { return }
         let timer = deadline.map { deadline in
             Task { [self] in
                 // A cancelled timer (the waiter woke early) must not signal: that would wake the
@@ -44,6 +51,7 @@ package final class Wakeup: Sendable {
                         return true
                     }
                     state.sleeper = continuation
+                    state.timer = timer
                     return false
                 }
                 if resumeNow { continuation.resume() }
@@ -52,5 +60,13 @@ package final class Wakeup: Sendable {
             signal()
         }
         timer?.cancel()
+    }
+}
+
+extension Bool {
+    /// The value, leaving false behind.
+    fileprivate mutating func take() -> Bool {
+        defer { self = false }
+        return self
     }
 }

@@ -31,9 +31,20 @@ struct BenchPlacers: ParsableCommand {
     @Flag(help: "Skip the two-thread scaling measurement.")
     var noParallel = false
 
-    static let placerNames = [
-        "bounded-load", "maglev", "jump", "ring", "rendezvous", "bounded-load-requests", "power-of-two", "round-robin",
-    ]
+    /// The placers the harness compares, in report order. A placer added to the core is added here,
+    /// and the compiler then asks for its measurement in `measure`.
+    enum Benched: String, CaseIterable {
+        case boundedLoad = "bounded-load"
+        case maglev
+        case jump
+        case ring
+        case rendezvous
+        case boundedLoadRequests = "bounded-load-requests"
+        case powerOfTwo = "power-of-two"
+        case roundRobin = "round-robin"
+    }
+
+    static let placerNames = Benched.allCases.map(\.rawValue)
 
     func validate() throws {
         guard keys >= 1024 else { throw ValidationError("--keys must be at least 1024") }
@@ -46,9 +57,10 @@ struct BenchPlacers: ParsableCommand {
         try parseOption("--members") { () throws(CommandLineValueError) in try CommaSeparatedList.integers(members, in: 3...1_000_000) }
     }
 
-    func selectedPlacers() throws(ValidationError) -> Set<String> {
-        guard let only else { return Set(Self.placerNames) }
-        return Set(try parseOption("--only") { () throws(CommandLineValueError) in try CommaSeparatedList.names(only, from: Self.placerNames) })
+    func selectedPlacers() throws(ValidationError) -> Set<Benched> {
+        guard let only else { return Set(Benched.allCases) }
+        let names = try parseOption("--only") { () throws(CommandLineValueError) in try CommaSeparatedList.names(only, from: Self.placerNames) }
+        return Set(names.compactMap(Benched.init(rawValue:)))
     }
 
     func run() throws {
@@ -62,9 +74,9 @@ struct BenchPlacers: ParsableCommand {
         var results: [PlacerResult] = []
         let total = counts.count * selected.count
         for n in counts {
-            for name in Self.placerNames where selected.contains(name) {
-                progress("[\(results.count + 1)/\(total)] \(name), \(n) members")
-                results.append(try measure(name, members: n, bench: bench))
+            for placer in Benched.allCases where selected.contains(placer) {
+                progress("[\(results.count + 1)/\(total)] \(placer.rawValue), \(n) members")
+                results.append(try measure(placer, members: n, bench: bench))
             }
         }
         let report = PlacerReport(
@@ -76,33 +88,34 @@ struct BenchPlacers: ParsableCommand {
         }
     }
 
-    func measure(_ name: String, members n: Int, bench: PlacerBenchmark) throws -> PlacerResult {
-        switch name {
-        case "bounded-load":
+    func measure(_ placer: Benched, members n: Int, bench: PlacerBenchmark) throws -> PlacerResult {
+        let name = placer.rawValue
+        switch placer {
+        case .boundedLoad:
             return try bench.measure(name, members: n, replicas: { try $0.replicas(forHash: $2, into: $1) }) {
                 try BoundedLoadTable(members: $0)
             }
-        case "maglev":
+        case .maglev:
             return try bench.measure(name, members: n) { try MaglevPlacer(members: $0) }
-        case "jump":
+        case .jump:
             return try bench.measure(name, members: n, leaver: { $0[$0.count - 1].name }) { try JumpHashPlacer(members: $0) }
-        case "ring":
+        case .ring:
             return try bench.measure(name, members: n, replicas: { try $0.replicas(forHash: $2, into: $1) }) {
                 try RingPlacer(members: $0)
             }
-        case "rendezvous":
+        case .rendezvous:
             return try bench.measure(name, members: n, linear: true, replicas: { try $0.replicas(forHash: $2, into: $1) }) {
                 try RendezvousPlacer(members: $0)
             }
-        case "round-robin":
+        case .roundRobin:
             // Round robin ignores the key, so "keys moved" does not apply to it.
             return try bench.measure(name, members: n, keyConsistent: false) { try RoundRobinPlacer(members: $0) }
-        case "bounded-load-requests":
+        case .boundedLoadRequests:
             let ringBytes = try RingPlacer(members: (0..<n).map { PlacementMember("node-\($0)") }).tableBytes
             return try bench.measureLoadAware(name, members: n, tableBytes: ringBytes + 8 * 4096) {
                 try BoundedLoadBalancer(members: $0, capacity: max(4096, n))
             }
-        default:
+        case .powerOfTwo:
             return try bench.measureLoadAware(name, members: n, tableBytes: 8 * 4096) {
                 try PowerOfTwoChoicesPlacer(members: $0, capacity: max(4096, n))
             }

@@ -34,6 +34,9 @@ func server(_ name: String, weight: Double = 1) -> ManagedServer {
     try! ManagedServer(name: name, address: "10.0.0.1:8300", weight: weight)
 }
 
-func manager(_ pinger: FauxPinger = FauxPinger(), local: String? = nil, seed: UInt64 = 7) -> ServerManager {
-    ServerManager(localServerName: local, pinger: pinger, cluster: FauxCluster(), random: SplitMix64(seed: seed))
+/// A manager over a `FauxCluster`, its timer on `clock` (a fresh manual clock unless given).
+func manager(
+    _ pinger: FauxPinger = FauxPinger(), local: String? = nil, seed: UInt64 = 7, clock: ManualClock = ManualClock()
+) -> ServerManager {
+    ServerManager(localServerName: local, pinger: pinger, cluster: FauxCluster(), clock: clock, random: SplitMix64(seed: seed))
 }

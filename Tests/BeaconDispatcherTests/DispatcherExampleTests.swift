@@ -10,24 +10,23 @@ import Testing
         store.createNode(node)
         store.putTask(DispatchedTask(id: "web.1", nodeID: node, status: TaskStatus(state: .assigned), spec: Array("nginx".utf8)))
 
-        let dispatcher = try Dispatcher(store: store)
+        // On a manual clock, as a test drives it; production code writes `Dispatcher(store: store)`.
+        let clock = ManualClock()
+        let dispatcher = try Dispatcher(clock: clock, store: store)
         let running = Task { try await dispatcher.run() }
+        await clock.waitForSleepers(dispatcher.sleepersWhenIdle)   // leading, and parked
 
-        // Until `run` has started leading, calls get `.stopped`; a real agent retries with back-off.
-        var session: NodeSession?
-        while session == nil {
-            do {
-                session = try await dispatcher.session(nodeID: node, description: NodeDescription(hostname: "worker-1"))
-            } catch {
-                guard error == .stopped else { throw error }
-                try await Task.sleep(for: .milliseconds(10))
-            }
-        }
-        let period = try dispatcher.heartbeat(nodeID: node, session: session!.id)   // beat again within `period`
+        // Writes reach the store in batches, one every `statusBatchInterval`: the first carries the
+        // start's UNKNOWN write, and `session` returns once the next has committed the node's READY.
+        try clock.advance(by: dispatcher.configuration.statusBatchInterval)
+        await clock.waitForSleepers(dispatcher.sleepersWhenIdle)
+        try clock.advance(by: dispatcher.configuration.statusBatchInterval)
+        let session = try await dispatcher.session(nodeID: node, description: NodeDescription(hostname: "worker-1"))
+        let period = try dispatcher.heartbeat(nodeID: node, session: session.id)   // beat again within `period`
 
         var applier = AssignmentApplier()
         var seen: [AssignedObject] = []
-        var assignments = try dispatcher.assignments(nodeID: node, session: session!.id).makeAsyncIterator()
+        var assignments = try dispatcher.assignments(nodeID: node, session: session.id).makeAsyncIterator()
         if let message = try await assignments.next() {     // COMPLETE first, then INCREMENTAL diffs
             try applier.apply(message)
             for key in applier.table.sortedKeys() {

@@ -1,14 +1,13 @@
 import BeaconCore
-@testable import BeaconDispatcher
-import BeaconLifecycle
-import Logging
-import ServiceLifecycle
-import Synchronization
+import BeaconDispatcher
 import Testing
 
-/// The dispatcher on the system clock, with its own threads: run in CI under ThreadSanitizer.
-/// Nothing here asserts a duration; waits are bounded only so a broken build fails instead of
-/// hanging.
+/// The real-time smoke test of the dispatcher: its own threads on the system clock, where only
+/// real time shows that heartbeats on many threads race cleanly with the wheel's thread and the
+/// loop (CI runs this suite under ThreadSanitizer). Everything else about the shell is tested in
+/// virtual time (``DispatcherShellTests``). Waits here poll for something that must happen;
+/// their bound only turns a broken build into a failure instead of a hang, and nothing asserts
+/// that something did not happen.
 @Suite struct DispatcherServiceTests {
     private func fastConfiguration() -> DispatcherConfiguration {
         var configuration = DispatcherConfiguration()
@@ -23,7 +22,7 @@ import Testing
     }
 
     /// Registers once the dispatcher's `run` has started leading.
-    private func register(_ dispatcher: Dispatcher, _ node: NodeID) async throws -> NodeSession {
+    private func register(_ dispatcher: Dispatcher<MonotonicClock>, _ node: NodeID) async throws -> NodeSession {
         for _ in 0 ..< 500 {
             do {
                 return try await dispatcher.session(nodeID: node, description: NodeDescription(hostname: node.rawValue))
@@ -97,121 +96,5 @@ import Testing
         } catch {
             return error
         }
-    }
-
-    @Test func registrationReturnsOnlyAfterItsWriteCommits() async throws {
-        let store = GatedStore()
-        let node = nodeID("n")
-        store.base.createNode(node)
-        let dispatcher = try Dispatcher(configuration: fastConfiguration(), store: store)
-        let running = Task { try await dispatcher.run() }
-        let registering = Task { try await register(dispatcher, node) }
-        try await waitUntil { store.blockedCommits > 0 }
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(store.base.node(node)?.status.state == .unknown)
-        store.open()
-        let session = try await registering.value
-        #expect(store.base.node(node)?.status.state == .ready)
-        #expect(try dispatcher.heartbeat(nodeID: node, session: session.id) > .zero)
-        dispatcher.stop()
-        try await running.value
-    }
-
-    /// With only heartbeats arriving the loop has nothing to do and must sleep (a timer that
-    /// signalled after being cancelled once made it spin on every core).
-    @Test func anIdleDispatcherSleeps() async throws {
-        var configuration = fastConfiguration()
-        configuration.heartbeatPeriod = .seconds(60)
-        configuration.metricsInterval = .seconds(3600)
-        let store = InMemoryDispatcherStore()
-        let node = nodeID("n")
-        store.createNode(node)
-        let dispatcher = try Dispatcher(configuration: configuration, store: store)
-        let running = Task { try await dispatcher.run() }
-        let session = try await register(dispatcher, node)
-        try await Task.sleep(for: .milliseconds(200))
-        let before = dispatcher.loopPasses
-        for _ in 0 ..< 50 {
-            _ = try dispatcher.heartbeat(nodeID: node, session: session.id)
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        #expect(dispatcher.loopPasses - before < 10)
-        dispatcher.stop()
-        try await running.value
-    }
-
-    @Test func runTwiceAtOnceIsRefused() async throws {
-        let dispatcher = try Dispatcher(configuration: fastConfiguration(), store: InMemoryDispatcherStore())
-        let running = Task { try await dispatcher.run() }
-        let probe = try SessionID("00000000000000000000000000000001")
-        // A stopped dispatcher answers `stopped`; a running one does not know the node.
-        try await waitUntil {
-            dispatcherError { () throws(DispatcherError) in _ = try dispatcher.heartbeat(nodeID: nodeID("x"), session: probe) }
-                == .nodeNotRegistered
-        }
-        await #expect(throws: DispatcherError.alreadyRunning) { try await dispatcher.run() }
-        dispatcher.stop()
-        try await running.value
-    }
-}
-
-/// The in-memory store, except that commits wait until the test opens the gate: a store whose
-/// consensus is slow.
-final class GatedStore: DispatcherStore {
-    let base = InMemoryDispatcherStore()
-    private let gate = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>], blocked: Int)>((false, [], 0))
-
-    var blockedCommits: Int { gate.withLock { $0.blocked } }
-
-    func open() {
-        let waiting = gate.withLock { gate in
-            gate.open = true
-            defer { gate.waiting = [] }
-            return gate.waiting
-        }
-        for continuation in waiting { continuation.resume() }
-    }
-
-    func node(_ id: NodeID) -> Node? { base.node(id) }
-    func allNodes() -> [Node] { base.allNodes() }
-    func task(_ id: String) -> DispatchedTask? { base.task(id) }
-    func tasks(on node: NodeID) -> [DispatchedTask] { base.tasks(on: node) }
-    func dependency(_ kind: DependencyKind, id: String) -> TaskDependency? { base.dependency(kind, id: id) }
-    func clusterSettings() -> ClusterSettings { base.clusterSettings() }
-    func watch(_ observer: @escaping @Sendable (StoreEvent) -> Void) -> StoreWatch { base.watch(observer) }
-
-    func commit(_ writes: [DispatcherWrite]) async throws(DispatcherError) {
-        await withCheckedContinuation { continuation in
-            let proceed = gate.withLock { gate in
-                if gate.open { return true }
-                gate.blocked += 1
-                gate.waiting.append(continuation)
-                return false
-            }
-            if proceed { continuation.resume() }
-        }
-        base.apply(writes)
-    }
-}
-
-/// The dispatcher under swift-service-lifecycle: a graceful shutdown of the group stops it.
-@Suite struct DispatcherLifecycleTests {
-    @Test func gracefulShutdownStopsTheDispatcher() async throws {
-        let store = InMemoryDispatcherStore()
-        let node = nodeID("n")
-        store.createNode(node)
-        let dispatcher = try Dispatcher(store: store)
-        let group = ServiceGroup(services: [DispatcherService(dispatcher)], logger: Logger(label: "test"))
-        let running = Task { try await group.run() }
-        var session: NodeSession?
-        for _ in 0 ..< 500 where session == nil {
-            session = try? await dispatcher.session(nodeID: node, description: nil)
-            if session == nil { try await Task.sleep(for: .milliseconds(10)) }
-        }
-        let id = try #require(session).id
-        #expect(throws: Never.self) { _ = try dispatcher.heartbeat(nodeID: node, session: id) }
-        await group.triggerGracefulShutdown()
-        try await running.value
-        #expect(throws: DispatcherError.stopped) { _ = try dispatcher.heartbeat(nodeID: node, session: id) }
     }
 }

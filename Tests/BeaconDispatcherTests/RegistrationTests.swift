@@ -83,13 +83,11 @@ import Testing
         _ = try core.beginRegistration(node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now) { first = .some($0) }
         let batch = try #require(core.takeWrites(at: dispatcher.now))
         _ = try core.beginRegistration(node: nodeID("node-b"), description: nil, address: "", resume: nil, at: dispatcher.now) { second = .some($0) }
-        dispatcher.store.apply(batch.writes)
-        core.writesCommitted(batch, error: nil)
+        dispatcher.commit(batch)
         #expect(first == .some(nil))
         #expect(second == nil)
         let next = try #require(core.takeWrites(at: dispatcher.now))
-        dispatcher.store.apply(next.writes)
-        core.writesCommitted(next, error: nil)
+        dispatcher.commit(next)
         #expect(second == .some(nil))
     }
 
@@ -98,7 +96,7 @@ import Testing
         var outcome: DispatcherError??
         _ = try dispatcher.core.beginRegistration(node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now) { outcome = .some($0) }
         let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
-        dispatcher.core.writesCommitted(batch, error: .storeFailure("disk full"))
+        dispatcher.commit(batch, error: .storeFailure("disk full"))
         #expect(outcome == .some(.storeFailure("disk full")))
     }
 
@@ -121,8 +119,7 @@ import Testing
         let dispatcher = try startedDispatcher()
         let core = dispatcher.core
         let (pending, batch) = try registrationCommittingPastTheDeadline(dispatcher)
-        dispatcher.store.apply(batch.writes)
-        core.writesCommitted(batch, error: nil)
+        dispatcher.commit(batch)
         let message = try core.completeRegistration(pending, commitError: nil, at: dispatcher.now)
         dispatcher.advance(by: .milliseconds(100))
         #expect(dispatcher.store.node(nodeID("node-a"))?.status.state == .ready)
@@ -137,7 +134,7 @@ import Testing
         let core = dispatcher.core
         let (pending, batch) = try registrationCommittingPastTheDeadline(dispatcher)
         #expect(core.downCount == 1)
-        core.writesCommitted(batch, error: .storeFailure("disk full"))
+        dispatcher.commit(batch, error: .storeFailure("disk full"))
         #expect(throws: DispatcherError.storeFailure("disk full")) {
             _ = try core.completeRegistration(pending, commitError: .storeFailure("disk full"), at: dispatcher.now)
         }

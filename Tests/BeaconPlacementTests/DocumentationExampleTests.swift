@@ -1,3 +1,4 @@
+import BeaconCore
 import BeaconPlacement
 import Testing
 
@@ -7,7 +8,7 @@ final class LocalRunner: Runner {
     let address: String
     init(address: String) { self.address = address }
 
-    func tryExec<Call: RunnerCall>(_ call: Call, deadline: ContinuousClock.Instant?) async throws -> Bool {
+    func tryExec<Call: RunnerCall>(_ call: Call, deadline: BeaconInstant?) async throws -> Bool {
         // false when full (a NACK: the placer tries elsewhere); throw RunnerRefusal when the call
         // could not be handed over; throw anything else only once the call may have run.
         true
@@ -29,7 +30,7 @@ struct LocalPool: RunnerPool {
         try await placer.placeCall(
             PlainCall(CallModel(id: "call-1", functionID: "resize-image")),
             on: pool,
-            deadline: .now.advanced(by: .seconds(30)))
+            deadline: placer.clock.now.advanced(by: .seconds(30)))
         #expect(placer.order.balancer.loads == [0, 0, 0, 0])
     }
 }

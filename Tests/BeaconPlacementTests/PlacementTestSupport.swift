@@ -3,7 +3,6 @@ import BeaconCore
 @testable import BeaconPlacement
 import CoreMetrics
 import MetricsTestKit
-import Synchronization
 
 struct TestCall: RunnerCall {
     var slotHashID = "slot"
@@ -43,21 +42,23 @@ final class ScriptedRunner: Runner {
         case busy
         case refuse(RunnerRefusal)
         case fail(any Error)
-        /// Sleeps (real time) and then accepts, like a runner running the call.
+        /// Runs the call this long on the runner's clock, then accepts.
         case run(Duration)
     }
 
     let address: String
+    private let clock: ManualClock
     private let reply: @Sendable (Int) -> Reply
     private let attempts = PosixMutex(0)
 
-    init(_ address: String, reply: @escaping @Sendable (Int) -> Reply) {
+    init(_ address: String, clock: ManualClock = ManualClock(), reply: @escaping @Sendable (Int) -> Reply) {
         self.address = address
+        self.clock = clock
         self.reply = reply
     }
 
-    convenience init(_ address: String, always: Reply) {
-        self.init(address) { _ in always }
+    convenience init(_ address: String, clock: ManualClock = ManualClock(), always: Reply) {
+        self.init(address, clock: clock) { _ in always }
     }
 
     var attemptCount: Int { attempts.withLock { $0 } }
@@ -70,14 +71,14 @@ final class ScriptedRunner: Runner {
         })
     }
 
-    nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: ContinuousClock.Instant?) async throws -> Bool {
+    nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: BeaconInstant?) async throws -> Bool {
         switch nextReply() {
         case .accept: return true
         case .busy: return false
         case .refuse(let refusal): throw refusal
         case .fail(let error): throw error
         case .run(let duration):
-            try await Task.sleep(for: duration)
+            try await clock.sleep(for: duration)
             return true
         }
     }
@@ -233,4 +234,37 @@ func config(delay: Duration = .milliseconds(10), timeout: Duration = .millisecon
     -> PlacerConfig
 {
     try! PlacerConfig(retryAllDelay: delay, placerTimeout: timeout, detachedPlacerTimeout: detached)
+}
+
+/// Runs `bodies` concurrently in virtual time: whenever every one of them is parked on `clock` or
+/// done, moves the clock to the earliest deadline, until all are done; returns each one's outcome
+/// in order. Only this driver moves the clock, so "parked or done" cannot change under it.
+func runInVirtualTime(_ clock: ManualClock, _ bodies: [@Sendable () async throws -> Void]) async -> [Result<Void, any Error>] {
+    let done = PosixMutex(0)
+    return await withTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
+        for (index, body) in bodies.enumerated() {
+            group.addTask {
+                let outcome: Result<Void, any Error>
+                do {
+                    try await body()
+                    outcome = .success(())
+                } catch {
+                    outcome = .failure(error)
+                }
+                done.withLock { $0 += 1 }
+                return (index, outcome)
+            }
+        }
+        while done.withLock({ $0 }) < bodies.count {
+            let parked = clock.sleeperCount
+            if parked > 0, parked + done.withLock({ $0 }) == bodies.count, let next = clock.nextDeadline {
+                try! clock.advance(to: next)
+            } else {
+                await Task.yield()
+            }
+        }
+        var outcomes = [Result<Void, any Error>](repeating: .success(()), count: bodies.count)
+        for await (index, outcome) in group { outcomes[index] = outcome }
+        return outcomes
+    }
 }

@@ -1,20 +1,19 @@
-import BeaconScheduler
+import BeaconCore
+@testable import BeaconScheduler
 import Testing
 
 /// Participants joining, reading and leaving at once on the embedded store: what CI runs under
-/// ThreadSanitizer. The session TTL is long so that nothing here depends on timing, however slow
-/// the sanitizer makes the machine.
-@Suite struct SchedulerConcurrencyTests {
+/// ThreadSanitizer. The clock is a manual one that never moves, so no lease can lapse however
+/// slow the sanitizer makes the machine, and nothing here depends on timing.
+@Suite(.timeLimit(.minutes(2))) struct SchedulerConcurrencyTests {
     @Test func participantsJoiningReadingAndLeavingAtOnceConverge() async throws {
-        let scheduler = Scheduler(store: InMemoryCoordinationStore())
-        var opts = ScheduleOptions(strategy: "alpha")
-        opts.maxCount = 20
-        opts.sessionTTL = .seconds(120)
-        let options = opts
+        let clock = ManualClock()
+        let scheduler = Scheduler(store: InMemoryCoordinationStore(clock: clock), clock: clock, random: SplitMix64(seed: 3))
+        let joining = options("alpha", max: 20, ttl: .seconds(10))
         let names = (0 ..< 10).map { "h\($0)" }
         let handles = try await withThrowingTaskGroup(of: ScheduleHandle.self) { group in
             for name in names {
-                group.addTask { try await scheduler.schedule(path: "/concurrent", hostname: name, options: options) }
+                group.addTask { try await scheduler.schedule(path: "/concurrent", hostname: name, options: joining) }
             }
             var handles: [ScheduleHandle] = []
             for try await handle in group { handles.append(handle) }
@@ -23,14 +22,15 @@ import Testing
         for handle in handles { try await handle.waitFor(names) }
         let leaving = handles.filter { ["h5", "h6", "h7", "h8", "h9"].contains($0.hostname) }
         let staying = handles.filter { !leaving.map(\.hostname).contains($0.hostname) }
-        await withTaskGroup(of: Void.self) { group in
+        try await withThrowingTaskGroup(of: Void.self) { group in
             for handle in leaving { group.addTask { await handle.shutdown() } }
             for handle in staying {
                 group.addTask {
                     var results = handle.results.makeAsyncIterator()
-                    while let hosts = try? await results.next(), hosts.count > 5 {}
+                    while let hosts = try await next(&results), hosts.count > 5 {}
                 }
             }
+            try await group.waitForAll()
         }
         for handle in staying { try await handle.waitFor(["h0", "h1", "h2", "h3", "h4"]) }
         for handle in staying { await handle.shutdown() }

@@ -1,3 +1,4 @@
+import BeaconCore
 @testable import BeaconScheduler
 import Testing
 
@@ -6,9 +7,42 @@ struct StoreFixture: Sendable {
     let store: any CoordinationStore
     /// A session TTL short enough for expiry tests, and no shorter than the store allows.
     let ttl: Duration
+    /// The virtual clock the store and the scheduler run on; nil when the backend keeps real
+    /// time (etcd counts its leases down on the server).
+    let clock: ManualClock?
     let stop: @Sendable () async -> Void
     /// The etcd server when the backend is etcd (for fault tests).
     let server: (any ControllableServer)?
+
+    /// A scheduler on this store, on the fixture's clock, with a fixed seed for its back-offs.
+    func makeScheduler() -> Scheduler {
+        if let clock {
+            Scheduler(store: store, clock: clock, random: SplitMix64(seed: 20))
+        } else {
+            Scheduler(store: store)
+        }
+    }
+
+    /// Lets `duration` pass. On the virtual clock it moves in steps of a quarter TTL, each taken
+    /// once the shells are parked again, so every live lease is refreshed (every third of its
+    /// TTL) before its deadline, as it would be in real time. Parked means: one refresher per
+    /// lease that is kept alive (`refreshedLeases`) and the store's sweeper, which sleeps while
+    /// any lease exists. With real time, it sleeps.
+    func pass(_ duration: Duration, refreshedLeases: Int) async throws {
+        guard let clock else {
+            try await Task.sleep(for: duration)   // etcd: real time, the server's clock
+            return
+        }
+        let sleepers = refreshedLeases + 1
+        await clock.waitForSleepers(sleepers)
+        var left = duration
+        while left > .zero {
+            let move = min(ttl / 4, left)
+            try clock.advance(by: move)
+            left -= move
+            await clock.waitForSleepers(sleepers)
+        }
+    }
 }
 
 /// A store server a fault test can pause, resume and restart.
@@ -29,10 +63,12 @@ enum Backend: String, Sendable, CaseIterable, CustomTestStringConvertible {
     func makeFixture() async throws -> StoreFixture {
         switch self {
         case .memory:
-            StoreFixture(store: InMemoryCoordinationStore(), ttl: .seconds(5), stop: {}, server: nil)
+            let clock = ManualClock()
+            return StoreFixture(
+                store: InMemoryCoordinationStore(clock: clock), ttl: .seconds(5), clock: clock, stop: {}, server: nil)
         #if Etcd
         case .etcd:
-            try await EtcdTestServer.fixture()
+            return try await EtcdTestServer.fixture()
         #endif
         }
     }
@@ -42,7 +78,7 @@ enum Backend: String, Sendable, CaseIterable, CustomTestStringConvertible {
 /// `body` ends — an etcd server a failed test started must not outlive it.
 func withScheduler(_ backend: Backend, _ body: (StoreFixture, Scheduler) async throws -> Void) async throws {
     let fixture = try await backend.makeFixture()
-    let scheduler = Scheduler(store: fixture.store)
+    let scheduler = fixture.makeScheduler()
     do {
         try await body(fixture, scheduler)
     } catch {
@@ -54,20 +90,22 @@ func withScheduler(_ backend: Backend, _ body: (StoreFixture, Scheduler) async t
     await fixture.stop()
 }
 
-/// Polls until `condition` holds; bounded so a broken build fails instead of hanging. Nothing
-/// asserts how long it took.
-func eventually(
-    _ what: @autoclosure () -> String, within limit: Duration = .seconds(30),
-    _ condition: () async throws -> Bool
+/// Returns once the keys under `prefix` satisfy `condition`: reads them, and while the condition
+/// fails, waits for the store's next change under the prefix and reads again. Nothing sleeps or
+/// polls; the suite's time limit stops a test whose condition never comes.
+func until(
+    _ what: @autoclosure () -> String, in store: any CoordinationStore, prefix: String,
+    _ condition: (StoreSnapshot) -> Bool
 ) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: limit)
-    while clock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
+    while true {
+        let snapshot = try await store.read(prefix: prefix)
+        if condition(snapshot) { return }
+        var changes = store.watch(prefix: prefix, after: snapshot.revision).makeAsyncIterator()
+        guard try await changes.next() != nil else {
+            Issue.record("the store's watch ended while waiting for \(what())")
+            throw SchedulerError.cancelled
+        }
     }
-    Issue.record("timed out waiting for \(what())")
-    throw SchedulerError.cancelled
 }
 
 func options(_ strategy: String = "rr", max: Int = 1, ttl: Duration) -> ScheduleOptions {
@@ -77,35 +115,34 @@ func options(_ strategy: String = "rr", max: Int = 1, ttl: Duration) -> Schedule
     return options
 }
 
-/// The next host set of `results`, failing the test after `limit` instead of hanging. A lost
-/// lease is skipped: a CI machine busy with other tests can starve the refresher past the TTL,
-/// and the participant then reports the loss and registers again, as it should.
-func next(_ results: inout ScheduleResults.AsyncIterator, within limit: Duration = .seconds(30)) async throws -> [String]? {
-    let iterator = results
-    return try await withThrowingTaskGroup(of: [String]?.self) { group in
-        group.addTask {
-            var copy = iterator
-            while true {
-                do {
-                    return try await copy.next()
-                } catch {
-                    guard (error as? SchedulerError) == .leaseLost else { throw error }
-                }
-            }
-        }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            Issue.record("no result within \(limit)")
-            throw SchedulerError.cancelled
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
+/// The next host set of `results`. A lost lease fails the test: the in-memory backend's leases
+/// lapse only when a test moves its clock, and a test that means to lose one reads the results
+/// itself; other in-band errors are thrown as they come.
+func next(_ results: inout ScheduleResults.AsyncIterator) async throws -> [String]? {
+    do {
+        return try await results.next()
+    } catch .leaseLost {
+        Issue.record("the participant lost its session lease")
+        throw SchedulerError.leaseLost
     }
 }
 
 extension ScheduleHandle {
-    func waitFor(_ hosts: [String]) async throws {
-        try await eventually("\(hostname) to see \(hosts), has \(latest ?? [])") { latest == hosts }
+    /// Returns once this participant has learnt `hosts`, without reading its results (a test
+    /// may read them afterwards). Fails the test if the participant reported a lost lease that
+    /// nobody has read, unless the test provokes that (`allowingLeaseLoss`).
+    func waitFor(_ hosts: [String], allowingLeaseLoss: Bool = false) async throws {
+        let seen = await participant.results.observe { seen in
+            seen.latest == hosts || (!allowingLeaseLoss && seen.unreadErrors.contains(.leaseLost))
+        }
+        guard let seen else {
+            Issue.record("\(hostname)'s results ended before it saw \(hosts)")
+            throw SchedulerError.cancelled
+        }
+        if !allowingLeaseLoss, seen.unreadErrors.contains(.leaseLost) {
+            Issue.record("\(hostname) lost its session lease while waiting for \(hosts)")
+            throw SchedulerError.leaseLost
+        }
     }
 }
 

@@ -12,7 +12,7 @@ import Testing
     private func agent(
         _ node: String, managers: [String], connections: ManagerConnections, heartbeatsOverStream: Bool = true
     ) throws -> NodeAgent {
-        let backoff = try ReconnectBackoff(initial: .milliseconds(20), maximum: .milliseconds(200))
+        let backoff = try Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
         return try NodeAgent(
             configuration: AgentConfiguration(
                 node: nodeID(node), description: NodeDescription(hostname: node), managers: managers, backoff: backoff,

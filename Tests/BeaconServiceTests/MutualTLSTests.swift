@@ -1,6 +1,7 @@
 #if GRPC
 import BeaconAgent
 import BeaconClient
+import BeaconCore
 import BeaconDispatcher
 import BeaconDispatcherAPI
 import BeaconDispatcherService
@@ -40,7 +41,7 @@ import Testing
         let agent = try NodeAgent(
             configuration: AgentConfiguration(
                 node: nodeID("node-1"), managers: [manager.address],
-                backoff: ReconnectBackoff(initial: .milliseconds(20), maximum: .milliseconds(200))),
+                backoff: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))),
             connections: connections)
         let running = Task { try await agent.run() }
         try await eventually("the node is READY over mutual TLS") {

@@ -1,5 +1,6 @@
 #if GRPC
 import BeaconAgent
+import BeaconCore
 import BeaconDispatcher
 import BeaconDispatcherService
 import Testing
@@ -22,7 +23,7 @@ func fastDispatcherConfiguration() -> DispatcherConfiguration {
 
 /// A dispatcher leading over `store` behind a gRPC server on a loopback port.
 final class RunningManager: Sendable {
-    let dispatcher: Dispatcher
+    let dispatcher: Dispatcher<MonotonicClock>
     let server: DispatcherServer
     let port: Int
     private let leading: Task<Void, any Error>

@@ -51,11 +51,11 @@ private let beatsPerIteration = 100_000
 
 /// A running dispatcher with `nodes` registered nodes and a random heartbeat order.
 final class Fleet: @unchecked Sendable {
-    let dispatcher: Dispatcher
+    let dispatcher: Dispatcher<MonotonicClock>
     let running: Task<Void, any Error>
     let order: [(NodeID, SessionID)]
 
-    private init(dispatcher: Dispatcher, running: Task<Void, any Error>, order: [(NodeID, SessionID)]) {
+    private init(dispatcher: Dispatcher<MonotonicClock>, running: Task<Void, any Error>, order: [(NodeID, SessionID)]) {
         self.dispatcher = dispatcher
         self.running = running
         self.order = order

@@ -138,9 +138,16 @@ private final class TimerLoop<Clock: BeaconClock>: TimerLoopRunner, @unchecked S
     let wakeUps = Atomic<Int>(0)
     private var onExpiry: (@Sendable (HeartbeatExpiry) -> Void)?
 
+    /// Whether beats read a reading the thread publishes once a slot instead of the clock. Worth it
+    /// on the system clock, whose reading costs several beats; a manual clock's reading is one
+    /// atomic load, and a published one would be stale from the moment a test advances the clock
+    /// until the thread's next pass.
+    let cachesBeatClock: Bool
+
     init(wheel: HeartbeatWheel<Clock>, parking: any ThreadParkingClock) {
         self.wheel = wheel
         self.parking = parking
+        cachesBeatClock = parking is MonotonicClock
     }
 
     func prepare(onExpiry: @escaping @Sendable (HeartbeatExpiry) -> Void) {
@@ -168,7 +175,9 @@ private final class TimerLoop<Clock: BeaconClock>: TimerLoopRunner, @unchecked S
             }
             let refreshAt = now.advanced(by: refresh)
             let wake: BeaconInstant?
-            if let next, next <= refreshAt {
+            if !cachesBeatClock {
+                wake = next
+            } else if let next, next <= refreshAt {
                 wheel.publishBeatClock(validUntil: next)
                 wake = next
             } else if wheel.takeBeatClockUsage() {

@@ -10,6 +10,14 @@ package enum StreamEvent<Message: Sendable>: Sendable {
 /// The dispatcher's logic as a state machine: every input carries the time, every output is a
 /// value or a call to a sink the caller supplied, and nothing here sleeps, spawns or locks.
 ///
+/// Calls to code outside the dispatcher (registrations waiting for their commit, the expiry
+/// observer) are not made here: they queue until the shell takes them with
+/// ``takeDeferredCalls()`` and makes them after releasing its lock, so a waiter that registers
+/// again or an observer that reads the dispatcher never runs under the lock. Stream sinks are
+/// the exception: they only buffer (an `AsyncStream` yield never runs the reader), and calling
+/// them under the lock is what keeps each stream's messages in order when several threads feed
+/// it (the loop's assignment batches, store events, expiries).
+///
 /// ``Dispatcher`` runs it on the system clock behind a lock; tests and `beacon simulate
 /// --virtual-time` drive it through ``VirtualDispatcher`` on a manual clock. Heartbeats bypass it:
 /// ``HeartbeatPath`` checks sessions and beats the wheel without the lock, and the core only
@@ -133,6 +141,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
         package var orphaned = 0
     }
     package private(set) var counters = Counters()
+    private var deferredCalls: [() -> Void] = []
     /// Told of every node whose deadline passed, when the wheel reported it (simulations measure
     /// detection lateness with it).
     package var expiryObserver: ((NodeID, BeaconInstant) -> Void)?
@@ -145,6 +154,25 @@ package final class DispatcherCore<Clock: BeaconClock> {
         path = try HeartbeatPath(wheel: wheel, configuration: configuration)
         self.store = store
         self.managers = managers
+    }
+
+    /// The calls owed since the last take, in the order they were owed; make them with
+    /// ``DeferredCalls/perform()`` once the core's lock is released.
+    package func takeDeferredCalls() -> DeferredCalls {
+        guard !deferredCalls.isEmpty else { return DeferredCalls() }
+        defer { deferredCalls = [] }
+        return DeferredCalls(calls: deferredCalls)
+    }
+
+    /// The node's liveness as this term sees it now, ahead of the store (whose writes wait for
+    /// the next flush): READY while it holds a session, UNKNOWN while a node carried over from
+    /// the previous leader has not registered, DOWN from a missed deadline until it registers
+    /// again or its orphan timer fires; nil otherwise.
+    package func liveness(of node: NodeID) -> NodeState? {
+        if slot(of: node) != nil { return .ready }
+        if unknownNodes[node] != nil { return .unknown }
+        if downNodes[node] != nil { return .down }
+        return nil
     }
 
     /// Registered nodes and nodes awaiting re-registration (UNKNOWN).
@@ -203,7 +231,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
             path.sessions.close(registration.handle.index)
             path.resetAdaptive(registration.handle.index)
         }
-        for waiter in waiters { waiter.resume(.stopped) }
+        for waiter in waiters { deferredCalls.append { waiter.resume(.stopped) } }
         waiters = []
         index.removeAll()
         registrations.removeAll()
@@ -471,7 +499,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
             registering[node]?.deadlinePassed = true
             return
         }
-        expiryObserver?(node, now)
+        if let observer = expiryObserver { deferredCalls.append { observer(node, now) } }
         counters.expiries += 1
         guard isRunning else { return }
         nodeWrites[node] = PendingNodeWrite(status: status, description: nodeWrites[node]?.description)
@@ -576,10 +604,10 @@ package final class DispatcherCore<Clock: BeaconClock> {
     /// waits for the next one, never for a flush that already happened (SwarmKit's missed wake-up).
     package func writesCommitted(_ batch: WriteBatch, error: DispatcherError?) {
         guard batch.term == term else { return }
-        let ready = waiters.filter { $0.generation <= batch.generation }
+        for waiter in waiters where waiter.generation <= batch.generation {
+            deferredCalls.append { waiter.resume(error) }
+        }
         waiters.removeAll { $0.generation <= batch.generation }
-        // After the list is updated: a waiter may register again from inside `resume`.
-        for waiter in ready { waiter.resume(error) }
     }
 
     // MARK: Store events
@@ -599,18 +627,16 @@ package final class DispatcherCore<Clock: BeaconClock> {
             cluster = settings
             broadcastSessionMessages()
         case .taskUpdated(let task):
-            guard let node = task.nodeID, let index = slot(of: node), assignmentFeeds[index] != nil else { return }
-            let changed: Bool
-            do {
-                changed = try assignmentFeeds[index]!.assignments.addOrUpdate(task, at: now)
+            guard let node = task.nodeID, let index = slot(of: node) else { return }
+            do throws(TaskDiffError) {
+                // Through the optional chain the feed is changed in place, not copied out and back.
+                if try assignmentFeeds[index]?.assignments.addOrUpdate(task, at: now) == true { dirtyFeeds.insert(index) }
             } catch {
                 failFeed(index, error)
-                return
             }
-            if changed { dirtyFeeds.insert(index) }
         case .taskDeleted(let task):
-            guard let node = task.nodeID, let index = slot(of: node), assignmentFeeds[index] != nil else { return }
-            if assignmentFeeds[index]!.assignments.remove(task, at: now) { dirtyFeeds.insert(index) }
+            guard let node = task.nodeID, let index = slot(of: node) else { return }
+            if assignmentFeeds[index]?.assignments.remove(task, at: now) == true { dirtyFeeds.insert(index) }
         }
     }
 
@@ -640,14 +666,16 @@ package final class DispatcherCore<Clock: BeaconClock> {
     /// Sends every assignment batch that is due.
     package func flushAssignments(at now: BeaconInstant) {
         for index in dirtyFeeds {
-            guard let feed = assignmentFeeds[index] else {
+            // No copy of the feed is held while it is flushed: a second reference would make the
+            // flush copy the batcher's storage.
+            guard let sink = assignmentFeeds[index]?.sink, let due = assignmentFeeds[index]?.assignments.batcher.isFlushDue(at: now) else {
                 dirtyFeeds.remove(index)
                 continue
             }
-            guard feed.assignments.batcher.isFlushDue(at: now) else { continue }
-            do {
-                let messages = try assignmentFeeds[index]!.assignments.flushIfDue(at: now)
-                deliver(messages, to: feed.sink)
+            guard due else { continue }
+            do throws(TaskDiffError) {
+                let messages = try assignmentFeeds[index]?.assignments.flushIfDue(at: now) ?? []
+                deliver(messages, to: sink)
                 dirtyFeeds.remove(index)
             } catch {
                 failFeed(index, error)
@@ -691,5 +719,15 @@ package final class DispatcherCore<Clock: BeaconClock> {
     private func wheelFailure(_ error: HeartbeatError) -> DispatcherError {
         if case .capacityExhausted = error { return .capacityExhausted(configuration.maximumNodes) }
         return .invalidArgument("heartbeat wheel refused the node: \(error)")
+    }
+}
+
+/// Calls the core owed to code outside it, taken with ``DispatcherCore/takeDeferredCalls()``.
+package struct DeferredCalls {
+    fileprivate var calls: [() -> Void] = []
+
+    /// Makes the calls, in the order they were owed.
+    package func perform() {
+        for call in calls { call() }
     }
 }

@@ -3,7 +3,12 @@ package import BeaconCore
 /// The dispatcher on a manual clock, with the in-memory store committing at once: what the tests
 /// and `beacon simulate dispatcher --virtual-time` drive. ``advance(to:)`` does, in order, what
 /// ``Dispatcher``'s threads do in real time: sweep the heartbeat wheel, fire orphan timers, flush
-/// queued writes (resuming registrations), and send due assignment batches.
+/// queued writes (resuming registrations), and send due assignment batches. Calls the core
+/// defers are made as each step returns, as ``Dispatcher`` makes them once it releases its lock.
+///
+/// It is the single-threaded, package-only twin of `Dispatcher(clock: ManualClock(), …)`: the
+/// core's own tests, the fuzzer and `beacon simulate` step it without any thread; a user drives
+/// the public ``Dispatcher`` on a ``ManualClock`` instead.
 package final class VirtualDispatcher {
     package let clock: ManualClock
     package let store: InMemoryDispatcherStore
@@ -40,7 +45,9 @@ package final class VirtualDispatcher {
     /// Ends the term and commits what was queued.
     package func stop() {
         watch = nil
-        if let batch = core.stop() { store.apply(batch.writes) }
+        let batch = core.stop()
+        core.takeDeferredCalls().perform()
+        if let batch { store.apply(batch.writes) }
     }
 
     /// Registers (or resumes); `completion` runs during the ``advance(to:)`` whose flush commits
@@ -84,10 +91,16 @@ package final class VirtualDispatcher {
         let core = core
         _ = try? core.path.wheel.advance(to: now) { expiry in core.expire(expiry, at: now) }
         core.fireTimers(at: now)
-        while core.isFlushDue(at: now), let batch = core.takeWrites(at: now) {
-            store.apply(batch.writes)
-            core.writesCommitted(batch, error: nil)
-        }
+        core.takeDeferredCalls().perform()
+        while core.isFlushDue(at: now), let batch = core.takeWrites(at: now) { commit(batch) }
         core.flushAssignments(at: now)
+    }
+
+    /// Commits a batch taken from the core (unless `error` says the commit failed) and reports
+    /// it, resuming the registrations that waited for it.
+    package func commit(_ batch: DispatcherCore<ManualClock>.WriteBatch, error: DispatcherError? = nil) {
+        if error == nil { store.apply(batch.writes) }
+        core.writesCommitted(batch, error: error)
+        core.takeDeferredCalls().perform()
     }
 }

@@ -94,8 +94,7 @@ extension DispatcherRequestFuzzHarness.Run {
         // registration is in flight, so its outcome is the model's to predict.
         let core = dispatcher.core
         guard let batch = core.takeWrites(at: dispatcher.now) else { return "a registration queued nothing to commit" }
-        dispatcher.store.apply(batch.writes)
-        core.writesCommitted(batch, error: nil)
+        dispatcher.commit(batch)
         flushes = core.counters.flushes
         model.lastFlush = model.now
         model.applyFlush()

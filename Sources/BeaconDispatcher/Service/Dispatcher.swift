@@ -20,26 +20,46 @@ import Synchronization
 /// try await running.value
 /// ```
 ///
+/// ## Virtual time
+///
+/// Every timing of the dispatcher (heartbeat deadlines, the status batch interval, assignment
+/// debounce, UNKNOWN and orphan timers, the metrics interval) runs on the clock it is given, so a
+/// test drives it on a ``ManualClock`` without waiting in real time:
+///
+/// ```swift
+/// let clock = ManualClock()
+/// let dispatcher = try Dispatcher(clock: clock, store: InMemoryDispatcherStore())
+/// let running = Task { try await dispatcher.run() }
+/// await clock.waitForSleepers(dispatcher.sleepersWhenIdle)   // leading, and parked
+/// try clock.advance(by: .seconds(16))                       // past every deadline
+/// await clock.waitForSleepers(dispatcher.sleepersWhenIdle)   // expiries handled
+/// ```
+///
+/// Writes reach the store in batches (every `statusBatchInterval`, or at once when
+/// `statusBatchLimit` are queued), so a registration returns once the clock has moved far enough
+/// for its batch to flush; ``state(of:)`` shows a node's liveness before the store does.
+///
 /// Heartbeats take no lock: they check the session in a lock-free table and push the node's
 /// deadline in a ``HeartbeatWheel``, whose own thread reports expiries. Everything else goes
 /// through the ``DispatcherCore`` state machine behind one lock, and a loop in ``run()`` flushes
 /// status writes (every `statusBatchInterval`, or at once when `statusBatchLimit` are queued),
 /// fires orphan timers and sends assignment batches.
-public final class Dispatcher: Sendable {
-    private let core: LockedCore
-    private let path: HeartbeatPath<MonotonicClock>
-    private let timer: HeartbeatTimer
+public final class Dispatcher<Clock: BeaconClock>: Sendable {
+    private let core: LockedCore<Clock>
+    private let path: HeartbeatPath<Clock>
+    private let timer: HeartbeatTimer<Clock>
     private let store: any DispatcherStore
     private let logger: Logger
     private let metrics: DispatcherMetrics
     /// The configuration the dispatcher was made with.
     public let configuration: DispatcherConfiguration
-    private let clock = MonotonicClock()
+    /// The clock every deadline and interval of the dispatcher runs on.
+    public let clock: Clock
 
     private struct Lifecycle {
         var running = false
         /// Writes `stop()` took from the core, for the loop to commit before it returns.
-        var finalBatch: DispatcherCore<MonotonicClock>.WriteBatch?
+        var finalBatch: DispatcherCore<Clock>.WriteBatch?
     }
     private let lifecycle = PosixMutex(Lifecycle())
     private let stopRequested = Atomic<Bool>(false)
@@ -48,14 +68,20 @@ public final class Dispatcher: Sendable {
     private let passes = Atomic<Int>(0)
     package var loopPasses: Int { passes.load(ordering: .relaxed) }
 
-    /// A stopped dispatcher over `store`; ``run()`` starts it. `managers` is the first manager
-    /// list sessions carry (see ``updateManagers(_:)``).
+    /// A stopped dispatcher over `store` on `clock`; ``run()`` starts it. `managers` is the first
+    /// manager list sessions carry (see ``updateManagers(_:)``).
+    ///
+    /// The heartbeat wheel's thread can block on ``MonotonicClock`` and ``ManualClock`` only;
+    /// another clock throws ``DispatcherError/invalidConfiguration(_:)``. On a manual clock the
+    /// wheel's stall guard is off: virtual time jumps on purpose, and a jump past a deadline must
+    /// expire the node rather than count as a pause of the process.
     public init(
-        configuration: DispatcherConfiguration = .init(), store: any DispatcherStore, managers: [WeightedManager] = [],
-        logger: Logger = Logger(label: "beacon.dispatcher")
+        configuration: DispatcherConfiguration = .init(), clock: Clock, store: any DispatcherStore,
+        managers: [WeightedManager] = [], logger: Logger = Logger(label: "beacon.dispatcher")
     ) throws(DispatcherError) {
         do {
-            timer = try HeartbeatTimer(configuration: configuration.wheelConfiguration(stallGuard: true))
+            timer = try HeartbeatTimer(
+                configuration: configuration.wheelConfiguration(stallGuard: !(clock is ManualClock)), clock: clock)
         } catch let error as DispatcherError {
             throw error
         } catch {
@@ -67,8 +93,16 @@ public final class Dispatcher: Sendable {
         self.store = store
         self.logger = logger
         self.configuration = configuration
+        self.clock = clock
         metrics = DispatcherMetrics()
     }
+
+    /// How many sleepers the running dispatcher keeps on its clock while it waits: its loop and
+    /// its heartbeat wheel's thread. On a ``ManualClock``, once `clock.waitForSleepers` returns
+    /// for this many after ``run()`` started, the dispatcher leads; after an advance, the wheel
+    /// has reported every deadline the clock passed (``state(of:)`` shows the DOWN nodes, the
+    /// store receives them with the next flush).
+    public var sleepersWhenIdle: Int { 2 }
 
     // MARK: Running
 
@@ -140,7 +174,7 @@ public final class Dispatcher: Sendable {
         while !stopRequested.load(ordering: .acquiring), !Task.isCancelled {
             passes.add(1, ordering: .relaxed)
             let now = clock.now
-            let (batch, next) = core.withLock { core -> (DispatcherCore<MonotonicClock>.WriteBatch?, BeaconInstant?) in
+            let (batch, next) = core.withLock { core -> (DispatcherCore<Clock>.WriteBatch?, BeaconInstant?) in
                 core.fireTimers(at: now)
                 core.flushAssignments(at: now)
                 let batch = core.isFlushDue(at: now) ? core.takeWrites(at: now) : nil
@@ -202,7 +236,7 @@ public final class Dispatcher: Sendable {
 
     private func register(
         nodeID: NodeID, description: NodeDescription?, address: String, resume: SessionID?,
-        sink: DispatcherCore<MonotonicClock>.SessionSink?
+        sink: DispatcherCore<Clock>.SessionSink?
     ) async throws(DispatcherError) -> SessionMessage {
         let waiter = Latch<DispatcherError?>()
         let now = clock.now
@@ -233,6 +267,11 @@ public final class Dispatcher: Sendable {
     /// ``DispatcherError/nodeNotRegistered`` (the node expired: register again) or
     /// ``DispatcherError/stopped``.
     public func heartbeat(nodeID: NodeID, session: SessionID) throws(DispatcherError) -> Duration {
+        try beat(nodeID: nodeID, session: session)
+    }
+
+    @inline(__always)
+    private func beat(nodeID: NodeID, session: SessionID) throws(DispatcherError) -> Duration {
         if let period = path.beat(node: nodeID, session: session) { return period }
         throw core.withLock { $0.failure(node: nodeID) }
     }
@@ -273,11 +312,40 @@ public final class Dispatcher: Sendable {
     /// Nodes registered or awaiting re-registration (UNKNOWN).
     public var nodeCount: Int { core.withLock { $0.nodeCount } }
 
+    /// The node's liveness as this dispatcher sees it now, ahead of the store, whose writes wait
+    /// for the next flush: ``NodeState/ready`` while the node holds a session,
+    /// ``NodeState/unknown`` while a node carried over from the previous leader has not
+    /// registered, ``NodeState/down`` from a missed deadline until the node registers again or
+    /// its orphan timer fires; nil when this term holds no record of the node (never seen,
+    /// registering without a live session until that registration commits, or DOWN past its
+    /// orphan timer). What a health endpoint or a test reads without waiting for a flush.
+    public func state(of node: NodeID) -> NodeState? {
+        core.withLock { $0.liveness(of: node) }
+    }
+
     /// Bytes of the heartbeat arenas touched so far (see ``HeartbeatPath/touchedArenaBytes``).
     package var touchedArenaBytes: Int { path.touchedArenaBytes }
 
     /// Heartbeats accepted since the dispatcher was made.
     public var heartbeatCount: Int { path.beats.total }
+}
+
+extension Dispatcher where Clock == MonotonicClock {
+    /// A stopped dispatcher over `store` on the system's monotonic clock; ``run()`` starts it.
+    /// `managers` is the first manager list sessions carry (see ``updateManagers(_:)``).
+    public convenience init(
+        configuration: DispatcherConfiguration = .init(), store: any DispatcherStore, managers: [WeightedManager] = [],
+        logger: Logger = Logger(label: "beacon.dispatcher")
+    ) throws(DispatcherError) {
+        try self.init(configuration: configuration, clock: MonotonicClock(), store: store, managers: managers, logger: logger)
+    }
+
+    /// ``heartbeat(nodeID:session:)`` compiled for the system clock. Callers of a production
+    /// dispatcher pick this overload, so the hot path runs specialised: the generic method,
+    /// called from another module, would run unspecialised through the clock's witness table.
+    public func heartbeat(nodeID: NodeID, session: SessionID) throws(DispatcherError) -> Duration {
+        try beat(nodeID: nodeID, session: session)
+    }
 }
 
 /// The dispatcher's swift-metrics instruments.

@@ -2,19 +2,27 @@ import BeaconPrimitives
 import BeaconCore
 
 /// The dispatcher's state machine behind one lock: every call into it from the shell's threads
-/// (callers, the loop, the wheel's timer thread, store watchers) goes through ``withLock(_:)``.
-final class LockedCore: @unchecked Sendable {
+/// (callers, the loop, the wheel's timer thread, store watchers) goes through ``withLock(_:)``,
+/// which makes the calls the core deferred (see ``DispatcherCore/takeDeferredCalls()``) once the
+/// lock is released.
+final class LockedCore<Clock: BeaconClock>: @unchecked Sendable {
     // Safety of `@unchecked Sendable`: `core` is only touched inside `lock`.
     private let lock = PosixMutex(())
-    private let core: DispatcherCore<MonotonicClock>
+    private let core: DispatcherCore<Clock>
 
-    init(_ core: DispatcherCore<MonotonicClock>) {
+    init(_ core: DispatcherCore<Clock>) {
         self.core = core
     }
 
-    func withLock<Result: Sendable, Failure: Error>(
-        _ body: (DispatcherCore<MonotonicClock>) throws(Failure) -> Result
-    ) throws(Failure) -> Result {
-        try lock.withLock { _ throws(Failure) -> Result in try body(core) }
+    func withLock<Value: Sendable, Failure: Error>(
+        _ body: (DispatcherCore<Clock>) throws(Failure) -> Value
+    ) throws(Failure) -> Value {
+        var deferred = DeferredCalls()
+        // Runs after `lock.withLock` has returned, whether `body` threw or not.
+        defer { deferred.perform() }
+        return try lock.withLock { _ throws(Failure) -> Value in
+            defer { deferred = core.takeDeferredCalls() }
+            return try body(core)
+        }
     }
 }

@@ -3,7 +3,7 @@ public import CoreMetrics
 
 /// One call's placement as a pure state machine: Fn's placer tracker and placement loop, shared
 /// by every placer and driven by whoever owns the I/O and the clock — ``CallPlacer`` with real
-/// runners and the monotonic clock, the placement simulation and the tests with virtual ones.
+/// runners and its ``BeaconClock``, the placement simulation and the tests with virtual ones.
 ///
 /// The driver answers every ``PlacementAction/tryRunner(_:)`` exactly once, on the same value,
 /// before giving any other input: a load-aware order holds a lease on the runner until its answer,

@@ -1,3 +1,5 @@
+public import BeaconCore
+
 /// A runner that executes calls and may refuse them (Fn's `Runner`).
 ///
 /// ``tryExec(_:deadline:)`` has three outcomes, and the difference between the last two is the
@@ -14,8 +16,9 @@ public protocol Runner: AnyObject, Sendable {
     /// The runner's address; load-aware placers also use it as the runner's identity.
     var address: String { get }
     /// Tries to run `call`, returning when it has finished or was refused. The runner should give
-    /// up at `deadline` (the client's), throwing an error that counts as committed.
-    nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: ContinuousClock.Instant?) async throws -> Bool
+    /// up at `deadline` (the client's, on the placer's ``RunnerPlacer/clock``), throwing an error
+    /// that counts as committed.
+    nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: BeaconInstant?) async throws -> Bool
     /// The runner's status.
     func status() async throws -> RunnerStatus
     /// Closes the runner; later calls are refused.

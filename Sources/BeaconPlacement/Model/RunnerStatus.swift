@@ -1,3 +1,5 @@
+public import BeaconCore
+
 /// What a runner reports about itself (Fn's `RunnerStatus`).
 public struct RunnerStatus: Sendable, Hashable {
     /// Requests running on the runner now.
@@ -20,10 +22,12 @@ public struct RunnerStatus: Sendable, Hashable {
     public var errorCode: Int32
     /// Set when ``statusFailed``.
     public var errorMessage: String
-    /// When the status call was created, started and completed at the runner.
-    public var createdAt: ContinuousClock.Instant?
-    public var startedAt: ContinuousClock.Instant?
-    public var completedAt: ContinuousClock.Instant?
+    /// When the status call was created at the runner, on the runner's ``BeaconClock``.
+    public var createdAt: BeaconInstant?
+    /// When the runner started the status call.
+    public var startedAt: BeaconInstant?
+    /// When the runner completed the status call.
+    public var completedAt: BeaconInstant?
     /// Time in the runner's scheduler, in the function, pulling the image, preparing and creating
     /// the container, and the container's init.
     public var schedulerDuration: Duration
@@ -47,9 +51,9 @@ public struct RunnerStatus: Sendable, Hashable {
         details: String = "",
         errorCode: Int32 = 0,
         errorMessage: String = "",
-        createdAt: ContinuousClock.Instant? = nil,
-        startedAt: ContinuousClock.Instant? = nil,
-        completedAt: ContinuousClock.Instant? = nil,
+        createdAt: BeaconInstant? = nil,
+        startedAt: BeaconInstant? = nil,
+        completedAt: BeaconInstant? = nil,
         schedulerDuration: Duration = .zero,
         executionDuration: Duration = .zero,
         imagePullWaitDuration: Duration = .zero,

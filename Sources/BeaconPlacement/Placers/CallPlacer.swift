@@ -1,37 +1,43 @@
 public import BeaconCore
 
-/// A placer: a ``PlacementOrder`` run by ``PlacementAttempt`` against real runners and the
-/// monotonic clock.
+/// A placer: a ``PlacementOrder`` run by ``PlacementAttempt`` against real runners and a
+/// ``BeaconClock`` (the monotonic one unless a test or simulation passes a ``ManualClock``).
 ///
-/// Make one with ``naive(config:metrics:)``, ``consistentHash(mode:config:metrics:)``,
-/// ``boundedLoad(epsilon:config:metrics:)`` or ``powerOfTwo(config:metrics:)``, or pick one by
-/// name with ``PlacerKind``. A placer is shared by all calls; it holds no lock.
+/// Make one with ``naive(config:metrics:clock:)``, ``consistentHash(mode:config:metrics:clock:)``,
+/// ``boundedLoad(epsilon:config:metrics:clock:)`` or ``powerOfTwo(config:metrics:clock:)``, or pick
+/// one by name with ``PlacerKind``. A placer is shared by all calls; it holds no lock.
+///
+/// The clock is held as `any BeaconClock` rather than as a second generic parameter: a placement
+/// reads it at most twice when the first runner accepts, so the dynamic call costs nothing
+/// measurable, and the placer's type stays `CallPlacer<Order>`.
 public struct CallPlacer<Order: PlacementOrder>: RunnerPlacer {
     public let config: PlacerConfig
     /// The order runners are tried in.
     public let order: Order
     /// Where the placer's metrics go.
     public let metrics: PlacerMetrics
+    public let clock: any BeaconClock
 
-    /// Creates a placer trying runners in `order`.
-    public init(order: Order, config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics()) {
+    /// Creates a placer trying runners in `order`, timing its waits and deadlines on `clock`.
+    public init(
+        order: Order, config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics(),
+        clock: some BeaconClock = MonotonicClock()
+    ) {
         self.order = order
         self.config = config
         self.metrics = metrics
+        self.clock = clock
     }
 
     @inlinable
     public nonisolated(nonsending) func placeCall<Call: RunnerCall, Pool: RunnerPool>(
         _ call: Call,
         on pool: Pool,
-        deadline: ContinuousClock.Instant?
+        deadline: BeaconInstant?
     ) async throws {
-        let clock = MonotonicClock()
         let start = clock.now
-        // Deadlines arrive on the continuous clock; the placement runs on the monotonic one.
-        let requestDeadline = deadline.map { start.advanced(by: ContinuousClock.now.duration(to: $0)) }
         var attempt = PlacementAttempt(
-            order: order, call: call, config: config, metrics: metrics, requestDeadline: requestDeadline, now: start)
+            order: order, call: call, config: config, metrics: metrics, requestDeadline: deadline, now: start)
         var runners: [any Runner] = []
         var action = attempt.begin()
         while true {
@@ -56,7 +62,7 @@ public struct CallPlacer<Order: PlacementOrder>: RunnerPlacer {
                 action = attempt.runnerAnswered(answer, now: attempt.instantAfterAnswer(answer, clock: clock), isCancelled: Task.isCancelled)
             case .wait(let wake):
                 // Cancellation ends the sleep early; the attempt sees it and gives up.
-                try? await Task.sleep(for: wake.duration(since: clock.now))
+                try? await clock.sleep(until: wake, tolerance: nil)
                 action = attempt.woke(now: clock.now, isCancelled: Task.isCancelled)
             case .finish:
                 switch attempt.result {
@@ -70,8 +76,10 @@ public struct CallPlacer<Order: PlacementOrder>: RunnerPlacer {
 
 extension CallPlacer where Order == RoundRobinOrder {
     /// Fn's naive placer: round robin, one pass per fetched list.
-    public static func naive(config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics()) -> Self {
-        CallPlacer(order: RoundRobinOrder(), config: config, metrics: metrics)
+    public static func naive(
+        config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics(), clock: some BeaconClock = MonotonicClock()
+    ) -> Self {
+        CallPlacer(order: RoundRobinOrder(), config: config, metrics: metrics, clock: clock)
     }
 }
 
@@ -81,9 +89,10 @@ extension CallPlacer where Order == ConsistentHashOrder {
     public static func consistentHash(
         mode: ConsistentHashOrder.Mode = .uniform,
         config: PlacerConfig = .default,
-        metrics: PlacerMetrics = PlacerMetrics()
+        metrics: PlacerMetrics = PlacerMetrics(),
+        clock: some BeaconClock = MonotonicClock()
     ) -> Self {
-        CallPlacer(order: ConsistentHashOrder(mode: mode), config: config, metrics: metrics)
+        CallPlacer(order: ConsistentHashOrder(mode: mode), config: config, metrics: metrics, clock: clock)
     }
 }
 
@@ -101,15 +110,18 @@ extension CallPlacer where Order == LoadAwareOrder<BoundedLoadBalancer> {
     public static func boundedLoad(
         epsilon: Double = 0.1,
         config: PlacerConfig = .default,
-        metrics: PlacerMetrics = PlacerMetrics()
+        metrics: PlacerMetrics = PlacerMetrics(),
+        clock: some BeaconClock = MonotonicClock()
     ) throws(PlacementError) -> Self {
-        CallPlacer(order: try LoadAwareOrder(epsilon: epsilon), config: config, metrics: metrics)
+        CallPlacer(order: try LoadAwareOrder(epsilon: epsilon), config: config, metrics: metrics, clock: clock)
     }
 }
 
 extension CallPlacer where Order == LoadAwareOrder<PowerOfTwoChoicesPlacer> {
     /// Power of two choices: the less loaded of the function's two hashed runners.
-    public static func powerOfTwo(config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics()) -> Self {
-        CallPlacer(order: LoadAwareOrder(), config: config, metrics: metrics)
+    public static func powerOfTwo(
+        config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics(), clock: some BeaconClock = MonotonicClock()
+    ) -> Self {
+        CallPlacer(order: LoadAwareOrder(), config: config, metrics: metrics, clock: clock)
     }
 }

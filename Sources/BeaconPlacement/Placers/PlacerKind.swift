@@ -1,14 +1,16 @@
+public import BeaconCore
+
 /// The placers by name, for choosing one from configuration.
 public enum PlacerKind: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-    /// ``CallPlacer/naive(config:metrics:)``.
+    /// ``CallPlacer/naive(config:metrics:clock:)``.
     case naive
-    /// ``CallPlacer/consistentHash(mode:config:metrics:)`` with the uniform jump hash.
+    /// ``CallPlacer/consistentHash(mode:config:metrics:clock:)`` with the uniform jump hash.
     case consistentHash = "ch"
-    /// ``CallPlacer/consistentHash(mode:config:metrics:)`` in Fn's order.
+    /// ``CallPlacer/consistentHash(mode:config:metrics:clock:)`` in Fn's order.
     case consistentHashFnCompatible = "ch-fn"
-    /// ``CallPlacer/boundedLoad(epsilon:config:metrics:)`` with ε = 0.1.
+    /// ``CallPlacer/boundedLoad(epsilon:config:metrics:clock:)`` with ε = 0.1.
     case boundedLoad = "bounded-load"
-    /// ``CallPlacer/powerOfTwo(config:metrics:)``.
+    /// ``CallPlacer/powerOfTwo(config:metrics:clock:)``.
     case powerOfTwo = "power-of-two"
 
     /// Fn's rule for its `FN_PLACER` setting: `ch` selects consistent hashing, anything else
@@ -19,15 +21,17 @@ public enum PlacerKind: String, Sendable, Hashable, CaseIterable, CustomStringCo
 
     public var description: String { rawValue }
 
-    /// A new placer of this kind.
-    public func makePlacer(config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics()) -> any RunnerPlacer {
+    /// A new placer of this kind, timing its waits and deadlines on `clock`.
+    public func makePlacer(
+        config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics(), clock: some BeaconClock = MonotonicClock()
+    ) -> any RunnerPlacer {
         switch self {
-        case .naive: CallPlacer.naive(config: config, metrics: metrics)
-        case .consistentHash: CallPlacer.consistentHash(config: config, metrics: metrics)
-        case .consistentHashFnCompatible: CallPlacer.consistentHash(mode: .fnCompatible, config: config, metrics: metrics)
+        case .naive: CallPlacer.naive(config: config, metrics: metrics, clock: clock)
+        case .consistentHash: CallPlacer.consistentHash(config: config, metrics: metrics, clock: clock)
+        case .consistentHashFnCompatible: CallPlacer.consistentHash(mode: .fnCompatible, config: config, metrics: metrics, clock: clock)
         // The default ε is valid, so this cannot throw.
-        case .boundedLoad: try! CallPlacer.boundedLoad(config: config, metrics: metrics)
-        case .powerOfTwo: CallPlacer.powerOfTwo(config: config, metrics: metrics)
+        case .boundedLoad: try! CallPlacer.boundedLoad(config: config, metrics: metrics, clock: clock)
+        case .powerOfTwo: CallPlacer.powerOfTwo(config: config, metrics: metrics, clock: clock)
         }
     }
 }

@@ -1,19 +1,24 @@
+public import BeaconCore
+
 /// Places calls on a runner pool (Fn's `Placer`).
 public protocol RunnerPlacer: Sendable {
     /// The placer's configuration.
     var config: PlacerConfig { get }
+    /// The clock a call's deadline is an instant of and every wait sleeps on: compute deadlines
+    /// from its `now`.
+    var clock: any BeaconClock { get }
 
     /// Places `call` on one of `pool`'s runners and returns when it has run.
     ///
-    /// - Parameter deadline: the client's deadline; cancelling the calling task cancels the
-    ///   request the same way.
+    /// - Parameter deadline: the client's deadline, on ``clock``; cancelling the calling task
+    ///   cancels the request the same way.
     /// - Throws: the call's own error if a runner ran it and it failed; otherwise, when no runner
     ///   took it before a deadline, the runner pool's last error or
     ///   ``CallPlacementError/serverBusy``.
     nonisolated(nonsending) func placeCall<Call: RunnerCall, Pool: RunnerPool>(
         _ call: Call,
         on pool: Pool,
-        deadline: ContinuousClock.Instant?
+        deadline: BeaconInstant?
     ) async throws
 }
 

@@ -1,14 +1,17 @@
 import BeaconPrimitives
-import BeaconCore
+public import BeaconCore
 
 /// The embedded coordination store: etcd's semantics in this process's memory — revisions,
 /// leases that expire unless kept alive, transactions, and watches that resume from a revision —
 /// for participants that share one process (tests, a single machine, `beacon scheduler join
 /// --embedded`).
+///
+/// Leases run on the clock the store is given: on a ``ManualClock`` a lease lapses exactly when
+/// the test advances the clock past its deadline, and not before.
 public final class InMemoryCoordinationStore: CoordinationStore {
     private struct Lease {
         var ttl: Duration
-        var deadline: ContinuousClock.Instant
+        var deadline: BeaconInstant
         var keys: Set<String> = []
     }
 
@@ -30,8 +33,9 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         /// ancestors instead of testing every watcher (thousands of groups share one store).
         var watchersByPrefix: [String: Set<Int>] = [:]
         var nextWatcher = 0
-        /// No lease expires before this; the sweep skips its scan until then.
-        var earliestDeadline: ContinuousClock.Instant?
+        /// No lease expires before this; the sweep skips its scan until then, and the sweeper
+        /// sleeps until it.
+        var earliestDeadline: BeaconInstant?
         /// Recent changes, so a watch can resume from a revision; older ones are compacted.
         var history: [StoreChange] = []
     }
@@ -45,29 +49,41 @@ public final class InMemoryCoordinationStore: CoordinationStore {
     /// own lock, and `publish` yields to streams while holding `state`'s: the handler must not
     /// take `state`, so it leaves the id here for the next write to drop.
     private let endedWatchers = PosixMutex<[Int]>([])
-    private let clock = ContinuousClock()
+    private let clock: any BeaconClock
+    /// Wakes the sweeper when a lease is granted that lapses before the one it sleeps for.
+    private let earlierDeadline = Wakeup()
     private let sweeper = PosixMutex<Task<Void, Never>?>(nil)
 
     /// - Parameters:
     ///   - minimumTTL: leases asked for less get this much.
     ///   - historyLimit: changes kept for watches that resume; one resuming from before them
     ///     fails as etcd's would after a compaction.
-    ///   - sweepInterval: how often expired leases are collected when nothing else touches the
-    ///     store.
+    ///   - clock: what lease deadlines are measured on. A background sweeper sleeps on it until
+    ///     the earliest deadline, so a lease lapses on time even when nothing touches the store.
     public init(
-        minimumTTL: Duration = .milliseconds(100), historyLimit: Int = 10_000, sweepInterval: Duration = .milliseconds(20)
+        minimumTTL: Duration = .milliseconds(100), historyLimit: Int = 10_000, clock: some BeaconClock = MonotonicClock()
     ) {
         self.minimumTTL = minimumTTL
         self.historyLimit = max(1, historyLimit)
+        self.clock = clock
         let weakStore = WeakBox(self)
+        let earlierDeadline = earlierDeadline
         sweeper.withLock { sweeper in
             sweeper = Task.detached {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: sweepInterval)
-                    guard let store = weakStore.value else { return }
-                    store.expireLeases()
-                }
+                await Self.sweep(weakStore, earlierDeadline: earlierDeadline, on: clock)
             }
+        }
+    }
+
+    /// The sweeper's loop: expires what is due, then sleeps until the next deadline (or, with no
+    /// lease, until one is granted). It holds the store only while sweeping, so the store is
+    /// freed, and the loop cancelled, when its last user lets go.
+    private static func sweep(
+        _ weakStore: WeakBox<InMemoryCoordinationStore>, earlierDeadline: Wakeup, on clock: some BeaconClock
+    ) async {
+        while !Task.isCancelled {
+            guard let next = weakStore.value.map({ $0.expireLeases() }) else { return }
+            await earlierDeadline.wait(until: next, on: clock)
         }
     }
 
@@ -82,13 +98,16 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         guard ttl > .zero else { throw .invalidOption("lease TTL must be positive") }
         let granted = max(ttl, minimumTTL)
         let now = clock.now
-        return state.withLock { state in
+        let (lease, sweepSooner) = state.withLock { state in
             state.nextLease += 1
             let deadline = now.advanced(by: granted)
             state.leases[state.nextLease] = Lease(ttl: granted, deadline: deadline)
-            state.earliestDeadline = min(state.earliestDeadline ?? deadline, deadline)
-            return GrantedLease(id: LeaseID(state.nextLease), ttl: granted)
+            let sooner = state.earliestDeadline.map { deadline < $0 } ?? true
+            if sooner { state.earliestDeadline = deadline }
+            return (GrantedLease(id: LeaseID(state.nextLease), ttl: granted), sooner)
         }
+        if sweepSooner { earlierDeadline.signal() }
+        return lease
     }
 
     public func keepAlive(_ lease: LeaseID) async throws(SchedulerError) -> Bool {
@@ -179,14 +198,17 @@ public final class InMemoryCoordinationStore: CoordinationStore {
     }
 
     /// Drops every lease whose deadline passed, deleting its keys (one revision per lease, as
-    /// etcd does).
-    func expireLeases() {
+    /// etcd does). Returns the time before which no lease lapses (nil: no lease); a lease kept
+    /// alive since may lapse later than that.
+    @discardableResult
+    func expireLeases() -> BeaconInstant? {
         let now = clock.now
-        state.withLock { state in
-            guard let earliest = state.earliestDeadline, earliest <= now else { return }
+        return state.withLock { state in
+            guard let earliest = state.earliestDeadline, earliest <= now else { return state.earliestDeadline }
             let expired = state.leases.filter { $0.value.deadline <= now }.keys.sorted()
             for lease in expired { drop(lease, in: &state) }
             state.earliestDeadline = state.leases.values.lazy.map(\.deadline).min()
+            return state.earliestDeadline
         }
     }
 

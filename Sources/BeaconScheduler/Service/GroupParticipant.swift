@@ -10,7 +10,12 @@ protocol LeaseSource: Sendable {
 
 /// The shell around ``GroupStep``: owns the store calls, the watch and the session lease of one
 /// host in one group, and feeds every change through the pure step in one task, in order.
+/// Retries after store failures wait on the scheduler's clock with the shared ``Backoff``.
 final class GroupParticipant: Sendable {
+    /// 50 ms doubling to 2 s: quick enough that a blip costs little, capped so that a store down
+    /// for minutes is still tried every couple of seconds.
+    static let retryBackoff = try! Backoff(initial: .milliseconds(50), maximum: .seconds(2))
+
     private enum Input: Sendable {
         case changes([StoreChange], watch: Int)
         case watchFailed(SchedulerError, watch: Int)
@@ -24,6 +29,9 @@ final class GroupParticipant: Sendable {
     private let options: ScheduleOptions
     private let strategy: any SchedulingStrategy
     private let leases: any LeaseSource
+    private let clock: any BeaconClock
+    /// Seeds the loop's jitter, so a scheduler with a seeded random source repeats its delays.
+    private let retrySeed: UInt64
     private let inputs = Mailbox<Input>()
     private let loop = PosixMutex<Task<Void, Never>?>(nil)
     private let stopped = PosixMutex(false)
@@ -32,9 +40,11 @@ final class GroupParticipant: Sendable {
 
     init(
         store: any CoordinationStore, path: GroupPath, hostname: String, options: ScheduleOptions,
-        strategy: any SchedulingStrategy, leases: any LeaseSource
+        strategy: any SchedulingStrategy, leases: any LeaseSource, clock: any BeaconClock, retrySeed: UInt64
     ) {
         self.store = store
+        self.clock = clock
+        self.retrySeed = retrySeed
         self.path = path
         self.hostname = hostname
         self.options = options
@@ -87,7 +97,7 @@ final class GroupParticipant: Sendable {
         var view = GroupView(path: path)
         var watchNumber = 0
         var pump: Task<Void, Never>?
-        var failures = 0
+        var retry = Retry(backoff: Self.retryBackoff, random: SplitMix64(seed: retrySeed))
         var lastFailure: SchedulerError?
 
         func resync() async {
@@ -97,7 +107,7 @@ final class GroupParticipant: Sendable {
                     view.reset(to: try await store.read(prefix: path.prefix))
                     break
                 } catch {
-                    await backOff(after: error, failures: &failures)
+                    await backOff(after: error, retry: &retry)
                 }
             }
             watchNumber += 1
@@ -105,7 +115,7 @@ final class GroupParticipant: Sendable {
         }
 
         await resync()
-        await act(on: &view, lease: &lease, failures: &failures, lastFailure: &lastFailure)
+        await act(on: &view, lease: &lease, retry: &retry, lastFailure: &lastFailure)
         while let batch = await inputs.takeAll() {
             for input in batch {
                 switch input {
@@ -115,15 +125,15 @@ final class GroupParticipant: Sendable {
                 case .watchFailed(let error, let number):
                     guard number == watchNumber else { continue }
                     report(error)
-                    await backOff(after: error, failures: &failures)
+                    await backOff(after: error, retry: &retry)
                     await resync()
                 case .leaseExpired(let id):
                     guard id == lease.id else { continue }
-                    await renew(&lease, failures: &failures)
+                    await renew(&lease, retry: &retry)
                 }
             }
             guard !Task.isCancelled else { break }
-            await act(on: &view, lease: &lease, failures: &failures, lastFailure: &lastFailure)
+            await act(on: &view, lease: &lease, retry: &retry, lastFailure: &lastFailure)
         }
         pump?.cancel()
         let finalLease = lease
@@ -137,17 +147,17 @@ final class GroupParticipant: Sendable {
         results.finish()
     }
 
-    private func act(on view: inout GroupView, lease: inout KeptLease, failures: inout Int, lastFailure: inout SchedulerError?) async {
+    private func act(on view: inout GroupView, lease: inout KeptLease, retry: inout Retry, lastFailure: inout SchedulerError?) async {
         let identity = identity(for: lease)
         let step = GroupStep.compute(
             view: view, identity: identity, strategy: strategy, maxCount: options.maxCount, hostsFilter: options.hostsFilter)
         if step.mustRegister {
             do {
                 try await register(under: lease)
-                failures = 0
+                retry.backoff.reset()
             } catch {
                 if lease.isExpired || error.isLeaseNotFound {
-                    await renew(&lease, failures: &failures)
+                    await renew(&lease, retry: &retry)
                 } else {
                     report(error)
                 }
@@ -207,7 +217,7 @@ final class GroupParticipant: Sendable {
 
     /// The lease is gone (a partition or a paused store outlived the TTL): take a new one and
     /// register again, retrying with back-off until it works or the participant stops.
-    private func renew(_ lease: inout KeptLease, failures: inout Int) async {
+    private func renew(_ lease: inout KeptLease, retry: inout Retry) async {
         // Marked so a reusable lease is not handed back to this participant, should the store
         // have answered "lease not found" before the refresher noticed.
         lease.onExpired(nil)
@@ -221,10 +231,10 @@ final class GroupParticipant: Sendable {
                 try await register(under: fresh)
                 lease = fresh
                 watchExpiry(of: fresh)
-                failures = 0
+                retry.backoff.reset()
                 return
             } catch {
-                await backOff(after: error, failures: &failures)
+                await backOff(after: error, retry: &retry)
             }
         }
     }
@@ -274,16 +284,21 @@ final class GroupParticipant: Sendable {
         }
     }
 
-    /// Exponential back-off with full jitter, 50 ms doubling to 2 s.
-    private func backOff(after error: any Error, failures: inout Int) async {
-        failures += 1
+    /// Waits the next back-off delay on the clock; returns early if the participant stops.
+    private func backOff(after error: any Error, retry: inout Retry) async {
         logger.debug("retrying after \(error)", metadata: ["path": "\(path)", "host": "\(hostname)"])
-        let ceiling = min(2_000, 50 << min(failures - 1, 6))
-        try? await Task.sleep(for: .milliseconds(Int.random(in: ceiling / 2 ... ceiling)))
+        try? await retry.backoff.sleep(on: clock, using: &retry.random)
     }
 
     private func log(_ message: @autoclosure () -> String) {
         let level: Logger.Level = options.debug ? .info : .debug
         logger.log(level: level, "\(message())", metadata: ["path": "\(path)", "host": "\(hostname)"])
     }
+}
+
+/// The loop's retry pacing: the doubling delay and the random source of its jitter, owned by
+/// the loop's task alone.
+private struct Retry {
+    var backoff: Backoff
+    var random: SplitMix64
 }

@@ -4,34 +4,45 @@ import BeaconCore
 /// A session lease refreshed in the background every third of its TTL, as etcd's clients do.
 /// When the store answers that the lease is gone, `onExpired` runs once and refreshing stops.
 /// Store errors do not end it: it retries sooner, and the lease lives as long as the store
-/// still has it.
+/// still has it. The refresher sleeps on the scheduler's clock.
 final class KeptLease: Sendable {
     let granted: GrantedLease
     private let expiredHandler = PosixMutex<(@Sendable () -> Void)?>(nil)
     private let expired = PosixMutex(false)
     private let refresher = PosixMutex<Task<Void, Never>?>(nil)
 
-    init(_ granted: GrantedLease, store: any CoordinationStore) {
+    init(_ granted: GrantedLease, store: any CoordinationStore, clock: some BeaconClock) {
         self.granted = granted
         let weakLease = WeakBox(self)
-        let interval = granted.ttl / 3
         refresher.withLock { refresher in
             refresher = Task.detached {
-                var wait = interval
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: wait)
-                    guard !Task.isCancelled else { return }
-                    do {
-                        if try await store.keepAlive(granted.id) {
-                            wait = interval
-                        } else {
-                            weakLease.value?.markExpired()
-                            return
-                        }
-                    } catch {
-                        wait = interval / 2
-                    }
+                await Self.refresh(granted, in: store, on: clock) { weakLease.value?.markExpired() }
+            }
+        }
+    }
+
+    /// Refreshes until the task is cancelled or the store says the lease is gone, which it
+    /// reports through `gone`.
+    private static func refresh(
+        _ granted: GrantedLease, in store: any CoordinationStore, on clock: some BeaconClock, gone: () -> Void
+    ) async {
+        let interval = granted.ttl / 3
+        var wait = interval
+        while !Task.isCancelled {
+            do {
+                try await clock.sleep(until: clock.now.advanced(by: wait), tolerance: nil)
+            } catch {
+                return
+            }
+            do {
+                if try await store.keepAlive(granted.id) {
+                    wait = interval
+                } else {
+                    gone()
+                    return
                 }
+            } catch {
+                wait = interval / 2
             }
         }
     }

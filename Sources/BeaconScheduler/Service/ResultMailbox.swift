@@ -7,45 +7,107 @@ import BeaconCore
 final class ResultMailbox: Sendable {
     static let errorLimit = 16
 
+    /// What an observer sees: the last set published, and the errors not read yet.
+    typealias Observation = (latest: [String]?, unreadErrors: [SchedulerError])
+
+    /// An observer to wake, and what to hand it.
+    private typealias Wake = (continuation: CheckedContinuation<Observation?, Never>, observation: Observation?)
+
+    private struct Observer {
+        let condition: @Sendable (Observation) -> Bool
+        let continuation: CheckedContinuation<Observation?, Never>
+    }
+
     private struct State {
         var lastPublished: [String]?
         var unread: [String]?
         var errors: [SchedulerError] = []
         var finished = false
         var waiter: CheckedContinuation<Void, Never>?
+        var observers: [UInt64: Observer] = [:]
+        var nextObserver: UInt64 = 0
+
+        var observation: Observation { (lastPublished, errors) }
+
+        /// Removes the observers to wake: those whose condition now holds, and all of them once
+        /// the results have ended (they get nil).
+        mutating func takeSettledObservers() -> [Wake] {
+            guard !observers.isEmpty else { return [] }
+            let current = observation
+            var settled: [Wake] = []
+            for (id, observer) in observers {
+                if observer.condition(current) {
+                    settled.append((observer.continuation, current))
+                } else if finished {
+                    settled.append((observer.continuation, nil))
+                } else {
+                    continue
+                }
+                observers[id] = nil
+            }
+            return settled
+        }
     }
 
     private let state = PosixMutex(State())
 
     /// Offers a host set; one equal to the last offered is dropped.
     func publish(_ hosts: [String]) {
-        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
-            guard !state.finished, state.lastPublished != hosts else { return nil }
+        let (waiter, observers) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [Wake]) in
+            guard !state.finished, state.lastPublished != hosts else { return (nil, []) }
             state.lastPublished = hosts
             state.unread = hosts
-            return state.waiter.take()
+            return (state.waiter.take(), state.takeSettledObservers())
         }
         waiter?.resume()
+        for wake in observers { wake.continuation.resume(returning: wake.observation) }
     }
 
     /// Queues an in-band error, dropping the oldest beyond ``errorLimit``.
     func report(_ error: SchedulerError) {
-        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
-            guard !state.finished else { return nil }
+        let (waiter, observers) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [Wake]) in
+            guard !state.finished else { return (nil, []) }
             if state.errors.count == Self.errorLimit { state.errors.removeFirst() }
             state.errors.append(error)
-            return state.waiter.take()
+            return (state.waiter.take(), state.takeSettledObservers())
         }
         waiter?.resume()
+        for wake in observers { wake.continuation.resume(returning: wake.observation) }
     }
 
     /// Ends the results: readers get what is unread, then nil.
     func finish() {
-        let waiter = state.withLock { state in
+        let (waiter, observers) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [Wake]) in
             state.finished = true
-            return state.waiter.take()
+            return (state.waiter.take(), state.takeSettledObservers())
         }
         waiter?.resume()
+        for wake in observers { wake.continuation.resume(returning: wake.observation) }
+    }
+
+    /// Waits, without reading anything, until `condition` holds of the last published set and
+    /// the unread errors, and returns them; nil once the results end (or the task is cancelled)
+    /// first. The reader of ``next()`` still gets every set and error: how a test waits for a
+    /// participant to learn a set and still checks what it reported on the way.
+    func observe(until condition: @escaping @Sendable (Observation) -> Bool) async -> Observation? {
+        let id = state.withLock { state in
+            state.nextObserver += 1
+            return state.nextObserver
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Observation?, Never>) in
+                let settled: Observation?? = state.withLock { state in
+                    let current = state.observation
+                    if condition(current) { return .some(current) }
+                    if state.finished || Task.isCancelled { return .some(nil) }
+                    state.observers[id] = Observer(condition: condition, continuation: continuation)
+                    return .none
+                }
+                if let settled { continuation.resume(returning: settled) }
+            }
+        } onCancel: {
+            state.withLock { $0.observers.removeValue(forKey: id) }?.continuation.resume(returning: nil)
+        }
     }
 
     /// The last host set published, whether read or not.

@@ -1,5 +1,5 @@
 import BeaconPrimitives
-import BeaconCore
+public import BeaconCore
 
 /// mgmt's distributed scheduler over a ``CoordinationStore``: hosts join groups, one strategy per
 /// group chooses up to `maxCount` of them, and every participant learns the chosen set.
@@ -23,6 +23,10 @@ import BeaconCore
 /// Each group has one elected leader (the participant with the oldest election key, etcd's
 /// recipe); it runs the strategy and writes the decision with a fenced transaction; everyone
 /// watches the group's keys and reports the decision when it changes.
+///
+/// Every timer of the scheduler (lease refreshes, retry back-offs) runs on the clock it is
+/// given. A test hands the same ``ManualClock`` to the scheduler and to an
+/// ``InMemoryCoordinationStore`` and drives a whole group, lease expiry included, in virtual time.
 public final class Scheduler: Sendable {
     private struct State {
         var active: Set<String> = []
@@ -32,10 +36,23 @@ public final class Scheduler: Sendable {
 
     /// The store the groups coordinate through.
     public let store: any CoordinationStore
+    private let clock: any BeaconClock
+    /// Seeds each participant's back-off jitter.
+    private let random: PosixMutex<any RandomNumberGenerator & Sendable>
     private let state = PosixMutex(State())
 
-    public init(store: any CoordinationStore) {
+    /// - Parameters:
+    ///   - store: where the groups coordinate.
+    ///   - clock: what lease refreshes and retry back-offs sleep on. The in-memory store measures
+    ///     lease deadlines on its own clock: give both the same one.
+    ///   - random: the source of the back-offs' jitter; a seeded one repeats the delays.
+    public init(
+        store: any CoordinationStore, clock: some BeaconClock = MonotonicClock(),
+        random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+    ) {
         self.store = store
+        self.clock = clock
+        self.random = PosixMutex(random)
     }
 
     /// Joins `hostname` to the group at `path`.
@@ -58,7 +75,7 @@ public final class Scheduler: Sendable {
         }
         let participant = GroupParticipant(
             store: store, path: group, hostname: hostname, options: options, strategy: strategy,
-            leases: LeaseGrants(scheduler: self))
+            leases: LeaseGrants(scheduler: self), clock: clock, retrySeed: random.withLock { $0.next() })
         let release: @Sendable () -> Void = { [state] in
             _ = state.withLock { $0.active.remove(key) }
         }
@@ -86,7 +103,7 @@ public final class Scheduler: Sendable {
         if reuse, let kept = state.withLock({ $0.reusable[path] }), !kept.isExpired {
             return kept
         }
-        let lease = KeptLease(try await store.grantLease(ttl: ttl), store: store)
+        let lease = KeptLease(try await store.grantLease(ttl: ttl), store: store, clock: clock)
         if reuse { state.withLock { $0.reusable[path] = lease } }
         return lease
     }

@@ -1,20 +1,19 @@
+import BeaconCore
 import BeaconPlacement
 import Synchronization
 
 /// A runner with a fixed number of slots that refuses calls when they are all taken, like Fn's
 /// runners (they NACK with 503 when full). The placement simulation takes and frees slots itself
-/// in virtual time; ``tryExec(_:deadline:)`` does the same in real time, running each call for
-/// ``serviceTime``.
+/// in virtual time; ``tryExec(_:deadline:)`` takes a slot and frees it at once, a call that takes
+/// no time, which is what the placer's overhead is measured against.
 final class SimulatedRunner: Runner {
     let address: String
     let slots: Int
-    let serviceTime: Duration
     private let busy = Atomic<Int>(0)
 
-    init(address: String, slots: Int, serviceTime: Duration = .zero) {
+    init(address: String, slots: Int) {
         self.address = address
         self.slots = slots
-        self.serviceTime = serviceTime
     }
 
     /// Slots in use.
@@ -36,10 +35,9 @@ final class SimulatedRunner: Runner {
         busy.wrappingSubtract(1, ordering: .relaxed)
     }
 
-    nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: ContinuousClock.Instant?) async throws -> Bool {
+    nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: BeaconInstant?) async throws -> Bool {
         guard admit() else { return false }
-        defer { finish() }
-        if serviceTime > .zero { try await Task.sleep(for: serviceTime) }
+        finish()
         return true
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 #if GRPC
 import BeaconAgent
+import BeaconCore
 import BeaconDispatcher
 #endif
 
@@ -56,7 +57,7 @@ struct AgentCommand: AsyncParsableCommand {
             }
         }
         if let duration {
-            try? await Task.sleep(for: duration.value)
+            try? await MonotonicClock().sleep(for: duration.value)
             running.cancel()
         }
         try await running.value

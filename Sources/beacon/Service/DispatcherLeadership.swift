@@ -1,4 +1,5 @@
 #if GRPC && Etcd
+import BeaconCore
 import BeaconDispatcher
 import BeaconScheduler
 import BeaconSchedulerEtcd
@@ -8,7 +9,7 @@ import ServiceLifecycle
 /// scheduler, `alpha` strategy), and leads only while it holds the seat. The others answer every
 /// call with Aborted ("dispatcher is stopped"), which sends agents on to their next manager.
 struct DispatcherLeadership: Service {
-    let dispatcher: Dispatcher
+    let dispatcher: Dispatcher<MonotonicClock>
     let endpoints: [String]
     let group: String
     let name: String

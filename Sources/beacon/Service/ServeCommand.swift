@@ -131,7 +131,7 @@ struct ServeCommand: AsyncParsableCommand {
 #if GRPC
 /// Prints the server's numbers every interval, and writes the expiry log.
 struct ServeReport: Service {
-    let dispatcher: Dispatcher
+    let dispatcher: Dispatcher<MonotonicClock>
     let store: InMemoryDispatcherStore
     let interval: Duration
     let expiryLog: String?

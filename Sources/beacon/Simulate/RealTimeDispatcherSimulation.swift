@@ -2,8 +2,8 @@ import BenchmarkSupport
 import BeaconClient
 import BeaconCore
 import BeaconDispatcher
+import BeaconPrimitives
 import Logging
-import Synchronization
 
 /// The simulation in real time against ``Dispatcher`` itself: its wheel thread, its flush loop
 /// and its store watcher run as in production, while one task plays the agents' heartbeats,
@@ -13,9 +13,9 @@ struct RealTimeDispatcherSimulation {
 
     /// Events reported on the dispatcher's threads.
     final class Recorder: Sendable {
-        let detected = Mutex<[(Int, UInt64)]>([])
-        let committed = Mutex<[(Int, UInt64)]>([])
-        let commitInstants = Mutex<Set<UInt64>>([])
+        let detected = PosixMutex<[(Int, UInt64)]>([])
+        let committed = PosixMutex<[(Int, UInt64)]>([])
+        let commitInstants = PosixMutex<Set<UInt64>>([])
     }
 
     func run() async throws -> SimulationOutcome {
@@ -48,6 +48,7 @@ struct RealTimeDispatcherSimulation {
         progress("registering \(plan.nodes) nodes")
         var sessions = [NodeSession?](repeating: nil, count: plan.nodes)
         let nodes = agents.map(\.node)
+        let registrationSeed = plan.seed
         try await withThrowingTaskGroup(of: (Int, NodeSession).self) { group in
             var next = 0
             func launch() {
@@ -55,12 +56,14 @@ struct RealTimeDispatcherSimulation {
                 next += 1
                 group.addTask {
                     // An agent retries as SwarmKit's does: jittered, doubling from 100 ms to 8 s.
-                    var backoff = try ReconnectBackoff()
+                    var backoff = try Backoff()
+                    var random = SplitMix64(seed: registrationSeed &+ UInt64(index))
                     for _ in 0 ..< 100 {
                         do {
                             return (index, try await dispatcher.session(nodeID: nodes[index], description: nil))
                         } catch DispatcherError.stopped {
-                            try await Task.sleep(for: backoff.nextDelay())  // `run` has not started leading yet
+                            // `run` has not started leading yet.
+                            try await backoff.sleep(on: clock, using: &random)
                         }
                     }
                     throw DispatcherError.stopped
