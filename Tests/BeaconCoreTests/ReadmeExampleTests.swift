@@ -54,8 +54,8 @@ import Testing
 
     @Test func readmeAssignmentExample() throws {
         // Sender, one per node stream: record changes, flush when due (or when the timer fires).
-        let clock = ContinuousClock()
-        var batcher = AssignmentBatcher<ContinuousClock.Instant>()    // SwarmKit's 100 ms / 100 changes, 1 MiB messages
+        let clock = MonotonicClock()
+        var batcher = AssignmentBatcher<BeaconInstant>()              // SwarmKit's 100 ms / 100 changes, 1 MiB messages
         let task = try AssignmentKey(.task, id: 42)                    // your string ids, interned to integers
         try batcher.upsert(task, version: 1, payload: Array("image: nginx".utf8), at: clock.now)
         var wire = try batcher.flush().map(\.bytes)                    // the COMPLETE set

@@ -1,3 +1,4 @@
+import BeaconCore
 import BeaconPlacement
 import Benchmark
 
@@ -56,7 +57,7 @@ final class AcceptingRunner: Runner {
 
     init(address: String) { self.address = address }
 
-    nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: ContinuousClock.Instant?) async throws -> Bool {
+    nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: BeaconInstant?) async throws -> Bool {
         true
     }
 

@@ -1,8 +1,8 @@
 import BeaconCore
 import Testing
 
-/// The shared `Backoff` as the agent's reconnect loop uses it (SwarmKit's 100 ms doubling to 8 s),
-/// on a seeded random source and a manual clock.
+/// The one `Backoff` every retry loop shares, with the agent's reconnect range (SwarmKit's 100 ms
+/// doubling to 8 s), on a seeded random source and a manual clock.
 @Suite struct BackoffTests {
     @Test func backoffDoublesToItsCeilingAndStartsOverAfterASuccess() throws {
         var backoff = try Backoff()
