@@ -2,37 +2,46 @@
 /// period uniformly from `period ± jitter` (so a restarted cluster's agents spread out instead of
 /// beating in lock-step), and the node is down if no beat arrives within that period times the
 /// grace multiplier.
+///
+/// The dispatcher's heartbeat path draws every period through ``next(random:)``, so the policy
+/// is the one definition of the draw for the library and for callers that run their own wheel.
 public struct JitteredPeriodPolicy: Sendable, Hashable {
     /// The mean time between heartbeats (SwarmKit: 5 s).
     public let period: Duration
     /// The half-width of the uniform jitter (SwarmKit: 500 ms).
     public let jitter: Duration
-    /// How many chosen periods may pass without a beat (SwarmKit: 3).
-    public let graceMultiplier: Int
+    /// How many chosen periods may pass without a beat (SwarmKit: 3). Fractions are allowed: a
+    /// deployment that sees false DOWNs raises it a little rather than by a whole period.
+    public let graceMultiplier: Double
 
-    private let periodMicros: UInt64
-    private let jitterMicros: UInt64
+    /// The period in whole microseconds, rounded up, and the jitter rounded down: the draw is
+    /// integer arithmetic on the beat path, and never leaves the band asked for.
+    @usableFromInline package let periodMicros: UInt64
+    @usableFromInline package let jitterMicros: UInt64
 
-    /// A policy; `jitter` must be below `period` and the longest TTL, `(period + jitter) ×
-    /// graceMultiplier`, at most ``HeartbeatTTL/limit``.
-    public init(period: Duration, jitter: Duration, graceMultiplier: Int) throws(HeartbeatError) {
+    /// A policy; `jitter` must be at least zero and below `period`, `graceMultiplier` finite and
+    /// at least 1, and the longest TTL, `(period + jitter) × graceMultiplier`, at most
+    /// ``HeartbeatTTL/limit``.
+    public init(period: Duration, jitter: Duration, graceMultiplier: Double) throws(HeartbeatError) {
         let periodTTL = try HeartbeatTTL(period)
         guard jitter >= .zero, jitter < period else {
             throw .invalidConfiguration("jitter \(jitter) must be at least 0 and below the period \(period)")
         }
-        guard (1...1000).contains(graceMultiplier) else {
-            throw .invalidConfiguration("grace multiplier \(graceMultiplier) must be in 1...1000")
+        guard graceMultiplier.isFinite, graceMultiplier >= 1 else {
+            throw .invalidConfiguration("grace multiplier \(graceMultiplier) must be a finite number of at least 1")
         }
-        let jitterMicros = jitter == .zero ? 0 : try HeartbeatTTL(jitter).microseconds
-        let (longest, overflow) = (periodTTL.microseconds + jitterMicros).multipliedReportingOverflow(by: UInt64(graceMultiplier))
-        guard !overflow, longest <= HeartbeatTTL.limit.microseconds else {
+        // Below the period, so at most the TTL limit: no overflow.
+        let (seconds, attoseconds) = jitter.components
+        let jitterMicros = min(UInt64(seconds * 1_000_000 + attoseconds / 1_000_000_000_000), periodTTL.microseconds - 1)
+        let longest = (Double(periodTTL.microseconds + jitterMicros) * graceMultiplier).rounded(.up)
+        guard longest <= Double(HeartbeatTTL.limit.microseconds) else {
             throw .invalidConfiguration("the longest TTL, (\(period) + \(jitter)) × \(graceMultiplier), is above \(HeartbeatTTL.limit)")
         }
         self.period = period
         self.jitter = jitter
         self.graceMultiplier = graceMultiplier
         self.periodMicros = periodTTL.microseconds
-        self.jitterMicros = min(jitterMicros, periodTTL.microseconds - 1)
+        self.jitterMicros = jitterMicros
     }
 
     /// SwarmKit's defaults: 5 s ± 500 ms, grace × 3.
@@ -43,17 +52,33 @@ public struct JitteredPeriodPolicy: Sendable, Hashable {
     public struct Assignment: Sendable, Hashable {
         /// When the agent should beat next.
         public let period: Duration
-        /// How long the wheel should wait for that beat: `period × graceMultiplier`.
+        /// How long the wheel should wait for that beat: `period × graceMultiplier`, rounded up
+        /// to a whole microsecond.
         public let ttl: HeartbeatTTL
+
+        @usableFromInline
+        init(period: Duration, ttl: HeartbeatTTL) {
+            self.period = period
+            self.ttl = ttl
+        }
     }
 
     /// Picks the next period. Pass a generator the calling thread or task owns (for example a
     /// ``SplitMix64``): a shared, locked generator would serialise every heartbeat.
     public func next(using generator: inout some RandomNumberGenerator) -> Assignment {
-        let offset = jitterMicros == 0 ? 0 : generator.next(upperBound: 2 * jitterMicros + 1)
+        next(random: generator.next())
+    }
+
+    /// Picks the next period from one uniformly random word, uniform over
+    /// `[period − jitter, period + jitter)`: a multiply-shift maps the word onto the band, with no
+    /// rejection loop and no generator state, so a lock-free caller can keep its random stream in
+    /// an atomic word per node. Always inlined: it is most of the work of a dispatcher heartbeat.
+    @inlinable @inline(__always)
+    public func next(random: UInt64) -> Assignment {
+        let offset = jitterMicros == 0 ? 0 : random.multipliedFullWidth(by: 2 * jitterMicros).high
         let chosen = periodMicros - jitterMicros + offset
-        return Assignment(
-            period: .microseconds(Int64(chosen)),
-            ttl: HeartbeatTTL(uncheckedMicroseconds: chosen * UInt64(graceMultiplier)))
+        // At most the longest TTL the initialiser checked against the limit.
+        let ttl = UInt64((Double(chosen) * graceMultiplier).rounded(.up))
+        return Assignment(period: .microseconds(Int64(chosen)), ttl: HeartbeatTTL(uncheckedMicroseconds: ttl))
     }
 }

@@ -45,11 +45,17 @@ public struct DispatcherConfiguration: Sendable, Hashable {
 
     /// The numbers the dispatcher runs on, checked.
     struct Resolved: Sendable {
-        var periodMicros: UInt64
-        var jitterMicros: UInt64
-        var grace: Double
-        var unknownGrace: Double
+        /// The draw of a registered node's periods and deadlines.
+        var heartbeat: JitteredPeriodPolicy
+        /// The draw of a carried-over (UNKNOWN) node's deadline, at the longer grace.
+        var unknownHeartbeat: JitteredPeriodPolicy
         var maximumTTL: Duration
+
+        /// The period and jitter in the whole microseconds every draw uses.
+        var periodMicros: UInt64 { heartbeat.periodMicros }
+        var jitterMicros: UInt64 { heartbeat.jitterMicros }
+        var grace: Double { heartbeat.graceMultiplier }
+        var unknownGrace: Double { unknownHeartbeat.graceMultiplier }
     }
 
     func resolved() throws(DispatcherError) -> Resolved {
@@ -109,9 +115,14 @@ public struct DispatcherConfiguration: Sendable, Hashable {
         guard expiryResolution >= .microseconds(100), expiryResolution <= .seconds(1) else {
             throw .invalidConfiguration("expiryResolution \(expiryResolution) must be between 100 µs and 1 s")
         }
-        return Resolved(
-            periodMicros: UInt64(periodMicros), jitterMicros: UInt64(jitterMicros), grace: graceMultiplier,
-            unknownGrace: unknownGrace, maximumTTL: .microseconds(Int64(maximumMicros)))
+        do {
+            return Resolved(
+                heartbeat: try JitteredPeriodPolicy(period: heartbeatPeriod, jitter: heartbeatJitter, graceMultiplier: graceMultiplier),
+                unknownHeartbeat: try JitteredPeriodPolicy(period: heartbeatPeriod, jitter: heartbeatJitter, graceMultiplier: unknownGrace),
+                maximumTTL: .microseconds(Int64(maximumMicros)))
+        } catch {
+            throw .invalidConfiguration("heartbeat timing: \(error)")
+        }
     }
 
     /// Wheel records (and session slots) to reserve: twice the node limit. A node that registers

@@ -6,7 +6,8 @@ import Synchronization
 /// node's slot, draw the next period, push the node's deadline in the wheel.
 ///
 /// No string is hashed and nothing is allocated: the session id carries the wheel handle, the
-/// node id carries its fingerprint, and the period comes from the node's own random stream.
+/// node id carries its fingerprint, and the period is ``JitteredPeriodPolicy/next(random:)`` on a
+/// word of the node's own random stream.
 package final class HeartbeatPath<Clock: BeaconClock>: Sendable {
     package let wheel: HeartbeatWheel<Clock>
     let sessions: SessionTable
@@ -28,22 +29,6 @@ package final class HeartbeatPath<Clock: BeaconClock>: Sendable {
         sessions.touchedBytes / SessionTable.bytesPerNode * HeartbeatWheel<Clock>.bytesPerNode + sessions.touchedBytes
     }
 
-    /// A drawn period and the deadline that goes with it.
-    struct Draw {
-        var period: Duration
-        var ttl: HeartbeatTTL
-    }
-
-    /// `period ± jitter`, uniform over `[period − jitter, period + jitter)`, and `period × grace`.
-    @inline(__always)
-    func draw(random: UInt64, grace: Double) -> Draw {
-        let span = 2 * settings.jitterMicros
-        let offset = span == 0 ? 0 : random.multipliedFullWidth(by: span).high
-        let micros = settings.periodMicros - settings.jitterMicros + offset
-        let ttl = min(UInt64((Double(micros) * grace).rounded(.up)), HeartbeatTTL.limit.microseconds)
-        return Draw(period: .microseconds(Int64(micros)), ttl: HeartbeatTTL(uncheckedMicroseconds: ttl))
-    }
-
     /// Beats the node if `session` is its current session; returns the period to send back, or
     /// nil when the session does not check out (the caller works out which error under the core's
     /// lock).
@@ -51,7 +36,7 @@ package final class HeartbeatPath<Clock: BeaconClock>: Sendable {
     func beat(node: NodeID, session: SessionID) -> Duration? {
         guard sessions.validates(session, fingerprint: node.fingerprint) else { return nil }
         let index = session.handle.index
-        let next = draw(random: sessions.nextRandom(index), grace: settings.grace)
+        let next = settings.heartbeat.next(random: sessions.nextRandom(index))
         var ttl = next.ttl
         if let adaptive {
             ttl = max(ttl, adaptive.observe(index, at: wheel.clock.now))

@@ -1,0 +1,205 @@
+import BeaconCore
+
+/// The liveness the heartbeat wheel does not hold: nodes carried over from an earlier leader
+/// (UNKNOWN until they register, DOWN at their doubled grace), registrations in flight (which hold
+/// off a DOWN verdict), and DOWN nodes' orphan timers.
+///
+/// A value with no clock or lock: every input carries the time, and the timers that came due are
+/// returned for ``DispatcherCore`` to act on (queue the DOWN and orphan writes, tell the observer).
+struct LivenessTimers {
+    /// A node carried over from an earlier leader that has not registered again. It holds no
+    /// wheel record: its deadline waits in `unknownQueue`, so when it registers it takes one
+    /// record at the normal grace instead of leaving an UNKNOWN record behind until the old
+    /// deadline passes.
+    struct UnknownNode {
+        var deadline: BeaconInstant
+        var limit = RegistrationRateLimit()
+        /// Set once it has registered in this window; nil before (SwarmKit's zero `Registered`).
+        var registeredAt: BeaconInstant?
+    }
+
+    /// Which deadline a node missed, for the message of its DOWN status.
+    enum MissedDeadline {
+        /// The heartbeat deadline of a registered node.
+        case heartbeat
+        /// The doubled grace of a node carried over from an earlier leader.
+        case unknownGrace
+    }
+
+    private struct OrphanTimer {
+        var deadline: BeaconInstant
+        var node: NodeID
+        var token: UInt64
+    }
+
+    /// Registrations of one node awaiting their commit, and whether a deadline of the node passed
+    /// meanwhile.
+    private struct RegistrationInFlight {
+        var count = 0
+        var deadlinePassed = false
+    }
+
+    let orphanAfter: Duration
+    private var unknownNodes: [NodeID: UnknownNode] = [:]
+    /// UNKNOWN deadlines in order, read from `unknownQueueHead`.
+    private var unknownQueue: [(deadline: BeaconInstant, node: NodeID)] = []
+    private var unknownQueueHead = 0
+    /// Nodes with a registration between begin and end, and whether a deadline of theirs passed
+    /// meanwhile: such a node is not marked DOWN unless its registration fails.
+    private var registering: [NodeID: RegistrationInFlight] = [:]
+    /// DOWN nodes and the token of their live orphan timer.
+    private var downNodes: [NodeID: UInt64] = [:]
+    private var orphanQueue: [OrphanTimer] = []
+    private var orphanQueueHead = 0
+    private var nextOrphanToken: UInt64 = 0
+    /// Nodes whose orphan timer fired, for ``DispatcherCounters/orphaned``.
+    private(set) var orphaned = 0
+
+    init(orphanAfter: Duration) {
+        self.orphanAfter = orphanAfter
+    }
+
+    var unknownCount: Int { unknownNodes.count }
+    var downCount: Int { downNodes.count }
+
+    func unknown(_ node: NodeID) -> UnknownNode? { unknownNodes[node] }
+    func isDown(_ node: NodeID) -> Bool { downNodes[node] != nil }
+
+    // MARK: UNKNOWN nodes
+
+    /// A term starts with these nodes UNKNOWN until their deadlines.
+    mutating func startUnknown(_ nodes: [(deadline: BeaconInstant, node: NodeID)]) {
+        for (deadline, node) in nodes { unknownNodes[node] = UnknownNode(deadline: deadline) }
+        unknownQueue.append(contentsOf: nodes)
+        unknownQueue.sort { $0.deadline < $1.deadline }
+    }
+
+    /// Counts a registration of `node` against its rate limit if it is UNKNOWN (see
+    /// ``RegistrationRateLimit``).
+    mutating func admitRegistration(
+        ofUnknown node: NodeID, at now: BeaconInstant, window: Duration, count: Int
+    ) throws(DispatcherError) {
+        guard var unknown = unknownNodes[node] else { return }
+        try unknown.limit.admit(node, since: unknown.registeredAt, at: now, window: window, count: count)
+        unknown.registeredAt = now
+        unknownNodes[node] = unknown
+    }
+
+    /// The node registered (or its deadline came): it is no longer UNKNOWN.
+    @discardableResult
+    mutating func removeUnknown(_ node: NodeID) -> UnknownNode? {
+        let removed = unknownNodes.removeValue(forKey: node)
+        releaseEmptyUnknownStorage()
+        return removed
+    }
+
+    /// Once no node is UNKNOWN, gives back the table and queue a leadership change filled: a
+    /// dictionary keeps its capacity as entries are removed.
+    private mutating func releaseEmptyUnknownStorage() {
+        guard unknownNodes.isEmpty, unknownQueue.capacity > 0 || unknownNodes.capacity > 0 else { return }
+        unknownNodes = [:]
+        unknownQueue = []
+        unknownQueueHead = 0
+    }
+
+    // MARK: Registrations in flight
+
+    /// A registration of `node` began: until it ends, a deadline of the node that passes does not
+    /// mark it DOWN. A DOWN node registering is no longer headed for orphaning.
+    mutating func beginRegistration(of node: NodeID) {
+        registering[node, default: RegistrationInFlight()].count += 1
+        downNodes.removeValue(forKey: node)
+    }
+
+    /// A registration of `node` ended. A deadline that passed while it was in flight counts only
+    /// if the registration failed (a success is newer evidence that the node lives): returns the
+    /// deadline the node missed when it must now be marked DOWN.
+    mutating func endRegistration(of node: NodeID, registered: Bool) -> MissedDeadline? {
+        guard var flight = registering[node] else { return nil }
+        flight.count -= 1
+        if registered { flight.deadlinePassed = false }
+        guard flight.count == 0 else {
+            registering[node] = flight
+            return nil
+        }
+        registering.removeValue(forKey: node)
+        guard flight.deadlinePassed else { return nil }
+        return removeUnknown(node) != nil ? .unknownGrace : .heartbeat
+    }
+
+    /// A deadline of `node` passed. Returns true when the node is DOWN from now; false when a
+    /// registration of it is in flight, which decides once it ends.
+    mutating func deadlinePassed(_ node: NodeID) -> Bool {
+        guard registering[node] != nil else { return true }
+        registering[node]?.deadlinePassed = true
+        return false
+    }
+
+    // MARK: Timers
+
+    /// Starts the orphan timer of a node that is DOWN from `now`, replacing any earlier one.
+    mutating func startOrphanTimer(_ node: NodeID, at now: BeaconInstant) {
+        nextOrphanToken += 1
+        downNodes[node] = nextOrphanToken
+        // Every timer runs for the same `orphanAfter`, so appending keeps the queue in deadline order.
+        orphanQueue.append(OrphanTimer(deadline: now.advanced(by: orphanAfter), node: node, token: nextOrphanToken))
+    }
+
+    /// The UNKNOWN nodes whose doubled grace ran out by `now`, no longer UNKNOWN: each is DOWN
+    /// (see ``deadlinePassed(_:)``). A node registering meanwhile stays UNKNOWN, with its
+    /// rate-limit count, until its registration ends.
+    mutating func takeExpiredUnknown(at now: BeaconInstant) -> [NodeID] {
+        var expired: [NodeID] = []
+        while unknownQueueHead < unknownQueue.count, unknownQueue[unknownQueueHead].deadline <= now {
+            let (deadline, node) = unknownQueue[unknownQueueHead]
+            unknownQueueHead += 1
+            guard let unknown = unknownNodes[node], unknown.deadline == deadline else { continue }
+            if registering[node] != nil {
+                registering[node]?.deadlinePassed = true
+                continue
+            }
+            removeUnknown(node)
+            expired.append(node)
+        }
+        releaseEmptyUnknownStorage()
+        return expired
+    }
+
+    /// The nodes DOWN for `orphanAfter` by `now`, whose tasks become ORPHANED; they are no
+    /// longer tracked as DOWN.
+    mutating func takeDueOrphans(at now: BeaconInstant) -> [NodeID] {
+        var due: [NodeID] = []
+        while orphanQueueHead < orphanQueue.count, orphanQueue[orphanQueueHead].deadline <= now {
+            let timer = orphanQueue[orphanQueueHead]
+            orphanQueueHead += 1
+            guard downNodes[timer.node] == timer.token else { continue }
+            downNodes.removeValue(forKey: timer.node)
+            due.append(timer.node)
+            orphaned += 1
+        }
+        if orphanQueueHead > 1024, orphanQueueHead * 2 > orphanQueue.count {
+            orphanQueue.removeFirst(orphanQueueHead)
+            orphanQueueHead = 0
+        }
+        return due
+    }
+
+    /// The earliest UNKNOWN or orphan deadline still queued (some may be stale: firing them is a
+    /// no-op).
+    var nextDeadline: BeaconInstant? {
+        .earliest(
+            unknownQueueHead < unknownQueue.count ? unknownQueue[unknownQueueHead].deadline : nil,
+            orphanQueueHead < orphanQueue.count ? orphanQueue[orphanQueueHead].deadline : nil)
+    }
+
+    /// Forgets every node and timer (the term ended).
+    mutating func removeAll() {
+        unknownNodes = [:]
+        unknownQueue = []
+        unknownQueueHead = 0
+        registering = [:]
+        downNodes = [:]
+        orphanQueue = []
+        orphanQueueHead = 0
+    }
+}

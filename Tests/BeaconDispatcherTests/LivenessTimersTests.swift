@@ -1,0 +1,90 @@
+import BeaconCore
+@testable import BeaconDispatcher
+import Testing
+
+/// UNKNOWN deadlines, registrations in flight and orphan timers on their own: no wheel, no
+/// store, no clock.
+@Suite struct LivenessTimersTests {
+    private let start = BeaconInstant(nanoseconds: 1_000_000_000)
+    private let node = nodeID("n")
+
+    private func timers(unknownFor grace: Duration? = nil) -> LivenessTimers {
+        var timers = LivenessTimers(orphanAfter: .seconds(60))
+        if let grace { timers.startUnknown([(start.advanced(by: grace), node)]) }
+        return timers
+    }
+
+    @Test func anUnknownNodeExpiresAtItsDeadlineNotBefore() {
+        var timers = timers(unknownFor: .seconds(30))
+        #expect(timers.nextDeadline == start.advanced(by: .seconds(30)))
+        let early = timers.takeExpiredUnknown(at: start.advanced(by: .milliseconds(29_999)))
+        #expect(early.isEmpty)
+        #expect(timers.unknownCount == 1)
+        let due = timers.takeExpiredUnknown(at: start.advanced(by: .seconds(30)))
+        #expect(due == [node])
+        #expect(timers.unknownCount == 0 && timers.nextDeadline == nil)
+    }
+
+    @Test func aRegistrationInFlightHoldsOffTheVerdictUntilItFails() {
+        var timers = timers(unknownFor: .seconds(30))
+        timers.beginRegistration(of: node)
+        let expired = timers.takeExpiredUnknown(at: start.advanced(by: .seconds(31)))
+        #expect(expired.isEmpty)
+        #expect(timers.unknown(node) != nil)
+        let verdict = timers.endRegistration(of: node, registered: false)
+        #expect(verdict == .unknownGrace)
+        #expect(timers.unknown(node) == nil)
+    }
+
+    @Test func aRegistrationThatSucceedsOverridesADeadlineThatPassedMeanwhile() {
+        var timers = timers()
+        timers.beginRegistration(of: node)
+        let downWhileRegistering = timers.deadlinePassed(node)
+        #expect(!downWhileRegistering)
+        let verdict = timers.endRegistration(of: node, registered: true)
+        #expect(verdict == nil)
+        let downLater = timers.deadlinePassed(node)
+        #expect(downLater)
+    }
+
+    @Test func twoRegistrationsInFlightDecideWhenTheLastEnds() {
+        var timers = timers()
+        timers.beginRegistration(of: node)
+        timers.beginRegistration(of: node)
+        let downWhileRegistering = timers.deadlinePassed(node)
+        #expect(!downWhileRegistering)
+        let firstVerdict = timers.endRegistration(of: node, registered: false)
+        #expect(firstVerdict == nil)
+        let lastVerdict = timers.endRegistration(of: node, registered: false)
+        #expect(lastVerdict == .heartbeat)
+    }
+
+    @Test func aDownNodeIsOrphanedOnceAfterOrphanAfterUnlessItRegisters() {
+        var timers = timers()
+        let other = nodeID("other")
+        timers.startOrphanTimer(node, at: start)
+        timers.startOrphanTimer(other, at: start)
+        // A restarted timer replaces the first: the node is orphaned once, at the later deadline.
+        timers.startOrphanTimer(node, at: start.advanced(by: .seconds(10)))
+        timers.beginRegistration(of: other)
+        #expect(timers.downCount == 1)
+        let atFirstDeadline = timers.takeDueOrphans(at: start.advanced(by: .seconds(60)))
+        #expect(atFirstDeadline.isEmpty)
+        let atRestartedDeadline = timers.takeDueOrphans(at: start.advanced(by: .seconds(70)))
+        #expect(atRestartedDeadline == [node])
+        #expect(timers.orphaned == 1 && timers.downCount == 0 && timers.nextDeadline == nil)
+    }
+
+    @Test func theRateLimitCountsRegistrationsOfAnUnknownNodeWithinTheWindow() throws {
+        var timers = timers(unknownFor: .seconds(30))
+        for offset in 0..<3 {
+            try timers.admitRegistration(ofUnknown: node, at: start.advanced(by: .seconds(offset)), window: .seconds(8), count: 3)
+        }
+        #expect(throws: DispatcherError.rateLimited(node: "n", attempts: 3, window: .seconds(8))) {
+            try timers.admitRegistration(ofUnknown: node, at: start.advanced(by: .seconds(3)), window: .seconds(8), count: 3)
+        }
+        // Past the window since the last counted registration, the count starts over.
+        try timers.admitRegistration(ofUnknown: node, at: start.advanced(by: .seconds(11)), window: .seconds(8), count: 3)
+        #expect(timers.unknown(node)?.limit.attempts == 1)
+    }
+}
