@@ -28,6 +28,8 @@ let package = Package(
         .library(name: "BeaconDispatcherAPI", targets: ["BeaconDispatcherAPI"]),
         .library(name: "BeaconDispatcherService", targets: ["BeaconDispatcherService"]),
         .library(name: "BeaconAgent", targets: ["BeaconAgent"]),
+        .library(name: "BeaconDispatcherLeadership", targets: ["BeaconDispatcherLeadership"]),
+        .library(name: "BeaconSimulation", targets: ["BeaconSimulation"]),
         .executable(name: "beacon", targets: ["beacon"]),
         .executable(name: "beacon-master-worker", targets: ["beacon-master-worker"]),
     ],
@@ -117,7 +119,6 @@ let package = Package(
             dependencies: [
                 "BeaconCore",
                 "BeaconPrimitives",
-                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift
         ),
@@ -199,6 +200,33 @@ let package = Package(
             name: "BenchmarkSupport",
             swiftSettings: strictSwift
         ),
+        // A dispatcher that leads only while a scheduling group chooses it (`beacon serve
+        // --etcd`): the scheduler and the dispatcher, nothing of the network.
+        .target(
+            name: "BeaconDispatcherLeadership",
+            dependencies: [
+                "BeaconCore",
+                "BeaconPrimitives",
+                "BeaconDispatcher",
+                "BeaconScheduler",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The dispatcher and placement simulations behind `beacon simulate` and `beacon bench
+        // placement`. No network dependency: the main benchmark command builds it.
+        .target(
+            name: "BeaconSimulation",
+            dependencies: [
+                "BeaconCore",
+                "BeaconPrimitives",
+                "BeaconDispatcher",
+                "BeaconPlacement",
+                "BenchmarkSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "beacon",
             dependencies: [
@@ -207,7 +235,9 @@ let package = Package(
                 "BenchmarkSupport",
                 "BeaconCommandLine",
                 "BeaconDispatcher",
+                "BeaconDispatcherLeadership",
                 "BeaconScheduler",
+                "BeaconSimulation",
                 "BeaconSchedulerEtcd",
                 "BeaconClient",
                 "BeaconPlacement",
@@ -220,7 +250,6 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
                 .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["GRPC"])),
                 .product(name: "NIOPosix", package: "swift-nio", condition: .when(traits: ["GRPC"])),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
@@ -321,6 +350,16 @@ let package = Package(
         .testTarget(
             name: "BeaconDispatcherUserTests",
             dependencies: ["BeaconDispatcher", "BeaconCore"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BeaconSimulationTests",
+            dependencies: ["BeaconSimulation", "BeaconPlacement", "BeaconDispatcher", "BeaconCore"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BeaconDispatcherLeadershipTests",
+            dependencies: ["BeaconDispatcherLeadership", "BeaconScheduler", "BeaconDispatcher", "BeaconCore"],
             swiftSettings: strictSwift
         ),
         .testTarget(

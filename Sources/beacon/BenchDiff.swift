@@ -8,8 +8,7 @@ struct BenchDiff: ParsableCommand {
         abstract: "Measure task diffing: diff, encode, decode + apply, bytes on the wire against the whole set, and a split COMPLETE set."
     )
 
-    @Option(help: "Output format: table, json or html.")
-    var format: BenchPlacers.Format = .table
+    @OptionGroup var output: ReportFormatOption
 
     @Option(help: "Payload bytes per assignment (an encoded task of SwarmKit is 1-3 KiB; a reference to one, tens of bytes).")
     var payloadBytes: Int = 128
@@ -61,7 +60,7 @@ struct BenchDiff: ParsableCommand {
         split.add("apply to an empty receiver (decode included)", complete.applyMilliseconds, "ms")
         report.sections.append(split)
 
-        print(try report.rendered(as: format))
+        print(try report.rendered(as: output.format))
     }
 
 }

@@ -8,8 +8,7 @@ struct BenchHeartbeat: ParsableCommand {
         abstract: "Measure the heartbeat wheel: beat cost, memory, sweep cost, real-time expiry lateness, idle and steady-state cost."
     )
 
-    @Option(help: "Output format: table, json or html.")
-    var format: BenchPlacers.Format = .table
+    @OptionGroup var output: ReportFormatOption
 
     @Option(help: "Nodes in the large measurements (beats are also measured at 10 000 and 100 000).")
     var nodes: Int = 1_000_000
@@ -93,7 +92,7 @@ struct BenchHeartbeat: ParsableCommand {
         }
         report.sections.append(realTime)
 
-        print(try report.rendered(as: format))
+        print(try report.rendered(as: output.format))
     }
 
 }

@@ -1,5 +1,6 @@
 import BenchmarkSupport
 import BeaconCore
+import BeaconSimulation
 import Foundation
 import Synchronization
 
@@ -145,15 +146,5 @@ struct HeartbeatBenchmark {
 extension HeartbeatTTL {
     init(microseconds: UInt64) {
         try! self.init(.microseconds(Int64(microseconds)))
-    }
-}
-
-/// The process's resident set size, from `/proc/self/statm`.
-enum ResidentMemory {
-    static func bytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }

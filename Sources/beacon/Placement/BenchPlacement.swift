@@ -2,6 +2,7 @@ import ArgumentParser
 import BeaconCommandLine
 import BeaconCore
 import BeaconPlacement
+import BeaconSimulation
 import Foundation
 
 struct BenchPlacement: AsyncParsableCommand {
@@ -10,8 +11,7 @@ struct BenchPlacement: AsyncParsableCommand {
         abstract: "Compare Fn's call placers and Beacon's: overhead per call, and a simulated runner pool with NACKs."
     )
 
-    @Option(help: "Output format: table, json or html.")
-    var format: BenchPlacers.Format = .table
+    @OptionGroup var output: ReportFormatOption
 
     @Option(help: "Comma-separated runner counts (10...1000).")
     var runners: String = "10,100"
@@ -95,50 +95,14 @@ struct BenchPlacement: AsyncParsableCommand {
                     meanServiceMilliseconds: serviceMs, attemptMicroseconds: attemptUs, seconds: seconds, seed: seed)
                 for kind in kinds {
                     progress("simulate: \(kind), \(n) runners, utilisation \(u)")
-                    report.simulations.append(try Self.simulate(kind, workload, epsilon: epsilon))
+                    report.simulations.append(try kind.simulate(workload, epsilon: epsilon))
                 }
             }
         }
-        switch format {
+        switch output.format {
         case .table: print(PlacementTableReport.render(report))
         case .json: print(try JSONReport.render(report))
         case .html: print(PlacementHTMLReport.render(report))
-        }
-    }
-
-    /// Runs one placer's simulation; its home runner is where it sends a function on an idle pool.
-    static func simulate(_ kind: PlacerKind, _ workload: PlacementWorkload, epsilon: Double) throws -> PlacementSimulationResult {
-        let config = PlacerConfig.default
-        let addresses = (0..<workload.runners).map { PlacementMember("runner-\($0)") }
-        // Round robin has no home: measure against the consistent-hash home, as a reference.
-        let consistentHash = ConsistentHashOrder()
-        let referenceHome = { (call: PlainCall) in
-            consistentHash.startIndex(forKey: consistentHash.key(for: call), runnerCount: workload.runners)
-        }
-        switch kind {
-        case .naive:
-            return PlacementSimulation(
-                name: kind.rawValue, workload: workload, order: RoundRobinOrder(), home: referenceHome, config: config
-            ).run()
-        case .consistentHash, .consistentHashFnCompatible:
-            let order = ConsistentHashOrder(mode: kind == .consistentHash ? .uniform : .fnCompatible)
-            return PlacementSimulation(
-                name: kind.rawValue, workload: workload, order: order,
-                home: { order.startIndex(forKey: order.key(for: $0), runnerCount: workload.runners) }, config: config
-            ).run()
-        case .boundedLoad:
-            let ring = try RingPlacer(members: addresses)
-            let order = try LoadAwareOrder(epsilon: epsilon)
-            return PlacementSimulation(
-                name: kind.rawValue, workload: workload, order: order,
-                home: { (try? ring.memberIndex(forHash: order.key(for: $0))) ?? 0 }, config: config
-            ).run()
-        case .powerOfTwo:
-            let order = LoadAwareOrder<PowerOfTwoChoicesPlacer>()
-            return PlacementSimulation(
-                name: kind.rawValue, workload: workload, order: order,
-                home: { JumpHashPlacer.bucket(for: order.key(for: $0), buckets: workload.runners) }, config: config
-            ).run()
         }
     }
 }

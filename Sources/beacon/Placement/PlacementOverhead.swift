@@ -1,5 +1,6 @@
 import BenchmarkSupport
 import BeaconPlacement
+import BeaconSimulation
 
 /// Time and allocations of `placeCall` when the first runner accepts at once, against calling the
 /// runner's `tryExec` directly: what the placer adds to every call.

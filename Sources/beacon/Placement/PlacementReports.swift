@@ -1,3 +1,4 @@
+import BeaconSimulation
 import Foundation
 
 /// `beacon bench placement --format table`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BeaconScheduler
+import BeaconSimulation
 import Foundation
 
 struct SchedulerBench: AsyncParsableCommand {
@@ -45,7 +46,7 @@ struct SchedulerBench: AsyncParsableCommand {
         options.maxCount = participants + 1
         options.sessionTTL = ttl.value
         let clock = ContinuousClock()
-        let rssBefore = residentBytes()
+        let rssBefore = ResidentMemory.bytes()
 
         var handles: [ScheduleHandle] = []
         let joinStart = clock.now
@@ -62,7 +63,7 @@ struct SchedulerBench: AsyncParsableCommand {
             guard handle.latest == everyone else { throw ValidationError("\(handle.path) did not converge") }
         }
         let converged = clock.now - joinStart
-        let rssHeld = residentBytes()
+        let rssHeld = ResidentMemory.bytes()
 
         let observer = GroupObserver()
         for handle in handles.prefix(participants) { observer.follow(handle) }

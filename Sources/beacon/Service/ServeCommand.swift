@@ -107,7 +107,7 @@ struct ServeCommand: AsyncParsableCommand {
         #if Etcd
         if let etcd {
             leader = .init(
-                service: DispatcherLeadership(
+                service: EtcdLeadershipService(
                     dispatcher: dispatcher, endpoints: try etcdEndpoints(etcd), group: group,
                     name: name ?? listen),
                 successTerminationBehavior: .gracefullyShutdownGroup)

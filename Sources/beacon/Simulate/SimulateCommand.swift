@@ -1,5 +1,5 @@
 import ArgumentParser
-import BeaconDispatcher
+import BeaconSimulation
 
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,21 +39,34 @@ struct SimulateDispatcher: AsyncParsableCommand {
     var format: BenchPlacers.Format = .table
 
     func validate() throws {
-        guard (1 ... (1 << 24)).contains(nodes) else { throw ValidationError("--nodes must be in 1...16777216") }
-        guard duration.value >= .seconds(30), duration.value <= .seconds(24 * 3600) else {
-            throw ValidationError("--duration must be between 30s and 24h")
-        }
-        guard (0 ... 1).contains(silentFraction) else { throw ValidationError("--silent-fraction must be in 0...1") }
-        guard (0 ... nodes).contains(assignmentNodes) else { throw ValidationError("--assignment-nodes must be in 0...--nodes") }
-        guard churn >= 0 else { throw ValidationError("--churn must not be negative") }
+        _ = try plan()
         guard format != .html else { throw ValidationError("--format must be table or json") }
     }
 
+    /// The plan the options describe; the library checks the ranges and names the value it refuses.
+    func plan() throws(ValidationError) -> DispatcherSimulationPlan {
+        do {
+            return try DispatcherSimulationPlan(
+                nodes: nodes, duration: duration.value, silentFraction: silentFraction, assignmentNodes: assignmentNodes,
+                churnPerSecond: churn, seed: seed)
+        } catch {
+            switch error {
+            case .nodes: throw ValidationError("--nodes must be in 1...\(DispatcherSimulationPlan.maximumNodes)")
+            case .duration: throw ValidationError("--duration must be between 30s and 24h")
+            case .silentFraction: throw ValidationError("--silent-fraction must be in 0...1")
+            case .assignmentNodes: throw ValidationError("--assignment-nodes must be in 0...--nodes")
+            case .churnPerSecond: throw ValidationError("--churn must not be negative")
+            }
+        }
+    }
+
     func run() async throws {
-        let plan = SimulationPlan(
-            nodes: nodes, duration: duration.value, silentFraction: silentFraction, assignmentNodes: assignmentNodes,
-            churnPerSecond: churn, seed: seed)
-        let outcome = virtualTime ? try VirtualDispatcherSimulation(plan: plan).run() : try await RealTimeDispatcherSimulation(plan: plan).run()
+        let plan = try plan()
+        let heapMeter = SimulationHeapMeter(start: HeapMeter.start, stop: HeapMeter.stop)
+        let outcome =
+            virtualTime
+            ? try VirtualDispatcherSimulation(plan: plan, heapMeter: heapMeter, progress: progress).run()
+            : try await RealTimeDispatcherSimulation(plan: plan, heapMeter: heapMeter, progress: progress).run()
         print(try outcome.report(virtualTime: virtualTime).rendered(as: format))
         if !outcome.verdict.isEmpty {
             throw ValidationError("simulation found problems: " + outcome.verdict.joined(separator: "; "))

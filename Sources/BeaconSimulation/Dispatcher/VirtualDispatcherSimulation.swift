@@ -1,14 +1,35 @@
 import BeaconCore
-import BeaconDispatcher
+public import BeaconDispatcher
 
-/// The simulation on a manual clock: one thread plays every agent, the orchestrator and the
-/// dispatcher's own threads, millisecond by millisecond, as fast as it can.
-struct VirtualDispatcherSimulation {
-    let plan: SimulationPlan
+/// A dispatcher simulation on a manual clock: one thread plays every agent, the orchestrator
+/// and the dispatcher's own threads, millisecond by millisecond, as fast as it can. What
+/// `beacon simulate dispatcher --virtual-time` runs.
+public struct VirtualDispatcherSimulation: Sendable {
+    /// What the simulation does.
+    public let plan: DispatcherSimulationPlan
+    private let heapMeter: SimulationHeapMeter
+    private let progress: @Sendable (String) -> Void
 
-    func run() throws -> SimulationOutcome {
-        var outcome = SimulationOutcome(plan: plan)
+    /// - Parameters:
+    ///   - heapMeter: counts the heap registration leaves allocated, for the memory per node.
+    ///   - progress: told each phase as it starts (the tool writes it to standard error).
+    public init(
+        plan: DispatcherSimulationPlan, heapMeter: SimulationHeapMeter = .none,
+        progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.plan = plan
+        self.heapMeter = heapMeter
+        self.progress = progress
+    }
+
+    /// Registers every node, runs the plan's duration of heartbeats, silences and churn, and
+    /// reports what the dispatcher did.
+    ///
+    /// - Throws: ``DispatcherError`` if the dispatcher cannot be made or a node fails to register.
+    public func run() throws(DispatcherError) -> DispatcherSimulationOutcome {
+        var outcome = DispatcherSimulationOutcome(plan: plan)
         let store = InMemoryDispatcherStore()
+        progress("creating \(plan.nodes) nodes")
         let (initialAgents, indexOf) = plan.makeAgents(in: store)
         var agents = initialAgents
         let dispatcher = try VirtualDispatcher(configuration: plan.configuration, store: store)
@@ -16,6 +37,7 @@ struct VirtualDispatcherSimulation {
         @Sendable func micros(_ instant: BeaconInstant) -> UInt64 { (instant.nanoseconds - start.nanoseconds) / 1000 }
         let clock = dispatcher.clock
 
+        // The virtual dispatcher reports on this thread only.
         nonisolated(unsafe) var detected: [(Int, UInt64)] = []
         dispatcher.core.expiryObserver = { node, instant in
             if let index = indexOf[node] { detected.append((index, micros(instant))) }
@@ -32,8 +54,8 @@ struct VirtualDispatcherSimulation {
         defer { watch.cancel() }
 
         progress("registering")
-        let residentBefore = residentBytes()
-        HeapMeter.start()
+        let residentBefore = ResidentMemory.bytes()
+        heapMeter.start()
         try dispatcher.start()
         for index in agents.indices {
             try dispatcher.register(agents[index].node) { result in
@@ -45,7 +67,9 @@ struct VirtualDispatcherSimulation {
         guard registered == agents.count else {
             throw DispatcherError.invalidArgument("only \(registered) of \(agents.count) nodes registered")
         }
-        outcome.measureMemory(heapBytes: HeapMeter.stop(), residentBytes: residentBytes() - residentBefore, arenaBytes: dispatcher.core.path.touchedArenaBytes)
+        outcome.measureMemory(
+            heapBytes: heapMeter.stop(), residentBytes: ResidentMemory.bytes() - residentBefore,
+            arenaBytes: dispatcher.core.path.touchedArenaBytes)
 
         var schedule = BeatSchedule()
         let firstMillisecond = Int(micros(dispatcher.now) / 1000)
@@ -57,13 +81,14 @@ struct VirtualDispatcherSimulation {
         var receivers = [SimulatedAssignmentReceiver](repeating: .init(), count: plan.assignmentNodes)
         var churn = TaskChurn(nodes: (0 ..< plan.assignmentNodes).map { agents[$0].node }, seed: plan.seed)
         for slot in 0 ..< plan.assignmentNodes {
+            // Every agent registered above, so each has a session.
             try dispatcher.core.openAssignments(node: agents[slot].node, session: agents[slot].session!, at: dispatcher.now) { event in
                 if case .message(let message) = event { receivers[slot].receive(message) }
             }
         }
 
-        let endMillisecond = Int(plan.duration.components.seconds * 1000)
-        let silenceMillisecond = Int(plan.silenceAt.components.seconds * 1000)
+        let endMillisecond = plan.duration.simulationMilliseconds
+        let silenceMillisecond = plan.silenceAt.simulationMilliseconds
         let grace = plan.configuration.graceMultiplier
         var due: [Int32] = []
         var churnCredit = 0.0
@@ -106,7 +131,7 @@ struct VirtualDispatcherSimulation {
                     continue
                 }
                 outcome.heartbeats += 1
-                let periodMicros = UInt64(period.components.seconds) * 1_000_000 + UInt64(period.components.attoseconds / 1_000_000_000_000)
+                let periodMicros = period.simulationMicros
                 agents[call.agent].deadlineMicros = max(
                     agents[call.agent].deadlineMicros, nowMicros + UInt64((Double(periodMicros) * grace).rounded(.up)))
                 // Beat again a little before the period ends, as an agent on a network would.
@@ -122,31 +147,12 @@ struct VirtualDispatcherSimulation {
         // Let the last assignment batches go out.
         dispatcher.advance(by: .milliseconds(300))
 
-        for (index, at) in detected { agents[index].detectedMicros = agents[index].detectedMicros ?? at }
-        for (index, at) in committed { agents[index].committedMicros = agents[index].committedMicros ?? at }
+        SimulatedAgent.record(detected: detected, committed: committed, in: &agents)
         outcome.downFlushes = downCommits.count
-        collect(agents, endMicros: UInt64(endMillisecond) * 1000, into: &outcome)
         for slot in 0 ..< plan.assignmentNodes where !agents[slot].silent {
             outcome.add(receivers[slot], expecting: churn.expected(slot))
         }
-        outcome.judge()
+        outcome.conclude(agents, endMicros: UInt64(endMillisecond) * 1000)
         return outcome
-    }
-}
-
-/// Lateness and false or missed DOWNs from the agents' records; shared with the real-time run.
-func collect(_ agents: [SimulatedAgent], endMicros: UInt64, into outcome: inout SimulationOutcome) {
-    for agent in agents {
-        if agent.silent {
-            guard agent.deadlineMicros + 1_000_000 < endMicros else { continue }
-            guard let detected = agent.detectedMicros, let committed = agent.committedMicros else {
-                outcome.missedDowns += 1
-                continue
-            }
-            outcome.detectionLateness.append((Double(detected) - Double(agent.deadlineMicros)) / 1000)
-            outcome.commitLateness.append((Double(committed) - Double(agent.deadlineMicros)) / 1000)
-        } else if agent.committedMicros != nil || agent.detectedMicros != nil {
-            outcome.falseDowns += 1
-        }
     }
 }

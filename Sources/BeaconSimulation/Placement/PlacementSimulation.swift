@@ -1,20 +1,35 @@
 import BenchmarkSupport
 import BeaconCore
-import BeaconPlacement
+public import BeaconPlacement
 import CoreMetrics
 import Foundation
 
 /// A discrete-event simulation of one placer in virtual time: Poisson arrivals of calls to
 /// Zipf-popular functions, runners with finite slots that NACK when full, exponential run
 /// times. Each call is placed by the library's own ``PlacementAttempt`` with the placer's
-/// ``PlacementOrder`` — the simulation only plays the runners and the clock.
-struct PlacementSimulation<Order: PlacementOrder> {
-    let name: String
-    let workload: PlacementWorkload
-    let order: Order
+/// ``PlacementOrder`` — the simulation only plays the runners and the clock. To compare the
+/// library's placers by name, see ``BeaconPlacement/PlacerKind/simulate(_:epsilon:config:)``.
+public struct PlacementSimulation<Order: PlacementOrder> {
+    /// The placer's name in the result.
+    public let name: String
+    /// The cluster and traffic.
+    public let workload: PlacementWorkload
+    /// The placer's order over the runners.
+    public let order: Order
     /// The runner a function's calls go to on an idle cluster.
-    let home: (PlainCall) -> Int
-    let config: PlacerConfig
+    public let home: (PlainCall) -> Int
+    /// The placer's retry pause and timeouts.
+    public let config: PlacerConfig
+
+    /// A simulation of `order` under `workload`; `home` gives each call's home runner, against
+    /// which ``PlacementSimulationResult/locality`` is measured.
+    public init(name: String, workload: PlacementWorkload, order: Order, home: @escaping (PlainCall) -> Int, config: PlacerConfig = .default) {
+        self.name = name
+        self.workload = workload
+        self.order = order
+        self.home = home
+        self.config = config
+    }
 
     private struct InFlight {
         var attempt: PlacementAttempt<Order>
@@ -28,8 +43,10 @@ struct PlacementSimulation<Order: PlacementOrder> {
         case arrival, refused, finished, woke
     }
 
-    func run() -> PlacementSimulationResult {
-        let clockStart = ContinuousClock.now
+    /// Runs the workload's traffic to the end and until the last call is placed or given up.
+    public func run() -> PlacementSimulationResult {
+        let wall = MonotonicClock()
+        let wallStart = wall.now
         var random = SplitMix64(seed: workload.seed)
         let runners = (0..<workload.runners).map { SimulatedRunner(address: "runner-\($0)", slots: workload.slots) }
         let list: [any Runner] = runners
@@ -49,7 +66,7 @@ struct PlacementSimulation<Order: PlacementOrder> {
         var inFlight: [InFlight?] = []
         var freeSlots: [Int] = []
         var latencies: [Double] = []
-        var measured = 0, failed = 0, nacks = 0, atHome = 0
+        var measured = 0, arrivals = 0, placed = 0, failed = 0, nacks = 0, atHome = 0
         var busyIntegral = [Double](repeating: 0, count: runners.count)
         var lastChange = [UInt64](repeating: warmUp, count: runners.count)
 
@@ -61,6 +78,8 @@ struct PlacementSimulation<Order: PlacementOrder> {
             lastChange[runner] = max(lastChange[runner], time)
         }
 
+        // Every id handed to `drive` and named by an event is in flight: a slot is freed only at
+        // `.finish`, after which no event names it.
         func drive(_ id: Int, _ first: PlacementAction, at time: UInt64) {
             var action = first
             while true {
@@ -91,7 +110,10 @@ struct PlacementSimulation<Order: PlacementOrder> {
                     if call.arrival >= warmUp {
                         measured += 1
                         nacks += call.nacks
-                        if case .notPlaced = call.attempt.result { failed += 1 }
+                        switch call.attempt.result {
+                        case .placed: placed += 1
+                        case .notPlaced, nil: failed += 1
+                        }
                     }
                     inFlight[id] = nil
                     freeSlots.append(id)
@@ -106,6 +128,7 @@ struct PlacementSimulation<Order: PlacementOrder> {
             switch EventKind(rawValue: event.kind)! {
             case .arrival:
                 let function = popularity.sample(using: &random)
+                if time >= warmUp { arrivals += 1 }
                 let attempt = PlacementAttempt(
                     order: order, call: calls[function], config: config, metrics: metrics, requestDeadline: nil,
                     now: instant(time))
@@ -150,70 +173,9 @@ struct PlacementSimulation<Order: PlacementOrder> {
             latencyP999: latencies.percentileOfSorted(0.999) ?? 0,
             locality: Double(atHome) / Double(max(1, latencies.count)),
             sortedLoadRatios: busyIntegral.map { averageBusy > 0 ? $0 / averageBusy : 0 }.sorted(),
-            simulationSeconds: Stopwatch.seconds(ContinuousClock.now - clockStart)
+            simulationSeconds: Stopwatch.seconds(wall.now.duration(since: wallStart)),
+            arrivals: arrivals,
+            placed: placed
         )
-    }
-
-    /// The value below which `fraction` of the sorted `values` lie (nearest rank).
-    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
-        guard !sorted.isEmpty else { return 0 }
-        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
-    }
-}
-
-/// Samples ranks 0..<count with probability ∝ (rank+1)^-exponent, by binary search on the CDF.
-struct ZipfSampler {
-    private let cumulative: [Double]
-
-    init(count: Int, exponent: Double) {
-        var running = 0.0
-        var cumulative: [Double] = []
-        cumulative.reserveCapacity(count)
-        for rank in 1...count {
-            running += pow(Double(rank), -exponent)
-            cumulative.append(running)
-        }
-        self.cumulative = cumulative.map { $0 / running }
-    }
-
-    func sample(using random: inout SplitMix64) -> Int {
-        let u = Double.random(in: 0..<1, using: &random)
-        var low = 0
-        var high = cumulative.count - 1
-        while low < high {
-            let mid = (low + high) / 2
-            if cumulative[mid] < u { low = mid + 1 } else { high = mid }
-        }
-        return low
-    }
-}
-
-/// Timed events in order, ties broken by insertion order so runs are deterministic.
-struct EventQueue {
-    struct Event: Comparable {
-        let time: UInt64
-        let sequence: UInt64
-        let call: Int
-        let kind: UInt8
-
-        static func < (a: Event, b: Event) -> Bool {
-            (a.time, a.sequence) < (b.time, b.sequence)
-        }
-
-        static func == (a: Event, b: Event) -> Bool {
-            (a.time, a.sequence) == (b.time, b.sequence)
-        }
-    }
-
-    private var heap = MinHeap<Event>()
-    private var nextSequence: UInt64 = 0
-
-    mutating func push(_ time: UInt64, _ call: Int, _ kind: UInt8) {
-        heap.insert(Event(time: time, sequence: nextSequence, call: call, kind: kind))
-        nextSequence += 1
-    }
-
-    mutating func pop() -> Event? {
-        heap.popFirst()
     }
 }

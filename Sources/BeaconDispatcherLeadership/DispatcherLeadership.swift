@@ -1,0 +1,143 @@
+public import BeaconCore
+public import BeaconDispatcher
+import BeaconPrimitives
+public import BeaconScheduler
+public import Logging
+
+/// A leader-elected dispatcher: several managers each run one, they join a scheduling group on
+/// a shared ``CoordinationStore`` (etcd, or the in-memory store) with one seat, and each
+/// ``Dispatcher`` leads only while its manager holds the seat. The others answer every call with
+/// ``DispatcherError/stopped`` (gRPC Aborted), which sends agents on to their next manager —
+/// SwarmKit's deployment, with mgmt's scheduler in place of Raft.
+///
+/// ```swift
+/// let dispatcher = try Dispatcher(store: dispatcherStore)
+/// let leadership = DispatcherLeadership(
+///     dispatcher: dispatcher, store: try EtcdCoordinationStore(endpoints: endpoints),
+///     group: "/beacon/dispatchers", name: "manager-1")
+/// try await leadership.run()   // until cancelled
+/// ```
+///
+/// At most one dispatcher of a group leads at a time as far as the store can tell: a manager
+/// stops its dispatcher as soon as it learns that another was chosen or that its session lease
+/// is gone, and stops before it leaves the group, so the next leader is chosen only once this
+/// one has stopped. A manager that cannot reach the store keeps leading until it learns
+/// otherwise (the store's view is the only one it has), so the session TTL bounds how long two
+/// may overlap after a partition.
+///
+/// Everything runs on the dispatcher's clock: the scheduler's lease refreshes and retries sleep
+/// on it, so a test drives a whole group on one ``ManualClock`` shared with an
+/// ``InMemoryCoordinationStore``.
+public final class DispatcherLeadership<Clock: BeaconClock>: Sendable {
+    /// What a manager learnt about its seat, in order.
+    public enum Event: Sendable, Hashable {
+        /// It joined the group.
+        case joined
+        /// The group chose `hosts`; the dispatcher now leads if `leading`, and is stopped if not.
+        case chosen([String], leading: Bool)
+        /// Its session lease lapsed or was revoked; the dispatcher has stopped. The scheduler
+        /// registers the manager again under a new lease.
+        case leaseLost
+    }
+
+    /// The dispatcher that leads while this manager is chosen.
+    public let dispatcher: Dispatcher<Clock>
+    /// The group's path in the store.
+    public let group: String
+    /// This manager's name in the group.
+    public let name: String
+    private let store: any CoordinationStore
+    private let options: ScheduleOptions
+    private let logger: Logger
+    private let observer: @Sendable (Event) -> Void
+    private let leading = PosixMutex(false)
+
+    /// - Parameters:
+    ///   - dispatcher: runs only while this manager is chosen; nothing else may run it.
+    ///   - store: where the managers coordinate; every manager of the group uses the same one.
+    ///   - group: the group's path (see ``GroupPath``).
+    ///   - name: this manager's name in the group, unique within it.
+    ///   - options: how the group chooses; `maxCount` is set to 1. The default strategy, `rr`,
+    ///     keeps a chosen manager while it stays, so a manager that rejoins does not take the
+    ///     seat back (every hand-over makes every node register again); `alpha` prefers the
+    ///     first name.
+    ///   - observer: told every ``Event`` after the dispatcher has followed it (a log line, a
+    ///     health endpoint).
+    public init(
+        dispatcher: Dispatcher<Clock>, store: any CoordinationStore, group: String, name: String,
+        options: ScheduleOptions = ScheduleOptions(), logger: Logger = Logger(label: "beacon.leadership"),
+        observer: @escaping @Sendable (Event) -> Void = { _ in }
+    ) {
+        self.dispatcher = dispatcher
+        self.store = store
+        self.group = group
+        self.name = name
+        var options = options
+        options.maxCount = 1
+        self.options = options
+        self.logger = logger
+        self.observer = observer
+    }
+
+    /// Whether the dispatcher leads now.
+    public var isLeading: Bool { leading.withLock { $0 } }
+
+    /// Joins the group and leads while chosen, until the task is cancelled; then stops the
+    /// dispatcher and leaves the group (so another manager is chosen at once, not a session TTL
+    /// later). In-band errors of the group (a store call that failed) are logged and ridden out.
+    ///
+    /// - Throws: the ``SchedulerError`` of joining: an invalid group or name, or a store that
+    ///   cannot be reached.
+    public func run() async throws(SchedulerError) {
+        let scheduler = Scheduler(store: store, clock: dispatcher.clock)
+        let handle = try await scheduler.schedule(path: group, hostname: name, options: options)
+        logger.info("joined the dispatcher group", metadata: ["group": "\(group)", "name": "\(name)"])
+        observer(.joined)
+        var running: Task<Void, any Error>?
+        var results = handle.results.makeAsyncIterator()
+        while true {
+            do {
+                guard let chosen = try await results.next() else { break }
+                if chosen.contains(name) {
+                    if running == nil { running = lead() }
+                } else {
+                    await stepDown(&running)
+                }
+                logger.info(
+                    "dispatcher group chose", metadata: ["chosen": "\(chosen)", "leading": "\(running != nil)"])
+                observer(.chosen(chosen, leading: running != nil))
+            } catch .cancelled {
+                break
+            } catch .leaseLost {
+                await stepDown(&running)
+                logger.warning("session lease lost; following", metadata: ["group": "\(group)", "name": "\(name)"])
+                observer(.leaseLost)
+            } catch {
+                logger.warning("dispatcher group reported an error", metadata: ["error": "\(error)"])
+            }
+        }
+        // Stop first, then resign: the next leader is chosen only once this one has stopped.
+        await stepDown(&running)
+        await handle.shutdown()
+        await scheduler.close()
+    }
+
+    private func lead() -> Task<Void, any Error> {
+        leading.withLock { $0 = true }
+        return Task { [dispatcher] in try await dispatcher.run() }
+    }
+
+    /// Stops the dispatcher and waits until it has committed its last writes. The task is
+    /// cancelled as well as the dispatcher stopped: a `stop()` that comes before `run()` has
+    /// started is a no-op, and cancellation ends a run that starts afterwards.
+    private func stepDown(_ running: inout Task<Void, any Error>?) async {
+        guard let task = running else { return }
+        task.cancel()
+        dispatcher.stop()
+        if case .failure(let error) = await task.result, !(error is CancellationError) {
+            logger.error("dispatcher stopped with an error", metadata: ["error": "\(error)"])
+        }
+        running = nil
+        leading.withLock { $0 = false }
+    }
+}
