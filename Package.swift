@@ -119,6 +119,7 @@ let package = Package(
             dependencies: [
                 "BeaconCore",
                 "BeaconPrimitives",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift
         ),
@@ -223,6 +224,7 @@ let package = Package(
                 "BeaconDispatcher",
                 "BeaconPlacement",
                 "BenchmarkSupport",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
