@@ -7,7 +7,7 @@ import Testing
 /// removals and expiry; CI runs this suite under ThreadSanitizer): TTLs are far longer than the
 /// test (nodes that must survive) or far shorter (nodes that must expire), and it waits only for
 /// outcomes. The others run the thread on a manual clock.
-@Suite struct HeartbeatTimerTests {
+@Suite(.timeLimit(.minutes(1))) struct HeartbeatTimerTests {
     final class Deliveries: Sendable {
         let handles = Mutex<[HeartbeatHandle]>([])
         func record(_ expiry: HeartbeatExpiry) { handles.withLock { $0 += expiry.handles } }
@@ -75,13 +75,16 @@ import Testing
         let ttl = try HeartbeatTTL(.seconds(60))
         let nodes = try (0..<10_000).map { _ in try timer.wheel.register(ttl: ttl) }
         for node in nodes { try timer.wheel.beat(node, ttl: ttl) }
-        // While beats arrive the thread refreshes the beat clock once a slot; a slot without beats
-        // ends that, and it parks until the nodes' slot, a minute on.
+        // Once the thread has filed the nodes it parks until their slot, a minute on. A signal
+        // (each registration sends one) takes it off the clock's sleepers at once, so being
+        // parked here means it has handled them.
         let idleFrom = start.advanced(by: .seconds(59))
-        while (clock.nextDeadline ?? start) < idleFrom {
-            if let next = clock.nextDeadline, next < idleFrom { try clock.advance(to: next) }
-            try await Task.sleep(for: .milliseconds(1))
+        await clock.waitForSleepers(1)
+        while let next = clock.nextDeadline, next < idleFrom {
+            try clock.advance(to: next)
+            await clock.waitForSleepers(1)
         }
+        #expect(clock.nextDeadline.map { $0 >= idleFrom } == true)
         let settled = timer.wakeUps
         try clock.advance(to: idleFrom)
         await clock.waitForSleepers(1)

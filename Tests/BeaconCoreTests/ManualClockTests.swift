@@ -4,7 +4,7 @@ import Testing
 
 /// The manual clock is what every layer's virtual-time tests stand on: a sleeper must wake exactly
 /// when the clock reaches its deadline, never before, and a cancelled sleeper must leave no trace.
-@Suite struct ManualClockTests {
+@Suite(.timeLimit(.minutes(1))) struct ManualClockTests {
     @Test func aSleeperWakesWhenTheClockReachesItsDeadlineAndNotBefore() async throws {
         let clock = ManualClock(start: BeaconInstant(nanoseconds: 1_000))
         let woke = Atomic<Bool>(false)
@@ -36,12 +36,15 @@ import Testing
             })
             await clock.waitForSleepers(sleepers.count)
         }
-        #expect(clock.nextDeadline == BeaconInstant.zero.advanced(by: .seconds(1)))
-        try clock.advance(by: .seconds(1))
-        try await sleepers[1].value
-        try clock.advance(by: .seconds(2))
-        for sleeper in sleepers { try await sleeper.value }
+        // Each advance reaches one more deadline; awaiting that sleeper before the next advance
+        // keeps the recorded order the clock's (sleepers resumed together run concurrently).
+        for (index, seconds) in [(1, 1), (2, 2), (0, 3)] {
+            #expect(clock.nextDeadline == BeaconInstant.zero.advanced(by: .seconds(seconds)))
+            try clock.advance(to: BeaconInstant.zero.advanced(by: .seconds(seconds)))
+            try await sleepers[index].value
+        }
         #expect(order.seconds.withLock { $0 } == [1, 2, 3])
+        #expect(clock.sleeperCount == 0)
     }
 
     @Test func aDeadlineAlreadyPassedReturnsAtOnce() async throws {

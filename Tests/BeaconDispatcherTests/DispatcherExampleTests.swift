@@ -14,12 +14,12 @@ import Testing
         let clock = ManualClock()
         let dispatcher = try Dispatcher(clock: clock, store: store)
         let running = Task { try await dispatcher.run() }
-        await clock.waitForSleepers(dispatcher.sleepersWhenIdle)   // leading, and parked
+        await dispatcher.waitUntilIdle()   // leading, and parked
 
         // Writes reach the store in batches, one every `statusBatchInterval`: the first carries the
         // start's UNKNOWN write, and `session` returns once the next has committed the node's READY.
         try clock.advance(by: dispatcher.configuration.statusBatchInterval)
-        await clock.waitForSleepers(dispatcher.sleepersWhenIdle)
+        await dispatcher.waitUntilIdle()
         try clock.advance(by: dispatcher.configuration.statusBatchInterval)
         let session = try await dispatcher.session(nodeID: node, description: NodeDescription(hostname: "worker-1"))
         let period = try dispatcher.heartbeat(nodeID: node, session: session.id)   // beat again within `period`

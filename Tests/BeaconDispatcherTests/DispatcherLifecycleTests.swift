@@ -14,10 +14,10 @@ import Testing
         let dispatcher = try Dispatcher(clock: clock, store: store)
         let group = ServiceGroup(services: [DispatcherService(dispatcher)], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
-        await clock.waitForSleepers(dispatcher.sleepersWhenIdle)
+        await dispatcher.waitUntilIdle()
         store.createNode(node)
         try clock.advance(by: dispatcher.configuration.statusBatchInterval)
-        await clock.waitForSleepers(dispatcher.sleepersWhenIdle)
+        await dispatcher.waitUntilIdle()
         let id = try await dispatcher.session(nodeID: node, description: nil).id
         #expect(throws: Never.self) { _ = try dispatcher.heartbeat(nodeID: node, session: id) }
         await group.triggerGracefulShutdown()

@@ -9,7 +9,7 @@ import Testing
     /// Starts `run` and returns once the dispatcher leads and is parked on the clock.
     private func lead(_ dispatcher: Dispatcher<ManualClock>) async -> Task<Void, any Error> {
         let running = Task { try await dispatcher.run() }
-        await dispatcher.clock.waitForSleepers(dispatcher.sleepersWhenIdle)
+        await dispatcher.waitUntilIdle()
         return running
     }
 
@@ -53,13 +53,13 @@ import Testing
         let dispatcher = try Dispatcher(configuration: configuration, clock: ManualClock(), store: store)
         let running = await lead(dispatcher)
         try dispatcher.clock.advance(by: configuration.statusBatchInterval)
-        await dispatcher.clock.waitForSleepers(dispatcher.sleepersWhenIdle)
+        await dispatcher.waitUntilIdle()
         try dispatcher.clock.advance(by: configuration.statusBatchInterval)
         let session = try await dispatcher.session(nodeID: node, description: nil)
-        await dispatcher.clock.waitForSleepers(dispatcher.sleepersWhenIdle)
+        await dispatcher.waitUntilIdle()
         let before = dispatcher.loopPasses
         for _ in 0 ..< 50 { _ = try dispatcher.heartbeat(nodeID: node, session: session.id) }
-        await dispatcher.clock.waitForSleepers(dispatcher.sleepersWhenIdle)
+        await dispatcher.waitUntilIdle()
         // At most the one pass the READY write's own store event may still owe.
         #expect(dispatcher.loopPasses - before <= 1)
         dispatcher.stop()

@@ -37,7 +37,7 @@ struct Leader {
 
     /// Returns once the dispatcher's loop and heartbeat thread both sleep on the clock again.
     func parked() async {
-        await clock.waitForSleepers(dispatcher.sleepersWhenIdle)
+        await dispatcher.waitUntilIdle()
     }
 
     /// Moves virtual time on and waits until the dispatcher has handled what came due.

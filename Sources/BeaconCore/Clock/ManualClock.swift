@@ -42,6 +42,7 @@ public final class ManualClock: BeaconClock {
     }
 
     private struct CountWaiter {
+        let id: UInt64
         let count: Int
         let continuation: CheckedContinuation<Void, Never>
     }
@@ -130,17 +131,25 @@ public final class ManualClock: BeaconClock {
 
     /// Blocks the calling thread until the clock reaches `deadline` (nil: no deadline) or `signal`
     /// is signalled, counting as a sleeper meanwhile: how a ``HeartbeatTimer``'s thread sleeps in
-    /// virtual time.
+    /// virtual time. Whatever wakes it (an advance or a signal) takes it off the sleepers at that
+    /// moment, so ``waitForSleepers(_:)`` never counts a thread that has work to do.
     func park(until deadline: BeaconInstant?, on signal: WakeSignal) {
-        let parked = sleepers.withLock { state -> (id: UInt64, waiters: [CountWaiter])? in
+        // The signal's lock is taken inside the sleepers' lock here and never the other way round:
+        // `signal()` calls the unpark hook after releasing its own lock.
+        let parked = sleepers.withLock { state -> [CountWaiter]? in
             if let deadline, deadline <= now { return nil }
             state.nextID += 1
-            state.parked.append(Sleeper(id: state.nextID, deadline: deadline, waker: .thread(signal)))
-            return (state.nextID, state.takeSatisfiedCountWaiters())
+            let id = state.nextID
+            guard signal.arm(unpark: { [self] in self.unpark(id) }) else { return nil }
+            state.parked.append(Sleeper(id: id, deadline: deadline, waker: .thread(signal)))
+            return state.takeSatisfiedCountWaiters()
         }
-        guard let (id, waiters) = parked else { return }
+        guard let waiters = parked else { return }
         for waiter in waiters { waiter.continuation.resume() }
         signal.wait(untilMonotonicNanoseconds: nil)
+    }
+
+    private func unpark(_ id: UInt64) {
         sleepers.withLock { $0.parked.removeAll { $0.id == id } }
     }
 
@@ -150,16 +159,30 @@ public final class ManualClock: BeaconClock {
     /// The earliest deadline a sleeper waits for, nil when nobody sleeps.
     public var nextDeadline: BeaconInstant? { sleepers.withLock { $0.parked.compactMap(\.deadline).min() } }
 
-    /// Returns once at least `count` tasks sleep on the clock: after an ``advance(by:)``, the shells
-    /// a test drives have handled what came due when they are all parked again.
+    /// Returns once at least `count` tasks (or timer threads) sleep on the clock: after an
+    /// ``advance(by:)``, the shells a test drives have handled what came due when they are all
+    /// parked again. Returns early if the waiting task is cancelled (a test's time limit), so a
+    /// shell that never parks fails the test instead of hanging it.
     public func waitForSleepers(_ count: Int) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = sleepers.withLock { state -> Bool in
-                if state.parked.count >= count { return true }
-                state.countWaiters.append(CountWaiter(count: count, continuation: continuation))
-                return false
+        let id = sleepers.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = sleepers.withLock { state -> Bool in
+                    if state.parked.count >= count || Task.isCancelled { return true }
+                    state.countWaiters.append(CountWaiter(id: id, count: count, continuation: continuation))
+                    return false
+                }
+                if ready { continuation.resume() }
             }
-            if ready { continuation.resume() }
+        } onCancel: {
+            let waiter = sleepers.withLock { state -> CountWaiter? in
+                guard let index = state.countWaiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.countWaiters.remove(at: index)
+            }
+            waiter?.continuation.resume()
         }
     }
 }

@@ -15,6 +15,9 @@ final class WakeSignal: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     private var permit = false
+    /// Set while the owner is parked on a ``ManualClock``: takes it off the clock's sleepers, so the
+    /// signal that wakes it stops it counting as parked at once, before the thread even runs.
+    private var unpark: (@Sendable () -> Void)?
 
     init() {
         mutex = .allocate(capacity: 1)
@@ -42,8 +45,24 @@ final class WakeSignal: @unchecked Sendable {
     func signal() {
         pthread_mutex_lock(mutex)
         permit = true
+        let parkedOn = unpark
+        unpark = nil
         pthread_cond_signal(condition)
         pthread_mutex_unlock(mutex)
+        parkedOn?()
+    }
+
+    /// Before the owner parks on a manual clock: consumes a permit already sent (the owner must
+    /// not park, and returns false), or records how the next signal takes it off the clock.
+    func arm(unpark: @escaping @Sendable () -> Void) -> Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        if permit {
+            permit = false
+            return false
+        }
+        self.unpark = unpark
+        return true
     }
 
     /// Sleeps until `deadline` (nanoseconds on `CLOCK_MONOTONIC`; nil means no deadline) or a

@@ -30,9 +30,9 @@ import Synchronization
 /// let clock = ManualClock()
 /// let dispatcher = try Dispatcher(clock: clock, store: InMemoryDispatcherStore())
 /// let running = Task { try await dispatcher.run() }
-/// await clock.waitForSleepers(dispatcher.sleepersWhenIdle)   // leading, and parked
-/// try clock.advance(by: .seconds(16))                       // past every deadline
-/// await clock.waitForSleepers(dispatcher.sleepersWhenIdle)   // expiries handled
+/// await dispatcher.waitUntilIdle()       // leading, and parked
+/// try clock.advance(by: .seconds(16))    // past every deadline
+/// await dispatcher.waitUntilIdle()       // expiries handled
 /// ```
 ///
 /// Writes reach the store in batches (every `statusBatchInterval`, or at once when
@@ -97,12 +97,6 @@ public final class Dispatcher<Clock: BeaconClock>: Sendable {
         metrics = DispatcherMetrics()
     }
 
-    /// How many sleepers the running dispatcher keeps on its clock while it waits: its loop and
-    /// its heartbeat wheel's thread. On a ``ManualClock``, once `clock.waitForSleepers` returns
-    /// for this many after ``run()`` started, the dispatcher leads; after an advance, the wheel
-    /// has reported every deadline the clock passed (``state(of:)`` shows the DOWN nodes, the
-    /// store receives them with the next flush).
-    public var sleepersWhenIdle: Int { 2 }
 
     // MARK: Running
 
@@ -111,15 +105,18 @@ public final class Dispatcher<Clock: BeaconClock>: Sendable {
     /// then flushes writes and sends assignments until stopped; on the way out commits the
     /// writes still queued. Throws ``DispatcherError/alreadyRunning`` if it is running.
     public func run() async throws {
+        let now = clock.now
+        // Starting the core and clearing the stop flag under the lifecycle lock, which `stop()`
+        // also takes, means a stop either comes before the start (and is a no-op, as documented)
+        // or sees a started core: it is never lost in between.
         try lifecycle.withLock { lifecycle throws(DispatcherError) in
             guard !lifecycle.running else { throw .alreadyRunning }
+            try core.withLock { core throws(DispatcherError) in try core.start(at: now) }
             lifecycle.running = true
             lifecycle.finalBatch = nil
+            stopRequested.store(false, ordering: .relaxed)
         }
         defer { lifecycle.withLock { $0.running = false } }
-        stopRequested.store(false, ordering: .relaxed)
-        let now = clock.now
-        try core.withLock { core throws(DispatcherError) in try core.start(at: now) }
         logger.info("dispatcher leading", metadata: ["nodes": "\(core.withLock { $0.nodeCount })"])
         let watch = store.watch { [core, clock, wakeup] event in
             core.withLock { $0.handle(event, at: clock.now) }
@@ -160,9 +157,10 @@ public final class Dispatcher<Clock: BeaconClock>: Sendable {
     /// waiting registrations and later calls fail with ``DispatcherError/stopped``. ``run()``
     /// commits the queued writes and returns. A no-op when not running.
     public func stop() {
-        let batch = core.withLock { $0.stop() }
-        if let batch { lifecycle.withLock { $0.finalBatch = batch } }
-        stopRequested.store(true, ordering: .releasing)
+        lifecycle.withLock { lifecycle in
+            if let batch = core.withLock({ $0.stop() }) { lifecycle.finalBatch = batch }
+            stopRequested.store(true, ordering: .releasing)
+        }
         wakeup.signal()
     }
 
@@ -346,6 +344,20 @@ extension Dispatcher where Clock == MonotonicClock {
     public func heartbeat(nodeID: NodeID, session: SessionID) throws(DispatcherError) -> Duration {
         try beat(nodeID: nodeID, session: session)
     }
+}
+
+extension Dispatcher where Clock == ManualClock {
+    /// Returns once the running dispatcher sleeps on its clock again: its loop and its heartbeat
+    /// wheel's thread are both parked. After ``run()`` starts, that means it leads; after an
+    /// advance, the wheel has reported every deadline the clock passed (``state(of:)`` shows the
+    /// DOWN nodes; the store receives them with the next flush). It counts every sleeper on the
+    /// clock, so give other shells their own clock. Returns early if the task is cancelled.
+    public func waitUntilIdle() async {
+        await clock.waitForSleepers(Self.sleepersWhenIdle)
+    }
+
+    /// The loop's wake-up timer and the wheel's thread.
+    private static var sleepersWhenIdle: Int { 2 }
 }
 
 /// The dispatcher's swift-metrics instruments.
