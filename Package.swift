@@ -328,6 +328,7 @@ let package = Package(
             dependencies: [
                 "FuzzReplay",
                 "BeaconCore",
+                "BeaconPrimitives",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSwift

@@ -5,7 +5,7 @@ import Testing
 
 /// The dispatcher's shell (its loop, its wheel's thread, its store watch) on a manual clock:
 /// what used to need real-time sleeps, shown in virtual time.
-@Suite struct DispatcherShellTests {
+@Suite(.timeLimit(.minutes(1))) struct DispatcherShellTests {
     /// Starts `run` and returns once the dispatcher leads and is parked on the clock.
     private func lead(_ dispatcher: Dispatcher<ManualClock>) async -> Task<Void, any Error> {
         let running = Task { try await dispatcher.run() }
@@ -14,25 +14,26 @@ import Testing
     }
 
     @Test func registrationReturnsOnlyAfterItsWriteCommits() async throws {
+        // A batch limit of one write flushes the moment the registration queues its READY write,
+        // so the commit held below is that write's: no advance could flush before it is queued.
+        // The node joins the store after the start, which therefore queued no UNKNOWN write.
+        var configuration = DispatcherConfiguration()
+        configuration.statusBatchLimit = 1
         let store = GatedStore()
         let node = nodeID("n")
-        store.base.createNode(node)
-        let dispatcher = try Dispatcher(clock: ManualClock(), store: store)
+        let dispatcher = try Dispatcher(configuration: configuration, clock: ManualClock(), store: store)
         let running = await lead(dispatcher)
+        store.base.createNode(node)
         let registered = Latch<Void>()
         let registering = Task {
             let session = try await dispatcher.session(nodeID: node, description: nil)
             registered.settle(())
             return session
         }
-        try dispatcher.clock.advance(by: dispatcher.configuration.statusBatchInterval)
         await store.commitHeld.wait()
         #expect(store.base.node(node)?.status.state == .unknown)
         #expect(registered.value == nil)
         store.open()
-        // The held batch may have been the start's UNKNOWN write alone; the READY one then goes
-        // with the next batch.
-        try dispatcher.clock.advance(by: dispatcher.configuration.statusBatchInterval)
         let session = try await registering.value
         #expect(store.base.node(node)?.status.state == .ready)
         #expect(try dispatcher.heartbeat(nodeID: node, session: session.id) > .zero)

@@ -34,14 +34,22 @@ struct StoreFixture: Sendable {
             return
         }
         let sleepers = refreshedLeases + 1
-        await clock.waitForSleepers(sleepers)
+        try await parked(clock, sleepers)
         var left = duration
         while left > .zero {
             let move = min(ttl / 4, left)
             try clock.advance(by: move)
             left -= move
-            await clock.waitForSleepers(sleepers)
+            try await parked(clock, sleepers)
         }
+    }
+
+    /// Waits until `sleepers` shells sleep on `clock` and checks that no more do: the wait
+    /// returns at "at least", so a sleeper the count did not expect (a participant in a back-off)
+    /// could otherwise stand in for a refresher that is still running.
+    private func parked(_ clock: ManualClock, _ sleepers: Int) async throws {
+        await clock.waitForSleepers(sleepers)
+        try #require(clock.sleeperCount == sleepers, "an unexpected shell sleeps on the clock")
     }
 }
 
