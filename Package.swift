@@ -90,8 +90,7 @@ let package = Package(
         .target(
             name: "BeaconLifecycle",
             dependencies: [
-                "BeaconDispatcher",
-                "BeaconClient",
+                "BeaconCore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
@@ -363,6 +362,20 @@ let package = Package(
         .testTarget(
             name: "BeaconDispatcherLeadershipTests",
             dependencies: ["BeaconDispatcherLeadership", "BeaconScheduler", "BeaconDispatcher", "BeaconCore"],
+            swiftSettings: strictSwift
+        ),
+        // Every long-running service under one ServiceGroup through the one adapter.
+        .testTarget(
+            name: "BeaconLifecycleTests",
+            dependencies: [
+                "BeaconLifecycle",
+                "BeaconCore",
+                "BeaconDispatcher",
+                "BeaconClient",
+                "BeaconMasterWorker",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -32,7 +32,7 @@ public import Logging
 /// running.cancel()
 /// await connections.close()
 /// ```
-public final class NodeAgent: Sendable {
+public final class NodeAgent: LongRunningService {
     private struct State {
         var statuses = StatusBook()
         var assignments: AssignmentFollower
@@ -144,7 +144,8 @@ public final class NodeAgent: Sendable {
     /// Statuses not yet accepted by the current session.
     public var unacknowledgedStatuses: Int { state.withLock { $0.statuses.unsentCount } }
 
-    /// Runs sessions until the task is cancelled. An agent runs once: a second call throws
+    /// Runs sessions until the task is cancelled (or `LifecycleService(agent)` in a
+    /// `ServiceGroup` until a graceful shutdown). An agent runs once: a second call throws
     /// ``AgentError/alreadyRunning``.
     public func run() async throws(AgentError) {
         try state.withLock { state throws(AgentError) in

@@ -16,9 +16,9 @@ import Synchronization
 /// try manager.add(ManagedServer(name: "s1", address: "10.0.0.1:8300"))
 /// if let server = manager.find() { … on failure: manager.notifyFailed(server) }
 /// // and keep it rebalancing (every 2–3 minutes, longer for large clusters):
-/// Task { await manager.run() }   // or ServerManagerService(manager) in a ServiceGroup
+/// Task { await manager.run() }   // or LifecycleService(manager) in a ServiceGroup
 /// ```
-public final class ServerManager: Sendable {
+public final class ServerManager: LongRunningService {
     private struct Writer {
         var random: any RandomNumberGenerator & Sendable
         var rebalanceDeadline: BeaconInstant
@@ -210,7 +210,7 @@ public final class ServerManager: Sendable {
     /// Rebalances whenever the timer is due, until the task is cancelled: it sleeps on the
     /// manager's clock until the deadline, or until ``resetRebalanceTimer()`` or
     /// ``refreshRebalanceTimer()`` moves it. One `run()` at a time.
-    /// (`ServerManagerService` in BeaconLifecycle runs it under swift-service-lifecycle.)
+    /// (`LifecycleService` in BeaconLifecycle runs it under swift-service-lifecycle.)
     public func run() async {
         await rebalanceWhenDue(on: clock)
         logger.debug("server manager shutting down")

@@ -15,7 +15,7 @@ public import Logging
 /// let leadership = DispatcherLeadership(
 ///     dispatcher: dispatcher, store: try EtcdCoordinationStore(endpoints: endpoints),
 ///     group: "/beacon/dispatchers", name: "manager-1")
-/// try await leadership.run()   // until cancelled
+/// try await leadership.run()   // until cancelled (or `LifecycleService(leadership)` in a ServiceGroup)
 /// ```
 ///
 /// At most one dispatcher of a group leads at a time as far as the store can tell: a manager
@@ -28,7 +28,7 @@ public import Logging
 /// Everything runs on the dispatcher's clock: the scheduler's lease refreshes and retries sleep
 /// on it, so a test drives a whole group on one ``ManualClock`` shared with an
 /// ``InMemoryCoordinationStore``.
-public final class DispatcherLeadership<Clock: BeaconClock>: Sendable {
+public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService {
     /// What a manager learnt about its seat, in order.
     public enum Event: Sendable, Hashable {
         /// It joined the group.
@@ -38,6 +38,12 @@ public final class DispatcherLeadership<Clock: BeaconClock>: Sendable {
         /// Its session lease lapsed or was revoked; the dispatcher has stopped. The scheduler
         /// registers the manager again under a new lease.
         case leaseLost
+        /// The dispatcher stopped leading on its own while this manager held the seat: it could
+        /// not start (``DispatcherError/capacityExhausted(_:)``, a heartbeat timer it cannot run)
+        /// or something else stopped it (``DispatcherError/stopped``). Holding the seat with
+        /// nothing leading would leave the group without a dispatcher, so the manager leaves the
+        /// group, and ``DispatcherLeadership/run()`` throws the error.
+        case dispatcherFailed(DispatcherError)
     }
 
     /// The dispatcher that leads while this manager is chosen.
@@ -79,65 +85,125 @@ public final class DispatcherLeadership<Clock: BeaconClock>: Sendable {
         self.observer = observer
     }
 
-    /// Whether the dispatcher leads now.
+    /// Whether the dispatcher leads now: false again as soon as a dispatcher that was leading
+    /// stops, whether the manager stopped it or it failed.
     public var isLeading: Bool { leading.withLock { $0 } }
 
     /// Joins the group and leads while chosen, until the task is cancelled; then stops the
     /// dispatcher and leaves the group (so another manager is chosen at once, not a session TTL
     /// later). In-band errors of the group (a store call that failed) are logged and ridden out.
+    /// A dispatcher that stops leading on its own (see ``Event/dispatcherFailed(_:)``) ends the
+    /// run the same way, and the run throws its error.
     ///
-    /// - Throws: the ``SchedulerError`` of joining: an invalid group or name, or a store that
-    ///   cannot be reached.
-    public func run() async throws(SchedulerError) {
+    /// - Throws: the ``SchedulerError`` of joining (an invalid group or name, or a store that
+    ///   cannot be reached), or the ``DispatcherError`` of a dispatcher that failed while chosen.
+    public func run() async throws {
         let scheduler = Scheduler(store: store, clock: dispatcher.clock)
         let handle = try await scheduler.schedule(path: group, hostname: name, options: options)
         logger.info("joined the dispatcher group", metadata: ["group": "\(group)", "name": "\(name)"])
         observer(.joined)
-        var running: Task<Void, any Error>?
-        var results = handle.results.makeAsyncIterator()
+        // The group's choices and a failing dispatcher both end the following: whichever comes
+        // first settles `ended`, and the other child is cancelled.
+        let ended = Latch<DispatcherError?>()
+        var term = await withTaskGroup(of: Term?.self) { children -> Term? in
+            children.addTask {
+                defer { ended.settle(nil) }
+                return await self.follow(handle.results, ended: ended)
+            }
+            _ = await ended.wait()
+            children.cancelAll()
+            return await children.next() ?? nil
+        }
+        // Stop first, then resign: the next leader is chosen only once this one has stopped.
+        await stepDown(&term)
+        let failure = ended.value ?? nil
+        if let failure {
+            logger.error("the dispatcher failed while chosen; leaving the group", metadata: ["error": "\(failure)"])
+            observer(.dispatcherFailed(failure))
+        }
+        await handle.shutdown()
+        await scheduler.close()
+        if let failure { throw failure }
+    }
+
+    /// Follows the group's choices until the task is cancelled; returns the term it leads in.
+    private func follow(_ results: ScheduleResults, ended: Latch<DispatcherError?>) async -> Term? {
+        var term: Term?
+        var results = results.makeAsyncIterator()
         while true {
             do {
                 guard let chosen = try await results.next() else { break }
                 if chosen.contains(name) {
-                    if running == nil { running = lead() }
+                    if term == nil { term = lead(reportingFailureTo: ended) }
                 } else {
-                    await stepDown(&running)
+                    await stepDown(&term)
                 }
                 logger.info(
-                    "dispatcher group chose", metadata: ["chosen": "\(chosen)", "leading": "\(running != nil)"])
-                observer(.chosen(chosen, leading: running != nil))
+                    "dispatcher group chose", metadata: ["chosen": "\(chosen)", "leading": "\(term != nil)"])
+                observer(.chosen(chosen, leading: term != nil))
             } catch .cancelled {
                 break
             } catch .leaseLost {
-                await stepDown(&running)
+                await stepDown(&term)
                 logger.warning("session lease lost; following", metadata: ["group": "\(group)", "name": "\(name)"])
                 observer(.leaseLost)
             } catch {
                 logger.warning("dispatcher group reported an error", metadata: ["error": "\(error)"])
             }
         }
-        // Stop first, then resign: the next leader is chosen only once this one has stopped.
-        await stepDown(&running)
-        await handle.shutdown()
-        await scheduler.close()
+        return term
     }
 
-    private func lead() -> Task<Void, any Error> {
+    /// One run of the dispatcher while chosen. Whoever ends it first claims it: a step-down, or
+    /// the run returning on its own, which is a failure the manager must not sit on.
+    private struct Term: Sendable {
+        let run: Task<Void, Never>
+        let claimed: PosixMutex<Bool>
+    }
+
+    private func lead(reportingFailureTo ended: Latch<DispatcherError?>) -> Term {
         leading.withLock { $0 = true }
-        return Task { [dispatcher] in try await dispatcher.run() }
+        let claimed = PosixMutex(false)
+        let run = Task { [dispatcher, leading, logger] in
+            var failure = DispatcherError.stopped
+            do throws(DispatcherError) {
+                try await dispatcher.run()
+            } catch {
+                failure = error
+            }
+            guard claimed.claim() else {
+                // Stepped down: the step-down waits for this run and clears `leading` itself.
+                if failure != .stopped {
+                    logger.error("dispatcher stopped with an error", metadata: ["error": "\(failure)"])
+                }
+                return
+            }
+            leading.withLock { $0 = false }
+            ended.settle(failure)
+        }
+        return Term(run: run, claimed: claimed)
     }
 
     /// Stops the dispatcher and waits until it has committed its last writes. The task is
     /// cancelled as well as the dispatcher stopped: a `stop()` that comes before `run()` has
     /// started is a no-op, and cancellation ends a run that starts afterwards.
-    private func stepDown(_ running: inout Task<Void, any Error>?) async {
-        guard let task = running else { return }
-        task.cancel()
+    private func stepDown(_ term: inout Term?) async {
+        guard let current = term else { return }
+        term = nil
+        _ = current.claimed.claim()
+        current.run.cancel()
         dispatcher.stop()
-        if case .failure(let error) = await task.result, !(error is CancellationError) {
-            logger.error("dispatcher stopped with an error", metadata: ["error": "\(error)"])
-        }
-        running = nil
+        await current.run.value
         leading.withLock { $0 = false }
+    }
+}
+
+extension PosixMutex<Bool> {
+    /// Sets the flag; true for the first caller only.
+    fileprivate func claim() -> Bool {
+        withLock { claimed in
+            defer { claimed = true }
+            return !claimed
+        }
     }
 }

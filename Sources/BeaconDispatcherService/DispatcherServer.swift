@@ -7,7 +7,7 @@ public import Logging
 public import ServiceLifecycle
 
 /// A gRPC server for a ``Dispatcher`` (HTTP/2 over SwiftNIO, optionally with mutual TLS), as a
-/// swift-service-lifecycle `Service`.
+/// swift-service-lifecycle `Service` and a ``LongRunningService``.
 ///
 /// The server only answers calls; the dispatcher leads while something runs it. Put both in a
 /// service group, the dispatcher's service last: a group shuts its services down last to first,
@@ -17,10 +17,10 @@ public import ServiceLifecycle
 /// ```swift
 /// let server = try DispatcherServer(dispatcher: dispatcher, configuration: .init(port: 4242))
 /// let group = ServiceGroup(
-///     services: [server, DispatcherService(dispatcher)], gracefulShutdownSignals: [.sigterm], logger: logger)
+///     services: [server, LifecycleService(dispatcher)], gracefulShutdownSignals: [.sigterm], logger: logger)
 /// try await group.run()
 /// ```
-public final class DispatcherServer: Service, Sendable {
+public final class DispatcherServer: Service, LongRunningService {
     public let dispatcher: Dispatcher<MonotonicClock>
     public let configuration: DispatcherServerConfiguration
     private let transport: HTTP2ServerTransport.Posix
@@ -63,7 +63,8 @@ public final class DispatcherServer: Service, Sendable {
         server = GRPCServer(transport: transport, services: [service])
     }
 
-    /// Serves until a graceful shutdown (or ``stop()``) lets the calls in flight finish.
+    /// Serves until a graceful shutdown (or ``stop()``) lets the calls in flight finish, or until
+    /// the task is cancelled, which ends the calls in flight at once.
     public func run() async throws {
         try await withGracefulShutdownHandler {
             try await server.serve()

@@ -13,7 +13,7 @@ import Testing
         let pinger = FauxPinger()
         let m = manager(pinger, clock: clock)
         m.add(server("s1"))
-        let group = ServiceGroup(services: [ServerManagerService(m)], logger: Logger(label: "test"))
+        let group = ServiceGroup(services: [LifecycleService(m)], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
         await clock.waitForSleepers(1)
         #expect(clock.nextDeadline == .zero.advanced(by: RebalanceDelay.minimum))

@@ -12,7 +12,7 @@ import Testing
         let node = nodeID("n")
         let clock = ManualClock()
         let dispatcher = try Dispatcher(clock: clock, store: store)
-        let group = ServiceGroup(services: [DispatcherService(dispatcher)], logger: Logger(label: "test"))
+        let group = ServiceGroup(services: [LifecycleService(dispatcher)], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
         await dispatcher.waitUntilIdle()
         store.createNode(node)

@@ -44,7 +44,7 @@ import Synchronization
 /// through the ``DispatcherCore`` state machine behind one lock, and a loop in ``run()`` flushes
 /// status writes (every `statusBatchInterval`, or at once when `statusBatchLimit` are queued),
 /// fires orphan timers and sends assignment batches.
-public final class Dispatcher<Clock: BeaconClock>: Sendable {
+public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     private let core: LockedCore<Clock>
     private let path: HeartbeatPath<Clock>
     private let timer: HeartbeatTimer<Clock>
@@ -101,10 +101,11 @@ public final class Dispatcher<Clock: BeaconClock>: Sendable {
     // MARK: Running
 
     /// Leads until ``stop()`` or cancellation (under swift-service-lifecycle, run it through
-    /// `DispatcherService` from `BeaconLifecycle`, which stops it on graceful shutdown): marks the store's nodes UNKNOWN,
-    /// then flushes writes and sends assignments until stopped; on the way out commits the
-    /// writes still queued. Throws ``DispatcherError/alreadyRunning`` if it is running.
-    public func run() async throws {
+    /// `LifecycleService` from `BeaconLifecycle`, which cancels it on graceful shutdown): marks
+    /// the store's nodes UNKNOWN, then flushes writes and sends assignments until stopped; on the
+    /// way out, stopped or cancelled, commits the writes still queued before it returns. Throws
+    /// ``DispatcherError/alreadyRunning`` if it is running.
+    public func run() async throws(DispatcherError) {
         let now = clock.now
         // Starting the core and clearing the stop flag under the lifecycle lock, which `stop()`
         // also takes, means a stop either comes before the start (and is a no-op, as documented)
@@ -138,14 +139,14 @@ public final class Dispatcher<Clock: BeaconClock>: Sendable {
             }
         } catch {
             _ = core.withLock { $0.stop() }
-            throw DispatcherError.invalidConfiguration("heartbeat timer: \(error)")
+            throw .invalidConfiguration("heartbeat timer: \(error)")
         }
         defer { timer.stop() }
         await loop()
         stop()
         if let batch = lifecycle.withLock({ $0.finalBatch }) {
             do {
-                try await store.commit(batch.writes)
+                try await commitUncancelled(batch.writes)
             } catch {
                 logger.error("last writes were not committed", metadata: ["error": "\(error)", "writes": "\(batch.writes.count)"])
             }
@@ -162,6 +163,23 @@ public final class Dispatcher<Clock: BeaconClock>: Sendable {
             stopRequested.store(true, ordering: .releasing)
         }
         wakeup.signal()
+    }
+
+    /// Commits `writes` in a task of its own, which the run's cancellation does not reach. A
+    /// batch taken from the core exists nowhere else, and a store may refuse or abandon a commit
+    /// made from a cancelled task (an HTTP client does): committed from the run's task, the
+    /// writes in flight and the last ones queued would be lost exactly when a graceful shutdown
+    /// cancels the run. The run still waits for the commit.
+    private func commitUncancelled(_ writes: [DispatcherWrite]) async throws(DispatcherError) {
+        let commit = Task { [store] () async -> Result<Void, DispatcherError> in
+            do throws(DispatcherError) {
+                try await store.commit(writes)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try await commit.value.get()
     }
 
     /// Flushes writes, fires timers and sends assignment batches when they are due, sleeping in
@@ -181,7 +199,7 @@ public final class Dispatcher<Clock: BeaconClock>: Sendable {
             if let batch {
                 var failure: DispatcherError?
                 do {
-                    try await store.commit(batch.writes)
+                    try await commitUncancelled(batch.writes)
                 } catch {
                     failure = error
                     logger.error("status writes were not committed", metadata: ["error": "\(error)", "writes": "\(batch.writes.count)"])

@@ -21,7 +21,7 @@ import Synchronization
 /// // … start the worker on node-b with `epoch` (see WorkerRuntime) …
 /// for await event in master.events { print(event) }
 /// ```
-public final class MasterRuntime: Sendable {
+public final class MasterRuntime: LongRunningService {
     public let id: MasterID
     public let executor: ExecutorID
     /// This run's epoch.
@@ -267,6 +267,19 @@ public final class MasterRuntime: Sendable {
     /// ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)`` when a newer master took over.
     public func waitUntilStopped() async throws(MasterWorkerError) {
         try await stopped.wait().get()
+    }
+
+    /// Runs until the master stops (``exit(_:error:detail:)``, ``stop()``, or a newer master
+    /// taking over), or until the task is cancelled, which stops it as ``stop()`` does: the
+    /// ``LongRunningService`` shape, so a `ServiceGroup` runs a started master. Throws what
+    /// ``waitUntilStopped()`` throws.
+    public func run() async throws(MasterWorkerError) {
+        let outcome = await withTaskCancellationHandler {
+            await stopped.wait()
+        } onCancel: {
+            stop()
+        }
+        try outcome.get()
     }
 
     private func stop(with outcome: Result<Void, MasterWorkerError>) {

@@ -16,7 +16,7 @@ import Synchronization
 /// try await worker.updateStatus(.normal)
 /// try await worker.exit(.finished)       // returns once the master acknowledged
 /// ```
-public final class WorkerRuntime: Sendable {
+public final class WorkerRuntime: LongRunningService {
     public let master: MasterID
     public let worker: WorkerID
     public let executor: ExecutorID
@@ -253,6 +253,19 @@ public final class WorkerRuntime: Sendable {
     /// stopped because its master went silent.
     public func waitUntilStopped() async throws(MasterWorkerError) {
         try await stopped.wait().get()
+    }
+
+    /// Runs until the worker stops (``exit(_:error:extensionBytes:)``, ``stop()``, or its master
+    /// going silent), or until the task is cancelled, which stops it as ``stop()`` does: the
+    /// ``LongRunningService`` shape, so a `ServiceGroup` runs a started worker. Throws what
+    /// ``waitUntilStopped()`` throws.
+    public func run() async throws(MasterWorkerError) {
+        let outcome = await withTaskCancellationHandler {
+            await stopped.wait()
+        } onCancel: {
+            stop()
+        }
+        try outcome.get()
     }
 
     private func stop(with outcome: Result<Void, MasterWorkerError>) {

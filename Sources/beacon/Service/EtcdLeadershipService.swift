@@ -30,6 +30,7 @@ struct EtcdLeadershipService: Service {
             case .chosen(let chosen, let leading):
                 print("dispatcher group chose \(chosen.joined(separator: ", ")): \(leading ? "leading" : "following")")
             case .leaseLost: print("session lease lost: following")
+            case .dispatcherFailed(let error): print("the dispatcher failed: \(error); leaving the group")
             }
         }
         do {

@@ -103,7 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
         // A group shuts its services down last to first: the dispatcher stops leading (nodes are
         // told to disconnect, streams end) before the server finishes the calls in flight.
         var leader = ServiceGroupConfiguration.ServiceConfiguration(
-            service: DispatcherService(dispatcher), successTerminationBehavior: .gracefullyShutdownGroup)
+            service: LifecycleService(dispatcher), successTerminationBehavior: .gracefullyShutdownGroup)
         #if Etcd
         if let etcd {
             leader = .init(
