@@ -38,4 +38,14 @@ package final class Latch<Value: Sendable>: Sendable {
             if let settled { waiter.resume(returning: settled) }
         }
     }
+
+    /// Returns the value once it is set; if the task is cancelled first, calls `onCancel` (which is
+    /// expected to settle the latch, as stopping a runtime does) and keeps waiting for the value.
+    package func wait(onCancel: @Sendable () -> Void) async -> Value {
+        await withTaskCancellationHandler {
+            await wait()
+        } onCancel: {
+            onCancel()
+        }
+    }
 }

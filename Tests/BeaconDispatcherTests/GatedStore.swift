@@ -3,7 +3,7 @@ import BeaconPrimitives
 
 /// The in-memory store, except that commits wait until the test opens the gate: a store whose
 /// consensus is slow.
-final class GatedStore: DispatcherStore {
+final class GatedStore: DispatcherStoreWrapper {
     let base = InMemoryDispatcherStore()
     /// Set when the first commit is held at the gate.
     let commitHeld = Latch<Void>()
@@ -17,14 +17,6 @@ final class GatedStore: DispatcherStore {
         }
         for continuation in waiting { continuation.resume() }
     }
-
-    func node(_ id: NodeID) -> Node? { base.node(id) }
-    func allNodes() -> [Node] { base.allNodes() }
-    func task(_ id: String) -> DispatchedTask? { base.task(id) }
-    func tasks(on node: NodeID) -> [DispatchedTask] { base.tasks(on: node) }
-    func dependency(_ kind: DependencyKind, id: String) -> TaskDependency? { base.dependency(kind, id: id) }
-    func clusterSettings() -> ClusterSettings { base.clusterSettings() }
-    func watch(_ observer: @escaping @Sendable (StoreEvent) -> Void) -> StoreWatch { base.watch(observer) }
 
     func commit(_ writes: [DispatcherWrite]) async throws(DispatcherError) {
         await withCheckedContinuation { continuation in

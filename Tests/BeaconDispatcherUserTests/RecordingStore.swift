@@ -2,7 +2,7 @@ import BeaconDispatcher
 
 /// The in-memory store, also handing every committed batch of writes to the test, in commit
 /// order: how a test sees that writes arrive in batches, and awaits a write instead of polling.
-final class RecordingStore: DispatcherStore {
+final class RecordingStore: DispatcherStoreWrapper {
     let base = InMemoryDispatcherStore()
     let batches: AsyncStream<[DispatcherWrite]>
     private let continuation: AsyncStream<[DispatcherWrite]>.Continuation
@@ -10,14 +10,6 @@ final class RecordingStore: DispatcherStore {
     init() {
         (batches, continuation) = AsyncStream.makeStream()
     }
-
-    func node(_ id: NodeID) -> Node? { base.node(id) }
-    func allNodes() -> [Node] { base.allNodes() }
-    func task(_ id: String) -> DispatchedTask? { base.task(id) }
-    func tasks(on node: NodeID) -> [DispatchedTask] { base.tasks(on: node) }
-    func dependency(_ kind: DependencyKind, id: String) -> TaskDependency? { base.dependency(kind, id: id) }
-    func clusterSettings() -> ClusterSettings { base.clusterSettings() }
-    func watch(_ observer: @escaping @Sendable (StoreEvent) -> Void) -> StoreWatch { base.watch(observer) }
 
     func commit(_ writes: [DispatcherWrite]) async throws(DispatcherError) {
         base.apply(writes)

@@ -3,16 +3,8 @@ import BeaconDispatcher
 /// An in-memory dispatcher store that, like a network store whose client gives up on a cancelled
 /// request, refuses to commit from a cancelled task: a dispatcher whose last commit ran in its
 /// cancelled run would lose its queued writes here.
-final class CancellationRefusingStore: DispatcherStore {
+final class CancellationRefusingStore: DispatcherStoreWrapper {
     let base = InMemoryDispatcherStore()
-
-    func node(_ id: NodeID) -> Node? { base.node(id) }
-    func allNodes() -> [Node] { base.allNodes() }
-    func task(_ id: String) -> DispatchedTask? { base.task(id) }
-    func tasks(on node: NodeID) -> [DispatchedTask] { base.tasks(on: node) }
-    func dependency(_ kind: DependencyKind, id: String) -> TaskDependency? { base.dependency(kind, id: id) }
-    func clusterSettings() -> ClusterSettings { base.clusterSettings() }
-    func watch(_ observer: @escaping @Sendable (StoreEvent) -> Void) -> StoreWatch { base.watch(observer) }
 
     func commit(_ writes: [DispatcherWrite]) async throws(DispatcherError) {
         guard !Task.isCancelled else { throw .storeFailure("the committing task was cancelled") }

@@ -260,12 +260,7 @@ public final class WorkerRuntime: LongRunningService {
     /// ``LongRunningService`` shape, so a `ServiceGroup` runs a started worker. Throws what
     /// ``waitUntilStopped()`` throws.
     public func run() async throws(MasterWorkerError) {
-        let outcome = await withTaskCancellationHandler {
-            await stopped.wait()
-        } onCancel: {
-            stop()
-        }
-        try outcome.get()
+        try await stopped.wait(onCancel: { stop() }).get()
     }
 
     private func stop(with outcome: Result<Void, MasterWorkerError>) {
