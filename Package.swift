@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "BeaconClient", targets: ["BeaconClient"]),
         .library(name: "BeaconPlacement", targets: ["BeaconPlacement"]),
         .library(name: "BeaconMasterWorker", targets: ["BeaconMasterWorker"]),
+        .library(name: "BeaconMasterWorkerSQLite", targets: ["BeaconMasterWorkerSQLite"]),
         .library(name: "BeaconDispatcherAPI", targets: ["BeaconDispatcherAPI"]),
         .library(name: "BeaconDispatcherService", targets: ["BeaconDispatcherService"]),
         .library(name: "BeaconAgent", targets: ["BeaconAgent"]),
@@ -122,13 +123,26 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        // GRDB (SQLite) costs about a minute of release build: only this layer, its tests and its
-        // own command-line tool depend on it, so the `beacon` tool stays light.
+        // TiFlow's master/worker protocol, liveness and runtimes, with the store as a protocol: no
+        // SQLite here, so the message fuzzer and anything that only speaks the protocol build
+        // without GRDB.
         .target(
             name: "BeaconMasterWorker",
             dependencies: [
                 "BeaconCore",
                 "BeaconPrimitives",
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The SQLite store (GRDB costs about a minute of release build): only this target, the
+        // master/worker tests and their own command-line tool depend on it, so the `beacon` tool
+        // and the fuzzers stay light.
+        .target(
+            name: "BeaconMasterWorkerSQLite",
+            dependencies: [
+                "BeaconCore",
+                "BeaconPrimitives",
+                "BeaconMasterWorker",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSwift
@@ -264,6 +278,7 @@ let package = Package(
                 "BenchmarkSupport",
                 "BeaconCommandLine",
                 "BeaconMasterWorker",
+                "BeaconMasterWorkerSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -373,6 +388,7 @@ let package = Package(
                 "BeaconDispatcher",
                 "BeaconClient",
                 "BeaconMasterWorker",
+                "BeaconMasterWorkerSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -408,6 +424,7 @@ let package = Package(
             dependencies: [
                 "FuzzReplay",
                 "BeaconMasterWorker",
+                "BeaconMasterWorkerSQLite",
                 "BeaconCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

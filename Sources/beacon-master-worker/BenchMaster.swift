@@ -1,6 +1,7 @@
 import ArgumentParser
 import BeaconCore
 import BeaconMasterWorker
+import BeaconMasterWorkerSQLite
 import BenchmarkSupport
 import Foundation
 

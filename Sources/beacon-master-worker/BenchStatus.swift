@@ -1,6 +1,7 @@
 import ArgumentParser
 import BenchmarkSupport
 import BeaconMasterWorker
+import BeaconMasterWorkerSQLite
 import Foundation
 
 /// Significant status changes at a fixed rate into a real SQLite file in WAL mode, measuring the

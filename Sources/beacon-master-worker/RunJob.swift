@@ -2,6 +2,7 @@ import ArgumentParser
 import BeaconCommandLine
 import BeaconCore
 import BeaconMasterWorker
+import BeaconMasterWorkerSQLite
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -3,6 +3,7 @@ import BeaconCore
 import BeaconDispatcher
 import BeaconLifecycle
 import BeaconMasterWorker
+import BeaconMasterWorkerSQLite
 import Logging
 import ServiceLifecycle
 import Testing

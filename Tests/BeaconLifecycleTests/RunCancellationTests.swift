@@ -1,6 +1,7 @@
 import BeaconCore
 import BeaconDispatcher
 import BeaconMasterWorker
+import BeaconMasterWorkerSQLite
 import Testing
 
 /// Cancelling the task of a `run()` ends it, each service cleaning up first; all on manual clocks.

@@ -1,4 +1,5 @@
 import BeaconMasterWorker
+import BeaconMasterWorkerSQLite
 import Testing
 
 /// The example of docs/master-worker.md, as written there (default timeouts), on a temporary file.

@@ -1,5 +1,6 @@
 import BeaconCore
 import BeaconMasterWorker
+import BeaconMasterWorkerSQLite
 import Synchronization
 import Testing
 

@@ -1,4 +1,5 @@
 import BeaconMasterWorker
+import BeaconMasterWorkerSQLite
 import Foundation
 import GRDB
 import Testing

@@ -14,7 +14,7 @@ import Synchronization
 /// a test, where offline timeouts and recovery pass as fast as the test advances the clock.
 ///
 /// ```swift
-/// let store = try SQLiteMasterWorkerStore(path: "/var/lib/job-7/master.sqlite")
+/// let store = try SQLiteMasterWorkerStore(path: "/var/lib/job-7/master.sqlite")   // BeaconMasterWorkerSQLite
 /// let master = try await MasterRuntime.start(
 ///     id: MasterID("job-7"), executor: ExecutorID("node-a"), transport: transport, store: store)
 /// let epoch = try await master.createWorker(WorkerID("job-7-task-1"), on: ExecutorID("node-b"))

@@ -1,4 +1,5 @@
 import BeaconCore
+public import BeaconMasterWorker
 import Foundation
 import GRDB
 
