@@ -2,9 +2,11 @@ import BeaconPrimitives
 import BeaconCore
 
 /// A session lease refreshed in the background every third of its TTL, as etcd's clients do.
-/// When the store answers that the lease is gone, `onExpired` runs once and refreshing stops.
-/// Store errors do not end it: it retries sooner, and the lease lives as long as the store
-/// still has it. The refresher sleeps on the scheduler's clock.
+/// `onExpired` runs once, and refreshing stops, when the store answers that the lease is gone or
+/// when no refresh has succeeded for a whole TTL: a store that cannot be reached for that long
+/// has let the lease lapse as far as anyone can tell, so the holder must not act on it (etcd's
+/// client closes its keep-alive channel at the same deadline). A failed refresh is retried
+/// sooner, never later than that deadline. The refresher sleeps on the scheduler's clock.
 final class KeptLease: Sendable {
     let granted: GrantedLease
     private let expiredHandler = PosixMutex<(@Sendable () -> Void)?>(nil)
@@ -27,6 +29,9 @@ final class KeptLease: Sendable {
         _ granted: GrantedLease, in store: any CoordinationStore, on clock: some BeaconClock, gone: () -> Void
     ) async {
         let interval = granted.ttl / 3
+        // The deadline counts from when a refresh was sent, not answered: the store may have
+        // renewed the lease at any point in between, so the earlier instant is the safe one.
+        var deadline = clock.now.advanced(by: granted.ttl)
         var wait = interval
         while !Task.isCancelled {
             do {
@@ -34,15 +39,22 @@ final class KeptLease: Sendable {
             } catch {
                 return
             }
+            let sent = clock.now
             do {
                 if try await store.keepAlive(granted.id) {
+                    deadline = sent.advanced(by: granted.ttl)
                     wait = interval
                 } else {
                     gone()
                     return
                 }
             } catch {
-                wait = interval / 2
+                let now = clock.now
+                if now >= deadline {
+                    gone()
+                    return
+                }
+                wait = min(interval / 2, now.duration(to: deadline))
             }
         }
     }

@@ -1,0 +1,114 @@
+import BeaconCore
+@testable import BeaconScheduler
+import Synchronization
+import Testing
+
+/// A store that only refreshes leases, and answers each refresh from a switch the test flips:
+/// reachable (the lease is alive) or unreachable (the call fails, as a partitioned etcd's would).
+private final class SwitchedKeepAlive: CoordinationStore {
+    let reachable = Atomic(true)
+    let clock: ManualClock
+    /// The instant of each refresh, yielded once the refresh has read the switch.
+    let refreshes: AsyncStream<BeaconInstant>
+    private let refreshed: AsyncStream<BeaconInstant>.Continuation
+
+    init(clock: ManualClock) {
+        self.clock = clock
+        (refreshes, refreshed) = AsyncStream.makeStream()
+    }
+
+    func keepAlive(_ lease: LeaseID) async throws(SchedulerError) -> Bool {
+        let alive = reachable.load(ordering: .relaxed)
+        refreshed.yield(clock.now)
+        guard alive else { throw .backendFailure("unreachable") }
+        return true
+    }
+
+    func grantLease(ttl: Duration) async throws(SchedulerError) -> GrantedLease { throw .backendFailure("unused") }
+    func revoke(_ lease: LeaseID) async throws(SchedulerError) { throw .backendFailure("unused") }
+    func read(prefix: String) async throws(SchedulerError) -> StoreSnapshot { throw .backendFailure("unused") }
+    func transaction(
+        if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
+    ) async throws(SchedulerError) -> Bool {
+        throw .backendFailure("unused")
+    }
+    func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
+        AsyncThrowingStream { $0.finish() }
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct KeptLeaseTests {
+    static let ttl = Duration.seconds(3)
+
+    /// Advances the clock to each refresh the lease asks for up to `end`, waiting after each for
+    /// the refresh to have run, and returns the offsets from `start` of the refreshes it ran.
+    static func refresh(
+        until end: Duration, from start: BeaconInstant, on clock: ManualClock,
+        _ refreshes: inout AsyncStream<BeaconInstant>.Iterator
+    ) async throws -> [Duration] {
+        var offsets: [Duration] = []
+        while true {
+            await clock.waitForSleepers(1)
+            let next = try #require(clock.nextDeadline)
+            guard next <= start.advanced(by: end) else { return offsets }
+            try clock.advance(to: next)
+            offsets.append(start.duration(to: try #require(await refreshes.next())))
+        }
+    }
+
+    /// Keep-alives that fail for a whole TTL end the lease at that deadline, not a refresh
+    /// before it: failed refreshes are retried at half the interval, the last one exactly at
+    /// the deadline.
+    @Test func refreshesFailingForAWholeTTLExpireTheLeaseAtItsDeadline() async throws {
+        let clock = ManualClock()
+        let start = clock.now
+        let store = SwitchedKeepAlive(clock: clock)
+        var refreshes = store.refreshes.makeAsyncIterator()
+        store.reachable.store(false, ordering: .relaxed)
+        let (expiries, expired) = AsyncStream.makeStream(of: BeaconInstant.self)
+        let lease = KeptLease(GrantedLease(id: LeaseID(7), ttl: Self.ttl), store: store, clock: clock)
+        lease.onExpired { expired.yield(clock.now) }
+
+        let failed = try await Self.refresh(until: .milliseconds(2_999), from: start, on: clock, &refreshes)
+        #expect(failed == [.seconds(1), .milliseconds(1_500), .seconds(2), .milliseconds(2_500)])
+        await clock.waitForSleepers(1)
+        #expect(!lease.isExpired)
+
+        #expect(clock.nextDeadline == start.advanced(by: Self.ttl))
+        try clock.advance(to: start.advanced(by: Self.ttl))
+        var expiry = expiries.makeAsyncIterator()
+        #expect(await expiry.next() == start.advanced(by: Self.ttl))
+        #expect(lease.isExpired)
+        lease.stop()
+    }
+
+    /// A refresh that succeeds after failures moves the deadline to a TTL after it was sent, so
+    /// the lease outlives its first deadline.
+    @Test func aRefreshThatSucceedsAfterFailuresMovesTheDeadline() async throws {
+        let clock = ManualClock()
+        let start = clock.now
+        let store = SwitchedKeepAlive(clock: clock)
+        var refreshes = store.refreshes.makeAsyncIterator()
+        let (expiries, expired) = AsyncStream.makeStream(of: BeaconInstant.self)
+        let lease = KeptLease(GrantedLease(id: LeaseID(7), ttl: Self.ttl), store: store, clock: clock)
+        lease.onExpired { expired.yield(clock.now) }
+
+        store.reachable.store(false, ordering: .relaxed)
+        let failed = try await Self.refresh(until: .seconds(2), from: start, on: clock, &refreshes)
+        #expect(failed == [.seconds(1), .milliseconds(1_500), .seconds(2)])
+        store.reachable.store(true, ordering: .relaxed)
+        let renewed = try await Self.refresh(until: .milliseconds(2_500), from: start, on: clock, &refreshes)
+        #expect(renewed == [.milliseconds(2_500)])
+        // The deadline is now 2.5 + 3 = 5.5 s: failures from 3.5 s on do not end the lease before.
+        store.reachable.store(false, ordering: .relaxed)
+        let failedAgain = try await Self.refresh(until: .milliseconds(5_499), from: start, on: clock, &refreshes)
+        #expect(failedAgain == [.milliseconds(3_500), .seconds(4), .milliseconds(4_500), .seconds(5)])
+        await clock.waitForSleepers(1)
+        #expect(!lease.isExpired)
+
+        try clock.advance(to: start.advanced(by: .milliseconds(5_500)))
+        var expiry = expiries.makeAsyncIterator()
+        #expect(await expiry.next() == start.advanced(by: .milliseconds(5_500)))
+        lease.stop()
+    }
+}
