@@ -61,6 +61,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3" ..< "5.0.0"),
+        // `beacon serve --metrics` only (GRPC trait): the Prometheus registry behind swift-metrics.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // `swift package generate-documentation` only: a command plugin adds nothing to `swift build`.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // The concurrency primitives every module shares: one mutex that ThreadSanitizer sees, the
@@ -185,6 +189,23 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport", condition: .when(traits: ["GRPC"])),
                 .product(name: "X509", package: "swift-certificates", condition: .when(traits: ["GRPC"])),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // `beacon serve --metrics`: swift-prometheus as the swift-metrics backend and a small
+        // SwiftNIO HTTP/1.1 server for `GET /metrics`. Only with the GRPC trait, whose graph
+        // already holds SwiftNIO; without it the module is empty and swift-prometheus unbuilt.
+        .target(
+            name: "BeaconMetricsEndpoint",
+            dependencies: [
+                "BeaconDispatcher",
+                .product(name: "Prometheus", package: "swift-prometheus", condition: .when(traits: ["GRPC"])),
+                .product(name: "CoreMetrics", package: "swift-metrics", condition: .when(traits: ["GRPC"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["GRPC"])),
+                .product(name: "NIOPosix", package: "swift-nio", condition: .when(traits: ["GRPC"])),
+                .product(name: "NIOHTTP1", package: "swift-nio", condition: .when(traits: ["GRPC"])),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
             ],
             swiftSettings: strictSwift
         ),
@@ -209,9 +230,26 @@ let package = Package(
             dependencies: ["BeaconCore"],
             swiftSettings: strictSwift
         ),
+        // The ArgumentParser side of those parsers, shared by both tools: the one duration option
+        // type, `@Option(transform:)` parsers with per-option ranges, the option-error helper.
+        // Apart from BeaconCommandLine so the fuzzer builds without ArgumentParser.
+        .target(
+            name: "BeaconCommandLineOptions",
+            dependencies: [
+                "BeaconCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // Timing, CPU-time and percentile helpers shared by the two command-line tools.
         .target(
             name: "BenchmarkSupport",
+            swiftSettings: strictSwift
+        ),
+        // The benchmark reports' pages and their one chart helper (axes with round ticks, a
+        // fixed palette, legends), apart from the tool so tests render pages from fixtures.
+        .target(
+            name: "BeaconReports",
             swiftSettings: strictSwift
         ),
         // A dispatcher that leads only while a scheduling group chooses it (`beacon serve
@@ -249,6 +287,8 @@ let package = Package(
                 "BeaconPrimitives",
                 "BenchmarkSupport",
                 "BeaconCommandLine",
+                "BeaconCommandLineOptions",
+                "BeaconReports",
                 "BeaconDispatcher",
                 "BeaconDispatcherLeadership",
                 "BeaconScheduler",
@@ -260,6 +300,8 @@ let package = Package(
                 "BeaconAgent",
                 "BeaconDispatcherAPI",
                 .byName(name: "BeaconLifecycle", condition: .when(traits: ["GRPC"])),
+                .byName(name: "BeaconMetricsEndpoint", condition: .when(traits: ["GRPC"])),
+                .product(name: "Metrics", package: "swift-metrics", condition: .when(traits: ["GRPC"])),
                 .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["GRPC"])),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport", condition: .when(traits: ["GRPC"])),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
@@ -277,6 +319,7 @@ let package = Package(
                 "BeaconCore",
                 "BenchmarkSupport",
                 "BeaconCommandLine",
+                "BeaconCommandLineOptions",
                 "BeaconMasterWorker",
                 "BeaconMasterWorkerSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -448,7 +491,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto", condition: .when(traits: ["GRPC"])),
                 .product(name: "SwiftASN1", package: "swift-asn1", condition: .when(traits: ["GRPC"])),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
+                .byName(name: "BeaconMetricsEndpoint", condition: .when(traits: ["GRPC"])),
+                .product(name: "Metrics", package: "swift-metrics", condition: .when(traits: ["GRPC"])),
+                .product(name: "Prometheus", package: "swift-prometheus", condition: .when(traits: ["GRPC"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["GRPC"])),
+                .product(name: "NIOPosix", package: "swift-nio", condition: .when(traits: ["GRPC"])),
             ],
+            swiftSettings: strictSwift
+        ),
+        // Both command-line tools run as processes (bad-input tables, help texts): no dependency,
+        // the tests find the executables that `swift build --build-tests` puts beside the bundle.
+        .testTarget(
+            name: "BeaconToolTests",
+            dependencies: ["BeaconReports"],
             swiftSettings: strictSwift
         ),
         .testTarget(

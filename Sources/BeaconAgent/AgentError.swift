@@ -1,4 +1,3 @@
-#if GRPC
 /// Why an agent's session ended or its configuration was refused.
 public enum AgentError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A configuration value is out of range or malformed.
@@ -31,4 +30,3 @@ public enum AgentError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
-#endif

@@ -1,7 +1,10 @@
 #if GRPC
 package import GRPCNIOTransportHTTP2
+#endif
 
 /// A manager's `host:port`, `[ipv6]:port` or `ipv4:port` address, parsed into a gRPC target.
+/// The parsing builds without the GRPC trait too, so `beacon agent` checks its addresses in
+/// every build.
 package struct ManagerAddress: Hashable, Sendable {
     package let host: String
     package let port: Int
@@ -28,7 +31,10 @@ package struct ManagerAddress: Hashable, Sendable {
         self.host = String(host)
         self.port = number
     }
+}
 
+#if GRPC
+extension ManagerAddress {
     package var target: any ResolvableTarget {
         if host.contains(":") { return .ipv6(address: host, port: port) }
         if host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) {

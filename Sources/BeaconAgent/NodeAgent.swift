@@ -9,18 +9,18 @@ public import Logging
 
 /// The node side of the dispatcher: SwarmKit's agent loop over gRPC.
 ///
-/// ``run()`` opens a session on the first manager of its ``ServerManager``, heartbeats on the
+/// ``run()`` opens a session on the first manager of its `ServerManager`, heartbeats on the
 /// period each answer gives, applies the assignment stream with the core's
 /// `AssignmentApplier` (a diff that does not follow the last one reopens the stream, which
 /// starts with a COMPLETE set), and reports task statuses, all of them again on every new
 /// session. When a session fails it waits a jittered, doubling back-off and starts another: on
 /// the same manager when the manager answered but no longer knows the session, on the next one
-/// (``ServerManager/notifyFailed(_:)``) when the manager is gone, stopped leading, or asked the
+/// (`ServerManager.notifyFailed(_:)`) when the manager is gone, stopped leading, or asked the
 /// node to disconnect.
 ///
 /// Every wait (the back-off, the heartbeat period, the watchdog, an assignment stream's reopening)
-/// sleeps on the agent's ``BeaconClock``, and the back-off's jitter comes from its random source,
-/// so a test on a ``ManualClock`` with a seeded generator sees the same delays every run.
+/// sleeps on the agent's `BeaconClock`, and the back-off's jitter comes from its random source,
+/// so a test on a `ManualClock` with a seeded generator sees the same delays every run.
 ///
 /// ```swift
 /// let connections = try ManagerConnections()
@@ -68,15 +68,19 @@ public final class NodeAgent: LongRunningService {
     public let events: AsyncStream<AgentEvent>
 
     /// Told of each heartbeat the manager accepted: when it was sent (on the agent's clock; the
-    /// default ``MonotonicClock`` is comparable across processes on one machine) and its
+    /// default `MonotonicClock` is comparable across processes on one machine) and its
     /// round-trip time.
     public typealias HeartbeatObserver = @Sendable (_ sent: BeaconInstant, _ roundTrip: Duration) -> Void
 
     /// Creates an agent; nothing is sent until ``run()``.
     ///
     /// - Parameters:
+    ///   - configuration: the node, its first managers, and the agent's timeouts and limits.
+    ///   - connections: the gRPC connections to managers, shared with other agents if wanted.
+    ///   - heartbeatObserver: told of each heartbeat the manager accepted.
     ///   - clock: what every wait sleeps on and every instant the agent reports is read from.
     ///   - random: the back-off's jitter.
+    ///   - logger: where sessions, failures and fail-overs are logged.
     /// - Throws: ``AgentError/invalidConfiguration(_:)`` for a manager address that makes no server.
     public init(
         configuration: AgentConfiguration, connections: ManagerConnections,

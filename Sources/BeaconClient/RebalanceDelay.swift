@@ -10,7 +10,10 @@ public enum RebalanceDelay {
 
     /// `max(minimum + jitter, nodes / (64 × servers) s)`; with no servers, `minimum + jitter`.
     ///
-    /// - Parameter jitter: in `0 ..< maximumJitter`; out-of-range values are clamped.
+    /// - Parameters:
+    ///   - servers: the servers in the client's list.
+    ///   - nodes: the nodes in the cluster, every one a client of those servers.
+    ///   - jitter: in `0 ..< maximumJitter`; out-of-range values are clamped.
     public static func interval(servers: Int, nodes: Int, jitter: Duration) -> Duration {
         let low = minimum + min(max(jitter, .zero), maximumJitter)
         guard servers > 0, nodes > 0 else { return low }

@@ -43,8 +43,13 @@ public final class ServerManager: LongRunningService {
     /// ``RebalanceDelay/minimum`` after now.
     ///
     /// - Parameters:
-    ///   - clock: what the rebalance timer runs on; a test passes a ``ManualClock`` and advances it.
+    ///   - localServerName: the name of the server this process is, when it is one: it counts as
+    ///     healthy without a ping, so a single-server cluster stays online.
+    ///   - pinger: the health check a rebalance runs from the front of the shuffled list.
+    ///   - cluster: the cluster's size, which stretches the rebalance interval.
+    ///   - clock: what the rebalance timer runs on; a test passes a `ManualClock` and advances it.
     ///   - random: the shuffles' and the timer's jitter's source; a seeded one repeats them.
+    ///   - logger: where rebalances and failed pings are logged.
     public init(
         localServerName: String? = nil, pinger: any Pinger, cluster: any ClusterInfo,
         clock: some BeaconClock = MonotonicClock(),

@@ -14,50 +14,28 @@ package enum CommaSeparatedList {
         try split(Substring(text), expected: "a comma-separated list of \(items)")
     }
 
-    /// Whole numbers in `range`: digits only, no sign, point or exponent (so the negative part
-    /// of a range is never reached).
+    /// Whole numbers in `range`, each read by ``IntegerParser``: digits only, no sign, point or
+    /// exponent (so the negative part of a range is never reached).
     ///
-    /// - Throws: the errors of ``elements(_:of:)``, ``CommandLineValueError/malformed(_:expected:)``
-    ///   for an item that is not digits, ``CommandLineValueError/outOfRange(_:expected:)`` for one
-    ///   outside `range`, however many digits it has.
+    /// - Throws: the errors of ``elements(_:of:)`` and of ``IntegerParser/parse(_:in:)``.
     package static func integers(_ text: some StringProtocol, in range: ClosedRange<Int>) throws(CommandLineValueError) -> [Int] {
-        let item = "a whole number in \(range.lowerBound)...\(range.upperBound)"
         let expected = "a comma-separated list of whole numbers, each in \(range.lowerBound)...\(range.upperBound)"
         var values: [Int] = []
         for element in try split(Substring(text), expected: expected) {
-            // A point is refused even when the fraction is zero: a count is written as a count.
-            guard let numeral = DecimalNumeral(element.utf8), numeral.fraction.isEmpty else {
-                throw .malformed(String(element), expected: item)
-            }
-            guard range.upperBound >= 0,
-                case .value(let value) = numeral.scaled(by: 1, limit: UInt64(range.upperBound)),
-                Int(value) >= range.lowerBound
-            else { throw .outOfRange(String(element), expected: item) }
-            values.append(Int(value))
+            values.append(try IntegerParser.parse(element, in: range))
         }
         return values
     }
 
-    /// Decimal numbers in `range` with at most ``FixedDecimal/places`` decimal places:
-    /// digits with an optional fraction, no sign, exponent, `inf` or `nan`.
+    /// Decimal numbers in `range`, each read by ``DecimalParser``: at most
+    /// ``FixedDecimal/places`` decimal places, no sign, exponent, `inf` or `nan`.
     ///
-    /// - Throws: the errors of ``elements(_:of:)``, ``CommandLineValueError/malformed(_:expected:)``,
-    ///   ``CommandLineValueError/outOfRange(_:expected:)``, and
-    ///   ``CommandLineValueError/tooPrecise(_:resolution:expected:)`` for a seventh decimal place.
+    /// - Throws: the errors of ``elements(_:of:)`` and of ``DecimalParser/parse(_:in:)``.
     package static func decimals(_ text: some StringProtocol, in range: DecimalRange) throws(CommandLineValueError) -> [FixedDecimal] {
-        let item = "a decimal number in \(range) with at most \(FixedDecimal.places) decimal places"
         let expected = "a comma-separated list of decimal numbers, each in \(range) with at most \(FixedDecimal.places) decimal places"
         var values: [FixedDecimal] = []
         for element in try split(Substring(text), expected: expected) {
-            guard let numeral = DecimalNumeral(element.utf8) else { throw .malformed(String(element), expected: item) }
-            switch numeral.scaled(by: FixedDecimal.scale, limit: range.upper.millionths) {
-            case .value(let millionths) where range.contains(FixedDecimal(millionths: millionths)):
-                values.append(FixedDecimal(millionths: millionths))
-            case .value, .tooLarge:
-                throw .outOfRange(String(element), expected: item)
-            case .tooPrecise:
-                throw .tooPrecise(String(element), resolution: "\(FixedDecimal(millionths: 1))", expected: item)
-            }
+            values.append(try DecimalParser.parse(element, in: range))
         }
         return values
     }

@@ -26,10 +26,18 @@ package enum DurationParser {
     /// The largest accepted duration.
     package static var maximum: Duration { .milliseconds(Int64(maximumMilliseconds)) }
 
-    /// The accepted syntax and range, for messages and help texts.
-    package static let expected =
-        "a duration: digits with an optional fraction and one unit (ms, s, m, h), such as 500ms, 30s, 1.5m or 1h, "
-        + "in whole milliseconds from 0ms to 1000000000s"
+    /// Every duration the syntax can express.
+    package static var fullRange: ClosedRange<Duration> { .zero...maximum }
+
+    /// The accepted syntax over the full range, for messages and help texts.
+    package static let expected = expected(in: fullRange)
+
+    /// The accepted syntax and `range`, for messages and help texts. It says outright that a
+    /// duration has no sign, since `--duration=-1s` is the refusal users meet most.
+    package static func expected(in range: ClosedRange<Duration>) -> String {
+        "a duration from \(format(range.lowerBound)) to \(format(range.upperBound)): digits with an optional fraction "
+            + "and one unit (ms, s, m, h), such as 500ms, 30s, 1.5m or 1h, with no sign (a duration is never negative)"
+    }
 
     /// Parses `text` (such as `30s`) into a duration.
     ///
@@ -42,8 +50,20 @@ package enum DurationParser {
         .milliseconds(Int64(try milliseconds(Substring(text))))
     }
 
-    /// Parses `text` into whole milliseconds, at most ``maximumMilliseconds``.
-    package static func milliseconds(_ text: Substring) throws(CommandLineValueError) -> UInt64 {
+    /// Parses `text` into a duration in `range`; every refusal names `range`.
+    ///
+    /// - Throws: the errors of ``parse(_:)``, and ``CommandLineValueError/outOfRange(_:expected:)``
+    ///   for a duration outside `range`.
+    package static func parse(_ text: some StringProtocol, in range: ClosedRange<Duration>) throws(CommandLineValueError) -> Duration {
+        let expected = expected(in: range)
+        let duration = Duration.milliseconds(Int64(try milliseconds(Substring(text), expected: expected)))
+        guard range.contains(duration) else { throw .outOfRange(String(text), expected: expected) }
+        return duration
+    }
+
+    /// Parses `text` into whole milliseconds, at most ``maximumMilliseconds``; a refusal says
+    /// `expected`.
+    package static func milliseconds(_ text: Substring, expected: String = expected) throws(CommandLineValueError) -> UInt64 {
         guard !text.isEmpty else { throw .empty(expected: expected) }
         let bytes = text.utf8
         // The first unit, in table order, that ends the text.
@@ -55,19 +75,6 @@ package enum DurationParser {
         case .tooLarge: throw .outOfRange(String(text), expected: expected)
         case .tooPrecise: throw .tooPrecise(String(text), resolution: "a millisecond", expected: expected)
         }
-    }
-
-    /// A duration in whole milliseconds from a number of seconds given as a floating-point
-    /// option (`beacon-master-worker run --duration 2.5`), rounded to the nearest millisecond.
-    ///
-    /// - Throws: ``CommandLineValueError/outOfRange(_:expected:)`` for a negative, infinite,
-    ///   NaN or too large number, which `Duration.seconds(_:)` would trap on.
-    package static func duration(seconds: Double) throws(CommandLineValueError) -> Duration {
-        let limit = Double(maximumMilliseconds / 1000)
-        guard seconds.isFinite, seconds >= 0, seconds <= limit else {
-            throw .outOfRange("\(seconds)", expected: "a number of seconds from 0 to \(maximumMilliseconds / 1000)")
-        }
-        return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
     /// Writes `duration` in the syntax ``parse(_:)`` reads, as a whole number of the largest unit

@@ -99,8 +99,8 @@ extension WeightedManager {
 
 extension TaskStatusUpdate {
     /// The model form of a status update from the wire; throws
-    /// ``DispatcherError/invalidArgument(_:)`` for an empty task id or a state that is not one of
-    /// ``TaskState``'s values.
+    /// `DispatcherError/invalidArgument(_:)` for an empty task id or a state that is not one of
+    /// `TaskState`'s values.
     public init(_ update: Beacon_Dispatcher_V1_TaskStatusUpdate) throws(DispatcherError) {
         guard !update.taskID.isEmpty else { throw .invalidArgument("a status update names no task") }
         guard update.hasStatus else {

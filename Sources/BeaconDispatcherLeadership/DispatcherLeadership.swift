@@ -5,9 +5,9 @@ public import BeaconScheduler
 public import Logging
 
 /// A leader-elected dispatcher: several managers each run one, they join a scheduling group on
-/// a shared ``CoordinationStore`` (etcd, or the in-memory store) with one seat, and each
-/// ``Dispatcher`` leads only while its manager holds the seat. The others answer every call with
-/// ``DispatcherError/stopped`` (gRPC Aborted), which sends agents on to their next manager —
+/// a shared `CoordinationStore` (etcd, or the in-memory store) with one seat, and each
+/// `Dispatcher` leads only while its manager holds the seat. The others answer every call with
+/// `DispatcherError/stopped` (gRPC Aborted), which sends agents on to their next manager —
 /// SwarmKit's deployment, with mgmt's scheduler in place of Raft.
 ///
 /// ```swift
@@ -26,8 +26,8 @@ public import Logging
 /// may overlap after a partition.
 ///
 /// Everything runs on the dispatcher's clock: the scheduler's lease refreshes and retries sleep
-/// on it, so a test drives a whole group on one ``ManualClock`` shared with an
-/// ``InMemoryCoordinationStore``.
+/// on it, so a test drives a whole group on one `ManualClock` shared with an
+/// `InMemoryCoordinationStore`.
 public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService {
     /// What a manager learnt about its seat, in order.
     public enum Event: Sendable, Hashable {
@@ -39,8 +39,8 @@ public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService 
         /// registers the manager again under a new lease.
         case leaseLost
         /// The dispatcher stopped leading on its own while this manager held the seat: it could
-        /// not start (``DispatcherError/capacityExhausted(_:)``, a heartbeat timer it cannot run)
-        /// or something else stopped it (``DispatcherError/stopped``). Holding the seat with
+        /// not start (`DispatcherError/capacityExhausted(_:)`, a heartbeat timer it cannot run)
+        /// or something else stopped it (`DispatcherError/stopped`). Holding the seat with
         /// nothing leading would leave the group without a dispatcher, so the manager leaves the
         /// group, and ``DispatcherLeadership/run()`` throws the error.
         case dispatcherFailed(DispatcherError)
@@ -61,12 +61,13 @@ public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService 
     /// - Parameters:
     ///   - dispatcher: runs only while this manager is chosen; nothing else may run it.
     ///   - store: where the managers coordinate; every manager of the group uses the same one.
-    ///   - group: the group's path (see ``GroupPath``).
+    ///   - group: the group's path (see `GroupPath`).
     ///   - name: this manager's name in the group, unique within it.
     ///   - options: how the group chooses; `maxCount` is set to 1. The default strategy, `rr`,
     ///     keeps a chosen manager while it stays, so a manager that rejoins does not take the
     ///     seat back (every hand-over makes every node register again); `alpha` prefers the
     ///     first name.
+    ///   - logger: where the manager logs its events and the group's in-band errors.
     ///   - observer: told every ``Event`` after the dispatcher has followed it (a log line, a
     ///     health endpoint).
     public init(
@@ -95,8 +96,8 @@ public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService 
     /// A dispatcher that stops leading on its own (see ``Event/dispatcherFailed(_:)``) ends the
     /// run the same way, and the run throws its error.
     ///
-    /// - Throws: the ``SchedulerError`` of joining (an invalid group or name, or a store that
-    ///   cannot be reached), or the ``DispatcherError`` of a dispatcher that failed while chosen.
+    /// - Throws: the `SchedulerError` of joining (an invalid group or name, or a store that
+    ///   cannot be reached), or the `DispatcherError` of a dispatcher that failed while chosen.
     public func run() async throws {
         let scheduler = Scheduler(store: store, clock: dispatcher.clock)
         let handle = try await scheduler.schedule(path: group, hostname: name, options: options)

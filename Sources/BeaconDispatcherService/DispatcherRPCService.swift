@@ -5,7 +5,7 @@ public import BeaconDispatcherAPI
 public import GRPCCore
 public import Logging
 
-/// The gRPC face of a ``Dispatcher``: each RPC of dispatcher.proto calls the dispatcher method of
+/// The gRPC face of a `Dispatcher`: each RPC of dispatcher.proto calls the dispatcher method of
 /// the same name for the node the call comes from, and the dispatcher's typed errors become
 /// SwarmKit's status codes (``BeaconDispatcher/DispatcherError/rpcError``).
 ///
@@ -20,23 +20,31 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     private let authenticator: NodeAuthenticator
     private let admission: Admission?
     private let logger: Logger
+    private let metrics: RPCMetrics?
 
     /// - Parameters:
+    ///   - dispatcher: the dispatcher every call goes to.
     ///   - requiresClientCertificate: refuse calls that carry no client certificate (set it when
     ///     the server runs mutual TLS; without TLS no call carries one).
+    ///   - admission: see ``Admission``; nil admits every call.
+    ///   - recordsCallLatency: time every successful call into the swift-metrics histogram
+    ///     `beacon_rpc_duration_seconds` (see ``DispatcherServerConfiguration/recordsCallLatency``).
+    ///   - logger: where refused and failed calls are logged.
     public init(
         dispatcher: Dispatcher<MonotonicClock>, requiresClientCertificate: Bool = false, admission: Admission? = nil,
-        logger: Logger = Logger(label: "beacon.dispatcher.rpc")
+        recordsCallLatency: Bool = false, logger: Logger = Logger(label: "beacon.dispatcher.rpc")
     ) {
         self.dispatcher = dispatcher
         authenticator = NodeAuthenticator(requiresCertificate: requiresClientCertificate)
         self.admission = admission
         self.logger = logger
+        metrics = recordsCallLatency ? RPCMetrics() : nil
     }
 
     public func session(
         request: ServerRequest<Beacon_Dispatcher_V1_SessionRequest>, context: ServerContext
     ) async throws -> StreamingServerResponse<Beacon_Dispatcher_V1_SessionMessage> {
+        let started = ContinuousClock.now
         let node = try authenticator.node(of: request.metadata, context: context)
         let message = request.message
         let resume = try message.sessionID.isEmpty ? nil : Self.session(message.sessionID)
@@ -51,8 +59,10 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
             logger.debug("registration refused", metadata: ["node": "\(node)", "error": "\(error)"])
             throw error.rpcError
         }
-        return StreamingServerResponse { writer in
-            try await Self.forward(session.messages, to: writer, as: Beacon_Dispatcher_V1_SessionMessage.init)
+        return StreamingServerResponse { [metrics] writer in
+            try await Self.forward(session.messages, to: writer, as: Beacon_Dispatcher_V1_SessionMessage.init) {
+                metrics?.session.record(since: started)
+            }
             return [:]
         }
     }
@@ -60,17 +70,26 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     public func heartbeat(
         request: ServerRequest<Beacon_Dispatcher_V1_HeartbeatRequest>, context: ServerContext
     ) async throws -> ServerResponse<Beacon_Dispatcher_V1_HeartbeatResponse> {
+        let started = ContinuousClock.now
         let node = try authenticator.node(of: request.metadata, context: context)
-        return ServerResponse(message: try Self.beat(dispatcher, node: node, request.message))
+        let response = try Self.beat(dispatcher, node: node, request.message)
+        metrics?.heartbeat.record(since: started)
+        return ServerResponse(message: response)
     }
 
     public func heartbeatStream(
         request: StreamingServerRequest<Beacon_Dispatcher_V1_HeartbeatRequest>, context: ServerContext
     ) async throws -> StreamingServerResponse<Beacon_Dispatcher_V1_HeartbeatResponse> {
         let node = try authenticator.node(of: request.metadata, context: context)
-        return StreamingServerResponse { [dispatcher] writer in
+        return StreamingServerResponse { [dispatcher, metrics] writer in
             for try await beat in request.messages {
+                guard let metrics else {
+                    try await writer.write(try Self.beat(dispatcher, node: node, beat))
+                    continue
+                }
+                let started = ContinuousClock.now
                 try await writer.write(try Self.beat(dispatcher, node: node, beat))
+                metrics.heartbeatStream.record(since: started)
             }
             return [:]
         }
@@ -79,6 +98,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     public func assignments(
         request: ServerRequest<Beacon_Dispatcher_V1_AssignmentsRequest>, context: ServerContext
     ) async throws -> StreamingServerResponse<Beacon_Dispatcher_V1_AssignmentsMessage> {
+        let started = ContinuousClock.now
         let node = try authenticator.node(of: request.metadata, context: context)
         let session = try Self.session(request.message.sessionID)
         let stream: DispatcherStream<AssignmentMessage>
@@ -87,8 +107,10 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
         } catch {
             throw error.rpcError
         }
-        return StreamingServerResponse { writer in
-            try await Self.forward(stream, to: writer, as: Beacon_Dispatcher_V1_AssignmentsMessage.init)
+        return StreamingServerResponse { [metrics] writer in
+            try await Self.forward(stream, to: writer, as: Beacon_Dispatcher_V1_AssignmentsMessage.init) {
+                metrics?.assignments.record(since: started)
+            }
             return [:]
         }
     }
@@ -96,6 +118,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     public func updateTaskStatus(
         request: ServerRequest<Beacon_Dispatcher_V1_UpdateTaskStatusRequest>, context: ServerContext
     ) async throws -> ServerResponse<Beacon_Dispatcher_V1_UpdateTaskStatusResponse> {
+        let started = ContinuousClock.now
         let node = try authenticator.node(of: request.metadata, context: context)
         let session = try Self.session(request.message.sessionID)
         do {
@@ -104,6 +127,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
         } catch {
             throw error.rpcError
         }
+        metrics?.updateTaskStatus.record(since: started)
         return ServerResponse(message: Beacon_Dispatcher_V1_UpdateTaskStatusResponse())
     }
 
@@ -131,10 +155,13 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
 
     /// Writes a dispatcher stream to the wire until it ends; the dispatcher's reason for ending
     /// it (it stopped leading, the session was replaced) reaches the node as its status code.
+    /// `firstWritten` runs once, after the first message is on its way.
     private static func forward<Element: Sendable, Wire: Sendable>(
-        _ stream: DispatcherStream<Element>, to writer: RPCWriter<Wire>, as wire: (Element) -> Wire
+        _ stream: DispatcherStream<Element>, to writer: RPCWriter<Wire>, as wire: (Element) -> Wire,
+        firstWritten: () -> Void
     ) async throws {
         var messages = stream.makeAsyncIterator()
+        var first = true
         while true {
             let next: Element?
             do {
@@ -144,6 +171,10 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
             }
             guard let next else { return }
             try await writer.write(wire(next))
+            if first {
+                first = false
+                firstWritten()
+            }
         }
     }
 }

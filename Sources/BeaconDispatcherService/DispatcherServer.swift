@@ -6,8 +6,8 @@ public import GRPCNIOTransportHTTP2
 public import Logging
 public import ServiceLifecycle
 
-/// A gRPC server for a ``Dispatcher`` (HTTP/2 over SwiftNIO, optionally with mutual TLS), as a
-/// swift-service-lifecycle `Service` and a ``LongRunningService``.
+/// A gRPC server for a `Dispatcher` (HTTP/2 over SwiftNIO, optionally with mutual TLS), as a
+/// swift-service-lifecycle `Service` and a `LongRunningService`.
 ///
 /// The server only answers calls; the dispatcher leads while something runs it. Put both in a
 /// service group, the dispatcher's service last: a group shuts its services down last to first,
@@ -26,7 +26,11 @@ public final class DispatcherServer: Service, LongRunningService {
     private let transport: HTTP2ServerTransport.Posix
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
 
-    /// - Parameter admission: see ``DispatcherRPCService/Admission``.
+    /// - Parameters:
+    ///   - dispatcher: the dispatcher to serve; run it (`Dispatcher.run()`) alongside.
+    ///   - configuration: the address, TLS and limits to serve with.
+    ///   - admission: see ``DispatcherRPCService/Admission``.
+    ///   - logger: where refused and failed calls are logged.
     public init(
         dispatcher: Dispatcher<MonotonicClock>, configuration: DispatcherServerConfiguration,
         admission: DispatcherRPCService.Admission? = nil, logger: Logger = Logger(label: "beacon.dispatcher.rpc")
@@ -59,7 +63,7 @@ public final class DispatcherServer: Service, LongRunningService {
             })
         let service = DispatcherRPCService(
             dispatcher: dispatcher, requiresClientCertificate: configuration.tls?.isMutual ?? false,
-            admission: admission, logger: logger)
+            admission: admission, recordsCallLatency: configuration.recordsCallLatency, logger: logger)
         server = GRPCServer(transport: transport, services: [service])
     }
 

@@ -23,6 +23,11 @@ public struct DispatcherServerConfiguration: Sendable, Hashable {
     /// assignments), so a connection that carries many nodes (a proxy, a load generator) needs
     /// many; HTTP/2 peers otherwise assume 100.
     public var maximumStreamsPerConnection: Int
+    /// Time every successful call, per method, into the swift-metrics histogram
+    /// `beacon_rpc_duration_seconds`. Off by default: it costs two clock reads and a histogram
+    /// update per call and per streamed heartbeat, which only a bootstrapped metrics backend
+    /// makes worth paying.
+    public var recordsCallLatency = false
 
     /// Throws ``ServiceError/invalidConfiguration(_:)`` for a host that is not an address, a port outside
     /// 0...65535, a request limit below 1 KiB or a stream limit below 1.

@@ -1,7 +1,7 @@
 public import BeaconCore
 public import ServiceLifecycle
 
-/// Any ``LongRunningService`` as a swift-service-lifecycle `Service`: it runs the service while
+/// Any `LongRunningService` as a swift-service-lifecycle `Service`: it runs the service while
 /// the group runs, and a graceful shutdown (SIGTERM, or another service ending) cancels it, so
 /// the service cleans up the way it does on cancellation before `run` returns — a dispatcher
 /// commits its queued writes, a leader-elected one leaves its group, a runtime stops.
@@ -13,7 +13,7 @@ public import ServiceLifecycle
 /// try await group.run()
 /// ```
 ///
-/// It adds no clock of its own, so a group in a test runs its services on a ``ManualClock``.
+/// It adds no clock of its own, so a group in a test runs its services on a `ManualClock`.
 public struct LifecycleService<Base: LongRunningService>: Service {
     /// The service it runs.
     public let base: Base

@@ -3,7 +3,7 @@ public import BeaconMasterWorker
 import Foundation
 import GRDB
 
-/// A ``MasterWorkerStore`` in one SQLite file, through GRDB.
+/// A `MasterWorkerStore` in one SQLite file, through GRDB.
 ///
 /// The file runs in WAL mode, so readers never block the writer. Worker statuses are
 /// group-committed: every status saved while a transaction is being written joins the next
@@ -26,7 +26,7 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
     /// Opens (creating if needed) the store at `path`; `":memory:"` gives a private in-memory
     /// database for tests.
     ///
-    /// - Throws: ``MasterWorkerError/storage(_:)`` if the file cannot be opened or migrated.
+    /// - Throws: `MasterWorkerError/storage(_:)` if the file cannot be opened or migrated.
     public init(path: String, durability: Durability = .powerLoss) throws(MasterWorkerError) {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)

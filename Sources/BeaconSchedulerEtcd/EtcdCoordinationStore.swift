@@ -7,7 +7,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// A ``CoordinationStore`` on a real etcd cluster (v3.4 or later), through its JSON gateway
+/// A `CoordinationStore` on a real etcd cluster (v3.4 or later), through its JSON gateway
 /// over plain HTTP/1.1 — no generated code, and none of the HTTP/2 ping trouble native gRPC
 /// clients meet with etcd (see `docs/scheduler.md`).
 ///
@@ -25,7 +25,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
     /// - Parameters:
     ///   - endpoints: `http://host:port` of each cluster member (TLS is not supported here).
     ///   - timeout: how long one request may take before the next endpoint is tried.
-    /// - Throws: ``SchedulerError/invalidOption(_:)`` for no endpoint or a malformed one.
+    /// - Throws: `SchedulerError/invalidOption(_:)` for no endpoint or a malformed one.
     public init(endpoints: [String], timeout: Duration = .seconds(5)) throws(SchedulerError) {
         guard !endpoints.isEmpty else { throw .invalidOption("etcd: at least one endpoint is needed") }
         for endpoint in endpoints {

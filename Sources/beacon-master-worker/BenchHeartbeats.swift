@@ -1,4 +1,6 @@
 import ArgumentParser
+import BeaconCommandLine
+import BeaconCommandLineOptions
 import BeaconCore
 import BeaconMasterWorker
 import BenchmarkSupport
@@ -10,29 +12,61 @@ import BenchmarkSupport
 /// TiFlow-style manager that scans every worker once a second.
 struct BenchHeartbeats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "heartbeats", abstract: "CPU and offline-detection delay of one master with many workers (virtual time).")
+        commandName: "heartbeats", abstract: "CPU and offline-detection delay of one master with many workers (virtual time).",
+        discussion: """
+            Every worker pings every 3 s of virtual time, so a run simulates --workers × --duration / 3s pings; \
+            they are held in memory (16 bytes each, plus about 650 bytes per worker), so at most \
+            \(BenchHeartbeats.maximumPings) are allowed.
+            """)
 
-    @Option(help: "Workers under the master.")
-    var workers = 100_000
+    /// About 650 bytes per worker (its ID, the manager's entry, the indexes) on top of the pings.
+    static let workerCount = 1...10_000_000
+    static let durations = Duration.seconds(1)...(.seconds(86_400))
+    /// 16 bytes per ping and the sort's scratch half again: about 5 GB at the limit.
+    static let maximumPings = 200_000_000
+    static let percents = DecimalRange(from: FixedDecimal(millionths: 0), through: FixedDecimal(whole: 100)!)
+    static let seeds = 0...Int.max
+    static let defaultWorkers = 100_000
+    static let defaultDuration = DurationArgument(.seconds(60))
+    static let defaultStoppedPercent = 1.0
+    static let defaultSeed = 1
 
-    @Option(help: "Virtual seconds to simulate.")
-    var seconds = 60
+    @Option(
+        help: "Workers under the master, \(BenchHeartbeats.workerCount) (default: \(BenchHeartbeats.defaultWorkers)).",
+        transform: OptionValue.integer(in: BenchHeartbeats.workerCount))
+    var workers = BenchHeartbeats.defaultWorkers
 
-    @Option(help: "Percent of workers that stop pinging at a third of the run.")
-    var stoppedPercent = 1.0
+    @Option(
+        help: "Virtual time to simulate, \(OptionValue.describe(BenchHeartbeats.durations)) (default: \(BenchHeartbeats.defaultDuration)).",
+        transform: OptionValue.duration(in: BenchHeartbeats.durations))
+    var duration = BenchHeartbeats.defaultDuration
 
-    @Option(help: "Seed of the ping phases and of which workers stop.")
-    var seed: UInt64 = 1
+    @Option(
+        help: "Percent of workers that stop pinging at a third of the run, \(BenchHeartbeats.percents) (default: \(BenchHeartbeats.defaultStoppedPercent)).",
+        transform: OptionValue.decimal(in: BenchHeartbeats.percents))
+    var stoppedPercent = BenchHeartbeats.defaultStoppedPercent
+
+    @Option(
+        help: "Seed of the ping phases and of which workers stop, \(BenchHeartbeats.seeds) (default: \(BenchHeartbeats.defaultSeed)).",
+        transform: OptionValue.integer(in: BenchHeartbeats.seeds))
+    var seed = BenchHeartbeats.defaultSeed
+
+    func validate() throws {
+        let pings = PingSchedule.pingCount(workers: workers, duration: duration.value, interval: TimeoutConfiguration.default.heartbeatInterval)
+        guard pings <= Self.maximumPings else {
+            throw ValidationError(
+                "--workers \(workers) × --duration \(duration) would simulate \(pings) pings; at most \(Self.maximumPings) fit in memory: "
+                    + "give fewer workers or a shorter duration")
+        }
+    }
 
     mutating func run() async throws {
-        guard workers > 0, seconds > 0, (0...100).contains(stoppedPercent) else {
-            throw ValidationError("--workers and --seconds must be positive, --stopped-percent in 0...100")
-        }
         let configuration = TimeoutConfiguration.default
+        let seconds = Stopwatch.seconds(duration.value)
         let schedule = try PingSchedule(
-            workers: workers, duration: .seconds(seconds), interval: configuration.heartbeatInterval,
-            stoppedFraction: stoppedPercent / 100, seed: seed)
-        print("workers \(workers), \(schedule.pings.count) pings over \(seconds) virtual s, \(schedule.stopped.count) workers stop at \(seconds / 3) s")
+            workers: workers, duration: duration.value, interval: configuration.heartbeatInterval,
+            stoppedFraction: stoppedPercent / 100, seed: UInt64(seed))
+        print("workers \(workers), \(schedule.pings.count) pings over \(duration) virtual, \(schedule.stopped.count) workers stop at \(DurationParser.format(duration.value / 3))")
         let harness = try HarnessOnlyRun(schedule: schedule).measure()
         let wheel = try WheelManagerRun(schedule: schedule, configuration: configuration).measure()
         let scan = try ScanningManagerRun(schedule: schedule, configuration: configuration).measure()
@@ -47,7 +81,7 @@ struct BenchHeartbeats: AsyncParsableCommand {
             }
             print(
                 name.padding(toLength: 25, withPad: " ", startingAt: 0)
-                    + "\(format(100 * cpu / Double(seconds)))%".padding(toLength: 18, withPad: " ", startingAt: 0)
+                    + "\(format(100 * cpu / seconds))%".padding(toLength: 18, withPad: " ", startingAt: 0)
                     + format(cpu * 1e9 / Double(schedule.pings.count)).padding(toLength: 10, withPad: " ", startingAt: 0)
                     + "\(delays.count)/\(schedule.stopped.count)".padding(toLength: 11, withPad: " ", startingAt: 0)
                     + milliseconds(0.5).padding(toLength: 10, withPad: " ", startingAt: 0)
@@ -72,6 +106,11 @@ struct PingSchedule {
     let end: BeaconInstant
     static let start = BeaconInstant(nanoseconds: 1_000_000_000)
 
+    /// At most this many pings: one per interval per worker, and one more for the phase.
+    static func pingCount(workers: Int, duration: Duration, interval: Duration) -> Int {
+        (Int(duration / interval) + 1) * workers
+    }
+
     init(workers: Int, duration: Duration, interval: Duration, stoppedFraction: Double, seed: UInt64) throws {
         var random = SplitMix64(seed: seed)
         let intervalNanos = UInt64(interval.components.seconds) * 1_000_000_000 + UInt64(interval.components.attoseconds / 1_000_000_000)
@@ -80,7 +119,7 @@ struct PingSchedule {
         let stopNanos = startNanos + (endNanos - startNanos) / 3
         let offlineNanos = UInt64(20) * 1_000_000_000
         var pings: [(at: UInt64, worker: Int32)] = []
-        pings.reserveCapacity(Int((endNanos - startNanos) / intervalNanos + 1) * workers)
+        pings.reserveCapacity(Self.pingCount(workers: workers, duration: duration, interval: interval))
         var stopped: [Int: UInt64] = [:]
         var ids: [WorkerID] = []
         for worker in 0..<workers {

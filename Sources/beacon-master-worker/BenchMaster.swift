@@ -1,4 +1,6 @@
 import ArgumentParser
+import BeaconCommandLine
+import BeaconCommandLineOptions
 import BeaconCore
 import BeaconMasterWorker
 import BeaconMasterWorkerSQLite
@@ -14,24 +16,35 @@ struct BenchMaster: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "master", abstract: "A real master runtime with many simulated workers, in real time.")
 
-    @Option(help: "Simulated workers.")
-    var workers = 100_000
+    /// Each simulated worker costs the master a wheel entry, a SQLite row and a pong topic:
+    /// about 1.3 KB measured at 100 000 workers, so the largest run stays near 1.5 GB.
+    static let workerCount = 1...1_000_000
+    /// Offline detection needs 20 s of silence after a quarter of the run, so at least 30 s.
+    static let durations = Duration.seconds(30)...(.seconds(86_400))
+    static let defaultWorkers = 100_000
+    static let defaultDuration = DurationArgument(.seconds(40))
 
-    @Option(help: "Seconds per run (two runs: the echo baseline, then the master). At least 30.")
-    var seconds = 40
+    @Option(
+        help: "Simulated workers, \(BenchMaster.workerCount) (default: \(BenchMaster.defaultWorkers)).",
+        transform: OptionValue.integer(in: BenchMaster.workerCount))
+    var workers = BenchMaster.defaultWorkers
 
-    @Option(help: "Percent of workers that fall silent a quarter of the way in.")
-    var stoppedPercent = 1.0
+    @Option(
+        help: "Length of each of the two runs (the echo baseline, then the master), \(OptionValue.describe(BenchMaster.durations)) (default: \(BenchMaster.defaultDuration)).",
+        transform: OptionValue.duration(in: BenchMaster.durations))
+    var duration = BenchMaster.defaultDuration
+
+    @Option(
+        help: "Percent of workers that fall silent a quarter of the way in, \(BenchHeartbeats.percents) (default: \(BenchHeartbeats.defaultStoppedPercent)).",
+        transform: OptionValue.decimal(in: BenchHeartbeats.percents))
+    var stoppedPercent = BenchHeartbeats.defaultStoppedPercent
 
     mutating func run() async throws {
-        guard workers > 0, seconds >= 30, (0...100).contains(stoppedPercent) else {
-            throw ValidationError("--workers must be positive, --seconds at least 30, --stopped-percent in 0...100")
-        }
         let ids = try (0..<workers).map { try WorkerID("job-1-task-\($0)") }
         let stopping = Set(ids.indices.filter { Double($0 % 10_000) < stoppedPercent * 100 })
-        print("workers \(workers), pings every 3 s, \(stopping.count) fall silent at \(seconds / 4) s; two runs of \(seconds) s")
-        let echo = try await Self.drive(ids: ids, stopping: stopping, seconds: seconds, master: false)
-        let master = try await Self.drive(ids: ids, stopping: stopping, seconds: seconds, master: true)
+        print("workers \(workers), pings every 3 s, \(stopping.count) fall silent at \(DurationParser.format(duration.value / 4)); two runs of \(duration)")
+        let echo = try await Self.drive(ids: ids, stopping: stopping, duration: duration.value, master: false)
+        let master = try await Self.drive(ids: ids, stopping: stopping, duration: duration.value, master: true)
         let extra = max(master.cpuSeconds - echo.cpuSeconds, 0)
         print("echo loop (baseline): \(format(100 * echo.cpuSeconds / echo.wallSeconds))% of a core, \(echo.pongs) pongs")
         print("master runtime:       \(format(100 * master.cpuSeconds / master.wallSeconds))% of a core, \(master.pongs) pongs")
@@ -55,7 +68,7 @@ struct BenchMaster: AsyncParsableCommand {
         var falseOffline = 0
     }
 
-    static func drive(ids: [WorkerID], stopping: Set<Int>, seconds: Int, master useMaster: Bool) async throws -> Outcome {
+    static func drive(ids: [WorkerID], stopping: Set<Int>, duration: Duration, master useMaster: Bool) async throws -> Outcome {
         let transport = InProcessTransport()
         let masterID = try MasterID("job-1")
         let masterNode = try ExecutorID("master-node")
@@ -93,8 +106,8 @@ struct BenchMaster: AsyncParsableCommand {
             return count
         }
         let start = clock.now
-        let stopAt = start.advanced(by: .seconds(seconds / 4))
-        let end = start.advanced(by: .seconds(seconds))
+        let stopAt = start.advanced(by: duration / 4)
+        let end = start.advanced(by: duration)
         let interval: UInt64 = 3_000_000_000
         // Offline events, with the instant each arrived.
         let offlineLog = Task { () -> [(WorkerID, BeaconInstant)] in

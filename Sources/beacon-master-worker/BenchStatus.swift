@@ -1,4 +1,5 @@
 import ArgumentParser
+import BeaconCommandLineOptions
 import BenchmarkSupport
 import BeaconMasterWorker
 import BeaconMasterWorkerSQLite
@@ -12,36 +13,75 @@ struct BenchStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "CPU of persisting worker statuses at a fixed rate (SQLite, WAL, group commit).")
 
-    @Option(help: "Significant status changes per second.")
-    var rate = 10_000
+    static let rates = 1...1_000_000
+    static let durations = Duration.milliseconds(100)...(.seconds(3600))
+    static let workerCount = 1...1_000_000
+    /// A save the store has not committed yet holds a task and its status, about 2.5 KB; when
+    /// the requested rate outruns the store they pile up, so a run is capped at this many saves
+    /// (about 7.5 GB if none were committed).
+    static let maximumSaves = 3_000_000
+    static let defaultRate = 10_000
+    static let defaultDuration = DurationArgument(.seconds(10))
+    static let defaultWorkers = 10_000
 
-    @Option(help: "Seconds to run at that rate.")
-    var seconds = 10
+    @Option(
+        help: "Significant status changes per second, \(BenchStatus.rates) (default: \(BenchStatus.defaultRate)).",
+        transform: OptionValue.integer(in: BenchStatus.rates))
+    var rate = BenchStatus.defaultRate
 
-    @Option(help: "Distinct workers the changes are spread over.")
-    var workers = 10_000
+    @Option(
+        help: "How long to run at that rate, \(OptionValue.describe(BenchStatus.durations)) (default: \(BenchStatus.defaultDuration)); --rate × --duration at most \(BenchStatus.maximumSaves) saves.",
+        transform: OptionValue.duration(in: BenchStatus.durations))
+    var duration = BenchStatus.defaultDuration
 
-    @Option(help: "Directory for the database files (default: a new temporary directory).")
+    @Option(
+        help: "Distinct workers the changes are spread over, \(BenchStatus.workerCount) (default: \(BenchStatus.defaultWorkers)).",
+        transform: OptionValue.integer(in: BenchStatus.workerCount))
+    var workers = BenchStatus.defaultWorkers
+
+    @Option(
+        help: "Folder for the database files, which are kept; an existing folder, or a new one in an existing folder (default: a temporary folder, removed at the end).")
     var directory: String?
 
+    func validate() throws {
+        if let directory { try DatabasePath.checkFolder(directory, option: "--directory") }
+        let saves = Int(Double(rate) * Stopwatch.seconds(duration.value))
+        guard saves <= Self.maximumSaves else {
+            throw ValidationError(
+                "--rate \(rate) × --duration \(duration) asks for \(saves) saves; at most \(Self.maximumSaves) fit in memory when the store falls behind: "
+                    + "give a lower rate or a shorter duration")
+        }
+    }
+
     mutating func run() async throws {
-        guard rate > 0, seconds > 0, workers > 0 else { throw ValidationError("--rate, --seconds and --workers must be positive") }
-        let folder = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("beacon-status-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder: String
+        if let directory {
+            folder = directory
+            try DatabasePath.makeFolder(directory, option: "--directory")
+        } else {
+            folder = try DatabasePath.makeTemporaryFolder(prefix: "beacon-status")
+        }
+        // The temporary folder goes however the run ends; a folder the user named keeps the files.
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: folder) } }
         let master = try MasterID("job-1")
         let ids = try (0..<workers).map { try WorkerID("job-1-task-\($0)") }
-        print("rate \(rate)/s for \(seconds) s over \(workers) workers; files in \(folder)")
+        print("rate \(rate)/s for \(duration) over \(workers) workers; files in \(folder)\(directory == nil ? " (removed at the end)" : "")")
         print("")
         print("mode                                  saves/s   CPU % of a core   µs CPU/save   tx    saves/tx   wait p50   p99")
         for durability in [SQLiteMasterWorkerStore.Durability.processCrash, .powerLoss] {
             let name = durability == .powerLoss ? "FULL" : "NORMAL"
             let path = "\(folder)/status-\(name).sqlite"
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-            let store = try SQLiteMasterWorkerStore(path: path, durability: durability)
-            let sequential = try await Self.sequential(store: store, master: master, ids: ids, seconds: min(seconds, 3))
+            let store: SQLiteMasterWorkerStore
+            do {
+                store = try SQLiteMasterWorkerStore(path: path, durability: durability)
+            } catch {
+                throw OptionFailure.report("\(directory == nil ? "the temporary folder" : "--directory"): \(error)")
+            }
+            let sequential = try await Self.sequential(store: store, master: master, ids: ids, duration: min(duration.value, .seconds(3)))
             report("one at a time, synchronous=\(name)", sequential, store.statusCommitStatistics)
             let before = store.statusCommitStatistics
-            let paced = try await Self.paced(store: store, master: master, ids: ids, rate: rate, seconds: seconds)
+            let paced = try await Self.paced(store: store, master: master, ids: ids, rate: rate, duration: duration.value)
             let after = store.statusCommitStatistics
             report(
                 "\(rate)/s grouped, synchronous=\(name)", paced,
@@ -75,13 +115,13 @@ struct BenchStatus: AsyncParsableCommand {
         WorkerStatus(state: step % 2 == 0 ? .normal : .initialized, epoch: Epoch(rawValue: 2), errorMessage: "step \(step)")
     }
 
-    /// As many saves as one caller can make in `seconds`, each awaited before the next.
-    static func sequential(store: SQLiteMasterWorkerStore, master: MasterID, ids: [WorkerID], seconds: Int) async throws -> Measurement {
+    /// As many saves as one caller can make in `duration`, each awaited before the next.
+    static func sequential(store: SQLiteMasterWorkerStore, master: MasterID, ids: [WorkerID], duration: Duration) async throws -> Measurement {
         let clock = ContinuousClock()
         let start = clock.now
         let cpu = ProcessCPU.seconds()
         var measurement = Measurement()
-        while clock.now - start < .seconds(seconds) {
+        while clock.now - start < duration {
             let before = clock.now
             try await store.saveWorkerStatus(status(measurement.saves), worker: ids[measurement.saves % ids.count], master: master)
             measurement.waits.append(Stopwatch.seconds(clock.now - before))
@@ -92,12 +132,12 @@ struct BenchStatus: AsyncParsableCommand {
         return measurement
     }
 
-    /// `rate` saves per second for `seconds`, released every millisecond from concurrent tasks.
-    static func paced(store: SQLiteMasterWorkerStore, master: MasterID, ids: [WorkerID], rate: Int, seconds: Int) async throws -> Measurement {
+    /// `rate` saves per second for `duration`, released every millisecond from concurrent tasks.
+    static func paced(store: SQLiteMasterWorkerStore, master: MasterID, ids: [WorkerID], rate: Int, duration: Duration) async throws -> Measurement {
         let clock = ContinuousClock()
         let start = clock.now
         let cpu = ProcessCPU.seconds()
-        let total = rate * seconds
+        let total = Int(Double(rate) * Stopwatch.seconds(duration))
         let waits = try await withThrowingTaskGroup(of: Double.self, returning: [Double].self) { group in
             var released = 0
             var waits: [Double] = []

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BeaconCommandLine
+import BeaconCommandLineOptions
 import BeaconCore
 import BeaconMasterWorker
 import BeaconMasterWorkerSQLite
@@ -15,36 +16,65 @@ struct RunJob: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run a master and its workers against a SQLite file, printing every committed status.")
 
-    @Option(help: "The SQLite file (created if missing).")
+    /// Each worker is a runtime with its own tasks, mailbox and SQLite row: ten thousand stay
+    /// far inside the machine.
+    static let workerCount = 1...10_000
+    /// Up to the longest interval whose offline timeout (2 intervals + 3 s + 1 s grace) stays
+    /// within the library's hour.
+    static let heartbeatIntervals = Duration.milliseconds(1)...(.seconds(600))
+    static let pauses = Duration.zero...(.seconds(3600))
+    static let durations = Duration.milliseconds(1)...DurationParser.maximum
+    static let defaultWorkers = 50
+    static let defaultHeartbeatInterval = DurationArgument(.milliseconds(200))
+    static let defaultPause = DurationArgument(.zero)
+
+    @Option(help: "The SQLite file (created if missing; its folder must exist).")
     var database: String
 
-    @Option(help: "The master's ID (also the job whose epochs fence it).")
+    @Option(
+        help: "The master's ID (also the job whose epochs fence it); workers are named <master>-w<n>, at most 256 bytes.")
     var master = "job-1"
 
-    @Option(help: "How many workers to create.")
-    var workers = 50
+    @Option(
+        help: "How many workers to create, \(RunJob.workerCount) (default: \(RunJob.defaultWorkers)).",
+        transform: OptionValue.integer(in: RunJob.workerCount))
+    var workers = RunJob.defaultWorkers
 
-    @Option(help: "Seconds to run before exiting gracefully (0: until killed).")
-    var duration: Double = 0
+    @Option(
+        help: "How long to run before exiting gracefully, \(OptionValue.describe(RunJob.durations)) (default: until killed).",
+        transform: OptionValue.duration(in: RunJob.durations))
+    var duration: DurationArgument?
 
-    @Option(help: "Heartbeat interval in milliseconds.")
-    var heartbeatMilliseconds = 200
+    @Option(
+        help: "Heartbeat interval, \(OptionValue.describe(RunJob.heartbeatIntervals)) (default: \(RunJob.defaultHeartbeatInterval)).",
+        transform: OptionValue.duration(in: RunJob.heartbeatIntervals))
+    var heartbeatInterval = RunJob.defaultHeartbeatInterval
 
-    @Option(help: "Milliseconds each worker waits between status changes (0: as fast as the store takes them).")
-    var pauseMilliseconds = 0
+    @Option(
+        help: "How long each worker waits between status changes, \(OptionValue.describe(RunJob.pauses)) (default: \(RunJob.defaultPause): as fast as the store takes them).",
+        transform: OptionValue.duration(in: RunJob.pauses))
+    var pause = RunJob.defaultPause
+
+    func validate() throws {
+        try DatabasePath.check(database, option: "--database")
+        do {
+            _ = try MasterID(master)
+            // The longest worker ID this run makes must be valid too.
+            _ = try WorkerID(Self.workerName(master: master, index: workers - 1))
+        } catch {
+            throw ValidationError("--master: '\(master)': \(error)")
+        }
+        _ = try configuration()
+    }
 
     mutating func run() async throws {
-        guard workers > 0, pauseMilliseconds >= 0 else { throw ValidationError("--workers must be positive, --pause-milliseconds not negative") }
-        // The shared duration rule (whole milliseconds, 0...1000000000 s) instead of
-        // `Duration.seconds(_:)`, which traps on inf and on values too large for a Duration.
-        let runDuration: Duration
+        let configuration = try configuration()
+        let store: SQLiteMasterWorkerStore
         do {
-            runDuration = try DurationParser.duration(seconds: duration)
+            store = try SQLiteMasterWorkerStore(path: database)
         } catch {
-            throw ValidationError("--duration: \(error)")
+            throw OptionFailure.report("--database: \(error)")
         }
-        let configuration = try TimeoutConfiguration(heartbeatInterval: .milliseconds(heartbeatMilliseconds), workerTimeoutGrace: .seconds(1))
-        let store = try SQLiteMasterWorkerStore(path: database)
         let transport = InProcessTransport()
         let clock = MonotonicClock()
         let masterID = try MasterID(master)
@@ -53,16 +83,16 @@ struct RunJob: AsyncParsableCommand {
             configuration: configuration, clock: clock)
         AckLog.print("master \(master.epoch.rawValue) \(master.isFirstStart ? "first-start" : "recovered")")
         let workerNode = try ExecutorID("worker-node")
-        let pause = Duration.milliseconds(pauseMilliseconds)
+        let pause = pause.value
+        let end = duration.map { clock.now.advanced(by: $0.value) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<workers {
-                let workerID = try WorkerID("\(masterID)-w\(index)")
+                let workerID = try WorkerID(Self.workerName(master: self.master, index: index))
                 let epoch = try await master.createWorker(workerID, on: workerNode)
                 group.addTask {
                     let worker = try await WorkerRuntime.start(
                         master: masterID, worker: workerID, epoch: epoch, executor: workerNode, transport: transport,
                         store: store, configuration: configuration, clock: clock)
-                    let end = runDuration > .zero ? clock.now.advanced(by: runDuration) : nil
                     var step = 0
                     while end.map({ clock.now < $0 }) ?? true {
                         step += 1
@@ -76,6 +106,16 @@ struct RunJob: AsyncParsableCommand {
             try await group.waitForAll()
         }
         try await master.exit(.finished)
+    }
+
+    static func workerName(master: String, index: Int) -> String { "\(master)-w\(index)" }
+
+    private func configuration() throws(ValidationError) -> TimeoutConfiguration {
+        do {
+            return try TimeoutConfiguration(heartbeatInterval: heartbeatInterval.value, workerTimeoutGrace: .seconds(1))
+        } catch {
+            throw ValidationError("--heartbeat-interval: \(error)")
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BeaconReports
 import BeaconCore
 import Foundation
 
@@ -10,24 +11,25 @@ struct BenchHeartbeat: ParsableCommand {
 
     @OptionGroup var output: ReportFormatOption
 
-    @Option(help: "Nodes in the large measurements (beats are also measured at 10 000 and 100 000).")
+    @Option(
+        help: "Nodes in the large measurements, in 10000...16000000 (beats are also measured at 10 000 and 100 000).",
+        transform: OptionValue.integer(in: 10_000...16_000_000))
     var nodes: Int = 1_000_000
 
-    @Option(help: "Timed repeats per micro-measurement (the median is reported).")
+    @Option(
+        help: "Timed repeats per micro-measurement, in 1...100 (the median is reported).",
+        transform: OptionValue.integer(in: 1...100))
     var repeats: Int = 5
 
-    @Option(help: "Seconds to watch an idle timer for wake-ups.")
+    @Option(
+        help: "Seconds to watch an idle timer for wake-ups, in [0.1, 600].",
+        transform: OptionValue.decimal(in: BenchOptionValue.range(from: 0.1, through: 600)))
     var idleSeconds: Double = 10
 
-    @Option(help: "Seconds to run the steady state (every node beating every 5 s).")
+    @Option(
+        help: "Seconds to run the steady state (every node beating every 5 s), in [1, 600].",
+        transform: OptionValue.decimal(in: BenchOptionValue.range(from: 1, through: 600)))
     var steadySeconds: Double = 10
-
-    func validate() throws {
-        guard (10_000...16_000_000).contains(nodes) else { throw ValidationError("--nodes must be in 10000...16000000") }
-        guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be in 1...100") }
-        guard (0.1...600).contains(idleSeconds) else { throw ValidationError("--idle-seconds must be in 0.1...600") }
-        guard (1...600).contains(steadySeconds) else { throw ValidationError("--steady-seconds must be in 1...600") }
-    }
 
     func run() throws {
         let counting = AllocationCounter.isActive

@@ -9,23 +9,22 @@ struct BenchPlacers: ParsableCommand {
         abstract: "Compare every placer on the same keys: speed, allocations, balance, movement, memory."
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case table, json, html
-    }
+    @OptionGroup var output: ReportFormatOption
 
-    @Option(help: "Output format: table, json or html.")
-    var format: Format = .table
-
-    @Option(help: "Comma-separated member counts.")
+    @Option(help: "Comma-separated member counts, each in 3...1000000, none twice.")
     var members: String = "10,100,1000,10000"
 
-    @Option(help: "Random 21-byte keys per measurement.")
+    @Option(
+        help: "Random 21-byte keys per measurement, in 1024...100000000 (about 30 bytes of memory each).",
+        transform: OptionValue.integer(in: 1024...100_000_000))
     var keys: Int = 1_000_000
 
-    @Option(help: "Timed repeats per figure (the median is reported).")
+    @Option(
+        help: "Timed repeats per figure, in 1...100 (the median is reported).",
+        transform: OptionValue.integer(in: 1...100))
     var repeats: Int = 5
 
-    @Option(help: "Comma-separated placer names to run (default: all).")
+    @Option(help: "Comma-separated placer names to run, none twice (default: all of \(Benched.allCases.map(\.rawValue).joined(separator: ", "))).")
     var only: String?
 
     @Flag(help: "Skip the two-thread scaling measurement.")
@@ -47,19 +46,21 @@ struct BenchPlacers: ParsableCommand {
     static let placerNames = Benched.allCases.map(\.rawValue)
 
     func validate() throws {
-        guard keys >= 1024 else { throw ValidationError("--keys must be at least 1024") }
-        guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be in 1...100") }
         _ = try memberCounts()
         _ = try selectedPlacers()
     }
 
     func memberCounts() throws(ValidationError) -> [Int] {
-        try parseOption("--members") { () throws(CommandLineValueError) in try CommaSeparatedList.integers(members, in: 3...1_000_000) }
+        let counts = try parseOption("--members") { () throws(CommandLineValueError) in
+            try CommaSeparatedList.integers(members, in: 3...1_000_000)
+        }
+        return try BenchOptionValue.distinct(counts, option: "--members")
     }
 
     func selectedPlacers() throws(ValidationError) -> Set<Benched> {
         guard let only else { return Set(Benched.allCases) }
         let names = try parseOption("--only") { () throws(CommandLineValueError) in try CommaSeparatedList.names(only, from: Self.placerNames) }
+        _ = try BenchOptionValue.distinct(names, option: "--only")
         return Set(names.compactMap(Benched.init(rawValue:)))
     }
 
@@ -81,10 +82,10 @@ struct BenchPlacers: ParsableCommand {
         }
         let report = PlacerReport(
             placers: results, hashNsPerKey: hashNs, keyLength: 21, repeats: repeats, allocationCounting: counting)
-        switch format {
+        switch output.format {
         case .table: print(TableReport.render(report))
         case .json: print(try JSONReport.render(report))
-        case .html: print(HTMLReport.render(report))
+        case .html: print(PlacerHTMLReport.render(report))
         }
     }
 

@@ -1,15 +1,8 @@
+// Every command of this tool reads its options through the types both tools share
+// (`DurationArgument`, `OptionValue`, `parseOption`), so they are visible in every file.
+@_exported import BeaconCommandLineOptions
 import ArgumentParser
 import BeaconCommandLine
-
-/// Runs one of BeaconCommandLine's parsers on an option's text; a refusal becomes the
-/// `ValidationError` ArgumentParser prints, naming the option, the text and what is accepted.
-func parseOption<Value>(_ option: String, _ parse: () throws(CommandLineValueError) -> Value) throws(ValidationError) -> Value {
-    do {
-        return try parse()
-    } catch {
-        throw ValidationError("\(option): \(error)")
-    }
-}
 
 /// The endpoints of an `--etcd` option (`http://a:2379,http://b:2379`), shared by `serve` and
 /// `scheduler`.

@@ -184,10 +184,11 @@ struct PlacerBenchmark {
                 }
             }
         }
+        let allocationKeys = min(keys.count, 100_000)
         let allocations =
             countAllocations
             ? try AllocationCounter.count {
-                try keys.forEach(in: 0..<100_000) { try placer.release(try placer.acquire(for: $0)) }
+                try keys.forEach(in: 0..<allocationKeys) { try placer.release(try placer.acquire(for: $0)) }
             } : 0
         placer = try make(group)
         var counts = [Int](repeating: 0, count: count)
@@ -198,7 +199,7 @@ struct PlacerBenchmark {
             name: name, members: count, keys: keys.count,
             nsPerLookupCold: cold / Double(keys.count),
             nsPerLookupHot: hot / Double(hotRounds * hotKeyCount),
-            allocsPerLookup: Double(allocations) / 100_000,
+            allocsPerLookup: Double(allocations) / Double(allocationKeys),
             maxOverAvg: balance.maxOverAvg, stddevOverAvg: balance.stddevOverAvg,
             movedOnJoin: nil, movedOnLeave: nil,
             idealMoved: 1 / Double(count), idealMovedOnJoin: 1 / Double(count + 1),

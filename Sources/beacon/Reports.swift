@@ -1,20 +1,21 @@
+import BeaconReports
 import Foundation
 
 /// `--format table`: one row per placer and member count.
 enum TableReport {
     static func render(_ report: PlacerReport) -> String {
         let header = [
-            "placer", "N", "ns cold", "ns hot", "allocs", "max/avg", "stddev", "moved join", "moved leave", "ideal",
+            "placer", "N", "keys", "ns cold", "ns hot", "allocs", "max/avg", "stddev", "moved join", "moved leave", "ideal leave",
             "table", "build", "update", "ns 3-rep", "2-thread",
         ]
         var rows = [header]
         for r in report.placers {
             rows.append([
-                r.name, "\(r.members)", fixed(r.nsPerLookupCold, 1), fixed(r.nsPerLookupHot, 1),
+                r.name, "\(r.members)", "\(r.keys)", fixed(r.nsPerLookupCold, 1), fixed(r.nsPerLookupHot, 1),
                 report.allocationCounting ? fixed(r.allocsPerLookup, 2) : "n/a",
                 fixed(r.maxOverAvg, 3), fixed(r.stddevOverAvg, 3),
                 r.movedOnJoin.map { percent($0) } ?? "-", r.movedOnLeave.map { percent($0) } ?? "-",
-                percent(r.idealMoved), bytes(r.tableBytes), micros(r.buildMicros),
+                idealMoved(r), bytes(r.tableBytes), micros(r.buildMicros),
                 r.updateMicros.map { micros($0) } ?? "-", r.nsPerReplicaSet3.map { fixed($0, 1) } ?? "-",
                 r.parallelSpeedup.map { fixed($0, 2) + "x" } ?? "-",
             ])
@@ -22,8 +23,10 @@ enum TableReport {
         var lines = layout(rows)
         lines.append("")
         lines.append("XXH64 of one \(report.keyLength)-byte key alone: \(fixed(report.hashNsPerKey, 1)) ns")
-        lines.append("Lookups include hashing the key. Cold: \(report.placers.first?.keys ?? 0) distinct keys once each; hot: 1024 keys repeated.")
-        lines.append("Load-aware placers time acquire + release; their balance holds every request in flight.")
+        lines.append("Lookups include hashing the key. Cold: each of a row's keys (distinct) once; hot: 1024 keys repeated.")
+        lines.append("Rendezvous is O(N) per lookup, so it gets fewer keys at large N; its balance is measured on those keys.")
+        lines.append("Load-aware placers time acquire + release; their balance holds every request in flight. No key movement")
+        lines.append("is measured for them, nor for round robin, which ignores the key: their moved and ideal cells are -.")
         return lines.joined(separator: "\n")
     }
 
@@ -39,6 +42,11 @@ enum TableReport {
         }
         lines.insert(String(repeating: "-", count: lines[0].count), at: 1)
         return lines
+    }
+
+    /// 1/N, the share of keys a leave must move, where movement is measured; "-" where it is not.
+    static func idealMoved(_ result: PlacerResult) -> String {
+        result.movedOnLeave == nil ? "-" : percent(result.idealMoved)
     }
 
     static func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }

@@ -19,7 +19,7 @@ import Testing
             try DurationParser.parse(text)
         } throws: { error in
             let message = "\(error)"
-            return message.contains("'\(text)'") && message.contains("(ms, s, m, h)") && message.contains("from 0ms to 1000000000s")
+            return message.contains("'\(text)'") && message.contains("(ms, s, m, h)") && message.contains("from 0s to 1000000000s") && message.contains("no sign")
         }
     }
 
@@ -61,13 +61,29 @@ import Testing
         #expect(DurationParser.format(.seconds(Int64.min)) == "\(Int64.min)s")
     }
 
-    @Test func secondsFromAFloatingPointOption() throws {
-        #expect(try DurationParser.duration(seconds: 2.5) == .milliseconds(2500))
-        #expect(try DurationParser.duration(seconds: 0.0004) == .zero)
-        #expect(try DurationParser.duration(seconds: -0.0) == .zero)
-        #expect(try DurationParser.duration(seconds: 1e9) == .seconds(1_000_000_000))
-        for refused in [Double.infinity, -.infinity, .nan, -1, 1e9 + 1, 1e300] {
-            #expect(throws: CommandLineValueError.self) { try DurationParser.duration(seconds: refused) }
-        }
+    static let ttl = Duration.milliseconds(100)...(.seconds(86_400))
+
+    @Test(arguments: [("100ms", Duration.milliseconds(100)), ("0.1s", .milliseconds(100)), ("24h", .seconds(86_400)), ("1440m", .seconds(86_400))])
+    func acceptsInItsRange(_ text: String, _ expected: Duration) throws {
+        #expect(try DurationParser.parse(text, in: Self.ttl) == expected)
+    }
+
+    /// Below, above, far above, negative, without a unit: each refusal names the option's own
+    /// range, the syntax, and that a duration has no sign.
+    @Test(arguments: [
+        ("99ms", "outOfRange"), ("0s", "outOfRange"), ("24.001h", "outOfRange"), ("86401s", "outOfRange"),
+        ("99999999999h", "outOfRange"), ("-1s", "malformed"), ("30", "malformed"), ("", "empty"), ("0.1ms", "tooPrecise"),
+    ])
+    func refusesOutsideItsRange(_ text: String, _ kind: String) {
+        let expected = DurationParser.expected(in: Self.ttl)
+        let error: CommandLineValueError =
+            switch kind {
+            case "outOfRange": .outOfRange(text, expected: expected)
+            case "malformed": .malformed(text, expected: expected)
+            case "empty": .empty(expected: expected)
+            default: .tooPrecise(text, resolution: "a millisecond", expected: expected)
+            }
+        #expect(throws: error) { try DurationParser.parse(text, in: Self.ttl) }
+        #expect(expected.contains("from 100ms to 24h") && expected.contains("(ms, s, m, h)") && expected.contains("no sign"))
     }
 }

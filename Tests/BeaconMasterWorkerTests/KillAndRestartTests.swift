@@ -33,8 +33,7 @@ import Glibc
         // Each worker pauses 10 ms between changes: enough writes to be killed in the middle of
         // many, without taking both cores from the tests running beside this one.
         process.arguments = [
-            "run", "--database", database, "--workers", "\(workerCount)", "--heartbeat-milliseconds", "50",
-            "--pause-milliseconds", "10",
+            "run", "--database", database, "--workers", "\(workerCount)", "--heartbeat-interval", "50ms", "--pause", "10ms",
         ]
         let output = Pipe()
         process.standardOutput = output

@@ -28,6 +28,13 @@ package enum CommandLineFuzzHarness {
         DecimalRange(from: FixedDecimal(millionths: 2_500_000), through: FixedDecimal(millionths: 2_500_000)),
     ]
 
+    /// The ranges single durations are checked in: the tools' own (a TTL, a heartbeat interval,
+    /// a run that may be zero), the widest, a single value.
+    static let durationRanges: [ClosedRange<Duration>] = [
+        .milliseconds(100)...(.seconds(86_400)), .milliseconds(1)...(.seconds(600)), .zero...(.seconds(3600)),
+        .zero...DurationParser.maximum, .seconds(7)...(.seconds(7)),
+    ]
+
     /// Names for the name-list parser; some are prefixes of others.
     static let knownNames = ["bounded-load", "bounded-load-requests", "maglev", "jump", "ring", "power-of-two"]
 
@@ -40,23 +47,27 @@ package enum CommandLineFuzzHarness {
         guard let mode = reader.next() else { return nil }
         let integerRange = integerRanges[Int(mode / 4) % integerRanges.count]
         let decimalRange = decimalRanges[Int(mode / 32) % decimalRanges.count]
+        let durationRange = durationRanges[Int(mode / 8) % durationRanges.count]
         switch mode % 4 {
-        case 0: return check(String(decoding: reader.rest(), as: UTF8.self), integerRange, decimalRange)
-        case 1, 2: return check(CommandLineFuzzText.build(&reader), integerRange, decimalRange)
+        case 0: return check(String(decoding: reader.rest(), as: UTF8.self), integerRange, decimalRange, durationRange)
+        case 1, 2: return check(CommandLineFuzzText.build(&reader), integerRange, decimalRange, durationRange)
         default: return checkValues(&reader, integerRange, decimalRange)
         }
     }
 
     /// Every parser on `text`.
-    static func check(_ text: String, _ integerRange: ClosedRange<Int>, _ decimalRange: DecimalRange) -> String? {
-        checkDuration(text) ?? checkIntegers(text, integerRange) ?? checkDecimals(text, decimalRange)
+    static func check(
+        _ text: String, _ integerRange: ClosedRange<Int>, _ decimalRange: DecimalRange, _ durationRange: ClosedRange<Duration>
+    ) -> String? {
+        checkDuration(text) ?? checkDuration(text, in: durationRange) ?? checkInteger(text, integerRange)
+            ?? checkIntegers(text, integerRange) ?? checkDecimal(text, decimalRange) ?? checkDecimals(text, decimalRange)
             ?? checkNames(text) ?? checkElements(text)
     }
 
     /// `parse` is the parser under test: the real one, or in unit tests a broken one the check
     /// must catch.
     static func checkDuration(
-        _ text: String, parse: (Substring) throws(CommandLineValueError) -> UInt64 = DurationParser.milliseconds
+        _ text: String, parse: (Substring) throws(CommandLineValueError) -> UInt64 = { text throws(CommandLineValueError) in try DurationParser.milliseconds(text) }
     ) -> String? {
         let parsed = verdict { () throws(CommandLineValueError) in try parse(Substring(text)) }
         let expected = CommandLineModel.duration(text)
@@ -68,6 +79,14 @@ package enum CommandLineFuzzHarness {
         return roundTrip(duration)
     }
 
+    /// A duration option with its own range: the model's verdict, and an accepted value inside it.
+    static func checkDuration(_ text: String, in range: ClosedRange<Duration>) -> String? {
+        let parsed = verdict { () throws(CommandLineValueError) in try DurationParser.parse(text, in: range) }
+        let expected = CommandLineModel.duration(text, in: range).map { Duration.milliseconds(Int64($0)) }
+        guard parsed == expected else { return "duration '\(text)' in \(range): parsed \(parsed), the model says \(expected)" }
+        return nil
+    }
+
     /// Formatting `duration` gives a text the parser and the model read back as `duration`.
     static func roundTrip(_ duration: Duration) -> String? {
         let formatted = DurationParser.format(duration)
@@ -77,6 +96,13 @@ package enum CommandLineFuzzHarness {
         guard case .accepted(let milliseconds) = CommandLineModel.duration(formatted),
             Duration.milliseconds(Int64(milliseconds)) == duration
         else { return "duration \(duration) formats as '\(formatted)', which the model reads differently" }
+        return nil
+    }
+
+    static func checkInteger(_ text: String, _ range: ClosedRange<Int>) -> String? {
+        let parsed = verdict { () throws(CommandLineValueError) in try IntegerParser.parse(text, in: range) }
+        let expected = CommandLineModel.integer(Array(text.utf8), in: range)
+        guard parsed == expected else { return "integer '\(text)' in \(range): parsed \(parsed), the model says \(expected)" }
         return nil
     }
 
@@ -94,6 +120,13 @@ package enum CommandLineFuzzHarness {
         guard (try? CommaSeparatedList.integers(formatted, in: range)) == values else {
             return "integers \(values) format as '\(formatted)', which does not parse back to them"
         }
+        return nil
+    }
+
+    static func checkDecimal(_ text: String, _ range: DecimalRange) -> String? {
+        let parsed = verdict { () throws(CommandLineValueError) in try DecimalParser.parse(text, in: range).millionths }
+        let expected = CommandLineModel.decimal(Array(text.utf8), in: range)
+        guard parsed == expected else { return "decimal '\(text)' in \(range): parsed \(parsed), the model says \(expected)" }
         return nil
     }
 

@@ -116,18 +116,47 @@ enum CommandLineModel {
         }
     }
 
+    /// Milliseconds of a duration text that must also lie in `range`.
+    static func duration(_ text: String, in range: ClosedRange<Duration>) -> Verdict<UInt64> {
+        let verdict = duration(text)
+        guard case .accepted(let milliseconds) = verdict else { return verdict }
+        return range.contains(.milliseconds(Int64(milliseconds))) ? verdict : .outOfRange
+    }
+
+    /// One whole number: digits only.
+    static func integer(_ bytes: [UInt8], in range: ClosedRange<Int>) -> Verdict<Int> {
+        if bytes.isEmpty { return .empty }
+        guard let number = numeral(bytes), !number.hasPoint else { return .malformed }
+        guard let value = exact(number.whole), value >= Int128(range.lowerBound), value <= Int128(range.upperBound) else {
+            return .outOfRange
+        }
+        return .accepted(Int(value))
+    }
+
     static func integers(_ text: String, in range: ClosedRange<Int>) -> Verdict<[Int]> {
         let listed = items(text)
         guard case .accepted(let items) = listed else { return listed.refusal() }
         var values: [Int] = []
         for item in items {
-            guard let number = numeral(item), !number.hasPoint else { return .malformed }
-            guard let value = exact(number.whole), value >= Int128(range.lowerBound), value <= Int128(range.upperBound) else {
-                return .outOfRange
-            }
-            values.append(Int(value))
+            let verdict = integer(item, in: range)
+            guard case .accepted(let value) = verdict else { return verdict.refusal() }
+            values.append(value)
         }
         return .accepted(values)
+    }
+
+    /// One decimal number, in millionths.
+    static func decimal(_ bytes: [UInt8], in range: DecimalRange) -> Verdict<UInt64> {
+        if bytes.isEmpty { return .empty }
+        guard let number = numeral(bytes) else { return .malformed }
+        switch scaled(whole: number.whole, fraction: number.fraction, multiplier: 1_000_000, limit: Int128(range.upper.millionths)) {
+        case .accepted(let millionths):
+            let lower = Int128(range.lower.millionths)
+            guard range.includesLower ? millionths >= lower : millionths > lower else { return .outOfRange }
+            return .accepted(UInt64(millionths))
+        case .tooPrecise: return .tooPrecise
+        default: return .outOfRange
+        }
     }
 
     static func decimals(_ text: String, in range: DecimalRange) -> Verdict<[UInt64]> {
@@ -135,15 +164,9 @@ enum CommandLineModel {
         guard case .accepted(let items) = listed else { return listed.refusal() }
         var values: [UInt64] = []
         for item in items {
-            guard let number = numeral(item) else { return .malformed }
-            switch scaled(whole: number.whole, fraction: number.fraction, multiplier: 1_000_000, limit: Int128(range.upper.millionths)) {
-            case .accepted(let millionths):
-                let lower = Int128(range.lower.millionths)
-                guard range.includesLower ? millionths >= lower : millionths > lower else { return .outOfRange }
-                values.append(UInt64(millionths))
-            case .tooPrecise: return .tooPrecise
-            default: return .outOfRange
-            }
+            let verdict = decimal(item, in: range)
+            guard case .accepted(let value) = verdict else { return verdict.refusal() }
+            values.append(value)
         }
         return .accepted(values)
     }
@@ -161,6 +184,12 @@ enum CommandLineModel {
 }
 
 extension CommandLineModel.Verdict {
+    /// The accepted value transformed, or the same refusal.
+    func map<Other>(_ transform: (Value) -> Other) -> CommandLineModel.Verdict<Other> {
+        guard case .accepted(let value) = self else { return refusal() }
+        return .accepted(transform(value))
+    }
+
     /// The same refusal for another value type; only called on refusals.
     func refusal<Other>() -> CommandLineModel.Verdict<Other> {
         switch self {

@@ -5,7 +5,7 @@ import BeaconPrimitives
 ///
 /// Each thread looks up through its own ``Reader``. A reader keeps a strong reference to the
 /// placer it uses and, on every lookup, checks with one acquire load that it is still the
-/// published one; after a change it re-pins once (``AtomicSnapshot``) and moves to the new
+/// published one; after a change it re-pins once (`AtomicSnapshot`) and moves to the new
 /// placer. A lookup never sees a half-built placer, never waits for a writer, and never writes
 /// to memory shared with other readers, so readers on different cores scale linearly.
 ///

@@ -33,6 +33,9 @@ public struct AdaptiveTTLEstimator: Sendable, Hashable {
         public var minimumTTL: HeartbeatTTL
         public var maximumTTL: HeartbeatTTL
 
+        /// A configuration; see each property. The estimator checks the values.
+        ///
+        /// - Complexity: O(1).
         public init(
             smoothing: Double = 0.1, phiThreshold: Double = 8,
             minimumStandardDeviation: Duration = .milliseconds(100), acceptablePause: Duration = .milliseconds(500),
@@ -59,6 +62,9 @@ public struct AdaptiveTTLEstimator: Sendable, Hashable {
     private var intervals = 0
 
     /// An estimator with no beats seen yet.
+    ///
+    /// - Complexity: O(1): the quantile for the phi threshold is found by at most 50 Newton steps,
+    ///   once.
     public init(configuration: Configuration) throws(HeartbeatError) {
         guard configuration.smoothing > 0, configuration.smoothing <= 1 else {
             throw .invalidConfiguration("smoothing \(configuration.smoothing) must be in (0, 1]")
@@ -80,6 +86,8 @@ public struct AdaptiveTTLEstimator: Sendable, Hashable {
 
     /// Records a beat arriving at `instant` and returns the TTL to arm the node with. Arrivals
     /// earlier than the previous one are treated as simultaneous.
+    ///
+    /// - Complexity: O(1): two exponentially weighted updates; the estimator keeps no history.
     public mutating func observe(arrivalAt instant: BeaconInstant) -> HeartbeatTTL {
         defer { lastArrival = instant }
         guard let previous = lastArrival else { return configuration.initialTTL }
@@ -98,6 +106,8 @@ public struct AdaptiveTTLEstimator: Sendable, Hashable {
     }
 
     /// The TTL for the current estimate: mean + pause + z·σ, within the configured bounds.
+    ///
+    /// - Complexity: O(1).
     public var ttl: HeartbeatTTL {
         guard intervals > 0 else { return configuration.initialTTL }
         let deviation = max(varianceMicros.squareRoot(), floorMicros)
@@ -108,6 +118,8 @@ public struct AdaptiveTTLEstimator: Sendable, Hashable {
     }
 
     /// The mean time between beats seen so far, or nil before the second beat.
+    ///
+    /// - Complexity: O(1).
     public var meanInterval: Duration? {
         intervals > 0 ? .microseconds(Int64(meanMicros.rounded())) : nil
     }

@@ -25,6 +25,10 @@ public enum HeartbeatError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The timer's thread could not be started, or the timer is already running.
     case timerStartFailed(String)
 
+    /// A sentence naming the problem, the values involved and what to do about it.
+    ///
+    /// - Complexity: O(m) for the m bytes of the reason a configuration or start error carries;
+    ///   O(1) otherwise.
     public var description: String {
         switch self {
         case .staleHandle(let handle):

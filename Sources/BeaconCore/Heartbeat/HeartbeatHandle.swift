@@ -18,5 +18,8 @@ public struct HeartbeatHandle: Hashable, Sendable, CustomStringConvertible {
         self.generation = generation
     }
 
+    /// `node#<index>.<generation>`, as log lines and error messages print a handle.
+    ///
+    /// - Complexity: O(1).
     public var description: String { "node#\(index).\(generation)" }
 }

@@ -7,7 +7,7 @@ struct HeartbeatRecord: ~Copyable {
     /// `[generation tag: 16 bits | deadline: 48 bits]`, the deadline in microseconds since the
     /// wheel's epoch. Beats store it; the wheel reads it when the node's slot comes due. The tag is
     /// the low 16 bits of the generation that wrote it, so a write through a stale handle that
-    /// raced a slot's reuse is recognisable (see `HeartbeatWheel.recoverClobberedDeadline`).
+    /// raced a slot's reuse is recognisable (see `HeartbeatWheel.repairClobberedDeadline`).
     @usableFromInline let deadline: Atomic<UInt64>
     /// `[generation: 30 bits | phase: 2 bits]`. Changed by `register` (under the registry lock),
     /// by `remove` (armed → removed, a compare-and-swap) and by the wheel (armed → expired, a

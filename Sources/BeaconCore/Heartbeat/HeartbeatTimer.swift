@@ -40,6 +40,8 @@ public final class HeartbeatTimer<Clock: BeaconClock>: Sendable {
     /// - Throws: ``HeartbeatError/invalidConfiguration(_:)`` for a bad configuration, or for a
     ///   clock other than ``MonotonicClock`` and ``ManualClock``: a thread can only block on
     ///   clocks it knows how to wait for.
+    /// - Complexity: O(S) for the wheel's S slots, as
+    ///   ``HeartbeatWheel/init(configuration:clock:)``.
     public init(configuration: HeartbeatWheelConfiguration = .init(), clock: Clock) throws(HeartbeatError) {
         guard let parking = clock as? any ThreadParkingClock else {
             throw .invalidConfiguration("a HeartbeatTimer runs on MonotonicClock or ManualClock, not \(Clock.self)")
@@ -57,6 +59,7 @@ public final class HeartbeatTimer<Clock: BeaconClock>: Sendable {
     ///
     /// - Throws: ``HeartbeatError/timerStartFailed(_:)`` if the timer is running or the thread
     ///   could not be created.
+    /// - Complexity: O(1), plus creating one thread.
     public func start(onExpiry: @escaping @Sendable (HeartbeatExpiry) -> Void) throws(HeartbeatError) {
         try thread.withLock { thread throws(HeartbeatError) in
             guard thread == nil else { throw .timerStartFailed("the timer is already running") }
@@ -74,6 +77,9 @@ public final class HeartbeatTimer<Clock: BeaconClock>: Sendable {
 
     /// Stops the thread and waits for it to finish; a no-op if it is not running. Expiries that
     /// are not yet due are not delivered. The timer can be started again.
+    ///
+    /// - Complexity: O(1), plus joining the thread, which first finishes the `onExpiry` call in
+    ///   progress, if any.
     public func stop() {
         thread.withLock { thread in
             guard let running = thread else { return }
@@ -84,11 +90,16 @@ public final class HeartbeatTimer<Clock: BeaconClock>: Sendable {
     }
 
     /// How many times the thread has woken up since it was created.
+    ///
+    /// - Complexity: O(1): one relaxed load.
     public var wakeUps: Int { loop.wakeUps.load(ordering: .relaxed) }
 }
 
 extension HeartbeatTimer where Clock == MonotonicClock {
     /// A stopped timer with a new wheel on the system's monotonic clock.
+    ///
+    /// - Complexity: O(S) for the wheel's S slots, as
+    ///   ``HeartbeatWheel/init(configuration:clock:)``.
     public convenience init(configuration: HeartbeatWheelConfiguration = .init()) throws(HeartbeatError) {
         try self.init(configuration: configuration, clock: MonotonicClock())
     }

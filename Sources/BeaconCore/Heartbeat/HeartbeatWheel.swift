@@ -68,6 +68,10 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
     var counters = HeartbeatWheelStatistics()
 
     /// A wheel on `clock`, whose epoch is the clock's current reading.
+    ///
+    /// - Complexity: O(S) for the S slots of the configuration (at most 2²²): the slot heads and
+    ///   the occupancy bitmap are initialised. The node arena is only reserved (an anonymous
+    ///   mapping), so unused capacity costs neither time nor memory.
     public init(configuration: HeartbeatWheelConfiguration = .init(), clock: Clock) throws(HeartbeatError) {
         let resolved = try configuration.resolved()
         self.configuration = configuration
@@ -101,9 +105,13 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
 
     /// Bytes of arena memory per node: one record. The wheel's other memory is fixed by its
     /// configuration (4 bytes per slot plus a bit per slot), not by the number of nodes.
+    ///
+    /// - Complexity: O(1).
     public static var bytesPerNode: Int { MemoryLayout<HeartbeatRecord>.stride }
 
     /// Bytes the wheel's slots take, independent of how many nodes it holds.
+    ///
+    /// - Complexity: O(1).
     public var fixedBytes: Int { slotCount * MemoryLayout<UInt32>.stride + slotCount / 8 + slotCount / 512 + 128 }
 
     // MARK: Beating
@@ -123,6 +131,7 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
     ///
     /// - Throws: ``HeartbeatError/expired(_:)`` once the node has expired,
     ///   ``HeartbeatError/staleHandle(_:)`` if it was removed, ``HeartbeatError/ttlAboveMaximum(ttl:maximum:)``.
+    /// - Complexity: O(1), wait-free: no loop, lock or allocation, whatever the number of nodes.
     @inlinable @inline(__always)
     public func beat(_ handle: HeartbeatHandle, ttl: HeartbeatTTL) throws(HeartbeatError) {
         let record = records + Int(handle.index)
@@ -202,16 +211,22 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
     /// most one refresh period. If the owner is stalled past that, the stall guard extends
     /// deadlines by the stall. ``HeartbeatTimer`` publishes while beats arrive and withdraws before
     /// sleeping for longer than a refresh period, so an idle wheel causes no wake-ups.
+    ///
+    /// - Complexity: O(1): one relaxed store.
     public func publishBeatClock(validUntil instant: BeaconInstant) {
         clockLine.pointee.cachedMicros.store(micros(instant, roundingUp: true), ordering: .relaxed)
     }
 
     /// Makes beats read the clock themselves (exact, slower) until the next publish.
+    ///
+    /// - Complexity: O(1): one relaxed store.
     public func withdrawBeatClock() {
         clockLine.pointee.cachedMicros.store(BeatClockLine.withdrawn, ordering: .relaxed)
     }
 
     /// Whether any beat ran since the previous call (and resets the answer).
+    ///
+    /// - Complexity: O(1): one atomic exchange.
     public func takeBeatClockUsage() -> Bool {
         clockLine.pointee.used.exchange(false, ordering: .relaxed)
     }
@@ -225,6 +240,8 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
     ///
     /// - Throws: ``HeartbeatError/capacityExhausted(capacity:awaitingRecycle:)`` when the arena is
     ///   full, ``HeartbeatError/ttlAboveMaximum(ttl:maximum:)``.
+    /// - Complexity: O(1): a record is taken from the free list (or the arena's next unused one)
+    ///   under a lock held for a few stores, whatever the number of nodes.
     public func register(ttl: HeartbeatTTL) throws(HeartbeatError) -> HeartbeatHandle {
         guard ttl <= maximumTTL else { throw .ttlAboveMaximum(ttl: ttl, maximum: maximumTTL) }
         let deadline = micros(clock.now, roundingUp: true) + ttl.microseconds
@@ -268,6 +285,8 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
     ///
     /// - Throws: ``HeartbeatError/staleHandle(_:)`` if the node was already removed or its record
     ///   reused.
+    /// - Complexity: O(1): one compare-and-swap; the record is recycled by a later
+    ///   ``advance(to:deliver:)``.
     @discardableResult
     public func remove(_ handle: HeartbeatHandle) throws(HeartbeatError) -> HeartbeatRemoval {
         guard handle.index < clockLine.pointee.highWater.load(ordering: .acquiring) else {
@@ -289,6 +308,8 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
     }
 
     /// Whether `handle`'s node is registered and not expired or removed.
+    ///
+    /// - Complexity: O(1): two atomic loads.
     public func isArmed(_ handle: HeartbeatHandle) -> Bool {
         guard handle.index < clockLine.pointee.highWater.load(ordering: .acquiring) else { return false }
         let state = records[Int(handle.index)].state.load(ordering: .relaxed)

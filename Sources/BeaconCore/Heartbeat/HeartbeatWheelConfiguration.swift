@@ -16,6 +16,8 @@ public struct HeartbeatWheelConfiguration: Sendable, Hashable {
     public var stallThreshold: Duration?
 
     /// A configuration; see each property. `validated()` checks the values.
+    ///
+    /// - Complexity: O(1); the values are checked when a wheel is created.
     public init(
         slotWidth: Duration = .milliseconds(1),
         maximumTTL: Duration = .seconds(60),

@@ -22,6 +22,8 @@ public struct JitteredPeriodPolicy: Sendable, Hashable {
     /// A policy; `jitter` must be at least zero and below `period`, `graceMultiplier` finite and
     /// at least 1, and the longest TTL, `(period + jitter) × graceMultiplier`, at most
     /// ``HeartbeatTTL/limit``.
+    ///
+    /// - Complexity: O(1).
     public init(period: Duration, jitter: Duration, graceMultiplier: Double) throws(HeartbeatError) {
         let periodTTL = try HeartbeatTTL(period)
         guard jitter >= .zero, jitter < period else {
@@ -45,6 +47,8 @@ public struct JitteredPeriodPolicy: Sendable, Hashable {
     }
 
     /// SwarmKit's defaults: 5 s ± 500 ms, grace × 3.
+    ///
+    /// - Complexity: O(1).
     public static let swarmKitDefault = try! JitteredPeriodPolicy(
         period: .seconds(5), jitter: .milliseconds(500), graceMultiplier: 3)
 
@@ -65,6 +69,8 @@ public struct JitteredPeriodPolicy: Sendable, Hashable {
 
     /// Picks the next period. Pass a generator the calling thread or task owns (for example a
     /// ``SplitMix64``): a shared, locked generator would serialise every heartbeat.
+    ///
+    /// - Complexity: O(1), plus one draw from `generator`.
     public func next(using generator: inout some RandomNumberGenerator) -> Assignment {
         next(random: generator.next())
     }
@@ -73,6 +79,9 @@ public struct JitteredPeriodPolicy: Sendable, Hashable {
     /// `[period − jitter, period + jitter)`: a multiply-shift maps the word onto the band, with no
     /// rejection loop and no generator state, so a lock-free caller can keep its random stream in
     /// an atomic word per node. Always inlined: it is most of the work of a dispatcher heartbeat.
+    ///
+    /// - Complexity: O(1): one multiply-shift and one floating-point multiply; no loop, lock or
+    ///   allocation.
     @inlinable @inline(__always)
     public func next(random: UInt64) -> Assignment {
         let offset = jitterMicros == 0 ? 0 : random.multipliedFullWidth(by: 2 * jitterMicros).high

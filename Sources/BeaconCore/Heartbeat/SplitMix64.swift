@@ -4,16 +4,23 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// A generator that yields a fixed sequence for `seed`.
+    ///
+    /// - Complexity: O(1).
     public init(seed: UInt64) {
         state = seed
     }
 
     /// A generator seeded from the system's random source (one call).
+    ///
+    /// - Complexity: O(1): one read of the system's random source.
     public init() {
         var system = SystemRandomNumberGenerator()
         state = system.next()
     }
 
+    /// The next word of the sequence.
+    ///
+    /// - Complexity: O(1): an addition and two multiply-xorshift rounds.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

@@ -16,8 +16,14 @@ public import Synchronization
 /// fill every member it sees (possible only while others race), it re-reads the total and walks
 /// again; some acquire always succeeds.
 public final class BoundedLoadBalancer: LoadAwarePlacer {
+    /// The name reports use for this placer.
+    ///
+    /// - Complexity: O(1).
     public static let algorithmName = "bounded-load-requests"
 
+    /// How keys and member names are hashed; fixed for the balancer's life.
+    ///
+    /// - Complexity: O(1).
     public let keyHasher: KeyHasher
     @usableFromInline let tracker: LoadTracker<RingPlacer>
     /// (1 + ε)·(1 − 2⁻⁴⁰): the bound's factor, shaved so that a bound whose exact value is an
@@ -31,6 +37,8 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
     let virtualNodes: Int
 
     /// The load-bound factor ε.
+    ///
+    /// - Complexity: O(1).
     public let epsilon: Double
 
     /// Creates a balancer over `members` with load factor `epsilon`, tracking up to `capacity`
@@ -38,6 +46,8 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
     ///
     /// - Throws: ``PlacementError/invalidLoadFactor(_:)`` unless ε is finite and > 0; errors of
     ///   ``RingPlacer`` for bad members.
+    /// - Complexity: O(P log P + c) for the ring of P ≈ `virtualNodes` × n points over n members
+    ///   and c = `capacity` counters.
     public init(
         members: [PlacementMember],
         epsilon: Double = 0.25,
@@ -55,11 +65,17 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
     }
 
     /// The members, by index.
+    ///
+    /// - Complexity: O(1): one load of the published snapshot; the stored array is returned, not
+    ///   copied.
     public var members: [PlacementMember] { tracker.current.members }
 
     /// Places one request for the key with hash `hash`.
     ///
     /// - Throws: ``PlacementError/noMembers``.
+    /// - Complexity: O(1) expected while the key's ring owner has room. A hot key walks past full
+    ///   members, at most one walk of the ring's P points per pass; another pass happens only while
+    ///   concurrent acquires fill every member it sees.
     @inlinable
     public func acquire(forHash hash: UInt64) throws(PlacementError) -> PlacementLease {
         try tracker.snapshot.withPinned { (members) throws(PlacementError) -> PlacementLease in
@@ -89,6 +105,7 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
     /// them (nine full runners and one idle one would leave the idle one a single request at a
     /// time). The bound therefore holds only while some unrefused member is below it.
     ///
+    /// - Parameter hash: the key's hash, from ``keyHasher``.
     /// - Parameter isRefused: whether the member at an index has refused this request; called
     ///   with indices into the member list this call sees, at most once per ring point.
     /// - Returns: a lease, or nil when every member has refused.
@@ -143,20 +160,30 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
     ///
     /// - Throws: ``PlacementError/releaseWithoutAcquire(member:)`` if the member has nothing in
     ///   flight or the lease came from another balancer.
+    /// - Complexity: O(1): a compare-and-swap on the member's counter, retried only when another
+    ///   thread changed it meanwhile.
     @inlinable
     public func release(_ lease: PlacementLease) throws(PlacementError) {
         try tracker.release(lease)
     }
 
     /// Requests in flight, by member index.
+    ///
+    /// - Complexity: O(n) for n members; allocates the array.
     public var loads: [Int] { tracker.loads() }
 
     /// Adds a member.
+    ///
+    /// - Complexity: O(P log P) for the new ring of P points, plus O(n) expected to carry the n
+    ///   members' counters over, under the membership lock, which acquires and releases never take.
     public func add(_ member: PlacementMember) throws(PlacementError) {
         try tracker.update { ring throws(PlacementError) in try ring.adding(member) }
     }
 
     /// Removes a member; its leases can still be released.
+    ///
+    /// - Complexity: O(P log P) for the new ring of P points, plus O(n) expected to carry the n
+    ///   members' counters over, under the membership lock, which acquires and releases never take.
     public func remove(_ name: String) throws(PlacementError) {
         try tracker.update { ring throws(PlacementError) in try ring.removing(name) }
     }
@@ -164,6 +191,9 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
     /// Replaces the whole membership with `members`, in this order, so member indices match the
     /// caller's list. Members that stay keep their in-flight counts; leases on members that go can
     /// still be released.
+    ///
+    /// - Complexity: O(P log P) for the new ring of P points, plus O(n) expected to carry the n
+    ///   members' counters over, under the membership lock, which acquires and releases never take.
     public func replaceMembers(with members: [PlacementMember]) throws(PlacementError) {
         try tracker.update { ring throws(PlacementError) in
             try RingPlacer(members: members, virtualNodes: virtualNodes, keyHasher: keyHasher)
@@ -171,6 +201,9 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
     }
 
     /// Re-weights a member.
+    ///
+    /// - Complexity: O(P log P) for the new ring of P points, plus O(n) expected to carry the n
+    ///   members' counters over, under the membership lock, which acquires and releases never take.
     public func reweight(_ name: String, to weight: Double) throws(PlacementError) {
         try tracker.update { ring throws(PlacementError) in try ring.reweighting(name, to: weight) }
     }

@@ -20,11 +20,18 @@
 /// incremental changes it also depends on the order of those changes: replay the same changes
 /// to reproduce it, or call ``rebuilt()`` to get the canonical table for the current members.
 public struct BoundedLoadTable: ReplicaPlacer {
+    /// The name reports use for this placer.
+    ///
+    /// - Complexity: O(1).
     public static let algorithmName = "bounded-load"
     /// The fewest slots per member a table may have; below it, the table doubles.
+    ///
+    /// - Complexity: O(1).
     public static let minimumSlotsPerMember = 100
     /// Slots per member a new table is built with: the headroom above the minimum lets about 28 %
     /// more members join before the table has to double.
+    ///
+    /// - Complexity: O(1).
     public static let initialSlotsPerMember = 128
     static let minimumSlots = 1024
 
@@ -33,18 +40,34 @@ public struct BoundedLoadTable: ReplicaPlacer {
     /// Slots owned by each member.
     let slotCounts: [Int]
 
+    /// The members, by index.
+    ///
+    /// - Complexity: O(1): the stored array is returned, not copied.
     public var members: [PlacementMember] { table.members }
+    /// How keys and member names are hashed.
+    ///
+    /// - Complexity: O(1).
     public var keyHasher: KeyHasher { table.hasher }
+    /// Bytes of the slot table: 2 or 4 per slot.
+    ///
+    /// - Complexity: O(1).
     public var tableBytes: Int { slots.bytes }
     /// The number of slots.
+    ///
+    /// - Complexity: O(1).
     public var slotCount: Int { slots.count }
 
     /// The number of slots each member owns, by member index.
+    ///
+    /// - Complexity: O(1): the stored array is returned, not copied.
     public var slotsPerMember: [Int] { slotCounts }
 
     /// Builds the table for `members`.
     ///
     /// - Throws: ``PlacementError`` for a duplicate, empty-named or badly weighted member.
+    /// - Complexity: O(S + n log n) for n members and S = max(1 024, 128·n) slots: quotas and ring
+    ///   order are sorted once, then each slot is given out through a union-find with path halving
+    ///   (amortised nearly O(1) per slot).
     public init(members: [PlacementMember], keyHasher: KeyHasher = .default) throws(PlacementError) {
         self.init(build: try MemberTable(members, hasher: keyHasher))
     }
@@ -131,6 +154,9 @@ public struct BoundedLoadTable: ReplicaPlacer {
         return quotas
     }
 
+    /// The owner of the key's slot.
+    ///
+    /// - Complexity: O(1): one multiply-shift and one load.
     @inlinable
     public func memberIndex(forHash hash: UInt64) throws(PlacementError) -> Int {
         let count = slots.count
@@ -139,6 +165,10 @@ public struct BoundedLoadTable: ReplicaPlacer {
     }
 
     /// The owner of the key's slot, then the owners of the following slots, skipping repeats.
+    ///
+    /// - Complexity: O(r²) expected for r replicas while r is small against the n members: about r
+    ///   slots are walked, each checked against the replicas found so far. O(S·r) at worst for S
+    ///   slots.
     public func replicas(forHash hash: UInt64, into replicas: UnsafeMutableBufferPointer<Int>) throws(PlacementError) {
         try validateReplicaRequest(replicas.count, members: table.count)
         let count = slots.count
@@ -157,10 +187,17 @@ public struct BoundedLoadTable: ReplicaPlacer {
 
     /// The canonical table for the current members, as ``init(members:keyHasher:)`` would build it,
     /// with the current number of slots.
+    ///
+    /// - Complexity: O(S + n log n) for S slots and n members, as ``init(members:keyHasher:)``.
     public func rebuilt() -> BoundedLoadTable {
         BoundedLoadTable(build: table, slotCount: table.count == 0 ? nil : slots.count)
     }
 
+    /// A table with `member` added: it takes its share of slots from the members furthest above
+    /// theirs, and no other slot changes owner.
+    ///
+    /// - Complexity: O(S + n log n) for S slots (after any doubling) and n members: the slot table
+    ///   is expanded and rewritten once, and the donors are chosen through a priority queue.
     public func adding(_ member: PlacementMember) throws(PlacementError) -> BoundedLoadTable {
         var grown = table
         try grown.append(member)
@@ -187,6 +224,11 @@ public struct BoundedLoadTable: ReplicaPlacer {
         return BoundedLoadTable(table: grown, owners: owners, counts: counts)
     }
 
+    /// A table without the member named `name`: its slots go to the members furthest below their
+    /// share, and no other slot changes owner.
+    ///
+    /// - Complexity: O(S + n log n) for S slots and n members: the slot table is expanded and
+    ///   rewritten once, and the receivers are chosen through a priority queue.
     public func removing(_ name: String) throws(PlacementError) -> BoundedLoadTable {
         let leaver = try table.index(of: name)
         var shrunk = table
@@ -215,6 +257,11 @@ public struct BoundedLoadTable: ReplicaPlacer {
         return BoundedLoadTable(table: shrunk, owners: owners, counts: counts)
     }
 
+    /// A table where the member named `name` has weight `weight`, with the fewest slot moves that
+    /// restore every member's bound.
+    ///
+    /// - Complexity: O(S + n log n) for S slots and n members: the slot table is expanded and
+    ///   rewritten once, and donors or receivers are chosen through a priority queue.
     public func reweighting(_ name: String, to weight: Double) throws(PlacementError) -> BoundedLoadTable {
         let member = try table.index(of: name)
         var reweighted = table

@@ -11,17 +11,31 @@
 /// and only a multiply per step stays on the critical path. The results are bit-identical to the
 /// paper's code.
 public struct JumpHashPlacer: Placer {
+    /// The name reports use for this placer.
+    ///
+    /// - Complexity: O(1).
     public static let algorithmName = "jump"
 
     @usableFromInline let table: MemberTable
 
+    /// The members, in bucket order.
+    ///
+    /// - Complexity: O(1): the stored array is returned, not copied.
     public var members: [PlacementMember] { table.members }
+    /// How keys and member names are hashed.
+    ///
+    /// - Complexity: O(1).
     public var keyHasher: KeyHasher { table.hasher }
+    /// Always 0: jump hashing keeps no lookup table.
+    ///
+    /// - Complexity: O(1).
     public var tableBytes: Int { 0 }
 
     /// Creates a jump placer over `members`, in bucket order.
     ///
     /// - Throws: ``PlacementError`` for a duplicate, empty-named or non-unit-weight member.
+    /// - Complexity: O(n) expected for n members (each name is hashed and indexed once); O(n²) at
+    ///   worst if the name index's hashing degenerates.
     public init(members: [PlacementMember], keyHasher: KeyHasher = .default) throws(PlacementError) {
         let table = try MemberTable(members, hasher: keyHasher)
         try table.requireUniformWeights(placer: Self.algorithmName)
@@ -32,6 +46,10 @@ public struct JumpHashPlacer: Placer {
         self.table = table
     }
 
+    /// The bucket, among n members, that owns `hash`.
+    ///
+    /// - Complexity: O(log n) expected, n the number of members: the jump sequence takes about ln n
+    ///   + 1 steps. O(n) at worst, since every step moves to a higher bucket.
     @inlinable
     public func memberIndex(forHash hash: UInt64) throws(PlacementError) -> Int {
         let count = table.count
@@ -41,7 +59,8 @@ public struct JumpHashPlacer: Placer {
 
     /// The paper's jump hash of `key` over `buckets` buckets (`buckets` ≥ 1).
     ///
-    /// - Complexity: O(log `buckets`) expected.
+    /// - Complexity: O(log `buckets`) expected; O(`buckets`) at worst, since every step moves to a
+    ///   higher bucket.
     @inlinable
     public static func bucket(for key: UInt64, buckets: Int) -> Int {
         let limit = Int64(buckets)
@@ -73,6 +92,9 @@ public struct JumpHashPlacer: Placer {
         }
     }
 
+    /// A placer with `member` appended as the last bucket: only keys that now belong to it move.
+    ///
+    /// - Complexity: O(n) for n members: the member list and its name index are copied.
     public func adding(_ member: PlacementMember) throws(PlacementError) -> JumpHashPlacer {
         var table = table
         try table.append(member)
@@ -80,12 +102,18 @@ public struct JumpHashPlacer: Placer {
         return JumpHashPlacer(validated: table)
     }
 
+    /// A placer without the member named `name`; the last member takes its bucket.
+    ///
+    /// - Complexity: O(n) for n members: the member list and its name index are copied.
     public func removing(_ name: String) throws(PlacementError) -> JumpHashPlacer {
         var table = table
         try table.swapRemove(named: name)
         return JumpHashPlacer(validated: table)
     }
 
+    /// This placer unchanged if `weight` is 1; jump hashing has no weights.
+    ///
+    /// - Complexity: O(1) expected: one lookup of the name; no copy.
     public func reweighting(_ name: String, to weight: Double) throws(PlacementError) -> JumpHashPlacer {
         try table.requireUnitReweight(named: name, to: weight, placer: Self.algorithmName)
         return self

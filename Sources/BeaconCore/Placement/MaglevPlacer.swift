@@ -3,27 +3,44 @@
 /// permutations, so every member owns ⌊M/N⌋ or ⌈M/N⌉ entries and a lookup is one load.
 ///
 /// Entries are 2 bytes while N ≤ 65 536. The key's slot is found with a multiply-shift
-/// (``fastRange(_:_:)``) rather than `hash % M`, avoiding a 64-bit division on every lookup;
+/// (Lemire's fast range) rather than `hash % M`, avoiding a 64-bit division on every lookup;
 /// the permutations still use M's primality. M is chosen with room to grow (the smallest prime
 /// ≥ 128·N) and kept across membership changes while it stays ≥ 100·N, because a new M sends
 /// every key to another entry; only outgrowing it picks a new M. A membership change refills
 /// the table, which moves a little more than the ideal share of keys (the paper's trade-off for
 /// perfect balance). Weights are not supported.
 public struct MaglevPlacer: Placer {
+    /// The name reports use for this placer.
+    ///
+    /// - Complexity: O(1).
     public static let algorithmName = "maglev"
 
     @usableFromInline let table: MemberTable
     @usableFromInline let lookup: CompactIndexTable
 
+    /// The members, by index.
+    ///
+    /// - Complexity: O(1): the stored array is returned, not copied.
     public var members: [PlacementMember] { table.members }
+    /// How keys and member names are hashed.
+    ///
+    /// - Complexity: O(1).
     public var keyHasher: KeyHasher { table.hasher }
+    /// Bytes of the lookup table: 2 or 4 per entry.
+    ///
+    /// - Complexity: O(1).
     public var tableBytes: Int { lookup.bytes }
     /// M, the prime number of table entries.
+    ///
+    /// - Complexity: O(1).
     public var tableSize: Int { lookup.count }
 
     /// Creates a Maglev table over `members`.
     ///
     /// - Throws: ``PlacementError`` for a duplicate, empty-named or non-unit-weight member.
+    /// - Complexity: O(M log M) expected for the table of M ≈ 128·n entries over n members: filling
+    ///   from the members' permutations probes about M log M entries, as in the Maglev paper. O(M²)
+    ///   at worst.
     public init(members: [PlacementMember], keyHasher: KeyHasher = .default) throws(PlacementError) {
         let table = try MemberTable(members, hasher: keyHasher)
         try table.requireUniformWeights(placer: Self.algorithmName)
@@ -90,6 +107,9 @@ public struct MaglevPlacer: Placer {
         return true
     }
 
+    /// The owner of the key's table entry.
+    ///
+    /// - Complexity: O(1): one multiply-shift and one load.
     @inlinable
     public func memberIndex(forHash hash: UInt64) throws(PlacementError) -> Int {
         let size = lookup.count
@@ -97,6 +117,9 @@ public struct MaglevPlacer: Placer {
         return lookup[fastRange(hash, size)]
     }
 
+    /// A placer with `member` added; the table keeps its size M while M ≥ 100·n, and is refilled.
+    ///
+    /// - Complexity: O(M log M) expected for M entries (the refill); O(M²) at worst.
     public func adding(_ member: PlacementMember) throws(PlacementError) -> MaglevPlacer {
         var table = table
         try table.append(member)
@@ -104,12 +127,18 @@ public struct MaglevPlacer: Placer {
         return MaglevPlacer(validated: table, previousSize: lookup.count == 0 ? nil : lookup.count)
     }
 
+    /// A placer without the member named `name`, its table refilled at the same size.
+    ///
+    /// - Complexity: O(M log M) expected for M entries (the refill); O(M²) at worst.
     public func removing(_ name: String) throws(PlacementError) -> MaglevPlacer {
         var table = table
         try table.remove(named: name)
         return MaglevPlacer(validated: table, previousSize: lookup.count == 0 ? nil : lookup.count)
     }
 
+    /// This placer unchanged if `weight` is 1; Maglev has no weights.
+    ///
+    /// - Complexity: O(1) expected: one lookup of the name; no copy.
     public func reweighting(_ name: String, to weight: Double) throws(PlacementError) -> MaglevPlacer {
         try table.requireUnitReweight(named: name, to: weight, placer: Self.algorithmName)
         return self

@@ -26,6 +26,9 @@ public enum PlacementError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A lease was released more often than it was acquired, or was from another balancer.
     case releaseWithoutAcquire(member: String)
 
+    /// A sentence naming the problem and the values involved.
+    ///
+    /// - Complexity: O(m) for the m bytes of the names the message quotes.
     public var description: String {
         switch self {
         case .noMembers:

@@ -11,58 +11,89 @@
 /// in the extension below all hash the key's bytes in place.
 public protocol Placer: Sendable {
     /// A short, stable name of the algorithm, used in reports (`"jump"`, `"ring"`, …).
+    ///
+    /// - Complexity: O(1).
     static var algorithmName: String { get }
 
     /// The members, in index order: ``memberIndex(forHash:)`` returns an index into this array.
+    ///
+    /// - Complexity: O(1) in every Beacon placer: the stored array is returned, not copied.
     var members: [PlacementMember] { get }
 
     /// How keys (and member names) are hashed.
+    ///
+    /// - Complexity: O(1).
     var keyHasher: KeyHasher { get }
 
     /// The index of the member that owns `hash`.
     ///
     /// - Throws: ``PlacementError/noMembers`` when the placer is empty.
+    /// - Complexity: Depends on the algorithm: O(1) for the table placers (``BoundedLoadTable``,
+    ///   ``MaglevPlacer``, ``RoundRobinPlacer``), O(1) expected for ``RingPlacer``, O(log n)
+    ///   expected for ``JumpHashPlacer``, O(n) for ``RendezvousPlacer``, with n the number of
+    ///   members.
     func memberIndex(forHash hash: UInt64) throws(PlacementError) -> Int
 
     /// A placer with `member` added.
+    ///
+    /// - Complexity: Depends on the algorithm; at least O(n) for n members (the member list is
+    ///   copied), and up to a rebuild of the placer's table. Each conforming type states its cost.
     func adding(_ member: PlacementMember) throws(PlacementError) -> Self
 
     /// A placer without the member named `name`.
+    ///
+    /// - Complexity: Depends on the algorithm; at least O(n) for n members (the member list is
+    ///   copied), and up to a rebuild of the placer's table. Each conforming type states its cost.
     func removing(_ name: String) throws(PlacementError) -> Self
 
     /// A placer where the member named `name` has weight `weight`.
+    ///
+    /// - Complexity: Depends on the algorithm: O(1) expected where weights are unsupported (only
+    ///   the value is checked), otherwise like ``adding(_:)``.
     func reweighting(_ name: String, to weight: Double) throws(PlacementError) -> Self
 
     /// Bytes of memory the placer's lookup structures occupy (members' names excluded).
+    ///
+    /// - Complexity: O(1).
     var tableBytes: Int { get }
 }
 
 extension Placer {
     /// The index of the member that owns `key`'s UTF-8 bytes; the string is not copied.
+    ///
+    /// - Complexity: O(k) to hash the key's k bytes, plus the placer's ``memberIndex(forHash:)``.
     @inlinable
     public func memberIndex(for key: String) throws(PlacementError) -> Int {
         try memberIndex(forHash: keyHasher.hash(key))
     }
 
     /// The index of the member that owns the key `bytes`.
+    ///
+    /// - Complexity: O(k) to hash the key's k bytes, plus the placer's ``memberIndex(forHash:)``.
     @inlinable
     public func memberIndex(for bytes: UnsafeRawBufferPointer) throws(PlacementError) -> Int {
         try memberIndex(forHash: keyHasher.hash(bytes))
     }
 
     /// The index of the member that owns the integer key `key` (hashed as 8 little-endian bytes).
+    ///
+    /// - Complexity: O(1) to hash the integer, plus the placer's ``memberIndex(forHash:)``.
     @inlinable
     public func memberIndex(for key: UInt64) throws(PlacementError) -> Int {
         try memberIndex(forHash: keyHasher.hash(key))
     }
 
     /// The member that owns `key`.
+    ///
+    /// - Complexity: O(k) to hash the key's k bytes, plus the placer's ``memberIndex(forHash:)``.
     @inlinable
     public func member(for key: String) throws(PlacementError) -> PlacementMember {
         members[try memberIndex(for: key)]
     }
 
     /// The number of members.
+    ///
+    /// - Complexity: O(1).
     @inlinable
     public var memberCount: Int { members.count }
 }
@@ -75,17 +106,24 @@ public protocol ReplicaPlacer: Placer {
     ///
     /// - Throws: ``PlacementError/noMembers``, ``PlacementError/invalidReplicaCount(_:)`` for an
     ///   empty buffer, ``PlacementError/replicaCountExceedsMembers(requested:members:)``.
+    /// - Complexity: Depends on the algorithm; for r replicas, O(r²) expected for the ring and the
+    ///   bounded-load table (a walk that skips repeats) and O(n) expected for rendezvous over n
+    ///   members. Each conforming type states its cost.
     func replicas(forHash hash: UInt64, into replicas: UnsafeMutableBufferPointer<Int>) throws(PlacementError)
 }
 
 extension ReplicaPlacer {
     /// Writes the replica set of `key`'s UTF-8 bytes into `replicas`.
+    ///
+    /// - Complexity: O(k) to hash the key's k bytes, plus the placer's ``replicas(forHash:into:)``.
     @inlinable
     public func replicas(for key: String, into replicas: UnsafeMutableBufferPointer<Int>) throws(PlacementError) {
         try self.replicas(forHash: keyHasher.hash(key), into: replicas)
     }
 
     /// Writes the replica set of the key `bytes` into `replicas`.
+    ///
+    /// - Complexity: O(k) to hash the key's k bytes, plus the placer's ``replicas(forHash:into:)``.
     @inlinable
     public func replicas(
         for bytes: UnsafeRawBufferPointer,
@@ -95,11 +133,17 @@ extension ReplicaPlacer {
     }
 
     /// The replica set of `key` as an array; allocates. Prefer the buffer form on hot paths.
+    ///
+    /// - Complexity: O(k + r) to hash the key's k bytes and allocate the r-element array, plus the
+    ///   placer's ``replicas(forHash:into:)``.
     public func replicas(for key: String, count: Int) throws(PlacementError) -> [Int] {
         try replicas(forHash: keyHasher.hash(key), count: count)
     }
 
     /// The replica set of `hash` as an array; allocates. Prefer the buffer form on hot paths.
+    ///
+    /// - Complexity: O(r) to allocate the r-element array, plus the placer's
+    ///   ``replicas(forHash:into:)``.
     public func replicas(forHash hash: UInt64, count: Int) throws(PlacementError) -> [Int] {
         guard count >= 1 else { throw .invalidReplicaCount(count) }
         var result = [Int](repeating: 0, count: count)

@@ -9,12 +9,20 @@ public import Synchronization
 /// carries about `n/N + ln ln N / ln 2` — exponentially better than one random choice — but no
 /// hard bound; use ``BoundedLoadBalancer`` for one. Weights are not supported.
 public final class PowerOfTwoChoicesPlacer: LoadAwarePlacer {
+    /// The name reports use for this placer.
+    ///
+    /// - Complexity: O(1).
     public static let algorithmName = "power-of-two"
 
+    /// How keys and member names are hashed; fixed for the placer's life.
+    ///
+    /// - Complexity: O(1).
     public let keyHasher: KeyHasher
     @usableFromInline let tracker: LoadTracker<JumpHashPlacer>
 
     /// Creates the placer over `members`, tracking up to `capacity` members at once.
+    ///
+    /// - Complexity: O(n + c) expected for n members and c = `capacity` counters.
     public init(
         members: [PlacementMember],
         capacity: Int = 4096,
@@ -25,11 +33,16 @@ public final class PowerOfTwoChoicesPlacer: LoadAwarePlacer {
     }
 
     /// The members, by index.
+    ///
+    /// - Complexity: O(1): one load of the published snapshot; the stored array is returned, not
+    ///   copied.
     public var members: [PlacementMember] { tracker.current.members }
 
     /// Places one request for the key with hash `hash` on the less loaded of its two candidates.
     ///
     /// - Throws: ``PlacementError/noMembers``.
+    /// - Complexity: O(log n) expected for n members: two jump hashes and two counter loads. O(n)
+    ///   at worst.
     @inlinable
     public func acquire(forHash hash: UInt64) throws(PlacementError) -> PlacementLease {
         try tracker.snapshot.withPinned { (members) throws(PlacementError) -> PlacementLease in
@@ -51,9 +64,12 @@ public final class PowerOfTwoChoicesPlacer: LoadAwarePlacer {
     /// refused it: a refused candidate is replaced by the next unrefused member after it, in index
     /// order.
     ///
+    /// - Parameter hash: the key's hash, from ``keyHasher``.
     /// - Parameter isRefused: whether the member at an index has refused this request.
     /// - Returns: a lease, or nil when every member has refused.
     /// - Throws: ``PlacementError/noMembers``.
+    /// - Complexity: O(log n) expected for n members while the two candidates have not refused;
+    ///   each refused candidate is replaced by a scan for the next unrefused member, O(n) at worst.
     @inlinable
     public func acquire(
         forHash hash: UInt64,
@@ -88,26 +104,40 @@ public final class PowerOfTwoChoicesPlacer: LoadAwarePlacer {
     }
 
     /// Gives back a lease.
+    ///
+    /// - Complexity: O(1): a compare-and-swap on the member's counter, retried only when another
+    ///   thread changed it meanwhile.
     @inlinable
     public func release(_ lease: PlacementLease) throws(PlacementError) {
         try tracker.release(lease)
     }
 
     /// Requests in flight, by member index.
+    ///
+    /// - Complexity: O(n) for n members; allocates the array.
     public var loads: [Int] { tracker.loads() }
 
     /// Adds a member (appended as the last jump bucket).
+    ///
+    /// - Complexity: O(n) expected for n members (the member list is copied and the counters
+    ///   carried over), under the membership lock, which acquires and releases never take.
     public func add(_ member: PlacementMember) throws(PlacementError) {
         try tracker.update { placer throws(PlacementError) in try placer.adding(member) }
     }
 
     /// Replaces the whole membership with `members`, in this order, so member indices match the
     /// caller's list. Members that stay keep their in-flight counts.
+    ///
+    /// - Complexity: O(n) expected for n members (a new member list, the counters carried over),
+    ///   under the membership lock, which acquires and releases never take.
     public func replaceMembers(with members: [PlacementMember]) throws(PlacementError) {
         try tracker.update { _ throws(PlacementError) in try JumpHashPlacer(members: members, keyHasher: keyHasher) }
     }
 
     /// Removes a member; its leases can still be released.
+    ///
+    /// - Complexity: O(n) expected for n members (the member list is copied and the counters
+    ///   carried over), under the membership lock, which acquires and releases never take.
     public func remove(_ name: String) throws(PlacementError) {
         try tracker.update { placer throws(PlacementError) in try placer.removing(name) }
     }

@@ -7,9 +7,14 @@
 /// point) jumps to the right neighbourhood, so a lookup is one index load and, on average, one
 /// or two comparisons — O(1) expected instead of O(log P).
 public struct RingPlacer: ReplicaPlacer {
+    /// The name reports use for this placer.
+    ///
+    /// - Complexity: O(1).
     public static let algorithmName = "ring"
 
     /// The default number of points per member of mean weight.
+    ///
+    /// - Complexity: O(1).
     public static let defaultVirtualNodes = 160
 
     @usableFromInline let table: MemberTable
@@ -20,15 +25,28 @@ public struct RingPlacer: ReplicaPlacer {
     @usableFromInline let index: [UInt32]
     @usableFromInline let indexShift: UInt64
 
+    /// The members, by index.
+    ///
+    /// - Complexity: O(1): the stored array is returned, not copied.
     public var members: [PlacementMember] { table.members }
+    /// How keys and member names are hashed.
+    ///
+    /// - Complexity: O(1).
     public var keyHasher: KeyHasher { table.hasher }
+    /// Bytes of the sorted points (position and owner) and the prefix index.
+    ///
+    /// - Complexity: O(1).
     public var tableBytes: Int { positions.count * 12 + index.count * 4 }
     /// The number of points on the ring.
+    ///
+    /// - Complexity: O(1).
     public var pointCount: Int { positions.count }
 
     /// Creates a ring over `members` with `virtualNodes` points per member of mean weight.
     ///
     /// - Throws: ``PlacementError`` for a bad member or `virtualNodes` outside `1...65_536`.
+    /// - Complexity: O(P log P) for P = about `virtualNodes` × n points over n members: the points
+    ///   are sorted once, then the prefix index (at most 2P entries) is filled in one pass.
     public init(
         members: [PlacementMember],
         virtualNodes: Int = RingPlacer.defaultVirtualNodes,
@@ -89,12 +107,21 @@ public struct RingPlacer: ReplicaPlacer {
         return point == count ? 0 : point
     }
 
+    /// The owner of the first point at or after `hash`.
+    ///
+    /// - Complexity: O(1) expected: one prefix-index load and, on average, one or two comparisons.
+    ///   O(P) at worst for P points, if many points share one prefix.
     @inlinable
     public func memberIndex(forHash hash: UInt64) throws(PlacementError) -> Int {
         guard !positions.isEmpty else { throw .noMembers }
         return Int(owners[successor(of: hash)])
     }
 
+    /// The owner of the key's point, then the owners of the following points, skipping repeats.
+    ///
+    /// - Complexity: O(r²) expected for r replicas while r is small against the n members: about r
+    ///   points are walked, each checked against the replicas found so far. O(P·r) at worst for P
+    ///   points.
     public func replicas(forHash hash: UInt64, into replicas: UnsafeMutableBufferPointer<Int>) throws(PlacementError) {
         try validateReplicaRequest(replicas.count, members: table.count)
         var point = successor(of: hash)
@@ -114,18 +141,28 @@ public struct RingPlacer: ReplicaPlacer {
     @inlinable
     func owner(atPoint point: Int) -> Int { Int(owners[point]) }
 
+    /// A ring with `member`'s points added; only keys on its new points move.
+    ///
+    /// - Complexity: O(P log P) for the new ring of P points: it is rebuilt.
     public func adding(_ member: PlacementMember) throws(PlacementError) -> RingPlacer {
         var table = table
         try table.append(member)
         return try RingPlacer(validated: table, virtualNodes: virtualNodes)
     }
 
+    /// A ring without the member named `name`; only the keys on its points move.
+    ///
+    /// - Complexity: O(P log P) for the new ring of P points: it is rebuilt.
     public func removing(_ name: String) throws(PlacementError) -> RingPlacer {
         var table = table
         try table.remove(named: name)
         return try RingPlacer(validated: table, virtualNodes: virtualNodes)
     }
 
+    /// A ring where the member named `name` has weight `weight`, and a matching share of the
+    /// points.
+    ///
+    /// - Complexity: O(P log P) for the new ring of P points: it is rebuilt.
     public func reweighting(_ name: String, to weight: Double) throws(PlacementError) -> RingPlacer {
         var table = table
         try table.reweight(named: name, to: weight)

@@ -3,7 +3,7 @@
 ///
 /// Lookups, upserts and removals are O(1): entries (key, version, contribution to the digest,
 /// and the payload's place in one append-only byte arena) live in a dense array, found through
-/// an ``AssignmentIndex``. Replaced and removed payloads leave garbage in the arena, which is
+/// an `AssignmentIndex`. Replaced and removed payloads leave garbage in the arena, which is
 /// compacted once it outweighs the live bytes, so memory stays within about twice the live
 /// payloads and upserts allocate nothing once the arena has grown.
 public struct AssignmentTable: Sendable, Equatable {

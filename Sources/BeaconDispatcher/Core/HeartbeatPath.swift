@@ -6,7 +6,7 @@ import Synchronization
 /// node's slot, draw the next period, push the node's deadline in the wheel.
 ///
 /// No string is hashed and nothing is allocated: the session id carries the wheel handle, the
-/// node id carries its fingerprint, and the period is ``JitteredPeriodPolicy/next(random:)`` on a
+/// node id carries its fingerprint, and the period is `JitteredPeriodPolicy/next(random:)` on a
 /// word of the node's own random stream.
 package final class HeartbeatPath<Clock: BeaconClock>: Sendable {
     package let wheel: HeartbeatWheel<Clock>

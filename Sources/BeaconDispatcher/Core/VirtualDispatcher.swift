@@ -8,7 +8,7 @@ package import BeaconCore
 ///
 /// It is the single-threaded, package-only twin of `Dispatcher(clock: ManualClock(), …)`: the
 /// core's own tests, the fuzzer and `beacon simulate` step it without any thread; a user drives
-/// the public ``Dispatcher`` on a ``ManualClock`` instead.
+/// the public ``Dispatcher`` on a `ManualClock` instead.
 package final class VirtualDispatcher {
     package let clock: ManualClock
     package let store: InMemoryDispatcherStore

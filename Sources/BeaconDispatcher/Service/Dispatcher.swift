@@ -1,7 +1,6 @@
 import BeaconPrimitives
 public import BeaconCore
 public import Logging
-import Metrics
 import Synchronization
 
 /// SwarmKit's dispatcher on Beacon's core: nodes register and keep a session, heartbeat on the
@@ -24,7 +23,7 @@ import Synchronization
 ///
 /// Every timing of the dispatcher (heartbeat deadlines, the status batch interval, assignment
 /// debounce, UNKNOWN and orphan timers, the metrics interval) runs on the clock it is given, so a
-/// test drives it on a ``ManualClock`` without waiting in real time:
+/// test drives it on a `ManualClock` without waiting in real time:
 ///
 /// ```swift
 /// let clock = ManualClock()
@@ -40,8 +39,8 @@ import Synchronization
 /// for its batch to flush; ``state(of:)`` shows a node's liveness before the store does.
 ///
 /// Heartbeats take no lock: they check the session in a lock-free table and push the node's
-/// deadline in a ``HeartbeatWheel``, whose own thread reports expiries. Everything else goes
-/// through the ``DispatcherCore`` state machine behind one lock, and a loop in ``run()`` flushes
+/// deadline in a `HeartbeatWheel`, whose own thread reports expiries. Everything else goes
+/// through the `DispatcherCore` state machine behind one lock, and a loop in ``run()`` flushes
 /// status writes (every `statusBatchInterval`, or at once when `statusBatchLimit` are queued),
 /// fires orphan timers and sends assignment batches.
 public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
@@ -71,7 +70,7 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     /// A stopped dispatcher over `store` on `clock`; ``run()`` starts it. `managers` is the first
     /// manager list sessions carry (see ``updateManagers(_:)``).
     ///
-    /// The heartbeat wheel's thread can block on ``MonotonicClock`` and ``ManualClock`` only;
+    /// The heartbeat wheel's thread can block on `MonotonicClock` and `ManualClock` only;
     /// another clock throws ``DispatcherError/invalidConfiguration(_:)``. On a manual clock the
     /// wheel's stall guard is off: virtual time jumps on purpose, and a jump past a deadline must
     /// expire the node rather than count as a pause of the process.
@@ -171,6 +170,8 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     /// writes in flight and the last ones queued would be lost exactly when a graceful shutdown
     /// cancels the run. The run still waits for the commit.
     private func commitUncancelled(_ writes: [DispatcherWrite]) async throws(DispatcherError) {
+        // Real time even on a manual clock: what a commit costs is the store's, not the model's.
+        let started = ContinuousClock.now
         let commit = Task { [store] () async -> Result<Void, DispatcherError> in
             do throws(DispatcherError) {
                 try await store.commit(writes)
@@ -179,7 +180,9 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
                 return .failure(error)
             }
         }
-        try await commit.value.get()
+        let result = await commit.value
+        metrics.recordCommit(of: writes.count, taking: ContinuousClock.now - started, failed: (try? result.get()) == nil)
+        try result.get()
     }
 
     /// Flushes writes, fires timers and sends assignment batches when they are due, sleeping in
@@ -205,7 +208,6 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
                     logger.error("status writes were not committed", metadata: ["error": "\(error)", "writes": "\(batch.writes.count)"])
                 }
                 core.withLock { $0.writesCommitted(batch, error: failure) }
-                metrics.writes.increment(by: batch.writes.count)
                 continue
             }
             if now.duration(since: lastMetrics) >= configuration.metricsInterval {
@@ -376,16 +378,4 @@ extension Dispatcher where Clock == ManualClock {
 
     /// The loop's wake-up timer and the wheel's thread.
     private static var sleepersWhenIdle: Int { 2 }
-}
-
-/// The dispatcher's swift-metrics instruments.
-struct DispatcherMetrics: Sendable {
-    let ready = Gauge(label: "beacon_dispatcher_nodes", dimensions: [("state", "ready")])
-    let unknown = Gauge(label: "beacon_dispatcher_nodes", dimensions: [("state", "unknown")])
-    let down = Gauge(label: "beacon_dispatcher_nodes", dimensions: [("state", "down")])
-    let heartbeats = Counter(label: "beacon_dispatcher_heartbeats_total")
-    let expiries = Counter(label: "beacon_dispatcher_expiries_total")
-    let registrations = Counter(label: "beacon_dispatcher_registrations_total")
-    let writes = Counter(label: "beacon_dispatcher_store_writes_total")
-    let assignmentBytes = Counter(label: "beacon_dispatcher_assignment_bytes_total")
 }

@@ -53,8 +53,14 @@ public struct MasterClient: Sendable {
     public private(set) var lastAcknowledgedPingTime: BeaconInstant
     public private(set) var exitPhase: ExitPhase = .running
 
-    /// - Parameter startTime: when the worker was started (TiFlow uses the executor's submit
-    ///   time, so a worker that waited long before running times out sooner).
+    /// - Parameters:
+    ///   - master: the job's master.
+    ///   - worker: this worker.
+    ///   - workerEpoch: the epoch the master gave this worker.
+    ///   - masterInfo: where the master runs and its epoch, as last read from the store.
+    ///   - startTime: when the worker was started (TiFlow uses the executor's submit time, so a
+    ///     worker that waited long before running times out sooner).
+    ///   - configuration: the heartbeat interval and timeouts.
     public init(
         master: MasterID, worker: WorkerID, workerEpoch: Epoch, masterInfo: MasterInfo, startTime: BeaconInstant,
         configuration: TimeoutConfiguration = .default

@@ -6,7 +6,7 @@ public import BeaconCore
 ///
 /// It performs no I/O and never sleeps. Its owner feeds it messages, calls ``advance()`` at the
 /// instant it returns, and drains ``nextEvent()``; ``MasterRuntime`` is that owner over a real
-/// transport and store, tests are with a ``ManualClock``. One owner at a time: the type is not
+/// transport and store, tests are with a `ManualClock`. One owner at a time: the type is not
 /// `Sendable`.
 ///
 /// Unlike TiFlow, which scans every worker once a second, deadlines live on the wheel: a worker
@@ -33,6 +33,10 @@ public final class WorkerManager<Clock: BeaconClock> {
     /// A manager for a master that starts at `epoch`.
     ///
     /// - Parameters:
+    ///   - master: the job's master.
+    ///   - epoch: the epoch this master drew when it started.
+    ///   - configuration: the heartbeat interval and timeouts.
+    ///   - clock: what the offline timeouts run on.
     ///   - recovering: the statuses this master's predecessor persisted (empty on a first start).
     ///     Finished workers are skipped; the others wait up to the offline timeout for a heartbeat
     ///     to this master, and those still silent then become tombstones without an offline event.

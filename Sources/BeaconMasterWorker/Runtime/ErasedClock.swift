@@ -1,6 +1,6 @@
 import BeaconCore
 
-/// Any ``BeaconClock`` behind one concrete type, so ``MasterRuntime`` can take the caller's clock
+/// Any `BeaconClock` behind one concrete type, so ``MasterRuntime`` can take the caller's clock
 /// without becoming generic (its users name it `MasterRuntime`, whatever the clock) while its
 /// ``WorkerManager`` and wheel, which need a concrete clock type, run on this one.
 ///

@@ -10,7 +10,7 @@ import Synchronization
 /// Starting it persists a new epoch; if the master ran before (its metadata says initialised),
 /// it recovers the workers its predecessor left and waits for them first.
 ///
-/// Every wait runs on the clock it is started with: the system's by default, a ``ManualClock`` in
+/// Every wait runs on the clock it is started with: the system's by default, a `ManualClock` in
 /// a test, where offline timeouts and recovery pass as fast as the test advances the clock.
 ///
 /// ```swift
@@ -50,10 +50,17 @@ public final class MasterRuntime: LongRunningService {
     /// timeout has passed. The metadata is then saved as initialised.
     ///
     /// - Parameters:
+    ///   - id: the job's master.
+    ///   - executor: the executor this master runs on; workers send it their pings.
+    ///   - address: the executor's network address, saved in the metadata for workers to find.
+    ///   - transport: how messages reach the workers' executors.
+    ///   - store: where epochs, metadata and worker statuses persist.
+    ///   - configuration: the heartbeat interval and timeouts, shared with the workers.
     ///   - clock: what offline timeouts, the recovery wait and pong reply times are measured on.
     ///     Workers may run on other clocks: a pong echoes the worker's own send time.
     ///   - mailboxCapacity: pings and statuses that may wait unread; a worker whose ping finds the
     ///     mailbox full gets no pong and retries on its next interval.
+    ///   - capacity: the most workers (including tombstones) the master holds at once.
     /// - Throws: ``MasterWorkerError/storage(_:)``, or what opening the mailbox throws.
     public static func start(
         id: MasterID, executor: ExecutorID, address: String = "", transport: any MessageTransport,
@@ -271,7 +278,7 @@ public final class MasterRuntime: LongRunningService {
 
     /// Runs until the master stops (``exit(_:error:detail:)``, ``stop()``, or a newer master
     /// taking over), or until the task is cancelled, which stops it as ``stop()`` does: the
-    /// ``LongRunningService`` shape, so a `ServiceGroup` runs a started master. Throws what
+    /// `LongRunningService` shape, so a `ServiceGroup` runs a started master. Throws what
     /// ``waitUntilStopped()`` throws.
     public func run() async throws(MasterWorkerError) {
         try await stopped.wait(onCancel: { stop() }).get()

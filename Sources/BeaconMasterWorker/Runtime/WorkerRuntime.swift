@@ -6,7 +6,7 @@ import Synchronization
 /// the master's silence, persists and reports its status, and leaves gracefully.
 ///
 /// Pings, the watchdog, status retries and the exit's wait all run on the clock it is started
-/// with: the system's by default, a ``ManualClock`` in a test.
+/// with: the system's by default, a `ManualClock` in a test.
 ///
 /// ```swift
 /// let worker = try await WorkerRuntime.start(
@@ -39,7 +39,13 @@ public final class WorkerRuntime: LongRunningService {
     /// pinging, and persists and reports its ``WorkerState/initialized`` status.
     ///
     /// - Parameters:
+    ///   - master: the job's master, whose executor and epoch are read from `store`.
+    ///   - worker: this worker.
     ///   - epoch: the worker epoch its master drew in ``MasterRuntime/createWorker(_:on:)``.
+    ///   - executor: the executor this worker runs on; pongs and cancellations arrive there.
+    ///   - transport: how messages reach the master's executor.
+    ///   - store: where the master's metadata is read and this worker's statuses persist.
+    ///   - configuration: the heartbeat interval and timeouts, the master's.
     ///   - clock: what pings, the master-silence watchdog and status retries wait on. The master
     ///     only ever echoes the worker's own readings back, so it may run on another clock.
     ///   - startTime: when the worker was submitted, on `clock`; its master-silence watchdog
@@ -257,7 +263,7 @@ public final class WorkerRuntime: LongRunningService {
 
     /// Runs until the worker stops (``exit(_:error:extensionBytes:)``, ``stop()``, or its master
     /// going silent), or until the task is cancelled, which stops it as ``stop()`` does: the
-    /// ``LongRunningService`` shape, so a `ServiceGroup` runs a started worker. Throws what
+    /// `LongRunningService` shape, so a `ServiceGroup` runs a started worker. Throws what
     /// ``waitUntilStopped()`` throws.
     public func run() async throws(MasterWorkerError) {
         try await stopped.wait(onCancel: { stop() }).get()

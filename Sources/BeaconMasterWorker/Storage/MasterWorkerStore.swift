@@ -2,7 +2,7 @@
 /// master's metadata, and each worker's last significant status.
 ///
 /// A call that returns has made its write durable; a call that throws wrote nothing the reader
-/// could see half-done. ``SQLiteMasterWorkerStore`` is the implementation.
+/// could see half-done. `SQLiteMasterWorkerStore` is the implementation.
 public protocol MasterWorkerStore: Sendable {
     /// Increments the job's epoch counter and returns the new value: ``Epoch/first`` the first
     /// time, larger on every call after.

@@ -3,24 +3,24 @@ public import CoreMetrics
 
 /// One call's placement as a pure state machine: Fn's placer tracker and placement loop, shared
 /// by every placer and driven by whoever owns the I/O and the clock — ``CallPlacer`` with real
-/// runners and its ``BeaconClock``, the placement simulation and the tests with virtual ones.
+/// runners and its `BeaconClock`, the placement simulation and the tests with virtual ones.
 ///
 /// The driver answers every ``PlacementAction/tryRunner(_:)`` exactly once, on the same value,
 /// before giving any other input: a load-aware order holds a lease on the runner until its answer,
 /// so an attempt abandoned mid-try (or answered on a copy as well) would leak or double-release it.
 ///
-/// Time is the core's ``BeaconInstant`` (nanoseconds on a monotonic clock), not
+/// Time is the core's `BeaconInstant` (nanoseconds on a monotonic clock), not
 /// `ContinuousClock.Instant`: the standard library does not fix that type's layout, so every
 /// copy of a struct holding one goes through runtime calls, which made a placement three times
 /// slower.
 ///
-/// Each input returns the next ``Action``. The loop it encodes: fetch the runner list; try its
-/// runners in the order's pass, without pausing between them and checking both deadlines
-/// before each; a NACK moves on, an accepted call ends the placement with that call's result;
-/// after a pass, pause ``PlacerConfig/retryAllDelay`` (cut short by a deadline) and fetch again.
-/// Two deadlines end it: the request's (or its cancellation) and the placer's own, which is
-/// only checked between attempts, so it never cuts off a call a runner is running. An empty
-/// list whose fetch failed with a ``FunctionError`` of status 502 ends it at once.
+/// Each input returns the next ``PlacementAction``. The loop it encodes: fetch the runner list; try
+/// its runners in the order's pass, without pausing between them and checking both deadlines before
+/// each; a NACK moves on, an accepted call ends the placement with that call's result; after a
+/// pass, pause ``PlacerConfig/retryAllDelay`` (cut short by a deadline) and fetch again. Two
+/// deadlines end it: the request's (or its cancellation) and the placer's own, which is only
+/// checked between attempts, so it never cuts off a call a runner is running. An empty list whose
+/// fetch failed with a ``FunctionError`` of status 502 ends it at once.
 public struct PlacementAttempt<Order: PlacementOrder> {
     @usableFromInline let order: Order
     @usableFromInline let key: UInt64
@@ -43,7 +43,12 @@ public struct PlacementAttempt<Order: PlacementOrder> {
     /// Starts placing `call` at `now`.
     ///
     /// - Parameters:
+    ///   - order: the runner order each pass walks.
+    ///   - call: the call to place.
+    ///   - config: the placer's timeouts and retry delay.
+    ///   - metrics: where attempts, NACKs and outcomes are counted.
     ///   - requestDeadline: the client's deadline, if any; cancellation is reported with each input.
+    ///   - now: the current time on the placer's clock.
     @inlinable
     public init<Call: RunnerCall>(
         order: Order,

@@ -22,7 +22,7 @@ public struct RunnerStatus: Sendable, Hashable {
     public var errorCode: Int32
     /// Set when ``statusFailed``.
     public var errorMessage: String
-    /// When the status call was created at the runner, on the runner's ``BeaconClock``.
+    /// When the status call was created at the runner, on the runner's `BeaconClock`.
     public var createdAt: BeaconInstant?
     /// When the runner started the status call.
     public var startedAt: BeaconInstant?

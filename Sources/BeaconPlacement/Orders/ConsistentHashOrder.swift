@@ -3,7 +3,7 @@ public import BeaconCore
 /// Fn's consistent-hash placer: the function id, hashed with SipHash-2-4 under Fn's key, picks a
 /// start runner by jump hash; a NACK moves to the next runner in list order, wrapping.
 ///
-/// The start is Lamping and Veach's jump hash (the core's ``JumpHashPlacer/bucket(for:buckets:)``),
+/// The start is Lamping and Veach's jump hash (the core's `JumpHashPlacer/bucket(for:buckets:)`),
 /// uniform over the runners. ``Mode/fnCompatible`` reproduces Fn's own jump instead, which has an
 /// integer-division precedence bug: it never starts at runner 1, always starts at runner 0 with
 /// two runners, and is heavily skewed. Use it only while Go and Swift load balancers must send a

@@ -1,8 +1,8 @@
 import BeaconPrimitives
 public import BeaconCore
 
-/// A placer order over one of the core's load-aware placers (``BoundedLoadBalancer`` or
-/// ``PowerOfTwoChoicesPlacer``): each attempt acquires a lease on the runner the core picks among
+/// A placer order over one of the core's load-aware placers (`BoundedLoadBalancer` or
+/// `PowerOfTwoChoicesPlacer`): each attempt acquires a lease on the runner the core picks among
 /// those that have not refused the call, holds it while the runner runs the call, and releases
 /// it when the runner answers. The placer's in-flight counts are therefore its own calls running
 /// on each runner.
@@ -16,7 +16,7 @@ public import BeaconCore
 /// each group's list would replace the other's membership on every fetch (rebuilding the ring)
 /// and passes would fall back to walking their list without load counts.
 public final class LoadAwareOrder<Balancer: LoadAwarePlacer>: PlacementOrder {
-    /// The core placer; its ``LoadAwarePlacer/loads`` are the calls this placer has running.
+    /// The core placer; its `LoadAwarePlacer/loads` are the calls this placer has running.
     public let balancer: Balancer
     @usableFromInline let known: AtomicSnapshot<KnownList>
     private let sync = PosixMutex(())
@@ -161,7 +161,7 @@ extension LoadAwareOrder where Balancer == BoundedLoadBalancer {
     /// go to its ring owner while that runner holds fewer than (1+ε)× the average of this placer's
     /// calls, and spill clockwise to the next runner with room when it does not.
     ///
-    /// - Throws: ``PlacementError/invalidLoadFactor(_:)`` unless ε is finite and positive.
+    /// - Throws: `PlacementError/invalidLoadFactor(_:)` unless ε is finite and positive.
     public convenience init(epsilon: Double = 0.1, keyHasher: KeyHasher = .default) throws(PlacementError) {
         self.init(balancer: try BoundedLoadBalancer(members: [], epsilon: epsilon, keyHasher: keyHasher))
     }

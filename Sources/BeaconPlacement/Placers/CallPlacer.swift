@@ -1,7 +1,7 @@
 public import BeaconCore
 
 /// A placer: a ``PlacementOrder`` run by ``PlacementAttempt`` against real runners and a
-/// ``BeaconClock`` (the monotonic one unless a test or simulation passes a ``ManualClock``).
+/// `BeaconClock` (the monotonic one unless a test or simulation passes a `ManualClock`).
 ///
 /// Make one with ``naive(config:metrics:clock:)``, ``consistentHash(mode:config:metrics:clock:)``,
 /// ``boundedLoad(epsilon:config:metrics:clock:)`` or ``powerOfTwo(config:metrics:clock:)``, or pick
@@ -106,7 +106,7 @@ extension CallPlacer where Order == LoadAwareOrder<BoundedLoadBalancer> {
     /// calls on their owner at low load and costs NACKs at high load (docs/call-placement.md).
     /// Use one placer per runner pool.
     ///
-    /// - Throws: ``PlacementError/invalidLoadFactor(_:)`` unless ε is finite and positive.
+    /// - Throws: `PlacementError/invalidLoadFactor(_:)` unless ε is finite and positive.
     public static func boundedLoad(
         epsilon: Double = 0.1,
         config: PlacerConfig = .default,

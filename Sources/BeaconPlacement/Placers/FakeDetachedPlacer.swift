@@ -8,7 +8,7 @@ public struct FakeDetachedPlacer: RunnerPlacer {
     /// How long each placement pretends to take.
     public let sleep: Duration
 
-    /// Creates the placer; a test passes a ``ManualClock`` and advances it past the timeouts.
+    /// Creates the placer; a test passes a `ManualClock` and advances it past the timeouts.
     public init(config: PlacerConfig = .default, sleep: Duration, clock: some BeaconClock = MonotonicClock()) {
         self.config = config
         self.sleep = sleep

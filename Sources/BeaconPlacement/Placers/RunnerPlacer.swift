@@ -10,8 +10,11 @@ public protocol RunnerPlacer: Sendable {
 
     /// Places `call` on one of `pool`'s runners and returns when it has run.
     ///
-    /// - Parameter deadline: the client's deadline, on ``clock``; cancelling the calling task
-    ///   cancels the request the same way.
+    /// - Parameters:
+    ///   - call: the call to place.
+    ///   - pool: where the runners that may take it come from.
+    ///   - deadline: the client's deadline, on ``clock``; cancelling the calling task cancels the
+    ///     request the same way.
     /// - Throws: the call's own error if a runner ran it and it failed; otherwise, when no runner
     ///   took it before a deadline, the runner pool's last error or
     ///   ``CallPlacementError/serverBusy``.

@@ -6,7 +6,7 @@ public import BeaconCore
 /// for participants that share one process (tests, a single machine, `beacon scheduler join
 /// --embedded`).
 ///
-/// Leases run on the clock the store is given: on a ``ManualClock`` a lease lapses exactly when
+/// Leases run on the clock the store is given: on a `ManualClock` a lease lapses exactly when
 /// the test advances the clock past its deadline, and not before.
 public final class InMemoryCoordinationStore: CoordinationStore {
     private struct Lease {

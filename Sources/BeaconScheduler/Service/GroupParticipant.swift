@@ -10,7 +10,7 @@ protocol LeaseSource: Sendable {
 
 /// The shell around ``GroupStep``: owns the store calls, the watch and the session lease of one
 /// host in one group, and feeds every change through the pure step in one task, in order.
-/// Retries after store failures wait on the scheduler's clock with the shared ``Backoff``.
+/// Retries after store failures wait on the scheduler's clock with the shared `Backoff`.
 final class GroupParticipant: Sendable {
     /// 50 ms doubling to 2 s: quick enough that a blip costs little, capped so that a store down
     /// for minutes is still tried every couple of seconds.

@@ -25,7 +25,7 @@ public import BeaconCore
 /// watches the group's keys and reports the decision when it changes.
 ///
 /// Every timer of the scheduler (lease refreshes, retry back-offs) runs on the clock it is
-/// given. A test hands the same ``ManualClock`` to the scheduler and to an
+/// given. A test hands the same `ManualClock` to the scheduler and to an
 /// ``InMemoryCoordinationStore`` and drives a whole group, lease expiry included, in virtual time.
 public final class Scheduler: Sendable {
     private struct State {

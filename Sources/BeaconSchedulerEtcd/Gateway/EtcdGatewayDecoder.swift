@@ -2,7 +2,7 @@ import BeaconScheduler
 import Foundation
 
 /// Turns the etcd JSON gateway's answers into the coordination store's values, refusing an
-/// answer that breaks what the scheduler builds on, with ``SchedulerError/backendFailure(_:)``
+/// answer that breaks what the scheduler builds on, with `SchedulerError/backendFailure(_:)`
 /// (the participant then reads and watches again) rather than passing it on:
 ///
 /// - a snapshot's revision is at least 1 and no older than any of its values: the watch that
@@ -70,7 +70,7 @@ enum EtcdGatewayDecoder {
     /// The changes one line of a `/v3/watch` stream reports: none for the creation message and
     /// progress notifications.
     ///
-    /// - Throws: ``SchedulerError/backendFailure(_:)`` when the line reports an error or the
+    /// - Throws: `SchedulerError/backendFailure(_:)` when the line reports an error or the
     ///   watch's cancellation (with the compaction revision when that is why), or breaks a rule.
     static func changes(watchLine line: Data) throws(SchedulerError) -> [StoreChange] {
         let message = try decode(EtcdGatewayResponse.Watch.self, line, "watch")

@@ -12,7 +12,7 @@ struct EtcdWatchLineSplitter {
 
     /// Adds a chunk; returns the non-empty lines it completes, in order, without their newline.
     ///
-    /// - Throws: ``SchedulerError/backendFailure(_:)`` once an unfinished line is longer than
+    /// - Throws: `SchedulerError/backendFailure(_:)` once an unfinished line is longer than
     ///   ``maximumLineLength``.
     mutating func lines(appending chunk: some Sequence<UInt8>) throws(SchedulerError) -> [Data] {
         let scanFrom = pending.endIndex

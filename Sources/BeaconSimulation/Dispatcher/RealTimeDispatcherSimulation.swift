@@ -4,7 +4,7 @@ import BeaconDispatcher
 import BeaconPrimitives
 import Logging
 
-/// A dispatcher simulation in real time against ``Dispatcher`` itself: its wheel thread, its
+/// A dispatcher simulation in real time against `Dispatcher` itself: its wheel thread, its
 /// flush loop and its store watcher run as in production, while one task plays the agents'
 /// heartbeats, others read assignment streams and one churns tasks. What `beacon simulate
 /// dispatcher` runs; it takes the plan's duration of wall-clock time.
@@ -22,6 +22,7 @@ public struct RealTimeDispatcherSimulation: Sendable {
     }
 
     /// - Parameters:
+    ///   - plan: the nodes, the duration, the silent fraction and the task churn to simulate.
     ///   - heapMeter: counts the heap registration leaves allocated, for the memory per node.
     ///   - progress: told each phase as it starts (the tool writes it to standard error).
     public init(
@@ -36,7 +37,7 @@ public struct RealTimeDispatcherSimulation: Sendable {
     /// Registers every node, runs the plan's duration of heartbeats, silences and churn on the
     /// system clock, and reports what the dispatcher did.
     ///
-    /// - Throws: ``DispatcherError`` if the dispatcher cannot be made or a node cannot register
+    /// - Throws: `DispatcherError` if the dispatcher cannot be made or a node cannot register
     ///   within 100 back-off retries; `CancellationError` if the task is cancelled.
     public func run() async throws -> DispatcherSimulationOutcome {
         var outcome = DispatcherSimulationOutcome(plan: plan)

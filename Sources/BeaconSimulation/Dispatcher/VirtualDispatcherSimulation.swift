@@ -11,6 +11,7 @@ public struct VirtualDispatcherSimulation: Sendable {
     private let progress: @Sendable (String) -> Void
 
     /// - Parameters:
+    ///   - plan: the nodes, the duration, the silent fraction and the task churn to simulate.
     ///   - heapMeter: counts the heap registration leaves allocated, for the memory per node.
     ///   - progress: told each phase as it starts (the tool writes it to standard error).
     public init(
@@ -25,7 +26,7 @@ public struct VirtualDispatcherSimulation: Sendable {
     /// Registers every node, runs the plan's duration of heartbeats, silences and churn, and
     /// reports what the dispatcher did.
     ///
-    /// - Throws: ``DispatcherError`` if the dispatcher cannot be made or a node fails to register.
+    /// - Throws: `DispatcherError` if the dispatcher cannot be made or a node fails to register.
     public func run() throws(DispatcherError) -> DispatcherSimulationOutcome {
         var outcome = DispatcherSimulationOutcome(plan: plan)
         let store = InMemoryDispatcherStore()

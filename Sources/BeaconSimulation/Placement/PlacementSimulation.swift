@@ -6,8 +6,8 @@ import Foundation
 
 /// A discrete-event simulation of one placer in virtual time: Poisson arrivals of calls to
 /// Zipf-popular functions, runners with finite slots that NACK when full, exponential run
-/// times. Each call is placed by the library's own ``PlacementAttempt`` with the placer's
-/// ``PlacementOrder`` — the simulation only plays the runners and the clock. To compare the
+/// times. Each call is placed by the library's own `PlacementAttempt` with the placer's
+/// `PlacementOrder` — the simulation only plays the runners and the clock. To compare the
 /// library's placers by name, see ``BeaconPlacement/PlacerKind/simulate(_:epsilon:config:)``.
 public struct PlacementSimulation<Order: PlacementOrder> {
     /// The placer's name in the result.

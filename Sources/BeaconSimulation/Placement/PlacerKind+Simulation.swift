@@ -5,8 +5,11 @@ extension PlacerKind {
     /// Simulates this placer under `workload` (see ``PlacementSimulation``); its home runner is
     /// where it sends a function on an idle pool.
     ///
-    /// - Parameter epsilon: the bounded-load placer's load factor ε; ignored by the others.
-    /// - Throws: ``PlacementError`` if the bounded-load placer refuses `epsilon` or the runner
+    /// - Parameters:
+    ///   - workload: the pool, the functions and the arrivals to simulate.
+    ///   - epsilon: the bounded-load placer's load factor ε; ignored by the others.
+    ///   - config: the placer's timeouts and retry delay.
+    /// - Throws: `PlacementError` if the bounded-load placer refuses `epsilon` or the runner
     ///   count.
     public func simulate(
         _ workload: PlacementWorkload, epsilon: Double = 0.1, config: PlacerConfig = .default

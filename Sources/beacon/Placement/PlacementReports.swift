@@ -1,3 +1,4 @@
+import BeaconReports
 import BeaconSimulation
 import Foundation
 
@@ -41,75 +42,60 @@ enum PlacementTableReport {
     }
 }
 
-/// `beacon bench placement --format html`: the tables and charts of NACKs per call, p99 latency and
-/// home share against utilisation, and the per-runner load spread.
+/// `beacon bench placement --format html`: per runner count, charts of NACKs per call, p99 latency
+/// and home share against utilisation and the per-runner load spread, then every figure.
 enum PlacementHTMLReport {
     static func render(_ report: PlacementReport) -> String {
-        var html = HTMLReport.pageHead(title: "Beacon call placement")
+        var html = HTMLPage.head(title: "Beacon call placement")
         let names = report.simulations.reduce(into: [String]()) { if !$0.contains($1.placer) { $0.append($1.placer) } }
         for n in Set(report.simulations.map(\.workload.runners)).sorted() {
             let rows = report.simulations.filter { $0.workload.runners == n }
             html += "<h2>\(n) runners: NACKs per call against utilisation</h2>\n"
-            html += lineChart(rows, names: names, yLabel: "NACKs per call") { $0.nacksPerCall }
-            html += "<h2>\(n) runners: p99 placement latency (µs) against utilisation</h2>\n"
-            html += lineChart(rows, names: names, yLabel: "p99 µs") { $0.latencyP99 }
+            html += lineChart(rows, names: names, title: "\(n) runners: NACKs per call", yLabel: "NACKs per call") { $0.nacksPerCall }
+            html += "<h2>\(n) runners: p99 placement latency against utilisation</h2>\n"
+            html += lineChart(rows, names: names, title: "\(n) runners: p99 latency", yLabel: "p99 latency (µs)") { $0.latencyP99 }
             html += "<h2>\(n) runners: share of calls on the function's home runner</h2>\n"
-            html += lineChart(rows, names: names, yLabel: "home share") { $0.locality }
+            html += lineChart(rows, names: names, title: "\(n) runners: home share", yLabel: "home share (%)") { 100 * $0.locality }
             if let busiest = rows.map(\.workload.utilisation).max() {
                 html += "<h2>\(n) runners at utilisation \(busiest): busy slots per runner ÷ average, sorted</h2>\n"
-                html += spreadChart(rows.filter { $0.workload.utilisation == busiest }, names: names)
+                html += spreadChart(rows.filter { $0.workload.utilisation == busiest }, names: names, runners: n)
             }
         }
-        html += "<h2>All figures</h2>\n<pre>\(HTMLReport.escape(PlacementTableReport.render(report)))</pre>\n</body></html>"
-        return html
+        html += "<h2>All figures</h2>\n<pre>\(HTMLPage.escape(PlacementTableReport.render(report)))</pre>\n"
+        return html + HTMLPage.tail
     }
 
     static func lineChart(
-        _ rows: [PlacementSimulationResult], names: [String], yLabel: String, value: (PlacementSimulationResult) -> Double
+        _ rows: [PlacementSimulationResult], names: [String], title: String, yLabel: String,
+        value: (PlacementSimulationResult) -> Double
     ) -> String {
-        let (width, height, margin) = (HTMLReport.width, HTMLReport.height, HTMLReport.margin)
-        let utilisations = Set(rows.map(\.workload.utilisation)).sorted()
-        let (lo, hi) = (utilisations.first ?? 0, utilisations.last ?? 1)
-        let top = max(rows.map(value).max() ?? 1, 1e-9) * 1.1
-        func x(_ u: Double) -> Double {
-            margin.left + (hi == lo ? 0.5 : (u - lo) / (hi - lo)) * (width - margin.left - margin.right)
-        }
-        func y(_ v: Double) -> Double { height - margin.bottom - v / top * (height - margin.top - margin.bottom) }
-        var svg = HTMLReport.open() + HTMLReport.axes(xLabel: "utilisation", yLabel: yLabel)
-        for u in utilisations { svg += HTMLReport.text(x(u), height - margin.bottom + 16, TableReport.fixed(u, 2), anchor: "middle") }
-        for step in 0...4 {
-            let v = top * Double(step) / 4
-            svg += HTMLReport.text(margin.left - 6, y(v) + 4, v >= 10 ? TableReport.fixed(v, 0) : TableReport.fixed(v, 2), anchor: "end")
-        }
-        for (i, name) in names.enumerated() {
+        let utilisations = rows.map(\.workload.utilisation)
+        let series = names.enumerated().compactMap { style, name -> LineChart.Series? in
             let points = rows.filter { $0.placer == name }.sorted { $0.workload.utilisation < $1.workload.utilisation }
-            guard !points.isEmpty else { continue }
-            let color = HTMLReport.palette[i % HTMLReport.palette.count]
-            let path = points.map { "\(HTMLReport.fmt(x($0.workload.utilisation))),\(HTMLReport.fmt(y(value($0))))" }
-            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path.joined(separator: " "))\"/>\n"
-            svg += HTMLReport.legend(i, name)
+            guard !points.isEmpty else { return nil }
+            return LineChart.Series(name: name, style: style, points: points.map { LineChart.Point(x: $0.workload.utilisation, y: value($0)) })
         }
-        return svg + "</svg>\n"
+        return LineChart(
+            title: title, xLabel: "utilisation", yLabel: yLabel,
+            xScale: AxisScale(linear: utilisations.min() ?? 0, utilisations.max() ?? 1, includingZero: false),
+            yScale: AxisScale(linear: 0, rows.map(value).max() ?? 1), series: series
+        ).svg()
     }
 
-    static func spreadChart(_ rows: [PlacementSimulationResult], names: [String]) -> String {
-        let (width, height, margin) = (HTMLReport.width, HTMLReport.height, HTMLReport.margin)
-        let top = max(1.5, rows.map(\.maxOverAverage).max() ?? 1.5)
-        var svg = HTMLReport.open() + HTMLReport.axes(xLabel: "runners, least to most busy", yLabel: "busy ÷ average")
-        func y(_ v: Double) -> Double { height - margin.bottom - v / top * (height - margin.top - margin.bottom) }
-        for tick in stride(from: 0.0, through: top, by: 0.25) {
-            svg += HTMLReport.text(margin.left - 6, y(tick) + 4, TableReport.fixed(tick, 2), anchor: "end")
-        }
-        for row in rows {
-            guard let i = names.firstIndex(of: row.placer) else { continue }
+    static func spreadChart(_ rows: [PlacementSimulationResult], names: [String], runners: Int) -> String {
+        let series = rows.compactMap { row -> LineChart.Series? in
+            guard let style = names.firstIndex(of: row.placer) else { return nil }
             let count = row.sortedLoadRatios.count
-            let path = row.sortedLoadRatios.enumerated().map { rank, ratio in
-                let x = margin.left + Double(rank) / Double(max(1, count - 1)) * (width - margin.left - margin.right)
-                return "\(HTMLReport.fmt(x)),\(HTMLReport.fmt(y(ratio)))"
+            let points = row.sortedLoadRatios.enumerated().map { rank, ratio in
+                LineChart.Point(x: 100 * Double(rank) / Double(max(1, count - 1)), y: ratio)
             }
-            svg += "<polyline fill=\"none\" stroke=\"\(HTMLReport.palette[i % HTMLReport.palette.count])\" stroke-width=\"2\" points=\"\(path.joined(separator: " "))\"/>\n"
-            svg += HTMLReport.legend(i, row.placer)
+            return LineChart.Series(name: row.placer, style: style, points: points)
         }
-        return svg + "</svg>\n"
+        var chart = LineChart(
+            title: "\(runners) runners: load spread", xLabel: "runners, least to most busy (% of runners)", yLabel: "busy ÷ average",
+            xScale: AxisScale(linear: 0, 100), yScale: AxisScale(linear: 0, max(1.2, rows.map(\.maxOverAverage).max() ?? 1.2)),
+            series: series)
+        chart.reference = 1
+        return chart.svg()
     }
 }

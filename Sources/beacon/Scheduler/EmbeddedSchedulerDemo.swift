@@ -1,3 +1,4 @@
+import BeaconCommandLine
 import BeaconScheduler
 
 /// `beacon scheduler join --embedded`: participants of one group in this process, on the
@@ -15,17 +16,23 @@ struct EmbeddedSchedulerDemo {
         let observer = GroupObserver()
         var handles: [String: ScheduleHandle] = [:]
         let clock = ContinuousClock()
-        let names = (1 ... participants).map { "host-\($0)" }
+        let names = Self.hostnames(participants: participants).dropLast()
         let started = clock.now
-        print("\(participants) participants in \(path): strategy \(options.strategy ?? "-"), max \(options.maxCount), session TTL \(options.sessionTTL)")
+        print("\(participants) participants in \(path): strategy \(options.strategy ?? "-"), max \(options.maxCount), session TTL \(DurationParser.format(options.sessionTTL))")
 
         func report(_ step: String, since start: ContinuousClock.Instant) async throws {
             let expected = try await agreedSet(among: handles)
-            guard let took = await observer.agreement(on: expected, since: start) else {
+            let agreement = await observer.agreement(on: expected, since: start)
+            let at = (clock.now - started).readable
+            let chosen = "[\(expected.joined(separator: ", "))]"
+            switch agreement {
+            case .reached(let took):
+                print("[\(at)] \(step) → all \(handles.count) see \(chosen), the last after \(took.readable)")
+            case .unchanged:
+                print("[\(at)] \(step) → all \(handles.count) still see \(chosen): the chosen set did not change")
+            case nil:
                 throw SchedulerError.backendFailure("participants did not agree after: \(step)")
             }
-            let at = (clock.now - started).readable
-            print("[\(at)] \(step) → all \(handles.count) see [\(expected.joined(separator: ", "))], the last after \(took.readable)")
         }
 
         var start = clock.now
@@ -49,7 +56,7 @@ struct EmbeddedSchedulerDemo {
             try await report("\(chosen) crashed (lease lapses after the TTL)", since: start)
         }
 
-        let newcomer = "host-\(participants + 1)"
+        let newcomer = Self.hostnames(participants: participants).last!
         start = clock.now
         let joined = try await scheduler.schedule(path: path, hostname: newcomer, options: options)
         handles[newcomer] = joined
@@ -62,6 +69,11 @@ struct EmbeddedSchedulerDemo {
         let errors = observer.errors
         print("in-band errors reported: \(errors.count)")
         for error in errors { print("  \(error)") }
+    }
+
+    /// Every host the demo names: the participants that join first, then the newcomer.
+    static func hostnames(participants: Int) -> [String] {
+        (1 ... participants + 1).map { "host-\($0)" }
     }
 
     /// The decision stored for the group, once there is one.

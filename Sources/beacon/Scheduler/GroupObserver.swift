@@ -51,16 +51,28 @@ final class GroupObserver: Sendable {
     /// In-band errors the participants reported, with who reported them.
     var errors: [String] { state.withLock { $0.errors } }
 
-    /// Waits until every followed participant holds `expected`; returns how long after `start`
-    /// the last of them got it, or nil if they did not agree within `limit`.
-    func agreement(on expected: [String], since start: ContinuousClock.Instant, within limit: Duration = .seconds(30)) async -> Duration? {
+    /// How a group came to agree on a set.
+    enum Agreement: Equatable {
+        /// The last participant reported the set this long after the start.
+        case reached(after: Duration)
+        /// Every participant already held the set before the start: the step changed nothing
+        /// they see, so there is no propagation to time.
+        case unchanged
+    }
+
+    /// Waits until every followed participant holds `expected`; returns when the last of them
+    /// got it, or nil if they did not agree within `limit`.
+    func agreement(on expected: [String], since start: ContinuousClock.Instant, within limit: Duration = .seconds(30)) async -> Agreement? {
         let deadline = start.advanced(by: limit)
         while clock.now < deadline {
             let last: ContinuousClock.Instant?? = state.withLock { state in
                 guard state.latest.values.allSatisfy({ $0 == expected }) else { return .none }
                 return .some(state.seenAt.values.max())
             }
-            if let last { return (last ?? start) - start }
+            if let last {
+                guard let last, last >= start else { return .unchanged }
+                return .reached(after: last - start)
+            }
             try? await Task.sleep(for: .milliseconds(1))
         }
         return nil

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BeaconCommandLineOptions
 import BeaconScheduler
 import BeaconSimulation
 import Foundation
@@ -12,32 +13,59 @@ struct SchedulerBench: AsyncParsableCommand {
             changes the set); a newcomer joins and then leaves --rounds times. Each time is measured from \
             the newcomer's registration (or shutdown) returning to the moment the last participant \
             reported the new set. Scale: --groups groups of --participants hosts each join, then all are \
-            held for --hold while in-band errors (failed refreshes, lost leases) are counted.
+            held for --hold while in-band errors (failed refreshes, lost leases) are counted. Each participant \
+            mirrors its whole group, so --groups × --participants² may be at most \(SchedulerBench.maximumMirroredHosts).
             """
     )
 
     @OptionGroup var store: StoreChoice
 
-    @Option(help: "Hosts per group.")
-    var participants = 10
-
-    @Option(help: "Join-and-leave rounds measured in the first group.")
-    var rounds = 100
-
-    @Option(help: "Groups, each with --participants hosts.")
-    var groups = 1
-
-    @Option(help: "Session TTL.")
-    var ttl = DurationArgument(.seconds(10))
-
-    @Option(help: "How long to hold every group after the rounds, counting in-band errors.")
-    var hold = DurationArgument(.zero)
+    static let participantCount = 1...1_000
+    static let roundCount = 0...100_000
+    static let groupCount = 1...10_000
+    static let holds = Duration.zero...(.seconds(86_400))
+    static let defaultParticipants = 10
+    static let defaultRounds = 100
+    static let defaultGroups = 1
+    static let defaultHold = DurationArgument(.zero)
+    /// Every participant mirrors its whole group (about two keys per host), so memory grows
+    /// with groups × participants²: 1 000 groups of 100 took 5.2 GiB (docs/benchmarks.md), and
+    /// twice that is the most a run may ask for.
+    static let maximumMirroredHosts = 20_000_000
 
     func validate() throws {
-        guard (1 ... 1_000).contains(participants) else { throw ValidationError("--participants must be in 1...1000") }
-        guard (0 ... 100_000).contains(rounds) else { throw ValidationError("--rounds must be in 0...100000") }
-        guard (1 ... 10_000).contains(groups) else { throw ValidationError("--groups must be in 1...10000") }
+        let mirrored = groups * participants * participants
+        guard mirrored <= Self.maximumMirroredHosts else {
+            throw ValidationError(
+                "--groups \(groups) × --participants \(participants)² = \(mirrored) mirrored hosts; at most \(Self.maximumMirroredHosts) fit in memory "
+                    + "(each participant mirrors its whole group): give fewer groups or participants")
+        }
     }
+
+    @Option(
+        help: "Hosts per group, \(SchedulerBench.participantCount) (default: \(SchedulerBench.defaultParticipants)).",
+        transform: OptionValue.integer(in: SchedulerBench.participantCount))
+    var participants = SchedulerBench.defaultParticipants
+
+    @Option(
+        help: "Join-and-leave rounds measured in the first group, \(SchedulerBench.roundCount) (default: \(SchedulerBench.defaultRounds)).",
+        transform: OptionValue.integer(in: SchedulerBench.roundCount))
+    var rounds = SchedulerBench.defaultRounds
+
+    @Option(
+        help: "Groups, each with --participants hosts, \(SchedulerBench.groupCount) (default: \(SchedulerBench.defaultGroups)).",
+        transform: OptionValue.integer(in: SchedulerBench.groupCount))
+    var groups = SchedulerBench.defaultGroups
+
+    @Option(
+        help: "Session TTL, \(OptionValue.describe(SchedulerOptionRange.ttl)) (default: \(SchedulerOptionRange.defaultTTL)).",
+        transform: OptionValue.duration(in: SchedulerOptionRange.ttl))
+    var ttl = SchedulerOptionRange.defaultTTL
+
+    @Option(
+        help: "How long to hold every group after the rounds, counting in-band errors, \(OptionValue.describe(SchedulerBench.holds)) (default: \(SchedulerBench.defaultHold)).",
+        transform: OptionValue.duration(in: SchedulerBench.holds))
+    var hold = SchedulerBench.defaultHold
 
     func run() async throws {
         let (coordination, close) = try store.open()
@@ -60,7 +88,7 @@ struct SchedulerBench: AsyncParsableCommand {
             let clock = ContinuousClock()
             let deadline = clock.now.advanced(by: .seconds(120))
             while handle.latest != everyone, clock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
-            guard handle.latest == everyone else { throw ValidationError("\(handle.path) did not converge") }
+            guard handle.latest == everyone else { throw SchedulerError.backendFailure("\(handle.path) did not converge") }
         }
         let converged = clock.now - joinStart
         let rssHeld = ResidentMemory.bytes()
@@ -73,14 +101,14 @@ struct SchedulerBench: AsyncParsableCommand {
             let newcomer = "z\(round)"
             let joiner = try await scheduler.schedule(path: "/bench/g0", hostname: newcomer, options: options)
             var start = clock.now
-            guard let joined = await observer.agreement(on: (everyone + [newcomer]).sorted(), since: start) else {
-                throw ValidationError("round \(round): the join did not reach every participant")
+            guard case .reached(let joined) = await observer.agreement(on: (everyone + [newcomer]).sorted(), since: start) else {
+                throw SchedulerError.backendFailure("round \(round): the join did not reach every participant")
             }
             joins.add(joined)
             await joiner.shutdown()
             start = clock.now
-            guard let left = await observer.agreement(on: everyone, since: start) else {
-                throw ValidationError("round \(round): the leave did not reach every participant")
+            guard case .reached(let left) = await observer.agreement(on: everyone, since: start) else {
+                throw SchedulerError.backendFailure("round \(round): the leave did not reach every participant")
             }
             leaves.add(left)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BeaconCommandLine
+import BeaconCommandLineOptions
 import BeaconScheduler
 #if Etcd
 import BeaconSchedulerEtcd
@@ -21,27 +22,43 @@ struct StoreChoice: ParsableArguments {
     @Flag(help: "Use the embedded in-memory store (participants in this process).")
     var embedded = false
 
+    /// The endpoints are checked with the other options; which store was chosen only when the
+    /// command runs (``open()``), because ArgumentParser validates before it reports unknown
+    /// options, and `join --bogus` must be told about `--bogus`, not about a missing store.
     func validate() throws {
-        guard (etcd != nil) != embedded else { throw ValidationError("give exactly one of --etcd and --embedded") }
-        #if !Etcd
-        if etcd != nil {
-            throw ValidationError(
-                "this beacon was built without etcd support; run it as `swift run --traits Etcd beacon scheduler …`")
-        }
-        #endif
         if let etcd { _ = try etcdEndpoints(etcd) }
     }
 
     /// The store, and how to close it when done.
+    ///
+    /// - Throws: the exit-64 `ExitCode` of ``OptionFailure`` unless exactly one of `--etcd` and
+    ///   `--embedded` was given, or for `--etcd` in a build without etcd support.
     func open() throws -> (store: any CoordinationStore, close: @Sendable () async -> Void) {
+        guard (etcd != nil) != embedded else { throw OptionFailure.report("give exactly one of --etcd and --embedded") }
         #if Etcd
         if let etcd {
             let store = try EtcdCoordinationStore(endpoints: etcdEndpoints(etcd))
             return (store, { await store.shutdown() })
         }
+        #else
+        if etcd != nil {
+            throw OptionFailure.report(
+                "--etcd: this beacon was built without etcd support; run it as `swift run --traits Etcd beacon scheduler …`")
+        }
         #endif
         return (InMemoryCoordinationStore(), {})
     }
+}
+
+/// The ranges (and the shared TTL default) of the scheduler commands' options.
+enum SchedulerOptionRange {
+    /// A participant refreshes its session lease a few times per TTL: below 100 ms that is a
+    /// busy loop, and a day is already far past any use (etcd raises anything below 2 s to 2 s).
+    static let ttl = Duration.milliseconds(100)...(.seconds(86_400))
+    static let weight = DecimalRange(above: FixedDecimal(millionths: 0), through: FixedDecimal(whole: 1_000_000)!)
+    static let maximumChosen = 1...1_000
+    static let participants = 2...1_000
+    static let defaultTTL = DurationArgument(.seconds(10))
 }
 
 struct SchedulerJoin: AsyncParsableCommand {
@@ -50,46 +67,87 @@ struct SchedulerJoin: AsyncParsableCommand {
         abstract: "Join a group and print each new chosen set, or (--demo, and always with --embedded) run a scripted multi-participant demo.",
         discussion: """
             On etcd, the host stays in the group until --duration passes (or forever), then leaves cleanly; \
-            if the process is killed instead, the group drops it when its session lease lapses (--ttl).
+            if the process is killed instead, the group drops it when its session lease lapses (--ttl). \
+            The demo names its participants host-1, host-2, …; --filter must name at least one of them.
             """
     )
 
+    static let defaultPath = "/sched/demo"
+    static let defaultMax = 1
+    static let defaultStrategy = "rr"
+    static let defaultWeight = 1.0
+    static let defaultParticipants = 5
+
     @OptionGroup var store: StoreChoice
 
-    @Option(help: "The group's path: starts with / and does not end with one.")
-    var path = "/sched/demo"
+    @Option(
+        help: "The group's path: starts with / and does not end with one (default: \(SchedulerJoin.defaultPath)).",
+        transform: { try GroupPath($0).rawValue })
+    var path = SchedulerJoin.defaultPath
 
-    @Option(help: "This host's name in the group (required with --etcd).")
+    @Option(help: "This host's name in the group: not empty, no ',' or '/' (required with --etcd, unused by the demo).")
     var host: String?
 
-    @Option(help: "Most hosts chosen.")
-    var max = 1
+    @Option(
+        help: "Most hosts chosen, \(SchedulerOptionRange.maximumChosen) (default: \(SchedulerJoin.defaultMax)).",
+        transform: OptionValue.integer(in: SchedulerOptionRange.maximumChosen))
+    var max = SchedulerJoin.defaultMax
 
-    @Option(help: "Strategy: rr, alpha, ring or weighted.")
-    var strategy = "rr"
+    @Option(
+        help: "Strategy: \(StrategyRegistry.standard.names.joined(separator: ", ")) (default: \(SchedulerJoin.defaultStrategy)).",
+        transform: OptionValue.name(from: StrategyRegistry.standard.names))
+    var strategy = SchedulerJoin.defaultStrategy
 
-    @Option(help: "Session TTL (etcd raises it to at least 2s).")
-    var ttl = DurationArgument(.seconds(10))
+    @Option(
+        help: "Session TTL, \(OptionValue.describe(SchedulerOptionRange.ttl)) (default: \(SchedulerOptionRange.defaultTTL); etcd raises it to at least 2s).",
+        transform: OptionValue.duration(in: SchedulerOptionRange.ttl))
+    var ttl = SchedulerOptionRange.defaultTTL
 
-    @Option(help: "This host's weight for the weighted strategy.")
-    var weight = 1.0
+    @Option(
+        help: "This host's weight for the weighted strategy, \(SchedulerOptionRange.weight) (default: \(SchedulerJoin.defaultWeight)).",
+        transform: OptionValue.decimal(in: SchedulerOptionRange.weight))
+    var weight = SchedulerJoin.defaultWeight
 
     @Option(help: "Comma-separated hosts that may be chosen.")
     var filter: String?
 
-    @Option(help: "Leave after this long (default: stay until killed; the embedded demo runs its script).")
+    @Option(
+        help: "Leave after this long, \(OptionValue.describe(DurationParser.fullRange)) (default: stay until killed; not with the demo, which runs its script).",
+        transform: OptionValue.duration(in: DurationParser.fullRange))
     var duration: DurationArgument?
 
     @Flag(help: "Run the scripted demo: --participants hosts join, the leader leaves, a chosen host crashes, a newcomer joins.")
     var demo = false
 
-    @Option(help: "Participants in the demo.")
-    var participants = 5
+    @Option(
+        help: "Participants in the demo, \(SchedulerOptionRange.participants) (default: \(SchedulerJoin.defaultParticipants)).",
+        transform: OptionValue.integer(in: SchedulerOptionRange.participants))
+    var participants = SchedulerJoin.defaultParticipants
+
+    /// The scripted demo runs (on the embedded store always, on etcd with --demo).
+    private var runsDemo: Bool { store.embedded || demo }
 
     func validate() throws {
-        if store.etcd != nil, !demo, host == nil { throw ValidationError("--host is required with --etcd") }
-        guard (2 ... 1_000).contains(participants) else { throw ValidationError("--participants must be in 2...1000") }
-        _ = try options()
+        if runsDemo {
+            if host != nil { throw ValidationError("--host names this process's host on etcd; the demo names its own (host-1, host-2, …)") }
+            if duration != nil { throw ValidationError("--duration applies to a host joined on etcd; the demo runs its script to the end") }
+        } else if store.etcd != nil, host == nil {
+            throw ValidationError("--host is required with --etcd")
+        }
+        if let filter = try hostsFilter(), runsDemo {
+            let demoHosts = EmbeddedSchedulerDemo.hostnames(participants: participants)
+            guard !filter.isDisjoint(with: demoHosts) else {
+                throw ValidationError(
+                    "--filter: '\(self.filter ?? "")' names none of the demo's hosts (\(demoHosts.first!) … \(demoHosts.last!)), so none could ever be chosen")
+            }
+        }
+    }
+
+    private func hostsFilter() throws(ValidationError) -> Set<String>? {
+        guard let filter else { return nil }
+        return Set(try parseOption("--filter") { () throws(CommandLineValueError) in
+            try CommaSeparatedList.elements(filter, of: "host names").map(String.init)
+        })
     }
 
     private func options() throws(ValidationError) -> ScheduleOptions {
@@ -97,17 +155,13 @@ struct SchedulerJoin: AsyncParsableCommand {
         options.maxCount = max
         options.sessionTTL = ttl.value
         options.weight = weight
-        if let filter {
-            options.hostsFilter = Set(try parseOption("--filter") { () throws(CommandLineValueError) in
-                try CommaSeparatedList.elements(filter, of: "host names").map(String.init)
-            })
-        }
+        options.hostsFilter = try hostsFilter()
         return options
     }
 
     func run() async throws {
         let (coordination, close) = try store.open()
-        if store.embedded || demo {
+        if runsDemo {
             try await EmbeddedSchedulerDemo(store: coordination, path: path, participants: participants, options: options()).run()
             await close()
             return

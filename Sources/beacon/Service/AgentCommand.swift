@@ -1,6 +1,6 @@
 import ArgumentParser
-#if GRPC
 import BeaconAgent
+#if GRPC
 import BeaconCore
 import BeaconDispatcher
 #endif
@@ -13,30 +13,55 @@ struct AgentCommand: AsyncParsableCommand {
             The agent registers, heartbeats, follows its assignments, reports each assigned task \
             RUNNING, and prints what happens. With several --manager addresses it fails over between \
             them. It stops after --duration, or on SIGINT.
+
+            Options are checked the same way in every build; a build without the GRPC trait then \
+            says that it cannot run the command, so a command line it accepts runs as typed once \
+            rebuilt.
             """)
 
-    @Option(name: .customLong("manager"), help: "A dispatcher's host:port (repeat for several).")
+    @Option(name: .customLong("manager"), help: "A dispatcher's host:port, [IPv6]:port or name:port, port 1...65535 (repeat for several, at most \(Self.maximumManagers)).")
     var managers: [String] = []
-    @Option(help: "This node's id (over mutual TLS, its certificate's CN).")
+    @Option(help: "This node's id, 1 to 256 visible ASCII characters (over mutual TLS, its certificate's CN).")
     var node: String
-    @Option(help: "How long to run (30s, 5m); without it, until interrupted.")
+    @Option(
+        help: "How long to run, \(OptionValue.describe(Self.durations)) (30s, 5m); without it, until interrupted.",
+        transform: OptionValue.duration(in: Self.durations))
     var duration: DurationArgument?
     @Option(help: "PEM CA of the dispatchers' certificates: connect over TLS.")
     var tlsCA: String?
-    @Option(help: "PEM client certificate for mutual TLS.")
+    @Option(help: "PEM client certificate for mutual TLS (with --tls-key and --tls-ca).")
     var tlsCert: String?
     @Option(help: "PEM private key of --tls-cert.")
     var tlsKey: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (to standard error).")
+    var logLevel = LogLevelOption.info
+
+    static let maximumManagers = 64
+    static let durations = Duration.milliseconds(1) ... .seconds(1_000_000)
 
     func validate() throws {
-        guard !managers.isEmpty else { throw ValidationError("give at least one --manager host:port") }
+        guard (1 ... Self.maximumManagers).contains(managers.count) else {
+            throw ValidationError("--manager: give 1 to \(Self.maximumManagers) dispatcher addresses (host:port), not \(managers.count)")
+        }
+        for manager in managers {
+            do {
+                _ = try ManagerAddress(manager)
+            } catch {
+                throw ValidationError("--manager: \(error)")
+            }
+        }
+        try OptionCheck.identifier(node, "--node", atMost: 256)
         guard (tlsCert == nil) == (tlsKey == nil), tlsCert == nil || tlsCA != nil else {
             throw ValidationError("--tls-cert and --tls-key go together, and need --tls-ca")
         }
+        try OptionCheck.readableFile(tlsCA, "--tls-ca")
+        try OptionCheck.readableFile(tlsCert, "--tls-cert")
+        try OptionCheck.readableFile(tlsKey, "--tls-key")
     }
 
     #if GRPC
     func run() async throws {
+        logLevel.bootstrap()
         let tls = try tlsCA.map { ca in
             try AgentTLS(certificateAuthorityFile: ca, certificateChainFile: tlsCert, privateKeyFile: tlsKey)
         }

@@ -26,11 +26,11 @@ struct EtcdLeadershipService: Service {
             options: ScheduleOptions(strategy: AlphabeticalStrategy.name), logger: logger
         ) { [group, name] event in
             switch event {
-            case .joined: print("joined \(group) on etcd as \(name)")
+            case .joined: ServeOutput.line("joined \(group) on etcd as \(name)")
             case .chosen(let chosen, let leading):
-                print("dispatcher group chose \(chosen.joined(separator: ", ")): \(leading ? "leading" : "following")")
-            case .leaseLost: print("session lease lost: following")
-            case .dispatcherFailed(let error): print("the dispatcher failed: \(error); leaving the group")
+                ServeOutput.line("dispatcher group chose \(chosen.joined(separator: ", ")): \(leading ? "leading" : "following")")
+            case .leaseLost: ServeOutput.line("session lease lost: following")
+            case .dispatcherFailed(let error): ServeOutput.line("the dispatcher failed: \(error); leaving the group")
             }
         }
         do {

@@ -11,8 +11,29 @@ import GRPCNIOTransportHTTP2
 
 /// One `beacon loadgen` run: its agents, what they measured, and the report.
 struct LoadGeneration {
+    /// Heartbeat round trips: every one counted, and a uniform sample of at most
+    /// `sampleLimit` kept for the percentiles (reservoir sampling), so a long run at a high rate
+    /// holds 32 MiB of them rather than eight bytes per beat.
     private struct Measurements {
+        static let sampleLimit = 4 << 20
+        var count = 0
         var roundTrips: [Int64] = []
+        var random = SystemRandomNumberGenerator()
+
+        mutating func record(_ nanoseconds: Int64) {
+            count += 1
+            if roundTrips.count < Self.sampleLimit {
+                roundTrips.append(nanoseconds)
+            } else {
+                let slot = Int.random(in: 0 ..< count, using: &random)
+                if slot < Self.sampleLimit { roundTrips[slot] = nanoseconds }
+            }
+        }
+
+        mutating func reset() {
+            count = 0
+            roundTrips.removeAll(keepingCapacity: true)
+        }
     }
 
     let command: LoadgenCommand
@@ -45,7 +66,7 @@ struct LoadGeneration {
                         followsAssignments: index < command.assignmentNodes, heartbeatsOverStream: !command.unaryHeartbeats),
                     connections: stopped.contains(index) ? stoppedConnections : connections,
                     heartbeatObserver: { _, roundTrip in
-                        measurements.withLock { $0.roundTrips.append(roundTrip.nanosecondsRoundedUp) }
+                        measurements.withLock { $0.record(roundTrip.nanosecondsRoundedUp) }
                     }))
         }
         self.agents = agents
@@ -53,7 +74,7 @@ struct LoadGeneration {
 
     func run() async throws {
         let clock = ContinuousClock()
-        let serverCPU = command.serverPid.map { ServerCPU(pid: $0) }
+        let serverCPU = command.serverPid.map { ServerCPU(pid: Int32($0)) }
         print("\(command.nodes) agents over \(command.connections) connections (and one for the \(stopped.count) to stop) to \(command.manager); ramp \(command.ramp.value), then \(command.duration.value)")
         var tasks: [Task<Void, Never>] = []
         let rampStart = clock.now
@@ -73,7 +94,7 @@ struct LoadGeneration {
         let start = clock.now
         let startCPU = serverCPU?.seconds()
         // Round trips are measured from here: the ramp's are dropped.
-        measurements.withLock { $0.roundTrips.removeAll(keepingCapacity: true) }
+        measurements.withLock { $0.reset() }
         let startSessions = agents.map(\.sessionsStarted)
         try await Task.sleep(for: command.duration.value / 3)
         for index in stopped { tasks[index].cancel() }
@@ -82,7 +103,8 @@ struct LoadGeneration {
         try await Task.sleep(until: start + command.duration.value, clock: clock)
         let elapsed = Stopwatch.seconds(clock.now - start)
         let endCPU = serverCPU?.seconds()
-        let roundTrips = measurements.withLock { $0.roundTrips }.sorted()
+        let (heartbeats, sample) = measurements.withLock { ($0.count, $0.roundTrips) }
+        let roundTrips = sample.sorted()
         // The stopped slice is the last one, so the live agents are the ones before it.
         let live = 0 ..< stopped.lowerBound
         let falseDowns = live.count { agents[$0].sessionsStarted > startSessions[$0] }
@@ -101,7 +123,7 @@ struct LoadGeneration {
         await connections.close()
         await stoppedConnections.close()
 
-        print(String(format: "heartbeats: %d in %.1f s = %.0f/s", roundTrips.count, elapsed, Double(roundTrips.count) / elapsed))
+        print(String(format: "heartbeats: %d in %.1f s = %.0f/s", heartbeats, elapsed, Double(heartbeats) / elapsed))
         if !roundTrips.isEmpty {
             print(
                 String(

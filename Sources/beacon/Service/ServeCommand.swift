@@ -1,19 +1,20 @@
-import BeaconPrimitives
 import ArgumentParser
+import BeaconCommandLine
 #if GRPC
-import BeaconAgent
 import BeaconCore
 import BeaconDispatcher
 import BeaconDispatcherService
 import BeaconLifecycle
+import BeaconMetricsEndpoint
+import BeaconPrimitives
 import BenchmarkSupport
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 #endif
-
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,60 +25,102 @@ struct ServeCommand: AsyncParsableCommand {
             each gets --tasks-per-node tasks to receive as assignments. Every --report-every the \
             server prints its nodes, heartbeats per second, its CPU and the nodes it marked DOWN. \
             SIGINT or SIGTERM stops it gracefully: nodes are told to disconnect, calls in flight finish.
+
+            With --metrics host:port it also serves Prometheus text format on GET /metrics \
+            (heartbeats, nodes by state, DOWN markings, registrations, call latencies, store \
+            writes); port 0 takes a free port, and the address is printed once it listens.
+
+            Options are checked the same way in every build; a build without the GRPC trait then \
+            says that it cannot run the command, so a command line it accepts runs as typed once \
+            rebuilt.
             """)
 
-    @Option(help: "Address to listen on (host:port; an IPv4 or IPv6 literal).")
+    @Option(help: "Address to listen on: IPv4:port or [IPv6]:port, port 0...65535 (0: a free one, printed).")
     var listen = "127.0.0.1:4242"
-    @Option(help: "Heartbeat period (5s, 500ms, 1m).")
+    @Option(help: "Serve Prometheus metrics on GET /metrics at this IPv4:port or [IPv6]:port (port 0...65535; 0: a free one, printed).")
+    var metrics: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (to standard error).")
+    var logLevel = LogLevelOption.info
+    @Option(
+        help: "Heartbeat period, \(OptionValue.describe(ServiceOptionRange.periods)) (5s, 500ms, 1m).",
+        transform: OptionValue.duration(in: ServiceOptionRange.periods))
     var period = DurationArgument(.seconds(5))
-    @Option(help: "Heartbeat jitter: each period is drawn within ± this.")
+    @Option(
+        help: "Heartbeat jitter: each period is drawn within ± this; below --period.",
+        transform: OptionValue.duration(in: ServiceOptionRange.jitters))
     var jitter = DurationArgument(.milliseconds(500))
-    @Option(help: "A node is marked DOWN after period × grace without a heartbeat.")
+    @Option(
+        help: "A node is marked DOWN after period × grace without a heartbeat; grace in [1, 100].",
+        transform: OptionValue.decimal(in: ServiceOptionRange.grace))
     var grace: Double = 3
-    @Option(help: "Tasks assigned to each node when it is admitted.")
+    @Option(
+        help: "Tasks assigned to each node when it is admitted, 0...\(Self.maximumTasksPerNode).",
+        transform: OptionValue.integer(in: 0 ... Self.maximumTasksPerNode))
     var tasksPerNode = 1
-    @Option(help: "Bytes of each task's spec.")
+    @Option(help: "Bytes of each task's spec, 0...\(Self.maximumTaskBytes).", transform: OptionValue.integer(in: 0 ... Self.maximumTaskBytes))
     var taskBytes = 256
     @Option(help: "Comma-separated etcd client URLs: join a dispatcher group there and lead only while chosen (needs `--traits GRPC,Etcd`).")
     var etcd: String?
-    @Option(help: "The dispatcher group's path on etcd.")
+    @Option(help: "The dispatcher group's path on etcd (not empty).")
     var group = "/beacon/dispatchers"
-    @Option(help: "This dispatcher's name in the group (default: --listen).")
+    @Option(help: "This dispatcher's name in the group (default: --listen; 1 to 256 visible ASCII characters).")
     var name: String?
-    @Option(help: "Time between reports.")
+    @Option(
+        help: "Time between reports, \(OptionValue.describe(Self.reportIntervals)).",
+        transform: OptionValue.duration(in: Self.reportIntervals))
     var reportEvery = DurationArgument(.seconds(5))
-    @Option(help: "Append 'node monotonic-nanoseconds' for every node marked DOWN to this file (for `beacon loadgen --expiry-log`).")
+    @Option(help: "Append 'node monotonic-nanoseconds' for every node marked DOWN to this file, in an existing folder (for `beacon loadgen --expiry-log`).")
     var expiryLog: String?
-    @Option(help: "PEM certificate chain: serve TLS.")
+    @Option(help: "PEM certificate chain: serve TLS (with --tls-key).")
     var tlsCert: String?
     @Option(help: "PEM private key of --tls-cert.")
     var tlsKey: String?
     @Option(help: "PEM CA that client certificates must chain to: serve mutual TLS (node id = certificate CN).")
     var clientCA: String?
 
+    /// Bounds that keep a server's memory within a machine: every admitted node holds this
+    /// many tasks, each with a spec of this many bytes, in the store and in its assignment set.
+    static let maximumTasksPerNode = 1000
+    static let maximumTaskBytes = 65536
+    static let reportIntervals = Duration.milliseconds(100) ... .seconds(3600)
+
     func validate() throws {
-        let hour = Duration.seconds(3600)
-        guard period.value > .zero, period.value <= hour, reportEvery.value > .zero, reportEvery.value <= hour,
-            (1 ... 100).contains(grace), jitter.value < period.value
-        else {
-            throw ValidationError("--period and --report-every must be in (0, 1h], --grace in 1...100, --jitter below --period")
+        _ = try ListenAddress(listen, option: "--listen")
+        if let metrics { _ = try ListenAddress(metrics, option: "--metrics") }
+        try OptionCheck.jitter(jitter.value, below: period.value)
+        guard !group.isEmpty else {
+            throw ValidationError("--group: \(CommandLineValueError.empty(expected: "an etcd key prefix such as /beacon/dispatchers"))")
         }
-        guard tasksPerNode >= 0, taskBytes >= 0 else { throw ValidationError("--tasks-per-node and --task-bytes must not be negative") }
+        if let name { try OptionCheck.identifier(name, "--name", atMost: 256) }
+        try OptionCheck.writableFileLocation(expiryLog, "--expiry-log")
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard clientCA == nil || tlsCert != nil else { throw ValidationError("--client-ca needs --tls-cert and --tls-key") }
-        #if !Etcd
-        if etcd != nil {
-            throw ValidationError("this beacon was built without etcd support; run it as `swift run -c release --traits GRPC,Etcd beacon serve …`")
+        try OptionCheck.readableFile(tlsCert, "--tls-cert")
+        try OptionCheck.readableFile(tlsKey, "--tls-key")
+        try OptionCheck.readableFile(clientCA, "--client-ca")
+        if let etcd {
+            _ = try etcdEndpoints(etcd)
+            #if GRPC && !Etcd
+            throw ValidationError("--etcd: this beacon was built without etcd support; run it as `swift run -c release --traits GRPC,Etcd beacon serve …`")
+            #endif
         }
-        #endif
-        if let etcd { _ = try etcdEndpoints(etcd) }
     }
 
     #if GRPC
     func run() async throws {
+        logLevel.bootstrap()
         // Swift concurrency's jobs run on SwiftNIO's event loops, saving a thread hop per message.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        let address = try ManagerAddress(listen)
+        let address = try ListenAddress(listen, option: "--listen")
+        // The backend goes in before the dispatcher makes its instruments, and the endpoint
+        // listens before anything else starts, so a port in use fails the command at once.
+        var endpoint: MetricsEndpoint?
+        if let metrics {
+            let at = try ListenAddress(metrics, option: "--metrics")
+            let factory = DescribedPrometheusFactory(describing: DispatcherMetrics.descriptions + RPCMetrics.descriptions)
+            MetricsSystem.bootstrap(factory)
+            endpoint = try await MetricsEndpoint.bind(host: at.host, port: at.port, registry: factory.registry)
+        }
         var dispatcherConfiguration = DispatcherConfiguration()
         dispatcherConfiguration.heartbeatPeriod = period.value
         dispatcherConfiguration.heartbeatJitter = jitter.value
@@ -90,8 +133,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let tasksPerNode = tasksPerNode
         let spec = [UInt8](repeating: 0x5A, count: taskBytes)
+        var serverConfiguration = try DispatcherServerConfiguration(host: address.host, port: address.port, tls: tls)
+        serverConfiguration.recordsCallLatency = endpoint != nil
         let server = try DispatcherServer(
-            dispatcher: dispatcher, configuration: DispatcherServerConfiguration(host: address.host, port: address.port, tls: tls),
+            dispatcher: dispatcher, configuration: serverConfiguration,
             admission: { node, description in
                 guard store.createNode(node, description: description) else { return }
                 for index in 0 ..< tasksPerNode {
@@ -113,11 +158,20 @@ struct ServeCommand: AsyncParsableCommand {
                 successTerminationBehavior: .gracefullyShutdownGroup)
         }
         #endif
+        // First in the list, so shut down last: the metrics can be scraped until the end.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: report), .init(service: server), leader]
+        if let endpoint { services.insert(.init(service: endpoint), at: 0) }
         let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [.init(service: report), .init(service: server), leader],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        print("serving the dispatcher on \(listen)\(tls == nil ? "" : tls!.isMutual ? " (mutual TLS)" : " (TLS)"); period \(period.value), grace \(grace)")
+            configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let security = tls == nil ? "" : tls!.isMutual ? " (mutual TLS)" : " (TLS)"
+        if let endpoint { ServeOutput.line("metrics on http://\(endpoint.address)/metrics") }
+        // Announced once the server listens, with the port the system chose for port 0.
+        let announcement = Task {
+            guard let port = try? await server.listeningPort else { return }
+            let host = address.host.contains(":") ? "[\(address.host)]" : address.host
+            ServeOutput.line("serving the dispatcher on \(host):\(port)\(security); period \(period.value), grace \(grace)")
+        }
+        defer { announcement.cancel() }
         try await group.run()
     }
 
@@ -162,7 +216,7 @@ struct ServeReport: Service {
             }
             let nodes = store.allNodes()
             let ready = nodes.count { $0.status.state == .ready }
-            print(
+            ServeOutput.line(
                 String(
                     format: "nodes %d (ready %d), heartbeats %.0f/s, CPU %.1f %% of a core, marked DOWN %d (total %d)",
                     nodes.count, ready, Double(now.beats - last.beats) / seconds,

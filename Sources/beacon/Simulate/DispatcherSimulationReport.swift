@@ -1,3 +1,4 @@
+import BeaconReports
 import BeaconSimulation
 
 extension DispatcherSimulationOutcome {

@@ -1,0 +1,46 @@
+import ArgumentParser
+import BeaconCommandLine
+import Foundation
+
+/// The checks `serve`, `agent` and `loadgen` make of their options; each refusal names the
+/// option, the text and what is accepted, in the words of ``CommandLineValueError``.
+enum OptionCheck {
+    /// Refuses a jitter that is not below the period: each period is drawn within ± the jitter,
+    /// and must stay positive.
+    static func jitter(_ jitter: Duration, below period: Duration) throws(ValidationError) {
+        guard jitter < period else {
+            let expected = "a duration below --period (\(DurationParser.format(period)))"
+            throw ValidationError("--jitter: \(CommandLineValueError.outOfRange(DurationParser.format(jitter), expected: expected))")
+        }
+    }
+
+    /// Refuses an identifier that is empty, longer than `limit` characters, or not visible ASCII:
+    /// node ids travel in gRPC metadata, which carries nothing else.
+    static func identifier(_ text: String, _ option: String, atMost limit: Int) throws(ValidationError) {
+        let visible = text.utf8.allSatisfy { (0x21 ... 0x7E).contains($0) }
+        guard !text.isEmpty, text.utf8.count <= limit, visible else {
+            throw ValidationError(
+                "\(option): \(CommandLineValueError.malformed(text, expected: "1 to \(limit) visible ASCII characters, no spaces"))")
+        }
+    }
+
+    /// Refuses a file the process cannot read.
+    static func readableFile(_ path: String?, _ option: String) throws(ValidationError) {
+        guard let path else { return }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw ValidationError("\(option): cannot read '\(path)'; expected a readable PEM file")
+        }
+    }
+
+    /// Refuses a file to be written whose folder does not exist: the command never creates folders.
+    static func writableFileLocation(_ path: String?, _ option: String) throws(ValidationError) {
+        guard let path else { return }
+        let folder = (path as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        guard !path.isEmpty, !path.hasSuffix("/"),
+            FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue
+        else {
+            throw ValidationError("\(option): '\(path)' is not a file in an existing folder")
+        }
+    }
+}

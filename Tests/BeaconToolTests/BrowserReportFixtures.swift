@@ -1,0 +1,101 @@
+/// `--format json` output of the two reports too slow to run in a debug build, from the tool
+/// itself (`beacon bench diff --repeats 3`, `beacon bench heartbeat --nodes 10000 --repeats 1
+/// --idle-seconds 0.1 --steady-seconds 1`, debug build: the figures are slow, the shape is real).
+enum BrowserReportFixtures {
+    static let diff = #"""
+{"allocationCounting":true,"machine":"2 cores, Debian GNU/Linux 12 (bookworm)","sections":[{"figures":[
+{"name":"1000 entries, 0.1 % changed","unit":"µs","value":7.291},
+{"name":"1000 entries, 0.1 % changed, allocations","unit":"","value":0},
+{"name":"1000 entries, 1 % changed","unit":"µs","value":14.111},
+{"name":"1000 entries, 1 % changed, allocations","unit":"","value":0},
+{"name":"1000 entries, 10 % changed","unit":"µs","value":11.196},
+{"name":"1000 entries, 10 % changed, allocations","unit":"","value":0},
+{"name":"10000 entries, 0.1 % changed","unit":"µs","value":64.136},
+{"name":"10000 entries, 0.1 % changed, allocations","unit":"","value":0},
+{"meetsTarget":false,"name":"10000 entries, 1 % changed","target":"≤ 30","unit":"µs","value":67.801},
+{"meetsTarget":true,"name":"10000 entries, 1 % changed, allocations","target":"≤ 0","unit":"","value":0},
+{"name":"10000 entries, 10 % changed","unit":"µs","value":104.766},
+{"name":"10000 entries, 10 % changed, allocations","unit":"","value":0},
+{"name":"100000 entries, 0.1 % changed","unit":"µs","value":631.59},
+{"name":"100000 entries, 0.1 % changed, allocations","unit":"","value":0},
+{"name":"100000 entries, 1 % changed","unit":"µs","value":1178.744},
+{"name":"100000 entries, 1 % changed, allocations","unit":"","value":0},
+{"name":"100000 entries, 10 % changed","unit":"µs","value":2962.84},
+{"name":"100000 entries, 10 % changed, allocations","unit":"","value":0}],"title":"diff of two sets (merge walk, storage reused)"},
+{"figures":[
+{"name":"1000 entries, 0.1 % changed: encode per change","unit":"ns","value":5228},
+{"name":"1000 entries, 0.1 % changed: decode + apply per change","unit":"ns","value":1903},
+{"name":"1000 entries, 1 % changed: encode per change","unit":"ns","value":1069.6},
+{"name":"1000 entries, 1 % changed: decode + apply per change","unit":"ns","value":1232.8},
+{"name":"1000 entries, 10 % changed: encode per change","unit":"ns","value":636.94},
+{"name":"1000 entries, 10 % changed: decode + apply per change","unit":"ns","value":1007.91},
+{"name":"10000 entries, 0.1 % changed: encode per change","unit":"ns","value":1000.5},
+{"name":"10000 entries, 0.1 % changed: decode + apply per change","unit":"ns","value":1188.8},
+{"meetsTarget":false,"name":"10000 entries, 1 % changed: encode per change","target":"≤ 50","unit":"ns","value":651.67},
+{"meetsTarget":false,"name":"10000 entries, 1 % changed: decode + apply per change","target":"≤ 100","unit":"ns","value":1017.32},
+{"name":"10000 entries, 10 % changed: encode per change","unit":"ns","value":716.096},
+{"name":"10000 entries, 10 % changed: decode + apply per change","unit":"ns","value":3496.504},
+{"name":"100000 entries, 0.1 % changed: encode per change","unit":"ns","value":980.56},
+{"name":"100000 entries, 0.1 % changed: decode + apply per change","unit":"ns","value":945.91},
+{"name":"100000 entries, 1 % changed: encode per change","unit":"ns","value":573.954},
+{"name":"100000 entries, 1 % changed: decode + apply per change","unit":"ns","value":4055.296},
+{"name":"100000 entries, 10 % changed: encode per change","unit":"ns","value":3072.8486},
+{"name":"100000 entries, 10 % changed: decode + apply per change","unit":"ns","value":6257.1611}],"title":"encode, decode + apply (INCREMENTAL messages, 1 MiB budget)"},
+{"figures":[
+{"name":"1000 entries, 0.1 % changed (1 changes, 169 of 132036 B)","unit":"%","value":0.12799539519524977},
+{"name":"1000 entries, 1 % changed (10 changes, 1103 of 132036 B)","unit":"%","value":0.835378230179648},
+{"name":"1000 entries, 10 % changed (100 changes, 10656 of 132036 B)","unit":"%","value":8.070526220121785},
+{"name":"10000 entries, 0.1 % changed (10 changes, 1107 of 1320074 B)","unit":"%","value":0.08385893518090652},
+{"meetsTarget":true,"name":"10000 entries, 1 % changed (100 changes, 10706 of 1320074 B)","target":"≤ 2","unit":"%","value":0.8110151400603299},
+{"name":"10000 entries, 10 % changed (1000 changes, 106254 of 1320074 B)","unit":"%","value":8.049094217445386},
+{"name":"100000 entries, 0.1 % changed (100 changes, 10734 of 13200492 B)","unit":"%","value":0.08131515098073618},
+{"name":"100000 entries, 1 % changed (1000 changes, 106759 of 13200492 B)","unit":"%","value":0.8087501587062058},
+{"name":"100000 entries, 10 % changed (10000 changes, 1062373 of 13200492 B)","unit":"%","value":8.04798033285426}],"title":"bytes on the wire: INCREMENTAL message ÷ the whole set as COMPLETE"},
+{"figures":[
+{"name":"messages (13200492 bytes in all)","unit":"","value":13},
+{"meetsTarget":true,"name":"largest message","target":"≤ 1048576","unit":"B","value":1048514},
+{"name":"encode (diff from empty + split + write)","unit":"ms","value":81.271404},
+{"name":"decode (validate every part)","unit":"ms","value":14.9017},
+{"meetsTarget":false,"name":"encode + decode","target":"≤ 20","unit":"ms","value":96.17310400000001},
+{"name":"apply to an empty receiver (decode included)","unit":"ms","value":193.001322}],"title":"100 000 assignments as COMPLETE under a 1 MiB budget"}],"title":"Task diff benchmark, 128-byte payloads"}
+"""#
+
+    static let heartbeat = #"""
+{"allocationCounting":true,"machine":"2 cores, Debian GNU/Linux 12 (bookworm)","sections":[{"figures":[
+{"meetsTarget":false,"name":"10000 nodes, 1 thread","target":"≤ 3","unit":"ns","value":121.708586},
+{"name":"10000 nodes, 2 threads (wall time per beat)","unit":"ns","value":168.36283325},
+{"meetsTarget":false,"name":"10000 nodes, 2 threads ÷ 1 thread throughput","target":"≥ 1.7","unit":"x","value":0.722894617835733},
+{"name":"10000 nodes, clock read per beat (cache withdrawn)","unit":"ns","value":252.25128149999998},
+{"meetsTarget":false,"name":"10000 nodes, allocations per beat","target":"≤ 0","unit":"","value":1},
+{"name":"100000 nodes, 1 thread","unit":"ns","value":127.88369699999998},
+{"name":"100000 nodes, 2 threads (wall time per beat)","unit":"ns","value":163.71685075},
+{"meetsTarget":false,"name":"100000 nodes, 2 threads ÷ 1 thread throughput","target":"≥ 1.7","unit":"x","value":0.7811272719585952},
+{"name":"100000 nodes, clock read per beat (cache withdrawn)","unit":"ns","value":403.79465825},
+{"meetsTarget":false,"name":"100000 nodes, allocations per beat","target":"≤ 0","unit":"","value":1}],"title":"beat (random order, release build)"},
+{"figures":[
+{"name":"register","unit":"ns","value":567.746},
+{"name":"remove","unit":"ns","value":72.2976},
+{"name":"sweep: expire one node (virtual time)","unit":"ns","value":374.3512},
+{"name":"sweep: re-file one beaten node","unit":"ns","value":339.3851},
+{"meetsTarget":true,"name":"allocations per expiry","target":"≤ 0","unit":"","value":0},
+{"meetsTarget":true,"name":"timer-layer bytes per node (deadline + link + state)","target":"≤ 16","unit":"B","value":16},
+{"name":"wheel slots, fixed whatever the node count (1 ms slots, 120 s maximum TTL)","unit":"KiB","value":528.375},
+{"meetsTarget":true,"name":"resident bytes per node, measured","target":"≤ 24","unit":"B","value":16.7936}],"title":"registration, sweeps and memory"},
+{"figures":[
+{"name":"lateness p50, 0.001 seconds slots","unit":"ms","value":0.653333},
+{"meetsTarget":false,"name":"lateness p99, 0.001 seconds slots","target":"≤ 2","unit":"ms","value":4.740111},
+{"name":"lateness max, 0.001 seconds slots","unit":"ms","value":28.715703},
+{"meetsTarget":false,"name":"allocations per expiry, 0.001 seconds slots","target":"≤ 0.01","unit":"","value":1.0004},
+{"name":"lateness p50, 0.01 seconds slots","unit":"ms","value":5.490345},
+{"meetsTarget":false,"name":"lateness p99, 0.01 seconds slots","target":"≤ 20","unit":"ms","value":68.827798},
+{"name":"lateness max, 0.01 seconds slots","unit":"ms","value":78.727923},
+{"meetsTarget":false,"name":"allocations per expiry, 0.01 seconds slots","target":"≤ 0.01","unit":"","value":1.0007},
+{"meetsTarget":true,"name":"wake-ups in 0.1 s idle","target":"≤ 0","unit":"","value":0},
+{"meetsTarget":true,"name":"steady state, 0.001 seconds slots: timer thread CPU","target":"≤ 1","unit":"% of a core","value":0.5238367476471026},
+{"name":"steady state, 0.001 seconds slots: beating thread CPU (2000 beats/s)","unit":"% of a core","value":0.8148103155599709},
+{"name":"steady state, 0.001 seconds slots: timer wake-ups","unit":"per s","value":322.02418863162217},
+{"meetsTarget":true,"name":"steady state, 0.01 seconds slots: timer thread CPU","target":"≤ 1","unit":"% of a core","value":0.1838381848079372},
+{"name":"steady state, 0.01 seconds slots: beating thread CPU (2000 beats/s)","unit":"% of a core","value":1.207263329378111},
+{"name":"steady state, 0.01 seconds slots: timer wake-ups","unit":"per s","value":51.99631881661674}],"title":"real time (HeartbeatTimer thread)"}],"title":"Heartbeat wheel benchmark, 10000 nodes"}
+"""#
+}
