@@ -2,9 +2,27 @@
 ///
 /// The syntax is a ``DecimalNumeral`` (digits with an optional fraction; no sign, no exponent)
 /// followed directly by one unit: `ms`, `s`, `m` or `h`. Values are kept in whole milliseconds
-/// from 0 to 1 000 000 000 seconds (about 31 years, far inside `Int64` milliseconds); a finer
-/// value (`0.5ms`) or a larger one is refused, never rounded or wrapped.
+/// (or, for an option that asks for it, whole microseconds: `0.2ms`) from 0 to 1 000 000 000
+/// seconds (about 31 years, far inside `Int64` microseconds); a finer value (`0.5ms`) or a
+/// larger one is refused, never rounded or wrapped.
 package enum DurationParser {
+    /// The finest step an option takes: the syntax is the same, only how many fraction digits
+    /// count differs. Most options want milliseconds; a cost of a fraction of a millisecond
+    /// (`--attempt-cost 0.2ms`) wants microseconds.
+    package enum Resolution: Sendable {
+        case millisecond, microsecond
+
+        /// Steps in a millisecond.
+        var perMillisecond: UInt64 { self == .millisecond ? 1 : 1_000 }
+
+        /// The step, as refusals name it.
+        var name: String { self == .millisecond ? "a millisecond" : "a microsecond" }
+
+        func duration(_ steps: UInt64) -> Duration {
+            self == .millisecond ? .milliseconds(Int64(steps)) : .microseconds(Int64(steps))
+        }
+    }
+
     /// A unit suffix and its length in milliseconds.
     package struct Unit: Sendable {
         package let suffix: String
@@ -50,13 +68,17 @@ package enum DurationParser {
         .milliseconds(Int64(try milliseconds(Substring(text))))
     }
 
-    /// Parses `text` into a duration in `range`; every refusal names `range`.
+    /// Parses `text` into a duration in `range`, in whole steps of `resolution`; every refusal
+    /// names `range`.
     ///
-    /// - Throws: the errors of ``parse(_:)``, and ``CommandLineValueError/outOfRange(_:expected:)``
-    ///   for a duration outside `range`.
-    package static func parse(_ text: some StringProtocol, in range: ClosedRange<Duration>) throws(CommandLineValueError) -> Duration {
+    /// - Throws: the errors of ``parse(_:)`` (``CommandLineValueError/tooPrecise(_:resolution:expected:)``
+    ///   below `resolution`), and ``CommandLineValueError/outOfRange(_:expected:)`` for a
+    ///   duration outside `range`.
+    package static func parse(
+        _ text: some StringProtocol, in range: ClosedRange<Duration>, resolution: Resolution = .millisecond
+    ) throws(CommandLineValueError) -> Duration {
         let expected = expected(in: range)
-        let duration = Duration.milliseconds(Int64(try milliseconds(Substring(text), expected: expected)))
+        let duration = resolution.duration(try steps(Substring(text), of: resolution, expected: expected))
         guard range.contains(duration) else { throw .outOfRange(String(text), expected: expected) }
         return duration
     }
@@ -64,31 +86,45 @@ package enum DurationParser {
     /// Parses `text` into whole milliseconds, at most ``maximumMilliseconds``; a refusal says
     /// `expected`.
     package static func milliseconds(_ text: Substring, expected: String = expected) throws(CommandLineValueError) -> UInt64 {
+        try steps(text, of: .millisecond, expected: expected)
+    }
+
+    /// Parses `text` into whole steps of `resolution`, at most ``maximumMilliseconds`` in all.
+    private static func steps(_ text: Substring, of resolution: Resolution, expected: String) throws(CommandLineValueError) -> UInt64 {
         guard !text.isEmpty else { throw .empty(expected: expected) }
         let bytes = text.utf8
         // The first unit, in table order, that ends the text.
         guard let unit = units.first(where: { bytes.reversed().starts(with: $0.suffix.utf8.reversed()) }),
             let numeral = DecimalNumeral(bytes.dropLast(unit.suffix.utf8.count))
         else { throw .malformed(String(text), expected: expected) }
-        switch numeral.scaled(by: unit.milliseconds, limit: maximumMilliseconds) {
-        case .value(let milliseconds): return milliseconds
+        switch numeral.scaled(by: unit.milliseconds * resolution.perMillisecond, limit: maximumMilliseconds * resolution.perMillisecond) {
+        case .value(let steps): return steps
         case .tooLarge: throw .outOfRange(String(text), expected: expected)
-        case .tooPrecise: throw .tooPrecise(String(text), resolution: "a millisecond", expected: expected)
+        case .tooPrecise: throw .tooPrecise(String(text), resolution: resolution.name, expected: expected)
         }
     }
 
     /// Writes `duration` in the syntax ``parse(_:)`` reads, as a whole number of the largest unit
     /// that divides it: 3 600 000 ms is `1h`, 90 000 ms is `90s`, 1 500 ms is `1500ms`, zero is
-    /// `0s`. For every duration ``parse(_:)`` accepts, `parse(format(d)) == d`. A duration the
-    /// parser would refuse (negative, or finer than a millisecond) is written in milliseconds,
-    /// rounded toward zero.
+    /// `0s`; a fraction of a millisecond is written in milliseconds with up to three decimals
+    /// (200 µs is `0.2ms`). For every duration ``parse(_:in:resolution:)`` accepts,
+    /// `parse(format(d), in: range, resolution: r) == d`. A negative duration is written in
+    /// milliseconds, and anything finer than a microsecond is dropped (rounded toward zero).
     package static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-        let (milliseconds, carry) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
-        // Only durations of some 292 million years overflow Int64 milliseconds: say them in seconds.
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        let (microseconds, carry) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000_000)
+        // Only durations of some 292 thousand years overflow Int64 microseconds: say them in seconds.
         guard !overflow, !carry else { return "\(seconds)s" }
-        guard milliseconds > 0 else { return milliseconds == 0 ? "0s" : "\(milliseconds)ms" }
+        let milliseconds = microseconds / 1000
+        guard microseconds > 0 else { return milliseconds == 0 ? "0s" : "\(milliseconds)ms" }
+        let fraction = microseconds % 1000
+        guard fraction == 0 else {
+            var digits = String(fraction)
+            digits = String(repeating: "0", count: 3 - digits.count) + digits
+            while digits.last == "0" { digits.removeLast() }
+            return "\(milliseconds).\(digits)ms"
+        }
         let unit = units.last { UInt64(milliseconds) % $0.milliseconds == 0 } ?? units[0]
         return "\(UInt64(milliseconds) / unit.milliseconds)\(unit.suffix)"
     }

@@ -1,7 +1,11 @@
 /// A non-negative decimal number with at most six decimal places, held exactly as a count of
 /// millionths: what a command line's `0.95` or `1.5` means, without binary rounding, so range
 /// checks are exact and writing a value out and reading it back gives the same value.
-package struct FixedDecimal: Hashable, Comparable, Sendable, CustomStringConvertible {
+///
+/// Written as a literal (`0.95`, `100`) where a tool declares an option's range or default.
+package struct FixedDecimal: Hashable, Comparable, Sendable, CustomStringConvertible, ExpressibleByFloatLiteral,
+    ExpressibleByIntegerLiteral
+{
     /// The value times 1 000 000.
     package let millionths: UInt64
 
@@ -17,6 +21,21 @@ package struct FixedDecimal: Hashable, Comparable, Sendable, CustomStringConvert
         let (sum, carry) = scaled.addingReportingOverflow(millionths)
         guard !overflow, !carry else { return nil }
         self.millionths = sum
+    }
+
+    /// The nearest value to `value`, which must be finite, not negative and below 2^64
+    /// millionths: a range or a default written in code, never a user's text (those go through
+    /// ``DecimalParser``, which refuses rather than rounds).
+    package init(nearest value: Double) {
+        precondition(value >= 0 && value * Double(Self.scale) < 0x1p64, "FixedDecimal(nearest: \(value)) is out of range")
+        self.millionths = UInt64((value * Double(Self.scale)).rounded())
+    }
+
+    package init(floatLiteral value: Double) { self.init(nearest: value) }
+
+    package init(integerLiteral value: UInt64) {
+        guard let value = FixedDecimal(whole: value) else { preconditionFailure("FixedDecimal(\(value)) is out of range") }
+        self = value
     }
 
     /// The nearest `Double`: one correctly rounded division, so `0.95` gives the same `Double`

@@ -1,7 +1,7 @@
 #if GRPC
 public import BeaconCore
 public import BeaconDispatcher
-public import Foundation
+import Foundation
 
 /// What both ends of the dispatcher's gRPC service agree on besides dispatcher.proto: where the
 /// node's identity travels and how large messages may be.

@@ -1,8 +1,8 @@
 #if GRPC
 public import BeaconCore
 public import BeaconDispatcher
-public import GRPCCore
-public import GRPCNIOTransportHTTP2
+import GRPCCore
+import GRPCNIOTransportHTTP2
 public import Logging
 public import ServiceLifecycle
 

@@ -10,7 +10,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 package import Prometheus
-package import ServiceLifecycle
+import ServiceLifecycle
 
 /// A small HTTP/1.1 server that answers `GET /metrics` with a Prometheus registry in text
 /// format: what `beacon serve --metrics` listens with. It runs on SwiftNIO, which the gRPC

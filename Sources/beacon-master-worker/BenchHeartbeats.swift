@@ -20,35 +20,29 @@ struct BenchHeartbeats: AsyncParsableCommand {
             """)
 
     /// About 650 bytes per worker (its ID, the manager's entry, the indexes) on top of the pings.
-    static let workerCount = 1...10_000_000
-    static let durations = Duration.seconds(1)...(.seconds(86_400))
+    static let workerCount = OptionValue.integer(in: 1...10_000_000)
+    static let durations = OptionValue.duration(in: .seconds(1)...(.seconds(86_400)))
     /// 16 bytes per ping and the sort's scratch half again: about 5 GB at the limit.
     static let maximumPings = 200_000_000
-    static let percents = DecimalRange(from: FixedDecimal(millionths: 0), through: FixedDecimal(whole: 100)!)
-    static let seeds = 0...Int.max
+    static let percents = OptionValue.decimal(in: DecimalRange(from: 0, through: 100))
+    static let seeds = OptionValue.integer(in: 0...Int.max)
     static let defaultWorkers = 100_000
     static let defaultDuration = DurationArgument(.seconds(60))
     static let defaultStoppedPercent = 1.0
     static let defaultSeed = 1
 
-    @Option(
-        help: "Workers under the master, \(BenchHeartbeats.workerCount) (default: \(BenchHeartbeats.defaultWorkers)).",
-        transform: OptionValue.integer(in: BenchHeartbeats.workerCount))
+    @Option(help: Self.workerCount.help("Workers under the master", default: Self.defaultWorkers), transform: Self.workerCount.parse)
     var workers = BenchHeartbeats.defaultWorkers
 
-    @Option(
-        help: "Virtual time to simulate, \(OptionValue.describe(BenchHeartbeats.durations)) (default: \(BenchHeartbeats.defaultDuration)).",
-        transform: OptionValue.duration(in: BenchHeartbeats.durations))
+    @Option(help: Self.durations.help("Virtual time to simulate", default: Self.defaultDuration), transform: Self.durations.parse)
     var duration = BenchHeartbeats.defaultDuration
 
     @Option(
-        help: "Percent of workers that stop pinging at a third of the run, \(BenchHeartbeats.percents) (default: \(BenchHeartbeats.defaultStoppedPercent)).",
-        transform: OptionValue.decimal(in: BenchHeartbeats.percents))
+        help: Self.percents.help("Percent of workers that stop pinging at a third of the run", default: Self.defaultStoppedPercent),
+        transform: Self.percents.parse)
     var stoppedPercent = BenchHeartbeats.defaultStoppedPercent
 
-    @Option(
-        help: "Seed of the ping phases and of which workers stop, \(BenchHeartbeats.seeds) (default: \(BenchHeartbeats.defaultSeed)).",
-        transform: OptionValue.integer(in: BenchHeartbeats.seeds))
+    @Option(help: Self.seeds.help("Seed of the ping phases and of which workers stop", default: Self.defaultSeed), transform: Self.seeds.parse)
     var seed = BenchHeartbeats.defaultSeed
 
     func validate() throws {

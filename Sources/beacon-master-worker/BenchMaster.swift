@@ -18,25 +18,24 @@ struct BenchMaster: AsyncParsableCommand {
 
     /// Each simulated worker costs the master a wheel entry, a SQLite row and a pong topic:
     /// about 1.3 KB measured at 100 000 workers, so the largest run stays near 1.5 GB.
-    static let workerCount = 1...1_000_000
+    static let workerCount = OptionValue.integer(in: 1...1_000_000)
     /// Offline detection needs 20 s of silence after a quarter of the run, so at least 30 s.
-    static let durations = Duration.seconds(30)...(.seconds(86_400))
+    static let durations = OptionValue.duration(in: .seconds(30)...(.seconds(86_400)))
     static let defaultWorkers = 100_000
     static let defaultDuration = DurationArgument(.seconds(40))
 
-    @Option(
-        help: "Simulated workers, \(BenchMaster.workerCount) (default: \(BenchMaster.defaultWorkers)).",
-        transform: OptionValue.integer(in: BenchMaster.workerCount))
+    @Option(help: Self.workerCount.help("Simulated workers", default: Self.defaultWorkers), transform: Self.workerCount.parse)
     var workers = BenchMaster.defaultWorkers
 
     @Option(
-        help: "Length of each of the two runs (the echo baseline, then the master), \(OptionValue.describe(BenchMaster.durations)) (default: \(BenchMaster.defaultDuration)).",
-        transform: OptionValue.duration(in: BenchMaster.durations))
+        help: Self.durations.help("Length of each of the two runs (the echo baseline, then the master)", default: Self.defaultDuration),
+        transform: Self.durations.parse)
     var duration = BenchMaster.defaultDuration
 
     @Option(
-        help: "Percent of workers that fall silent a quarter of the way in, \(BenchHeartbeats.percents) (default: \(BenchHeartbeats.defaultStoppedPercent)).",
-        transform: OptionValue.decimal(in: BenchHeartbeats.percents))
+        help: BenchHeartbeats.percents.help(
+            "Percent of workers that fall silent a quarter of the way in", default: BenchHeartbeats.defaultStoppedPercent),
+        transform: BenchHeartbeats.percents.parse)
     var stoppedPercent = BenchHeartbeats.defaultStoppedPercent
 
     mutating func run() async throws {

@@ -13,9 +13,9 @@ struct BenchStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "CPU of persisting worker statuses at a fixed rate (SQLite, WAL, group commit).")
 
-    static let rates = 1...1_000_000
-    static let durations = Duration.milliseconds(100)...(.seconds(3600))
-    static let workerCount = 1...1_000_000
+    static let rates = OptionValue.integer(in: 1...1_000_000)
+    static let durations = OptionValue.duration(in: .milliseconds(100)...(.seconds(3600)))
+    static let workerCount = OptionValue.integer(in: 1...1_000_000)
     /// A save the store has not committed yet holds a task and its status, about 2.5 KB; when
     /// the requested rate outruns the store they pile up, so a run is capped at this many saves
     /// (about 7.5 GB if none were committed).
@@ -24,23 +24,20 @@ struct BenchStatus: AsyncParsableCommand {
     static let defaultDuration = DurationArgument(.seconds(10))
     static let defaultWorkers = 10_000
 
-    @Option(
-        help: "Significant status changes per second, \(BenchStatus.rates) (default: \(BenchStatus.defaultRate)).",
-        transform: OptionValue.integer(in: BenchStatus.rates))
+    @Option(help: Self.rates.help("Significant status changes per second", default: Self.defaultRate), transform: Self.rates.parse)
     var rate = BenchStatus.defaultRate
 
     @Option(
-        help: "How long to run at that rate, \(OptionValue.describe(BenchStatus.durations)) (default: \(BenchStatus.defaultDuration)); --rate × --duration at most \(BenchStatus.maximumSaves) saves.",
-        transform: OptionValue.duration(in: BenchStatus.durations))
+        help: Self.durations.help(
+            "How long to run at that rate", default: Self.defaultDuration, "--rate × --duration is at most \(Self.maximumSaves) saves."),
+        transform: Self.durations.parse)
     var duration = BenchStatus.defaultDuration
 
-    @Option(
-        help: "Distinct workers the changes are spread over, \(BenchStatus.workerCount) (default: \(BenchStatus.defaultWorkers)).",
-        transform: OptionValue.integer(in: BenchStatus.workerCount))
+    @Option(help: Self.workerCount.help("Distinct workers the changes are spread over", default: Self.defaultWorkers), transform: Self.workerCount.parse)
     var workers = BenchStatus.defaultWorkers
 
     @Option(
-        help: "Folder for the database files, which are kept; an existing folder, or a new one in an existing folder (default: a temporary folder, removed at the end).")
+        help: "Folder for the database files, which are kept: an existing folder, or a new one in an existing folder (default: a temporary folder, removed at the end).")
     var directory: String?
 
     func validate() throws {

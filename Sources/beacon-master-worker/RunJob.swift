@@ -18,12 +18,12 @@ struct RunJob: AsyncParsableCommand {
 
     /// Each worker is a runtime with its own tasks, mailbox and SQLite row: ten thousand stay
     /// far inside the machine.
-    static let workerCount = 1...10_000
+    static let workerCount = OptionValue.integer(in: 1...10_000)
     /// Up to the longest interval whose offline timeout (2 intervals + 3 s + 1 s grace) stays
     /// within the library's hour.
-    static let heartbeatIntervals = Duration.milliseconds(1)...(.seconds(600))
-    static let pauses = Duration.zero...(.seconds(3600))
-    static let durations = Duration.milliseconds(1)...DurationParser.maximum
+    static let heartbeatIntervals = OptionValue.duration(in: .milliseconds(1)...(.seconds(600)))
+    static let pauses = OptionValue.duration(in: .zero...(.seconds(3600)))
+    static let durations = OptionValue.duration(in: .milliseconds(1)...DurationParser.maximum)
     static let defaultWorkers = 50
     static let defaultHeartbeatInterval = DurationArgument(.milliseconds(200))
     static let defaultPause = DurationArgument(.zero)
@@ -32,27 +32,21 @@ struct RunJob: AsyncParsableCommand {
     var database: String
 
     @Option(
-        help: "The master's ID (also the job whose epochs fence it); workers are named <master>-w<n>, at most 256 bytes.")
+        help: "The master's ID (also the job whose epochs fence it), at most 256 bytes; workers are named <master>-w<n>.")
     var master = "job-1"
 
-    @Option(
-        help: "How many workers to create, \(RunJob.workerCount) (default: \(RunJob.defaultWorkers)).",
-        transform: OptionValue.integer(in: RunJob.workerCount))
+    @Option(help: Self.workerCount.help("How many workers to create", default: Self.defaultWorkers), transform: Self.workerCount.parse)
     var workers = RunJob.defaultWorkers
 
-    @Option(
-        help: "How long to run before exiting gracefully, \(OptionValue.describe(RunJob.durations)) (default: until killed).",
-        transform: OptionValue.duration(in: RunJob.durations))
+    @Option(help: Self.durations.help("How long to run before exiting gracefully", absent: "until killed"), transform: Self.durations.parse)
     var duration: DurationArgument?
 
-    @Option(
-        help: "Heartbeat interval, \(OptionValue.describe(RunJob.heartbeatIntervals)) (default: \(RunJob.defaultHeartbeatInterval)).",
-        transform: OptionValue.duration(in: RunJob.heartbeatIntervals))
+    @Option(help: Self.heartbeatIntervals.help("Heartbeat interval", default: Self.defaultHeartbeatInterval), transform: Self.heartbeatIntervals.parse)
     var heartbeatInterval = RunJob.defaultHeartbeatInterval
 
     @Option(
-        help: "How long each worker waits between status changes, \(OptionValue.describe(RunJob.pauses)) (default: \(RunJob.defaultPause): as fast as the store takes them).",
-        transform: OptionValue.duration(in: RunJob.pauses))
+        help: Self.pauses.help("How long each worker waits between status changes", default: Self.defaultPause, "0s: as fast as the store takes them."),
+        transform: Self.pauses.parse)
     var pause = RunJob.defaultPause
 
     func validate() throws {

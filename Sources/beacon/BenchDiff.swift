@@ -11,18 +11,23 @@ struct BenchDiff: ParsableCommand {
 
     @OptionGroup var output: ReportFormatOption
 
-    @Option(
-        help: """
-            Payload bytes per assignment, in 0...16384 (an encoded task of SwarmKit is 1-3 KiB; a reference to one, tens of \
-            bytes). The 100 000-entry sets hold several copies of every payload: 16 KiB keeps them within about 8 GiB.
-            """,
-        transform: OptionValue.integer(in: 0...16_384))
-    var payloadBytes: Int = 128
+    static let payloadSizes = OptionValue.integer(in: 0...16_384)
+    static let repeatCounts = OptionValue.integer(in: 1...1000)
+    static let defaultPayloadBytes = 128
+    static let defaultRepeats = 101
 
     @Option(
-        help: "Timed repeats per figure, in 1...1000 (the median is reported).",
-        transform: OptionValue.integer(in: 1...1000))
-    var repeats: Int = 101
+        help: Self.payloadSizes.help(
+            "Payload bytes per assignment", default: Self.defaultPayloadBytes,
+            """
+            An encoded task of SwarmKit is 1-3 KiB; a reference to one, tens of bytes. The 100 000-entry sets hold several \
+            copies of every payload: 16 KiB keeps them within about 8 GiB.
+            """),
+        transform: Self.payloadSizes.parse)
+    var payloadBytes = Self.defaultPayloadBytes
+
+    @Option(help: Self.repeatCounts.help("Timed repeats per figure", default: Self.defaultRepeats, "The median is reported."), transform: Self.repeatCounts.parse)
+    var repeats = Self.defaultRepeats
 
     func run() throws {
         let counting = AllocationCounter.isActive

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BeaconReports
 import BeaconCore
+import BenchmarkSupport
 import Foundation
 
 struct BenchHeartbeat: ParsableCommand {
@@ -11,25 +12,33 @@ struct BenchHeartbeat: ParsableCommand {
 
     @OptionGroup var output: ReportFormatOption
 
-    @Option(
-        help: "Nodes in the large measurements, in 10000...16000000 (beats are also measured at 10 000 and 100 000).",
-        transform: OptionValue.integer(in: 10_000...16_000_000))
-    var nodes: Int = 1_000_000
+    static let nodeCounts = OptionValue.integer(in: 10_000...16_000_000)
+    static let repeatCounts = OptionValue.integer(in: 1...100)
+    static let idleTimes = OptionValue.duration(in: .milliseconds(100)...(.seconds(600)))
+    static let steadyTimes = OptionValue.duration(in: .seconds(1)...(.seconds(600)))
+    static let defaultNodes = 1_000_000
+    static let defaultRepeats = 5
+    static let defaultIdle = DurationArgument(.seconds(10))
+    static let defaultSteady = DurationArgument(.seconds(10))
 
     @Option(
-        help: "Timed repeats per micro-measurement, in 1...100 (the median is reported).",
-        transform: OptionValue.integer(in: 1...100))
-    var repeats: Int = 5
+        help: Self.nodeCounts.help(
+            "Nodes in the large measurements", default: Self.defaultNodes, "Beats are also measured at 10 000 and 100 000."),
+        transform: Self.nodeCounts.parse)
+    var nodes = Self.defaultNodes
 
     @Option(
-        help: "Seconds to watch an idle timer for wake-ups, in [0.1, 600].",
-        transform: OptionValue.decimal(in: BenchOptionValue.range(from: 0.1, through: 600)))
-    var idleSeconds: Double = 10
+        help: Self.repeatCounts.help("Timed repeats per micro-measurement", default: Self.defaultRepeats, "The median is reported."),
+        transform: Self.repeatCounts.parse)
+    var repeats = Self.defaultRepeats
+
+    @Option(help: Self.idleTimes.help("How long to watch an idle timer for wake-ups", default: Self.defaultIdle), transform: Self.idleTimes.parse)
+    var idle = Self.defaultIdle
 
     @Option(
-        help: "Seconds to run the steady state (every node beating every 5 s), in [1, 600].",
-        transform: OptionValue.decimal(in: BenchOptionValue.range(from: 1, through: 600)))
-    var steadySeconds: Double = 10
+        help: Self.steadyTimes.help("How long to run the steady state (every node beating every 5s)", default: Self.defaultSteady),
+        transform: Self.steadyTimes.parse)
+    var steady = Self.defaultSteady
 
     func run() throws {
         let counting = AllocationCounter.isActive
@@ -81,13 +90,13 @@ struct BenchHeartbeat: ParsableCommand {
                 realTime.add("allocations per expiry, \(slot) slots", allocations, "", atMost: 0.01)
             }
         }
-        progress("idle: \(nodes) armed nodes, \(idleSeconds) s")
+        progress("idle: \(nodes) armed nodes, \(idle)")
         realTime.add(
-            "wake-ups in \(BenchReport.format(idleSeconds)) s idle", Double(try RealTimeHeartbeatBenchmark.idleWakeUps(nodes: nodes, seconds: idleSeconds)),
+            "wake-ups in \(idle) idle", Double(try RealTimeHeartbeatBenchmark.idleWakeUps(nodes: nodes, seconds: Stopwatch.seconds(idle.value))),
             "", atMost: 0)
         for slot in [Duration.milliseconds(1), .milliseconds(10)] {
-            progress("steady state: \(nodes) nodes beating every 5 s, \(slot) slots, \(steadySeconds) s")
-            let steady = try RealTimeHeartbeatBenchmark.steadyState(nodes: nodes, slot: slot, seconds: steadySeconds)
+            progress("steady state: \(nodes) nodes beating every 5 s, \(slot) slots, \(self.steady)")
+            let steady = try RealTimeHeartbeatBenchmark.steadyState(nodes: nodes, slot: slot, seconds: Stopwatch.seconds(self.steady.value))
             realTime.add("steady state, \(slot) slots: timer thread CPU", steady.timerPercent, "% of a core", atMost: 1)
             realTime.add("steady state, \(slot) slots: beating thread CPU (\(nodes / 5) beats/s)", steady.beatPercent, "% of a core")
             realTime.add("steady state, \(slot) slots: timer wake-ups", steady.wakeUpsPerSecond, "per s")

@@ -11,18 +11,22 @@ struct BenchPlacers: ParsableCommand {
 
     @OptionGroup var output: ReportFormatOption
 
-    @Option(help: "Comma-separated member counts, each in 3...1000000, none twice.")
+    static let memberRange = 3...1_000_000
+    static let keyCounts = OptionValue.integer(in: 1024...100_000_000)
+    static let repeatCounts = OptionValue.integer(in: 1...100)
+    static let defaultKeys = 1_000_000
+    static let defaultRepeats = 5
+
+    @Option(help: "Comma-separated member counts, each in \(Self.memberRange), none twice.")
     var members: String = "10,100,1000,10000"
 
     @Option(
-        help: "Random 21-byte keys per measurement, in 1024...100000000 (about 30 bytes of memory each).",
-        transform: OptionValue.integer(in: 1024...100_000_000))
-    var keys: Int = 1_000_000
+        help: Self.keyCounts.help("Random 21-byte keys per measurement", default: Self.defaultKeys, "About 30 bytes of memory each."),
+        transform: Self.keyCounts.parse)
+    var keys = Self.defaultKeys
 
-    @Option(
-        help: "Timed repeats per figure, in 1...100 (the median is reported).",
-        transform: OptionValue.integer(in: 1...100))
-    var repeats: Int = 5
+    @Option(help: Self.repeatCounts.help("Timed repeats per figure", default: Self.defaultRepeats, "The median is reported."), transform: Self.repeatCounts.parse)
+    var repeats = Self.defaultRepeats
 
     @Option(help: "Comma-separated placer names to run, none twice (default: all of \(Benched.allCases.map(\.rawValue).joined(separator: ", "))).")
     var only: String?
@@ -52,15 +56,15 @@ struct BenchPlacers: ParsableCommand {
 
     func memberCounts() throws(ValidationError) -> [Int] {
         let counts = try parseOption("--members") { () throws(CommandLineValueError) in
-            try CommaSeparatedList.integers(members, in: 3...1_000_000)
+            try CommaSeparatedList.integers(members, in: Self.memberRange)
         }
-        return try BenchOptionValue.distinct(counts, option: "--members")
+        return try distinctValues(counts, option: "--members")
     }
 
     func selectedPlacers() throws(ValidationError) -> Set<Benched> {
         guard let only else { return Set(Benched.allCases) }
         let names = try parseOption("--only") { () throws(CommandLineValueError) in try CommaSeparatedList.names(only, from: Self.placerNames) }
-        _ = try BenchOptionValue.distinct(names, option: "--only")
+        _ = try distinctValues(names, option: "--only")
         return Set(names.compactMap(Benched.init(rawValue:)))
     }
 

@@ -32,4 +32,14 @@ import Testing
         }
         #expect(try DecimalParser.parse("0.000001", in: Self.weight) == FixedDecimal(millionths: 1))
     }
+
+    /// Ranges and defaults written in code as literals are the values a user would type.
+    @Test func literalsAreExactMillionths() throws {
+        let literals: [(FixedDecimal, UInt64)] = [(0.95, 950_000), (0.1, 100_000), (1.5, 1_500_000), (100, 100_000_000), (0.000001, 1), (0, 0)]
+        for (literal, millionths) in literals {
+            #expect(literal.millionths == millionths)
+            #expect(try DecimalParser.parse(literal.description, in: DecimalRange(from: 0, through: 100)) == literal)
+        }
+        #expect(FixedDecimal(nearest: 0.01).description == "0.01")
+    }
 }

@@ -50,6 +50,8 @@ import Testing
     @Test(arguments: [
         (Duration.seconds(3600), "1h"), (.seconds(90), "90s"), (.seconds(120), "2m"), (.milliseconds(1500), "1500ms"),
         (.zero, "0s"), (.milliseconds(-5), "-5ms"), (.seconds(1_000_000_000), "1000000000s"),
+        (.microseconds(200), "0.2ms"), (.microseconds(1_500), "1.5ms"), (.microseconds(1), "0.001ms"),
+        (.microseconds(1_000_250), "1000.25ms"), (.nanoseconds(1_500), "0.001ms"),
     ])
     func formats(_ duration: Duration, _ text: String) {
         #expect(DurationParser.format(duration) == text)
@@ -85,5 +87,40 @@ import Testing
             }
         #expect(throws: error) { try DurationParser.parse(text, in: Self.ttl) }
         #expect(expected.contains("from 100ms to 24h") && expected.contains("(ms, s, m, h)") && expected.contains("no sign"))
+    }
+
+    static let costs = Duration.zero...(.seconds(1))
+
+    /// An option that counts microseconds takes the same syntax, with three more decimals.
+    @Test(arguments: [
+        ("0.2ms", Duration.microseconds(200)), ("0.001ms", .microseconds(1)), ("0.0002s", .microseconds(200)),
+        ("1s", .seconds(1)), ("0ms", .zero), ("999.999ms", .microseconds(999_999)),
+    ])
+    func acceptsMicrosecondsWhereAsked(_ text: String, _ expected: Duration) throws {
+        let parsed = try DurationParser.parse(text, in: Self.costs, resolution: .microsecond)
+        #expect(parsed == expected)
+        #expect(try DurationParser.parse(DurationParser.format(parsed), in: Self.costs, resolution: .microsecond) == parsed)
+    }
+
+    @Test(arguments: [
+        ("0.0005ms", "tooPrecise"), ("1.0000001s", "tooPrecise"), ("1.001s", "outOfRange"), ("-0.2ms", "malformed"),
+        ("200us", "malformed"), ("200", "malformed"),
+    ])
+    func refusesBeyondMicroseconds(_ text: String, _ kind: String) {
+        let expected = DurationParser.expected(in: Self.costs)
+        let error: CommandLineValueError =
+            switch kind {
+            case "outOfRange": .outOfRange(text, expected: expected)
+            case "malformed": .malformed(text, expected: expected)
+            default: .tooPrecise(text, resolution: "a microsecond", expected: expected)
+            }
+        #expect(throws: error) { try DurationParser.parse(text, in: Self.costs, resolution: .microsecond) }
+    }
+
+    /// The default resolution still refuses what only a microsecond option takes.
+    @Test func millisecondsStayTheDefault() {
+        #expect(throws: CommandLineValueError.tooPrecise("0.2ms", resolution: "a millisecond", expected: DurationParser.expected(in: Self.costs))) {
+            try DurationParser.parse("0.2ms", in: Self.costs)
+        }
     }
 }

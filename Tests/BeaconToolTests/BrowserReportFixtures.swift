@@ -1,6 +1,6 @@
 /// `--format json` output of the two reports too slow to run in a debug build, from the tool
 /// itself (`beacon bench diff --repeats 3`, `beacon bench heartbeat --nodes 10000 --repeats 1
-/// --idle-seconds 0.1 --steady-seconds 1`, debug build: the figures are slow, the shape is real).
+/// --idle 100ms --steady 1s`, debug build: the figures are slow, the shape is real).
 enum BrowserReportFixtures {
     static let diff = #"""
 {"allocationCounting":true,"machine":"2 cores, Debian GNU/Linux 12 (bookworm)","sections":[{"figures":[

@@ -22,7 +22,7 @@ struct BrowserReportTests {
                 ["bench", "placers", "--members", "10,100", "--keys", "2048", "--repeats", "1", "--no-parallel", "--format", "html"]
             case .benchPlacement:
                 [
-                    "bench", "placement", "--runners", "10", "--utilisation", "0.5,0.9", "--seconds", "2", "--functions", "100",
+                    "bench", "placement", "--runners", "10", "--utilisation", "0.5,0.9", "--duration", "2s", "--functions", "100",
                     "--overhead-calls", "1000", "--format", "html",
                 ]
             case .simulateDispatcher:

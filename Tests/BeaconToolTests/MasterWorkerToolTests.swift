@@ -13,7 +13,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (["run"], ["1...10000", "1ms...1000000000s", "(default: until killed)", "1ms...10m", "(default: 200ms)", "0s...1h", "(default: 0s:"]),
+        (["run"], ["1...10000", "1ms...1000000000s", "(default: until killed)", "1ms...10m", "(default: 200ms)", "0s...1h", "(default: 0s)"]),
         (["bench", "heartbeats"], ["1...10000000", "1s...24h", "(default: 1m)", "[0, 100]", "200000000"]),
         (["bench", "master"], ["1...1000000", "30s...24h", "(default: 40s)", "[0, 100]"]),
         (["bench", "status"], ["1...1000000", "100ms...1h", "(default: 10s)", "3000000"]),

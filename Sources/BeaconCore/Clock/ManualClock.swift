@@ -94,7 +94,7 @@ public final class ManualClock: BeaconClock {
                     return .parked(state.takeSatisfiedCountWaiters())
                 }
                 switch outcome {
-                case .parked(let waiters): waiters.forEach { $0.continuation.resume() }
+                case .parked(let waiters): for waiter in waiters { waiter.continuation.resume() }
                 case .due: continuation.resume()
                 case .cancelled: continuation.resume(throwing: CancellationError())
                 }

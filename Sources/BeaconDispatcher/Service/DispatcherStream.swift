@@ -7,10 +7,6 @@ public struct DispatcherStream<Element: Sendable>: AsyncSequence, Sendable {
 
     let events: AsyncStream<StreamEvent<Element>>
 
-    init(events: AsyncStream<StreamEvent<Element>>) {
-        self.events = events
-    }
-
     /// A stream and the sink that feeds it. Session messages are whole states, so a slow reader
     /// only needs the newest; assignment messages are deltas and are all kept.
     static func make(keepingNewest limit: Int?) -> (DispatcherStream, (StreamEvent<Element>) -> Void) {

@@ -1,3 +1,4 @@
+// swift-format-ignore-file
 #if GRPC
 /// Beacon's dispatcher over gRPC: SwarmKit's node-facing dispatcher calls, carrying Beacon's own
 /// compact assignment diffs. Every call names its node in the `beacon-node-id` request metadata

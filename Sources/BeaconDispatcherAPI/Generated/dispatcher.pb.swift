@@ -1,3 +1,4 @@
+// swift-format-ignore-file
 #if GRPC
 // DO NOT EDIT.
 // swift-format-ignore-file

@@ -23,9 +23,15 @@ public struct GroupPath: Sendable, Hashable, CustomStringConvertible {
     func electionKey(_ lease: LeaseID) -> String { electionPrefix + lease.hex }
 }
 
-/// Validates a hostname with mgmt's rules: non-empty, no `,` (the join character of
-/// `scheduled`), and no `/` (it names a key under the group's exchange prefix).
-func validateHostname(_ hostname: String) throws(SchedulerError) {
+/// Checks a participant's hostname with mgmt's rules before it joins a group: not empty, no `,`
+/// (the join character of the group's `scheduled` value), and no `/` (the name is a key under
+/// the group's exchange prefix).
+///
+/// ``Scheduler/schedule(path:hostname:options:)`` applies it; a command line calls it first so
+/// that a bad name is refused before any store is opened.
+///
+/// - Throws: ``SchedulerError/invalidHostname(_:)`` naming the rule the hostname breaks.
+public func validateHostname(_ hostname: String) throws(SchedulerError) {
     guard !hostname.isEmpty else { throw .invalidHostname("hostname must not be empty") }
     guard !hostname.contains(",") else { throw .invalidHostname("hostname must not contain join char: ,") }
     guard !hostname.contains("/") else { throw .invalidHostname("hostname must not contain /") }

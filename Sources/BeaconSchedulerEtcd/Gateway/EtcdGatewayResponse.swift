@@ -27,6 +27,8 @@ enum EtcdGatewayResponse {
         var revision: Int64Value?
     }
 
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // The property names are the gateway's JSON keys.
     struct KeyValue: Decodable {
         var key: String?
         var value: String?
@@ -59,11 +61,15 @@ enum EtcdGatewayResponse {
         var succeeded: Bool?
     }
 
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // The property names are the gateway's JSON keys.
     struct LeaseGrant: Decodable {
         var ID: Int64Value?
         var TTL: Int64Value?
     }
 
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // The property names are the gateway's JSON keys.
     struct LeaseKeepAlive: Decodable {
         struct Result: Decodable {
             var TTL: Int64Value?
@@ -80,6 +86,8 @@ enum EtcdGatewayResponse {
     }
 
     /// One line of a watch stream.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // The property names are the gateway's JSON keys.
     struct Watch: Decodable {
         struct Result: Decodable {
             var canceled: Bool?

@@ -4,6 +4,7 @@ import BeaconCore
 import BeaconPlacement
 import BeaconReports
 import BeaconSimulation
+import BenchmarkSupport
 import Foundation
 
 struct BenchPlacement: AsyncParsableCommand {
@@ -14,52 +15,68 @@ struct BenchPlacement: AsyncParsableCommand {
 
     @OptionGroup var output: ReportFormatOption
 
-    @Option(help: "Comma-separated runner counts, each in 10...1000, none twice.")
+    static let runnerRange = 10...1000
+    static let utilisationRange = DecimalRange(above: 0, through: 1.5)
+    static let slotCounts = OptionValue.integer(in: 1...10_000)
+    static let functionCounts = OptionValue.integer(in: 1...10_000_000)
+    static let zipfExponents = OptionValue.decimal(in: DecimalRange(from: 0, through: 5))
+    static let serviceTimes = OptionValue.duration(in: .milliseconds(1)...(.seconds(3600)))
+    /// An attempt costs a fraction of a millisecond, so this option counts microseconds.
+    static let attemptCosts = OptionValue.duration(in: .zero...(.seconds(1)), resolution: .microsecond)
+    static let durations = OptionValue.duration(in: .milliseconds(1)...(.seconds(3600)))
+    static let epsilons = OptionValue.decimal(in: DecimalRange(above: 0, through: 10))
+    static let seeds = OptionValue.integer(in: 0...Int.max)
+    static let overheadCallCounts = OptionValue.integer(in: 0...100_000_000)
+    static let defaultSlots = 8
+    static let defaultFunctions = 10_000
+    static let defaultZipf = 0.9
+    static let defaultServiceTime = DurationArgument(.milliseconds(100))
+    static let defaultAttemptCost = DurationArgument(.microseconds(200))
+    static let defaultDuration = DurationArgument(.seconds(30))
+    static let defaultEpsilon = 0.1
+    static let defaultSeed = 1
+    static let defaultOverheadCalls = 1_000_000
+
+    @Option(help: "Comma-separated runner counts, each in \(Self.runnerRange), none twice.")
     var runners: String = "10,100"
 
-    @Option(help: "Comma-separated utilisations, each in (0, 1.5], none twice.")
+    @Option(help: "Comma-separated utilisations, each in \(Self.utilisationRange), none twice.")
     var utilisation: String = "0.5,0.8,0.95"
 
-    @Option(
-        help: "Concurrent calls per runner before it NACKs, in 1...10000.",
-        transform: OptionValue.integer(in: 1...10_000))
-    var slots: Int = 8
+    @Option(help: Self.slotCounts.help("Concurrent calls per runner before it NACKs", default: Self.defaultSlots), transform: Self.slotCounts.parse)
+    var slots = Self.defaultSlots
 
-    @Option(help: "Distinct functions, in 1...10000000.", transform: OptionValue.integer(in: 1...10_000_000))
-    var functions: Int = 10_000
+    @Option(help: Self.functionCounts.help("Distinct functions", default: Self.defaultFunctions), transform: Self.functionCounts.parse)
+    var functions = Self.defaultFunctions
 
-    @Option(
-        help: "Zipf exponent of function popularity, in [0, 5].",
-        transform: OptionValue.decimal(in: BenchOptionValue.range(from: 0, through: 5)))
-    var zipf: Double = 0.9
+    @Option(help: Self.zipfExponents.help("Zipf exponent of function popularity", default: Self.defaultZipf), transform: Self.zipfExponents.parse)
+    var zipf = Self.defaultZipf
 
     @Option(
-        help: "Mean call run time in milliseconds, in (0, 3600000].",
-        transform: OptionValue.decimal(in: BenchOptionValue.range(above: 0, through: 3_600_000)))
-    var serviceMs: Double = 100
+        help: Self.serviceTimes.help("Mean run time of a call (exponentially distributed)", default: Self.defaultServiceTime),
+        transform: Self.serviceTimes.parse)
+    var serviceTime = Self.defaultServiceTime
 
     @Option(
-        help: "Cost of one attempt (accepted or refused) in microseconds, in [0, 1000000].",
-        transform: OptionValue.decimal(in: BenchOptionValue.range(from: 0, through: 1_000_000)))
-    var attemptUs: Double = 200
+        help: Self.attemptCosts.help("What one attempt (accepted or refused) costs the placer, to the microsecond", default: Self.defaultAttemptCost),
+        transform: Self.attemptCosts.parse)
+    var attemptCost = Self.defaultAttemptCost
 
     @Option(
-        help: "Simulated seconds per run, in (0, 3600] (the first tenth is warm-up).",
-        transform: OptionValue.decimal(in: BenchOptionValue.range(above: 0, through: 3600)))
-    var seconds: Double = 30
+        help: Self.durations.help("Simulated time per run", default: Self.defaultDuration, "The first tenth is warm-up."),
+        transform: Self.durations.parse)
+    var duration = Self.defaultDuration
+
+    @Option(help: Self.epsilons.help("Load factor ε of the bounded-load placer", default: Self.defaultEpsilon), transform: Self.epsilons.parse)
+    var epsilon = Self.defaultEpsilon
+
+    @Option(help: Self.seeds.help("Random seed", default: Self.defaultSeed), transform: Self.seeds.parse)
+    var seed = Self.defaultSeed
 
     @Option(
-        help: "Load factor ε of the bounded-load placer, in (0, 10].",
-        transform: OptionValue.decimal(in: BenchOptionValue.range(above: 0, through: 10)))
-    var epsilon: Double = 0.1
-
-    @Option(help: "Random seed, a whole number in 0...\(UInt64.max).", transform: { try BenchOptionValue.seed($0) })
-    var seed: UInt64 = 1
-
-    @Option(
-        help: "Calls per overhead measurement, in 0...100000000 (0 skips it).",
-        transform: OptionValue.integer(in: 0...100_000_000))
-    var overheadCalls: Int = 1_000_000
+        help: Self.overheadCallCounts.help("Calls per overhead measurement", default: Self.defaultOverheadCalls, "0 skips it."),
+        transform: Self.overheadCallCounts.parse)
+    var overheadCalls = Self.defaultOverheadCalls
 
     @Option(help: "Comma-separated placers, none twice (default: all of \(PlacerKind.allCases.map(\.rawValue).joined(separator: ", "))).")
     var only: String?
@@ -74,32 +91,39 @@ struct BenchPlacement: AsyncParsableCommand {
         _ = try placers()
         // The busiest run: the most runners at the highest utilisation.
         if let n = counts.max(), let u = loads.max() {
-            let workload = PlacementWorkload(
-                runners: n, slots: slots, functions: functions, zipfExponent: zipf, utilisation: u,
-                meanServiceMilliseconds: serviceMs, attemptMicroseconds: attemptUs, seconds: seconds, seed: seed)
-            let calls = workload.arrivalRate * seconds
+            let workload = simulatedWorkload(runners: n, utilisation: u)
+            let calls = workload.arrivalRate * workload.seconds
             guard calls <= Self.maximumSimulatedCalls else {
                 throw ValidationError(
-                    "--seconds \(BenchReport.format(seconds)) with --runners \(n), --slots \(slots), --utilisation \(u) and "
-                        + "--service-ms \(BenchReport.format(serviceMs)) simulates \(BenchReport.format(calls.rounded())) calls in one run; "
-                        + "at most \(BenchReport.format(Self.maximumSimulatedCalls)) are allowed: lower --seconds, --runners, --slots "
-                        + "or --utilisation, or raise --service-ms")
+                    "--duration \(duration) with --runners \(n), --slots \(slots), --utilisation \(u) and "
+                        + "--service-time \(serviceTime) simulates \(BenchReport.format(calls.rounded())) calls in one run; "
+                        + "at most \(BenchReport.format(Self.maximumSimulatedCalls)) are allowed: lower --duration, --runners, --slots "
+                        + "or --utilisation, or raise --service-time")
             }
         }
     }
 
+    /// One simulated run of the options' workload.
+    func simulatedWorkload(runners: Int, utilisation: Double) -> PlacementWorkload {
+        PlacementWorkload(
+            runners: runners, slots: slots, functions: functions, zipfExponent: zipf, utilisation: utilisation,
+            meanServiceMilliseconds: Stopwatch.seconds(serviceTime.value) * 1e3,
+            attemptMicroseconds: Stopwatch.seconds(attemptCost.value) * 1e6, seconds: Stopwatch.seconds(duration.value),
+            seed: UInt64(seed))
+    }
+
     func runnerCounts() throws(ValidationError) -> [Int] {
         let counts = try parseOption("--runners") { () throws(CommandLineValueError) in
-            try CommaSeparatedList.integers(runners, in: 10...1000)
+            try CommaSeparatedList.integers(runners, in: Self.runnerRange)
         }
-        return try BenchOptionValue.distinct(counts, option: "--runners")
+        return try distinctValues(counts, option: "--runners")
     }
 
     func utilisations() throws(ValidationError) -> [Double] {
         let loads = try parseOption("--utilisation") { () throws(CommandLineValueError) in
-            try CommaSeparatedList.decimals(utilisation, in: BenchOptionValue.range(above: 0, through: 1.5))
+            try CommaSeparatedList.decimals(utilisation, in: Self.utilisationRange)
         }
-        return try BenchOptionValue.distinct(loads, option: "--utilisation").map(\.doubleValue)
+        return try distinctValues(loads, option: "--utilisation").map(\.doubleValue)
     }
 
     func placers() throws(ValidationError) -> [PlacerKind] {
@@ -107,7 +131,7 @@ struct BenchPlacement: AsyncParsableCommand {
         let names = try parseOption("--only") { () throws(CommandLineValueError) in
             try CommaSeparatedList.names(only, from: PlacerKind.allCases.map(\.rawValue))
         }
-        return try BenchOptionValue.distinct(names, option: "--only").compactMap(PlacerKind.init(rawValue:))
+        return try distinctValues(names, option: "--only").compactMap(PlacerKind.init(rawValue:))
     }
 
     func run() async throws {
@@ -118,9 +142,7 @@ struct BenchPlacement: AsyncParsableCommand {
         }
         for n in try runnerCounts() {
             for u in try utilisations() {
-                let workload = PlacementWorkload(
-                    runners: n, slots: slots, functions: functions, zipfExponent: zipf, utilisation: u,
-                    meanServiceMilliseconds: serviceMs, attemptMicroseconds: attemptUs, seconds: seconds, seed: seed)
+                let workload = simulatedWorkload(runners: n, utilisation: u)
                 for kind in kinds {
                     progress("simulate: \(kind), \(n) runners, utilisation \(u)")
                     report.simulations.append(try kind.simulate(workload, epsilon: epsilon))

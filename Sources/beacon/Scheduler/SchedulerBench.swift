@@ -20,10 +20,10 @@ struct SchedulerBench: AsyncParsableCommand {
 
     @OptionGroup var store: StoreChoice
 
-    static let participantCount = 1...1_000
-    static let roundCount = 0...100_000
-    static let groupCount = 1...10_000
-    static let holds = Duration.zero...(.seconds(86_400))
+    static let participantCount = OptionValue.integer(in: 1...1_000)
+    static let roundCount = OptionValue.integer(in: 0...100_000)
+    static let groupCount = OptionValue.integer(in: 1...10_000)
+    static let holds = OptionValue.duration(in: .zero...(.seconds(86_400)))
     static let defaultParticipants = 10
     static let defaultRounds = 100
     static let defaultGroups = 1
@@ -42,29 +42,23 @@ struct SchedulerBench: AsyncParsableCommand {
         }
     }
 
-    @Option(
-        help: "Hosts per group, \(SchedulerBench.participantCount) (default: \(SchedulerBench.defaultParticipants)).",
-        transform: OptionValue.integer(in: SchedulerBench.participantCount))
+    @Option(help: Self.participantCount.help("Hosts per group", default: Self.defaultParticipants), transform: Self.participantCount.parse)
     var participants = SchedulerBench.defaultParticipants
 
     @Option(
-        help: "Join-and-leave rounds measured in the first group, \(SchedulerBench.roundCount) (default: \(SchedulerBench.defaultRounds)).",
-        transform: OptionValue.integer(in: SchedulerBench.roundCount))
+        help: Self.roundCount.help("Join-and-leave rounds measured in the first group", default: Self.defaultRounds),
+        transform: Self.roundCount.parse)
     var rounds = SchedulerBench.defaultRounds
 
-    @Option(
-        help: "Groups, each with --participants hosts, \(SchedulerBench.groupCount) (default: \(SchedulerBench.defaultGroups)).",
-        transform: OptionValue.integer(in: SchedulerBench.groupCount))
+    @Option(help: Self.groupCount.help("Groups, each with --participants hosts", default: Self.defaultGroups), transform: Self.groupCount.parse)
     var groups = SchedulerBench.defaultGroups
 
-    @Option(
-        help: "Session TTL, \(OptionValue.describe(SchedulerOptionRange.ttl)) (default: \(SchedulerOptionRange.defaultTTL)).",
-        transform: OptionValue.duration(in: SchedulerOptionRange.ttl))
+    @Option(help: SchedulerOptionRange.ttl.help("Session TTL", default: SchedulerOptionRange.defaultTTL), transform: SchedulerOptionRange.ttl.parse)
     var ttl = SchedulerOptionRange.defaultTTL
 
     @Option(
-        help: "How long to hold every group after the rounds, counting in-band errors, \(OptionValue.describe(SchedulerBench.holds)) (default: \(SchedulerBench.defaultHold)).",
-        transform: OptionValue.duration(in: SchedulerBench.holds))
+        help: Self.holds.help("How long to hold every group after the rounds, counting in-band errors", default: Self.defaultHold),
+        transform: Self.holds.parse)
     var hold = SchedulerBench.defaultHold
 
     func run() async throws {

@@ -16,7 +16,7 @@ struct SchedulerCommand: AsyncParsableCommand {
 
 /// Where a command's groups coordinate: a real etcd cluster, or the embedded store.
 struct StoreChoice: ParsableArguments {
-    @Option(help: "Comma-separated etcd client URLs (http://host:port). Needs a build with `--traits Etcd`.")
+    @Option(help: "Comma-separated etcd client URLs (http://host:port) (default: none; give this or --embedded). Needs a build with `--traits Etcd`.")
     var etcd: String?
 
     @Flag(help: "Use the embedded in-memory store (participants in this process).")
@@ -54,10 +54,12 @@ struct StoreChoice: ParsableArguments {
 enum SchedulerOptionRange {
     /// A participant refreshes its session lease a few times per TTL: below 100 ms that is a
     /// busy loop, and a day is already far past any use (etcd raises anything below 2 s to 2 s).
-    static let ttl = Duration.milliseconds(100)...(.seconds(86_400))
-    static let weight = DecimalRange(above: FixedDecimal(millionths: 0), through: FixedDecimal(whole: 1_000_000)!)
-    static let maximumChosen = 1...1_000
-    static let participants = 2...1_000
+    static let ttl = OptionValue.duration(in: .milliseconds(100)...(.seconds(86_400)))
+    static let weight = OptionValue.decimal(in: DecimalRange(above: 0, through: 1_000_000))
+    static let maximumChosen = OptionValue.integer(in: 1...1_000)
+    static let participants = OptionValue.integer(in: 2...1_000)
+    static let strategies = OptionValue.name(from: StrategyRegistry.standard.names)
+    static let durations = OptionValue.duration(in: DurationParser.fullRange)
     static let defaultTTL = DurationArgument(.seconds(10))
 }
 
@@ -85,43 +87,43 @@ struct SchedulerJoin: AsyncParsableCommand {
         transform: { try GroupPath($0).rawValue })
     var path = SchedulerJoin.defaultPath
 
-    @Option(help: "This host's name in the group: not empty, no ',' or '/' (required with --etcd, unused by the demo).")
+    @Option(help: "This host's name in the group: not empty, no ',' or '/' (default: none; required with --etcd, unused by the demo).")
     var host: String?
 
     @Option(
-        help: "Most hosts chosen, \(SchedulerOptionRange.maximumChosen) (default: \(SchedulerJoin.defaultMax)).",
-        transform: OptionValue.integer(in: SchedulerOptionRange.maximumChosen))
+        help: SchedulerOptionRange.maximumChosen.help("Most hosts chosen", default: SchedulerJoin.defaultMax),
+        transform: SchedulerOptionRange.maximumChosen.parse)
     var max = SchedulerJoin.defaultMax
 
     @Option(
-        help: "Strategy: \(StrategyRegistry.standard.names.joined(separator: ", ")) (default: \(SchedulerJoin.defaultStrategy)).",
-        transform: OptionValue.name(from: StrategyRegistry.standard.names))
+        help: SchedulerOptionRange.strategies.help("Strategy", default: SchedulerJoin.defaultStrategy),
+        transform: SchedulerOptionRange.strategies.parse)
     var strategy = SchedulerJoin.defaultStrategy
 
     @Option(
-        help: "Session TTL, \(OptionValue.describe(SchedulerOptionRange.ttl)) (default: \(SchedulerOptionRange.defaultTTL); etcd raises it to at least 2s).",
-        transform: OptionValue.duration(in: SchedulerOptionRange.ttl))
+        help: SchedulerOptionRange.ttl.help("Session TTL", default: SchedulerOptionRange.defaultTTL, "etcd raises it to at least 2s."),
+        transform: SchedulerOptionRange.ttl.parse)
     var ttl = SchedulerOptionRange.defaultTTL
 
     @Option(
-        help: "This host's weight for the weighted strategy, \(SchedulerOptionRange.weight) (default: \(SchedulerJoin.defaultWeight)).",
-        transform: OptionValue.decimal(in: SchedulerOptionRange.weight))
+        help: SchedulerOptionRange.weight.help("This host's weight for the weighted strategy", default: SchedulerJoin.defaultWeight),
+        transform: SchedulerOptionRange.weight.parse)
     var weight = SchedulerJoin.defaultWeight
 
-    @Option(help: "Comma-separated hosts that may be chosen.")
+    @Option(help: "Comma-separated hosts that may be chosen (default: any host).")
     var filter: String?
 
     @Option(
-        help: "Leave after this long, \(OptionValue.describe(DurationParser.fullRange)) (default: stay until killed; not with the demo, which runs its script).",
-        transform: OptionValue.duration(in: DurationParser.fullRange))
+        help: SchedulerOptionRange.durations.help("Leave after this long", absent: "stay until killed", "Not with the demo, which runs its script."),
+        transform: SchedulerOptionRange.durations.parse)
     var duration: DurationArgument?
 
     @Flag(help: "Run the scripted demo: --participants hosts join, the leader leaves, a chosen host crashes, a newcomer joins.")
     var demo = false
 
     @Option(
-        help: "Participants in the demo, \(SchedulerOptionRange.participants) (default: \(SchedulerJoin.defaultParticipants)).",
-        transform: OptionValue.integer(in: SchedulerOptionRange.participants))
+        help: SchedulerOptionRange.participants.help("Participants in the demo", default: SchedulerJoin.defaultParticipants),
+        transform: SchedulerOptionRange.participants.parse)
     var participants = SchedulerJoin.defaultParticipants
 
     /// The scripted demo runs (on the embedded store always, on etcd with --demo).
@@ -131,8 +133,15 @@ struct SchedulerJoin: AsyncParsableCommand {
         if runsDemo {
             if host != nil { throw ValidationError("--host names this process's host on etcd; the demo names its own (host-1, host-2, …)") }
             if duration != nil { throw ValidationError("--duration applies to a host joined on etcd; the demo runs its script to the end") }
-        } else if store.etcd != nil, host == nil {
-            throw ValidationError("--host is required with --etcd")
+        } else if store.etcd != nil {
+            guard let host else { throw ValidationError("--host is required with --etcd") }
+            do {
+                try validateHostname(host)
+            } catch .invalidHostname(let reason) {
+                throw ValidationError("--host: '\(host)' cannot name a host in a group: \(reason)")
+            } catch {
+                throw ValidationError("--host: \(error)")
+            }
         }
         if let filter = try hostsFilter(), runsDemo {
             let demoHosts = EmbeddedSchedulerDemo.hostnames(participants: participants)

@@ -19,25 +19,25 @@ struct AgentCommand: AsyncParsableCommand {
             rebuilt.
             """)
 
-    @Option(name: .customLong("manager"), help: "A dispatcher's host:port, [IPv6]:port or name:port, port 1...65535 (repeat for several, at most \(Self.maximumManagers)).")
+    @Option(
+        name: .customLong("manager"),
+        help: "A dispatcher's host:port, [IPv6]:port or name:port, port 1...65535; repeat for several, at most \(Self.maximumManagers) (default: none; give at least one).")
     var managers: [String] = []
     @Option(help: "This node's id, 1 to 256 visible ASCII characters (over mutual TLS, its certificate's CN).")
     var node: String
-    @Option(
-        help: "How long to run, \(OptionValue.describe(Self.durations)) (30s, 5m); without it, until interrupted.",
-        transform: OptionValue.duration(in: Self.durations))
+    @Option(help: Self.durations.help("How long to run (30s, 5m)", absent: "until interrupted"), transform: Self.durations.parse)
     var duration: DurationArgument?
-    @Option(help: "PEM CA of the dispatchers' certificates: connect over TLS.")
+    @Option(help: "PEM CA of the dispatchers' certificates: connect over TLS (default: plain text).")
     var tlsCA: String?
-    @Option(help: "PEM client certificate for mutual TLS (with --tls-key and --tls-ca).")
+    @Option(help: "PEM client certificate for mutual TLS, with --tls-key and --tls-ca (default: none).")
     var tlsCert: String?
-    @Option(help: "PEM private key of --tls-cert.")
+    @Option(help: "PEM private key of --tls-cert (default: none).")
     var tlsKey: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (to standard error).")
     var logLevel = LogLevelOption.info
 
     static let maximumManagers = 64
-    static let durations = Duration.milliseconds(1) ... .seconds(1_000_000)
+    static let durations = OptionValue.duration(in: .milliseconds(1)...(.seconds(1_000_000)))
 
     func validate() throws {
         guard (1 ... Self.maximumManagers).contains(managers.count) else {

@@ -110,7 +110,7 @@ struct LoadGeneration {
         let falseDowns = live.count { agents[$0].sessionsStarted > startSessions[$0] }
 
         // A stopped node's deadline passes period × grace after its last heartbeat; wait for it.
-        let deadline = stoppedAt + (command.period.value + command.jitter.value) * command.grace + .seconds(1)
+        let deadline = stoppedAt + (command.heartbeat.period.value + command.heartbeat.jitter.value) * command.heartbeat.grace + .seconds(1)
         if clock.now < deadline, !stopped.isEmpty {
             print(String(format: "waiting %.1f s more for the stopped agents' deadlines", Stopwatch.seconds(deadline - clock.now)))
             try await Task.sleep(until: deadline, clock: clock)
@@ -204,7 +204,7 @@ struct LoadGeneration {
                 format: "DOWN after the last heartbeat (server's log, %d of %d stopped): p50 %.3f s, p99 %.3f s, max %.3f s; bound (period + jitter) × grace = %.3f s",
                 delays.count, stopped.count, Double(delays.percentileOfSorted(0.5)!) / 1e9,
                 Double(delays.percentileOfSorted(0.99)!) / 1e9, Double(delays.last!) / 1e9,
-                Stopwatch.seconds((command.period.value + command.jitter.value) * command.grace)))
+                Stopwatch.seconds((command.heartbeat.period.value + command.heartbeat.jitter.value) * command.heartbeat.grace)))
     }
 }
 

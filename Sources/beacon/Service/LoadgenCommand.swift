@@ -32,45 +32,35 @@ struct LoadgenCommand: AsyncParsableCommand {
 
     @Option(help: "The dispatcher's host:port, [IPv6]:port or name:port, port 1...65535.")
     var manager = "127.0.0.1:4242"
-    @Option(help: "Agents to run, 1...\(Self.maximumNodes).", transform: OptionValue.integer(in: 1 ... Self.maximumNodes))
-    var nodes = 10_000
+    @Option(help: Self.nodeCounts.help("Agents to run", default: Self.defaultNodes), transform: Self.nodeCounts.parse)
+    var nodes = Self.defaultNodes
+    @Option(help: Self.durations.help("How long to run after the ramp (60s, 5m)", default: Self.defaultDuration), transform: Self.durations.parse)
+    var duration = Self.defaultDuration
+    @Option(help: Self.ramps.help("Time over which the agents start", default: Self.defaultRamp), transform: Self.ramps.parse)
+    var ramp = Self.defaultRamp
+    @Option(help: Self.connectionCounts.help("HTTP/2 connections the agents share", default: Self.defaultConnections), transform: Self.connectionCounts.parse)
+    var connections = Self.defaultConnections
     @Option(
-        help: "How long to run after the ramp, \(OptionValue.describe(Self.durations)) (60s, 5m).",
-        transform: OptionValue.duration(in: Self.durations))
-    var duration = DurationArgument(.seconds(60))
-    @Option(
-        help: "Time over which the agents start, \(OptionValue.describe(Self.ramps)).",
-        transform: OptionValue.duration(in: Self.ramps))
-    var ramp = DurationArgument(.seconds(10))
-    @Option(help: "HTTP/2 connections the agents share, 1...10000.", transform: OptionValue.integer(in: 1 ... 10_000))
-    var connections = 4
-    @Option(
-        help: "Agents that follow their assignment stream (the rest only heartbeat and report), 0...\(Self.maximumNodes); at most --nodes do.",
-        transform: OptionValue.integer(in: 0 ... Self.maximumNodes))
-    var assignmentNodes = 1_000
-    @Option(help: "Fraction of agents stopped after a third of the run, in [0, 1].", transform: OptionValue.decimal(in: ServiceOptionRange.fraction))
-    var stopFraction = 0.1
-    @Option(
-        help: "The server's heartbeat period (as given to `beacon serve --period`), \(OptionValue.describe(ServiceOptionRange.periods)).",
-        transform: OptionValue.duration(in: ServiceOptionRange.periods))
-    var period = DurationArgument(.seconds(5))
-    @Option(
-        help: "The server's heartbeat jitter (as given to `beacon serve --jitter`), below --period.",
-        transform: OptionValue.duration(in: ServiceOptionRange.jitters))
-    var jitter = DurationArgument(.milliseconds(500))
-    @Option(
-        help: "The server's heartbeat grace multiplier (as given to `beacon serve --grace`), in [1, 100].",
-        transform: OptionValue.decimal(in: ServiceOptionRange.grace))
-    var grace: Double = 3
+        help: Self.assignmentNodeCounts.help(
+            "Agents that follow their assignment stream (the rest only heartbeat and report)", default: Self.defaultAssignmentNodes,
+            "At most --nodes do."),
+        transform: Self.assignmentNodeCounts.parse)
+    var assignmentNodes = Self.defaultAssignmentNodes
+    @Option(help: Self.stopFractions.help("Fraction of agents stopped after a third of the run", default: Self.defaultStopFraction), transform: Self.stopFractions.parse)
+    var stopFraction = Self.defaultStopFraction
+    /// The server's settings, which the agents cannot learn from it: how long a stopped node may
+    /// take to be marked DOWN.
+    @OptionGroup var heartbeat: HeartbeatOptions
     @Flag(help: "Send each heartbeat as a unary call (SwarmKit's way) instead of on a stream.")
     var unaryHeartbeats = false
     @Option(help: "Node id prefix, 1 to 200 visible ASCII characters.")
     var prefix = "loadgen"
     @Option(
-        help: "Process id of `beacon serve`, to report its CPU (Linux /proc), 1...\(Int32.max).",
-        transform: OptionValue.integer(in: 1 ... Int(Int32.max)))
+        help: Self.processIDs.help("Process id of `beacon serve`, to report its CPU (Linux /proc)", absent: "the server's CPU is not reported"),
+        transform: Self.processIDs.parse)
     var serverPid: Int?
-    @Option(help: "The file `beacon serve --expiry-log` writes, to report how late each stopped node was marked DOWN.")
+    @Option(
+        help: "The file `beacon serve --expiry-log` writes, to report how late each stopped node was marked DOWN (default: lateness is not reported).")
     var expiryLog: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (to standard error).")
     var logLevel = LogLevelOption.info
@@ -79,8 +69,19 @@ struct LoadgenCommand: AsyncParsableCommand {
     /// two streams, statuses, an assignment set; docs/benchmarks.md), so this many take some
     /// 19 GB, within a 24 GiB machine.
     static let maximumNodes = 200_000
-    static let durations = Duration.milliseconds(1) ... .seconds(1_000_000)
-    static let ramps = Duration.zero ... .seconds(1_000_000)
+    static let nodeCounts = OptionValue.integer(in: 1...maximumNodes)
+    static let assignmentNodeCounts = OptionValue.integer(in: 0...maximumNodes)
+    static let durations = OptionValue.duration(in: .milliseconds(1)...(.seconds(1_000_000)))
+    static let ramps = OptionValue.duration(in: .zero...(.seconds(1_000_000)))
+    static let connectionCounts = OptionValue.integer(in: 1...10_000)
+    static let stopFractions = OptionValue.decimal(in: DecimalRange(from: 0, through: 1))
+    static let processIDs = OptionValue.integer(in: 1...Int(Int32.max))
+    static let defaultNodes = 10_000
+    static let defaultDuration = DurationArgument(.seconds(60))
+    static let defaultRamp = DurationArgument(.seconds(10))
+    static let defaultConnections = 4
+    static let defaultAssignmentNodes = 1_000
+    static let defaultStopFraction = 0.1
 
     func validate() throws {
         do {
@@ -88,7 +89,6 @@ struct LoadgenCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("--manager: \(error)")
         }
-        try OptionCheck.jitter(jitter.value, below: period.value)
         try OptionCheck.identifier(prefix, "--prefix", atMost: 200)
     }
 

@@ -5,15 +5,6 @@ import Foundation
 /// The checks `serve`, `agent` and `loadgen` make of their options; each refusal names the
 /// option, the text and what is accepted, in the words of ``CommandLineValueError``.
 enum OptionCheck {
-    /// Refuses a jitter that is not below the period: each period is drawn within ± the jitter,
-    /// and must stay positive.
-    static func jitter(_ jitter: Duration, below period: Duration) throws(ValidationError) {
-        guard jitter < period else {
-            let expected = "a duration below --period (\(DurationParser.format(period)))"
-            throw ValidationError("--jitter: \(CommandLineValueError.outOfRange(DurationParser.format(jitter), expected: expected))")
-        }
-    }
-
     /// Refuses an identifier that is empty, longer than `limit` characters, or not visible ASCII:
     /// node ids travel in gRPC metadata, which carries nothing else.
     static func identifier(_ text: String, _ option: String, atMost limit: Int) throws(ValidationError) {

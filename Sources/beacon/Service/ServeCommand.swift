@@ -37,57 +37,48 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on: IPv4:port or [IPv6]:port, port 0...65535 (0: a free one, printed).")
     var listen = "127.0.0.1:4242"
-    @Option(help: "Serve Prometheus metrics on GET /metrics at this IPv4:port or [IPv6]:port (port 0...65535; 0: a free one, printed).")
+    @Option(help: "Serve Prometheus metrics on GET /metrics at this IPv4:port or [IPv6]:port (port 0...65535; 0: a free one, printed) (default: no metrics).")
     var metrics: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (to standard error).")
     var logLevel = LogLevelOption.info
+    @OptionGroup var heartbeat: HeartbeatOptions
     @Option(
-        help: "Heartbeat period, \(OptionValue.describe(ServiceOptionRange.periods)) (5s, 500ms, 1m).",
-        transform: OptionValue.duration(in: ServiceOptionRange.periods))
-    var period = DurationArgument(.seconds(5))
+        help: Self.taskCounts.help("Tasks assigned to each node when it is admitted", default: Self.defaultTasksPerNode),
+        transform: Self.taskCounts.parse)
+    var tasksPerNode = Self.defaultTasksPerNode
+    @Option(help: Self.taskSizes.help("Bytes of each task's spec", default: Self.defaultTaskBytes), transform: Self.taskSizes.parse)
+    var taskBytes = Self.defaultTaskBytes
     @Option(
-        help: "Heartbeat jitter: each period is drawn within ± this; below --period.",
-        transform: OptionValue.duration(in: ServiceOptionRange.jitters))
-    var jitter = DurationArgument(.milliseconds(500))
-    @Option(
-        help: "A node is marked DOWN after period × grace without a heartbeat; grace in [1, 100].",
-        transform: OptionValue.decimal(in: ServiceOptionRange.grace))
-    var grace: Double = 3
-    @Option(
-        help: "Tasks assigned to each node when it is admitted, 0...\(Self.maximumTasksPerNode).",
-        transform: OptionValue.integer(in: 0 ... Self.maximumTasksPerNode))
-    var tasksPerNode = 1
-    @Option(help: "Bytes of each task's spec, 0...\(Self.maximumTaskBytes).", transform: OptionValue.integer(in: 0 ... Self.maximumTaskBytes))
-    var taskBytes = 256
-    @Option(help: "Comma-separated etcd client URLs: join a dispatcher group there and lead only while chosen (needs `--traits GRPC,Etcd`).")
+        help: "Comma-separated etcd client URLs: join a dispatcher group there and lead only while chosen (needs `--traits GRPC,Etcd`) (default: none; lead alone).")
     var etcd: String?
     @Option(help: "The dispatcher group's path on etcd (not empty).")
     var group = "/beacon/dispatchers"
-    @Option(help: "This dispatcher's name in the group (default: --listen; 1 to 256 visible ASCII characters).")
+    @Option(help: "This dispatcher's name in the group, 1 to 256 visible ASCII characters (default: --listen).")
     var name: String?
+    @Option(help: Self.reportIntervals.help("Time between reports", default: Self.defaultReportEvery), transform: Self.reportIntervals.parse)
+    var reportEvery = Self.defaultReportEvery
     @Option(
-        help: "Time between reports, \(OptionValue.describe(Self.reportIntervals)).",
-        transform: OptionValue.duration(in: Self.reportIntervals))
-    var reportEvery = DurationArgument(.seconds(5))
-    @Option(help: "Append 'node monotonic-nanoseconds' for every node marked DOWN to this file, in an existing folder (for `beacon loadgen --expiry-log`).")
+        help: "Append 'node monotonic-nanoseconds' for every node marked DOWN to this file, in an existing folder (for `beacon loadgen --expiry-log`) (default: no log).")
     var expiryLog: String?
-    @Option(help: "PEM certificate chain: serve TLS (with --tls-key).")
+    @Option(help: "PEM certificate chain: serve TLS (with --tls-key) (default: plain text).")
     var tlsCert: String?
-    @Option(help: "PEM private key of --tls-cert.")
+    @Option(help: "PEM private key of --tls-cert (default: none).")
     var tlsKey: String?
-    @Option(help: "PEM CA that client certificates must chain to: serve mutual TLS (node id = certificate CN).")
+    @Option(help: "PEM CA that client certificates must chain to: serve mutual TLS (node id = certificate CN) (default: no client certificates).")
     var clientCA: String?
 
     /// Bounds that keep a server's memory within a machine: every admitted node holds this
     /// many tasks, each with a spec of this many bytes, in the store and in its assignment set.
-    static let maximumTasksPerNode = 1000
-    static let maximumTaskBytes = 65536
-    static let reportIntervals = Duration.milliseconds(100) ... .seconds(3600)
+    static let taskCounts = OptionValue.integer(in: 0...1000)
+    static let taskSizes = OptionValue.integer(in: 0...65536)
+    static let reportIntervals = OptionValue.duration(in: .milliseconds(100)...(.seconds(3600)))
+    static let defaultTasksPerNode = 1
+    static let defaultTaskBytes = 256
+    static let defaultReportEvery = DurationArgument(.seconds(5))
 
     func validate() throws {
         _ = try ListenAddress(listen, option: "--listen")
         if let metrics { _ = try ListenAddress(metrics, option: "--metrics") }
-        try OptionCheck.jitter(jitter.value, below: period.value)
         guard !group.isEmpty else {
             throw ValidationError("--group: \(CommandLineValueError.empty(expected: "an etcd key prefix such as /beacon/dispatchers"))")
         }
@@ -122,9 +113,9 @@ struct ServeCommand: AsyncParsableCommand {
             endpoint = try await MetricsEndpoint.bind(host: at.host, port: at.port, registry: factory.registry)
         }
         var dispatcherConfiguration = DispatcherConfiguration()
-        dispatcherConfiguration.heartbeatPeriod = period.value
-        dispatcherConfiguration.heartbeatJitter = jitter.value
-        dispatcherConfiguration.graceMultiplier = grace
+        dispatcherConfiguration.heartbeatPeriod = heartbeat.period.value
+        dispatcherConfiguration.heartbeatJitter = heartbeat.jitter.value
+        dispatcherConfiguration.graceMultiplier = heartbeat.grace
         let store = InMemoryDispatcherStore()
         let logger = Logger(label: "beacon.serve")
         let dispatcher = try Dispatcher(configuration: dispatcherConfiguration, store: store, logger: logger)
@@ -169,7 +160,7 @@ struct ServeCommand: AsyncParsableCommand {
         let announcement = Task {
             guard let port = try? await server.listeningPort else { return }
             let host = address.host.contains(":") ? "[\(address.host)]" : address.host
-            ServeOutput.line("serving the dispatcher on \(host):\(port)\(security); period \(period.value), grace \(grace)")
+            ServeOutput.line("serving the dispatcher on \(host):\(port)\(security); period \(heartbeat.period), grace \(heartbeat.grace)")
         }
         defer { announcement.cancel() }
         try await group.run()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BeaconCommandLine
 import BeaconReports
 import BeaconSimulation
 
@@ -15,44 +16,49 @@ struct SimulateDispatcher: AsyncParsableCommand {
         abstract: "Simulated agents register with a dispatcher, heartbeat on the period it returns and receive assignments while an orchestrator churns tasks; a fraction of them go silent. Reports heartbeat cost, memory per node, DOWN lateness and assignment bytes, and checks that no live node went DOWN and no silent one was missed."
     )
 
-    @Option(
-        help: "Simulated nodes, in 1...\(DispatcherSimulationPlan.maximumNodes).",
-        transform: OptionValue.integer(in: 1...DispatcherSimulationPlan.maximumNodes))
-    var nodes: Int = 100_000
+    static let nodeCounts = OptionValue.integer(in: 1...DispatcherSimulationPlan.maximumNodes)
+    static let durations = OptionValue.duration(in: DispatcherSimulationPlan.minimumDuration...DispatcherSimulationPlan.maximumDuration)
+    static let silentFractions = OptionValue.decimal(in: DecimalRange(from: 0, through: 1))
+    static let assignmentNodeCounts = OptionValue.integer(in: 0...DispatcherSimulationPlan.maximumNodes)
+    static let churnRates = OptionValue.integer(in: 0...100_000)
+    static let seeds = OptionValue.integer(in: 0...Int.max)
+    static let defaultNodes = 100_000
+    static let defaultDuration = DurationArgument(.seconds(60))
+    static let defaultSilentFraction = 0.01
+    /// Streams opened without `--assignment-nodes`, capped at the node count.
+    static let defaultAssignmentNodes = 1_000
+    static let defaultChurn = 500
+    static let defaultSeed = 1
 
-    static let durations = DispatcherSimulationPlan.minimumDuration...DispatcherSimulationPlan.maximumDuration
+    @Option(help: Self.nodeCounts.help("Simulated nodes", default: Self.defaultNodes), transform: Self.nodeCounts.parse)
+    var nodes = Self.defaultNodes
 
     @Option(
-        help: "Simulated time: 30s, 10m, 1h; in \(OptionValue.describe(durations)), so that nodes silenced a third of the way in pass their deadline.",
-        transform: OptionValue.duration(in: durations))
-    var duration = DurationArgument(.seconds(60))
+        help: Self.durations.help(
+            "Simulated time (30s, 10m, 1h)", default: Self.defaultDuration, "Long enough that nodes silenced a third of the way in pass their deadline."),
+        transform: Self.durations.parse)
+    var duration = Self.defaultDuration
 
     @Flag(help: "Run on a manual clock, as fast as the machine allows, instead of in real time.")
     var virtualTime = false
 
     @Option(
-        help: "Fraction of nodes that stop heartbeating a third of the way in, in [0, 1].",
-        transform: OptionValue.decimal(in: BenchOptionValue.range(from: 0, through: 1)))
-    var silentFraction: Double = 0.01
-
-    /// Streams opened without `--assignment-nodes`, capped at the node count.
-    static let defaultAssignmentNodes = 1_000
+        help: Self.silentFractions.help("Fraction of nodes that stop heartbeating a third of the way in", default: Self.defaultSilentFraction),
+        transform: Self.silentFractions.parse)
+    var silentFraction = Self.defaultSilentFraction
 
     @Option(
-        help: ArgumentHelp(
-            "Nodes with an open assignment stream, which the orchestrator churns tasks on; in 0...--nodes (default: 1000, or every node when --nodes is smaller).",
-            valueName: "assignment-nodes"),
-        transform: OptionValue.integer(in: 0...DispatcherSimulationPlan.maximumNodes))
+        help: Self.assignmentNodeCounts.help(
+            "Nodes with an open assignment stream, which the orchestrator churns tasks on", absent: "\(Self.defaultAssignmentNodes), or every node when --nodes is smaller",
+            "At most --nodes."),
+        transform: Self.assignmentNodeCounts.parse)
     var assignmentNodes: Int?
 
-    @Option(
-        help: "Task creations, updates and deletions per simulated second, in 0...100000.",
-        transform: OptionValue.integer(in: 0...100_000))
-    var churn: Int = 500
+    @Option(help: Self.churnRates.help("Task creations, updates and deletions per simulated second", default: Self.defaultChurn), transform: Self.churnRates.parse)
+    var churn = Self.defaultChurn
 
-    @Option(help: "Seed for the choice of silent nodes and the orchestrator's churn, a whole number in 0...\(UInt64.max).",
-        transform: { try BenchOptionValue.seed($0) })
-    var seed: UInt64 = 1
+    @Option(help: Self.seeds.help("Seed for the choice of silent nodes and the orchestrator's churn", default: Self.defaultSeed), transform: Self.seeds.parse)
+    var seed = Self.defaultSeed
 
     @OptionGroup var output: ReportFormatOption
 
@@ -68,15 +74,15 @@ struct SimulateDispatcher: AsyncParsableCommand {
         do {
             return try DispatcherSimulationPlan(
                 nodes: nodes, duration: duration.value, silentFraction: silentFraction, assignmentNodes: streams,
-                churnPerSecond: churn, seed: seed)
+                churnPerSecond: churn, seed: UInt64(seed))
         } catch {
             switch error {
-            case .nodes: throw ValidationError("--nodes must be in 1...\(DispatcherSimulationPlan.maximumNodes)")
-            case .duration: throw ValidationError("--duration must be in \(OptionValue.describe(Self.durations))")
-            case .silentFraction: throw ValidationError("--silent-fraction must be in [0, 1]")
+            case .nodes: throw ValidationError("--nodes must be in \(Self.nodeCounts)")
+            case .duration: throw ValidationError("--duration must be in \(Self.durations)")
+            case .silentFraction: throw ValidationError("--silent-fraction must be in \(Self.silentFractions)")
             case .assignmentNodes(let count, let nodes):
                 throw ValidationError("--assignment-nodes: \(count) is more than --nodes (\(nodes)); expected a whole number in 0...\(nodes)")
-            case .churnPerSecond: throw ValidationError("--churn must be in 0...100000")
+            case .churnPerSecond: throw ValidationError("--churn must be in \(Self.churnRates)")
             }
         }
     }
