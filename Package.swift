@@ -37,11 +37,13 @@ let package = Package(
     traits: [
         .trait(
             name: "Etcd",
-            description: "The etcd backend of BeaconScheduler (AsyncHTTPClient, SwiftNIO) and `beacon scheduler join --etcd`."
+            description:
+                "The etcd backend of BeaconScheduler (AsyncHTTPClient, SwiftNIO) and `beacon scheduler join --etcd`."
         ),
         .trait(
             name: "GRPC",
-            description: "The dispatcher as a gRPC service, the node agent, and `beacon serve | agent | loadgen` (grpc-swift-2)."
+            description:
+                "The dispatcher as a gRPC service, the node agent, and `beacon serve | agent | loadgen` (grpc-swift-2)."
         ),
     ],
     dependencies: [
@@ -60,7 +62,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
-        .package(url: "https://github.com/apple/swift-crypto", "3.12.3" ..< "5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // `beacon serve --metrics` only (GRPC trait): the Prometheus registry behind swift-metrics.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // `swift package generate-documentation` only: a command plugin adds nothing to `swift build`.
@@ -186,9 +188,12 @@ let package = Package(
                 "BeaconDispatcherAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["GRPC"])),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport", condition: .when(traits: ["GRPC"])),
+                .product(
+                    name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport",
+                    condition: .when(traits: ["GRPC"])),
                 .product(name: "X509", package: "swift-certificates", condition: .when(traits: ["GRPC"])),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
+                .product(
+                    name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift
@@ -205,7 +210,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["GRPC"])),
                 .product(name: "NIOPosix", package: "swift-nio", condition: .when(traits: ["GRPC"])),
                 .product(name: "NIOHTTP1", package: "swift-nio", condition: .when(traits: ["GRPC"])),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
+                .product(
+                    name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
             ],
             swiftSettings: strictSwift
         ),
@@ -219,7 +225,9 @@ let package = Package(
                 "BeaconDispatcherAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["GRPC"])),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport", condition: .when(traits: ["GRPC"])),
+                .product(
+                    name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport",
+                    condition: .when(traits: ["GRPC"])),
             ],
             swiftSettings: strictSwift
         ),
@@ -303,8 +311,11 @@ let package = Package(
                 .byName(name: "BeaconMetricsEndpoint", condition: .when(traits: ["GRPC"])),
                 .product(name: "Metrics", package: "swift-metrics", condition: .when(traits: ["GRPC"])),
                 .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["GRPC"])),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport", condition: .when(traits: ["GRPC"])),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
+                .product(
+                    name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport",
+                    condition: .when(traits: ["GRPC"])),
+                .product(
+                    name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
                 .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["GRPC"])),
                 .product(name: "NIOPosix", package: "swift-nio", condition: .when(traits: ["GRPC"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -486,11 +497,14 @@ let package = Package(
                 "BeaconCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["GRPC"])),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport", condition: .when(traits: ["GRPC"])),
+                .product(
+                    name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport",
+                    condition: .when(traits: ["GRPC"])),
                 .product(name: "X509", package: "swift-certificates", condition: .when(traits: ["GRPC"])),
                 .product(name: "Crypto", package: "swift-crypto", condition: .when(traits: ["GRPC"])),
                 .product(name: "SwiftASN1", package: "swift-asn1", condition: .when(traits: ["GRPC"])),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
+                .product(
+                    name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
                 .byName(name: "BeaconMetricsEndpoint", condition: .when(traits: ["GRPC"])),
                 .product(name: "Metrics", package: "swift-metrics", condition: .when(traits: ["GRPC"])),
                 .product(name: "Prometheus", package: "swift-prometheus", condition: .when(traits: ["GRPC"])),

@@ -10,7 +10,9 @@
 # Environment: FUZZ_SCRATCH (build folder, default .build-fuzz), FUZZ_WORK (working corpus
 # folder), FUZZ_LOG (where libFuzzer's output goes, default a temporary file), FUZZ_ARGS (more
 # libFuzzer flags), FUZZ_NO_SEEDS=1 (start from the working corpus alone, empty if new: what the
-# fuzzer finds with no help from the committed inputs).
+# fuzzer finds with no help from the committed inputs), FUZZ_ONE_BUILD=1 (every target from the
+# one build folder, RingFuzz included with the others' coverage flags: CI's short smoke runs, where
+# a second optimised build of the core costs more than RingFuzz's slower executions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=(RingFuzz HeartbeatFuzz DiffFuzz DispatcherRequestFuzz EtcdResponseFuzz AgentStreamFuzz MasterWorkerMessageFuzz CommandLineFuzz)
@@ -24,12 +26,12 @@ seeds="Fuzz/corpus/${target}"
 
 scratch="${FUZZ_SCRATCH:-.build-fuzz}"
 coverage=()
-case "$target" in
+case "${FUZZ_ONE_BUILD:-}:$target" in
     # RingFuzz's bytes pick operations modulo small counts and hash words that go through
     # XXH64, so tracing comparisons (libFuzzer's trace-cmp) cannot steer it; it only doubled the
     # cost of the sorting and table loops a membership change runs. Edge counters alone, in a
     # build folder of their own so the other targets keep trace-cmp.
-    RingFuzz)
+    :RingFuzz)
         coverage=(-Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table)
         scratch="$scratch-edge"
         ;;

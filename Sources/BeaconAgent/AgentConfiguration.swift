@@ -34,7 +34,8 @@ public struct AgentConfiguration: Sendable {
     /// address, a non-positive timeout or batch limit, or a byte budget below 1 KiB.
     public init(
         node: NodeID, description: NodeDescription? = nil, address: String = "", managers: [String],
-        backoff: Backoff = AgentConfiguration.defaultBackoff, callTimeout: Duration = .seconds(5), statusBatchLimit: Int = 1000,
+        backoff: Backoff = AgentConfiguration.defaultBackoff, callTimeout: Duration = .seconds(5),
+        statusBatchLimit: Int = 1000,
         assignmentByteBudget: Int = AssignmentEncoder.defaultByteBudget, followsAssignments: Bool = true,
         heartbeatsOverStream: Bool = true
     ) throws(AgentError) {

@@ -19,7 +19,9 @@ public struct AgentTLS: Sendable, Hashable {
 
     /// Reads the PEM files; throws ``AgentError/unreadableFile(path:reason:)`` for one that
     /// cannot be read.
-    public init(certificateAuthorityFile: String, certificateChainFile: String?, privateKeyFile: String?) throws(AgentError) {
+    public init(certificateAuthorityFile: String, certificateChainFile: String?, privateKeyFile: String?)
+        throws(AgentError)
+    {
         func read(_ path: String) throws(AgentError) -> String {
             try PEMFile.read(path) { AgentError.unreadableFile(path: path, reason: $0) }
         }

@@ -77,7 +77,8 @@ package struct AssignmentFollower: Sendable {
             return .refuse(.malformedDiff(error))
         }
         guard kind == Int(message.kind.rawValue), appliesTo == message.appliesTo, resultsIn == message.resultsIn else {
-            return .refuse(.headerMismatch(kind: kind, appliesTo: appliesTo, resultsIn: resultsIn, diff: message.description))
+            return .refuse(
+                .headerMismatch(kind: kind, appliesTo: appliesTo, resultsIn: resultsIn, diff: message.description))
         }
         bytesReceived += diff.count
         do {

@@ -13,7 +13,7 @@ package struct ManagerAddress: Hashable, Sendable {
         let host: Substring
         let port: Substring
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            host = text[text.index(after: text.startIndex) ..< close]
+            host = text[text.index(after: text.startIndex)..<close]
             let rest = text[text.index(after: close)...]
             guard rest.hasPrefix(":") else { throw .invalidConfiguration("manager address \(text) has no port") }
             port = rest.dropFirst()
@@ -25,7 +25,7 @@ package struct ManagerAddress: Hashable, Sendable {
             port = text[text.index(after: colon)...]
         }
         guard !host.isEmpty else { throw .invalidConfiguration("manager address \(text) has no host") }
-        guard let number = Int(port), (1 ... 65535).contains(number) else {
+        guard let number = Int(port), (1...65535).contains(number) else {
             throw .invalidConfiguration("manager address \(text) has no port in 1...65535")
         }
         self.host = String(host)

@@ -1,4 +1,5 @@
 import BeaconPrimitives
+
 #if GRPC
 import BeaconCore
 import BeaconDispatcher
@@ -36,7 +37,9 @@ public final class ManagerConnections: Sendable {
             security = .plaintext
             return
         }
-        let roots = TLSConfig.TrustRootsSource.certificates([.bytes(Array(tls.certificateAuthorityPEM.utf8), format: .pem)])
+        let roots = TLSConfig.TrustRootsSource.certificates([
+            .bytes(Array(tls.certificateAuthorityPEM.utf8), format: .pem)
+        ])
         switch (tls.certificateChainPEM, tls.privateKeyPEM) {
         case (let chain?, let key?):
             security = .mTLS(
@@ -60,12 +63,14 @@ public final class ManagerConnections: Sendable {
     func client(for address: String, node: NodeID) throws -> Client {
         let parsed = try ManagerAddress(address)
         let connection = try pool.withLock { pool throws -> GRPCClient<HTTP2ClientTransport.Posix> in
-            guard !pool.closed else { throw RPCError(code: .unavailable, message: "the agent's connections are closed") }
+            guard !pool.closed else {
+                throw RPCError(code: .unavailable, message: "the agent's connections are closed")
+            }
             if let clients = pool.clients[parsed] {
                 return clients[Int(node.fingerprint % UInt64(clients.count))]
             }
             var clients: [GRPCClient<HTTP2ClientTransport.Posix>] = []
-            for _ in 0 ..< connectionsPerManager {
+            for _ in 0..<connectionsPerManager {
                 let transport = try HTTP2ClientTransport.Posix(target: parsed.target, transportSecurity: security)
                 let client = GRPCClient(transport: transport)
                 clients.append(client)

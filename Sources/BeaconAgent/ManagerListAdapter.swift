@@ -25,7 +25,8 @@ public struct ManagerListAdapter: Sendable {
     public func apply(_ managers: [WeightedManager]) throws(ClientError) {
         var servers: [ManagedServer] = []
         for weighted in managers {
-            servers.append(try ManagedServer(name: weighted.nodeID, address: weighted.address, weight: Double(weighted.weight)))
+            servers.append(
+                try ManagedServer(name: weighted.nodeID, address: weighted.address, weight: Double(weighted.weight)))
         }
         let listed = Set(servers.map(\.name))
         for current in manager.servers where !listed.contains(current.name) {

@@ -21,7 +21,8 @@ struct ManagerPinger: Pinger {
             options.timeout = .seconds(2)
             options.waitForReady = false
             _ = try await client.heartbeat(
-                .with { $0.sessionID = Self.unissuedSession }, metadata: [DispatcherWire.nodeIDMetadataKey: .string(node.rawValue)],
+                .with { $0.sessionID = Self.unissuedSession },
+                metadata: [DispatcherWire.nodeIDMetadataKey: .string(node.rawValue)],
                 options: options)
             return true
         } catch let error as RPCError {

@@ -1,4 +1,5 @@
 import BeaconPrimitives
+
 #if GRPC
 public import BeaconClient
 public import BeaconCore
@@ -100,7 +101,8 @@ public final class NodeAgent: LongRunningService {
         (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(4096))
         metadata = [DispatcherWire.nodeIDMetadataKey: .string(configuration.node.rawValue)]
         managers = ServerManager(
-            pinger: ManagerPinger(connections: connections, node: configuration.node), cluster: SingleNode(), clock: clock)
+            pinger: ManagerPinger(connections: connections, node: configuration.node), cluster: SingleNode(),
+            clock: clock)
         for (index, address) in configuration.managers.enumerated() {
             do {
                 managers.add(try ManagedServer(name: "manager-\(index)@\(address)", address: address))
@@ -121,7 +123,8 @@ public final class NodeAgent: LongRunningService {
         let size = StatusBook.encodedSize(of: update)
         let limit = StatusBook.maximumUpdateBytes(byteBudget: configuration.assignmentByteBudget)
         guard size <= limit else {
-            throw .invalidArgument("the status of task \(update.taskID) takes \(size) bytes; at most \(limit) fit in a report")
+            throw .invalidArgument(
+                "the status of task \(update.taskID) takes \(size) bytes; at most \(limit) fit in a report")
         }
         state.withLock { $0.statuses.record(update) }
         statusWakeup.signal()
@@ -162,7 +165,7 @@ public final class NodeAgent: LongRunningService {
             var failedOver = false
             do {
                 try await runSession(on: manager)
-            } catch where Task.isCancelled {
+            } catch  where Task.isCancelled {
                 return
             } catch {
                 let sessionLost = Self.isSessionLost(error)
@@ -174,7 +177,8 @@ public final class NodeAgent: LongRunningService {
                 if failedOver { managers.notifyFailed(manager) }
                 eventSink.yield(.sessionEnded(manager: manager.address, reason: "\(error)", failedOver: failedOver))
                 logger.debug(
-                    "session ended", metadata: ["manager": "\(manager.address)", "error": "\(error)", "failedOver": "\(failedOver)"])
+                    "session ended",
+                    metadata: ["manager": "\(manager.address)", "error": "\(error)", "failedOver": "\(failedOver)"])
             }
             let delay = state.withLock { state in
                 state.session = nil
@@ -239,7 +243,9 @@ public final class NodeAgent: LongRunningService {
         }
     }
 
-    private func followSession(_ client: ManagerConnections.Client, started: AsyncStream<String>.Continuation) async throws {
+    private func followSession(_ client: ManagerConnections.Client, started: AsyncStream<String>.Continuation)
+        async throws
+    {
         defer { started.finish() }
         var request = Beacon_Dispatcher_V1_SessionRequest()
         if let description = configuration.description {
@@ -332,7 +338,8 @@ public final class NodeAgent: LongRunningService {
     private func reportStatuses(_ client: ManagerConnections.Client, session: String) async throws {
         while true {
             let batch = state.withLock {
-                $0.statuses.nextBatch(limit: configuration.statusBatchLimit, maximumBytes: configuration.assignmentByteBudget)
+                $0.statuses.nextBatch(
+                    limit: configuration.statusBatchLimit, maximumBytes: configuration.assignmentByteBudget)
             }
             if batch.isEmpty {
                 await statusWakeup.wait(until: nil, on: clock)
@@ -350,7 +357,8 @@ public final class NodeAgent: LongRunningService {
                     } catch let error as RPCError where error.code == .permissionDenied {
                         state.withLock { $0.statuses.record(TaskStatusUpdate(taskID: update.taskID, status: nil)) }
                         eventSink.yield(.statusRefused(taskID: update.taskID, reason: error.message))
-                        logger.warning("status refused", metadata: ["task": "\(update.taskID)", "error": "\(error.message)"])
+                        logger.warning(
+                            "status refused", metadata: ["task": "\(update.taskID)", "error": "\(error.message)"])
                     }
                 }
             }
@@ -370,7 +378,8 @@ public final class NodeAgent: LongRunningService {
     private func followAssignments(_ client: ManagerConnections.Client, session: String) async throws {
         let request = Beacon_Dispatcher_V1_AssignmentsRequest.with { $0.sessionID = session }
         var options = CallOptions.defaults
-        options.maxResponseMessageBytes = DispatcherWire.maximumAssignmentsMessageBytes(byteBudget: configuration.assignmentByteBudget)
+        options.maxResponseMessageBytes = DispatcherWire.maximumAssignmentsMessageBytes(
+            byteBudget: configuration.assignmentByteBudget)
         options.waitForReady = false
         while true {
             state.withLock { $0.assignments.streamOpened() }
@@ -400,7 +409,8 @@ public final class NodeAgent: LongRunningService {
     private func apply(_ wire: Beacon_Dispatcher_V1_AssignmentsMessage) throws {
         let diff = [UInt8](wire.diff)
         let action = state.withLock { state in
-            state.assignments.receive(kind: wire.kind.rawValue, appliesTo: wire.appliesTo, resultsIn: wire.resultsIn, diff: diff)
+            state.assignments.receive(
+                kind: wire.kind.rawValue, appliesTo: wire.appliesTo, resultsIn: wire.resultsIn, diff: diff)
         }
         switch action {
         case .partApplied:

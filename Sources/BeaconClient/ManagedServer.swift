@@ -12,7 +12,9 @@ public final class ManagedServer: Sendable, Hashable, CustomStringConvertible {
     ///   finite and positive.
     public init(name: String, address: String, weight: Double = 1) throws(ClientError) {
         guard !name.isEmpty else { throw .invalidServer("a server needs a name") }
-        guard weight.isFinite, weight > 0 else { throw .invalidServer("server \(name): weight must be finite and positive, not \(weight)") }
+        guard weight.isFinite, weight > 0 else {
+            throw .invalidServer("server \(name): weight must be finite and positive, not \(weight)")
+        }
         self.name = name
         self.address = address
         self.weight = weight

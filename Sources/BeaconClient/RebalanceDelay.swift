@@ -28,6 +28,6 @@ public enum RebalanceDelay {
 
     /// A jitter drawn uniformly from `0 ..< maximumJitter`.
     static func randomJitter(using random: inout some RandomNumberGenerator) -> Duration {
-        .nanoseconds(Int64.random(in: 0 ..< 60_000_000_000, using: &random))
+        .nanoseconds(Int64.random(in: 0..<60_000_000_000, using: &random))
     }
 }

@@ -1,5 +1,5 @@
-import BeaconPrimitives
 public import BeaconCore
+import BeaconPrimitives
 public import Logging
 import Synchronization
 
@@ -114,7 +114,9 @@ public final class ServerManager: LongRunningService {
     /// notification that arrives while another is being applied.
     public func notifyFailed(_ server: ManagedServer) {
         let eligible = list.withPinned { $0.count > 1 && $0.first?.name == server.name }
-        guard eligible, notifying.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+        guard eligible,
+            notifying.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else {
             return
         }
         defer { notifying.store(false, ordering: .releasing) }
@@ -137,7 +139,7 @@ public final class ServerManager: LongRunningService {
         var candidate = list.load().servers
         writer.withLock { writer in Self.shuffle(&candidate, using: &writer.random) }
         var found = false
-        for _ in 0 ..< candidate.count {
+        for _ in 0..<candidate.count {
             if await isHealthy(candidate[0]) {
                 found = true
                 break
@@ -172,12 +174,12 @@ public final class ServerManager: LongRunningService {
         let weights = Set(servers.map(\.weight))
         if weights.count == 1 {
             for i in stride(from: servers.count - 1, to: 0, by: -1) {
-                servers.swapAt(i, Int.random(in: 0 ... i, using: &random))
+                servers.swapAt(i, Int.random(in: 0...i, using: &random))
             }
             return
         }
         let keyed = servers.map { server -> (key: Double, server: ManagedServer) in
-            let u = Double.random(in: Double.ulpOfOne ..< 1, using: &random)
+            let u = Double.random(in: Double.ulpOfOne..<1, using: &random)
             return (NaturalLogarithm.of(u) / server.weight, server)
         }
         servers = keyed.sorted { $0.key > $1.key }.map { $0.server }

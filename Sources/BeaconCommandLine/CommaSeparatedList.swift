@@ -10,7 +10,9 @@ package enum CommaSeparatedList {
     ///
     /// - Throws: ``CommandLineValueError/empty(expected:)`` for an empty or blank text,
     ///   ``CommandLineValueError/emptyElement(list:position:expected:)`` for an empty item.
-    package static func elements(_ text: some StringProtocol, of items: String) throws(CommandLineValueError) -> [Substring] {
+    package static func elements(_ text: some StringProtocol, of items: String) throws(CommandLineValueError)
+        -> [Substring]
+    {
         try split(Substring(text), expected: "a comma-separated list of \(items)")
     }
 
@@ -18,7 +20,9 @@ package enum CommaSeparatedList {
     /// exponent (so the negative part of a range is never reached).
     ///
     /// - Throws: the errors of ``elements(_:of:)`` and of ``IntegerParser/parse(_:in:)``.
-    package static func integers(_ text: some StringProtocol, in range: ClosedRange<Int>) throws(CommandLineValueError) -> [Int] {
+    package static func integers(_ text: some StringProtocol, in range: ClosedRange<Int>) throws(CommandLineValueError)
+        -> [Int]
+    {
         let expected = "a comma-separated list of whole numbers, each in \(range.lowerBound)...\(range.upperBound)"
         var values: [Int] = []
         for element in try split(Substring(text), expected: expected) {
@@ -31,8 +35,11 @@ package enum CommaSeparatedList {
     /// ``FixedDecimal/places`` decimal places, no sign, exponent, `inf` or `nan`.
     ///
     /// - Throws: the errors of ``elements(_:of:)`` and of ``DecimalParser/parse(_:in:)``.
-    package static func decimals(_ text: some StringProtocol, in range: DecimalRange) throws(CommandLineValueError) -> [FixedDecimal] {
-        let expected = "a comma-separated list of decimal numbers, each in \(range) with at most \(FixedDecimal.places) decimal places"
+    package static func decimals(_ text: some StringProtocol, in range: DecimalRange) throws(CommandLineValueError)
+        -> [FixedDecimal]
+    {
+        let expected =
+            "a comma-separated list of decimal numbers, each in \(range) with at most \(FixedDecimal.places) decimal places"
         var values: [FixedDecimal] = []
         for element in try split(Substring(text), expected: expected) {
             values.append(try DecimalParser.parse(element, in: range))
@@ -44,9 +51,13 @@ package enum CommaSeparatedList {
     /// the order given; a name may repeat.
     ///
     /// - Throws: the errors of ``elements(_:of:)`` and ``CommandLineValueError/unknownName(_:known:)``.
-    package static func names(_ text: some StringProtocol, from known: [String]) throws(CommandLineValueError) -> [String] {
+    package static func names(_ text: some StringProtocol, from known: [String]) throws(CommandLineValueError)
+        -> [String]
+    {
         var names: [String] = []
-        for element in try split(Substring(text), expected: "a comma-separated list of names from: \(known.joined(separator: ", "))") {
+        for element in try split(
+            Substring(text), expected: "a comma-separated list of names from: \(known.joined(separator: ", "))")
+        {
             guard let name = known.first(where: { $0.utf8.elementsEqual(element.utf8) }) else {
                 throw .unknownName(String(element), known: known)
             }

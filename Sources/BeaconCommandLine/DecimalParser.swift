@@ -16,10 +16,14 @@ package enum DecimalParser {
     ///   ``CommandLineValueError/malformed(_:expected:)`` for anything but a numeral,
     ///   ``CommandLineValueError/outOfRange(_:expected:)`` outside `range`, and
     ///   ``CommandLineValueError/tooPrecise(_:resolution:expected:)`` for a seventh decimal place.
-    package static func parse(_ text: some StringProtocol, in range: DecimalRange) throws(CommandLineValueError) -> FixedDecimal {
+    package static func parse(_ text: some StringProtocol, in range: DecimalRange) throws(CommandLineValueError)
+        -> FixedDecimal
+    {
         let text = Substring(text)
         guard !text.isEmpty else { throw .empty(expected: expected(in: range)) }
-        guard let numeral = DecimalNumeral(text.utf8) else { throw .malformed(String(text), expected: expected(in: range)) }
+        guard let numeral = DecimalNumeral(text.utf8) else {
+            throw .malformed(String(text), expected: expected(in: range))
+        }
         switch numeral.scaled(by: FixedDecimal.scale, limit: range.upper.millionths) {
         case .value(let millionths) where range.contains(FixedDecimal(millionths: millionths)):
             return FixedDecimal(millionths: millionths)

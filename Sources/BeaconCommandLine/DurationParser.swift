@@ -85,19 +85,25 @@ package enum DurationParser {
 
     /// Parses `text` into whole milliseconds, at most ``maximumMilliseconds``; a refusal says
     /// `expected`.
-    package static func milliseconds(_ text: Substring, expected: String = expected) throws(CommandLineValueError) -> UInt64 {
+    package static func milliseconds(_ text: Substring, expected: String = expected) throws(CommandLineValueError)
+        -> UInt64
+    {
         try steps(text, of: .millisecond, expected: expected)
     }
 
     /// Parses `text` into whole steps of `resolution`, at most ``maximumMilliseconds`` in all.
-    private static func steps(_ text: Substring, of resolution: Resolution, expected: String) throws(CommandLineValueError) -> UInt64 {
+    private static func steps(_ text: Substring, of resolution: Resolution, expected: String)
+        throws(CommandLineValueError) -> UInt64
+    {
         guard !text.isEmpty else { throw .empty(expected: expected) }
         let bytes = text.utf8
         // The first unit, in table order, that ends the text.
         guard let unit = units.first(where: { bytes.reversed().starts(with: $0.suffix.utf8.reversed()) }),
             let numeral = DecimalNumeral(bytes.dropLast(unit.suffix.utf8.count))
         else { throw .malformed(String(text), expected: expected) }
-        switch numeral.scaled(by: unit.milliseconds * resolution.perMillisecond, limit: maximumMilliseconds * resolution.perMillisecond) {
+        switch numeral.scaled(
+            by: unit.milliseconds * resolution.perMillisecond, limit: maximumMilliseconds * resolution.perMillisecond)
+        {
         case .value(let steps): return steps
         case .tooLarge: throw .outOfRange(String(text), expected: expected)
         case .tooPrecise: throw .tooPrecise(String(text), resolution: resolution.name, expected: expected)

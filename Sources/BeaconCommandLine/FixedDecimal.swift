@@ -27,14 +27,17 @@ package struct FixedDecimal: Hashable, Comparable, Sendable, CustomStringConvert
     /// millionths: a range or a default written in code, never a user's text (those go through
     /// ``DecimalParser``, which refuses rather than rounds).
     package init(nearest value: Double) {
-        precondition(value >= 0 && value * Double(Self.scale) < 0x1p64, "FixedDecimal(nearest: \(value)) is out of range")
+        precondition(
+            value >= 0 && value * Double(Self.scale) < 0x1p64, "FixedDecimal(nearest: \(value)) is out of range")
         self.millionths = UInt64((value * Double(Self.scale)).rounded())
     }
 
     package init(floatLiteral value: Double) { self.init(nearest: value) }
 
     package init(integerLiteral value: UInt64) {
-        guard let value = FixedDecimal(whole: value) else { preconditionFailure("FixedDecimal(\(value)) is out of range") }
+        guard let value = FixedDecimal(whole: value) else {
+            preconditionFailure("FixedDecimal(\(value)) is out of range")
+        }
         self = value
     }
 

@@ -16,7 +16,9 @@ package enum IntegerParser {
     ///   ``CommandLineValueError/malformed(_:expected:)`` for anything but digits,
     ///   ``CommandLineValueError/outOfRange(_:expected:)`` outside `range`, however many digits
     ///   the text has.
-    package static func parse(_ text: some StringProtocol, in range: ClosedRange<Int>) throws(CommandLineValueError) -> Int {
+    package static func parse(_ text: some StringProtocol, in range: ClosedRange<Int>) throws(CommandLineValueError)
+        -> Int
+    {
         let text = Substring(text)
         guard !text.isEmpty else { throw .empty(expected: expected(in: range)) }
         // A point is refused even when the fraction is zero: a count is written as a count.

@@ -23,7 +23,10 @@ package struct OptionRange<Value: Sendable>: Sendable, CustomStringConvertible {
     /// A value as a user types it: `5s`, `1000`, `0.95`.
     private let format: @Sendable (Value) -> String
 
-    package init(description: String, parse: @escaping @Sendable (String) throws -> Value, typed: @escaping @Sendable (Value) -> String) {
+    package init(
+        description: String, parse: @escaping @Sendable (String) throws -> Value,
+        typed: @escaping @Sendable (Value) -> String
+    ) {
         self.description = description
         self.parse = parse
         self.format = typed

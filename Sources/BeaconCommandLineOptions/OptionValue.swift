@@ -7,7 +7,8 @@ package import BeaconCommandLine
 package enum OptionValue {
     /// A whole number in `range` (``IntegerParser``), described as `1...100`.
     package static func integer(in range: ClosedRange<Int>) -> OptionRange<Int> {
-        OptionRange(description: "\(range)", parse: { text in try IntegerParser.parse(text, in: range) }, typed: { "\($0)" })
+        OptionRange(
+            description: "\(range)", parse: { text in try IntegerParser.parse(text, in: range) }, typed: { "\($0)" })
     }
 
     /// A duration in `range` (``DurationParser``), in whole steps of `resolution`, described as

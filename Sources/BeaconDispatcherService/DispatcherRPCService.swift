@@ -122,7 +122,9 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
         let node = try authenticator.node(of: request.metadata, context: context)
         let session = try Self.session(request.message.sessionID)
         do {
-            let updates = try request.message.updates.map { update throws(DispatcherError) in try TaskStatusUpdate(update) }
+            let updates = try request.message.updates.map { update throws(DispatcherError) in
+                try TaskStatusUpdate(update)
+            }
             try dispatcher.updateTaskStatus(nodeID: node, session: session, updates: updates)
         } catch {
             throw error.rpcError

@@ -36,14 +36,16 @@ public struct DispatcherServerConfiguration: Sendable, Hashable {
         maximumRequestBytes: Int = AssignmentEncoder.defaultByteBudget, maximumStreamsPerConnection: Int = 1 << 20
     ) throws(ServiceError) {
         guard Self.isAddressLiteral(host) else {
-            throw .invalidConfiguration("the listening host \(host.isEmpty ? "is empty" : "\(host) is not an IPv4 or IPv6 address")")
+            throw .invalidConfiguration(
+                "the listening host \(host.isEmpty ? "is empty" : "\(host) is not an IPv4 or IPv6 address")")
         }
-        guard (0 ... 65535).contains(port) else { throw .invalidConfiguration("port \(port) is not in 0...65535") }
+        guard (0...65535).contains(port) else { throw .invalidConfiguration("port \(port) is not in 0...65535") }
         guard maximumRequestBytes >= 1024 else {
             throw .invalidConfiguration("a request limit of \(maximumRequestBytes) bytes is below 1 KiB")
         }
-        guard (1 ... Int(Int32.max)).contains(maximumStreamsPerConnection) else {
-            throw .invalidConfiguration("\(maximumStreamsPerConnection) streams per connection is not in 1...\(Int32.max)")
+        guard (1...Int(Int32.max)).contains(maximumStreamsPerConnection) else {
+            throw .invalidConfiguration(
+                "\(maximumStreamsPerConnection) streams per connection is not in 1...\(Int32.max)")
         }
         self.host = host
         self.port = port

@@ -17,10 +17,14 @@ public struct ServerTLS: Sendable, Hashable {
 
     /// Reads the three PEM files; throws ``ServiceError/unreadableFile(path:reason:)`` for one that
     /// cannot be read.
-    public init(certificateChainFile: String, privateKeyFile: String, clientCertificateAuthorityFile: String?) throws(ServiceError) {
+    public init(certificateChainFile: String, privateKeyFile: String, clientCertificateAuthorityFile: String?)
+        throws(ServiceError)
+    {
         try self.init(
             certificateChainPEM: Self.read(certificateChainFile), privateKeyPEM: Self.read(privateKeyFile),
-            clientCertificateAuthorityPEM: clientCertificateAuthorityFile.map { path throws(ServiceError) in try Self.read(path) })
+            clientCertificateAuthorityPEM: clientCertificateAuthorityFile.map { path throws(ServiceError) in
+                try Self.read(path)
+            })
     }
 
     /// Whether clients must present a certificate.

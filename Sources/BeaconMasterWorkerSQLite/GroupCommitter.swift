@@ -1,6 +1,6 @@
-import BeaconPrimitives
 import BeaconCore
 import BeaconMasterWorker
+import BeaconPrimitives
 import Synchronization
 
 /// Turns many concurrent single-item writes into few batched ones: an item submitted while a

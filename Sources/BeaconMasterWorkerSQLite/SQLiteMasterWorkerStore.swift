@@ -35,7 +35,8 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
         }
         do {
-            writer = path == ":memory:"
+            writer =
+                path == ":memory:"
                 ? try DatabaseQueue(configuration: configuration)
                 : try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(writer)
@@ -86,16 +87,20 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
 
     public func generateEpoch(for job: MasterID) async throws(MasterWorkerError) -> Epoch {
         try await Self.write(writer) { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO logic_epoch (job_id, epoch) VALUES (?, 1)", arguments: [job.rawValue])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO logic_epoch (job_id, epoch) VALUES (?, 1)", arguments: [job.rawValue])
             try db.execute(sql: "UPDATE logic_epoch SET epoch = epoch + 1 WHERE job_id = ?", arguments: [job.rawValue])
-            let value = try Int64.fetchOne(db, sql: "SELECT epoch FROM logic_epoch WHERE job_id = ?", arguments: [job.rawValue])
+            let value = try Int64.fetchOne(
+                db, sql: "SELECT epoch FROM logic_epoch WHERE job_id = ?", arguments: [job.rawValue])
             return Epoch(rawValue: value ?? 0)
         }
     }
 
     public func loadMaster(_ id: MasterID) async throws(MasterWorkerError) -> MasterMetadata? {
         try await Self.read(writer) { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM master_meta WHERE id = ?", arguments: [id.rawValue]) else {
+            guard
+                let row = try Row.fetchOne(db, sql: "SELECT * FROM master_meta WHERE id = ?", arguments: [id.rawValue])
+            else {
                 return nil
             }
             let what = "master \(id)"
@@ -139,14 +144,17 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
                     metadata.epoch.rawValue,
                 ])
             guard db.changesCount == 0 else { return nil }
-            return try Int64.fetchOne(db, sql: "SELECT epoch FROM master_meta WHERE id = ?", arguments: [metadata.id.rawValue]) ?? 0
+            return try Int64.fetchOne(
+                db, sql: "SELECT epoch FROM master_meta WHERE id = ?", arguments: [metadata.id.rawValue]) ?? 0
         }
         if let current {
             throw .staleMaster(metadata.id, ownEpoch: metadata.epoch, seen: Epoch(rawValue: current))
         }
     }
 
-    public func saveWorkerStatus(_ status: WorkerStatus, worker: WorkerID, master: MasterID) async throws(MasterWorkerError) {
+    public func saveWorkerStatus(_ status: WorkerStatus, worker: WorkerID, master: MasterID)
+        async throws(MasterWorkerError)
+    {
         try await statusWriter.submit(StatusRow(master: master, worker: worker, status: status))
     }
 
@@ -161,9 +169,11 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
     public func loadWorkerStatuses(master: MasterID) async throws(MasterWorkerError) -> [WorkerID: WorkerStatus] {
         try await Self.read(writer) { db in
             var statuses: [WorkerID: WorkerStatus] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM worker_status WHERE master_id = ?", arguments: [master.rawValue])
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT * FROM worker_status WHERE master_id = ?", arguments: [master.rawValue])
             while let row = try rows.next() {
-                let worker = try WorkerID(try Self.column(row, "worker_id", as: String.self, of: "a worker of master \(master)"))
+                let worker = try WorkerID(
+                    try Self.column(row, "worker_id", as: String.self, of: "a worker of master \(master)"))
                 let what = "worker \(worker) under master \(master)"
                 let stateCode = try Self.column(row, "state", as: Int64.self, of: what)
                 guard let state = Int8(exactly: stateCode).flatMap(WorkerState.init(rawValue:)) else {
@@ -212,7 +222,9 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
     }
 
     /// Runs a database access, passing the store's own errors through and wrapping GRDB's.
-    private static func access<T>(_ kind: String, _ operation: () async throws -> T) async throws(MasterWorkerError) -> T {
+    private static func access<T>(_ kind: String, _ operation: () async throws -> T) async throws(MasterWorkerError)
+        -> T
+    {
         do {
             return try await operation()
         } catch let error as MasterWorkerError {

@@ -13,7 +13,10 @@ package struct DescribedPrometheusFactory: MetricsFactory {
     package let registry: PrometheusCollectorRegistry
     private let descriptions: [String: MetricDescription]
 
-    package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), describing descriptions: [MetricDescription]) {
+    package init(
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        describing descriptions: [MetricDescription]
+    ) {
         self.registry = registry
         self.descriptions = Dictionary(descriptions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
@@ -28,7 +31,9 @@ package struct DescribedPrometheusFactory: MetricsFactory {
         registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
-    package func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+    package func makeFloatingPointCounter(label: String, dimensions: [(String, String)])
+        -> any FloatingPointCounterHandler
+    {
         registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 

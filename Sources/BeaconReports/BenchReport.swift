@@ -20,7 +20,9 @@ package struct BenchReport: Codable, Sendable {
             self.title = title
         }
 
-        package mutating func add(_ name: String, _ value: Double, _ unit: String, atMost limit: Double? = nil, atLeast floor: Double? = nil) {
+        package mutating func add(
+            _ name: String, _ value: Double, _ unit: String, atMost limit: Double? = nil, atLeast floor: Double? = nil
+        ) {
             var figure = Figure(name: name, value: value, unit: unit)
             if let limit {
                 figure.target = "≤ \(BenchReport.format(limit))"
@@ -61,7 +63,8 @@ package struct BenchReport: Codable, Sendable {
     }
 
     package static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e9 ? String(format: "%.0f", value)
+        value == value.rounded() && abs(value) < 1e9
+            ? String(format: "%.0f", value)
             : abs(value) >= 100 ? String(format: "%.1f", value) : String(format: "%.3g", value)
     }
 
@@ -81,7 +84,9 @@ package struct BenchReport: Codable, Sendable {
             }
             lines.append("")
         }
-        if !allocationCounting { lines.append("note: the malloc interposer is not active; allocation counts are omitted") }
+        if !allocationCounting {
+            lines.append("note: the malloc interposer is not active; allocation counts are omitted")
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -96,7 +101,9 @@ package struct BenchReport: Codable, Sendable {
     /// A self-contained page: per section, its heading, a bar chart of the figures that share its
     /// main unit, and a table of all its figures.
     package func html() -> String {
-        var html = HTMLPage.head(title: "Beacon: " + title) + "<p>\(HTMLPage.escape(title)); \(HTMLPage.escape(machine)).</p>\n"
+        var html =
+            HTMLPage.head(title: "Beacon: " + title)
+            + "<p>\(HTMLPage.escape(title)); \(HTMLPage.escape(machine)).</p>\n"
         if !allocationCounting {
             html += "<p class=\"note\">The malloc interposer was not active; allocation counts are omitted.</p>\n"
         }
@@ -107,7 +114,8 @@ package struct BenchReport: Codable, Sendable {
             html += "<table><tr><th>figure</th><th>value</th><th>target</th></tr>\n"
             for figure in section.figures {
                 let verdict = figure.meetsTarget.map { $0 ? "met" : "<span class=\"missed\">missed</span>" } ?? ""
-                html += "<tr><td>\(HTMLPage.escape(figure.name))</td><td>\(Self.format(figure.value)) \(HTMLPage.escape(figure.unit))</td>"
+                html +=
+                    "<tr><td>\(HTMLPage.escape(figure.name))</td><td>\(Self.format(figure.value)) \(HTMLPage.escape(figure.unit))</td>"
                 html += "<td>\(HTMLPage.escape(figure.target ?? "")) \(verdict)</td></tr>\n"
             }
             html += "</table>\n"
@@ -125,12 +133,16 @@ package struct BenchReport: Codable, Sendable {
             }
         }
         let bars = figures.map {
-            BarChart.Bar(label: $0.name, value: $0.value, valueLabel: format($0.value) + " " + $0.unit, colour: colour($0))
+            BarChart.Bar(
+                label: $0.name, value: $0.value, valueLabel: format($0.value) + " " + $0.unit, colour: colour($0))
         }
         var legend: [BarChart.LegendEntry] = []
         for (name, verdict) in [("no target", Bool?.none), ("target met", true), ("target missed", false)]
         where figures.contains(where: { $0.meetsTarget == verdict }) {
-            legend.append(.init(name: name, colour: verdict.map { $0 ? ChartPalette.met : ChartPalette.missed } ?? ChartPalette.neutral))
+            legend.append(
+                .init(
+                    name: name,
+                    colour: verdict.map { $0 ? ChartPalette.met : ChartPalette.missed } ?? ChartPalette.neutral))
         }
         var chart = BarChart(title: title, axisLabel: figures[0].unit, bars: bars, legend: legend)
         if chart.scale.kind == .logarithmic { chart.axisLabel += " (log scale)" }

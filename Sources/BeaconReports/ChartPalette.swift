@@ -3,7 +3,9 @@
 /// and a dark grey for the last two), and a dash pattern and marker per series, so two series whose
 /// lines coincide still show both.
 package enum ChartPalette {
-    package static let colours = ["#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#000000", "#8c7e00", "#7f7f7f"]
+    package static let colours = [
+        "#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#000000", "#8c7e00", "#7f7f7f",
+    ]
     /// Stroke dash patterns, none for the first series.
     package static let dashes = ["", "7 3", "2 2", "9 3 2 3", "4 4", "12 4", "1 3", "6 2 1 2", "3 6"]
 
@@ -26,9 +28,13 @@ package enum ChartPalette {
         case 1:
             return "<rect \(mark) x=\"\(SVG.number(x - 3))\" y=\"\(SVG.number(y - 3))\" width=\"6\" height=\"6\"/>\n"
         case 2:
-            return SVG.path("M\(SVG.number(x)) \(SVG.number(y - 3.8))L\(SVG.number(x + 3.6)) \(SVG.number(y + 2.6))L\(SVG.number(x - 3.6)) \(SVG.number(y + 2.6))Z", attributes: mark)
+            return SVG.path(
+                "M\(SVG.number(x)) \(SVG.number(y - 3.8))L\(SVG.number(x + 3.6)) \(SVG.number(y + 2.6))L\(SVG.number(x - 3.6)) \(SVG.number(y + 2.6))Z",
+                attributes: mark)
         case 3:
-            return SVG.path("M\(SVG.number(x)) \(SVG.number(y - 4))L\(SVG.number(x + 4)) \(SVG.number(y))L\(SVG.number(x)) \(SVG.number(y + 4))L\(SVG.number(x - 4)) \(SVG.number(y))Z", attributes: mark)
+            return SVG.path(
+                "M\(SVG.number(x)) \(SVG.number(y - 4))L\(SVG.number(x + 4)) \(SVG.number(y))L\(SVG.number(x)) \(SVG.number(y + 4))L\(SVG.number(x - 4)) \(SVG.number(y))Z",
+                attributes: mark)
         default:
             return SVG.path(
                 "M\(SVG.number(x - 3.5)) \(SVG.number(y - 3.5))L\(SVG.number(x + 3.5)) \(SVG.number(y + 3.5))M\(SVG.number(x + 3.5)) \(SVG.number(y - 3.5))L\(SVG.number(x - 3.5)) \(SVG.number(y + 3.5))",

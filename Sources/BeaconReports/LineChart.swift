@@ -37,7 +37,8 @@ package struct LineChart: Sendable {
     /// A dashed horizontal reference line (an ideal or an average).
     package var reference: Double?
 
-    package init(title: String, xLabel: String, yLabel: String, xScale: AxisScale, yScale: AxisScale, series: [Series]) {
+    package init(title: String, xLabel: String, yLabel: String, xScale: AxisScale, yScale: AxisScale, series: [Series])
+    {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -63,9 +64,10 @@ package struct LineChart: Sendable {
         let frame = PlotFrame(left: left, top: top, width: width - left - right, height: plotHeight)
 
         var svg = SVG.open(width: width, height: height, label: title)
-        svg += SVG.plotArea(PlotFrame(
-            left: frame.left - Self.inset, top: frame.top - Self.inset, width: frame.width + 2 * Self.inset,
-            height: frame.height + 2 * Self.inset))
+        svg += SVG.plotArea(
+            PlotFrame(
+                left: frame.left - Self.inset, top: frame.top - Self.inset, width: frame.width + 2 * Self.inset,
+                height: frame.height + 2 * Self.inset))
         let axisBottom = frame.bottom + Self.inset
         for (tick, label) in zip(yScale.ticks, yLabels) {
             let y = frame.y(tick, on: yScale)
@@ -90,10 +92,14 @@ package struct LineChart: Sendable {
             svg += SVG.line(frame.left, y, frame.right, y, stroke: "#777", extra: "stroke-dasharray=\"3 3\"")
         }
         for line in series where !line.points.isEmpty {
-            let points = line.points.map { "\(SVG.number(frame.x($0.x, on: xScale))),\(SVG.number(frame.y($0.y, on: yScale)))" }
+            let points = line.points.map {
+                "\(SVG.number(frame.x($0.x, on: xScale))),\(SVG.number(frame.y($0.y, on: yScale)))"
+            }
             let dash = ChartPalette.dash(line.style)
-            svg += "<polyline class=\"mark\" fill=\"none\" stroke=\"\(ChartPalette.colour(line.style))\" stroke-width=\"2\" stroke-opacity=\"0.9\""
-                + (dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") + " points=\"\(points.joined(separator: " "))\"/>\n"
+            svg +=
+                "<polyline class=\"mark\" fill=\"none\" stroke=\"\(ChartPalette.colour(line.style))\" stroke-width=\"2\" stroke-opacity=\"0.9\""
+                + (dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"")
+                + " points=\"\(points.joined(separator: " "))\"/>\n"
             for index in markerIndices(count: line.points.count, style: line.style) {
                 let point = line.points[index]
                 svg += ChartPalette.marker(line.style, x: frame.x(point.x, on: xScale), y: frame.y(point.y, on: yScale))
@@ -103,7 +109,8 @@ package struct LineChart: Sendable {
             let y = frame.top - Self.inset + 10 + Double(row) * 18
             let x = frame.right + Self.inset + 16
             let dash = ChartPalette.dash(line.style)
-            svg += SVG.line(x, y - 4, x + 22, y - 4, stroke: ChartPalette.colour(line.style),
+            svg += SVG.line(
+                x, y - 4, x + 22, y - 4, stroke: ChartPalette.colour(line.style),
                 extra: "class=\"legend\" stroke-width=\"2\"" + (dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\""))
             svg += ChartPalette.marker(line.style, x: x + 11, y: y - 4, role: "legend")
             svg += SVG.text(x + 28, y, line.name, anchor: .start)

@@ -10,7 +10,9 @@ package enum SVG {
     /// digits and lower case, and wide capitals are counted wider.
     package static func width(_ text: String) -> Double {
         text.reduce(0.0) { sum, character in
-            sum + (character.isUppercase || character == "—" || character == "%" ? 0.82 : character == " " ? 0.34 : 0.64)
+            sum
+                + (character.isUppercase || character == "—" || character == "%"
+                    ? 0.82 : character == " " ? 0.34 : 0.64)
         } * fontSize
     }
 
@@ -29,15 +31,19 @@ package enum SVG {
         case start, middle, end
     }
 
-    package static func text(_ x: Double, _ y: Double, _ content: String, anchor: Anchor, extra: String = "") -> String {
+    package static func text(_ x: Double, _ y: Double, _ content: String, anchor: Anchor, extra: String = "") -> String
+    {
         "<text x=\"\(number(x))\" y=\"\(number(y))\" text-anchor=\"\(anchor.rawValue)\"\(extra.isEmpty ? "" : " " + extra)>\(HTMLPage.escape(content))</text>\n"
     }
 
-    package static func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, extra: String = "") -> String {
+    package static func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, extra: String = "")
+        -> String
+    {
         "<line x1=\"\(number(x1))\" y1=\"\(number(y1))\" x2=\"\(number(x2))\" y2=\"\(number(y2))\" stroke=\"\(stroke)\"\(extra.isEmpty ? "" : " " + extra)/>\n"
     }
 
-    package static func rect(_ x: Double, _ y: Double, _ width: Double, _ height: Double, attributes: String) -> String {
+    package static func rect(_ x: Double, _ y: Double, _ width: Double, _ height: Double, attributes: String) -> String
+    {
         "<rect x=\"\(number(x))\" y=\"\(number(y))\" width=\"\(number(width))\" height=\"\(number(height))\" \(attributes)/>\n"
     }
 
@@ -48,7 +54,9 @@ package enum SVG {
     /// The plot area: a white rectangle the marks are drawn on, which the browser test finds by
     /// its class to check that every mark lies inside it.
     package static func plotArea(_ frame: PlotFrame) -> String {
-        rect(frame.left, frame.top, frame.width, frame.height, attributes: "class=\"plot-area\" fill=\"#fff\" stroke=\"#bbb\"")
+        rect(
+            frame.left, frame.top, frame.width, frame.height,
+            attributes: "class=\"plot-area\" fill=\"#fff\" stroke=\"#bbb\"")
     }
 }
 

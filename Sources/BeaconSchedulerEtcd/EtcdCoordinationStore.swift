@@ -1,4 +1,5 @@
 import BeaconPrimitives
+
 #if Etcd
 import AsyncHTTPClient
 import BeaconCore
@@ -62,7 +63,8 @@ public final class EtcdCoordinationStore: CoordinationStore {
 
     public func revoke(_ lease: LeaseID) async throws(SchedulerError) {
         do {
-            try await EtcdGatewayDecoder.acknowledgement(call("/v3/lease/revoke", ["ID": String(lease.rawValue)]), of: "lease revoke")
+            try await EtcdGatewayDecoder.acknowledgement(
+                call("/v3/lease/revoke", ["ID": String(lease.rawValue)]), of: "lease revoke")
         } catch {
             guard error.isLeaseNotFound else { throw error }
         }
@@ -102,7 +104,8 @@ public final class EtcdCoordinationStore: CoordinationStore {
                 try await streamWatch(payload: payload, into: continuation)
                 continuation.finish(throwing: SchedulerError.backendFailure("etcd: watch ended"))
             } catch {
-                continuation.finish(throwing: (error as? SchedulerError) ?? .backendFailure("etcd: watch failed: \(error)"))
+                continuation.finish(
+                    throwing: (error as? SchedulerError) ?? .backendFailure("etcd: watch failed: \(error)"))
             }
         }
         continuation.onTermination = { _ in task.cancel() }
@@ -153,10 +156,12 @@ public final class EtcdCoordinationStore: CoordinationStore {
         return data
     }
 
-    private func send(_ path: String, payload: Data, client: HTTPClient, deadline: Duration) async throws -> HTTPClientResponse {
+    private func send(_ path: String, payload: Data, client: HTTPClient, deadline: Duration) async throws
+        -> HTTPClientResponse
+    {
         let first = preferred.withLock { $0 }
         var lastError: (any Error)?
-        for attempt in 0 ..< endpoints.count {
+        for attempt in 0..<endpoints.count {
             let index = (first + attempt) % endpoints.count
             var request = HTTPClientRequest(url: endpoints[index] + path)
             request.method = .POST
@@ -171,7 +176,8 @@ public final class EtcdCoordinationStore: CoordinationStore {
                 lastError = error
             }
         }
-        throw SchedulerError.backendFailure("etcd: no endpoint answered \(path): \(lastError.map { "\($0)" } ?? "no endpoints")")
+        throw SchedulerError.backendFailure(
+            "etcd: no endpoint answered \(path): \(lastError.map { "\($0)" } ?? "no endpoints")")
     }
 }
 #endif

@@ -9,7 +9,7 @@ package enum Stopwatch {
     }
 
     /// Nanoseconds the asynchronous `body` took.
-    package static func nanoseconds(_ body: () async throws -> Void) async rethrows -> Double {
+    package static func asyncNanoseconds(_ body: () async throws -> Void) async rethrows -> Double {
         let start = ContinuousClock.now
         try await body()
         return seconds(ContinuousClock.now - start) * 1e9

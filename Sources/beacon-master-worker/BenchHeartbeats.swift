@@ -12,7 +12,8 @@ import BenchmarkSupport
 /// TiFlow-style manager that scans every worker once a second.
 struct BenchHeartbeats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "heartbeats", abstract: "CPU and offline-detection delay of one master with many workers (virtual time).",
+        commandName: "heartbeats",
+        abstract: "CPU and offline-detection delay of one master with many workers (virtual time).",
         discussion: """
             Every worker pings every 3 s of virtual time, so a run simulates --workers × --duration / 3s pings; \
             they are held in memory (16 bytes each, plus about 650 bytes per worker), so at most \
@@ -31,22 +32,30 @@ struct BenchHeartbeats: AsyncParsableCommand {
     static let defaultStoppedPercent = 1.0
     static let defaultSeed = 1
 
-    @Option(help: Self.workerCount.help("Workers under the master", default: Self.defaultWorkers), transform: Self.workerCount.parse)
+    @Option(
+        help: Self.workerCount.help("Workers under the master", default: Self.defaultWorkers),
+        transform: Self.workerCount.parse)
     var workers = BenchHeartbeats.defaultWorkers
 
-    @Option(help: Self.durations.help("Virtual time to simulate", default: Self.defaultDuration), transform: Self.durations.parse)
+    @Option(
+        help: Self.durations.help("Virtual time to simulate", default: Self.defaultDuration),
+        transform: Self.durations.parse)
     var duration = BenchHeartbeats.defaultDuration
 
     @Option(
-        help: Self.percents.help("Percent of workers that stop pinging at a third of the run", default: Self.defaultStoppedPercent),
+        help: Self.percents.help(
+            "Percent of workers that stop pinging at a third of the run", default: Self.defaultStoppedPercent),
         transform: Self.percents.parse)
     var stoppedPercent = BenchHeartbeats.defaultStoppedPercent
 
-    @Option(help: Self.seeds.help("Seed of the ping phases and of which workers stop", default: Self.defaultSeed), transform: Self.seeds.parse)
+    @Option(
+        help: Self.seeds.help("Seed of the ping phases and of which workers stop", default: Self.defaultSeed),
+        transform: Self.seeds.parse)
     var seed = BenchHeartbeats.defaultSeed
 
     func validate() throws {
-        let pings = PingSchedule.pingCount(workers: workers, duration: duration.value, interval: TimeoutConfiguration.default.heartbeatInterval)
+        let pings = PingSchedule.pingCount(
+            workers: workers, duration: duration.value, interval: TimeoutConfiguration.default.heartbeatInterval)
         guard pings <= Self.maximumPings else {
             throw ValidationError(
                 "--workers \(workers) × --duration \(duration) would simulate \(pings) pings; at most \(Self.maximumPings) fit in memory: "
@@ -60,7 +69,9 @@ struct BenchHeartbeats: AsyncParsableCommand {
         let schedule = try PingSchedule(
             workers: workers, duration: duration.value, interval: configuration.heartbeatInterval,
             stoppedFraction: stoppedPercent / 100, seed: UInt64(seed))
-        print("workers \(workers), \(schedule.pings.count) pings over \(duration) virtual, \(schedule.stopped.count) workers stop at \(DurationParser.format(duration.value / 3))")
+        print(
+            "workers \(workers), \(schedule.pings.count) pings over \(duration) virtual, \(schedule.stopped.count) workers stop at \(DurationParser.format(duration.value / 3))"
+        )
         let harness = try HarnessOnlyRun(schedule: schedule).measure()
         let wheel = try WheelManagerRun(schedule: schedule, configuration: configuration).measure()
         let scan = try ScanningManagerRun(schedule: schedule, configuration: configuration).measure()
@@ -76,7 +87,8 @@ struct BenchHeartbeats: AsyncParsableCommand {
             print(
                 name.padding(toLength: 25, withPad: " ", startingAt: 0)
                     + "\(format(100 * cpu / seconds))%".padding(toLength: 18, withPad: " ", startingAt: 0)
-                    + format(cpu * 1e9 / Double(schedule.pings.count)).padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + format(cpu * 1e9 / Double(schedule.pings.count)).padding(
+                        toLength: 10, withPad: " ", startingAt: 0)
                     + "\(delays.count)/\(schedule.stopped.count)".padding(toLength: 11, withPad: " ", startingAt: 0)
                     + milliseconds(0.5).padding(toLength: 10, withPad: " ", startingAt: 0)
                     + milliseconds(0.99).padding(toLength: 10, withPad: " ", startingAt: 0)
@@ -107,7 +119,9 @@ struct PingSchedule {
 
     init(workers: Int, duration: Duration, interval: Duration, stoppedFraction: Double, seed: UInt64) throws {
         var random = SplitMix64(seed: seed)
-        let intervalNanos = UInt64(interval.components.seconds) * 1_000_000_000 + UInt64(interval.components.attoseconds / 1_000_000_000)
+        let intervalNanos =
+            UInt64(interval.components.seconds) * 1_000_000_000
+            + UInt64(interval.components.attoseconds / 1_000_000_000)
         let startNanos = Self.start.nanoseconds
         let endNanos = Self.start.advanced(by: duration).nanoseconds
         let stopNanos = startNanos + (endNanos - startNanos) / 3
@@ -204,7 +218,9 @@ struct WheelManagerRun {
         let index = Dictionary(uniqueKeysWithValues: schedule.ids.enumerated().map { ($1, $0) })
         for (worker, time) in offline {
             guard let expected = schedule.stopped[index[worker]!] else { continue }
-            if time.nanoseconds < expected { result.early += 1 } else {
+            if time.nanoseconds < expected {
+                result.early += 1
+            } else {
                 result.delays.append(time.nanoseconds - expected)
             }
         }

@@ -24,30 +24,41 @@ struct BenchMaster: AsyncParsableCommand {
     static let defaultWorkers = 100_000
     static let defaultDuration = DurationArgument(.seconds(40))
 
-    @Option(help: Self.workerCount.help("Simulated workers", default: Self.defaultWorkers), transform: Self.workerCount.parse)
+    @Option(
+        help: Self.workerCount.help("Simulated workers", default: Self.defaultWorkers),
+        transform: Self.workerCount.parse)
     var workers = BenchMaster.defaultWorkers
 
     @Option(
-        help: Self.durations.help("Length of each of the two runs (the echo baseline, then the master)", default: Self.defaultDuration),
+        help: Self.durations.help(
+            "Length of each of the two runs (the echo baseline, then the master)", default: Self.defaultDuration),
         transform: Self.durations.parse)
     var duration = BenchMaster.defaultDuration
 
     @Option(
         help: BenchHeartbeats.percents.help(
-            "Percent of workers that fall silent a quarter of the way in", default: BenchHeartbeats.defaultStoppedPercent),
+            "Percent of workers that fall silent a quarter of the way in",
+            default: BenchHeartbeats.defaultStoppedPercent),
         transform: BenchHeartbeats.percents.parse)
     var stoppedPercent = BenchHeartbeats.defaultStoppedPercent
 
     mutating func run() async throws {
         let ids = try (0..<workers).map { try WorkerID("job-1-task-\($0)") }
         let stopping = Set(ids.indices.filter { Double($0 % 10_000) < stoppedPercent * 100 })
-        print("workers \(workers), pings every 3 s, \(stopping.count) fall silent at \(DurationParser.format(duration.value / 4)); two runs of \(duration)")
+        print(
+            "workers \(workers), pings every 3 s, \(stopping.count) fall silent at \(DurationParser.format(duration.value / 4)); two runs of \(duration)"
+        )
         let echo = try await Self.drive(ids: ids, stopping: stopping, duration: duration.value, master: false)
         let master = try await Self.drive(ids: ids, stopping: stopping, duration: duration.value, master: true)
         let extra = max(master.cpuSeconds - echo.cpuSeconds, 0)
-        print("echo loop (baseline): \(format(100 * echo.cpuSeconds / echo.wallSeconds))% of a core, \(echo.pongs) pongs")
-        print("master runtime:       \(format(100 * master.cpuSeconds / master.wallSeconds))% of a core, \(master.pongs) pongs")
-        print("master's own cost:    \(format(100 * extra / master.wallSeconds))% of a core, \(format(extra * 1e9 / Double(max(master.pongs, 1)))) ns per ping")
+        print(
+            "echo loop (baseline): \(format(100 * echo.cpuSeconds / echo.wallSeconds))% of a core, \(echo.pongs) pongs")
+        print(
+            "master runtime:       \(format(100 * master.cpuSeconds / master.wallSeconds))% of a core, \(master.pongs) pongs"
+        )
+        print(
+            "master's own cost:    \(format(100 * extra / master.wallSeconds))% of a core, \(format(extra * 1e9 / Double(max(master.pongs, 1)))) ns per ping"
+        )
         let delays = master.delays.sorted()
         guard !delays.isEmpty else {
             print("no offline events (expected \(stopping.count))")
@@ -56,7 +67,9 @@ struct BenchMaster: AsyncParsableCommand {
         func percentile(_ fraction: Double) -> String {
             delays.percentileOfSorted(fraction).map { format($0 * 1000) + " ms" } ?? "-"
         }
-        print("offline detections: \(delays.count)/\(stopping.count), false: \(master.falseOffline), late by p50 \(percentile(0.5)), p99 \(percentile(0.99)), max \(percentile(1))")
+        print(
+            "offline detections: \(delays.count)/\(stopping.count), false: \(master.falseOffline), late by p50 \(percentile(0.5)), p99 \(percentile(0.99)), max \(percentile(1))"
+        )
     }
 
     struct Outcome {
@@ -67,7 +80,9 @@ struct BenchMaster: AsyncParsableCommand {
         var falseOffline = 0
     }
 
-    static func drive(ids: [WorkerID], stopping: Set<Int>, duration: Duration, master useMaster: Bool) async throws -> Outcome {
+    static func drive(ids: [WorkerID], stopping: Set<Int>, duration: Duration, master useMaster: Bool) async throws
+        -> Outcome
+    {
         let transport = InProcessTransport()
         let masterID = try MasterID("job-1")
         let masterNode = try ExecutorID("master-node")
@@ -86,12 +101,17 @@ struct BenchMaster: AsyncParsableCommand {
             runtime = started
         } else {
             runtime = nil
-            let pings = try transport.mailbox(on: masterNode, topics: [MasterWorkerTopic.ping(master: masterID)], capacity: 65_536)
+            let pings = try transport.mailbox(
+                on: masterNode, topics: [MasterWorkerTopic.ping(master: masterID)], capacity: 65_536)
             responder = Task {
                 for await delivery in pings {
                     guard case .ping(let ping) = delivery.message else { continue }
-                    let pong = HeartbeatPong(sendTime: ping.sendTime, replyTime: ping.sendTime, toWorker: ping.fromWorker, masterEpoch: epoch, isFinished: false)
-                    _ = transport.trySend(.pong(pong), topic: MasterWorkerTopic.pong(master: masterID, worker: ping.fromWorker), from: masterNode, to: delivery.sender)
+                    let pong = HeartbeatPong(
+                        sendTime: ping.sendTime, replyTime: ping.sendTime, toWorker: ping.fromWorker,
+                        masterEpoch: epoch, isFinished: false)
+                    _ = transport.trySend(
+                        .pong(pong), topic: MasterWorkerTopic.pong(master: masterID, worker: ping.fromWorker),
+                        from: masterNode, to: delivery.sender)
                 }
             }
         }
@@ -133,7 +153,9 @@ struct BenchMaster: AsyncParsableCommand {
                 let ping = HeartbeatPing(
                     sendTime: now, fromWorker: ids[index], masterEpoch: masterEpoch, workerEpoch: workerEpochs[index],
                     isFinished: false)
-                if transport.trySend(.ping(ping), topic: MasterWorkerTopic.ping(master: masterID), from: driverNode, to: masterNode) {
+                if transport.trySend(
+                    .ping(ping), topic: MasterWorkerTopic.ping(master: masterID), from: driverNode, to: masterNode)
+                {
                     lastPing[index] = now.nanoseconds
                 }
             }

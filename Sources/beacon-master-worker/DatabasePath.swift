@@ -12,8 +12,12 @@ import Glibc
 enum DatabasePath {
     /// A database file's path: not empty, not a folder, in a folder that exists.
     static func check(_ path: String, option: String) throws(ValidationError) {
-        guard !path.isEmpty else { throw ValidationError("\(option): the path is empty; expected a SQLite file in an existing folder") }
-        guard !isFolder(path) else { throw ValidationError("\(option): '\(path)' is a folder; expected a SQLite file in an existing folder") }
+        guard !path.isEmpty else {
+            throw ValidationError("\(option): the path is empty; expected a SQLite file in an existing folder")
+        }
+        guard !isFolder(path) else {
+            throw ValidationError("\(option): '\(path)' is a folder; expected a SQLite file in an existing folder")
+        }
         try checkParent(of: path, option: option)
     }
 
@@ -31,7 +35,8 @@ enum DatabasePath {
     static func makeFolder(_ path: String, option: String) throws(ExitCode) {
         guard !isFolder(path) else { return }
         guard mkdir(path, 0o755) == 0 else {
-            throw OptionFailure.report("\(option): cannot create the folder '\(path)': \(String(cString: strerror(errno)))")
+            throw OptionFailure.report(
+                "\(option): cannot create the folder '\(path)': \(String(cString: strerror(errno)))")
         }
     }
 
@@ -47,7 +52,9 @@ enum DatabasePath {
     private static func checkParent(of path: String, option: String) throws(ValidationError) {
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
         guard isFolder(parent) else {
-            throw ValidationError("\(option): the folder '\(parent)' does not exist (it is not created); give a path in an existing folder")
+            throw ValidationError(
+                "\(option): the folder '\(parent)' does not exist (it is not created); give a path in an existing folder"
+            )
         }
     }
 

@@ -4,6 +4,7 @@ import BeaconCommandLineOptions
 import BeaconCore
 import BeaconMasterWorker
 import BeaconMasterWorkerSQLite
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +15,8 @@ import Glibc
 /// (the kill-and-restart test does exactly that).
 struct RunJob: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run a master and its workers against a SQLite file, printing every committed status.")
+        commandName: "run",
+        abstract: "Run a master and its workers against a SQLite file, printing every committed status.")
 
     /// Each worker is a runtime with its own tasks, mailbox and SQLite row: ten thousand stay
     /// far inside the machine.
@@ -32,20 +34,29 @@ struct RunJob: AsyncParsableCommand {
     var database: String
 
     @Option(
-        help: "The master's ID (also the job whose epochs fence it), at most 256 bytes; workers are named <master>-w<n>.")
+        help:
+            "The master's ID (also the job whose epochs fence it), at most 256 bytes; workers are named <master>-w<n>.")
     var master = "job-1"
 
-    @Option(help: Self.workerCount.help("How many workers to create", default: Self.defaultWorkers), transform: Self.workerCount.parse)
+    @Option(
+        help: Self.workerCount.help("How many workers to create", default: Self.defaultWorkers),
+        transform: Self.workerCount.parse)
     var workers = RunJob.defaultWorkers
 
-    @Option(help: Self.durations.help("How long to run before exiting gracefully", absent: "until killed"), transform: Self.durations.parse)
+    @Option(
+        help: Self.durations.help("How long to run before exiting gracefully", absent: "until killed"),
+        transform: Self.durations.parse)
     var duration: DurationArgument?
 
-    @Option(help: Self.heartbeatIntervals.help("Heartbeat interval", default: Self.defaultHeartbeatInterval), transform: Self.heartbeatIntervals.parse)
+    @Option(
+        help: Self.heartbeatIntervals.help("Heartbeat interval", default: Self.defaultHeartbeatInterval),
+        transform: Self.heartbeatIntervals.parse)
     var heartbeatInterval = RunJob.defaultHeartbeatInterval
 
     @Option(
-        help: Self.pauses.help("How long each worker waits between status changes", default: Self.defaultPause, "0s: as fast as the store takes them."),
+        help: Self.pauses.help(
+            "How long each worker waits between status changes", default: Self.defaultPause,
+            "0s: as fast as the store takes them."),
         transform: Self.pauses.parse)
     var pause = RunJob.defaultPause
 

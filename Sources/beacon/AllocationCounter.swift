@@ -12,7 +12,7 @@ enum AllocationCounter {
     }
 
     /// The same for asynchronous work.
-    static func count(_ body: () async throws -> Void) async rethrows -> Int {
+    static func asyncCount(_ body: () async throws -> Void) async rethrows -> Int {
         MallocInterposerSwift.reset()
         MallocInterposerSwift.hook()
         defer { MallocInterposerSwift.unhook() }

@@ -5,7 +5,9 @@ struct Beacon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "beacon",
         abstract: "Beacon: heartbeats and placement for cluster managers.",
-        subcommands: [Bench.self, Simulate.self, SchedulerCommand.self, ServeCommand.self, AgentCommand.self, LoadgenCommand.self]
+        subcommands: [
+            Bench.self, Simulate.self, SchedulerCommand.self, ServeCommand.self, AgentCommand.self, LoadgenCommand.self,
+        ]
     )
 }
 

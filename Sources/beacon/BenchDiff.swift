@@ -1,12 +1,13 @@
 import ArgumentParser
-import BeaconReports
 import BeaconCore
+import BeaconReports
 import Foundation
 
 struct BenchDiff: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
-        abstract: "Measure task diffing: diff, encode, decode + apply, bytes on the wire against the whole set, and a split COMPLETE set."
+        abstract:
+            "Measure task diffing: diff, encode, decode + apply, bytes on the wire against the whole set, and a split COMPLETE set."
     )
 
     @OptionGroup var output: ReportFormatOption
@@ -26,7 +27,10 @@ struct BenchDiff: ParsableCommand {
         transform: Self.payloadSizes.parse)
     var payloadBytes = Self.defaultPayloadBytes
 
-    @Option(help: Self.repeatCounts.help("Timed repeats per figure", default: Self.defaultRepeats, "The median is reported."), transform: Self.repeatCounts.parse)
+    @Option(
+        help: Self.repeatCounts.help(
+            "Timed repeats per figure", default: Self.defaultRepeats, "The median is reported."),
+        transform: Self.repeatCounts.parse)
     var repeats = Self.defaultRepeats
 
     func run() throws {
@@ -48,11 +52,16 @@ struct BenchDiff: ParsableCommand {
                 if let allocations = figures.diffAllocations {
                     diffs.add(label + ", allocations", allocations, "", atMost: isHeadline ? 0 : nil)
                 }
-                wire.add(label + ": encode per change", figures.encodeNanosecondsPerChange, "ns", atMost: isHeadline ? 50 : nil)
-                wire.add(label + ": decode + apply per change", figures.decodeApplyNanosecondsPerChange, "ns", atMost: isHeadline ? 100 : nil)
+                wire.add(
+                    label + ": encode per change", figures.encodeNanosecondsPerChange, "ns",
+                    atMost: isHeadline ? 50 : nil)
+                wire.add(
+                    label + ": decode + apply per change", figures.decodeApplyNanosecondsPerChange, "ns",
+                    atMost: isHeadline ? 100 : nil)
                 bytes.add(
                     label + " (\(figures.changes) changes, \(figures.incrementalBytes) of \(figures.completeBytes) B)",
-                    100 * Double(figures.incrementalBytes) / Double(figures.completeBytes), "%", atMost: isHeadline ? 2 : nil)
+                    100 * Double(figures.incrementalBytes) / Double(figures.completeBytes), "%",
+                    atMost: isHeadline ? 2 : nil)
             }
         }
         report.sections += [diffs, wire, bytes]
@@ -61,7 +70,9 @@ struct BenchDiff: ParsableCommand {
         let complete = try bench.complete(size: 100_000)
         var split = BenchReport.Section(title: "100 000 assignments as COMPLETE under a 1 MiB budget")
         split.add("messages (\(complete.bytes) bytes in all)", Double(complete.messages), "")
-        split.add("largest message", Double(complete.largestMessage), "B", atMost: Double(AssignmentEncoder.defaultByteBudget))
+        split.add(
+            "largest message", Double(complete.largestMessage), "B", atMost: Double(AssignmentEncoder.defaultByteBudget)
+        )
         split.add("encode (diff from empty + split + write)", complete.encodeMilliseconds, "ms")
         split.add("decode (validate every part)", complete.decodeMilliseconds, "ms")
         split.add("encode + decode", complete.encodeMilliseconds + complete.decodeMilliseconds, "ms", atMost: 20)

@@ -1,13 +1,14 @@
 import ArgumentParser
-import BeaconReports
 import BeaconCore
+import BeaconReports
 import BenchmarkSupport
 import Foundation
 
 struct BenchHeartbeat: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heartbeat",
-        abstract: "Measure the heartbeat wheel: beat cost, memory, sweep cost, real-time expiry lateness, idle and steady-state cost."
+        abstract:
+            "Measure the heartbeat wheel: beat cost, memory, sweep cost, real-time expiry lateness, idle and steady-state cost."
     )
 
     @OptionGroup var output: ReportFormatOption
@@ -23,27 +24,34 @@ struct BenchHeartbeat: ParsableCommand {
 
     @Option(
         help: Self.nodeCounts.help(
-            "Nodes in the large measurements", default: Self.defaultNodes, "Beats are also measured at 10 000 and 100 000."),
+            "Nodes in the large measurements", default: Self.defaultNodes,
+            "Beats are also measured at 10 000 and 100 000."),
         transform: Self.nodeCounts.parse)
     var nodes = Self.defaultNodes
 
     @Option(
-        help: Self.repeatCounts.help("Timed repeats per micro-measurement", default: Self.defaultRepeats, "The median is reported."),
+        help: Self.repeatCounts.help(
+            "Timed repeats per micro-measurement", default: Self.defaultRepeats, "The median is reported."),
         transform: Self.repeatCounts.parse)
     var repeats = Self.defaultRepeats
 
-    @Option(help: Self.idleTimes.help("How long to watch an idle timer for wake-ups", default: Self.defaultIdle), transform: Self.idleTimes.parse)
+    @Option(
+        help: Self.idleTimes.help("How long to watch an idle timer for wake-ups", default: Self.defaultIdle),
+        transform: Self.idleTimes.parse)
     var idle = Self.defaultIdle
 
     @Option(
-        help: Self.steadyTimes.help("How long to run the steady state (every node beating every 5s)", default: Self.defaultSteady),
+        help: Self.steadyTimes.help(
+            "How long to run the steady state (every node beating every 5s)", default: Self.defaultSteady),
         transform: Self.steadyTimes.parse)
     var steady = Self.defaultSteady
 
     func run() throws {
         let counting = AllocationCounter.isActive
         let bench = HeartbeatBenchmark(repeats: repeats, countAllocations: counting)
-        var report = BenchReport(title: "Heartbeat wheel benchmark, \(nodes) nodes", machine: MachineDescription.current, allocationCounting: counting)
+        var report = BenchReport(
+            title: "Heartbeat wheel benchmark, \(nodes) nodes", machine: MachineDescription.current,
+            allocationCounting: counting)
         let sizes = [10_000, 100_000, nodes].reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
 
         var beats = BenchReport.Section(title: "beat (random order, release build)")
@@ -55,7 +63,9 @@ struct BenchHeartbeat: ParsableCommand {
             let limit: Double? = n == 10_000 ? 3 : n == 1_000_000 ? 10 : nil
             beats.add("\(n) nodes, 1 thread", single.nanoseconds, "ns", atMost: limit)
             beats.add("\(n) nodes, 2 threads (wall time per beat)", double.nanoseconds, "ns")
-            beats.add("\(n) nodes, 2 threads ÷ 1 thread throughput", single.nanoseconds / double.nanoseconds, "x", atLeast: 1.7)
+            beats.add(
+                "\(n) nodes, 2 threads ÷ 1 thread throughput", single.nanoseconds / double.nanoseconds, "x",
+                atLeast: 1.7)
             beats.add("\(n) nodes, clock read per beat (cache withdrawn)", uncached.nanoseconds, "ns")
             if let allocations = single.allocationsPerBeat {
                 beats.add("\(n) nodes, allocations per beat", allocations, "", atMost: 0)
@@ -74,9 +84,14 @@ struct BenchHeartbeat: ParsableCommand {
         if let allocations = sweeps.allocationsPerExpiry {
             structure.add("allocations per expiry", allocations, "", atMost: 0)
         }
-        structure.add("timer-layer bytes per node (deadline + link + state)", Double(HeartbeatWheel<MonotonicClock>.bytesPerNode), "B", atMost: 16)
-        structure.add("wheel slots, fixed whatever the node count (1 ms slots, 120 s maximum TTL)", Double(try bench.wheel(capacity: 1).fixedBytes) / 1024, "KiB")
-        structure.add("resident bytes per node, measured", try bench.residentBytesPerNode(nodes: nodes), "B", atMost: 24)
+        structure.add(
+            "timer-layer bytes per node (deadline + link + state)", Double(HeartbeatWheel<MonotonicClock>.bytesPerNode),
+            "B", atMost: 16)
+        structure.add(
+            "wheel slots, fixed whatever the node count (1 ms slots, 120 s maximum TTL)",
+            Double(try bench.wheel(capacity: 1).fixedBytes) / 1024, "KiB")
+        structure.add(
+            "resident bytes per node, measured", try bench.residentBytesPerNode(nodes: nodes), "B", atMost: 24)
         report.sections.append(structure)
 
         var realTime = BenchReport.Section(title: "real time (HeartbeatTimer thread)")
@@ -92,13 +107,17 @@ struct BenchHeartbeat: ParsableCommand {
         }
         progress("idle: \(nodes) armed nodes, \(idle)")
         realTime.add(
-            "wake-ups in \(idle) idle", Double(try RealTimeHeartbeatBenchmark.idleWakeUps(nodes: nodes, seconds: Stopwatch.seconds(idle.value))),
+            "wake-ups in \(idle) idle",
+            Double(try RealTimeHeartbeatBenchmark.idleWakeUps(nodes: nodes, seconds: Stopwatch.seconds(idle.value))),
             "", atMost: 0)
         for slot in [Duration.milliseconds(1), .milliseconds(10)] {
             progress("steady state: \(nodes) nodes beating every 5 s, \(slot) slots, \(self.steady)")
-            let steady = try RealTimeHeartbeatBenchmark.steadyState(nodes: nodes, slot: slot, seconds: Stopwatch.seconds(self.steady.value))
+            let steady = try RealTimeHeartbeatBenchmark.steadyState(
+                nodes: nodes, slot: slot, seconds: Stopwatch.seconds(self.steady.value))
             realTime.add("steady state, \(slot) slots: timer thread CPU", steady.timerPercent, "% of a core", atMost: 1)
-            realTime.add("steady state, \(slot) slots: beating thread CPU (\(nodes / 5) beats/s)", steady.beatPercent, "% of a core")
+            realTime.add(
+                "steady state, \(slot) slots: beating thread CPU (\(nodes / 5) beats/s)", steady.beatPercent,
+                "% of a core")
             realTime.add("steady state, \(slot) slots: timer wake-ups", steady.wakeUpsPerSecond, "per s")
         }
         report.sections.append(realTime)

@@ -21,14 +21,21 @@ struct BenchPlacers: ParsableCommand {
     var members: String = "10,100,1000,10000"
 
     @Option(
-        help: Self.keyCounts.help("Random 21-byte keys per measurement", default: Self.defaultKeys, "About 30 bytes of memory each."),
+        help: Self.keyCounts.help(
+            "Random 21-byte keys per measurement", default: Self.defaultKeys, "About 30 bytes of memory each."),
         transform: Self.keyCounts.parse)
     var keys = Self.defaultKeys
 
-    @Option(help: Self.repeatCounts.help("Timed repeats per figure", default: Self.defaultRepeats, "The median is reported."), transform: Self.repeatCounts.parse)
+    @Option(
+        help: Self.repeatCounts.help(
+            "Timed repeats per figure", default: Self.defaultRepeats, "The median is reported."),
+        transform: Self.repeatCounts.parse)
     var repeats = Self.defaultRepeats
 
-    @Option(help: "Comma-separated placer names to run, none twice (default: all of \(Benched.allCases.map(\.rawValue).joined(separator: ", "))).")
+    @Option(
+        help:
+            "Comma-separated placer names to run, none twice (default: all of \(Benched.allCases.map(\.rawValue).joined(separator: ", ")))."
+    )
     var only: String?
 
     @Flag(help: "Skip the two-thread scaling measurement.")
@@ -63,7 +70,9 @@ struct BenchPlacers: ParsableCommand {
 
     func selectedPlacers() throws(ValidationError) -> Set<Benched> {
         guard let only else { return Set(Benched.allCases) }
-        let names = try parseOption("--only") { () throws(CommandLineValueError) in try CommaSeparatedList.names(only, from: Self.placerNames) }
+        let names = try parseOption("--only") { () throws(CommandLineValueError) in
+            try CommaSeparatedList.names(only, from: Self.placerNames)
+        }
         _ = try distinctValues(names, option: "--only")
         return Set(names.compactMap(Benched.init(rawValue:)))
     }
@@ -97,21 +106,22 @@ struct BenchPlacers: ParsableCommand {
         let name = placer.rawValue
         switch placer {
         case .boundedLoad:
-            return try bench.measure(name, members: n, replicas: { try $0.replicas(forHash: $2, into: $1) }) {
-                try BoundedLoadTable(members: $0)
-            }
+            return try bench.measure(
+                name, members: n, replicas: { try $0.replicas(forHash: $2, into: $1) },
+                build: { try BoundedLoadTable(members: $0) })
         case .maglev:
             return try bench.measure(name, members: n) { try MaglevPlacer(members: $0) }
         case .jump:
-            return try bench.measure(name, members: n, leaver: { $0[$0.count - 1].name }) { try JumpHashPlacer(members: $0) }
+            return try bench.measure(
+                name, members: n, leaver: { $0[$0.count - 1].name }, build: { try JumpHashPlacer(members: $0) })
         case .ring:
-            return try bench.measure(name, members: n, replicas: { try $0.replicas(forHash: $2, into: $1) }) {
-                try RingPlacer(members: $0)
-            }
+            return try bench.measure(
+                name, members: n, replicas: { try $0.replicas(forHash: $2, into: $1) },
+                build: { try RingPlacer(members: $0) })
         case .rendezvous:
-            return try bench.measure(name, members: n, linear: true, replicas: { try $0.replicas(forHash: $2, into: $1) }) {
-                try RendezvousPlacer(members: $0)
-            }
+            return try bench.measure(
+                name, members: n, linear: true, replicas: { try $0.replicas(forHash: $2, into: $1) },
+                build: { try RendezvousPlacer(members: $0) })
         case .roundRobin:
             // Round robin ignores the key, so "keys moved" does not apply to it.
             return try bench.measure(name, members: n, keyConsistent: false) { try RoundRobinPlacer(members: $0) }

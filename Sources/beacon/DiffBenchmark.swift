@@ -1,5 +1,5 @@
-import BenchmarkSupport
 import BeaconCore
+import BenchmarkSupport
 
 /// Measurements behind `beacon bench diff`: diff, encode, decode + apply of assignment sets, and
 /// the bytes an INCREMENTAL message takes against the whole set.
@@ -68,7 +68,8 @@ struct DiffBenchmark {
             diff.recompute(from: old, to: new)
             blackHole(diff.count)
         }
-        let diffAllocations = countAllocations
+        let diffAllocations =
+            countAllocations
             ? Double(AllocationCounter.count { diff.recompute(from: old, to: new) }) : nil
 
         var encoded: [AssignmentMessage] = []
@@ -99,11 +100,14 @@ struct DiffBenchmark {
             completeBytes: complete.reduce(0) { $0 + $1.bytes.count })
     }
 
-    private func timeApply(_ messages: [AssignmentMessage], to applier: inout AssignmentApplier, samples: inout [Double]) throws {
+    private func timeApply(
+        _ messages: [AssignmentMessage], to applier: inout AssignmentApplier, samples: inout [Double]
+    ) throws {
         let bytes = messages.map(\.bytes)
-        samples.append(try Stopwatch.nanoseconds {
-            for message in bytes { try applier.apply(bytes: message) }
-        })
+        samples.append(
+            try Stopwatch.nanoseconds {
+                for message in bytes { try applier.apply(bytes: message) }
+            })
     }
 
     struct CompleteFigures {

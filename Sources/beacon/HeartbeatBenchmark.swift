@@ -1,6 +1,6 @@
-import BenchmarkSupport
 import BeaconCore
 import BeaconSimulation
+import BenchmarkSupport
 import Foundation
 import Synchronization
 
@@ -15,7 +15,8 @@ struct HeartbeatBenchmark {
 
     func wheel(capacity: Int) throws -> HeartbeatWheel<MonotonicClock> {
         try HeartbeatWheel(
-            configuration: .init(slotWidth: .milliseconds(1), maximumTTL: Self.maximumTTL, capacity: capacity), clock: MonotonicClock())
+            configuration: .init(slotWidth: .milliseconds(1), maximumTTL: Self.maximumTTL, capacity: capacity),
+            clock: MonotonicClock())
     }
 
     struct BeatFigures {
@@ -42,7 +43,9 @@ struct HeartbeatBenchmark {
         // whose connections beat independently would.
         let sequences = (0..<threads).map { thread in
             let share = handles[(thread * nodes / threads)..<((thread + 1) * nodes / threads)]
-            return (0..<perThread).map { _ in share[share.startIndex + Int(generator.next(upperBound: UInt64(share.count)))] }
+            return (0..<perThread).map { _ in
+                share[share.startIndex + Int(generator.next(upperBound: UInt64(share.count)))]
+            }
         }
         let beatSlice: @Sendable (Int) -> Void = { thread in
             for handle in sequences[thread] {
@@ -74,7 +77,8 @@ struct HeartbeatBenchmark {
             let wheel = try wheel(capacity: nodes)
             var handles: [HeartbeatHandle] = []
             handles.reserveCapacity(nodes)
-            registerNs.append(try Stopwatch.nanoseconds { for _ in 0..<nodes { handles.append(try wheel.register(ttl: ttl)) } })
+            registerNs.append(
+                try Stopwatch.nanoseconds { for _ in 0..<nodes { handles.append(try wheel.register(ttl: ttl)) } })
             removeNs.append(try Stopwatch.nanoseconds { for handle in handles { try wheel.remove(handle) } })
         }
         return (registerNs.sorted()[repeats / 2] / Double(nodes), removeNs.sorted()[repeats / 2] / Double(nodes))
@@ -93,7 +97,8 @@ struct HeartbeatBenchmark {
     func sweeps(nodes: Int) throws -> SweepFigures {
         let clock = ManualClock()
         let wheel = try HeartbeatWheel(
-            configuration: .init(slotWidth: .milliseconds(1), maximumTTL: Self.maximumTTL, capacity: nodes, stallThreshold: nil),
+            configuration: .init(
+                slotWidth: .milliseconds(1), maximumTTL: Self.maximumTTL, capacity: nodes, stallThreshold: nil),
             clock: clock)
         let spread = (0..<nodes).map { HeartbeatTTL(microseconds: 1_000_000 + UInt64($0 % 1000) * 1000) }
         var expired = 0

@@ -1,8 +1,8 @@
+import ArgumentParser
+import BeaconCommandLine
 // Every command of this tool reads its options through the types both tools share
 // (`DurationArgument`, `OptionValue`, `parseOption`), so they are visible in every file.
 @_exported import BeaconCommandLineOptions
-import ArgumentParser
-import BeaconCommandLine
 
 /// The endpoints of an `--etcd` option (`http://a:2379,http://b:2379`), shared by `serve` and
 /// `scheduler`.

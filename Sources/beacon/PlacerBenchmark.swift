@@ -1,5 +1,5 @@
-import BenchmarkSupport
 import BeaconCore
+import BenchmarkSupport
 import Foundation
 
 /// Measures every placer on one shared key set.
@@ -133,7 +133,9 @@ struct PlacerBenchmark {
                     var sink = 0
                     start.wait()
                     for _ in 0..<passes {
-                        keys.forEach(in: 0..<keyCount) { sink &+= (try? reader.memberIndex(forHash: XXHash64.hash($0))) ?? 0 }
+                        keys.forEach(in: 0..<keyCount) {
+                            sink &+= (try? reader.memberIndex(forHash: XXHash64.hash($0))) ?? 0
+                        }
                     }
                     blackHole(sink)
                     group.leave()

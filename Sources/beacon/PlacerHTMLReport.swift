@@ -7,11 +7,12 @@ enum PlacerHTMLReport {
     static func render(_ report: PlacerReport) -> String {
         let names = orderedNames(report)
         let mostKeys = report.placers.map(\.keys).max() ?? 0
-        var html = HTMLPage.head(title: "Beacon placer benchmark") + """
-            <p>Up to \(mostKeys) random \(report.keyLength)-byte keys per row (the keys column: rendezvous, O(N) per lookup,
-            gets fewer at large N); median of \(report.repeats) runs. XXH64 of one key alone: \(TableReport.fixed(report.hashNsPerKey, 1)) ns.</p>
+        var html =
+            HTMLPage.head(title: "Beacon placer benchmark") + """
+                <p>Up to \(mostKeys) random \(report.keyLength)-byte keys per row (the keys column: rendezvous, O(N) per lookup,
+                gets fewer at large N); median of \(report.repeats) runs. XXH64 of one key alone: \(TableReport.fixed(report.hashNsPerKey, 1)) ns.</p>
 
-            """
+                """
         html += "<h2>Nanoseconds per lookup (cold keys) against the number of members</h2>\n"
         html += latencyChart(report, names: names).svg()
         if let n = distributionMemberCount(report) {
@@ -19,17 +20,25 @@ enum PlacerHTMLReport {
             html += distributionChart(report, members: n, names: names).svg()
         }
         html += "<h2>All figures</h2>\n"
-        var rows = [["placer", "N", "keys", "ns cold", "ns hot", "allocs", "max/avg", "moved join", "moved leave", "ideal leave", "table", "build"]]
+        var rows = [
+            [
+                "placer", "N", "keys", "ns cold", "ns hot", "allocs", "max/avg", "moved join", "moved leave",
+                "ideal leave", "table", "build",
+            ]
+        ]
         for r in report.placers {
             rows.append([
-                r.name, "\(r.members)", "\(r.keys)", TableReport.fixed(r.nsPerLookupCold, 1), TableReport.fixed(r.nsPerLookupHot, 1),
-                report.allocationCounting ? TableReport.fixed(r.allocsPerLookup, 2) : "n/a", TableReport.fixed(r.maxOverAvg, 3),
+                r.name, "\(r.members)", "\(r.keys)", TableReport.fixed(r.nsPerLookupCold, 1),
+                TableReport.fixed(r.nsPerLookupHot, 1),
+                report.allocationCounting ? TableReport.fixed(r.allocsPerLookup, 2) : "n/a",
+                TableReport.fixed(r.maxOverAvg, 3),
                 r.movedOnJoin.map(TableReport.percent) ?? "-", r.movedOnLeave.map(TableReport.percent) ?? "-",
                 TableReport.idealMoved(r), TableReport.bytes(r.tableBytes), TableReport.micros(r.buildMicros),
             ])
         }
         html += HTMLPage.table(rows)
-        html += "<p class=\"note\">Load-aware placers time acquire + release; their balance holds every request in flight, and no key "
+        html +=
+            "<p class=\"note\">Load-aware placers time acquire + release; their balance holds every request in flight, and no key "
             + "movement is measured for them (nor for round robin, which ignores the key).</p>\n"
         return html + HTMLPage.tail
     }
@@ -55,7 +64,8 @@ enum PlacerHTMLReport {
                     .map { LineChart.Point(x: Double($0.members), y: $0.nsPerLookupCold) })
         }
         return LineChart(
-            title: "Nanoseconds per lookup against members", xLabel: "members (log scale)", yLabel: "ns per lookup (log scale)",
+            title: "Nanoseconds per lookup against members", xLabel: "members (log scale)",
+            yLabel: "ns per lookup (log scale)",
             xScale: AxisScale(logarithmic: members.min() ?? 1, members.max() ?? 10),
             yScale: AxisScale(logarithmic: nanoseconds.min() ?? 1, nanoseconds.max() ?? 10), series: series)
     }
@@ -75,15 +85,19 @@ enum PlacerHTMLReport {
             var ranks = Array(stride(from: 0, to: row.sortedLoads.count, by: step))
             if ranks.last != row.sortedLoads.count - 1 { ranks.append(row.sortedLoads.count - 1) }
             let points = ranks.map {
-                LineChart.Point(x: 100 * Double($0) / Double(max(1, row.sortedLoads.count - 1)), y: Double(row.sortedLoads[$0]) / average)
+                LineChart.Point(
+                    x: 100 * Double($0) / Double(max(1, row.sortedLoads.count - 1)),
+                    y: Double(row.sortedLoads[$0]) / average)
             }
             let name = row.keys < mostKeys ? "\(row.name) (\(row.keys) keys)" : row.name
             series.append(LineChart.Series(name: name, style: style, points: points))
         }
         let ratios = series.flatMap { $0.points.map(\.y) }
         var chart = LineChart(
-            title: "Per-member load at N = \(n)", xLabel: "members, least to most loaded (% of N)", yLabel: "load ÷ average",
-            xScale: AxisScale(linear: 0, 100), yScale: AxisScale(linear: 0, max(1.2, ratios.max() ?? 1.2)), series: series)
+            title: "Per-member load at N = \(n)", xLabel: "members, least to most loaded (% of N)",
+            yLabel: "load ÷ average",
+            xScale: AxisScale(linear: 0, 100), yScale: AxisScale(linear: 0, max(1.2, ratios.max() ?? 1.2)),
+            series: series)
         chart.reference = 1
         return chart
     }

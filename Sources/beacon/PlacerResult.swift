@@ -68,7 +68,8 @@ struct LoadStatistics {
 
     init(_ counts: [Int]) {
         let average = Double(counts.reduce(0, +)) / Double(max(1, counts.count))
-        let variance = counts.reduce(0.0) { $0 + (Double($1) - average) * (Double($1) - average) } / Double(max(1, counts.count))
+        let variance =
+            counts.reduce(0.0) { $0 + (Double($1) - average) * (Double($1) - average) } / Double(max(1, counts.count))
         maxOverAvg = average == 0 ? 0 : Double(counts.max() ?? 0) / average
         stddevOverAvg = average == 0 ? 0 : variance.squareRoot() / average
         sorted = counts.sorted()

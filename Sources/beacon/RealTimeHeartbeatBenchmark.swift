@@ -1,5 +1,5 @@
-import BenchmarkSupport
 import BeaconCore
+import BenchmarkSupport
 import Foundation
 import Synchronization
 
@@ -77,12 +77,15 @@ enum RealTimeHeartbeatBenchmark {
         func milliseconds(_ quantile: Double) -> Double {
             Double(samples[min(samples.count - 1, Int(Double(samples.count) * quantile))]) / 1e6
         }
-        return Lateness(p50: milliseconds(0.5), p99: milliseconds(0.99), max: Double(samples.last!) / 1e6, allocationsPerExpiry: allocations)
+        return Lateness(
+            p50: milliseconds(0.5), p99: milliseconds(0.99), max: Double(samples.last!) / 1e6,
+            allocationsPerExpiry: allocations)
     }
 
     /// Wake-ups of a timer holding `nodes` armed nodes whose deadlines lie beyond the window.
     static func idleWakeUps(nodes: Int, seconds: Double) throws -> Int {
-        let timer = try HeartbeatTimer(configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(120), capacity: nodes))
+        let timer = try HeartbeatTimer(
+            configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(120), capacity: nodes))
         try timer.start { _ in }
         defer { timer.stop() }
         let ttl = HeartbeatTTL(microseconds: UInt64((seconds + 60) * 1_000_000))
@@ -110,7 +113,10 @@ enum RealTimeHeartbeatBenchmark {
         try timer.start { _ in }
         defer { timer.stop() }
         let ttl = HeartbeatTTL(microseconds: 15_000_000)
-        let handles = try (0..<nodes).map { try timer.wheel.register(ttl: HeartbeatTTL(microseconds: 1_000_000 + UInt64($0) * 14_000_000 / UInt64(nodes))) }
+        let handles = try (0..<nodes).map {
+            try timer.wheel.register(
+                ttl: HeartbeatTTL(microseconds: 1_000_000 + UInt64($0) * 14_000_000 / UInt64(nodes)))
+        }
         Thread.sleep(forTimeInterval: 0.5)
         let clock = MonotonicClock()
         let beatsPerMillisecond = Swift.max(1, nodes / 5000)

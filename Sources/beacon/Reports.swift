@@ -5,7 +5,8 @@ import Foundation
 enum TableReport {
     static func render(_ report: PlacerReport) -> String {
         let header = [
-            "placer", "N", "keys", "ns cold", "ns hot", "allocs", "max/avg", "stddev", "moved join", "moved leave", "ideal leave",
+            "placer", "N", "keys", "ns cold", "ns hot", "allocs", "max/avg", "stddev", "moved join", "moved leave",
+            "ideal leave",
             "table", "build", "update", "ns 3-rep", "2-thread",
         ]
         var rows = [header]
@@ -23,10 +24,14 @@ enum TableReport {
         var lines = layout(rows)
         lines.append("")
         lines.append("XXH64 of one \(report.keyLength)-byte key alone: \(fixed(report.hashNsPerKey, 1)) ns")
-        lines.append("Lookups include hashing the key. Cold: each of a row's keys (distinct) once; hot: 1024 keys repeated.")
-        lines.append("Rendezvous is O(N) per lookup, so it gets fewer keys at large N; its balance is measured on those keys.")
-        lines.append("Load-aware placers time acquire + release; their balance holds every request in flight. No key movement")
-        lines.append("is measured for them, nor for round robin, which ignores the key: their moved and ideal cells are -.")
+        lines.append(
+            "Lookups include hashing the key. Cold: each of a row's keys (distinct) once; hot: 1024 keys repeated.")
+        lines.append(
+            "Rendezvous is O(N) per lookup, so it gets fewer keys at large N; its balance is measured on those keys.")
+        lines.append(
+            "Load-aware placers time acquire + release; their balance holds every request in flight. No key movement")
+        lines.append(
+            "is measured for them, nor for round robin, which ignores the key: their moved and ideal cells are -.")
         return lines.joined(separator: "\n")
     }
 
@@ -36,7 +41,8 @@ enum TableReport {
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max()! }
         var lines = rows.map { row in
             row.enumerated().map { column, cell in
-                column == 0 ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                column == 0
+                    ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[column] - cell.count) + cell
             }.joined(separator: "  ")
         }
@@ -55,7 +61,8 @@ enum TableReport {
         value >= 1000 ? String(format: "%.1f ms", value / 1000) : String(format: "%.0f µs", value)
     }
     static func bytes(_ value: Int) -> String {
-        value >= 1 << 20 ? String(format: "%.1f MiB", Double(value) / 1_048_576)
+        value >= 1 << 20
+            ? String(format: "%.1f MiB", Double(value) / 1_048_576)
             : value >= 1024 ? String(format: "%.0f KiB", Double(value) / 1024) : "\(value) B"
     }
 }

@@ -9,12 +9,12 @@ import Testing
         let manager = ServerManager(pinger: AlwaysAnswers(), cluster: ThreeNodes(), clock: ManualClock())
         manager.add(try ManagedServer(name: "s1", address: "10.0.0.1:8300"))
         manager.add(try ManagedServer(name: "s2", address: "10.0.0.2:8300"))
-        if let server = manager.find() {                   // the front server: s1
+        if let server = manager.find() {  // the front server: s1
             // … call it; when the call fails:
-            manager.notifyFailed(server)                   // s1 moves to the end, s2 leads
+            manager.notifyFailed(server)  // s1 moves to the end, s2 leads
         }
-        let online = await manager.rebalance()             // what run() does on Consul's schedule
-        print(online, manager.servers.map(\.name))         // true, both servers in a shuffled order
+        let online = await manager.rebalance()  // what run() does on Consul's schedule
+        print(online, manager.servers.map(\.name))  // true, both servers in a shuffled order
 
         #expect(online && !manager.isOffline)
         #expect(Set(manager.servers.map(\.name)) == ["s1", "s2"])

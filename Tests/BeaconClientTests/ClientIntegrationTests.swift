@@ -33,12 +33,12 @@ import Testing
 @Suite struct ServerManagerConcurrencyTests {
     @Test func readersSeeWholeListsWhileWritersChangeThem() async {
         let m = manager()
-        for i in 0 ..< 10 { m.add(server("s\(i)")) }
+        for i in 0..<10 { m.add(server("s\(i)")) }
         await withTaskGroup(of: Int.self) { group in
-            for _ in 0 ..< 3 {
+            for _ in 0..<3 {
                 group.addTask {
                     var seen = 0
-                    for _ in 0 ..< 20_000 {
+                    for _ in 0..<20_000 {
                         if let front = m.find(), front.name.hasPrefix("s") { seen += 1 }
                         _ = m.count
                     }
@@ -46,7 +46,7 @@ import Testing
                 }
             }
             group.addTask {
-                for round in 0 ..< 2_000 {
+                for round in 0..<2_000 {
                     m.add(server("extra-\(round % 5)"))
                     if let front = m.find() { m.notifyFailed(front) }
                     m.remove(named: "extra-\((round + 2) % 5)")

@@ -20,7 +20,7 @@ final class FauxPinger: Pinger, Sendable {
     func ping(_ server: ManagedServer) async -> Bool {
         pings.add(1, ordering: .relaxed)
         if server.name == failName { return false }
-        let draw = random.withLock { Double.random(in: 0 ..< 1, using: &$0) }
+        let draw = random.withLock { Double.random(in: 0..<1, using: &$0) }
         return draw >= failFraction
     }
 }
@@ -38,5 +38,6 @@ func server(_ name: String, weight: Double = 1) -> ManagedServer {
 func manager(
     _ pinger: FauxPinger = FauxPinger(), local: String? = nil, seed: UInt64 = 7, clock: ManualClock = ManualClock()
 ) -> ServerManager {
-    ServerManager(localServerName: local, pinger: pinger, cluster: FauxCluster(), clock: clock, random: SplitMix64(seed: seed))
+    ServerManager(
+        localServerName: local, pinger: pinger, cluster: FauxCluster(), clock: clock, random: SplitMix64(seed: seed))
 }

@@ -25,7 +25,8 @@ import Testing
     @Test func largeClustersGetConsulsExactIntervals() {
         for row in Self.exact {
             for jitter in [Duration.zero, .seconds(30), .seconds(59)] {
-                #expect(RebalanceDelay.interval(servers: row.servers, nodes: row.nodes, jitter: jitter) == row.interval,
+                #expect(
+                    RebalanceDelay.interval(servers: row.servers, nodes: row.nodes, jitter: jitter) == row.interval,
                     "\(row.servers) servers, \(row.nodes) nodes")
             }
         }
@@ -49,7 +50,7 @@ import Testing
 
     @Test func theTimerFollowsTheClusterSize() {
         let m = ServerManager(pinger: FauxPinger(), cluster: FauxCluster(nodeCount: 1_000_000))
-        for i in 0 ..< 3 { m.add(server("s\(i)")) }
+        for i in 0..<3 { m.add(server("s\(i)")) }
         #expect(m.refreshRebalanceTimer() == .seconds(5_208) + .nanoseconds(333_333_333))
         let small = ServerManager(pinger: FauxPinger(), cluster: FauxCluster(nodeCount: 10))
         let interval = small.refreshRebalanceTimer()

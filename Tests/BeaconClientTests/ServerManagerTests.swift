@@ -1,6 +1,7 @@
-@testable import BeaconClient
 import BeaconCore
 import Testing
+
+@testable import BeaconClient
 
 /// Consul's `manager_test.go` and `manager_internal_test.go` (spec §B.10), in Swift Testing.
 @Suite struct ServerManagerTests {
@@ -30,7 +31,7 @@ import Testing
         let flaky = manager(FauxPinger(failFraction: 0.5))
         flaky.add(server("s1"))
         var states: Set<Bool> = []
-        for _ in 0 ..< 100 {
+        for _ in 0..<100 {
             await flaky.rebalance()
             states.insert(flaky.isOffline)
         }
@@ -67,7 +68,7 @@ import Testing
     /// Regression of Consul #3463: a server that always fails its ping never leads after a
     /// rebalance.
     @Test func aRebalanceAvoidsAFailingServer() async {
-        for seed in 0 ..< 100 as Range<UInt64> {
+        for seed in 0..<100 as Range<UInt64> {
             let m = manager(FauxPinger(failName: "s2"), seed: seed)
             for name in ["s1", "s2", "s3"] { m.add(server(name)) }
             await m.rebalance()
@@ -77,12 +78,12 @@ import Testing
 
     @Test func rebalancesProduceManyOrders() async {
         let m = manager(FauxPinger(failFraction: 0.5))
-        for i in 0 ..< 100 { m.add(server("s\(i)")) }
+        for i in 0..<100 { m.add(server("s\(i)")) }
         var orders: Set<[String]> = []
-        for _ in 0 ..< 100 {
+        for _ in 0..<100 {
             await m.rebalance()
             var order: [String] = []
-            for _ in 0 ..< 100 {
+            for _ in 0..<100 {
                 guard let front = m.find() else { break }
                 order.append(front.name)
                 m.notifyFailed(front)
@@ -95,22 +96,22 @@ import Testing
     @Test func removingFromFrontMiddleAndEndThenDraining() async {
         let m = manager()
         m.remove(named: "s0")
-        for i in 0 ..< 19 { m.add(server("s\(i)")) }
+        for i in 0..<19 { m.add(server("s\(i)")) }
         await m.rebalance()
         #expect(m.count == 19)
         var removed: [String] = []
-        for _ in 0 ..< 3 {
+        for _ in 0..<3 {
             let front = m.find()!
             m.remove(named: front.name)
             removed.append(front.name)
         }
-        for _ in 0 ..< 3 {
+        for _ in 0..<3 {
             let front = m.find()!
             m.notifyFailed(front)
             m.remove(named: front.name)
             removed.append(front.name)
         }
-        for _ in 0 ..< 3 {
+        for _ in 0..<3 {
             let middle = m.servers[m.count / 2]
             m.remove(named: middle.name)
             removed.append(middle.name)
@@ -151,7 +152,7 @@ import Testing
         let pinger = FauxPinger(failFraction: 0.3, seed: UInt64(count))
         let m = manager(pinger)
         var healthy: [ManagedServer] = []
-        for i in 0 ..< count {
+        for i in 0..<count {
             let s = server("s\(i)")
             m.add(s)
             if await pinger.ping(s) { healthy.append(s) }
@@ -171,7 +172,7 @@ import Testing
 
         let allFailing = manager(FauxPinger(failFraction: 1))
         for name in ["s1", "s2", "s3"] { allFailing.add(server(name)) }
-        for _ in 0 ..< 100 {
+        for _ in 0..<100 {
             await allFailing.rebalance()
             #expect(allFailing.isOffline)
         }
@@ -184,7 +185,7 @@ import Testing
 
     @Test func heavierServersTendToLeadAfterARebalance() async {
         var heavyFirst = 0
-        for seed in 0 ..< 400 as Range<UInt64> {
+        for seed in 0..<400 as Range<UInt64> {
             let m = manager(seed: seed)
             m.add(server("light-1", weight: 1))
             m.add(server("heavy", weight: 8))

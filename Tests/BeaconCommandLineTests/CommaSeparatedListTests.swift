@@ -1,8 +1,10 @@
-@testable import BeaconCommandLine
 import Testing
 
+@testable import BeaconCommandLine
+
 @Suite struct CommaSeparatedListTests {
-    static let utilisation = DecimalRange(above: FixedDecimal(millionths: 0), through: FixedDecimal(millionths: 1_500_000))
+    static let utilisation = DecimalRange(
+        above: FixedDecimal(millionths: 0), through: FixedDecimal(millionths: 1_500_000))
 
     @Test func integers() throws {
         #expect(try CommaSeparatedList.integers("10,100,1000", in: 3...1_000_000) == [10, 100, 1000])
@@ -13,10 +15,26 @@ import Testing
     }
 
     @Test(arguments: [
-        ("10,,100", CommandLineValueError.emptyElement(list: "10,,100", position: 2, expected: "a comma-separated list of whole numbers, each in 3...1000000")),
-        ("10,", .emptyElement(list: "10,", position: 2, expected: "a comma-separated list of whole numbers, each in 3...1000000")),
-        (",10", .emptyElement(list: ",10", position: 1, expected: "a comma-separated list of whole numbers, each in 3...1000000")),
-        ("10, ,100", .emptyElement(list: "10, ,100", position: 2, expected: "a comma-separated list of whole numbers, each in 3...1000000")),
+        (
+            "10,,100",
+            CommandLineValueError.emptyElement(
+                list: "10,,100", position: 2, expected: "a comma-separated list of whole numbers, each in 3...1000000")
+        ),
+        (
+            "10,",
+            .emptyElement(
+                list: "10,", position: 2, expected: "a comma-separated list of whole numbers, each in 3...1000000")
+        ),
+        (
+            ",10",
+            .emptyElement(
+                list: ",10", position: 1, expected: "a comma-separated list of whole numbers, each in 3...1000000")
+        ),
+        (
+            "10, ,100",
+            .emptyElement(
+                list: "10, ,100", position: 2, expected: "a comma-separated list of whole numbers, each in 3...1000000")
+        ),
         ("", .empty(expected: "a comma-separated list of whole numbers, each in 3...1000000")),
         ("  ", .empty(expected: "a comma-separated list of whole numbers, each in 3...1000000")),
         ("10.0", .malformed("10.0", expected: "a whole number in 3...1000000")),
@@ -33,7 +51,10 @@ import Testing
 
     /// An empty item is reported even when an earlier one is malformed: the list is split first.
     @Test func emptyItemsAreReportedFirst() {
-        #expect(throws: CommandLineValueError.emptyElement(list: "x,,1", position: 2, expected: "a comma-separated list of whole numbers, each in 0...9")) {
+        #expect(
+            throws: CommandLineValueError.emptyElement(
+                list: "x,,1", position: 2, expected: "a comma-separated list of whole numbers, each in 0...9")
+        ) {
             try CommaSeparatedList.integers("x,,1", in: 0...9)
         }
     }
@@ -52,7 +73,10 @@ import Testing
 
     @Test(arguments: ["0", "0.0", "1.500001", "2", "99999999999999999999999"])
     func refusesDecimalsOutOfRange(_ text: String) {
-        #expect(throws: CommandLineValueError.outOfRange(text, expected: "a decimal number in (0, 1.5] with at most 6 decimal places")) {
+        #expect(
+            throws: CommandLineValueError.outOfRange(
+                text, expected: "a decimal number in (0, 1.5] with at most 6 decimal places")
+        ) {
             try CommaSeparatedList.decimals(text, in: Self.utilisation)
         }
     }
@@ -63,7 +87,11 @@ import Testing
     }
 
     @Test func refusesASeventhDecimalPlace() {
-        #expect(throws: CommandLineValueError.tooPrecise("0.0000001", resolution: "0.000001", expected: "a decimal number in (0, 1.5] with at most 6 decimal places")) {
+        #expect(
+            throws: CommandLineValueError.tooPrecise(
+                "0.0000001", resolution: "0.000001",
+                expected: "a decimal number in (0, 1.5] with at most 6 decimal places")
+        ) {
             try CommaSeparatedList.decimals("0.0000001", in: Self.utilisation)
         }
     }
@@ -72,14 +100,23 @@ import Testing
         let known = ["bounded-load", "bounded-load-requests", "maglev"]
         #expect(try CommaSeparatedList.names("bounded-load,maglev", from: known) == ["bounded-load", "maglev"])
         #expect(try CommaSeparatedList.names(" maglev ", from: known) == ["maglev"])
-        #expect(throws: CommandLineValueError.unknownName("Maglev", known: known)) { try CommaSeparatedList.names("Maglev", from: known) }
-        #expect(throws: CommandLineValueError.unknownName("bounded", known: known)) { try CommaSeparatedList.names("bounded", from: known) }
+        #expect(throws: CommandLineValueError.unknownName("Maglev", known: known)) {
+            try CommaSeparatedList.names("Maglev", from: known)
+        }
+        #expect(throws: CommandLineValueError.unknownName("bounded", known: known)) {
+            try CommaSeparatedList.names("bounded", from: known)
+        }
         #expect(throws: CommandLineValueError.self) { try CommaSeparatedList.names("maglev,,", from: known) }
-        #expect("\(CommandLineValueError.unknownName("x", known: known))" == "unknown name 'x'; known: bounded-load, bounded-load-requests, maglev")
+        #expect(
+            "\(CommandLineValueError.unknownName("x", known: known))"
+                == "unknown name 'x'; known: bounded-load, bounded-load-requests, maglev")
     }
 
     @Test func elements() throws {
-        #expect(try CommaSeparatedList.elements("http://a:2379, http://b:2379", of: "etcd client URLs") == ["http://a:2379", "http://b:2379"])
+        #expect(
+            try CommaSeparatedList.elements("http://a:2379, http://b:2379", of: "etcd client URLs") == [
+                "http://a:2379", "http://b:2379",
+            ])
         #expect(throws: CommandLineValueError.empty(expected: "a comma-separated list of etcd client URLs")) {
             try CommaSeparatedList.elements("", of: "etcd client URLs")
         }
@@ -88,7 +125,9 @@ import Testing
     }
 
     @Test func formatsBackToTheSameValues() throws {
-        let decimals = [FixedDecimal(millionths: 1), FixedDecimal(millionths: 1_500_000), FixedDecimal(millionths: 12_000_000)]
+        let decimals = [
+            FixedDecimal(millionths: 1), FixedDecimal(millionths: 1_500_000), FixedDecimal(millionths: 12_000_000),
+        ]
         #expect(CommaSeparatedList.format(decimals) == "0.000001,1.5,12")
         let everything = DecimalRange(from: FixedDecimal(millionths: 0), through: FixedDecimal(millionths: .max))
         #expect(try CommaSeparatedList.decimals(CommaSeparatedList.format(decimals), in: everything) == decimals)

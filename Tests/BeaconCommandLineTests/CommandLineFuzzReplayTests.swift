@@ -1,7 +1,8 @@
-@testable import BeaconCommandLine
 import Foundation
 import FuzzReplay
 import Testing
+
+@testable import BeaconCommandLine
 
 /// Replays every committed `CommandLineFuzz` input (seeds and regressions) through the same
 /// harness the libFuzzer target runs, and shows the harness can fail.
@@ -14,7 +15,10 @@ import Testing
     /// The round-trip checks report a value that is out of range or does not survive formatting.
     @Test func harnessReportsBrokenValues() {
         #expect(CommandLineFuzzHarness.roundTrip([5], in: 3...4) != nil)
-        #expect(CommandLineFuzzHarness.roundTrip([FixedDecimal(millionths: 0)], in: DecimalRange(above: FixedDecimal(millionths: 0), through: FixedDecimal(millionths: 1))) != nil)
+        #expect(
+            CommandLineFuzzHarness.roundTrip(
+                [FixedDecimal(millionths: 0)],
+                in: DecimalRange(above: FixedDecimal(millionths: 0), through: FixedDecimal(millionths: 1))) != nil)
         // A microsecond is written as "0s", which reads back as zero.
         #expect(CommandLineFuzzHarness.roundTrip(.microseconds(1)) != nil)
         #expect(CommandLineFuzzHarness.roundTrip(.milliseconds(1500)) == nil)
@@ -32,7 +36,9 @@ import Testing
         #expect(CommandLineModel.integers("10,,100", in: 3...1000) == .emptyElement(position: 2))
         #expect(CommandLineModel.integers("", in: 3...1000) == .empty)
         #expect(CommandLineModel.integers(" 10 ,100", in: 3...1000) == .accepted([10, 100]))
-        #expect(CommandLineModel.decimals("0.5,1.5", in: CommandLineFuzzHarness.decimalRanges[0]) == .accepted([500_000, 1_500_000]))
+        #expect(
+            CommandLineModel.decimals("0.5,1.5", in: CommandLineFuzzHarness.decimalRanges[0])
+                == .accepted([500_000, 1_500_000]))
         #expect(CommandLineModel.names("maglev,jumps", from: CommandLineFuzzHarness.knownNames) == .unknownName)
     }
 

@@ -1,5 +1,6 @@
-@testable import BeaconCommandLine
 import Testing
+
+@testable import BeaconCommandLine
 
 @Suite struct DurationParserTests {
     @Test(arguments: [
@@ -19,7 +20,8 @@ import Testing
             try DurationParser.parse(text)
         } throws: { error in
             let message = "\(error)"
-            return message.contains("'\(text)'") && message.contains("(ms, s, m, h)") && message.contains("from 0s to 1000000000s") && message.contains("no sign")
+            return message.contains("'\(text)'") && message.contains("(ms, s, m, h)")
+                && message.contains("from 0s to 1000000000s") && message.contains("no sign")
         }
     }
 
@@ -65,7 +67,10 @@ import Testing
 
     static let ttl = Duration.milliseconds(100)...(.seconds(86_400))
 
-    @Test(arguments: [("100ms", Duration.milliseconds(100)), ("0.1s", .milliseconds(100)), ("24h", .seconds(86_400)), ("1440m", .seconds(86_400))])
+    @Test(arguments: [
+        ("100ms", Duration.milliseconds(100)), ("0.1s", .milliseconds(100)), ("24h", .seconds(86_400)),
+        ("1440m", .seconds(86_400)),
+    ])
     func acceptsInItsRange(_ text: String, _ expected: Duration) throws {
         #expect(try DurationParser.parse(text, in: Self.ttl) == expected)
     }
@@ -74,7 +79,8 @@ import Testing
     /// range, the syntax, and that a duration has no sign.
     @Test(arguments: [
         ("99ms", "outOfRange"), ("0s", "outOfRange"), ("24.001h", "outOfRange"), ("86401s", "outOfRange"),
-        ("99999999999h", "outOfRange"), ("-1s", "malformed"), ("30", "malformed"), ("", "empty"), ("0.1ms", "tooPrecise"),
+        ("99999999999h", "outOfRange"), ("-1s", "malformed"), ("30", "malformed"), ("", "empty"),
+        ("0.1ms", "tooPrecise"),
     ])
     func refusesOutsideItsRange(_ text: String, _ kind: String) {
         let expected = DurationParser.expected(in: Self.ttl)
@@ -86,7 +92,9 @@ import Testing
             default: .tooPrecise(text, resolution: "a millisecond", expected: expected)
             }
         #expect(throws: error) { try DurationParser.parse(text, in: Self.ttl) }
-        #expect(expected.contains("from 100ms to 24h") && expected.contains("(ms, s, m, h)") && expected.contains("no sign"))
+        #expect(
+            expected.contains("from 100ms to 24h") && expected.contains("(ms, s, m, h)") && expected.contains("no sign")
+        )
     }
 
     static let costs = Duration.zero...(.seconds(1))
@@ -99,7 +107,8 @@ import Testing
     func acceptsMicrosecondsWhereAsked(_ text: String, _ expected: Duration) throws {
         let parsed = try DurationParser.parse(text, in: Self.costs, resolution: .microsecond)
         #expect(parsed == expected)
-        #expect(try DurationParser.parse(DurationParser.format(parsed), in: Self.costs, resolution: .microsecond) == parsed)
+        #expect(
+            try DurationParser.parse(DurationParser.format(parsed), in: Self.costs, resolution: .microsecond) == parsed)
     }
 
     @Test(arguments: [
@@ -119,7 +128,10 @@ import Testing
 
     /// The default resolution still refuses what only a microsecond option takes.
     @Test func millisecondsStayTheDefault() {
-        #expect(throws: CommandLineValueError.tooPrecise("0.2ms", resolution: "a millisecond", expected: DurationParser.expected(in: Self.costs))) {
+        #expect(
+            throws: CommandLineValueError.tooPrecise(
+                "0.2ms", resolution: "a millisecond", expected: DurationParser.expected(in: Self.costs))
+        ) {
             try DurationParser.parse("0.2ms", in: Self.costs)
         }
     }

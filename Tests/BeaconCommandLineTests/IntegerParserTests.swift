@@ -1,5 +1,6 @@
-@testable import BeaconCommandLine
 import Testing
+
+@testable import BeaconCommandLine
 
 @Suite struct IntegerParserTests {
     static let workers = 1...10_000_000
@@ -20,7 +21,10 @@ import Testing
         ("100000000000", CommandLineValueError.outOfRange("100000000000", expected: "a whole number in 1...10000000")),
         ("0", .outOfRange("0", expected: "a whole number in 1...10000000")),
         ("10000001", .outOfRange("10000001", expected: "a whole number in 1...10000000")),
-        ("99999999999999999999999999", .outOfRange("99999999999999999999999999", expected: "a whole number in 1...10000000")),
+        (
+            "99999999999999999999999999",
+            .outOfRange("99999999999999999999999999", expected: "a whole number in 1...10000000")
+        ),
         ("-5", .malformed("-5", expected: "a whole number in 1...10000000")),
         ("+5", .malformed("+5", expected: "a whole number in 1...10000000")),
         ("5.0", .malformed("5.0", expected: "a whole number in 1...10000000")),

@@ -1,6 +1,7 @@
-@testable import BeaconCore
 import PropertyBased
 import Testing
+
+@testable import BeaconCore
 
 /// `acquire(forHash:skipping:)`, the form for members that may refuse: never a refused member,
 /// the bound kept while an unrefused member is below it, nil only when all refused.

@@ -1,5 +1,6 @@
-@testable import BeaconCore
 import Testing
+
+@testable import BeaconCore
 
 /// `milliseconds` after the virtual clock's origin.
 private func at(_ milliseconds: UInt64) -> BeaconInstant {
@@ -11,7 +12,9 @@ private func at(_ milliseconds: UInt64) -> BeaconInstant {
     typealias Batcher = AssignmentBatcher<BeaconInstant>
 
     /// A batcher that has sent its initial COMPLETE set of `initial`, and an applier that got it.
-    static func started(_ initial: [Assignment] = [], configuration: AssignmentBatcherConfiguration = .swarmKit) throws -> (Batcher, AssignmentApplier) {
+    static func started(_ initial: [Assignment] = [], configuration: AssignmentBatcherConfiguration = .swarmKit) throws
+        -> (Batcher, AssignmentApplier)
+    {
         var batcher = Batcher(configuration: configuration)
         for item in initial { try batcher.upsert(item.key, version: item.version, payload: item.payload, at: at(0)) }
         var applier = AssignmentApplier()
@@ -25,7 +28,9 @@ private func at(_ milliseconds: UInt64) -> BeaconInstant {
     @Test func theFirstMessageIsCompleteEvenWhenEmpty() throws {
         var batcher = Batcher()
         let messages = try batcher.flushIfDue(at: at(0))
-        #expect(messages.count == 1 && messages[0].kind == .complete && messages[0].resultsIn == 1 && messages[0].appliesTo == 0)
+        #expect(
+            messages.count == 1 && messages[0].kind == .complete && messages[0].resultsIn == 1
+                && messages[0].appliesTo == 0)
         #expect(!batcher.isFlushDue(at: at(10_000)))
         #expect(try batcher.flush().isEmpty, "nothing changed, nothing to send")
     }
@@ -50,7 +55,9 @@ private func at(_ milliseconds: UInt64) -> BeaconInstant {
         try batcher.upsert(key(2), version: 2, payload: Array("b2".utf8), at: at(30))
         try batcher.upsert(key(2), version: 3, payload: Array("b3".utf8), at: at(40))
         let messages = try batcher.flushIfDue(at: at(140))
-        #expect(messages.flatMap(\.changes) == [.removal(key(1)), .upsert(assignment(2, 3, "b3"))], "the last change per key wins")
+        #expect(
+            messages.flatMap(\.changes) == [.removal(key(1)), .upsert(assignment(2, 3, "b3"))],
+            "the last change per key wins")
         try applier.apply(messages[0])
         #expect(applier.table.snapshot() == batcher.table.snapshot())
     }
@@ -89,7 +96,8 @@ private func at(_ milliseconds: UInt64) -> BeaconInstant {
         try batcher.upsert(key(1), version: 100, payload: [], at: at(0))
         #expect(batcher.isFlushDue(at: at(0)))
         let messages = try batcher.flush()
-        #expect(messages.count == 1 && messages[0].changes == [.upsert(Assignment(key: key(1), version: 100, payload: []))])
+        #expect(
+            messages.count == 1 && messages[0].changes == [.upsert(Assignment(key: key(1), version: 100, payload: []))])
     }
 
     @Test func aGapForcesACompleteResend() throws {
@@ -114,7 +122,9 @@ private func at(_ milliseconds: UInt64) -> BeaconInstant {
     @Test func batchesLargerThanTheBudgetSplit() throws {
         let configuration = try AssignmentBatcherConfiguration(maximumChanges: 1_000, byteBudget: 1024)
         var (batcher, applier) = try Self.started(configuration: configuration)
-        for id in 0..<300 { try batcher.upsert(key(UInt64(id)), version: 1, payload: [UInt8](repeating: 1, count: 30), at: at(0)) }
+        for id in 0..<300 {
+            try batcher.upsert(key(UInt64(id)), version: 1, payload: [UInt8](repeating: 1, count: 30), at: at(0))
+        }
         let messages = try batcher.flushIfDue(at: at(100))
         #expect(messages.count > 5 && messages.allSatisfy { $0.bytes.count <= 1024 })
         for message in messages { try applier.apply(message) }
@@ -129,6 +139,7 @@ private func at(_ milliseconds: UInt64) -> BeaconInstant {
         #expect(throws: TaskDiffError.self) { try AssignmentBatcherConfiguration(maximumChanges: 0) }
         #expect(throws: TaskDiffError.self) { try AssignmentBatcherConfiguration(byteBudget: 10) }
         let standard = AssignmentBatcherConfiguration.swarmKit
-        #expect(standard.debounce == .milliseconds(100) && standard.maximumChanges == 100 && standard.byteBudget == 1 << 20)
+        #expect(
+            standard.debounce == .milliseconds(100) && standard.maximumChanges == 100 && standard.byteBudget == 1 << 20)
     }
 }

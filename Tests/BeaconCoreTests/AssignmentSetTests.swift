@@ -1,5 +1,6 @@
-@testable import BeaconCore
 import Testing
+
+@testable import BeaconCore
 
 func key(_ id: UInt64, _ kind: AssignmentKind = .task) -> AssignmentKey {
     // Test ids are small; the throwing initializer is covered on its own below.
@@ -20,7 +21,9 @@ func assignment(_ id: UInt64, _ version: UInt64, _ payload: String = "", kind: A
     }
 
     @Test func setsSortTheirInputAndRefuseDuplicates() throws {
-        let set = try AssignmentSet([assignment(3, 1, "c"), assignment(1, 1, "a"), assignment(2, 5, "b", kind: .secret)])
+        let set = try AssignmentSet([
+            assignment(3, 1, "c"), assignment(1, 1, "a"), assignment(2, 5, "b", kind: .secret),
+        ])
         #expect(set.map(\.key) == [key(1), key(3), key(2, .secret)])
         #expect(set[key(3)] == assignment(3, 1, "c"))
         #expect(set[key(4)] == nil)
@@ -59,7 +62,9 @@ func assignment(_ id: UInt64, _ version: UInt64, _ payload: String = "", kind: A
         let a = try AssignmentSet([assignment(1, 1)])
         let b = try AssignmentSet([assignment(2, 1)])
         let diff = AssignmentDiff(from: a, to: b)
-        #expect(throws: TaskDiffError.baseMismatch(expectedDigest: a.digest, actualDigest: b.digest)) { try b.applying(diff) }
+        #expect(throws: TaskDiffError.baseMismatch(expectedDigest: a.digest, actualDigest: b.digest)) {
+            try b.applying(diff)
+        }
     }
 
     @Test func recomputingReusesTheDiff() throws {
@@ -80,7 +85,8 @@ func assignment(_ id: UInt64, _ version: UInt64, _ payload: String = "", kind: A
         }
         #expect(table.count == 4 && table.payloadByteCount == 160_000)
         #expect(table.digest == table.snapshot().digest)
-        #expect(try table.upsert(key(1), version: 19, payload: big) == false, "the same version and payload is no change")
+        #expect(
+            try table.upsert(key(1), version: 19, payload: big) == false, "the same version and payload is no change")
         #expect(table.remove(key(1)) && !table.remove(key(1)))
         #expect(table[key(2)]?.payload == big)
         #expect(AssignmentTable(table.snapshot()) == table)

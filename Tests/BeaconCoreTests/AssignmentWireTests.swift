@@ -1,11 +1,15 @@
-@testable import BeaconCore
 import Testing
+
+@testable import BeaconCore
 
 @Suite struct AssignmentWireTests {
     static func sampleSet(_ count: Int, payload: Int = 20) throws -> AssignmentSet {
-        try AssignmentSet((0..<count).map {
-            Assignment(key: key(UInt64($0 * 3)), version: UInt64($0), payload: [UInt8](repeating: UInt8($0 & 0xFF), count: payload))
-        })
+        try AssignmentSet(
+            (0..<count).map {
+                Assignment(
+                    key: key(UInt64($0 * 3)), version: UInt64($0),
+                    payload: [UInt8](repeating: UInt8($0 & 0xFF), count: payload))
+            })
     }
 
     @Test func aSmallDiffEncodesDecodesAndApplies() throws {
@@ -37,7 +41,8 @@ import Testing
         let set = try Self.sampleSet(3)
         #expect(try encoder.encode(AssignmentDiff(from: set, to: set), as: .incremental, after: 5).isEmpty)
         let empty = try encoder.encode(AssignmentDiff(), as: .complete, after: 0)
-        #expect(empty.count == 1 && empty[0].changeCount == 0 && empty[0].bytes.count == AssignmentWireFormat.headerSize)
+        #expect(
+            empty.count == 1 && empty[0].changeCount == 0 && empty[0].bytes.count == AssignmentWireFormat.headerSize)
         #expect(throws: TaskDiffError.completeNeedsEmptyBase(baseCount: 3)) {
             try encoder.encode(AssignmentDiff(from: set, to: set), as: .complete, after: 0)
         }
@@ -68,9 +73,14 @@ import Testing
         #expect(throws: TaskDiffError.self) { try AssignmentEncoder(byteBudget: 64) }
         #expect(throws: TaskDiffError.self) { try AssignmentEncoder(byteBudget: Int(UInt32.max) + 1) }
         let encoder = try AssignmentEncoder(byteBudget: 128)
-        let fits = try AssignmentSet([Assignment(key: key(1), version: 1, payload: [UInt8](repeating: 0, count: encoder.maximumPayloadBytes))])
-        #expect(try encoder.encode(AssignmentDiff(from: AssignmentSet(), to: fits), as: .complete, after: 0)[0].bytes.count <= 128)
-        let tooBig = try AssignmentSet([Assignment(key: key(1), version: 1, payload: [UInt8](repeating: 0, count: 200))])
+        let fits = try AssignmentSet([
+            Assignment(key: key(1), version: 1, payload: [UInt8](repeating: 0, count: encoder.maximumPayloadBytes))
+        ])
+        #expect(
+            try encoder.encode(AssignmentDiff(from: AssignmentSet(), to: fits), as: .complete, after: 0)[0].bytes.count
+                <= 128)
+        let tooBig = try AssignmentSet([Assignment(key: key(1), version: 1, payload: [UInt8](repeating: 0, count: 200))]
+        )
         #expect(throws: TaskDiffError.payloadTooLarge(key: key(1), bytes: 200, limit: encoder.maximumPayloadBytes)) {
             try encoder.encode(AssignmentDiff(from: AssignmentSet(), to: tooBig), as: .complete, after: 0)
         }
@@ -134,8 +144,12 @@ import Testing
             return message
         }
         #expect(Self.decodeError(body([5, 3, 1, 0x61, 0x62, 0, 0])) == .duplicateKey(key(5), offset: 41))
-        #expect(Self.decodeError(body([5, 9, 1, 0x61, 0x62, 4, 0])) == .truncated(offset: 39, needed: "a payload of 8 bytes"))
-        #expect(Self.decodeError(body([0x85, 0x00, 3, 1, 0x61, 0x62], count: 1)) == .malformedVarint(offset: 36), "non-minimal varint")
+        #expect(
+            Self.decodeError(body([5, 9, 1, 0x61, 0x62, 4, 0]))
+                == .truncated(offset: 39, needed: "a payload of 8 bytes"))
+        #expect(
+            Self.decodeError(body([0x85, 0x00, 3, 1, 0x61, 0x62], count: 1)) == .malformedVarint(offset: 36),
+            "non-minimal varint")
         #expect(Self.decodeError(body([5, 3, 0x81], count: 1)) == .truncated(offset: 38, needed: "a version"))
         let elevenBytes = [UInt8](repeating: 0xFF, count: 10) + [0x01]
         #expect(Self.decodeError(body(elevenBytes + [0], count: 1)) == .malformedVarint(offset: 36))
@@ -147,7 +161,8 @@ import Testing
         let batchOne = try AssignmentSet([assignment(1, 1, "a")])
         let batchTwo = try AssignmentSet([assignment(1, 2, "a"), assignment(2, 1, "b")])
         let encoder = try AssignmentEncoder()
-        let complete = try encoder.encode(AssignmentDiff(from: AssignmentSet(), to: batchOne), as: .complete, after: 0)[0]
+        let complete = try encoder.encode(AssignmentDiff(from: AssignmentSet(), to: batchOne), as: .complete, after: 0)[
+            0]
         let next = try encoder.encode(AssignmentDiff(from: batchOne, to: batchTwo), as: .incremental, after: 1)[0]
         let skipped = try encoder.encode(AssignmentDiff(from: batchOne, to: batchTwo), as: .incremental, after: 2)[0]
 
@@ -173,7 +188,10 @@ import Testing
         corrupt[corrupt.count - 1] ^= 0x20  // flips a payload byte: same structure, different set
         var other = AssignmentApplier()
         try other.apply(complete)
-        #expect(throws: AssignmentApplyError.digestMismatch(expected: next.stateDigest, actual: digestAfterApplying(corrupt, to: batchOne))) {
+        #expect(
+            throws: AssignmentApplyError.digestMismatch(
+                expected: next.stateDigest, actual: digestAfterApplying(corrupt, to: batchOne))
+        ) {
             try other.apply(bytes: corrupt)
         }
     }
@@ -185,7 +203,8 @@ func digestAfterApplying(_ bytes: [UInt8], to base: AssignmentSet) -> UInt64 {
     guard let message = try? AssignmentMessage(decoding: bytes) else { return 0 }
     for change in message.changes {
         switch change {
-        case .upsert(let assignment): _ = try? table.upsert(assignment.key, version: assignment.version, payload: assignment.payload)
+        case .upsert(let assignment):
+            _ = try? table.upsert(assignment.key, version: assignment.version, payload: assignment.payload)
         case .removal(let key): table.remove(key)
         }
     }

@@ -24,7 +24,7 @@ import Testing
     @Test func theSameSeedSleepsTheSameDelaysOnTheClock() async throws {
         var first = try Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
         var firstRandom = SplitMix64(seed: 11)
-        let delays = (0 ..< 5).map { _ in first.nextDelay(using: &firstRandom) }
+        let delays = (0..<5).map { _ in first.nextDelay(using: &firstRandom) }
 
         let clock = ManualClock()
         let sleeping = Task {

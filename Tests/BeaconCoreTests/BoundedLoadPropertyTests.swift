@@ -1,6 +1,7 @@
-@testable import BeaconCore
 import PropertyBased
 import Testing
+
+@testable import BeaconCore
 
 /// Invariants of the bounded-load forms under arbitrary operation sequences.
 @Suite struct BoundedLoadPropertyTests {
@@ -70,13 +71,16 @@ import Testing
     /// takes exactly as many as its bound allows at each step.
     @Test func boundHoldsWhenTheProductRoundsAboveAnExactInteger() throws {
         let balancer = try BoundedLoadBalancer(
-            members: [PlacementMember("a", weight: 4), PlacementMember("b", weight: 3), PlacementMember("c", weight: 1.5)],
+            members: [
+                PlacementMember("a", weight: 4), PlacementMember("b", weight: 3), PlacementMember("c", weight: 1.5),
+            ],
             epsilon: 0.25)
-        let hash = try #require((1...UInt64(1_000)).lazy.map { $0 &* 0x9E37_79B9_7F4A_7C15 }.first { hash in
-            guard let lease = try? balancer.acquire(forHash: hash) else { return false }
-            try? balancer.release(lease)
-            return lease.memberName == "b"
-        })
+        let hash = try #require(
+            (1...UInt64(1_000)).lazy.map { $0 &* 0x9E37_79B9_7F4A_7C15 }.first { hash in
+                guard let lease = try? balancer.acquire(forHash: hash) else { return false }
+                try? balancer.release(lease)
+                return lease.memberName == "b"
+            })
         var leases: [PlacementLease] = []
         for requests in 1...40 {
             let lease = try balancer.acquire(forHash: hash)

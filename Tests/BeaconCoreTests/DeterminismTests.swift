@@ -1,5 +1,6 @@
-@testable import BeaconCore
 import Testing
+
+@testable import BeaconCore
 
 /// Placement must not depend on the process: these digests were computed once and committed. A
 /// placer seeded from `Hasher` (per-process random) or from member order would fail them.

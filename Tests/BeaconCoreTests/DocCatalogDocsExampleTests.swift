@@ -2,9 +2,10 @@ import Foundation
 import Testing
 
 /// Every Swift code block of every documentation catalog (`Sources/*/*.docc/**/*.md`) is code a
-/// test compiles and runs: its lines, indentation and `import` lines aside, appear in this order
-/// and without gaps in one file under `Tests/`. An article edited without its test, or a test
-/// edited without its article, fails here.
+/// test compiles and runs: its code appears in one file under `Tests/`, compared token by token,
+/// so layout aside (indentation, line breaks, trailing commas, `import` lines): swift-format wraps
+/// a test's lines at its nesting depth, an article's at the margin. An article edited without its
+/// test, or a test edited without its article, fails here.
 @Suite struct DocCatalogDocsExampleTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -12,13 +13,15 @@ import Testing
     @Test func everyCatalogSnippetIsTestedCode() throws {
         let articles = try Self.files(under: "Sources", extension: "md").filter { $0.path.contains(".docc/") }
         #expect(!articles.isEmpty, "no documentation catalog found under \(Self.root.path)/Sources")
-        let tests = try Self.files(under: "Tests", extension: "swift").map { try Self.codeLines(of: String(contentsOf: $0, encoding: .utf8)) }
+        let tests = try Self.files(under: "Tests", extension: "swift").map {
+            try Self.code(of: String(contentsOf: $0, encoding: .utf8))
+        }
         var snippets = 0
         for article in articles {
             for block in Self.swiftBlocks(in: try String(contentsOf: article, encoding: .utf8)) {
                 snippets += 1
-                let lines = Self.codeLines(of: block)
-                let found = tests.contains { Self.contains($0, run: lines) }
+                let code = Self.code(of: block)
+                let found = !code.isEmpty && tests.contains { $0.contains(code) }
                 #expect(found, "\(article.path): this snippet is not in any file under Tests/:\n\(block)")
             }
         }
@@ -50,15 +53,14 @@ import Testing
         return blocks
     }
 
-    /// Lines without their indentation, blank and `import` lines dropped.
-    static func codeLines(of text: String) -> [String] {
-        text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("import ") }
-    }
-
-    /// Whether `run` occurs in `lines` as consecutive elements.
-    static func contains(_ lines: [String], run: [String]) -> Bool {
-        guard !run.isEmpty, run.count <= lines.count else { return run.isEmpty }
-        return (0 ... lines.count - run.count).contains { start in lines[start ..< start + run.count].elementsEqual(run) }
+    /// The code without its layout: `import` lines, whitespace and trailing commas dropped.
+    static func code(of text: String) -> String {
+        let lines = text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("import ") }
+        let compact = String(
+            String.UnicodeScalarView(
+                lines.joined(separator: "\n").unicodeScalars.filter {
+                    !CharacterSet.whitespacesAndNewlines.contains($0)
+                }))
+        return compact.replacingOccurrences(of: ",)", with: ")").replacingOccurrences(of: ",]", with: "]")
     }
 }

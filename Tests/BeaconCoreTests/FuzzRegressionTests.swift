@@ -1,7 +1,8 @@
-@testable import BeaconCore
 import Foundation
 import FuzzReplay
 import Testing
+
+@testable import BeaconCore
 
 /// Replays every committed fuzz input (the seed corpus and the regressions found so far)
 /// through the same harness the `RingFuzz` target runs.
@@ -18,7 +19,8 @@ import Testing
             let patch = FuzzCorpus.directory.appendingPathComponent("planted/\(target).patch")
             #expect(FileManager.default.fileExists(atPath: patch.path), "\(target) has no planted bug")
         }
-        let corpora = try FileManager.default.contentsOfDirectory(atPath: FuzzCorpus.directory.appendingPathComponent("corpus").path)
+        let corpora = try FileManager.default.contentsOfDirectory(
+            atPath: FuzzCorpus.directory.appendingPathComponent("corpus").path)
         #expect(Set(corpora) == Set(targets))
         #expect(!FuzzCorpus.regressions(of: "RingFuzz").isEmpty)
     }
@@ -40,8 +42,10 @@ import Testing
 
     /// The diff harness is not vacuous: a batch that breaks the budget or the part flags is reported.
     @Test func diffHarnessReportsABrokenBatch() throws {
-        let set = try AssignmentSet((0..<40).map { Assignment(key: AssignmentKey(packed: UInt64($0)), version: 1, payload: [1, 2, 3]) })
-        let messages = try AssignmentEncoder(byteBudget: 256).encode(AssignmentDiff(from: AssignmentSet(), to: set), as: .complete, after: 0)
+        let set = try AssignmentSet(
+            (0..<40).map { Assignment(key: AssignmentKey(packed: UInt64($0)), version: 1, payload: [1, 2, 3]) })
+        let messages = try AssignmentEncoder(byteBudget: 256).encode(
+            AssignmentDiff(from: AssignmentSet(), to: set), as: .complete, after: 0)
         var applier = AssignmentApplier()
         #expect(try DiffFuzzHarness.deliver(messages, to: &applier, budget: 200) != nil)
         applier.reset()

@@ -1,6 +1,7 @@
-@testable import BeaconCore
 import PropertyBased
 import Testing
+
+@testable import BeaconCore
 
 /// The fuzz harness's model checks (never early, never lost, removal fences expiry, stale
 /// handles rejected) over random operation sequences, plus a replay of the committed corpus.
@@ -17,7 +18,7 @@ import Testing
         let step = Gen<[UInt8]>.oneOf(
             Gen.uint8().map { [2, $0, 200] },  // beat a node with a long TTL
             Gen.uint8().map { [5, $0 % 64] },  // advance a few slots
-            Gen.uint8().map { [0, $0] })       // register
+            Gen.uint8().map { [0, $0] })  // register
         await propertyCheck(count: 100, input: step.array(of: 50...400)) { steps in
             let bytes: [UInt8] = [UInt8(16)] + steps.flatMap { $0 }
             let failure = bytes.withUnsafeBytes { HeartbeatFuzzHarness.run($0) }

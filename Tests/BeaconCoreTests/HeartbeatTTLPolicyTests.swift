@@ -1,6 +1,7 @@
-@testable import BeaconCore
 import Foundation
 import Testing
+
+@testable import BeaconCore
 
 @Suite struct HeartbeatTTLPolicyTests {
     /// SwarmKit's `TestPeriodChooser`: every chosen period lies within period ± ε, and the TTL is
@@ -25,10 +26,18 @@ import Testing
     }
 
     @Test func jitteredPolicyRefusesBadValues() throws {
-        #expect(throws: HeartbeatError.self) { try JitteredPeriodPolicy(period: .zero, jitter: .zero, graceMultiplier: 3) }
-        #expect(throws: HeartbeatError.self) { try JitteredPeriodPolicy(period: .seconds(1), jitter: .seconds(1), graceMultiplier: 3) }
-        #expect(throws: HeartbeatError.self) { try JitteredPeriodPolicy(period: .seconds(1), jitter: .zero, graceMultiplier: 0) }
-        #expect(throws: HeartbeatError.self) { try JitteredPeriodPolicy(period: .seconds(3000), jitter: .zero, graceMultiplier: 3) }
+        #expect(throws: HeartbeatError.self) {
+            try JitteredPeriodPolicy(period: .zero, jitter: .zero, graceMultiplier: 3)
+        }
+        #expect(throws: HeartbeatError.self) {
+            try JitteredPeriodPolicy(period: .seconds(1), jitter: .seconds(1), graceMultiplier: 3)
+        }
+        #expect(throws: HeartbeatError.self) {
+            try JitteredPeriodPolicy(period: .seconds(1), jitter: .zero, graceMultiplier: 0)
+        }
+        #expect(throws: HeartbeatError.self) {
+            try JitteredPeriodPolicy(period: .seconds(3000), jitter: .zero, graceMultiplier: 3)
+        }
         let fixed = try JitteredPeriodPolicy(period: .seconds(1), jitter: .zero, graceMultiplier: 2)
         var generator = SplitMix64(seed: 1)
         #expect(fixed.next(using: &generator).ttl.duration == .seconds(2))
@@ -36,8 +45,10 @@ import Testing
     }
 
     func estimator() throws -> AdaptiveTTLEstimator {
-        try AdaptiveTTLEstimator(configuration: .init(
-            initialTTL: HeartbeatTTL(.seconds(10)), minimumTTL: HeartbeatTTL(.seconds(1)), maximumTTL: HeartbeatTTL(.seconds(30))))
+        try AdaptiveTTLEstimator(
+            configuration: .init(
+                initialTTL: HeartbeatTTL(.seconds(10)), minimumTTL: HeartbeatTTL(.seconds(1)),
+                maximumTTL: HeartbeatTTL(.seconds(30))))
     }
 
     /// The TTL follows the node's rhythm: tight for a steady node, loose for an erratic one with
@@ -75,13 +86,16 @@ import Testing
     @Test func adaptiveEstimatorRefusesBadConfiguration() throws {
         let ttl = try HeartbeatTTL(.seconds(1))
         #expect(throws: HeartbeatError.self) {
-            try AdaptiveTTLEstimator(configuration: .init(smoothing: 0, initialTTL: ttl, minimumTTL: ttl, maximumTTL: ttl))
+            try AdaptiveTTLEstimator(
+                configuration: .init(smoothing: 0, initialTTL: ttl, minimumTTL: ttl, maximumTTL: ttl))
         }
         #expect(throws: HeartbeatError.self) {
-            try AdaptiveTTLEstimator(configuration: .init(phiThreshold: -1, initialTTL: ttl, minimumTTL: ttl, maximumTTL: ttl))
+            try AdaptiveTTLEstimator(
+                configuration: .init(phiThreshold: -1, initialTTL: ttl, minimumTTL: ttl, maximumTTL: ttl))
         }
         #expect(throws: HeartbeatError.self) {
-            try AdaptiveTTLEstimator(configuration: .init(initialTTL: ttl, minimumTTL: HeartbeatTTL(.seconds(2)), maximumTTL: ttl))
+            try AdaptiveTTLEstimator(
+                configuration: .init(initialTTL: ttl, minimumTTL: HeartbeatTTL(.seconds(2)), maximumTTL: ttl))
         }
     }
 }

@@ -1,7 +1,8 @@
-@testable import BeaconCore
 import Foundation
 import Synchronization
 import Testing
+
+@testable import BeaconCore
 
 /// The timer's thread. The first test is the real-time smoke test (real threads racing beats,
 /// removals and expiry; CI runs this suite under ThreadSanitizer): TTLs are far longer than the
@@ -15,7 +16,8 @@ import Testing
     }
 
     @Test func beatsRemovalsAndExpiryRaceWithoutLosingOrDuplicatingAnything() throws {
-        let timer = try HeartbeatTimer(configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(60), capacity: 4096))
+        let timer = try HeartbeatTimer(
+            configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(60), capacity: 4096))
         let deliveries = Deliveries()
         try timer.start { deliveries.record($0) }
         let wheel = timer.wheel
@@ -53,7 +55,9 @@ import Testing
         let removed = removals.withLock { $0 }
         #expect(Set(delivered).count == delivered.count, "an expiry was delivered twice")
         #expect(Set(delivered).isDisjoint(with: keepers), "a node that kept beating expired")
-        #expect(Set(delivered).isDisjoint(with: removed.filter { $0.value == .removed }.keys), "a removed node's expiry was delivered")
+        #expect(
+            Set(delivered).isDisjoint(with: removed.filter { $0.value == .removed }.keys),
+            "a removed node's expiry was delivered")
         for (node, outcome) in removed where outcome == .alreadyExpired {
             #expect(delivered.contains(node))
         }
@@ -68,7 +72,8 @@ import Testing
     @Test func anIdleTimerDoesNotWakeUpUntilSomethingIsDue() async throws {
         let start = BeaconInstant(nanoseconds: 1_000_000_000)
         let clock = ManualClock(start: start)
-        let timer = try HeartbeatTimer(configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(60)), clock: clock)
+        let timer = try HeartbeatTimer(
+            configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(60)), clock: clock)
         let (expiries, delivered) = AsyncStream<[HeartbeatHandle]>.makeStream()
         try timer.start { delivered.yield($0.handles) }
         defer { timer.stop() }

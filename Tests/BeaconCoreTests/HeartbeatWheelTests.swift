@@ -1,5 +1,6 @@
-@testable import BeaconCore
 import Testing
+
+@testable import BeaconCore
 
 /// Model tests of the wheel in virtual time: every test drives a `ManualClock`, so none sleeps
 /// and none depends on the machine's speed.
@@ -11,7 +12,8 @@ import Testing
         stallThreshold: Duration? = nil
     ) throws -> HeartbeatWheel<ManualClock> {
         try HeartbeatWheel(
-            configuration: .init(slotWidth: slot, maximumTTL: maximumTTL, capacity: capacity, stallThreshold: stallThreshold),
+            configuration: .init(
+                slotWidth: slot, maximumTTL: maximumTTL, capacity: capacity, stallThreshold: stallThreshold),
             clock: clock)
     }
 
@@ -57,7 +59,9 @@ import Testing
         #expect(throws: HeartbeatError.staleHandle(first)) { try wheel.remove(first) }
         #expect(throws: HeartbeatError.staleHandle(first)) { try wheel.beat(first, ttl: ttl) }
         // The record is recycled when the wheel passes the removed node's slot, not before.
-        #expect(throws: HeartbeatError.capacityExhausted(capacity: 1, awaitingRecycle: 1)) { try wheel.register(ttl: ttl) }
+        #expect(throws: HeartbeatError.capacityExhausted(capacity: 1, awaitingRecycle: 1)) {
+            try wheel.register(ttl: ttl)
+        }
         #expect(try run(wheel, by: .milliseconds(20)).isEmpty)
         let second = try wheel.register(ttl: ttl)
         #expect(second.index == first.index && second.generation != first.generation)
@@ -84,7 +88,8 @@ import Testing
     @Test func stallGuardExtendsDeadlinesThatPassedDuringAStall() throws {
         let guarded = try wheel(stallThreshold: .milliseconds(500))
         let unguarded = try HeartbeatWheel(
-            configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(10), stallThreshold: nil), clock: clock)
+            configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(10), stallThreshold: nil),
+            clock: clock)
         let ttl = try HeartbeatTTL(.seconds(1))
         // Sentinels due at 100 ms: the owner should have woken then, so the stall starts at 101 ms.
         let sentinel = try guarded.register(ttl: HeartbeatTTL(.milliseconds(100)))
@@ -144,13 +149,20 @@ import Testing
     }
 
     @Test func everyEntryPointRefusesBadInput() throws {
-        #expect(throws: HeartbeatError.self) { try HeartbeatWheel(configuration: .init(slotWidth: .microseconds(10)), clock: clock) }
-        #expect(throws: HeartbeatError.self) { try HeartbeatWheel(configuration: .init(capacity: 0), clock: clock) }
-        #expect(throws: HeartbeatError.self) { try HeartbeatWheel(configuration: .init(maximumTTL: .zero), clock: clock) }
         #expect(throws: HeartbeatError.self) {
-            try HeartbeatWheel(configuration: .init(slotWidth: .microseconds(100), maximumTTL: .seconds(3600)), clock: clock)
+            try HeartbeatWheel(configuration: .init(slotWidth: .microseconds(10)), clock: clock)
         }
-        #expect(throws: HeartbeatError.self) { try HeartbeatWheel(configuration: .init(stallThreshold: .zero), clock: clock) }
+        #expect(throws: HeartbeatError.self) { try HeartbeatWheel(configuration: .init(capacity: 0), clock: clock) }
+        #expect(throws: HeartbeatError.self) {
+            try HeartbeatWheel(configuration: .init(maximumTTL: .zero), clock: clock)
+        }
+        #expect(throws: HeartbeatError.self) {
+            try HeartbeatWheel(
+                configuration: .init(slotWidth: .microseconds(100), maximumTTL: .seconds(3600)), clock: clock)
+        }
+        #expect(throws: HeartbeatError.self) {
+            try HeartbeatWheel(configuration: .init(stallThreshold: .zero), clock: clock)
+        }
         #expect(throws: HeartbeatError.invalidTTL(.zero)) { try HeartbeatTTL(.zero) }
         #expect(throws: HeartbeatError.self) { try HeartbeatTTL(.seconds(-1)) }
         #expect(throws: HeartbeatError.self) { try HeartbeatTTL(.seconds(86_400)) }
@@ -159,7 +171,9 @@ import Testing
         let node = try wheel.register(ttl: HeartbeatTTL(.seconds(1)))
         #expect(throws: HeartbeatError.self) { try wheel.beat(node, ttl: HeartbeatTTL(.seconds(2))) }
         let foreign = HeartbeatHandle(index: 99, generation: 1)
-        #expect(throws: HeartbeatError.unknownHandle(foreign)) { try wheel.beat(foreign, ttl: HeartbeatTTL(.seconds(1))) }
+        #expect(throws: HeartbeatError.unknownHandle(foreign)) {
+            try wheel.beat(foreign, ttl: HeartbeatTTL(.seconds(1)))
+        }
         #expect(throws: HeartbeatError.unknownHandle(foreign)) { try wheel.remove(foreign) }
         #expect(throws: HeartbeatError.self) { try clock.advance(by: .seconds(-1)) }
         try clock.advance(by: .seconds(2))
@@ -231,7 +245,8 @@ import Testing
         var problems = 0
         for _ in 0..<2_600 {
             try clock.advance(by: .milliseconds(1))
-            let now = UInt64(clock.now.duration(since: start).components.attoseconds / 1_000_000_000_000)
+            let now =
+                UInt64(clock.now.duration(since: start).components.attoseconds / 1_000_000_000_000)
                 + UInt64(clock.now.duration(since: start).components.seconds) * 1_000_000
             try wheel.advance(to: clock.now) { expiry in
                 for node in expiry.handles {

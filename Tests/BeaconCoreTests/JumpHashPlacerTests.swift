@@ -1,5 +1,6 @@
-@testable import BeaconCore
 import Testing
+
+@testable import BeaconCore
 
 @Suite struct JumpHashPlacerTests {
     /// The paper's loop, written as published, as the reference model.

@@ -30,10 +30,11 @@ import Testing
         let order = WakeOrder()
         var sleepers: [Task<Void, any Error>] = []
         for seconds in [3, 1, 2] {
-            sleepers.append(Task {
-                try await clock.sleep(for: .seconds(seconds))
-                order.seconds.withLock { $0.append(seconds) }
-            })
+            sleepers.append(
+                Task {
+                    try await clock.sleep(for: .seconds(seconds))
+                    order.seconds.withLock { $0.append(seconds) }
+                })
             await clock.waitForSleepers(sleepers.count)
         }
         // Each advance reaches one more deadline; awaiting that sleeper before the next advance

@@ -1,6 +1,7 @@
-@testable import BeaconCore
 import PropertyBased
 import Testing
+
+@testable import BeaconCore
 
 /// Keys moved by one join or one leave, against the ideal 1/N.
 @Suite struct MovementTests {

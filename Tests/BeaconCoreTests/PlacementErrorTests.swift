@@ -1,5 +1,6 @@
-@testable import BeaconCore
 import Testing
+
+@testable import BeaconCore
 
 @Suite struct PlacementErrorTests {
     @Test func emptyPlacersThrowNoMembers() throws {
@@ -26,9 +27,13 @@ import Testing
         #expect(throws: PlacementError.duplicateMember("a")) {
             try RingPlacer(members: [PlacementMember("a"), PlacementMember("a")])
         }
-        #expect(throws: PlacementError.duplicateMember("m1")) { try BoundedLoadTable(members: members(3)).adding(PlacementMember("m1")) }
+        #expect(throws: PlacementError.duplicateMember("m1")) {
+            try BoundedLoadTable(members: members(3)).adding(PlacementMember("m1"))
+        }
         #expect(throws: PlacementError.unknownMember("zz")) { try BoundedLoadTable(members: members(3)).removing("zz") }
-        #expect(throws: PlacementError.unknownMember("zz")) { try RendezvousPlacer(members: members(3)).reweighting("zz", to: 2) }
+        #expect(throws: PlacementError.unknownMember("zz")) {
+            try RendezvousPlacer(members: members(3)).reweighting("zz", to: 2)
+        }
         #expect(throws: PlacementError.emptyMemberName) { try MaglevPlacer(members: [PlacementMember("")]) }
     }
 
@@ -36,7 +41,9 @@ import Testing
     func badWeights(weight: Double) throws {
         #expect(throws: PlacementError.self) { try RendezvousPlacer(members: [PlacementMember("a", weight: weight)]) }
         #expect(throws: PlacementError.self) { try BoundedLoadTable(members: members(2)).reweighting("m0", to: weight) }
-        #expect(throws: PlacementError.self) { try RingPlacer(members: members(2)).adding(PlacementMember("x", weight: weight)) }
+        #expect(throws: PlacementError.self) {
+            try RingPlacer(members: members(2)).adding(PlacementMember("x", weight: weight))
+        }
     }
 
     @Test(arguments: [0.0, -0.5, .nan, .infinity])
@@ -50,13 +57,17 @@ import Testing
             try ring.replicas(for: "k", count: 4)
         }
         #expect(throws: PlacementError.invalidReplicaCount(0)) { try ring.replicas(for: "k", count: 0) }
-        #expect(throws: PlacementError.invalidReplicaCount(-2)) { try BoundedLoadTable(members: members(3)).replicas(for: "k", count: -2) }
+        #expect(throws: PlacementError.invalidReplicaCount(-2)) {
+            try BoundedLoadTable(members: members(3)).replicas(for: "k", count: -2)
+        }
     }
 
     @Test func badParameters() {
         #expect(throws: PlacementError.self) { try RingPlacer(members: members(2), virtualNodes: 0) }
         #expect(throws: PlacementError.self) { try BoundedLoadBalancer(members: members(2), capacity: 0) }
-        #expect(throws: PlacementError.tooManyMembers(limit: 2)) { try BoundedLoadBalancer(members: members(3), capacity: 2) }
+        #expect(throws: PlacementError.tooManyMembers(limit: 2)) {
+            try BoundedLoadBalancer(members: members(3), capacity: 2)
+        }
     }
 
     @Test func releaseWithoutAcquire() throws {

@@ -1,6 +1,7 @@
-@testable import BeaconCore
 import Foundation
 import Testing
+
+@testable import BeaconCore
 
 /// Each placer against a simple, obviously correct model of its algorithm.
 @Suite struct PlacerModelTests {
@@ -17,7 +18,8 @@ import Testing
 
     @Test func weightedRendezvousSharesFollowWeights() throws {
         let weights = [1.0, 2, 3, 4]
-        let placer = try RendezvousPlacer(members: weights.enumerated().map { PlacementMember("w\($0.offset)", weight: $0.element) })
+        let placer = try RendezvousPlacer(
+            members: weights.enumerated().map { PlacementMember("w\($0.offset)", weight: $0.element) })
         var counts = [0, 0, 0, 0]
         for hash in hashes(200_000) { counts[try placer.memberIndex(forHash: hash)] += 1 }
         for i in 0..<4 {

@@ -1,7 +1,8 @@
-@testable import BeaconCore
 import Foundation
 import Synchronization
 import Testing
+
+@testable import BeaconCore
 
 /// Readers on real threads while a writer changes membership; run under `--sanitize=thread` in CI.
 /// The test thread waits for the workers with a `DispatchGroup` rather than polling a counter.

@@ -1,13 +1,17 @@
-@testable import BeaconCore
 import PropertyBased
 import Testing
 
+@testable import BeaconCore
+
 /// Task-diff invariants over random sets and random change streams.
 @Suite struct TaskDiffPropertyTests {
-    static let assignmentGen = PropertyBased.zip(Gen.int(in: 0...3), Gen.int(in: 0...200), Gen.int(in: 0...3), Gen.uint8().array(of: 0...40))
-        .map { kind, id, version, payload in
-            Assignment(key: key(UInt64(id), AssignmentKind(rawValue: UInt8(kind))), version: UInt64(version), payload: payload)
-        }
+    static let assignmentGen = PropertyBased.zip(
+        Gen.int(in: 0...3), Gen.int(in: 0...200), Gen.int(in: 0...3), Gen.uint8().array(of: 0...40)
+    )
+    .map { kind, id, version, payload in
+        Assignment(
+            key: key(UInt64(id), AssignmentKind(rawValue: UInt8(kind))), version: UInt64(version), payload: payload)
+    }
 
     static func set(_ items: [Assignment]) throws -> AssignmentSet {
         var unique: [AssignmentKey: Assignment] = [:]
@@ -16,7 +20,9 @@ import Testing
     }
 
     @Test func applyingTheDiffGivesTheNewSet() async {
-        await propertyCheck(count: 300, input: Self.assignmentGen.array(of: 0...120), Self.assignmentGen.array(of: 0...120)) { first, second in
+        await propertyCheck(
+            count: 300, input: Self.assignmentGen.array(of: 0...120), Self.assignmentGen.array(of: 0...120)
+        ) { first, second in
             let a = try Self.set(first)
             let b = try Self.set(second + first.prefix(first.count / 2))
             let diff = AssignmentDiff(from: a, to: b)
@@ -27,13 +33,17 @@ import Testing
     }
 
     @Test func encodedDiffsFitTheBudgetAndDecodeToTheNewSet() async {
-        await propertyCheck(count: 200, input: Self.assignmentGen.array(of: 0...120), Self.assignmentGen.array(of: 0...120), Gen.int(in: 128...2048)) { first, second, budget in
+        await propertyCheck(
+            count: 200, input: Self.assignmentGen.array(of: 0...120), Self.assignmentGen.array(of: 0...120),
+            Gen.int(in: 128...2048)
+        ) { first, second, budget in
             let a = try Self.set(first)
             let b = try Self.set(second)
             let encoder = try AssignmentEncoder(byteBudget: budget)
             var applier = AssignmentApplier(maximumMessageSize: budget)
             let complete = try encoder.encode(AssignmentDiff(from: AssignmentSet(), to: a), as: .complete, after: 0)
-            let incremental = try encoder.encode(AssignmentDiff(from: a, to: b), as: .incremental, after: UInt64(complete.count))
+            let incremental = try encoder.encode(
+                AssignmentDiff(from: a, to: b), as: .incremental, after: UInt64(complete.count))
             for message in complete + incremental {
                 #expect(message.bytes.count <= budget)
                 try applier.apply(bytes: message.bytes)

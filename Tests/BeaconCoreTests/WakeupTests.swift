@@ -90,7 +90,7 @@ import Testing
             }
             let first = await group.next()
             group.cancelAll()
-            wakeup.signal()   // ends a parked wait, so the group can finish
+            wakeup.signal()  // ends a parked wait, so the group can finish
             return first == .parked
         }
     }

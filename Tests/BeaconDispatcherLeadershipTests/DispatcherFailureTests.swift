@@ -17,7 +17,7 @@ import Testing
         var configuration = DispatcherConfiguration()
         configuration.maximumNodes = maximumNodes
         let dispatcherStore = InMemoryDispatcherStore()
-        for index in 0 ..< nodes { dispatcherStore.createNode(try NodeID("node-\(index)")) }
+        for index in 0..<nodes { dispatcherStore.createNode(try NodeID("node-\(index)")) }
         let dispatcher = try Dispatcher(configuration: configuration, clock: clock, store: dispatcherStore)
         let (events, continuation) = AsyncStream<Event>.makeStream()
         let leadership = DispatcherLeadership(dispatcher: dispatcher, store: store, group: "/dispatchers", name: name) {

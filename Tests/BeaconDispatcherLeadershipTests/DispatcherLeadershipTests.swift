@@ -64,7 +64,7 @@ import Testing
         // "a" can no longer write to the store: its refreshes fail, and its lease (granted at
         // 0 s, TTL 3 s) lapses at 3 s while "b" keeps refreshing its own.
         partition.cut()
-        for _ in 0 ..< 5 {
+        for _ in 0..<5 {
             try clock.advance(by: Self.ttl / 6)
             await clock.waitForSleepers(parked)
             #expect(a.dispatcherRuns && a.leadership.isLeading)
@@ -110,7 +110,9 @@ private final class Manager {
     private var events: AsyncStream<Event>.Iterator
     private var running: Task<Void, any Error>?
 
-    init(_ name: String, store: any CoordinationStore, clock: ManualClock, strategy: String = RoundRobinStrategy.name) throws {
+    init(_ name: String, store: any CoordinationStore, clock: ManualClock, strategy: String = RoundRobinStrategy.name)
+        throws
+    {
         let dispatcher = try Dispatcher(clock: clock, store: InMemoryDispatcherStore())
         var options = ScheduleOptions(strategy: strategy)
         options.sessionTTL = DispatcherLeadershipTests.ttl

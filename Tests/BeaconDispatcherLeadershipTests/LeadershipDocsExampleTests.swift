@@ -9,19 +9,19 @@ import Testing
 /// verbatim inside the test body.
 @Suite(.timeLimit(.minutes(1))) struct LeadershipDocsExampleTests {
     @Test func gettingStartedExample() async throws {
-        let clock = ManualClock()                                    // production code leaves it out
-        let store = InMemoryCoordinationStore(clock: clock)          // or an EtcdCoordinationStore all managers share
+        let clock = ManualClock()  // production code leaves it out
+        let store = InMemoryCoordinationStore(clock: clock)  // or an EtcdCoordinationStore all managers share
         let (events, observer) = AsyncStream<DispatcherLeadership<ManualClock>.Event>.makeStream()
         let leadership = DispatcherLeadership(
             dispatcher: try Dispatcher(clock: clock, store: InMemoryDispatcherStore()),
             store: store, group: "/beacon/dispatchers", name: "manager-1",
             observer: { observer.yield($0) })
-        let running = Task { try await leadership.run() }            // or LifecycleService(leadership)
+        let running = Task { try await leadership.run() }  // or LifecycleService(leadership)
         for await event in events {
-            print(event)                                             // joined, then chosen(["manager-1"], leading: true)
+            print(event)  // joined, then chosen(["manager-1"], leading: true)
             if case .chosen(_, leading: true) = event { break }
         }
-        running.cancel()                                             // stops the dispatcher, then leaves the group
+        running.cancel()  // stops the dispatcher, then leaves the group
         try await running.value
 
         #expect(!leadership.isLeading)

@@ -1,7 +1,8 @@
-import BeaconPrimitives
 import BeaconCore
-@testable import BeaconDispatcher
+import BeaconPrimitives
 import Testing
+
+@testable import BeaconDispatcher
 
 /// SwarmKit's assignment-stream tests (§A13 9–15, §A16 7), received through the core's applier.
 @Suite struct AssignmentStreamTests {
@@ -36,7 +37,10 @@ import Testing
     }
 
     private func dependencies(ofStates range: ClosedRange<TaskState>) -> Set<String> {
-        Set(Self.taskStates.indices.filter { range.contains(Self.taskStates[$0]) }.flatMap { ["secret secret\($0)", "config config\($0)"] })
+        Set(
+            Self.taskStates.indices.filter { range.contains(Self.taskStates[$0]) }.flatMap {
+                ["secret secret\($0)", "config config\($0)"]
+            })
     }
 
     @Test func theFirstMessageIsTheCompleteSetOfAssignedTasksAndTheirDependencies() throws {
@@ -47,7 +51,9 @@ import Testing
         let complete = try #require(agent.messages.first)
         #expect(complete.kind == .complete)
         #expect(complete.appliesTo == 0)
-        #expect(agent.held == assignedTasks.union(dependencies(ofStates: .assigned ... .running)).union(["secret shared-secret"]))
+        #expect(
+            agent.held
+                == assignedTasks.union(dependencies(ofStates: .assigned ... .running)).union(["secret shared-secret"]))
         #expect(agent.held.count == 10 + 12 + 1)
     }
 
@@ -74,8 +80,10 @@ import Testing
         let (dispatcher, node, session, agent) = try fixture()
         dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "shared", data: [1]))
         dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "own", data: [2]))
-        dispatcher.store.putTask(DispatchedTask(id: "a", nodeID: node, status: TaskStatus(state: .running), secrets: ["shared", "own"]))
-        dispatcher.store.putTask(DispatchedTask(id: "b", nodeID: node, status: TaskStatus(state: .running), secrets: ["shared"]))
+        dispatcher.store.putTask(
+            DispatchedTask(id: "a", nodeID: node, status: TaskStatus(state: .running), secrets: ["shared", "own"]))
+        dispatcher.store.putTask(
+            DispatchedTask(id: "b", nodeID: node, status: TaskStatus(state: .running), secrets: ["shared"]))
         try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
         #expect(agent.held == ["task a", "task b", "secret shared", "secret own"])
         var finished = try #require(dispatcher.store.task("a"))
@@ -133,8 +141,9 @@ import Testing
     @Test func aHundredModificationsSendWithoutWaitingForTheDebounce() throws {
         let (dispatcher, node, session, agent) = try fixture()
         try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
-        for index in 0 ..< 100 {
-            dispatcher.store.putTask(DispatchedTask(id: "t\(index)", nodeID: node, status: TaskStatus(state: .assigned)))
+        for index in 0..<100 {
+            dispatcher.store.putTask(
+                DispatchedTask(id: "t\(index)", nodeID: node, status: TaskStatus(state: .assigned)))
         }
         #expect(dispatcher.core.nextWakeup(after: dispatcher.now) == dispatcher.now)
         dispatcher.advance(by: .zero)
@@ -146,7 +155,8 @@ import Testing
         let (dispatcher, node, session, agent) = try fixture()
         dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "s", data: [1]))
         dispatcher.store.putDependency(TaskDependency(kind: .config, id: "c", data: [1]))
-        dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .running), secrets: ["s"], configs: ["c"]))
+        dispatcher.store.putTask(
+            DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .running), secrets: ["s"], configs: ["c"]))
         try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
         dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "s", data: [2]))
         dispatcher.advance(by: .milliseconds(250))
@@ -159,7 +169,8 @@ import Testing
         let (dispatcher, node, session, agent) = try fixture()
         try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
         dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "present", data: [1]))
-        dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .assigned), secrets: ["present", "absent"]))
+        dispatcher.store.putTask(
+            DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .assigned), secrets: ["present", "absent"]))
         dispatcher.advance(by: .milliseconds(100))
         #expect(agent.lastUpserts == ["task t", "secret present"])
         dispatcher.store.deleteTask("t")
@@ -173,9 +184,11 @@ import Testing
         configuration.assignmentBatching = try AssignmentBatcherConfiguration(byteBudget: 4096)
         let dispatcher = try startedDispatcher(configuration)
         let node = nodeID("node-a")
-        for index in 0 ..< 200 {
+        for index in 0..<200 {
             dispatcher.store.putTask(
-                DispatchedTask(id: "t\(index)", nodeID: node, status: TaskStatus(state: .assigned), spec: Array(repeating: 7, count: 100)))
+                DispatchedTask(
+                    id: "t\(index)", nodeID: node, status: TaskStatus(state: .assigned),
+                    spec: Array(repeating: 7, count: 100)))
         }
         let session = try dispatcher.registerNow(node).sessionID
         let agent = AgentModel()

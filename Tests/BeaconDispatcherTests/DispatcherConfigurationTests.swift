@@ -1,6 +1,7 @@
 import BeaconCore
-@testable import BeaconDispatcher
 import Testing
+
+@testable import BeaconDispatcher
 
 @Suite struct DispatcherConfigurationTests {
     @Test func defaultsAreSwarmKits() {
@@ -17,24 +18,25 @@ import Testing
         #expect(throws: Never.self) { try configuration.resolved() }
     }
 
-    @Test(arguments: [
-        { (c: inout DispatcherConfiguration) in c.heartbeatPeriod = .zero },
-        { (c: inout DispatcherConfiguration) in c.heartbeatPeriod = .seconds(-1) },
-        { (c: inout DispatcherConfiguration) in c.heartbeatJitter = .seconds(5) },
-        { (c: inout DispatcherConfiguration) in c.heartbeatJitter = .milliseconds(-1) },
-        { (c: inout DispatcherConfiguration) in c.graceMultiplier = 0.5 },
-        { (c: inout DispatcherConfiguration) in c.graceMultiplier = .nan },
-        { (c: inout DispatcherConfiguration) in c.graceMultiplier = .infinity },
-        { (c: inout DispatcherConfiguration) in c.unknownGraceMultiplier = .nan },
-        { (c: inout DispatcherConfiguration) in c.heartbeatPeriod = .seconds(3600) },
-        { (c: inout DispatcherConfiguration) in c.rateLimitPeriod = .seconds(-1) },
-        { (c: inout DispatcherConfiguration) in c.rateLimitCount = 0 },
-        { (c: inout DispatcherConfiguration) in c.statusBatchLimit = 0 },
-        { (c: inout DispatcherConfiguration) in c.statusBatchInterval = .zero },
-        { (c: inout DispatcherConfiguration) in c.orphanAfter = .zero },
-        { (c: inout DispatcherConfiguration) in c.maximumNodes = 0 },
-        { (c: inout DispatcherConfiguration) in c.expiryResolution = .nanoseconds(10) },
-    ] as [@Sendable (inout DispatcherConfiguration) -> Void])
+    @Test(
+        arguments: [
+            { (c: inout DispatcherConfiguration) in c.heartbeatPeriod = .zero },
+            { (c: inout DispatcherConfiguration) in c.heartbeatPeriod = .seconds(-1) },
+            { (c: inout DispatcherConfiguration) in c.heartbeatJitter = .seconds(5) },
+            { (c: inout DispatcherConfiguration) in c.heartbeatJitter = .milliseconds(-1) },
+            { (c: inout DispatcherConfiguration) in c.graceMultiplier = 0.5 },
+            { (c: inout DispatcherConfiguration) in c.graceMultiplier = .nan },
+            { (c: inout DispatcherConfiguration) in c.graceMultiplier = .infinity },
+            { (c: inout DispatcherConfiguration) in c.unknownGraceMultiplier = .nan },
+            { (c: inout DispatcherConfiguration) in c.heartbeatPeriod = .seconds(3600) },
+            { (c: inout DispatcherConfiguration) in c.rateLimitPeriod = .seconds(-1) },
+            { (c: inout DispatcherConfiguration) in c.rateLimitCount = 0 },
+            { (c: inout DispatcherConfiguration) in c.statusBatchLimit = 0 },
+            { (c: inout DispatcherConfiguration) in c.statusBatchInterval = .zero },
+            { (c: inout DispatcherConfiguration) in c.orphanAfter = .zero },
+            { (c: inout DispatcherConfiguration) in c.maximumNodes = 0 },
+            { (c: inout DispatcherConfiguration) in c.expiryResolution = .nanoseconds(10) },
+        ] as [@Sendable (inout DispatcherConfiguration) -> Void])
     func invalidValuesAreRefused(_ change: @Sendable (inout DispatcherConfiguration) -> Void) throws {
         var configuration = DispatcherConfiguration()
         change(&configuration)

@@ -8,13 +8,14 @@ import Testing
         let store = InMemoryDispatcherStore()
         let node = try NodeID("node-1")
         store.createNode(node)
-        store.putTask(DispatchedTask(id: "web.1", nodeID: node, status: TaskStatus(state: .assigned), spec: Array("nginx".utf8)))
+        store.putTask(
+            DispatchedTask(id: "web.1", nodeID: node, status: TaskStatus(state: .assigned), spec: Array("nginx".utf8)))
 
         // On a manual clock, as a test drives it; production code writes `Dispatcher(store: store)`.
         let clock = ManualClock()
         let dispatcher = try Dispatcher(clock: clock, store: store)
         let running = Task { try await dispatcher.run() }
-        await dispatcher.waitUntilIdle()   // leading, and parked
+        await dispatcher.waitUntilIdle()  // leading, and parked
 
         // Writes reach the store in batches, one every `statusBatchInterval`: the first carries the
         // start's UNKNOWN write, and `session` returns once the next has committed the node's READY.
@@ -22,12 +23,12 @@ import Testing
         await dispatcher.waitUntilIdle()
         try clock.advance(by: dispatcher.configuration.statusBatchInterval)
         let session = try await dispatcher.session(nodeID: node, description: NodeDescription(hostname: "worker-1"))
-        let period = try dispatcher.heartbeat(nodeID: node, session: session.id)   // beat again within `period`
+        let period = try dispatcher.heartbeat(nodeID: node, session: session.id)  // beat again within `period`
 
         var applier = AssignmentApplier()
         var seen: [AssignedObject] = []
         var assignments = try dispatcher.assignments(nodeID: node, session: session.id).makeAsyncIterator()
-        if let message = try await assignments.next() {     // COMPLETE first, then INCREMENTAL diffs
+        if let message = try await assignments.next() {  // COMPLETE first, then INCREMENTAL diffs
             try applier.apply(message)
             for key in applier.table.sortedKeys() {
                 let object = try AssignedObject(decoding: applier.table[key]!.payload)

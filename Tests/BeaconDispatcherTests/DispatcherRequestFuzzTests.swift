@@ -1,8 +1,9 @@
 import BeaconCore
-@testable import BeaconDispatcher
 import Foundation
 import FuzzReplay
 import Testing
+
+@testable import BeaconDispatcher
 
 /// Replays every committed `DispatcherRequestFuzz` input (seeds and regressions) through the
 /// harness the libFuzzer target runs, and shows the harness notices a dispatcher that disagrees

@@ -26,7 +26,7 @@ import Testing
 
     /// Registers once the dispatcher's `run` has started leading.
     private func register(_ dispatcher: Dispatcher<MonotonicClock>, _ node: NodeID) async throws -> NodeSession {
-        for _ in 0 ..< 500 {
+        for _ in 0..<500 {
             do {
                 return try await dispatcher.session(nodeID: node, description: NodeDescription(hostname: node.rawValue))
             } catch .stopped {
@@ -37,7 +37,7 @@ import Testing
     }
 
     private func waitUntil(_ condition: () -> Bool) async throws {
-        for _ in 0 ..< 1000 where !condition() {
+        for _ in 0..<1000 where !condition() {
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(condition())
@@ -64,7 +64,8 @@ import Testing
         #expect(store.node(live)?.status.state == .ready)
         #expect(await endOfStream(silentSession.messages) == .nodeNotRegistered)
         try dispatcher.updateTaskStatus(
-            nodeID: live, session: liveSession.id, updates: [TaskStatusUpdate(taskID: "t", status: TaskStatus(state: .running))])
+            nodeID: live, session: liveSession.id,
+            updates: [TaskStatusUpdate(taskID: "t", status: TaskStatus(state: .running))])
         try await waitUntil { store.task("t")?.status.state == .running }
 
         #expect(await beater.stop() == nil)
@@ -83,7 +84,9 @@ import Testing
         return await endOfStream(&iterator)
     }
 
-    private func endOfStream<Element>(_ iterator: inout DispatcherStream<Element>.AsyncIterator) async -> DispatcherError? {
+    private func endOfStream<Element>(_ iterator: inout DispatcherStream<Element>.AsyncIterator) async
+        -> DispatcherError?
+    {
         do {
             while try await iterator.next() != nil {}
             return nil

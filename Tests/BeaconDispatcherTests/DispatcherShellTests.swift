@@ -1,7 +1,8 @@
 import BeaconCore
-@testable import BeaconDispatcher
 import BeaconPrimitives
 import Testing
+
+@testable import BeaconDispatcher
 
 /// The dispatcher's shell (its loop, its wheel's thread, its store watch) on a manual clock:
 /// what used to need real-time sleeps, shown in virtual time.
@@ -59,7 +60,7 @@ import Testing
         let session = try await dispatcher.session(nodeID: node, description: nil)
         await dispatcher.waitUntilIdle()
         let before = dispatcher.loopPasses
-        for _ in 0 ..< 50 { _ = try dispatcher.heartbeat(nodeID: node, session: session.id) }
+        for _ in 0..<50 { _ = try dispatcher.heartbeat(nodeID: node, session: session.id) }
         await dispatcher.waitUntilIdle()
         // At most the one pass the READY write's own store event may still owe.
         #expect(dispatcher.loopPasses - before <= 1)

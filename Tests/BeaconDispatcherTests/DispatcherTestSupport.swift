@@ -1,6 +1,7 @@
 import BeaconCore
-@testable import BeaconDispatcher
 import Testing
+
+@testable import BeaconDispatcher
 
 func nodeID(_ name: String) -> NodeID {
     try! NodeID(name)

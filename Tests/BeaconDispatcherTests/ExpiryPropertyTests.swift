@@ -1,7 +1,8 @@
 import BeaconCore
-@testable import BeaconDispatcher
 import PropertyBased
 import Testing
+
+@testable import BeaconDispatcher
 
 /// No expiry is lost or early at the dispatcher's level: a node is marked DOWN only after its
 /// deadline (its last heartbeat plus the period it was given times the grace) has passed, and
@@ -9,8 +10,8 @@ import Testing
 @Suite struct ExpiryPropertyTests {
     @Test func downIsNeverEarlyAndNeverLost() async {
         // Per node: the gaps between its heartbeats, in 5 ms steps; long gaps let it expire.
-        let gaps = Gen.int(in: 1 ... 80).array(of: 4 ... 30)
-        await propertyCheck(count: 60, input: gaps.array(of: 1 ... 6)) { schedules in
+        let gaps = Gen.int(in: 1...80).array(of: 4...30)
+        await propertyCheck(count: 60, input: gaps.array(of: 1...6)) { schedules in
             let failure = runSchedule(schedules)
             #expect(failure == nil, "\(failure ?? "")")
         }
@@ -46,7 +47,7 @@ import Testing
             agents[index].earliest = dispatcher.now.advanced(by: .milliseconds(160))
             agents[index].deadline = dispatcher.now.advanced(by: .milliseconds(240))
         }
-        for _ in 0 ..< 400 {
+        for _ in 0..<400 {
             dispatcher.advance(by: step)
             let now = dispatcher.now
             for index in agents.indices {

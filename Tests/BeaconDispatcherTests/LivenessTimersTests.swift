@@ -1,6 +1,7 @@
 import BeaconCore
-@testable import BeaconDispatcher
 import Testing
+
+@testable import BeaconDispatcher
 
 /// UNKNOWN deadlines, registrations in flight and orphan timers on their own: no wheel, no
 /// store, no clock.
@@ -78,13 +79,16 @@ import Testing
     @Test func theRateLimitCountsRegistrationsOfAnUnknownNodeWithinTheWindow() throws {
         var timers = timers(unknownFor: .seconds(30))
         for offset in 0..<3 {
-            try timers.admitRegistration(ofUnknown: node, at: start.advanced(by: .seconds(offset)), window: .seconds(8), count: 3)
+            try timers.admitRegistration(
+                ofUnknown: node, at: start.advanced(by: .seconds(offset)), window: .seconds(8), count: 3)
         }
         #expect(throws: DispatcherError.rateLimited(node: "n", attempts: 3, window: .seconds(8))) {
-            try timers.admitRegistration(ofUnknown: node, at: start.advanced(by: .seconds(3)), window: .seconds(8), count: 3)
+            try timers.admitRegistration(
+                ofUnknown: node, at: start.advanced(by: .seconds(3)), window: .seconds(8), count: 3)
         }
         // Past the window since the last counted registration, the count starts over.
-        try timers.admitRegistration(ofUnknown: node, at: start.advanced(by: .seconds(11)), window: .seconds(8), count: 3)
+        try timers.admitRegistration(
+            ofUnknown: node, at: start.advanced(by: .seconds(11)), window: .seconds(8), count: 3)
         #expect(timers.unknown(node)?.limit.attempts == 1)
     }
 }

@@ -1,13 +1,14 @@
-@testable import BeaconDispatcher
 import PropertyBased
 import Testing
+
+@testable import BeaconDispatcher
 
 /// The node index (open addressing, backward-shift deletion) against a dictionary, over random
 /// inserts and removals, with ids drawn from a small pool so that runs of colliding probes form.
 @Suite struct NodeIndexPropertyTests {
     @Test func agreesWithADictionary() async {
-        let step = PropertyBased.zip(Gen.int(in: 0 ... 2), Gen.int(in: 0 ... 199))
-        await propertyCheck(count: 200, input: step.array(of: 1 ... 400)) { steps in
+        let step = PropertyBased.zip(Gen.int(in: 0...2), Gen.int(in: 0...199))
+        await propertyCheck(count: 200, input: step.array(of: 1...400)) { steps in
             var index = NodeIndex()
             var slots: [UInt32: NodeID] = [:]
             var model: [NodeID: UInt32] = [:]
@@ -27,7 +28,7 @@ import Testing
                 }
             }
             #expect(index.count == model.count)
-            for number in 0 ..< 200 {
+            for number in 0..<200 {
                 let node = nodeID("n\(number)")
                 #expect(index.slot(of: node, nodeAt: nodeAt) == model[node])
             }

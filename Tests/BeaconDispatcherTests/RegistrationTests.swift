@@ -1,6 +1,7 @@
 import BeaconCore
-@testable import BeaconDispatcher
 import Testing
+
+@testable import BeaconDispatcher
 
 /// SwarmKit's registration, heartbeat and leadership tests (§A13 1–7, §A16 3–5), on a manual clock.
 @Suite struct RegistrationTests {
@@ -14,19 +15,21 @@ import Testing
         #expect(throws: DispatcherError.sessionInvalid) {
             _ = try dispatcher.core.heartbeat(node: nodeID("node-a"), session: first.sessionID)
         }
-        #expect(throws: Never.self) { _ = try dispatcher.core.heartbeat(node: nodeID("node-a"), session: second.sessionID) }
+        #expect(throws: Never.self) {
+            _ = try dispatcher.core.heartbeat(node: nodeID("node-a"), session: second.sessionID)
+        }
     }
 
     @Test func zeroWindowDisablesTheRateLimit() throws {
         var configuration = DispatcherConfiguration()
         configuration.rateLimitPeriod = .zero
         let dispatcher = try startedDispatcher(configuration)
-        for _ in 0 ..< 10 { _ = try dispatcher.registerNow(nodeID("node-a")) }
+        for _ in 0..<10 { _ = try dispatcher.registerNow(nodeID("node-a")) }
     }
 
     @Test func aNodeCarriedOverAsUnknownGetsThreeRegistrationsPerWindow() throws {
         let dispatcher = try startedDispatcher()
-        for _ in 0 ..< 3 { _ = try dispatcher.registerNow(nodeID("node-a")) }
+        for _ in 0..<3 { _ = try dispatcher.registerNow(nodeID("node-a")) }
         let error = dispatcherError { () throws(DispatcherError) in _ = try dispatcher.registerNow(nodeID("node-a")) }
         #expect(error == .rateLimited(node: "node-a", attempts: 3, window: .seconds(8)))
         #expect(error?.description.contains("exceeded rate limit count of registrations") == true)
@@ -40,7 +43,7 @@ import Testing
     @Test func aFreshNodeGetsFourRegistrationsPerWindow() throws {
         let dispatcher = try startedDispatcher(nodes: [])
         dispatcher.store.createNode(nodeID("late"))
-        for _ in 0 ..< 4 { _ = try dispatcher.registerNow(nodeID("late")) }
+        for _ in 0..<4 { _ = try dispatcher.registerNow(nodeID("late")) }
         #expect(throws: DispatcherError.rateLimited(node: "late", attempts: 3, window: .seconds(8))) {
             _ = try dispatcher.registerNow(nodeID("late"))
         }
@@ -49,7 +52,7 @@ import Testing
     @Test func resumingAValidSessionSkipsTheRateLimitAndKeepsTheID() throws {
         let dispatcher = try startedDispatcher()
         let session = try dispatcher.registerNow(nodeID("node-a")).sessionID
-        for _ in 0 ..< 5 {
+        for _ in 0..<5 {
             #expect(try dispatcher.registerNow(nodeID("node-a"), resume: session).sessionID == session)
         }
     }
@@ -62,7 +65,9 @@ import Testing
     @Test func registrationCompletesWhenTheReadyWriteCommits() throws {
         let dispatcher = try startedDispatcher()
         var result: Result<SessionMessage, DispatcherError>?
-        try dispatcher.register(nodeID("node-a"), description: NodeDescription(hostname: "a"), address: "10.1.1.1") { result = $0 }
+        try dispatcher.register(nodeID("node-a"), description: NodeDescription(hostname: "a"), address: "10.1.1.1") {
+            result = $0
+        }
         #expect(result == nil)
         #expect(dispatcher.store.node(nodeID("node-a"))?.status.state == .unknown)
         dispatcher.advance(by: .milliseconds(99))
@@ -80,9 +85,13 @@ import Testing
         let core = dispatcher.core
         var first: DispatcherError??
         var second: DispatcherError??
-        _ = try core.beginRegistration(node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now) { first = .some($0) }
+        _ = try core.beginRegistration(
+            node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now
+        ) { first = .some($0) }
         let batch = try #require(core.takeWrites(at: dispatcher.now))
-        _ = try core.beginRegistration(node: nodeID("node-b"), description: nil, address: "", resume: nil, at: dispatcher.now) { second = .some($0) }
+        _ = try core.beginRegistration(
+            node: nodeID("node-b"), description: nil, address: "", resume: nil, at: dispatcher.now
+        ) { second = .some($0) }
         dispatcher.commit(batch)
         #expect(first == .some(nil))
         #expect(second == nil)
@@ -94,7 +103,9 @@ import Testing
     @Test func aFailedCommitFailsTheRegistration() throws {
         let dispatcher = try startedDispatcher()
         var outcome: DispatcherError??
-        _ = try dispatcher.core.beginRegistration(node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now) { outcome = .some($0) }
+        _ = try dispatcher.core.beginRegistration(
+            node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now
+        ) { outcome = .some($0) }
         let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
         dispatcher.commit(batch, error: .storeFailure("disk full"))
         #expect(outcome == .some(.storeFailure("disk full")))
@@ -106,7 +117,9 @@ import Testing
         _ dispatcher: VirtualDispatcher
     ) throws -> (DispatcherCore<ManualClock>.PendingRegistration, DispatcherCore<ManualClock>.WriteBatch) {
         let core = dispatcher.core
-        let pending = try core.beginRegistration(node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now) { _ in }
+        let pending = try core.beginRegistration(
+            node: nodeID("node-a"), description: nil, address: "", resume: nil, at: dispatcher.now
+        ) { _ in }
         let batch = try #require(core.takeWrites(at: dispatcher.now))
         try dispatcher.clock.advance(to: dispatcher.now.advanced(by: .seconds(60)))
         core.fireTimers(at: dispatcher.now)
@@ -151,11 +164,17 @@ import Testing
         let session = try dispatcher.registerNow(node).sessionID
         #expect(dispatcher.store.node(node)?.status.state == .ready)
         let forged = try SessionID(String(session.description.prefix(16)) + "00000000000000ff")
-        #expect(throws: DispatcherError.sessionInvalid) { _ = try dispatcher.core.heartbeat(node: node, session: forged) }
-        #expect(throws: DispatcherError.sessionInvalid) { _ = try dispatcher.core.heartbeat(node: nodeID("node-b"), session: session) }
-        #expect(throws: DispatcherError.nodeNotRegistered) { _ = try dispatcher.core.heartbeat(node: nodeID("ghost"), session: session) }
+        #expect(throws: DispatcherError.sessionInvalid) {
+            _ = try dispatcher.core.heartbeat(node: node, session: forged)
+        }
+        #expect(throws: DispatcherError.sessionInvalid) {
+            _ = try dispatcher.core.heartbeat(node: nodeID("node-b"), session: session)
+        }
+        #expect(throws: DispatcherError.nodeNotRegistered) {
+            _ = try dispatcher.core.heartbeat(node: nodeID("ghost"), session: session)
+        }
         var periods: Set<Duration> = []
-        for _ in 0 ..< 1024 {
+        for _ in 0..<1024 {
             let period = try dispatcher.core.heartbeat(node: node, session: session)
             #expect(period >= .milliseconds(4_500) && period < .milliseconds(5_500))
             periods.insert(period)
@@ -172,7 +191,7 @@ import Testing
         let session = try dispatcher.registerNow(node).sessionID
         let recorder = SessionRecorder()
         try dispatcher.core.attachSessionSink(node: node, session: session, recorder.receive)
-        for _ in 0 ..< 10 {
+        for _ in 0..<10 {
             dispatcher.advance(by: .milliseconds(250))
             _ = try dispatcher.core.heartbeat(node: node, session: session)
         }
@@ -181,7 +200,9 @@ import Testing
         #expect(dispatcher.store.node(node)?.status.state == .ready)
         dispatcher.advance(by: .milliseconds(110))
         #expect(dispatcher.store.node(node)?.status == NodeStatus(state: .down, message: "heartbeat failure"))
-        #expect(throws: DispatcherError.nodeNotRegistered) { _ = try dispatcher.core.heartbeat(node: node, session: session) }
+        #expect(throws: DispatcherError.nodeNotRegistered) {
+            _ = try dispatcher.core.heartbeat(node: node, session: session)
+        }
         #expect(recorder.messages.last?.node.status.state == .down)
         #expect(recorder.finished == .some(.nodeNotRegistered))
     }
@@ -192,17 +213,24 @@ import Testing
         let dispatcher = try startedDispatcher(configuration)
         dispatcher.advance(by: .milliseconds(100))
         let node = try #require(dispatcher.store.node(nodeID("node-a")))
-        #expect(node.status == NodeStatus(state: .unknown, message: "Node moved to \"unknown\" state due to leadership change in cluster"))
+        #expect(
+            node.status
+                == NodeStatus(
+                    state: .unknown, message: "Node moved to \"unknown\" state due to leadership change in cluster"))
         #expect(dispatcher.core.unknownCount == 2)
         // Calls from UNKNOWN nodes need a new session first.
         let made = try SessionID("0000000000000001" + "00000000000000aa")
-        #expect(throws: DispatcherError.sessionInvalid) { _ = try dispatcher.core.heartbeat(node: nodeID("node-a"), session: made) }
+        #expect(throws: DispatcherError.sessionInvalid) {
+            _ = try dispatcher.core.heartbeat(node: nodeID("node-a"), session: made)
+        }
         _ = try dispatcher.registerNow(nodeID("node-b"))
         #expect(dispatcher.core.unknownCount == 1)
         dispatcher.advance(to: BeaconInstant(nanoseconds: 1_000_000_000).advanced(by: .milliseconds(29_990)))
         #expect(dispatcher.store.node(nodeID("node-a"))?.status.state == .unknown)
         dispatcher.advance(by: .milliseconds(120))
-        #expect(dispatcher.store.node(nodeID("node-a"))?.status == NodeStatus(state: .down, message: "heartbeat failure for node in \"unknown\" state"))
+        #expect(
+            dispatcher.store.node(nodeID("node-a"))?.status
+                == NodeStatus(state: .down, message: "heartbeat failure for node in \"unknown\" state"))
         #expect(dispatcher.core.unknownCount == 0)
     }
 
@@ -278,7 +306,9 @@ import Testing
         #expect(waiting.map { (try? $0.get()) == nil } == true)
         #expect(throws: DispatcherError.stopped) { _ = try dispatcher.core.heartbeat(node: node, session: session) }
         #expect(throws: DispatcherError.stopped) { _ = try dispatcher.registerNow(node) }
-        #expect(throws: DispatcherError.stopped) { try dispatcher.core.updateTaskStatus(node: node, session: session, []) }
+        #expect(throws: DispatcherError.stopped) {
+            try dispatcher.core.updateTaskStatus(node: node, session: session, [])
+        }
         #expect(throws: DispatcherError.alreadyRunning) {
             try dispatcher.start()
             try dispatcher.start()
@@ -299,7 +329,8 @@ import Testing
         var configuration = DispatcherConfiguration()
         configuration.heartbeatJitter = .zero
         configuration.adaptiveTTL = try AdaptiveTTLEstimator.Configuration(
-            initialTTL: HeartbeatTTL(.seconds(20)), minimumTTL: HeartbeatTTL(.seconds(1)), maximumTTL: HeartbeatTTL(.seconds(60)))
+            initialTTL: HeartbeatTTL(.seconds(20)), minimumTTL: HeartbeatTTL(.seconds(1)),
+            maximumTTL: HeartbeatTTL(.seconds(60)))
         let dispatcher = try startedDispatcher(configuration, nodes: ["n"])
         let session = try dispatcher.registerNow(nodeID("n")).sessionID
         // Irregular beats: 1 s, then 9 s gaps. The fixed deadline is 15 s.

@@ -1,6 +1,7 @@
 import BeaconCore
-@testable import BeaconDispatcher
 import Testing
+
+@testable import BeaconDispatcher
 
 /// SwarmKit's `TestSession` and `TestClusterUpdatesSendMessages` (§A13 19, 25).
 @Suite struct SessionMessageTests {

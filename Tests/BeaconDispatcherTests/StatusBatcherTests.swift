@@ -1,6 +1,7 @@
 import BeaconCore
-@testable import BeaconDispatcher
 import Testing
+
+@testable import BeaconDispatcher
 
 /// The status batcher's flush rules on their own: no dispatcher, no store, no clock; the time is
 /// whatever instant each call passes.
@@ -53,10 +54,11 @@ import Testing
         #expect(batcher.pendingCount == 2)
         let takenBatch = batcher.takeBatch(at: start.advanced(by: .milliseconds(100)), term: 1)
         let batch = try #require(takenBatch)
-        #expect(Set(batch.writes) == [
-            .taskStatus(taskID: "t1", TaskStatus(state: .running)),
-            .nodeStatus(node, NodeStatus(state: .down, message: "heartbeat failure"), description: description),
-        ])
+        #expect(
+            Set(batch.writes) == [
+                .taskStatus(taskID: "t1", TaskStatus(state: .running)),
+                .nodeStatus(node, NodeStatus(state: .down, message: "heartbeat failure"), description: description),
+            ])
         #expect(batcher.pendingCount == 0)
         #expect(batcher.flushes == 1 && batcher.writeCount == 2)
     }

@@ -1,6 +1,7 @@
 import BeaconCore
-@testable import BeaconDispatcher
 import Testing
+
+@testable import BeaconDispatcher
 
 /// SwarmKit's `TestTaskUpdate` and the status write path (§A16 6).
 @Suite struct TaskStatusTests {
@@ -18,11 +19,13 @@ import Testing
 
     @Test func updatesApplyAtTheNextFlushAndNeverMoveBackwards() throws {
         let (dispatcher, node, session) = try fixture()
-        try dispatcher.core.updateTaskStatus(node: node, session: session, [
-            TaskStatusUpdate(taskID: "1", status: TaskStatus(state: .assigned)),
-            TaskStatusUpdate(taskID: "2", status: TaskStatus(state: .assigned)),
-            TaskStatusUpdate(taskID: "4", status: TaskStatus(state: .running)),
-        ])
+        try dispatcher.core.updateTaskStatus(
+            node: node, session: session,
+            [
+                TaskStatusUpdate(taskID: "1", status: TaskStatus(state: .assigned)),
+                TaskStatusUpdate(taskID: "2", status: TaskStatus(state: .assigned)),
+                TaskStatusUpdate(taskID: "4", status: TaskStatus(state: .running)),
+            ])
         #expect(dispatcher.store.task("1")?.status.state == .new)
         dispatcher.advance(by: .milliseconds(100))
         #expect(dispatcher.store.task("1")?.status.state == .assigned)
@@ -34,10 +37,12 @@ import Testing
     @Test func aForeignTaskRefusesTheWholeCall() throws {
         let (dispatcher, node, session) = try fixture()
         let error = dispatcherError { () throws(DispatcherError) in
-            try dispatcher.core.updateTaskStatus(node: node, session: session, [
-                TaskStatusUpdate(taskID: "1", status: TaskStatus(state: .assigned)),
-                TaskStatusUpdate(taskID: "3", status: TaskStatus(state: .assigned)),
-            ])
+            try dispatcher.core.updateTaskStatus(
+                node: node, session: session,
+                [
+                    TaskStatusUpdate(taskID: "1", status: TaskStatus(state: .assigned)),
+                    TaskStatusUpdate(taskID: "3", status: TaskStatus(state: .assigned)),
+                ])
         }
         #expect(error == .permissionDenied("cannot update a task not assigned this node"))
         #expect(dispatcher.core.pendingWriteCount == 0)
@@ -48,14 +53,18 @@ import Testing
 
     @Test func emptyStatusesAndUnknownTasksAreSkippedAndTheLastWriteWins() throws {
         let (dispatcher, node, session) = try fixture()
-        try dispatcher.core.updateTaskStatus(node: node, session: session, [
-            TaskStatusUpdate(taskID: "1", status: nil),
-            TaskStatusUpdate(taskID: "gone", status: TaskStatus(state: .running)),
-            TaskStatusUpdate(taskID: "2", status: TaskStatus(state: .running, message: "first")),
-        ])
-        try dispatcher.core.updateTaskStatus(node: node, session: session, [
-            TaskStatusUpdate(taskID: "2", status: TaskStatus(state: .running, message: "second")),
-        ])
+        try dispatcher.core.updateTaskStatus(
+            node: node, session: session,
+            [
+                TaskStatusUpdate(taskID: "1", status: nil),
+                TaskStatusUpdate(taskID: "gone", status: TaskStatus(state: .running)),
+                TaskStatusUpdate(taskID: "2", status: TaskStatus(state: .running, message: "first")),
+            ])
+        try dispatcher.core.updateTaskStatus(
+            node: node, session: session,
+            [
+                TaskStatusUpdate(taskID: "2", status: TaskStatus(state: .running, message: "second"))
+            ])
         #expect(dispatcher.core.pendingWriteCount == 1)
         dispatcher.advance(by: .milliseconds(100))
         #expect(dispatcher.store.task("1")?.status.state == .new)
@@ -66,7 +75,9 @@ import Testing
     @Test func callsNeedTheCurrentSession() throws {
         let (dispatcher, node, session) = try fixture()
         let made = try SessionID(String(session.description.prefix(16)) + "0000000000000001")
-        #expect(throws: DispatcherError.sessionInvalid) { try dispatcher.core.updateTaskStatus(node: node, session: made, []) }
+        #expect(throws: DispatcherError.sessionInvalid) {
+            try dispatcher.core.updateTaskStatus(node: node, session: made, [])
+        }
         #expect(throws: DispatcherError.nodeNotRegistered) {
             try dispatcher.core.updateTaskStatus(node: nodeID("stranger"), session: session, [])
         }
@@ -79,14 +90,18 @@ import Testing
         let node = nodeID("n")
         let session = try dispatcher.registerNow(node).sessionID
         for id in ["a", "b", "c"] { dispatcher.store.putTask(DispatchedTask(id: id, nodeID: node)) }
-        try dispatcher.core.updateTaskStatus(node: node, session: session, [
-            TaskStatusUpdate(taskID: "a", status: TaskStatus(state: .assigned)),
-            TaskStatusUpdate(taskID: "b", status: TaskStatus(state: .assigned)),
-        ])
+        try dispatcher.core.updateTaskStatus(
+            node: node, session: session,
+            [
+                TaskStatusUpdate(taskID: "a", status: TaskStatus(state: .assigned)),
+                TaskStatusUpdate(taskID: "b", status: TaskStatus(state: .assigned)),
+            ])
         #expect(!dispatcher.core.isFlushDue(at: dispatcher.now))
-        try dispatcher.core.updateTaskStatus(node: node, session: session, [
-            TaskStatusUpdate(taskID: "c", status: TaskStatus(state: .assigned))
-        ])
+        try dispatcher.core.updateTaskStatus(
+            node: node, session: session,
+            [
+                TaskStatusUpdate(taskID: "c", status: TaskStatus(state: .assigned))
+            ])
         #expect(dispatcher.core.isFlushDue(at: dispatcher.now))
         dispatcher.advance(by: .zero)
         #expect(dispatcher.store.task("c")?.status.state == .assigned)

@@ -42,7 +42,8 @@ import Testing
         #expect(interval.compactMap(\.taskStatus).first(where: { $0.id == "t1" })?.state == .complete)
 
         // Three queued writes fill a batch: it goes out without the clock moving.
-        try leader.dispatcher.updateTaskStatus(nodeID: node, session: session.id, updates: ["t3", "t4", "t5"].map(running))
+        try leader.dispatcher.updateTaskStatus(
+            nodeID: node, session: session.id, updates: ["t3", "t4", "t5"].map(running))
         let full = try #require(await batches.next())
         #expect(Set(full.compactMap { $0.taskStatus?.id }) == ["t3", "t4", "t5"])
         #expect(leader.store.task("t5")?.status.state == .running)
@@ -52,10 +53,12 @@ import Testing
     @Test func aStatusForAnotherNodesTaskIsRefusedAndNothingIsQueued() async throws {
         let leader = try await leader { _ in }
         leader.store.base.putTask(DispatchedTask(id: "mine", nodeID: node, status: TaskStatus(state: .assigned)))
-        leader.store.base.putTask(DispatchedTask(id: "theirs", nodeID: nodeID("node-b"), status: TaskStatus(state: .assigned)))
+        leader.store.base.putTask(
+            DispatchedTask(id: "theirs", nodeID: nodeID("node-b"), status: TaskStatus(state: .assigned)))
         let session = try await leader.register(node)
         #expect(throws: DispatcherError.permissionDenied("cannot update a task not assigned this node")) {
-            try leader.dispatcher.updateTaskStatus(nodeID: node, session: session.id, updates: [running("mine"), running("theirs")])
+            try leader.dispatcher.updateTaskStatus(
+                nodeID: node, session: session.id, updates: [running("mine"), running("theirs")])
         }
         try await leader.advance(by: .seconds(1))
         #expect(leader.store.task("mine")?.status.state == .assigned)

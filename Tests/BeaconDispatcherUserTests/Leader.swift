@@ -25,7 +25,9 @@ struct Leader {
     /// Creates `ready` and `down` nodes in the store, as an earlier leader left them, and starts
     /// leading. The start marks the READY nodes UNKNOWN; those writes are flushed here, one batch
     /// interval in, so the test begins with nothing queued.
-    init(_ configuration: DispatcherConfiguration = exactConfiguration(), ready: [NodeID] = [], down: [NodeID] = []) async throws {
+    init(_ configuration: DispatcherConfiguration = exactConfiguration(), ready: [NodeID] = [], down: [NodeID] = [])
+        async throws
+    {
         for node in ready + down { store.base.createNode(node) }
         for node in ready { store.base.setNodeStatus(node, NodeStatus(state: .ready)) }
         for node in down { store.base.setNodeStatus(node, NodeStatus(state: .down, message: "heartbeat failure")) }

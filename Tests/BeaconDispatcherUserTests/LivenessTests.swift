@@ -17,7 +17,9 @@ import Testing
 
         let second = try await leader.register(node)
         #expect(second.id != first.id)
-        #expect(throws: DispatcherError.sessionInvalid) { _ = try leader.dispatcher.heartbeat(nodeID: node, session: first.id) }
+        #expect(throws: DispatcherError.sessionInvalid) {
+            _ = try leader.dispatcher.heartbeat(nodeID: node, session: first.id)
+        }
         #expect(try leader.dispatcher.heartbeat(nodeID: node, session: second.id) == .seconds(1))
         try await leader.stop()
     }
@@ -49,7 +51,9 @@ import Testing
         #expect(leader.dispatcher.state(of: node) == .ready)
         try await leader.advance(by: .milliseconds(5))
         #expect(leader.dispatcher.state(of: node) == .down)
-        #expect(throws: DispatcherError.nodeNotRegistered) { _ = try leader.dispatcher.heartbeat(nodeID: node, session: session.id) }
+        #expect(throws: DispatcherError.nodeNotRegistered) {
+            _ = try leader.dispatcher.heartbeat(nodeID: node, session: session.id)
+        }
 
         let down = try #require(await batches.nextBatch(setting: node, to: .down))
         #expect(down.compactMap { $0.nodeMessage(of: node) } == ["heartbeat failure"])
@@ -75,7 +79,10 @@ import Testing
         var batches = leader.store.batches.makeAsyncIterator()
         let start = try #require(await batches.next())
         #expect(Set(start.compactMap { $0.nodeState(of: silent) ?? $0.nodeState(of: returning) }) == [.unknown])
-        #expect(start.compactMap { $0.nodeMessage(of: silent) } == ["Node moved to \"unknown\" state due to leadership change in cluster"])
+        #expect(
+            start.compactMap { $0.nodeMessage(of: silent) } == [
+                "Node moved to \"unknown\" state due to leadership change in cluster"
+            ])
         #expect(start.allSatisfy { $0.nodeState(of: dead) == nil })
         #expect(leader.dispatcher.state(of: silent) == .unknown)
         #expect(leader.dispatcher.state(of: dead) == .down)
@@ -104,7 +111,7 @@ import Testing
         let node = nodeID("node-a")
         let leader = try await Leader(ready: [node])
         var session = try await leader.register(node)
-        for _ in 0 ..< 2 { session = try await leader.register(node) }
+        for _ in 0..<2 { session = try await leader.register(node) }
         let limited = DispatcherError.rateLimited(node: "node-a", attempts: 3, window: .seconds(8))
         await #expect(throws: limited) { _ = try await leader.dispatcher.session(nodeID: node, description: nil) }
         // The last allowed registration was at 0.4 s; 7.95 s later it still counts. (The node
@@ -121,7 +128,7 @@ import Testing
         configuration.rateLimitPeriod = .zero
         let node = nodeID("node-a")
         let leader = try await Leader(configuration, ready: [node])
-        for _ in 0 ..< 6 { _ = try await leader.register(node) }
+        for _ in 0..<6 { _ = try await leader.register(node) }
         try await leader.stop()
     }
 }

@@ -9,7 +9,7 @@ import Testing
         var seen: [WorkerEvent] = []
 
         let store = try SQLiteMasterWorkerStore(path: path)
-        let transport = InProcessTransport()       // or your own MessageTransport over the network
+        let transport = InProcessTransport()  // or your own MessageTransport over the network
         let master = try await MasterRuntime.start(
             id: try MasterID("job-7"), executor: try ExecutorID("node-a"), transport: transport, store: store)
 
@@ -20,7 +20,7 @@ import Testing
             transport: transport, store: store, onCancel: { print("asked to stop") })
 
         try await worker.updateStatus(.normal, errorMessage: "", extensionBytes: Array("50%".utf8))
-        try await worker.exit(.finished)           // returns once the master acknowledged
+        try await worker.exit(.finished)  // returns once the master acknowledged
 
         for await event in master.events {
             seen.append(event)
@@ -33,6 +33,8 @@ import Testing
         let online = try #require(seen.firstIndex(of: .online(task, executor: try ExecutorID("node-b"))))
         #expect(online < seen.count - 1)
         #expect(seen.last == .offline(task, reason: .workerFinished))
-        #expect(seen.contains(.statusUpdated(task, WorkerStatus(state: .normal, epoch: epoch, extensionBytes: Array("50%".utf8)))))
+        #expect(
+            seen.contains(
+                .statusUpdated(task, WorkerStatus(state: .normal, epoch: epoch, extensionBytes: Array("50%".utf8)))))
     }
 }

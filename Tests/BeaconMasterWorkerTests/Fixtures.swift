@@ -22,7 +22,9 @@ enum Fixture {
         _ worker: WorkerID, workerEpoch: Epoch, masterEpoch: Epoch = masterEpoch, finished: Bool = false,
         at time: BeaconInstant = start
     ) -> HeartbeatPing {
-        HeartbeatPing(sendTime: time, fromWorker: worker, masterEpoch: masterEpoch, workerEpoch: workerEpoch, isFinished: finished)
+        HeartbeatPing(
+            sendTime: time, fromWorker: worker, masterEpoch: masterEpoch, workerEpoch: workerEpoch, isFinished: finished
+        )
     }
 
     static func drain(_ manager: WorkerManager<ManualClock>) -> [WorkerEvent] {

@@ -20,7 +20,8 @@ import Glibc
         let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         let tool = bundle.deletingLastPathComponent().appendingPathComponent("beacon-master-worker")
         guard FileManager.default.isExecutableFile(atPath: tool.path) else {
-            throw MasterWorkerError.storage("\(tool.path) is missing: build it with `swift build --product beacon-master-worker`")
+            throw MasterWorkerError.storage(
+                "\(tool.path) is missing: build it with `swift build --product beacon-master-worker`")
         }
         return tool
     }
@@ -33,7 +34,8 @@ import Glibc
         // Each worker pauses 10 ms between changes: enough writes to be killed in the middle of
         // many, without taking both cores from the tests running beside this one.
         process.arguments = [
-            "run", "--database", database, "--workers", "\(workerCount)", "--heartbeat-interval", "50ms", "--pause", "10ms",
+            "run", "--database", database, "--workers", "\(workerCount)", "--heartbeat-interval", "50ms", "--pause",
+            "10ms",
         ]
         let output = Pipe()
         process.standardOutput = output
@@ -59,7 +61,8 @@ import Glibc
                     }
                 }
                 if !killed { kill(process.processIdentifier, SIGKILL) }
-                continuation.resume(returning: String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init))
+                continuation.resume(
+                    returning: String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init))
             }
         }
         process.waitUntilExit()
@@ -86,7 +89,9 @@ import Glibc
         for (worker, step) in acknowledgedStep {
             let status = try #require(persisted[Fixture.worker(worker)], "worker \(worker) lost its row")
             let persistedStep = Int(status.errorMessage.split(separator: " ").last ?? "") ?? 0
-            #expect(persistedStep >= step, "worker \(worker): step \(step) was acknowledged but the file holds \(persistedStep)")
+            #expect(
+                persistedStep >= step,
+                "worker \(worker): step \(step) was acknowledged but the file holds \(persistedStep)")
         }
 
         // A successor on the same file: half of the workers come back and ping it. It waits the

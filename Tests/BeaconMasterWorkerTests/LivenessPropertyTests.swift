@@ -45,7 +45,8 @@ import Testing
                 if let pingTime, due == nil || pingTime <= due! {
                     try clock.advance(to: max(pingTime, clock.now))
                     let worker = Fixture.worker("w\(pings[nextPing].worker)")
-                    try manager.handleHeartbeat(Fixture.ping(worker, workerEpoch: Self.epoch, at: pingTime), from: Self.node)
+                    try manager.handleHeartbeat(
+                        Fixture.ping(worker, workerEpoch: Self.epoch, at: pingTime), from: Self.node)
                     nextPing += 1
                 } else if let wake = due {
                     try clock.advance(to: max(wake, clock.now))
@@ -78,7 +79,10 @@ import Testing
                     master: Fixture.master(), worker: worker, workerEpoch: Self.epoch,
                     masterInfo: MasterInfo(executor: Self.node, epoch: Fixture.masterEpoch), startTime: Fixture.start),
                 at: Fixture.start)
-            enum InFlight { case ping(HeartbeatPing), pong(HeartbeatPong) }
+            enum InFlight {
+                case ping(HeartbeatPing)
+                case pong(HeartbeatPong)
+            }
             var inFlight: [(at: BeaconInstant, message: InFlight)] = []
             func send(_ message: InFlight) {
                 guard random.next() % 100 >= UInt64(lossPercent) else { return }
@@ -92,7 +96,8 @@ import Testing
             // noticed: its last accepted ping was sent before the stop, so its deadline is at
             // most the offline timeout plus the longest delay after the stop.
             var horizon = Fixture.start.advanced(by: .seconds(600))
-            let noticeWindow = TimeoutConfiguration.default.offlineTimeout + .milliseconds(Int64(maximumDelayMilliseconds) + 10)
+            let noticeWindow =
+                TimeoutConfiguration.default.offlineTimeout + .milliseconds(Int64(maximumDelayMilliseconds) + 10)
             var steps = 0
             while offlineAt == nil, clock.now < horizon {
                 var next = suicideAt == nil ? session.nextTick : horizon
@@ -131,7 +136,8 @@ import Testing
                 }
             }
             if let offlineAt {
-                let stopped = try #require(suicideAt, "the master declared the worker offline while it was still running")
+                let stopped = try #require(
+                    suicideAt, "the master declared the worker offline while it was still running")
                 #expect(stopped < offlineAt)
             } else {
                 #expect(suicideAt == nil, "the worker stopped but its master never declared it offline")

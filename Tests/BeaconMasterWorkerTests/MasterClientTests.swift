@@ -15,8 +15,12 @@ import Testing
             masterInfo: MasterInfo(executor: executor1, epoch: Epoch(rawValue: 1)), startTime: start)
     }
 
-    func pong(sentAt time: BeaconInstant, epoch: Int64 = 1, to worker: WorkerID? = nil, finished: Bool = false) -> HeartbeatPong {
-        HeartbeatPong(sendTime: time, replyTime: .zero, toWorker: worker ?? self.worker, masterEpoch: Epoch(rawValue: epoch), isFinished: finished)
+    func pong(sentAt time: BeaconInstant, epoch: Int64 = 1, to worker: WorkerID? = nil, finished: Bool = false)
+        -> HeartbeatPong
+    {
+        HeartbeatPong(
+            sendTime: time, replyTime: .zero, toWorker: worker ?? self.worker, masterEpoch: Epoch(rawValue: epoch),
+            isFinished: finished)
     }
 
     func at(_ seconds: Double) -> BeaconInstant { start.advanced(by: .seconds(seconds)) }
@@ -31,8 +35,11 @@ import Testing
 
     @Test func pingsCarryTheWorkersViewAndTheExitHandshakeClosesOnlyOnAFinishedPong() throws {
         var client = client()
-        #expect(client.ping(at: at(1)) == HeartbeatPing(
-            sendTime: at(1), fromWorker: worker, masterEpoch: Epoch(rawValue: 1), workerEpoch: Epoch(rawValue: 7), isFinished: false))
+        #expect(
+            client.ping(at: at(1))
+                == HeartbeatPing(
+                    sendTime: at(1), fromWorker: worker, masterEpoch: Epoch(rawValue: 1),
+                    workerEpoch: Epoch(rawValue: 7), isFinished: false))
         #expect(client.receive(pong(sentAt: at(1)), from: executor1) == .accepted)
         #expect(client.lastAcknowledgedPingTime == at(1))
         client.beginExit(at: at(2))
@@ -47,7 +54,9 @@ import Testing
         var client = client()
         client.updateMasterInfo(MasterInfo(executor: executor1, epoch: Epoch(rawValue: 3)))
         #expect(client.receive(pong(sentAt: at(5), epoch: 2), from: executor1) == .droppedStaleMaster)
-        #expect(client.receive(pong(sentAt: at(5), epoch: 3, to: Fixture.worker("other")), from: executor1) == .droppedOtherWorker)
+        #expect(
+            client.receive(pong(sentAt: at(5), epoch: 3, to: Fixture.worker("other")), from: executor1)
+                == .droppedOtherWorker)
         #expect(client.lastAcknowledgedPingTime == start)
     }
 

@@ -1,8 +1,9 @@
 import BeaconCore
-@testable import BeaconMasterWorker
 import Foundation
 import FuzzReplay
 import Testing
+
+@testable import BeaconMasterWorker
 
 /// Replays every committed `MasterWorkerMessageFuzz` input through the harness the fuzz target
 /// runs, and shows that the harness's checks can fail.
@@ -17,7 +18,8 @@ import Testing
     @Test func aReceiverThatDisagreesWithTheModelIsReported() throws {
         var world = try MasterWorkerReceiverModel(scenario: 0)
         let ping = HeartbeatPing(
-            sendTime: world.start, fromWorker: world.online, masterEpoch: world.masterEpoch, workerEpoch: Epoch(rawValue: 7),
+            sendTime: world.start, fromWorker: world.online, masterEpoch: world.masterEpoch,
+            workerEpoch: Epoch(rawValue: 7),
             isFinished: false)
         #expect(world.deliver(.ping(ping)) == nil)
         try world.manager.workerCreationFailed(WorkerID("w-created"), error: "gone behind the model's back")
@@ -35,7 +37,8 @@ import Testing
         #expect(!MasterWorkerMessageModel.isValidIdentifier(String(repeating: "é", count: 129)))
         #expect(MasterWorkerMessageModel.isValidIdentifier(String(repeating: "é", count: 128)))
         let ping = HeartbeatPing(
-            sendTime: .zero, fromWorker: try WorkerID("w"), masterEpoch: Epoch(rawValue: 5), workerEpoch: Epoch(rawValue: 6),
+            sendTime: .zero, fromWorker: try WorkerID("w"), masterEpoch: Epoch(rawValue: 5),
+            workerEpoch: Epoch(rawValue: 6),
             isFinished: true)
         #expect(MasterWorkerMessageFuzzHarness.roundTrip(.ping(ping)) == nil)
         #expect(MasterWorkerMessageFuzzHarness.brokenPromise(.ping(ping)) == nil)
@@ -43,13 +46,23 @@ import Testing
 
     @Test func tiflowsFieldNamesDecode() throws {
         let ping = #"{"send-time":1000,"from-worker-id":"job-7-task-1","epoch":5,"worker-epoch":7,"is-finished":false}"#
-        #expect(try MasterWorkerMessageCodec.decode(.ping, from: Data(ping.utf8)) == .ping(HeartbeatPing(
-            sendTime: BeaconInstant(nanoseconds: 1000), fromWorker: try WorkerID("job-7-task-1"), masterEpoch: Epoch(rawValue: 5),
-            workerEpoch: Epoch(rawValue: 7), isFinished: false)))
-        let status = #"{"worker":"w","master-epoch":5,"status":{"state":4,"epoch":7,"error-message":"disk full","extend-bytes":[1,2]}}"#
-        #expect(try MasterWorkerMessageCodec.decode(.status, from: Data(status.utf8)) == .status(WorkerStatusMessage(
-            worker: try WorkerID("w"), masterEpoch: Epoch(rawValue: 5),
-            status: WorkerStatus(state: .error, epoch: Epoch(rawValue: 7), errorMessage: "disk full", extensionBytes: [1, 2]))))
+        #expect(
+            try MasterWorkerMessageCodec.decode(.ping, from: Data(ping.utf8))
+                == .ping(
+                    HeartbeatPing(
+                        sendTime: BeaconInstant(nanoseconds: 1000), fromWorker: try WorkerID("job-7-task-1"),
+                        masterEpoch: Epoch(rawValue: 5),
+                        workerEpoch: Epoch(rawValue: 7), isFinished: false)))
+        let status =
+            #"{"worker":"w","master-epoch":5,"status":{"state":4,"epoch":7,"error-message":"disk full","extend-bytes":[1,2]}}"#
+        #expect(
+            try MasterWorkerMessageCodec.decode(.status, from: Data(status.utf8))
+                == .status(
+                    WorkerStatusMessage(
+                        worker: try WorkerID("w"), masterEpoch: Epoch(rawValue: 5),
+                        status: WorkerStatus(
+                            state: .error, epoch: Epoch(rawValue: 7), errorMessage: "disk full", extensionBytes: [1, 2])
+                    )))
         let request = #"{"send-time":1,"from-master-id":"job-7","epoch":5,"expect-state":6,"project-id":"ignored"}"#
         #expect(try MasterWorkerMessageCodec.decode(.statusChange, from: Data(request.utf8)).kind == .statusChange)
     }
@@ -59,7 +72,10 @@ import Testing
         (.ping, #"{"send-time":1,"from-worker-id":"","epoch":5,"worker-epoch":7,"is-finished":false}"#),
         (.pong, #"{"send-time":1,"reply-time":2,"to-worker-id":"w\u0007","epoch":5,"is-finished":true}"#),
         (.pong, #"{"send-time":-1,"reply-time":2,"to-worker-id":"w","epoch":5,"is-finished":true}"#),
-        (.status, #"{"worker":"w","master-epoch":5,"status":{"state":7,"epoch":7,"error-message":"","extend-bytes":[]}}"#),
+        (
+            .status,
+            #"{"worker":"w","master-epoch":5,"status":{"state":7,"epoch":7,"error-message":"","extend-bytes":[]}}"#
+        ),
         (.statusChange, #"{"send-time":1,"from-master-id":"job-7","epoch":"5","expect-state":6}"#),
         (.statusChange, "not json"),
     ])

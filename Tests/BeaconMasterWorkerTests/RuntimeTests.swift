@@ -50,10 +50,13 @@ import Testing
 
         /// Creates `w1` under `master` and starts it on the worker node. It pings at once, and
         /// then sleeps on the clock until its next ping.
-        func startWorker(under master: MasterRuntime, onCancel: @escaping @Sendable () -> Void = {}) async throws -> WorkerRuntime {
+        func startWorker(under master: MasterRuntime, onCancel: @escaping @Sendable () -> Void = {}) async throws
+            -> WorkerRuntime
+        {
             let epoch = try await master.createWorker(suite.w1, on: suite.workerNode)
             return try await WorkerRuntime.start(
-                master: suite.masterID, worker: suite.w1, epoch: epoch, executor: suite.workerNode, transport: transport,
+                master: suite.masterID, worker: suite.w1, epoch: epoch, executor: suite.workerNode,
+                transport: transport,
                 store: store, configuration: suite.configuration, clock: suite.clock, onCancel: onCancel)
         }
 
@@ -100,7 +103,9 @@ import Testing
         for step in 1...20 { try await worker.updateStatus(.normal, errorMessage: "step \(step)") }
         var seen: [String] = []
         while seen.last != "step 20" {
-            if case .statusUpdated(_, let status) = try await Self.nextEvent(&events, skippingStatuses: false), status.state == .normal {
+            if case .statusUpdated(_, let status) = try await Self.nextEvent(&events, skippingStatuses: false),
+                status.state == .normal
+            {
                 seen.append(status.errorMessage)
             }
         }
@@ -135,7 +140,8 @@ import Testing
         #expect(second.workers[w1]?.phase == .online)
         var events = second.events.makeAsyncIterator()
         let event = try await Self.nextEvent(&events, skippingStatuses: false)
-        #expect(event == .statusUpdated(w1, WorkerStatus(state: .normal, epoch: epoch, errorMessage: "after fail-over")))
+        #expect(
+            event == .statusUpdated(w1, WorkerStatus(state: .normal, epoch: epoch, errorMessage: "after fail-over")))
         worker.stop()
         second.stop()
     }
@@ -161,10 +167,14 @@ import Testing
         let transport = job.transport
         let master = try await job.startMaster()
         let newer = Epoch(rawValue: master.epoch.rawValue + 5)
-        let ping = HeartbeatPing(sendTime: .zero, fromWorker: w1, masterEpoch: newer, workerEpoch: Epoch(rawValue: 9), isFinished: false)
+        let ping = HeartbeatPing(
+            sendTime: .zero, fromWorker: w1, masterEpoch: newer, workerEpoch: Epoch(rawValue: 9), isFinished: false)
         // The master acts on a ping only once its pong could be sent, so the sender needs a mailbox.
-        let pongs = try transport.mailbox(on: workerNode, topics: [MasterWorkerTopic.pong(master: masterID, worker: w1)], capacity: 4)
-        #expect(transport.trySend(.ping(ping), topic: MasterWorkerTopic.ping(master: masterID), from: workerNode, to: masterNode))
+        let pongs = try transport.mailbox(
+            on: workerNode, topics: [MasterWorkerTopic.pong(master: masterID, worker: w1)], capacity: 4)
+        #expect(
+            transport.trySend(
+                .ping(ping), topic: MasterWorkerTopic.ping(master: masterID), from: workerNode, to: masterNode))
         await #expect(throws: MasterWorkerError.staleMaster(masterID, ownEpoch: master.epoch, seen: newer)) {
             try await master.waitUntilStopped()
         }
@@ -266,7 +276,9 @@ import Testing
             await clock.waitForSleepers(2)
             try clock.advance(by: configuration.statusRetryInterval)
         }
-        await #expect(throws: MasterWorkerError.statusNotDelivered(master: masterID, after: configuration.statusDeliveryTimeout)) {
+        await #expect(
+            throws: MasterWorkerError.statusNotDelivered(master: masterID, after: configuration.statusDeliveryTimeout)
+        ) {
             try await reporting.value
         }
         worker.stop()
@@ -281,4 +293,3 @@ import Testing
         }
     }
 }
-

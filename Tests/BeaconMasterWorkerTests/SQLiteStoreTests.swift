@@ -7,7 +7,8 @@ import Testing
 /// The SQLite store on a real file (WAL) and in memory.
 @Suite struct SQLiteStoreTests {
     static func temporaryPath() throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("beacon-mw-\(UInt64.random(in: 0 ... .max))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "beacon-mw-\(UInt64.random(in: 0 ... .max))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory.appendingPathComponent("master.sqlite").path
     }
@@ -35,7 +36,8 @@ import Testing
         let store = try SQLiteMasterWorkerStore(path: ":memory:")
         let w1 = Fixture.worker("w1")
         let other = Fixture.master("job-2")
-        try await store.saveWorkerStatus(WorkerStatus(state: .initialized, epoch: Epoch(rawValue: 3)), worker: w1, master: master)
+        try await store.saveWorkerStatus(
+            WorkerStatus(state: .initialized, epoch: Epoch(rawValue: 3)), worker: w1, master: master)
         let latest = WorkerStatus(state: .error, epoch: Epoch(rawValue: 3), errorMessage: "boom", extensionBytes: [7])
         try await store.saveWorkerStatus(latest, worker: w1, master: master)
         try await store.saveWorkerStatus(latest, worker: w1, master: other)
@@ -53,7 +55,8 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<2_000 {
                     group.addTask {
-                        let status = WorkerStatus(state: .normal, epoch: Epoch(rawValue: Int64(index)), errorMessage: "step \(index)")
+                        let status = WorkerStatus(
+                            state: .normal, epoch: Epoch(rawValue: Int64(index)), errorMessage: "step \(index)")
                         try await store.saveWorkerStatus(status, worker: Fixture.worker("w\(index)"), master: master)
                     }
                 }
@@ -72,7 +75,8 @@ import Testing
     @Test func aCorruptRowIsAStorageErrorNotATrap() async throws {
         let path = try Self.temporaryPath()
         let store = try SQLiteMasterWorkerStore(path: path)
-        try await store.saveWorkerStatus(WorkerStatus(state: .normal, epoch: Epoch(rawValue: 2)), worker: Fixture.worker("w1"), master: master)
+        try await store.saveWorkerStatus(
+            WorkerStatus(state: .normal, epoch: Epoch(rawValue: 2)), worker: Fixture.worker("w1"), master: master)
         let database = try DatabaseQueue(path: path)
         try await database.write { try $0.execute(sql: "UPDATE worker_status SET state = 99") }
         await #expect(throws: MasterWorkerError.self) { try await store.loadWorkerStatuses(master: master) }
@@ -84,13 +88,17 @@ import Testing
 
     @Test func aMastersOutcomeIsWrittenOnlyWhileItsEpochIsCurrent() async throws {
         let store = try SQLiteMasterWorkerStore(path: ":memory:")
-        var old = MasterMetadata(id: master, executor: Fixture.executor("node-a"), epoch: Epoch(rawValue: 2), state: .initialized)
+        var old = MasterMetadata(
+            id: master, executor: Fixture.executor("node-a"), epoch: Epoch(rawValue: 2), state: .initialized)
         try await store.saveMaster(old)
-        let newer = MasterMetadata(id: master, executor: Fixture.executor("node-b"), epoch: Epoch(rawValue: 3), state: .initialized)
+        let newer = MasterMetadata(
+            id: master, executor: Fixture.executor("node-b"), epoch: Epoch(rawValue: 3), state: .initialized)
         try await store.saveMaster(newer)
         old.state = .failed
         old.errorMessage = "stale"
-        await #expect(throws: MasterWorkerError.staleMaster(master, ownEpoch: Epoch(rawValue: 2), seen: Epoch(rawValue: 3))) {
+        await #expect(
+            throws: MasterWorkerError.staleMaster(master, ownEpoch: Epoch(rawValue: 2), seen: Epoch(rawValue: 3))
+        ) {
             try await store.updateMasterOutcome(old)
         }
         #expect(try await store.loadMaster(master) == newer)
@@ -105,22 +113,26 @@ import Testing
     func aStateTheStoreCannotReadIsAStorageErrorNotATrap(value: String) async throws {
         let path = try Self.temporaryPath()
         let store = try SQLiteMasterWorkerStore(path: path)
-        try await store.saveWorkerStatus(WorkerStatus(state: .normal, epoch: Epoch(rawValue: 2)), worker: Fixture.worker("w1"), master: master)
+        try await store.saveWorkerStatus(
+            WorkerStatus(state: .normal, epoch: Epoch(rawValue: 2)), worker: Fixture.worker("w1"), master: master)
         let database = try DatabaseQueue(path: path)
         // A hand-edited file: the schema's NOT NULL is dropped by recreating the table.
         try await database.write { db in
-            try db.execute(sql: """
-                CREATE TABLE worker_status_loose AS SELECT * FROM worker_status;
-                DROP TABLE worker_status;
-                ALTER TABLE worker_status_loose RENAME TO worker_status;
-                UPDATE worker_status SET state = \(value);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE worker_status_loose AS SELECT * FROM worker_status;
+                    DROP TABLE worker_status;
+                    ALTER TABLE worker_status_loose RENAME TO worker_status;
+                    UPDATE worker_status SET state = \(value);
+                    """)
         }
         await #expect(throws: MasterWorkerError.self) { try await store.loadWorkerStatuses(master: master) }
     }
 
     @Test func anUnopenablePathIsAStorageError() {
-        #expect(throws: MasterWorkerError.self) { try SQLiteMasterWorkerStore(path: "/proc/definitely/not/here.sqlite") }
+        #expect(throws: MasterWorkerError.self) {
+            try SQLiteMasterWorkerStore(path: "/proc/definitely/not/here.sqlite")
+        }
     }
 
     @Test func identifiersAreValidated() {

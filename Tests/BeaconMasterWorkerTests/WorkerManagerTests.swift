@@ -13,7 +13,8 @@ import Testing
         try manager.workerStarting(w1, on: node, epoch: Epoch(rawValue: 2))
         for _ in 0..<3 {
             try clock.advance(by: .seconds(1))
-            #expect(try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 2)), from: node) == .accepted)
+            #expect(
+                try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 2)), from: node) == .accepted)
             try manager.advance()
         }
         #expect(Fixture.drain(manager) == [.online(w1, executor: node)])
@@ -56,9 +57,10 @@ import Testing
         try manager.handleStatus(WorkerStatusMessage(worker: w1, masterEpoch: Fixture.masterEpoch, status: finished))
         try clock.advance(by: .seconds(30))
         try manager.advance()
-        #expect(Fixture.drain(manager) == [
-            .online(w1, executor: node), .statusUpdated(w1, finished), .offline(w1, reason: .workerFinished),
-        ])
+        #expect(
+            Fixture.drain(manager) == [
+                .online(w1, executor: node), .statusUpdated(w1, finished), .offline(w1, reason: .workerFinished),
+            ])
     }
 
     @Test(arguments: [
@@ -81,7 +83,8 @@ import Testing
         let manager = try Fixture.manager(clock: clock, recovering: persisted)
         #expect(!manager.isReady)
         for (offset, worker) in workers.prefix(3).enumerated() {
-            try manager.handleHeartbeat(Fixture.ping(worker, workerEpoch: Epoch(rawValue: Int64(11 + offset))), from: node)
+            try manager.handleHeartbeat(
+                Fixture.ping(worker, workerEpoch: Epoch(rawValue: Int64(11 + offset))), from: node)
         }
         try clock.advance(by: .seconds(19))
         try manager.advance()
@@ -96,7 +99,8 @@ import Testing
     }
 
     @Test func recoveryEndsAsSoonAsEveryWorkerHasHeartbeated() throws {
-        let manager = try Fixture.manager(clock: clock, recovering: [w1: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 5))])
+        let manager = try Fixture.manager(
+            clock: clock, recovering: [w1: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 5))])
         try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 5)), from: node)
         #expect(manager.isReady)
         #expect(Fixture.drain(manager).isEmpty)
@@ -104,7 +108,8 @@ import Testing
 
     @Test func recoveryWithNoWorkersIsReadyAtOnceAndSkipsFinishedOnes() throws {
         #expect(try Fixture.manager(clock: clock).isReady)
-        let finished = try Fixture.manager(clock: clock, recovering: [w1: WorkerStatus(state: .finished, epoch: Epoch(rawValue: 5))])
+        let finished = try Fixture.manager(
+            clock: clock, recovering: [w1: WorkerStatus(state: .finished, epoch: Epoch(rawValue: 5))])
         #expect(finished.isReady)
         #expect(finished.count == 0)
     }
@@ -115,7 +120,9 @@ import Testing
         #expect(throws: MasterWorkerError.self) { try manager.cleanTombstone(w1) }
         try clock.advance(by: .seconds(21))
         try manager.advance()
-        #expect(throws: MasterWorkerError.duplicateWorker(w1)) { try manager.workerStarting(w1, on: node, epoch: Epoch(rawValue: 3)) }
+        #expect(throws: MasterWorkerError.duplicateWorker(w1)) {
+            try manager.workerStarting(w1, on: node, epoch: Epoch(rawValue: 3))
+        }
         _ = Fixture.drain(manager)
         #expect(try manager.cleanTombstone(w1))
         #expect(try !manager.cleanTombstone(w1))
@@ -129,7 +136,10 @@ import Testing
         try manager.workerStarting(w1, on: node, epoch: epoch)
         try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch), from: node)
         try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch, finished: true), from: node)
-        #expect(Fixture.drain(manager) == [.online(w1, executor: node), .offline(w1, reason: .workerOffline(w1, lastError: ""))])
+        #expect(
+            Fixture.drain(manager) == [
+                .online(w1, executor: node), .offline(w1, reason: .workerOffline(w1, lastError: "")),
+            ])
         #expect(manager.worker(w1)?.phase == .tombstone)
     }
 
@@ -138,15 +148,20 @@ import Testing
         let epoch = Epoch(rawValue: 2)
         try manager.workerStarting(w1, on: node, epoch: epoch)
         try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch, finished: true), from: node)
-        #expect(Fixture.drain(manager) == [.online(w1, executor: node), .offline(w1, reason: .workerOffline(w1, lastError: ""))])
+        #expect(
+            Fixture.drain(manager) == [
+                .online(w1, executor: node), .offline(w1, reason: .workerOffline(w1, lastError: "")),
+            ])
     }
 
     @Test func aRecoveredWorkerThatFinishesEndsAsATombstone() throws {
         let w2 = Fixture.worker("w2")
-        let manager = try Fixture.manager(clock: clock, recovering: [
-            w1: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 5)),
-            w2: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 6)),
-        ])
+        let manager = try Fixture.manager(
+            clock: clock,
+            recovering: [
+                w1: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 5)),
+                w2: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 6)),
+            ])
         try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 5), finished: true), from: node)
         #expect(!manager.isReady)
         try manager.handleHeartbeat(Fixture.ping(w2, workerEpoch: Epoch(rawValue: 6)), from: node)
@@ -163,35 +178,59 @@ import Testing
         try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch), from: node)
         for _ in 0..<10 {
             try clock.advance(by: .seconds(3))
-            #expect(try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 2)), from: node) == .droppedStaleWorkerEpoch)
+            #expect(
+                try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 2)), from: node)
+                    == .droppedStaleWorkerEpoch)
             try manager.advance()
         }
-        #expect(Fixture.drain(manager) == [.online(w1, executor: node), .offline(w1, reason: .workerOffline(w1, lastError: ""))])
+        #expect(
+            Fixture.drain(manager) == [
+                .online(w1, executor: node), .offline(w1, reason: .workerOffline(w1, lastError: "")),
+            ])
     }
 
     @Test func aNewerMasterEpochMeansThisMasterIsStaleAndAnOlderOneIsDropped() throws {
         let manager = try Fixture.manager(clock: clock)
         let epoch = Epoch(rawValue: 2)
         try manager.workerStarting(w1, on: node, epoch: epoch)
-        #expect(throws: MasterWorkerError.staleMaster(Fixture.master(), ownEpoch: Fixture.masterEpoch, seen: Epoch(rawValue: 9))) {
-            try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch, masterEpoch: Epoch(rawValue: 9)), from: node)
+        #expect(
+            throws: MasterWorkerError.staleMaster(
+                Fixture.master(), ownEpoch: Fixture.masterEpoch, seen: Epoch(rawValue: 9))
+        ) {
+            try manager.handleHeartbeat(
+                Fixture.ping(w1, workerEpoch: epoch, masterEpoch: Epoch(rawValue: 9)), from: node)
         }
         #expect(throws: MasterWorkerError.self) {
-            try manager.handleStatus(WorkerStatusMessage(worker: w1, masterEpoch: Epoch(rawValue: 9), status: WorkerStatus(state: .normal, epoch: epoch)))
+            try manager.handleStatus(
+                WorkerStatusMessage(
+                    worker: w1, masterEpoch: Epoch(rawValue: 9), status: WorkerStatus(state: .normal, epoch: epoch)))
         }
-        #expect(try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch, masterEpoch: Epoch(rawValue: 0)), from: node) == .droppedStaleMasterEpoch)
-        #expect(try manager.handleHeartbeat(Fixture.ping(Fixture.worker("ghost"), workerEpoch: epoch), from: node) == .droppedUnknownWorker)
-        #expect(try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 7)), from: node) == .droppedUnknownWorkerEpoch)
+        #expect(
+            try manager.handleHeartbeat(
+                Fixture.ping(w1, workerEpoch: epoch, masterEpoch: Epoch(rawValue: 0)), from: node)
+                == .droppedStaleMasterEpoch)
+        #expect(
+            try manager.handleHeartbeat(Fixture.ping(Fixture.worker("ghost"), workerEpoch: epoch), from: node)
+                == .droppedUnknownWorker)
+        #expect(
+            try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: Epoch(rawValue: 7)), from: node)
+                == .droppedUnknownWorkerEpoch)
         #expect(manager.worker(w1)?.phase == .created)
         #expect(Fixture.drain(manager).isEmpty)
     }
 
     @Test func theMasterAnswersEveryPingWithItsOwnEpochAndTheEchoedFields() throws {
         let manager = try Fixture.manager(clock: clock)
-        let ping = Fixture.ping(Fixture.worker("anyone"), workerEpoch: Epoch(rawValue: 4), masterEpoch: Epoch(rawValue: 0), finished: true, at: BeaconInstant(nanoseconds: 77))
+        let ping = Fixture.ping(
+            Fixture.worker("anyone"), workerEpoch: Epoch(rawValue: 4), masterEpoch: Epoch(rawValue: 0), finished: true,
+            at: BeaconInstant(nanoseconds: 77))
         try clock.advance(by: .seconds(2))
         let pong = manager.pong(for: ping)
-        #expect(pong == HeartbeatPong(sendTime: BeaconInstant(nanoseconds: 77), replyTime: clock.now, toWorker: ping.fromWorker, masterEpoch: Fixture.masterEpoch, isFinished: true))
+        #expect(
+            pong
+                == HeartbeatPong(
+                    sendTime: BeaconInstant(nanoseconds: 77), replyTime: clock.now, toWorker: ping.fromWorker,
+                    masterEpoch: Fixture.masterEpoch, isFinished: true))
     }
 
     @Test func statusesForOfflineWorkersAreDroppedAndStatusChangeNeedsAnOnlineWorker() throws {
@@ -205,7 +244,8 @@ import Testing
         #expect(request.expectedState == .stopped && request.masterEpoch == Fixture.masterEpoch)
         try clock.advance(by: .seconds(21))
         try manager.advance()
-        let late = WorkerStatusMessage(worker: w1, masterEpoch: Fixture.masterEpoch, status: WorkerStatus(state: .normal, epoch: epoch))
+        let late = WorkerStatusMessage(
+            worker: w1, masterEpoch: Fixture.masterEpoch, status: WorkerStatus(state: .normal, epoch: epoch))
         #expect(try manager.handleStatus(late) == .droppedOfflineWorker)
         #expect(try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch), from: node) == .droppedOfflineWorker)
     }
@@ -220,9 +260,12 @@ import Testing
         _ = Fixture.drain(manager)
         try manager.cleanTombstone(w1)
         try manager.workerStarting(w1, on: node, epoch: current)
-        let late = WorkerStatusMessage(worker: w1, masterEpoch: Fixture.masterEpoch, status: WorkerStatus(state: .normal, epoch: previous))
+        let late = WorkerStatusMessage(
+            worker: w1, masterEpoch: Fixture.masterEpoch, status: WorkerStatus(state: .normal, epoch: previous))
         #expect(try manager.handleStatus(late) == .droppedStaleWorkerEpoch)
-        let future = WorkerStatusMessage(worker: w1, masterEpoch: Fixture.masterEpoch, status: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 9)))
+        let future = WorkerStatusMessage(
+            worker: w1, masterEpoch: Fixture.masterEpoch,
+            status: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 9)))
         #expect(try manager.handleStatus(future) == .droppedUnknownWorkerEpoch)
         #expect(try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: current), from: node) == .accepted)
         #expect(Fixture.drain(manager) == [.online(w1, executor: node)])
@@ -238,9 +281,11 @@ import Testing
         // as their workers have stopped themselves meanwhile.
         try clock.advance(by: .seconds(85))
         try manager.advance()
-        #expect(Set(Fixture.drain(manager)) == [
-            .offline(w1, reason: .workerOffline(w1, lastError: "")), .offline(w2, reason: .workerOffline(w2, lastError: "")),
-        ])
+        #expect(
+            Set(Fixture.drain(manager)) == [
+                .offline(w1, reason: .workerOffline(w1, lastError: "")),
+                .offline(w2, reason: .workerOffline(w2, lastError: "")),
+            ])
     }
 
     @Test func aClockGoingBackwardsIsAnErrorNotATrap() throws {
@@ -250,7 +295,8 @@ import Testing
             func sleep(until deadline: BeaconInstant, tolerance: Duration?) async throws {}
         }
         let clock = BrokenClock()
-        let manager = try WorkerManager(master: Fixture.master(), epoch: Fixture.masterEpoch, clock: clock, capacity: 16)
+        let manager = try WorkerManager(
+            master: Fixture.master(), epoch: Fixture.masterEpoch, clock: clock, capacity: 16)
         clock.reading = BeaconInstant(nanoseconds: 12_000_000_000)
         try manager.advance()
         clock.reading = BeaconInstant(nanoseconds: 11_000_000_000)

@@ -18,14 +18,18 @@ import Testing
 
     /// Runs the session's ticks until `end`, answering every ping at once unless `answer` is
     /// false; returns every action with the instant it came.
-    func run(_ session: inout WorkerSession, until end: BeaconInstant, answer: Bool) throws -> [(BeaconInstant, WorkerSession.Action)] {
+    func run(_ session: inout WorkerSession, until end: BeaconInstant, answer: Bool) throws -> [(
+        BeaconInstant, WorkerSession.Action
+    )] {
         var log: [(BeaconInstant, WorkerSession.Action)] = []
         var now = start
         while now <= end {
             for action in session.tick(at: now) {
                 log.append((now, action))
                 if case .sendPing(let ping, _) = action, answer {
-                    let pong = HeartbeatPong(sendTime: ping.sendTime, replyTime: now, toWorker: worker, masterEpoch: ping.masterEpoch, isFinished: ping.isFinished)
+                    let pong = HeartbeatPong(
+                        sendTime: ping.sendTime, replyTime: now, toWorker: worker, masterEpoch: ping.masterEpoch,
+                        isFinished: ping.isFinished)
                     _ = session.receive(pong, from: masterNode)
                 }
                 if case .suicide = action { return log }
@@ -68,7 +72,10 @@ import Testing
         var session = session()
         _ = session.tick(at: start)
         let pongAt = start
-        _ = session.receive(HeartbeatPong(sendTime: pongAt, replyTime: pongAt, toWorker: worker, masterEpoch: Epoch(rawValue: 1), isFinished: false), from: masterNode)
+        _ = session.receive(
+            HeartbeatPong(
+                sendTime: pongAt, replyTime: pongAt, toWorker: worker, masterEpoch: Epoch(rawValue: 1),
+                isFinished: false), from: masterNode)
         session.beginExit(at: start.advanced(by: .seconds(1)))
         // The master keeps acknowledging pings but never the finished flag.
         var now = start.advanced(by: .seconds(1))
@@ -78,7 +85,10 @@ import Testing
                 switch action {
                 case .sendPing(let ping, _):
                     #expect(ping.isFinished)
-                    _ = session.receive(HeartbeatPong(sendTime: ping.sendTime, replyTime: now, toWorker: worker, masterEpoch: Epoch(rawValue: 1), isFinished: false), from: masterNode)
+                    _ = session.receive(
+                        HeartbeatPong(
+                            sendTime: ping.sendTime, replyTime: now, toWorker: worker, masterEpoch: Epoch(rawValue: 1),
+                            isFinished: false), from: masterNode)
                 default:
                     outcome = (now, action)
                 }
@@ -92,7 +102,10 @@ import Testing
     @Test func aMasterThatFallsSilentDuringAnExitEndsItAtTheWorkerTimeout() {
         var session = session()
         _ = session.tick(at: start)
-        _ = session.receive(HeartbeatPong(sendTime: start, replyTime: start, toWorker: worker, masterEpoch: Epoch(rawValue: 1), isFinished: false), from: masterNode)
+        _ = session.receive(
+            HeartbeatPong(
+                sendTime: start, replyTime: start, toWorker: worker, masterEpoch: Epoch(rawValue: 1), isFinished: false),
+            from: masterNode)
         session.beginExit(at: start.advanced(by: .seconds(10)))
         var now = start.advanced(by: .seconds(10))
         var outcome: (BeaconInstant, WorkerSession.Action)?
@@ -139,12 +152,16 @@ import Testing
 
     @Test func onlyTheFirstStopRequestFromTheCurrentMasterCancels() {
         var session = session()
-        func request(_ state: WorkerState, epoch: Int64 = 1, from master: MasterID = Fixture.master()) -> StatusChangeRequest {
-            StatusChangeRequest(sendTime: start, fromMaster: master, masterEpoch: Epoch(rawValue: epoch), expectedState: state)
+        func request(_ state: WorkerState, epoch: Int64 = 1, from master: MasterID = Fixture.master())
+            -> StatusChangeRequest
+        {
+            StatusChangeRequest(
+                sendTime: start, fromMaster: master, masterEpoch: Epoch(rawValue: epoch), expectedState: state)
         }
         session.masterInfoLoaded(MasterInfo(executor: masterNode, epoch: Epoch(rawValue: 2)))
         let answers = [
-            request(.stopped, epoch: 1), request(.finished, epoch: 2), request(.stopped, epoch: 3, from: Fixture.master("job-2")),
+            request(.stopped, epoch: 1), request(.finished, epoch: 2),
+            request(.stopped, epoch: 3, from: Fixture.master("job-2")),
             request(.stopped, epoch: 2), request(.stopped, epoch: 2),
         ].map { session.statusChangeRequested($0) }
         #expect(answers == [false, false, false, true, false])
@@ -155,7 +172,9 @@ import Testing
         (.seconds(3), .seconds(1), .seconds(9)),
         (.milliseconds(100), .milliseconds(50), .milliseconds(3200)),
     ])
-    func theWorkerTimeoutIsRaisedToTwoIntervalsPlusThreeSeconds(interval: Duration, requested: Duration, adjusted: Duration) throws {
+    func theWorkerTimeoutIsRaisedToTwoIntervalsPlusThreeSeconds(
+        interval: Duration, requested: Duration, adjusted: Duration
+    ) throws {
         let configuration = try TimeoutConfiguration(heartbeatInterval: interval, workerTimeout: requested)
         #expect(configuration.workerTimeout == adjusted)
         #expect(configuration.offlineTimeout == adjusted + .seconds(5))

@@ -1,7 +1,8 @@
-import BeaconPrimitives
 import BeaconCore
-@testable import BeaconPlacement
+import BeaconPrimitives
 import Testing
+
+@testable import BeaconPlacement
 
 /// The async placer against runners that really run calls (Fn's lb_agent_test cases), on a manual
 /// clock: the runners' run times, the retry-all delay and every timeout pass only when the test
@@ -26,7 +27,9 @@ import Testing
         /// Calls that ran to their end.
         var completedCount: Int { counts.withLock { $0.completed } }
 
-        nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: BeaconInstant?) async throws -> Bool {
+        nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: BeaconInstant?) async throws
+            -> Bool
+        {
             let admitted = counts.withLock { counts in
                 guard counts.running < maxCalls else { return false }
                 counts.running += 1
@@ -44,7 +47,9 @@ import Testing
             return true
         }
 
-        func status() async throws -> RunnerStatus { RunnerStatus(activeRequestCount: Int32(counts.withLock { $0.running })) }
+        func status() async throws -> RunnerStatus {
+            RunnerStatus(activeRequestCount: Int32(counts.withLock { $0.running }))
+        }
         func close() async throws {}
     }
 
@@ -54,7 +59,8 @@ import Testing
         let runner = SlottedRunner("r0", maxCalls: 5, duration: .milliseconds(10), clock: clock)
         let placer = kind.makePlacer(clock: clock)
         let placing = Task {
-            try await placer.placeCall(TestCall(), on: ScriptedPool(always: [runner]), deadline: clock.now.advanced(by: .seconds(10)))
+            try await placer.placeCall(
+                TestCall(), on: ScriptedPool(always: [runner]), deadline: clock.now.advanced(by: .seconds(10)))
         }
         // The runner holds the call until its run time has passed on the clock.
         await clock.waitForSleepers(1)
@@ -68,16 +74,19 @@ import Testing
         let clock = ManualClock()
         let runner = SlottedRunner("r0", maxCalls: 5, duration: .milliseconds(10), clock: clock)
         await #expect(throws: CallPlacementError.serverBusy) {
-            try await CallPlacer.naive(clock: clock).placeCall(TestCall(), on: ScriptedPool(always: [runner]), deadline: clock.now)
+            try await CallPlacer.naive(clock: clock).placeCall(
+                TestCall(), on: ScriptedPool(always: [runner]), deadline: clock.now)
         }
         #expect(runner.completedCount == 0)
     }
 
     @Test func aDetachedCallOutlivingTheDetachedTimeoutFails() async throws {
         let clock = ManualClock()
-        let placer = FakeDetachedPlacer(config: config(detached: .milliseconds(30)), sleep: .milliseconds(200), clock: clock)
+        let placer = FakeDetachedPlacer(
+            config: config(detached: .milliseconds(30)), sleep: .milliseconds(200), clock: clock)
         let detached = Task {
-            try await placer.placeCall(TestCall(type: .detached), on: ScriptedPool(always: []), deadline: clock.now.advanced(by: .seconds(30)))
+            try await placer.placeCall(
+                TestCall(type: .detached), on: ScriptedPool(always: []), deadline: clock.now.advanced(by: .seconds(30)))
         }
         await clock.waitForSleepers(1)
         #expect(clock.nextDeadline == .zero.advanced(by: .milliseconds(30)))
@@ -85,7 +94,9 @@ import Testing
         await #expect(throws: CallPlacementError.placerTimedOut) { try await detached.value }
 
         // A sync call uses the (longer) placer timeout: it waits its whole 200 ms and succeeds.
-        let sync = Task { try await placer.placeCall(TestCall(type: .sync), on: ScriptedPool(always: []), deadline: nil) }
+        let sync = Task {
+            try await placer.placeCall(TestCall(type: .sync), on: ScriptedPool(always: []), deadline: nil)
+        }
         await clock.waitForSleepers(1)
         #expect(clock.nextDeadline == clock.now.advanced(by: .milliseconds(200)))
         try clock.advance(by: .milliseconds(200))
@@ -119,8 +130,11 @@ import Testing
         let clock = ManualClock()
         let metrics = MeasuredMetrics()
         let busy = ScriptedRunner("r0", always: .busy)
-        let placer = CallPlacer.naive(config: config(delay: .milliseconds(10), timeout: .milliseconds(500)), metrics: metrics.placer, clock: clock)
-        let outcomes = await runInVirtualTime(clock, [{ try await placer.placeCall(TestCall(), on: ScriptedPool(always: [busy])) }])
+        let placer = CallPlacer.naive(
+            config: config(delay: .milliseconds(10), timeout: .milliseconds(500)), metrics: metrics.placer, clock: clock
+        )
+        let outcomes = await runInVirtualTime(
+            clock, [{ try await placer.placeCall(TestCall(), on: ScriptedPool(always: [busy])) }])
         #expect(throws: CallPlacementError.serverBusy) { try outcomes[0].get() }
         // A pass at 0, 10, …, 490 ms, then the wait is cut at the 500 ms timeout.
         #expect(busy.attemptCount == 50)
@@ -131,7 +145,8 @@ import Testing
     @Test func cancellingThePlacingTaskEndsPlacementWithBusy() async throws {
         let clock = ManualClock()
         let metrics = MeasuredMetrics()
-        let placer = CallPlacer.consistentHash(config: config(timeout: .seconds(3600)), metrics: metrics.placer, clock: clock)
+        let placer = CallPlacer.consistentHash(
+            config: config(timeout: .seconds(3600)), metrics: metrics.placer, clock: clock)
         let busy = ScriptedRunner("r0", always: .busy)
         let placing = Task {
             try await placer.placeCall(TestCall(), on: ScriptedPool(always: [busy]))
@@ -153,17 +168,20 @@ import Testing
         let clock = ManualClock()
         let failing = CallPlacer.naive(clock: clock)
         await #expect(throws: FunctionCrashed()) {
-            try await failing.placeCall(TestCall(), on: ScriptedPool(always: [ScriptedRunner("r0", always: .fail(FunctionCrashed()))]))
+            try await failing.placeCall(
+                TestCall(), on: ScriptedPool(always: [ScriptedRunner("r0", always: .fail(FunctionCrashed()))]))
         }
         let busy = ScriptedRunner("r0", always: .busy)
         let accepting = ScriptedRunner("r1", always: .accept)
-        try await CallPlacer.powerOfTwo(clock: clock).placeCall(TestCall(), on: ScriptedPool(always: [busy, accepting]))
+        try await CallPlacer.powerOfTwo(clock: clock).placeCall(
+            TestCall(), on: ScriptedPool(always: [busy, accepting]))
         #expect(accepting.attemptCount == 1)
     }
 
     @Test func boundedLoadReleasesEveryLeaseAfterConcurrentPlacements() async throws {
         let clock = ManualClock()
-        let placer = try CallPlacer.boundedLoad(config: config(delay: .milliseconds(1), timeout: .seconds(30)), clock: clock)
+        let placer = try CallPlacer.boundedLoad(
+            config: config(delay: .milliseconds(1), timeout: .seconds(30)), clock: clock)
         let runners = (0..<4).map { SlottedRunner("r\($0)", maxCalls: 2, duration: .milliseconds(2), clock: clock) }
         let pool = ScriptedPool(always: runners)
         let outcomes = await runInVirtualTime(

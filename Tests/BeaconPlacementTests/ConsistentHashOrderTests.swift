@@ -1,6 +1,7 @@
 import BeaconCore
-@testable import BeaconPlacement
 import Testing
+
+@testable import BeaconPlacement
 
 /// Reference vectors for Fn's consistent-hash placer: SipHash of function ids under Fn's key,
 /// Fn's (buggy) jump hash and the paper's, and the try order when every runner refuses.
@@ -13,16 +14,21 @@ import Testing
     }
 
     static let vectors = [
-        Vector(functionID: "", sipHash: 0x4dcc_f8f6_e62e_a9ad,
-               fnJump: [0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 6, 6], paperJump: [0, 1, 2, 2, 2, 2, 6, 6, 6, 6, 6, 6]),
-        Vector(functionID: "a", sipHash: 0x604b_22e2_a73b_f95d,
-               fnJump: [0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 6, 6], paperJump: [0, 1, 1, 3, 3, 3, 3, 3, 8, 8, 8, 8]),
-        Vector(functionID: "fn1", sipHash: 0xd0c0_253b_fd66_ccea,
-               fnJump: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 10], paperJump: [0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9]),
-        Vector(functionID: "01D8JQJ0Q7NG8G00GZJ0000001", sipHash: 0x2e10_6ff2_6960_cd49,
-               fnJump: [0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2], paperJump: [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]),
-        Vector(functionID: "my-function-id", sipHash: 0x1ebc_de98_f25b_0304,
-               fnJump: [0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 6, 6], paperJump: [0, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3]),
+        Vector(
+            functionID: "", sipHash: 0x4dcc_f8f6_e62e_a9ad,
+            fnJump: [0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 6, 6], paperJump: [0, 1, 2, 2, 2, 2, 6, 6, 6, 6, 6, 6]),
+        Vector(
+            functionID: "a", sipHash: 0x604b_22e2_a73b_f95d,
+            fnJump: [0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 6, 6], paperJump: [0, 1, 1, 3, 3, 3, 3, 3, 8, 8, 8, 8]),
+        Vector(
+            functionID: "fn1", sipHash: 0xd0c0_253b_fd66_ccea,
+            fnJump: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 10], paperJump: [0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9]),
+        Vector(
+            functionID: "01D8JQJ0Q7NG8G00GZJ0000001", sipHash: 0x2e10_6ff2_6960_cd49,
+            fnJump: [0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2], paperJump: [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]),
+        Vector(
+            functionID: "my-function-id", sipHash: 0x1ebc_de98_f25b_0304,
+            fnJump: [0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 6, 6], paperJump: [0, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3]),
     ]
 
     @Test(arguments: vectors)

@@ -1,5 +1,6 @@
-@testable import BeaconPlacement
 import Testing
+
+@testable import BeaconPlacement
 
 /// Fn's placer tests (naive_placer_test.go and the proposed CH additions), on the placement
 /// state machine in virtual time: no sleeps, exact counts.
@@ -7,7 +8,8 @@ import Testing
     @Test func emptyListWithAUserErrorFailsFastAfterOneFetch() {
         let metrics = MeasuredMetrics()
         let pool = ScriptedPool { _ in .failure(FunctionFailed()) }
-        var placement = VirtualPlacement(order: RoundRobinOrder(), config: config(), metrics: metrics.placer, requestDeadline: .seconds(2))
+        var placement = VirtualPlacement(
+            order: RoundRobinOrder(), config: config(), metrics: metrics.placer, requestDeadline: .seconds(2))
         let result = placement.run(pool)
         #expect(result.error as? FunctionFailed == FunctionFailed())
         #expect(pool.fetchCount == 1)
@@ -20,7 +22,8 @@ import Testing
     @Test func emptyListWithoutAnErrorRetriesUntilThePlacerTimeoutThenReportsBusy() {
         let metrics = MeasuredMetrics()
         let pool = ScriptedPool(always: [])
-        var placement = VirtualPlacement(order: RoundRobinOrder(), config: config(), metrics: metrics.placer, requestDeadline: .seconds(2))
+        var placement = VirtualPlacement(
+            order: RoundRobinOrder(), config: config(), metrics: metrics.placer, requestDeadline: .seconds(2))
         let result = placement.run(pool)
         #expect(result.isServerBusy)
         // A fetch at 0, 10, …, 490 ms, then the wait is cut at the 500 ms deadline.
@@ -45,7 +48,8 @@ import Testing
     @Test func onlyAnUnwrappedFunctionErrorWithStatus502FailsFast() {
         for failure in [Wrapped(inner: FunctionFailed()) as any Error, FunctionBroke()] {
             let pool = ScriptedPool { _ in .failure(failure) }
-            var placement = VirtualPlacement(order: RoundRobinOrder(), config: config(), metrics: MeasuredMetrics().placer)
+            var placement = VirtualPlacement(
+                order: RoundRobinOrder(), config: config(), metrics: MeasuredMetrics().placer)
             _ = placement.run(pool)
             #expect(pool.fetchCount == 50)
         }
@@ -72,7 +76,8 @@ import Testing
         let pool = ScriptedPool(always: [r1, r2])
         // 3 ms per NACK: the 500 ms deadline falls inside a pass.
         var placement = VirtualPlacement(
-            order: RoundRobinOrder(), config: config(), metrics: MeasuredMetrics().placer, attemptCost: .milliseconds(3))
+            order: RoundRobinOrder(), config: config(), metrics: MeasuredMetrics().placer, attemptCost: .milliseconds(3)
+        )
         let result = placement.run(pool)
         #expect(result.isServerBusy)
         #expect(pool.fetchCount > 1)
@@ -102,7 +107,8 @@ import Testing
         let r0 = ScriptedRunner("r0", always: .refuse(.closed))
         let r1 = ScriptedRunner("r1", always: .refuse(.notDelivered(HandlerNotFound())))
         let metrics = MeasuredMetrics()
-        var placement = VirtualPlacement(order: RoundRobinOrder(), config: config(timeout: .milliseconds(30)), metrics: metrics.placer)
+        var placement = VirtualPlacement(
+            order: RoundRobinOrder(), config: config(timeout: .milliseconds(30)), metrics: metrics.placer)
         let result = placement.run(ScriptedPool(always: [r0, r1]))
         #expect(result.isServerBusy)
         #expect(metrics.count("lb_placer_retry_error_count") == Int64(r0.attemptCount + r1.attemptCount))
@@ -173,7 +179,10 @@ import Testing
 
     @Test func latencyCountsTheNackRoundTripsBeforeTheAcceptingRunner() {
         let metrics = MeasuredMetrics()
-        let runners = [ScriptedRunner("r0", always: .busy), ScriptedRunner("r1", always: .busy), ScriptedRunner("r2", always: .accept)]
+        let runners = [
+            ScriptedRunner("r0", always: .busy), ScriptedRunner("r1", always: .busy),
+            ScriptedRunner("r2", always: .accept),
+        ]
         var placement = VirtualPlacement(
             order: ConsistentHashOrder(mode: .fnCompatible), call: TestCall(function: "fn1"), config: config(),
             metrics: metrics.placer, attemptCost: .milliseconds(1))

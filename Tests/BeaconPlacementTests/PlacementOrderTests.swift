@@ -1,7 +1,8 @@
 import BeaconCore
-@testable import BeaconPlacement
 import PropertyBased
 import Testing
+
+@testable import BeaconPlacement
 
 /// The passes of round robin and of the load-aware orders.
 @Suite struct PlacementOrderTests {

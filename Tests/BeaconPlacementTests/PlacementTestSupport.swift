@@ -1,8 +1,9 @@
-import BeaconPrimitives
 import BeaconCore
-@testable import BeaconPlacement
+import BeaconPrimitives
 import CoreMetrics
 import MetricsTestKit
+
+@testable import BeaconPlacement
 
 struct TestCall: RunnerCall {
     var slotHashID = "slot"
@@ -65,13 +66,15 @@ final class ScriptedRunner: Runner {
 
     /// The reply to the next attempt, counting it.
     func nextReply() -> Reply {
-        reply(attempts.withLock { count in
-            count += 1
-            return count
-        })
+        reply(
+            attempts.withLock { count in
+                count += 1
+                return count
+            })
     }
 
-    nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: BeaconInstant?) async throws -> Bool {
+    nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: BeaconInstant?) async throws -> Bool
+    {
         switch nextReply() {
         case .accept: return true
         case .busy: return false
@@ -104,10 +107,11 @@ final class ScriptedPool: RunnerPool {
 
     /// The answer to the next fetch, counting it.
     func nextFetch() -> Result<[any Runner], any Error> {
-        script(fetches.withLock { count in
-            count += 1
-            return count
-        })
+        script(
+            fetches.withLock { count in
+                count += 1
+                return count
+            })
     }
 
     nonisolated(nonsending) func runners<Call: RunnerCall>(for call: Call) async throws -> [any Runner] {
@@ -230,7 +234,9 @@ extension PlacementResult {
     }
 }
 
-func config(delay: Duration = .milliseconds(10), timeout: Duration = .milliseconds(500), detached: Duration = .seconds(30))
+func config(
+    delay: Duration = .milliseconds(10), timeout: Duration = .milliseconds(500), detached: Duration = .seconds(30)
+)
     -> PlacerConfig
 {
     try! PlacerConfig(retryAllDelay: delay, placerTimeout: timeout, detachedPlacerTimeout: detached)
@@ -239,7 +245,9 @@ func config(delay: Duration = .milliseconds(10), timeout: Duration = .millisecon
 /// Runs `bodies` concurrently in virtual time: whenever every one of them is parked on `clock` or
 /// done, moves the clock to the earliest deadline, until all are done; returns each one's outcome
 /// in order. Only this driver moves the clock, so "parked or done" cannot change under it.
-func runInVirtualTime(_ clock: ManualClock, _ bodies: [@Sendable () async throws -> Void]) async -> [Result<Void, any Error>] {
+func runInVirtualTime(_ clock: ManualClock, _ bodies: [@Sendable () async throws -> Void]) async -> [Result<
+    Void, any Error
+>] {
     let done = PosixMutex(0)
     return await withTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
         for (index, body) in bodies.enumerated() {

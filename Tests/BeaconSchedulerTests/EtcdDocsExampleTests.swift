@@ -12,15 +12,15 @@ import Testing
         defer { server.stop() }
         let endpoints = [server.clientURL]
 
-        let store = try EtcdCoordinationStore(endpoints: endpoints)     // etcd's client URLs, tried in order
+        let store = try EtcdCoordinationStore(endpoints: endpoints)  // etcd's client URLs, tried in order
         let scheduler = Scheduler(store: store)
         var options = ScheduleOptions(strategy: "rr")
         options.maxCount = 1
-        options.sessionTTL = .seconds(3)                                 // etcd raises leases below 2 s to 2 s
+        options.sessionTTL = .seconds(3)  // etcd raises leases below 2 s to 2 s
         let handle = try await scheduler.schedule(path: "/sched/db", hostname: "db-1", options: options)
         var results = handle.results.makeAsyncIterator()
-        let hosts = try await results.next()                             // ["db-1"]
-        await handle.shutdown()                                          // revokes the lease: the seat is free at once
+        let hosts = try await results.next()  // ["db-1"]
+        await handle.shutdown()  // revokes the lease: the seat is free at once
         await scheduler.close()
         await store.shutdown()
 

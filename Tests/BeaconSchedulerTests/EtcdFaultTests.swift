@@ -13,18 +13,21 @@ import Testing
     @Test func aServerPausedPastTheTTLRecovers() async throws {
         try await withScheduler(.etcd) { fixture, scheduler in
             let server = try #require(fixture.server)
-            let a = try await scheduler.schedule(path: "/fault/pause", hostname: "a", options: options(max: 2, ttl: fixture.ttl))
-            let b = try await scheduler.schedule(path: "/fault/pause", hostname: "b", options: options(max: 2, ttl: fixture.ttl))
+            let a = try await scheduler.schedule(
+                path: "/fault/pause", hostname: "a", options: options(max: 2, ttl: fixture.ttl))
+            let b = try await scheduler.schedule(
+                path: "/fault/pause", hostname: "b", options: options(max: 2, ttl: fixture.ttl))
             try await a.waitFor(["a", "b"])
             try server.pause()
-            try await Task.sleep(for: fixture.ttl + .seconds(2))   // real time: the server is really frozen
+            try await Task.sleep(for: fixture.ttl + .seconds(2))  // real time: the server is really frozen
             try server.resume()
             try await until("both hosts registered again", in: fixture.store, prefix: "/fault/pause/exchange/") {
                 $0.values.map(\.key) == ["/fault/pause/exchange/a", "/fault/pause/exchange/b"]
             }
             try await a.waitFor(["a", "b"], allowingLeaseLoss: true)
             try await b.waitFor(["a", "b"], allowingLeaseLoss: true)
-            let c = try await scheduler.schedule(path: "/fault/pause", hostname: "c", options: options(max: 2, ttl: fixture.ttl))
+            let c = try await scheduler.schedule(
+                path: "/fault/pause", hostname: "c", options: options(max: 2, ttl: fixture.ttl))
             try await c.waitFor(["a", "b"])
             for handle in [a, b, c] { await handle.shutdown() }
         }
@@ -35,11 +38,14 @@ import Testing
     @Test func aRestartedServerIsFollowedAgain() async throws {
         try await withScheduler(.etcd) { fixture, scheduler in
             let server = try #require(fixture.server)
-            let a = try await scheduler.schedule(path: "/fault/restart", hostname: "a", options: options(max: 3, ttl: fixture.ttl))
-            let b = try await scheduler.schedule(path: "/fault/restart", hostname: "b", options: options(max: 3, ttl: fixture.ttl))
+            let a = try await scheduler.schedule(
+                path: "/fault/restart", hostname: "a", options: options(max: 3, ttl: fixture.ttl))
+            let b = try await scheduler.schedule(
+                path: "/fault/restart", hostname: "b", options: options(max: 3, ttl: fixture.ttl))
             try await b.waitFor(["a", "b"])
             try await server.restart()
-            let c = try await scheduler.schedule(path: "/fault/restart", hostname: "c", options: options(max: 3, ttl: fixture.ttl))
+            let c = try await scheduler.schedule(
+                path: "/fault/restart", hostname: "c", options: options(max: 3, ttl: fixture.ttl))
             for handle in [a, b, c] { try await handle.waitFor(["a", "b", "c"], allowingLeaseLoss: true) }
             for handle in [a, b, c] { await handle.shutdown() }
         }
@@ -55,11 +61,13 @@ import Testing
         defer { live.stop() }
         let unreachable = try EtcdCoordinationStore(endpoints: [dead.clientURL], timeout: .seconds(1))
         await #expect(throws: SchedulerError.self) {
-            _ = try await Scheduler(store: unreachable).schedule(path: "/fault/down", hostname: "a", options: options(ttl: .seconds(2)))
+            _ = try await Scheduler(store: unreachable).schedule(
+                path: "/fault/down", hostname: "a", options: options(ttl: .seconds(2)))
         }
         await unreachable.shutdown()
         let failingOver = try EtcdCoordinationStore(endpoints: [dead.clientURL, live.clientURL], timeout: .seconds(1))
-        let handle = try await Scheduler(store: failingOver).schedule(path: "/fault/down", hostname: "a", options: options(ttl: .seconds(2)))
+        let handle = try await Scheduler(store: failingOver).schedule(
+            path: "/fault/down", hostname: "a", options: options(ttl: .seconds(2)))
         try await handle.waitFor(["a"])
         await handle.shutdown()
         await failingOver.shutdown()

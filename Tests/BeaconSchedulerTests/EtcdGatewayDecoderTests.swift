@@ -1,21 +1,27 @@
 import BeaconScheduler
-@testable import BeaconSchedulerEtcd
 import Foundation
 import Testing
+
+@testable import BeaconSchedulerEtcd
 
 /// The etcd gateway's answers as etcd 3.5 writes them, through the decoder the store runs, and
 /// the answers it must refuse. Built without the `Etcd` trait.
 @Suite struct EtcdGatewayDecoderTests {
-    static let header = #""header":{"cluster_id":"14841639068965178418","member_id":"10276657743932975437","revision":"12","raft_term":"2"}"#
+    static let header =
+        #""header":{"cluster_id":"14841639068965178418","member_id":"10276657743932975437","revision":"12","raft_term":"2"}"#
 
     @Test func aRangeDecodesKeysValuesRevisionsAndLeases() throws {
-        let body = #"{\#(Self.header),"kvs":[{"key":"L2cvYQ==","create_revision":"5","mod_revision":"11","version":"3","value":"d2VpZ2h0PTE=","lease":"7587869387036717620"},{"key":"L2cvYg==","create_revision":"6","mod_revision":"6","version":"1"}],"count":"2"}"#
+        let body =
+            #"{\#(Self.header),"kvs":[{"key":"L2cvYQ==","create_revision":"5","mod_revision":"11","version":"3","value":"d2VpZ2h0PTE=","lease":"7587869387036717620"},{"key":"L2cvYg==","create_revision":"6","mod_revision":"6","version":"1"}],"count":"2"}"#
         let snapshot = try EtcdGatewayDecoder.snapshot(range: Data(body.utf8))
         #expect(snapshot.revision == 12)
-        #expect(snapshot.values == [
-            StoredValue(key: "/g/a", value: "weight=1", createRevision: 5, modRevision: 11, lease: LeaseID(7_587_869_387_036_717_620)),
-            StoredValue(key: "/g/b", value: "", createRevision: 6, modRevision: 6, lease: nil),
-        ])
+        #expect(
+            snapshot.values == [
+                StoredValue(
+                    key: "/g/a", value: "weight=1", createRevision: 5, modRevision: 11,
+                    lease: LeaseID(7_587_869_387_036_717_620)),
+                StoredValue(key: "/g/b", value: "", createRevision: 6, modRevision: 6, lease: nil),
+            ])
     }
 
     @Test(arguments: [
@@ -44,11 +50,13 @@ import Testing
     }
 
     @Test func aWatchLineDecodesPutsAndDeletesInOrder() throws {
-        let line = #"{"result":{\#(Self.header),"events":[{"kv":{"key":"L2cvYQ==","create_revision":"9","mod_revision":"13","version":"2","value":"YSxi"}},{"type":"DELETE","kv":{"key":"L2cvYg==","mod_revision":"14"}}]}}"#
-        #expect(try EtcdGatewayDecoder.changes(watchLine: Data(line.utf8)) == [
-            .put(StoredValue(key: "/g/a", value: "a,b", createRevision: 9, modRevision: 13, lease: nil)),
-            .delete(key: "/g/b", revision: 14),
-        ])
+        let line =
+            #"{"result":{\#(Self.header),"events":[{"kv":{"key":"L2cvYQ==","create_revision":"9","mod_revision":"13","version":"2","value":"YSxi"}},{"type":"DELETE","kv":{"key":"L2cvYg==","mod_revision":"14"}}]}}"#
+        #expect(
+            try EtcdGatewayDecoder.changes(watchLine: Data(line.utf8)) == [
+                .put(StoredValue(key: "/g/a", value: "a,b", createRevision: 9, modRevision: 13, lease: nil)),
+                .delete(key: "/g/b", revision: 14),
+            ])
         let created = #"{"result":{\#(Self.header),"created":true}}"#
         #expect(try EtcdGatewayDecoder.changes(watchLine: Data(created.utf8)).isEmpty)
     }
@@ -75,24 +83,34 @@ import Testing
     }
 
     @Test func leaseAnswers() throws {
-        let granted = try EtcdGatewayDecoder.grantedLease(Data(#"{\#(Self.header),"ID":"7587869387036717620","TTL":"10"}"#.utf8))
+        let granted = try EtcdGatewayDecoder.grantedLease(
+            Data(#"{\#(Self.header),"ID":"7587869387036717620","TTL":"10"}"#.utf8))
         #expect(granted == GrantedLease(id: LeaseID(7_587_869_387_036_717_620), ttl: .seconds(10)))
         // A TTL of 0 would be refreshed in a tight loop; etcd never grants more than 9e9 s.
         for ttl in ["0", "-1", "9000000001"] {
-            #expect(throws: SchedulerError.self) { try EtcdGatewayDecoder.grantedLease(Data(#"{"ID":"5","TTL":"\#(ttl)"}"#.utf8)) }
+            #expect(throws: SchedulerError.self) {
+                try EtcdGatewayDecoder.grantedLease(Data(#"{"ID":"5","TTL":"\#(ttl)"}"#.utf8))
+            }
         }
-        #expect(try EtcdGatewayDecoder.isAlive(keepAlive: Data(#"{"result":{\#(Self.header),"ID":"5","TTL":"9"}}"#.utf8)))
+        #expect(
+            try EtcdGatewayDecoder.isAlive(keepAlive: Data(#"{"result":{\#(Self.header),"ID":"5","TTL":"9"}}"#.utf8)))
         #expect(try !EtcdGatewayDecoder.isAlive(keepAlive: Data(#"{"result":{\#(Self.header),"ID":"5"}}"#.utf8)))
     }
 
     @Test func aFailedCallKeepsTheGatewaysMessage() {
         let old = EtcdGatewayDecoder.failure(
-            status: 400, body: Data(#"{"error":"etcdserver: requested lease not found","code":5,"message":"etcdserver: requested lease not found"}"#.utf8))
+            status: 400,
+            body: Data(
+                #"{"error":"etcdserver: requested lease not found","code":5,"message":"etcdserver: requested lease not found"}"#
+                    .utf8))
         #expect(old == .backendFailure("etcd: 400: etcdserver: requested lease not found"))
         #expect(old.isLeaseNotFound)
-        let new = EtcdGatewayDecoder.failure(status: 404, body: Data(#"{"code":5,"message":"etcdserver: requested lease not found","details":[]}"#.utf8))
+        let new = EtcdGatewayDecoder.failure(
+            status: 404, body: Data(#"{"code":5,"message":"etcdserver: requested lease not found","details":[]}"#.utf8))
         #expect(new.isLeaseNotFound)
-        #expect(EtcdGatewayDecoder.failure(status: 502, body: Data("Bad Gateway".utf8)) == .backendFailure("etcd: 502: Bad Gateway"))
+        #expect(
+            EtcdGatewayDecoder.failure(status: 502, body: Data("Bad Gateway".utf8))
+                == .backendFailure("etcd: 502: Bad Gateway"))
     }
 
     @Test func watchLinesAreTheSameWhateverTheChunks() throws {

@@ -1,9 +1,10 @@
 import BeaconCore
 import BeaconScheduler
-@testable import BeaconSchedulerEtcd
 import Foundation
 import FuzzReplay
 import Testing
+
+@testable import BeaconSchedulerEtcd
 
 /// Replays every committed `EtcdResponseFuzz` input through the harness the fuzz target runs,
 /// and shows that the harness's checks can fail. Built without the `Etcd` trait: the decoding

@@ -67,7 +67,8 @@ final class EtcdTestServer: ControllableServer, @unchecked Sendable {
         let deadline = clock.now.advanced(by: .seconds(20))
         while clock.now < deadline {
             guard process.isRunning else {
-                throw SchedulerError.backendFailure("etcd exited at start (port taken?): status \(process.terminationStatus)")
+                throw SchedulerError.backendFailure(
+                    "etcd exited at start (port taken?): status \(process.terminationStatus)")
             }
             if await answersAsThisServer() { return }
             try await Task.sleep(for: .milliseconds(50))

@@ -1,5 +1,6 @@
-@testable import BeaconScheduler
 import Testing
+
+@testable import BeaconScheduler
 
 /// The participant's logic as a pure function of its view of the group.
 @Suite struct GroupStepTests {
@@ -17,8 +18,12 @@ import Testing
 
     private func registered(_ host: String, lease: Int64, at revision: Int64) -> [StoredValue] {
         [
-            StoredValue(key: "/g/exchange/\(host)", value: "weight=1.0", createRevision: revision, modRevision: revision, lease: LeaseID(lease)),
-            StoredValue(key: "/g/election/\(LeaseID(lease).hex)", value: host, createRevision: revision, modRevision: revision, lease: LeaseID(lease)),
+            StoredValue(
+                key: "/g/exchange/\(host)", value: "weight=1.0", createRevision: revision, modRevision: revision,
+                lease: LeaseID(lease)),
+            StoredValue(
+                key: "/g/election/\(LeaseID(lease).hex)", value: host, createRevision: revision, modRevision: revision,
+                lease: LeaseID(lease)),
         ]
     }
 
@@ -60,7 +65,8 @@ import Testing
 
     @Test func theStrategysFailureIsReportedNotWritten() {
         var filtered = GroupStep.compute(
-            view: view(registered("a", lease: 1, at: 1)), identity: identity("a", lease: 1), strategy: RoundRobinStrategy(),
+            view: view(registered("a", lease: 1, at: 1)), identity: identity("a", lease: 1),
+            strategy: RoundRobinStrategy(),
             maxCount: 1, hostsFilter: ["z"])
         #expect(filtered.failure == .strategyFailed("cannot schedule from zero hosts"))
         filtered.failure = nil

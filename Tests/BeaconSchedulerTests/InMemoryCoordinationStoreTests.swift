@@ -1,25 +1,28 @@
 import BeaconCore
-@testable import BeaconScheduler
 import Testing
+
+@testable import BeaconScheduler
 
 /// The embedded store's leases on a manual clock: a lease lapses exactly at its deadline, by the
 /// store's own sweeper when nothing else touches the store.
 @Suite(.timeLimit(.minutes(1))) struct InMemoryCoordinationStoreTests {
     /// A store with one key under a lease of `ttl`, and a watch on the key's directory.
     private static func storeWithLeasedKey(ttl: Duration, clock: ManualClock) async throws -> (
-        store: InMemoryCoordinationStore, lease: LeaseID, changes: AsyncThrowingStream<[StoreChange], any Error>.AsyncIterator
+        store: InMemoryCoordinationStore, lease: LeaseID,
+        changes: AsyncThrowingStream<[StoreChange], any Error>.AsyncIterator
     ) {
         let store = InMemoryCoordinationStore(clock: clock)
         let lease = try await store.grantLease(ttl: ttl).id
         _ = try await store.transaction(if: [], then: [.put(key: "/g/k", value: "v", lease: lease)], else: [])
-        let changes = store.watch(prefix: "/g/", after: try await store.read(prefix: "/g/").revision).makeAsyncIterator()
+        let changes = store.watch(prefix: "/g/", after: try await store.read(prefix: "/g/").revision)
+            .makeAsyncIterator()
         return (store, lease, changes)
     }
 
     @Test func anUnrefreshedLeaseLapsesAtItsDeadlineAndNotBefore() async throws {
         let clock = ManualClock()
         var (store, _, changes) = try await Self.storeWithLeasedKey(ttl: .seconds(1), clock: clock)
-        await clock.waitForSleepers(1)   // the sweeper, until the lease's deadline
+        await clock.waitForSleepers(1)  // the sweeper, until the lease's deadline
         #expect(clock.nextDeadline == BeaconInstant(nanoseconds: 1_000_000_000))
         try clock.advance(by: .seconds(1) - .nanoseconds(1))
         #expect(try await store.read(prefix: "/g/").values.map(\.key) == ["/g/k"])
@@ -36,7 +39,7 @@ import Testing
         await clock.waitForSleepers(1)
         try clock.advance(by: .milliseconds(600))
         #expect(try await store.keepAlive(lease))
-        try clock.advance(by: .milliseconds(400))   // the old deadline
+        try clock.advance(by: .milliseconds(400))  // the old deadline
         await clock.waitForSleepers(1)
         #expect(clock.nextDeadline == BeaconInstant(nanoseconds: 1_600_000_000))
         #expect(try await store.read(prefix: "/g/").values.map(\.key) == ["/g/k"])
@@ -54,7 +57,9 @@ import Testing
         await clock.waitForSleepers(1)
         let short = try await store.grantLease(ttl: .seconds(1)).id
         _ = try await store.transaction(
-            if: [], then: [.put(key: "/g/long", value: "v", lease: long), .put(key: "/g/short", value: "v", lease: short)], else: [])
+            if: [],
+            then: [.put(key: "/g/long", value: "v", lease: long), .put(key: "/g/short", value: "v", lease: short)],
+            else: [])
         var changes = store.watch(prefix: "/g/", after: 1).makeAsyncIterator()
         try clock.advance(by: .seconds(1))
         #expect(try await changes.next() == [.delete(key: "/g/short", revision: 2)])

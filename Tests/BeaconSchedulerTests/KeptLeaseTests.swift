@@ -1,7 +1,8 @@
 import BeaconCore
-@testable import BeaconScheduler
 import Synchronization
 import Testing
+
+@testable import BeaconScheduler
 
 /// A store that only refreshes leases, and answers each refresh from a switch the test flips:
 /// reachable (the lease is alive) or unreachable (the call fails, as a partitioned etcd's would).

@@ -1,7 +1,8 @@
 import BeaconCore
-@testable import BeaconScheduler
 import Synchronization
 import Testing
+
+@testable import BeaconScheduler
 
 /// The embedded store, whose first `failing` range reads fail as an unreachable etcd's would.
 private final class FailingReads: CoordinationStore {
@@ -46,9 +47,9 @@ private final class FailingReads: CoordinationStore {
         var jitter = SplitMix64(seed: seeds.next())
         var expected = GroupParticipant.retryBackoff
         var ceiling = Duration.milliseconds(50)
-        for _ in 0 ..< 3 {
-            await clock.waitForSleepers(3)   // the lease refresher, the store's sweeper, the back-off
-            #expect(clock.sleeperCount == 3)   // and nothing else: the wait returns at "at least"
+        for _ in 0..<3 {
+            await clock.waitForSleepers(3)  // the lease refresher, the store's sweeper, the back-off
+            #expect(clock.sleeperCount == 3)  // and nothing else: the wait returns at "at least"
             let retryAt = try #require(clock.nextDeadline)
             let delay = clock.now.duration(to: retryAt)
             #expect(delay == expected.nextDelay(using: &jitter))

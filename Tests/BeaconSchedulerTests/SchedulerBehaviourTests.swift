@@ -1,5 +1,6 @@
-@testable import BeaconScheduler
 import Testing
+
+@testable import BeaconScheduler
 
 /// The scheduler's behaviour (mgmt acceptance items 7–14 and the list), run against
 /// every backend: the embedded store on a manual clock (virtual time: a lease lapses when the
@@ -9,7 +10,8 @@ import Testing
     @Test(arguments: Backend.allCases)
     func aSingleHostSchedulesItself(backend: Backend) async throws {
         try await withScheduler(backend) { fixture, scheduler in
-            let handle = try await scheduler.schedule(path: "/sched/single", hostname: "h1", options: options(ttl: fixture.ttl))
+            let handle = try await scheduler.schedule(
+                path: "/sched/single", hostname: "h1", options: options(ttl: fixture.ttl))
             var results = handle.results.makeAsyncIterator()
             #expect(try await next(&results) == ["h1"])
             let exchange = try #require(try await fixture.store.value("/sched/single/exchange/h1"))
@@ -29,7 +31,9 @@ import Testing
         try await withScheduler(backend) { fixture, scheduler in
             var handles: [ScheduleHandle] = []
             for host in ["h1", "h2", "h3"] {
-                handles.append(try await scheduler.schedule(path: "/sched/three", hostname: host, options: options(max: 2, ttl: fixture.ttl)))
+                handles.append(
+                    try await scheduler.schedule(
+                        path: "/sched/three", hostname: host, options: options(max: 2, ttl: fixture.ttl)))
             }
             for handle in handles { try await handle.waitFor(["h1", "h2"]) }
             try await until("one election key per host", in: fixture.store, prefix: "/sched/three/election/") {
@@ -66,8 +70,10 @@ import Testing
     @Test(arguments: Backend.allCases)
     func aCrashedHostIsRemovedWhenItsLeaseLapses(backend: Backend) async throws {
         try await withScheduler(backend) { fixture, scheduler in
-            let survivor = try await scheduler.schedule(path: "/sched/crash", hostname: "a", options: options(max: 2, ttl: fixture.ttl))
-            let victim = try await scheduler.schedule(path: "/sched/crash", hostname: "b", options: options(max: 2, ttl: fixture.ttl))
+            let survivor = try await scheduler.schedule(
+                path: "/sched/crash", hostname: "a", options: options(max: 2, ttl: fixture.ttl))
+            let victim = try await scheduler.schedule(
+                path: "/sched/crash", hostname: "b", options: options(max: 2, ttl: fixture.ttl))
             try await survivor.waitFor(["a", "b"])
             await victim.simulateCrash()
             #expect(try await fixture.store.value("/sched/crash/exchange/b") != nil)
@@ -83,13 +89,16 @@ import Testing
     @Test(arguments: Backend.allCases)
     func aNewLeaderContinuesTheStrategysState(backend: Backend) async throws {
         try await withScheduler(backend) { fixture, scheduler in
-            let leader = try await scheduler.schedule(path: "/sched/handover", hostname: "leader", options: options(ttl: fixture.ttl))
+            let leader = try await scheduler.schedule(
+                path: "/sched/handover", hostname: "leader", options: options(ttl: fixture.ttl))
             try await leader.waitFor(["leader"])
-            let h2 = try await scheduler.schedule(path: "/sched/handover", hostname: "h2", options: options(ttl: fixture.ttl))
+            let h2 = try await scheduler.schedule(
+                path: "/sched/handover", hostname: "h2", options: options(ttl: fixture.ttl))
             try await until("rr to remember h2", in: fixture.store, prefix: "/sched/handover/strategy-state") {
                 $0.values.first?.value == "leader,h2"
             }
-            let h1 = try await scheduler.schedule(path: "/sched/handover", hostname: "h1", options: options(ttl: fixture.ttl))
+            let h1 = try await scheduler.schedule(
+                path: "/sched/handover", hostname: "h1", options: options(ttl: fixture.ttl))
             try await until("rr to remember h1 last", in: fixture.store, prefix: "/sched/handover/strategy-state") {
                 $0.values.first?.value == "leader,h2,h1"
             }
@@ -141,7 +150,8 @@ import Testing
     @Test(arguments: Backend.allCases)
     func aLostLeaseIsReportedAndTheHostRegistersAgain(backend: Backend) async throws {
         try await withScheduler(backend) { fixture, scheduler in
-            let handle = try await scheduler.schedule(path: "/sched/lost", hostname: "h1", options: options(ttl: fixture.ttl))
+            let handle = try await scheduler.schedule(
+                path: "/sched/lost", hostname: "h1", options: options(ttl: fixture.ttl))
             var results = handle.results.makeAsyncIterator()
             #expect(try await next(&results) == ["h1"])
             let lease = try #require(try await fixture.store.value("/sched/lost/exchange/h1")?.lease)
@@ -171,10 +181,13 @@ import Testing
     @Test(arguments: Backend.allCases)
     func anUnreadParticipantKeepsOnlyTheNewestSet(backend: Backend) async throws {
         try await withScheduler(backend) { fixture, scheduler in
-            let watcher = try await scheduler.schedule(path: "/sched/unread", hostname: "a", options: options(max: 5, ttl: fixture.ttl))
+            let watcher = try await scheduler.schedule(
+                path: "/sched/unread", hostname: "a", options: options(max: 5, ttl: fixture.ttl))
             var others: [ScheduleHandle] = []
             for host in ["b", "c", "d", "e"] {
-                others.append(try await scheduler.schedule(path: "/sched/unread", hostname: host, options: options(max: 5, ttl: fixture.ttl)))
+                others.append(
+                    try await scheduler.schedule(
+                        path: "/sched/unread", hostname: host, options: options(max: 5, ttl: fixture.ttl)))
             }
             try await watcher.waitFor(["a", "b", "c", "d", "e"])
             var results = watcher.results.makeAsyncIterator()

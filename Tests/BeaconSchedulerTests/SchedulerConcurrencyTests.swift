@@ -1,6 +1,7 @@
 import BeaconCore
-@testable import BeaconScheduler
 import Testing
+
+@testable import BeaconScheduler
 
 /// Participants joining, reading and leaving at once on the embedded store: what CI runs under
 /// ThreadSanitizer. The clock is a manual one that never moves, so no lease can lapse however
@@ -8,9 +9,10 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct SchedulerConcurrencyTests {
     @Test func participantsJoiningReadingAndLeavingAtOnceConverge() async throws {
         let clock = ManualClock()
-        let scheduler = Scheduler(store: InMemoryCoordinationStore(clock: clock), clock: clock, random: SplitMix64(seed: 3))
+        let scheduler = Scheduler(
+            store: InMemoryCoordinationStore(clock: clock), clock: clock, random: SplitMix64(seed: 3))
         let joining = options("alpha", max: 20, ttl: .seconds(10))
-        let names = (0 ..< 10).map { "h\($0)" }
+        let names = (0..<10).map { "h\($0)" }
         let handles = try await withThrowingTaskGroup(of: ScheduleHandle.self) { group in
             for name in names {
                 group.addTask { try await scheduler.schedule(path: "/concurrent", hostname: name, options: joining) }

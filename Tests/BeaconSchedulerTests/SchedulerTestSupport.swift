@@ -1,6 +1,7 @@
 import BeaconCore
-@testable import BeaconScheduler
 import Testing
+
+@testable import BeaconScheduler
 
 /// A coordination store for one test, on either backend, and how to stop it.
 struct StoreFixture: Sendable {
@@ -30,7 +31,7 @@ struct StoreFixture: Sendable {
     /// any lease exists. With real time, it sleeps.
     func pass(_ duration: Duration, refreshedLeases: Int) async throws {
         guard let clock else {
-            try await Task.sleep(for: duration)   // etcd: real time, the server's clock
+            try await Task.sleep(for: duration)  // etcd: real time, the server's clock
             return
         }
         let sleepers = refreshedLeases + 1

@@ -1,5 +1,6 @@
-@testable import BeaconScheduler
 import Testing
+
+@testable import BeaconScheduler
 
 /// mgmt's validation (acceptance items 4–6), as thrown errors instead of panics.
 @Suite struct SchedulerValidationTests {
@@ -14,8 +15,9 @@ import Testing
         for (path, host, expected) in cases {
             await #expect(throws: expected) { _ = try await scheduler.schedule(path: path, hostname: host) }
         }
-        #expect(SchedulerError.invalidPath("path must start with the slash char").description
-            == "scheduler: path must start with the slash char")
+        #expect(
+            SchedulerError.invalidPath("path must start with the slash char").description
+                == "scheduler: path must start with the slash char")
     }
 
     @Test func optionsHaveMgmtsDefaultsAndRefuseNonsense() async throws {
@@ -24,9 +26,13 @@ import Testing
         #expect(defaults.strategy == "rr" && defaults.hostsFilter == nil)
         let scheduler = Scheduler(store: InMemoryCoordinationStore())
         var options = ScheduleOptions(strategy: nil)
-        await #expect(throws: SchedulerError.missingStrategy) { _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options) }
+        await #expect(throws: SchedulerError.missingStrategy) {
+            _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options)
+        }
         options.strategy = "fastest"
-        await #expect(throws: SchedulerError.unknownStrategy("fastest")) { _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options) }
+        await #expect(throws: SchedulerError.unknownStrategy("fastest")) {
+            _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options)
+        }
         options = ScheduleOptions()
         options.maxCount = 0
         await #expect(throws: SchedulerError.invalidOption("maxCount must be at least 1, not 0")) {
@@ -34,10 +40,14 @@ import Testing
         }
         options = ScheduleOptions()
         options.weight = .nan
-        await #expect(throws: SchedulerError.self) { _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options) }
+        await #expect(throws: SchedulerError.self) {
+            _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options)
+        }
         options = ScheduleOptions()
         options.sessionTTL = .zero
-        await #expect(throws: SchedulerError.self) { _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options) }
+        await #expect(throws: SchedulerError.self) {
+            _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options)
+        }
     }
 
     @Test func aHostJoinsAGroupOnceThroughOneScheduler() async throws {

@@ -1,8 +1,9 @@
-@testable import BeaconAgent
 import BeaconCore
 import Foundation
 import FuzzReplay
 import Testing
+
+@testable import BeaconAgent
 
 /// The agent's assignment follower, without gRPC: the committed `AgentStreamFuzz` inputs
 /// replayed through the harness the libFuzzer target runs, proof that the harness notices a
@@ -45,7 +46,8 @@ import Testing
         let forged = try #require(
             try AssignmentEncoder(byteBudget: 256).encode(AssignmentDiff(), as: .complete, after: sequence - 2).first)
         #expect(forged.resultsIn == sequence - 1)
-        _ = scenario.follower.receive(kind: 1, appliesTo: forged.appliesTo, resultsIn: forged.resultsIn, diff: forged.bytes)
+        _ = scenario.follower.receive(
+            kind: 1, appliesTo: forged.appliesTo, resultsIn: forged.resultsIn, diff: forged.bytes)
         #expect(try scenario.drain() != nil)
     }
 
@@ -56,12 +58,15 @@ import Testing
         let encoder = try AssignmentEncoder(byteBudget: 256)
         let assignment = Assignment(key: try AssignmentKey(.secret, id: 1), version: 1, payload: [1, 2, 3])
         let set = try AssignmentSet([assignment])
-        let complete = try #require(try encoder.encode(AssignmentDiff(from: AssignmentSet(), to: set), as: .complete, after: 0).first)
-        let incremental = try #require(try encoder.encode(AssignmentDiff(from: set, to: AssignmentSet()), as: .incremental, after: 1).first)
+        let complete = try #require(
+            try encoder.encode(AssignmentDiff(from: AssignmentSet(), to: set), as: .complete, after: 0).first)
+        let incremental = try #require(
+            try encoder.encode(AssignmentDiff(from: set, to: AssignmentSet()), as: .incremental, after: 1).first)
         var follower = AssignmentFollower(byteBudget: 256)
         func receive(_ message: AssignmentMessage) -> AssignmentFollower.Action {
             follower.receive(
-                kind: Int(message.kind.rawValue), appliesTo: message.appliesTo, resultsIn: message.resultsIn, diff: message.bytes)
+                kind: Int(message.kind.rawValue), appliesTo: message.appliesTo, resultsIn: message.resultsIn,
+                diff: message.bytes)
         }
         var delays: [Duration] = []
         for _ in 1...AssignmentFollower.maximumReopens {
@@ -84,14 +89,18 @@ import Testing
     @Test func followerRefusesCopiesThatDisagree() throws {
         let encoder = try AssignmentEncoder(byteBudget: 256)
         let set = try AssignmentSet([Assignment(key: try AssignmentKey(.config, id: 4), version: 2, payload: [9])])
-        let complete = try #require(try encoder.encode(AssignmentDiff(from: AssignmentSet(), to: set), as: .complete, after: 0).first)
+        let complete = try #require(
+            try encoder.encode(AssignmentDiff(from: AssignmentSet(), to: set), as: .complete, after: 0).first)
         var follower = AssignmentFollower(byteBudget: 256)
-        guard case .refuse(.headerMismatch) = follower.receive(kind: 2, appliesTo: 0, resultsIn: 1, diff: complete.bytes) else {
+        guard
+            case .refuse(.headerMismatch) = follower.receive(kind: 2, appliesTo: 0, resultsIn: 1, diff: complete.bytes)
+        else {
             Issue.record("a COMPLETE diff sent as INCREMENTAL was not refused")
             return
         }
         let truncated = Array(complete.bytes.dropLast())
-        guard case .refuse(.malformedDiff) = follower.receive(kind: 1, appliesTo: 0, resultsIn: 1, diff: truncated) else {
+        guard case .refuse(.malformedDiff) = follower.receive(kind: 1, appliesTo: 0, resultsIn: 1, diff: truncated)
+        else {
             Issue.record("a truncated diff was not refused")
             return
         }

@@ -45,7 +45,8 @@ import Testing
         }
 
         func assignments(
-            request: Beacon_Dispatcher_V1_AssignmentsRequest, response: RPCWriter<Beacon_Dispatcher_V1_AssignmentsMessage>,
+            request: Beacon_Dispatcher_V1_AssignmentsRequest,
+            response: RPCWriter<Beacon_Dispatcher_V1_AssignmentsMessage>,
             context: ServerContext
         ) async throws {
             let call = assignmentCalls.withLock { calls in
@@ -58,7 +59,8 @@ import Testing
             try await Task.sleep(for: .seconds(3600))
         }
 
-        func updateTaskStatus(request: Beacon_Dispatcher_V1_UpdateTaskStatusRequest, context: ServerContext) async throws
+        func updateTaskStatus(request: Beacon_Dispatcher_V1_UpdateTaskStatusRequest, context: ServerContext)
+            async throws
             -> Beacon_Dispatcher_V1_UpdateTaskStatusResponse
         {
             Beacon_Dispatcher_V1_UpdateTaskStatusResponse()
@@ -67,22 +69,24 @@ import Testing
 
     private func upsert(_ batcher: inout AssignmentBatcher<BeaconInstant>, task id: UInt64) throws {
         let task = DispatchedTask(id: "t\(id)", nodeID: nodeID("node-1"), status: TaskStatus(state: .assigned))
-        try batcher.upsert(AssignmentKey(.task, id: id), version: 1, payload: AssignedObject.task(task).encoded(), at: .zero)
+        try batcher.upsert(
+            AssignmentKey(.task, id: id), version: 1, payload: AssignedObject.task(task).encoded(), at: .zero)
     }
 
     @Test func aGapMakesTheAgentAskForACompleteSet() async throws {
         var batcher = AssignmentBatcher<BeaconInstant>()
         try upsert(&batcher, task: 1)
-        let complete = try batcher.flush()          // COMPLETE: t1, sequence 1
+        let complete = try batcher.flush()  // COMPLETE: t1, sequence 1
         try upsert(&batcher, task: 2)
-        _ = try batcher.flush()                     // INCREMENTAL 1 → 2: never sent
+        _ = try batcher.flush()  // INCREMENTAL 1 → 2: never sent
         try upsert(&batcher, task: 3)
-        let afterGap = try batcher.flush()          // INCREMENTAL 2 → 3: does not follow 1
+        let afterGap = try batcher.flush()  // INCREMENTAL 2 → 3: does not follow 1
         batcher.requestComplete()
-        let recovery = try batcher.flush()          // COMPLETE: t1, t2, t3
+        let recovery = try batcher.flush()  // COMPLETE: t1, t2, t3
         let manager = ScriptedManager(scripts: [complete + afterGap, recovery])
 
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
+        let transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
         let server = GRPCServer(transport: transport, services: [manager])
         let serving = Task { try await server.serve() }
         let port = try #require(try await transport.listeningAddress.ipv4?.port)

@@ -26,7 +26,8 @@ import Testing
         let store = InMemoryDispatcherStore()
         let node = nodeID("node-1")
         store.createNode(node)
-        store.putTask(DispatchedTask(id: "t1", nodeID: node, status: TaskStatus(state: .assigned), spec: Array("spec".utf8)))
+        store.putTask(
+            DispatchedTask(id: "t1", nodeID: node, status: TaskStatus(state: .assigned), spec: Array("spec".utf8)))
         let manager = try await RunningManager(store: store)
         let connections = try ManagerConnections()
         let agent = try agent(
@@ -43,7 +44,8 @@ import Testing
 
         try agent.report(TaskStatusUpdate(taskID: "t1", status: TaskStatus(state: .running, message: "started")))
         try await eventually("the status is committed") { store.task("t1")?.status.state == .running }
-        let tooLarge = TaskStatusUpdate(taskID: "t1", status: TaskStatus(state: .failed, error: String(repeating: "x", count: 20_000)))
+        let tooLarge = TaskStatusUpdate(
+            taskID: "t1", status: TaskStatus(state: .failed, error: String(repeating: "x", count: 20_000)))
         #expect(throws: AgentError.self) { try agent.report(tooLarge) }
 
         // A new task reaches the node as an INCREMENTAL diff on the open stream.
@@ -61,7 +63,7 @@ import Testing
         let store = InMemoryDispatcherStore()
         let node = nodeID("node-1")
         store.createNode(node)
-        let taskIDs = (0 ..< 40).map { "task-\($0)" }
+        let taskIDs = (0..<40).map { "task-\($0)" }
         for id in taskIDs { store.putTask(DispatchedTask(id: id, nodeID: node, status: TaskStatus(state: .assigned))) }
         let first = try await RunningManager(store: store)
         let port = first.port
@@ -73,10 +75,14 @@ import Testing
 
         // Half the statuses before the restart, the rest while the server is down: the agent
         // must deliver them all, resending on its new session what the old leader only queued.
-        for id in taskIDs.prefix(20) { try agent.report(TaskStatusUpdate(taskID: id, status: TaskStatus(state: .running))) }
+        for id in taskIDs.prefix(20) {
+            try agent.report(TaskStatusUpdate(taskID: id, status: TaskStatus(state: .running)))
+        }
         try await eventually("the first manager acknowledged them") { agent.unacknowledgedStatuses == 0 }
         await first.stop()
-        for id in taskIDs.dropFirst(20) { try agent.report(TaskStatusUpdate(taskID: id, status: TaskStatus(state: .failed, error: "exit 1"))) }
+        for id in taskIDs.dropFirst(20) {
+            try agent.report(TaskStatusUpdate(taskID: id, status: TaskStatus(state: .failed, error: "exit 1")))
+        }
         let second = try await RunningManager(store: store, port: port)
 
         // The new session sends every status again, the 20 the old one acknowledged too: the old
@@ -93,7 +99,9 @@ import Testing
         #expect(acknowledgedOnTheNewSession == 40)
         try await eventually("every status is in the store") {
             taskIDs.prefix(20).allSatisfy { store.task($0)?.status.state == .running }
-                && taskIDs.dropFirst(20).allSatisfy { store.task($0)?.status == TaskStatus(state: .failed, error: "exit 1") }
+                && taskIDs.dropFirst(20).allSatisfy {
+                    store.task($0)?.status == TaskStatus(state: .failed, error: "exit 1")
+                }
         }
         #expect(agent.unacknowledgedStatuses == 0)
 
@@ -116,7 +124,10 @@ import Testing
 
         #expect(await next(&events, where: { if case .sessionStarted(first.address, _) = $0 { true } else { false } }))
         await first.stop()
-        #expect(await next(&events, where: { if case .sessionEnded(first.address, _, failedOver: true) = $0 { true } else { false } }))
+        #expect(
+            await next(
+                &events,
+                where: { if case .sessionEnded(first.address, _, failedOver: true) = $0 { true } else { false } }))
         #expect(await next(&events, where: { if case .sessionStarted(second.address, _) = $0 { true } else { false } }))
         try await eventually("the node is READY on the second manager") {
             store.node(node)?.status.state == .ready && second.dispatcher.heartbeatCount > 0
@@ -141,7 +152,10 @@ import Testing
 
         // Another registration of node-1 replaces the agent's session on the first manager.
         _ = try await first.dispatcher.register(nodeID: nodeID("node-1"), description: nil)
-        #expect(await next(&events, where: { if case .sessionEnded(first.address, _, failedOver: false) = $0 { true } else { false } }))
+        #expect(
+            await next(
+                &events,
+                where: { if case .sessionEnded(first.address, _, failedOver: false) = $0 { true } else { false } }))
         #expect(await next(&events, where: { if case .sessionStarted(first.address, _) = $0 { true } else { false } }))
         #expect(second.dispatcher.heartbeatCount == 0)
 
@@ -192,7 +206,9 @@ import Testing
         await connections.close()
     }
 
-    private func next(_ events: inout AsyncStream<AgentEvent>.Iterator, where matches: (AgentEvent) -> Bool) async -> Bool {
+    private func next(_ events: inout AsyncStream<AgentEvent>.Iterator, where matches: (AgentEvent) -> Bool) async
+        -> Bool
+    {
         while let event = await events.next() {
             if matches(event) { return true }
         }

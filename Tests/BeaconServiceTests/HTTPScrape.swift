@@ -17,7 +17,8 @@ struct HTTPScrape {
                 }
             }
         let text = try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+            try await outbound.write(
+                ByteBuffer(string: "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
             var received = ByteBuffer()
             for try await var chunk in inbound { received.writeBuffer(&chunk) }
             return String(buffer: received)

@@ -12,9 +12,11 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct MetricsEndpointTests {
     /// Waits until a scrape of `port` satisfies `condition` and returns it; the last scrape when
     /// none does within about 60 s.
-    private func scrape(_ port: Int, until condition: (PrometheusExposition) -> Bool) async throws -> PrometheusExposition {
+    private func scrape(_ port: Int, until condition: (PrometheusExposition) -> Bool) async throws
+        -> PrometheusExposition
+    {
         var last = try PrometheusExposition("")
-        for _ in 0 ..< 600 {
+        for _ in 0..<600 {
             let answer = try await HTTPScrape.request(port: port)
             #expect(answer.status == 200)
             last = try PrometheusExposition(answer.body)
@@ -26,19 +28,23 @@ import Testing
 
     @Test func serveExportsHeartbeatsAndSessionsThatRiseUnderLoad() async throws {
         let serve = try ServeProcess([
-            "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--period", "200ms", "--jitter", "20ms", "--grace", "10",
+            "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--period", "200ms", "--jitter", "20ms", "--grace",
+            "10",
             "--report-every", "1s",
         ])
-        let metricsPort = try #require(try await serve.port(announcedBy: "metrics on"), "serve printed no metrics address: \(serve.logged)")
-        let grpcPort = try #require(try await serve.port(announcedBy: "serving the dispatcher"), "serve printed no address: \(serve.logged)")
+        let metricsPort = try #require(
+            try await serve.port(announcedBy: "metrics on"), "serve printed no metrics address: \(serve.logged)")
+        let grpcPort = try #require(
+            try await serve.port(announcedBy: "serving the dispatcher"), "serve printed no address: \(serve.logged)")
 
         // Load as `beacon loadgen` makes it: agents multiplexed over a few shared connections.
         let connections = try ManagerConnections(connectionsPerManager: 2)
         let backoff = try Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
-        let agents = try (0 ..< 40).map { index in
+        let agents = try (0..<40).map { index in
             try NodeAgent(
                 configuration: AgentConfiguration(
-                    node: nodeID("scraped-\(index)"), description: nil, managers: ["127.0.0.1:\(grpcPort)"], backoff: backoff,
+                    node: nodeID("scraped-\(index)"), description: nil, managers: ["127.0.0.1:\(grpcPort)"],
+                    backoff: backoff,
                     heartbeatsOverStream: index % 2 == 0),
                 connections: connections)
         }
@@ -46,7 +52,8 @@ import Testing
 
         let ready = #"state="ready""#
         let first = try await scrape(metricsPort) { scraped in
-            scraped.value("beacon_dispatcher_nodes", ready) == 40 && (scraped.value("beacon_dispatcher_heartbeats_total") ?? 0) > 0
+            scraped.value("beacon_dispatcher_nodes", ready) == 40
+                && (scraped.value("beacon_dispatcher_heartbeats_total") ?? 0) > 0
         }
         #expect(first.value("beacon_dispatcher_nodes", ready) == 40)
         let beats = try #require(first.value("beacon_dispatcher_heartbeats_total"))
@@ -57,7 +64,9 @@ import Testing
                 && (scraped.value("beacon_rpc_duration_seconds_count", #"method="HeartbeatStream""#) ?? 0)
                     > (first.value("beacon_rpc_duration_seconds_count", #"method="HeartbeatStream""#) ?? 0)
         }
-        #expect(try #require(second.value("beacon_dispatcher_heartbeats_total")) > beats, "heartbeats rose between two scrapes")
+        #expect(
+            try #require(second.value("beacon_dispatcher_heartbeats_total")) > beats,
+            "heartbeats rose between two scrapes")
         #expect(try #require(second.value("beacon_dispatcher_registrations_total")) >= registrations)
 
         // Every family the dispatcher and the server describe is there, with its help and type.
@@ -72,7 +81,9 @@ import Testing
         }
         #expect(second.types["beacon_rpc_duration_seconds"] == "histogram")
         for method in ["Session", "Heartbeat", "HeartbeatStream", "Assignments"] {
-            #expect((second.value("beacon_rpc_duration_seconds_count", "method=\"\(method)\"") ?? 0) > 0, "no \(method) calls timed")
+            #expect(
+                (second.value("beacon_rpc_duration_seconds_count", "method=\"\(method)\"") ?? 0) > 0,
+                "no \(method) calls timed")
         }
         #expect((second.value("beacon_dispatcher_store_write_batch_size_count") ?? 0) > 0)
 

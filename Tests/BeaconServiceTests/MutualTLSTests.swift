@@ -64,7 +64,8 @@ import Testing
             config.trustRoots = .certificates([.bytes(Array(cluster.certificatePEM.utf8), format: .pem)])
         }
         return try await withGRPCClient(
-            transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: manager.port), transportSecurity: security)
+            transport: .http2NIOPosix(
+                target: .ipv4(address: "127.0.0.1", port: manager.port), transportSecurity: security)
         ) { client in
             var options = CallOptions.defaults
             options.timeout = .seconds(10)
@@ -86,7 +87,8 @@ import Testing
         // The handshake fails, so the call never reaches the service.
         #expect(error?.code == .unavailable)
         // The same call with a cluster certificate reaches the dispatcher, which finds no session.
-        let genuine = try await heartbeat(to: manager, identity: try cluster.issue(commonName: "node-1"), claiming: "node-1")
+        let genuine = try await heartbeat(
+            to: manager, identity: try cluster.issue(commonName: "node-1"), claiming: "node-1")
         #expect(genuine?.code == .notFound || genuine?.code == .invalidArgument)
         await manager.stop()
     }

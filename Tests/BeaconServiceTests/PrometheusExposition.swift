@@ -20,14 +20,18 @@ struct PrometheusExposition {
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") {
                 let parts = line.dropFirst(7).split(separator: " ", maxSplits: 1)
-                guard parts.count == 2, Self.isMetricName(parts[0]) else { throw FormatError(line: String(line), reason: "malformed comment") }
+                guard parts.count == 2, Self.isMetricName(parts[0]) else {
+                    throw FormatError(line: String(line), reason: "malformed comment")
+                }
                 if line.hasPrefix("# HELP ") {
                     help[String(parts[0])] = String(parts[1])
                 } else {
                     guard ["counter", "gauge", "histogram", "summary", "untyped"].contains(parts[1]) else {
                         throw FormatError(line: String(line), reason: "unknown type")
                     }
-                    guard types[String(parts[0])] == nil else { throw FormatError(line: String(line), reason: "second TYPE") }
+                    guard types[String(parts[0])] == nil else {
+                        throw FormatError(line: String(line), reason: "second TYPE")
+                    }
                     types[String(parts[0])] = String(parts[1])
                 }
             } else if line.hasPrefix("#") {
@@ -47,14 +51,17 @@ struct PrometheusExposition {
         guard Self.isMetricName(name) else { throw FormatError(line: String(line), reason: "bad metric name") }
         if name.endIndex < series.endIndex {
             guard series.hasSuffix("}") else { throw FormatError(line: String(line), reason: "unclosed labels") }
-            try Self.checkLabels(series[series.index(after: name.endIndex) ..< series.index(before: series.endIndex)], line: line)
+            try Self.checkLabels(
+                series[series.index(after: name.endIndex)..<series.index(before: series.endIndex)], line: line)
         }
         let family = Self.family(of: String(name), in: types)
         guard let family else { throw FormatError(line: String(line), reason: "sample before its TYPE") }
         if types[family] == "histogram", family == name {
             throw FormatError(line: String(line), reason: "histogram sample without _bucket, _sum or _count")
         }
-        guard samples.updateValue(value, forKey: String(series)) == nil else { throw FormatError(line: String(line), reason: "repeated series") }
+        guard samples.updateValue(value, forKey: String(series)) == nil else {
+            throw FormatError(line: String(line), reason: "repeated series")
+        }
     }
 
     /// The family a sample belongs to: its own name, or a histogram's name without the suffix.
@@ -68,7 +75,9 @@ struct PrometheusExposition {
     }
 
     private static func isMetricName(_ name: Substring) -> Bool {
-        guard let first = name.first, first.isASCII, first.isLetter || first == "_" || first == ":" else { return false }
+        guard let first = name.first, first.isASCII, first.isLetter || first == "_" || first == ":" else {
+            return false
+        }
         return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") }
     }
 
@@ -76,7 +85,8 @@ struct PrometheusExposition {
     private static func checkLabels(_ text: Substring, line: Substring) throws {
         var rest = text
         while !rest.isEmpty {
-            guard let equals = rest.firstIndex(of: "="), isMetricName(rest[..<equals]), !rest[..<equals].contains(":") else {
+            guard let equals = rest.firstIndex(of: "="), isMetricName(rest[..<equals]), !rest[..<equals].contains(":")
+            else {
                 throw FormatError(line: String(line), reason: "bad label name")
             }
             rest = rest[rest.index(after: equals)...]
@@ -86,7 +96,9 @@ struct PrometheusExposition {
             while let character = rest.first {
                 rest = rest.dropFirst()
                 if character == "\\" {
-                    guard let escaped = rest.first, "\\\"n".contains(escaped) else { throw FormatError(line: String(line), reason: "bad escape") }
+                    guard let escaped = rest.first, "\\\"n".contains(escaped) else {
+                        throw FormatError(line: String(line), reason: "bad escape")
+                    }
                     rest = rest.dropFirst()
                 } else if character == "\"" {
                     closed = true
@@ -94,7 +106,11 @@ struct PrometheusExposition {
                 }
             }
             guard closed else { throw FormatError(line: String(line), reason: "unclosed label value") }
-            if rest.first == "," { rest = rest.dropFirst() } else if !rest.isEmpty { throw FormatError(line: String(line), reason: "junk after label") }
+            if rest.first == "," {
+                rest = rest.dropFirst()
+            } else if !rest.isEmpty {
+                throw FormatError(line: String(line), reason: "junk after label")
+            }
         }
     }
 

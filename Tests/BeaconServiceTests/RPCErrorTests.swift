@@ -30,7 +30,8 @@ import Testing
     /// node-2 (with task "other"), and node-1's session on it.
     private func withManager(
         maximumRequestBytes: Int? = nil,
-        _ body: (RunningManager, Beacon_Dispatcher_V1_Dispatcher.Client<HTTP2ClientTransport.Posix>, String) async throws -> Void
+        _ body: (RunningManager, Beacon_Dispatcher_V1_Dispatcher.Client<HTTP2ClientTransport.Posix>, String)
+            async throws -> Void
     ) async throws {
         let store = InMemoryDispatcherStore()
         store.createNode(nodeID("node-1"))
@@ -38,12 +39,13 @@ import Testing
         store.putTask(DispatchedTask(id: "other", nodeID: nodeID("node-2"), status: TaskStatus(state: .assigned)))
         let manager = try await RunningManager(store: store, maximumRequestBytes: maximumRequestBytes)
         try await withGRPCClient(
-            transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: manager.port), transportSecurity: .plaintext)
+            transport: .http2NIOPosix(
+                target: .ipv4(address: "127.0.0.1", port: manager.port), transportSecurity: .plaintext)
         ) { client in
             let typed = Beacon_Dispatcher_V1_Dispatcher.Client(wrapping: client)
             // The dispatcher answers Aborted until its `run` leads.
             var session = ""
-            for _ in 0 ..< 500 where session.isEmpty {
+            for _ in 0..<500 where session.isEmpty {
                 session = (try? await self.session(typed)) ?? ""
                 if session.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
             }
@@ -56,7 +58,8 @@ import Testing
     private func session(
         _ client: Beacon_Dispatcher_V1_Dispatcher.Client<HTTP2ClientTransport.Posix>, node: String = "node-1"
     ) async throws -> String {
-        try await client.session(Beacon_Dispatcher_V1_SessionRequest(), metadata: ["beacon-node-id": .string(node)]) { response in
+        try await client.session(Beacon_Dispatcher_V1_SessionRequest(), metadata: ["beacon-node-id": .string(node)]) {
+            response in
             for try await message in response.messages { return message.sessionID }
             return ""
         }
@@ -83,7 +86,8 @@ import Testing
             #expect(anonymous?.message.contains("beacon-node-id") == true)
 
             let garbled = await code {
-                _ = try await client.heartbeat(.with { $0.sessionID = "not a session" }, metadata: ["beacon-node-id": "node-1"])
+                _ = try await client.heartbeat(
+                    .with { $0.sessionID = "not a session" }, metadata: ["beacon-node-id": "node-1"])
             }
             #expect(garbled?.code == .invalidArgument)
             #expect(garbled?.message == "session invalid")
@@ -96,7 +100,12 @@ import Testing
                 _ = try await client.updateTaskStatus(
                     .with {
                         $0.sessionID = session
-                        $0.updates = [.with { $0.taskID = "t1"; $0.status = .with { $0.state = 12345 } }]
+                        $0.updates = [
+                            .with {
+                                $0.taskID = "t1"
+                                $0.status = .with { $0.state = 12345 }
+                            }
+                        ]
                     }, metadata: ["beacon-node-id": "node-1"])
             }
             #expect(badState?.code == .invalidArgument)
@@ -106,7 +115,12 @@ import Testing
                 _ = try await client.updateTaskStatus(
                     .with {
                         $0.sessionID = session
-                        $0.updates = [.with { $0.taskID = "other"; $0.status = .with { $0.state = 512 } }]
+                        $0.updates = [
+                            .with {
+                                $0.taskID = "other"
+                                $0.status = .with { $0.state = 512 }
+                            }
+                        ]
                     }, metadata: ["beacon-node-id": "node-1"])
             }
             #expect(foreign?.code == .permissionDenied)
@@ -133,15 +147,23 @@ import Testing
         try await withManager(maximumRequestBytes: 64 * 1024) { _, client, session in
             let huge = Beacon_Dispatcher_V1_UpdateTaskStatusRequest.with {
                 $0.sessionID = String(repeating: "0", count: 32)
-                $0.updates = [.with { $0.taskID = "t1"; $0.status = .with { $0.message = String(repeating: "x", count: 100_000) } }]
+                $0.updates = [
+                    .with {
+                        $0.taskID = "t1"
+                        $0.status = .with { $0.message = String(repeating: "x", count: 100_000) }
+                    }
+                ]
             }
             // grpc-swift-nio-transport refuses an oversized request by resetting its stream, before
             // any handler runs.
-            let refused = await code { _ = try await client.updateTaskStatus(huge, metadata: ["beacon-node-id": "node-1"]) }
+            let refused = await code {
+                _ = try await client.updateTaskStatus(huge, metadata: ["beacon-node-id": "node-1"])
+            }
             #expect(refused?.code == .unavailable)
             #expect(refused?.message.contains("RST_STREAM") == true, "\(String(describing: refused))")
 
-            let answer = try await client.heartbeat(.with { $0.sessionID = session }, metadata: ["beacon-node-id": "node-1"])
+            let answer = try await client.heartbeat(
+                .with { $0.sessionID = session }, metadata: ["beacon-node-id": "node-1"])
             #expect(answer.periodNanoseconds > 0)
         }
     }

@@ -37,7 +37,7 @@ final class ServeProcess: Sendable {
     /// The port of the first printed line that starts with `prefix` and names 127.0.0.1:PORT,
     /// once one is printed; nil if the process exits first or none comes within about 60 s.
     func port(announcedBy prefix: String) async throws -> Int? {
-        for _ in 0 ..< 6000 {
+        for _ in 0..<6000 {
             for line in printed.split(separator: "\n") where line.hasPrefix(prefix) {
                 guard let range = line.range(of: "127.0.0.1:") else { continue }
                 return Int(line[range.upperBound...].prefix { $0.isNumber })

@@ -16,7 +16,8 @@ import Testing
         let store = InMemoryDispatcherStore()
         let node = try NodeID("node-1")
         store.createNode(node)
-        store.putTask(DispatchedTask(id: "web.1", nodeID: node, status: TaskStatus(state: .assigned), spec: Array("nginx".utf8)))
+        store.putTask(
+            DispatchedTask(id: "web.1", nodeID: node, status: TaskStatus(state: .assigned), spec: Array("nginx".utf8)))
 
         // The manager: a dispatcher, served over gRPC on a free loopback port.
         let dispatcher = try Dispatcher(store: store)
@@ -32,10 +33,10 @@ import Testing
             configuration: try AgentConfiguration(node: node, managers: [address]), connections: connections)
         let running = Task { try await agent.run() }
         for await event in agent.events {
-            print(event)                                  // sessionStarted, then assignmentsApplied(tasks: 1, …)
+            print(event)  // sessionStarted, then assignmentsApplied(tasks: 1, …)
             if case .assignmentsApplied(tasks: 1, _, _) = event { break }
         }
-        print(agent.tasks.map(\.id))                      // ["web.1"]
+        print(agent.tasks.map(\.id))  // ["web.1"]
 
         running.cancel()
         _ = await running.result
@@ -51,9 +52,9 @@ import Testing
 
     @Test func wireConversionExample() throws {
         let update = TaskStatusUpdate(taskID: "web.1", status: TaskStatus(state: .running, message: "started"))
-        let wire = Beacon_Dispatcher_V1_TaskStatusUpdate(update)      // the agent's side: model → message
-        let received = try TaskStatusUpdate(wire)                     // the dispatcher's side: checked, back to the model
-        print(received == update)                                     // true
+        let wire = Beacon_Dispatcher_V1_TaskStatusUpdate(update)  // the agent's side: model → message
+        let received = try TaskStatusUpdate(wire)  // the dispatcher's side: checked, back to the model
+        print(received == update)  // true
 
         #expect(received == update)
     }

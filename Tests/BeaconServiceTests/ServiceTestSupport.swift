@@ -55,7 +55,7 @@ final class RunningManager: Sendable {
 
 /// Polls `condition` until it holds; the bound only turns a hang into a failure.
 func eventually(_ what: Comment, _ condition: () -> Bool) async throws {
-    for _ in 0 ..< 3000 where !condition() {
+    for _ in 0..<3000 where !condition() {
         try await Task.sleep(for: .milliseconds(10))
     }
     #expect(condition(), what)

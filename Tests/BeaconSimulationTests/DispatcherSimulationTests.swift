@@ -7,7 +7,8 @@ import Testing
 @Suite struct DispatcherSimulationTests {
     static func plan(seed: UInt64 = 7) throws -> DispatcherSimulationPlan {
         try DispatcherSimulationPlan(
-            nodes: 300, duration: .seconds(30), silentFraction: 0.05, assignmentNodes: 20, churnPerSecond: 40, seed: seed)
+            nodes: 300, duration: .seconds(30), silentFraction: 0.05, assignmentNodes: 20, churnPerSecond: 40,
+            seed: seed)
     }
 
     @Test func everySilentNodeIsDetectedAndNoLiveNodeGoesDown() throws {

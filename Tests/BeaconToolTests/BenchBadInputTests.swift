@@ -98,7 +98,8 @@ import Testing
         .init(["--only", ""], ["--only", "naive", "power-of-two"]),
         .init(["--only", "nosuch"], ["--only", "nosuch"]),
         .init(["--only", "ch,ch"], ["--only", "ch is listed twice"]),
-        .init(["--runners", "1000", "--slots", "10000", "--service-time", "1ms"], ["--duration", "at most 100000000"]),
+        .init(
+            ["--runners", "1000", "--slots", "10000", "--service-time", "1ms"], ["--duration", "at most 100000000"]),
     ]
 
     static let simulate: [RejectedInput] = [

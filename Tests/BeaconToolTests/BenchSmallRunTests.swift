@@ -24,7 +24,9 @@ import Testing
         let rows = outcome.standardOutput.split(separator: "\n")
         #expect(rows.first?.split(separator: " ").prefix(3) == ["placer", "N", "keys"])
         // Every data row holds the key count; the load-aware ones show "-" for the ideal move.
-        let data = rows.filter { $0.hasPrefix("jump") || $0.hasPrefix("power-of-two") || $0.hasPrefix("bounded-load-requests") }
+        let data = rows.filter {
+            $0.hasPrefix("jump") || $0.hasPrefix("power-of-two") || $0.hasPrefix("bounded-load-requests")
+        }
         #expect(data.count == 3)
         for row in data {
             let cells = row.split(separator: " ")

@@ -104,11 +104,14 @@ enum BrowserChartCheck {
 
     /// `html` with the script, loaded in Chromium from a temporary file.
     static func check(_ html: String, chromium: URL) throws -> Findings {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("beacon-browser-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "beacon-browser-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let page = folder.appendingPathComponent("report.html")
-        let marked = html.contains("</body>") ? html.replacingOccurrences(of: "</body>", with: script + "</body>") : html + script
+        let marked =
+            html.contains("</body>")
+            ? html.replacingOccurrences(of: "</body>", with: script + "</body>") : html + script
         try marked.write(to: page, atomically: true, encoding: .utf8)
         let output = try run(chromium, folder: folder, ["--dump-dom", page.absoluteString])
         guard let start = output.range(of: "<pre id=\"chart-check\">"),
@@ -125,10 +128,11 @@ enum BrowserChartCheck {
     static func run(_ chromium: URL, folder: URL, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = [
-            "60", chromium.path, "--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars",
-            "--user-data-dir=\(folder.appendingPathComponent("profile").path)", "--virtual-time-budget=10000",
-        ] + arguments
+        process.arguments =
+            [
+                "60", chromium.path, "--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars",
+                "--user-data-dir=\(folder.appendingPathComponent("profile").path)", "--virtual-time-budget=10000",
+            ] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

@@ -19,14 +19,21 @@ struct BrowserReportTests {
         var arguments: [String]? {
             switch self {
             case .benchPlacers:
-                ["bench", "placers", "--members", "10,100", "--keys", "2048", "--repeats", "1", "--no-parallel", "--format", "html"]
+                [
+                    "bench", "placers", "--members", "10,100", "--keys", "2048", "--repeats", "1", "--no-parallel",
+                    "--format", "html",
+                ]
             case .benchPlacement:
                 [
-                    "bench", "placement", "--runners", "10", "--utilisation", "0.5,0.9", "--duration", "2s", "--functions", "100",
+                    "bench", "placement", "--runners", "10", "--utilisation", "0.5,0.9", "--duration", "2s",
+                    "--functions", "100",
                     "--overhead-calls", "1000", "--format", "html",
                 ]
             case .simulateDispatcher:
-                ["simulate", "dispatcher", "--virtual-time", "--nodes", "1000", "--duration", "30s", "--format", "html"]
+                [
+                    "simulate", "dispatcher", "--virtual-time", "--nodes", "1000", "--duration", "30s", "--format",
+                    "html",
+                ]
             case .benchDiff, .benchHeartbeat:
                 nil
             }
@@ -47,7 +54,9 @@ struct BrowserReportTests {
         func html() async throws -> String {
             if let arguments {
                 let outcome = try await ToolProcess.run("beacon", arguments, timeout: .seconds(60))
-                #expect(outcome.exitCode == 0 && !outcome.signalled, "\(ToolProcess.commandLine("beacon", arguments)): \(outcome.standardError)")
+                #expect(
+                    outcome.exitCode == 0 && !outcome.signalled,
+                    "\(ToolProcess.commandLine("beacon", arguments)): \(outcome.standardError)")
                 return outcome.standardOutput
             }
             let json = self == .benchDiff ? BrowserReportFixtures.diff : BrowserReportFixtures.heartbeat
@@ -57,7 +66,8 @@ struct BrowserReportTests {
 
     @Test(arguments: Report.allCases)
     func everyChartIsDrawnInsideItsPlotAreaWithReadableLabels(_ report: Report) async throws {
-        let chromium = try #require(BrowserChartCheck.executable, "CI is set, so the browser test must run: install Debian's chromium")
+        let chromium = try #require(
+            BrowserChartCheck.executable, "CI is set, so the browser test must run: install Debian's chromium")
         let findings = try BrowserChartCheck.check(try await report.html(), chromium: chromium)
         #expect(findings.charts == report.charts, "\(report): \(findings.charts) charts")
         #expect(findings.problems.isEmpty, "\(report): \(findings.problems.joined(separator: "\n"))")
@@ -68,7 +78,8 @@ struct BrowserReportTests {
     /// µs figures as nanoseconds: no bar, 10 px tall), a mark outside its plot area, a label
     /// cut off on the left, and two labels on top of each other.
     @Test func theCheckFailsEmptyChartsStrayMarksAndClippedOrOverlappingLabels() throws {
-        let chromium = try #require(BrowserChartCheck.executable, "CI is set, so the browser test must run: install Debian's chromium")
+        let chromium = try #require(
+            BrowserChartCheck.executable, "CI is set, so the browser test must run: install Debian's chromium")
         let oldDiffPage = """
             <!doctype html><html><body><h1>Beacon: Task diff benchmark</h1>
             <h2>diff of two sets (merge walk, storage reused)</h2>
@@ -82,11 +93,16 @@ struct BrowserReportTests {
 
         let chart = BarChart(
             title: "bad", axisLabel: "ns",
-            bars: [.init(label: "1000000 nodes, 2 threads (wall time per beat)", value: 3, valueLabel: "3 ns", colour: ChartPalette.neutral)])
+            bars: [
+                .init(
+                    label: "1000000 nodes, 2 threads (wall time per beat)", value: 3, valueLabel: "3 ns",
+                    colour: ChartPalette.neutral)
+            ])
         var svg = chart.svg()
         // Pushes every label 200 px left (the old heartbeat page's cut-off labels), adds a bar
         // beyond the plot area's right edge and a label over another.
-        svg = svg.replacingOccurrences(of: "text-anchor=\"end\"", with: "text-anchor=\"end\" transform=\"translate(-200 0)\"")
+        svg = svg.replacingOccurrences(
+            of: "text-anchor=\"end\"", with: "text-anchor=\"end\" transform=\"translate(-200 0)\"")
         svg = svg.replacingOccurrences(
             of: "</svg>",
             with: "<rect class=\"mark\" x=\"5000\" y=\"20\" width=\"10\" height=\"10\"/>"

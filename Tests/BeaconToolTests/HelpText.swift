@@ -62,7 +62,9 @@ enum HelpText {
                 continue
             }
             #expect(!shown.isEmpty, "\(tool) \(option): an empty default")
-            #expect(!shown.contains("DurationArgument(") && !shown.contains(" seconds"), "\(tool) \(option): default '\(shown)'")
+            #expect(
+                !shown.contains("DurationArgument(") && !shown.contains(" seconds"),
+                "\(tool) \(option): default '\(shown)'")
             #expect(shown.wholeMatch(of: /[0-9]+\.0/) == nil, "\(tool) \(option): default '\(shown)' is not as typed")
         }
     }

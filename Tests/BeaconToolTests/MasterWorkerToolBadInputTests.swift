@@ -8,10 +8,13 @@ import Testing
 /// and their neighbours: negative, zero, huge, non-numeric, missing unit, empty, unknown.
 @Suite struct MasterWorkerToolBadInputTests {
     /// A database path in a folder that exists; no row gets far enough to create it.
-    static let database = FileManager.default.temporaryDirectory.appendingPathComponent("beacon-tool-tests-\(UUID()).sqlite").path
+    static let database = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "beacon-tool-tests-\(UUID()).sqlite"
+    ).path
 
     /// A folder that does not exist, whose parent does not either.
-    static let missing = FileManager.default.temporaryDirectory.appendingPathComponent("beacon-tool-tests-\(UUID())/a").path
+    static let missing = FileManager.default.temporaryDirectory.appendingPathComponent("beacon-tool-tests-\(UUID())/a")
+        .path
 
     static func run(_ arguments: String...) -> [String] { ["run", "--database", database] + arguments }
 
@@ -55,14 +58,17 @@ import Testing
         .init(["run", "--database", ""], ["--database", "empty"]),
         .init(["run", "--database", "/"], ["--database", "is a folder"]),
         .init(["run", "--database", missing + "/b.sqlite"], ["--database", missing, "does not exist"]),
-        .init(["run", "--database", "/proc/beacon.sqlite", "--duration", "1s"], ["--database", "/proc/beacon.sqlite"]),
+        .init(
+            ["run", "--database", "/proc/beacon.sqlite", "--duration", "1s"], ["--database", "/proc/beacon.sqlite"]),
     ]
 
     static let heartbeatsRows: [RejectedInput] = [
         .init(["bench", "heartbeats", "--workers", "100000000000"], ["--workers", "1...10000000"]),
         .init(["bench", "heartbeats", "--workers", "0"], ["--workers", "1...10000000"]),
         .init(["bench", "heartbeats", "--workers=-5"], ["--workers", "1...10000000"]),
-        .init(["bench", "heartbeats", "--workers", "10000000", "--duration", "24h"], ["--workers", "--duration", "200000000"]),
+        .init(
+            ["bench", "heartbeats", "--workers", "10000000", "--duration", "24h"],
+            ["--workers", "--duration", "200000000"]),
         .init(["bench", "heartbeats", "--duration", "0s"], ["--duration", "1s to 24h"]),
         .init(["bench", "heartbeats", "--duration", "25h"], ["--duration", "1s to 24h"]),
         .init(["bench", "heartbeats", "--duration", "60"], ["--duration", durationSyntax]),
@@ -94,7 +100,9 @@ import Testing
         .init(["bench", "status", "--duration", "50ms"], ["--duration", "100ms to 1h"]),
         .init(["bench", "status", "--duration", "2h"], ["--duration", "100ms to 1h"]),
         .init(["bench", "status", "--seconds", "1"], ["Unknown option '--seconds'"]),
-        .init(["bench", "status", "--directory", "/proc/beacon-status", "--duration", "100ms"], ["--directory", "/proc/beacon-status"]),
+        .init(
+            ["bench", "status", "--directory", "/proc/beacon-status", "--duration", "100ms"],
+            ["--directory", "/proc/beacon-status"]),
         .init(["bench", "status", "--directory", missing + "/b"], ["--directory", missing, "does not exist"]),
         .init(["bench", "status", "--directory", ""], ["--directory", "empty"]),
         .init(["bench", "status", "--directory", "/etc/passwd"], ["--directory", "not a folder"]),

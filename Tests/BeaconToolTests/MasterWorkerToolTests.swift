@@ -13,7 +13,13 @@ import Testing
     }
 
     @Test(arguments: [
-        (["run"], ["1...10000", "1ms...1000000000s", "(default: until killed)", "1ms...10m", "(default: 200ms)", "0s...1h", "(default: 0s)"]),
+        (
+            ["run"],
+            [
+                "1...10000", "1ms...1000000000s", "(default: until killed)", "1ms...10m", "(default: 200ms)", "0s...1h",
+                "(default: 0s)",
+            ]
+        ),
         (["bench", "heartbeats"], ["1...10000000", "1s...24h", "(default: 1m)", "[0, 100]", "200000000"]),
         (["bench", "master"], ["1...1000000", "30s...24h", "(default: 40s)", "[0, 100]"]),
         (["bench", "status"], ["1...1000000", "100ms...1h", "(default: 10s)", "3000000"]),
@@ -27,8 +33,11 @@ import Testing
         try await Self.withFolder { folder in
             let outcome = try await ToolProcess.run(
                 "beacon-master-worker",
-                ["run", "--database", folder.appendingPathComponent("job.sqlite").path, "--workers", "2", "--duration", "300ms",
-                 "--heartbeat-interval", "50ms", "--pause", "10ms"])
+                [
+                    "run", "--database", folder.appendingPathComponent("job.sqlite").path, "--workers", "2",
+                    "--duration", "300ms",
+                    "--heartbeat-interval", "50ms", "--pause", "10ms",
+                ])
             #expect(outcome.exitCode == 0 && !outcome.signalled, "\(outcome.standardError)")
             #expect(outcome.standardOutput.hasPrefix("master ") && outcome.standardOutput.contains(" first-start\n"))
             #expect(outcome.standardOutput.contains("ack job-1-w1 1"))
@@ -39,7 +48,8 @@ import Testing
     @Test func benchStatusRemovesItsTemporaryFolder() async throws {
         try await Self.withFolder { folder in
             let outcome = try await ToolProcess.run(
-                "beacon-master-worker", ["bench", "status", "--rate", "1000", "--duration", "100ms", "--workers", "10"],
+                "beacon-master-worker",
+                ["bench", "status", "--rate", "1000", "--duration", "100ms", "--workers", "10"],
                 environment: ["TMPDIR": folder.path])
             #expect(outcome.exitCode == 0 && !outcome.signalled, "\(outcome.standardError)")
             #expect(outcome.standardOutput.contains("1000/s grouped, synchronous=FULL"))
@@ -53,7 +63,10 @@ import Testing
             let named = folder.appendingPathComponent("status")
             let outcome = try await ToolProcess.run(
                 "beacon-master-worker",
-                ["bench", "status", "--rate", "1000", "--duration", "100ms", "--workers", "10", "--directory", named.path])
+                [
+                    "bench", "status", "--rate", "1000", "--duration", "100ms", "--workers", "10", "--directory",
+                    named.path,
+                ])
             #expect(outcome.exitCode == 0 && !outcome.signalled, "\(outcome.standardError)")
             let files = try FileManager.default.contentsOfDirectory(atPath: named.path)
             #expect(files.contains("status-NORMAL.sqlite") && files.contains("status-FULL.sqlite"))

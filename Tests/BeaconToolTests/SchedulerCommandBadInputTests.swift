@@ -19,9 +19,14 @@ import Testing
         .init(["scheduler", "join", "--etcd", ""], ["--etcd", "empty"]),
         .init(["scheduler", "join", "--etcd", "http://a:2379,,http://b:2379"], ["--etcd", "position 2"]),
         .init(["scheduler", "join", "--etcd", "http://127.0.0.1:2379"], ["--host", "--etcd"]),
-        .init(["scheduler", "join", "--etcd", "http://127.0.0.1:2379", "--host", "a,b"], ["--host", "'a,b'", "join char: ,"]),
-        .init(["scheduler", "join", "--etcd", "http://127.0.0.1:2379", "--host", "rack/a"], ["--host", "'rack/a'", "must not contain /"]),
-        .init(["scheduler", "join", "--etcd", "http://127.0.0.1:2379", "--host", ""], ["--host", "must not be empty"]),
+        .init(
+            ["scheduler", "join", "--etcd", "http://127.0.0.1:2379", "--host", "a,b"],
+            ["--host", "'a,b'", "join char: ,"]),
+        .init(
+            ["scheduler", "join", "--etcd", "http://127.0.0.1:2379", "--host", "rack/a"],
+            ["--host", "'rack/a'", "must not contain /"]),
+        .init(
+            ["scheduler", "join", "--etcd", "http://127.0.0.1:2379", "--host", ""], ["--host", "must not be empty"]),
         .init(join("--max", "0"), ["--max", "1...1000"]),
         .init(join("--max", "1001"), ["--max", "1...1000"]),
         .init(join("--max=-1"), ["--max", "1...1000"]),
@@ -84,8 +89,17 @@ import Testing
 /// negative propagation time when a step leaves the chosen set as it was.
 @Suite struct SchedulerCommandTests {
     @Test(arguments: [
-        (["scheduler", "join"], ["1...1000", "100ms...24h", "(default: 10s)", "alpha, ring, rr, weighted", "(0, 1000000]", "2...1000"]),
-        (["scheduler", "bench"], ["1...1000", "0...100000", "1...10000", "100ms...24h", "(default: 10s)", "0s...24h", "(default: 0s)", "20000000"]),
+        (
+            ["scheduler", "join"],
+            ["1...1000", "100ms...24h", "(default: 10s)", "alpha, ring, rr, weighted", "(0, 1000000]", "2...1000"]
+        ),
+        (
+            ["scheduler", "bench"],
+            [
+                "1...1000", "0...100000", "1...10000", "100ms...24h", "(default: 10s)", "0s...24h", "(default: 0s)",
+                "20000000",
+            ]
+        ),
     ])
     func helpShowsRanges(_ command: [String], _ expected: [String]) async throws {
         let help = try await HelpText.of("beacon", command)

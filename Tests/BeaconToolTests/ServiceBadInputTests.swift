@@ -41,7 +41,8 @@ import Testing
         .init(["serve", "--name", "a b"], ["--name", "visible ASCII"]),
         .init(["serve", "--expiry-log", "/nonexistent/folder/expiries"], ["--expiry-log", "existing folder"]),
         .init(["serve", "--tls-cert", "server.pem"], ["--tls-cert", "--tls-key"]),
-        .init(["serve", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key"], ["--tls-cert", "cannot read"]),
+        .init(
+            ["serve", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key"], ["--tls-cert", "cannot read"]),
         .init(["serve", "--client-ca", "ca.pem"], ["--client-ca"]),
         .init(["serve", "--etcd", ""], ["--etcd"]),
         // agent
@@ -50,10 +51,16 @@ import Testing
         .init(["agent", "--node", "n1", "--manager", "127.0.0.1:0"], ["--manager", "1...65535"]),
         .init(["agent", "--node", "", "--manager", "127.0.0.1:4242"], ["--node", "visible ASCII"]),
         .init(["agent", "--node", "a\nb", "--manager", "127.0.0.1:4242"], ["--node", "visible ASCII"]),
-        .init(["agent", "--node", "n1", "--manager", "127.0.0.1:4242", "--duration", "0s"], ["--duration", "1ms to 1000000s"]),
+        .init(
+            ["agent", "--node", "n1", "--manager", "127.0.0.1:4242", "--duration", "0s"],
+            ["--duration", "1ms to 1000000s"]),
         .init(["agent", "--node", "n1", "--manager", "127.0.0.1:4242", "--duration", "30"], ["--duration", "unit"]),
-        .init(["agent", "--node", "n1", "--manager", "127.0.0.1:4242", "--tls-cert", "c.pem", "--tls-key", "k.pem"], ["--tls-ca"]),
-        .init(["agent", "--node", "n1", "--manager", "127.0.0.1:4242", "--tls-ca", "/nonexistent.pem"], ["--tls-ca", "cannot read"]),
+        .init(
+            ["agent", "--node", "n1", "--manager", "127.0.0.1:4242", "--tls-cert", "c.pem", "--tls-key", "k.pem"],
+            ["--tls-ca"]),
+        .init(
+            ["agent", "--node", "n1", "--manager", "127.0.0.1:4242", "--tls-ca", "/nonexistent.pem"],
+            ["--tls-ca", "cannot read"]),
         .init(["agent", "--node", "n1", "--manager", "127.0.0.1:4242", "--log-level", "verbose"], ["--log-level"]),
         // loadgen
         .init(["loadgen", "--nodes", "0"], ["--nodes", "1...200000"]),
@@ -82,11 +89,13 @@ import Testing
     #if !GRPC
     /// A command line the commands accept, in a build that cannot run them.
     @Test(arguments: [
-        ["serve"], ["serve", "--metrics", "127.0.0.1:0", "--grace", "2"], ["agent", "--node", "n1", "--manager", "127.0.0.1:4242"],
+        ["serve"], ["serve", "--metrics", "127.0.0.1:0", "--grace", "2"],
+        ["agent", "--node", "n1", "--manager", "127.0.0.1:4242"],
         ["loadgen", "--nodes", "10"],
     ])
     func saysTheGRPCTraitIsMissing(_ arguments: [String]) async throws {
-        try await expectRejected("beacon", arguments, mentioning: ["`beacon \(arguments[0])` needs the GRPC trait", "--traits GRPC"])
+        try await expectRejected(
+            "beacon", arguments, mentioning: ["`beacon \(arguments[0])` needs the GRPC trait", "--traits GRPC"])
     }
     #endif
 }

@@ -26,7 +26,8 @@ enum ToolProcessError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .missing(let url):
-            return "\(url.path) is missing: build it with `swift build --build-tests` (or `swift build --product \(url.lastPathComponent)`)"
+            return
+                "\(url.path) is missing: build it with `swift build --build-tests` (or `swift build --product \(url.lastPathComponent)`)"
         case .timedOut(let command, let timeout):
             return "`\(command)` was still running after \(timeout) and was killed"
         }
@@ -141,7 +142,8 @@ func expectRejected(
         sourceLocation: sourceLocation)
     for text in mentioning {
         #expect(
-            outcome.standardError.contains(text), "`\(command)`: stderr does not mention '\(text)': \(outcome.standardError)",
+            outcome.standardError.contains(text),
+            "`\(command)`: stderr does not mention '\(text)': \(outcome.standardError)",
             sourceLocation: sourceLocation)
     }
 }

@@ -20,7 +20,9 @@ public enum FuzzCorpus {
 
     /// Runs `harness` on the bytes of `file`; returns the harness's failure after the file's
     /// name, or nil when every check held.
-    public static func failure(replaying file: URL, through harness: (UnsafeRawBufferPointer) -> String?) throws -> String? {
+    public static func failure(replaying file: URL, through harness: (UnsafeRawBufferPointer) -> String?) throws
+        -> String?
+    {
         try Data(contentsOf: file).withUnsafeBytes { harness($0) }.map { "\(file.lastPathComponent): \($0)" }
     }
 

@@ -32,7 +32,8 @@ package enum AgentStreamFuzzHarness {
     package static func run(_ input: UnsafeRawBufferPointer) -> String? {
         var reader = FuzzByteReader(input)
         do {
-            var scenario = try AgentStreamScenario(byteBudget: AssignmentEncoder.minimumByteBudget + reader.byte() % 16 * 16)
+            var scenario = try AgentStreamScenario(
+                byteBudget: AssignmentEncoder.minimumByteBudget + reader.byte() % 16 * 16)
             if let failure = try scenario.openStream() { return failure }
             var operations = 0
             while operations < maximumOperations, let operation = reader.next() {
@@ -64,7 +65,9 @@ package enum AgentStreamFuzzHarness {
     /// | 13 | the next message's wire copies disagree with its diff | field, delta |
     /// | 14 | forged bytes arrive | copies mode, length, bytes |
     /// | 15 | an old message is replayed, or the stream breaks and is reopened | which |
-    static func perform(_ operation: UInt8, _ reader: inout FuzzByteReader, in scenario: inout AgentStreamScenario) throws -> String? {
+    static func perform(_ operation: UInt8, _ reader: inout FuzzByteReader, in scenario: inout AgentStreamScenario)
+        throws -> String?
+    {
         switch operation % 16 {
         case 0, 1:
             let states: [TaskState] = [.running, .shutdown, .complete, .ready]

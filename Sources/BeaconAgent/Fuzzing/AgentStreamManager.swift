@@ -102,7 +102,7 @@ struct AgentStreamManager {
 
     /// The tasks an agent holding `set` lists, in key order.
     func tasks(in set: [AssignmentKey: Assignment]) -> [DispatchedTask] {
-        set.keys.sorted().compactMap { key in key.kind == .task ? set[key].flatMap { tasksByVersion[$0.version] } : nil }
+        set.keys.sorted().compactMap { key in key.kind == .task ? set[key].flatMap { tasksByVersion[$0.version] } : nil
+        }
     }
 }
-

@@ -72,10 +72,13 @@ struct AgentStreamScenario {
             if let failure = try deliver(inFlight.removeFirst()) { return failure }
         }
         guard follower.isSettled, follower.lastApplied == manager.sequence else {
-            return "the stream delivered whole ends at \(manager.sequence), the follower at \(Self.name(follower.lastApplied))"
+            return
+                "the stream delivered whole ends at \(manager.sequence), the follower at \(Self.name(follower.lastApplied))"
                 + " (settled: \(follower.isSettled))"
         }
-        if !Self.holds(follower.table, manager.current) { return "after a clean stream the follower's set differs from the manager's" }
+        if !Self.holds(follower.table, manager.current) {
+            return "after a clean stream the follower's set differs from the manager's"
+        }
         if follower.tasks != manager.tasks(in: manager.current) {
             return "after a clean stream the follower lists other tasks than the manager assigned"
         }
@@ -89,9 +92,11 @@ struct AgentStreamScenario {
     /// what the agent would (a reopen or a new session both open a new stream).
     mutating func deliver(_ wire: WireMessage) throws -> String? {
         let before = FollowerState(follower)
-        let action = follower.receive(kind: wire.kind, appliesTo: wire.appliesTo, resultsIn: wire.resultsIn, diff: wire.diff)
+        let action = follower.receive(
+            kind: wire.kind, appliesTo: wire.appliesTo, resultsIn: wire.resultsIn, diff: wire.diff)
         guard let message = try? AssignmentMessage(decoding: wire.diff, maximumSize: byteBudget),
-            wire.kind == Int(message.kind.rawValue), wire.appliesTo == message.appliesTo, wire.resultsIn == message.resultsIn
+            wire.kind == Int(message.kind.rawValue), wire.appliesTo == message.appliesTo,
+            wire.resultsIn == message.resultsIn
         else {
             guard case .refuse = action else { return "a message that fails the wire checks gave \(action)" }
             if FollowerState(follower) != before { return "a refused message changed the follower" }
@@ -100,7 +105,8 @@ struct AgentStreamScenario {
         if follower.bytesReceived != before.bytesReceived + wire.diff.count {
             return "\(message): bytes received went from \(before.bytesReceived) to \(follower.bytesReceived)"
         }
-        let follows = message.kind == .complete || (!expected.needsComplete && message.appliesTo == expected.lastApplied)
+        let follows =
+            message.kind == .complete || (!expected.needsComplete && message.appliesTo == expected.lastApplied)
         let truth = manager.sent[message.resultsIn]
         let genuine = truth?.message.bytes == wire.diff
         switch action {
@@ -111,7 +117,8 @@ struct AgentStreamScenario {
         case .giveUp(let error):
             return try gap(message, error: error, delay: nil, follows: follows, genuine: genuine, before: before)
         case .partApplied, .settled:
-            return applied(message, action: action, follows: follows, genuine: genuine, truth: truth?.set, before: before)
+            return applied(
+                message, action: action, follows: follows, genuine: genuine, truth: truth?.set, before: before)
         }
     }
 
@@ -123,13 +130,22 @@ struct AgentStreamScenario {
     ) throws -> String? {
         switch error {
         case .awaitingComplete, .sequenceGap:
-            if follows { return "\(message) follows the set held (\(Self.name(expected.lastApplied))) but was refused: \(error)" }
+            if follows {
+                return "\(message) follows the set held (\(Self.name(expected.lastApplied))) but was refused: \(error)"
+            }
             let expectedAwaiting = expected.needsComplete
-            if case .awaitingComplete = error, !expectedAwaiting { return "\(message): awaiting a COMPLETE set when none was needed" }
-            if case .sequenceGap = error, expectedAwaiting { return "\(message): a sequence gap reported while a COMPLETE set was needed" }
+            if case .awaitingComplete = error, !expectedAwaiting {
+                return "\(message): awaiting a COMPLETE set when none was needed"
+            }
+            if case .sequenceGap = error, expectedAwaiting {
+                return "\(message): a sequence gap reported while a COMPLETE set was needed"
+            }
             if !before.sameSet(as: follower) { return "\(message) was refused as a gap yet changed the follower's set" }
         case .digestMismatch:
-            if !follows { return "\(message) does not follow \(Self.name(expected.lastApplied)) yet was applied (its digest failed)" }
+            if !follows {
+                return
+                    "\(message) does not follow \(Self.name(expected.lastApplied)) yet was applied (its digest failed)"
+            }
             if genuine && (message.kind == .complete || expected.trusted) {
                 return "\(message), sent by the manager and following the set held, failed its digest"
             }
@@ -138,7 +154,9 @@ struct AgentStreamScenario {
         }
         if follower.tasks != before.tasks { return "\(message) was refused yet changed the task list" }
         expected.reopens += 1
-        if follower.reopens != expected.reopens { return "the follower counts \(follower.reopens) reopens, expected \(expected.reopens)" }
+        if follower.reopens != expected.reopens {
+            return "the follower counts \(follower.reopens) reopens, expected \(expected.reopens)"
+        }
         let givesUp = expected.reopens > AssignmentFollower.maximumReopens
         switch delay {
         case nil:
@@ -166,11 +184,19 @@ struct AgentStreamScenario {
                 ? "\(message) applied while a COMPLETE set was needed"
                 : "\(message) applied after \(Self.name(expected.lastApplied))"
         }
-        if follower.lastApplied != message.resultsIn { return "\(message) applied but the follower is at \(Self.name(follower.lastApplied))" }
-        if follower.reopens != 0 { return "\(message) applied cleanly but \(follower.reopens) reopens are still counted" }
+        if follower.lastApplied != message.resultsIn {
+            return "\(message) applied but the follower is at \(Self.name(follower.lastApplied))"
+        }
+        if follower.reopens != 0 {
+            return "\(message) applied cleanly but \(follower.reopens) reopens are still counted"
+        }
         let holdsTruth = truth.map { Self.holds(follower.table, $0) } ?? false
-        if genuine && !holdsTruth { return "after \(message), sent by the manager, the follower's set differs from the manager's" }
-        if !genuine && follower.table.digest != message.stateDigest { return "forged \(message) applied with another digest" }
+        if genuine && !holdsTruth {
+            return "after \(message), sent by the manager, the follower's set differs from the manager's"
+        }
+        if !genuine && follower.table.digest != message.stateDigest {
+            return "forged \(message) applied with another digest"
+        }
         switch action {
         case .settled(let tasks, let complete, let bytes):
             if !message.isFinalPart { return "\(message) settled though more parts follow" }
@@ -183,7 +209,9 @@ struct AgentStreamScenario {
             }
         default:
             if message.isFinalPart { return "\(message) is a batch's last part yet did not settle" }
-            if follower.tasks != before.tasks { return "\(message) is not a batch's last part yet changed the task list" }
+            if follower.tasks != before.tasks {
+                return "\(message) is not a batch's last part yet changed the task list"
+            }
         }
         expected.lastApplied = message.resultsIn
         expected.needsComplete = false
@@ -207,7 +235,8 @@ struct AgentStreamScenario {
     static func holds(_ table: AssignmentTable, _ set: [AssignmentKey: Assignment]) -> Bool {
         table.count == set.count
             && set.allSatisfy { key, assignment in
-                table.version(of: key) == assignment.version && table.withPayload(for: key, \.count) == assignment.payload.count
+                table.version(of: key) == assignment.version
+                    && table.withPayload(for: key, \.count) == assignment.payload.count
             }
     }
 
@@ -241,6 +270,8 @@ struct AgentStreamScenario {
 extension AgentStreamScenario.WireMessage {
     /// A message as the manager sends it, with true copies of its header.
     init(_ message: AssignmentMessage) {
-        self.init(kind: Int(message.kind.rawValue), appliesTo: message.appliesTo, resultsIn: message.resultsIn, diff: message.bytes)
+        self.init(
+            kind: Int(message.kind.rawValue), appliesTo: message.appliesTo, resultsIn: message.resultsIn,
+            diff: message.bytes)
     }
 }

@@ -18,7 +18,9 @@ import BeaconCore
 /// through the same code. Not for use outside Beacon's tests and fuzzers.
 package enum CommandLineFuzzHarness {
     /// The integer ranges the list parser is checked with: the tools' own, and extremes.
-    static let integerRanges: [ClosedRange<Int>] = [3...1_000_000, 1...1_000, 0...Int.max, -10...10, Int.min...(-1), 7...7]
+    static let integerRanges: [ClosedRange<Int>] = [
+        3...1_000_000, 1...1_000, 0...Int.max, -10...10, Int.min...(-1), 7...7,
+    ]
 
     /// The decimal ranges: utilisation's, a closed one, the widest, a single value.
     static let decimalRanges: [DecimalRange] = [
@@ -57,25 +59,34 @@ package enum CommandLineFuzzHarness {
 
     /// Every parser on `text`.
     static func check(
-        _ text: String, _ integerRange: ClosedRange<Int>, _ decimalRange: DecimalRange, _ durationRange: ClosedRange<Duration>
+        _ text: String, _ integerRange: ClosedRange<Int>, _ decimalRange: DecimalRange,
+        _ durationRange: ClosedRange<Duration>
     ) -> String? {
         checkDuration(text) ?? checkDuration(text, in: durationRange) ?? checkInteger(text, integerRange)
-            ?? checkIntegers(text, integerRange) ?? checkDecimal(text, decimalRange) ?? checkDecimals(text, decimalRange)
+            ?? checkIntegers(text, integerRange) ?? checkDecimal(text, decimalRange) ?? checkDecimals(
+                text, decimalRange)
             ?? checkNames(text) ?? checkElements(text)
     }
 
     /// `parse` is the parser under test: the real one, or in unit tests a broken one the check
     /// must catch.
     static func checkDuration(
-        _ text: String, parse: (Substring) throws(CommandLineValueError) -> UInt64 = { text throws(CommandLineValueError) in try DurationParser.milliseconds(text) }
+        _ text: String,
+        parse: (Substring) throws(CommandLineValueError) -> UInt64 = { text throws(CommandLineValueError) in
+            try DurationParser.milliseconds(text)
+        }
     ) -> String? {
         let parsed = verdict { () throws(CommandLineValueError) in try parse(Substring(text)) }
         let expected = CommandLineModel.duration(text)
         guard parsed == expected else { return "duration '\(text)': parsed \(parsed), the model says \(expected)" }
         guard case .accepted(let milliseconds) = parsed else { return nil }
-        guard milliseconds <= DurationParser.maximumMilliseconds else { return "duration '\(text)' = \(milliseconds) ms is above the maximum" }
+        guard milliseconds <= DurationParser.maximumMilliseconds else {
+            return "duration '\(text)' = \(milliseconds) ms is above the maximum"
+        }
         let duration = Duration.milliseconds(Int64(milliseconds))
-        guard (try? DurationParser.parse(text)) == duration else { return "duration '\(text)': parse disagrees with milliseconds" }
+        guard (try? DurationParser.parse(text)) == duration else {
+            return "duration '\(text)': parse disagrees with milliseconds"
+        }
         return roundTrip(duration)
     }
 
@@ -83,7 +94,9 @@ package enum CommandLineFuzzHarness {
     static func checkDuration(_ text: String, in range: ClosedRange<Duration>) -> String? {
         let parsed = verdict { () throws(CommandLineValueError) in try DurationParser.parse(text, in: range) }
         let expected = CommandLineModel.duration(text, in: range).map { Duration.milliseconds(Int64($0)) }
-        guard parsed == expected else { return "duration '\(text)' in \(range): parsed \(parsed), the model says \(expected)" }
+        guard parsed == expected else {
+            return "duration '\(text)' in \(range): parsed \(parsed), the model says \(expected)"
+        }
         return nil
     }
 
@@ -102,14 +115,18 @@ package enum CommandLineFuzzHarness {
     static func checkInteger(_ text: String, _ range: ClosedRange<Int>) -> String? {
         let parsed = verdict { () throws(CommandLineValueError) in try IntegerParser.parse(text, in: range) }
         let expected = CommandLineModel.integer(Array(text.utf8), in: range)
-        guard parsed == expected else { return "integer '\(text)' in \(range): parsed \(parsed), the model says \(expected)" }
+        guard parsed == expected else {
+            return "integer '\(text)' in \(range): parsed \(parsed), the model says \(expected)"
+        }
         return nil
     }
 
     static func checkIntegers(_ text: String, _ range: ClosedRange<Int>) -> String? {
         let parsed = verdict { () throws(CommandLineValueError) in try CommaSeparatedList.integers(text, in: range) }
         let expected = CommandLineModel.integers(text, in: range)
-        guard parsed == expected else { return "integers '\(text)' in \(range): parsed \(parsed), the model says \(expected)" }
+        guard parsed == expected else {
+            return "integers '\(text)' in \(range): parsed \(parsed), the model says \(expected)"
+        }
         guard case .accepted(let values) = parsed else { return nil }
         return roundTrip(values, in: range)
     }
@@ -126,14 +143,20 @@ package enum CommandLineFuzzHarness {
     static func checkDecimal(_ text: String, _ range: DecimalRange) -> String? {
         let parsed = verdict { () throws(CommandLineValueError) in try DecimalParser.parse(text, in: range).millionths }
         let expected = CommandLineModel.decimal(Array(text.utf8), in: range)
-        guard parsed == expected else { return "decimal '\(text)' in \(range): parsed \(parsed), the model says \(expected)" }
+        guard parsed == expected else {
+            return "decimal '\(text)' in \(range): parsed \(parsed), the model says \(expected)"
+        }
         return nil
     }
 
     static func checkDecimals(_ text: String, _ range: DecimalRange) -> String? {
-        let parsed = verdict { () throws(CommandLineValueError) in try CommaSeparatedList.decimals(text, in: range).map(\.millionths) }
+        let parsed = verdict { () throws(CommandLineValueError) in
+            try CommaSeparatedList.decimals(text, in: range).map(\.millionths)
+        }
         let expected = CommandLineModel.decimals(text, in: range)
-        guard parsed == expected else { return "decimals '\(text)' in \(range): parsed \(parsed), the model says \(expected)" }
+        guard parsed == expected else {
+            return "decimals '\(text)' in \(range): parsed \(parsed), the model says \(expected)"
+        }
         guard case .accepted(let values) = parsed else { return nil }
         return roundTrip(values.map(FixedDecimal.init(millionths:)), in: range)
     }
@@ -148,7 +171,8 @@ package enum CommandLineFuzzHarness {
     }
 
     static func checkNames(_ text: String) -> String? {
-        let parsed = verdict { () throws(CommandLineValueError) in try CommaSeparatedList.names(text, from: knownNames) }
+        let parsed = verdict { () throws(CommandLineValueError) in try CommaSeparatedList.names(text, from: knownNames)
+        }
         let expected = CommandLineModel.names(text, from: knownNames)
         guard parsed == expected else { return "names '\(text)': parsed \(parsed), the model says \(expected)" }
         guard case .accepted(let names) = parsed else { return nil }
@@ -169,14 +193,18 @@ package enum CommandLineFuzzHarness {
     }
 
     /// Values straight from the bytes: every one formats to text that parses back to it.
-    static func checkValues(_ reader: inout FuzzByteReader, _ integerRange: ClosedRange<Int>, _ decimalRange: DecimalRange) -> String? {
+    static func checkValues(
+        _ reader: inout FuzzByteReader, _ integerRange: ClosedRange<Int>, _ decimalRange: DecimalRange
+    ) -> String? {
         var integers: [Int] = []
         var decimals: [FixedDecimal] = []
         for _ in 0..<maximumValues where !reader.isAtEnd {
             let word = reader.word()
             switch word % 3 {
             case 0:
-                if let failure = roundTrip(.milliseconds(Int64(word / 3 % (DurationParser.maximumMilliseconds + 1)))) { return failure }
+                if let failure = roundTrip(.milliseconds(Int64(word / 3 % (DurationParser.maximumMilliseconds + 1)))) {
+                    return failure
+                }
             case 1:
                 // The syntax has no sign: a range's negative part cannot be written.
                 let value = integer(word / 3, in: integerRange)

@@ -47,7 +47,9 @@ enum CommandLineFuzzText {
             case 0, 1:
                 // A run of up to 24 digits.
                 let count = 1 + reader.byte() % 24
-                for _ in 0..<count { text.append(Character(Unicode.Scalar(UInt8(ascii: "0") + UInt8(reader.byte() % 10)))) }
+                for _ in 0..<count {
+                    text.append(Character(Unicode.Scalar(UInt8(ascii: "0") + UInt8(reader.byte() % 10))))
+                }
             case 2: text += "."
             case 3: text += units[reader.byte() % units.count]
             case 4: text += ","

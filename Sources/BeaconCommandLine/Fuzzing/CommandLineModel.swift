@@ -96,7 +96,9 @@ enum CommandLineModel {
         if bytes.isEmpty { return .empty }
         let unitLength: Int
         let multiplier: Int128
-        if bytes.count >= 2 && bytes[bytes.count - 2] == UInt8(ascii: "m") && bytes[bytes.count - 1] == UInt8(ascii: "s") {
+        if bytes.count >= 2 && bytes[bytes.count - 2] == UInt8(ascii: "m")
+            && bytes[bytes.count - 1] == UInt8(ascii: "s")
+        {
             (unitLength, multiplier) = (2, 1)
         } else if bytes.last == UInt8(ascii: "s") {
             (unitLength, multiplier) = (1, 1000)
@@ -109,7 +111,9 @@ enum CommandLineModel {
         }
         guard let number = numeral(Array(bytes.dropLast(unitLength))) else { return .malformed }
         // 10^9 seconds.
-        switch scaled(whole: number.whole, fraction: number.fraction, multiplier: multiplier, limit: 1_000_000_000 * 1000) {
+        switch scaled(
+            whole: number.whole, fraction: number.fraction, multiplier: multiplier, limit: 1_000_000_000 * 1000)
+        {
         case .accepted(let milliseconds): return .accepted(UInt64(milliseconds))
         case .tooPrecise: return .tooPrecise
         default: return .outOfRange
@@ -127,7 +131,8 @@ enum CommandLineModel {
     static func integer(_ bytes: [UInt8], in range: ClosedRange<Int>) -> Verdict<Int> {
         if bytes.isEmpty { return .empty }
         guard let number = numeral(bytes), !number.hasPoint else { return .malformed }
-        guard let value = exact(number.whole), value >= Int128(range.lowerBound), value <= Int128(range.upperBound) else {
+        guard let value = exact(number.whole), value >= Int128(range.lowerBound), value <= Int128(range.upperBound)
+        else {
             return .outOfRange
         }
         return .accepted(Int(value))
@@ -149,7 +154,9 @@ enum CommandLineModel {
     static func decimal(_ bytes: [UInt8], in range: DecimalRange) -> Verdict<UInt64> {
         if bytes.isEmpty { return .empty }
         guard let number = numeral(bytes) else { return .malformed }
-        switch scaled(whole: number.whole, fraction: number.fraction, multiplier: 1_000_000, limit: Int128(range.upper.millionths)) {
+        switch scaled(
+            whole: number.whole, fraction: number.fraction, multiplier: 1_000_000, limit: Int128(range.upper.millionths)
+        ) {
         case .accepted(let millionths):
             let lower = Int128(range.lower.millionths)
             guard range.includesLower ? millionths >= lower : millionths > lower else { return .outOfRange }

@@ -35,11 +35,12 @@ public struct Backoff: Sendable, Equatable {
         let next = ceiling.map { min($0 * 2, maximum) } ?? initial
         ceiling = next
         let nanoseconds = next.nanosecondsRoundedUp
-        return .nanoseconds(Int64.random(in: nanoseconds / 2 ... nanoseconds, using: &random))
+        return .nanoseconds(Int64.random(in: nanoseconds / 2...nanoseconds, using: &random))
     }
 
     /// Waits ``nextDelay(using:)`` on `clock`. Throws `CancellationError` if the task is cancelled.
-    public mutating func sleep(on clock: some BeaconClock, using random: inout some RandomNumberGenerator) async throws {
+    public mutating func sleep(on clock: some BeaconClock, using random: inout some RandomNumberGenerator) async throws
+    {
         let delay = nextDelay(using: &random)
         try await clock.sleep(until: clock.now.advanced(by: delay), tolerance: nil)
     }

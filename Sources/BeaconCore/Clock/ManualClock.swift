@@ -84,7 +84,10 @@ public final class ManualClock: BeaconClock {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                enum Outcome { case parked([CountWaiter]), due, cancelled }
+                enum Outcome {
+                    case parked([CountWaiter])
+                    case due, cancelled
+                }
                 let outcome = sleepers.withLock { state -> Outcome in
                     // The cancellation flag is set before the handler below runs, and both take
                     // this lock, so either the handler finds this sleeper or this check sees the flag.

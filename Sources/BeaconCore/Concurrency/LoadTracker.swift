@@ -70,7 +70,8 @@ final class LoadTracker<P: Placer>: Sendable {
         }
         snapshot = AtomicSnapshot(Members(placer: placer, counterSlots: Array(0..<count)))
         writer = PosixMutex(
-            Writer(placer: placer, slotByName: slotByName, freeSlots: Array((count..<capacity).reversed()), draining: []))
+            Writer(
+                placer: placer, slotByName: slotByName, freeSlots: Array((count..<capacity).reversed()), draining: []))
     }
 
     var current: P { snapshot.load().placer }

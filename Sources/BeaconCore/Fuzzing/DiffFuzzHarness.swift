@@ -40,12 +40,19 @@ package enum DiffFuzzHarness {
             let lastApplied = applier.lastApplied
             do {
                 let message = try applier.apply(bytes: bytes)
-                if applier.table.digest != message.stateDigest { return "applied message left digest \(hex(applier.table.digest)), expected \(hex(message.stateDigest))" }
-                if applier.lastApplied != message.resultsIn { return "lastApplied not advanced to \(message.resultsIn)" }
+                if applier.table.digest != message.stateDigest {
+                    return
+                        "applied message left digest \(hex(applier.table.digest)), expected \(hex(message.stateDigest))"
+                }
+                if applier.lastApplied != message.resultsIn {
+                    return "lastApplied not advanced to \(message.resultsIn)"
+                }
             } catch {
                 switch error {
                 case .malformed:
-                    if applier.table != before || applier.lastApplied != lastApplied { return "a malformed message changed the applier" }
+                    if applier.table != before || applier.lastApplied != lastApplied {
+                        return "a malformed message changed the applier"
+                    }
                 case .sequenceGap, .awaitingComplete:
                     if applier.table != before { return "a refused message changed the set" }
                     if !applier.needsComplete { return "a refused message did not ask for a COMPLETE set" }
@@ -53,7 +60,9 @@ package enum DiffFuzzHarness {
                     if !applier.needsComplete { return "a digest mismatch did not ask for a COMPLETE set" }
                 }
             }
-            if applier.table.snapshot().digest != applier.table.digest { return "the table's running digest drifted from its contents" }
+            if applier.table.snapshot().digest != applier.table.digest {
+                return "the table's running digest drifted from its contents"
+            }
         }
         return nil
     }
@@ -62,7 +71,9 @@ package enum DiffFuzzHarness {
     static func checkDecoded(_ bytes: [UInt8]) -> String? {
         guard let message = try? AssignmentMessage(decoding: bytes, maximumSize: 4096) else { return nil }
         let changes = message.changes
-        if changes.count != message.changeCount { return "decoded \(changes.count) changes, header says \(message.changeCount)" }
+        if changes.count != message.changeCount {
+            return "decoded \(changes.count) changes, header says \(message.changeCount)"
+        }
         for (earlier, later) in zip(changes, changes.dropFirst()) where earlier.key >= later.key {
             return "decoded keys out of order: \(earlier.key) then \(later.key)"
         }
@@ -111,7 +122,9 @@ package enum DiffFuzzHarness {
     }
 
     static func randomAssignment(_ reader: inout FuzzByteReader) throws -> Assignment {
-        let key = try AssignmentKey(AssignmentKind(rawValue: UInt8(reader.byte() % 4)), id: UInt64(reader.byte() % 96) << (reader.byte() % 4 * 12))
+        let key = try AssignmentKey(
+            AssignmentKind(rawValue: UInt8(reader.byte() % 4)),
+            id: UInt64(reader.byte() % 96) << (reader.byte() % 4 * 12))
         let payload = (0..<reader.byte() % 24).map { _ in UInt8(truncatingIfNeeded: reader.byte()) }
         return Assignment(key: key, version: UInt64(reader.byte() % 4), payload: payload)
     }
@@ -122,10 +135,16 @@ package enum DiffFuzzHarness {
     }
 
     /// Checks the split invariants of one batch's messages and applies them in order.
-    static func deliver(_ messages: [AssignmentMessage], to applier: inout AssignmentApplier, budget: Int) throws -> String? {
+    static func deliver(_ messages: [AssignmentMessage], to applier: inout AssignmentApplier, budget: Int) throws
+        -> String?
+    {
         for (index, message) in messages.enumerated() {
-            if message.bytes.count > budget { return "a message of \(message.bytes.count) bytes exceeds the budget of \(budget)" }
-            if message.isFinalPart != (index == messages.count - 1) { return "part \(index) of \(messages.count) has the wrong final flag" }
+            if message.bytes.count > budget {
+                return "a message of \(message.bytes.count) bytes exceeds the budget of \(budget)"
+            }
+            if message.isFinalPart != (index == messages.count - 1) {
+                return "part \(index) of \(messages.count) has the wrong final flag"
+            }
             if index > 0 && message.kind != .incremental { return "a continuation part is not INCREMENTAL" }
             try applier.apply(bytes: message.bytes)
         }
@@ -150,8 +169,11 @@ package enum DiffFuzzHarness {
             case 0, 1:
                 let assignment = try randomAssignment(&reader)
                 let expected = model[assignment.key] != assignment
-                modified = try batcher.upsert(assignment.key, version: assignment.version, payload: assignment.payload, at: now)
-                if modified != expected { return "upsert of \(assignment) reported \(modified), the model says \(expected)" }
+                modified = try batcher.upsert(
+                    assignment.key, version: assignment.version, payload: assignment.payload, at: now)
+                if modified != expected {
+                    return "upsert of \(assignment) reported \(modified), the model says \(expected)"
+                }
                 model[assignment.key] = assignment
             case 2:
                 guard let key = pickKey(of: model, &reader) else { continue }
@@ -163,10 +185,13 @@ package enum DiffFuzzHarness {
                 now = now.advanced(by: .microseconds(reader.byte() * 20))
             case 4:
                 let due = batcher.isFlushDue(at: now)
-                let expectDue = batcher.needsComplete || modifications >= configuration.maximumChanges
+                let expectDue =
+                    batcher.needsComplete || modifications >= configuration.maximumChanges
                     || (deadlineBefore.map { $0 <= now } ?? false)
                 if due != expectDue { return "flush due \(due), expected \(expectDue)" }
-                if let failure = try flush(&batcher, into: &applier, model: model, budget: budget, onlyIfDue: now) { return failure }
+                if let failure = try flush(&batcher, into: &applier, model: model, budget: budget, onlyIfDue: now) {
+                    return failure
+                }
                 if due { modifications = 0 }
             default:
                 batcher.requestComplete()
@@ -175,7 +200,9 @@ package enum DiffFuzzHarness {
             }
             if modified {
                 modifications += 1
-                if batcher.flushDeadline != now.advanced(by: configuration.debounce) { return "a modification did not restart the debounce timer" }
+                if batcher.flushDeadline != now.advanced(by: configuration.debounce) {
+                    return "a modification did not restart the debounce timer"
+                }
             } else if batcher.flushDeadline != deadlineBefore && op % 6 < 3 {
                 return "a call that changed nothing moved the debounce timer"
             }
@@ -194,7 +221,9 @@ package enum DiffFuzzHarness {
         let messages = try now.map { try batcher.flushIfDue(at: $0) } ?? batcher.flush()
         if let failure = try deliver(messages, to: &applier, budget: budget) { return failure }
         guard wasDue else { return messages.isEmpty ? nil : "a flush that was not due sent \(messages.count) messages" }
-        if applier.table.snapshot() != (try AssignmentSet(model.values)) { return "the receiver's set differs from the model after a flush" }
+        if applier.table.snapshot() != (try AssignmentSet(model.values)) {
+            return "the receiver's set differs from the model after a flush"
+        }
         if !messages.isEmpty && !applier.isSettled { return "the receiver is not settled after a whole batch" }
         return nil
     }

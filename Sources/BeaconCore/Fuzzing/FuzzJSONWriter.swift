@@ -20,7 +20,8 @@ package struct FuzzJSONWriter {
     package func object(_ fields: [Field]) -> String {
         var present = fields.compactMap { field in field.json.map { (field.name, $0) } }
         if reversed { present.reverse() }
-        let body = present.map { "\(Self.quoted($0.0))\(spaced ? " : " : ":")\($0.1)" }.joined(separator: spaced ? " , " : ",")
+        let body = present.map { "\(Self.quoted($0.0))\(spaced ? " : " : ":")\($0.1)" }.joined(
+            separator: spaced ? " , " : ",")
         return spaced ? "{ \(body) }" : "{\(body)}"
     }
 

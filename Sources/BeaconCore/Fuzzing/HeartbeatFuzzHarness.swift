@@ -103,7 +103,8 @@ package enum HeartbeatFuzzHarness {
             case .capacityExhausted(let capacity, let awaitingRecycle)?:
                 let armed = nodes.count { $0.phase == .armed }
                 return armed + awaitingRecycle == capacity
-                    ? nil : "capacity reported full with \(armed) armed and \(awaitingRecycle) awaiting recycle of \(capacity)"
+                    ? nil
+                    : "capacity reported full with \(armed) armed and \(awaitingRecycle) awaiting recycle of \(capacity)"
             default:
                 return "register threw \(error)"
             }
@@ -114,13 +115,16 @@ package enum HeartbeatFuzzHarness {
             let position = pick % nodes.count
             let node = nodes[position]
             let expected: HeartbeatError? =
-                ttl > maximumTTLMicros ? .ttlAboveMaximum(ttl: HeartbeatTTL(uncheckedMicroseconds: ttl), maximum: wheel.maximumTTL)
-                : isStale(node.handle) || node.phase == .removed ? .staleHandle(node.handle)
-                : node.phase == .expired ? .expired(node.handle) : nil
+                ttl > maximumTTLMicros
+                ? .ttlAboveMaximum(ttl: HeartbeatTTL(uncheckedMicroseconds: ttl), maximum: wheel.maximumTTL)
+                : isStale(node.handle) || node.phase == .removed
+                    ? .staleHandle(node.handle)
+                    : node.phase == .expired ? .expired(node.handle) : nil
             do {
                 try wheel.beat(node.handle, ttl: HeartbeatTTL(uncheckedMicroseconds: ttl))
             } catch {
-                return error == expected ? nil : "beat on \(node.handle) threw \(error), expected \(String(describing: expected))"
+                return error == expected
+                    ? nil : "beat on \(node.handle) threw \(error), expected \(String(describing: expected))"
             }
             if let expected { return "beat on \(node.handle) succeeded, expected \(expected)" }
             nodes[position].deadline = max(node.deadline, nowMicros + ttl)
@@ -132,7 +136,8 @@ package enum HeartbeatFuzzHarness {
             let position = pick % nodes.count
             let node = nodes[position]
             let expected: Result<HeartbeatRemoval, HeartbeatError> =
-                isStale(node.handle) || node.phase == .removed ? .failure(.staleHandle(node.handle))
+                isStale(node.handle) || node.phase == .removed
+                ? .failure(.staleHandle(node.handle))
                 : node.phase == .expired ? .success(.alreadyExpired) : .success(.removed)
             let actual = Result { () throws(HeartbeatError) in try wheel.remove(node.handle) }
             guard actual == expected else { return "remove \(node.handle) gave \(actual), expected \(expected)" }
@@ -163,16 +168,20 @@ package enum HeartbeatFuzzHarness {
             }
             for handle in delivered {
                 guard let position = positions[handle], nodes[position].phase == .armed else {
-                    return "\(handle) was delivered but the model has it \(positions[handle].map { "\(nodes[$0].phase)" } ?? "stale")"
+                    return
+                        "\(handle) was delivered but the model has it \(positions[handle].map { "\(nodes[$0].phase)" } ?? "stale")"
                 }
                 let deadline = nodes[position].deadline
-                if deadline > nowMicros { return "\(handle) expired early: deadline \(deadline) µs, now \(nowMicros) µs" }
+                if deadline > nowMicros {
+                    return "\(handle) expired early: deadline \(deadline) µs, now \(nowMicros) µs"
+                }
                 nodes[position].phase = .expired
             }
             for node in nodes where node.phase == .armed {
                 let slotEnd = (node.deadline / slotMicros + 1) * slotMicros
                 if slotEnd <= nowMicros {
-                    return "\(node.handle) with deadline \(node.deadline) µs was not delivered by \(nowMicros) µs (lost or more than a slot late)"
+                    return
+                        "\(node.handle) with deadline \(node.deadline) µs was not delivered by \(nowMicros) µs (lost or more than a slot late)"
                 }
             }
             return nil

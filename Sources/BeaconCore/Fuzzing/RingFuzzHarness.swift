@@ -99,7 +99,10 @@ package enum RingFuzzHarness {
             if weight == 1 && uniform {
                 jump = try jump.adding(member)
                 maglev = try maglev.adding(member)
-            } else if weight != 1, let failure = expect(.weightsUnsupported(placer: "jump", member: name, weight: weight), { try jump.adding(member) }) {
+            } else if weight != 1,
+                let failure = expect(
+                    .weightsUnsupported(placer: "jump", member: name, weight: weight), { try jump.adding(member) })
+            {
                 return failure
             }
             try syncPositionPlacers()
@@ -153,7 +156,9 @@ package enum RingFuzzHarness {
                     continue
                 }
                 let index = try placer.memberIndex(forHash: hash)
-                guard index >= 0 && index < model.count else { return "\(type(of: placer)) returned index \(index) of \(model.count)" }
+                guard index >= 0 && index < model.count else {
+                    return "\(type(of: placer)) returned index \(index) of \(model.count)"
+                }
             }
             guard model.count >= 1 else { return nil }
             // Replica sets: distinct, owner first, and refused beyond the member count.
@@ -207,7 +212,8 @@ package enum RingFuzzHarness {
         func check() -> String? {
             let names = Set(model.map(\.name))
             for placer in [table, ring, rendezvous] as [any Placer] where Set(placer.members.map(\.name)) != names {
-                return "\(type(of: placer)) members \(placer.members.map(\.name)) differ from the model \(names.sorted())"
+                return
+                    "\(type(of: placer)) members \(placer.members.map(\.name)) differ from the model \(names.sorted())"
             }
             if Set(balancer.members.map(\.name)) != names { return "balancer members differ from the model" }
             guard !model.isEmpty else { return nil }

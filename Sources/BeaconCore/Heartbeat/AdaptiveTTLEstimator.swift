@@ -75,7 +75,8 @@ public struct AdaptiveTTLEstimator: Sendable, Hashable {
         guard configuration.minimumStandardDeviation >= .zero, configuration.acceptablePause >= .zero else {
             throw .invalidConfiguration("minimumStandardDeviation and acceptablePause must not be negative")
         }
-        guard configuration.minimumTTL <= configuration.initialTTL, configuration.initialTTL <= configuration.maximumTTL else {
+        guard configuration.minimumTTL <= configuration.initialTTL, configuration.initialTTL <= configuration.maximumTTL
+        else {
             throw .invalidConfiguration("TTLs must satisfy minimumTTL ≤ initialTTL ≤ maximumTTL")
         }
         self.configuration = configuration
@@ -91,7 +92,8 @@ public struct AdaptiveTTLEstimator: Sendable, Hashable {
     public mutating func observe(arrivalAt instant: BeaconInstant) -> HeartbeatTTL {
         defer { lastArrival = instant }
         guard let previous = lastArrival else { return configuration.initialTTL }
-        let interval = Double(instant.nanoseconds > previous.nanoseconds ? instant.nanoseconds - previous.nanoseconds : 0) / 1000
+        let interval =
+            Double(instant.nanoseconds > previous.nanoseconds ? instant.nanoseconds - previous.nanoseconds : 0) / 1000
         if intervals == 0 {
             meanMicros = interval
             varianceMicros = 0

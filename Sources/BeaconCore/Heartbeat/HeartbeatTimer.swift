@@ -1,4 +1,6 @@
 import BeaconPrimitives
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -6,7 +8,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// A ``HeartbeatWheel`` advanced by a thread of its own, on the system's monotonic clock or, in
 /// tests and simulations, on a ``ManualClock`` (the thread then sleeps in virtual time: it counts

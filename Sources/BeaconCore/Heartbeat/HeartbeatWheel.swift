@@ -83,7 +83,8 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
         capacity = resolved.capacity
         stallThresholdMicros = resolved.stallThresholdMicros
         guard let arena = ArenaMemory(byteCount: resolved.capacity * MemoryLayout<HeartbeatRecord>.stride) else {
-            throw .invalidConfiguration("the system refused \(resolved.capacity) node records of memory; lower the capacity")
+            throw .invalidConfiguration(
+                "the system refused \(resolved.capacity) node records of memory; lower the capacity")
         }
         self.arena = arena
         records = arena.base.bindMemory(to: HeartbeatRecord.self, capacity: resolved.capacity)

@@ -31,7 +31,7 @@ public struct HeartbeatWheelConfiguration: Sendable, Hashable {
     }
 
     static let slotWidthRange: ClosedRange<Duration> = .microseconds(100) ... .seconds(1)
-    static let capacityRange: ClosedRange<Int> = 1 ... (1 << 28)
+    static let capacityRange: ClosedRange<Int> = 1...(1 << 28)
     static let maximumSlotCount = 1 << 22
 
     /// The validated numbers the wheel runs on.
@@ -61,14 +61,16 @@ public struct HeartbeatWheelConfiguration: Sendable, Hashable {
         let needed = (maximum.microseconds + slotMicros - 1) / slotMicros + 2
         guard needed <= UInt64(Self.maximumSlotCount) else {
             throw .invalidConfiguration(
-                "maximumTTL \(maximumTTL) needs \(needed) slots of \(slotWidth); at most \(Self.maximumSlotCount) are allowed, so widen the slots or lower the maximum TTL")
+                "maximumTTL \(maximumTTL) needs \(needed) slots of \(slotWidth); at most \(Self.maximumSlotCount) are allowed, so widen the slots or lower the maximum TTL"
+            )
         }
         var slotCount = 64
         while slotCount < Int(needed) { slotCount <<= 1 }
         var stallMicros: UInt64?
         if let stallThreshold {
             guard stallThreshold > .zero else {
-                throw .invalidConfiguration("stallThreshold \(stallThreshold) must be positive, or nil to turn the guard off")
+                throw .invalidConfiguration(
+                    "stallThreshold \(stallThreshold) must be positive, or nil to turn the guard off")
             }
             stallMicros = UInt64(stallThreshold.microsecondsRoundedUp)
         }

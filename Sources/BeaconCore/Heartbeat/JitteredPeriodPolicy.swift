@@ -34,10 +34,12 @@ public struct JitteredPeriodPolicy: Sendable, Hashable {
         }
         // Below the period, so at most the TTL limit: no overflow.
         let (seconds, attoseconds) = jitter.components
-        let jitterMicros = min(UInt64(seconds * 1_000_000 + attoseconds / 1_000_000_000_000), periodTTL.microseconds - 1)
+        let jitterMicros = min(
+            UInt64(seconds * 1_000_000 + attoseconds / 1_000_000_000_000), periodTTL.microseconds - 1)
         let longest = (Double(periodTTL.microseconds + jitterMicros) * graceMultiplier).rounded(.up)
         guard longest <= Double(HeartbeatTTL.limit.microseconds) else {
-            throw .invalidConfiguration("the longest TTL, (\(period) + \(jitter)) × \(graceMultiplier), is above \(HeartbeatTTL.limit)")
+            throw .invalidConfiguration(
+                "the longest TTL, (\(period) + \(jitter)) × \(graceMultiplier), is above \(HeartbeatTTL.limit)")
         }
         self.period = period
         self.jitter = jitter

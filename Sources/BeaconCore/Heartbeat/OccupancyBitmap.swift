@@ -40,7 +40,7 @@ struct OccupancyBitmap: ~Copyable {
         let startLeaf = start >> 6
         let ahead = leaves[startLeaf] & (~0 << UInt64(start & 63))
         if ahead != 0 { return startLeaf << 6 | ahead.trailingZeroBitCount }
-        if let leaf = firstOccupiedLeaf(in: (startLeaf + 1) ..< leafCount) ?? firstOccupiedLeaf(in: 0 ..< startLeaf) {
+        if let leaf = firstOccupiedLeaf(in: (startLeaf + 1)..<leafCount) ?? firstOccupiedLeaf(in: 0..<startLeaf) {
             return leaf << 6 | leaves[leaf].trailingZeroBitCount
         }
         // Only the bits before `start` in the starting word are left: the wrap-around case.

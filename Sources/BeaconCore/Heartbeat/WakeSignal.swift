@@ -82,7 +82,8 @@ final class WakeSignal: @unchecked Sendable {
             #else
             let now = MonotonicClock().now.nanoseconds
             guard deadline > now else { break }
-            var relative = timespec(tv_sec: Int((deadline - now) / 1_000_000_000), tv_nsec: Int((deadline - now) % 1_000_000_000))
+            var relative = timespec(
+                tv_sec: Int((deadline - now) / 1_000_000_000), tv_nsec: Int((deadline - now) % 1_000_000_000))
             if pthread_cond_timedwait_relative_np(condition, mutex, &relative) == ETIMEDOUT { break }
             #endif
         }

@@ -218,7 +218,8 @@ public struct BoundedLoadTable: ReplicaPlacer {
         let newcomer = grown.count - 1
         let fair = Self.fairShares(grown, slotCount: owners.count)
         let wanted = max(1, Int(fair[newcomer].rounded()))
-        let takes = Self.donations(wanted, fair: fair, counts: counts, identities: grown.identities, excluding: newcomer)
+        let takes = Self.donations(
+            wanted, fair: fair, counts: counts, identities: grown.identities, excluding: newcomer)
         Self.move(takes, to: Array(repeating: newcomer, count: wanted), owners: &owners, counts: &counts)
         Self.enforceCaps(fair: fair, identities: grown.identities, owners: &owners, counts: &counts)
         return BoundedLoadTable(table: grown, owners: owners, counts: counts)
@@ -243,7 +244,8 @@ public struct BoundedLoadTable: ReplicaPlacer {
         let fair = remainingWeights.map { Double(owners.count) * $0 / total }
         var takes = [Int](repeating: 0, count: counts.count)
         takes[leaver] = counts[leaver]
-        let receivers = Self.receivers(counts[leaver], fair: fair, counts: counts, identities: table.identities, excluding: leaver)
+        let receivers = Self.receivers(
+            counts[leaver], fair: fair, counts: counts, identities: table.identities, excluding: leaver)
         Self.move(takes, to: receivers, owners: &owners, counts: &counts)
         // The last member takes the leaver's index.
         let last = table.count - 1
@@ -272,13 +274,15 @@ public struct BoundedLoadTable: ReplicaPlacer {
         let wanted = max(1, Int(fair[member].rounded()))
         if wanted > counts[member] {
             let gain = wanted - counts[member]
-            let takes = Self.donations(gain, fair: fair, counts: counts, identities: table.identities, excluding: member)
+            let takes = Self.donations(
+                gain, fair: fair, counts: counts, identities: table.identities, excluding: member)
             Self.move(takes, to: Array(repeating: member, count: gain), owners: &owners, counts: &counts)
         } else if wanted < counts[member] {
             let loss = counts[member] - wanted
             var takes = [Int](repeating: 0, count: counts.count)
             takes[member] = loss
-            let receivers = Self.receivers(loss, fair: fair, counts: counts, identities: table.identities, excluding: member)
+            let receivers = Self.receivers(
+                loss, fair: fair, counts: counts, identities: table.identities, excluding: member)
             Self.move(takes, to: receivers, owners: &owners, counts: &counts)
         }
         Self.enforceCaps(fair: fair, identities: table.identities, owners: &owners, counts: &counts)

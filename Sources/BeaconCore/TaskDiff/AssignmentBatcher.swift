@@ -53,7 +53,9 @@ public struct AssignmentBatcher<Instant: InstantProtocol>: Sendable where Instan
     /// batcher already holds. Throws ``TaskDiffError/payloadTooLarge(key:bytes:limit:)`` for a
     /// payload that cannot fit in one message under the byte budget.
     @discardableResult
-    public mutating func upsert(_ key: AssignmentKey, version: UInt64, payload: UnsafeRawBufferPointer, at now: Instant) throws(TaskDiffError) -> Bool {
+    public mutating func upsert(_ key: AssignmentKey, version: UInt64, payload: UnsafeRawBufferPointer, at now: Instant)
+        throws(TaskDiffError) -> Bool
+    {
         guard payload.count <= encoder.maximumPayloadBytes else {
             throw .payloadTooLarge(key: key, bytes: payload.count, limit: encoder.maximumPayloadBytes)
         }
@@ -66,7 +68,9 @@ public struct AssignmentBatcher<Instant: InstantProtocol>: Sendable where Instan
     /// Records an upsert with the payload given as an array; see
     /// ``upsert(_:version:payload:at:)-(_,_,UnsafeRawBufferPointer,_)``.
     @discardableResult
-    public mutating func upsert(_ key: AssignmentKey, version: UInt64, payload: [UInt8], at now: Instant) throws(TaskDiffError) -> Bool {
+    public mutating func upsert(_ key: AssignmentKey, version: UInt64, payload: [UInt8], at now: Instant)
+        throws(TaskDiffError) -> Bool
+    {
         // Array.withUnsafeBytes rethrows untyped errors; a Result carries the typed one out.
         try payload.withUnsafeBytes { bytes in
             Result { () throws(TaskDiffError) in try upsert(key, version: version, payload: bytes, at: now) }

@@ -153,9 +153,10 @@ public struct AssignmentDiff: Sendable, Equatable, CustomStringConvertible {
         changes.map { change in
             if change.isRemoval { return .removal(AssignmentKey(packed: change.key)) }
             let start = Int(change.payloadOffset)
-            return .upsert(Assignment(
-                key: AssignmentKey(packed: change.key), version: change.version,
-                payload: Array(payloadSource[start..<start + Int(change.payloadLength)])))
+            return .upsert(
+                Assignment(
+                    key: AssignmentKey(packed: change.key), version: change.version,
+                    payload: Array(payloadSource[start..<start + Int(change.payloadLength)])))
         }
     }
 

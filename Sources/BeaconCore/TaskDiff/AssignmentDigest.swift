@@ -6,7 +6,7 @@
 /// it current without rescanning, and every wire message carries the digest its receiver must
 /// reach. Two different sets share a digest only by a 64-bit collision.
 enum AssignmentDigest {
-    static let payloadSeed: UInt64 = 0x4245_4143_4F4E_5444 // "BEACONTD"
+    static let payloadSeed: UInt64 = 0x4245_4143_4F4E_5444  // "BEACONTD"
 
     @inline(__always)
     static func payload(_ bytes: UnsafeRawBufferPointer) -> UInt64 {

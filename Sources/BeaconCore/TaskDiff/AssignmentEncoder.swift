@@ -43,7 +43,9 @@ public struct AssignmentEncoder: Sendable {
     /// Throws ``TaskDiffError/completeNeedsEmptyBase(baseCount:)`` for a COMPLETE diff that does
     /// not start from the empty set, and ``TaskDiffError/payloadTooLarge(key:bytes:limit:)`` when
     /// one change alone exceeds the budget.
-    public func encode(_ diff: AssignmentDiff, as kind: AssignmentMessageKind, after sequence: UInt64) throws(TaskDiffError) -> [AssignmentMessage] {
+    public func encode(_ diff: AssignmentDiff, as kind: AssignmentMessageKind, after sequence: UInt64)
+        throws(TaskDiffError) -> [AssignmentMessage]
+    {
         if kind == .complete && diff.baseCount != 0 { throw .completeNeedsEmptyBase(baseCount: diff.baseCount) }
         if kind == .incremental && diff.isEmpty { return [] }
         let parts = try partition(diff.changes)
@@ -90,7 +92,9 @@ public struct AssignmentEncoder: Sendable {
             }
             let changeSize = index == start ? encodedSize(change, keyDelta: change.key) : deltaSize
             guard size + changeSize <= byteBudget else {
-                throw .payloadTooLarge(key: AssignmentKey(packed: change.key), bytes: Int(change.payloadLength), limit: maximumPayloadBytes)
+                throw .payloadTooLarge(
+                    key: AssignmentKey(packed: change.key), bytes: Int(change.payloadLength), limit: maximumPayloadBytes
+                )
             }
             size += changeSize
             previousKey = change.key
@@ -101,7 +105,8 @@ public struct AssignmentEncoder: Sendable {
 
     private func encodedSize(_ change: AssignmentDiff.Change, keyDelta: UInt64) -> Int {
         AssignmentWireFormat.encodedSize(
-            keyDelta: keyDelta, isRemoval: change.isRemoval, version: change.version, payloadLength: Int(change.payloadLength))
+            keyDelta: keyDelta, isRemoval: change.isRemoval, version: change.version,
+            payloadLength: Int(change.payloadLength))
     }
 
     private func write(

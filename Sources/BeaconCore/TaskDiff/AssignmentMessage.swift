@@ -67,7 +67,9 @@ public struct AssignmentMessage: Sendable, Equatable, CustomStringConvertible {
         result.reserveCapacity(changeCount)
         forEachChange { change, payload in
             let key = AssignmentKey(packed: change.key)
-            result.append(change.isRemoval ? .removal(key) : .upsert(Assignment(key: key, version: change.version, payload: Array(payload))))
+            result.append(
+                change.isRemoval
+                    ? .removal(key) : .upsert(Assignment(key: key, version: change.version, payload: Array(payload))))
         }
         return result
     }
@@ -79,7 +81,10 @@ public struct AssignmentMessage: Sendable, Equatable, CustomStringConvertible {
             // Validated in `init`, so the cursor cannot fail here; stopping on an error would
             // only be reachable through memory corruption.
             while cursor.index < changeCount, let change = try? cursor.next() {
-                body(change, UnsafeRawBufferPointer(rebasing: raw[change.payloadStart..<change.payloadStart + change.payloadLength]))
+                body(
+                    change,
+                    UnsafeRawBufferPointer(
+                        rebasing: raw[change.payloadStart..<change.payloadStart + change.payloadLength]))
             }
         }
     }
@@ -116,10 +121,11 @@ extension AssignmentMessage {
             appliesTo = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
             changeCount = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt32.self)))
             stateDigest = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 28, as: UInt64.self))
-            let chained = switch kind {
-            case .complete: appliesTo < resultsIn
-            case .incremental: appliesTo < resultsIn && appliesTo + 1 == resultsIn
-            }
+            let chained =
+                switch kind {
+                case .complete: appliesTo < resultsIn
+                case .incremental: appliesTo < resultsIn && appliesTo + 1 == resultsIn
+                }
             guard resultsIn > 0, chained else { throw .invalidSequence(resultsIn: resultsIn, appliesTo: appliesTo) }
             let body = raw.count - size
             guard changeCount <= body / AssignmentWireFormat.minimumChangeSize else {
@@ -154,7 +160,9 @@ extension AssignmentMessage {
             let start = offset
             let key = try readKey(at: start)
             let tagOffset = offset
-            guard let tag = VarInt.read(raw, at: &offset) else { throw varintError(at: tagOffset, needed: "a change tag") }
+            guard let tag = VarInt.read(raw, at: &offset) else {
+                throw varintError(at: tagOffset, needed: "a change tag")
+            }
             previousKey = key
             index += 1
             if tag == 0 {
@@ -162,14 +170,17 @@ extension AssignmentMessage {
                 return DecodedChange(key: key, isRemoval: true, version: 0, payloadStart: offset, payloadLength: 0)
             }
             let versionOffset = offset
-            guard let version = VarInt.read(raw, at: &offset) else { throw varintError(at: versionOffset, needed: "a version") }
+            guard let version = VarInt.read(raw, at: &offset) else {
+                throw varintError(at: versionOffset, needed: "a version")
+            }
             let length = tag - 1
             guard length <= UInt64(raw.count - offset) else {
                 throw .truncated(offset: offset, needed: "a payload of \(length) bytes")
             }
             let payloadStart = offset
             offset += Int(length)
-            return DecodedChange(key: key, isRemoval: false, version: version, payloadStart: payloadStart, payloadLength: Int(length))
+            return DecodedChange(
+                key: key, isRemoval: false, version: version, payloadStart: payloadStart, payloadLength: Int(length))
         }
 
         private mutating func readKey(at start: Int) throws(AssignmentDecodingError) -> UInt64 {
@@ -188,7 +199,8 @@ extension AssignmentMessage {
                 if raw[probe] < 0x80 { return .malformedVarint(offset: position) }
                 probe += 1
             }
-            return probe == raw.count ? .truncated(offset: position, needed: needed) : .malformedVarint(offset: position)
+            return probe == raw.count
+                ? .truncated(offset: position, needed: needed) : .malformedVarint(offset: position)
         }
     }
 }

@@ -82,7 +82,9 @@ public struct AssignmentSet: Sendable, Equatable, RandomAccessCollection, Custom
     public func version(at position: Int) -> UInt64 { entries[position].version }
 
     /// Calls `body` with the payload at `position`, read in place.
-    public func withPayload<Result>(at position: Int, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+    public func withPayload<Result>(at position: Int, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows
+        -> Result
+    {
         let entry = entries[position]
         let range = Int(entry.payloadOffset)..<Int(entry.payloadOffset) + Int(entry.payloadLength)
         return try payloadBytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
@@ -138,17 +140,22 @@ extension AssignmentSet {
         }
 
         /// Adds an assignment whose payload is read from `payload`.
-        public mutating func add(_ key: AssignmentKey, version: UInt64, payload: UnsafeRawBufferPointer) throws(TaskDiffError) {
+        public mutating func add(_ key: AssignmentKey, version: UInt64, payload: UnsafeRawBufferPointer)
+            throws(TaskDiffError)
+        {
             let offset = payloadBytes.count
             guard payload.count <= AssignmentSet.maximumPayloadBytes - offset else {
-                throw .payloadTooLarge(key: key, bytes: payload.count, limit: AssignmentSet.maximumPayloadBytes - offset)
+                throw .payloadTooLarge(
+                    key: key, bytes: payload.count, limit: AssignmentSet.maximumPayloadBytes - offset)
             }
             if let last = entries.last, last.key >= key.packed { isSorted = false }
             payloadBytes.appendBytes(payload)
-            entries.append(Entry(
-                key: key.packed, version: version,
-                contribution: AssignmentDigest.contribution(key: key.packed, version: version, payloadDigest: AssignmentDigest.payload(payload)),
-                payloadOffset: UInt32(offset), payloadLength: UInt32(payload.count)))
+            entries.append(
+                Entry(
+                    key: key.packed, version: version,
+                    contribution: AssignmentDigest.contribution(
+                        key: key.packed, version: version, payloadDigest: AssignmentDigest.payload(payload)),
+                    payloadOffset: UInt32(offset), payloadLength: UInt32(payload.count)))
         }
 
         /// Adds an assignment whose payload is copied from `payload`.
@@ -185,9 +192,10 @@ extension AssignmentSet {
 
         /// Appends an entry known to sort after every entry so far.
         mutating func appendSorted(key: UInt64, version: UInt64, contribution: UInt64, payload: ArraySlice<UInt8>) {
-            entries.append(Entry(
-                key: key, version: version, contribution: contribution,
-                payloadOffset: UInt32(payloadBytes.count), payloadLength: UInt32(payload.count)))
+            entries.append(
+                Entry(
+                    key: key, version: version, contribution: contribution,
+                    payloadOffset: UInt32(payloadBytes.count), payloadLength: UInt32(payload.count)))
             payloadBytes.append(contentsOf: payload)
         }
 

@@ -42,9 +42,10 @@ public struct AssignmentTable: Sendable, Equatable {
         liveBytes = arena.count
         for entry in set.entries {
             index.insert(entry.key, at: slots.count)
-            slots.append(Slot(
-                key: entry.key, version: entry.version, contribution: entry.contribution,
-                payloadOffset: Int(entry.payloadOffset), payloadLength: Int(entry.payloadLength)))
+            slots.append(
+                Slot(
+                    key: entry.key, version: entry.version, contribution: entry.contribution,
+                    payloadOffset: Int(entry.payloadOffset), payloadLength: Int(entry.payloadLength)))
         }
         digest = set.digest
     }
@@ -81,7 +82,9 @@ public struct AssignmentTable: Sendable, Equatable {
     /// Inserts or replaces the entry for `key`. Returns false, and changes nothing, when the
     /// table already holds the same version with the same payload bytes.
     @discardableResult
-    public mutating func upsert(_ key: AssignmentKey, version: UInt64, payload: UnsafeRawBufferPointer) throws(TaskDiffError) -> Bool {
+    public mutating func upsert(_ key: AssignmentKey, version: UInt64, payload: UnsafeRawBufferPointer)
+        throws(TaskDiffError) -> Bool
+    {
         try upsert(key.packed, version: version, payload: payload)
     }
 
@@ -94,8 +97,10 @@ public struct AssignmentTable: Sendable, Equatable {
         }.get()
     }
 
-    mutating func upsert(_ key: UInt64, version: UInt64, payload: UnsafeRawBufferPointer) throws(TaskDiffError) -> Bool {
-        let contribution = AssignmentDigest.contribution(key: key, version: version, payloadDigest: AssignmentDigest.payload(payload))
+    mutating func upsert(_ key: UInt64, version: UInt64, payload: UnsafeRawBufferPointer) throws(TaskDiffError) -> Bool
+    {
+        let contribution = AssignmentDigest.contribution(
+            key: key, version: version, payloadDigest: AssignmentDigest.payload(payload))
         let position = index.position(of: key)
         let previous = position.map { slots[$0] }
         if let previous, previous.contribution == contribution, previous.payloadLength == payload.count {
@@ -110,7 +115,9 @@ public struct AssignmentTable: Sendable, Equatable {
         digest &-= previous?.contribution ?? 0
         digest &+= contribution
         liveBytes += payload.count - previousLength
-        let slot = Slot(key: key, version: version, contribution: contribution, payloadOffset: arena.count, payloadLength: payload.count)
+        let slot = Slot(
+            key: key, version: version, contribution: contribution, payloadOffset: arena.count,
+            payloadLength: payload.count)
         arena.appendBytes(payload)
         if let position {
             slots[position] = slot
@@ -163,7 +170,8 @@ public struct AssignmentTable: Sendable, Equatable {
     public func snapshot() -> AssignmentSet {
         var builder = AssignmentSet.Builder(minimumCapacity: slots.count)
         for slot in slots.sorted(by: { $0.key < $1.key }) {
-            builder.appendSorted(key: slot.key, version: slot.version, contribution: slot.contribution, payload: payload(of: slot))
+            builder.appendSorted(
+                key: slot.key, version: slot.version, contribution: slot.contribution, payload: payload(of: slot))
         }
         return builder.buildSorted()
     }
@@ -179,7 +187,9 @@ public struct AssignmentTable: Sendable, Equatable {
     }
 
     /// Calls `body` with the payload of `key` read in place, or returns nil when absent.
-    public func withPayload<Result>(for key: AssignmentKey, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result? {
+    public func withPayload<Result>(for key: AssignmentKey, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows
+        -> Result?
+    {
         guard let slot = slot(key.packed) else { return nil }
         return try payload(of: slot).withUnsafeBytes(body)
     }

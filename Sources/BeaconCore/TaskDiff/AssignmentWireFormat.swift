@@ -20,7 +20,7 @@
 ///
 /// The header has a fixed size so an encoder can fill in the count, digest and flags last.
 enum AssignmentWireFormat {
-    static let magic: (UInt8, UInt8, UInt8, UInt8) = (0x42, 0x54, 0x44, 0x46) // "BTDF"
+    static let magic: (UInt8, UInt8, UInt8, UInt8) = (0x42, 0x54, 0x44, 0x46)  // "BTDF"
     static let version: UInt8 = 1
     static let headerSize = 36
     static let moreFollowsFlag: UInt8 = 1

@@ -110,7 +110,9 @@ struct AssignmentFeeds {
         return next
     }
 
-    private mutating func append(_ messages: [AssignmentMessage], for sink: @escaping Sink, to deliveries: inout [Delivery]) {
+    private mutating func append(
+        _ messages: [AssignmentMessage], for sink: @escaping Sink, to deliveries: inout [Delivery]
+    ) {
         for message in messages {
             messageCount += 1
             byteCount += message.bytes.count

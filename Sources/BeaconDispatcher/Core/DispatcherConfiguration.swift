@@ -66,7 +66,8 @@ public struct DispatcherConfiguration: Sendable, Hashable {
             throw .invalidConfiguration("heartbeatPeriod \(heartbeatPeriod) must be positive")
         }
         guard heartbeatJitter >= .zero, heartbeatJitter < heartbeatPeriod else {
-            throw .invalidConfiguration("heartbeatJitter \(heartbeatJitter) must be at least 0 and below the period \(heartbeatPeriod)")
+            throw .invalidConfiguration(
+                "heartbeatJitter \(heartbeatJitter) must be at least 0 and below the period \(heartbeatPeriod)")
         }
         guard graceMultiplier.isFinite, graceMultiplier >= 1 else {
             throw .invalidConfiguration("graceMultiplier \(graceMultiplier) must be a finite number of at least 1")
@@ -89,7 +90,8 @@ public struct DispatcherConfiguration: Sendable, Hashable {
         let maximumMicros = max(longest, adaptiveMaximum).rounded(.up)
         guard maximumMicros <= Double(HeartbeatTTL.limit.microseconds) else {
             throw .invalidConfiguration(
-                "the longest deadline, (\(heartbeatPeriod) + \(heartbeatJitter)) × \(max(graceMultiplier, unknownGrace)), is above the wheel's limit of \(HeartbeatTTL.limit)")
+                "the longest deadline, (\(heartbeatPeriod) + \(heartbeatJitter)) × \(max(graceMultiplier, unknownGrace)), is above the wheel's limit of \(HeartbeatTTL.limit)"
+            )
         }
         guard rateLimitPeriod >= .zero else {
             throw .invalidConfiguration("rateLimitPeriod \(rateLimitPeriod) must not be negative")
@@ -106,7 +108,7 @@ public struct DispatcherConfiguration: Sendable, Hashable {
         guard orphanAfter > .zero else {
             throw .invalidConfiguration("orphanAfter \(orphanAfter) must be positive")
         }
-        guard (1 ... (1 << 27)).contains(maximumNodes) else {
+        guard (1...(1 << 27)).contains(maximumNodes) else {
             throw .invalidConfiguration("maximumNodes \(maximumNodes) must be in 1...\(1 << 27)")
         }
         guard metricsInterval > .zero else {
@@ -117,8 +119,10 @@ public struct DispatcherConfiguration: Sendable, Hashable {
         }
         do {
             return Resolved(
-                heartbeat: try JitteredPeriodPolicy(period: heartbeatPeriod, jitter: heartbeatJitter, graceMultiplier: graceMultiplier),
-                unknownHeartbeat: try JitteredPeriodPolicy(period: heartbeatPeriod, jitter: heartbeatJitter, graceMultiplier: unknownGrace),
+                heartbeat: try JitteredPeriodPolicy(
+                    period: heartbeatPeriod, jitter: heartbeatJitter, graceMultiplier: graceMultiplier),
+                unknownHeartbeat: try JitteredPeriodPolicy(
+                    period: heartbeatPeriod, jitter: heartbeatJitter, graceMultiplier: unknownGrace),
                 maximumTTL: .microseconds(Int64(maximumMicros)))
         } catch {
             throw .invalidConfiguration("heartbeat timing: \(error)")

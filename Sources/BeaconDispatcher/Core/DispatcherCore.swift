@@ -129,7 +129,9 @@ package final class DispatcherCore<Clock: BeaconClock> {
             let draw = path.settings.unknownHeartbeat.next(random: random.next())
             unknown.append((now.advanced(by: draw.ttl.duration), node.id))
             statuses.queueNodeStatus(
-                node.id, NodeStatus(state: .unknown, message: "Node moved to \"unknown\" state due to leadership change in cluster"),
+                node.id,
+                NodeStatus(
+                    state: .unknown, message: "Node moved to \"unknown\" state due to leadership change in cluster"),
                 description: nil)
         }
         liveness.startUnknown(unknown)
@@ -214,7 +216,9 @@ package final class DispatcherCore<Clock: BeaconClock> {
         markDown(node, missed, at: now)
     }
 
-    private func issueSession(_ pending: PendingRegistration, at now: BeaconInstant) throws(DispatcherError) -> SessionMessage {
+    private func issueSession(_ pending: PendingRegistration, at now: BeaconInstant) throws(DispatcherError)
+        -> SessionMessage
+    {
         if let resumed = pending.resumed, validSession(node: pending.node, session: resumed),
             let registration = sessions[resumed.handle.index],
             let message = sessionMessage(for: registration, disconnect: false)
@@ -258,7 +262,9 @@ package final class DispatcherCore<Clock: BeaconClock> {
 
     /// Streams session messages for the node's current session to `sink`, replacing any earlier
     /// sink of that session.
-    package func attachSessionSink(node: NodeID, session: SessionID, _ sink: @escaping SessionSink) throws(DispatcherError) {
+    package func attachSessionSink(node: NodeID, session: SessionID, _ sink: @escaping SessionSink)
+        throws(DispatcherError)
+    {
         try validate(node: node, session: session)
         sessions.attach(sink, toSlot: session.handle.index)
     }
@@ -330,7 +336,9 @@ package final class DispatcherCore<Clock: BeaconClock> {
     package func expire(_ expiry: HeartbeatExpiry, at now: BeaconInstant) {
         for handle in expiry.handles {
             guard let registration = sessions[handle.index], registration.handle == handle else { continue }
-            if let sink = sessions.sinks[handle.index], var message = sessionMessage(for: registration, disconnect: false) {
+            if let sink = sessions.sinks[handle.index],
+                var message = sessionMessage(for: registration, disconnect: false)
+            {
                 message.node.status.state = .down
                 message.node.status.message = Self.expiryMessage
                 sink(.message(message))
@@ -365,7 +373,9 @@ package final class DispatcherCore<Clock: BeaconClock> {
     /// Queues status reports from `node`. A task of another node refuses the whole call and
     /// queues nothing; unknown tasks and empty statuses are skipped; within a flush the last
     /// report per task wins. Backward moves are dropped by the store when the batch commits.
-    package func updateTaskStatus(node: NodeID, session: SessionID, _ updates: [TaskStatusUpdate]) throws(DispatcherError) {
+    package func updateTaskStatus(node: NodeID, session: SessionID, _ updates: [TaskStatusUpdate])
+        throws(DispatcherError)
+    {
         try validate(node: node, session: session)
         var accepted: [(String, TaskStatus)] = []
         accepted.reserveCapacity(updates.count)
@@ -404,7 +414,8 @@ package final class DispatcherCore<Clock: BeaconClock> {
         guard isRunning else { return }
         switch event {
         case .nodeUpdated(let node):
-            if let slot = sessions.slot(of: node.id), let sink = sessions.sinks[slot], let registration = sessions[slot],
+            if let slot = sessions.slot(of: node.id), let sink = sessions.sinks[slot],
+                let registration = sessions[slot],
                 let message = sessionMessage(for: registration, node: node, disconnect: false)
             {
                 sink(.message(message))

@@ -1,5 +1,5 @@
-import BeaconPrimitives
 package import BeaconCore
+import BeaconPrimitives
 import Synchronization
 
 /// The heartbeat hot path, shared by every thread without a lock: check the session against the
@@ -68,7 +68,7 @@ final class AdaptiveDeadlines: Sendable {
 
     init(configuration: AdaptiveTTLEstimator.Configuration) {
         self.configuration = configuration
-        stripes = (0 ..< Self.stripeCount).map { _ in Stripe() }
+        stripes = (0..<Self.stripeCount).map { _ in Stripe() }
     }
 
     func observe(_ index: UInt32, at instant: BeaconInstant) -> HeartbeatTTL {
@@ -95,7 +95,7 @@ final class StripedCounter: @unchecked Sendable {
 
     init() {
         words = .allocate(capacity: Self.stripeCount * 16)
-        for index in 0 ..< Self.stripeCount * 16 { (words + index).initialize(to: Atomic(0)) }
+        for index in 0..<Self.stripeCount * 16 { (words + index).initialize(to: Atomic(0)) }
     }
 
     deinit {
@@ -109,6 +109,6 @@ final class StripedCounter: @unchecked Sendable {
     }
 
     var total: Int {
-        (0 ..< Self.stripeCount).reduce(0) { $0 + words[$1 * 16].load(ordering: .relaxed) }
+        (0..<Self.stripeCount).reduce(0) { $0 + words[$1 * 16].load(ordering: .relaxed) }
     }
 }

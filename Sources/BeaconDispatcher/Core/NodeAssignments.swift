@@ -69,7 +69,8 @@ struct NodeAssignments {
                 let dependency = store.dependency(ref.kind == .secret ? .secret : .config, id: ref.id)
             {
                 _ = try batcher.upsert(
-                    key(for: ref), version: dependency.version, payload: AssignedObject.dependency(dependency).encoded(),
+                    key(for: ref), version: dependency.version,
+                    payload: AssignedObject.dependency(dependency).encoded(),
                     at: now)
             }
             users[ref, default: []].insert(task.id)

@@ -49,7 +49,8 @@ struct SessionRegistry {
         inSlot slot: UInt32, at now: BeaconInstant, window: Duration, count: Int
     ) throws(DispatcherError) {
         guard var registration = registrations[slot] else { return }
-        try registration.limit.admit(registration.node, since: registration.registeredAt, at: now, window: window, count: count)
+        try registration.limit.admit(
+            registration.node, since: registration.registeredAt, at: now, window: window, count: count)
         registration.registeredAt = now
         registrations[slot] = registration
     }

@@ -60,14 +60,17 @@ package final class VirtualDispatcher {
         pending = try core.beginRegistration(
             node: node, description: description, address: address, resume: resume, at: now
         ) { [unowned self] error in
-            completion(Result { () throws(DispatcherError) in
-                try self.core.completeRegistration(pending!, commitError: error, at: self.now)
-            })
+            completion(
+                Result { () throws(DispatcherError) in
+                    try self.core.completeRegistration(pending!, commitError: error, at: self.now)
+                })
         }
     }
 
     /// Registers and advances the clock by one flush interval, returning the first session message.
-    package func registerNow(_ node: NodeID, description: NodeDescription? = nil, resume: SessionID? = nil) throws(DispatcherError) -> SessionMessage {
+    package func registerNow(_ node: NodeID, description: NodeDescription? = nil, resume: SessionID? = nil)
+        throws(DispatcherError) -> SessionMessage
+    {
         var result: Result<SessionMessage, DispatcherError>?
         try register(node, description: description, resume: resume) { result = $0 }
         advance(by: core.configuration.statusBatchInterval)

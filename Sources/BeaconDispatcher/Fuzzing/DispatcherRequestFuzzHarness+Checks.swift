@@ -6,13 +6,16 @@ extension DispatcherRequestFuzzHarness.Run {
     /// the store holds all agree with the model.
     mutating func check() -> String? {
         let core = dispatcher.core
-        if core.counters.flushes != flushes { return "the dispatcher flushed writes outside a clock advance or registration" }
+        if core.counters.flushes != flushes {
+            return "the dispatcher flushed writes outside a clock advance or registration"
+        }
         if core.pendingWriteCount != model.pendingCount {
             return "the dispatcher queued \(core.pendingWriteCount) writes, the model \(model.pendingCount)"
         }
         let live = model.nodes.count { $0.liveness != .absent }
         if core.isRunning != model.running || core.nodeCount != live {
-            return "the dispatcher \(core.isRunning ? "runs" : "is stopped") with \(core.nodeCount) nodes; the model \(model.running ? "runs" : "is stopped") with \(live)"
+            return
+                "the dispatcher \(core.isRunning ? "runs" : "is stopped") with \(core.nodeCount) nodes; the model \(model.running ? "runs" : "is stopped") with \(live)"
         }
         for index in model.nodes.indices {
             if let failure = checkSessions(of: index) { return failure }
@@ -35,7 +38,8 @@ extension DispatcherRequestFuzzHarness.Run {
         for task in model.tasks {
             let stored = dispatcher.store.task(task.id)
             guard stored?.status == task.status, stored?.nodeID == task.owner.map({ ids[$0] }) else {
-                return "task \(task.id) is \(stored.map { "\($0.status) on \($0.nodeID.map { "\($0)" } ?? "no node")" } ?? "gone") in the store; the model has \(task.status) on \(task.owner.map { "\(ids[$0])" } ?? "no node")"
+                return
+                    "task \(task.id) is \(stored.map { "\($0.status) on \($0.nodeID.map { "\($0)" } ?? "no node")" } ?? "gone") in the store; the model has \(task.status) on \(task.owner.map { "\(ids[$0])" } ?? "no node")"
             }
         }
         return nil
@@ -59,14 +63,16 @@ extension DispatcherRequestFuzzHarness.Run {
             return "\(node.id)'s superseded session \(stale) still validates"
         } catch {
             let expected = model.failure(index)
-            return error == expected ? nil : "\(node.id)'s superseded session refused with \(error), expected \(expected)"
+            return error == expected
+                ? nil : "\(node.id)'s superseded session refused with \(error), expected \(expected)"
         }
     }
 
     func checkStored(_ node: DispatcherRequestModel.Node) -> String? {
         let stored = dispatcher.store.node(node.id)?.status
         guard stored?.state == node.stored?.state, stored?.message == node.stored?.message else {
-            return "\(node.id) is \(stored.map { "\($0.state) (\($0.message))" } ?? "missing") in the store; the model has \(node.stored.map { "\($0.state) (\($0.message))" } ?? "missing")"
+            return
+                "\(node.id) is \(stored.map { "\($0.state) (\($0.message))" } ?? "missing") in the store; the model has \(node.stored.map { "\($0.state) (\($0.message))" } ?? "missing")"
         }
         return nil
     }

@@ -20,7 +20,8 @@ extension DispatcherRequestFuzzHarness.Run {
             return issued.isEmpty ? own : issued[parameter % issued.count].description
         case 3:
             let base = model.current(node) ?? issued.last
-            return SessionTextModel.mutating(base?.description ?? "00000000000000010000000000000001", at: parameter, choice: reader.byte())
+            return SessionTextModel.mutating(
+                base?.description ?? "00000000000000010000000000000001", at: parameter, choice: reader.byte())
         case 4:
             return String(decoding: reader.lengthPrefixedBytes(limit: 40), as: UTF8.self)
         case 5:
@@ -49,15 +50,22 @@ extension DispatcherRequestFuzzHarness.Run {
         do {
             let session = try SessionID(text)
             guard let expected, SessionTextModel.parts(of: session) == expected else {
-                return .failure(Failure("SessionID(\(String(reflecting: text))) accepted it as \(session.handle) secret \(session.secret); the model reads \(expected.map { "\($0)" } ?? "no session")"))
+                return .failure(
+                    Failure(
+                        "SessionID(\(String(reflecting: text))) accepted it as \(session.handle) secret \(session.secret); the model reads \(expected.map { "\($0)" } ?? "no session")"
+                    ))
             }
             guard session.description == text else {
                 return .failure(Failure("session text \(text) reads back as \(session.description)"))
             }
             return .success(session)
         } catch {
-            guard error == .sessionInvalid else { return .failure(Failure("SessionID(\(String(reflecting: text))) threw \(error)")) }
-            if let expected { return .failure(Failure("SessionID refused \(String(reflecting: text)), which reads as \(expected)")) }
+            guard error == .sessionInvalid else {
+                return .failure(Failure("SessionID(\(String(reflecting: text))) threw \(error)"))
+            }
+            if let expected {
+                return .failure(Failure("SessionID refused \(String(reflecting: text)), which reads as \(expected)"))
+            }
             return .success(nil)
         }
     }
@@ -86,10 +94,14 @@ extension DispatcherRequestFuzzHarness.Run {
         do {
             try dispatcher.register(ids[node], resume: resume) { outcome = $0 }
         } catch {
-            guard case .failure(error) = expected else { return "registration of \(ids[node]) refused with \(error), expected \(expected)" }
+            guard case .failure(error) = expected else {
+                return "registration of \(ids[node]) refused with \(error), expected \(expected)"
+            }
             return nil
         }
-        guard case .success(let resumed) = expected else { return "registration of \(ids[node]) accepted, expected \(expected)" }
+        guard case .success(let resumed) = expected else {
+            return "registration of \(ids[node]) accepted, expected \(expected)"
+        }
         // The READY write commits at once, at the same instant: no deadline passes while the
         // registration is in flight, so its outcome is the model's to predict.
         let core = dispatcher.core
@@ -105,7 +117,8 @@ extension DispatcherRequestFuzzHarness.Run {
         case .success(let completed)?: message = completed
         }
         guard message.node.id == ids[node], message.node.status.state == .ready else {
-            return "registration of \(ids[node]) answered with node \(message.node.id) in state \(message.node.status.state)"
+            return
+                "registration of \(ids[node]) answered with node \(message.node.id) in state \(message.node.status.state)"
         }
         if resumed {
             return message.sessionID == resume ? nil : "resuming \(resume!) issued \(message.sessionID)"
@@ -140,10 +153,15 @@ extension DispatcherRequestFuzzHarness.Run {
             let settings = model.settings
             guard period >= settings.periodMicros - settings.jitterMicros,
                 period < settings.periodMicros + max(settings.jitterMicros, 1)
-            else { return "heartbeat period \(period) µs outside \(settings.periodMicros) ± \(settings.jitterMicros) µs" }
+            else {
+                return "heartbeat period \(period) µs outside \(settings.periodMicros) ± \(settings.jitterMicros) µs"
+            }
             model.beat(node, periodMicros: period)
         } catch {
-            guard error == expected else { return "heartbeat of \(ids[node]) with \(session) refused with \(error), expected \(String(describing: expected))" }
+            guard error == expected else {
+                return
+                    "heartbeat of \(ids[node]) with \(session) refused with \(error), expected \(String(describing: expected))"
+            }
         }
         return nil
     }
@@ -152,11 +170,15 @@ extension DispatcherRequestFuzzHarness.Run {
         let node = reader.byte() % ids.count
         let text = sessionText(for: node, &reader)
         var updates: [TaskStatusUpdate] = []
-        for position in 0 ..< reader.byte() % 8 {
+        for position in 0..<reader.byte() % 8 {
             let id = taskID(for: node, pick: reader.byte(), previous: updates.last?.taskID, &reader)
             let state = reader.byte()
             // Every status carries a message naming its request, so the store shows which one won.
-            let status: TaskStatus? = state >= 0xF0 ? nil : TaskStatus(state: TaskState.allCases[state % TaskState.allCases.count], message: "\(requests).\(position)")
+            let status: TaskStatus? =
+                state >= 0xF0
+                ? nil
+                : TaskStatus(
+                    state: TaskState.allCases[state % TaskState.allCases.count], message: "\(requests).\(position)")
             updates.append(TaskStatusUpdate(taskID: id, status: status))
         }
         let session: SessionID
@@ -168,19 +190,25 @@ extension DispatcherRequestFuzzHarness.Run {
         let expected = model.statusOutcome(node, session, updates)
         do {
             try dispatcher.core.updateTaskStatus(node: ids[node], session: session, updates)
-            guard case .success(let accepted) = expected else { return "status batch \(Self.describe(updates)) from \(ids[node]) accepted, expected \(expected)" }
+            guard case .success(let accepted) = expected else {
+                return "status batch \(Self.describe(updates)) from \(ids[node]) accepted, expected \(expected)"
+            }
             for (id, status) in accepted { model.pendingTasks[id] = status }
         } catch {
-            guard case .failure(error) = expected else { return "status batch \(Self.describe(updates)) from \(ids[node]) refused with \(error), expected it accepted" }
+            guard case .failure(error) = expected else {
+                return
+                    "status batch \(Self.describe(updates)) from \(ids[node]) refused with \(error), expected it accepted"
+            }
         }
         return nil
     }
 
     /// A batch as `[a1 running (3.0), gone -, …]`, for failure messages.
     static func describe(_ updates: [TaskStatusUpdate]) -> String {
-        "[" + updates.map { update in
-            "\(String(reflecting: update.taskID)) \(update.status.map { "\($0.state) (\($0.message))" } ?? "-")"
-        }.joined(separator: ", ") + "]"
+        "["
+            + updates.map { update in
+                "\(String(reflecting: update.taskID)) \(update.status.map { "\($0.state) (\($0.message))" } ?? "-")"
+            }.joined(separator: ", ") + "]"
     }
 
     func taskID(for node: Int, pick: Int, previous: String?, _ reader: inout FuzzByteReader) -> String {
@@ -218,9 +246,14 @@ extension DispatcherRequestFuzzHarness.Run {
         model.fireOrphanTimers()
         let due = model.isFlushDue
         guard dispatcher.core.counters.flushes != flushes else {
-            return due ? "\(model.pendingCount) queued writes were not flushed at \(model.now) µs (last flush \(model.lastFlush) µs)" : nil
+            return due
+                ? "\(model.pendingCount) queued writes were not flushed at \(model.now) µs (last flush \(model.lastFlush) µs)"
+                : nil
         }
-        guard due else { return "a flush at \(model.now) µs was not due (\(model.pendingCount) writes queued, last flush \(model.lastFlush) µs)" }
+        guard due else {
+            return
+                "a flush at \(model.now) µs was not due (\(model.pendingCount) writes queued, last flush \(model.lastFlush) µs)"
+        }
         flushes = dispatcher.core.counters.flushes
         model.lastFlush = model.now
         model.applyFlush()
@@ -235,9 +268,9 @@ extension DispatcherRequestFuzzHarness.Run {
                 ? Self.identityNames[pick % Self.identityNames.count]
                 : String(decoding: reader.lengthPrefixedBytes(limit: 16), as: UTF8.self)
         }
-        let claimed = (0 ..< shape % 4).map { _ in name() }
+        let claimed = (0..<shape % 4).map { _ in name() }
         let certificate = (shape >> 2) % 4
-        let names = certificate == 0 ? nil : (0 ..< certificate - 1).map { _ in name() }
+        let names = certificate == 0 ? nil : (0..<certificate - 1).map { _ in name() }
         return NodeIdentityModel.check(claimed: claimed, certificateNames: names, requiresCertificate: shape & 16 != 0)
     }
 
@@ -247,7 +280,8 @@ extension DispatcherRequestFuzzHarness.Run {
         if pick & 3 == 0 {
             let created = dispatcher.store.createNode(ids[Self.late])
             guard created != model.nodes[Self.late].inStore else {
-                return "creating \(ids[Self.late]) returned \(created) with the node \(created ? "already" : "not") in the store"
+                return
+                    "creating \(ids[Self.late]) returned \(created) with the node \(created ? "already" : "not") in the store"
             }
             if created {
                 model.nodes[Self.late].inStore = true
@@ -258,7 +292,9 @@ extension DispatcherRequestFuzzHarness.Run {
         }
         let position = (pick >> 2) % model.tasks.count
         let owner = [0, 1, 2, Self.late, nil][reader.byte() % 5]
-        guard var task = dispatcher.store.task(model.tasks[position].id) else { return "task \(model.tasks[position].id) vanished" }
+        guard var task = dispatcher.store.task(model.tasks[position].id) else {
+            return "task \(model.tasks[position].id) vanished"
+        }
         task.nodeID = owner.map { ids[$0] }
         dispatcher.store.putTask(task)
         model.tasks[position].owner = owner

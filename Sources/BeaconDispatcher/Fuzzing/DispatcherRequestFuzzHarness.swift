@@ -83,7 +83,7 @@ package enum DispatcherRequestFuzzHarness {
             let ids = try Self.names.map { name throws(DispatcherError) in try NodeID(name) }
             self.ids = ids
             let store = InMemoryDispatcherStore()
-            store.createNodes(ids[0 ..< Self.late])
+            store.createNodes(ids[0..<Self.late])
             let tasks: [DispatcherRequestModel.Task] = [
                 .init(id: "a1", owner: 0, status: TaskStatus(state: .assigned)),
                 .init(id: "a2", owner: 0, status: TaskStatus(state: .running)),
@@ -101,12 +101,16 @@ package enum DispatcherRequestFuzzHarness {
                 periodMicros: resolved.periodMicros, jitterMicros: resolved.jitterMicros,
                 grace: resolved.grace, unknownGrace: resolved.unknownGrace,
                 rateWindowMicros: Self.micros(configuration.rateLimitPeriod), rateCount: configuration.rateLimitCount,
-                batchLimit: configuration.statusBatchLimit, batchIntervalMicros: Self.micros(configuration.statusBatchInterval),
-                orphanAfterMicros: Self.micros(configuration.orphanAfter), slotMicros: Self.micros(configuration.expiryResolution))
+                batchLimit: configuration.statusBatchLimit,
+                batchIntervalMicros: Self.micros(configuration.statusBatchInterval),
+                orphanAfterMicros: Self.micros(configuration.orphanAfter),
+                slotMicros: Self.micros(configuration.expiryResolution))
             model = DispatcherRequestModel(
                 settings: settings,
                 nodes: ids.indices.map { index in
-                    .init(id: ids[index], inStore: index < Self.late, stored: index < Self.late ? NodeStatus(state: .unknown) : nil)
+                    .init(
+                        id: ids[index], inStore: index < Self.late,
+                        stored: index < Self.late ? NodeStatus(state: .unknown) : nil)
                 },
                 tasks: tasks)
             dispatcher = try VirtualDispatcher(configuration: configuration, store: store)

@@ -100,7 +100,10 @@ struct DispatcherRequestModel {
     /// The range of deadlines a draw with `grace` allows from now: `period ± jitter` times the grace.
     func deadlines(grace: Double) -> (earliest: UInt64, latest: UInt64) {
         func ttl(_ micros: UInt64) -> UInt64 { UInt64((Double(micros) * grace).rounded(.up)) }
-        return (now + ttl(settings.periodMicros - settings.jitterMicros), now + ttl(settings.periodMicros + settings.jitterMicros))
+        return (
+            now + ttl(settings.periodMicros - settings.jitterMicros),
+            now + ttl(settings.periodMicros + settings.jitterMicros)
+        )
     }
 
     // MARK: Leadership
@@ -151,8 +154,10 @@ struct DispatcherRequestModel {
                 limit.attempts = 1
             }
             guard limit.attempts <= settings.rateCount else {
-                return .failure(.rateLimited(
-                    node: nodes[node].id.rawValue, attempts: settings.rateCount, window: .microseconds(Int64(settings.rateWindowMicros))))
+                return .failure(
+                    .rateLimited(
+                        node: nodes[node].id.rawValue, attempts: settings.rateCount,
+                        window: .microseconds(Int64(settings.rateWindowMicros))))
             }
             limit.since = now
             nodes[node].rateLimit = limit
@@ -192,7 +197,9 @@ struct DispatcherRequestModel {
         case .absent:
             return "\(nodes[node].id) was reported DOWN while it held no registration"
         case .unknown(let earliest, _):
-            if now < earliest { return "UNKNOWN \(nodes[node].id) went DOWN at \(now) µs, before its earliest deadline \(earliest) µs" }
+            if now < earliest {
+                return "UNKNOWN \(nodes[node].id) went DOWN at \(now) µs, before its earliest deadline \(earliest) µs"
+            }
             message = DispatcherCore<ManualClock>.unknownExpiryMessage
         case .registered(_, let earliest, _):
             if now < earliest { return "\(nodes[node].id) expired at \(now) µs, before its deadline \(earliest) µs" }
@@ -233,11 +240,15 @@ struct DispatcherRequestModel {
     // MARK: Task status
 
     /// What `updateTaskStatus` must do: refuse (nothing queued) or queue these, in order.
-    func statusOutcome(_ node: Int, _ session: SessionID, _ updates: [TaskStatusUpdate]) -> Result<[(String, TaskStatus)], DispatcherError> {
+    func statusOutcome(_ node: Int, _ session: SessionID, _ updates: [TaskStatusUpdate]) -> Result<
+        [(String, TaskStatus)], DispatcherError
+    > {
         if let refusal = refusal(node, session) { return .failure(refusal) }
         var accepted: [(String, TaskStatus)] = []
         for update in updates {
-            guard let status = update.status, let task = tasks.first(where: { $0.id == update.taskID }) else { continue }
+            guard let status = update.status, let task = tasks.first(where: { $0.id == update.taskID }) else {
+                continue
+            }
             guard task.owner == node else { return .failure(Self.foreignTask) }
             accepted.append((update.taskID, status))
         }
@@ -256,11 +267,13 @@ struct DispatcherRequestModel {
             nodes[index].stored?.message = status.message
         }
         for (id, status) in pendingTasks {
-            guard let position = tasks.firstIndex(where: { $0.id == id }), tasks[position].status.state <= status.state else { continue }
+            guard let position = tasks.firstIndex(where: { $0.id == id }), tasks[position].status.state <= status.state
+            else { continue }
             tasks[position].status = status
         }
         for node in pendingOrphans {
-            for position in tasks.indices where tasks[position].owner == node && tasks[position].status.state.isActiveOnNode {
+            for position in tasks.indices
+            where tasks[position].owner == node && tasks[position].status.state.isActiveOnNode {
                 tasks[position].status = TaskStatus(state: .orphaned, message: Self.orphanMessage)
             }
         }

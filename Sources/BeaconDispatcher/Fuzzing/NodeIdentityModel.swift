@@ -8,7 +8,9 @@ enum NodeIdentityModel {
     ) -> Result<String, NodeIdentityError> {
         guard claimed.count == 1 else { return .failure(claimed.isEmpty ? .noClaim : .severalClaims) }
         let claim = claimed[0]
-        guard !claim.utf8.isEmpty else { return .failure(.invalidClaim(.invalidArgument("a node id must not be empty"))) }
+        guard !claim.utf8.isEmpty else {
+            return .failure(.invalidClaim(.invalidArgument("a node id must not be empty")))
+        }
         switch certificateNames {
         case nil where requiresCertificate:
             return .failure(.certificateMissing)
@@ -22,14 +24,17 @@ enum NodeIdentityModel {
     /// Checks ``NodeIdentity/resolve(claimed:certificateNames:requiresCertificate:)`` on one call;
     /// nil when it agrees with the rule.
     static func check(claimed: [String], certificateNames: [String]?, requiresCertificate: Bool) -> String? {
-        let expected = expected(claimed: claimed, certificateNames: certificateNames, requiresCertificate: requiresCertificate)
+        let expected = expected(
+            claimed: claimed, certificateNames: certificateNames, requiresCertificate: requiresCertificate)
         var call: String {
             "claims \(claimed.map { String(reflecting: $0) }), certificate \(certificateNames.map { "\($0.map { String(reflecting: $0) })" } ?? "none"), required \(requiresCertificate)"
         }
         do {
             let node = try NodeIdentity.resolve(
                 claimed: claimed, certificateNames: certificateNames, requiresCertificate: requiresCertificate)
-            guard case .success(let claim) = expected else { return "\(call): accepted as \(String(reflecting: node.rawValue)), expected \(expected)" }
+            guard case .success(let claim) = expected else {
+                return "\(call): accepted as \(String(reflecting: node.rawValue)), expected \(expected)"
+            }
             guard Array(node.rawValue.utf8) == Array(claim.utf8), let named = try? NodeID(claim), node == named else {
                 return "\(call): accepted as \(String(reflecting: node.rawValue)), not the claim"
             }

@@ -139,7 +139,7 @@ private struct PayloadReader {
     mutating func take(_ count: Int) throws(AssignedObjectDecodingError) -> ArraySlice<UInt8> {
         guard count >= 0, input.count - offset >= count else { throw .truncated }
         defer { offset += count }
-        return input[offset ..< offset + count]
+        return input[offset..<offset + count]
     }
 
     mutating func byte() throws(AssignedObjectDecodingError) -> UInt8 {
@@ -170,7 +170,7 @@ private struct PayloadReader {
         guard count <= (input.count - offset) / 4 else { throw .truncated }
         var values: [String] = []
         values.reserveCapacity(count)
-        for _ in 0 ..< count { values.append(try string()) }
+        for _ in 0..<count { values.append(try string()) }
         return values
     }
 

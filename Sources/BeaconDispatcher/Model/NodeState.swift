@@ -56,7 +56,10 @@ public struct Node: Sendable, Hashable {
     /// Bumped by the store on every write.
     public var version: UInt64
 
-    public init(id: NodeID, description: NodeDescription? = nil, status: NodeStatus = NodeStatus(state: .unknown), version: UInt64 = 0) {
+    public init(
+        id: NodeID, description: NodeDescription? = nil, status: NodeStatus = NodeStatus(state: .unknown),
+        version: UInt64 = 0
+    ) {
         self.id = id
         self.description = description
         self.status = status

@@ -20,7 +20,7 @@ public struct SessionID: Hashable, Sendable, CustomStringConvertible {
     /// unknown session would.
     public init(_ text: String) throws(DispatcherError) {
         let utf8 = Array(text.utf8)
-        guard utf8.count == 32, let high = SessionID.hex(utf8[0 ..< 16]), let low = SessionID.hex(utf8[16 ..< 32]) else {
+        guard utf8.count == 32, let high = SessionID.hex(utf8[0..<16]), let low = SessionID.hex(utf8[16..<32]) else {
             throw .sessionInvalid
         }
         let generation = UInt32(truncatingIfNeeded: high)
@@ -44,8 +44,8 @@ public struct SessionID: Hashable, Sendable, CustomStringConvertible {
         for byte in bytes {
             let digit: UInt8
             switch byte {
-            case UInt8(ascii: "0") ... UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a") ... UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
             default: return nil
             }
             value = value << 4 | UInt64(digit)

@@ -1,5 +1,5 @@
-import BeaconPrimitives
 public import BeaconCore
+import BeaconPrimitives
 public import Logging
 import Synchronization
 
@@ -86,7 +86,8 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
         } catch {
             throw .invalidConfiguration("heartbeat wheel: \(error)")
         }
-        let core = try DispatcherCore(configuration: configuration, wheel: timer.wheel, store: store, managers: managers)
+        let core = try DispatcherCore(
+            configuration: configuration, wheel: timer.wheel, store: store, managers: managers)
         path = core.path
         self.core = LockedCore(core)
         self.store = store
@@ -95,7 +96,6 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
         self.clock = clock
         metrics = DispatcherMetrics()
     }
-
 
     // MARK: Running
 
@@ -147,7 +147,9 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
             do {
                 try await commitUncancelled(batch.writes)
             } catch {
-                logger.error("last writes were not committed", metadata: ["error": "\(error)", "writes": "\(batch.writes.count)"])
+                logger.error(
+                    "last writes were not committed",
+                    metadata: ["error": "\(error)", "writes": "\(batch.writes.count)"])
             }
         }
         logger.info("dispatcher stopped")
@@ -181,7 +183,8 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
             }
         }
         let result = await commit.value
-        metrics.recordCommit(of: writes.count, taking: ContinuousClock.now - started, failed: (try? result.get()) == nil)
+        metrics.recordCommit(
+            of: writes.count, taking: ContinuousClock.now - started, failed: (try? result.get()) == nil)
         try result.get()
     }
 
@@ -205,7 +208,9 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
                     try await commitUncancelled(batch.writes)
                 } catch {
                     failure = error
-                    logger.error("status writes were not committed", metadata: ["error": "\(error)", "writes": "\(batch.writes.count)"])
+                    logger.error(
+                        "status writes were not committed",
+                        metadata: ["error": "\(error)", "writes": "\(batch.writes.count)"])
                 }
                 core.withLock { $0.writesCommitted(batch, error: failure) }
                 continue
@@ -239,7 +244,8 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
         nodeID: NodeID, description: NodeDescription?, address: String = "", resume: SessionID? = nil
     ) async throws(DispatcherError) -> NodeSession {
         let (messages, sink) = DispatcherStream<SessionMessage>.make(keepingNewest: 2)
-        let first = try await register(nodeID: nodeID, description: description, address: address, resume: resume, sink: sink)
+        let first = try await register(
+            nodeID: nodeID, description: description, address: address, resume: resume, sink: sink)
         return NodeSession(id: first.sessionID, messages: messages)
     }
 
@@ -297,7 +303,9 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     /// The node's assignments: a COMPLETE set first, then INCREMENTAL batches. Opening it again
     /// replaces the previous stream and starts with a new COMPLETE set, which is how a node that
     /// saw a gap recovers.
-    public func assignments(nodeID: NodeID, session: SessionID) throws(DispatcherError) -> DispatcherStream<AssignmentMessage> {
+    public func assignments(nodeID: NodeID, session: SessionID) throws(DispatcherError) -> DispatcherStream<
+        AssignmentMessage
+    > {
         let (messages, sink) = DispatcherStream<AssignmentMessage>.make(keepingNewest: nil)
         let now = clock.now
         try core.withLock { core throws(DispatcherError) in
@@ -310,7 +318,9 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     /// resends its statuses on every new session, so a leader change loses nothing it reported).
     /// Throws ``DispatcherError/permissionDenied(_:)`` and queues nothing if any update is for a
     /// task of another node.
-    public func updateTaskStatus(nodeID: NodeID, session: SessionID, updates: [TaskStatusUpdate]) throws(DispatcherError) {
+    public func updateTaskStatus(nodeID: NodeID, session: SessionID, updates: [TaskStatusUpdate])
+        throws(DispatcherError)
+    {
         try core.withLock { core throws(DispatcherError) in
             try core.updateTaskStatus(node: nodeID, session: session, updates)
         }
@@ -355,7 +365,8 @@ extension Dispatcher where Clock == MonotonicClock {
         configuration: DispatcherConfiguration = .init(), store: any DispatcherStore, managers: [WeightedManager] = [],
         logger: Logger = Logger(label: "beacon.dispatcher")
     ) throws(DispatcherError) {
-        try self.init(configuration: configuration, clock: MonotonicClock(), store: store, managers: managers, logger: logger)
+        try self.init(
+            configuration: configuration, clock: MonotonicClock(), store: store, managers: managers, logger: logger)
     }
 
     /// ``heartbeat(nodeID:session:)`` compiled for the system clock. Callers of a production

@@ -37,18 +37,22 @@ package struct DispatcherMetrics: Sendable {
 
     /// What each instrument means, for an exporter's help text and buckets.
     package static let descriptions: [MetricDescription] = [
-        MetricDescription(nodes, .gauge, "Nodes this dispatcher holds, by liveness state (ready, unknown, down); updated every metrics interval."),
+        MetricDescription(
+            nodes, .gauge,
+            "Nodes this dispatcher holds, by liveness state (ready, unknown, down); updated every metrics interval."),
         MetricDescription(heartbeatsTotal, .counter, "Heartbeats accepted; updated every metrics interval."),
         MetricDescription(expiriesTotal, .counter, "Nodes marked DOWN because their heartbeat deadline passed."),
         MetricDescription(registrationsTotal, .counter, "Sessions issued (a resumed session is not counted)."),
         MetricDescription(assignmentBytesTotal, .counter, "Encoded bytes of the assignment messages sent to nodes."),
-        MetricDescription(storeWritesTotal, .counter, "Status writes committed to the store (or attempted, when a commit fails)."),
+        MetricDescription(
+            storeWritesTotal, .counter, "Status writes committed to the store (or attempted, when a commit fails)."),
         MetricDescription(storeWriteFailuresTotal, .counter, "Store commits that failed."),
         MetricDescription(
             storeWriteDuration, .durationHistogram(buckets: latencyBuckets),
             "Time one store commit of a batch of status writes took, failed or not."),
         MetricDescription(
-            storeWriteBatchSize, .valueHistogram(buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]),
+            storeWriteBatchSize,
+            .valueHistogram(buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]),
             "Status writes in one store commit."),
     ]
 

@@ -1,5 +1,5 @@
-import BeaconPrimitives
 import BeaconCore
+import BeaconPrimitives
 
 /// The dispatcher's state machine behind one lock: every call into it from the shell's threads
 /// (callers, the loop, the wheel's timer thread, store watchers) goes through ``withLock(_:)``,

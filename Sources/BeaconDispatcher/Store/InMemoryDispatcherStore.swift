@@ -1,5 +1,5 @@
-import BeaconPrimitives
 import BeaconCore
+import BeaconPrimitives
 
 /// The embedded default store: everything in this process's memory, commits applied at once.
 ///

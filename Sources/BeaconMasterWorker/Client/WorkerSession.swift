@@ -104,8 +104,11 @@ public struct WorkerSession: Sendable {
 
     /// Prepares a new status: only state, error message and extension bytes change; the epoch is
     /// the worker's own.
-    public mutating func prepareStatus(state: WorkerState, errorMessage: String = "", extensionBytes: [UInt8] = []) -> StatusUpdate {
-        status = WorkerStatus(state: state, epoch: client.workerEpoch, errorMessage: errorMessage, extensionBytes: extensionBytes)
+    public mutating func prepareStatus(state: WorkerState, errorMessage: String = "", extensionBytes: [UInt8] = [])
+        -> StatusUpdate
+    {
+        status = WorkerStatus(
+            state: state, epoch: client.workerEpoch, errorMessage: errorMessage, extensionBytes: extensionBytes)
         return StatusUpdate(status: status, mustPersist: status.hasSignificantChange(from: lastPersistedStatus))
     }
 
@@ -116,7 +119,10 @@ public struct WorkerSession: Sendable {
 
     /// The message reporting `status` to the master the worker currently follows.
     public func statusMessage(for status: WorkerStatus) -> (message: WorkerStatusMessage, executor: ExecutorID) {
-        (WorkerStatusMessage(worker: client.worker, masterEpoch: client.masterInfo.epoch, status: status), client.masterInfo.executor)
+        (
+            WorkerStatusMessage(worker: client.worker, masterEpoch: client.masterInfo.epoch, status: status),
+            client.masterInfo.executor
+        )
     }
 
     /// Starts the graceful exit: the next pings carry the finished flag, and the next one is due
@@ -127,7 +133,9 @@ public struct WorkerSession: Sendable {
     }
 
     /// The status an exit persists: finished, stopped or error, with the error's text.
-    public static func exitStatus(_ reason: ExitReason, error: String?, extensionBytes: [UInt8], epoch: Epoch) -> WorkerStatus {
+    public static func exitStatus(_ reason: ExitReason, error: String?, extensionBytes: [UInt8], epoch: Epoch)
+        -> WorkerStatus
+    {
         WorkerStatus(state: reason.workerState, epoch: epoch, errorMessage: error ?? "", extensionBytes: extensionBytes)
     }
 }

@@ -32,14 +32,17 @@ package enum MasterWorkerMessageFuzzHarness {
         if selector & 0x0C == 0x0C {
             json = Data(bytes.rest())
             decoded = try? MasterWorkerMessageCodec.decode(kind, from: json)
-            if let decoded, let broken = brokenPromise(decoded) { return "\(json.debugText) decoded to \(decoded): \(broken)" }
+            if let decoded, let broken = brokenPromise(decoded) {
+                return "\(json.debugText) decoded to \(decoded): \(broken)"
+            }
         } else {
             let writer = FuzzJSONWriter(spaced: selector & 4 != 0, reversed: selector & 8 != 0)
             let model = MasterWorkerMessageModel(kind, reading: &bytes)
             json = Data(model.json(writer).utf8)
             decoded = try? MasterWorkerMessageCodec.decode(kind, from: json)
             if decoded != model.expected {
-                return "\(json.debugText) decoded to \(decoded.map { "\($0)" } ?? "a refusal"), expected \(model.expected.map { "\($0)" } ?? "a refusal")"
+                return
+                    "\(json.debugText) decoded to \(decoded.map { "\($0)" } ?? "a refusal"), expected \(model.expected.map { "\($0)" } ?? "a refusal")"
             }
         }
         guard let decoded else { return nil }
@@ -74,7 +77,8 @@ package enum MasterWorkerMessageFuzzHarness {
             case .status(let status): status.worker.rawValue
             case .statusChange(let request): request.fromMaster.rawValue
             }
-        return MasterWorkerMessageModel.isValidIdentifier(identifier) ? nil : "the invalid identifier \(identifier.debugDescription)"
+        return MasterWorkerMessageModel.isValidIdentifier(identifier)
+            ? nil : "the invalid identifier \(identifier.debugDescription)"
     }
 }
 

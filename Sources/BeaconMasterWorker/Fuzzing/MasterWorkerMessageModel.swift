@@ -37,7 +37,10 @@ struct MasterWorkerMessageModel {
             let workerEpoch = epoch(&bytes, "worker-epoch")
             let finished = bool(&bytes, "is-finished")
             expected = worker.map {
-                .ping(HeartbeatPing(sendTime: sendTime, fromWorker: $0, masterEpoch: masterEpoch, workerEpoch: workerEpoch, isFinished: finished))
+                .ping(
+                    HeartbeatPing(
+                        sendTime: sendTime, fromWorker: $0, masterEpoch: masterEpoch, workerEpoch: workerEpoch,
+                        isFinished: finished))
             }
         case .pong:
             let sendTime = instant(&bytes, "send-time")
@@ -46,7 +49,10 @@ struct MasterWorkerMessageModel {
             let masterEpoch = epoch(&bytes, "epoch")
             let finished = bool(&bytes, "is-finished")
             expected = worker.map {
-                .pong(HeartbeatPong(sendTime: sendTime, replyTime: replyTime, toWorker: $0, masterEpoch: masterEpoch, isFinished: finished))
+                .pong(
+                    HeartbeatPong(
+                        sendTime: sendTime, replyTime: replyTime, toWorker: $0, masterEpoch: masterEpoch,
+                        isFinished: finished))
             }
         case .status:
             let worker = identifier(WorkerKind.self, &bytes, "worker")
@@ -62,7 +68,11 @@ struct MasterWorkerMessageModel {
             let masterEpoch = epoch(&bytes, "epoch")
             let state = state(&bytes, "expect-state", nested: false)
             expected = master.flatMap { master in
-                state.map { .statusChange(StatusChangeRequest(sendTime: sendTime, fromMaster: master, masterEpoch: masterEpoch, expectedState: $0)) }
+                state.map {
+                    .statusChange(
+                        StatusChangeRequest(
+                            sendTime: sendTime, fromMaster: master, masterEpoch: masterEpoch, expectedState: $0))
+                }
             }
         }
         damage(bytes.byte(), bytes.byte())
@@ -73,10 +83,11 @@ struct MasterWorkerMessageModel {
     func json(_ writer: FuzzJSONWriter) -> String {
         func written(_ field: Field) -> FuzzJSONWriter.Field { (field.name, field.omitted ? nil : field.json) }
         let status = writer.object(fields.filter(\.nested).map(written))
-        return writer.object(fields.filter { !$0.nested }.map { field in
-            // A status's own object is written from its nested fields unless damage replaced it.
-            field.type == .object && field.json.isEmpty && !field.omitted ? (field.name, status) : written(field)
-        })
+        return writer.object(
+            fields.filter { !$0.nested }.map { field in
+                // A status's own object is written from its nested fields unless damage replaced it.
+                field.type == .object && field.json.isEmpty && !field.omitted ? (field.name, status) : written(field)
+            })
     }
 
     // MARK: Damage
@@ -104,7 +115,9 @@ struct MasterWorkerMessageModel {
             if fields[index].type == .object { fields.removeAll(where: \.nested) }
             valid = false
         case 7:
-            fields.append(Field(name: "project-id", json: "\"tenant-1\"", type: .string, nested: which & 1 == 1 && kind == .status))
+            fields.append(
+                Field(
+                    name: "project-id", json: "\"tenant-1\"", type: .string, nested: which & 1 == 1 && kind == .status))
         default:
             break
         }
@@ -150,12 +163,19 @@ struct MasterWorkerMessageModel {
         let message = String(decoding: bytes.lengthPrefixedBytes(limit: 32), as: UTF8.self)
         fields.append(Field(name: "error-message", json: FuzzJSONWriter.quoted(message), type: .string, nested: true))
         let extensionBytes = bytes.lengthPrefixedBytes(limit: 16)
-        fields.append(Field(name: "extend-bytes", json: FuzzJSONWriter().array(extensionBytes.map { String($0) }), type: .array, nested: true))
-        return state.map { WorkerStatus(state: $0, epoch: epoch, errorMessage: message, extensionBytes: extensionBytes) }
+        fields.append(
+            Field(
+                name: "extend-bytes", json: FuzzJSONWriter().array(extensionBytes.map { String($0) }), type: .array,
+                nested: true))
+        return state.map {
+            WorkerStatus(state: $0, epoch: epoch, errorMessage: message, extensionBytes: extensionBytes)
+        }
     }
 
     /// The receiving world's names, names that break a rule, or any bytes read as UTF-8.
-    private mutating func identifier<Kind: IdentifierKind>(_: Kind.Type, _ bytes: inout FuzzByteReader, _ name: String) -> Identifier<Kind>? {
+    private mutating func identifier<Kind: IdentifierKind>(_: Kind.Type, _ bytes: inout FuzzByteReader, _ name: String)
+        -> Identifier<Kind>?
+    {
         let pick = bytes.byte()
         let known = [
             "w-created", "w-online", "w-gone", "w-waiting", "w-unknown", "job-7", "job-8", "",
@@ -163,7 +183,9 @@ struct MasterWorkerMessageModel {
             String(repeating: "x", count: 257), String(repeating: "é", count: 128), String(repeating: "é", count: 129),
             "zero\u{0}width",
         ]
-        let raw = pick < 0xC0 ? known[pick % known.count] : String(decoding: bytes.lengthPrefixedBytes(limit: 40), as: UTF8.self)
+        let raw =
+            pick < 0xC0
+            ? known[pick % known.count] : String(decoding: bytes.lengthPrefixedBytes(limit: 40), as: UTF8.self)
         fields.append(Field(name: name, json: FuzzJSONWriter.quoted(raw), type: .string))
         guard Self.isValidIdentifier(raw) else {
             valid = false

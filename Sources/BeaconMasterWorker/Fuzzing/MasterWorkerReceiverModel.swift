@@ -49,14 +49,16 @@ struct MasterWorkerReceiverModel {
             heartbeatInterval: .milliseconds(1), workerTimeout: .seconds(3), workerTimeoutGrace: .milliseconds(1))
         manager = try WorkerManager(
             master: master, epoch: masterEpoch, configuration: configuration, clock: clock,
-            recovering: recovering ? [waiting: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 3))] : [:], capacity: 16)
+            recovering: recovering ? [waiting: WorkerStatus(state: .normal, epoch: Epoch(rawValue: 3))] : [:],
+            capacity: 16)
         if recovering { known[waiting] = Known(epoch: Epoch(rawValue: 3), phase: .waiting) }
         for (worker, epoch, pings) in [(created, 6, [Bool]()), (online, 7, [false]), (gone, 8, [true])] {
             try manager.workerStarting(worker, on: workerNode, epoch: Epoch(rawValue: Int64(epoch)))
             for finished in pings {
                 try manager.handleHeartbeat(
                     HeartbeatPing(
-                        sendTime: start, fromWorker: worker, masterEpoch: masterEpoch, workerEpoch: Epoch(rawValue: Int64(epoch)),
+                        sendTime: start, fromWorker: worker, masterEpoch: masterEpoch,
+                        workerEpoch: Epoch(rawValue: Int64(epoch)),
                         isFinished: finished),
                     from: workerNode)
             }
@@ -68,7 +70,8 @@ struct MasterWorkerReceiverModel {
         session = WorkerSession(
             client: MasterClient(
                 master: master, worker: online, workerEpoch: Epoch(rawValue: 7),
-                masterInfo: MasterInfo(executor: masterNode, epoch: masterEpoch), startTime: start, configuration: configuration),
+                masterInfo: MasterInfo(executor: masterNode, epoch: masterEpoch), startTime: start,
+                configuration: configuration),
             at: start)
         if leaving { session.beginExit(at: start) }
     }
@@ -87,7 +90,9 @@ struct MasterWorkerReceiverModel {
 
     /// The fences every ping and status passes first, in TiFlow's order.
     func fence(masterEpoch: Epoch, worker: WorkerID, workerEpoch: Epoch) -> Result<Known, MasterWorkerError>? {
-        if masterEpoch > self.masterEpoch { return .failure(.staleMaster(master, ownEpoch: self.masterEpoch, seen: masterEpoch)) }
+        if masterEpoch > self.masterEpoch {
+            return .failure(.staleMaster(master, ownEpoch: self.masterEpoch, seen: masterEpoch))
+        }
         if masterEpoch < self.masterEpoch { return nil }
         guard let entry = known[worker] else { return nil }
         return workerEpoch == entry.epoch ? .success(entry) : nil
@@ -114,7 +119,8 @@ struct MasterWorkerReceiverModel {
         case .failure(let error)?:
             expected = .failure(error)
         case nil:
-            expected = .success(expectedDrop(masterEpoch: ping.masterEpoch, worker: worker, workerEpoch: ping.workerEpoch))
+            expected = .success(
+                expectedDrop(masterEpoch: ping.masterEpoch, worker: worker, workerEpoch: ping.workerEpoch))
         case .success(let entry):
             expected = .success(.accepted)
             let offline = WorkerEvent.offline(worker, reason: .workerOffline(worker, lastError: ""))
@@ -147,7 +153,8 @@ struct MasterWorkerReceiverModel {
         case .failure(let error)?:
             expected = .failure(error)
         case nil:
-            expected = .success(expectedDrop(masterEpoch: message.masterEpoch, worker: worker, workerEpoch: message.status.epoch))
+            expected = .success(
+                expectedDrop(masterEpoch: message.masterEpoch, worker: worker, workerEpoch: message.status.epoch))
         case .success(let entry):
             if entry.phase == .offline || entry.phase == .tombstone {
                 expected = .success(.droppedOfflineWorker)
@@ -157,7 +164,9 @@ struct MasterWorkerReceiverModel {
             }
         }
         let actual = Result { () throws(MasterWorkerError) in try manager.handleStatus(message) }
-        if let failure = compare(actual, expected, events: events, worker: worker, phase: known[worker]?.phase, about: "\(message)") {
+        if let failure = compare(
+            actual, expected, events: events, worker: worker, phase: known[worker]?.phase, about: "\(message)")
+        {
             return failure
         }
         if case .success(.accepted) = expected, manager.worker(worker)?.status != message.status {
@@ -175,7 +184,8 @@ struct MasterWorkerReceiverModel {
         if actual != expected { return "the master answered \(message) with \(actual), expected \(expected)" }
         if events != expectedEvents { return "\(message) gave the events \(events), expected \(expectedEvents)" }
         if manager.worker(worker)?.phase != phase {
-            return "after \(message) \(worker) is \(String(describing: manager.worker(worker)?.phase)), expected \(String(describing: phase))"
+            return
+                "after \(message) \(worker) is \(String(describing: manager.worker(worker)?.phase)), expected \(String(describing: phase))"
         }
         return nil
     }
@@ -200,7 +210,8 @@ struct MasterWorkerReceiverModel {
             } else {
                 if pong.isFinished { exitPhase = .closed }
                 expected =
-                    pong.isFinished && before.exitPhase != .closed ? .exitAcknowledged
+                    pong.isFinished && before.exitPhase != .closed
+                    ? .exitAcknowledged
                     : pong.masterEpoch > before.masterInfo.epoch ? .acceptedNewMaster : .accepted
                 acknowledged = max(acknowledged, pong.sendTime)
             }
@@ -210,17 +221,21 @@ struct MasterWorkerReceiverModel {
         if verdict != expected { return "the worker answered \(pong) with \(verdict), expected \(expected)" }
         if after.masterInfo != info { return "after \(pong) the worker follows \(after.masterInfo), expected \(info)" }
         if after.lastAcknowledgedPingTime != acknowledged {
-            return "after \(pong) the last acknowledgement is \(after.lastAcknowledgedPingTime), expected \(acknowledged)"
+            return
+                "after \(pong) the last acknowledgement is \(after.lastAcknowledgedPingTime), expected \(acknowledged)"
         }
         if after.exitPhase != exitPhase { return "after \(pong) the exit is \(after.exitPhase), expected \(exitPhase)" }
         return nil
     }
 
     mutating func deliver(_ request: StatusChangeRequest) -> String? {
-        let cancels = request.fromMaster == master && request.masterEpoch >= masterEpoch && request.expectedState == .stopped
+        let cancels =
+            request.fromMaster == master && request.masterEpoch >= masterEpoch && request.expectedState == .stopped
         let first = session.statusChangeRequested(request)
         let again = session.statusChangeRequested(request)
-        if first != cancels { return "\(request) \(first ? "ran" : "did not run") the cancel hook, expected \(cancels ? "it to" : "not")" }
+        if first != cancels {
+            return "\(request) \(first ? "ran" : "did not run") the cancel hook, expected \(cancels ? "it to" : "not")"
+        }
         if again { return "\(request) ran the cancel hook twice" }
         return nil
     }

@@ -106,7 +106,8 @@ public final class WorkerManager<Clock: BeaconClock> {
     public func workerCreationFailed(_ worker: WorkerID, error: String) throws(MasterWorkerError) {
         guard let entry = table.liveness(of: worker) else { throw .unknownWorker(worker) }
         guard entry.phase == .created else {
-            throw .invalidWorkerState(worker, "only a created worker that never heartbeated can fail its creation; it is \(entry.phase)")
+            throw .invalidWorkerState(
+                worker, "only a created worker that never heartbeated can fail its creation; it is \(entry.phase)")
         }
         forgetHandle(of: worker)
         table.remove(worker)
@@ -130,7 +131,9 @@ public final class WorkerManager<Clock: BeaconClock> {
     /// - Throws: ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)`` when the ping carries a newer
     ///   master epoch: another master runs this job and this one must stop.
     @discardableResult
-    public func handleHeartbeat(_ ping: HeartbeatPing, from executor: ExecutorID) throws(MasterWorkerError) -> MessageVerdict {
+    public func handleHeartbeat(_ ping: HeartbeatPing, from executor: ExecutorID) throws(MasterWorkerError)
+        -> MessageVerdict
+    {
         if let verdict = try fenceMasterEpoch(ping.masterEpoch) { return verdict }
         // One hash of the ID, then plain values only: a steady ping copies no strings.
         let worker = ping.fromWorker
@@ -206,7 +209,8 @@ public final class WorkerManager<Clock: BeaconClock> {
     ) throws(MasterWorkerError) -> (request: StatusChangeRequest, executor: ExecutorID) {
         guard let entry = table.liveness(of: worker) else { throw .unknownWorker(worker) }
         guard entry.phase == .online, let executor = table.record(entry).executor else {
-            throw .invalidWorkerState(worker, "only an online worker can be asked to change state; it is \(entry.phase)")
+            throw .invalidWorkerState(
+                worker, "only an online worker can be asked to change state; it is \(entry.phase)")
         }
         let request = StatusChangeRequest(
             sendTime: wheel.clock.now, fromMaster: master, masterEpoch: epoch, expectedState: state)
@@ -241,7 +245,8 @@ public final class WorkerManager<Clock: BeaconClock> {
     }
 
     private func expire(_ handle: HeartbeatHandle) {
-        guard let worker = workerByHandle[handle.index], let entry = table.liveness(of: worker), entry.handle == handle else {
+        guard let worker = workerByHandle[handle.index], let entry = table.liveness(of: worker), entry.handle == handle
+        else {
             return
         }
         workerByHandle[handle.index] = nil
@@ -333,12 +338,16 @@ public final class WorkerManager<Clock: BeaconClock> {
 
     /// Every worker the master holds, tombstones included.
     public var workers: [WorkerID: WorkerSnapshot] {
-        Dictionary(uniqueKeysWithValues: table.workers.compactMap { worker in table.liveness(of: worker).map { (worker, snapshot($0)) } })
+        Dictionary(
+            uniqueKeysWithValues: table.workers.compactMap { worker in
+                table.liveness(of: worker).map { (worker, snapshot($0)) }
+            })
     }
 
     private func snapshot(_ entry: WorkerTable.Liveness) -> WorkerSnapshot {
         let record = table.record(entry)
-        return WorkerSnapshot(phase: entry.phase, executor: record.executor, status: record.status, receivedFinish: entry.receivedFinish)
+        return WorkerSnapshot(
+            phase: entry.phase, executor: record.executor, status: record.status, receivedFinish: entry.receivedFinish)
     }
 
     /// How many workers the master holds, tombstones included.

@@ -13,7 +13,8 @@ public struct HeartbeatPing: Sendable, Hashable, Codable {
     /// Set once the worker is exiting gracefully: it asks the master to take it offline.
     public var isFinished: Bool
 
-    public init(sendTime: BeaconInstant, fromWorker: WorkerID, masterEpoch: Epoch, workerEpoch: Epoch, isFinished: Bool) {
+    public init(sendTime: BeaconInstant, fromWorker: WorkerID, masterEpoch: Epoch, workerEpoch: Epoch, isFinished: Bool)
+    {
         self.sendTime = sendTime
         self.fromWorker = fromWorker
         self.masterEpoch = masterEpoch

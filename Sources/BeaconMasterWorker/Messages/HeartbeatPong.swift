@@ -14,7 +14,9 @@ public struct HeartbeatPong: Sendable, Hashable, Codable {
     /// The ping's finished flag, echoed: the master's acknowledgement of a graceful exit.
     public var isFinished: Bool
 
-    public init(sendTime: BeaconInstant, replyTime: BeaconInstant, toWorker: WorkerID, masterEpoch: Epoch, isFinished: Bool) {
+    public init(
+        sendTime: BeaconInstant, replyTime: BeaconInstant, toWorker: WorkerID, masterEpoch: Epoch, isFinished: Bool
+    ) {
         self.sendTime = sendTime
         self.replyTime = replyTime
         self.toWorker = toWorker

@@ -38,7 +38,9 @@ public enum MasterWorkerMessageCodec {
     /// Reads a message of the kind its topic announced.
     ///
     /// - Throws: ``MasterWorkerError/invalidMessage(_:)`` for bytes that are not such a message.
-    public static func decode(_ kind: MasterWorkerMessage.Kind, from json: Data) throws(MasterWorkerError) -> MasterWorkerMessage {
+    public static func decode(_ kind: MasterWorkerMessage.Kind, from json: Data) throws(MasterWorkerError)
+        -> MasterWorkerMessage
+    {
         let decoder = JSONDecoder()
         do {
             switch kind {

@@ -21,10 +21,12 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
     public init(_ rawValue: String) throws(MasterWorkerError) {
         guard !rawValue.isEmpty else { throw .invalidIdentifier("a \(Kind.noun) ID must not be empty") }
         guard rawValue.utf8.count <= Self.maximumLength else {
-            throw .invalidIdentifier("a \(Kind.noun) ID must be at most \(Self.maximumLength) UTF-8 bytes, got \(rawValue.utf8.count)")
+            throw .invalidIdentifier(
+                "a \(Kind.noun) ID must be at most \(Self.maximumLength) UTF-8 bytes, got \(rawValue.utf8.count)")
         }
         guard !rawValue.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .invalidIdentifier("a \(Kind.noun) ID must not contain control characters: \(rawValue.debugDescription)")
+            throw .invalidIdentifier(
+                "a \(Kind.noun) ID must not contain control characters: \(rawValue.debugDescription)")
         }
         self.rawValue = rawValue
     }

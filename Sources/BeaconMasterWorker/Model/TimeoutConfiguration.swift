@@ -47,11 +47,14 @@ public struct TimeoutConfiguration: Sendable, Hashable {
         // Without a grace the master could declare a worker offline (and reschedule it) at the
         // very instant the worker decides to stop: two copies could run.
         guard workerTimeoutGrace > .zero else {
-            throw .invalidConfiguration("workerTimeoutGrace must be positive (it keeps a worker's suicide before its master's offline timeout), got \(workerTimeoutGrace)")
+            throw .invalidConfiguration(
+                "workerTimeoutGrace must be positive (it keeps a worker's suicide before its master's offline timeout), got \(workerTimeoutGrace)"
+            )
         }
         let offline = max(workerTimeout, heartbeatInterval * 2 + .seconds(3)) + workerTimeoutGrace
         guard offline <= .seconds(3600) else {
-            throw .invalidConfiguration("the offline timeout (workerTimeout + grace) must be at most an hour, got \(offline)")
+            throw .invalidConfiguration(
+                "the offline timeout (workerTimeout + grace) must be at most an hour, got \(offline)")
         }
         self.heartbeatInterval = heartbeatInterval
         self.workerTimeout = max(workerTimeout, heartbeatInterval * 2 + .seconds(3))

@@ -1,5 +1,5 @@
-import BeaconPrimitives
 public import BeaconCore
+import BeaconPrimitives
 import Synchronization
 
 /// A running master: the thin shell around ``WorkerManager`` that owns the transport, the store

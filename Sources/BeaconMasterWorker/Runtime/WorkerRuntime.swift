@@ -1,5 +1,5 @@
-import BeaconPrimitives
 public import BeaconCore
+import BeaconPrimitives
 import Synchronization
 
 /// A running worker: the thin shell around ``WorkerSession`` that pings its master, watches for
@@ -66,7 +66,8 @@ public final class WorkerRuntime: LongRunningService {
         // A start time in the future would push suicide past the master's offline deadline.
         let client = MasterClient(
             master: master, worker: worker, workerEpoch: epoch,
-            masterInfo: MasterInfo(executor: masterExecutor, epoch: metadata.epoch), startTime: min(startTime ?? now, now),
+            masterInfo: MasterInfo(executor: masterExecutor, epoch: metadata.epoch),
+            startTime: min(startTime ?? now, now),
             configuration: configuration)
         let mailbox = try transport.mailbox(
             on: executor,
@@ -167,7 +168,12 @@ public final class WorkerRuntime: LongRunningService {
 
     /// Reads the master's current executor and epoch from the store, one read at a time.
     private func reloadMasterInfo() {
-        guard reloading.withLock({ (busy: inout Bool) in defer { busy = true }; return !busy }) else { return }
+        guard
+            reloading.withLock({ (busy: inout Bool) in
+                defer { busy = true }
+                return !busy
+            })
+        else { return }
         Task { [self] in
             defer { reloading.withLock { $0 = false } }
             guard let metadata = try? await store.loadMaster(master), let executor = metadata.executor else { return }
@@ -189,11 +195,15 @@ public final class WorkerRuntime: LongRunningService {
     /// - Throws: ``MasterWorkerError/storage(_:)`` (nothing was sent),
     ///   ``MasterWorkerError/statusNotDelivered(master:after:)``,
     ///   ``MasterWorkerError/invalidWorkerState(_:_:)`` after an exit or a stop.
-    public func updateStatus(_ state: WorkerState, errorMessage: String = "", extensionBytes: [UInt8] = []) async throws(MasterWorkerError) {
+    public func updateStatus(_ state: WorkerState, errorMessage: String = "", extensionBytes: [UInt8] = [])
+        async throws(MasterWorkerError)
+    {
         try await updateStatus(state, errorMessage: errorMessage, extensionBytes: extensionBytes, isExit: false)
     }
 
-    private func updateStatus(_ state: WorkerState, errorMessage: String, extensionBytes: [UInt8], isExit: Bool) async throws(MasterWorkerError) {
+    private func updateStatus(_ state: WorkerState, errorMessage: String, extensionBytes: [UInt8], isExit: Bool)
+        async throws(MasterWorkerError)
+    {
         try await statusOrder.run { () throws(MasterWorkerError) in
             guard isExit || !leaving.load(ordering: .relaxed), stopped.value == nil else {
                 throw .invalidWorkerState(worker, "the worker is leaving or has stopped: its exit status is final")
@@ -202,8 +212,12 @@ public final class WorkerRuntime: LongRunningService {
         }
     }
 
-    private func report(_ state: WorkerState, errorMessage: String, extensionBytes: [UInt8]) async throws(MasterWorkerError) {
-        let update = session.withLock { $0.prepareStatus(state: state, errorMessage: errorMessage, extensionBytes: extensionBytes) }
+    private func report(_ state: WorkerState, errorMessage: String, extensionBytes: [UInt8])
+        async throws(MasterWorkerError)
+    {
+        let update = session.withLock {
+            $0.prepareStatus(state: state, errorMessage: errorMessage, extensionBytes: extensionBytes)
+        }
         if update.mustPersist {
             try await store.saveWorkerStatus(update.status, worker: worker, master: master)
             session.withLock { $0.statusPersisted(update.status) }
@@ -236,14 +250,17 @@ public final class WorkerRuntime: LongRunningService {
     ///
     /// - Throws: ``MasterWorkerError/exitNotAcknowledged(master:after:)`` if the master stayed
     ///   silent, or what ``updateStatus(_:errorMessage:extensionBytes:)`` throws.
-    public func exit(_ reason: ExitReason, error: String? = nil, extensionBytes: [UInt8] = []) async throws(MasterWorkerError) {
+    public func exit(_ reason: ExitReason, error: String? = nil, extensionBytes: [UInt8] = [])
+        async throws(MasterWorkerError)
+    {
         guard !leaving.exchange(true, ordering: .relaxed) else {
             throw .invalidWorkerState(worker, "the worker is already leaving")
         }
         defer { stop(with: .success(())) }
         let status = WorkerSession.exitStatus(
             reason, error: error, extensionBytes: extensionBytes, epoch: session.withLock { $0.client.workerEpoch })
-        try await updateStatus(status.state, errorMessage: status.errorMessage, extensionBytes: status.extensionBytes, isExit: true)
+        try await updateStatus(
+            status.state, errorMessage: status.errorMessage, extensionBytes: status.extensionBytes, isExit: true)
         session.withLock { $0.beginExit(at: clock.now) }
         restartTimer()
         try await exitAcknowledged.wait().get()

@@ -1,5 +1,5 @@
-import BeaconPrimitives
 import BeaconCore
+import BeaconPrimitives
 
 /// A ``MessageTransport`` between masters and workers in one process: each mailbox is a bounded
 /// stream, and a send to a full or missing mailbox fails at once instead of waiting.
@@ -26,18 +26,26 @@ public final class InProcessTransport: MessageTransport {
 
     public init() {}
 
-    public func trySend(_ message: MasterWorkerMessage, topic: String, from sender: ExecutorID, to receiver: ExecutorID) -> Bool {
-        guard let mailbox = registry.withLock({ $0.mailboxes[Address(executor: receiver, topic: topic)] }) else { return false }
-        if case .enqueued = mailbox.continuation.yield(MessageDelivery(topic: topic, sender: sender, message: message)) {
+    public func trySend(_ message: MasterWorkerMessage, topic: String, from sender: ExecutorID, to receiver: ExecutorID)
+        -> Bool
+    {
+        guard let mailbox = registry.withLock({ $0.mailboxes[Address(executor: receiver, topic: topic)] }) else {
+            return false
+        }
+        if case .enqueued = mailbox.continuation.yield(MessageDelivery(topic: topic, sender: sender, message: message))
+        {
             return true
         }
         return false
     }
 
-    public func mailbox(on executor: ExecutorID, topics: [String], capacity: Int) throws(MasterWorkerError) -> AsyncStream<MessageDelivery> {
+    public func mailbox(on executor: ExecutorID, topics: [String], capacity: Int) throws(MasterWorkerError)
+        -> AsyncStream<MessageDelivery>
+    {
         guard capacity > 0 else { throw .invalidConfiguration("a mailbox capacity must be positive, got \(capacity)") }
         let addresses = topics.map { Address(executor: executor, topic: $0) }
-        let (stream, continuation) = AsyncStream.makeStream(of: MessageDelivery.self, bufferingPolicy: .bufferingOldest(capacity))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: MessageDelivery.self, bufferingPolicy: .bufferingOldest(capacity))
         let serial = try registry.withLock { (registry) throws(MasterWorkerError) in
             if let taken = addresses.first(where: { registry.mailboxes[$0] != nil }) {
                 throw .invalidConfiguration("topic \(taken.topic) already has a mailbox on executor \(executor)")

@@ -17,12 +17,15 @@ public protocol MessageTransport: Sendable {
     /// Sends without waiting. Returns false when the receiving executor or topic is unknown or its
     /// queue is full — the caller decides whether that matters (a master does not count a ping
     /// whose pong it could not send; a worker reloads where its master runs).
-    func trySend(_ message: MasterWorkerMessage, topic: String, from sender: ExecutorID, to receiver: ExecutorID) -> Bool
+    func trySend(_ message: MasterWorkerMessage, topic: String, from sender: ExecutorID, to receiver: ExecutorID)
+        -> Bool
 
     /// Opens one mailbox on `executor` receiving `topics`, holding at most `capacity` messages
     /// that were not yet read. The mailbox closes when its stream's consumer goes away.
     ///
     /// - Throws: ``MasterWorkerError/invalidConfiguration(_:)`` if one of the topics already has a
     ///   mailbox on that executor or `capacity` is not positive.
-    func mailbox(on executor: ExecutorID, topics: [String], capacity: Int) throws(MasterWorkerError) -> AsyncStream<MessageDelivery>
+    func mailbox(on executor: ExecutorID, topics: [String], capacity: Int) throws(MasterWorkerError) -> AsyncStream<
+        MessageDelivery
+    >
 }

@@ -75,7 +75,9 @@ public struct PlacementAttempt<Order: PlacementOrder> {
 
     /// The runner pool returned `runners`.
     @inlinable
-    public mutating func runnersFetched(_ runners: [any Runner], now: BeaconInstant, isCancelled: Bool) -> PlacementAction {
+    public mutating func runnersFetched(_ runners: [any Runner], now: BeaconInstant, isCancelled: Bool)
+        -> PlacementAction
+    {
         poolError = nil
         listWasEmpty = runners.isEmpty
         pass = order.makePass(over: runners, key: key)
@@ -93,7 +95,9 @@ public struct PlacementAttempt<Order: PlacementOrder> {
 
     /// The runner of the last ``PlacementAction/tryRunner(_:)`` answered.
     @inlinable
-    public mutating func runnerAnswered(_ answer: RunnerAnswer, now: BeaconInstant, isCancelled: Bool) -> PlacementAction {
+    public mutating func runnerAnswered(_ answer: RunnerAnswer, now: BeaconInstant, isCancelled: Bool)
+        -> PlacementAction
+    {
         switch answer {
         case .placed(let error):
             pass?.attemptEnded(placed: true)
@@ -177,7 +181,9 @@ public struct PlacementAttempt<Order: PlacementOrder> {
     }
 
     @inlinable
-    mutating func finish(_ result: PlacementResult, placed: Bool, now: BeaconInstant, isCancelled: Bool) -> PlacementAction {
+    mutating func finish(_ result: PlacementResult, placed: Bool, now: BeaconInstant, isCancelled: Bool)
+        -> PlacementAction
+    {
         if isCancelled {
             metrics.clientCancelled.increment()
         } else if requestExpired(at: now) {
@@ -185,7 +191,8 @@ public struct PlacementAttempt<Order: PlacementOrder> {
         }
         if !placed && now >= placerDeadline { metrics.placerTimeouts.increment() }
         metrics.attempts.record(attempts)
-        metrics.latency.recordNanoseconds(Int64(clamping: (placed ? lastAttempt : now).nanoseconds &- start.nanoseconds))
+        metrics.latency.recordNanoseconds(
+            Int64(clamping: (placed ? lastAttempt : now).nanoseconds &- start.nanoseconds))
         self.result = result
         return .finish
     }

@@ -1,5 +1,5 @@
-import BeaconPrimitives
 public import BeaconCore
+import BeaconPrimitives
 
 /// A placer order over one of the core's load-aware placers (`BoundedLoadBalancer` or
 /// `PowerOfTwoChoicesPlacer`): each attempt acquires a lease on the runner the core picks among
@@ -68,7 +68,8 @@ public final class LoadAwareOrder<Balancer: LoadAwarePlacer>: PlacementOrder {
     func adopt(_ runners: [any Runner]) -> Bool {
         sync.withLock { _ in
             let current = balancer.members
-            let unchanged = current.count == runners.count
+            let unchanged =
+                current.count == runners.count
                 && zip(current, runners).allSatisfy { $0.name == $1.address }
             var isUsable = unchanged
             if !unchanged {

@@ -59,7 +59,8 @@ public struct CallPlacer<Order: PlacementOrder>: RunnerPlacer {
                 } catch {
                     answer = .placed(error)
                 }
-                action = attempt.runnerAnswered(answer, now: attempt.instantAfterAnswer(answer, clock: clock), isCancelled: Task.isCancelled)
+                action = attempt.runnerAnswered(
+                    answer, now: attempt.instantAfterAnswer(answer, clock: clock), isCancelled: Task.isCancelled)
             case .wait(let wake):
                 // Cancellation ends the sleep early; the attempt sees it and gives up.
                 try? await clock.sleep(until: wake, tolerance: nil)
@@ -77,7 +78,8 @@ public struct CallPlacer<Order: PlacementOrder>: RunnerPlacer {
 extension CallPlacer where Order == RoundRobinOrder {
     /// Fn's naive placer: round robin, one pass per fetched list.
     public static func naive(
-        config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics(), clock: some BeaconClock = MonotonicClock()
+        config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics(),
+        clock: some BeaconClock = MonotonicClock()
     ) -> Self {
         CallPlacer(order: RoundRobinOrder(), config: config, metrics: metrics, clock: clock)
     }
@@ -120,7 +122,8 @@ extension CallPlacer where Order == LoadAwareOrder<BoundedLoadBalancer> {
 extension CallPlacer where Order == LoadAwareOrder<PowerOfTwoChoicesPlacer> {
     /// Power of two choices: the less loaded of the function's two hashed runners.
     public static func powerOfTwo(
-        config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics(), clock: some BeaconClock = MonotonicClock()
+        config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics(),
+        clock: some BeaconClock = MonotonicClock()
     ) -> Self {
         CallPlacer(order: LoadAwareOrder(), config: config, metrics: metrics, clock: clock)
     }

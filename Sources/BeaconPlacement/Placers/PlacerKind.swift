@@ -23,12 +23,14 @@ public enum PlacerKind: String, Sendable, Hashable, CaseIterable, CustomStringCo
 
     /// A new placer of this kind, timing its waits and deadlines on `clock`.
     public func makePlacer(
-        config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics(), clock: some BeaconClock = MonotonicClock()
+        config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics(),
+        clock: some BeaconClock = MonotonicClock()
     ) -> any RunnerPlacer {
         switch self {
         case .naive: CallPlacer.naive(config: config, metrics: metrics, clock: clock)
         case .consistentHash: CallPlacer.consistentHash(config: config, metrics: metrics, clock: clock)
-        case .consistentHashFnCompatible: CallPlacer.consistentHash(mode: .fnCompatible, config: config, metrics: metrics, clock: clock)
+        case .consistentHashFnCompatible:
+            CallPlacer.consistentHash(mode: .fnCompatible, config: config, metrics: metrics, clock: clock)
         // The default ε is valid, so this cannot throw.
         case .boundedLoad: try! CallPlacer.boundedLoad(config: config, metrics: metrics, clock: clock)
         case .powerOfTwo: CallPlacer.powerOfTwo(config: config, metrics: metrics, clock: clock)

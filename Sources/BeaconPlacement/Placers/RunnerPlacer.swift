@@ -27,7 +27,9 @@ public protocol RunnerPlacer: Sendable {
 
 extension RunnerPlacer {
     /// Places `call` with no client deadline (the task's cancellation still applies).
-    public nonisolated(nonsending) func placeCall<Call: RunnerCall, Pool: RunnerPool>(_ call: Call, on pool: Pool) async throws {
+    public nonisolated(nonsending) func placeCall<Call: RunnerCall, Pool: RunnerPool>(_ call: Call, on pool: Pool)
+        async throws
+    {
         try await placeCall(call, on: pool, deadline: nil)
     }
 }

@@ -1,5 +1,5 @@
-import BeaconPrimitives
 public import BeaconCore
+import BeaconPrimitives
 
 /// The embedded coordination store: etcd's semantics in this process's memory — revisions,
 /// leases that expire unless kept alive, transactions, and watches that resume from a revision —
@@ -61,7 +61,8 @@ public final class InMemoryCoordinationStore: CoordinationStore {
     ///   - clock: what lease deadlines are measured on. A background sweeper sleeps on it until
     ///     the earliest deadline, so a lease lapses on time even when nothing touches the store.
     public init(
-        minimumTTL: Duration = .milliseconds(100), historyLimit: Int = 10_000, clock: some BeaconClock = MonotonicClock()
+        minimumTTL: Duration = .milliseconds(100), historyLimit: Int = 10_000,
+        clock: some BeaconClock = MonotonicClock()
     ) {
         self.minimumTTL = minimumTTL
         self.historyLimit = max(1, historyLimit)
@@ -180,7 +181,8 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         let id: Int? = state.withLock { state in
             let oldest = state.history.first?.revision ?? state.revision + 1
             if revision + 1 < oldest, revision < state.revision {
-                continuation.finish(throwing: SchedulerError.backendFailure("watch: required revision has been compacted"))
+                continuation.finish(
+                    throwing: SchedulerError.backendFailure("watch: required revision has been compacted"))
                 return nil
             }
             let missed = state.history.filter { $0.revision > revision && Self.key(of: $0).hasPrefix(prefix) }
@@ -225,7 +227,10 @@ public final class InMemoryCoordinationStore: CoordinationStore {
     }
 
     private func publish(_ changes: [StoreChange], in state: inout State) {
-        for id in endedWatchers.withLock({ ended in defer { ended = [] }; return ended }) {
+        for id in endedWatchers.withLock({ ended in
+            defer { ended = [] }
+            return ended
+        }) {
             guard let watcher = state.watchers.removeValue(forKey: id) else { continue }
             state.watchersByPrefix[watcher.prefix]?.remove(id)
             if state.watchersByPrefix[watcher.prefix]?.isEmpty == true { state.watchersByPrefix[watcher.prefix] = nil }

@@ -29,7 +29,8 @@ struct GroupStep: Sendable, Equatable {
         var step = GroupStep()
         let exchange = view[identity.exchangeKey]
         let election = view[identity.electionKey]
-        step.mustRegister = exchange?.lease != identity.lease || exchange?.value != identity.exchange.text
+        step.mustRegister =
+            exchange?.lease != identity.lease || exchange?.value != identity.exchange.text
             || election == nil
         step.result = view.scheduledHosts
         guard let election, view.leader?.key == election.key else { return step }

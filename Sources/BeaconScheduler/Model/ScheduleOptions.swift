@@ -35,7 +35,9 @@ public struct ScheduleOptions: Sendable {
         guard let strategy else { throw .missingStrategy }
         guard maxCount >= 1 else { throw .invalidOption("maxCount must be at least 1, not \(maxCount)") }
         guard sessionTTL > .zero else { throw .invalidOption("sessionTTL must be positive, not \(sessionTTL)") }
-        guard weight.isFinite, weight > 0 else { throw .invalidOption("weight must be finite and positive, not \(weight)") }
+        guard weight.isFinite, weight > 0 else {
+            throw .invalidOption("weight must be finite and positive, not \(weight)")
+        }
         if let hostsFilter, hostsFilter.isEmpty {
             throw .invalidOption("hostsFilter must name at least one host (nil means no filter)")
         }

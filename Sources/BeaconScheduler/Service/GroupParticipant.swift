@@ -1,5 +1,5 @@
-import BeaconPrimitives
 import BeaconCore
+import BeaconPrimitives
 import Logging
 
 /// Where a participant gets its session lease: ``Scheduler`` grants a fresh one, or hands back
@@ -147,10 +147,13 @@ final class GroupParticipant: Sendable {
         results.finish()
     }
 
-    private func act(on view: inout GroupView, lease: inout KeptLease, retry: inout Retry, lastFailure: inout SchedulerError?) async {
+    private func act(
+        on view: inout GroupView, lease: inout KeptLease, retry: inout Retry, lastFailure: inout SchedulerError?
+    ) async {
         let identity = identity(for: lease)
         let step = GroupStep.compute(
-            view: view, identity: identity, strategy: strategy, maxCount: options.maxCount, hostsFilter: options.hostsFilter)
+            view: view, identity: identity, strategy: strategy, maxCount: options.maxCount,
+            hostsFilter: options.hostsFilter)
         if step.mustRegister {
             do {
                 try await register(under: lease)
@@ -194,7 +197,8 @@ final class GroupParticipant: Sendable {
     // MARK: Registration and leases
 
     private func identity(for lease: KeptLease) -> ParticipantIdentity {
-        ParticipantIdentity(path: path, hostname: hostname, lease: lease.id, exchange: ExchangeRecord(weight: options.weight))
+        ParticipantIdentity(
+            path: path, hostname: hostname, lease: lease.id, exchange: ExchangeRecord(weight: options.weight))
     }
 
     /// Writes the exchange key (unless already ours, so at most one watch event) and the election

@@ -1,5 +1,5 @@
-import BeaconPrimitives
 import BeaconCore
+import BeaconPrimitives
 
 /// A session lease refreshed in the background every third of its TTL, as etcd's clients do.
 /// `onExpired` runs once, and refreshing stops, when the store answers that the lease is gone or

@@ -1,5 +1,5 @@
-import BeaconPrimitives
 import BeaconCore
+import BeaconPrimitives
 
 /// Between a participant and whoever reads its results: keeps only the newest host set (a
 /// reader that falls behind skips to the latest, and the participant never waits for it), the
@@ -116,7 +116,11 @@ final class ResultMailbox: Sendable {
     /// The next error or host set, nil once finished.
     func next() async throws(SchedulerError) -> [String]? {
         while true {
-            enum Outcome { case hosts([String]), error(SchedulerError), end, wait, busy }
+            enum Outcome {
+                case hosts([String])
+                case error(SchedulerError)
+                case end, wait, busy
+            }
             let outcome: Outcome = state.withLock { state in
                 if !state.errors.isEmpty { return .error(state.errors.removeFirst()) }
                 if let hosts = state.unread.take() { return .hosts(hosts) }

@@ -1,5 +1,5 @@
-import BeaconPrimitives
 public import BeaconCore
+import BeaconPrimitives
 
 /// mgmt's distributed scheduler over a ``CoordinationStore``: hosts join groups, one strategy per
 /// group chooses up to `maxCount` of them, and every participant learns the chosen set.
@@ -62,7 +62,9 @@ public final class Scheduler: Sendable {
     ///   ``SchedulerError/invalidOption(_:)``, ``SchedulerError/duplicateRegistration(path:hostname:)``
     ///   if this scheduler already runs that host in that group, ``SchedulerError/closed``, or
     ///   the store's error if the first registration fails.
-    public func schedule(path: String, hostname: String, options: ScheduleOptions = .init()) async throws(SchedulerError) -> ScheduleHandle {
+    public func schedule(path: String, hostname: String, options: ScheduleOptions = .init())
+        async throws(SchedulerError) -> ScheduleHandle
+    {
         let group = try GroupPath(path)
         try validateHostname(hostname)
         let strategy = try options.validated()

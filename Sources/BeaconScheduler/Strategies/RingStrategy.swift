@@ -1,5 +1,5 @@
-import BeaconPrimitives
 import BeaconCore
+import BeaconPrimitives
 
 /// Chooses hosts with the core's bounded-load table (consistent hashing with bounded loads):
 /// groups spread evenly over hosts — no host owns more than its rounded-up share of the table —
@@ -47,7 +47,9 @@ public final class RingStrategy: SchedulingStrategy {
     }
 
     private static func parse(_ state: String?) -> [String] {
-        (state ?? "").split(separator: ",").map(String.init).filter { $0.count > 1 && ($0.first == "+" || $0.first == "-") }
+        (state ?? "").split(separator: ",").map(String.init).filter {
+            $0.count > 1 && ($0.first == "+" || $0.first == "-")
+        }
     }
 
     /// The members a log leaves.
@@ -64,7 +66,7 @@ public final class RingStrategy: SchedulingStrategy {
         var table = try BoundedLoadTable(members: [])
         var start = 0
         let cached = cache.withLock { $0 }
-        for missing in 0 ... min(Self.extensionLimit, log.count) {
+        for missing in 0...min(Self.extensionLimit, log.count) {
             if let hit = cached[log.dropLast(missing).joined(separator: ",")] {
                 table = hit
                 start = log.count - missing

@@ -21,7 +21,8 @@ public struct WeightedStrategy: SchedulingStrategy {
 }
 
 /// The group's first `count` replicas (or all members, if fewer), sorted by name.
-func chooseReplicas(of group: GroupPath, from placer: some ReplicaPlacer, count: Int) throws(PlacementError) -> [String] {
+func chooseReplicas(of group: GroupPath, from placer: some ReplicaPlacer, count: Int) throws(PlacementError) -> [String]
+{
     let wanted = min(count, placer.memberCount)
     var indices = [Int](repeating: 0, count: wanted)
     try indices.withUnsafeMutableBufferPointer { buffer throws(PlacementError) in

@@ -53,7 +53,10 @@ struct EtcdGatewayWriter {
     func header(revision: Int64) -> String? {
         let extra: [FuzzJSONWriter.Field] =
             extras
-            ? [("cluster_id", "\"14841639068965178418\""), ("member_id", "\"10276657743932975437\""), ("raft_term", "\"2\"")]
+            ? [
+                ("cluster_id", "\"14841639068965178418\""), ("member_id", "\"10276657743932975437\""),
+                ("raft_term", "\"2\""),
+            ]
             : []
         let fields = extra + [("revision", int64(revision))]
         return fields.contains(where: { $0.json != nil }) ? object(fields) : nil
@@ -61,7 +64,8 @@ struct EtcdGatewayWriter {
 
     func keyValue(_ kv: EtcdResponseModel.KeyValue) -> String {
         var fields: [FuzzJSONWriter.Field] = [
-            ("key", bytes(kv.key)), ("create_revision", int64(kv.createRevision)), ("mod_revision", int64(kv.modRevision)),
+            ("key", bytes(kv.key)), ("create_revision", int64(kv.createRevision)),
+            ("mod_revision", int64(kv.modRevision)),
         ]
         if extras { fields.append(("version", int64(1))) }
         fields += [("value", bytes(kv.value)), ("lease", int64(kv.lease))]

@@ -50,14 +50,16 @@ package enum EtcdResponseFuzzHarness {
         let body = rangeJSON(revision: revision, kvs, writer)
         let values = kvs.map(\.expectedValue)
         let expected: [StoredValue]? =
-            revision >= 1 && values.allSatisfy({ $0.map { $0.modRevision <= revision } ?? false }) ? values.compactMap { $0 } : nil
+            revision >= 1 && values.allSatisfy({ $0.map { $0.modRevision <= revision } ?? false })
+            ? values.compactMap { $0 } : nil
         let decoded = try? EtcdGatewayDecoder.snapshot(range: Data(body.utf8))
         switch (expected, decoded) {
         case (nil, nil):
             return nil
         case (let expected?, let decoded?):
             guard decoded.revision == revision, decoded.values == expected else {
-                return "range \(body) decoded to \(decoded.values) at \(decoded.revision), expected \(expected) at \(revision)"
+                return
+                    "range \(body) decoded to \(decoded.values) at \(decoded.revision), expected \(expected) at \(revision)"
             }
             return nil
         case (nil, let decoded?):
@@ -72,29 +74,37 @@ package enum EtcdResponseFuzzHarness {
         let succeeded = bytes.byte() & 1 == 1
         let body = writer.object([("header", writer.header(revision: 7)), ("succeeded", writer.bool(succeeded))])
         let decoded = try? EtcdGatewayDecoder.succeeded(txn: Data(body.utf8))
-        return decoded == succeeded ? nil : "txn \(body) decoded to \(String(describing: decoded)), expected \(succeeded)"
+        return decoded == succeeded
+            ? nil : "txn \(body) decoded to \(String(describing: decoded)), expected \(succeeded)"
     }
 
     static func builtLeaseGrant(_ bytes: inout FuzzByteReader) -> String? {
         let writer = EtcdGatewayWriter(style: bytes.byte())
         let id: Int64 = [0, 1, -1, 0x694d_7d5a_5a0c_1234, .max, .min][bytes.byte() % 6]
         let ttl: Int64 = [0, 1, 2, 5, 60, -1, 9_000_000_000, 9_000_000_001, .max, .min][bytes.byte() % 10]
-        let body = writer.object([("header", writer.header(revision: 3)), ("ID", writer.int64(id)), ("TTL", writer.int64(ttl))])
-        let expected = id != 0 && ttl >= 1 && ttl <= 9_000_000_000 ? GrantedLease(id: LeaseID(id), ttl: .seconds(ttl)) : nil
+        let body = writer.object([
+            ("header", writer.header(revision: 3)), ("ID", writer.int64(id)), ("TTL", writer.int64(ttl)),
+        ])
+        let expected =
+            id != 0 && ttl >= 1 && ttl <= 9_000_000_000 ? GrantedLease(id: LeaseID(id), ttl: .seconds(ttl)) : nil
         let decoded = try? EtcdGatewayDecoder.grantedLease(Data(body.utf8))
         return decoded == expected
-            ? nil : "lease grant \(body) decoded to \(String(describing: decoded)), expected \(String(describing: expected))"
+            ? nil
+            : "lease grant \(body) decoded to \(String(describing: decoded)), expected \(String(describing: expected))"
     }
 
     static func builtKeepAlive(_ bytes: inout FuzzByteReader) -> String? {
         let writer = EtcdGatewayWriter(style: bytes.byte())
         let shape = bytes.byte()
         let ttl: Int64 = [0, 1, 30, -1, .max][shape % 5]
-        let result = writer.object([("header", writer.header(revision: 3)), ("ID", writer.int64(77)), ("TTL", writer.int64(ttl))])
+        let result = writer.object([
+            ("header", writer.header(revision: 3)), ("ID", writer.int64(77)), ("TTL", writer.int64(ttl)),
+        ])
         let body = writer.object([("result", shape & 0x80 == 0 ? result : nil)])
         let expected = shape & 0x80 == 0 && ttl > 0
         let decoded = try? EtcdGatewayDecoder.isAlive(keepAlive: Data(body.utf8))
-        return decoded == expected ? nil : "keepalive \(body) decoded to \(String(describing: decoded)), expected \(expected)"
+        return decoded == expected
+            ? nil : "keepalive \(body) decoded to \(String(describing: decoded)), expected \(expected)"
     }
 
     static func builtRevoke(_ bytes: inout FuzzByteReader) -> String? {
@@ -110,7 +120,9 @@ package enum EtcdResponseFuzzHarness {
     static func builtWatch(_ bytes: inout FuzzByteReader) -> String? {
         let writer = EtcdGatewayWriter(style: bytes.byte())
         var revision = EtcdResponseModel.revision(bytes.byte())
-        let messages = (0..<1 + bytes.byte() % 4).map { _ in EtcdResponseModel.WatchMessage(reading: &bytes, after: &revision) }
+        let messages = (0..<1 + bytes.byte() % 4).map { _ in
+            EtcdResponseModel.WatchMessage(reading: &bytes, after: &revision)
+        }
         let endsWithNewline = bytes.byte() & 1 == 0
         var stream = messages.map { $0.json(writer) }.joined(separator: writer.json.spaced ? "\n\n" : "\n")
         if endsWithNewline { stream += "\n" }
@@ -126,7 +138,8 @@ package enum EtcdResponseFuzzHarness {
         }
         let (batches, failure) = readWatch(Data(stream.utf8), chunks: &bytes)
         if batches != expected || (failure != nil) != expectFailure {
-            return "watch stream \(stream.debugDescription) yielded \(batches) then \(failure.map { "\($0)" } ?? "no error"), expected \(expected) then \(expectFailure ? "an error" : "no error")"
+            return
+                "watch stream \(stream.debugDescription) yielded \(batches) then \(failure.map { "\($0)" } ?? "no error"), expected \(expected) then \(expectFailure ? "an error" : "no error")"
         }
         return nil
     }
@@ -172,15 +185,19 @@ package enum EtcdResponseFuzzHarness {
         case .range:
             guard let snapshot = try? EtcdGatewayDecoder.snapshot(range: body) else { return nil }
             if let broken = brokenPromise(snapshot) { return "range \(body.debugText): \(broken)" }
-            let written = rangeJSON(revision: snapshot.revision, snapshot.values.map(EtcdResponseModel.KeyValue.init), EtcdGatewayWriter())
+            let written = rangeJSON(
+                revision: snapshot.revision, snapshot.values.map(EtcdResponseModel.KeyValue.init), EtcdGatewayWriter())
             let again = try? EtcdGatewayDecoder.snapshot(range: Data(written.utf8))
             return again?.values == snapshot.values && again?.revision == snapshot.revision
-                ? nil : "range \(body.debugText) decoded to \(snapshot.values), written back as \(written) it decoded to \(String(describing: again?.values))"
+                ? nil
+                : "range \(body.debugText) decoded to \(snapshot.values), written back as \(written) it decoded to \(String(describing: again?.values))"
         case .txn:
             _ = try? EtcdGatewayDecoder.succeeded(txn: body)
         case .leaseGrant:
             guard let lease = try? EtcdGatewayDecoder.grantedLease(body) else { return nil }
-            if lease.id.rawValue == 0 || lease.ttl < .seconds(1) || lease.ttl > .seconds(EtcdGatewayDecoder.maximumLeaseTTL) {
+            if lease.id.rawValue == 0 || lease.ttl < .seconds(1)
+                || lease.ttl > .seconds(EtcdGatewayDecoder.maximumLeaseTTL)
+            {
                 return "lease grant \(body.debugText) decoded to \(lease)"
             }
         case .keepAlive:
@@ -208,14 +225,20 @@ package enum EtcdResponseFuzzHarness {
         var size = 1
         while start < body.endIndex {
             let end = min(start + size, body.endIndex)
-            guard let more = try? cut.lines(appending: body[start..<end]) else { return "a short body overflowed the line limit" }
+            guard let more = try? cut.lines(appending: body[start..<end]) else {
+                return "a short body overflowed the line limit"
+            }
             pieces += more
             start = end
             size = size % 13 + 1
         }
-        if pieces != lines { return "watch body \(body.debugText) split into \(pieces.count) lines in chunks, \(lines.count) whole" }
+        if pieces != lines {
+            return "watch body \(body.debugText) split into \(pieces.count) lines in chunks, \(lines.count) whole"
+        }
         for line in lines {
-            if line.isEmpty || line.contains(UInt8(ascii: "\n")) { return "the splitter returned the line \(line.debugText)" }
+            if line.isEmpty || line.contains(UInt8(ascii: "\n")) {
+                return "the splitter returned the line \(line.debugText)"
+            }
             guard let changes = try? EtcdGatewayDecoder.changes(watchLine: line) else { continue }
             for (index, change) in changes.enumerated() {
                 if let broken = brokenPromise(change) { return "watch line \(line.debugText): \(broken)" }
@@ -226,7 +249,8 @@ package enum EtcdResponseFuzzHarness {
             let written = watchJSON(changes)
             let again = try? EtcdGatewayDecoder.changes(watchLine: Data(written.utf8))
             if again != changes {
-                return "watch line \(line.debugText) decoded to \(changes), written back as \(written) it decoded to \(String(describing: again))"
+                return
+                    "watch line \(line.debugText) decoded to \(changes), written back as \(written) it decoded to \(String(describing: again))"
             }
         }
         return nil
@@ -236,7 +260,9 @@ package enum EtcdResponseFuzzHarness {
 
     /// Feeds a watch body to the same splitter and decoder the store runs, in chunks the input
     /// sizes, as the store's loop does: non-empty batches in order, up to the first error.
-    static func readWatch(_ body: Data, chunks bytes: inout FuzzByteReader) -> (batches: [[StoreChange]], failure: SchedulerError?) {
+    static func readWatch(_ body: Data, chunks bytes: inout FuzzByteReader) -> (
+        batches: [[StoreChange]], failure: SchedulerError?
+    ) {
         var splitter = EtcdWatchLineSplitter()
         var batches: [[StoreChange]] = []
         var start = body.startIndex
@@ -260,7 +286,9 @@ package enum EtcdResponseFuzzHarness {
         if snapshot.revision < 1 { return "snapshot revision \(snapshot.revision)" }
         for value in snapshot.values {
             if let broken = brokenPromise(.put(value)) { return broken }
-            if value.modRevision > snapshot.revision { return "\(value) is newer than the snapshot's revision \(snapshot.revision)" }
+            if value.modRevision > snapshot.revision {
+                return "\(value) is newer than the snapshot's revision \(snapshot.revision)"
+            }
         }
         return nil
     }
@@ -273,13 +301,17 @@ package enum EtcdResponseFuzzHarness {
             }
             if value.lease?.rawValue == 0 { return "decoded lease 0 instead of none in \(value)" }
         case .delete(let key, let revision):
-            if key.isEmpty || revision < 1 { return "decoded the impossible delete of \(key.debugDescription) at \(revision)" }
+            if key.isEmpty || revision < 1 {
+                return "decoded the impossible delete of \(key.debugDescription) at \(revision)"
+            }
         }
         return nil
     }
 
     static func rangeJSON(revision: Int64, _ kvs: [EtcdResponseModel.KeyValue], _ writer: EtcdGatewayWriter) -> String {
-        var fields: [FuzzJSONWriter.Field] = [("header", writer.header(revision: revision)), ("kvs", writer.array(kvs.map(writer.keyValue)))]
+        var fields: [FuzzJSONWriter.Field] = [
+            ("header", writer.header(revision: revision)), ("kvs", writer.array(kvs.map(writer.keyValue))),
+        ]
         if writer.extras { fields.append(("count", writer.int64(Int64(kvs.count)))) }
         return writer.object(fields)
     }
@@ -292,7 +324,8 @@ package enum EtcdResponseFuzzHarness {
             case .put(let value):
                 return writer.object([("kv", writer.keyValue(EtcdResponseModel.KeyValue(value)))])
             case .delete(let key, let revision):
-                let kv = EtcdResponseModel.KeyValue(key: Array(key.utf8), value: [], createRevision: 0, modRevision: revision, lease: 0)
+                let kv = EtcdResponseModel.KeyValue(
+                    key: Array(key.utf8), value: [], createRevision: 0, modRevision: revision, lease: 0)
                 return writer.object([("type", "\"DELETE\""), ("kv", writer.keyValue(kv))])
             }
         }

@@ -78,7 +78,8 @@ enum EtcdResponseModel {
             case 0, 1:
                 self = .quiet(revision: revision)
             case 2:
-                self = .canceled(compactRevision: EtcdResponseModel.revision(bytes.byte()), reason: EtcdResponseModel.text(&bytes))
+                self = .canceled(
+                    compactRevision: EtcdResponseModel.revision(bytes.byte()), reason: EtcdResponseModel.text(&bytes))
             case 3:
                 self = .error(EtcdResponseModel.text(&bytes))
             default:
@@ -117,7 +118,10 @@ enum EtcdResponseModel {
             switch self {
             case .quiet(let revision):
                 return writer.object([
-                    ("result", writer.object([("header", writer.header(revision: revision)), ("created", writer.bool(true))]))
+                    (
+                        "result",
+                        writer.object([("header", writer.header(revision: revision)), ("created", writer.bool(true))])
+                    )
                 ])
             case .events(let events, let revision):
                 let written = events.map { event in
@@ -126,23 +130,32 @@ enum EtcdResponseModel {
                     ])
                 }
                 return writer.object([
-                    ("result", writer.object([("header", writer.header(revision: revision)), ("events", writer.array(written))]))
+                    (
+                        "result",
+                        writer.object([
+                            ("header", writer.header(revision: revision)), ("events", writer.array(written)),
+                        ])
+                    )
                 ])
             case .canceled(let compactRevision, let reason):
                 return writer.object([
-                    ("result",
-                     writer.object([
-                        ("canceled", "true"), ("compact_revision", writer.int64(compactRevision)),
-                        ("cancel_reason", writer.string(reason)),
-                     ]))
+                    (
+                        "result",
+                        writer.object([
+                            ("canceled", "true"), ("compact_revision", writer.int64(compactRevision)),
+                            ("cancel_reason", writer.string(reason)),
+                        ])
+                    )
                 ])
             case .error(let message):
                 return writer.object([
-                    ("error",
-                     writer.object([
-                        ("grpc_code", "14"), ("http_code", "503"), ("message", FuzzJSONWriter.quoted(message)),
-                        ("http_status", "\"Service Unavailable\""),
-                     ]))
+                    (
+                        "error",
+                        writer.object([
+                            ("grpc_code", "14"), ("http_code", "503"), ("message", FuzzJSONWriter.quoted(message)),
+                            ("http_status", "\"Service Unavailable\""),
+                        ])
+                    )
                 ])
             }
         }
@@ -186,6 +199,7 @@ enum EtcdResponseModel {
             "etcdserver: requested lease not found", "etcdserver: mvcc: required revision has been compacted",
             "etcdserver: request timed out", "",
         ]
-        return pick < 0xC0 ? known[pick % known.count] : String(decoding: bytes.lengthPrefixedBytes(limit: 48), as: UTF8.self)
+        return pick < 0xC0
+            ? known[pick % known.count] : String(decoding: bytes.lengthPrefixedBytes(limit: 48), as: UTF8.self)
     }
 }

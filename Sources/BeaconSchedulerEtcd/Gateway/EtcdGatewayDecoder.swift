@@ -31,7 +31,9 @@ enum EtcdGatewayDecoder {
         for kv in response.kvs ?? [] {
             let value = try storedValue(kv, in: "range")
             guard value.modRevision <= revision else {
-                throw .backendFailure("etcd: range: \(value.key.debugDescription) was modified at \(value.modRevision), after the answer's revision \(revision)")
+                throw .backendFailure(
+                    "etcd: range: \(value.key.debugDescription) was modified at \(value.modRevision), after the answer's revision \(revision)"
+                )
             }
             values.append(value)
         }
@@ -79,7 +81,8 @@ enum EtcdGatewayDecoder {
         }
         guard let result = message.result else { return [] }
         if result.canceled == true {
-            let reason = result.compact_revision.map { "required revision has been compacted (at \($0.value))" }
+            let reason =
+                result.compact_revision.map { "required revision has been compacted (at \($0.value))" }
                 ?? result.cancel_reason ?? "canceled"
             throw .backendFailure("etcd: watch: \(reason)")
         }
@@ -122,7 +125,8 @@ enum EtcdGatewayDecoder {
         let created = kv.create_revision?.value ?? 0
         let modified = kv.mod_revision?.value ?? 0
         guard !key.isEmpty, created >= 1, modified >= created else {
-            throw .backendFailure("etcd: \(call): \(key.debugDescription) has create revision \(created) and mod revision \(modified)")
+            throw .backendFailure(
+                "etcd: \(call): \(key.debugDescription) has create revision \(created) and mod revision \(modified)")
         }
         let lease = kv.lease?.value ?? 0
         return StoredValue(
@@ -134,11 +138,15 @@ enum EtcdGatewayDecoder {
     /// as the store only ever writes text.
     static func text(base64 encoded: String?, _ call: String) throws(SchedulerError) -> String {
         guard let encoded else { return "" }
-        guard let data = Data(base64Encoded: encoded) else { throw .backendFailure("etcd: \(call): bad base64 in the answer") }
+        guard let data = Data(base64Encoded: encoded) else {
+            throw .backendFailure("etcd: \(call): bad base64 in the answer")
+        }
         return String(decoding: data, as: UTF8.self)
     }
 
-    private static func decode<Response: Decodable>(_ type: Response.Type, _ body: Data, _ call: String) throws(SchedulerError) -> Response {
+    private static func decode<Response: Decodable>(_ type: Response.Type, _ body: Data, _ call: String)
+        throws(SchedulerError) -> Response
+    {
         do {
             return try JSONDecoder().decode(type, from: body)
         } catch {

@@ -14,7 +14,8 @@ enum EtcdGatewayResponse {
             let container = try decoder.singleValueContainer()
             if let text = try? container.decode(String.self) {
                 guard let value = Int64(text) else {
-                    throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(text.debugDescription) is not a 64-bit integer")
+                    throw DecodingError.dataCorruptedError(
+                        in: container, debugDescription: "\(text.debugDescription) is not a 64-bit integer")
                 }
                 self.value = value
             } else {

@@ -83,6 +83,8 @@ public struct DispatcherSimulationOutcome: Sendable {
         }
         if falseDowns > 0 { verdict.append("\(falseDowns) live nodes were marked DOWN") }
         if missedDowns > 0 { verdict.append("\(missedDowns) silent nodes were never marked DOWN") }
-        if assignmentMismatches > 0 { verdict.append("\(assignmentMismatches) nodes hold assignments that differ from the store") }
+        if assignmentMismatches > 0 {
+            verdict.append("\(assignmentMismatches) nodes hold assignments that differ from the store")
+        }
     }
 }

@@ -1,5 +1,5 @@
-public import BeaconDispatcher
 import BeaconCore
+public import BeaconDispatcher
 
 /// What a dispatcher simulation does, shared by ``VirtualDispatcherSimulation`` and
 /// ``RealTimeDispatcherSimulation``: how many agents register, how long they run, which of them
@@ -37,13 +37,14 @@ public struct DispatcherSimulationPlan: Sendable {
     ///
     /// - Throws: ``DispatcherSimulationPlanError`` naming the first input out of range.
     public init(
-        nodes: Int, duration: Duration, silentFraction: Double = 0.01, assignmentNodes: Int = 0, churnPerSecond: Int = 0,
+        nodes: Int, duration: Duration, silentFraction: Double = 0.01, assignmentNodes: Int = 0,
+        churnPerSecond: Int = 0,
         seed: UInt64 = 1
     ) throws(DispatcherSimulationPlanError) {
-        guard (1 ... Self.maximumNodes).contains(nodes) else { throw .nodes(nodes) }
+        guard (1...Self.maximumNodes).contains(nodes) else { throw .nodes(nodes) }
         guard duration >= Self.minimumDuration, duration <= Self.maximumDuration else { throw .duration(duration) }
-        guard (0 ... 1).contains(silentFraction) else { throw .silentFraction(silentFraction) }
-        guard (0 ... nodes).contains(assignmentNodes) else { throw .assignmentNodes(assignmentNodes, nodes: nodes) }
+        guard (0...1).contains(silentFraction) else { throw .silentFraction(silentFraction) }
+        guard (0...nodes).contains(assignmentNodes) else { throw .assignmentNodes(assignmentNodes, nodes: nodes) }
         guard churnPerSecond >= 0 else { throw .churnPerSecond(churnPerSecond) }
         self.nodes = nodes
         self.duration = duration
@@ -73,7 +74,7 @@ public struct DispatcherSimulationPlan: Sendable {
     /// The nodes, created in `store`, and each node's agent number.
     func makeAgents(in store: InMemoryDispatcherStore) -> ([SimulatedAgent], [NodeID: Int]) {
         // The names are well-formed by construction.
-        let agents = (0 ..< nodes).map { SimulatedAgent(node: try! NodeID(Self.nodeName($0))) }
+        let agents = (0..<nodes).map { SimulatedAgent(node: try! NodeID(Self.nodeName($0))) }
         store.createNodes(agents.map(\.node))
         return (agents, Dictionary(uniqueKeysWithValues: agents.indices.map { (agents[$0].node, $0) }))
     }

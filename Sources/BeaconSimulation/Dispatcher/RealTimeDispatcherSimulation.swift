@@ -1,7 +1,7 @@
-import BenchmarkSupport
 import BeaconCore
 import BeaconDispatcher
 import BeaconPrimitives
+import BenchmarkSupport
 import Logging
 
 /// A dispatcher simulation in real time against `Dispatcher` itself: its wheel thread, its
@@ -78,20 +78,21 @@ public struct RealTimeDispatcherSimulation: Sendable {
         outcome.silent = silentSet.count
         for index in silentSet { agents[index].silent = true }
         var readers: [Task<SimulatedAssignmentReceiver, Never>] = []
-        for slot in 0 ..< plan.assignmentNodes {
+        for slot in 0..<plan.assignmentNodes {
             // Every agent registered above, so each has a session.
             let stream = try dispatcher.assignments(nodeID: agents[slot].node, session: agents[slot].session!)
-            readers.append(Task {
-                var receiver = SimulatedAssignmentReceiver()
-                do {
-                    for try await message in stream { receiver.receive(message) }
-                } catch {
-                    // The stream ends when the node expires or the dispatcher stops.
-                }
-                return receiver
-            })
+            readers.append(
+                Task {
+                    var receiver = SimulatedAssignmentReceiver()
+                    do {
+                        for try await message in stream { receiver.receive(message) }
+                    } catch {
+                        // The stream ends when the node expires or the dispatcher stops.
+                    }
+                    return receiver
+                })
         }
-        let churnNodes = (0 ..< plan.assignmentNodes).map { agents[$0].node }
+        let churnNodes = (0..<plan.assignmentNodes).map { agents[$0].node }
         let churnPlan = plan
         let orchestrator = Task {
             var churn = TaskChurn(nodes: churnNodes, seed: churnPlan.seed)
@@ -139,7 +140,9 @@ public struct RealTimeDispatcherSimulation: Sendable {
                     }
                     let callEnd = clock.now
                     outcome.dispatcherNanoseconds += Double(callEnd.nanoseconds - callStart.nanoseconds)
-                    if sample & 15 == 0 { outcome.latencySamples.append(Double(callEnd.nanoseconds - callStart.nanoseconds)) }
+                    if sample & 15 == 0 {
+                        outcome.latencySamples.append(Double(callEnd.nanoseconds - callStart.nanoseconds))
+                    }
                     outcome.heartbeats += 1
                     let periodMicros = period.simulationMicros
                     // The wheel counts from the beat clock, which may run up to a slot ahead of ours.
@@ -162,7 +165,7 @@ public struct RealTimeDispatcherSimulation: Sendable {
         SimulatedAgent.record(
             detected: recorder.detected.withLock { $0 }, committed: recorder.committed.withLock { $0 }, in: &agents)
         outcome.downFlushes = recorder.commitInstants.withLock { $0.count }
-        for slot in 0 ..< plan.assignmentNodes {
+        for slot in 0..<plan.assignmentNodes {
             let receiver = await readers[slot].value
             guard !agents[slot].silent else { continue }
             outcome.add(receiver, expecting: churn.expected(slot))
@@ -187,7 +190,7 @@ public struct RealTimeDispatcherSimulation: Sendable {
                     // Jittered, doubling from 100 ms to 8 s.
                     var backoff = try Backoff()
                     var random = SplitMix64(seed: registrationSeed &+ UInt64(index))
-                    for _ in 0 ..< 100 {
+                    for _ in 0..<100 {
                         do {
                             return (index, try await dispatcher.session(nodeID: nodes[index], description: nil))
                         } catch DispatcherError.stopped {
@@ -198,7 +201,7 @@ public struct RealTimeDispatcherSimulation: Sendable {
                     throw DispatcherError.stopped
                 }
             }
-            for _ in 0 ..< min(20_000, nodes.count) { launch() }
+            for _ in 0..<min(20_000, nodes.count) { launch() }
             while let (index, session) = try await group.next() {
                 sessions[index] = session
                 if next < nodes.count { launch() }

@@ -25,7 +25,9 @@ struct SimulatedAssignmentReceiver {
     func heldTasks() -> Set<String> {
         var held = Set<String>()
         for key in applier.table.sortedKeys() {
-            guard let assignment = applier.table[key], case .task(let task)? = try? AssignedObject(decoding: assignment.payload) else { continue }
+            guard let assignment = applier.table[key],
+                case .task(let task)? = try? AssignedObject(decoding: assignment.payload)
+            else { continue }
             held.insert(task.id)
         }
         return held

@@ -24,9 +24,10 @@ struct TaskChurn {
             nextTask += 1
             let id = "task-\(nextTask)"
             tasks[slot].append(id)
-            store.putTask(DispatchedTask(
-                id: id, nodeID: nodes[slot], status: TaskStatus(state: .assigned),
-                spec: Array(repeating: UInt8(truncatingIfNeeded: nextTask), count: 64)))
+            store.putTask(
+                DispatchedTask(
+                    id: id, nodeID: nodes[slot], status: TaskStatus(state: .assigned),
+                    spec: Array(repeating: UInt8(truncatingIfNeeded: nextTask), count: 64)))
         } else if choice == 2 {
             let index = Int(random.next(upperBound: UInt64(tasks[slot].count)))
             if var task = store.task(tasks[slot][index]) {

@@ -80,10 +80,12 @@ public struct VirtualDispatcherSimulation: Sendable {
         for index in silentSet { agents[index].silent = true }
 
         var receivers = [SimulatedAssignmentReceiver](repeating: .init(), count: plan.assignmentNodes)
-        var churn = TaskChurn(nodes: (0 ..< plan.assignmentNodes).map { agents[$0].node }, seed: plan.seed)
-        for slot in 0 ..< plan.assignmentNodes {
+        var churn = TaskChurn(nodes: (0..<plan.assignmentNodes).map { agents[$0].node }, seed: plan.seed)
+        for slot in 0..<plan.assignmentNodes {
             // Every agent registered above, so each has a session.
-            try dispatcher.core.openAssignments(node: agents[slot].node, session: agents[slot].session!, at: dispatcher.now) { event in
+            try dispatcher.core.openAssignments(
+                node: agents[slot].node, session: agents[slot].session!, at: dispatcher.now
+            ) { event in
                 if case .message(let message) = event { receivers[slot].receive(message) }
             }
         }
@@ -100,7 +102,7 @@ public struct VirtualDispatcherSimulation: Sendable {
         // loop, timed on their own; the agents' bookkeeping runs outside the timed stretches.
         var calls: [(node: NodeID, session: SessionID, agent: Int)] = []
         var periods: [Duration?] = []
-        for millisecond in firstMillisecond ..< endMillisecond {
+        for millisecond in firstMillisecond..<endMillisecond {
             let instant = start.advanced(by: .milliseconds(Int64(millisecond)))
             schedule.take(millisecond, into: &due)
             calls.removeAll(keepingCapacity: true)
@@ -150,7 +152,7 @@ public struct VirtualDispatcherSimulation: Sendable {
 
         SimulatedAgent.record(detected: detected, committed: committed, in: &agents)
         outcome.downFlushes = downCommits.count
-        for slot in 0 ..< plan.assignmentNodes where !agents[slot].silent {
+        for slot in 0..<plan.assignmentNodes where !agents[slot].silent {
             outcome.add(receivers[slot], expecting: churn.expected(slot))
         }
         outcome.conclude(agents, endMicros: UInt64(endMillisecond) * 1000)

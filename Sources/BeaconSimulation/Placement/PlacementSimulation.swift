@@ -1,6 +1,6 @@
-import BenchmarkSupport
 import BeaconCore
 public import BeaconPlacement
+import BenchmarkSupport
 import CoreMetrics
 import Foundation
 
@@ -23,7 +23,10 @@ public struct PlacementSimulation<Order: PlacementOrder> {
 
     /// A simulation of `order` under `workload`; `home` gives each call's home runner, against
     /// which ``PlacementSimulationResult/locality`` is measured.
-    public init(name: String, workload: PlacementWorkload, order: Order, home: @escaping (PlainCall) -> Int, config: PlacerConfig = .default) {
+    public init(
+        name: String, workload: PlacementWorkload, order: Order, home: @escaping (PlainCall) -> Int,
+        config: PlacerConfig = .default
+    ) {
         self.name = name
         self.workload = workload
         self.order = order
@@ -50,7 +53,9 @@ public struct PlacementSimulation<Order: PlacementOrder> {
         var random = SplitMix64(seed: workload.seed)
         let runners = (0..<workload.runners).map { SimulatedRunner(address: "runner-\($0)", slots: workload.slots) }
         let list: [any Runner] = runners
-        let calls = (0..<workload.functions).map { PlainCall(CallModel(id: "call-\($0)", functionID: "function-\($0)")) }
+        let calls = (0..<workload.functions).map {
+            PlainCall(CallModel(id: "call-\($0)", functionID: "function-\($0)"))
+        }
         let homes = calls.map(home)
         let popularity = ZipfSampler(count: workload.functions, exponent: workload.zipfExponent)
         let metrics = PlacerMetrics(factory: NOOPMetricsHandler.instance)
@@ -66,7 +71,12 @@ public struct PlacementSimulation<Order: PlacementOrder> {
         var inFlight: [InFlight?] = []
         var freeSlots: [Int] = []
         var latencies: [Double] = []
-        var measured = 0, arrivals = 0, placed = 0, failed = 0, nacks = 0, atHome = 0
+        var measured = 0
+        var arrivals = 0
+        var placed = 0
+        var failed = 0
+        var nacks = 0
+        var atHome = 0
         var busyIntegral = [Double](repeating: 0, count: runners.count)
         var lastChange = [UInt64](repeating: warmUp, count: runners.count)
 
@@ -145,13 +155,15 @@ public struct PlacementSimulation<Order: PlacementOrder> {
                 let gap = UInt64(-meanGap * log(Double.random(in: .ulpOfOne..<1, using: &random)))
                 if time + gap < end { events.push(time + gap, -1, EventKind.arrival.rawValue) }
             case .refused:
-                let action = inFlight[event.call]!.attempt.runnerAnswered(.refused(.busy), now: instant(time), isCancelled: false)
+                let action = inFlight[event.call]!.attempt.runnerAnswered(
+                    .refused(.busy), now: instant(time), isCancelled: false)
                 drive(event.call, action, at: time)
             case .finished:
                 let runner = inFlight[event.call]!.runner
                 loadChanged(runner, at: time)
                 runners[runner].finish()
-                let action = inFlight[event.call]!.attempt.runnerAnswered(.placed(nil), now: instant(time), isCancelled: false)
+                let action = inFlight[event.call]!.attempt.runnerAnswered(
+                    .placed(nil), now: instant(time), isCancelled: false)
                 drive(event.call, action, at: time)
             case .woke:
                 let action = inFlight[event.call]!.attempt.woke(now: instant(time), isCancelled: false)

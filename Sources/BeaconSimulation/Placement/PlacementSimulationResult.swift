@@ -35,7 +35,8 @@ public struct PlacementSimulationResult: Codable, Sendable {
 
     /// The report's fields; the two tallies are for checking the simulation, not for reports.
     private enum CodingKeys: String, CodingKey {
-        case placer, workload, calls, failed, nacksPerCall, latencyP50, latencyP99, latencyP999, locality, sortedLoadRatios
+        case placer, workload, calls, failed, nacksPerCall, latencyP50, latencyP99, latencyP999, locality,
+            sortedLoadRatios
         case simulationSeconds
     }
 }

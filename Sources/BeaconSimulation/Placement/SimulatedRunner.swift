@@ -23,7 +23,8 @@ package final class SimulatedRunner: Runner {
     package func admit() -> Bool {
         var current = busy.load(ordering: .relaxed)
         while current < slots {
-            let (exchanged, original) = busy.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
+            let (exchanged, original) = busy.compareExchange(
+                expected: current, desired: current + 1, ordering: .relaxed)
             if exchanged { return true }
             current = original
         }
@@ -35,7 +36,9 @@ package final class SimulatedRunner: Runner {
         busy.wrappingSubtract(1, ordering: .relaxed)
     }
 
-    package nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: BeaconInstant?) async throws -> Bool {
+    package nonisolated(nonsending) func tryExec<Call: RunnerCall>(_ call: Call, deadline: BeaconInstant?) async throws
+        -> Bool
+    {
         guard admit() else { return false }
         finish()
         return true

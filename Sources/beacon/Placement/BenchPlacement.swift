@@ -43,42 +43,58 @@ struct BenchPlacement: AsyncParsableCommand {
     @Option(help: "Comma-separated utilisations, each in \(Self.utilisationRange), none twice.")
     var utilisation: String = "0.5,0.8,0.95"
 
-    @Option(help: Self.slotCounts.help("Concurrent calls per runner before it NACKs", default: Self.defaultSlots), transform: Self.slotCounts.parse)
+    @Option(
+        help: Self.slotCounts.help("Concurrent calls per runner before it NACKs", default: Self.defaultSlots),
+        transform: Self.slotCounts.parse)
     var slots = Self.defaultSlots
 
-    @Option(help: Self.functionCounts.help("Distinct functions", default: Self.defaultFunctions), transform: Self.functionCounts.parse)
+    @Option(
+        help: Self.functionCounts.help("Distinct functions", default: Self.defaultFunctions),
+        transform: Self.functionCounts.parse)
     var functions = Self.defaultFunctions
 
-    @Option(help: Self.zipfExponents.help("Zipf exponent of function popularity", default: Self.defaultZipf), transform: Self.zipfExponents.parse)
+    @Option(
+        help: Self.zipfExponents.help("Zipf exponent of function popularity", default: Self.defaultZipf),
+        transform: Self.zipfExponents.parse)
     var zipf = Self.defaultZipf
 
     @Option(
-        help: Self.serviceTimes.help("Mean run time of a call (exponentially distributed)", default: Self.defaultServiceTime),
+        help: Self.serviceTimes.help(
+            "Mean run time of a call (exponentially distributed)", default: Self.defaultServiceTime),
         transform: Self.serviceTimes.parse)
     var serviceTime = Self.defaultServiceTime
 
     @Option(
-        help: Self.attemptCosts.help("What one attempt (accepted or refused) costs the placer, to the microsecond", default: Self.defaultAttemptCost),
+        help: Self.attemptCosts.help(
+            "What one attempt (accepted or refused) costs the placer, to the microsecond",
+            default: Self.defaultAttemptCost),
         transform: Self.attemptCosts.parse)
     var attemptCost = Self.defaultAttemptCost
 
     @Option(
-        help: Self.durations.help("Simulated time per run", default: Self.defaultDuration, "The first tenth is warm-up."),
+        help: Self.durations.help(
+            "Simulated time per run", default: Self.defaultDuration, "The first tenth is warm-up."),
         transform: Self.durations.parse)
     var duration = Self.defaultDuration
 
-    @Option(help: Self.epsilons.help("Load factor ε of the bounded-load placer", default: Self.defaultEpsilon), transform: Self.epsilons.parse)
+    @Option(
+        help: Self.epsilons.help("Load factor ε of the bounded-load placer", default: Self.defaultEpsilon),
+        transform: Self.epsilons.parse)
     var epsilon = Self.defaultEpsilon
 
     @Option(help: Self.seeds.help("Random seed", default: Self.defaultSeed), transform: Self.seeds.parse)
     var seed = Self.defaultSeed
 
     @Option(
-        help: Self.overheadCallCounts.help("Calls per overhead measurement", default: Self.defaultOverheadCalls, "0 skips it."),
+        help: Self.overheadCallCounts.help(
+            "Calls per overhead measurement", default: Self.defaultOverheadCalls, "0 skips it."),
         transform: Self.overheadCallCounts.parse)
     var overheadCalls = Self.defaultOverheadCalls
 
-    @Option(help: "Comma-separated placers, none twice (default: all of \(PlacerKind.allCases.map(\.rawValue).joined(separator: ", "))).")
+    @Option(
+        help:
+            "Comma-separated placers, none twice (default: all of \(PlacerKind.allCases.map(\.rawValue).joined(separator: ", ")))."
+    )
     var only: String?
 
     /// The most calls one simulated run may hold: each keeps its latency sample and its state

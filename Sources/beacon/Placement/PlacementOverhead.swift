@@ -1,6 +1,6 @@
-import BenchmarkSupport
 import BeaconPlacement
 import BeaconSimulation
+import BenchmarkSupport
 
 /// Time and allocations of `placeCall` when the first runner accepts at once, against calling the
 /// runner's `tryExec` directly: what the placer adds to every call.
@@ -21,10 +21,13 @@ struct PlacementOverhead: Codable, Sendable {
             progress("overhead: \(kind)")
             switch kind {
             case .naive: results.append(try await measure(kind.rawValue, CallPlacer.naive(), calls: calls))
-            case .consistentHash: results.append(try await measure(kind.rawValue, CallPlacer.consistentHash(), calls: calls))
+            case .consistentHash:
+                results.append(try await measure(kind.rawValue, CallPlacer.consistentHash(), calls: calls))
             case .consistentHashFnCompatible:
-                results.append(try await measure(kind.rawValue, CallPlacer.consistentHash(mode: .fnCompatible), calls: calls))
-            case .boundedLoad: results.append(try await measure(kind.rawValue, try CallPlacer.boundedLoad(), calls: calls))
+                results.append(
+                    try await measure(kind.rawValue, CallPlacer.consistentHash(mode: .fnCompatible), calls: calls))
+            case .boundedLoad:
+                results.append(try await measure(kind.rawValue, try CallPlacer.boundedLoad(), calls: calls))
             case .powerOfTwo: results.append(try await measure(kind.rawValue, CallPlacer.powerOfTwo(), calls: calls))
             }
         }
@@ -35,7 +38,8 @@ struct PlacementOverhead: Codable, Sendable {
         return results
     }
 
-    static func measure<Placer: RunnerPlacer>(_ name: String, _ placer: Placer, calls: Int, repeats: Int = 5) async throws
+    static func measure<Placer: RunnerPlacer>(_ name: String, _ placer: Placer, calls: Int, repeats: Int = 5)
+        async throws
         -> PlacementOverhead
     {
         let list: [any Runner] = (0..<10).map { SimulatedRunner(address: "runner-\($0)", slots: .max) }
@@ -44,14 +48,16 @@ struct PlacementOverhead: Codable, Sendable {
         var placed: [Double] = []
         var direct: [Double] = []
         for _ in 0..<repeats {
-            placed.append(try await Stopwatch.nanoseconds {
-                for _ in 0..<calls { try await placer.placeCall(call, on: pool) }
-            } / Double(calls))
-            direct.append(try await Stopwatch.nanoseconds {
-                for _ in 0..<calls { _ = try await list[3].tryExec(call, deadline: nil) }
-            } / Double(calls))
+            placed.append(
+                try await Stopwatch.asyncNanoseconds {
+                    for _ in 0..<calls { try await placer.placeCall(call, on: pool) }
+                } / Double(calls))
+            direct.append(
+                try await Stopwatch.asyncNanoseconds {
+                    for _ in 0..<calls { _ = try await list[3].tryExec(call, deadline: nil) }
+                } / Double(calls))
         }
-        let mallocs = try await AllocationCounter.count {
+        let mallocs = try await AllocationCounter.asyncCount {
             for _ in 0..<calls { try await placer.placeCall(call, on: pool) }
         }
         return PlacementOverhead(

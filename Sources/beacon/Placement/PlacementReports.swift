@@ -11,8 +11,10 @@ enum PlacementTableReport {
             var rows = [["placer", "ns/call", "direct tryExec", "overhead", "mallocs/call"]]
             for o in report.overhead {
                 rows.append([
-                    o.placer, TableReport.fixed(o.nanosecondsPerCall, 1), TableReport.fixed(o.directNanosecondsPerCall, 1),
-                    TableReport.fixed(o.overheadNanoseconds, 1), o.mallocsPerCall.map { TableReport.fixed($0, 2) } ?? "n/a",
+                    o.placer, TableReport.fixed(o.nanosecondsPerCall, 1),
+                    TableReport.fixed(o.directNanosecondsPerCall, 1),
+                    TableReport.fixed(o.overheadNanoseconds, 1),
+                    o.mallocsPerCall.map { TableReport.fixed($0, 2) } ?? "n/a",
                 ])
             }
             lines += TableReport.layout(rows) + [""]
@@ -21,21 +23,34 @@ enum PlacementTableReport {
             lines.append(
                 "Simulated pool: \(first.slots) slots per runner, \(first.functions) functions (Zipf s = \(first.zipfExponent)), "
                     + "run time exp(mean \(TableReport.fixed(first.meanServiceMilliseconds, 0)) ms), "
-                    + "\(TableReport.fixed(first.attemptMicroseconds, 0)) µs per attempt, \(TableReport.fixed(first.seconds, 0)) s per run.")
-            var rows = [["placer", "runners", "util", "calls", "failed", "NACKs/call", "p50 µs", "p99 µs", "p99.9 µs", "home", "max/avg load", "sim s"]]
+                    + "\(TableReport.fixed(first.attemptMicroseconds, 0)) µs per attempt, \(TableReport.fixed(first.seconds, 0)) s per run."
+            )
+            var rows = [
+                [
+                    "placer", "runners", "util", "calls", "failed", "NACKs/call", "p50 µs", "p99 µs", "p99.9 µs",
+                    "home", "max/avg load", "sim s",
+                ]
+            ]
             for r in report.simulations {
                 rows.append([
-                    r.placer, "\(r.workload.runners)", TableReport.fixed(r.workload.utilisation, 2), "\(r.calls)", "\(r.failed)",
-                    TableReport.fixed(r.nacksPerCall, 3), TableReport.fixed(r.latencyP50, 0), TableReport.fixed(r.latencyP99, 0),
-                    TableReport.fixed(r.latencyP999, 0), TableReport.percent(r.locality), TableReport.fixed(r.maxOverAverage, 3),
+                    r.placer, "\(r.workload.runners)", TableReport.fixed(r.workload.utilisation, 2), "\(r.calls)",
+                    "\(r.failed)",
+                    TableReport.fixed(r.nacksPerCall, 3), TableReport.fixed(r.latencyP50, 0),
+                    TableReport.fixed(r.latencyP99, 0),
+                    TableReport.fixed(r.latencyP999, 0), TableReport.percent(r.locality),
+                    TableReport.fixed(r.maxOverAverage, 3),
                     TableReport.fixed(r.simulationSeconds, 1),
                 ])
             }
             lines += TableReport.layout(rows)
             lines.append("")
-            lines.append("Latency is Fn's lb_placer_latency: arrival to the start of the accepted attempt (NACK round trips and")
-            lines.append("10 ms retry pauses). home: share of calls placed on the function's home runner (ch, ch-fn: its start")
-            lines.append("runner; bounded-load: its ring owner; power-of-two: its first candidate; naive has none and is measured")
+            lines.append(
+                "Latency is Fn's lb_placer_latency: arrival to the start of the accepted attempt (NACK round trips and")
+            lines.append(
+                "10 ms retry pauses). home: share of calls placed on the function's home runner (ch, ch-fn: its start")
+            lines.append(
+                "runner; bounded-load: its ring owner; power-of-two: its first candidate; naive has none and is measured"
+            )
             lines.append("against ch's, for reference).")
         }
         return lines.joined(separator: "\n")
@@ -51,11 +66,17 @@ enum PlacementHTMLReport {
         for n in Set(report.simulations.map(\.workload.runners)).sorted() {
             let rows = report.simulations.filter { $0.workload.runners == n }
             html += "<h2>\(n) runners: NACKs per call against utilisation</h2>\n"
-            html += lineChart(rows, names: names, title: "\(n) runners: NACKs per call", yLabel: "NACKs per call") { $0.nacksPerCall }
+            html += lineChart(rows, names: names, title: "\(n) runners: NACKs per call", yLabel: "NACKs per call") {
+                $0.nacksPerCall
+            }
             html += "<h2>\(n) runners: p99 placement latency against utilisation</h2>\n"
-            html += lineChart(rows, names: names, title: "\(n) runners: p99 latency", yLabel: "p99 latency (µs)") { $0.latencyP99 }
+            html += lineChart(rows, names: names, title: "\(n) runners: p99 latency", yLabel: "p99 latency (µs)") {
+                $0.latencyP99
+            }
             html += "<h2>\(n) runners: share of calls on the function's home runner</h2>\n"
-            html += lineChart(rows, names: names, title: "\(n) runners: home share", yLabel: "home share (%)") { 100 * $0.locality }
+            html += lineChart(rows, names: names, title: "\(n) runners: home share", yLabel: "home share (%)") {
+                100 * $0.locality
+            }
             if let busiest = rows.map(\.workload.utilisation).max() {
                 html += "<h2>\(n) runners at utilisation \(busiest): busy slots per runner ÷ average, sorted</h2>\n"
                 html += spreadChart(rows.filter { $0.workload.utilisation == busiest }, names: names, runners: n)
@@ -73,7 +94,9 @@ enum PlacementHTMLReport {
         let series = names.enumerated().compactMap { style, name -> LineChart.Series? in
             let points = rows.filter { $0.placer == name }.sorted { $0.workload.utilisation < $1.workload.utilisation }
             guard !points.isEmpty else { return nil }
-            return LineChart.Series(name: name, style: style, points: points.map { LineChart.Point(x: $0.workload.utilisation, y: value($0)) })
+            return LineChart.Series(
+                name: name, style: style,
+                points: points.map { LineChart.Point(x: $0.workload.utilisation, y: value($0)) })
         }
         return LineChart(
             title: title, xLabel: "utilisation", yLabel: yLabel,
@@ -92,8 +115,10 @@ enum PlacementHTMLReport {
             return LineChart.Series(name: row.placer, style: style, points: points)
         }
         var chart = LineChart(
-            title: "\(runners) runners: load spread", xLabel: "runners, least to most busy (% of runners)", yLabel: "busy ÷ average",
-            xScale: AxisScale(linear: 0, 100), yScale: AxisScale(linear: 0, max(1.2, rows.map(\.maxOverAverage).max() ?? 1.2)),
+            title: "\(runners) runners: load spread", xLabel: "runners, least to most busy (% of runners)",
+            yLabel: "busy ÷ average",
+            xScale: AxisScale(linear: 0, 100),
+            yScale: AxisScale(linear: 0, max(1.2, rows.map(\.maxOverAverage).max() ?? 1.2)),
             series: series)
         chart.reference = 1
         return chart.svg()

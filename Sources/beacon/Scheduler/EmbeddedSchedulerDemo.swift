@@ -18,7 +18,9 @@ struct EmbeddedSchedulerDemo {
         let clock = ContinuousClock()
         let names = Self.hostnames(participants: participants).dropLast()
         let started = clock.now
-        print("\(participants) participants in \(path): strategy \(options.strategy ?? "-"), max \(options.maxCount), session TTL \(DurationParser.format(options.sessionTTL))")
+        print(
+            "\(participants) participants in \(path): strategy \(options.strategy ?? "-"), max \(options.maxCount), session TTL \(DurationParser.format(options.sessionTTL))"
+        )
 
         func report(_ step: String, since start: ContinuousClock.Instant) async throws {
             let expected = try await agreedSet(among: handles)
@@ -73,7 +75,7 @@ struct EmbeddedSchedulerDemo {
 
     /// Every host the demo names: the participants that join first, then the newcomer.
     static func hostnames(participants: Int) -> [String] {
-        (1 ... participants + 1).map { "host-\($0)" }
+        (1...participants + 1).map { "host-\($0)" }
     }
 
     /// The decision stored for the group, once there is one.
@@ -85,7 +87,9 @@ struct EmbeddedSchedulerDemo {
             let scheduled = try await store.read(prefix: group.rawValue + "/scheduled").values.first
             let members = Set(handles.keys)
             let exchange = group.rawValue + "/exchange/"
-            let registered = try await store.read(prefix: exchange).values.map { String($0.key.dropFirst(exchange.count)) }
+            let registered = try await store.read(prefix: exchange).values.map {
+                String($0.key.dropFirst(exchange.count))
+            }
             // Settled: the store holds exactly the live participants, the decision names only
             // them, and every participant reports it.
             if let scheduled, Set(registered) == members {

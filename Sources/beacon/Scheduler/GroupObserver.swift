@@ -1,8 +1,8 @@
+import BeaconCore
 import BeaconPrimitives
+import BeaconScheduler
 import BenchmarkSupport
 import Foundation
-import BeaconCore
-import BeaconScheduler
 
 /// Follows the results of several participants and tells when all of them hold the same set —
 /// how a demo or a benchmark measures propagation without polling.
@@ -62,7 +62,9 @@ final class GroupObserver: Sendable {
 
     /// Waits until every followed participant holds `expected`; returns when the last of them
     /// got it, or nil if they did not agree within `limit`.
-    func agreement(on expected: [String], since start: ContinuousClock.Instant, within limit: Duration = .seconds(30)) async -> Agreement? {
+    func agreement(on expected: [String], since start: ContinuousClock.Instant, within limit: Duration = .seconds(30))
+        async -> Agreement?
+    {
         let deadline = start.advanced(by: limit)
         while clock.now < deadline {
             let last: ContinuousClock.Instant?? = state.withLock { state in

@@ -7,7 +7,8 @@ import Foundation
 struct SchedulerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure a scheduling group: how long a join or a clean leave takes to reach every participant, and how many groups and hosts one process holds.",
+        abstract:
+            "Measure a scheduling group: how long a join or a clean leave takes to reach every participant, and how many groups and hosts one process holds.",
         discussion: """
             Propagation: --participants hosts follow one group (strategy alpha, no maximum, so every join \
             changes the set); a newcomer joins and then leaves --rounds times. Each time is measured from \
@@ -42,7 +43,9 @@ struct SchedulerBench: AsyncParsableCommand {
         }
     }
 
-    @Option(help: Self.participantCount.help("Hosts per group", default: Self.defaultParticipants), transform: Self.participantCount.parse)
+    @Option(
+        help: Self.participantCount.help("Hosts per group", default: Self.defaultParticipants),
+        transform: Self.participantCount.parse)
     var participants = SchedulerBench.defaultParticipants
 
     @Option(
@@ -50,14 +53,19 @@ struct SchedulerBench: AsyncParsableCommand {
         transform: Self.roundCount.parse)
     var rounds = SchedulerBench.defaultRounds
 
-    @Option(help: Self.groupCount.help("Groups, each with --participants hosts", default: Self.defaultGroups), transform: Self.groupCount.parse)
+    @Option(
+        help: Self.groupCount.help("Groups, each with --participants hosts", default: Self.defaultGroups),
+        transform: Self.groupCount.parse)
     var groups = SchedulerBench.defaultGroups
 
-    @Option(help: SchedulerOptionRange.ttl.help("Session TTL", default: SchedulerOptionRange.defaultTTL), transform: SchedulerOptionRange.ttl.parse)
+    @Option(
+        help: SchedulerOptionRange.ttl.help("Session TTL", default: SchedulerOptionRange.defaultTTL),
+        transform: SchedulerOptionRange.ttl.parse)
     var ttl = SchedulerOptionRange.defaultTTL
 
     @Option(
-        help: Self.holds.help("How long to hold every group after the rounds, counting in-band errors", default: Self.defaultHold),
+        help: Self.holds.help(
+            "How long to hold every group after the rounds, counting in-band errors", default: Self.defaultHold),
         transform: Self.holds.parse)
     var hold = SchedulerBench.defaultHold
 
@@ -72,17 +80,20 @@ struct SchedulerBench: AsyncParsableCommand {
 
         var handles: [ScheduleHandle] = []
         let joinStart = clock.now
-        for group in 0 ..< groups {
-            for host in 0 ..< participants {
-                handles.append(try await scheduler.schedule(path: "/bench/g\(group)", hostname: "h\(host)", options: options))
+        for group in 0..<groups {
+            for host in 0..<participants {
+                handles.append(
+                    try await scheduler.schedule(path: "/bench/g\(group)", hostname: "h\(host)", options: options))
             }
         }
-        let everyone = (0 ..< participants).map { "h\($0)" }.sorted()
+        let everyone = (0..<participants).map { "h\($0)" }.sorted()
         for handle in handles {
             let clock = ContinuousClock()
             let deadline = clock.now.advanced(by: .seconds(120))
             while handle.latest != everyone, clock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
-            guard handle.latest == everyone else { throw SchedulerError.backendFailure("\(handle.path) did not converge") }
+            guard handle.latest == everyone else {
+                throw SchedulerError.backendFailure("\(handle.path) did not converge")
+            }
         }
         let converged = clock.now - joinStart
         let rssHeld = ResidentMemory.bytes()
@@ -91,11 +102,13 @@ struct SchedulerBench: AsyncParsableCommand {
         for handle in handles.prefix(participants) { observer.follow(handle) }
         var joins = DurationSample()
         var leaves = DurationSample()
-        for round in 0 ..< rounds {
+        for round in 0..<rounds {
             let newcomer = "z\(round)"
             let joiner = try await scheduler.schedule(path: "/bench/g0", hostname: newcomer, options: options)
             var start = clock.now
-            guard case .reached(let joined) = await observer.agreement(on: (everyone + [newcomer]).sorted(), since: start) else {
+            guard
+                case .reached(let joined) = await observer.agreement(on: (everyone + [newcomer]).sorted(), since: start)
+            else {
                 throw SchedulerError.backendFailure("round \(round): the join did not reach every participant")
             }
             joins.add(joined)
@@ -114,11 +127,19 @@ struct SchedulerBench: AsyncParsableCommand {
         await close()
 
         print("backend: \(store.embedded ? "embedded" : "etcd \(store.etcd ?? "")")")
-        print("groups × hosts: \(groups) × \(participants) = \(groups * participants) participants, converged in \(converged.readable)")
-        print("resident memory for them: \((rssHeld - rssBefore) / 1_048_576) MiB (\((rssHeld - rssBefore) / (groups * participants)) B per participant)")
+        print(
+            "groups × hosts: \(groups) × \(participants) = \(groups * participants) participants, converged in \(converged.readable)"
+        )
+        print(
+            "resident memory for them: \((rssHeld - rssBefore) / 1_048_576) MiB (\((rssHeld - rssBefore) / (groups * participants)) B per participant)"
+        )
         if rounds > 0 {
-            print("join → every participant (\(participants)): p50 \(joins.percentile(0.5).readable), p99 \(joins.percentile(0.99).readable), max \(joins.percentile(1).readable)")
-            print("clean leave → every participant: p50 \(leaves.percentile(0.5).readable), p99 \(leaves.percentile(0.99).readable), max \(leaves.percentile(1).readable)")
+            print(
+                "join → every participant (\(participants)): p50 \(joins.percentile(0.5).readable), p99 \(joins.percentile(0.99).readable), max \(joins.percentile(1).readable)"
+            )
+            print(
+                "clean leave → every participant: p50 \(leaves.percentile(0.5).readable), p99 \(leaves.percentile(0.99).readable), max \(leaves.percentile(1).readable)"
+            )
         }
         print("in-band errors in the first group\(hold.value > .zero ? " (held \(hold.value))" : ""): \(errors.count)")
         for error in errors.prefix(10) { print("  \(error)") }

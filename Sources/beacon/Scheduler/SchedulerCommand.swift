@@ -2,6 +2,7 @@ import ArgumentParser
 import BeaconCommandLine
 import BeaconCommandLineOptions
 import BeaconScheduler
+
 #if Etcd
 import BeaconSchedulerEtcd
 #endif
@@ -16,7 +17,10 @@ struct SchedulerCommand: AsyncParsableCommand {
 
 /// Where a command's groups coordinate: a real etcd cluster, or the embedded store.
 struct StoreChoice: ParsableArguments {
-    @Option(help: "Comma-separated etcd client URLs (http://host:port) (default: none; give this or --embedded). Needs a build with `--traits Etcd`.")
+    @Option(
+        help:
+            "Comma-separated etcd client URLs (http://host:port) (default: none; give this or --embedded). Needs a build with `--traits Etcd`."
+    )
     var etcd: String?
 
     @Flag(help: "Use the embedded in-memory store (participants in this process).")
@@ -43,7 +47,8 @@ struct StoreChoice: ParsableArguments {
         #else
         if etcd != nil {
             throw OptionFailure.report(
-                "--etcd: this beacon was built without etcd support; run it as `swift run --traits Etcd beacon scheduler …`")
+                "--etcd: this beacon was built without etcd support; run it as `swift run --traits Etcd beacon scheduler …`"
+            )
         }
         #endif
         return (InMemoryCoordinationStore(), {})
@@ -66,7 +71,8 @@ enum SchedulerOptionRange {
 struct SchedulerJoin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "join",
-        abstract: "Join a group and print each new chosen set, or (--demo, and always with --embedded) run a scripted multi-participant demo.",
+        abstract:
+            "Join a group and print each new chosen set, or (--demo, and always with --embedded) run a scripted multi-participant demo.",
         discussion: """
             On etcd, the host stays in the group until --duration passes (or forever), then leaves cleanly; \
             if the process is killed instead, the group drops it when its session lease lapses (--ttl). \
@@ -87,7 +93,10 @@ struct SchedulerJoin: AsyncParsableCommand {
         transform: { try GroupPath($0).rawValue })
     var path = SchedulerJoin.defaultPath
 
-    @Option(help: "This host's name in the group: not empty, no ',' or '/' (default: none; required with --etcd, unused by the demo).")
+    @Option(
+        help:
+            "This host's name in the group: not empty, no ',' or '/' (default: none; required with --etcd, unused by the demo)."
+    )
     var host: String?
 
     @Option(
@@ -101,12 +110,14 @@ struct SchedulerJoin: AsyncParsableCommand {
     var strategy = SchedulerJoin.defaultStrategy
 
     @Option(
-        help: SchedulerOptionRange.ttl.help("Session TTL", default: SchedulerOptionRange.defaultTTL, "etcd raises it to at least 2s."),
+        help: SchedulerOptionRange.ttl.help(
+            "Session TTL", default: SchedulerOptionRange.defaultTTL, "etcd raises it to at least 2s."),
         transform: SchedulerOptionRange.ttl.parse)
     var ttl = SchedulerOptionRange.defaultTTL
 
     @Option(
-        help: SchedulerOptionRange.weight.help("This host's weight for the weighted strategy", default: SchedulerJoin.defaultWeight),
+        help: SchedulerOptionRange.weight.help(
+            "This host's weight for the weighted strategy", default: SchedulerJoin.defaultWeight),
         transform: SchedulerOptionRange.weight.parse)
     var weight = SchedulerJoin.defaultWeight
 
@@ -114,15 +125,20 @@ struct SchedulerJoin: AsyncParsableCommand {
     var filter: String?
 
     @Option(
-        help: SchedulerOptionRange.durations.help("Leave after this long", absent: "stay until killed", "Not with the demo, which runs its script."),
+        help: SchedulerOptionRange.durations.help(
+            "Leave after this long", absent: "stay until killed", "Not with the demo, which runs its script."),
         transform: SchedulerOptionRange.durations.parse)
     var duration: DurationArgument?
 
-    @Flag(help: "Run the scripted demo: --participants hosts join, the leader leaves, a chosen host crashes, a newcomer joins.")
+    @Flag(
+        help:
+            "Run the scripted demo: --participants hosts join, the leader leaves, a chosen host crashes, a newcomer joins."
+    )
     var demo = false
 
     @Option(
-        help: SchedulerOptionRange.participants.help("Participants in the demo", default: SchedulerJoin.defaultParticipants),
+        help: SchedulerOptionRange.participants.help(
+            "Participants in the demo", default: SchedulerJoin.defaultParticipants),
         transform: SchedulerOptionRange.participants.parse)
     var participants = SchedulerJoin.defaultParticipants
 
@@ -131,8 +147,14 @@ struct SchedulerJoin: AsyncParsableCommand {
 
     func validate() throws {
         if runsDemo {
-            if host != nil { throw ValidationError("--host names this process's host on etcd; the demo names its own (host-1, host-2, …)") }
-            if duration != nil { throw ValidationError("--duration applies to a host joined on etcd; the demo runs its script to the end") }
+            if host != nil {
+                throw ValidationError(
+                    "--host names this process's host on etcd; the demo names its own (host-1, host-2, …)")
+            }
+            if duration != nil {
+                throw ValidationError(
+                    "--duration applies to a host joined on etcd; the demo runs its script to the end")
+            }
         } else if store.etcd != nil {
             guard let host else { throw ValidationError("--host is required with --etcd") }
             do {
@@ -147,16 +169,18 @@ struct SchedulerJoin: AsyncParsableCommand {
             let demoHosts = EmbeddedSchedulerDemo.hostnames(participants: participants)
             guard !filter.isDisjoint(with: demoHosts) else {
                 throw ValidationError(
-                    "--filter: '\(self.filter ?? "")' names none of the demo's hosts (\(demoHosts.first!) … \(demoHosts.last!)), so none could ever be chosen")
+                    "--filter: '\(self.filter ?? "")' names none of the demo's hosts (\(demoHosts.first!) … \(demoHosts.last!)), so none could ever be chosen"
+                )
             }
         }
     }
 
     private func hostsFilter() throws(ValidationError) -> Set<String>? {
         guard let filter else { return nil }
-        return Set(try parseOption("--filter") { () throws(CommandLineValueError) in
-            try CommaSeparatedList.elements(filter, of: "host names").map(String.init)
-        })
+        return Set(
+            try parseOption("--filter") { () throws(CommandLineValueError) in
+                try CommaSeparatedList.elements(filter, of: "host names").map(String.init)
+            })
     }
 
     private func options() throws(ValidationError) -> ScheduleOptions {
@@ -171,7 +195,9 @@ struct SchedulerJoin: AsyncParsableCommand {
     func run() async throws {
         let (coordination, close) = try store.open()
         if runsDemo {
-            try await EmbeddedSchedulerDemo(store: coordination, path: path, participants: participants, options: options()).run()
+            try await EmbeddedSchedulerDemo(
+                store: coordination, path: path, participants: participants, options: options()
+            ).run()
             await close()
             return
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BeaconAgent
+
 #if GRPC
 import BeaconCore
 import BeaconDispatcher
@@ -21,11 +22,15 @@ struct AgentCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("manager"),
-        help: "A dispatcher's host:port, [IPv6]:port or name:port, port 1...65535; repeat for several, at most \(Self.maximumManagers) (default: none; give at least one).")
+        help:
+            "A dispatcher's host:port, [IPv6]:port or name:port, port 1...65535; repeat for several, at most \(Self.maximumManagers) (default: none; give at least one)."
+    )
     var managers: [String] = []
     @Option(help: "This node's id, 1 to 256 visible ASCII characters (over mutual TLS, its certificate's CN).")
     var node: String
-    @Option(help: Self.durations.help("How long to run (30s, 5m)", absent: "until interrupted"), transform: Self.durations.parse)
+    @Option(
+        help: Self.durations.help("How long to run (30s, 5m)", absent: "until interrupted"),
+        transform: Self.durations.parse)
     var duration: DurationArgument?
     @Option(help: "PEM CA of the dispatchers' certificates: connect over TLS (default: plain text).")
     var tlsCA: String?
@@ -40,8 +45,9 @@ struct AgentCommand: AsyncParsableCommand {
     static let durations = OptionValue.duration(in: .milliseconds(1)...(.seconds(1_000_000)))
 
     func validate() throws {
-        guard (1 ... Self.maximumManagers).contains(managers.count) else {
-            throw ValidationError("--manager: give 1 to \(Self.maximumManagers) dispatcher addresses (host:port), not \(managers.count)")
+        guard (1...Self.maximumManagers).contains(managers.count) else {
+            throw ValidationError(
+                "--manager: give 1 to \(Self.maximumManagers) dispatcher addresses (host:port), not \(managers.count)")
         }
         for manager in managers {
             do {
@@ -67,7 +73,8 @@ struct AgentCommand: AsyncParsableCommand {
         }
         let connections = try ManagerConnections(tls: tls)
         let agent = try NodeAgent(
-            configuration: AgentConfiguration(node: NodeID(node), description: NodeDescription(hostname: node), managers: managers),
+            configuration: AgentConfiguration(
+                node: NodeID(node), description: NodeDescription(hostname: node), managers: managers),
             connections: connections)
         let running = Task { try await agent.run() }
         let printing = Task {
@@ -76,7 +83,10 @@ struct AgentCommand: AsyncParsableCommand {
                 print(event)
                 if case .assignmentsApplied = event {
                     for task in agent.tasks where reported.insert(task.id).inserted {
-                        try? agent.report(TaskStatusUpdate(taskID: task.id, status: TaskStatus(state: .running, message: "started by beacon agent")))
+                        try? agent.report(
+                            TaskStatusUpdate(
+                                taskID: task.id, status: TaskStatus(state: .running, message: "started by beacon agent")
+                            ))
                     }
                 }
             }

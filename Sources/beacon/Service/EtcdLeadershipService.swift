@@ -28,7 +28,8 @@ struct EtcdLeadershipService: Service {
             switch event {
             case .joined: ServeOutput.line("joined \(group) on etcd as \(name)")
             case .chosen(let chosen, let leading):
-                ServeOutput.line("dispatcher group chose \(chosen.joined(separator: ", ")): \(leading ? "leading" : "following")")
+                ServeOutput.line(
+                    "dispatcher group chose \(chosen.joined(separator: ", ")): \(leading ? "leading" : "following")")
             case .leaseLost: ServeOutput.line("session lease lost: following")
             case .dispatcherFailed(let error): ServeOutput.line("the dispatcher failed: \(error); leaving the group")
             }

@@ -5,5 +5,6 @@ import ArgumentParser
 /// first thing to fix is the build.
 func grpcRequired(_ command: String) -> ValidationError {
     ValidationError(
-        "`beacon \(command)` needs the GRPC trait, and this beacon was built without it; run it as `swift run -c release --traits GRPC beacon \(command) …`")
+        "`beacon \(command)` needs the GRPC trait, and this beacon was built without it; run it as `swift run -c release --traits GRPC beacon \(command) …`"
+    )
 }

@@ -17,13 +17,15 @@ struct HeartbeatOptions: ParsableArguments {
     static let defaultGrace = 3.0
 
     @Option(
-        help: Self.periods.help("Heartbeat period (5s, 500ms, 1m)", default: Self.defaultPeriod, "Give loadgen the value serve runs with."),
+        help: Self.periods.help(
+            "Heartbeat period (5s, 500ms, 1m)", default: Self.defaultPeriod, "Give loadgen the value serve runs with."),
         transform: Self.periods.parse)
     var period = Self.defaultPeriod
 
     @Option(
         help: Self.jitters.help(
-            "Heartbeat jitter: each period is drawn within ± this", default: Self.defaultJitter, "Below --period; give loadgen the value serve runs with."),
+            "Heartbeat jitter: each period is drawn within ± this", default: Self.defaultJitter,
+            "Below --period; give loadgen the value serve runs with."),
         transform: Self.jitters.parse)
     var jitter = Self.defaultJitter
 
@@ -39,7 +41,8 @@ struct HeartbeatOptions: ParsableArguments {
     func validate() throws {
         guard jitter.value < period.value else {
             let expected = "a duration below --period (\(period))"
-            throw ValidationError("--jitter: \(CommandLineValueError.outOfRange(jitter.description, expected: expected))")
+            throw ValidationError(
+                "--jitter: \(CommandLineValueError.outOfRange(jitter.description, expected: expected))")
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BeaconCommandLine
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -16,13 +17,14 @@ struct ListenAddress {
     let host: String
     let port: Int
 
-    static let expected = "host:port with an IPv4 address or a bracketed IPv6 address and a port in 0...65535 (127.0.0.1:9090, [::1]:9090)"
+    static let expected =
+        "host:port with an IPv4 address or a bracketed IPv6 address and a port in 0...65535 (127.0.0.1:9090, [::1]:9090)"
 
     init(_ text: String, option: String) throws(ValidationError) {
         let host: Substring
         let port: Substring
         if text.hasPrefix("["), let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") {
-            host = text[text.index(after: text.startIndex) ..< close]
+            host = text[text.index(after: text.startIndex)..<close]
             port = text[text.index(close, offsetBy: 2)...]
         } else if let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") {
             host = text[..<colon]
@@ -33,7 +35,7 @@ struct ListenAddress {
         guard Self.isAddress(String(host)), !port.isEmpty, port.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw ValidationError("\(option): \(CommandLineValueError.malformed(text, expected: Self.expected))")
         }
-        guard let number = Int(port), (0 ... 65535).contains(number) else {
+        guard let number = Int(port), (0...65535).contains(number) else {
             throw ValidationError("\(option): \(CommandLineValueError.outOfRange(text, expected: Self.expected))")
         }
         self.host = String(host)

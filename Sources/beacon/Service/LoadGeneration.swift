@@ -1,4 +1,5 @@
 import BeaconPrimitives
+
 #if GRPC
 import BeaconAgent
 import BeaconCore
@@ -25,7 +26,7 @@ struct LoadGeneration {
             if roundTrips.count < Self.sampleLimit {
                 roundTrips.append(nanoseconds)
             } else {
-                let slot = Int.random(in: 0 ..< count, using: &random)
+                let slot = Int.random(in: 0..<count, using: &random)
                 if slot < Self.sampleLimit { roundTrips[slot] = nanoseconds }
             }
         }
@@ -52,18 +53,19 @@ struct LoadGeneration {
         connections = try ManagerConnections(connectionsPerManager: command.connections)
         stoppedConnections = try ManagerConnections(connectionsPerManager: 1)
         let stopCount = Int((Double(command.nodes) * command.stopFraction).rounded())
-        stopped = command.nodes - stopCount ..< command.nodes
+        stopped = command.nodes - stopCount..<command.nodes
         let measurements = PosixMutex(Measurements())
         self.measurements = measurements
         var agents: [NodeAgent] = []
         agents.reserveCapacity(command.nodes)
-        for index in 0 ..< command.nodes {
+        for index in 0..<command.nodes {
             let node = try NodeID("\(command.prefix)-\(index)")
             agents.append(
                 try NodeAgent(
                     configuration: AgentConfiguration(
                         node: node, description: NodeDescription(hostname: node.rawValue), managers: [command.manager],
-                        followsAssignments: index < command.assignmentNodes, heartbeatsOverStream: !command.unaryHeartbeats),
+                        followsAssignments: index < command.assignmentNodes,
+                        heartbeatsOverStream: !command.unaryHeartbeats),
                     connections: stopped.contains(index) ? stoppedConnections : connections,
                     heartbeatObserver: { _, roundTrip in
                         measurements.withLock { $0.record(roundTrip.nanosecondsRoundedUp) }
@@ -75,7 +77,9 @@ struct LoadGeneration {
     func run() async throws {
         let clock = ContinuousClock()
         let serverCPU = command.serverPid.map { ServerCPU(pid: Int32($0)) }
-        print("\(command.nodes) agents over \(command.connections) connections (and one for the \(stopped.count) to stop) to \(command.manager); ramp \(command.ramp.value), then \(command.duration.value)")
+        print(
+            "\(command.nodes) agents over \(command.connections) connections (and one for the \(stopped.count) to stop) to \(command.manager); ramp \(command.ramp.value), then \(command.duration.value)"
+        )
         var tasks: [Task<Void, Never>] = []
         let rampStart = clock.now
         for (index, agent) in agents.enumerated() {
@@ -85,7 +89,9 @@ struct LoadGeneration {
             }
             tasks.append(Task { try? await agent.run() })
         }
-        while agents.contains(where: { $0.sessionsStarted == 0 }), clock.now - rampStart < command.ramp.value + .seconds(60) {
+        while agents.contains(where: { $0.sessionsStarted == 0 }),
+            clock.now - rampStart < command.ramp.value + .seconds(60)
+        {
             try await Task.sleep(for: .milliseconds(100))
         }
         let registered = agents.count { $0.sessionsStarted > 0 }
@@ -106,13 +112,18 @@ struct LoadGeneration {
         let (heartbeats, sample) = measurements.withLock { ($0.count, $0.roundTrips) }
         let roundTrips = sample.sorted()
         // The stopped slice is the last one, so the live agents are the ones before it.
-        let live = 0 ..< stopped.lowerBound
+        let live = 0..<stopped.lowerBound
         let falseDowns = live.count { agents[$0].sessionsStarted > startSessions[$0] }
 
         // A stopped node's deadline passes period × grace after its last heartbeat; wait for it.
-        let deadline = stoppedAt + (command.heartbeat.period.value + command.heartbeat.jitter.value) * command.heartbeat.grace + .seconds(1)
+        let deadline =
+            stoppedAt + (command.heartbeat.period.value + command.heartbeat.jitter.value) * command.heartbeat.grace
+            + .seconds(1)
         if clock.now < deadline, !stopped.isEmpty {
-            print(String(format: "waiting %.1f s more for the stopped agents' deadlines", Stopwatch.seconds(deadline - clock.now)))
+            print(
+                String(
+                    format: "waiting %.1f s more for the stopped agents' deadlines",
+                    Stopwatch.seconds(deadline - clock.now)))
             try await Task.sleep(until: deadline, clock: clock)
         }
         let probe = try await probeStopped()
@@ -128,7 +139,8 @@ struct LoadGeneration {
             print(
                 String(
                     format: "heartbeat RPC round trip: p50 %.2f ms, p99 %.2f ms, max %.2f ms",
-                    Double(roundTrips.percentileOfSorted(0.5)!) / 1e6, Double(roundTrips.percentileOfSorted(0.99)!) / 1e6,
+                    Double(roundTrips.percentileOfSorted(0.5)!) / 1e6,
+                    Double(roundTrips.percentileOfSorted(0.99)!) / 1e6,
                     Double(roundTrips.last!) / 1e6))
         }
         print("false DOWNs (live agents that had to register again): \(falseDowns) of \(live.count)")
@@ -141,7 +153,9 @@ struct LoadGeneration {
             print("  \(count) probes failed: \(reason)")
         }
         if let expiryLog = command.expiryLog { reportLateness(log: expiryLog) }
-        print("assignment bytes received by \(min(command.assignmentNodes, command.nodes)) following agents: \(assignmentBytes)")
+        print(
+            "assignment bytes received by \(min(command.assignmentNodes, command.nodes)) following agents: \(assignmentBytes)"
+        )
         if let startCPU, let endCPU {
             print(String(format: "server CPU: %.1f %% of one core", 100 * (endCPU - startCPU) / elapsed))
         }
@@ -162,7 +176,8 @@ struct LoadGeneration {
                 do {
                     _ = try await client.heartbeat(
                         .with { $0.sessionID = session },
-                        metadata: [DispatcherWire.nodeIDMetadataKey: .string(agents[index].configuration.node.rawValue)])
+                        metadata: [DispatcherWire.nodeIDMetadataKey: .string(agents[index].configuration.node.rawValue)]
+                    )
                 } catch let error as RPCError where error.code == .notFound {
                     detected += 1
                 } catch {
@@ -189,7 +204,9 @@ struct LoadGeneration {
         }
         var delays: [Int64] = []
         for index in stopped {
-            guard let beat = agents[index].lastHeartbeatSent, let down = expiries[agents[index].configuration.node.rawValue], down > beat.nanoseconds else {
+            guard let beat = agents[index].lastHeartbeatSent,
+                let down = expiries[agents[index].configuration.node.rawValue], down > beat.nanoseconds
+            else {
                 continue
             }
             delays.append(Int64(down - beat.nanoseconds))
@@ -201,10 +218,12 @@ struct LoadGeneration {
         }
         print(
             String(
-                format: "DOWN after the last heartbeat (server's log, %d of %d stopped): p50 %.3f s, p99 %.3f s, max %.3f s; bound (period + jitter) × grace = %.3f s",
+                format:
+                    "DOWN after the last heartbeat (server's log, %d of %d stopped): p50 %.3f s, p99 %.3f s, max %.3f s; bound (period + jitter) × grace = %.3f s",
                 delays.count, stopped.count, Double(delays.percentileOfSorted(0.5)!) / 1e9,
                 Double(delays.percentileOfSorted(0.99)!) / 1e9, Double(delays.last!) / 1e9,
-                Stopwatch.seconds((command.heartbeat.period.value + command.heartbeat.jitter.value) * command.heartbeat.grace)))
+                Stopwatch.seconds(
+                    (command.heartbeat.period.value + command.heartbeat.jitter.value) * command.heartbeat.grace)))
     }
 }
 

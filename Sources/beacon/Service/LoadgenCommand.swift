@@ -1,6 +1,7 @@
 import ArgumentParser
 import BeaconAgent
 import BeaconCommandLine
+
 #if GRPC
 import BeaconCore
 import BeaconDispatcher
@@ -34,19 +35,29 @@ struct LoadgenCommand: AsyncParsableCommand {
     var manager = "127.0.0.1:4242"
     @Option(help: Self.nodeCounts.help("Agents to run", default: Self.defaultNodes), transform: Self.nodeCounts.parse)
     var nodes = Self.defaultNodes
-    @Option(help: Self.durations.help("How long to run after the ramp (60s, 5m)", default: Self.defaultDuration), transform: Self.durations.parse)
+    @Option(
+        help: Self.durations.help("How long to run after the ramp (60s, 5m)", default: Self.defaultDuration),
+        transform: Self.durations.parse)
     var duration = Self.defaultDuration
-    @Option(help: Self.ramps.help("Time over which the agents start", default: Self.defaultRamp), transform: Self.ramps.parse)
+    @Option(
+        help: Self.ramps.help("Time over which the agents start", default: Self.defaultRamp),
+        transform: Self.ramps.parse)
     var ramp = Self.defaultRamp
-    @Option(help: Self.connectionCounts.help("HTTP/2 connections the agents share", default: Self.defaultConnections), transform: Self.connectionCounts.parse)
+    @Option(
+        help: Self.connectionCounts.help("HTTP/2 connections the agents share", default: Self.defaultConnections),
+        transform: Self.connectionCounts.parse)
     var connections = Self.defaultConnections
     @Option(
         help: Self.assignmentNodeCounts.help(
-            "Agents that follow their assignment stream (the rest only heartbeat and report)", default: Self.defaultAssignmentNodes,
+            "Agents that follow their assignment stream (the rest only heartbeat and report)",
+            default: Self.defaultAssignmentNodes,
             "At most --nodes do."),
         transform: Self.assignmentNodeCounts.parse)
     var assignmentNodes = Self.defaultAssignmentNodes
-    @Option(help: Self.stopFractions.help("Fraction of agents stopped after a third of the run", default: Self.defaultStopFraction), transform: Self.stopFractions.parse)
+    @Option(
+        help: Self.stopFractions.help(
+            "Fraction of agents stopped after a third of the run", default: Self.defaultStopFraction),
+        transform: Self.stopFractions.parse)
     var stopFraction = Self.defaultStopFraction
     /// The server's settings, which the agents cannot learn from it: how long a stopped node may
     /// take to be marked DOWN.
@@ -56,11 +67,14 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Option(help: "Node id prefix, 1 to 200 visible ASCII characters.")
     var prefix = "loadgen"
     @Option(
-        help: Self.processIDs.help("Process id of `beacon serve`, to report its CPU (Linux /proc)", absent: "the server's CPU is not reported"),
+        help: Self.processIDs.help(
+            "Process id of `beacon serve`, to report its CPU (Linux /proc)", absent: "the server's CPU is not reported"),
         transform: Self.processIDs.parse)
     var serverPid: Int?
     @Option(
-        help: "The file `beacon serve --expiry-log` writes, to report how late each stopped node was marked DOWN (default: lateness is not reported).")
+        help:
+            "The file `beacon serve --expiry-log` writes, to report how late each stopped node was marked DOWN (default: lateness is not reported)."
+    )
     var expiryLog: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (to standard error).")
     var logLevel = LogLevelOption.info

@@ -8,10 +8,11 @@ enum OptionCheck {
     /// Refuses an identifier that is empty, longer than `limit` characters, or not visible ASCII:
     /// node ids travel in gRPC metadata, which carries nothing else.
     static func identifier(_ text: String, _ option: String, atMost limit: Int) throws(ValidationError) {
-        let visible = text.utf8.allSatisfy { (0x21 ... 0x7E).contains($0) }
+        let visible = text.utf8.allSatisfy { (0x21...0x7E).contains($0) }
         guard !text.isEmpty, text.utf8.count <= limit, visible else {
             throw ValidationError(
-                "\(option): \(CommandLineValueError.malformed(text, expected: "1 to \(limit) visible ASCII characters, no spaces"))")
+                "\(option): \(CommandLineValueError.malformed(text, expected: "1 to \(limit) visible ASCII characters, no spaces"))"
+            )
         }
     }
 
@@ -29,7 +30,8 @@ enum OptionCheck {
         let folder = (path as NSString).deletingLastPathComponent
         var isFolder: ObjCBool = false
         guard !path.isEmpty, !path.hasSuffix("/"),
-            FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue
+            FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder),
+            isFolder.boolValue
         else {
             throw ValidationError("\(option): '\(path)' is not a file in an existing folder")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BeaconCommandLine
+
 #if GRPC
 import BeaconCore
 import BeaconDispatcher
@@ -37,34 +38,49 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on: IPv4:port or [IPv6]:port, port 0...65535 (0: a free one, printed).")
     var listen = "127.0.0.1:4242"
-    @Option(help: "Serve Prometheus metrics on GET /metrics at this IPv4:port or [IPv6]:port (port 0...65535; 0: a free one, printed) (default: no metrics).")
+    @Option(
+        help:
+            "Serve Prometheus metrics on GET /metrics at this IPv4:port or [IPv6]:port (port 0...65535; 0: a free one, printed) (default: no metrics)."
+    )
     var metrics: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (to standard error).")
     var logLevel = LogLevelOption.info
     @OptionGroup var heartbeat: HeartbeatOptions
     @Option(
-        help: Self.taskCounts.help("Tasks assigned to each node when it is admitted", default: Self.defaultTasksPerNode),
+        help: Self.taskCounts.help(
+            "Tasks assigned to each node when it is admitted", default: Self.defaultTasksPerNode),
         transform: Self.taskCounts.parse)
     var tasksPerNode = Self.defaultTasksPerNode
-    @Option(help: Self.taskSizes.help("Bytes of each task's spec", default: Self.defaultTaskBytes), transform: Self.taskSizes.parse)
+    @Option(
+        help: Self.taskSizes.help("Bytes of each task's spec", default: Self.defaultTaskBytes),
+        transform: Self.taskSizes.parse)
     var taskBytes = Self.defaultTaskBytes
     @Option(
-        help: "Comma-separated etcd client URLs: join a dispatcher group there and lead only while chosen (needs `--traits GRPC,Etcd`) (default: none; lead alone).")
+        help:
+            "Comma-separated etcd client URLs: join a dispatcher group there and lead only while chosen (needs `--traits GRPC,Etcd`) (default: none; lead alone)."
+    )
     var etcd: String?
     @Option(help: "The dispatcher group's path on etcd (not empty).")
     var group = "/beacon/dispatchers"
     @Option(help: "This dispatcher's name in the group, 1 to 256 visible ASCII characters (default: --listen).")
     var name: String?
-    @Option(help: Self.reportIntervals.help("Time between reports", default: Self.defaultReportEvery), transform: Self.reportIntervals.parse)
+    @Option(
+        help: Self.reportIntervals.help("Time between reports", default: Self.defaultReportEvery),
+        transform: Self.reportIntervals.parse)
     var reportEvery = Self.defaultReportEvery
     @Option(
-        help: "Append 'node monotonic-nanoseconds' for every node marked DOWN to this file, in an existing folder (for `beacon loadgen --expiry-log`) (default: no log).")
+        help:
+            "Append 'node monotonic-nanoseconds' for every node marked DOWN to this file, in an existing folder (for `beacon loadgen --expiry-log`) (default: no log)."
+    )
     var expiryLog: String?
     @Option(help: "PEM certificate chain: serve TLS (with --tls-key) (default: plain text).")
     var tlsCert: String?
     @Option(help: "PEM private key of --tls-cert (default: none).")
     var tlsKey: String?
-    @Option(help: "PEM CA that client certificates must chain to: serve mutual TLS (node id = certificate CN) (default: no client certificates).")
+    @Option(
+        help:
+            "PEM CA that client certificates must chain to: serve mutual TLS (node id = certificate CN) (default: no client certificates)."
+    )
     var clientCA: String?
 
     /// Bounds that keep a server's memory within a machine: every admitted node holds this
@@ -80,19 +96,24 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try ListenAddress(listen, option: "--listen")
         if let metrics { _ = try ListenAddress(metrics, option: "--metrics") }
         guard !group.isEmpty else {
-            throw ValidationError("--group: \(CommandLineValueError.empty(expected: "an etcd key prefix such as /beacon/dispatchers"))")
+            throw ValidationError(
+                "--group: \(CommandLineValueError.empty(expected: "an etcd key prefix such as /beacon/dispatchers"))")
         }
         if let name { try OptionCheck.identifier(name, "--name", atMost: 256) }
         try OptionCheck.writableFileLocation(expiryLog, "--expiry-log")
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        guard clientCA == nil || tlsCert != nil else { throw ValidationError("--client-ca needs --tls-cert and --tls-key") }
+        guard clientCA == nil || tlsCert != nil else {
+            throw ValidationError("--client-ca needs --tls-cert and --tls-key")
+        }
         try OptionCheck.readableFile(tlsCert, "--tls-cert")
         try OptionCheck.readableFile(tlsKey, "--tls-key")
         try OptionCheck.readableFile(clientCA, "--client-ca")
         if let etcd {
             _ = try etcdEndpoints(etcd)
             #if GRPC && !Etcd
-            throw ValidationError("--etcd: this beacon was built without etcd support; run it as `swift run -c release --traits GRPC,Etcd beacon serve …`")
+            throw ValidationError(
+                "--etcd: this beacon was built without etcd support; run it as `swift run -c release --traits GRPC,Etcd beacon serve …`"
+            )
             #endif
         }
     }
@@ -108,7 +129,8 @@ struct ServeCommand: AsyncParsableCommand {
         var endpoint: MetricsEndpoint?
         if let metrics {
             let at = try ListenAddress(metrics, option: "--metrics")
-            let factory = DescribedPrometheusFactory(describing: DispatcherMetrics.descriptions + RPCMetrics.descriptions)
+            let factory = DescribedPrometheusFactory(
+                describing: DispatcherMetrics.descriptions + RPCMetrics.descriptions)
             MetricsSystem.bootstrap(factory)
             endpoint = try await MetricsEndpoint.bind(host: at.host, port: at.port, registry: factory.registry)
         }
@@ -120,7 +142,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "beacon.serve")
         let dispatcher = try Dispatcher(configuration: dispatcherConfiguration, store: store, logger: logger)
         let tls = try tlsCert.map { certificate in
-            try ServerTLS(certificateChainFile: certificate, privateKeyFile: tlsKey!, clientCertificateAuthorityFile: clientCA)
+            try ServerTLS(
+                certificateChainFile: certificate, privateKeyFile: tlsKey!, clientCertificateAuthorityFile: clientCA)
         }
         let tasksPerNode = tasksPerNode
         let spec = [UInt8](repeating: 0x5A, count: taskBytes)
@@ -130,12 +153,15 @@ struct ServeCommand: AsyncParsableCommand {
             dispatcher: dispatcher, configuration: serverConfiguration,
             admission: { node, description in
                 guard store.createNode(node, description: description) else { return }
-                for index in 0 ..< tasksPerNode {
+                for index in 0..<tasksPerNode {
                     store.putTask(
-                        DispatchedTask(id: "\(node)/task-\(index)", nodeID: node, status: TaskStatus(state: .assigned), spec: spec))
+                        DispatchedTask(
+                            id: "\(node)/task-\(index)", nodeID: node, status: TaskStatus(state: .assigned), spec: spec)
+                    )
                 }
             }, logger: logger)
-        let report = ServeReport(dispatcher: dispatcher, store: store, interval: reportEvery.value, expiryLog: expiryLog)
+        let report = ServeReport(
+            dispatcher: dispatcher, store: store, interval: reportEvery.value, expiryLog: expiryLog)
         // A group shuts its services down last to first: the dispatcher stops leading (nodes are
         // told to disconnect, streams end) before the server finishes the calls in flight.
         var leader = ServiceGroupConfiguration.ServiceConfiguration(
@@ -150,17 +176,22 @@ struct ServeCommand: AsyncParsableCommand {
         }
         #endif
         // First in the list, so shut down last: the metrics can be scraped until the end.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: report), .init(service: server), leader]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: report), .init(service: server), leader,
+        ]
         if let endpoint { services.insert(.init(service: endpoint), at: 0) }
         let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let security = tls == nil ? "" : tls!.isMutual ? " (mutual TLS)" : " (TLS)"
         if let endpoint { ServeOutput.line("metrics on http://\(endpoint.address)/metrics") }
         // Announced once the server listens, with the port the system chose for port 0.
         let announcement = Task {
             guard let port = try? await server.listeningPort else { return }
             let host = address.host.contains(":") ? "[\(address.host)]" : address.host
-            ServeOutput.line("serving the dispatcher on \(host):\(port)\(security); period \(heartbeat.period), grace \(heartbeat.grace)")
+            ServeOutput.line(
+                "serving the dispatcher on \(host):\(port)\(security); period \(heartbeat.period), grace \(heartbeat.grace)"
+            )
         }
         defer { announcement.cancel() }
         try await group.run()
@@ -185,7 +216,9 @@ struct ServeReport: Service {
         let expiries = PosixMutex([(NodeID, BeaconInstant)]())
         dispatcher.observeExpiries { node, at in expiries.withLock { $0.append((node, at)) } }
         let log = try expiryLog.map { path in
-            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            guard FileManager.default.createFile(atPath: path, contents: nil),
+                let handle = FileHandle(forWritingAtPath: path)
+            else {
                 throw ValidationError("cannot write --expiry-log \(path)")
             }
             return handle

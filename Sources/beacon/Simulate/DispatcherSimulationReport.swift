@@ -7,7 +7,8 @@ extension DispatcherSimulationOutcome {
     func report(virtualTime: Bool) -> BenchReport {
         let seconds = Double(plan.duration.components.seconds)
         var report = BenchReport(
-            title: "Dispatcher simulation, \(plan.nodes) nodes, \(plan.duration) \(virtualTime ? "virtual" : "real") time",
+            title:
+                "Dispatcher simulation, \(plan.nodes) nodes, \(plan.duration) \(virtualTime ? "virtual" : "real") time",
             machine: MachineDescription.current, allocationCounting: true)
         var cost = BenchReport.Section(title: "heartbeats (5 s ± 500 ms period, grace × 3)")
         cost.add("heartbeats", Double(heartbeats), "")
@@ -15,10 +16,14 @@ extension DispatcherSimulationOutcome {
         if virtualTime {
             cost.add("dispatcher time per 1 000 heartbeats (beats, wheel sweeps, flushes)", perThousand, "µs")
             let share = dispatcherNanoseconds / 1e9 / seconds * 100
-            cost.add("dispatcher share of one core at this node count", share, "%", atMost: plan.nodes >= 1_000_000 ? 5 : nil)
+            cost.add(
+                "dispatcher share of one core at this node count", share, "%", atMost: plan.nodes >= 1_000_000 ? 5 : nil
+            )
         } else {
             cost.add("heartbeat call time per 1 000 heartbeats", perThousand, "µs")
-            cost.add("process CPU per 1 000 heartbeats (dispatcher + agents)", processCPUSeconds * 1e6 / Double(max(heartbeats, 1)) * 1000, "µs")
+            cost.add(
+                "process CPU per 1 000 heartbeats (dispatcher + agents)",
+                processCPUSeconds * 1e6 / Double(max(heartbeats, 1)) * 1000, "µs")
             cost.add("process CPU, share of one core", processCPUSeconds / elapsedSeconds * 100, "%")
         }
         cost.add("heartbeat call p50 (sampled, includes a clock read)", Self.percentile(latencySamples, 0.5), "ns")
@@ -46,7 +51,8 @@ extension DispatcherSimulationOutcome {
         assignments.add("bytes", Double(assignmentBytes), "bytes")
         assignments.add("changes", Double(assignmentChanges), "")
         assignments.add("bytes per change", Double(assignmentBytes) / Double(max(assignmentChanges, 1)), "bytes")
-        assignments.add("streams whose set differs from the store at the end", Double(assignmentMismatches), "", atMost: 0)
+        assignments.add(
+            "streams whose set differs from the store at the end", Double(assignmentMismatches), "", atMost: 0)
         report.sections.append(assignments)
         return report
     }

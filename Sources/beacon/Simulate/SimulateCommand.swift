@@ -13,11 +13,13 @@ struct Simulate: AsyncParsableCommand {
 struct SimulateDispatcher: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dispatcher",
-        abstract: "Simulated agents register with a dispatcher, heartbeat on the period it returns and receive assignments while an orchestrator churns tasks; a fraction of them go silent. Reports heartbeat cost, memory per node, DOWN lateness and assignment bytes, and checks that no live node went DOWN and no silent one was missed."
+        abstract:
+            "Simulated agents register with a dispatcher, heartbeat on the period it returns and receive assignments while an orchestrator churns tasks; a fraction of them go silent. Reports heartbeat cost, memory per node, DOWN lateness and assignment bytes, and checks that no live node went DOWN and no silent one was missed."
     )
 
     static let nodeCounts = OptionValue.integer(in: 1...DispatcherSimulationPlan.maximumNodes)
-    static let durations = OptionValue.duration(in: DispatcherSimulationPlan.minimumDuration...DispatcherSimulationPlan.maximumDuration)
+    static let durations = OptionValue.duration(
+        in: DispatcherSimulationPlan.minimumDuration...DispatcherSimulationPlan.maximumDuration)
     static let silentFractions = OptionValue.decimal(in: DecimalRange(from: 0, through: 1))
     static let assignmentNodeCounts = OptionValue.integer(in: 0...DispatcherSimulationPlan.maximumNodes)
     static let churnRates = OptionValue.integer(in: 0...100_000)
@@ -35,7 +37,8 @@ struct SimulateDispatcher: AsyncParsableCommand {
 
     @Option(
         help: Self.durations.help(
-            "Simulated time (30s, 10m, 1h)", default: Self.defaultDuration, "Long enough that nodes silenced a third of the way in pass their deadline."),
+            "Simulated time (30s, 10m, 1h)", default: Self.defaultDuration,
+            "Long enough that nodes silenced a third of the way in pass their deadline."),
         transform: Self.durations.parse)
     var duration = Self.defaultDuration
 
@@ -43,21 +46,29 @@ struct SimulateDispatcher: AsyncParsableCommand {
     var virtualTime = false
 
     @Option(
-        help: Self.silentFractions.help("Fraction of nodes that stop heartbeating a third of the way in", default: Self.defaultSilentFraction),
+        help: Self.silentFractions.help(
+            "Fraction of nodes that stop heartbeating a third of the way in", default: Self.defaultSilentFraction),
         transform: Self.silentFractions.parse)
     var silentFraction = Self.defaultSilentFraction
 
     @Option(
         help: Self.assignmentNodeCounts.help(
-            "Nodes with an open assignment stream, which the orchestrator churns tasks on", absent: "\(Self.defaultAssignmentNodes), or every node when --nodes is smaller",
+            "Nodes with an open assignment stream, which the orchestrator churns tasks on",
+            absent: "\(Self.defaultAssignmentNodes), or every node when --nodes is smaller",
             "At most --nodes."),
         transform: Self.assignmentNodeCounts.parse)
     var assignmentNodes: Int?
 
-    @Option(help: Self.churnRates.help("Task creations, updates and deletions per simulated second", default: Self.defaultChurn), transform: Self.churnRates.parse)
+    @Option(
+        help: Self.churnRates.help(
+            "Task creations, updates and deletions per simulated second", default: Self.defaultChurn),
+        transform: Self.churnRates.parse)
     var churn = Self.defaultChurn
 
-    @Option(help: Self.seeds.help("Seed for the choice of silent nodes and the orchestrator's churn", default: Self.defaultSeed), transform: Self.seeds.parse)
+    @Option(
+        help: Self.seeds.help(
+            "Seed for the choice of silent nodes and the orchestrator's churn", default: Self.defaultSeed),
+        transform: Self.seeds.parse)
     var seed = Self.defaultSeed
 
     @OptionGroup var output: ReportFormatOption
@@ -81,7 +92,9 @@ struct SimulateDispatcher: AsyncParsableCommand {
             case .duration: throw ValidationError("--duration must be in \(Self.durations)")
             case .silentFraction: throw ValidationError("--silent-fraction must be in \(Self.silentFractions)")
             case .assignmentNodes(let count, let nodes):
-                throw ValidationError("--assignment-nodes: \(count) is more than --nodes (\(nodes)); expected a whole number in 0...\(nodes)")
+                throw ValidationError(
+                    "--assignment-nodes: \(count) is more than --nodes (\(nodes)); expected a whole number in 0...\(nodes)"
+                )
             case .churnPerSecond: throw ValidationError("--churn must be in \(Self.churnRates)")
             }
         }
