@@ -488,6 +488,7 @@ let package = Package(
         .testTarget(
             name: "BeaconServiceTests",
             dependencies: [
+                "BeaconPrimitives",
                 "FuzzReplay",
                 "BeaconDispatcherService",
                 "BeaconAgent",
@@ -513,11 +514,13 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        // Both command-line tools run as processes (bad-input tables, help texts): no dependency,
-        // the tests find the executables that `swift build --build-tests` puts beside the bundle.
+        // Both command-line tools run as processes (bad-input tables, help texts, reports in a
+        // browser): the tests find the executables that `swift build --build-tests` puts beside the
+        // bundle, render report fixtures with BeaconReports, and lock with the PosixMutex that
+        // ThreadSanitizer sees.
         .testTarget(
             name: "BeaconToolTests",
-            dependencies: ["BeaconReports"],
+            dependencies: ["BeaconReports", "BeaconPrimitives"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -44,7 +44,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     public func session(
         request: ServerRequest<Beacon_Dispatcher_V1_SessionRequest>, context: ServerContext
     ) async throws -> StreamingServerResponse<Beacon_Dispatcher_V1_SessionMessage> {
-        let started = ContinuousClock.now
+        let started = metrics == nil ? nil : ContinuousClock.now
         let node = try authenticator.node(of: request.metadata, context: context)
         let message = request.message
         let resume = try message.sessionID.isEmpty ? nil : Self.session(message.sessionID)
@@ -70,7 +70,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     public func heartbeat(
         request: ServerRequest<Beacon_Dispatcher_V1_HeartbeatRequest>, context: ServerContext
     ) async throws -> ServerResponse<Beacon_Dispatcher_V1_HeartbeatResponse> {
-        let started = ContinuousClock.now
+        let started = metrics == nil ? nil : ContinuousClock.now
         let node = try authenticator.node(of: request.metadata, context: context)
         let response = try Self.beat(dispatcher, node: node, request.message)
         metrics?.heartbeat.record(since: started)
@@ -98,7 +98,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     public func assignments(
         request: ServerRequest<Beacon_Dispatcher_V1_AssignmentsRequest>, context: ServerContext
     ) async throws -> StreamingServerResponse<Beacon_Dispatcher_V1_AssignmentsMessage> {
-        let started = ContinuousClock.now
+        let started = metrics == nil ? nil : ContinuousClock.now
         let node = try authenticator.node(of: request.metadata, context: context)
         let session = try Self.session(request.message.sessionID)
         let stream: DispatcherStream<AssignmentMessage>
@@ -118,7 +118,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     public func updateTaskStatus(
         request: ServerRequest<Beacon_Dispatcher_V1_UpdateTaskStatusRequest>, context: ServerContext
     ) async throws -> ServerResponse<Beacon_Dispatcher_V1_UpdateTaskStatusResponse> {
-        let started = ContinuousClock.now
+        let started = metrics == nil ? nil : ContinuousClock.now
         let node = try authenticator.node(of: request.metadata, context: context)
         let session = try Self.session(request.message.sessionID)
         do {

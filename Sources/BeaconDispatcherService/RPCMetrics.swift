@@ -28,8 +28,10 @@ package struct RPCMetrics: Sendable {
 }
 
 extension Timer {
-    /// Records the time since `start`.
-    func record(since start: ContinuousClock.Instant) {
+    /// Records the time since `start`; nothing when the call was not timed (`start` is nil
+    /// when metrics are off, so an untimed call reads no clock at all).
+    func record(since start: ContinuousClock.Instant?) {
+        guard let start else { return }
         recordNanoseconds((ContinuousClock.now - start).nanosecondsRoundedUp)
     }
 }

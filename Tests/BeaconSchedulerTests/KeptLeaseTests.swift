@@ -18,9 +18,22 @@ private final class SwitchedKeepAlive: CoordinationStore {
         (refreshes, refreshed) = AsyncStream.makeStream()
     }
 
+    /// When set, a refresh never answers, as a call to an etcd across a partition waits out its
+    /// timeouts; it ends when the lease cancels it.
+    let hangs = Atomic(false)
+
     func keepAlive(_ lease: LeaseID) async throws(SchedulerError) -> Bool {
         let alive = reachable.load(ordering: .relaxed)
         refreshed.yield(clock.now)
+        if hangs.load(ordering: .relaxed) {
+            do {
+                // Real time, cancelled when the lease stops: the call must still be in flight
+                // when the virtual deadline comes, whatever the machine's speed.
+                try await Task.sleep(for: .seconds(86_400))
+            } catch {
+                throw .backendFailure("cancelled")
+            }
+        }
         guard alive else { throw .backendFailure("unreachable") }
         return true
     }
@@ -110,6 +123,30 @@ private final class SwitchedKeepAlive: CoordinationStore {
         try clock.advance(to: start.advanced(by: .milliseconds(5_500)))
         var expiry = expiries.makeAsyncIterator()
         #expect(await expiry.next() == start.advanced(by: .milliseconds(5_500)))
+        lease.stop()
+    }
+
+    /// A refresh that never answers does not hold the lease past its deadline: the lease ends at
+    /// 3 s while the call sent at 1 s is still in flight.
+    @Test func aRefreshThatHangsDoesNotHoldTheLeasePastItsDeadline() async throws {
+        let clock = ManualClock()
+        let start = clock.now
+        let store = SwitchedKeepAlive(clock: clock)
+        store.hangs.store(true, ordering: .relaxed)
+        var refreshes = store.refreshes.makeAsyncIterator()
+        let (expiries, expired) = AsyncStream.makeStream(of: BeaconInstant.self)
+        let lease = KeptLease(GrantedLease(id: LeaseID(7), ttl: Self.ttl), store: store, clock: clock)
+        lease.onExpired { expired.yield(clock.now) }
+
+        let sent = try await Self.refresh(until: .seconds(2), from: start, on: clock, &refreshes)
+        #expect(sent == [.seconds(1)])
+        await clock.waitForSleepers(1)
+        #expect(clock.nextDeadline == start.advanced(by: Self.ttl))
+        #expect(!lease.isExpired)
+
+        try clock.advance(to: start.advanced(by: Self.ttl))
+        var expiry = expiries.makeAsyncIterator()
+        #expect(await expiry.next() == start.advanced(by: Self.ttl))
         lease.stop()
     }
 }

@@ -1,13 +1,17 @@
 #if GRPC
 import Foundation
-import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import BeaconPrimitives
 
 /// `beacon serve` as an operator runs it: the executable `swift build --build-tests` put beside
 /// this test bundle, in a process of its own, its output collected as it prints.
 final class ServeProcess: Sendable {
     /// Text a pipe has delivered so far.
     private final class Collected: Sendable {
-        let text = Mutex("")
+        let text = PosixMutex("")
     }
 
     private let process: Process
@@ -46,6 +50,14 @@ final class ServeProcess: Sendable {
             try await Task.sleep(for: .milliseconds(10))
         }
         return nil
+    }
+
+    /// A test that ends early (a failed `#require`) does not leave the server running.
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 
     /// SIGTERM, as a service manager stops it; its exit status once it has exited.

@@ -39,6 +39,10 @@ import Testing
         .init(["serve", "--task-bytes", "65537"], ["--task-bytes", "0...65536"]),
         .init(["serve", "--group", ""], ["--group"]),
         .init(["serve", "--name", "a b"], ["--name", "visible ASCII"]),
+        .init(["serve", "--name", "a/b"], ["--name", "cannot name a member of a group"]),
+        .init(["serve", "--name", "a,b"], ["--name", "cannot name a member of a group"]),
+        .init(["serve", "--group", "beacon"], ["--group", "must start with the slash char"]),
+        .init(["serve", "--group", "/beacon/"], ["--group"]),
         .init(["serve", "--expiry-log", "/nonexistent/folder/expiries"], ["--expiry-log", "existing folder"]),
         .init(["serve", "--tls-cert", "server.pem"], ["--tls-cert", "--tls-key"]),
         .init(

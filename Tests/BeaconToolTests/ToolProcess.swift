@@ -1,5 +1,5 @@
+import BeaconPrimitives
 import Foundation
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -120,8 +120,8 @@ enum ToolProcess {
     /// Whether the process has exited, and whether the timeout killed it: the kill happens only
     /// under the `exited` lock, so it never reaches a process that has already been reaped.
     private final class RunState: Sendable {
-        let exited = Mutex(false)
-        let killed = Mutex(false)
+        let exited = PosixMutex(false)
+        let killed = PosixMutex(false)
     }
 }
 

@@ -23,8 +23,17 @@ final class KeptLease: Sendable {
         }
     }
 
-    /// Refreshes until the task is cancelled or the store says the lease is gone, which it
-    /// reports through `gone`.
+    /// What a refresh call came back with.
+    private enum RefreshAnswer: Sendable {
+        case alive(sent: BeaconInstant)
+        case gone
+        case failed
+    }
+
+    /// Refreshes until the task is cancelled or the lease is gone, which it reports through
+    /// `gone`. Each refresh runs in a task of its own while this loop waits for its answer, the
+    /// next refresh or the deadline, whichever comes first: a refresh that hangs (an etcd call
+    /// waits out its timeout on each endpoint in turn) cannot hold the holder past the deadline.
     private static func refresh(
         _ granted: GrantedLease, in store: any CoordinationStore, on clock: some BeaconClock, gone: () -> Void
     ) async {
@@ -32,29 +41,46 @@ final class KeptLease: Sendable {
         // The deadline counts from when a refresh was sent, not answered: the store may have
         // renewed the lease at any point in between, so the earlier instant is the safe one.
         var deadline = clock.now.advanced(by: granted.ttl)
-        var wait = interval
+        var nextRefresh = clock.now.advanced(by: interval)
+        let answered = Wakeup()
+        let answer = PosixMutex<RefreshAnswer?>(nil)
+        var inFlight: Task<Void, Never>?
+        defer { inFlight?.cancel() }
         while !Task.isCancelled {
-            do {
-                try await clock.sleep(until: clock.now.advanced(by: wait), tolerance: nil)
-            } catch {
+            await answered.wait(until: inFlight == nil ? min(nextRefresh, deadline) : deadline, on: clock)
+            let now = clock.now
+            switch answer.withLock({ answer in
+                defer { answer = nil }
+                return answer
+            }) {
+            case .alive(let sent)?:
+                inFlight = nil
+                deadline = sent.advanced(by: granted.ttl)
+                nextRefresh = now.advanced(by: interval)
+            case .gone?:
+                gone()
+                return
+            case .failed?:
+                inFlight = nil
+                nextRefresh = min(now.advanced(by: interval / 2), deadline)
+            case nil:
+                break
+            }
+            if now >= deadline {
+                gone()
                 return
             }
-            let sent = clock.now
-            do {
-                if try await store.keepAlive(granted.id) {
-                    deadline = sent.advanced(by: granted.ttl)
-                    wait = interval
-                } else {
-                    gone()
-                    return
+            if inFlight == nil, now >= nextRefresh, !Task.isCancelled {
+                inFlight = Task {
+                    let result: RefreshAnswer
+                    do {
+                        result = try await store.keepAlive(granted.id) ? .alive(sent: now) : .gone
+                    } catch {
+                        result = .failed
+                    }
+                    answer.withLock { $0 = result }
+                    answered.signal()
                 }
-            } catch {
-                let now = clock.now
-                if now >= deadline {
-                    gone()
-                    return
-                }
-                wait = min(interval / 2, now.duration(to: deadline))
             }
         }
     }

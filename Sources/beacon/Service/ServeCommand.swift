@@ -1,5 +1,6 @@
 import ArgumentParser
 import BeaconCommandLine
+import BeaconScheduler
 
 #if GRPC
 import BeaconCore
@@ -60,7 +61,10 @@ struct ServeCommand: AsyncParsableCommand {
             "Comma-separated etcd client URLs: join a dispatcher group there and lead only while chosen (needs `--traits GRPC,Etcd`) (default: none; lead alone)."
     )
     var etcd: String?
-    @Option(help: "The dispatcher group's path on etcd (not empty).")
+    @Option(
+        help:
+            "The dispatcher group's path on etcd: starts with / and does not end with one (default: /beacon/dispatchers).",
+        transform: { try GroupPath($0).rawValue })
     var group = "/beacon/dispatchers"
     @Option(help: "This dispatcher's name in the group, 1 to 256 visible ASCII characters (default: --listen).")
     var name: String?
@@ -95,11 +99,17 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try ListenAddress(listen, option: "--listen")
         if let metrics { _ = try ListenAddress(metrics, option: "--metrics") }
-        guard !group.isEmpty else {
-            throw ValidationError(
-                "--group: \(CommandLineValueError.empty(expected: "an etcd key prefix such as /beacon/dispatchers"))")
+        if let name {
+            try OptionCheck.identifier(name, "--name", atMost: 256)
+            // The scheduler's own rule for a member's name, so etcd never refuses it at run time.
+            do {
+                try validateHostname(name)
+            } catch .invalidHostname(let reason) {
+                throw ValidationError("--name: '\(name)' cannot name a member of a group: \(reason)")
+            } catch {
+                throw ValidationError("--name: \(error)")
+            }
         }
-        if let name { try OptionCheck.identifier(name, "--name", atMost: 256) }
         try OptionCheck.writableFileLocation(expiryLog, "--expiry-log")
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard clientCA == nil || tlsCert != nil else {
