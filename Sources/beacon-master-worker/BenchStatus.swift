@@ -49,7 +49,7 @@ struct BenchStatus: AsyncParsableCommand {
     var directory: String?
 
     func validate() throws {
-        if let directory { try DatabasePath.checkFolder(directory, option: "--directory") }
+        if let directory { try OptionPath.checkFolder(directory, option: "--directory") }
         let saves = Int(Double(rate) * Stopwatch.seconds(duration.value))
         guard saves <= Self.maximumSaves else {
             throw ValidationError(

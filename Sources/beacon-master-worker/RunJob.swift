@@ -61,7 +61,7 @@ struct RunJob: AsyncParsableCommand {
     var pause = RunJob.defaultPause
 
     func validate() throws {
-        try DatabasePath.check(database, option: "--database")
+        try OptionPath.checkFile(database, option: "--database", kind: "a SQLite file")
         do {
             _ = try MasterID(master)
             // The longest worker ID this run makes must be valid too.

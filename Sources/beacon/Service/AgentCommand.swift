@@ -60,9 +60,9 @@ struct AgentCommand: AsyncParsableCommand {
         guard (tlsCert == nil) == (tlsKey == nil), tlsCert == nil || tlsCA != nil else {
             throw ValidationError("--tls-cert and --tls-key go together, and need --tls-ca")
         }
-        try OptionCheck.readableFile(tlsCA, "--tls-ca")
-        try OptionCheck.readableFile(tlsCert, "--tls-cert")
-        try OptionCheck.readableFile(tlsKey, "--tls-key")
+        if let tlsCA { try OptionPath.checkReadable(tlsCA, option: "--tls-ca", kind: "a readable PEM file") }
+        if let tlsCert { try OptionPath.checkReadable(tlsCert, option: "--tls-cert", kind: "a readable PEM file") }
+        if let tlsKey { try OptionPath.checkReadable(tlsKey, option: "--tls-key", kind: "a readable PEM file") }
     }
 
     #if GRPC

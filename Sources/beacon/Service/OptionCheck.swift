@@ -15,25 +15,4 @@ enum OptionCheck {
             )
         }
     }
-
-    /// Refuses a file the process cannot read.
-    static func readableFile(_ path: String?, _ option: String) throws(ValidationError) {
-        guard let path else { return }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw ValidationError("\(option): cannot read '\(path)'; expected a readable PEM file")
-        }
-    }
-
-    /// Refuses a file to be written whose folder does not exist: the command never creates folders.
-    static func writableFileLocation(_ path: String?, _ option: String) throws(ValidationError) {
-        guard let path else { return }
-        let folder = (path as NSString).deletingLastPathComponent
-        var isFolder: ObjCBool = false
-        guard !path.isEmpty, !path.hasSuffix("/"),
-            FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder),
-            isFolder.boolValue
-        else {
-            throw ValidationError("\(option): '\(path)' is not a file in an existing folder")
-        }
-    }
 }

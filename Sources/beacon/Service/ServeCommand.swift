@@ -110,14 +110,14 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--name: \(error)")
             }
         }
-        try OptionCheck.writableFileLocation(expiryLog, "--expiry-log")
+        if let expiryLog { try OptionPath.checkFile(expiryLog, option: "--expiry-log") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard clientCA == nil || tlsCert != nil else {
             throw ValidationError("--client-ca needs --tls-cert and --tls-key")
         }
-        try OptionCheck.readableFile(tlsCert, "--tls-cert")
-        try OptionCheck.readableFile(tlsKey, "--tls-key")
-        try OptionCheck.readableFile(clientCA, "--client-ca")
+        if let tlsCert { try OptionPath.checkReadable(tlsCert, option: "--tls-cert", kind: "a readable PEM file") }
+        if let tlsKey { try OptionPath.checkReadable(tlsKey, option: "--tls-key", kind: "a readable PEM file") }
+        if let clientCA { try OptionPath.checkReadable(clientCA, option: "--client-ca", kind: "a readable PEM file") }
         if let etcd {
             _ = try etcdEndpoints(etcd)
             #if GRPC && !Etcd
