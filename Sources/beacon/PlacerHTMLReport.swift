@@ -20,23 +20,7 @@ enum PlacerHTMLReport {
             html += distributionChart(report, members: n, names: names).svg()
         }
         html += "<h2>All figures</h2>\n"
-        var rows = [
-            [
-                "placer", "N", "keys", "ns cold", "ns hot", "allocs", "max/avg", "moved join", "moved leave",
-                "ideal leave", "table", "build",
-            ]
-        ]
-        for r in report.placers {
-            rows.append([
-                r.name, "\(r.members)", "\(r.keys)", TableReport.fixed(r.nsPerLookupCold, 1),
-                TableReport.fixed(r.nsPerLookupHot, 1),
-                report.allocationCounting ? TableReport.fixed(r.allocsPerLookup, 2) : "n/a",
-                TableReport.fixed(r.maxOverAvg, 3),
-                r.movedOnJoin.map(TableReport.percent) ?? "-", r.movedOnLeave.map(TableReport.percent) ?? "-",
-                TableReport.idealMoved(r), TableReport.bytes(r.tableBytes), TableReport.micros(r.buildMicros),
-            ])
-        }
-        html += HTMLPage.table(rows)
+        html += HTMLPage.table(TableReport.rows(report))
         html +=
             "<p class=\"note\">Load-aware placers time acquire + release; their balance holds every request in flight, and no key "
             + "movement is measured for them (nor for round robin, which ignores the key).</p>\n"

@@ -4,24 +4,7 @@ import Foundation
 /// `--format table`: one row per placer and member count.
 enum TableReport {
     static func render(_ report: PlacerReport) -> String {
-        let header = [
-            "placer", "N", "keys", "ns cold", "ns hot", "allocs", "max/avg", "stddev", "moved join", "moved leave",
-            "ideal leave",
-            "table", "build", "update", "ns 3-rep", "2-thread",
-        ]
-        var rows = [header]
-        for r in report.placers {
-            rows.append([
-                r.name, "\(r.members)", "\(r.keys)", fixed(r.nsPerLookupCold, 1), fixed(r.nsPerLookupHot, 1),
-                report.allocationCounting ? fixed(r.allocsPerLookup, 2) : "n/a",
-                fixed(r.maxOverAvg, 3), fixed(r.stddevOverAvg, 3),
-                r.movedOnJoin.map { percent($0) } ?? "-", r.movedOnLeave.map { percent($0) } ?? "-",
-                idealMoved(r), bytes(r.tableBytes), micros(r.buildMicros),
-                r.updateMicros.map { micros($0) } ?? "-", r.nsPerReplicaSet3.map { fixed($0, 1) } ?? "-",
-                r.parallelSpeedup.map { fixed($0, 2) + "x" } ?? "-",
-            ])
-        }
-        var lines = layout(rows)
+        var lines = layout(rows(report))
         lines.append("")
         lines.append("XXH64 of one \(report.keyLength)-byte key alone: \(fixed(report.hashNsPerKey, 1)) ns")
         lines.append(
@@ -33,6 +16,27 @@ enum TableReport {
         lines.append(
             "is measured for them, nor for round robin, which ignores the key: their moved and ideal cells are -.")
         return lines.joined(separator: "\n")
+    }
+
+    /// Every figure of every row, headed: the text table and the HTML page's table both show
+    /// exactly these.
+    static func rows(_ report: PlacerReport) -> [[String]] {
+        let header = [
+            "placer", "N", "keys", "ns cold", "ns hot", "allocs", "max/avg", "stddev", "moved join", "moved leave",
+            "ideal leave", "table", "build", "update", "ns 3-rep", "2-thread",
+        ]
+        return [header]
+            + report.placers.map { r in
+                [
+                    r.name, "\(r.members)", "\(r.keys)", fixed(r.nsPerLookupCold, 1), fixed(r.nsPerLookupHot, 1),
+                    report.allocationCounting ? fixed(r.allocsPerLookup, 2) : "n/a",
+                    fixed(r.maxOverAvg, 3), fixed(r.stddevOverAvg, 3),
+                    r.movedOnJoin.map { percent($0) } ?? "-", r.movedOnLeave.map { percent($0) } ?? "-",
+                    idealMoved(r), bytes(r.tableBytes), micros(r.buildMicros),
+                    r.updateMicros.map { micros($0) } ?? "-", r.nsPerReplicaSet3.map { fixed($0, 1) } ?? "-",
+                    r.parallelSpeedup.map { fixed($0, 2) + "x" } ?? "-",
+                ]
+            }
     }
 
     /// `rows` as aligned text lines: the first row a header underlined with dashes, the first
