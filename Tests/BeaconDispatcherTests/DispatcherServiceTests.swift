@@ -36,8 +36,13 @@ import Testing
         throw DispatcherError.stopped
     }
 
+    /// Polls until `condition` holds. Its bound is wall time, not a count of polls: beside the
+    /// parallel suite on two cores, CPU-bound tests can hold the cooperative pool for tens of
+    /// seconds (a CI run saw 1 000 polls spread over more than a minute), and the bound is only
+    /// there to turn a broken build into a failure instead of a hang.
     private func waitUntil(_ condition: () -> Bool) async throws {
-        for _ in 0..<1000 where !condition() {
+        let giveUp = ContinuousClock.now.advanced(by: .seconds(180))
+        while !condition(), ContinuousClock.now < giveUp {
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(condition())
