@@ -9,7 +9,7 @@ import Testing
 private final class SwitchedKeepAlive: CoordinationStore {
     let reachable = Atomic(true)
     let clock: ManualClock
-    /// The instant of each refresh, yielded once the refresh has read the switch.
+    /// The instant each refresh was sent at.
     let refreshes: AsyncStream<BeaconInstant>
     private let refreshed: AsyncStream<BeaconInstant>.Continuation
 
@@ -54,19 +54,29 @@ private final class SwitchedKeepAlive: CoordinationStore {
 @Suite(.timeLimit(.minutes(1))) struct KeptLeaseTests {
     static let ttl = Duration.seconds(3)
 
-    /// Advances the clock to each refresh the lease asks for up to `end`, waiting after each for
-    /// the refresh to have run, and returns the offsets from `start` of the refreshes it ran.
+    /// A lease on `store` whose refresher reports each refresh it handled.
+    private static func keptLease(
+        on store: SwitchedKeepAlive, clock: ManualClock
+    ) -> (KeptLease, AsyncStream<KeptLease.Refresh>) {
+        let (handled, handle) = AsyncStream.makeStream(of: KeptLease.Refresh.self)
+        let lease = KeptLease(GrantedLease(id: LeaseID(7), ttl: ttl), store: store, clock: clock) { handle.yield($0) }
+        return (lease, handled)
+    }
+
+    /// Advances the clock to each refresh the lease asks for up to `end`, waiting after each until
+    /// the refresher has handled its answer (it reports that before it sleeps again, so the next
+    /// deadline it sleeps for is the one the answer led to), and returns the refreshes handled.
     static func refresh(
         until end: Duration, from start: BeaconInstant, on clock: ManualClock,
-        _ refreshes: inout AsyncStream<BeaconInstant>.Iterator
-    ) async throws -> [Duration] {
-        var offsets: [Duration] = []
+        _ handled: inout AsyncStream<KeptLease.Refresh>.Iterator
+    ) async throws -> [KeptLease.Refresh] {
+        var refreshes: [KeptLease.Refresh] = []
         while true {
             await clock.waitForSleepers(1)
             let next = try #require(clock.nextDeadline)
-            guard next <= start.advanced(by: end) else { return offsets }
+            guard next <= start.advanced(by: end) else { return refreshes }
             try clock.advance(to: next)
-            offsets.append(start.duration(to: try #require(await refreshes.next())))
+            refreshes.append(try #require(await handled.next()))
         }
     }
 
@@ -77,14 +87,19 @@ private final class SwitchedKeepAlive: CoordinationStore {
         let clock = ManualClock()
         let start = clock.now
         let store = SwitchedKeepAlive(clock: clock)
-        var refreshes = store.refreshes.makeAsyncIterator()
         store.reachable.store(false, ordering: .relaxed)
         let (expiries, expired) = AsyncStream.makeStream(of: BeaconInstant.self)
-        let lease = KeptLease(GrantedLease(id: LeaseID(7), ttl: Self.ttl), store: store, clock: clock)
+        let (lease, refreshes) = Self.keptLease(on: store, clock: clock)
+        var handled = refreshes.makeAsyncIterator()
         lease.onExpired { expired.yield(clock.now) }
 
-        let failed = try await Self.refresh(until: .milliseconds(2_999), from: start, on: clock, &refreshes)
-        #expect(failed == [.seconds(1), .milliseconds(1_500), .seconds(2), .milliseconds(2_500)])
+        let failed = try await Self.refresh(until: .milliseconds(2_999), from: start, on: clock, &handled)
+        let at = { (milliseconds: Int) in start.advanced(by: .milliseconds(milliseconds)) }
+        #expect(
+            failed == [
+                .failed(sent: at(1_000), retry: at(1_500)), .failed(sent: at(1_500), retry: at(2_000)),
+                .failed(sent: at(2_000), retry: at(2_500)), .failed(sent: at(2_500), retry: at(3_000)),
+            ])
         await clock.waitForSleepers(1)
         #expect(!lease.isExpired)
 
@@ -102,21 +117,31 @@ private final class SwitchedKeepAlive: CoordinationStore {
         let clock = ManualClock()
         let start = clock.now
         let store = SwitchedKeepAlive(clock: clock)
-        var refreshes = store.refreshes.makeAsyncIterator()
         let (expiries, expired) = AsyncStream.makeStream(of: BeaconInstant.self)
-        let lease = KeptLease(GrantedLease(id: LeaseID(7), ttl: Self.ttl), store: store, clock: clock)
+        let (lease, refreshes) = Self.keptLease(on: store, clock: clock)
+        var handled = refreshes.makeAsyncIterator()
         lease.onExpired { expired.yield(clock.now) }
+        let at = { (milliseconds: Int) in start.advanced(by: .milliseconds(milliseconds)) }
 
         store.reachable.store(false, ordering: .relaxed)
-        let failed = try await Self.refresh(until: .seconds(2), from: start, on: clock, &refreshes)
-        #expect(failed == [.seconds(1), .milliseconds(1_500), .seconds(2)])
+        let failed = try await Self.refresh(until: .seconds(2), from: start, on: clock, &handled)
+        #expect(
+            failed == [
+                .failed(sent: at(1_000), retry: at(1_500)), .failed(sent: at(1_500), retry: at(2_000)),
+                .failed(sent: at(2_000), retry: at(2_500)),
+            ])
         store.reachable.store(true, ordering: .relaxed)
-        let renewed = try await Self.refresh(until: .milliseconds(2_500), from: start, on: clock, &refreshes)
-        #expect(renewed == [.milliseconds(2_500)])
-        // The deadline is now 2.5 + 3 = 5.5 s: failures from 3.5 s on do not end the lease before.
+        let renewed = try await Self.refresh(until: .milliseconds(2_500), from: start, on: clock, &handled)
+        #expect(renewed == [.renewed(sent: at(2_500), deadline: at(5_500))])
+        // Failures from 3.5 s on (a third of the TTL after the renewal) do not end the lease
+        // before its new deadline.
         store.reachable.store(false, ordering: .relaxed)
-        let failedAgain = try await Self.refresh(until: .milliseconds(5_499), from: start, on: clock, &refreshes)
-        #expect(failedAgain == [.milliseconds(3_500), .seconds(4), .milliseconds(4_500), .seconds(5)])
+        let failedAgain = try await Self.refresh(until: .milliseconds(5_499), from: start, on: clock, &handled)
+        #expect(
+            failedAgain == [
+                .failed(sent: at(3_500), retry: at(4_000)), .failed(sent: at(4_000), retry: at(4_500)),
+                .failed(sent: at(4_500), retry: at(5_000)), .failed(sent: at(5_000), retry: at(5_500)),
+            ])
         await clock.waitForSleepers(1)
         #expect(!lease.isExpired)
 
@@ -133,13 +158,16 @@ private final class SwitchedKeepAlive: CoordinationStore {
         let start = clock.now
         let store = SwitchedKeepAlive(clock: clock)
         store.hangs.store(true, ordering: .relaxed)
-        var refreshes = store.refreshes.makeAsyncIterator()
+        var sent = store.refreshes.makeAsyncIterator()
         let (expiries, expired) = AsyncStream.makeStream(of: BeaconInstant.self)
-        let lease = KeptLease(GrantedLease(id: LeaseID(7), ttl: Self.ttl), store: store, clock: clock)
+        let (lease, _) = Self.keptLease(on: store, clock: clock)
         lease.onExpired { expired.yield(clock.now) }
 
-        let sent = try await Self.refresh(until: .seconds(2), from: start, on: clock, &refreshes)
-        #expect(sent == [.seconds(1)])
+        await clock.waitForSleepers(1)
+        #expect(clock.nextDeadline == start.advanced(by: .seconds(1)))
+        try clock.advance(by: .seconds(1))
+        #expect(await sent.next() == start.advanced(by: .seconds(1)))
+        // In flight, the refresher sleeps only until the deadline: no second refresh is sent.
         await clock.waitForSleepers(1)
         #expect(clock.nextDeadline == start.advanced(by: Self.ttl))
         #expect(!lease.isExpired)

@@ -5,7 +5,8 @@ import Logging
 /// Where a participant gets its session lease: ``Scheduler`` grants a fresh one, or hands back
 /// the lease a previous participant of the same path left alive (``ScheduleOptions/reuseLease``).
 protocol LeaseSource: Sendable {
-    func lease(for path: GroupPath, ttl: Duration, reuse: Bool) async throws(SchedulerError) -> KeptLease
+    func lease(for path: GroupPath, ttl: Duration, reuse: Bool, logger: Logger) async throws(SchedulerError)
+        -> KeptLease
 }
 
 /// The shell around ``GroupStep``: owns the store calls, the watch and the session lease of one
@@ -56,7 +57,8 @@ final class GroupParticipant: Sendable {
     /// first registration fails (the store is unreachable, a reused lease vanished), so a
     /// misconfigured participant fails at once instead of reporting errors forever.
     func start() async throws(SchedulerError) {
-        let lease = try await leases.lease(for: path, ttl: options.sessionTTL, reuse: options.reuseLease)
+        let lease = try await leases.lease(
+            for: path, ttl: options.sessionTTL, reuse: options.reuseLease, logger: logger)
         do {
             try await register(under: lease)
         } catch {
@@ -231,7 +233,8 @@ final class GroupParticipant: Sendable {
         logger.warning("session lease lost; registering again", metadata: ["path": "\(path)", "host": "\(hostname)"])
         while !Task.isCancelled {
             do {
-                let fresh = try await leases.lease(for: path, ttl: options.sessionTTL, reuse: options.reuseLease)
+                let fresh = try await leases.lease(
+                    for: path, ttl: options.sessionTTL, reuse: options.reuseLease, logger: logger)
                 try await register(under: fresh)
                 lease = fresh
                 watchExpiry(of: fresh)

@@ -6,19 +6,33 @@ import BeaconPrimitives
 /// when no refresh has succeeded for a whole TTL: a store that cannot be reached for that long
 /// has let the lease lapse as far as anyone can tell, so the holder must not act on it (etcd's
 /// client closes its keep-alive channel at the same deadline). A failed refresh is retried
-/// sooner, never later than that deadline. The refresher sleeps on the scheduler's clock.
+/// sooner, never later than that deadline. The refresher sleeps on the scheduler's clock, and
+/// tells `onRefresh` what became of each refresh it handled before it sleeps again.
 final class KeptLease: Sendable {
+    /// What one answered refresh did to the lease.
+    enum Refresh: Sendable, Equatable {
+        /// The store renewed the lease; it now lasts until `deadline`.
+        case renewed(sent: BeaconInstant, deadline: BeaconInstant)
+        /// The refresh failed; the next one goes out at `retry`, unless the deadline comes first.
+        case failed(sent: BeaconInstant, retry: BeaconInstant)
+    }
+
     let granted: GrantedLease
     private let expiredHandler = PosixMutex<(@Sendable () -> Void)?>(nil)
     private let expired = PosixMutex(false)
     private let refresher = PosixMutex<Task<Void, Never>?>(nil)
 
-    init(_ granted: GrantedLease, store: any CoordinationStore, clock: some BeaconClock) {
+    init(
+        _ granted: GrantedLease, store: any CoordinationStore, clock: some BeaconClock,
+        onRefresh: @escaping @Sendable (Refresh) -> Void = { _ in }
+    ) {
         self.granted = granted
         let weakLease = WeakBox(self)
         refresher.withLock { refresher in
             refresher = Task.detached {
-                await Self.refresh(granted, in: store, on: clock) { weakLease.value?.markExpired() }
+                await Self.refresh(granted, in: store, on: clock, onRefresh: onRefresh) {
+                    weakLease.value?.markExpired()
+                }
             }
         }
     }
@@ -27,7 +41,7 @@ final class KeptLease: Sendable {
     private enum RefreshAnswer: Sendable {
         case alive(sent: BeaconInstant)
         case gone
-        case failed
+        case failed(sent: BeaconInstant)
     }
 
     /// Refreshes until the task is cancelled or the lease is gone, which it reports through
@@ -35,7 +49,8 @@ final class KeptLease: Sendable {
     /// next refresh or the deadline, whichever comes first: a refresh that hangs (an etcd call
     /// waits out its timeout on each endpoint in turn) cannot hold the holder past the deadline.
     private static func refresh(
-        _ granted: GrantedLease, in store: any CoordinationStore, on clock: some BeaconClock, gone: () -> Void
+        _ granted: GrantedLease, in store: any CoordinationStore, on clock: some BeaconClock,
+        onRefresh: (Refresh) -> Void, gone: () -> Void
     ) async {
         let interval = granted.ttl / 3
         // The deadline counts from when a refresh was sent, not answered: the store may have
@@ -57,12 +72,14 @@ final class KeptLease: Sendable {
                 inFlight = nil
                 deadline = sent.advanced(by: granted.ttl)
                 nextRefresh = now.advanced(by: interval)
+                onRefresh(.renewed(sent: sent, deadline: deadline))
             case .gone?:
                 gone()
                 return
-            case .failed?:
+            case .failed(let sent)?:
                 inFlight = nil
                 nextRefresh = min(now.advanced(by: interval / 2), deadline)
+                onRefresh(.failed(sent: sent, retry: nextRefresh))
             case nil:
                 break
             }
@@ -76,7 +93,7 @@ final class KeptLease: Sendable {
                     do {
                         result = try await store.keepAlive(granted.id) ? .alive(sent: now) : .gone
                     } catch {
-                        result = .failed
+                        result = .failed(sent: now)
                     }
                     answer.withLock { $0 = result }
                     answered.signal()

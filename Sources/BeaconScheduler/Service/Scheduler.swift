@@ -1,5 +1,6 @@
 public import BeaconCore
 import BeaconPrimitives
+import Logging
 
 /// mgmt's distributed scheduler over a ``CoordinationStore``: hosts join groups, one strategy per
 /// group chooses up to `maxCount` of them, and every participant learns the chosen set.
@@ -101,11 +102,21 @@ public final class Scheduler: Sendable {
         for lease in kept { lease.stop() }
     }
 
-    fileprivate func lease(for path: GroupPath, ttl: Duration, reuse: Bool) async throws(SchedulerError) -> KeptLease {
+    fileprivate func lease(
+        for path: GroupPath, ttl: Duration, reuse: Bool, logger: Logger
+    ) async throws(SchedulerError) -> KeptLease {
         if reuse, let kept = state.withLock({ $0.reusable[path] }), !kept.isExpired {
             return kept
         }
-        let lease = KeptLease(try await store.grantLease(ttl: ttl), store: store, clock: clock)
+        let granted = try await store.grantLease(ttl: ttl)
+        // A failed refresh is the first sign of a partition: the lease ends at its deadline
+        // unless a retry gets through, and an operator should see that coming.
+        let lease = KeptLease(granted, store: store, clock: clock) { refresh in
+            guard case .failed(let sent, let retry) = refresh else { return }
+            logger.warning(
+                "session lease refresh failed; retrying",
+                metadata: ["path": "\(path)", "lease": "\(granted.id)", "retry_after": "\(sent.duration(to: retry))"])
+        }
         if reuse { state.withLock { $0.reusable[path] = lease } }
         return lease
     }
@@ -116,7 +127,9 @@ public final class Scheduler: Sendable {
 private struct LeaseGrants: LeaseSource {
     let scheduler: Scheduler
 
-    func lease(for path: GroupPath, ttl: Duration, reuse: Bool) async throws(SchedulerError) -> KeptLease {
-        try await scheduler.lease(for: path, ttl: ttl, reuse: reuse)
+    func lease(for path: GroupPath, ttl: Duration, reuse: Bool, logger: Logger) async throws(SchedulerError)
+        -> KeptLease
+    {
+        try await scheduler.lease(for: path, ttl: ttl, reuse: reuse, logger: logger)
     }
 }
