@@ -39,11 +39,13 @@ esac
 # -c release: the harnesses check their models themselves, so the optimiser only removes the
 # library's debug-only invariant walks (each harness runs the full walk at the end of an input).
 # `--sanitize=fuzzer` links libFuzzer; `-sanitize=fuzzer,address` instruments for coverage and ASan.
+# Line tables only: an ASan report names files and lines with them, and the build is smaller.
 # flock: parallel runs (the planted-bug script, a developer's shells) build one at a time, as
 # two Swift builds side by side on two cores take longer than one after the other.
 build_log=$(mktemp)
 if ! flock "${TMPDIR:-/tmp}/beacon-swift-build.lock" \
     swift build -c release --scratch-path "$scratch" --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address \
+    -Xswiftc -gline-tables-only -Xcc -gline-tables-only \
     "${coverage[@]}" --product "$target" >"$build_log" 2>&1; then
     grep -v '^\[' "$build_log" | tail -n 40 >&2
     echo "$target: build failed" >&2

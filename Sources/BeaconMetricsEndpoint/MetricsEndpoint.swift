@@ -36,12 +36,18 @@ package final class MetricsEndpoint: Service, Sendable {
         address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
-    /// Listens on `host` (an IPv4 or IPv6 address) and `port` (0: any free port). Throws
-    /// ``MetricsEndpointError`` when it cannot, naming the address and the system's reason.
+    /// Listens on `host` (an IPv4 or IPv6 address) and `port` (0: any free port). A connection
+    /// that has not sent a whole request `idleTimeout` after it opened (or after its last
+    /// bytes) is closed, so clients that connect and stall cannot pile up. Throws
+    /// ``MetricsEndpointError`` when it cannot listen, naming the address and the system's reason.
     package static func bind(
-        host: String, port: Int, registry: PrometheusCollectorRegistry
+        host: String, port: Int, registry: PrometheusCollectorRegistry, idleTimeout: Duration = .seconds(10)
     ) async throws(MetricsEndpointError) -> MetricsEndpoint {
         let asked = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let (seconds, attoseconds) = idleTimeout.components
+        let idleAmount = TimeAmount.nanoseconds(
+            seconds >= Int64.max / 1_000_000_000
+                ? Int64.max : max(1, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
         do {
             // SwiftNIO's shared event loops: the ones the gRPC server runs on.
             let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -49,6 +55,9 @@ package final class MetricsEndpoint: Service, Sendable {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        // After the decoder, so bytes that never make a request part (a header
+                        // sent a byte at a time) do not count as activity.
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleAmount))
                         try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry))
                     }
                 }

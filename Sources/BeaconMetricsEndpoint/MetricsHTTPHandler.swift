@@ -6,7 +6,8 @@ import Prometheus
 /// Answers one HTTP/1.1 request per connection: `GET /metrics` (or `HEAD`) with the registry in
 /// Prometheus text format, anything else with 404 or 405; then closes the connection. A scraper
 /// connects once per scrape interval, so keeping connections open would save nothing worth the
-/// idle connections a server must then track.
+/// idle connections a server must then track. A connection that goes quiet before its request
+/// is whole is closed when the endpoint's idle timeout fires.
 final class MetricsHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -30,6 +31,15 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
             self.request = nil
             respond(to: request, context: context)
         }
+    }
+
+    /// The idle timeout before this handler fired: no whole request came in time.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is IdleStateHandler.IdleStateEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        context.close(promise: nil)
     }
 
     private func respond(to request: HTTPRequestHead, context: ChannelHandlerContext) {

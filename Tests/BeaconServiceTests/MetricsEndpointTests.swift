@@ -116,6 +116,19 @@ import Testing
         await endpoint.close()
     }
 
+    /// A client that connects and stalls, sending nothing or a request that never ends, is
+    /// disconnected when the idle timeout fires (without it the reads below never end), and the
+    /// endpoint goes on answering others.
+    @Test func aStalledConnectionIsClosedAtTheIdleTimeout() async throws {
+        let factory = DescribedPrometheusFactory(describing: [])
+        let endpoint = try await MetricsEndpoint.bind(
+            host: "127.0.0.1", port: 0, registry: factory.registry, idleTimeout: .milliseconds(200))
+        #expect(try await HTTPScrape.send("", port: endpoint.port).isEmpty)
+        #expect(try await HTTPScrape.send("GET /metrics HTTP/1.1\r\nHost: x\r\n", port: endpoint.port).isEmpty)
+        #expect(try await HTTPScrape.request(port: endpoint.port).status == 200)
+        await endpoint.close()
+    }
+
     @Test func aPortInUseIsNamedInTheError() async throws {
         let factory = DescribedPrometheusFactory(describing: [])
         let first = try await MetricsEndpoint.bind(host: "127.0.0.1", port: 0, registry: factory.registry)

@@ -196,16 +196,19 @@ struct LoadGeneration {
             print("cannot read the expiry log \(log) (is it `beacon serve --expiry-log`'s file?)")
             return
         }
-        var expiries: [String: UInt64] = [:]
+        // The log is appended to across server runs, so a node may have older expiries too: its
+        // DOWN for this run is the first one after its last beat.
+        var expiries: [Substring: [UInt64]] = [:]
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
             guard fields.count == 2, let nanos = UInt64(fields[1]) else { continue }
-            expiries[String(fields[0]), default: nanos] = min(expiries[String(fields[0])] ?? nanos, nanos)
+            expiries[fields[0], default: []].append(nanos)
         }
         var delays: [Int64] = []
         for index in stopped {
             guard let beat = agents[index].lastHeartbeatSent,
-                let down = expiries[agents[index].configuration.node.rawValue], down > beat.nanoseconds
+                let down = expiries[Substring(agents[index].configuration.node.rawValue)]?
+                    .filter({ $0 > beat.nanoseconds }).min()
             else {
                 continue
             }

@@ -225,13 +225,15 @@ struct ServeReport: Service {
     func run() async throws {
         let expiries = PosixMutex([(NodeID, BeaconInstant)]())
         dispatcher.observeExpiries { node, at in expiries.withLock { $0.append((node, at)) } }
+        // Appended to, as the help says: several runs (a restarted server, or one per manager
+        // writing to one file) each add their lines; loadgen matches each stopped node with the
+        // first expiry after its last beat.
         let log = try expiryLog.map { path in
-            guard FileManager.default.createFile(atPath: path, contents: nil),
-                let handle = FileHandle(forWritingAtPath: path)
-            else {
-                throw ValidationError("cannot write --expiry-log \(path)")
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else {
+                throw ValidationError("cannot write --expiry-log \(path): \(String(cString: strerror(errno)))")
             }
-            return handle
+            return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         }
         let clock = ContinuousClock()
         var last = (time: clock.now, cpu: ProcessCPU.seconds(), beats: dispatcher.heartbeatCount)
