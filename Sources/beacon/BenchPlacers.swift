@@ -34,27 +34,17 @@ struct BenchPlacers: ParsableCommand {
 
     @Option(
         help:
-            "Comma-separated placer names to run, none twice (default: all of \(Benched.allCases.map(\.rawValue).joined(separator: ", ")))."
+            "Comma-separated placer names to run, none twice (default: all of \(Self.placerNames.joined(separator: ", ")))."
     )
     var only: String?
 
     @Flag(help: "Skip the two-thread scaling measurement.")
     var noParallel = false
 
-    /// The placers the harness compares, in report order. A placer added to the core is added here,
-    /// and the compiler then asks for its measurement in `measure`.
-    enum Benched: String, CaseIterable {
-        case boundedLoad = "bounded-load"
-        case maglev
-        case jump
-        case ring
-        case rendezvous
-        case boundedLoadRequests = "bounded-load-requests"
-        case powerOfTwo = "power-of-two"
-        case roundRobin = "round-robin"
-    }
-
-    static let placerNames = Benched.allCases.map(\.rawValue)
+    /// The placers the harness compares, in report order: every algorithm of the core. A placer
+    /// added to the core's `PlacerAlgorithm` is added here, and the compiler then asks for its
+    /// measurement in `measure`.
+    static let placerNames = PlacerAlgorithm.allCases.map(\.name)
 
     func validate() throws {
         _ = try memberCounts()
@@ -68,13 +58,13 @@ struct BenchPlacers: ParsableCommand {
         return try distinctValues(counts, option: "--members")
     }
 
-    func selectedPlacers() throws(ValidationError) -> Set<Benched> {
-        guard let only else { return Set(Benched.allCases) }
+    func selectedPlacers() throws(ValidationError) -> Set<PlacerAlgorithm> {
+        guard let only else { return Set(PlacerAlgorithm.allCases) }
         let names = try parseOption("--only") { () throws(CommandLineValueError) in
             try CommaSeparatedList.names(only, from: Self.placerNames)
         }
         _ = try distinctValues(names, option: "--only")
-        return Set(names.compactMap(Benched.init(rawValue:)))
+        return Set(names.compactMap(PlacerAlgorithm.init(name:)))
     }
 
     func run() throws {
@@ -88,8 +78,8 @@ struct BenchPlacers: ParsableCommand {
         var results: [PlacerResult] = []
         let total = counts.count * selected.count
         for n in counts {
-            for placer in Benched.allCases where selected.contains(placer) {
-                progress("[\(results.count + 1)/\(total)] \(placer.rawValue), \(n) members")
+            for placer in PlacerAlgorithm.allCases where selected.contains(placer) {
+                progress("[\(results.count + 1)/\(total)] \(placer.name), \(n) members")
                 results.append(try measure(placer, members: n, bench: bench))
             }
         }
@@ -102,8 +92,8 @@ struct BenchPlacers: ParsableCommand {
         }
     }
 
-    func measure(_ placer: Benched, members n: Int, bench: PlacerBenchmark) throws -> PlacerResult {
-        let name = placer.rawValue
+    func measure(_ placer: PlacerAlgorithm, members n: Int, bench: PlacerBenchmark) throws -> PlacerResult {
+        let name = placer.name
         switch placer {
         case .boundedLoad:
             return try bench.measure(

@@ -21,6 +21,20 @@ public enum PlacerKind: String, Sendable, Hashable, CaseIterable, CustomStringCo
 
     public var description: String { rawValue }
 
+    /// The core placer that picks where this placer's calls go first, from the core's one list
+    /// of algorithms: jump hash for consistent hashing, the request-level bounded-load balancer
+    /// for `bounded-load` (not the key-level `BoundedLoadTable` that `bench placers` calls
+    /// `bounded-load`), power of two choices for `power-of-two`. Nil for the naive placer (a
+    /// rotating start) and for Fn's bug-compatible jump hash, which no core placer runs.
+    public var corePlacer: PlacerAlgorithm? {
+        switch self {
+        case .naive, .consistentHashFnCompatible: nil
+        case .consistentHash: .jump
+        case .boundedLoad: .boundedLoadRequests
+        case .powerOfTwo: .powerOfTwo
+        }
+    }
+
     /// A new placer of this kind, timing its waits and deadlines on `clock`.
     public func makePlacer(
         config: PlacerConfig = .default, metrics: PlacerMetrics = PlacerMetrics(),

@@ -93,9 +93,16 @@ struct BenchPlacement: AsyncParsableCommand {
 
     @Option(
         help:
-            "Comma-separated placers, none twice (default: all of \(PlacerKind.allCases.map(\.rawValue).joined(separator: ", ")))."
+            "Comma-separated placers, none twice (default: all of \(Self.placerList)). In brackets: the core placer it runs on, as `bench placers` names it."
     )
     var only: String?
+
+    /// The placers, each followed in brackets by the core placer it runs on where that one's name
+    /// (in `bench placers`) differs.
+    static let placerList = PlacerKind.allCases.map { kind in
+        guard let core = kind.corePlacer, core.name != kind.rawValue else { return kind.rawValue }
+        return "\(kind) (\(core))"
+    }.joined(separator: ", ")
 
     /// The most calls one simulated run may hold: each keeps its latency sample and its state
     /// while in flight, so this bounds a run's memory to a few GiB.
