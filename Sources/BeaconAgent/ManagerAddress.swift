@@ -1,3 +1,5 @@
+import BeaconPrimitives
+
 #if GRPC
 package import GRPCNIOTransportHTTP2
 #endif
@@ -10,25 +12,15 @@ package struct ManagerAddress: Hashable, Sendable {
     package let port: Int
 
     package init(_ text: String) throws(AgentError) {
-        let host: Substring
-        let port: Substring
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            host = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { throw .invalidConfiguration("manager address \(text) has no port") }
-            port = rest.dropFirst()
-        } else {
-            guard let colon = text.lastIndex(of: ":") else {
-                throw .invalidConfiguration("manager address \(text) has no port (host:port)")
-            }
-            host = text[..<colon]
-            port = text[text.index(after: colon)...]
+        guard let parts = HostPortText(text) else {
+            throw .invalidConfiguration(
+                "manager address \(text) is not host:port (an IPv6 address goes in brackets: [::1]:4242)")
         }
-        guard !host.isEmpty else { throw .invalidConfiguration("manager address \(text) has no host") }
-        guard let number = Int(port), (1...65535).contains(number) else {
+        guard !parts.host.isEmpty else { throw .invalidConfiguration("manager address \(text) has no host") }
+        guard let number = parts.portNumber, (1...65535).contains(number) else {
             throw .invalidConfiguration("manager address \(text) has no port in 1...65535")
         }
-        self.host = String(host)
+        self.host = String(parts.host)
         self.port = number
     }
 }
@@ -36,10 +28,8 @@ package struct ManagerAddress: Hashable, Sendable {
 #if GRPC
 extension ManagerAddress {
     package var target: any ResolvableTarget {
-        if host.contains(":") { return .ipv6(address: host, port: port) }
-        if host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) {
-            return .ipv4(address: host, port: port)
-        }
+        if HostPortText.isIPv6Address(host) { return .ipv6(address: host, port: port) }
+        if HostPortText.isIPv4Address(host) { return .ipv4(address: host, port: port) }
         return .dns(host: host, port: port)
     }
 }

@@ -1,8 +1,5 @@
 package import ArgumentParser
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import BeaconCommandLine
 
 /// An option that proves wrong only once the command runs (a folder that cannot be created, a
 /// choice ArgumentParser would otherwise report before an unknown option): reported like a
@@ -11,8 +8,7 @@ import Glibc
 package enum OptionFailure {
     /// Prints `Error: <message>` on standard error and returns the exit-64 code to throw.
     package static func report(_ message: String) -> ExitCode {
-        let line = Array("Error: \(message)\n".utf8)
-        line.withUnsafeBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        LineOutput.standardError.write("Error: \(message)")
         return .validationFailure
     }
 }

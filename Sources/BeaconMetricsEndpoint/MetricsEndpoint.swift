@@ -37,17 +37,18 @@ package final class MetricsEndpoint: Service, Sendable {
     }
 
     /// Listens on `host` (an IPv4 or IPv6 address) and `port` (0: any free port). A connection
-    /// that has not sent a whole request `idleTimeout` after it opened (or after its last
-    /// bytes) is closed, so clients that connect and stall cannot pile up. Throws
-    /// ``MetricsEndpointError`` when it cannot listen, naming the address and the system's reason.
+    /// that has not sent a whole request `requestTimeout` after it opened is closed, however
+    /// slowly its bytes keep coming, so clients that stall cannot pile up. Throws
+    /// ``MetricsEndpointError`` when it cannot listen, naming the address and the system's
+    /// reason, or when `requestTimeout` is not positive.
     package static func bind(
-        host: String, port: Int, registry: PrometheusCollectorRegistry, idleTimeout: Duration = .seconds(10)
+        host: String, port: Int, registry: PrometheusCollectorRegistry, requestTimeout: Duration = .seconds(10)
     ) async throws(MetricsEndpointError) -> MetricsEndpoint {
         let asked = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        let (seconds, attoseconds) = idleTimeout.components
-        let idleAmount = TimeAmount.nanoseconds(
-            seconds >= Int64.max / 1_000_000_000
-                ? Int64.max : max(1, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        guard requestTimeout > .zero else {
+            throw MetricsEndpointError(address: asked, reason: "the request timeout must be positive")
+        }
+        let timeout = TimeAmount(requestTimeout)
         do {
             // SwiftNIO's shared event loops: the ones the gRPC server runs on.
             let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -55,10 +56,8 @@ package final class MetricsEndpoint: Service, Sendable {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        // After the decoder, so bytes that never make a request part (a header
-                        // sent a byte at a time) do not count as activity.
-                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleAmount))
-                        try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry))
+                        try channel.pipeline.syncOperations.addHandler(
+                            MetricsHTTPHandler(registry: registry, requestTimeout: timeout))
                     }
                 }
                 .bind(host: host, port: port).get()

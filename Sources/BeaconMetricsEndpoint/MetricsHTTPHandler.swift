@@ -6,17 +6,30 @@ import Prometheus
 /// Answers one HTTP/1.1 request per connection: `GET /metrics` (or `HEAD`) with the registry in
 /// Prometheus text format, anything else with 404 or 405; then closes the connection. A scraper
 /// connects once per scrape interval, so keeping connections open would save nothing worth the
-/// idle connections a server must then track. A connection that goes quiet before its request
-/// is whole is closed when the endpoint's idle timeout fires.
+/// idle connections a server must then track. A connection whose request is not whole by its
+/// deadline (a fixed time after it opened, not after its last bytes, so a client that sends a
+/// byte now and then cannot hold it either) is closed.
 final class MetricsHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let registry: PrometheusCollectorRegistry
+    private let requestTimeout: TimeAmount
     private var request: HTTPRequestHead?
+    private var deadline: Scheduled<Void>?
 
-    init(registry: PrometheusCollectorRegistry) {
+    init(registry: PrometheusCollectorRegistry, requestTimeout: TimeAmount) {
         self.registry = registry
+        self.requestTimeout = requestTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: requestTimeout) { channel.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -29,17 +42,9 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
         case .end:
             guard let request else { return }
             self.request = nil
+            deadline?.cancel()
             respond(to: request, context: context)
         }
-    }
-
-    /// The idle timeout before this handler fired: no whole request came in time.
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is IdleStateHandler.IdleStateEvent else {
-            context.fireUserInboundEventTriggered(event)
-            return
-        }
-        context.close(promise: nil)
     }
 
     private func respond(to request: HTTPRequestHead, context: ChannelHandlerContext) {

@@ -5,10 +5,6 @@ import BeaconCore
 import BeaconMasterWorker
 import BeaconMasterWorkerSQLite
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A master and its workers in one process, persisting to a SQLite file: every worker reports a
 /// new significant status as fast as the store takes it and prints `ack <worker> <step>` once the
 /// store has committed it. Killing the process at any moment must lose none of the printed steps
@@ -86,7 +82,8 @@ struct RunJob: AsyncParsableCommand {
         let master = try await MasterRuntime.start(
             id: masterID, executor: try ExecutorID("master-node"), transport: transport, store: store,
             configuration: configuration, clock: clock)
-        AckLog.print("master \(master.epoch.rawValue) \(master.isFirstStart ? "first-start" : "recovered")")
+        LineOutput.standardOutput.write(
+            "master \(master.epoch.rawValue) \(master.isFirstStart ? "first-start" : "recovered")")
         let workerNode = try ExecutorID("worker-node")
         let pause = pause.value
         let end = duration.map { clock.now.advanced(by: $0.value) }
@@ -102,7 +99,7 @@ struct RunJob: AsyncParsableCommand {
                     while end.map({ clock.now < $0 }) ?? true {
                         step += 1
                         try await worker.updateStatus(.normal, errorMessage: "step \(step)")
-                        AckLog.print("ack \(workerID) \(step)")
+                        LineOutput.standardOutput.write("ack \(workerID) \(step)")
                         if pause > .zero { try await clock.sleep(for: pause) }
                     }
                     try await worker.exit(.finished)
@@ -120,22 +117,6 @@ struct RunJob: AsyncParsableCommand {
             return try TimeoutConfiguration(heartbeatInterval: heartbeatInterval.value, workerTimeoutGrace: .seconds(1))
         } catch {
             throw ValidationError("--heartbeat-interval: \(error)")
-        }
-    }
-}
-
-/// Lines on standard output, each written with one unbuffered `write` so a reader sees it as
-/// soon as it is printed and lines from concurrent workers never interleave.
-enum AckLog {
-    static func print(_ line: String) {
-        var bytes = Array((line + "\n").utf8)
-        bytes.withUnsafeMutableBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 { return }
-                offset += written
-            }
         }
     }
 }

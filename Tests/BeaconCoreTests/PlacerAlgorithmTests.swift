@@ -19,7 +19,6 @@ import Testing
                 ?? (type as? PowerOfTwoChoicesPlacer.Type)?.algorithmName
             #expect(algorithm.name == typeName)
             #expect(PlacerAlgorithm(name: algorithm.name) == algorithm)
-            #expect(algorithm.balancesLoad == (type is any LoadAwarePlacer.Type), "\(algorithm)")
         }
         #expect(Set(PlacerAlgorithm.allCases.map(\.name)).count == PlacerAlgorithm.allCases.count)
         #expect(PlacerAlgorithm(name: "nosuch") == nil)

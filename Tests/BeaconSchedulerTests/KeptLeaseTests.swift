@@ -53,14 +53,21 @@ private final class SwitchedKeepAlive: CoordinationStore {
 
 @Suite(.timeLimit(.minutes(1))) struct KeptLeaseTests {
     static let ttl = Duration.seconds(3)
+    static let unreachable = SchedulerError.backendFailure("unreachable")
 
-    /// A lease on `store` whose refresher reports each refresh it handled.
+    /// A lease on `store`, the refreshes its refresher handled and the instants it expired at.
+    /// The refreshes end when the lease expires, so a test waiting for one more fails at once.
     private static func keptLease(
         on store: SwitchedKeepAlive, clock: ManualClock
-    ) -> (KeptLease, AsyncStream<KeptLease.Refresh>) {
+    ) -> (KeptLease, handled: AsyncStream<KeptLease.Refresh>, expiries: AsyncStream<BeaconInstant>) {
         let (handled, handle) = AsyncStream.makeStream(of: KeptLease.Refresh.self)
+        let (expiries, expired) = AsyncStream.makeStream(of: BeaconInstant.self)
         let lease = KeptLease(GrantedLease(id: LeaseID(7), ttl: ttl), store: store, clock: clock) { handle.yield($0) }
-        return (lease, handled)
+        lease.onExpired {
+            expired.yield(clock.now)
+            handle.finish()
+        }
+        return (lease, handled, expiries)
     }
 
     /// Advances the clock to each refresh the lease asks for up to `end`, waiting after each until
@@ -81,24 +88,24 @@ private final class SwitchedKeepAlive: CoordinationStore {
     }
 
     /// Keep-alives that fail for a whole TTL end the lease at that deadline, not a refresh
-    /// before it: failed refreshes are retried at half the interval, the last one exactly at
-    /// the deadline.
+    /// before it: failed refreshes are retried at half the interval, and the failure whose retry
+    /// would fall on the deadline reports no retry.
     @Test func refreshesFailingForAWholeTTLExpireTheLeaseAtItsDeadline() async throws {
         let clock = ManualClock()
         let start = clock.now
         let store = SwitchedKeepAlive(clock: clock)
         store.reachable.store(false, ordering: .relaxed)
-        let (expiries, expired) = AsyncStream.makeStream(of: BeaconInstant.self)
-        let (lease, refreshes) = Self.keptLease(on: store, clock: clock)
+        let (lease, refreshes, expiries) = Self.keptLease(on: store, clock: clock)
         var handled = refreshes.makeAsyncIterator()
-        lease.onExpired { expired.yield(clock.now) }
 
         let failed = try await Self.refresh(until: .milliseconds(2_999), from: start, on: clock, &handled)
         let at = { (milliseconds: Int) in start.advanced(by: .milliseconds(milliseconds)) }
         #expect(
             failed == [
-                .failed(sent: at(1_000), retry: at(1_500)), .failed(sent: at(1_500), retry: at(2_000)),
-                .failed(sent: at(2_000), retry: at(2_500)), .failed(sent: at(2_500), retry: at(3_000)),
+                .failed(sent: at(1_000), error: Self.unreachable, retry: at(1_500)),
+                .failed(sent: at(1_500), error: Self.unreachable, retry: at(2_000)),
+                .failed(sent: at(2_000), error: Self.unreachable, retry: at(2_500)),
+                .failed(sent: at(2_500), error: Self.unreachable, retry: nil),
             ])
         await clock.waitForSleepers(1)
         #expect(!lease.isExpired)
@@ -117,18 +124,17 @@ private final class SwitchedKeepAlive: CoordinationStore {
         let clock = ManualClock()
         let start = clock.now
         let store = SwitchedKeepAlive(clock: clock)
-        let (expiries, expired) = AsyncStream.makeStream(of: BeaconInstant.self)
-        let (lease, refreshes) = Self.keptLease(on: store, clock: clock)
+        let (lease, refreshes, expiries) = Self.keptLease(on: store, clock: clock)
         var handled = refreshes.makeAsyncIterator()
-        lease.onExpired { expired.yield(clock.now) }
         let at = { (milliseconds: Int) in start.advanced(by: .milliseconds(milliseconds)) }
 
         store.reachable.store(false, ordering: .relaxed)
         let failed = try await Self.refresh(until: .seconds(2), from: start, on: clock, &handled)
         #expect(
             failed == [
-                .failed(sent: at(1_000), retry: at(1_500)), .failed(sent: at(1_500), retry: at(2_000)),
-                .failed(sent: at(2_000), retry: at(2_500)),
+                .failed(sent: at(1_000), error: Self.unreachable, retry: at(1_500)),
+                .failed(sent: at(1_500), error: Self.unreachable, retry: at(2_000)),
+                .failed(sent: at(2_000), error: Self.unreachable, retry: at(2_500)),
             ])
         store.reachable.store(true, ordering: .relaxed)
         let renewed = try await Self.refresh(until: .milliseconds(2_500), from: start, on: clock, &handled)
@@ -139,8 +145,10 @@ private final class SwitchedKeepAlive: CoordinationStore {
         let failedAgain = try await Self.refresh(until: .milliseconds(5_499), from: start, on: clock, &handled)
         #expect(
             failedAgain == [
-                .failed(sent: at(3_500), retry: at(4_000)), .failed(sent: at(4_000), retry: at(4_500)),
-                .failed(sent: at(4_500), retry: at(5_000)), .failed(sent: at(5_000), retry: at(5_500)),
+                .failed(sent: at(3_500), error: Self.unreachable, retry: at(4_000)),
+                .failed(sent: at(4_000), error: Self.unreachable, retry: at(4_500)),
+                .failed(sent: at(4_500), error: Self.unreachable, retry: at(5_000)),
+                .failed(sent: at(5_000), error: Self.unreachable, retry: nil),
             ])
         await clock.waitForSleepers(1)
         #expect(!lease.isExpired)
@@ -159,9 +167,7 @@ private final class SwitchedKeepAlive: CoordinationStore {
         let store = SwitchedKeepAlive(clock: clock)
         store.hangs.store(true, ordering: .relaxed)
         var sent = store.refreshes.makeAsyncIterator()
-        let (expiries, expired) = AsyncStream.makeStream(of: BeaconInstant.self)
-        let (lease, _) = Self.keptLease(on: store, clock: clock)
-        lease.onExpired { expired.yield(clock.now) }
+        let (lease, _, expiries) = Self.keptLease(on: store, clock: clock)
 
         await clock.waitForSleepers(1)
         #expect(clock.nextDeadline == start.advanced(by: .seconds(1)))

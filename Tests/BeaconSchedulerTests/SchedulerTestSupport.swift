@@ -50,6 +50,9 @@ struct StoreFixture: Sendable {
     /// could otherwise stand in for a refresher that is still running. Fewer after the wait
     /// means one woke in between: a refresher sleeps until its deadline while its refresh is in
     /// flight, and wakes when the answer comes to sleep until the next refresh. It waits again.
+    /// A count taken while a refresh is still in flight passes; the next step then comes before
+    /// that answer is handled, which only moves that lease's next refresh later by less than a
+    /// step (a quarter TTL), as a slow store would: every refresh still comes within the TTL.
     private func parked(_ clock: ManualClock, _ sleepers: Int) async throws {
         while true {
             await clock.waitForSleepers(sleepers)

@@ -26,18 +26,51 @@ struct HTTPScrape {
     /// Connects to 127.0.0.1:`port`, sends `bytes` (nothing, half a request, or a whole one) and
     /// nothing more, and returns what the server sent until it closed the connection.
     static func send(_ bytes: String, port: Int) async throws -> String {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        return try await channel.executeThenClose { inbound, outbound in
+        try await connect(port: port).executeThenClose { inbound, outbound in
             if !bytes.isEmpty { try await outbound.write(ByteBuffer(string: bytes)) }
             var received = ByteBuffer()
             for try await var chunk in inbound { received.writeBuffer(&chunk) }
             return String(buffer: received)
         }
+    }
+
+    /// Connects to 127.0.0.1:`port`, sends `head`, then one more byte every `interval`, `count`
+    /// times, and returns whether the server closed the connection before the last byte.
+    static func drip(_ head: String, every interval: Duration, count: Int, port: Int) async throws -> Bool {
+        try await connect(port: port).executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: head))
+            return try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    do {
+                        for try await _ in inbound {}
+                    } catch {}
+                    return true
+                }
+                group.addTask {
+                    for _ in 0..<count {
+                        try await Task.sleep(for: interval)
+                        do {
+                            try await outbound.write(ByteBuffer(string: "x"))
+                        } catch {
+                            return true
+                        }
+                    }
+                    return false
+                }
+                let closedByServer = try await group.next() ?? false
+                group.cancelAll()
+                return closedByServer
+            }
+        }
+    }
+
+    private static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
     }
 }
 #endif

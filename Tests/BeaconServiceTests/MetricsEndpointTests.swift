@@ -116,17 +116,29 @@ import Testing
         await endpoint.close()
     }
 
-    /// A client that connects and stalls, sending nothing or a request that never ends, is
-    /// disconnected when the idle timeout fires (without it the reads below never end), and the
-    /// endpoint goes on answering others.
-    @Test func aStalledConnectionIsClosedAtTheIdleTimeout() async throws {
+    /// A client that connects and stalls (sending nothing, or half a request head), or that
+    /// sends a body a byte at a time, is disconnected at the request deadline, a fixed time after
+    /// it connected (without it the first two reads never end, and a timer reset by each byte
+    /// would let the drip run to its end), and the endpoint goes on answering others.
+    @Test func aRequestNotWholeByItsDeadlineIsCutOff() async throws {
         let factory = DescribedPrometheusFactory(describing: [])
         let endpoint = try await MetricsEndpoint.bind(
-            host: "127.0.0.1", port: 0, registry: factory.registry, idleTimeout: .milliseconds(200))
+            host: "127.0.0.1", port: 0, registry: factory.registry, requestTimeout: .milliseconds(300))
         #expect(try await HTTPScrape.send("", port: endpoint.port).isEmpty)
         #expect(try await HTTPScrape.send("GET /metrics HTTP/1.1\r\nHost: x\r\n", port: endpoint.port).isEmpty)
+        let slowBody = "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
+        #expect(try await HTTPScrape.drip(slowBody, every: .milliseconds(50), count: 200, port: endpoint.port))
         #expect(try await HTTPScrape.request(port: endpoint.port).status == 200)
         await endpoint.close()
+    }
+
+    @Test func aRequestTimeoutMustBePositive() async throws {
+        let factory = DescribedPrometheusFactory(describing: [])
+        let error = await #expect(throws: MetricsEndpointError.self) {
+            try await MetricsEndpoint.bind(
+                host: "127.0.0.1", port: 0, registry: factory.registry, requestTimeout: .zero)
+        }
+        #expect(error?.description == "cannot serve metrics on 127.0.0.1:0: the request timeout must be positive")
     }
 
     @Test func aPortInUseIsNamedInTheError() async throws {

@@ -52,6 +52,7 @@ import Testing
         // agent
         .init(["agent", "--node", "n1"], ["--manager"]),
         .init(["agent", "--node", "n1", "--manager", "nohost"], ["--manager", "port"]),
+        .init(["agent", "--node", "n1", "--manager", "::1:4242"], ["--manager", "brackets"]),
         .init(["agent", "--node", "n1", "--manager", "127.0.0.1:0"], ["--manager", "1...65535"]),
         .init(["agent", "--node", "", "--manager", "127.0.0.1:4242"], ["--node", "visible ASCII"]),
         .init(["agent", "--node", "a\nb", "--manager", "127.0.0.1:4242"], ["--node", "visible ASCII"]),

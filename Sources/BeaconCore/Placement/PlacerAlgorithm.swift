@@ -8,7 +8,6 @@
 /// ```swift
 /// PlacerAlgorithm(name: "maglev")            // .maglev
 /// PlacerAlgorithm.allCases.map(\.name)       // ["bounded-load", "maglev", "jump", …]
-/// PlacerAlgorithm.powerOfTwo.balancesLoad    // true: acquire and release, not keys alone
 /// ```
 public enum PlacerAlgorithm: CaseIterable, Sendable, Hashable, CustomStringConvertible {
     /// ``BoundedLoadTable``: consistent hashing with bounded loads, precomputed over the keys'
@@ -53,16 +52,8 @@ public enum PlacerAlgorithm: CaseIterable, Sendable, Hashable, CustomStringConve
         self = algorithm
     }
 
-    /// Whether the algorithm balances requests in flight (a ``LoadAwarePlacer``: each request
-    /// acquires a member and releases it) rather than mapping keys alone (a ``Placer``).
+    /// The name, as ``name``.
     ///
     /// - Complexity: O(1).
-    public var balancesLoad: Bool {
-        switch self {
-        case .boundedLoadRequests, .powerOfTwo: true
-        case .boundedLoad, .maglev, .jump, .ring, .rendezvous, .roundRobin: false
-        }
-    }
-
     public var description: String { name }
 }

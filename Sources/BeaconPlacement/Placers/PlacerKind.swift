@@ -21,12 +21,14 @@ public enum PlacerKind: String, Sendable, Hashable, CaseIterable, CustomStringCo
 
     public var description: String { rawValue }
 
-    /// The core placer that picks where this placer's calls go first, from the core's one list
-    /// of algorithms: jump hash for consistent hashing, the request-level bounded-load balancer
-    /// for `bounded-load` (not the key-level `BoundedLoadTable` that `bench placers` calls
-    /// `bounded-load`), power of two choices for `power-of-two`. Nil for the naive placer (a
-    /// rotating start) and for Fn's bug-compatible jump hash, which no core placer runs.
-    public var corePlacer: PlacerAlgorithm? {
+    /// The core algorithm that picks where this placer's calls go first, from the core's one
+    /// list: jump hash for consistent hashing, the request-level bounded-load balancer for
+    /// `bounded-load` (not the key-level `BoundedLoadTable` that `bench placers` calls
+    /// `bounded-load`), power of two choices for `power-of-two`. Nil for Fn's bug-compatible jump
+    /// hash, which no core placer runs, and for the naive placer: its rotating start
+    /// (``RoundRobinOrder``) walks the runner list each call brings, while the core's round robin
+    /// rotates over a member table of its own.
+    public var coreAlgorithm: PlacerAlgorithm? {
         switch self {
         case .naive, .consistentHashFnCompatible: nil
         case .consistentHash: .jump

@@ -38,6 +38,13 @@ final class GroupParticipant: Sendable {
     private let stopped = PosixMutex(false)
     private let abandoned = PosixMutex(false)
     private var logger: Logger { options.logger }
+    /// The logger a lease taken for this participant reports its refreshes to. A reused lease
+    /// keeps the first participant's, whose host it then names.
+    private var leaseLogger: Logger {
+        var logger = options.logger
+        logger[metadataKey: "host"] = "\(hostname)"
+        return logger
+    }
 
     init(
         store: any CoordinationStore, path: GroupPath, hostname: String, options: ScheduleOptions,
@@ -58,7 +65,7 @@ final class GroupParticipant: Sendable {
     /// misconfigured participant fails at once instead of reporting errors forever.
     func start() async throws(SchedulerError) {
         let lease = try await leases.lease(
-            for: path, ttl: options.sessionTTL, reuse: options.reuseLease, logger: logger)
+            for: path, ttl: options.sessionTTL, reuse: options.reuseLease, logger: leaseLogger)
         do {
             try await register(under: lease)
         } catch {
@@ -234,7 +241,7 @@ final class GroupParticipant: Sendable {
         while !Task.isCancelled {
             do {
                 let fresh = try await leases.lease(
-                    for: path, ttl: options.sessionTTL, reuse: options.reuseLease, logger: logger)
+                    for: path, ttl: options.sessionTTL, reuse: options.reuseLease, logger: leaseLogger)
                 try await register(under: fresh)
                 lease = fresh
                 watchExpiry(of: fresh)

@@ -13,8 +13,9 @@ final class KeptLease: Sendable {
     enum Refresh: Sendable, Equatable {
         /// The store renewed the lease; it now lasts until `deadline`.
         case renewed(sent: BeaconInstant, deadline: BeaconInstant)
-        /// The refresh failed; the next one goes out at `retry`, unless the deadline comes first.
-        case failed(sent: BeaconInstant, retry: BeaconInstant)
+        /// The refresh failed with `error`. The next one goes out at `retry`; nil when the
+        /// lease's deadline comes first, and with it the lease's end.
+        case failed(sent: BeaconInstant, error: SchedulerError, retry: BeaconInstant?)
     }
 
     let granted: GrantedLease
@@ -41,7 +42,7 @@ final class KeptLease: Sendable {
     private enum RefreshAnswer: Sendable {
         case alive(sent: BeaconInstant)
         case gone
-        case failed(sent: BeaconInstant)
+        case failed(sent: BeaconInstant, error: SchedulerError)
     }
 
     /// Refreshes until the task is cancelled or the lease is gone, which it reports through
@@ -63,6 +64,8 @@ final class KeptLease: Sendable {
         defer { inFlight?.cancel() }
         while !Task.isCancelled {
             await answered.wait(until: inFlight == nil ? min(nextRefresh, deadline) : deadline, on: clock)
+            // Stopped: an answer that came meanwhile is nobody's business any more.
+            if Task.isCancelled { return }
             let now = clock.now
             switch answer.withLock({ answer in
                 defer { answer = nil }
@@ -76,10 +79,10 @@ final class KeptLease: Sendable {
             case .gone?:
                 gone()
                 return
-            case .failed(let sent)?:
+            case .failed(let sent, let error)?:
                 inFlight = nil
                 nextRefresh = min(now.advanced(by: interval / 2), deadline)
-                onRefresh(.failed(sent: sent, retry: nextRefresh))
+                onRefresh(.failed(sent: sent, error: error, retry: nextRefresh < deadline ? nextRefresh : nil))
             case nil:
                 break
             }
@@ -90,10 +93,10 @@ final class KeptLease: Sendable {
             if inFlight == nil, now >= nextRefresh, !Task.isCancelled {
                 inFlight = Task {
                     let result: RefreshAnswer
-                    do {
+                    do throws(SchedulerError) {
                         result = try await store.keepAlive(granted.id) ? .alive(sent: now) : .gone
                     } catch {
-                        result = .failed(sent: now)
+                        result = .failed(sent: now, error: error)
                     }
                     answer.withLock { $0 = result }
                     answered.signal()

@@ -112,10 +112,12 @@ public final class Scheduler: Sendable {
         // A failed refresh is the first sign of a partition: the lease ends at its deadline
         // unless a retry gets through, and an operator should see that coming.
         let lease = KeptLease(granted, store: store, clock: clock) { refresh in
-            guard case .failed(let sent, let retry) = refresh else { return }
+            guard case .failed(_, let error, let retry) = refresh else { return }
             logger.warning(
-                "session lease refresh failed; retrying",
-                metadata: ["path": "\(path)", "lease": "\(granted.id)", "retry_after": "\(sent.duration(to: retry))"])
+                retry == nil
+                    ? "session lease refresh failed; the lease ends at its deadline"
+                    : "session lease refresh failed; retrying before the lease's deadline",
+                metadata: ["path": "\(path)", "lease": "\(granted.id)", "reason": "\(error)"])
         }
         if reuse { state.withLock { $0.reusable[path] = lease } }
         return lease

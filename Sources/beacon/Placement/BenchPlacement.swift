@@ -93,15 +93,15 @@ struct BenchPlacement: AsyncParsableCommand {
 
     @Option(
         help:
-            "Comma-separated placers, none twice (default: all of \(Self.placerList)). In brackets: the core placer it runs on, as `bench placers` names it."
+            "Comma-separated placers, none twice (default: all of \(Self.placerList)). After a name, in square brackets: the core placer it runs on, where `bench placers` names that one differently."
     )
     var only: String?
 
-    /// The placers, each followed in brackets by the core placer it runs on where that one's name
-    /// (in `bench placers`) differs.
+    /// The placers, each followed in square brackets by the core placer it runs on where that
+    /// one's name (in `bench placers`) differs.
     static let placerList = PlacerKind.allCases.map { kind in
-        guard let core = kind.corePlacer, core.name != kind.rawValue else { return kind.rawValue }
-        return "\(kind) (\(core))"
+        guard let core = kind.coreAlgorithm, core.name != kind.rawValue else { return kind.rawValue }
+        return "\(kind) [\(core)]"
     }.joined(separator: ", ")
 
     /// The most calls one simulated run may hold: each keeps its latency sample and its state

@@ -1,4 +1,5 @@
 #if GRPC && Etcd
+import BeaconCommandLine
 import BeaconCore
 import BeaconDispatcher
 import BeaconDispatcherLeadership
@@ -26,12 +27,13 @@ struct EtcdLeadershipService: Service {
             options: ScheduleOptions(strategy: AlphabeticalStrategy.name), logger: logger
         ) { [group, name] event in
             switch event {
-            case .joined: ServeOutput.line("joined \(group) on etcd as \(name)")
+            case .joined: LineOutput.standardOutput.write("joined \(group) on etcd as \(name)")
             case .chosen(let chosen, let leading):
-                ServeOutput.line(
+                LineOutput.standardOutput.write(
                     "dispatcher group chose \(chosen.joined(separator: ", ")): \(leading ? "leading" : "following")")
-            case .leaseLost: ServeOutput.line("session lease lost: following")
-            case .dispatcherFailed(let error): ServeOutput.line("the dispatcher failed: \(error); leaving the group")
+            case .leaseLost: LineOutput.standardOutput.write("session lease lost: following")
+            case .dispatcherFailed(let error):
+                LineOutput.standardOutput.write("the dispatcher failed: \(error); leaving the group")
             }
         }
         do {

@@ -194,12 +194,12 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let security = tls == nil ? "" : tls!.isMutual ? " (mutual TLS)" : " (TLS)"
-        if let endpoint { ServeOutput.line("metrics on http://\(endpoint.address)/metrics") }
+        if let endpoint { LineOutput.standardOutput.write("metrics on http://\(endpoint.address)/metrics") }
         // Announced once the server listens, with the port the system chose for port 0.
         let announcement = Task {
             guard let port = try? await server.listeningPort else { return }
             let host = address.host.contains(":") ? "[\(address.host)]" : address.host
-            ServeOutput.line(
+            LineOutput.standardOutput.write(
                 "serving the dispatcher on \(host):\(port)\(security); period \(heartbeat.period), grace \(heartbeat.grace)"
             )
         }
@@ -230,8 +230,9 @@ struct ServeReport: Service {
         // first expiry after its last beat.
         let log = try expiryLog.map { path in
             let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            let openError = errno
             guard descriptor >= 0 else {
-                throw ValidationError("cannot write --expiry-log \(path): \(String(cString: strerror(errno)))")
+                throw ValidationError("cannot write --expiry-log \(path): \(String(cString: strerror(openError)))")
             }
             return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         }
@@ -248,11 +249,16 @@ struct ServeReport: Service {
             }
             down += expired.count
             if let log, !expired.isEmpty {
-                log.write(Data(expired.map { "\($0.0) \($0.1.nanoseconds)\n" }.joined().utf8))
+                do {
+                    try log.write(contentsOf: Data(expired.map { "\($0.0) \($0.1.nanoseconds)\n" }.joined().utf8))
+                } catch {
+                    // A full disk loses these lines, not the server.
+                    LineOutput.standardError.write("cannot append to --expiry-log: \(error)")
+                }
             }
             let nodes = store.allNodes()
             let ready = nodes.count { $0.status.state == .ready }
-            ServeOutput.line(
+            LineOutput.standardOutput.write(
                 String(
                     format: "nodes %d (ready %d), heartbeats %.0f/s, CPU %.1f %% of a core, marked DOWN %d (total %d)",
                     nodes.count, ready, Double(now.beats - last.beats) / seconds,
