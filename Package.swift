@@ -21,7 +21,9 @@ let package = Package(
         .library(name: "BeaconDispatcher", targets: ["BeaconDispatcher"]),
         .library(name: "BeaconLifecycle", targets: ["BeaconLifecycle"]),
         .library(name: "BeaconScheduler", targets: ["BeaconScheduler"]),
-        .library(name: "BeaconSchedulerEtcd", targets: ["BeaconSchedulerEtcd"]),
+        .library(name: "BeaconCoordination", targets: ["BeaconCoordination"]),
+        .library(name: "BeaconCoordinationEtcd", targets: ["BeaconCoordinationEtcd"]),
+        .library(name: "BeaconDispatcherCoordination", targets: ["BeaconDispatcherCoordination"]),
         .library(name: "BeaconClient", targets: ["BeaconClient"]),
         .library(name: "BeaconPlacement", targets: ["BeaconPlacement"]),
         .library(name: "BeaconMasterWorker", targets: ["BeaconMasterWorker"]),
@@ -38,7 +40,7 @@ let package = Package(
         .trait(
             name: "Etcd",
             description:
-                "The etcd backend of BeaconScheduler (AsyncHTTPClient, SwiftNIO) and `beacon scheduler join --etcd`."
+                "The etcd backend of BeaconCoordination (AsyncHTTPClient, SwiftNIO), `beacon scheduler join --etcd` and `beacon serve --etcd`."
         ),
         .trait(
             name: "GRPC",
@@ -102,11 +104,22 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The store the layers coordinate through (etcd's v3 model) and its embedded backend:
+        // the scheduler and the dispatcher build on it alike.
+        .target(
+            name: "BeaconCoordination",
+            dependencies: [
+                "BeaconCore",
+                "BeaconPrimitives",
+            ],
+            swiftSettings: strictSwift
+        ),
         .target(
             name: "BeaconScheduler",
             dependencies: [
                 "BeaconCore",
                 "BeaconPrimitives",
+                "BeaconCoordination",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -155,14 +168,26 @@ let package = Package(
         ),
         // Without the `Etcd` trait this target compiles to nothing and pulls in no HTTP client.
         .target(
-            name: "BeaconSchedulerEtcd",
+            name: "BeaconCoordinationEtcd",
             dependencies: [
                 "BeaconCore",
                 "BeaconPrimitives",
-                "BeaconScheduler",
+                "BeaconCoordination",
                 .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["Etcd"])),
                 .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Etcd"])),
                 .product(name: "NIOHTTP1", package: "swift-nio", condition: .when(traits: ["Etcd"])),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The dispatcher's store kept in a coordination store (etcd or in memory), so that its
+        // nodes, tasks and statuses outlive the leader. Foundation's JSON for the records.
+        .target(
+            name: "BeaconDispatcherCoordination",
+            dependencies: [
+                "BeaconCore",
+                "BeaconPrimitives",
+                "BeaconCoordination",
+                "BeaconDispatcher",
             ],
             swiftSettings: strictSwift
         ),
@@ -269,6 +294,7 @@ let package = Package(
                 "BeaconPrimitives",
                 "BeaconDispatcher",
                 "BeaconScheduler",
+                "BeaconCoordination",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -301,7 +327,8 @@ let package = Package(
                 "BeaconDispatcherLeadership",
                 "BeaconScheduler",
                 "BeaconSimulation",
-                "BeaconSchedulerEtcd",
+                "BeaconCoordination",
+                "BeaconCoordinationEtcd",
                 "BeaconClient",
                 "BeaconPlacement",
                 "BeaconDispatcherService",
@@ -363,7 +390,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "EtcdResponseFuzz",
-            dependencies: ["BeaconSchedulerEtcd"],
+            dependencies: ["BeaconCoordinationEtcd"],
             path: "Fuzz/EtcdResponseFuzz",
             swiftSettings: strictSwift
         ),
@@ -419,6 +446,17 @@ let package = Package(
         // SwarmKit's dispatcher tests (seed spec A16) as a user writes them: the public API only,
         // on a manual clock.
         .testTarget(
+            name: "BeaconDispatcherCoordinationTests",
+            dependencies: [
+                "BeaconDispatcherCoordination",
+                "BeaconCoordination",
+                "BeaconDispatcher",
+                "BeaconCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "BeaconDispatcherUserTests",
             dependencies: ["BeaconDispatcher", "BeaconCore"],
             swiftSettings: strictSwift
@@ -430,7 +468,9 @@ let package = Package(
         ),
         .testTarget(
             name: "BeaconDispatcherLeadershipTests",
-            dependencies: ["BeaconDispatcherLeadership", "BeaconScheduler", "BeaconDispatcher", "BeaconCore"],
+            dependencies: [
+                "BeaconDispatcherLeadership", "BeaconScheduler", "BeaconCoordination", "BeaconDispatcher", "BeaconCore",
+            ],
             swiftSettings: strictSwift
         ),
         // Every long-running service under one ServiceGroup through the one adapter.
@@ -536,7 +576,8 @@ let package = Package(
             dependencies: [
                 "FuzzReplay",
                 "BeaconScheduler",
-                "BeaconSchedulerEtcd",
+                "BeaconCoordination",
+                "BeaconCoordinationEtcd",
                 "BeaconCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

@@ -1,7 +1,7 @@
-// libFuzzer entry point for the etcd gateway's JSON response decoding; the logic is `EtcdResponseFuzzHarness` in BeaconSchedulerEtcd so unit tests replay the
+// libFuzzer entry point for the etcd gateway's JSON response decoding; the logic is `EtcdResponseFuzzHarness` in BeaconCoordinationEtcd so unit tests replay the
 // committed inputs through the same code. This file holds declarations only: built with
 // `-sanitize=fuzzer`, libFuzzer supplies `main`.
-import BeaconSchedulerEtcd
+import BeaconCoordinationEtcd
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

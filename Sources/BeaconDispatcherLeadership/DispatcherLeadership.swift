@@ -1,3 +1,4 @@
+public import BeaconCoordination
 public import BeaconCore
 public import BeaconDispatcher
 import BeaconPrimitives

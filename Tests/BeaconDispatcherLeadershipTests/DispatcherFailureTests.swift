@@ -1,3 +1,4 @@
+import BeaconCoordination
 import BeaconCore
 import BeaconDispatcher
 import BeaconDispatcherLeadership

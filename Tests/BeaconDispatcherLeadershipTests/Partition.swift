@@ -1,3 +1,4 @@
+import BeaconCoordination
 import BeaconScheduler
 import Synchronization
 
@@ -15,32 +16,32 @@ final class Partition: CoordinationStore {
     func cut() { isCut.store(true, ordering: .sequentiallyConsistent) }
     func heal() { isCut.store(false, ordering: .sequentiallyConsistent) }
 
-    private func check() throws(SchedulerError) {
-        if isCut.load(ordering: .sequentiallyConsistent) { throw .backendFailure("partitioned") }
+    private func check() throws(CoordinationError) {
+        if isCut.load(ordering: .sequentiallyConsistent) { throw .failure("partitioned") }
     }
 
-    func grantLease(ttl: Duration) async throws(SchedulerError) -> GrantedLease {
+    func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease {
         try check()
         return try await base.grantLease(ttl: ttl)
     }
 
-    func keepAlive(_ lease: LeaseID) async throws(SchedulerError) -> Bool {
+    func keepAlive(_ lease: LeaseID) async throws(CoordinationError) -> Bool {
         try check()
         return try await base.keepAlive(lease)
     }
 
-    func revoke(_ lease: LeaseID) async throws(SchedulerError) {
+    func revoke(_ lease: LeaseID) async throws(CoordinationError) {
         try check()
         try await base.revoke(lease)
     }
 
-    func read(prefix: String) async throws(SchedulerError) -> StoreSnapshot {
+    func read(prefix: String) async throws(CoordinationError) -> StoreSnapshot {
         try await base.read(prefix: prefix)
     }
 
     func transaction(
         if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
-    ) async throws(SchedulerError) -> Bool {
+    ) async throws(CoordinationError) -> TransactionOutcome {
         try check()
         return try await base.transaction(if: conditions, then: success, else: failure)
     }

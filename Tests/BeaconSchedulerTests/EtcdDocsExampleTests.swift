@@ -1,6 +1,7 @@
 #if Etcd
+import BeaconCoordination
 import BeaconScheduler
-import BeaconSchedulerEtcd
+import BeaconCoordinationEtcd
 import Testing
 
 /// The getting-started example of BeaconSchedulerEtcd's documentation catalog

@@ -1,6 +1,7 @@
 #if Etcd
+@testable import BeaconCoordination
 @testable import BeaconScheduler
-import BeaconSchedulerEtcd
+import BeaconCoordinationEtcd
 import Testing
 
 /// What happens to a group when its etcd server misbehaves. Each test starts its own server and

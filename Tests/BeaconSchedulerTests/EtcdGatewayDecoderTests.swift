@@ -1,8 +1,9 @@
+import BeaconCoordination
 import BeaconScheduler
 import Foundation
 import Testing
 
-@testable import BeaconSchedulerEtcd
+@testable import BeaconCoordinationEtcd
 
 /// The etcd gateway's answers as etcd 3.5 writes them, through the decoder the store runs, and
 /// the answers it must refuse. Built without the `Etcd` trait.
@@ -41,7 +42,7 @@ import Testing
         #"{"header":{"revision":"9"},"kvs":[{"key":"@@","create_revision":"3","mod_revision":"5"}]}"#,
     ])
     func aRangeThatBreaksARuleIsRefused(_ body: String) {
-        #expect(throws: SchedulerError.self) { try EtcdGatewayDecoder.snapshot(range: Data(body.utf8)) }
+        #expect(throws: CoordinationError.self) { try EtcdGatewayDecoder.snapshot(range: Data(body.utf8)) }
     }
 
     @Test func integersMayComeAsNumbers() throws {
@@ -72,12 +73,12 @@ import Testing
         #"{"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: request timed out","http_status":"Service Unavailable"}}"#,
     ])
     func aWatchLineThatBreaksARuleOrEndsTheWatchThrows(_ line: String) {
-        #expect(throws: SchedulerError.self) { try EtcdGatewayDecoder.changes(watchLine: Data(line.utf8)) }
+        #expect(throws: CoordinationError.self) { try EtcdGatewayDecoder.changes(watchLine: Data(line.utf8)) }
     }
 
     @Test func aCompactedWatchSaysSo() {
         let line = #"{"result":{"canceled":true,"compact_revision":"10"}}"#
-        #expect(throws: SchedulerError.backendFailure("etcd: watch: required revision has been compacted (at 10)")) {
+        #expect(throws: CoordinationError.compacted(compactRevision: 10)) {
             try EtcdGatewayDecoder.changes(watchLine: Data(line.utf8))
         }
     }
@@ -88,7 +89,7 @@ import Testing
         #expect(granted == GrantedLease(id: LeaseID(7_587_869_387_036_717_620), ttl: .seconds(10)))
         // A TTL of 0 would be refreshed in a tight loop; etcd never grants more than 9e9 s.
         for ttl in ["0", "-1", "9000000001"] {
-            #expect(throws: SchedulerError.self) {
+            #expect(throws: CoordinationError.self) {
                 try EtcdGatewayDecoder.grantedLease(Data(#"{"ID":"5","TTL":"\#(ttl)"}"#.utf8))
             }
         }
@@ -103,14 +104,13 @@ import Testing
             body: Data(
                 #"{"error":"etcdserver: requested lease not found","code":5,"message":"etcdserver: requested lease not found"}"#
                     .utf8))
-        #expect(old == .backendFailure("etcd: 400: etcdserver: requested lease not found"))
-        #expect(old.isLeaseNotFound)
+        #expect(old == .leaseNotFound)
         let new = EtcdGatewayDecoder.failure(
             status: 404, body: Data(#"{"code":5,"message":"etcdserver: requested lease not found","details":[]}"#.utf8))
-        #expect(new.isLeaseNotFound)
+        #expect(new == .leaseNotFound)
         #expect(
             EtcdGatewayDecoder.failure(status: 502, body: Data("Bad Gateway".utf8))
-                == .backendFailure("etcd: 502: Bad Gateway"))
+                == .failure("etcd: 502: Bad Gateway"))
     }
 
     @Test func watchLinesAreTheSameWhateverTheChunks() throws {

@@ -1,10 +1,11 @@
+import BeaconCoordination
 import BeaconCore
 import BeaconScheduler
 import Foundation
 import FuzzReplay
 import Testing
 
-@testable import BeaconSchedulerEtcd
+@testable import BeaconCoordinationEtcd
 
 /// Replays every committed `EtcdResponseFuzz` input through the harness the fuzz target runs,
 /// and shows that the harness's checks can fail. Built without the `Etcd` trait: the decoding

@@ -1,6 +1,7 @@
 #if Etcd
+import BeaconCoordination
 import BeaconScheduler
-import BeaconSchedulerEtcd
+import BeaconCoordinationEtcd
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

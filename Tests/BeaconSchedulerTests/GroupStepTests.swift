@@ -1,5 +1,6 @@
 import Testing
 
+@testable import BeaconCoordination
 @testable import BeaconScheduler
 
 /// The participant's logic as a pure function of its view of the group.

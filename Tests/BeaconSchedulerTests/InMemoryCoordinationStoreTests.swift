@@ -1,6 +1,7 @@
 import BeaconCore
 import Testing
 
+@testable import BeaconCoordination
 @testable import BeaconScheduler
 
 /// The embedded store's leases on a manual clock: a lease lapses exactly at its deadline, by the

@@ -2,6 +2,7 @@ import BeaconCore
 import Synchronization
 import Testing
 
+@testable import BeaconCoordination
 @testable import BeaconScheduler
 
 /// A store that only refreshes leases, and answers each refresh from a switch the test flips:
@@ -22,7 +23,7 @@ private final class SwitchedKeepAlive: CoordinationStore {
     /// timeouts; it ends when the lease cancels it.
     let hangs = Atomic(false)
 
-    func keepAlive(_ lease: LeaseID) async throws(SchedulerError) -> Bool {
+    func keepAlive(_ lease: LeaseID) async throws(CoordinationError) -> Bool {
         let alive = reachable.load(ordering: .relaxed)
         refreshed.yield(clock.now)
         if hangs.load(ordering: .relaxed) {
@@ -31,20 +32,20 @@ private final class SwitchedKeepAlive: CoordinationStore {
                 // when the virtual deadline comes, whatever the machine's speed.
                 try await Task.sleep(for: .seconds(86_400))
             } catch {
-                throw .backendFailure("cancelled")
+                throw .failure("cancelled")
             }
         }
-        guard alive else { throw .backendFailure("unreachable") }
+        guard alive else { throw .failure("unreachable") }
         return true
     }
 
-    func grantLease(ttl: Duration) async throws(SchedulerError) -> GrantedLease { throw .backendFailure("unused") }
-    func revoke(_ lease: LeaseID) async throws(SchedulerError) { throw .backendFailure("unused") }
-    func read(prefix: String) async throws(SchedulerError) -> StoreSnapshot { throw .backendFailure("unused") }
+    func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease { throw .failure("unused") }
+    func revoke(_ lease: LeaseID) async throws(CoordinationError) { throw .failure("unused") }
+    func read(prefix: String) async throws(CoordinationError) -> StoreSnapshot { throw .failure("unused") }
     func transaction(
         if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
-    ) async throws(SchedulerError) -> Bool {
-        throw .backendFailure("unused")
+    ) async throws(CoordinationError) -> TransactionOutcome {
+        throw .failure("unused")
     }
     func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
         AsyncThrowingStream { $0.finish() }
@@ -53,7 +54,7 @@ private final class SwitchedKeepAlive: CoordinationStore {
 
 @Suite(.timeLimit(.minutes(1))) struct KeptLeaseTests {
     static let ttl = Duration.seconds(3)
-    static let unreachable = SchedulerError.backendFailure("unreachable")
+    static let unreachable = CoordinationError.failure("unreachable")
 
     /// A lease on `store`, the refreshes its refresher handled and the instants it expired at.
     /// The refreshes end when the lease expires, so a test waiting for one more fails at once.

@@ -2,6 +2,7 @@ import BeaconCore
 import Synchronization
 import Testing
 
+@testable import BeaconCoordination
 @testable import BeaconScheduler
 
 /// The embedded store, whose first `failing` range reads fail as an unreachable etcd's would.
@@ -14,18 +15,20 @@ private final class FailingReads: CoordinationStore {
         failuresLeft = Atomic(failing)
     }
 
-    func grantLease(ttl: Duration) async throws(SchedulerError) -> GrantedLease { try await base.grantLease(ttl: ttl) }
-    func keepAlive(_ lease: LeaseID) async throws(SchedulerError) -> Bool { try await base.keepAlive(lease) }
-    func revoke(_ lease: LeaseID) async throws(SchedulerError) { try await base.revoke(lease) }
+    func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease {
+        try await base.grantLease(ttl: ttl)
+    }
+    func keepAlive(_ lease: LeaseID) async throws(CoordinationError) -> Bool { try await base.keepAlive(lease) }
+    func revoke(_ lease: LeaseID) async throws(CoordinationError) { try await base.revoke(lease) }
 
-    func read(prefix: String) async throws(SchedulerError) -> StoreSnapshot {
-        if failuresLeft.subtract(1, ordering: .relaxed).newValue >= 0 { throw .backendFailure("unreachable") }
+    func read(prefix: String) async throws(CoordinationError) -> StoreSnapshot {
+        if failuresLeft.subtract(1, ordering: .relaxed).newValue >= 0 { throw .failure("unreachable") }
         return try await base.read(prefix: prefix)
     }
 
     func transaction(
         if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
-    ) async throws(SchedulerError) -> Bool {
+    ) async throws(CoordinationError) -> TransactionOutcome {
         try await base.transaction(if: conditions, then: success, else: failure)
     }
 

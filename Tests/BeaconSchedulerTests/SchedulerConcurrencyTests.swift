@@ -1,6 +1,7 @@
 import BeaconCore
 import Testing
 
+@testable import BeaconCoordination
 @testable import BeaconScheduler
 
 /// Participants joining, reading and leaving at once on the embedded store: what CI runs under

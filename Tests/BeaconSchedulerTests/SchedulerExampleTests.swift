@@ -1,3 +1,4 @@
+import BeaconCoordination
 import BeaconScheduler
 import Testing
 

@@ -1,6 +1,7 @@
 import BeaconCore
 import Testing
 
+@testable import BeaconCoordination
 @testable import BeaconScheduler
 
 /// A coordination store for one test, on either backend, and how to stop it.

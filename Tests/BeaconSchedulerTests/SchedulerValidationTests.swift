@@ -1,5 +1,6 @@
 import Testing
 
+@testable import BeaconCoordination
 @testable import BeaconScheduler
 
 /// mgmt's validation (acceptance items 4–6), as thrown errors instead of panics.

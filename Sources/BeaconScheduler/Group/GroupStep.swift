@@ -1,3 +1,5 @@
+import BeaconCoordination
+
 /// One participant's identity in its group: who it is and under which lease it registered.
 struct ParticipantIdentity: Sendable {
     var path: GroupPath
@@ -41,7 +43,7 @@ struct GroupStep: Sendable, Equatable {
             group: view.path, hosts: hosts, maxCount: maxCount, previousState: view.strategyState?.value)
         do {
             let decision = try strategy.schedule(input)
-            let value = Set(decision.hosts).sorted().joined(separator: ",")
+            let value = GroupPath.choiceValue(decision.hosts)
             guard value != view.scheduled?.value || (decision.state ?? "") != (view.strategyState?.value ?? "") else {
                 return step
             }

@@ -1,3 +1,5 @@
+import BeaconCoordination
+
 /// What a participant knows of its group: the keys under the group's prefix, as of a revision.
 /// Built from one read and kept current by the watch that follows it.
 struct GroupView: Sendable {

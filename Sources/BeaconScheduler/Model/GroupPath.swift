@@ -1,3 +1,5 @@
+public import BeaconCoordination
+
 /// A scheduling group's path: starts with `/` and does not end with one (mgmt's rules), so the
 /// group's keys live under `path + "/"` and no group's prefix contains another's.
 public struct GroupPath: Sendable, Hashable, CustomStringConvertible {
@@ -18,6 +20,19 @@ public struct GroupPath: Sendable, Hashable, CustomStringConvertible {
     var electionPrefix: String { rawValue + "/election/" }
     var scheduledKey: String { rawValue + "/scheduled" }
     var strategyStateKey: String { rawValue + "/strategy-state" }
+
+    /// A transaction condition that holds while the group's stored choice is exactly `hosts`.
+    ///
+    /// A host the group chose fences its own writes elsewhere in the same store with it, so that
+    /// they fail once the group has chosen otherwise, even if the host has not heard yet (a
+    /// partition, a paused process): `DispatcherLeadership` fences a leading dispatcher's
+    /// writes this way.
+    public func choiceCondition(hosts: [String]) -> StoreCondition {
+        .value(key: scheduledKey, equals: Self.choiceValue(hosts))
+    }
+
+    /// The stored form of a choice: the hosts, without repeats, sorted, joined by `,`.
+    static func choiceValue(_ hosts: [String]) -> String { Set(hosts).sorted().joined(separator: ",") }
 
     func exchangeKey(_ hostname: String) -> String { exchangePrefix + hostname }
     func electionKey(_ lease: LeaseID) -> String { electionPrefix + lease.hex }

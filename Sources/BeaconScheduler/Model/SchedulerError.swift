@@ -1,3 +1,5 @@
+public import BeaconCoordination
+
 /// Everything the scheduler refuses or reports. Messages follow mgmt's where mgmt has one.
 public enum SchedulerError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The group path is malformed (mgmt's two path rules).
@@ -47,10 +49,13 @@ public enum SchedulerError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 extension SchedulerError {
-    /// The store refused a write under a lease it no longer has (etcd: "requested lease not
-    /// found").
-    package var isLeaseNotFound: Bool {
-        if case .backendFailure(let reason) = self { return reason.contains("requested lease not found") }
-        return false
+    /// The scheduler's word for what its coordination store reported: an argument out of range
+    /// (a lease TTL) is the caller's ``invalidOption(_:)``; everything else is an in-band
+    /// ``backendFailure(_:)`` the participant retries.
+    public init(_ error: CoordinationError) {
+        switch error {
+        case .invalidArgument(let reason): self = .invalidOption(reason)
+        case .leaseNotFound, .compacted, .failure: self = .backendFailure(error.description)
+        }
     }
 }

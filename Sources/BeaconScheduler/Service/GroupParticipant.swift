@@ -1,3 +1,4 @@
+import BeaconCoordination
 import BeaconCore
 import BeaconPrimitives
 import Logging
@@ -5,7 +6,7 @@ import Logging
 /// Where a participant gets its session lease: ``Scheduler`` grants a fresh one, or hands back
 /// the lease a previous participant of the same path left alive (``ScheduleOptions/reuseLease``).
 protocol LeaseSource: Sendable {
-    func lease(for path: GroupPath, ttl: Duration, reuse: Bool, logger: Logger) async throws(SchedulerError)
+    func lease(for path: GroupPath, ttl: Duration, reuse: Bool, logger: Logger) async throws(CoordinationError)
         -> KeptLease
 }
 
@@ -64,13 +65,18 @@ final class GroupParticipant: Sendable {
     /// first registration fails (the store is unreachable, a reused lease vanished), so a
     /// misconfigured participant fails at once instead of reporting errors forever.
     func start() async throws(SchedulerError) {
-        let lease = try await leases.lease(
-            for: path, ttl: options.sessionTTL, reuse: options.reuseLease, logger: leaseLogger)
+        let lease: KeptLease
+        do {
+            lease = try await leases.lease(
+                for: path, ttl: options.sessionTTL, reuse: options.reuseLease, logger: leaseLogger)
+        } catch {
+            throw SchedulerError(error)
+        }
         do {
             try await register(under: lease)
         } catch {
             if !options.reuseLease { await release(lease, revoke: true) }
-            throw error
+            throw SchedulerError(error)
         }
         watchExpiry(of: lease)
         let task = Task.detached { [self] in await run(lease: lease) }
@@ -116,7 +122,7 @@ final class GroupParticipant: Sendable {
                     view.reset(to: try await store.read(prefix: path.prefix))
                     break
                 } catch {
-                    await backOff(after: error, retry: &retry)
+                    await backOff(after: SchedulerError(error), retry: &retry)
                 }
             }
             watchNumber += 1
@@ -168,10 +174,10 @@ final class GroupParticipant: Sendable {
                 try await register(under: lease)
                 retry.backoff.reset()
             } catch {
-                if lease.isExpired || error.isLeaseNotFound {
+                if lease.isExpired || error == .leaseNotFound {
                     await renew(&lease, retry: &retry)
                 } else {
-                    report(error)
+                    report(SchedulerError(error))
                 }
             }
         }
@@ -181,16 +187,16 @@ final class GroupParticipant: Sendable {
         lastFailure = step.failure
         if let write = step.write {
             do {
-                let applied = try await store.transaction(
+                let outcome = try await store.transaction(
                     if: write.fence,
                     then: [
                         .put(key: path.scheduledKey, value: write.value, lease: nil),
                         .put(key: path.strategyStateKey, value: write.state, lease: nil),
                     ],
                     else: [])
-                log("decision \(applied ? "written" : "superseded"): \(write.value)")
+                log("decision \(outcome.succeeded ? "written" : "superseded"): \(write.value)")
             } catch {
-                report(error)
+                report(SchedulerError(error))
             }
         }
         if let result = step.result { results.publish(result) }
@@ -212,7 +218,7 @@ final class GroupParticipant: Sendable {
 
     /// Writes the exchange key (unless already ours, so at most one watch event) and the election
     /// key (created once per lease: its create revision is the campaign's place in line).
-    private func register(under lease: KeptLease) async throws(SchedulerError) {
+    private func register(under lease: KeptLease) async throws(CoordinationError) {
         let identity = identity(for: lease)
         _ = try await store.transaction(
             if: [
@@ -248,7 +254,7 @@ final class GroupParticipant: Sendable {
                 retry.backoff.reset()
                 return
             } catch {
-                await backOff(after: error, retry: &retry)
+                await backOff(after: SchedulerError(error), retry: &retry)
             }
         }
     }
@@ -292,7 +298,8 @@ final class GroupParticipant: Sendable {
                 }
             } catch {
                 guard !Task.isCancelled else { return }
-                let failure = error as? SchedulerError ?? .backendFailure("watch failed: \(error)")
+                let failure =
+                    (error as? CoordinationError).map(SchedulerError.init) ?? .backendFailure("watch failed: \(error)")
                 inputs.push(.watchFailed(failure, watch: number))
             }
         }

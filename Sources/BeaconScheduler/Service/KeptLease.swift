@@ -1,3 +1,4 @@
+import BeaconCoordination
 import BeaconCore
 import BeaconPrimitives
 
@@ -15,7 +16,7 @@ final class KeptLease: Sendable {
         case renewed(sent: BeaconInstant, deadline: BeaconInstant)
         /// The refresh failed with `error`. The next one goes out at `retry`; nil when the
         /// lease's deadline comes first, and with it the lease's end.
-        case failed(sent: BeaconInstant, error: SchedulerError, retry: BeaconInstant?)
+        case failed(sent: BeaconInstant, error: CoordinationError, retry: BeaconInstant?)
     }
 
     let granted: GrantedLease
@@ -42,7 +43,7 @@ final class KeptLease: Sendable {
     private enum RefreshAnswer: Sendable {
         case alive(sent: BeaconInstant)
         case gone
-        case failed(sent: BeaconInstant, error: SchedulerError)
+        case failed(sent: BeaconInstant, error: CoordinationError)
     }
 
     /// Refreshes until the task is cancelled or the lease is gone, which it reports through
@@ -93,7 +94,7 @@ final class KeptLease: Sendable {
             if inFlight == nil, now >= nextRefresh, !Task.isCancelled {
                 inFlight = Task {
                     let result: RefreshAnswer
-                    do throws(SchedulerError) {
+                    do throws(CoordinationError) {
                         result = try await store.keepAlive(granted.id) ? .alive(sent: now) : .gone
                     } catch {
                         result = .failed(sent: now, error: error)

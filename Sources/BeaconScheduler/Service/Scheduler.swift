@@ -1,3 +1,4 @@
+public import BeaconCoordination
 public import BeaconCore
 import BeaconPrimitives
 import Logging
@@ -104,7 +105,7 @@ public final class Scheduler: Sendable {
 
     fileprivate func lease(
         for path: GroupPath, ttl: Duration, reuse: Bool, logger: Logger
-    ) async throws(SchedulerError) -> KeptLease {
+    ) async throws(CoordinationError) -> KeptLease {
         if reuse, let kept = state.withLock({ $0.reusable[path] }), !kept.isExpired {
             return kept
         }
@@ -129,7 +130,7 @@ public final class Scheduler: Sendable {
 private struct LeaseGrants: LeaseSource {
     let scheduler: Scheduler
 
-    func lease(for path: GroupPath, ttl: Duration, reuse: Bool, logger: Logger) async throws(SchedulerError)
+    func lease(for path: GroupPath, ttl: Duration, reuse: Bool, logger: Logger) async throws(CoordinationError)
         -> KeptLease
     {
         try await scheduler.lease(for: path, ttl: ttl, reuse: reuse, logger: logger)

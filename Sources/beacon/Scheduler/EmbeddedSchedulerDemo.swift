@@ -1,4 +1,5 @@
 import BeaconCommandLine
+import BeaconCoordination
 import BeaconScheduler
 
 /// `beacon scheduler join --embedded`: participants of one group in this process, on the

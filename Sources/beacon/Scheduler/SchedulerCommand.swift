@@ -1,10 +1,11 @@
 import ArgumentParser
 import BeaconCommandLine
 import BeaconCommandLineOptions
+import BeaconCoordination
 import BeaconScheduler
 
 #if Etcd
-import BeaconSchedulerEtcd
+import BeaconCoordinationEtcd
 #endif
 
 struct SchedulerCommand: AsyncParsableCommand {

@@ -3,8 +3,9 @@ import BeaconCommandLine
 import BeaconCore
 import BeaconDispatcher
 import BeaconDispatcherLeadership
+import BeaconCoordination
 import BeaconScheduler
-import BeaconSchedulerEtcd
+import BeaconCoordinationEtcd
 import Logging
 import ServiceLifecycle
 

@@ -1,4 +1,4 @@
-import BeaconScheduler
+import BeaconCoordination
 import Foundation
 
 /// The etcd v3 JSON gateway's encoding (proto3's JSON mapping) for the requests the store sends:

@@ -95,8 +95,8 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         }
     }
 
-    public func grantLease(ttl: Duration) async throws(SchedulerError) -> GrantedLease {
-        guard ttl > .zero else { throw .invalidOption("lease TTL must be positive") }
+    public func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease {
+        guard ttl > .zero else { throw .invalidArgument("lease TTL must be positive") }
         let granted = max(ttl, minimumTTL)
         let now = clock.now
         let (lease, sweepSooner) = state.withLock { state in
@@ -111,7 +111,7 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         return lease
     }
 
-    public func keepAlive(_ lease: LeaseID) async throws(SchedulerError) -> Bool {
+    public func keepAlive(_ lease: LeaseID) async throws(CoordinationError) -> Bool {
         expireLeases()
         let now = clock.now
         return state.withLock { state in
@@ -122,11 +122,11 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         }
     }
 
-    public func revoke(_ lease: LeaseID) async throws(SchedulerError) {
+    public func revoke(_ lease: LeaseID) async throws(CoordinationError) {
         state.withLock { state in drop(lease.rawValue, in: &state) }
     }
 
-    public func read(prefix: String) async throws(SchedulerError) -> StoreSnapshot {
+    public func read(prefix: String) async throws(CoordinationError) -> StoreSnapshot {
         expireLeases()
         return state.withLock { state in
             let candidates: [StoredValue] =
@@ -141,15 +141,15 @@ public final class InMemoryCoordinationStore: CoordinationStore {
 
     public func transaction(
         if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
-    ) async throws(SchedulerError) -> Bool {
+    ) async throws(CoordinationError) -> TransactionOutcome {
         expireLeases()
-        return try state.withLock { state throws(SchedulerError) -> Bool in
+        return try state.withLock { state throws(CoordinationError) -> TransactionOutcome in
             let held = conditions.allSatisfy { Self.holds($0, in: state) }
             let operations = held ? success : failure
             for case .put(_, _, let lease?) in operations where state.leases[lease.rawValue] == nil {
-                throw .backendFailure("requested lease not found")
+                throw .leaseNotFound
             }
-            guard !operations.isEmpty else { return held }
+            guard !operations.isEmpty else { return TransactionOutcome(succeeded: held, revision: state.revision) }
             state.revision += 1
             var changes: [StoreChange] = []
             for operation in operations {
@@ -172,7 +172,7 @@ public final class InMemoryCoordinationStore: CoordinationStore {
                 }
             }
             publish(changes, in: &state)
-            return held
+            return TransactionOutcome(succeeded: held, revision: state.revision)
         }
     }
 
@@ -181,8 +181,7 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         let id: Int? = state.withLock { state in
             let oldest = state.history.first?.revision ?? state.revision + 1
             if revision + 1 < oldest, revision < state.revision {
-                continuation.finish(
-                    throwing: SchedulerError.backendFailure("watch: required revision has been compacted"))
+                continuation.finish(throwing: CoordinationError.compacted(compactRevision: oldest))
                 return nil
             }
             let missed = state.history.filter { $0.revision > revision && Self.key(of: $0).hasPrefix(prefix) }
@@ -237,7 +236,14 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         }
         guard !changes.isEmpty else { return }
         state.history.append(contentsOf: changes)
-        if state.history.count > historyLimit { state.history.removeFirst(state.history.count - historyLimit) }
+        if state.history.count > historyLimit {
+            // Whole revisions only: a watch resuming inside a half-dropped revision would miss
+            // part of it.
+            var cut = state.history.count - historyLimit
+            let lastDropped = state.history[cut - 1].revision
+            while cut < state.history.count, state.history[cut].revision == lastDropped { cut += 1 }
+            state.history.removeFirst(cut)
+        }
         var batches: [Int: [StoreChange]] = [:]
         for change in changes {
             for id in Self.watchers(of: Self.key(of: change), in: state) { batches[id, default: []].append(change) }
@@ -287,14 +293,5 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         case .value(let key, let value): state.values[key]?.value == value
         case .lease(let key, let lease): state.values[key]?.lease == lease
         }
-    }
-}
-
-/// A weak reference that can cross into a `@Sendable` closure.
-final class WeakBox<Object: AnyObject & Sendable>: Sendable {
-    weak let value: Object?
-
-    init(_ value: Object?) {
-        self.value = value
     }
 }

@@ -48,6 +48,19 @@ public enum StoreOperation: Sendable, Hashable {
     case delete(key: String)
 }
 
+/// What a transaction did.
+public struct TransactionOutcome: Sendable, Hashable {
+    /// Whether every condition held (so the `then` branch ran).
+    public var succeeded: Bool
+    /// The store's revision after the transaction: the revision of its writes when it wrote.
+    public var revision: Int64
+
+    public init(succeeded: Bool, revision: Int64) {
+        self.succeeded = succeeded
+        self.revision = revision
+    }
+}
+
 /// A range read: the values under a prefix and the store revision they were read at, from which
 /// a watch continues without a gap.
 public struct StoreSnapshot: Sendable {

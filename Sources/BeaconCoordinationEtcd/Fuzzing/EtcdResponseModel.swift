@@ -1,5 +1,5 @@
+import BeaconCoordination
 import BeaconCore
-import BeaconScheduler
 
 /// The gateway answers `EtcdResponseFuzz` builds from its input, and what the decoder must make
 /// of each: the values it carries, or a refusal where it breaks one of the rules

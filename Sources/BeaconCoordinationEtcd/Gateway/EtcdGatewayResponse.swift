@@ -59,6 +59,7 @@ enum EtcdGatewayResponse {
     }
 
     struct Txn: Decodable {
+        var header: Header?
         var succeeded: Bool?
     }
 

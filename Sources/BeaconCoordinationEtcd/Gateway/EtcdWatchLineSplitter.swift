@@ -1,4 +1,4 @@
-import BeaconScheduler
+import BeaconCoordination
 import Foundation
 
 /// Cuts a `/v3/watch` response body into its messages: the gateway streams one JSON object per
@@ -12,9 +12,9 @@ struct EtcdWatchLineSplitter {
 
     /// Adds a chunk; returns the non-empty lines it completes, in order, without their newline.
     ///
-    /// - Throws: `SchedulerError/backendFailure(_:)` once an unfinished line is longer than
+    /// - Throws: `CoordinationError/failure(_:)` once an unfinished line is longer than
     ///   ``maximumLineLength``.
-    mutating func lines(appending chunk: some Sequence<UInt8>) throws(SchedulerError) -> [Data] {
+    mutating func lines(appending chunk: some Sequence<UInt8>) throws(CoordinationError) -> [Data] {
         let scanFrom = pending.endIndex
         pending.append(contentsOf: chunk)
         var lines: [Data] = []
@@ -27,7 +27,7 @@ struct EtcdWatchLineSplitter {
         }
         if lineStart > pending.startIndex { pending = Data(pending[lineStart...]) }
         guard pending.count <= Self.maximumLineLength else {
-            throw .backendFailure("etcd: watch: a message longer than \(Self.maximumLineLength) bytes")
+            throw .failure("etcd: watch: a message longer than \(Self.maximumLineLength) bytes")
         }
         return lines.map { Data($0) }
     }

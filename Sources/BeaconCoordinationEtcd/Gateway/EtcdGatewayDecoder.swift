@@ -1,8 +1,8 @@
-import BeaconScheduler
+import BeaconCoordination
 import Foundation
 
 /// Turns the etcd JSON gateway's answers into the coordination store's values, refusing an
-/// answer that breaks what the scheduler builds on, with `SchedulerError/backendFailure(_:)`
+/// answer that breaks what the scheduler builds on, with `CoordinationError/failure(_:)`
 /// (the participant then reads and watches again) rather than passing it on:
 ///
 /// - a snapshot's revision is at least 1 and no older than any of its values: the watch that
@@ -23,15 +23,15 @@ enum EtcdGatewayDecoder {
     static let maximumLeaseTTL: Int64 = 9_000_000_000
 
     /// The answer to `/v3/kv/range`.
-    static func snapshot(range body: Data) throws(SchedulerError) -> StoreSnapshot {
+    static func snapshot(range body: Data) throws(CoordinationError) -> StoreSnapshot {
         let response = try decode(EtcdGatewayResponse.Range.self, body, "range")
         let revision = response.header?.revision?.value ?? 0
-        guard revision >= 1 else { throw .backendFailure("etcd: range: the answer has revision \(revision)") }
+        guard revision >= 1 else { throw .failure("etcd: range: the answer has revision \(revision)") }
         var values: [StoredValue] = []
         for kv in response.kvs ?? [] {
             let value = try storedValue(kv, in: "range")
             guard value.modRevision <= revision else {
-                throw .backendFailure(
+                throw .failure(
                     "etcd: range: \(value.key.debugDescription) was modified at \(value.modRevision), after the answer's revision \(revision)"
                 )
             }
@@ -40,55 +40,57 @@ enum EtcdGatewayDecoder {
         return StoreSnapshot(values: values, revision: revision)
     }
 
-    /// Whether the conditions of a `/v3/kv/txn` held.
-    static func succeeded(txn body: Data) throws(SchedulerError) -> Bool {
-        try decode(EtcdGatewayResponse.Txn.self, body, "txn").succeeded ?? false
+    /// Whether the conditions of a `/v3/kv/txn` held, and the revision the answer was made at
+    /// (the writes' revision when the transaction wrote).
+    static func outcome(txn body: Data) throws(CoordinationError) -> TransactionOutcome {
+        let response = try decode(EtcdGatewayResponse.Txn.self, body, "txn")
+        let revision = response.header?.revision?.value ?? 0
+        guard revision >= 1 else { throw .failure("etcd: txn: the answer has revision \(revision)") }
+        return TransactionOutcome(succeeded: response.succeeded ?? false, revision: revision)
     }
 
     /// The answer to `/v3/lease/grant`.
-    static func grantedLease(_ body: Data) throws(SchedulerError) -> GrantedLease {
+    static func grantedLease(_ body: Data) throws(CoordinationError) -> GrantedLease {
         let response = try decode(EtcdGatewayResponse.LeaseGrant.self, body, "lease grant")
         let id = response.ID?.value ?? 0
-        guard id != 0 else { throw .backendFailure("etcd: lease grant returned no id") }
+        guard id != 0 else { throw .failure("etcd: lease grant returned no id") }
         let ttl = response.TTL?.value ?? 0
         guard (1...maximumLeaseTTL).contains(ttl) else {
-            throw .backendFailure("etcd: lease grant returned a TTL of \(ttl) s")
+            throw .failure("etcd: lease grant returned a TTL of \(ttl) s")
         }
         return GrantedLease(id: LeaseID(id), ttl: .seconds(ttl))
     }
 
     /// Whether `/v3/lease/keepalive` found the lease alive: an expired or unknown lease answers
     /// without a TTL.
-    static func isAlive(keepAlive body: Data) throws(SchedulerError) -> Bool {
+    static func isAlive(keepAlive body: Data) throws(CoordinationError) -> Bool {
         let response = try decode(EtcdGatewayResponse.LeaseKeepAlive.self, body, "lease keepalive")
         return (response.result?.TTL?.value ?? 0) > 0
     }
 
     /// Checks an answer whose content the store does not need (`/v3/lease/revoke`).
-    static func acknowledgement(_ body: Data, of call: String) throws(SchedulerError) {
+    static func acknowledgement(_ body: Data, of call: String) throws(CoordinationError) {
         _ = try decode(EtcdGatewayResponse.Empty.self, body, call)
     }
 
     /// The changes one line of a `/v3/watch` stream reports: none for the creation message and
     /// progress notifications.
     ///
-    /// - Throws: `SchedulerError/backendFailure(_:)` when the line reports an error or the
+    /// - Throws: `CoordinationError/failure(_:)` when the line reports an error or the
     ///   watch's cancellation (with the compaction revision when that is why), or breaks a rule.
-    static func changes(watchLine line: Data) throws(SchedulerError) -> [StoreChange] {
+    static func changes(watchLine line: Data) throws(CoordinationError) -> [StoreChange] {
         let message = try decode(EtcdGatewayResponse.Watch.self, line, "watch")
         if let error = message.error {
-            throw .backendFailure("etcd: watch: \(error.error ?? error.message ?? "unknown error")")
+            throw .failure("etcd: watch: \(error.error ?? error.message ?? "unknown error")")
         }
         guard let result = message.result else { return [] }
         if result.canceled == true {
-            let reason =
-                result.compact_revision.map { "required revision has been compacted (at \($0.value))" }
-                ?? result.cancel_reason ?? "canceled"
-            throw .backendFailure("etcd: watch: \(reason)")
+            if let compacted = result.compact_revision { throw .compacted(compactRevision: compacted.value) }
+            throw .failure("etcd: watch: \(result.cancel_reason ?? "canceled")")
         }
         var changes: [StoreChange] = []
         for event in result.events ?? [] {
-            guard let kv = event.kv else { throw .backendFailure("etcd: watch: an event without its key") }
+            guard let kv = event.kv else { throw .failure("etcd: watch: an event without its key") }
             let change: StoreChange
             switch event.type ?? "PUT" {
             case "PUT":
@@ -97,14 +99,14 @@ enum EtcdGatewayDecoder {
                 let key = try text(base64: kv.key, "watch")
                 let revision = kv.mod_revision?.value ?? 0
                 guard !key.isEmpty, revision >= 1 else {
-                    throw .backendFailure("etcd: watch: a delete of \(key.debugDescription) at revision \(revision)")
+                    throw .failure("etcd: watch: a delete of \(key.debugDescription) at revision \(revision)")
                 }
                 change = .delete(key: key, revision: revision)
             case let other:
-                throw .backendFailure("etcd: watch: an event of unknown type \(other.debugDescription)")
+                throw .failure("etcd: watch: an event of unknown type \(other.debugDescription)")
             }
             if let previous = changes.last?.revision, change.revision < previous {
-                throw .backendFailure("etcd: watch: an event at revision \(change.revision) after one at \(previous)")
+                throw .failure("etcd: watch: an event at revision \(change.revision) after one at \(previous)")
             }
             changes.append(change)
         }
@@ -113,19 +115,22 @@ enum EtcdGatewayDecoder {
 
     /// The error for a call answered with an HTTP status other than 200: the gateway's message
     /// when the body has one, else the start of the body.
-    static func failure(status: UInt, body: Data) -> SchedulerError {
+    static func failure(status: UInt, body: Data) -> CoordinationError {
         let decoded = try? JSONDecoder().decode(EtcdGatewayResponse.Failure.self, from: body)
         let message = decoded?.error ?? decoded?.message ?? String(decoding: body.prefix(200), as: UTF8.self)
-        return .backendFailure("etcd: \(status): \(message)")
+        if message.contains("requested lease not found") { return .leaseNotFound }
+        return .failure("etcd: \(status): \(message)")
     }
 
     /// A value a range or a put event carries.
-    static func storedValue(_ kv: EtcdGatewayResponse.KeyValue, in call: String) throws(SchedulerError) -> StoredValue {
+    static func storedValue(_ kv: EtcdGatewayResponse.KeyValue, in call: String) throws(CoordinationError)
+        -> StoredValue
+    {
         let key = try text(base64: kv.key, call)
         let created = kv.create_revision?.value ?? 0
         let modified = kv.mod_revision?.value ?? 0
         guard !key.isEmpty, created >= 1, modified >= created else {
-            throw .backendFailure(
+            throw .failure(
                 "etcd: \(call): \(key.debugDescription) has create revision \(created) and mod revision \(modified)")
         }
         let lease = kv.lease?.value ?? 0
@@ -136,21 +141,21 @@ enum EtcdGatewayDecoder {
 
     /// Text the gateway sent as base64 (absent: empty). Bytes that are not UTF-8 are replaced,
     /// as the store only ever writes text.
-    static func text(base64 encoded: String?, _ call: String) throws(SchedulerError) -> String {
+    static func text(base64 encoded: String?, _ call: String) throws(CoordinationError) -> String {
         guard let encoded else { return "" }
         guard let data = Data(base64Encoded: encoded) else {
-            throw .backendFailure("etcd: \(call): bad base64 in the answer")
+            throw .failure("etcd: \(call): bad base64 in the answer")
         }
         return String(decoding: data, as: UTF8.self)
     }
 
     private static func decode<Response: Decodable>(_ type: Response.Type, _ body: Data, _ call: String)
-        throws(SchedulerError) -> Response
+        throws(CoordinationError) -> Response
     {
         do {
             return try JSONDecoder().decode(type, from: body)
         } catch {
-            throw .backendFailure("etcd: \(call): unreadable answer: \(error)")
+            throw .failure("etcd: \(call): unreadable answer: \(error)")
         }
     }
 }

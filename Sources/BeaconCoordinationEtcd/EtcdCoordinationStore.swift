@@ -3,7 +3,7 @@ import BeaconPrimitives
 #if Etcd
 import AsyncHTTPClient
 import BeaconCore
-public import BeaconScheduler
+public import BeaconCoordination
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -26,12 +26,12 @@ public final class EtcdCoordinationStore: CoordinationStore {
     /// - Parameters:
     ///   - endpoints: `http://host:port` of each cluster member (TLS is not supported here).
     ///   - timeout: how long one request may take before the next endpoint is tried.
-    /// - Throws: `SchedulerError/invalidOption(_:)` for no endpoint or a malformed one.
-    public init(endpoints: [String], timeout: Duration = .seconds(5)) throws(SchedulerError) {
-        guard !endpoints.isEmpty else { throw .invalidOption("etcd: at least one endpoint is needed") }
+    /// - Throws: `CoordinationError/invalidArgument(_:)` for no endpoint or a malformed one.
+    public init(endpoints: [String], timeout: Duration = .seconds(5)) throws(CoordinationError) {
+        guard !endpoints.isEmpty else { throw .invalidArgument("etcd: at least one endpoint is needed") }
         for endpoint in endpoints {
             guard endpoint.hasPrefix("http://"), URL(string: endpoint)?.host != nil else {
-                throw .invalidOption("etcd: endpoint \(endpoint) is not http://host:port")
+                throw .invalidArgument("etcd: endpoint \(endpoint) is not http://host:port")
             }
         }
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
@@ -51,26 +51,26 @@ public final class EtcdCoordinationStore: CoordinationStore {
         try? await watches.shutdown()
     }
 
-    public func grantLease(ttl: Duration) async throws(SchedulerError) -> GrantedLease {
+    public func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease {
         // etcd counts whole seconds; round up so the lease is never shorter than asked.
         let seconds = max(1, (ttl.nanosecondsRoundedUp + 999_999_999) / 1_000_000_000)
         return try await EtcdGatewayDecoder.grantedLease(call("/v3/lease/grant", ["TTL": String(seconds)]))
     }
 
-    public func keepAlive(_ lease: LeaseID) async throws(SchedulerError) -> Bool {
+    public func keepAlive(_ lease: LeaseID) async throws(CoordinationError) -> Bool {
         try await EtcdGatewayDecoder.isAlive(keepAlive: call("/v3/lease/keepalive", ["ID": String(lease.rawValue)]))
     }
 
-    public func revoke(_ lease: LeaseID) async throws(SchedulerError) {
+    public func revoke(_ lease: LeaseID) async throws(CoordinationError) {
         do {
             try await EtcdGatewayDecoder.acknowledgement(
                 call("/v3/lease/revoke", ["ID": String(lease.rawValue)]), of: "lease revoke")
-        } catch {
-            guard error.isLeaseNotFound else { throw error }
+        } catch .leaseNotFound {
+            return
         }
     }
 
-    public func read(prefix: String) async throws(SchedulerError) -> StoreSnapshot {
+    public func read(prefix: String) async throws(CoordinationError) -> StoreSnapshot {
         try await EtcdGatewayDecoder.snapshot(
             range: call(
                 "/v3/kv/range",
@@ -79,8 +79,8 @@ public final class EtcdCoordinationStore: CoordinationStore {
 
     public func transaction(
         if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
-    ) async throws(SchedulerError) -> Bool {
-        try await EtcdGatewayDecoder.succeeded(
+    ) async throws(CoordinationError) -> TransactionOutcome {
+        try await EtcdGatewayDecoder.outcome(
             txn: call(
                 "/v3/kv/txn",
                 [
@@ -102,10 +102,10 @@ public final class EtcdCoordinationStore: CoordinationStore {
         let task = Task { [self] in
             do {
                 try await streamWatch(payload: payload, into: continuation)
-                continuation.finish(throwing: SchedulerError.backendFailure("etcd: watch ended"))
+                continuation.finish(throwing: CoordinationError.failure("etcd: watch ended"))
             } catch {
                 continuation.finish(
-                    throwing: (error as? SchedulerError) ?? .backendFailure("etcd: watch failed: \(error)"))
+                    throwing: (error as? CoordinationError) ?? .failure("etcd: watch failed: \(error)"))
             }
         }
         continuation.onTermination = { _ in task.cancel() }
@@ -134,22 +134,22 @@ public final class EtcdCoordinationStore: CoordinationStore {
     /// One unary call: a POST with a JSON body; returns the body of a 200 answer for
     /// ``EtcdGatewayDecoder`` to read. Tries each endpoint in turn, starting with the one that
     /// answered last, while the connection itself fails.
-    private func call(_ path: String, _ body: [String: Any]) async throws(SchedulerError) -> Data {
+    private func call(_ path: String, _ body: [String: Any]) async throws(CoordinationError) -> Data {
         let payload: Data
         do {
             payload = try JSONSerialization.data(withJSONObject: body)
         } catch {
-            throw .backendFailure("etcd: cannot encode a request: \(error)")
+            throw .failure("etcd: cannot encode a request: \(error)")
         }
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
             response = try await send(path, payload: payload, client: requests, deadline: timeout)
             bytes = try await response.body.collect(upTo: 16 << 20)
-        } catch let error as SchedulerError {
+        } catch let error as CoordinationError {
             throw error
         } catch {
-            throw .backendFailure("etcd: \(path): \(error)")
+            throw .failure("etcd: \(path): \(error)")
         }
         let data = Data(bytes.readableBytesView)
         guard response.status == .ok else { throw EtcdGatewayDecoder.failure(status: response.status.code, body: data) }
@@ -176,7 +176,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
                 lastError = error
             }
         }
-        throw SchedulerError.backendFailure(
+        throw CoordinationError.failure(
             "etcd: no endpoint answered \(path): \(lastError.map { "\($0)" } ?? "no endpoints")")
     }
 }

@@ -1,0 +1,483 @@
+public import BeaconCoordination
+public import BeaconCore
+public import BeaconDispatcher
+import BeaconPrimitives
+
+/// A dispatcher's store kept in a ``CoordinationStore`` (etcd, or the in-memory store), so that
+/// nodes, tasks, their dependencies, their statuses and the cluster settings outlive the process
+/// that leads: the next leader opens the same prefix and finds everything the last one wrote.
+///
+/// ```swift
+/// let store = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/beacon/dispatcher/")
+/// let dispatcher = try Dispatcher(store: store)
+/// ```
+///
+/// Reads stay local and synchronous, as ``DispatcherStore`` promises: they come from a replica
+/// built by one read of the prefix and kept current by a watch from that read's revision. When
+/// the watch breaks (the store unreachable, its history compacted past the replica), the store
+/// reads the prefix again and watches from there; watchers receive the difference as events, so
+/// none is lost and none is delivered twice.
+///
+/// Writes are transactions of at most ``operationsPerTransaction`` operations (etcd refuses more
+/// than 128 by default), each put conditioned on the key's revision in the replica, so a write
+/// never overwrites a change the replica has not seen: on a conflict the store reads again and
+/// plans the batch anew. Every write of the dispatcher also carries the conditions given to
+/// ``fence(with:)``: a leader fences on its ownership (see `DispatcherLeadership`), and once it
+/// has lost it, its writes fail with ``DispatcherError/storeFailure(_:)`` instead of overwriting
+/// the new leader's. ``commit(_:)`` returns once the replica holds what it wrote.
+///
+/// The orchestrator's side (creating nodes, putting and deleting tasks, secrets and configs,
+/// changing the cluster settings) writes through the same store and is not fenced.
+///
+/// Keys under the prefix: `nodes/<id>`, `tasks/<id>`, `secrets/<id>`, `configs/<id>` and
+/// `cluster`, each a JSON record; a record's version is its key's mod revision.
+public final class CoordinatedDispatcherStore: DispatcherStore {
+    /// The prefix every key of this store starts with.
+    public let prefix: String
+    /// The most operations one transaction carries (conditions or writes).
+    public let operationsPerTransaction: Int
+    private let store: any CoordinationStore
+    private let clock: any BeaconClock
+    /// How many times a commit plans its writes again after a conflict before giving up.
+    private static let maximumAttempts = 8
+    static let watchBackoff = try! Backoff(initial: .milliseconds(50), maximum: .seconds(2))
+
+    private struct Waiter {
+        var revision: Int64
+        var continuation: CheckedContinuation<Bool, Never>
+    }
+
+    private struct State {
+        var replica: DispatcherReplica
+        var fence: [StoreCondition] = []
+        var observers: [Int: @Sendable (StoreEvent) -> Void] = [:]
+        var nextObserver = 0
+        /// Events made but not yet delivered, in order.
+        var outbox: [StoreEvent] = []
+        var waiters: [Waiter] = []
+        var isClosed = false
+        var watchRestarts = 0
+
+        mutating func takeWaiters(ready: Bool) -> [Waiter] {
+            let due = waiters.filter { !ready || $0.revision <= replica.revision }
+            waiters.removeAll { !ready || $0.revision <= replica.revision }
+            return due
+        }
+    }
+
+    private let state: PosixMutex<State>
+    /// Held while delivering, so events reach watchers in order while `state` stays free for
+    /// their reads.
+    private let delivery = PosixMutex(())
+    private let follower = PosixMutex<Task<Void, Never>?>(nil)
+
+    private init(store: any CoordinationStore, prefix: String, clock: any BeaconClock, operationsPerTransaction: Int) {
+        self.store = store
+        self.prefix = prefix
+        self.clock = clock
+        self.operationsPerTransaction = operationsPerTransaction
+        state = PosixMutex(State(replica: DispatcherReplica(keys: DispatcherStoreKeys(prefix: prefix))))
+    }
+
+    /// Reads everything under `prefix` and starts following it.
+    ///
+    /// - Parameters:
+    ///   - store: where the records live; every manager of a cluster opens the same one.
+    ///   - prefix: starts and ends with `/`, such as `/beacon/dispatcher/`.
+    ///   - clock: what the back-off between attempts to restore a broken watch sleeps on.
+    ///   - operationsPerTransaction: the store's limit on operations per transaction (etcd's
+    ///     `--max-txn-ops`, 128 unless configured); at least 2.
+    /// - Throws: ``DispatcherError/invalidArgument(_:)`` for a malformed prefix or limit;
+    ///   ``DispatcherError/storeFailure(_:)`` when the first read fails.
+    public static func open(
+        on store: any CoordinationStore, prefix: String, clock: some BeaconClock = MonotonicClock(),
+        operationsPerTransaction: Int = 128
+    ) async throws(DispatcherError) -> CoordinatedDispatcherStore {
+        guard prefix.count > 1, prefix.hasPrefix("/"), prefix.hasSuffix("/") else {
+            throw .invalidArgument(
+                "a dispatcher store's prefix starts and ends with /, as /beacon/dispatcher/ does; not \(prefix.debugDescription)"
+            )
+        }
+        guard operationsPerTransaction >= 2 else {
+            throw .invalidArgument("a transaction must hold at least 2 operations, not \(operationsPerTransaction)")
+        }
+        let opened = CoordinatedDispatcherStore(
+            store: store, prefix: prefix, clock: clock, operationsPerTransaction: operationsPerTransaction)
+        let revision = opened.receive(try await opened.read())
+        opened.follow(after: revision)
+        return opened
+    }
+
+    deinit {
+        follower.withLock { $0?.cancel() }
+        for waiter in state.withLock({ $0.takeWaiters(ready: false) }) { waiter.continuation.resume(returning: false) }
+    }
+
+    /// Stops following the store; reads keep the last state, and writes fail.
+    public func close() async {
+        let task = follower.withLock { $0 }
+        task?.cancel()
+        await task?.value
+        let waiters = state.withLock { state in
+            state.isClosed = true
+            return state.takeWaiters(ready: false)
+        }
+        for waiter in waiters { waiter.continuation.resume(returning: false) }
+    }
+
+    // MARK: Reads
+
+    public func node(_ id: NodeID) -> Node? { state.withLock { $0.replica.nodes[id] } }
+
+    public func allNodes() -> [Node] { state.withLock { Array($0.replica.nodes.values) } }
+
+    public func task(_ id: String) -> DispatchedTask? { state.withLock { $0.replica.tasks[id] } }
+
+    public func tasks(on node: NodeID) -> [DispatchedTask] {
+        state.withLock { state in
+            (state.replica.tasksByNode[node] ?? []).compactMap { state.replica.tasks[$0] }
+        }
+    }
+
+    public func dependency(_ kind: DependencyKind, id: String) -> TaskDependency? {
+        state.withLock { $0.replica.dependency(kind, id: id) }
+    }
+
+    public func clusterSettings() -> ClusterSettings { state.withLock { $0.replica.cluster } }
+
+    /// The store revision the replica is at: every change up to it is reflected in reads.
+    public var revision: Int64 { state.withLock { $0.replica.revision } }
+
+    /// Keys of this store's layout whose value is not a record of their kind (something else
+    /// wrote them); reads treat them as absent.
+    public var unreadableKeys: [String] { state.withLock { $0.replica.unreadableKeys.sorted() } }
+
+    /// How many times the watch broke and the store read the prefix again.
+    public var watchRestarts: Int { state.withLock { $0.watchRestarts } }
+
+    // MARK: The dispatcher's writes
+
+    /// Makes every later ``commit(_:)`` hold only while `conditions` hold, as one transaction
+    /// with its writes: a leader passes what makes it the leader (its key in an election, the
+    /// group's choice naming it), so that it cannot write once another has taken over. An empty
+    /// list removes the fence.
+    ///
+    /// - Throws: ``DispatcherError/invalidArgument(_:)`` when the conditions leave no room for a
+    ///   write in a transaction.
+    public func fence(with conditions: [StoreCondition]) throws(DispatcherError) {
+        guard conditions.count < operationsPerTransaction else {
+            throw .invalidArgument(
+                "a fence of \(conditions.count) conditions leaves no room in transactions of \(operationsPerTransaction) operations"
+            )
+        }
+        state.withLock { $0.fence = conditions }
+    }
+
+    /// Applies `writes` as ``InMemoryDispatcherStore`` does, fenced; returns once the replica
+    /// holds them. A batch larger than one transaction is committed in several, in order.
+    ///
+    /// - Throws: ``DispatcherError/storeFailure(_:)`` when the store cannot be reached, when the
+    ///   fence no longer holds, or when other writers kept changing the same records; writes of
+    ///   transactions committed before the failure stay.
+    public func commit(_ writes: [DispatcherWrite]) async throws(DispatcherError) {
+        try await commit(writes, fenced: true)
+    }
+
+    private func commit(_ writes: [DispatcherWrite], fenced: Bool) async throws(DispatcherError) {
+        for _ in 0..<Self.maximumAttempts {
+            let (puts, fence) = state.withLock { ($0.replica.plan(writes), fenced ? $0.fence : []) }
+            guard !puts.isEmpty else { return }
+            let perTransaction = operationsPerTransaction - fence.count
+            var lastWrite: Int64?
+            var conflicted = false
+            for start in stride(from: 0, to: puts.count, by: perTransaction) {
+                let chunk = puts[start..<min(start + perTransaction, puts.count)]
+                let outcome = try await transaction(
+                    if: fence + chunk.map { .modRevision(key: $0.key, equals: $0.expectedRevision) },
+                    then: chunk.map { .put(key: $0.key, value: $0.value, lease: nil) })
+                guard outcome.succeeded else {
+                    conflicted = true
+                    break
+                }
+                lastWrite = outcome.revision
+            }
+            if let lastWrite { try await waitUntilApplied(lastWrite) }
+            guard conflicted else { return }
+            if !fence.isEmpty, !(try await transaction(if: fence, then: []).succeeded) {
+                throw .storeFailure("fenced: this dispatcher no longer owns the store, so its writes are refused")
+            }
+            // Another writer changed a record first: see its change, then plan again.
+            try await synchronize()
+        }
+        throw .storeFailure(
+            "other writers kept changing the same records; gave up after \(Self.maximumAttempts) attempts")
+    }
+
+    /// Reads the prefix and brings the replica up to that read: afterwards, reads reflect every
+    /// change committed before the call. A new leader calls it before it starts, so that it
+    /// starts from the last leader's final writes.
+    public func synchronize() async throws(DispatcherError) {
+        receive(try await read())
+    }
+
+    // MARK: The orchestrator's writes
+
+    /// Creates a node, as joining the cluster does; it starts UNKNOWN until it registers.
+    /// Returns false, changing nothing, if the node exists.
+    @discardableResult
+    public func createNode(_ id: NodeID, description: NodeDescription? = nil) async throws(DispatcherError) -> Bool {
+        let key = keys.key(.node(id.rawValue))
+        return try await write(
+            [.put(key: key, value: DispatcherRecordCodec.encode(Node(id: id, description: description)), lease: nil)],
+            if: [.createRevision(key: key, equals: 0)]) != nil
+    }
+
+    /// Creates many nodes, a transaction per ``operationsPerTransaction`` of them, skipping ones
+    /// that exist; returns how many were created.
+    @discardableResult
+    public func createNodes(_ ids: some Sequence<NodeID>) async throws(DispatcherError) -> Int {
+        var created = 0
+        var pending = Array(ids)
+        var attempts = 0
+        while !pending.isEmpty {
+            let batch = state.withLock { state in
+                pending.prefix(operationsPerTransaction / 2).filter { state.replica.nodes[$0] == nil }
+            }
+            let chunk = pending.prefix(operationsPerTransaction / 2)
+            if batch.isEmpty {
+                pending.removeFirst(chunk.count)
+                continue
+            }
+            let keys = batch.map { self.keys.key(.node($0.rawValue)) }
+            let written = try await write(
+                zip(batch, keys).map { .put(key: $1, value: DispatcherRecordCodec.encode(Node(id: $0)), lease: nil) },
+                if: keys.map { .createRevision(key: $0, equals: 0) })
+            if written != nil {
+                created += batch.count
+                pending.removeFirst(chunk.count)
+                attempts = 0
+            } else {
+                // Some of them were created meanwhile: see which, then try the rest.
+                attempts += 1
+                guard attempts < Self.maximumAttempts else {
+                    throw .storeFailure("nodes kept being created by another writer; gave up")
+                }
+                try await synchronize()
+            }
+        }
+        return created
+    }
+
+    /// Sets a node's status directly (as an earlier leader's writes would have left it); not
+    /// fenced.
+    public func setNodeStatus(_ id: NodeID, _ status: NodeStatus) async throws(DispatcherError) {
+        try await commit([.nodeStatus(id, status, description: nil)], fenced: false)
+    }
+
+    /// Creates or replaces a task; returns it with its new version.
+    @discardableResult
+    public func putTask(_ task: DispatchedTask) async throws(DispatcherError) -> DispatchedTask {
+        let revision = try await write(
+            [.put(key: keys.key(.task(task.id)), value: DispatcherRecordCodec.encode(task), lease: nil)], if: [])
+        var stored = task
+        stored.version = UInt64(revision ?? 0)
+        return stored
+    }
+
+    /// Deletes a task; returns false if there was none.
+    @discardableResult
+    public func deleteTask(_ id: String) async throws(DispatcherError) -> Bool {
+        try await deleteRecord(.task(id))
+    }
+
+    /// Creates or replaces a secret or config; returns it with its new version.
+    @discardableResult
+    public func putDependency(_ dependency: TaskDependency) async throws(DispatcherError) -> TaskDependency {
+        let revision = try await write(
+            [
+                .put(
+                    key: keys.key(.dependency(dependency.kind, dependency.id)),
+                    value: DispatcherRecordCodec.encode(dependency), lease: nil)
+            ], if: [])
+        var stored = dependency
+        stored.version = UInt64(revision ?? 0)
+        return stored
+    }
+
+    /// Deletes a secret or config; returns false if there was none.
+    @discardableResult
+    public func deleteDependency(_ kind: DependencyKind, id: String) async throws(DispatcherError) -> Bool {
+        try await deleteRecord(.dependency(kind, id))
+    }
+
+    /// Replaces the cluster settings; every session receives a new message.
+    public func updateCluster(_ settings: ClusterSettings) async throws(DispatcherError) {
+        _ = try await write(
+            [.put(key: keys.key(.cluster), value: DispatcherRecordCodec.encode(settings), lease: nil)], if: [])
+    }
+
+    // MARK: Watching
+
+    public func watch(_ observer: @escaping @Sendable (StoreEvent) -> Void) -> StoreWatch {
+        let token = state.withLock { state in
+            state.nextObserver += 1
+            state.observers[state.nextObserver] = observer
+            return state.nextObserver
+        }
+        return StoreWatch { [weak self] in
+            self?.state.withLock { _ = $0.observers.removeValue(forKey: token) }
+        }
+    }
+
+    // MARK: Following the store
+
+    private var keys: DispatcherStoreKeys { DispatcherStoreKeys(prefix: prefix) }
+
+    /// Applies a watch batch; returns the replica's revision.
+    @discardableResult
+    private func receive(_ changes: [StoreChange]) -> Int64 {
+        settle { $0.apply(changes) }
+    }
+
+    /// Brings the replica to a read; returns the replica's revision.
+    @discardableResult
+    private func receive(_ snapshot: StoreSnapshot) -> Int64 {
+        settle { $0.reset(to: snapshot) }
+    }
+
+    /// Changes the replica, delivers the events it made, then wakes the writes it completed, so a
+    /// commit returns only after watchers have seen its changes.
+    private func settle(_ change: (inout DispatcherReplica) -> [StoreEvent]) -> Int64 {
+        let (waiters, revision) = state.withLock { state in
+            state.outbox += change(&state.replica)
+            return (state.takeWaiters(ready: true), state.replica.revision)
+        }
+        deliverPending()
+        for waiter in waiters { waiter.continuation.resume(returning: true) }
+        return revision
+    }
+
+    private func deliverPending() {
+        delivery.withLock { _ in
+            while true {
+                let (events, observers) = state.withLock { state in
+                    let events = state.outbox
+                    state.outbox.removeAll(keepingCapacity: true)
+                    return (events, Array(state.observers.values))
+                }
+                guard !events.isEmpty else { return }
+                for event in events {
+                    for observer in observers { observer(event) }
+                }
+            }
+        }
+    }
+
+    private func follow(after revision: Int64) {
+        let owner = WeakBox(self)
+        let (store, prefix, clock) = (store, prefix, clock)
+        let task = Task.detached {
+            await Self.follow(owner, store: store, prefix: prefix, after: revision, clock: clock)
+        }
+        follower.withLock { $0 = task }
+    }
+
+    /// The follower's loop: applies the watch's batches; when the watch breaks, reads the prefix
+    /// again (backing off while reads fail) and watches from the read. It holds the store only
+    /// while handling a batch, so the store is freed, and the loop ended, when its last user
+    /// lets go.
+    private static func follow(
+        _ owner: WeakBox<CoordinatedDispatcherStore>, store: any CoordinationStore, prefix: String,
+        after start: Int64, clock: any BeaconClock
+    ) async {
+        var after = start
+        var backoff = watchBackoff
+        var random = SplitMix64(seed: UInt64(bitPattern: start) ^ 0x5EED_F011)
+        while !Task.isCancelled {
+            do {
+                for try await batch in store.watch(prefix: prefix, after: after) {
+                    guard let current = owner.value else { return }
+                    after = current.receive(batch)
+                    backoff.reset()
+                }
+            } catch {
+                // Broken: a compacted revision, an unreachable store. Read again below.
+            }
+            guard !Task.isCancelled else { return }
+            owner.value?.state.withLock { $0.watchRestarts += 1 }
+            while !Task.isCancelled {
+                do {
+                    try await backoff.sleep(on: clock, using: &random)
+                } catch {
+                    return
+                }
+                guard let current = owner.value else { return }
+                if let snapshot = try? await current.read() {
+                    after = current.receive(snapshot)
+                    break
+                }
+            }
+        }
+    }
+
+    // MARK: Store calls
+
+    private func read() async throws(DispatcherError) -> StoreSnapshot {
+        do {
+            return try await store.read(prefix: prefix)
+        } catch {
+            throw .storeFailure("\(error)")
+        }
+    }
+
+    private func transaction(if conditions: [StoreCondition], then operations: [StoreOperation])
+        async throws(DispatcherError) -> TransactionOutcome
+    {
+        guard !state.withLock({ $0.isClosed }) else { throw .storeFailure("the dispatcher store is closed") }
+        do {
+            return try await store.transaction(if: conditions, then: operations, else: [])
+        } catch {
+            throw .storeFailure("\(error)")
+        }
+    }
+
+    /// Writes `operations` if `conditions` hold, then waits until the replica holds the write.
+    /// Returns the write's revision, or nil if the conditions did not hold.
+    private func write(_ operations: [StoreOperation], if conditions: [StoreCondition]) async throws(DispatcherError)
+        -> Int64?
+    {
+        let outcome = try await transaction(if: conditions, then: operations)
+        guard outcome.succeeded else { return nil }
+        try await waitUntilApplied(outcome.revision)
+        return outcome.revision
+    }
+
+    private func deleteRecord(_ record: DispatcherStoreKeys.Record) async throws(DispatcherError) -> Bool {
+        let key = keys.key(record)
+        for _ in 0..<Self.maximumAttempts {
+            // Conditioned on the revision the replica holds, so the delete is a change the watch
+            // reports (a delete of an absent key would make none to wait for).
+            guard let held = state.withLock({ $0.replica.held[key] }) else { return false }
+            if try await write([.delete(key: key)], if: [.modRevision(key: key, equals: held.modRevision)]) != nil {
+                return true
+            }
+            try await synchronize()
+        }
+        throw .storeFailure("\(key) kept changing under another writer; gave up deleting it")
+    }
+
+    /// Returns once the replica is at `revision` or later. Only a revision this store wrote
+    /// under its prefix is waited for: the watch is sure to report it.
+    private func waitUntilApplied(_ revision: Int64) async throws(DispatcherError) {
+        let applied = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let ready: Bool? = state.withLock { state in
+                if state.replica.revision >= revision { return true }
+                if state.isClosed { return false }
+                state.waiters.append(Waiter(revision: revision, continuation: continuation))
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+        guard applied else { throw .storeFailure("the dispatcher store closed before the write was seen") }
+    }
+}

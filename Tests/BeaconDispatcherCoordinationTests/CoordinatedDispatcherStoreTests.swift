@@ -1,0 +1,218 @@
+import BeaconCoordination
+import BeaconCore
+import BeaconDispatcher
+import PropertyBased
+import Testing
+
+@testable import BeaconDispatcherCoordination
+
+func nodeID(_ name: String) -> NodeID {
+    try! NodeID(name)
+}
+
+@Suite(.timeLimit(.minutes(1))) struct CoordinatedDispatcherStoreTests {
+    @Test func everyRecordRoundTripsToAnotherManager() async throws {
+        let coordination = InMemoryCoordinationStore()
+        let writer = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/d/")
+        // Ids with the key layout's separator and escape character stay one record each.
+        let odd = nodeID("rack/1%2F")
+        #expect(
+            try await writer.createNode(odd, description: NodeDescription(hostname: "h1", attributes: ["zone": "b"])))
+        #expect(try await !writer.createNode(odd))
+        let task = DispatchedTask(
+            id: "svc/1", nodeID: odd, desiredState: .running,
+            status: TaskStatus(state: .assigned, message: "placed", error: "none"), spec: [0, 1, 255], secrets: ["s"],
+            configs: ["s"])
+        let stored = try await writer.putTask(task)
+        #expect(stored.version > 0)
+        try await writer.putDependency(TaskDependency(kind: .secret, id: "s", data: [9, 8]))
+        try await writer.putDependency(TaskDependency(kind: .config, id: "s", data: [7]))
+        let settings = ClusterSettings(
+            networkBootstrapKeys: [EncryptionKey(subsystem: "net", algorithm: "aes", key: [1, 2], lamportTime: 3)],
+            rootCA: [4, 5])
+        try await writer.updateCluster(settings)
+        // A write returns once the writer's own reads show it.
+        #expect(writer.task("svc/1") == stored)
+        #expect(writer.clusterSettings() == settings)
+
+        let reader = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/d/")
+        let node = try #require(reader.node(odd))
+        #expect(node.description == NodeDescription(hostname: "h1", attributes: ["zone": "b"]))
+        #expect(node.status.state == .unknown)
+        #expect(node == writer.node(odd))
+        #expect(reader.task("svc/1") == stored)
+        #expect(reader.tasks(on: odd).map(\.id) == ["svc/1"])
+        #expect(reader.dependency(.secret, id: "s")?.data == [9, 8])
+        #expect(reader.dependency(.config, id: "s")?.data == [7])
+        #expect(reader.clusterSettings() == settings)
+        #expect(reader.unreadableKeys.isEmpty)
+        let elsewhere = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/e/")
+        #expect(elsewhere.allNodes().isEmpty)
+
+        let events = EventLog(reader)
+        #expect(try await writer.deleteTask("svc/1"))
+        #expect(try await !writer.deleteTask("svc/1"))
+        #expect(try await writer.deleteDependency(.secret, id: "s"))
+        let deleted = await events.next { if case .taskDeleted = $0 { true } else { false } }
+        #expect(deleted == .taskDeleted(stored))
+        #expect(reader.tasks(on: odd).isEmpty)
+        #expect(reader.dependency(.secret, id: "s") == nil)
+        await writer.close()
+        await reader.close()
+        await elsewhere.close()
+    }
+
+    @Test func badArgumentsAreRefused() async throws {
+        let coordination = InMemoryCoordinationStore()
+        for prefix in ["", "/", "d/", "/d"] {
+            await #expect(throws: DispatcherError.self) {
+                try await CoordinatedDispatcherStore.open(on: coordination, prefix: prefix)
+            }
+        }
+        await #expect(throws: DispatcherError.invalidArgument("a transaction must hold at least 2 operations, not 1")) {
+            try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/d/", operationsPerTransaction: 1)
+        }
+        let store = try await CoordinatedDispatcherStore.open(
+            on: coordination, prefix: "/d/", operationsPerTransaction: 3)
+        #expect(throws: DispatcherError.self) {
+            try store.fence(with: Array(repeating: .value(key: "/owner", equals: "me"), count: 3))
+        }
+        try store.fence(with: Array(repeating: .value(key: "/owner", equals: "me"), count: 2))
+        await store.close()
+        await #expect(throws: DispatcherError.self) { try await store.putTask(DispatchedTask(id: "t", nodeID: nil)) }
+    }
+
+    /// etcd refuses a transaction of more than `--max-txn-ops` operations (128 by default): a
+    /// large flush goes out in several, each within the limit with its fence.
+    @Test func aBatchLargerThanATransactionIsSplitWithinTheLimit() async throws {
+        let observed = ObservedStore()
+        _ = try await observed.base.transaction(if: [], then: [.put(key: "/owner", value: "m1", lease: nil)], else: [])
+        let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/", operationsPerTransaction: 8)
+        let nodes = (0..<50).map { nodeID("n\($0)") }
+        #expect(try await store.createNodes(nodes) == 50)
+        #expect(try await store.createNodes(nodes + [nodeID("n50")]) == 1)
+        try store.fence(with: [.value(key: "/owner", equals: "m1")])
+        let before = observed.transactions.count
+        try await store.commit(
+            nodes.map { .nodeStatus($0, NodeStatus(state: .ready, address: "10.0.0.1"), description: nil) })
+
+        let commits = observed.transactions.dropFirst(before)
+        #expect(commits.count == 8)  // 50 puts, 7 beside the fence in each
+        #expect(commits.allSatisfy { $0.succeeded && $0.conditions.count <= 8 && $0.operations.count <= 8 })
+        #expect(commits.allSatisfy { $0.conditions.first == .value(key: "/owner", equals: "m1") })
+        #expect(observed.transactions.allSatisfy { $0.conditions.count <= 8 && $0.operations.count <= 8 })
+        let reader = try await CoordinatedDispatcherStore.open(on: observed.base, prefix: "/d/")
+        #expect(reader.allNodes().count == 51)
+        #expect(nodes.allSatisfy { reader.node($0)?.status == NodeStatus(state: .ready, address: "10.0.0.1") })
+        // Writing what is already stored sends nothing.
+        try await store.commit(
+            nodes.map { .nodeStatus($0, NodeStatus(state: .ready, address: "10.0.0.1"), description: nil) })
+        #expect(observed.transactions.count == before + 8)
+        await store.close()
+        await reader.close()
+    }
+
+    @Test func aStoreWhoseFenceNoLongerHoldsCannotWrite() async throws {
+        let coordination = InMemoryCoordinationStore()
+        _ = try await coordination.transaction(if: [], then: [.put(key: "/owner", value: "m1", lease: nil)], else: [])
+        let store = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/d/")
+        let node = nodeID("n1")
+        try await store.createNode(node)
+        try store.fence(with: [.value(key: "/owner", equals: "m1")])
+        try await store.commit([.nodeStatus(node, NodeStatus(state: .ready), description: nil)])
+        #expect(store.node(node)?.status.state == .ready)
+
+        // Another manager took over: the old owner's DOWN must not land.
+        _ = try await coordination.transaction(if: [], then: [.put(key: "/owner", value: "m2", lease: nil)], else: [])
+        await #expect(
+            throws: DispatcherError.storeFailure(
+                "fenced: this dispatcher no longer owns the store, so its writes are refused")
+        ) {
+            try await store.commit([.nodeStatus(node, NodeStatus(state: .down), description: nil)])
+        }
+        let reader = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/d/")
+        #expect(reader.node(node)?.status.state == .ready)
+        await store.close()
+        await reader.close()
+    }
+
+    /// The orchestrator changes a task's spec just as the dispatcher flushes its status: the
+    /// flush's condition fails, the store reads again, and both changes end up stored.
+    @Test func aRacingWriteIsNeverOverwritten() async throws {
+        let observed = ObservedStore()
+        let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/")
+        let node = nodeID("n1")
+        try await store.createNode(node)
+        let task = try await store.putTask(
+            DispatchedTask(id: "t1", nodeID: node, status: TaskStatus(state: .assigned), spec: [1]))
+        var respecified = task
+        respecified.spec = [2]
+        let text = DispatcherRecordCodec.encode(respecified)
+        observed.beforeNextWrite { base in
+            _ = try await base.transaction(if: [], then: [.put(key: "/d/tasks/t1", value: text, lease: nil)], else: [])
+        }
+        try await store.commit([.taskStatus(taskID: "t1", TaskStatus(state: .running, message: "started"))])
+
+        let stored = try #require(store.task("t1"))
+        #expect(stored.spec == [2])
+        #expect(stored.status == TaskStatus(state: .running, message: "started"))
+        // The flush (a put conditioned on the task's revision) failed once, then went through.
+        let flushes = observed.transactions.filter { transaction in
+            !transaction.conditions.isEmpty
+                && transaction.operations.contains { operation in
+                    if case .put("/d/tasks/t1", _, _) = operation { true } else { false }
+                }
+        }
+        #expect(flushes.map(\.succeeded) == [false, true])
+        await store.close()
+    }
+
+    /// The store's rules for the dispatcher's writes are the in-memory store's: a model check
+    /// over random batches of node statuses, task statuses and orphanings.
+    @Test func writesFollowTheInMemoryStoresRules() async throws {
+        let nodes = (0..<3).map { nodeID("n\($0)") }
+        let taskIDs = (0..<6).map { "t\($0)" }
+        let states = TaskState.allCases
+        await propertyCheck(count: 40, input: Gen.int(in: 0...1_000_000).array(of: 1...40)) { codes in
+            let model = InMemoryDispatcherStore()
+            let store = try await CoordinatedDispatcherStore.open(
+                on: InMemoryCoordinationStore(), prefix: "/d/", operationsPerTransaction: 4)
+            for node in nodes {
+                model.createNode(node)
+                try await store.createNode(node)
+            }
+            for (index, id) in taskIDs.enumerated() {
+                let task = DispatchedTask(
+                    id: id, nodeID: nodes[index % nodes.count], status: TaskStatus(state: .assigned))
+                model.putTask(task)
+                try await store.putTask(task)
+            }
+            var batch: [DispatcherWrite] = []
+            for code in codes {
+                let node = nodes[code % nodes.count]
+                switch code / 7 % 4 {
+                case 0:
+                    let state = [NodeState.ready, .down, .disconnected, .unknown][code / 3 % 4]
+                    batch.append(.nodeStatus(node, NodeStatus(state: state, message: "m\(code % 5)"), description: nil))
+                case 1:
+                    batch.append(.orphanTasks(node: node))
+                default:
+                    let state = states[code / 11 % states.count]
+                    batch.append(
+                        .taskStatus(
+                            taskID: taskIDs[code % taskIDs.count], TaskStatus(state: state, message: "s\(code % 3)")))
+                }
+                if code % 5 == 0 {
+                    model.apply(batch)
+                    try await store.commit(batch)
+                    batch = []
+                }
+            }
+            model.apply(batch)
+            try await store.commit(batch)
+            for node in nodes { #expect(store.node(node)?.status == model.node(node)?.status) }
+            for id in taskIDs { #expect(store.task(id)?.status == model.task(id)?.status) }
+            await store.close()
+        }
+    }
+}
