@@ -293,6 +293,7 @@ let package = Package(
                 "BeaconCore",
                 "BeaconPrimitives",
                 "BeaconDispatcher",
+                "BeaconDispatcherCoordination",
                 "BeaconScheduler",
                 "BeaconCoordination",
                 .product(name: "Logging", package: "swift-log"),
@@ -329,6 +330,7 @@ let package = Package(
                 "BeaconSimulation",
                 "BeaconCoordination",
                 "BeaconCoordinationEtcd",
+                "BeaconDispatcherCoordination",
                 "BeaconClient",
                 "BeaconPlacement",
                 "BeaconDispatcherService",
@@ -418,6 +420,13 @@ let package = Package(
             path: "Tests/FuzzReplay",
             swiftSettings: strictSwift
         ),
+        // Starts an etcd of a test's own on loopback (the scheduler's and the dispatcher store's
+        // etcd suites); empty without the `Etcd` trait.
+        .target(
+            name: "EtcdTestSupport",
+            path: "Tests/EtcdTestSupport",
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "BeaconCoreTests",
             dependencies: [
@@ -450,6 +459,8 @@ let package = Package(
             dependencies: [
                 "BeaconDispatcherCoordination",
                 "BeaconCoordination",
+                "BeaconCoordinationEtcd",
+                "EtcdTestSupport",
                 "BeaconDispatcher",
                 "BeaconCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
@@ -469,7 +480,8 @@ let package = Package(
         .testTarget(
             name: "BeaconDispatcherLeadershipTests",
             dependencies: [
-                "BeaconDispatcherLeadership", "BeaconScheduler", "BeaconCoordination", "BeaconDispatcher", "BeaconCore",
+                "BeaconDispatcherLeadership", "BeaconScheduler", "BeaconCoordination", "BeaconDispatcher",
+                "BeaconDispatcherCoordination", "BeaconCore",
             ],
             swiftSettings: strictSwift
         ),
@@ -578,6 +590,7 @@ let package = Package(
                 "BeaconScheduler",
                 "BeaconCoordination",
                 "BeaconCoordinationEtcd",
+                "EtcdTestSupport",
                 "BeaconCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

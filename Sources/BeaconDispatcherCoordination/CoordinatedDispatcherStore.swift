@@ -3,7 +3,7 @@ public import BeaconCore
 public import BeaconDispatcher
 import BeaconPrimitives
 
-/// A dispatcher's store kept in a ``CoordinationStore`` (etcd, or the in-memory store), so that
+/// A dispatcher's store kept in a `CoordinationStore` (etcd, or the in-memory store), so that
 /// nodes, tasks, their dependencies, their statuses and the cluster settings outlive the process
 /// that leads: the next leader opens the same prefix and finds everything the last one wrote.
 ///
@@ -151,6 +151,9 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     /// Keys of this store's layout whose value is not a record of their kind (something else
     /// wrote them); reads treat them as absent.
     public var unreadableKeys: [String] { state.withLock { $0.replica.unreadableKeys.sorted() } }
+
+    /// The conditions every commit of the dispatcher carries (see ``fence(with:)``).
+    public var fenceConditions: [StoreCondition] { state.withLock { $0.fence } }
 
     /// How many times the watch broke and the store read the prefix again.
     public var watchRestarts: Int { state.withLock { $0.watchRestarts } }

@@ -1,6 +1,7 @@
 public import BeaconCoordination
 public import BeaconCore
 public import BeaconDispatcher
+public import BeaconDispatcherCoordination
 import BeaconPrimitives
 public import BeaconScheduler
 public import Logging
@@ -54,6 +55,7 @@ public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService 
     /// This manager's name in the group.
     public let name: String
     private let store: any CoordinationStore
+    private let records: CoordinatedDispatcherStore?
     private let options: ScheduleOptions
     private let logger: Logger
     private let observer: @Sendable (Event) -> Void
@@ -62,6 +64,11 @@ public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService 
     /// - Parameters:
     ///   - dispatcher: runs only while this manager is chosen; nothing else may run it.
     ///   - store: where the managers coordinate; every manager of the group uses the same one.
+    ///   - records: the dispatcher's store when it is kept in a coordination store, so that the
+    ///     next leader finds what this one wrote. Each term fences it on the group's choice (its
+    ///     writes fail once the group has chosen another manager, even before this one hears of
+    ///     it) and reads it up to date before the dispatcher starts, so the new leader starts from
+    ///     the last one's final writes. Nil when the dispatcher's store is its own (in memory).
     ///   - group: the group's path (see `GroupPath`).
     ///   - name: this manager's name in the group, unique within it.
     ///   - options: how the group chooses; `maxCount` is set to 1. The default strategy, `rr`,
@@ -72,12 +79,14 @@ public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService 
     ///   - observer: told every ``Event`` after the dispatcher has followed it (a log line, a
     ///     health endpoint).
     public init(
-        dispatcher: Dispatcher<Clock>, store: any CoordinationStore, group: String, name: String,
-        options: ScheduleOptions = ScheduleOptions(), logger: Logger = Logger(label: "beacon.leadership"),
+        dispatcher: Dispatcher<Clock>, store: any CoordinationStore, records: CoordinatedDispatcherStore? = nil,
+        group: String, name: String, options: ScheduleOptions = ScheduleOptions(),
+        logger: Logger = Logger(label: "beacon.leadership"),
         observer: @escaping @Sendable (Event) -> Void = { _ in }
     ) {
         self.dispatcher = dispatcher
         self.store = store
+        self.records = records
         self.group = group
         self.name = name
         var options = options
@@ -110,7 +119,8 @@ public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService 
         var term = await withTaskGroup(of: Term?.self) { children -> Term? in
             children.addTask {
                 defer { ended.settle(nil) }
-                return await self.follow(handle.results, ended: ended)
+                return await self.follow(
+                    handle.results, fence: handle.path.choiceCondition(hosts: [self.name]), ended: ended)
             }
             _ = await ended.wait()
             children.cancelAll()
@@ -129,14 +139,16 @@ public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService 
     }
 
     /// Follows the group's choices until the task is cancelled; returns the term it leads in.
-    private func follow(_ results: ScheduleResults, ended: Latch<DispatcherError?>) async -> Term? {
+    private func follow(_ results: ScheduleResults, fence: StoreCondition, ended: Latch<DispatcherError?>) async
+        -> Term?
+    {
         var term: Term?
         var results = results.makeAsyncIterator()
         while true {
             do {
                 guard let chosen = try await results.next() else { break }
                 if chosen.contains(name) {
-                    if term == nil { term = lead(reportingFailureTo: ended) }
+                    if term == nil { term = lead(fencedBy: fence, reportingFailureTo: ended) }
                 } else {
                     await stepDown(&term)
                 }
@@ -163,12 +175,16 @@ public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService 
         let claimed: PosixMutex<Bool>
     }
 
-    private func lead(reportingFailureTo ended: Latch<DispatcherError?>) -> Term {
+    private func lead(fencedBy fence: StoreCondition, reportingFailureTo ended: Latch<DispatcherError?>) -> Term {
         leading.withLock { $0 = true }
         let claimed = PosixMutex(false)
-        let run = Task { [dispatcher, leading, logger] in
+        let run = Task { [dispatcher, records, leading, logger] in
             var failure = DispatcherError.stopped
             do throws(DispatcherError) {
+                if let records {
+                    try records.fence(with: [fence])
+                    try await records.synchronize()
+                }
                 try await dispatcher.run()
             } catch {
                 failure = error

@@ -13,8 +13,9 @@ public import Logging
 public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProtocol {
     /// Called with a node before it registers. A dispatcher only accepts nodes its store knows
     /// (SwarmKit creates them when it issues their certificates); a cluster that lets any node in
-    /// creates it here.
-    public typealias Admission = @Sendable (NodeID, NodeDescription?) -> Void
+    /// creates it here, and a store that writes through a network awaits its write. An error
+    /// refuses the registration with the error's status.
+    public typealias Admission = @Sendable (NodeID, NodeDescription?) async throws(DispatcherError) -> Void
 
     public let dispatcher: Dispatcher<MonotonicClock>
     private let authenticator: NodeAuthenticator
@@ -49,9 +50,9 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
         let message = request.message
         let resume = try message.sessionID.isEmpty ? nil : Self.session(message.sessionID)
         let description = message.hasDescription_p ? NodeDescription(message.description_p) : nil
-        admission?(node, description)
         let session: NodeSession
         do {
+            try await admission?(node, description)
             session = try await dispatcher.session(
                 nodeID: node, description: description,
                 address: message.address.isEmpty ? context.remotePeer : message.address, resume: resume)

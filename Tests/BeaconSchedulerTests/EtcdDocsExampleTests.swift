@@ -1,6 +1,7 @@
 #if Etcd
 import BeaconCoordination
 import BeaconScheduler
+import EtcdTestSupport
 import BeaconCoordinationEtcd
 import Testing
 

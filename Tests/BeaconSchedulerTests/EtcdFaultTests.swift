@@ -2,6 +2,7 @@
 @testable import BeaconCoordination
 @testable import BeaconScheduler
 import BeaconCoordinationEtcd
+import EtcdTestSupport
 import Testing
 
 /// What happens to a group when its etcd server misbehaves. Each test starts its own server and

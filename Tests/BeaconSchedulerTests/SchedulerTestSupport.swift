@@ -4,6 +4,10 @@ import Testing
 @testable import BeaconCoordination
 @testable import BeaconScheduler
 
+#if Etcd
+import EtcdTestSupport
+#endif
+
 /// A coordination store for one test, on either backend, and how to stop it.
 struct StoreFixture: Sendable {
     let store: any CoordinationStore

@@ -3,7 +3,7 @@ public import BeaconCore
 import BeaconPrimitives
 import Logging
 
-/// mgmt's distributed scheduler over a ``CoordinationStore``: hosts join groups, one strategy per
+/// mgmt's distributed scheduler over a `CoordinationStore`: hosts join groups, one strategy per
 /// group chooses up to `maxCount` of them, and every participant learns the chosen set.
 ///
 /// ```swift
@@ -28,7 +28,7 @@ import Logging
 ///
 /// Every timer of the scheduler (lease refreshes, retry back-offs) runs on the clock it is
 /// given. A test hands the same `ManualClock` to the scheduler and to an
-/// ``InMemoryCoordinationStore`` and drives a whole group, lease expiry included, in virtual time.
+/// `InMemoryCoordinationStore` and drives a whole group, lease expiry included, in virtual time.
 public final class Scheduler: Sendable {
     private struct State {
         var active: Set<String> = []

@@ -17,6 +17,10 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 #endif
+#if GRPC && Etcd
+import BeaconCoordinationEtcd
+import BeaconDispatcherCoordination
+#endif
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
     var taskBytes = Self.defaultTaskBytes
     @Option(
         help:
-            "Comma-separated etcd client URLs: join a dispatcher group there and lead only while chosen (needs `--traits GRPC,Etcd`) (default: none; lead alone)."
+            "Comma-separated etcd client URLs: join a dispatcher group there and lead only while chosen, keeping nodes, tasks and statuses in etcd under the group's path + `-records/` so the next leader finds them (needs `--traits GRPC,Etcd`) (default: none; lead alone, in memory)."
     )
     var etcd: String?
     @Option(
@@ -148,28 +152,45 @@ struct ServeCommand: AsyncParsableCommand {
         dispatcherConfiguration.heartbeatPeriod = heartbeat.period.value
         dispatcherConfiguration.heartbeatJitter = heartbeat.jitter.value
         dispatcherConfiguration.graceMultiplier = heartbeat.grace
-        let store = InMemoryDispatcherStore()
         let logger = Logger(label: "beacon.serve")
+        let tasksPerNode = tasksPerNode
+        let spec = [UInt8](repeating: 0x5A, count: taskBytes)
+        let store: any DispatcherStore
+        let admission: DispatcherRPCService.Admission
+        #if Etcd
+        // With etcd, the records live there (beside the group, not under its prefix, which the
+        // scheduler's participants watch), and the leadership fences them on the group's choice.
+        var onEtcd: (coordination: EtcdCoordinationStore, records: CoordinatedDispatcherStore)?
+        if let etcd {
+            let coordination = try EtcdCoordinationStore(endpoints: etcdEndpoints(etcd))
+            onEtcd = (
+                coordination, try await CoordinatedDispatcherStore.open(on: coordination, prefix: group + "-records/")
+            )
+        }
+        if let records = onEtcd?.records {
+            store = records
+            admission = { node, description throws(DispatcherError) in
+                guard records.node(node) == nil, try await records.createNode(node, description: description) else {
+                    return
+                }
+                for index in 0..<tasksPerNode { try await records.putTask(Self.demoTask(index, on: node, spec: spec)) }
+            }
+        } else {
+            (store, admission) = Self.inMemory(tasksPerNode: tasksPerNode, spec: spec)
+        }
+        #else
+        (store, admission) = Self.inMemory(tasksPerNode: tasksPerNode, spec: spec)
+        #endif
         let dispatcher = try Dispatcher(configuration: dispatcherConfiguration, store: store, logger: logger)
         let tls = try tlsCert.map { certificate in
             try ServerTLS(
                 certificateChainFile: certificate, privateKeyFile: tlsKey!, clientCertificateAuthorityFile: clientCA)
         }
-        let tasksPerNode = tasksPerNode
-        let spec = [UInt8](repeating: 0x5A, count: taskBytes)
         var serverConfiguration = try DispatcherServerConfiguration(host: address.host, port: address.port, tls: tls)
         serverConfiguration.recordsCallLatency = endpoint != nil
         let server = try DispatcherServer(
             dispatcher: dispatcher, configuration: serverConfiguration,
-            admission: { node, description in
-                guard store.createNode(node, description: description) else { return }
-                for index in 0..<tasksPerNode {
-                    store.putTask(
-                        DispatchedTask(
-                            id: "\(node)/task-\(index)", nodeID: node, status: TaskStatus(state: .assigned), spec: spec)
-                    )
-                }
-            }, logger: logger)
+            admission: admission, logger: logger)
         let report = ServeReport(
             dispatcher: dispatcher, store: store, interval: reportEvery.value, expiryLog: expiryLog)
         // A group shuts its services down last to first: the dispatcher stops leading (nodes are
@@ -177,10 +198,10 @@ struct ServeCommand: AsyncParsableCommand {
         var leader = ServiceGroupConfiguration.ServiceConfiguration(
             service: LifecycleService(dispatcher), successTerminationBehavior: .gracefullyShutdownGroup)
         #if Etcd
-        if let etcd {
+        if let onEtcd {
             leader = .init(
                 service: EtcdLeadershipService(
-                    dispatcher: dispatcher, endpoints: try etcdEndpoints(etcd), group: group,
+                    dispatcher: dispatcher, coordination: onEtcd.coordination, records: onEtcd.records, group: group,
                     name: name ?? listen),
                 successTerminationBehavior: .gracefullyShutdownGroup)
         }
@@ -207,6 +228,25 @@ struct ServeCommand: AsyncParsableCommand {
         try await group.run()
     }
 
+    /// Without etcd: the records in this process's memory, and any node let in.
+    private static func inMemory(tasksPerNode: Int, spec: [UInt8]) -> (
+        any DispatcherStore, DispatcherRPCService.Admission
+    ) {
+        let store = InMemoryDispatcherStore()
+        return (
+            store,
+            { node, description in
+                guard store.createNode(node, description: description) else { return }
+                for index in 0..<tasksPerNode { store.putTask(demoTask(index, on: node, spec: spec)) }
+            }
+        )
+    }
+
+    /// The tasks a node is given when it is let in, for the load generator to receive.
+    private static func demoTask(_ index: Int, on node: NodeID, spec: [UInt8]) -> DispatchedTask {
+        DispatchedTask(id: "\(node)/task-\(index)", nodeID: node, status: TaskStatus(state: .assigned), spec: spec)
+    }
+
     #else
     func run() async throws {
         throw grpcRequired("serve")
@@ -218,7 +258,7 @@ struct ServeCommand: AsyncParsableCommand {
 /// Prints the server's numbers every interval, and writes the expiry log.
 struct ServeReport: Service {
     let dispatcher: Dispatcher<MonotonicClock>
-    let store: InMemoryDispatcherStore
+    let store: any DispatcherStore
     let interval: Duration
     let expiryLog: String?
 

@@ -1,7 +1,4 @@
 #if Etcd
-import BeaconCoordination
-import BeaconScheduler
-import BeaconCoordinationEtcd
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -13,32 +10,18 @@ import Glibc
 /// An etcd server this test started: its own free loopback ports, its own data directory under
 /// the temporary folder, checked to be the one answering (by its unique member name) before any
 /// test talks to it, and stopped (resumed first if paused) when the test ends.
-final class EtcdTestServer: ControllableServer, @unchecked Sendable {
+public final class EtcdTestServer: @unchecked Sendable {
     // Safety: `process` is only replaced by `restart`, which tests call from one task.
     private var process: Process
-    let clientURL: String
+    public let clientURL: String
     private let peerURL: String
     private let name: String
     private let dataDirectory: URL
 
-    static func fixture() async throws -> StoreFixture {
-        let server = try await EtcdTestServer()
-        let store = try EtcdCoordinationStore(endpoints: [server.clientURL])
-        // etcd's shortest TTL is 2 s; a third more keeps a machine busy with other suites from
-        // starving a refresher past the TTL, which the tests count as a failure.
-        return StoreFixture(
-            store: store, ttl: .seconds(3), clock: nil,
-            stop: {
-                await store.shutdown()
-                server.stop()
-            },
-            server: server)
-    }
-
-    init() async throws {
+    public init() async throws {
         let binary = ["/usr/bin/etcd", "/usr/local/bin/etcd"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let binary else {
-            throw SchedulerError.backendFailure("etcd is not installed (apt-get install -y etcd-server etcd-client)")
+            throw EtcdTestServerError("etcd is not installed (apt-get install -y etcd-server etcd-client)")
         }
         name = "beacon-test-\(UInt64.random(in: 0 ... .max))"
         dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(name)
@@ -68,14 +51,14 @@ final class EtcdTestServer: ControllableServer, @unchecked Sendable {
         let deadline = clock.now.advanced(by: .seconds(20))
         while clock.now < deadline {
             guard process.isRunning else {
-                throw SchedulerError.backendFailure(
+                throw EtcdTestServerError(
                     "etcd exited at start (port taken?): status \(process.terminationStatus)")
             }
             if await answersAsThisServer() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         stop()
-        throw SchedulerError.backendFailure("etcd did not become ready at \(clientURL)")
+        throw EtcdTestServerError("etcd did not become ready at \(clientURL)")
     }
 
     /// Whether the server at `clientURL` is healthy and is this one (its member list names it).
@@ -93,21 +76,21 @@ final class EtcdTestServer: ControllableServer, @unchecked Sendable {
         stop()
     }
 
-    func pause() throws {
+    public func pause() throws {
         kill(process.processIdentifier, SIGSTOP)
     }
 
-    func resume() throws {
+    public func resume() throws {
         kill(process.processIdentifier, SIGCONT)
     }
 
     /// Stops the server and starts it again on the same ports and data.
-    func restart() async throws {
+    public func restart() async throws {
         terminate()
         try await launch()
     }
 
-    func stop() {
+    public func stop() {
         terminate()
         try? FileManager.default.removeItem(at: dataDirectory)
     }
@@ -122,7 +105,7 @@ final class EtcdTestServer: ControllableServer, @unchecked Sendable {
     /// A port the kernel just handed out on loopback (bound, then released).
     private static func freePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw SchedulerError.backendFailure("socket: \(errno)") }
+        guard socket >= 0 else { throw EtcdTestServerError("socket: \(errno)") }
         defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -132,12 +115,21 @@ final class EtcdTestServer: ControllableServer, @unchecked Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
         }
-        guard bound == 0 else { throw SchedulerError.backendFailure("bind: \(errno)") }
+        guard bound == 0 else { throw EtcdTestServerError("bind: \(errno)") }
         let named = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
         }
-        guard named == 0 else { throw SchedulerError.backendFailure("getsockname: \(errno)") }
+        guard named == 0 else { throw EtcdTestServerError("getsockname: \(errno)") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Why a test's etcd could not start.
+public struct EtcdTestServerError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }
 #endif
