@@ -12,7 +12,7 @@ import BeaconPrimitives
 /// let dispatcher = try Dispatcher(store: store)
 /// ```
 ///
-/// Reads stay local and synchronous, as ``DispatcherStore`` promises: they come from a replica
+/// Reads stay local and synchronous, as `DispatcherStore` promises: they come from a replica
 /// built by one read of the prefix and kept current by a watch from that read's revision. When
 /// the watch breaks (the store unreachable, its history compacted past the replica), the store
 /// reads the prefix again and watches from there; watchers receive the difference as events, so
@@ -23,7 +23,7 @@ import BeaconPrimitives
 /// never overwrites a change the replica has not seen: on a conflict the store reads again and
 /// plans the batch anew. Every write of the dispatcher also carries the conditions given to
 /// ``fence(with:)``: a leader fences on its ownership (see `DispatcherLeadership`), and once it
-/// has lost it, its writes fail with ``DispatcherError/storeFailure(_:)`` instead of overwriting
+/// has lost it, its writes fail with `DispatcherError.storeFailure` instead of overwriting
 /// the new leader's. ``commit(_:)`` returns once the replica holds what it wrote.
 ///
 /// The orchestrator's side (creating nodes, putting and deleting tasks, secrets and configs,
@@ -87,8 +87,8 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     ///   - clock: what the back-off between attempts to restore a broken watch sleeps on.
     ///   - operationsPerTransaction: the store's limit on operations per transaction (etcd's
     ///     `--max-txn-ops`, 128 unless configured); at least 2.
-    /// - Throws: ``DispatcherError/invalidArgument(_:)`` for a malformed prefix or limit;
-    ///   ``DispatcherError/storeFailure(_:)`` when the first read fails.
+    /// - Throws: `DispatcherError.invalidArgument` for a malformed prefix or limit;
+    ///   `DispatcherError.storeFailure` when the first read fails.
     public static func open(
         on store: any CoordinationStore, prefix: String, clock: some BeaconClock = MonotonicClock(),
         operationsPerTransaction: Int = 128
@@ -165,7 +165,7 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     /// group's choice naming it), so that it cannot write once another has taken over. An empty
     /// list removes the fence.
     ///
-    /// - Throws: ``DispatcherError/invalidArgument(_:)`` when the conditions leave no room for a
+    /// - Throws: `DispatcherError.invalidArgument` when the conditions leave no room for a
     ///   write in a transaction.
     public func fence(with conditions: [StoreCondition]) throws(DispatcherError) {
         guard conditions.count < operationsPerTransaction else {
@@ -176,10 +176,10 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
         state.withLock { $0.fence = conditions }
     }
 
-    /// Applies `writes` as ``InMemoryDispatcherStore`` does, fenced; returns once the replica
+    /// Applies `writes` as `InMemoryDispatcherStore` does, fenced; returns once the replica
     /// holds them. A batch larger than one transaction is committed in several, in order.
     ///
-    /// - Throws: ``DispatcherError/storeFailure(_:)`` when the store cannot be reached, when the
+    /// - Throws: `DispatcherError.storeFailure` when the store cannot be reached, when the
     ///   fence no longer holds, or when other writers kept changing the same records; writes of
     ///   transactions committed before the failure stay.
     public func commit(_ writes: [DispatcherWrite]) async throws(DispatcherError) {
