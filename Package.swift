@@ -460,6 +460,7 @@ let package = Package(
                 "BeaconDispatcherCoordination",
                 "BeaconCoordination",
                 "BeaconCoordinationEtcd",
+                "BeaconPrimitives",
                 "EtcdTestSupport",
                 "BeaconDispatcher",
                 "BeaconCore",

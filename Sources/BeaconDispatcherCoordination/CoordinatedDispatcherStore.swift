@@ -40,11 +40,21 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     private let clock: any BeaconClock
     /// How many times a commit plans its writes again after a conflict before giving up.
     private static let maximumAttempts = 8
+    /// How long a write waits for the watch to bring its revision before reading the prefix
+    /// instead: a watch on a half-open connection can stall without failing.
+    public static let watchPatience = Duration.seconds(2)
     static let watchBackoff = try! Backoff(initial: .milliseconds(50), maximum: .seconds(2))
 
+    private enum WaitOutcome {
+        case applied
+        case closed
+        case timedOut
+    }
+
     private struct Waiter {
+        var id: Int
         var revision: Int64
-        var continuation: CheckedContinuation<Bool, Never>
+        var continuation: CheckedContinuation<WaitOutcome, Never>
     }
 
     private struct State {
@@ -55,6 +65,7 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
         /// Events made but not yet delivered, in order.
         var outbox: [StoreEvent] = []
         var waiters: [Waiter] = []
+        var nextWaiter = 0
         var isClosed = false
         var watchRestarts = 0
 
@@ -110,7 +121,9 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
 
     deinit {
         follower.withLock { $0?.cancel() }
-        for waiter in state.withLock({ $0.takeWaiters(ready: false) }) { waiter.continuation.resume(returning: false) }
+        for waiter in state.withLock({ $0.takeWaiters(ready: false) }) {
+            waiter.continuation.resume(returning: .closed)
+        }
     }
 
     /// Stops following the store; reads keep the last state, and writes fail.
@@ -122,7 +135,7 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
             state.isClosed = true
             return state.takeWaiters(ready: false)
         }
-        for waiter in waiters { waiter.continuation.resume(returning: false) }
+        for waiter in waiters { waiter.continuation.resume(returning: .closed) }
     }
 
     // MARK: Reads
@@ -235,26 +248,35 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
             if: [.createRevision(key: key, equals: 0)]) != nil
     }
 
-    /// Creates many nodes, a transaction per ``operationsPerTransaction`` of them, skipping ones
-    /// that exist; returns how many were created.
+    /// Creates many nodes, a transaction per half ``operationsPerTransaction`` of them (a
+    /// condition and a put each), skipping ones that exist and repeats; returns how many were
+    /// created.
     @discardableResult
     public func createNodes(_ ids: some Sequence<NodeID>) async throws(DispatcherError) -> Int {
         var created = 0
-        var pending = Array(ids)
+        var seen: Set<NodeID> = []
+        // etcd refuses a transaction that puts one key twice.
+        var pending = ids.filter { seen.insert($0).inserted }
         var attempts = 0
         while !pending.isEmpty {
+            // A key that holds something, even a value that is not a node, is not created over.
+            let layout = keys
             let batch = state.withLock { state in
-                pending.prefix(operationsPerTransaction / 2).filter { state.replica.nodes[$0] == nil }
+                pending.prefix(operationsPerTransaction / 2).filter {
+                    state.replica.held[layout.key(.node($0.rawValue))] == nil
+                }
             }
             let chunk = pending.prefix(operationsPerTransaction / 2)
             if batch.isEmpty {
                 pending.removeFirst(chunk.count)
                 continue
             }
-            let keys = batch.map { self.keys.key(.node($0.rawValue)) }
+            let nodeKeys = batch.map { layout.key(.node($0.rawValue)) }
             let written = try await write(
-                zip(batch, keys).map { .put(key: $1, value: DispatcherRecordCodec.encode(Node(id: $0)), lease: nil) },
-                if: keys.map { .createRevision(key: $0, equals: 0) })
+                zip(batch, nodeKeys).map {
+                    .put(key: $1, value: DispatcherRecordCodec.encode(Node(id: $0)), lease: nil)
+                },
+                if: nodeKeys.map { .createRevision(key: $0, equals: 0) })
             if written != nil {
                 created += batch.count
                 pending.removeFirst(chunk.count)
@@ -356,7 +378,7 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
             return (state.takeWaiters(ready: true), state.replica.revision)
         }
         deliverPending()
-        for waiter in waiters { waiter.continuation.resume(returning: true) }
+        for waiter in waiters { waiter.continuation.resume(returning: .applied) }
         return revision
     }
 
@@ -470,17 +492,48 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     }
 
     /// Returns once the replica is at `revision` or later. Only a revision this store wrote
-    /// under its prefix is waited for: the watch is sure to report it.
+    /// under its prefix is waited for: the watch is sure to report it, unless it stalls, so after
+    /// ``watchPatience`` the store reads the prefix instead (a read is linearizable: it is at
+    /// `revision` or later).
     private func waitUntilApplied(_ revision: Int64) async throws(DispatcherError) {
-        let applied = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let ready: Bool? = state.withLock { state in
-                if state.replica.revision >= revision { return true }
-                if state.isClosed { return false }
-                state.waiters.append(Waiter(revision: revision, continuation: continuation))
+        while true {
+            switch await appliedOrTimedOut(revision) {
+            case .applied: return
+            case .closed: throw .storeFailure("the dispatcher store closed before the write was seen")
+            case .timedOut: try await synchronize()
+            }
+        }
+    }
+
+    private func appliedOrTimedOut(_ revision: Int64) async -> WaitOutcome {
+        let timer = PosixMutex<Task<Void, Never>?>(nil)
+        defer { timer.withLock { $0?.cancel() } }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<WaitOutcome, Never>) in
+            let outcome: WaitOutcome? = state.withLock { state in
+                if state.replica.revision >= revision { return .applied }
+                if state.isClosed { return .closed }
+                state.nextWaiter += 1
+                state.waiters.append(Waiter(id: state.nextWaiter, revision: revision, continuation: continuation))
+                let id = state.nextWaiter
+                // Registered first, so the timer cannot fire before there is a wait to end.
+                timer.withLock { [clock] in
+                    $0 = Task { [weak self] in
+                        try? await clock.sleep(until: clock.now.advanced(by: Self.watchPatience), tolerance: nil)
+                        guard !Task.isCancelled else { return }
+                        self?.expireWaiter(id)
+                    }
+                }
                 return nil
             }
-            if let ready { continuation.resume(returning: ready) }
+            if let outcome { continuation.resume(returning: outcome) }
         }
-        guard applied else { throw .storeFailure("the dispatcher store closed before the write was seen") }
+    }
+
+    private func expireWaiter(_ id: Int) {
+        let expired = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        expired?.continuation.resume(returning: .timedOut)
     }
 }

@@ -182,8 +182,7 @@ public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService 
             var failure = DispatcherError.stopped
             do throws(DispatcherError) {
                 if let records {
-                    try records.fence(with: [fence])
-                    try await records.synchronize()
+                    try await Self.prepare(records, fencedBy: fence, on: dispatcher.clock, logger: logger)
                 }
                 try await dispatcher.run()
             } catch {
@@ -201,6 +200,32 @@ public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService 
         }
         return Term(run: run, claimed: claimed)
     }
+
+    /// Fences the records on this term's choice and reads them up to date, retrying a store that
+    /// does not answer (an in-band error of the group, like the others, ridden out) until the
+    /// term ends.
+    private static func prepare(
+        _ records: CoordinatedDispatcherStore, fencedBy fence: StoreCondition, on clock: Clock, logger: Logger
+    ) async throws(DispatcherError) {
+        try records.fence(with: [fence])
+        var backoff = synchronizeBackoff
+        var random = SplitMix64(seed: UInt64(UInt(bitPattern: ObjectIdentifier(records).hashValue)))
+        while true {
+            do {
+                try await records.synchronize()
+                return
+            } catch {
+                logger.warning("cannot read the dispatcher's records; retrying", metadata: ["error": "\(error)"])
+            }
+            do {
+                try await backoff.sleep(on: clock, using: &random)
+            } catch {
+                throw .stopped
+            }
+        }
+    }
+
+    static var synchronizeBackoff: Backoff { try! Backoff(initial: .milliseconds(100), maximum: .seconds(5)) }
 
     /// Stops the dispatcher and waits until it has committed its last writes. The task is
     /// cancelled as well as the dispatcher stopped: a `stop()` that comes before `run()` has

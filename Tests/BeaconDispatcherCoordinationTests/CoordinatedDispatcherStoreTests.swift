@@ -11,8 +11,8 @@ func nodeID(_ name: String) -> NodeID {
 }
 
 @Suite(.timeLimit(.minutes(1))) struct CoordinatedDispatcherStoreTests {
-    @Test func everyRecordRoundTripsToAnotherManager() async throws {
-        let coordination = InMemoryCoordinationStore()
+    @Test(arguments: Backend.allCases) func everyRecordRoundTripsToAnotherManager(_ backend: Backend) async throws {
+        let (coordination, stop) = try await backend.open()
         let writer = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/d/")
         // Ids with the key layout's separator and escape character stay one record each.
         let odd = nodeID("rack/1%2F")
@@ -60,6 +60,23 @@ func nodeID(_ name: String) -> NodeID {
         await writer.close()
         await reader.close()
         await elsewhere.close()
+        await stop()
+    }
+
+    /// Repeated ids are created once (etcd refuses a transaction that puts one key twice), and a
+    /// key holding something that is not a node is not written over.
+    @Test(arguments: Backend.allCases)
+    func creatingNodesSkipsRepeatsAndKeysThatHoldSomethingElse(_ backend: Backend) async throws {
+        let (coordination, stop) = try await backend.open()
+        _ = try await coordination.transaction(
+            if: [], then: [.put(key: "/d/nodes/taken", value: "not a node", lease: nil)], else: [])
+        let store = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/d/")
+        #expect(store.unreadableKeys == ["/d/nodes/taken"])
+        #expect(try await store.createNodes([nodeID("a"), nodeID("a"), nodeID("taken"), nodeID("b")]) == 2)
+        #expect(Set(store.allNodes().map(\.id)) == [nodeID("a"), nodeID("b")])
+        #expect(store.unreadableKeys == ["/d/nodes/taken"])
+        await store.close()
+        await stop()
     }
 
     @Test func badArgumentsAreRefused() async throws {
@@ -84,8 +101,11 @@ func nodeID(_ name: String) -> NodeID {
 
     /// etcd refuses a transaction of more than `--max-txn-ops` operations (128 by default): a
     /// large flush goes out in several, each within the limit with its fence.
-    @Test func aBatchLargerThanATransactionIsSplitWithinTheLimit() async throws {
-        let observed = ObservedStore()
+    @Test(arguments: Backend.allCases) func aBatchLargerThanATransactionIsSplitWithinTheLimit(_ backend: Backend)
+        async throws
+    {
+        let (coordination, stop) = try await backend.open()
+        let observed = ObservedStore(coordination)
         _ = try await observed.base.transaction(if: [], then: [.put(key: "/owner", value: "m1", lease: nil)], else: [])
         let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/", operationsPerTransaction: 8)
         let nodes = (0..<50).map { nodeID("n\($0)") }
@@ -110,10 +130,11 @@ func nodeID(_ name: String) -> NodeID {
         #expect(observed.transactions.count == before + 8)
         await store.close()
         await reader.close()
+        await stop()
     }
 
-    @Test func aStoreWhoseFenceNoLongerHoldsCannotWrite() async throws {
-        let coordination = InMemoryCoordinationStore()
+    @Test(arguments: Backend.allCases) func aStoreWhoseFenceNoLongerHoldsCannotWrite(_ backend: Backend) async throws {
+        let (coordination, stop) = try await backend.open()
         _ = try await coordination.transaction(if: [], then: [.put(key: "/owner", value: "m1", lease: nil)], else: [])
         let store = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/d/")
         let node = nodeID("n1")
@@ -134,12 +155,14 @@ func nodeID(_ name: String) -> NodeID {
         #expect(reader.node(node)?.status.state == .ready)
         await store.close()
         await reader.close()
+        await stop()
     }
 
     /// The orchestrator changes a task's spec just as the dispatcher flushes its status: the
     /// flush's condition fails, the store reads again, and both changes end up stored.
-    @Test func aRacingWriteIsNeverOverwritten() async throws {
-        let observed = ObservedStore()
+    @Test(arguments: Backend.allCases) func aRacingWriteIsNeverOverwritten(_ backend: Backend) async throws {
+        let (coordination, stop) = try await backend.open()
+        let observed = ObservedStore(coordination)
         let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/")
         let node = nodeID("n1")
         try await store.createNode(node)
@@ -165,18 +188,21 @@ func nodeID(_ name: String) -> NodeID {
         }
         #expect(flushes.map(\.succeeded) == [false, true])
         await store.close()
+        await stop()
     }
 
     /// The store's rules for the dispatcher's writes are the in-memory store's: a model check
     /// over random batches of node statuses, task statuses and orphanings.
-    @Test func writesFollowTheInMemoryStoresRules() async throws {
+    @Test(arguments: Backend.allCases) func writesFollowTheInMemoryStoresRules(_ backend: Backend) async throws {
+        let (coordination, stop) = try await backend.open()
         let nodes = (0..<3).map { nodeID("n\($0)") }
         let taskIDs = (0..<6).map { "t\($0)" }
         let states = TaskState.allCases
         await propertyCheck(count: 40, input: Gen.int(in: 0...1_000_000).array(of: 1...40)) { codes in
             let model = InMemoryDispatcherStore()
+            // A prefix of its own for each case, all on the one store.
             let store = try await CoordinatedDispatcherStore.open(
-                on: InMemoryCoordinationStore(), prefix: "/d/", operationsPerTransaction: 4)
+                on: coordination, prefix: "/d\(UInt64.random(in: 0 ... .max))/", operationsPerTransaction: 4)
             for node in nodes {
                 model.createNode(node)
                 try await store.createNode(node)
@@ -214,5 +240,6 @@ func nodeID(_ name: String) -> NodeID {
             for id in taskIDs { #expect(store.task(id)?.status == model.task(id)?.status) }
             await store.close()
         }
+        await stop()
     }
 }

@@ -49,8 +49,8 @@ extension StoreEvent {
 }
 
 /// A coordination store in front of another, to see and steer what a dispatcher store sends:
-/// it records every transaction, can run a write of its own just before one, and can break the
-/// watches open on it.
+/// it records every transaction, can run a write of its own on the store behind it just before
+/// one, and can break the watches open on it.
 final class ObservedStore: CoordinationStore {
     struct Transaction: Sendable {
         var conditions: [StoreCondition]
@@ -58,15 +58,17 @@ final class ObservedStore: CoordinationStore {
         var succeeded: Bool
     }
 
-    let base: InMemoryCoordinationStore
+    let base: any CoordinationStore
     private let state = PosixMutex<
         (
-            transactions: [Transaction], beforeNext: (@Sendable (InMemoryCoordinationStore) async throws -> Void)?,
+            transactions: [Transaction], beforeNext: (@Sendable (any CoordinationStore) async throws -> Void)?,
             watches: [AsyncThrowingStream<[StoreChange], any Error>.Continuation]
         )
     >(([], nil, []))
 
-    init(_ base: InMemoryCoordinationStore = InMemoryCoordinationStore()) {
+    private let stalled = PosixMutex(false)
+
+    init(_ base: any CoordinationStore = InMemoryCoordinationStore()) {
         self.base = base
     }
 
@@ -74,8 +76,14 @@ final class ObservedStore: CoordinationStore {
 
     /// Runs `write` on the base store just before the next transaction that writes, as another
     /// writer racing it would.
-    func beforeNextWrite(_ write: @escaping @Sendable (InMemoryCoordinationStore) async throws -> Void) {
+    func beforeNextWrite(_ write: @escaping @Sendable (any CoordinationStore) async throws -> Void) {
         state.withLock { $0.beforeNext = write }
+    }
+
+    /// From now on, watches deliver nothing and never fail, as a watch on a half-open
+    /// connection does.
+    func stallWatches() {
+        stalled.withLock { $0 = true }
     }
 
     /// Ends every watch open now with `error`, as a broken connection or a compaction would.
@@ -111,9 +119,10 @@ final class ObservedStore: CoordinationStore {
     func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
         let (stream, continuation) = AsyncThrowingStream<[StoreChange], any Error>.makeStream()
         let upstream = base.watch(prefix: prefix, after: revision)
+        let stalled = stalled
         let pump = Task {
             do {
-                for try await batch in upstream { continuation.yield(batch) }
+                for try await batch in upstream where !stalled.withLock({ $0 }) { continuation.yield(batch) }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)

@@ -25,8 +25,9 @@ import Testing
         return try await dispatcher.session(nodeID: node, description: NodeDescription(hostname: node.rawValue))
     }
 
-    @Test func theNextLeaderFindsEveryNodeAndStatusAndGivesNodesTwiceTheGrace() async throws {
-        let coordination = InMemoryCoordinationStore()
+    @Test(arguments: Backend.allCases)
+    func theNextLeaderFindsEveryNodeAndStatusAndGivesNodesTwiceTheGrace(_ backend: Backend) async throws {
+        let (coordination, stop) = try await backend.open()
         let (returning, silent, dead) = (nodeID("returning"), nodeID("silent"), nodeID("dead"))
         let first = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/d/")
         for node in [returning, silent, dead] { try await first.createNode(node) }
@@ -93,5 +94,6 @@ import Testing
         successor.stop()
         try await succeeding.value
         await next.close()
+        await stop()
     }
 }

@@ -5,7 +5,8 @@ import BeaconDispatcherCoordination
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct WatchRecoveryTests {
-    /// The watch breaks while another manager writes more than the store's history keeps: the
+    /// The watch breaks, as a reset connection or a compaction ends it, while another manager
+    /// writes more than the store's history keeps (so the old watch could not be resumed): the
     /// store backs off on its clock, reads again, and its watchers see each change exactly once
     /// — updates, a deletion — and then the next change, with nothing repeated in between.
     @Test(arguments: [CoordinationError.failure("connection reset"), .compacted(compactRevision: 3)])
@@ -71,6 +72,22 @@ import Testing
         try await store.synchronize()
         #expect(store.unreadableKeys.isEmpty)
         #expect(store.allNodes().map(\.id) == [nodeID("n2")])
+        await store.close()
+    }
+
+    /// The watch stalls without failing (a half-open connection): a write does not wait for it
+    /// forever, but reads the prefix after the store's patience and returns.
+    @Test func aWriteDoesNotWaitForAStalledWatchForever() async throws {
+        let clock = ManualClock()
+        let observed = ObservedStore()
+        let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/", clock: clock)
+        observed.stallWatches()
+        let writing = Task { try await store.putTask(DispatchedTask(id: "t1", nodeID: nil)) }
+        await clock.waitForSleepers(1)
+        #expect(store.task("t1") == nil)
+        try clock.advance(by: CoordinatedDispatcherStore.watchPatience)
+        let written = try await writing.value
+        #expect(store.task("t1") == written)
         await store.close()
     }
 }

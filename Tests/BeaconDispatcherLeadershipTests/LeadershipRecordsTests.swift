@@ -14,6 +14,7 @@ import Testing
     /// A manager leading over `records`, and the events it reports.
     struct Manager {
         let dispatcher: Dispatcher<ManualClock>
+        let clock: ManualClock
         let records: CoordinatedDispatcherStore
         let events: AsyncStream<Event>
         let running: Task<Void, any Error>
@@ -22,7 +23,10 @@ import Testing
             var configuration = DispatcherConfiguration()
             configuration.heartbeatPeriod = .seconds(1)
             configuration.heartbeatJitter = .zero
-            records = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/records/", clock: clock)
+            self.clock = clock
+            // The records' own waits run on real time, off the shared clock, so that its sleepers
+            // are the store's sweeper, the manager's lease refresher and the dispatcher's two.
+            records = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/records/")
             dispatcher = try Dispatcher(configuration: configuration, clock: clock, store: records)
             let (events, continuation) = AsyncStream<Event>.makeStream()
             self.events = events
@@ -36,11 +40,12 @@ import Testing
         }
 
         /// Waits until the group has chosen this manager (a choice still naming a manager that
-        /// left comes first) and its dispatcher has started.
+        /// left comes first) and its dispatcher has started: fenced, read up to date, and its
+        /// loop and wheel thread parked beside the store's sweeper and this manager's refresher.
         func leads() async -> Bool {
             for await event in events {
                 if case .chosen(_, leading: true) = event {
-                    await dispatcher.waitUntilIdle()
+                    await clock.waitForSleepers(4)
                     return true
                 }
             }

@@ -5,8 +5,8 @@ import EtcdTestSupport
 import BeaconCoordinationEtcd
 import Testing
 
-/// The getting-started example of BeaconSchedulerEtcd's documentation catalog
-/// (Sources/BeaconSchedulerEtcd/BeaconSchedulerEtcd.docc/GettingStarted.md), verbatim inside the
+/// The getting-started example of BeaconCoordinationEtcd's documentation catalog
+/// (Sources/BeaconCoordinationEtcd/BeaconCoordinationEtcd.docc/GettingStarted.md), verbatim inside the
 /// test body, against an etcd this test starts.
 @Suite(.timeLimit(.minutes(1))) struct EtcdDocsExampleTests {
     @Test func gettingStartedExample() async throws {

@@ -66,4 +66,27 @@ import Testing
         #expect(try await changes.next() == [.delete(key: "/g/short", revision: 2)])
         #expect(try await store.read(prefix: "/g/").values.map(\.key) == ["/g/long"])
     }
+
+    /// History is dropped a whole revision at a time: a watch either gets every change of a
+    /// revision or is told the history is gone, with where it now begins, as etcd says it.
+    @Test func historyIsCompactedWholeRevisionsAtATime() async throws {
+        let store = InMemoryCoordinationStore(historyLimit: 3)
+        let puts = { (revision: Int) -> [StoreOperation] in
+            [.put(key: "/g/a", value: "\(revision)", lease: nil), .put(key: "/g/b", value: "\(revision)", lease: nil)]
+        }
+        #expect(try await store.transaction(if: [], then: puts(1), else: []).revision == 1)
+        #expect(try await store.transaction(if: [], then: puts(2), else: []).revision == 2)
+        // Four changes in two revisions, three kept: revision 1 goes whole, not half of it.
+        var fromTheStart = store.watch(prefix: "/g/", after: 0).makeAsyncIterator()
+        await #expect(throws: CoordinationError.compacted(compactRevision: 2)) { try await fromTheStart.next() }
+        var fromOne = store.watch(prefix: "/g/", after: 1).makeAsyncIterator()
+        let replayed = try #require(try await fromOne.next())
+        #expect(replayed.map(\.revision) == [2, 2])
+        #expect(
+            SchedulerError(.compacted(compactRevision: 2))
+                == .backendFailure("watch: required revision has been compacted (at 2)"))
+        #expect(
+            SchedulerError(.invalidArgument("lease TTL must be positive"))
+                == .invalidOption("lease TTL must be positive"))
+    }
 }

@@ -34,7 +34,10 @@ public protocol DispatcherStore: AnyObject, Sendable {
     func dependency(_ kind: DependencyKind, id: String) -> TaskDependency?
     func clusterSettings() -> ClusterSettings
     /// Applies `writes` as one batch; returns once they are committed (durable and visible to
-    /// reads). Throws ``DispatcherError/storeFailure(_:)`` when nothing was committed.
+    /// reads). Throws ``DispatcherError/storeFailure(_:)`` when the batch was not committed
+    /// whole: nothing of it, or, for a store that splits a batch too large for one transaction
+    /// (`CoordinatedDispatcherStore`), the transactions before the one that failed. Each write
+    /// stands on its own, so the dispatcher treats the batch as failed either way.
     func commit(_ writes: [DispatcherWrite]) async throws(DispatcherError)
     /// Calls `observer` with every change committed from now on, until the watch is cancelled.
     func watch(_ observer: @escaping @Sendable (StoreEvent) -> Void) -> StoreWatch
