@@ -168,7 +168,7 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     /// The conditions every commit of the dispatcher carries (see ``fence(with:)``).
     public var fenceConditions: [StoreCondition] { state.withLock { $0.fence } }
 
-    /// How many times the watch broke and the store read the prefix again.
+    /// How many times the watch broke or stalled and the store read the prefix again.
     public var watchRestarts: Int { state.withLock { $0.watchRestarts } }
 
     // MARK: The dispatcher's writes
@@ -399,6 +399,7 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     }
 
     private func follow(after revision: Int64) {
+        guard !state.withLock({ $0.isClosed }) else { return }
         let owner = WeakBox(self)
         let (store, prefix, clock) = (store, prefix, clock)
         let task = Task.detached {
@@ -494,15 +495,27 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     /// Returns once the replica is at `revision` or later. Only a revision this store wrote
     /// under its prefix is waited for: the watch is sure to report it, unless it stalls, so after
     /// ``watchPatience`` the store reads the prefix instead (a read is linearizable: it is at
-    /// `revision` or later).
+    /// `revision` or later) and replaces the watch, which would otherwise keep the replica
+    /// behind other writers.
     private func waitUntilApplied(_ revision: Int64) async throws(DispatcherError) {
         while true {
             switch await appliedOrTimedOut(revision) {
             case .applied: return
             case .closed: throw .storeFailure("the dispatcher store closed before the write was seen")
-            case .timedOut: try await synchronize()
+            case .timedOut:
+                try await synchronize()
+                replaceWatch()
             }
         }
+    }
+
+    private func replaceWatch() {
+        let revision = state.withLock { state in
+            state.watchRestarts += 1
+            return state.replica.revision
+        }
+        follower.withLock { $0?.cancel() }
+        follow(after: revision)
     }
 
     private func appliedOrTimedOut(_ revision: Int64) async -> WaitOutcome {

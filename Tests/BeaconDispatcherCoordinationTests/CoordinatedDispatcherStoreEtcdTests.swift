@@ -61,5 +61,42 @@ import Testing
         await writer.close()
         await etcd.shutdown()
     }
+
+    /// A 3-member etcd loses its leader member (SIGKILL) in the middle of a stream of writes: the
+    /// store moves on to the other members, and every write it acknowledged, before or after, is
+    /// in the cluster for a manager that opens it afterwards. A write in flight when the leader
+    /// died may fail (it was not acknowledged); later writes go through.
+    @Test func killingEtcdsLeaderMemberLosesNoAcknowledgedWrite() async throws {
+        let cluster = try await EtcdTestServer(members: 3)
+        defer { cluster.stop() }
+        let etcd = try EtcdCoordinationStore(endpoints: cluster.clientURLs, timeout: .seconds(2))
+        let writer = try await CoordinatedDispatcherStore.open(on: etcd, prefix: "/beacon/records/")
+        var acknowledged: [DispatchedTask] = []
+        var killed: Int?
+        var killedAt = 0  // the write index at the kill
+        // An election on a busy machine can fail a write before the kill too: count what was
+        // acknowledged, not what was tried.
+        for index in 0..<300 where killed == nil || index < killedAt + 60 {
+            if killed == nil, acknowledged.count == 20 {
+                killed = await cluster.leader()
+                cluster.kill(member: try #require(killed))
+                killedAt = index
+            }
+            let task = DispatchedTask(
+                id: "t\(index)", nodeID: nil, status: TaskStatus(state: .running, message: "\(index)"))
+            if let stored = try? await writer.putTask(task) { acknowledged.append(stored) }
+        }
+        #expect(killed != nil)
+        #expect(acknowledged.count > 20, "no write went through after the leader member died")
+
+        let survivors = cluster.clientURLs.enumerated().filter { $0.offset != killed }.map(\.element)
+        let other = try EtcdCoordinationStore(endpoints: survivors)
+        let reader = try await CoordinatedDispatcherStore.open(on: other, prefix: "/beacon/records/")
+        for task in acknowledged { #expect(reader.task(task.id) == task) }
+        await writer.close()
+        await reader.close()
+        await etcd.shutdown()
+        await other.shutdown()
+    }
 }
 #endif

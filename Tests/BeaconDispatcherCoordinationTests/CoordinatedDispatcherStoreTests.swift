@@ -50,9 +50,10 @@ func nodeID(_ name: String) -> NodeID {
         #expect(elsewhere.allNodes().isEmpty)
 
         let events = EventLog(reader)
+        // The watch delivers in order: once the reader sees the task go, it has seen the secret go.
+        #expect(try await writer.deleteDependency(.secret, id: "s"))
         #expect(try await writer.deleteTask("svc/1"))
         #expect(try await !writer.deleteTask("svc/1"))
-        #expect(try await writer.deleteDependency(.secret, id: "s"))
         let deleted = await events.next { if case .taskDeleted = $0 { true } else { false } }
         #expect(deleted == .taskDeleted(stored))
         #expect(reader.tasks(on: odd).isEmpty)

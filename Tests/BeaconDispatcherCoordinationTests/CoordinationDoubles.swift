@@ -66,10 +66,13 @@ final class ObservedStore: CoordinationStore {
         )
     >(([], nil, []))
 
-    private let stalled = PosixMutex(false)
+    /// Watches numbered below this (in the order they were opened) deliver nothing and never
+    /// fail, as a watch on a half-open connection does.
+    private let stalledWatches: Int
 
-    init(_ base: any CoordinationStore = InMemoryCoordinationStore()) {
+    init(_ base: any CoordinationStore = InMemoryCoordinationStore(), stalledWatches: Int = 0) {
         self.base = base
+        self.stalledWatches = stalledWatches
     }
 
     var transactions: [Transaction] { state.withLock { $0.transactions } }
@@ -78,12 +81,6 @@ final class ObservedStore: CoordinationStore {
     /// writer racing it would.
     func beforeNextWrite(_ write: @escaping @Sendable (any CoordinationStore) async throws -> Void) {
         state.withLock { $0.beforeNext = write }
-    }
-
-    /// From now on, watches deliver nothing and never fail, as a watch on a half-open
-    /// connection does.
-    func stallWatches() {
-        stalled.withLock { $0 = true }
     }
 
     /// Ends every watch open now with `error`, as a broken connection or a compaction would.
@@ -119,10 +116,10 @@ final class ObservedStore: CoordinationStore {
     func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
         let (stream, continuation) = AsyncThrowingStream<[StoreChange], any Error>.makeStream()
         let upstream = base.watch(prefix: prefix, after: revision)
-        let stalled = stalled
+        let stalled = state.withLock { $0.watches.count } < stalledWatches
         let pump = Task {
             do {
-                for try await batch in upstream where !stalled.withLock({ $0 }) { continuation.yield(batch) }
+                for try await batch in upstream where !stalled { continuation.yield(batch) }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)

@@ -76,18 +76,22 @@ import Testing
     }
 
     /// The watch stalls without failing (a half-open connection): a write does not wait for it
-    /// forever, but reads the prefix after the store's patience and returns.
+    /// forever, but reads the prefix after the store's patience, returns, and replaces the
+    /// watch, through which the next write is seen at once.
     @Test func aWriteDoesNotWaitForAStalledWatchForever() async throws {
         let clock = ManualClock()
-        let observed = ObservedStore()
+        let observed = ObservedStore(stalledWatches: 1)
         let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/", clock: clock)
-        observed.stallWatches()
         let writing = Task { try await store.putTask(DispatchedTask(id: "t1", nodeID: nil)) }
         await clock.waitForSleepers(1)
         #expect(store.task("t1") == nil)
         try clock.advance(by: CoordinatedDispatcherStore.watchPatience)
         let written = try await writing.value
         #expect(store.task("t1") == written)
+        #expect(store.watchRestarts == 1)
+        // No clock moves: the new watch brings this write.
+        let next = try await store.putTask(DispatchedTask(id: "t2", nodeID: nil))
+        #expect(store.task("t2") == next)
         await store.close()
     }
 }

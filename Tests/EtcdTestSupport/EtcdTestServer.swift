@@ -7,84 +7,162 @@ import FoundationNetworking
 import Glibc
 #endif
 
-/// An etcd server this test started: its own free loopback ports, its own data directory under
-/// the temporary folder, checked to be the one answering (by its unique member name) before any
-/// test talks to it, and stopped (resumed first if paused) when the test ends.
+/// An etcd this test started, of one member or several: each member on its own free loopback
+/// ports with its own data directory under the temporary folder, checked to be the one answering
+/// (by its unique member name) and to see a leader before any test talks to it, and stopped
+/// (resumed first if paused) when the test ends.
 public final class EtcdTestServer: @unchecked Sendable {
-    // Safety: `process` is only replaced by `restart`, which tests call from one task.
-    private var process: Process
-    public let clientURL: String
-    private let peerURL: String
-    private let name: String
-    private let dataDirectory: URL
+    // Safety: `processes` is only changed by `restart` and `kill(member:)`, which tests call from
+    // one task.
+    private struct Member {
+        let name: String
+        let clientURL: String
+        let peerURL: String
+        let dataDirectory: URL
+    }
 
-    public init() async throws {
+    private let members: [Member]
+    private var processes: [Process?]
+    private let binary: URL
+
+    /// The first member's client URL (a one-member server's only one).
+    public var clientURL: String { members[0].clientURL }
+    /// Every member's client URL, in member order.
+    public var clientURLs: [String] { members.map(\.clientURL) }
+
+    /// Starts an etcd of `count` members (1, or 3 for a cluster that keeps a quorum when one
+    /// member dies) and returns once every member answers and the cluster has a leader.
+    public init(members count: Int = 1) async throws {
         let binary = ["/usr/bin/etcd", "/usr/local/bin/etcd"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let binary else {
             throw EtcdTestServerError("etcd is not installed (apt-get install -y etcd-server etcd-client)")
         }
-        name = "beacon-test-\(UInt64.random(in: 0 ... .max))"
-        dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-        clientURL = "http://127.0.0.1:\(try Self.freePort())"
-        peerURL = "http://127.0.0.1:\(try Self.freePort())"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        guard count >= 1 else { throw EtcdTestServerError("an etcd has at least one member, not \(count)") }
+        self.binary = URL(fileURLWithPath: binary)
+        let cluster = "beacon-test-\(UInt64.random(in: 0 ... .max))"
+        var members: [Member] = []
+        for index in 0..<count {
+            let name = "\(cluster)-\(index)"
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            members.append(
+                Member(
+                    name: name, clientURL: "http://127.0.0.1:\(try Self.freePort())",
+                    peerURL: "http://127.0.0.1:\(try Self.freePort())", dataDirectory: directory))
+        }
+        self.members = members
+        processes = Array(repeating: nil, count: count)
         try await launch()
     }
 
+    /// Starts every member that is not running (all at once: a member of a cluster waits for a
+    /// quorum before it serves), then waits until each answers and sees a leader.
     private func launch() async throws {
-        let process = Process()
-        process.executableURL = self.process.executableURL
-        process.arguments = [
-            "--name", name, "--data-dir", dataDirectory.path,
-            "--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
-            "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
-            "--initial-cluster", "\(name)=\(peerURL)",
-            "--heartbeat-interval", "10", "--election-timeout", "100",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
+        let cluster = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
+        for (index, member) in members.enumerated() where processes[index]?.isRunning != true {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = [
+                "--name", member.name, "--data-dir", member.dataDirectory.path,
+                "--listen-client-urls", member.clientURL, "--advertise-client-urls", member.clientURL,
+                "--listen-peer-urls", member.peerURL, "--initial-advertise-peer-urls", member.peerURL,
+                "--initial-cluster", cluster, "--initial-cluster-token", members[0].name,
+                "--heartbeat-interval", "10", "--election-timeout", "100",
+            ]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            processes[index] = process
+        }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .seconds(20))
-        while clock.now < deadline {
-            guard process.isRunning else {
-                throw EtcdTestServerError(
-                    "etcd exited at start (port taken?): status \(process.terminationStatus)")
+        for (index, member) in members.enumerated() {
+            while true {
+                guard let process = processes[index], process.isRunning else {
+                    throw EtcdTestServerError(
+                        "etcd member \(member.name) exited at start (port taken?): status \(processes[index]?.terminationStatus ?? -1)"
+                    )
+                }
+                if await Self.answers(member), await Self.status(of: member.clientURL)?.leader != nil { break }
+                guard clock.now < deadline else {
+                    stop()
+                    throw EtcdTestServerError("etcd did not become ready at \(member.clientURL)")
+                }
+                try await Task.sleep(for: .milliseconds(50))
             }
-            if await answersAsThisServer() { return }
-            try await Task.sleep(for: .milliseconds(50))
         }
-        stop()
-        throw EtcdTestServerError("etcd did not become ready at \(clientURL)")
     }
 
-    /// Whether the server at `clientURL` is healthy and is this one (its member list names it).
-    private func answersAsThisServer() async -> Bool {
-        guard let url = URL(string: clientURL + "/v3/cluster/member/list") else { return false }
+    /// Whether the server at the member's URL is healthy and is this member (its member list
+    /// names it).
+    private static func answers(_ member: Member) async -> Bool {
+        guard let data = await post("/v3/cluster/member/list", to: member.clientURL) else { return false }
+        return String(decoding: data, as: UTF8.self).contains("\"\(member.name)\"")
+    }
+
+    /// A member's own id and the id of the leader it follows, from `/v3/maintenance/status`.
+    private static func status(of clientURL: String) async -> (member: String, leader: String?)? {
+        struct Status: Decodable {
+            struct Header: Decodable {
+                // swift-format-ignore: AlwaysUseLowerCamelCase
+                var member_id: String?
+            }
+            var header: Header?
+            var leader: String?
+        }
+        guard let data = await post("/v3/maintenance/status", to: clientURL),
+            let status = try? JSONDecoder().decode(Status.self, from: data), let member = status.header?.member_id
+        else { return nil }
+        return (member, status.leader.flatMap { $0 == "0" ? nil : $0 })
+    }
+
+    private static func post(_ path: String, to clientURL: String) async -> Data? {
+        guard let url = URL(string: clientURL + path) else { return nil }
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.httpBody = Data("{}".utf8)
         request.timeoutInterval = 1
-        guard let (data, _) = try? await URLSession.shared.data(for: request) else { return false }
-        return String(decoding: data, as: UTF8.self).contains("\"\(name)\"")
+        return try? await URLSession.shared.data(for: request).0
+    }
+
+    /// The index of the member that leads the cluster now, as the live members report it.
+    public func leader() async -> Int? {
+        for (index, member) in members.enumerated() where processes[index]?.isRunning == true {
+            guard let status = await Self.status(of: member.clientURL), let leader = status.leader else { continue }
+            for (candidate, other) in members.enumerated() where processes[candidate]?.isRunning == true {
+                if await Self.status(of: other.clientURL)?.member == leader { return candidate }
+            }
+            return nil
+        }
+        return nil
     }
 
     deinit {
         stop()
     }
 
+    /// Stops every member with SIGSTOP, as a machine that froze.
     public func pause() throws {
-        kill(process.processIdentifier, SIGSTOP)
+        for process in processes.compactMap({ $0 }) where process.isRunning {
+            Glibc.kill(process.processIdentifier, SIGSTOP)
+        }
     }
 
     public func resume() throws {
-        kill(process.processIdentifier, SIGCONT)
+        for process in processes.compactMap({ $0 }) where process.isRunning {
+            Glibc.kill(process.processIdentifier, SIGCONT)
+        }
     }
 
-    /// Stops the server and starts it again on the same ports and data.
+    /// Kills one member with SIGKILL, as a crashed machine; the others go on if they keep a
+    /// quorum.
+    public func kill(member index: Int) {
+        guard let process = processes[index], process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Stops every member and starts them again on the same ports and data.
     public func restart() async throws {
         terminate()
         try await launch()
@@ -92,14 +170,15 @@ public final class EtcdTestServer: @unchecked Sendable {
 
     public func stop() {
         terminate()
-        try? FileManager.default.removeItem(at: dataDirectory)
+        for member in members { try? FileManager.default.removeItem(at: member.dataDirectory) }
     }
 
     private func terminate() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGCONT)
-        process.terminate()
-        process.waitUntilExit()
+        for process in processes.compactMap({ $0 }) where process.isRunning {
+            Glibc.kill(process.processIdentifier, SIGCONT)
+            process.terminate()
+            process.waitUntilExit()
+        }
     }
 
     /// A port the kernel just handed out on loopback (bound, then released).
