@@ -60,10 +60,6 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     private struct State {
         var replica: DispatcherReplica
         var fence: [StoreCondition] = []
-        var observers: [Int: @Sendable (StoreEvent) -> Void] = [:]
-        var nextObserver = 0
-        /// Events made but not yet delivered, in order.
-        var outbox: [StoreEvent] = []
         var waiters: [Waiter] = []
         var nextWaiter = 0
         var isClosed = false
@@ -77,9 +73,7 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     }
 
     private let state: PosixMutex<State>
-    /// Held while delivering, so events reach watchers in order while `state` stays free for
-    /// their reads.
-    private let delivery = PosixMutex(())
+    private let watchers = StoreWatchers()
     private let follower = PosixMutex<Task<Void, Never>?>(nil)
 
     private init(store: any CoordinationStore, prefix: String, clock: any BeaconClock, operationsPerTransaction: Int) {
@@ -344,14 +338,7 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     // MARK: Watching
 
     public func watch(_ observer: @escaping @Sendable (StoreEvent) -> Void) -> StoreWatch {
-        let token = state.withLock { state in
-            state.nextObserver += 1
-            state.observers[state.nextObserver] = observer
-            return state.nextObserver
-        }
-        return StoreWatch { [weak self] in
-            self?.state.withLock { _ = $0.observers.removeValue(forKey: token) }
-        }
+        watchers.watch(observer)
     }
 
     // MARK: Following the store
@@ -374,28 +361,12 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     /// commit returns only after watchers have seen its changes.
     private func settle(_ change: (inout DispatcherReplica) -> [StoreEvent]) -> Int64 {
         let (waiters, revision) = state.withLock { state in
-            state.outbox += change(&state.replica)
+            watchers.enqueue(change(&state.replica))
             return (state.takeWaiters(ready: true), state.replica.revision)
         }
-        deliverPending()
+        watchers.deliverPending()
         for waiter in waiters { waiter.continuation.resume(returning: .applied) }
         return revision
-    }
-
-    private func deliverPending() {
-        delivery.withLock { _ in
-            while true {
-                let (events, observers) = state.withLock { state in
-                    let events = state.outbox
-                    state.outbox.removeAll(keepingCapacity: true)
-                    return (events, Array(state.observers.values))
-                }
-                guard !events.isEmpty else { return }
-                for event in events {
-                    for observer in observers { observer(event) }
-                }
-            }
-        }
     }
 
     private func follow(after revision: Int64) {

@@ -19,10 +19,6 @@ public final class InMemoryDispatcherStore: DispatcherStore {
         var tasksByNode: [NodeID: Set<String>] = [:]
         var dependencies: [DependencyKey: TaskDependency] = [:]
         var cluster = ClusterSettings()
-        var observers: [Int: @Sendable (StoreEvent) -> Void] = [:]
-        var nextObserver = 0
-        /// Events committed but not yet delivered, in commit order.
-        var outbox: [StoreEvent] = []
 
         mutating func nextVersion() -> UInt64 {
             version += 1
@@ -31,9 +27,7 @@ public final class InMemoryDispatcherStore: DispatcherStore {
     }
 
     private let state = PosixMutex(State())
-    /// Held while delivering, so events reach observers in commit order even when commits race,
-    /// while `state` stays free for the observers' own reads.
-    private let delivery = PosixMutex(())
+    private let watchers = StoreWatchers()
 
     public init() {}
 
@@ -87,20 +81,20 @@ public final class InMemoryDispatcherStore: DispatcherStore {
                     if let description { node.description = description }
                     node.version = state.nextVersion()
                     state.nodes[id] = node
-                    state.outbox.append(.nodeUpdated(node))
+                    watchers.enqueue(.nodeUpdated(node))
                 case .taskStatus(let id, let status):
                     guard var task = state.tasks[id], task.status.state <= status.state else { continue }
                     task.status = status
                     task.version = state.nextVersion()
                     state.tasks[id] = task
-                    state.outbox.append(.taskUpdated(task))
+                    watchers.enqueue(.taskUpdated(task))
                 case .orphanTasks(let node):
                     for id in state.tasksByNode[node] ?? [] {
                         guard var task = state.tasks[id], task.status.state.isActiveOnNode else { continue }
                         task.status = TaskStatus(state: .orphaned, message: "node has been down for too long")
                         task.version = state.nextVersion()
                         state.tasks[id] = task
-                        state.outbox.append(.taskUpdated(task))
+                        watchers.enqueue(.taskUpdated(task))
                     }
                 }
             }
@@ -117,7 +111,7 @@ public final class InMemoryDispatcherStore: DispatcherStore {
             guard state.nodes[id] == nil else { return false }
             let node = Node(id: id, description: description, version: state.nextVersion())
             state.nodes[id] = node
-            state.outbox.append(.nodeUpdated(node))
+            watchers.enqueue(.nodeUpdated(node))
             return true
         }
     }
@@ -130,7 +124,7 @@ public final class InMemoryDispatcherStore: DispatcherStore {
             for id in ids where state.nodes[id] == nil {
                 let node = Node(id: id, version: state.nextVersion())
                 state.nodes[id] = node
-                state.outbox.append(.nodeUpdated(node))
+                watchers.enqueue(.nodeUpdated(node))
                 created += 1
             }
             return created
@@ -153,7 +147,7 @@ public final class InMemoryDispatcherStore: DispatcherStore {
             }
             if let node = task.nodeID { state.tasksByNode[node, default: []].insert(task.id) }
             state.tasks[task.id] = stored
-            state.outbox.append(.taskUpdated(stored))
+            watchers.enqueue(.taskUpdated(stored))
             return stored
         }
     }
@@ -164,7 +158,7 @@ public final class InMemoryDispatcherStore: DispatcherStore {
         mutate { state in
             guard let task = state.tasks.removeValue(forKey: id) else { return false }
             if let node = task.nodeID { state.tasksByNode[node]?.remove(id) }
-            state.outbox.append(.taskDeleted(task))
+            watchers.enqueue(.taskDeleted(task))
             return true
         }
     }
@@ -191,42 +185,20 @@ public final class InMemoryDispatcherStore: DispatcherStore {
     public func updateCluster(_ settings: ClusterSettings) {
         mutate { state in
             state.cluster = settings
-            state.outbox.append(.clusterUpdated(settings))
+            watchers.enqueue(.clusterUpdated(settings))
         }
     }
 
     // MARK: Watching
 
     public func watch(_ observer: @escaping @Sendable (StoreEvent) -> Void) -> StoreWatch {
-        let token = state.withLock { state in
-            state.nextObserver += 1
-            state.observers[state.nextObserver] = observer
-            return state.nextObserver
-        }
-        return StoreWatch { [weak self] in
-            self?.state.withLock { _ = $0.observers.removeValue(forKey: token) }
-        }
+        watchers.watch(observer)
     }
 
+    /// Runs a change under the lock (its events queued in commit order), then delivers them.
     private func mutate<Result>(_ body: (inout State) -> Result) -> Result {
         let result = state.withLock { body(&$0) }
-        deliverPending()
+        watchers.deliverPending()
         return result
-    }
-
-    private func deliverPending() {
-        delivery.withLock { _ in
-            while true {
-                let (events, observers) = state.withLock { state in
-                    let events = state.outbox
-                    state.outbox.removeAll(keepingCapacity: true)
-                    return (events, Array(state.observers.values))
-                }
-                guard !events.isEmpty else { return }
-                for event in events {
-                    for observer in observers { observer(event) }
-                }
-            }
-        }
     }
 }

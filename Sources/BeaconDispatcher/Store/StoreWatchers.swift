@@ -1,0 +1,59 @@
+import BeaconPrimitives
+
+/// A store's watchers and the events waiting for them, shared by the stores of this package.
+///
+/// A store queues each commit's events while it holds its own lock, so the queue is in commit
+/// order even when commits race, and delivers them once it has let go, so that watchers may read
+/// the store from their callback. Delivery takes turns: one caller at a time hands out everything
+/// queued, in order.
+package final class StoreWatchers: Sendable {
+    private struct State {
+        var observers: [Int: @Sendable (StoreEvent) -> Void] = [:]
+        var nextObserver = 0
+        var queued: [StoreEvent] = []
+    }
+
+    private let state = PosixMutex(State())
+    private let delivery = PosixMutex(())
+
+    package init() {}
+
+    /// Adds `observer` until the returned watch is cancelled or released.
+    package func watch(_ observer: @escaping @Sendable (StoreEvent) -> Void) -> StoreWatch {
+        let token = state.withLock { state in
+            state.nextObserver += 1
+            state.observers[state.nextObserver] = observer
+            return state.nextObserver
+        }
+        return StoreWatch { [weak self] in
+            self?.state.withLock { _ = $0.observers.removeValue(forKey: token) }
+        }
+    }
+
+    /// Queues a commit's events; call it while holding the store's lock.
+    package func enqueue(_ events: some Sequence<StoreEvent>) {
+        state.withLock { $0.queued.append(contentsOf: events) }
+    }
+
+    /// Queues one event of a commit; call it while holding the store's lock.
+    package func enqueue(_ event: StoreEvent) {
+        state.withLock { $0.queued.append(event) }
+    }
+
+    /// Hands every queued event to every watcher, in order; call it without the store's lock.
+    package func deliverPending() {
+        delivery.withLock { _ in
+            while true {
+                let (events, observers) = state.withLock { state in
+                    let events = state.queued
+                    state.queued.removeAll(keepingCapacity: true)
+                    return (events, Array(state.observers.values))
+                }
+                guard !events.isEmpty else { return }
+                for event in events {
+                    for observer in observers { observer(event) }
+                }
+            }
+        }
+    }
+}
