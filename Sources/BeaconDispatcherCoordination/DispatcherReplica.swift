@@ -159,7 +159,8 @@ struct DispatcherReplica {
     // MARK: Writing
 
     /// The puts that apply `writes` to the records as the replica holds them, with
-    /// ``InMemoryDispatcherStore``'s rules: a write to a node or task the replica does not hold
+    /// the rules every store of the package shares (`Node.apply`, `DispatchedTask.apply`, `orphan`): a
+    /// write to a node or task the replica does not hold
     /// is skipped, a task never moves backwards, the last write to a record wins. A record whose
     /// new text equals its stored text is not written.
     func plan(_ writes: [DispatcherWrite]) -> [PlannedPut] {
@@ -170,19 +171,14 @@ struct DispatcherReplica {
             switch write {
             case .nodeStatus(let id, let status, let description):
                 guard var node = changedNodes[id] ?? nodes[id] else { continue }
-                node.status.state = status.state
-                node.status.message = status.message
-                if !status.address.isEmpty { node.status.address = status.address }
-                if let description { node.description = description }
+                node.apply(status, description: description)
                 if changedNodes.updateValue(node, forKey: id) == nil { order.append(keys.key(.node(id.rawValue))) }
             case .taskStatus(let id, let status):
-                guard var task = changedTasks[id] ?? tasks[id], task.status.state <= status.state else { continue }
-                task.status = status
+                guard var task = changedTasks[id] ?? tasks[id], task.apply(status) else { continue }
                 if changedTasks.updateValue(task, forKey: id) == nil { order.append(keys.key(.task(id))) }
             case .orphanTasks(let node):
                 for id in (tasksByNode[node] ?? []).sorted() {
-                    guard var task = changedTasks[id] ?? tasks[id], task.status.state.isActiveOnNode else { continue }
-                    task.status = TaskStatus(state: .orphaned, message: "node has been down for too long")
+                    guard var task = changedTasks[id] ?? tasks[id], task.orphan() else { continue }
                     if changedTasks.updateValue(task, forKey: id) == nil { order.append(keys.key(.task(id))) }
                 }
             }

@@ -75,23 +75,18 @@ public final class InMemoryDispatcherStore: DispatcherStore {
                 switch write {
                 case .nodeStatus(let id, let status, let description):
                     guard var node = state.nodes[id] else { continue }
-                    node.status.state = status.state
-                    node.status.message = status.message
-                    if !status.address.isEmpty { node.status.address = status.address }
-                    if let description { node.description = description }
+                    node.apply(status, description: description)
                     node.version = state.nextVersion()
                     state.nodes[id] = node
                     watchers.enqueue(.nodeUpdated(node))
                 case .taskStatus(let id, let status):
-                    guard var task = state.tasks[id], task.status.state <= status.state else { continue }
-                    task.status = status
+                    guard var task = state.tasks[id], task.apply(status) else { continue }
                     task.version = state.nextVersion()
                     state.tasks[id] = task
                     watchers.enqueue(.taskUpdated(task))
                 case .orphanTasks(let node):
                     for id in state.tasksByNode[node] ?? [] {
-                        guard var task = state.tasks[id], task.status.state.isActiveOnNode else { continue }
-                        task.status = TaskStatus(state: .orphaned, message: "node has been down for too long")
+                        guard var task = state.tasks[id], task.orphan() else { continue }
                         task.version = state.nextVersion()
                         state.tasks[id] = task
                         watchers.enqueue(.taskUpdated(task))
