@@ -482,7 +482,7 @@ let package = Package(
             name: "BeaconDispatcherLeadershipTests",
             dependencies: [
                 "BeaconDispatcherLeadership", "BeaconScheduler", "BeaconCoordination", "BeaconDispatcher",
-                "BeaconDispatcherCoordination", "BeaconCore",
+                "BeaconDispatcherCoordination", "BeaconCore", "BeaconPrimitives",
             ],
             swiftSettings: strictSwift
         ),

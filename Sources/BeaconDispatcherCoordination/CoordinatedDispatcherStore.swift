@@ -186,6 +186,10 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     /// Applies `writes` as `InMemoryDispatcherStore` does, fenced; returns once the replica
     /// holds them. A batch larger than one transaction is committed in several, in order.
     ///
+    /// A write that meets a change it had not seen is planned again on the newer records, except
+    /// a node status that another writer changed meanwhile: that newer status stands (with
+    /// several managers, the node's new owner decided it), and this one is dropped.
+    ///
     /// - Throws: `DispatcherError.storeFailure` when the store cannot be reached, when the
     ///   fence no longer holds, or when other writers kept changing the same records; writes of
     ///   transactions committed before the failure stay.
@@ -194,22 +198,30 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     }
 
     private func commit(_ writes: [DispatcherWrite], fenced: Bool) async throws(DispatcherError) {
+        let decidedAgainst = state.withLock { $0.replica.nodeStatuses(setBy: writes) }
         for _ in 0..<Self.maximumAttempts {
-            let (puts, fence) = state.withLock { ($0.replica.plan(writes), fenced ? $0.fence : []) }
+            let (puts, fence) = state.withLock { state in
+                (
+                    state.replica.plan(state.replica.withoutOvertaken(writes, decidedAgainst: decidedAgainst)),
+                    fenced ? state.fence : []
+                )
+            }
             guard !puts.isEmpty else { return }
             let perTransaction = operationsPerTransaction - fence.count
             var lastWrite: Int64?
             var conflicted = false
             for start in stride(from: 0, to: puts.count, by: perTransaction) {
                 let chunk = puts[start..<min(start + perTransaction, puts.count)]
+                let writes = chunk.compactMap { put in
+                    put.value.map { StoreOperation.put(key: put.key, value: $0, lease: nil) }
+                }
                 let outcome = try await transaction(
-                    if: fence + chunk.map { .modRevision(key: $0.key, equals: $0.expectedRevision) },
-                    then: chunk.map { .put(key: $0.key, value: $0.value, lease: nil) })
+                    if: fence + chunk.map { .modRevision(key: $0.key, equals: $0.expectedRevision) }, then: writes)
                 guard outcome.succeeded else {
                     conflicted = true
                     break
                 }
-                lastWrite = outcome.revision
+                if !writes.isEmpty { lastWrite = outcome.revision }
             }
             if let lastWrite { try await waitUntilApplied(lastWrite) }
             guard conflicted else { return }

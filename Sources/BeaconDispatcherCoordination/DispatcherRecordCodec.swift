@@ -2,7 +2,7 @@ import BeaconDispatcher
 import Foundation
 
 /// The dispatcher's records as the values of their keys: JSON, with sorted keys so that one
-/// record always encodes to the same text (a write whose text equals the stored one is skipped),
+/// record always encodes to the same text (a write whose text equals the stored one is not sent),
 /// bytes as base64, and enums as their raw numbers. Versions are not stored: a record's version
 /// is its key's mod revision.
 enum DispatcherRecordCodec {
@@ -118,7 +118,7 @@ enum DispatcherRecordCodec {
             rootCA: Array(record.rootCA))
     }
 
-    private static func encode(_ record: some Encodable) -> String {
+    static func encode(_ record: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         // Plain structs of strings, numbers and Data: encoding cannot fail.
@@ -126,7 +126,7 @@ enum DispatcherRecordCodec {
         return String(decoding: data, as: UTF8.self)
     }
 
-    private static func decode<Record: Decodable>(_ type: Record.Type, _ value: String) -> Record? {
+    static func decode<Record: Decodable>(_ type: Record.Type, _ value: String) -> Record? {
         try? JSONDecoder().decode(type, from: Data(value.utf8))
     }
 }

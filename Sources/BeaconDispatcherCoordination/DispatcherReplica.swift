@@ -13,11 +13,14 @@ struct DispatcherReplica {
         var modRevision: Int64
     }
 
-    /// One put of a planned commit: the transaction writes `value` only if the key is still at
-    /// `expectedRevision`, so a change the replica has not seen yet is never overwritten.
+    /// One record of a planned commit: the transaction writes `value` only if the key is still
+    /// at `expectedRevision`, so a change the replica has not seen yet is never overwritten. A
+    /// nil `value` means the replica already holds the record as the writes leave it: the
+    /// transaction only checks the revision, since the replica may lag a change another writer
+    /// made, and skipping the write on that stale view would lose it.
     struct PlannedPut: Equatable {
         var key: String
-        var value: String
+        var value: String?
         var expectedRevision: Int64
     }
 
@@ -158,11 +161,31 @@ struct DispatcherReplica {
 
     // MARK: Writing
 
+    /// The status the replica holds for each node `writes` sets a status of: what the writer
+    /// decided against.
+    func nodeStatuses(setBy writes: [DispatcherWrite]) -> [NodeID: NodeStatus] {
+        var statuses: [NodeID: NodeStatus] = [:]
+        for case .nodeStatus(let id, _, _) in writes { statuses[id] = nodes[id]?.status }
+        return statuses
+    }
+
+    /// `writes` without the node statuses another writer changed since the replica showed
+    /// `decidedAgainst`: a status write is a step from the status its writer saw, and a newer
+    /// decision by someone else (a node's new owner writing READY or UNKNOWN) is not undone by
+    /// an older one planned again on top of it. Task statuses and orphanings are kept: the task
+    /// rules already refuse a step backwards.
+    func withoutOvertaken(_ writes: [DispatcherWrite], decidedAgainst: [NodeID: NodeStatus]) -> [DispatcherWrite] {
+        writes.filter { write in
+            guard case .nodeStatus(let id, _, _) = write else { return true }
+            return nodes[id]?.status == decidedAgainst[id]
+        }
+    }
+
     /// The puts that apply `writes` to the records as the replica holds them, with
     /// the rules every store of the package shares (`Node.apply`, `DispatchedTask.apply`, `orphan`): a
     /// write to a node or task the replica does not hold
     /// is skipped, a task never moves backwards, the last write to a record wins. A record whose
-    /// new text equals its stored text is not written.
+    /// new text equals its stored text is not written, only checked.
     func plan(_ writes: [DispatcherWrite]) -> [PlannedPut] {
         var changedNodes: [NodeID: Node] = [:]
         var changedTasks: [String: DispatchedTask] = [:]
@@ -189,8 +212,9 @@ struct DispatcherReplica {
         }
         for task in changedTasks.values { values[keys.key(.task(task.id))] = DispatcherRecordCodec.encode(task) }
         return order.compactMap { key in
-            guard let value = values[key], let current = held[key], current.value != value else { return nil }
-            return PlannedPut(key: key, value: value, expectedRevision: current.modRevision)
+            guard let value = values[key], let current = held[key] else { return nil }
+            return PlannedPut(
+                key: key, value: current.value == value ? nil : value, expectedRevision: current.modRevision)
         }
     }
 }

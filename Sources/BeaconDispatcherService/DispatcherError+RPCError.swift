@@ -19,6 +19,7 @@ extension DispatcherError {
         case .rateLimited, .storeFailure: .unavailable
         case .permissionDenied: .permissionDenied
         case .capacityExhausted: .resourceExhausted
+        case .wrongManager: .failedPrecondition
         case .invalidConfiguration, .alreadyRunning: .internalError
         }
     }

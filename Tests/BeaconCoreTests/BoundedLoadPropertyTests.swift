@@ -116,7 +116,25 @@ import Testing
                     #expect(table.slotsPerMember[i] <= Int(((1 + epsilon) * fair).rounded(.up)))
                     #expect(table.slotsPerMember[i] >= 1)
                 }
+                // Another process restores the same table from its slot owners.
+                let restored = try BoundedLoadTable(members: table.members, slotOwners: table.slotOwners)
+                #expect(restored.slotOwners == table.slotOwners && restored.slotsPerMember == table.slotsPerMember)
             }
+        }
+    }
+
+    @Test func slotOwnersThatBreakTheBoundAreRefused() throws {
+        let table = try BoundedLoadTable(members: members(3))
+        var owners = table.slotOwners
+        #expect(throws: PlacementError.self) {
+            try BoundedLoadTable(members: table.members, slotOwners: owners + [3])
+        }
+        // One member's slots all handed to another: the receiver is above its cap, the giver owns none.
+        owners = owners.map { $0 == 1 ? 0 : $0 }
+        #expect(throws: PlacementError.self) { try BoundedLoadTable(members: table.members, slotOwners: owners) }
+        #expect(throws: PlacementError.self) { try BoundedLoadTable(members: table.members, slotOwners: []) }
+        #expect(throws: PlacementError.duplicateMember("m0")) {
+            try BoundedLoadTable(members: table.members + [table.members[0]], slotOwners: owners)
         }
     }
 

@@ -125,10 +125,13 @@ func nodeID(_ name: String) -> NodeID {
         let reader = try await CoordinatedDispatcherStore.open(on: observed.base, prefix: "/d/")
         #expect(reader.allNodes().count == 51)
         #expect(nodes.allSatisfy { reader.node($0)?.status == NodeStatus(state: .ready, address: "10.0.0.1") })
-        // Writing what is already stored sends nothing.
+        // Writing what is already stored writes nothing: the same chunks, compares only.
+        let revision = store.revision
         try await store.commit(
             nodes.map { .nodeStatus($0, NodeStatus(state: .ready, address: "10.0.0.1"), description: nil) })
-        #expect(observed.transactions.count == before + 8)
+        let checks = observed.transactions.dropFirst(before + 8)
+        #expect(checks.count == 8 && checks.allSatisfy { $0.succeeded && $0.operations.isEmpty })
+        #expect(store.revision == revision)
         await store.close()
         await reader.close()
         await stop()
@@ -188,6 +191,68 @@ func nodeID(_ name: String) -> NodeID {
                 }
         }
         #expect(flushes.map(\.succeeded) == [false, true])
+        await store.close()
+        await stop()
+    }
+
+    /// A write that leaves a record as the replica holds it is not sent, but its revision is
+    /// still checked: another writer may have changed the record where the replica cannot see it
+    /// yet, and then the write must go out after all.
+    @Test(arguments: Backend.allCases) func anUnchangedRecordIsCheckedNotSkipped(_ backend: Backend) async throws {
+        let (coordination, stop) = try await backend.open()
+        let observed = ObservedStore(coordination)
+        let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/")
+        let node = nodeID("n1")
+        try await store.createNode(node)
+        let ready = NodeStatus(state: .ready, address: "10.0.0.7")
+        try await store.commit([.nodeStatus(node, ready, description: nil)])
+        let revision = store.revision
+
+        // Nothing changed: one transaction with the compare and no put, and no new revision.
+        let before = observed.transactions.count
+        try await store.commit([.nodeStatus(node, ready, description: nil)])
+        #expect(observed.transactions.dropFirst(before).map(\.operations) == [[]])
+        #expect(store.revision == revision)
+
+        // Another writer marks it UNKNOWN just before: the compare fails and READY goes out.
+        var unknown = try #require(store.node(node))
+        unknown.status = NodeStatus(state: .unknown, message: "moved")
+        let text = DispatcherRecordCodec.encode(unknown)
+        observed.beforeNextWrite { base in
+            _ = try await base.transaction(if: [], then: [.put(key: "/d/nodes/n1", value: text, lease: nil)], else: [])
+        }
+        try await store.commit([.nodeStatus(node, ready, description: nil)])
+        try await store.synchronize()
+        #expect(store.node(node)?.status == ready)
+        await store.close()
+        await stop()
+    }
+
+    /// A node status is a step from the status its writer saw: when another writer (a node's
+    /// new owner) changed the status first, the older decision is dropped rather than planned
+    /// again on top, while the batch's task statuses still land.
+    @Test(arguments: Backend.allCases) func aNodeStatusAnotherWriterChangedFirstStands(_ backend: Backend)
+        async throws
+    {
+        let (coordination, stop) = try await backend.open()
+        let observed = ObservedStore(coordination)
+        let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/")
+        let node = nodeID("n1")
+        try await store.createNode(node)
+        _ = try await store.putTask(DispatchedTask(id: "t1", nodeID: node, status: TaskStatus(state: .assigned)))
+        var ready = try #require(store.node(node))
+        ready.status = NodeStatus(state: .ready, address: "10.0.0.2")
+        let text = DispatcherRecordCodec.encode(ready)
+        observed.beforeNextWrite { base in
+            _ = try await base.transaction(if: [], then: [.put(key: "/d/nodes/n1", value: text, lease: nil)], else: [])
+        }
+        try await store.commit([
+            .nodeStatus(node, NodeStatus(state: .down, message: "heartbeat failure"), description: nil),
+            .taskStatus(taskID: "t1", TaskStatus(state: .running)),
+        ])
+        try await store.synchronize()
+        #expect(store.node(node)?.status == ready.status)
+        #expect(store.task("t1")?.status.state == .running)
         await store.close()
         await stop()
     }

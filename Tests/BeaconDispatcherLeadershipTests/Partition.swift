@@ -5,33 +5,47 @@ import Synchronization
 /// The shared store as seen by a manager cut off from it on the way out: while cut, every write
 /// and lease call fails as an unreachable etcd's would, while reads and watches still arrive.
 /// Its lease lapses; it still learns what the others decide.
+///
+/// While held, writes and lease calls neither fail nor answer: they reach the store only once
+/// healed, as the requests of a paused process (SIGSTOP, a long GC pause) go out when it resumes,
+/// built from what it knew before the pause.
 final class Partition: CoordinationStore {
     private let base: any CoordinationStore
     private let isCut = Atomic<Bool>(false)
+    private let isHeld = Atomic<Bool>(false)
 
     init(_ base: any CoordinationStore) {
         self.base = base
     }
 
     func cut() { isCut.store(true, ordering: .sequentiallyConsistent) }
-    func heal() { isCut.store(false, ordering: .sequentiallyConsistent) }
+    func hold() { isHeld.store(true, ordering: .sequentiallyConsistent) }
+    func heal() {
+        isCut.store(false, ordering: .sequentiallyConsistent)
+        isHeld.store(false, ordering: .sequentiallyConsistent)
+    }
 
-    private func check() throws(CoordinationError) {
+    private func check() async throws(CoordinationError) {
+        while isHeld.load(ordering: .sequentiallyConsistent) {
+            // Polls in real time (the held calls are the paused process's, not the test's
+            // clock's), in a task of its own so that a cancelled caller waits too, not spins.
+            await Task.detached { try? await Task.sleep(for: .milliseconds(2)) }.value
+        }
         if isCut.load(ordering: .sequentiallyConsistent) { throw .failure("partitioned") }
     }
 
     func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease {
-        try check()
+        try await check()
         return try await base.grantLease(ttl: ttl)
     }
 
     func keepAlive(_ lease: LeaseID) async throws(CoordinationError) -> Bool {
-        try check()
+        try await check()
         return try await base.keepAlive(lease)
     }
 
     func revoke(_ lease: LeaseID) async throws(CoordinationError) {
-        try check()
+        try await check()
         try await base.revoke(lease)
     }
 
@@ -42,7 +56,7 @@ final class Partition: CoordinationStore {
     func transaction(
         if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
     ) async throws(CoordinationError) -> TransactionOutcome {
-        try check()
+        try await check()
         return try await base.transaction(if: conditions, then: success, else: failure)
     }
 

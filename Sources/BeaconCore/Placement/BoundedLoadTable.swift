@@ -73,11 +73,52 @@ public struct BoundedLoadTable: ReplicaPlacer {
     }
 
     private init(table: MemberTable, owners: [Int32], counts: [Int]) {
+        self.init(unchecked: table, owners: owners, counts: counts)
+        checkInvariants()
+    }
+
+    private init(unchecked table: MemberTable, owners: [Int32], counts: [Int]) {
         self.table = table
         self.slots = CompactIndexTable(owners, memberLimit: table.count)
         self.slotCounts = counts
-        checkInvariants()
     }
+
+    /// Restores a table from the owner of each slot, as ``slotOwners`` gave them: how several
+    /// processes share one table that evolved through incremental changes (which a build from the
+    /// member set alone would not reproduce).
+    ///
+    /// - Throws: ``PlacementError`` for a duplicate, empty-named or badly weighted member, and
+    ///   ``PlacementError/invalidTable(_:)`` when the owners break the table's bounds: an owner
+    ///   out of range, a member with no slot or more than its cap, or too few slots per member.
+    /// - Complexity: O(S + n) for S slots and n members.
+    public init(
+        members: [PlacementMember], slotOwners: [Int], keyHasher: KeyHasher = .default
+    ) throws(PlacementError) {
+        let table = try MemberTable(members, hasher: keyHasher)
+        var counts = [Int](repeating: 0, count: table.count)
+        var owners: [Int32] = []
+        owners.reserveCapacity(slotOwners.count)
+        for owner in slotOwners {
+            guard counts.indices.contains(owner) else {
+                throw .invalidTable("slot owner \(owner) is not a member index (0..<\(table.count))")
+            }
+            counts[owner] += 1
+            owners.append(Int32(owner))
+        }
+        guard table.count > 0 else {
+            self.init(build: table)
+            return
+        }
+        let restored = BoundedLoadTable(unchecked: table, owners: owners, counts: counts)
+        if let violation = restored.invariantViolation() { throw .invalidTable(violation) }
+        self = restored
+    }
+
+    /// The owner (member index) of every slot, in slot order: what
+    /// ``init(members:slotOwners:keyHasher:)`` restores the table from.
+    ///
+    /// - Complexity: O(S) for S slots.
+    public var slotOwners: [Int] { (0..<slots.count).map { slots[$0] } }
 
     /// The canonical build: exact quotas (largest remainders, at least one slot each), and each
     /// slot given to the first member with quota left, walking the members in identity order

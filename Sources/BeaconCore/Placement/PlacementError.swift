@@ -25,6 +25,8 @@ public enum PlacementError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidParameter(name: String, value: Int, allowed: ClosedRange<Int>)
     /// A lease was released more often than it was acquired, or was from another balancer.
     case releaseWithoutAcquire(member: String)
+    /// Slot owners given to restore a table break its bounds.
+    case invalidTable(String)
 
     /// A sentence naming the problem and the values involved.
     ///
@@ -55,6 +57,8 @@ public enum PlacementError: Error, Sendable, Hashable, CustomStringConvertible {
             "\(name) = \(value) is out of range; allowed: \(allowed.lowerBound)...\(allowed.upperBound)"
         case .releaseWithoutAcquire(let member):
             "release on member '\(member)' without a matching acquire"
+        case .invalidTable(let reason):
+            "the slot owners do not form a valid bounded-load table: \(reason)"
         }
     }
 }

@@ -53,6 +53,8 @@ package final class DispatcherCore<Clock: BeaconClock> {
     private var feeds = AssignmentFeeds()
 
     private var managers: [WeightedManager]
+    /// This dispatcher's part of a sharded deployment; nil when it holds every node.
+    private var shard: DispatcherShard?
     private var cluster = ClusterSettings()
     private var random = SystemRandomNumberGenerator()
     private var expiries = 0
@@ -110,9 +112,11 @@ package final class DispatcherCore<Clock: BeaconClock> {
     /// Starts a term: every node the store holds that is not DOWN becomes UNKNOWN with the longer
     /// grace and no valid session; DOWN nodes restart their orphan timers. Nothing from a
     /// previous term survives (SwarmKit PR 2091).
+    ///
+    /// With a shard (``updateShard(_:at:)``), only the nodes it holds.
     package func start(at now: BeaconInstant) throws(DispatcherError) {
         guard !isRunning else { throw .alreadyRunning }
-        let nodes = store.allNodes()
+        let nodes = store.allNodes().filter { holds($0.id) }
         guard nodes.count(where: { $0.status.state != .down }) <= configuration.maximumNodes else {
             throw .capacityExhausted(configuration.maximumNodes)
         }
@@ -120,6 +124,12 @@ package final class DispatcherCore<Clock: BeaconClock> {
         term += 1
         statuses.restartInterval(at: now)
         cluster = store.clusterSettings()
+        adopt(nodes, at: now)
+    }
+
+    /// Takes over `nodes` as a new leader does: a non-DOWN node becomes UNKNOWN with the longer
+    /// grace until it registers here; a DOWN node restarts its orphan timer.
+    private func adopt(_ nodes: [Node], at now: BeaconInstant) {
         var unknown: [(deadline: BeaconInstant, node: NodeID)] = []
         for node in nodes {
             if node.status.state == .down {
@@ -172,6 +182,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
         onCommitted: @escaping (DispatcherError?) -> Void
     ) throws(DispatcherError) -> PendingRegistration {
         guard isRunning else { throw .stopped }
+        if let refusal = refusal(ofForeign: node) { throw refusal }
         let window = configuration.rateLimitPeriod
         let count = configuration.rateLimitCount
         var resumed: SessionID?
@@ -202,6 +213,8 @@ package final class DispatcherCore<Clock: BeaconClock> {
         guard isRunning, pending.term == term else { throw .stopped }
         do throws(DispatcherError) {
             if let commitError { throw commitError }
+            // The shard may have moved the node to another manager while its write was in flight.
+            if let refusal = refusal(ofForeign: pending.node) { throw refusal }
             let message = try issueSession(pending, at: now)
             endFlight(of: pending.node, registered: true, at: now)
             return message
@@ -284,6 +297,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
     /// Why a session check failed for `node`.
     package func failure(node: NodeID) -> DispatcherError {
         guard isRunning else { return .stopped }
+        if let refusal = refusal(ofForeign: node) { return refusal }
         return sessions.slot(of: node) == nil && liveness.unknown(node) == nil ? .nodeNotRegistered : .sessionInvalid
     }
 
@@ -329,6 +343,76 @@ package final class DispatcherCore<Clock: BeaconClock> {
         path.resetAdaptive(slot)
     }
 
+    // MARK: Shards
+
+    /// Whether this dispatcher holds `node`: always without a shard, else as its shard says.
+    private func holds(_ node: NodeID) -> Bool {
+        shard?.holds(node) ?? true
+    }
+
+    /// The error for a node this dispatcher does not hold, naming the manager that does; nil for
+    /// a node it holds.
+    private func refusal(ofForeign node: NodeID) -> DispatcherError? {
+        guard let shard, !shard.holds(node) else { return nil }
+        return .wrongManager(node: node.rawValue, owner: shard.table.owner(of: node))
+    }
+
+    /// What a shard change did to a running dispatcher.
+    package struct ShardChange: Sendable, Equatable {
+        /// Nodes with a session here that another manager holds now: their sessions ended.
+        package var sessionsEnded = 0
+        /// UNKNOWN or DOWN nodes that another manager holds now: their timers were dropped.
+        package var timersDropped = 0
+        /// Nodes this manager holds now and did not before, taken over as a new leader takes the
+        /// store's nodes (UNKNOWN with the longer grace, or DOWN with an orphan timer).
+        package var adopted = 0
+    }
+
+    /// Makes `shard` this dispatcher's part of the deployment. While running:
+    /// - a node with a session here that another manager holds now gets a last session message
+    ///   (with `disconnect` set and its owner first in the manager list), its streams end with
+    ///   ``DispatcherError/wrongManager(node:owner:)`` and its deadline is dropped: the owner
+    ///   decides its liveness from now on;
+    /// - UNKNOWN and DOWN nodes another manager holds now are forgotten with their timers, and
+    ///   the node statuses queued for any node another manager holds are dropped (its task
+    ///   statuses stay: the node reported them while held here);
+    /// - nodes this manager holds and did not before are taken over with the leader-start rules
+    ///   (see ``start(at:)``), and only those;
+    /// - every remaining session hears the new manager list.
+    /// Before ``start(at:)``, it only decides which nodes the term will start with.
+    @discardableResult
+    package func updateShard(_ shard: DispatcherShard, at now: BeaconInstant) -> ShardChange {
+        let previous = self.shard
+        self.shard = shard
+        managers = shard.sessionManagers
+        var change = ShardChange()
+        guard isRunning else { return change }
+        for registration in Array(sessions.all) where !shard.holds(registration.node) {
+            let slot = registration.handle.index
+            if let sink = sessions.sinks[slot], var message = sessionMessage(for: registration, disconnect: true) {
+                message.managers =
+                    shard.table.owner(of: registration.node).map { owner in
+                        [owner] + shard.table.managers.filter { $0 != owner }
+                    } ?? message.managers
+                sink(.message(message))
+            }
+            endStreams(of: slot, with: refusal(ofForeign: registration.node) ?? .sessionInvalid)
+            _ = try? wheel.remove(registration.handle)
+            forget(slot)
+            change.sessionsEnded += 1
+        }
+        change.timersDropped = liveness.release { !shard.holds($0) }
+        statuses.dropNodeWrites { !shard.holds($0) }
+        let gained = store.allNodes().filter { node in
+            shard.holds(node.id) && !(previous?.holds(node.id) ?? true) && sessions.slot(of: node.id) == nil
+                && liveness.unknown(node.id) == nil && !liveness.isDown(node.id)
+        }
+        adopt(gained, at: now)
+        change.adopted = gained.count
+        broadcastSessionMessages()
+        return change
+    }
+
     // MARK: Expiry
 
     /// The wheel reported these nodes' deadlines passed: each becomes DOWN (one queued write per
@@ -351,8 +435,11 @@ package final class DispatcherCore<Clock: BeaconClock> {
 
     /// The node missed a deadline: unless a registration of it is in flight, it is DOWN, its
     /// write queues and its orphan timer starts.
+    ///
+    /// Only the manager that holds a node decides it is DOWN: a deadline of a node the shard
+    /// moved away (a registration that was in flight when it moved) is not this manager's call.
     private func markDown(_ node: NodeID, _ missed: LivenessTimers.MissedDeadline, at now: BeaconInstant) {
-        guard liveness.deadlinePassed(node) else { return }
+        guard holds(node), liveness.deadlinePassed(node) else { return }
         if let observer = expiryObserver { deferredCalls.append { observer(node, now) } }
         expiries += 1
         guard isRunning else { return }

@@ -68,10 +68,27 @@ struct LivenessTimers {
     // MARK: UNKNOWN nodes
 
     /// A term starts with these nodes UNKNOWN until their deadlines.
+    ///
+    /// A term may add more later (nodes a shard change hands over): the queue's taken head is
+    /// dropped first, so sorting cannot move an entry still due behind it.
     mutating func startUnknown(_ nodes: [(deadline: BeaconInstant, node: NodeID)]) {
+        guard !nodes.isEmpty else { return }
         for (deadline, node) in nodes { unknownNodes[node] = UnknownNode(deadline: deadline) }
+        unknownQueue.removeFirst(unknownQueueHead)
+        unknownQueueHead = 0
         unknownQueue.append(contentsOf: nodes)
         unknownQueue.sort { $0.deadline < $1.deadline }
+    }
+
+    /// Forgets the UNKNOWN and DOWN nodes `released` picks (another manager holds them now):
+    /// their doubled grace and orphan timers will not fire here. Returns how many were dropped.
+    mutating func release(where released: (NodeID) -> Bool) -> Int {
+        let unknown = unknownNodes.keys.filter(released)
+        let down = downNodes.keys.filter(released)
+        for node in unknown { unknownNodes.removeValue(forKey: node) }
+        for node in down { downNodes.removeValue(forKey: node) }
+        releaseEmptyUnknownStorage()
+        return unknown.count + down.count
     }
 
     /// Counts a registration of `node` against its rate limit if it is UNKNOWN (see

@@ -81,6 +81,14 @@ package struct StatusBatcher {
         orphanWrites.append(node)
     }
 
+    /// Drops the queued node statuses and orphanings of the nodes `released` picks: another
+    /// manager holds them now, and what this one decided about them is no longer its to write.
+    /// Their task statuses stay queued: those are what the nodes reported while held here.
+    mutating func dropNodeWrites(where released: (NodeID) -> Bool) {
+        nodeWrites = nodeWrites.filter { !released($0.key) }
+        orphanWrites.removeAll(where: released)
+    }
+
     /// `resume` runs (through ``committed(_:)``) once the next batch has committed.
     mutating func waitForNextBatch(_ resume: @escaping Resume) {
         waiters.append(Waiter(generation: nextGeneration, resume: resume))

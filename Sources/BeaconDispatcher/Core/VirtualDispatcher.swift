@@ -42,6 +42,14 @@ package final class VirtualDispatcher {
         watch = store.watch { event in unsafeCore.handle(event, at: clock.now) }
     }
 
+    /// Changes the shard (see ``DispatcherCore/updateShard(_:at:)``) at the clock's time.
+    @discardableResult
+    package func updateShard(_ shard: DispatcherShard) -> DispatcherCore<ManualClock>.ShardChange {
+        let change = core.updateShard(shard, at: now)
+        core.takeDeferredCalls().perform()
+        return change
+    }
+
     /// Ends the term and commits what was queued.
     package func stop() {
         watch = nil

@@ -26,6 +26,10 @@ public enum DispatcherError: Error, Sendable, Hashable, CustomStringConvertible 
     case capacityExhausted(Int)
     /// The store refused a write (gRPC Unavailable).
     case storeFailure(String)
+    /// Another manager holds the node in a sharded deployment (see ``DispatcherShard``): the
+    /// node should open its session with `owner`, or with any other manager when `owner` is nil
+    /// because no live manager holds it yet (gRPC FailedPrecondition).
+    case wrongManager(node: String, owner: WeightedManager?)
 
     public var description: String {
         switch self {
@@ -41,6 +45,9 @@ public enum DispatcherError: Error, Sendable, Hashable, CustomStringConvertible 
         case .alreadyRunning: "dispatcher is already running"
         case .capacityExhausted(let capacity): "dispatcher holds its maximum of \(capacity) registered nodes"
         case .storeFailure(let reason): "store write failed: \(reason)"
+        case .wrongManager(let node, let owner?):
+            "node \(node) is held by manager \(owner.nodeID) at \(owner.address): open the session there"
+        case .wrongManager(let node, nil): "no live manager holds node \(node) yet: try again"
         }
     }
 }

@@ -332,6 +332,27 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
         core.withLock { $0.updateManagers(managers) }
     }
 
+    /// Makes `shard` this dispatcher's part of a sharded deployment, before or while it runs.
+    ///
+    /// From then on the dispatcher holds sessions, heartbeats and assignment streams only for the
+    /// nodes the shard gives it, and refuses the others with
+    /// ``DispatcherError/wrongManager(node:owner:)``. On a change while running, nodes that moved
+    /// away get a last session message (with `disconnect` set and their new owner first) and
+    /// their streams end; nodes that moved here become UNKNOWN with the longer grace until they
+    /// register, as after a leader change; DOWN is written only for nodes this dispatcher holds.
+    /// Without a shard, a dispatcher holds every node of its store.
+    public func updateShard(_ shard: DispatcherShard) {
+        let now = clock.now
+        let change = core.withLock { $0.updateShard(shard, at: now) }
+        wakeup.signal()
+        logger.info(
+            "shard changed",
+            metadata: [
+                "manager": "\(shard.manager)", "managers": "\(shard.table.managers.count)",
+                "sessions-ended": "\(change.sessionsEnded)", "adopted": "\(change.adopted)",
+            ])
+    }
+
     /// Calls `observer` on the wheel's thread for every node whose deadline passes.
     package func observeExpiries(_ observer: @escaping @Sendable (NodeID, BeaconInstant) -> Void) {
         core.withLock { $0.expiryObserver = observer }

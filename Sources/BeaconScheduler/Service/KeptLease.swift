@@ -1,5 +1,5 @@
-import BeaconCoordination
-import BeaconCore
+package import BeaconCoordination
+package import BeaconCore
 import BeaconPrimitives
 
 /// A session lease refreshed in the background every third of its TTL, as etcd's clients do.
@@ -9,9 +9,9 @@ import BeaconPrimitives
 /// client closes its keep-alive channel at the same deadline). A failed refresh is retried
 /// sooner, never later than that deadline. The refresher sleeps on the scheduler's clock, and
 /// tells `onRefresh` what became of each refresh it handled before it sleeps again.
-final class KeptLease: Sendable {
+package final class KeptLease: Sendable {
     /// What one answered refresh did to the lease.
-    enum Refresh: Sendable, Equatable {
+    package enum Refresh: Sendable, Equatable {
         /// The store renewed the lease; it now lasts until `deadline`.
         case renewed(sent: BeaconInstant, deadline: BeaconInstant)
         /// The refresh failed with `error`. The next one goes out at `retry`; nil when the
@@ -19,12 +19,12 @@ final class KeptLease: Sendable {
         case failed(sent: BeaconInstant, error: CoordinationError, retry: BeaconInstant?)
     }
 
-    let granted: GrantedLease
+    package let granted: GrantedLease
     private let expiredHandler = PosixMutex<(@Sendable () -> Void)?>(nil)
     private let expired = PosixMutex(false)
     private let refresher = PosixMutex<Task<Void, Never>?>(nil)
 
-    init(
+    package init(
         _ granted: GrantedLease, store: any CoordinationStore, clock: some BeaconClock,
         onRefresh: @escaping @Sendable (Refresh) -> Void = { _ in }
     ) {
@@ -110,18 +110,18 @@ final class KeptLease: Sendable {
         stop()
     }
 
-    var id: LeaseID { granted.id }
-    var isExpired: Bool { expired.withLock { $0 } }
+    package var id: LeaseID { granted.id }
+    package var isExpired: Bool { expired.withLock { $0 } }
 
     /// Runs `handler` when the lease is found gone (at once if it already is).
-    func onExpired(_ handler: (@Sendable () -> Void)?) {
+    package func onExpired(_ handler: (@Sendable () -> Void)?) {
         let runNow = expired.withLock { $0 }
         expiredHandler.withLock { $0 = handler }
         if runNow { handler?() }
     }
 
     /// Stops refreshing; the lease then lapses after its TTL unless revoked.
-    func stop() {
+    package func stop() {
         refresher.withLock { $0?.cancel() }
     }
 

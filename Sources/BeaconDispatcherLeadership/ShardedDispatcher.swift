@@ -1,0 +1,262 @@
+public import BeaconCoordination
+public import BeaconCore
+public import BeaconDispatcher
+public import BeaconDispatcherCoordination
+import BeaconPrimitives
+import BeaconScheduler
+public import Logging
+
+/// One of several managers that split the nodes between them: every live manager runs a
+/// dispatcher that holds sessions, heartbeats and assignment streams for its shard of the nodes,
+/// where SwarmKit funnels every heartbeat through one leader.
+///
+/// ```swift
+/// let records = try await CoordinatedDispatcherStore.open(on: store, prefix: "/beacon/records/")
+/// let dispatcher = try Dispatcher(store: records)
+/// let manager = ShardedDispatcher(
+///     dispatcher: dispatcher, records: records, store: store, root: "/beacon/managers/",
+///     manager: WeightedManager(nodeID: "m1", address: "10.0.0.1:4242"))
+/// try await manager.run()   // until cancelled (or `LifecycleService(manager)` in a ServiceGroup)
+/// ```
+///
+/// Each manager keeps an entry under `root` bound to a lease it refreshes, and every manager
+/// derives the same shard table from the entries and the table stored beside them (see
+/// `ShardTable`): when a manager joins or its lease ends, only the nodes the table moves change
+/// hands, and the manager that gains a node takes it over as a new leader would (UNKNOWN with
+/// twice the grace, until it registers there). A node that reaches the wrong manager is refused
+/// with `DispatcherError/wrongManager(node:owner:)`, which names its owner.
+///
+/// Every write of the dispatcher is fenced on this manager's entry being bound to its lease, so
+/// a manager whose lease ended (a partition, a paused process) can decide nothing any more:
+/// its DOWN verdicts and status writes fail instead of reaching the store. It stops its
+/// dispatcher as soon as it learns the lease is gone, and joins again under a new one.
+///
+/// Everything runs on the dispatcher's clock, so a test drives several managers on one
+/// `ManualClock` shared with an `InMemoryCoordinationStore`.
+public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
+    /// What a manager went through, in order.
+    public enum Event: Sendable, Equatable {
+        /// Its entry is in the store under this lease, and its records are read up to date.
+        case joined(LeaseID)
+        /// The shard table it acts on changed (and the dispatcher with it).
+        case shardChanged(ShardTable)
+        /// Its lease ended (the store said so, or no refresh succeeded for a whole TTL): the
+        /// dispatcher stopped, and the manager joins again under a new lease.
+        case leaseLost
+    }
+
+    /// The dispatcher that serves this manager's shard.
+    public let dispatcher: Dispatcher<Clock>
+    /// This manager: its id in the table and the address nodes are sent to.
+    public let manager: WeightedManager
+    /// Where the managers' entries and their shared table live (ends with `/`).
+    public let root: String
+    private let records: CoordinatedDispatcherStore
+    private let store: any CoordinationStore
+    private let leaseTTL: Duration
+    private let logger: Logger
+    private let observer: @Sendable (Event) -> Void
+    private let current = PosixMutex<ShardTable?>(nil)
+
+    /// - Parameters:
+    ///   - dispatcher: serves this manager's shard; nothing else may run it.
+    ///   - records: the dispatcher's store; every manager of the deployment opens the same prefix.
+    ///   - store: where the managers' entries and table live; usually the store `records` uses.
+    ///   - root: the roster's prefix, ending with `/`, the same for every manager and apart from
+    ///     the records' prefix.
+    ///   - manager: this manager's id (unique in the deployment) and the address nodes reach it at.
+    ///   - leaseTTL: how long the entry outlives a manager that stopped refreshing it: how long its
+    ///     nodes wait before another manager takes them over.
+    ///   - logger: where shard changes and lost leases are logged.
+    ///   - observer: told every ``Event`` after the dispatcher has followed it.
+    public init(
+        dispatcher: Dispatcher<Clock>, records: CoordinatedDispatcherStore, store: any CoordinationStore,
+        root: String, manager: WeightedManager, leaseTTL: Duration = .seconds(10),
+        logger: Logger = Logger(label: "beacon.shards"), observer: @escaping @Sendable (Event) -> Void = { _ in }
+    ) {
+        self.dispatcher = dispatcher
+        self.records = records
+        self.store = store
+        self.root = root
+        self.manager = manager
+        self.leaseTTL = leaseTTL
+        self.logger = logger
+        self.observer = observer
+    }
+
+    /// The shard table this manager acts on now; nil before it joined.
+    public var table: ShardTable? { current.withLock { $0 } }
+
+    /// Joins and serves this manager's shard until the task is cancelled; then stops the
+    /// dispatcher (whose last writes commit while the lease still fences them) and revokes the
+    /// lease, so the other managers take its nodes over at once rather than a TTL later. A store
+    /// that does not answer is retried with back-off; a lost lease means joining again.
+    ///
+    /// - Throws: ``DispatcherError/invalidArgument(_:)`` for a root that does not end with `/` or
+    ///   an empty manager id, and the dispatcher's own failure
+    ///   (``DispatcherError/capacityExhausted(_:)``, a heartbeat timer it cannot run).
+    public func run() async throws(DispatcherError) {
+        guard root.hasSuffix("/") else { throw .invalidArgument("the roster root \(root) must end with /") }
+        guard !manager.nodeID.isEmpty else { throw .invalidArgument("a manager id must not be empty") }
+        var backoff = DispatcherLeadership<Clock>.synchronizeBackoff
+        var random = SplitMix64(seed: manager.nodeID.utf8.reduce(0) { $0 &* 31 &+ UInt64($1) })
+        while !Task.isCancelled {
+            do {
+                try await serveUnderOneLease()
+                backoff.reset()
+                continue
+            } catch .stopped where Task.isCancelled {
+                return
+            } catch .storeFailure(let reason) {
+                logger.warning("cannot join the managers; retrying", metadata: ["reason": "\(reason)"])
+            }
+            do {
+                try await backoff.sleep(on: dispatcher.clock, using: &random)
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// Why one lease's term ended.
+    private enum TermEnd: Sendable {
+        case cancelled
+        case leaseLost
+        case dispatcherFailed(DispatcherError)
+    }
+
+    /// Joins under a new lease and serves until the lease ends (returns) or the task is cancelled
+    /// (throws ``DispatcherError/stopped``).
+    private func serveUnderOneLease() async throws(DispatcherError) {
+        let granted = try await coordinate { () throws(CoordinationError) in try await store.grantLease(ttl: leaseTTL) }
+        let lease = KeptLease(granted, store: store, clock: dispatcher.clock)
+        defer { lease.stop() }
+        let entry = ShardRoster.memberKey(root: root, id: manager.nodeID)
+        let roster: ShardRoster
+        do throws(DispatcherError) {
+            _ = try await coordinate { () throws(CoordinationError) in
+                try await store.transaction(
+                    if: [],
+                    then: [.put(key: entry, value: ShardRoster.memberValue(manager), lease: granted.id)], else: [])
+            }
+            try records.fence(with: [.lease(key: entry, equals: granted.id)])
+            try await records.synchronize()
+            roster = ShardRoster(root: root, snapshot: try await read())
+        } catch {
+            await revoke(granted.id)
+            throw error
+        }
+        logger.info("joined the managers", metadata: ["manager": "\(manager.nodeID)", "lease": "\(granted.id)"])
+        observer(.joined(granted.id))
+        await follow(roster)
+        let ended = Latch<TermEnd>()
+        lease.onExpired { _ = ended.settle(.leaseLost) }
+        let run = Task { [dispatcher] in
+            do throws(DispatcherError) {
+                try await dispatcher.run()
+                _ = ended.settle(.dispatcherFailed(.stopped))
+            } catch {
+                _ = ended.settle(.dispatcherFailed(error))
+            }
+        }
+        let watching = Task { [self, roster] in
+            await watch(from: roster, lease: granted.id, ended: ended)
+        }
+        let end = await withTaskCancellationHandler {
+            await ended.wait()
+        } onCancel: {
+            _ = ended.settle(.cancelled)
+        }
+        watching.cancel()
+        dispatcher.stop()
+        await run.value
+        await watching.value
+        switch end {
+        case .leaseLost:
+            current.withLock { $0 = nil }
+            logger.warning("lease lost; joining again", metadata: ["manager": "\(manager.nodeID)"])
+            observer(.leaseLost)
+        case .cancelled:
+            await revoke(granted.id)
+            throw .stopped
+        case .dispatcherFailed(let error):
+            await revoke(granted.id)
+            throw error == .stopped && Task.isCancelled ? .stopped : error
+        }
+    }
+
+    /// Follows the roster from the watch until cancelled, reading it again whenever the watch
+    /// breaks; settles `ended` when this manager's entry is gone.
+    private func watch(from start: ShardRoster, lease: LeaseID, ended: Latch<TermEnd>) async {
+        var roster = start
+        var backoff = DispatcherLeadership<Clock>.synchronizeBackoff
+        var random = SplitMix64(seed: UInt64(truncatingIfNeeded: lease.rawValue))
+        while !Task.isCancelled {
+            do {
+                for try await changes in store.watch(prefix: root, after: roster.revision) {
+                    roster.apply(changes)
+                    guard roster.holdsEntry(of: manager.nodeID, lease: lease) else {
+                        _ = ended.settle(.leaseLost)
+                        return
+                    }
+                    await follow(roster)
+                }
+                return
+            } catch {
+                logger.warning("the managers' watch broke; reading them again", metadata: ["error": "\(error)"])
+            }
+            do throws(DispatcherError) {
+                roster = ShardRoster(root: root, snapshot: try await read())
+                backoff.reset()
+                guard roster.holdsEntry(of: manager.nodeID, lease: lease) else {
+                    _ = ended.settle(.leaseLost)
+                    return
+                }
+                await follow(roster)
+            } catch {
+                do {
+                    try await backoff.sleep(on: dispatcher.clock, using: &random)
+                } catch {
+                    return
+                }
+            }
+        }
+    }
+
+    /// Hands the roster's table to the dispatcher when it changed, and stores it when the stored
+    /// one lags.
+    private func follow(_ roster: ShardRoster) async {
+        let table = roster.table
+        let changed = current.withLock { current in
+            defer { current = table }
+            return current != table
+        }
+        if changed {
+            dispatcher.updateShard(DispatcherShard(table: table, manager: manager.nodeID))
+            observer(.shardChanged(table))
+        }
+        // Losing the race to another manager's identical write is fine; a store that does not
+        // answer leaves the write to the next change or to another manager.
+        if let write = roster.tableWrite {
+            _ = try? await store.transaction(if: [write.condition], then: [write.operation], else: [])
+        }
+    }
+
+    private func read() async throws(DispatcherError) -> StoreSnapshot {
+        try await coordinate { () throws(CoordinationError) in try await store.read(prefix: root) }
+    }
+
+    private func revoke(_ lease: LeaseID) async {
+        try? await store.revoke(lease)
+    }
+
+    private func coordinate<Value>(
+        _ call: () async throws(CoordinationError) -> Value
+    ) async throws(DispatcherError) -> Value {
+        do {
+            return try await call()
+        } catch {
+            throw .storeFailure("\(error)")
+        }
+    }
+}

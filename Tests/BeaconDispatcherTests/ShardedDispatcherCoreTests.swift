@@ -1,0 +1,191 @@
+import BeaconCore
+import Testing
+
+@testable import BeaconDispatcher
+
+/// A dispatcher that holds one shard: it serves only its nodes, sends the others to their owner,
+/// and on a shard change lets go of what moved away and takes over what moved in as a new leader
+/// would — and only that.
+@Suite struct ShardedDispatcherCoreTests {
+    static let (me, other) = (
+        WeightedManager(nodeID: "m1", address: "10.0.0.1:4242"), WeightedManager(nodeID: "m2", address: "10.0.0.2:4242")
+    )
+    static let names = (0..<40).map { "node-\($0)" }
+
+    static func configuration() -> DispatcherConfiguration {
+        var configuration = DispatcherConfiguration()
+        configuration.heartbeatPeriod = .seconds(1)
+        configuration.heartbeatJitter = .zero
+        configuration.rateLimitPeriod = .zero
+        return configuration
+    }
+
+    /// A dispatcher for `me` over a store of `names`, sharded before it starts.
+    static func shardedDispatcher(_ table: ShardTable) throws -> VirtualDispatcher {
+        let store = InMemoryDispatcherStore()
+        store.createNodes(names.map(nodeID))
+        let dispatcher = try VirtualDispatcher(configuration: configuration(), store: store)
+        dispatcher.updateShard(DispatcherShard(table: table, manager: me.nodeID))
+        try dispatcher.start()
+        return dispatcher
+    }
+
+    @Test func itServesItsOwnNodesAndSendsTheOthersToTheirOwner() throws {
+        let table = try ShardTable(managers: [Self.me, Self.other])
+        let dispatcher = try Self.shardedDispatcher(table)
+        let mine = Self.names.map(nodeID).filter { table.owner(of: $0) == Self.me }
+        let theirs = Self.names.map(nodeID).filter { table.owner(of: $0) == Self.other }
+        #expect(!mine.isEmpty && !theirs.isEmpty)
+        // The term starts with only its own nodes UNKNOWN.
+        #expect(dispatcher.core.unknownCount == mine.count)
+        #expect(theirs.allSatisfy { dispatcher.core.liveness(of: $0) == nil })
+
+        let session = try dispatcher.registerNow(mine[0])
+        #expect(session.managers.first == Self.me)
+        #expect(Set(session.managers) == [Self.me, Self.other])
+        #expect(
+            dispatcherError { () throws(DispatcherError) in _ = try dispatcher.registerNow(theirs[0]) }
+                == .wrongManager(node: theirs[0].rawValue, owner: Self.other))
+        #expect(
+            dispatcherError { () throws(DispatcherError) in
+                _ = try dispatcher.heartbeat(node: theirs[0], session: session.sessionID)
+            }
+                == .wrongManager(node: theirs[0].rawValue, owner: Self.other))
+        // Past every grace, only its own nodes are DOWN; the others' store records are untouched.
+        dispatcher.advance(by: .seconds(60))
+        for node in theirs { #expect(dispatcher.store.node(node)?.status.state == .unknown) }
+        #expect(dispatcher.store.node(mine[1])?.status.state == .down)
+    }
+
+    @Test func aShardChangeEndsTheSessionsThatMovedAwayAndAdoptsOnlyWhatMovedIn() throws {
+        let alone = try ShardTable(managers: [Self.me])
+        let dispatcher = try Self.shardedDispatcher(alone)
+        let nodes = Self.names.map(nodeID)
+        var sessions: [NodeID: SessionID] = [:]
+        var recorders: [NodeID: SessionRecorder] = [:]
+        // All in one flush, so none waits past its grace for the others.
+        for node in nodes {
+            try dispatcher.register(node) { result in
+                guard case .success(let session) = result else { return }
+                sessions[node] = session.sessionID
+                let recorder = SessionRecorder()
+                try? dispatcher.core.attachSessionSink(node: node, session: session.sessionID, recorder.receive)
+                recorders[node] = recorder
+            }
+        }
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
+        #expect(sessions.count == nodes.count)
+        #expect(dispatcher.core.unknownCount == 0)
+
+        // m2 joins: what it takes leaves m1 with a last message naming m2 first.
+        let shared = try alone.following([Self.me, Self.other])
+        let change = dispatcher.updateShard(DispatcherShard(table: shared, manager: Self.me.nodeID))
+        let moved = nodes.filter { shared.owner(of: $0) == Self.other }
+        let kept = nodes.filter { shared.owner(of: $0) == Self.me }
+        #expect(change == .init(sessionsEnded: moved.count, timersDropped: 0, adopted: 0))
+        for node in moved {
+            let recorder = try #require(recorders[node])
+            #expect(recorder.messages.last?.disconnect == true)
+            #expect(recorder.messages.last?.managers.first == Self.other)
+            #expect(recorder.finished == .some(.wrongManager(node: node.rawValue, owner: Self.other)))
+            #expect(
+                dispatcherError { () throws(DispatcherError) in
+                    _ = try dispatcher.heartbeat(node: node, session: sessions[node]!)
+                }
+                    == .wrongManager(node: node.rawValue, owner: Self.other))
+        }
+        for node in kept {
+            #expect(recorders[node]?.messages.last?.managers == [Self.me, Self.other])
+            #expect(recorders[node]?.finished == nil)
+        }
+        // The kept nodes beat; the moved ones beat elsewhere. Nothing that moved is DOWN here.
+        for _ in 0..<10 {
+            for node in kept { _ = try dispatcher.heartbeat(node: node, session: sessions[node]!) }
+            dispatcher.advance(by: .seconds(1))
+        }
+        for node in nodes { #expect(dispatcher.store.node(node)?.status.state == .ready) }
+
+        // m2 leaves again: m1 takes its nodes over as UNKNOWN, with twice the grace, and only them.
+        let back = dispatcher.updateShard(DispatcherShard(table: alone, manager: Self.me.nodeID))
+        #expect(back == .init(sessionsEnded: 0, timersDropped: 0, adopted: moved.count))
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
+        for node in moved { #expect(dispatcher.store.node(node)?.status.state == .unknown) }
+        for node in kept { #expect(dispatcher.core.liveness(of: node) == .ready) }
+        // One of them comes back; the rest stay silent past the doubled grace (6 s) and go DOWN.
+        sessions[moved[0]] = try dispatcher.registerNow(moved[0]).sessionID
+        for _ in 0..<7 {
+            for node in kept + [moved[0]] { _ = try dispatcher.heartbeat(node: node, session: sessions[node]!) }
+            dispatcher.advance(by: .seconds(1))
+        }
+        #expect(dispatcher.store.node(moved[0])?.status.state == .ready)
+        for node in moved.dropFirst() { #expect(dispatcher.store.node(node)?.status.state == .down) }
+        for node in kept { #expect(dispatcher.store.node(node)?.status.state == .ready) }
+    }
+
+    @Test func aManagerMissingFromTheTableHoldsNothingAndDecidesNothing() throws {
+        let alone = try ShardTable(managers: [Self.me])
+        let dispatcher = try Self.shardedDispatcher(alone)
+        let node = nodeID(Self.names[0])
+        _ = try dispatcher.registerNow(node)
+        dispatcher.advance(by: .seconds(10))
+        #expect(dispatcher.store.node(node)?.status.state == .down)
+        // Its lease ended: the others' table no longer names it.
+        let others = try ShardTable(managers: [Self.other])
+        let change = dispatcher.updateShard(DispatcherShard(table: others, manager: Self.me.nodeID))
+        #expect(change.timersDropped == Self.names.count)
+        #expect(dispatcher.core.nodeCount == 0 && dispatcher.core.downCount == 0)
+        #expect(
+            dispatcherError { () throws(DispatcherError) in _ = try dispatcher.registerNow(node) }
+                == .wrongManager(node: node.rawValue, owner: Self.other))
+        // No orphan timer fires here for a node it no longer holds.
+        dispatcher.advance(by: .seconds(3600))
+        #expect(dispatcher.core.counters.orphaned == 0)
+    }
+
+    @Test func whatItQueuedForANodeThatMovedAwayIsNotWritten() throws {
+        let alone = try ShardTable(managers: [Self.me])
+        let dispatcher = try Self.shardedDispatcher(alone)
+        let interval = dispatcher.core.configuration.statusBatchInterval
+        dispatcher.advance(by: interval)
+        let half = try alone.following([Self.me, Self.other])
+        let moved = Self.names.map(nodeID).filter { half.owner(of: $0) == Self.other }
+        #expect(moved.count > 2)
+        // One node that will move reports a task status; the others' READY writes are queued.
+        let session = try dispatcher.registerNow(moved[0])
+        dispatcher.store.putTask(DispatchedTask(id: "t1", nodeID: moved[0], status: TaskStatus(state: .assigned)))
+        try dispatcher.core.updateTaskStatus(
+            node: moved[0], session: session.sessionID,
+            [TaskStatusUpdate(taskID: "t1", status: TaskStatus(state: .running))])
+        var refused = 0
+        for node in moved.dropFirst() {
+            try dispatcher.register(node) { result in
+                if case .failure(.wrongManager) = result { refused += 1 }
+            }
+        }
+        dispatcher.updateShard(DispatcherShard(table: half, manager: Self.me.nodeID))
+        dispatcher.advance(by: .seconds(60))
+        // The READY writes of nodes another manager holds now never went out; the task status
+        // the node reported while held here did.
+        #expect(refused == moved.count - 1)
+        for node in moved.dropFirst() { #expect(dispatcher.store.node(node)?.status.state == .unknown) }
+        #expect(dispatcher.store.task("t1")?.status.state == .running)
+    }
+
+    @Test func aRegistrationInFlightWhenItsNodeMovesIsRefusedAndNotMarkedDown() throws {
+        let alone = try ShardTable(managers: [Self.me])
+        let dispatcher = try Self.shardedDispatcher(alone)
+        let node = nodeID(Self.names[0])
+        var result: Result<SessionMessage, DispatcherError>?
+        try dispatcher.register(node) { result = $0 }
+        let others = try ShardTable(managers: [Self.other])
+        dispatcher.updateShard(DispatcherShard(table: others, manager: Self.me.nodeID))
+        dispatcher.advance(by: .seconds(60))
+        guard case .failure(let error)? = result else {
+            Issue.record("the registration did not fail: \(String(describing: result))")
+            return
+        }
+        #expect(error == .wrongManager(node: node.rawValue, owner: Self.other))
+        #expect(dispatcher.core.counters.expiries == 0)
+        #expect(dispatcher.store.node(node)?.status.state != .down)
+    }
+}
