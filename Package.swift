@@ -308,6 +308,8 @@ let package = Package(
                 "BeaconCore",
                 "BeaconPrimitives",
                 "BeaconDispatcher",
+                "BeaconCoordination",
+                "BeaconDispatcherCoordination",
                 "BeaconPlacement",
                 "BenchmarkSupport",
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -118,6 +118,16 @@ import Testing
         .init(["--churn", "100001"], ["--churn", "0...100000"]),
         .init(["--seed=-1"], ["--seed", "0...9223372036854775807"]),
         .init(["--format", "pdf"], ["--format", "html"]),
+        .init(["--virtual-time", "--managers", "1"], ["--managers", "2...16"]),
+        .init(["--virtual-time", "--managers", "17"], ["--managers", "2...16"]),
+        .init(["--managers", "3"], ["--managers needs --virtual-time"]),
+        .init(["--virtual-time", "--kill-at", "20s"], ["--kill-at needs --managers"]),
+        .init(["--virtual-time", "--rejoin-after", "20s"], ["--rejoin-after needs --managers"]),
+        .init(["--virtual-time", "--managers", "3", "--kill-at", "9s"], ["--kill-at", "10s"]),
+        .init(["--virtual-time", "--managers", "3", "--duration", "30s", "--kill-at", "20s"], ["kill"]),
+        .init(["--virtual-time", "--managers", "3", "--lease-ttl", "0.5s"], ["--lease-ttl", "1s...5m"]),
+        .init(["--virtual-time", "--managers", "3", "--duration", "60s", "--rejoin-after", "12s"], ["rejoin"]),
+        .init(["--virtual-time", "--managers", "3", "--churn", "5"], ["--churn", "--managers"]),
     ]
 
     @Test(arguments: placers) func benchPlacers(_ bad: RejectedInput) async throws {

@@ -12,6 +12,20 @@ import Testing
         #expect(outcome.standardOutput.contains("assignments (500 streams"))
     }
 
+    /// Three managers on one store: the report shows the shards, the handoff and the rejoin.
+    @Test func simulateShardedDispatchersWithAKillAndARejoin() async throws {
+        let arguments = [
+            "simulate", "dispatcher", "--virtual-time", "--managers", "3", "--nodes", "600", "--duration", "60s",
+            "--rejoin-after", "20s",
+        ]
+        let outcome = try await ToolProcess.run("beacon", arguments, timeout: .seconds(60))
+        #expect(outcome.exitCode == 0 && !outcome.signalled, "\(outcome.standardError)")
+        for section in ["shards once every manager joined", "handoff (m3 killed at 20.0 seconds", "rejoin (m3 back"] {
+            #expect(outcome.standardOutput.contains(section), "\(outcome.standardOutput)")
+        }
+        #expect(!outcome.standardOutput.contains("MISSED"))
+    }
+
     /// The load-aware placers counted allocations over the first 100 000 keys whatever `--keys`
     /// said, reading past the key buffer (a trap in a debug build) below that.
     @Test func benchPlacersWithFewKeysShowsTheKeyCountPerRow() async throws {

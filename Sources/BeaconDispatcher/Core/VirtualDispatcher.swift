@@ -50,6 +50,11 @@ package final class VirtualDispatcher {
         return change
     }
 
+    /// Ends like a killed process: the store watch is dropped, and nothing queued is written.
+    package func abandon() {
+        watch = nil
+    }
+
     /// Ends the term and commits what was queued.
     package func stop() {
         watch = nil

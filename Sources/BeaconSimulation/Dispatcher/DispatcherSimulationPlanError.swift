@@ -10,6 +10,14 @@ public enum DispatcherSimulationPlanError: Error, Sendable, Hashable, CustomStri
     case assignmentNodes(Int, nodes: Int)
     /// A negative churn rate.
     case churnPerSecond(Int)
+    /// Managers outside 2...``ShardedSimulationPlan/maximumManagers``.
+    case managers(Int)
+    /// A kill before 10 s in, or too late for the lease to end and the nodes to move before the end.
+    case killAt(Duration)
+    /// A lease TTL outside 1 s...300 s.
+    case leaseTTL(Duration)
+    /// A rejoin before the killed manager's lease ended, or too late to finish before the end.
+    case rejoinAfter(Duration)
 
     /// What was refused, and the range allowed.
     public var description: String {
@@ -20,6 +28,13 @@ public enum DispatcherSimulationPlanError: Error, Sendable, Hashable, CustomStri
         case .silentFraction(let fraction): "silent fraction must be in 0...1, not \(fraction)"
         case .assignmentNodes(let count, let nodes): "assignment nodes must be in 0...\(nodes), not \(count)"
         case .churnPerSecond(let churn): "churn must not be negative, not \(churn)"
+        case .managers(let managers):
+            "managers must be in 2...\(ShardedSimulationPlan.maximumManagers), not \(managers)"
+        case .killAt(let instant):
+            "the kill must come 10 s in or later, and a lease TTL plus 15 s before the end, not at \(instant)"
+        case .leaseTTL(let ttl): "the lease TTL must be between 1 s and 300 s, not \(ttl)"
+        case .rejoinAfter(let delay):
+            "the rejoin must come at least a lease TTL plus 5 s after the kill, and 15 s before the end, not \(delay) after"
         }
     }
 }

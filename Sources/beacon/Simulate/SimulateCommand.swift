@@ -14,7 +14,7 @@ struct SimulateDispatcher: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dispatcher",
         abstract:
-            "Simulated agents register with a dispatcher, heartbeat on the period it returns and receive assignments while an orchestrator churns tasks; a fraction of them go silent. Reports heartbeat cost, memory per node, DOWN lateness and assignment bytes, and checks that no live node went DOWN and no silent one was missed."
+            "Simulated agents register with a dispatcher, heartbeat on the period it returns and receive assignments while an orchestrator churns tasks; a fraction of them go silent. Reports heartbeat cost, memory per node, DOWN lateness and assignment bytes, and checks that no live node went DOWN and no silent one was missed. With --managers, several dispatchers split the nodes instead and the last one is killed mid-run: reports each manager's share, the handoff (nodes moved, time to a new session, DOWNs, statuses lost) and store writes against heartbeats."
     )
 
     static let nodeCounts = OptionValue.integer(in: 1...DispatcherSimulationPlan.maximumNodes)
@@ -24,6 +24,10 @@ struct SimulateDispatcher: AsyncParsableCommand {
     static let assignmentNodeCounts = OptionValue.integer(in: 0...DispatcherSimulationPlan.maximumNodes)
     static let churnRates = OptionValue.integer(in: 0...100_000)
     static let seeds = OptionValue.integer(in: 0...Int.max)
+    static let managerCounts = OptionValue.integer(in: 2...ShardedSimulationPlan.maximumManagers)
+    static let leaseTTLs = OptionValue.duration(in: .seconds(1)...(.seconds(300)))
+    static let instants = OptionValue.duration(
+        in: .seconds(10)...DispatcherSimulationPlan.maximumDuration)
     static let defaultNodes = 100_000
     static let defaultDuration = DurationArgument(.seconds(60))
     static let defaultSilentFraction = 0.01
@@ -71,10 +75,58 @@ struct SimulateDispatcher: AsyncParsableCommand {
         transform: Self.seeds.parse)
     var seed = Self.defaultSeed
 
+    @Option(
+        help: Self.managerCounts.help(
+            "Managers that split the nodes (needs --virtual-time)", absent: "one dispatcher holds every node",
+            "The last one is killed at --kill-at."),
+        transform: Self.managerCounts.parse)
+    var managers: Int?
+
+    @Option(
+        help: Self.instants.help(
+            "When the last manager is killed (with --managers)", absent: "a third of the way in"),
+        transform: Self.instants.parse)
+    var killAt: DurationArgument?
+
+    @Option(
+        help: Self.leaseTTLs.help(
+            "How long a killed manager's lease outlives it (with --managers)", default: DurationArgument(.seconds(10))),
+        transform: Self.leaseTTLs.parse)
+    var leaseTTL = DurationArgument(.seconds(10))
+
+    @Option(
+        help: Self.instants.help(
+            "When the killed manager starts again, counted from the kill (with --managers)", absent: "it stays dead"),
+        transform: Self.instants.parse)
+    var rejoinAfter: DurationArgument?
+
     @OptionGroup var output: ReportFormatOption
 
     func validate() throws {
-        _ = try plan()
+        if managers != nil {
+            _ = try shardedPlan()
+        } else {
+            _ = try plan()
+            for (name, given) in [("--kill-at", killAt != nil), ("--rejoin-after", rejoinAfter != nil)] where given {
+                throw ValidationError("\(name) needs --managers")
+            }
+        }
+    }
+
+    /// The sharded plan the options describe, when `--managers` is given.
+    func shardedPlan() throws(ValidationError) -> ShardedSimulationPlan {
+        guard virtualTime else { throw ValidationError("--managers needs --virtual-time") }
+        guard silentFraction == Self.defaultSilentFraction, assignmentNodes == nil, churn == Self.defaultChurn else {
+            throw ValidationError(
+                "--silent-fraction, --assignment-nodes and --churn apply to one dispatcher, not to --managers")
+        }
+        do {
+            return try ShardedSimulationPlan(
+                nodes: nodes, managers: managers ?? 2, duration: duration.value, killAt: killAt?.value,
+                leaseTTL: leaseTTL.value, rejoinAfter: rejoinAfter?.value, seed: UInt64(seed))
+        } catch {
+            throw ValidationError("--managers: \(error)")
+        }
     }
 
     /// The streams to open: the option's value, or by default 1 000 (every node when there are fewer).
@@ -96,11 +148,20 @@ struct SimulateDispatcher: AsyncParsableCommand {
                     "--assignment-nodes: \(count) is more than --nodes (\(nodes)); expected a whole number in 0...\(nodes)"
                 )
             case .churnPerSecond: throw ValidationError("--churn must be in \(Self.churnRates)")
+            case .managers, .killAt, .leaseTTL, .rejoinAfter: throw ValidationError("\(error)")
             }
         }
     }
 
     func run() async throws {
+        if managers != nil {
+            let outcome = try ShardedDispatcherSimulation(plan: try shardedPlan(), progress: progress).run()
+            print(try outcome.report().rendered(as: output.format))
+            if !outcome.verdict.isEmpty {
+                throw ValidationError("simulation found problems: " + outcome.verdict.joined(separator: "; "))
+            }
+            return
+        }
         let plan = try plan()
         let heapMeter = SimulationHeapMeter(start: HeapMeter.start, stop: HeapMeter.stop)
         let outcome =
