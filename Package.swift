@@ -484,7 +484,8 @@ let package = Package(
             name: "BeaconDispatcherLeadershipTests",
             dependencies: [
                 "BeaconDispatcherLeadership", "BeaconScheduler", "BeaconCoordination", "BeaconDispatcher",
-                "BeaconDispatcherCoordination", "BeaconCore", "BeaconPrimitives",
+                "BeaconDispatcherCoordination", "BeaconCore", "BeaconPrimitives", "BeaconCoordinationEtcd",
+                "EtcdTestSupport",
             ],
             swiftSettings: strictSwift
         ),

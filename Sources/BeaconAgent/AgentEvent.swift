@@ -14,5 +14,8 @@ public enum AgentEvent: Sendable, Hashable {
     case statusRefused(taskID: String, reason: String)
     /// The session ended; `failedOver` says the agent moved the manager to the back of its list.
     case sessionEnded(manager: String, reason: String, failedOver: Bool)
+    /// The manager at `manager` does not hold this node and named the one that does, at `owner`:
+    /// the agent put that one at the front of its list.
+    case redirected(manager: String, owner: String)
 }
 #endif

@@ -50,6 +50,9 @@ public final class NodeAgent: LongRunningService {
         var lastHeartbeatSent: BeaconInstant?
         var backoff: Backoff
         var random: any RandomNumberGenerator & Sendable
+        /// Managers whose last session attempt failed (not a redirect), and when: a redirect to
+        /// one of them within the back-off's maximum is not followed.
+        var failedAt: [String: BeaconInstant] = [:]
     }
 
     public let configuration: AgentConfiguration
@@ -160,25 +163,48 @@ public final class NodeAgent: LongRunningService {
             state.hasRun = true
         }
         defer { eventSink.finish() }
+        // Whether the last attempt was sent on by a redirect without a back-off.
+        var justRedirected = false
         while !Task.isCancelled {
             guard let manager = managers.find() else { return }
-            var failedOver = false
+            var redirected = false
             do {
                 try await runSession(on: manager)
             } catch  where Task.isCancelled {
                 return
             } catch {
-                let sessionLost = Self.isSessionLost(error)
-                failedOver = !sessionLost
-                state.withLock { state in
-                    state.lastSessionEnd = "\(error)"
-                    if sessionLost { state.resumableSession = nil }
+                // A sharded deployment's manager that does not hold this node names the one
+                // that does: that one goes next, at once, and this one is not counted as failed.
+                // A redirect right after a redirect waits out the back-off, so two managers that
+                // disagree for a moment (a table change in flight) cannot make the agent spin.
+                //
+                // An owner that just failed here is likely dead, with its lease not yet lapsed
+                // (the others name it until it does): going back and forth between it and them
+                // would cost two back-offs a round, so the agent stays with the manager that
+                // answered and asks it again after one back-off, until the table moves on.
+                if let owner = Self.owner(namedBy: error) {
+                    let now = clock.now
+                    let followed = state.withLock { state in
+                        state.lastSessionEnd = "\(error)"
+                        guard let failed = state.failedAt[owner.address] else { return true }
+                        return now.duration(since: failed) > configuration.backoff.maximum
+                    }
+                    if followed {
+                        managers.prefer(owner)
+                        eventSink.yield(.redirected(manager: manager.address, owner: owner.address))
+                        redirected = true
+                    }
+                    logger.debug(
+                        "sent to the node's manager",
+                        metadata: ["manager": "\(manager.address)", "owner": "\(owner)", "followed": "\(followed)"])
+                } else {
+                    endSession(on: manager, with: error)
                 }
-                if failedOver { managers.notifyFailed(manager) }
-                eventSink.yield(.sessionEnded(manager: manager.address, reason: "\(error)", failedOver: failedOver))
-                logger.debug(
-                    "session ended",
-                    metadata: ["manager": "\(manager.address)", "error": "\(error)", "failedOver": "\(failedOver)"])
+            }
+            defer { justRedirected = redirected }
+            if redirected, !justRedirected {
+                state.withLock { $0.session = nil }
+                continue
             }
             let delay = state.withLock { state in
                 state.session = nil
@@ -190,6 +216,36 @@ public final class NodeAgent: LongRunningService {
                 return
             }
         }
+    }
+
+    /// A session that ended with `error`: one the manager forgot is opened again there; on any
+    /// other failure the manager goes to the back of the list.
+    private func endSession(on manager: ManagedServer, with error: any Error) {
+        let sessionLost = Self.isSessionLost(error)
+        let failedOver = !sessionLost
+        let now = clock.now
+        state.withLock { state in
+            state.lastSessionEnd = "\(error)"
+            if sessionLost { state.resumableSession = nil }
+            if failedOver { state.failedAt[manager.address] = now }
+        }
+        if failedOver { managers.notifyFailed(manager) }
+        eventSink.yield(.sessionEnded(manager: manager.address, reason: "\(error)", failedOver: failedOver))
+        logger.debug(
+            "session ended",
+            metadata: ["manager": "\(manager.address)", "error": "\(error)", "failedOver": "\(failedOver)"])
+    }
+
+    /// The manager a FailedPrecondition answer names as the node's owner (see
+    /// `DispatcherError.wrongManager(node:owner:)`); nil for any other answer.
+    static func owner(namedBy error: any Error) -> ManagedServer? {
+        guard let error = error as? RPCError, error.code == .failedPrecondition else { return nil }
+        let ids = error.metadata[stringValues: DispatcherError.ownerIDMetadataKey]
+        let addresses = error.metadata[stringValues: DispatcherError.ownerAddressMetadataKey]
+        guard let id = ids.first(where: { _ in true }), let address = addresses.first(where: { _ in true }) else {
+            return nil
+        }
+        return try? ManagedServer(name: id, address: address)
     }
 
     /// The manager answered but no longer knows the session (the node expired, or its session
@@ -222,6 +278,7 @@ public final class NodeAgent: LongRunningService {
                 state.sessionRequested = nil
                 state.sessionsStarted += 1
                 state.backoff.reset()
+                state.failedAt[manager.address] = nil
                 state.statuses.sessionStarted()
                 return state.statuses.unsentCount
             }

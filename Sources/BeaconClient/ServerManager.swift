@@ -99,6 +99,20 @@ public final class ServerManager: LongRunningService {
         }
     }
 
+    /// Puts `server` at the front (adding it, or updating the server of that name): the server
+    /// the client was told to use, such as the manager a sharded dispatcher named as a node's
+    /// owner. Marks the manager online. Consul has no such call: its servers are
+    /// interchangeable.
+    public func prefer(_ server: ManagedServer) {
+        writer.withLock { _ in
+            var servers = list.load().servers
+            servers.removeAll { $0.name == server.name }
+            servers.insert(server, at: 0)
+            list.publish(ServerList(servers))
+            offline.store(false, ordering: .releasing)
+        }
+    }
+
     /// Removes the server named `name`; nothing happens if there is none.
     public func remove(named name: String) {
         writer.withLock { _ in

@@ -92,9 +92,9 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
     /// lease, so the other managers take its nodes over at once rather than a TTL later. A store
     /// that does not answer is retried with back-off; a lost lease means joining again.
     ///
-    /// - Throws: ``DispatcherError/invalidArgument(_:)`` for a root that does not end with `/` or
+    /// - Throws: `DispatcherError.invalidArgument` for a root that does not end with `/` or
     ///   an empty manager id, and the dispatcher's own failure
-    ///   (``DispatcherError/capacityExhausted(_:)``, a heartbeat timer it cannot run).
+    ///   (`DispatcherError.capacityExhausted`, a heartbeat timer it cannot run).
     public func run() async throws(DispatcherError) {
         guard root.hasSuffix("/") else { throw .invalidArgument("the roster root \(root) must end with /") }
         guard !manager.nodeID.isEmpty else { throw .invalidArgument("a manager id must not be empty") }
@@ -126,7 +126,7 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
     }
 
     /// Joins under a new lease and serves until the lease ends (returns) or the task is cancelled
-    /// (throws ``DispatcherError/stopped``).
+    /// (throws `DispatcherError.stopped`).
     private func serveUnderOneLease() async throws(DispatcherError) {
         let granted = try await coordinate { () throws(CoordinationError) in try await store.grantLease(ttl: leaseTTL) }
         let lease = KeptLease(granted, store: store, clock: dispatcher.clock)

@@ -7,8 +7,17 @@ extension DispatcherError {
     /// stopped dispatcher is Aborted, an unknown node NotFound, a stale session and a malformed
     /// argument InvalidArgument, the registration rate limit and store failures Unavailable, a
     /// foreign task PermissionDenied, a full node table ResourceExhausted.
+    ///
+    /// `wrongManager(node:owner:)` (FailedPrecondition) carries the owner in the metadata too,
+    /// under `ownerIDMetadataKey` and `ownerAddressMetadataKey`, so a client can go there without
+    /// parsing the message.
     public var rpcError: RPCError {
-        RPCError(code: rpcCode, message: description)
+        var metadata = Metadata()
+        if case .wrongManager(_, let owner?) = self {
+            metadata.addString(owner.nodeID, forKey: Self.ownerIDMetadataKey)
+            metadata.addString(owner.address, forKey: Self.ownerAddressMetadataKey)
+        }
+        return RPCError(code: rpcCode, message: description, metadata: metadata)
     }
 
     var rpcCode: RPCError.Code {

@@ -18,6 +18,19 @@ import Testing
         #expect(m.servers.map(\.name) == ["s1", "s2"] && m.find()?.address == "10.9.9.9:8300")
     }
 
+    /// A server the client was sent to goes to the front, once, whether it was listed or not.
+    @Test func aPreferredServerGoesToTheFront() {
+        let m = manager()
+        m.prefer(server("s3"))
+        #expect(!m.isOffline && m.servers.map(\.name) == ["s3"])
+        m.add(server("s1"))
+        m.add(server("s2"))
+        m.prefer(server("s2"))
+        #expect(m.servers.map(\.name) == ["s2", "s3", "s1"])
+        m.prefer(try! ManagedServer(name: "s1", address: "10.9.9.9:8300"))
+        #expect(m.servers.map(\.name) == ["s1", "s2", "s3"] && m.find()?.address == "10.9.9.9:8300")
+    }
+
     @Test func offlineUntilAServerIsSeenAndAfterARebalanceFindsNone() async {
         let m = manager()
         #expect(m.isOffline)

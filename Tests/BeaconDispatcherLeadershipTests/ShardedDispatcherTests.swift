@@ -10,156 +10,19 @@ import Testing
 /// serves only its shard, a manager that stops answering loses its nodes to the others once its
 /// lease ends, and what it decided while paused never reaches the store.
 @Suite(.timeLimit(.minutes(2))) struct ShardedDispatcherTests {
-    typealias Event = ShardedDispatcher<ManualClock>.Event
+    typealias Deployment = ShardedDeployment<ManualClock>
 
-    /// One manager: its view of the store (which a test can pause), records, dispatcher and run.
-    final class Manager: Sendable {
-        let id: String
-        let partition: Partition
-        let records: CoordinatedDispatcherStore
-        let dispatcher: Dispatcher<ManualClock>
-        let sharded: ShardedDispatcher<ManualClock>
-        let events = PosixMutex<[Event]>([])
-        let running: Task<Void, any Error>
-        /// Whether its agents can reach it (false while the test pauses it).
-        let reachable = PosixMutex(true)
-
-        init(_ id: String, on coordination: InMemoryCoordinationStore, clock: ManualClock) async throws {
-            self.id = id
-            partition = Partition(coordination)
-            var configuration = DispatcherConfiguration()
-            configuration.heartbeatPeriod = .seconds(1)
-            configuration.heartbeatJitter = .zero
-            configuration.rateLimitPeriod = .zero
-            records = try await CoordinatedDispatcherStore.open(on: partition, prefix: "/records/")
-            dispatcher = try Dispatcher(configuration: configuration, clock: clock, store: records)
-            let events = events
-            sharded = ShardedDispatcher(
-                dispatcher: dispatcher, records: records, store: partition, root: "/managers/",
-                manager: WeightedManager(nodeID: id, address: "\(id):4242"), leaseTTL: .seconds(6)
-            ) { event in events.withLock { $0.append(event) } }
-            running = Task { [sharded] in try await sharded.run() }
-        }
-
-        func shutDown() async throws {
-            running.cancel()
-            try await running.value
-            await records.close()
-        }
-    }
-
-    /// Three managers, the nodes, and agents that beat their manager and follow where they are
-    /// sent, stepped in virtual time.
-    final class Deployment: @unchecked Sendable {
-        // Unchecked: the test's task alone touches everything but `registered`.
+    /// Three managers on one in-memory store and one manual clock, stepped 100 ms at a time.
+    static func deployment(nodes: Int) async throws -> Deployment {
         let clock = ManualClock()
-        let coordination: InMemoryCoordinationStore
-        let orchestrator: CoordinatedDispatcherStore
-        var managers: [Manager] = []
-        let nodes: [NodeID]
-        var sessions: [NodeID: (manager: Manager, session: SessionID)] = [:]
-        var registering: Set<NodeID> = []
-        /// A registration that came back: the session, or nil when it was refused.
-        struct Registration: Sendable {
-            let manager: Manager
-            let session: SessionID?
-        }
-        let registered = PosixMutex<[NodeID: Registration]>([:])
-        /// Every DOWN the store saw, in order.
-        let downs = PosixMutex<[NodeID]>([])
-        private var downWatch: StoreWatch?
-
-        init(nodes count: Int) async throws {
-            coordination = InMemoryCoordinationStore(clock: clock)
-            orchestrator = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/records/")
-            nodes = (0..<count).map { try! NodeID("node-\($0)") }
-            _ = try await orchestrator.createNodes(nodes)
-            for node in nodes {
-                _ = try await orchestrator.putTask(
-                    DispatchedTask(id: "task-\(node)", nodeID: node, status: TaskStatus(state: .assigned)))
-            }
-            let downs = downs
-            downWatch = orchestrator.watch { event in
-                if case .nodeUpdated(let node) = event, node.status.state == .down {
-                    downs.withLock { $0.append(node.id) }
-                }
-            }
-            for id in ["m1", "m2", "m3"] { managers.append(try await Manager(id, on: coordination, clock: clock)) }
-        }
-
-        /// Advances virtual time in 100 ms steps, letting the managers and agents act after each.
-        func run(for duration: Duration) async throws {
-            var elapsed = Duration.zero
-            while elapsed < duration {
-                try clock.advance(by: .milliseconds(100))
-                try await Task.sleep(for: .milliseconds(3))
-                actAsAgents()
-                elapsed += .milliseconds(100)
-            }
-        }
-
-        /// Each agent beats the manager of its session; one without a session, or told to go
-        /// elsewhere, registers with the manager it was sent to (or the owner a reachable
-        /// manager names) and reports its task RUNNING, as an agent resends its statuses on
-        /// every new session.
-        func actAsAgents() {
-            let finished = registered.withLock { finished -> [NodeID: Registration] in
-                defer { finished = [:] }
-                return finished
-            }
-            for (node, outcome) in finished {
-                registering.remove(node)
-                guard let session = outcome.session else { continue }
-                sessions[node] = (outcome.manager, session)
-                try? outcome.manager.dispatcher.updateTaskStatus(
-                    nodeID: node, session: session,
-                    updates: [TaskStatusUpdate(taskID: "task-\(node)", status: TaskStatus(state: .running))])
-            }
-            for node in nodes where !registering.contains(node) {
-                var sentTo: String?
-                // A manager it cannot reach is as good as no session: it asks the others.
-                if let (manager, session) = sessions[node], manager.reachable.withLock({ $0 }) {
-                    do throws(DispatcherError) {
-                        _ = try manager.dispatcher.heartbeat(nodeID: node, session: session)
-                        continue
-                    } catch .wrongManager(_, let owner?) {
-                        sentTo = owner.nodeID
-                    } catch {}
-                    sessions[node] = nil
-                }
-                let reachable = managers.filter { $0.reachable.withLock { $0 } }
-                let ownerID = sentTo ?? reachable.lazy.compactMap { $0.sharded.table?.owner(of: node)?.nodeID }.first
-                guard let target = reachable.first(where: { $0.id == ownerID }) else { continue }
-                registering.insert(node)
-                let registered = registered
-                Task {
-                    let message = try? await target.dispatcher.register(
-                        nodeID: node, description: NodeDescription(hostname: node.rawValue))
-                    registered.withLock { $0[node] = Registration(manager: target, session: message?.sessionID) }
-                }
-            }
-        }
-
-        /// Whether every node holds a session with a reachable manager, the one every reachable
-        /// manager's table names as its owner.
-        var settled: Bool {
-            let tables = managers.filter { $0.reachable.withLock { $0 } }.compactMap { $0.sharded.table }
-            guard let table = tables.first, tables.allSatisfy({ $0 == table }) else { return false }
-            return nodes.allSatisfy { node in
-                guard let manager = sessions[node]?.manager, manager.reachable.withLock({ $0 }) else { return false }
-                return manager.id == table.owner(of: node)?.nodeID
-            }
-        }
-
-        func shutDown() async throws {
-            for manager in managers { try await manager.shutDown() }
-            downWatch = nil
-            await orchestrator.close()
+        return try await Deployment(nodes: nodes, on: InMemoryCoordinationStore(clock: clock), clock: clock) { step in
+            try clock.advance(by: step)
+            try await Task.sleep(for: .milliseconds(3))
         }
     }
 
     @Test func threeManagersSplitTheNodesAndEachServesOnlyItsShare() async throws {
-        let deployment = try await Deployment(nodes: 90)
+        let deployment = try await Self.deployment(nodes: 90)
         for _ in 0..<100 where !deployment.settled { try await deployment.run(for: .milliseconds(500)) }
         #expect(deployment.settled)
         let table = try #require(deployment.managers[0].sharded.table)
@@ -191,7 +54,7 @@ import Testing
     /// alive. Its writes are fenced on its entry, so none lands. (Without the compare on the
     /// entry, the held batch would be planned again over the newer records and mark them DOWN.)
     @Test func aManagerPausedPastItsLeaseWritesNothingAndItsNodesMoveWithoutADown() async throws {
-        let deployment = try await Deployment(nodes: 60)
+        let deployment = try await Self.deployment(nodes: 60)
         for _ in 0..<100 where !deployment.settled { try await deployment.run(for: .milliseconds(500)) }
         #expect(deployment.settled)
         try await deployment.run(for: .seconds(2))

@@ -139,6 +139,43 @@ import Testing
         await connections.close()
     }
 
+    /// Two managers split the nodes: an agent that only knows the one that does not hold its node
+    /// is told which does, in the answer's metadata, and opens its session there.
+    @Test func anAgentSentToTheWrongManagerGoesToTheOwnerItNames() async throws {
+        let store = InMemoryDispatcherStore()
+        let first = try await RunningManager(store: store)
+        let second = try await RunningManager(store: store)
+        let table = try ShardTable(managers: [
+            WeightedManager(nodeID: "m1", address: first.address),
+            WeightedManager(nodeID: "m2", address: second.address),
+        ])
+        first.dispatcher.updateShard(DispatcherShard(table: table, manager: "m1"))
+        second.dispatcher.updateShard(DispatcherShard(table: table, manager: "m2"))
+        let node = try #require((0..<100).map { nodeID("node-\($0)") }.first { table.owner(of: $0)?.nodeID == "m2" })
+        store.createNode(node)
+        let connections = try ManagerConnections()
+        let agent = try agent(node.rawValue, managers: [first.address], connections: connections)
+        let running = Task { try await agent.run() }
+        var events = agent.events.makeAsyncIterator()
+
+        #expect(
+            await next(
+                &events,
+                where: {
+                    if case .redirected(manager: first.address, owner: second.address) = $0 { true } else { false }
+                }))
+        #expect(await next(&events, where: { if case .sessionStarted(second.address, _) = $0 { true } else { false } }))
+        #expect(agent.managers.servers.map(\.address) == [second.address, first.address])
+        try await eventually("the node beats on its owner") { second.dispatcher.heartbeatCount > 0 }
+        #expect(first.dispatcher.heartbeatCount == 0)
+
+        running.cancel()
+        _ = await running.result
+        await first.stop()
+        await second.stop()
+        await connections.close()
+    }
+
     @Test func aManagerThatForgetsTheSessionIsAskedForANewOneNotLeft() async throws {
         let store = InMemoryDispatcherStore()
         store.createNode(nodeID("node-1"))

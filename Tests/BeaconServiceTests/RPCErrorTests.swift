@@ -20,10 +20,21 @@ import Testing
         (.storeFailure("disk"), .unavailable),
         (.permissionDenied("x"), .permissionDenied),
         (.capacityExhausted(10), .resourceExhausted),
+        (.wrongManager(node: "n", owner: nil), .failedPrecondition),
     ])
     func dispatcherErrorsMapToSwarmKitsCodes(error: DispatcherError, code: RPCError.Code) {
         #expect(error.rpcError.code == code)
         #expect(error.rpcError.message == error.description)
+        #expect(error.rpcError.metadata.isEmpty)
+    }
+
+    /// A manager that does not hold a node names the one that does, beside the message.
+    @Test func theWrongManagerNamesTheOwnerInTheMetadata() {
+        let owner = WeightedManager(nodeID: "m2", address: "10.0.0.2:4242")
+        let error = DispatcherError.wrongManager(node: "n", owner: owner).rpcError
+        #expect(error.code == .failedPrecondition)
+        #expect(Array(error.metadata[stringValues: DispatcherError.ownerIDMetadataKey]) == ["m2"])
+        #expect(Array(error.metadata[stringValues: DispatcherError.ownerAddressMetadataKey]) == ["10.0.0.2:4242"])
     }
 
     /// Runs `body` with a raw client of a manager whose store knows node-1 (with task t1) and

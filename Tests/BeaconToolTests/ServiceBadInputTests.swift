@@ -83,6 +83,25 @@ import Testing
         .init(["loadgen", "--prefix", ""], ["--prefix", "visible ASCII"]),
         .init(["loadgen", "--server-pid", "0"], ["--server-pid", "1...2147483647"]),
         .init(["loadgen", "--manager", "127.0.0.1"], ["--manager", "port"]),
+        .init(["loadgen", "--manager", "127.0.0.1:1,127.0.0.1:1"], ["--manager", "twice"]),
+        .init(["loadgen", "--manager", "127.0.0.1:1,"], ["--manager", "''"]),
+        .init(
+            ["loadgen", "--manager", "127.0.0.1:1,127.0.0.1:2", "--server-pid", "5"],
+            ["--server-pid", "1 process ids for 2 managers"]),
+        .init(["loadgen", "--server-pid", "5,x"], ["--server-pid", "'x'"]),
+        .init(["loadgen", "--kill-after", "10s"], ["--kill-after", "--server-pid"]),
+        .init(
+            ["loadgen", "--manager", "127.0.0.1:1,127.0.0.1:2", "--server-pid", "5,6", "--kill-after", "2m"],
+            ["--kill-after", "before the end"]),
+        // serve --sharded
+        .init(["serve", "--sharded"], ["--sharded needs --etcd"]),
+        .init(["serve", "--advertise", "10.0.0.1:4242"], ["--advertise needs --sharded"]),
+        .init(
+            ["serve", "--etcd", "http://127.0.0.1:2379", "--sharded", "--listen", "0.0.0.0:4242"],
+            ["--sharded", "wildcard", "--advertise"]),
+        .init(
+            ["serve", "--etcd", "http://127.0.0.1:2379", "--sharded", "--advertise", "10.0.0.1"],
+            ["--advertise"]),
         .init(["loadgen", "--log-level", "all"], ["--log-level"]),
     ]
 

@@ -31,6 +31,13 @@ public enum DispatcherError: Error, Sendable, Hashable, CustomStringConvertible 
     /// because no live manager holds it yet (gRPC FailedPrecondition).
     case wrongManager(node: String, owner: WeightedManager?)
 
+    /// Where a network service puts the owning manager's id of a
+    /// ``wrongManager(node:owner:)`` answer, beside its status (gRPC metadata).
+    public static let ownerIDMetadataKey = "beacon-owner-id"
+    /// Where a network service puts the owning manager's address of a
+    /// ``wrongManager(node:owner:)`` answer.
+    public static let ownerAddressMetadataKey = "beacon-owner-address"
+
     public var description: String {
         switch self {
         case .stopped: "dispatcher is stopped"

@@ -2,6 +2,7 @@ import BeaconPrimitives
 
 #if GRPC
 import BeaconAgent
+import BeaconClient
 import BeaconCore
 import BeaconDispatcher
 import BeaconDispatcherAPI
@@ -31,9 +32,13 @@ struct LoadGeneration {
             }
         }
 
+        /// Heartbeats by the manager that took them, when there are several.
+        var byManager: [String: Int] = [:]
+
         mutating func reset() {
             count = 0
             roundTrips.removeAll(keepingCapacity: true)
+            byManager = [:]
         }
     }
 
@@ -47,9 +52,13 @@ struct LoadGeneration {
     private let stopped: Range<Int>
     private let measurements: PosixMutex<Measurements>
     private let agents: [NodeAgent]
+    private let managers: [String]
+    private let serverPids: [Int32]
 
     init(command: LoadgenCommand) throws {
         self.command = command
+        managers = try command.managerList()
+        serverPids = try command.serverPids()
         connections = try ManagerConnections(connectionsPerManager: command.connections)
         stoppedConnections = try ManagerConnections(connectionsPerManager: 1)
         let stopCount = Int((Double(command.nodes) * command.stopFraction).rounded())
@@ -58,27 +67,40 @@ struct LoadGeneration {
         self.measurements = measurements
         var agents: [NodeAgent] = []
         agents.reserveCapacity(command.nodes)
+        let several = managers.count > 1
         for index in 0..<command.nodes {
             let node = try NodeID("\(command.prefix)-\(index)")
-            agents.append(
-                try NodeAgent(
-                    configuration: AgentConfiguration(
-                        node: node, description: NodeDescription(hostname: node.rawValue), managers: [command.manager],
-                        followsAssignments: index < command.assignmentNodes,
-                        heartbeatsOverStream: !command.unaryHeartbeats),
-                    connections: stopped.contains(index) ? stoppedConnections : connections,
-                    heartbeatObserver: { _, roundTrip in
-                        measurements.withLock { $0.record(roundTrip.nanosecondsRoundedUp) }
-                    }))
+            // Each agent starts at the next manager in turn; with sharded managers it then
+            // follows the one that names its owner.
+            let first = index % managers.count
+            let list = Array(managers[first...] + managers[..<first])
+            // With several managers each beat is counted for the manager at the front of the
+            // agent's list, the one its session is with.
+            let front = PosixMutex<ServerManager?>(nil)
+            let agent = try NodeAgent(
+                configuration: AgentConfiguration(
+                    node: node, description: NodeDescription(hostname: node.rawValue), managers: list,
+                    followsAssignments: index < command.assignmentNodes,
+                    heartbeatsOverStream: !command.unaryHeartbeats),
+                connections: stopped.contains(index) ? stoppedConnections : connections,
+                heartbeatObserver: { _, roundTrip in
+                    let manager = several ? front.withLock { $0 }?.find()?.address : nil
+                    measurements.withLock { measurements in
+                        measurements.record(roundTrip.nanosecondsRoundedUp)
+                        if let manager { measurements.byManager[manager, default: 0] += 1 }
+                    }
+                })
+            front.withLock { $0 = agent.managers }
+            agents.append(agent)
         }
         self.agents = agents
     }
 
     func run() async throws {
         let clock = ContinuousClock()
-        let serverCPU = command.serverPid.map { ServerCPU(pid: Int32($0)) }
+        let serverCPUs = serverPids.map { ServerCPU(pid: $0) }
         print(
-            "\(command.nodes) agents over \(command.connections) connections (and one for the \(stopped.count) to stop) to \(command.manager); ramp \(command.ramp.value), then \(command.duration.value)"
+            "\(command.nodes) agents over \(command.connections) connections per manager (and one for the \(stopped.count) to stop) to \(managers.joined(separator: ", ")); ramp \(command.ramp.value), then \(command.duration.value)"
         )
         var tasks: [Task<Void, Never>] = []
         let rampStart = clock.now
@@ -98,22 +120,29 @@ struct LoadGeneration {
         print(String(format: "registered %d agents in %.1f s", registered, Stopwatch.seconds(clock.now - rampStart)))
 
         let start = clock.now
-        let startCPU = serverCPU?.seconds()
+        let startCPU = serverCPUs.map { $0.seconds() }
         // Round trips are measured from here: the ramp's are dropped.
         measurements.withLock { $0.reset() }
         let startSessions = agents.map(\.sessionsStarted)
+        let handoff = command.killAfter.map { after in
+            Task {
+                await killLastManager(at: start + after.value, clock: clock, ending: start + command.duration.value)
+            }
+        }
         try await Task.sleep(for: command.duration.value / 3)
         for index in stopped { tasks[index].cancel() }
         let stoppedAt = clock.now
         print("stopped \(stopped.count) agents")
         try await Task.sleep(until: start + command.duration.value, clock: clock)
         let elapsed = Stopwatch.seconds(clock.now - start)
-        let endCPU = serverCPU?.seconds()
+        let endCPU = serverCPUs.map { $0.seconds() }
+        let moved = await handoff?.value ?? []
         let (heartbeats, sample) = measurements.withLock { ($0.count, $0.roundTrips) }
         let roundTrips = sample.sorted()
         // The stopped slice is the last one, so the live agents are the ones before it.
         let live = 0..<stopped.lowerBound
-        let falseDowns = live.count { agents[$0].sessionsStarted > startSessions[$0] }
+        // An agent of a killed manager must register again; any other that had to lost its session.
+        let falseDowns = live.count { !moved.contains($0) && agents[$0].sessionsStarted > startSessions[$0] }
 
         // A stopped node's deadline passes period × grace after its last heartbeat; wait for it.
         let deadline =
@@ -143,7 +172,7 @@ struct LoadGeneration {
                     Double(roundTrips.percentileOfSorted(0.99)!) / 1e6,
                     Double(roundTrips.last!) / 1e6))
         }
-        print("false DOWNs (live agents that had to register again): \(falseDowns) of \(live.count)")
+        print("false DOWNs (live agents that had to register again): \(falseDowns) of \(live.count - moved.count)")
         let reasons = Dictionary(grouping: live.compactMap { agents[$0].lastSessionEnd }, by: { $0 }).mapValues(\.count)
         for (reason, count) in reasons.sorted(by: { $0.value > $1.value }).prefix(5) {
             print("  \(count) agents' last session ended with: \(reason)")
@@ -156,9 +185,63 @@ struct LoadGeneration {
         print(
             "assignment bytes received by \(min(command.assignmentNodes, command.nodes)) following agents: \(assignmentBytes)"
         )
-        if let startCPU, let endCPU {
-            print(String(format: "server CPU: %.1f %% of one core", 100 * (endCPU - startCPU) / elapsed))
+        for (index, pid) in serverPids.enumerated() {
+            guard let before = startCPU[index], let after = endCPU[index] else { continue }
+            let name = managers.count > 1 ? "server CPU of \(managers[index]) (pid \(pid))" : "server CPU"
+            print(String(format: "%@: %.1f %% of one core", name, 100 * (after - before) / elapsed))
         }
+        if managers.count > 1 {
+            let byManager = measurements.withLock { $0.byManager }
+            let total = max(1, byManager.values.reduce(0, +))
+            for manager in managers {
+                let beats = byManager[manager, default: 0]
+                print(
+                    String(
+                        format: "heartbeats taken by %@: %d (%.1f %%)", manager, beats,
+                        100 * Double(beats) / Double(total)))
+            }
+        }
+    }
+
+    /// Kills the last manager with SIGKILL at `instant`, then follows the agents whose session was
+    /// with it until each holds a session with another manager (or the run ends); reports how
+    /// long that took and returns those agents.
+    private func killLastManager(
+        at instant: ContinuousClock.Instant, clock: ContinuousClock, ending end: ContinuousClock.Instant
+    )
+        async -> Set<Int>
+    {
+        try? await Task.sleep(until: instant, clock: clock)
+        let killed = managers[managers.count - 1]
+        let orphans = Set(
+            agents.indices.filter { !stopped.contains($0) && agents[$0].managers.find()?.address == killed })
+        kill(serverPids[serverPids.count - 1], SIGKILL)
+        let killedAt = clock.now
+        print(
+            "killed \(killed) (pid \(serverPids[serverPids.count - 1])) with SIGKILL; \(orphans.count) agents held a session there"
+        )
+        var waiting = orphans
+        var seconds: [Double] = []
+        while !waiting.isEmpty, clock.now < end {
+            try? await Task.sleep(for: .milliseconds(50))
+            for index in waiting where agents[index].session != nil && agents[index].managers.find()?.address != killed
+            {
+                waiting.remove(index)
+                seconds.append(Stopwatch.seconds(clock.now - killedAt))
+            }
+        }
+        seconds.sort()
+        if let last = seconds.last {
+            print(
+                String(
+                    format:
+                        "agents of the killed manager in a session elsewhere: %d of %d; after p50 %.1f s, p99 %.1f s, max %.1f s",
+                    seconds.count, orphans.count, seconds.percentileOfSorted(0.5)!, seconds.percentileOfSorted(0.99)!,
+                    last))
+        } else {
+            print("agents of the killed manager in a session elsewhere: 0 of \(orphans.count)")
+        }
+        return orphans
     }
 
     /// Heartbeats each stopped node on its old session: a node the dispatcher marked DOWN
@@ -168,20 +251,26 @@ struct LoadGeneration {
         guard !stopped.isEmpty else { return (0, [:]) }
         var detected = 0
         var failed: [String: Int] = [:]
-        let target = try ManagerAddress(command.manager).target
-        try await withGRPCClient(transport: .http2NIOPosix(target: target, transportSecurity: .plaintext)) { grpc in
-            let client = Beacon_Dispatcher_V1_Dispatcher.Client(wrapping: grpc)
-            for index in stopped {
-                guard let session = agents[index].session else { continue }
-                do {
-                    _ = try await client.heartbeat(
-                        .with { $0.sessionID = session },
-                        metadata: [DispatcherWire.nodeIDMetadataKey: .string(agents[index].configuration.node.rawValue)]
-                    )
-                } catch let error as RPCError where error.code == .notFound {
-                    detected += 1
-                } catch {
-                    failed["\(error)", default: 0] += 1
+        // Each stopped node is asked at the manager its session was with.
+        let byManager = Dictionary(grouping: stopped) { agents[$0].managers.find()?.address ?? managers[0] }
+        for (manager, indices) in byManager {
+            let target = try ManagerAddress(manager).target
+            try await withGRPCClient(transport: .http2NIOPosix(target: target, transportSecurity: .plaintext)) { grpc in
+                let client = Beacon_Dispatcher_V1_Dispatcher.Client(wrapping: grpc)
+                for index in indices {
+                    guard let session = agents[index].session else { continue }
+                    do {
+                        _ = try await client.heartbeat(
+                            .with { $0.sessionID = session },
+                            metadata: [
+                                DispatcherWire.nodeIDMetadataKey: .string(agents[index].configuration.node.rawValue)
+                            ]
+                        )
+                    } catch let error as RPCError where error.code == .notFound {
+                        detected += 1
+                    } catch {
+                        failed["\(error)", default: 0] += 1
+                    }
                 }
             }
         }

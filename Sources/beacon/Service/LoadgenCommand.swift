@@ -26,12 +26,22 @@ struct LoadgenCommand: AsyncParsableCommand {
             live agents that lost their session (false DOWNs), assignment bytes, and the server's CPU \
             when given --server-pid.
 
+            Against managers that share the nodes (`beacon serve --etcd … --sharded`), give them \
+            all to --manager, comma-separated: each agent starts at one of them in turn and \
+            follows the manager that names its owner. The report adds each manager's share of the \
+            heartbeats (and CPU, with one --server-pid per manager). With --kill-after, the last \
+            manager is killed with SIGKILL at that point of the run (its --server-pid is needed), \
+            and the report adds how long its agents took to hold a session elsewhere.
+
             Options are checked the same way in every build; a build without the GRPC trait then \
             says that it cannot run the command, so a command line it accepts runs as typed once \
             rebuilt.
             """)
 
-    @Option(help: "The dispatcher's host:port, [IPv6]:port or name:port, port 1...65535.")
+    @Option(
+        help:
+            "The dispatcher's host:port, [IPv6]:port or name:port, port 1...65535; several, comma-separated, for managers that share the nodes."
+    )
     var manager = "127.0.0.1:4242"
     @Option(help: Self.nodeCounts.help("Agents to run", default: Self.defaultNodes), transform: Self.nodeCounts.parse)
     var nodes = Self.defaultNodes
@@ -67,10 +77,16 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Option(help: "Node id prefix, 1 to 200 visible ASCII characters.")
     var prefix = "loadgen"
     @Option(
-        help: Self.processIDs.help(
-            "Process id of `beacon serve`, to report its CPU (Linux /proc)", absent: "the server's CPU is not reported"),
-        transform: Self.processIDs.parse)
-    var serverPid: Int?
+        help:
+            "Process id of `beacon serve`, to report its CPU (Linux /proc); one per --manager, comma-separated, in the same order (default: the server's CPU is not reported)."
+    )
+    var serverPid: String?
+    @Option(
+        help: Self.killTimes.help(
+            "Kill the last --manager with SIGKILL this long after the ramp (needs its --server-pid)",
+            absent: "no manager is killed"),
+        transform: Self.killTimes.parse)
+    var killAfter: DurationArgument?
     @Option(
         help:
             "The file `beacon serve --expiry-log` writes, to report how late each stopped node was marked DOWN (default: lateness is not reported)."
@@ -90,6 +106,7 @@ struct LoadgenCommand: AsyncParsableCommand {
     static let connectionCounts = OptionValue.integer(in: 1...10_000)
     static let stopFractions = OptionValue.decimal(in: DecimalRange(from: 0, through: 1))
     static let processIDs = OptionValue.integer(in: 1...Int(Int32.max))
+    static let killTimes = OptionValue.duration(in: .milliseconds(1)...(.seconds(1_000_000)))
     static let defaultNodes = 10_000
     static let defaultDuration = DurationArgument(.seconds(60))
     static let defaultRamp = DurationArgument(.seconds(10))
@@ -98,12 +115,49 @@ struct LoadgenCommand: AsyncParsableCommand {
     static let defaultStopFraction = 0.1
 
     func validate() throws {
-        do {
-            _ = try ManagerAddress(manager)
-        } catch {
-            throw ValidationError("--manager: \(error)")
+        let managers = try managerList()
+        let pids = try serverPids()
+        guard pids.isEmpty || pids.count == managers.count else {
+            throw ValidationError(
+                "--server-pid: \(pids.count) process ids for \(managers.count) managers; give one per --manager, in order"
+            )
+        }
+        if let killAfter {
+            guard managers.count > 1, pids.count == managers.count else {
+                throw ValidationError("--kill-after needs two or more --manager addresses and a --server-pid for each")
+            }
+            guard killAfter.value < duration.value else {
+                throw ValidationError("--kill-after \(killAfter) must come before the end of --duration \(duration)")
+            }
         }
         try OptionCheck.identifier(prefix, "--prefix", atMost: 200)
+    }
+
+    /// The managers `--manager` lists, each a valid address, none twice.
+    func managerList() throws(ValidationError) -> [String] {
+        let managers = manager.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        for address in managers {
+            do {
+                _ = try ManagerAddress(address)
+            } catch {
+                throw ValidationError("--manager: '\(address)': \(error)")
+            }
+        }
+        guard Set(managers).count == managers.count else { throw ValidationError("--manager lists an address twice") }
+        return managers
+    }
+
+    /// The process ids `--server-pid` lists.
+    func serverPids() throws(ValidationError) -> [Int32] {
+        guard let serverPid else { return [] }
+        return try serverPid.split(separator: ",", omittingEmptySubsequences: false).map {
+            (text) throws(ValidationError) -> Int32 in
+            guard let pid = Int32(text), pid >= 1 else {
+                throw ValidationError(
+                    "--server-pid: '\(text)' is not a process id (a whole number in 1...\(Int32.max))")
+            }
+            return pid
+        }
     }
 
     #if GRPC

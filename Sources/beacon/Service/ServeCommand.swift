@@ -72,6 +72,16 @@ struct ServeCommand: AsyncParsableCommand {
     var group = "/beacon/dispatchers"
     @Option(help: "This dispatcher's name in the group, 1 to 256 visible ASCII characters (default: --listen).")
     var name: String?
+    @Flag(
+        help:
+            "With --etcd: every manager serves its own shard of the nodes instead of one leading. Managers keep a lease-bound entry under the group's path + `-managers/` and share a bounded-load table there; a node that reaches the wrong manager is sent to its owner (gRPC FailedPrecondition naming it), and each manager's writes are fenced on its entry."
+    )
+    var sharded = false
+    @Option(
+        help:
+            "With --sharded: the host:port agents reach this manager at, which the others send its nodes to (default: --listen, which must then not be a wildcard address)."
+    )
+    var advertise: String?
     @Option(
         help: Self.reportIntervals.help("Time between reports", default: Self.defaultReportEvery),
         transform: Self.reportIntervals.parse)
@@ -122,6 +132,20 @@ struct ServeCommand: AsyncParsableCommand {
         if let tlsCert { try OptionPath.checkReadable(tlsCert, option: "--tls-cert", kind: "a readable PEM file") }
         if let tlsKey { try OptionPath.checkReadable(tlsKey, option: "--tls-key", kind: "a readable PEM file") }
         if let clientCA { try OptionPath.checkReadable(clientCA, option: "--client-ca", kind: "a readable PEM file") }
+        if sharded, etcd == nil {
+            throw ValidationError("--sharded needs --etcd: the managers share their table there")
+        }
+        if let advertise {
+            guard sharded else { throw ValidationError("--advertise needs --sharded") }
+            _ = try ListenAddress(advertise, option: "--advertise")
+        }
+        if sharded, advertise == nil, let host = try? ListenAddress(listen, option: "--listen").host,
+            ["0.0.0.0", "::"].contains(host)
+        {
+            throw ValidationError(
+                "--sharded: --listen \(listen) is a wildcard address agents cannot be sent to; give --advertise host:port"
+            )
+        }
         if let etcd {
             _ = try etcdEndpoints(etcd)
             #if GRPC && !Etcd
@@ -198,7 +222,14 @@ struct ServeCommand: AsyncParsableCommand {
         var leader = ServiceGroupConfiguration.ServiceConfiguration(
             service: LifecycleService(dispatcher), successTerminationBehavior: .gracefullyShutdownGroup)
         #if Etcd
-        if let onEtcd {
+        if let onEtcd, sharded {
+            leader = .init(
+                service: EtcdShardService(
+                    dispatcher: dispatcher, coordination: onEtcd.coordination, records: onEtcd.records,
+                    root: group + "-managers/",
+                    manager: WeightedManager(nodeID: name ?? listen, address: advertise ?? listen)),
+                successTerminationBehavior: .gracefullyShutdownGroup)
+        } else if let onEtcd {
             leader = .init(
                 service: EtcdLeadershipService(
                     dispatcher: dispatcher, coordination: onEtcd.coordination, records: onEtcd.records, group: group,

@@ -1,0 +1,162 @@
+import BeaconCoordination
+import BeaconCore
+import BeaconDispatcher
+import BeaconDispatcherCoordination
+import BeaconDispatcherLeadership
+import BeaconPrimitives
+import Testing
+
+/// One manager of a sharded deployment under test: its view of the store (which a test can
+/// pause or cut), records, dispatcher and run.
+final class ShardedManager<Clock: BeaconClock>: Sendable {
+    let id: String
+    let partition: Partition
+    let records: CoordinatedDispatcherStore
+    let dispatcher: Dispatcher<Clock>
+    let sharded: ShardedDispatcher<Clock>
+    let events = PosixMutex<[ShardedDispatcher<Clock>.Event]>([])
+    let running: Task<Void, any Error>
+    /// Whether its agents can reach it (false while the test pauses it).
+    let reachable = PosixMutex(true)
+
+    init(_ id: String, on coordination: any CoordinationStore, clock: Clock, leaseTTL: Duration) async throws {
+        self.id = id
+        partition = Partition(coordination)
+        var configuration = DispatcherConfiguration()
+        configuration.heartbeatPeriod = .seconds(1)
+        configuration.heartbeatJitter = .zero
+        configuration.rateLimitPeriod = .zero
+        records = try await CoordinatedDispatcherStore.open(on: partition, prefix: "/records/")
+        dispatcher = try Dispatcher(configuration: configuration, clock: clock, store: records)
+        let events = events
+        sharded = ShardedDispatcher(
+            dispatcher: dispatcher, records: records, store: partition, root: "/managers/",
+            manager: WeightedManager(nodeID: id, address: "\(id):4242"), leaseTTL: leaseTTL
+        ) { event in events.withLock { $0.append(event) } }
+        running = Task { [sharded] in try await sharded.run() }
+    }
+
+    func shutDown() async throws {
+        running.cancel()
+        try await running.value
+        await records.close()
+    }
+}
+
+/// Three managers, the nodes, and agents that beat their manager and follow where they are
+/// sent, stepped by the test.
+final class ShardedDeployment<Clock: BeaconClock>: @unchecked Sendable {
+    typealias Manager = ShardedManager<Clock>
+    // Unchecked: the test's task alone touches everything but `registered`.
+    let coordination: any CoordinationStore
+    private let step: (Duration) async throws -> Void
+    let orchestrator: CoordinatedDispatcherStore
+    var managers: [Manager] = []
+    let nodes: [NodeID]
+    var sessions: [NodeID: (manager: Manager, session: SessionID)] = [:]
+    var registering: Set<NodeID> = []
+    /// A registration that came back: the session, or nil when it was refused.
+    struct Registration: Sendable {
+        let manager: Manager
+        let session: SessionID?
+    }
+    let registered = PosixMutex<[NodeID: Registration]>([:])
+    /// Every DOWN the store saw, in order.
+    let downs = PosixMutex<[NodeID]>([])
+    private var downWatch: StoreWatch?
+
+    /// - Parameters:
+    ///   - step: lets 100 ms pass (advances a manual clock, or sleeps in real time).
+    init(
+        nodes count: Int, on coordination: any CoordinationStore, clock: Clock, leaseTTL: Duration = .seconds(6),
+        step: @escaping (Duration) async throws -> Void
+    ) async throws {
+        self.coordination = coordination
+        self.step = step
+        orchestrator = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/records/")
+        nodes = (0..<count).map { try! NodeID("node-\($0)") }
+        _ = try await orchestrator.createNodes(nodes)
+        for node in nodes {
+            _ = try await orchestrator.putTask(
+                DispatchedTask(id: "task-\(node)", nodeID: node, status: TaskStatus(state: .assigned)))
+        }
+        let downs = downs
+        downWatch = orchestrator.watch { event in
+            if case .nodeUpdated(let node) = event, node.status.state == .down {
+                downs.withLock { $0.append(node.id) }
+            }
+        }
+        for id in ["m1", "m2", "m3"] {
+            managers.append(try await Manager(id, on: coordination, clock: clock, leaseTTL: leaseTTL))
+        }
+    }
+
+    /// Lets time pass in 100 ms steps, the agents acting after each.
+    func run(for duration: Duration) async throws {
+        var elapsed = Duration.zero
+        while elapsed < duration {
+            try await step(.milliseconds(100))
+            actAsAgents()
+            elapsed += .milliseconds(100)
+        }
+    }
+
+    /// Each agent beats the manager of its session; one without a session, or told to go
+    /// elsewhere, registers with the manager it was sent to (or the owner a reachable
+    /// manager names) and reports its task RUNNING, as an agent resends its statuses on
+    /// every new session.
+    func actAsAgents() {
+        let finished = registered.withLock { finished -> [NodeID: Registration] in
+            defer { finished = [:] }
+            return finished
+        }
+        for (node, outcome) in finished {
+            registering.remove(node)
+            guard let session = outcome.session else { continue }
+            sessions[node] = (outcome.manager, session)
+            try? outcome.manager.dispatcher.updateTaskStatus(
+                nodeID: node, session: session,
+                updates: [TaskStatusUpdate(taskID: "task-\(node)", status: TaskStatus(state: .running))])
+        }
+        for node in nodes where !registering.contains(node) {
+            var sentTo: String?
+            // A manager it cannot reach is as good as no session: it asks the others.
+            if let (manager, session) = sessions[node], manager.reachable.withLock({ $0 }) {
+                do throws(DispatcherError) {
+                    _ = try manager.dispatcher.heartbeat(nodeID: node, session: session)
+                    continue
+                } catch .wrongManager(_, let owner?) {
+                    sentTo = owner.nodeID
+                } catch {}
+                sessions[node] = nil
+            }
+            let reachable = managers.filter { $0.reachable.withLock { $0 } }
+            let ownerID = sentTo ?? reachable.lazy.compactMap { $0.sharded.table?.owner(of: node)?.nodeID }.first
+            guard let target = reachable.first(where: { $0.id == ownerID }) else { continue }
+            registering.insert(node)
+            let registered = registered
+            Task {
+                let message = try? await target.dispatcher.register(
+                    nodeID: node, description: NodeDescription(hostname: node.rawValue))
+                registered.withLock { $0[node] = Registration(manager: target, session: message?.sessionID) }
+            }
+        }
+    }
+
+    /// Whether every node holds a session with a reachable manager, the one every reachable
+    /// manager's table names as its owner.
+    var settled: Bool {
+        let tables = managers.filter { $0.reachable.withLock { $0 } }.compactMap { $0.sharded.table }
+        guard let table = tables.first, tables.allSatisfy({ $0 == table }) else { return false }
+        return nodes.allSatisfy { node in
+            guard let manager = sessions[node]?.manager, manager.reachable.withLock({ $0 }) else { return false }
+            return manager.id == table.owner(of: node)?.nodeID
+        }
+    }
+
+    func shutDown() async throws {
+        for manager in managers { try await manager.shutDown() }
+        downWatch = nil
+        await orchestrator.close()
+    }
+}

@@ -1,0 +1,87 @@
+#if Etcd
+import BeaconCoordination
+import BeaconCoordinationEtcd
+import BeaconCore
+import BeaconDispatcher
+import EtcdTestSupport
+import Testing
+
+/// Three sharded managers on a real 3-member etcd (3.4, started by the test on loopback), in
+/// real time: a manager cut off from etcd loses its nodes to the others without a DOWN and
+/// writes nothing after its lease, and etcd losing its leader member costs no live node a DOWN
+/// and no reported status.
+@Suite(.timeLimit(.minutes(3))) struct ShardedDispatcherEtcdTests {
+    typealias Deployment = ShardedDeployment<MonotonicClock>
+
+    /// The deployment over `cluster`, and the etcd client its managers share (shut it down last).
+    static func deployment(nodes: Int, on cluster: EtcdTestServer) async throws -> (Deployment, EtcdCoordinationStore) {
+        let etcd = try EtcdCoordinationStore(endpoints: cluster.clientURLs, timeout: .seconds(2))
+        let deployment = try await Deployment(nodes: nodes, on: etcd, clock: MonotonicClock(), leaseTTL: .seconds(4)) {
+            step in try await Task.sleep(for: step)
+        }
+        return (deployment, etcd)
+    }
+
+    /// Waits, in real time, until every node holds a session with its owner (or a minute passed).
+    static func settle(_ deployment: Deployment) async throws {
+        for _ in 0..<120 where !deployment.settled { try await deployment.run(for: .milliseconds(500)) }
+        #expect(deployment.settled)
+    }
+
+    @Test func aManagerCutOffFromEtcdLosesItsNodesToTheOthersWithoutADown() async throws {
+        let cluster = try await EtcdTestServer(members: 3)
+        defer { cluster.stop() }
+        let (deployment, etcd) = try await Self.deployment(nodes: 45, on: cluster)
+        try await Self.settle(deployment)
+        let cut = deployment.managers[2]
+        let table = try #require(cut.sharded.table)
+        let itsNodes = deployment.nodes.filter { table.owner(of: $0)?.nodeID == cut.id }
+        #expect(!itsNodes.isEmpty)
+
+        // Cut off from etcd and from its agents: its lease runs out, its writes fail.
+        cut.partition.cut()
+        cut.reachable.withLock { $0 = false }
+        try await Self.settle(deployment)
+        let survivors = try #require(deployment.managers[0].sharded.table)
+        #expect(!survivors.managers.contains { $0.nodeID == cut.id })
+        #expect(cut.events.withLock { $0 }.contains(.leaseLost))
+
+        // Back: it joins again under a new lease and takes its share once more.
+        cut.partition.heal()
+        cut.reachable.withLock { $0 = true }
+        for _ in 0..<120 {
+            try await deployment.run(for: .milliseconds(500))
+            if deployment.settled, deployment.managers[0].sharded.table?.managers.count == 3 { break }
+        }
+        #expect(deployment.settled)
+        try await deployment.orchestrator.synchronize()
+        #expect(deployment.downs.withLock { $0 }.isEmpty, "DOWN written for live nodes")
+        for node in deployment.nodes {
+            #expect(deployment.orchestrator.node(node)?.status.state == .ready)
+            #expect(deployment.orchestrator.task("task-\(node)")?.status.state == .running)
+        }
+        try await deployment.shutDown()
+        await etcd.shutdown()
+    }
+
+    @Test func etcdLosingItsLeaderMemberCostsNoLiveNodeADown() async throws {
+        let cluster = try await EtcdTestServer(members: 3)
+        defer { cluster.stop() }
+        let (deployment, etcd) = try await Self.deployment(nodes: 45, on: cluster)
+        try await Self.settle(deployment)
+        let leader = try #require(await cluster.leader())
+        cluster.kill(member: leader)
+        // The agents keep beating through the election and after it.
+        try await deployment.run(for: .seconds(8))
+        try await Self.settle(deployment)
+        try await deployment.orchestrator.synchronize()
+        #expect(deployment.downs.withLock { $0 }.isEmpty, "DOWN written for live nodes")
+        for node in deployment.nodes {
+            #expect(deployment.orchestrator.node(node)?.status.state == .ready)
+            #expect(deployment.orchestrator.task("task-\(node)")?.status.state == .running)
+        }
+        try await deployment.shutDown()
+        await etcd.shutdown()
+    }
+}
+#endif
