@@ -545,6 +545,9 @@ let package = Package(
             name: "BeaconServiceTests",
             dependencies: [
                 "BeaconPrimitives",
+                "EtcdTestSupport",
+                "BeaconCoordinationEtcd",
+                "BeaconDispatcherCoordination",
                 "FuzzReplay",
                 "BeaconDispatcherService",
                 "BeaconAgent",

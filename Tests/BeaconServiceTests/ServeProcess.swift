@@ -55,9 +55,15 @@ final class ServeProcess: Sendable {
     /// A test that ends early (a failed `#require`) does not leave the server running.
     deinit {
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            Glibc.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+    }
+
+    /// SIGKILL: the process ends without a word to anyone.
+    func kill() {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     /// SIGTERM, as a service manager stops it; its exit status once it has exited.

@@ -181,8 +181,9 @@ public final class EtcdTestServer: @unchecked Sendable {
         }
     }
 
-    /// A port the kernel just handed out on loopback (bound, then released).
-    private static func freePort() throws -> Int {
+    /// A port the kernel just handed out on loopback (bound, then released): for a server a test
+    /// must name before it starts.
+    public static func freePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw EtcdTestServerError("socket: \(errno)") }
         defer { close(socket) }
