@@ -236,9 +236,16 @@ public final class NodeAgent: LongRunningService {
             metadata: ["manager": "\(manager.address)", "error": "\(error)", "failedOver": "\(failedOver)"])
     }
 
+    /// The session's last message moved this node to another manager, which it lists first.
+    struct SentToOwner: Error {
+        let owner: ManagedServer
+    }
+
     /// The manager a FailedPrecondition answer names as the node's owner (see
-    /// `DispatcherError.wrongManager(node:owner:)`); nil for any other answer.
+    /// `DispatcherError.wrongManager(node:owner:)`), or the one a last session message moved
+    /// it to; nil for any other answer.
     static func owner(namedBy error: any Error) -> ManagedServer? {
+        if let sent = error as? SentToOwner { return sent.owner }
         guard let error = error as? RPCError, error.code == .failedPrecondition else { return nil }
         let ids = error.metadata[stringValues: DispatcherError.ownerIDMetadataKey]
         let addresses = error.metadata[stringValues: DispatcherError.ownerAddressMetadataKey]
@@ -265,7 +272,7 @@ public final class NodeAgent: LongRunningService {
             state.outstandingBeat = nil
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.followSession(client, started: startedSink) }
+            group.addTask { try await self.followSession(client, on: manager, started: startedSink) }
             group.addTask { try await self.watchdog(started: startedSink) }
             var firstSession = started.makeAsyncIterator()
             guard let session = await firstSession.next() else {
@@ -300,9 +307,9 @@ public final class NodeAgent: LongRunningService {
         }
     }
 
-    private func followSession(_ client: ManagerConnections.Client, started: AsyncStream<String>.Continuation)
-        async throws
-    {
+    private func followSession(
+        _ client: ManagerConnections.Client, on manager: ManagedServer, started: AsyncStream<String>.Continuation
+    ) async throws {
         defer { started.finish() }
         var request = Beacon_Dispatcher_V1_SessionRequest()
         if let description = configuration.description {
@@ -316,7 +323,15 @@ public final class NodeAgent: LongRunningService {
         try await client.session(request, metadata: metadata) { response in
             for try await message in response.messages {
                 if !message.managers.isEmpty { self.updateManagers(message.managers) }
-                if message.disconnect { throw AgentError.disconnected }
+                if message.disconnect {
+                    // A sharded manager letting go of this node lists its new owner first.
+                    if let first = message.managers.first.map(WeightedManager.init), first.address != manager.address,
+                        let owner = try? ManagedServer(name: first.nodeID, address: first.address)
+                    {
+                        throw SentToOwner(owner: owner)
+                    }
+                    throw AgentError.disconnected
+                }
                 started.yield(message.sessionID)
             }
         }

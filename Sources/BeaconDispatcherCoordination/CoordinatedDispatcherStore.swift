@@ -187,8 +187,10 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     /// holds them. A batch larger than one transaction is committed in several, in order.
     ///
     /// A write that meets a change it had not seen is planned again on the newer records, except
-    /// a node status that another writer changed meanwhile: that newer status stands (with
-    /// several managers, the node's new owner decided it), and this one is dropped.
+    /// a node status whose status another writer changed after this commit began: that newer
+    /// status stands (with several managers, the node's new owner decided it), and this one is
+    /// dropped. A change that landed before the commit began is not detected this way: the
+    /// dispatcher drops its queued statuses of nodes that moved away (`Dispatcher.updateShard`).
     ///
     /// - Throws: `DispatcherError.storeFailure` when the store cannot be reached, when the
     ///   fence no longer holds, or when other writers kept changing the same records; writes of

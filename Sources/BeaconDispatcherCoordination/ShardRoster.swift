@@ -11,11 +11,13 @@ package import BeaconDispatcher
 ///
 /// A pure value: a snapshot and the watch's changes go in, the table to act on comes out.
 /// Every manager computes the same table from the same revision: the stored table moved on to
-/// the live managers with ``ShardTable/following(_:)``, newcomers in the order they joined
+/// the live managers with `ShardTable.following(_:)`, newcomers in the order they joined
 /// (their keys' create revisions). The stored table only anchors that step: whichever manager
 /// sees the two differ writes the result back (``tableWrite``) under a compare on the table
-/// key's revision, and as every manager would write the same table, losing that race is
-/// harmless.
+/// key's revision. Managers at the same revision would write the same table; one whose watch
+/// lags (it saw a join but not yet a leave) may store a table reached in another order, which
+/// the others then move on from: they agree again at the next revision, at the cost of some
+/// nodes moving twice.
 package struct ShardRoster: Sendable {
     /// The root the keys live under; ends with `/`.
     package let root: String

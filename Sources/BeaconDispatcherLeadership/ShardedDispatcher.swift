@@ -64,7 +64,9 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
     ///   - store: where the managers' entries and table live; usually the store `records` uses.
     ///   - root: the roster's prefix, ending with `/`, the same for every manager and apart from
     ///     the records' prefix.
-    ///   - manager: this manager's id (unique in the deployment) and the address nodes reach it at.
+    ///   - manager: this manager's id and the address nodes reach it at. The id must be unique: while
+    ///     a live entry holds it (another manager's, or this one's from before a restart, until its
+    ///     lease lapses), joining fails and is retried with back-off, with a warning.
     ///   - leaseTTL: how long the entry outlives a manager that stopped refreshing it: how long its
     ///     nodes wait before another manager takes them over.
     ///   - logger: where shard changes and lost leases are logged.
@@ -134,10 +136,16 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
         let entry = ShardRoster.memberKey(root: root, id: manager.nodeID)
         let roster: ShardRoster
         do throws(DispatcherError) {
-            _ = try await coordinate { () throws(CoordinationError) in
+            // Only where no live manager holds the id: two managers with one id would take each
+            // other's entry forever. A dead one's entry lapses with its lease, then this goes in.
+            let put = try await coordinate { () throws(CoordinationError) in
                 try await store.transaction(
-                    if: [],
+                    if: [.createRevision(key: entry, equals: 0)],
                     then: [.put(key: entry, value: ShardRoster.memberValue(manager), lease: granted.id)], else: [])
+            }
+            guard put.succeeded else {
+                throw .storeFailure(
+                    "another manager holds the id \(manager.nodeID) (or this one's last run, until its lease lapses)")
             }
             try records.fence(with: [.lease(key: entry, equals: granted.id)])
             try await records.synchronize()
@@ -168,6 +176,9 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
             _ = ended.settle(.cancelled)
         }
         watching.cancel()
+        // Cancelled as well as stopped: a stop that comes before the run has started is a no-op,
+        // and cancellation ends a run that starts afterwards.
+        run.cancel()
         dispatcher.stop()
         await run.value
         await watching.value
@@ -194,6 +205,7 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
         while !Task.isCancelled {
             do {
                 for try await changes in store.watch(prefix: root, after: roster.revision) {
+                    backoff.reset()
                     roster.apply(changes)
                     guard roster.holdsEntry(of: manager.nodeID, lease: lease) else {
                         _ = ended.settle(.leaseLost)
@@ -205,20 +217,20 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
             } catch {
                 logger.warning("the managers' watch broke; reading them again", metadata: ["error": "\(error)"])
             }
+            do {
+                try await backoff.sleep(on: dispatcher.clock, using: &random)
+            } catch {
+                return
+            }
             do throws(DispatcherError) {
                 roster = ShardRoster(root: root, snapshot: try await read())
-                backoff.reset()
                 guard roster.holdsEntry(of: manager.nodeID, lease: lease) else {
                     _ = ended.settle(.leaseLost)
                     return
                 }
                 await follow(roster)
             } catch {
-                do {
-                    try await backoff.sleep(on: dispatcher.clock, using: &random)
-                } catch {
-                    return
-                }
+                continue
             }
         }
     }

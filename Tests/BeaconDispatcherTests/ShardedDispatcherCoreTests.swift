@@ -171,6 +171,28 @@ import Testing
         #expect(dispatcher.store.task("t1")?.status.state == .running)
     }
 
+    /// A node that moves away and back while its registration is in flight lost its READY write
+    /// on the way: that registration must not issue a session (the store would show the node
+    /// UNKNOWN while it beats); the node's next one goes through.
+    @Test func aRegistrationWhoseNodeMovedAwayAndBackAsksAgain() throws {
+        let alone = try ShardTable(managers: [Self.me])
+        let dispatcher = try Self.shardedDispatcher(alone)
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
+        let node = nodeID(Self.names[0])
+        var result: Result<SessionMessage, DispatcherError>?
+        try dispatcher.register(node) { result = $0 }
+        dispatcher.updateShard(DispatcherShard(table: try ShardTable(managers: [Self.other]), manager: Self.me.nodeID))
+        dispatcher.updateShard(DispatcherShard(table: alone, manager: Self.me.nodeID))
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
+        guard case .failure(let error)? = result else {
+            Issue.record("the registration did not fail: \(String(describing: result))")
+            return
+        }
+        #expect(error == .sessionInvalid)
+        _ = try dispatcher.registerNow(node)
+        #expect(dispatcher.store.node(node)?.status.state == .ready)
+    }
+
     @Test func aRegistrationInFlightWhenItsNodeMovesIsRefusedAndNotMarkedDown() throws {
         let alone = try ShardTable(managers: [Self.me])
         let dispatcher = try Self.shardedDispatcher(alone)

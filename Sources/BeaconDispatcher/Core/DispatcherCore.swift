@@ -213,8 +213,11 @@ package final class DispatcherCore<Clock: BeaconClock> {
         guard isRunning, pending.term == term else { throw .stopped }
         do throws(DispatcherError) {
             if let commitError { throw commitError }
-            // The shard may have moved the node to another manager while its write was in flight.
+            // The shard may have moved the node to another manager while its write was in flight
+            // (and its READY write was dropped then, even if the node has moved back since: the
+            // node asks again).
             if let refusal = refusal(ofForeign: pending.node) { throw refusal }
+            if liveness.isVoided(pending.node) { throw .sessionInvalid }
             let message = try issueSession(pending, at: now)
             endFlight(of: pending.node, registered: true, at: now)
             return message

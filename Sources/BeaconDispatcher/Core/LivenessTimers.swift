@@ -37,6 +37,9 @@ struct LivenessTimers {
     private struct RegistrationInFlight {
         var count = 0
         var deadlinePassed = false
+        /// The node moved to another manager meanwhile, and its READY write was dropped: these
+        /// registrations must not issue a session even if the node moves back before they end.
+        var voided = false
     }
 
     let orphanAfter: Duration
@@ -81,8 +84,11 @@ struct LivenessTimers {
     }
 
     /// Forgets the UNKNOWN and DOWN nodes `released` picks (another manager holds them now):
-    /// their doubled grace and orphan timers will not fire here. Returns how many were dropped.
+    /// their doubled grace and orphan timers will not fire here, and their registrations in
+    /// flight are voided (see ``isVoided(_:)``). Returns how many UNKNOWN and DOWN nodes were
+    /// dropped.
     mutating func release(where released: (NodeID) -> Bool) -> Int {
+        for node in registering.keys where released(node) { registering[node]?.voided = true }
         let unknown = unknownNodes.keys.filter(released)
         let down = downNodes.keys.filter(released)
         for node in unknown { unknownNodes.removeValue(forKey: node) }
@@ -142,6 +148,12 @@ struct LivenessTimers {
         registering.removeValue(forKey: node)
         guard flight.deadlinePassed else { return nil }
         return removeUnknown(node) != nil ? .unknownGrace : .heartbeat
+    }
+
+    /// Whether the node's registrations in flight were voided by a release: their READY write
+    /// was dropped, so none of them may issue a session.
+    func isVoided(_ node: NodeID) -> Bool {
+        registering[node]?.voided ?? false
     }
 
     /// A deadline of `node` passed. Returns true when the node is DOWN from now; false when a

@@ -75,8 +75,8 @@ public struct ShardTable: Sendable, Equatable {
 
     /// The table for the live managers `live`, reached from this one with the fewest moves:
     /// managers no longer live leave (in id order), then the new ones join in the order `live`
-    /// lists them. Managers that stay keep their slots; a changed address or weight is taken
-    /// as is. Two processes that apply the same `live` list to the same table get the same
+    /// lists them. A leaver's slots go to the others and a joiner takes its share from them, and
+    /// no other slot changes owner; a changed address or weight is taken as is. Two processes that apply the same `live` list to the same table get the same
     /// result, so list newcomers in an order every process sees alike (the order they joined).
     ///
     /// - Throws: ``DispatcherError/invalidArgument(_:)`` for an empty or repeated manager id.

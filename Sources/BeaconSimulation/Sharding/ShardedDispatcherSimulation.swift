@@ -44,7 +44,8 @@ final class ShardedRun {
         var session: SessionID?
         /// The manager to register with next, as the last refusal named it.
         var target: Int?
-        var registering = false
+        /// The manager a registration in flight went to.
+        var registeringWith: Int?
         /// Registrations refused so far, to spread the agent's next guess over the managers.
         var refusals = 0
     }
@@ -102,7 +103,11 @@ final class ShardedRun {
         progress("starting \(plan.managers) managers")
         for index in managers.indices { try join(index) }
         outcome.heldAtStart = managers.map { manager in agents.count { table.owner(of: $0.node) == manager.id } }
-        for index in agents.indices { schedule.schedule(index, atMillisecond: index % 1000) }
+        // First beats spread over the first second, in an order drawn from the seed.
+        for index in agents.indices {
+            let draw = (UInt64(index) &* 0x9E37_79B9_7F4A_7C15) ^ plan.seed
+            schedule.schedule(index, atMillisecond: 1 + Int(draw % 1000))
+        }
 
         let end = Self.milliseconds(plan.duration)
         let kill = Self.milliseconds(plan.killAt)
@@ -180,6 +185,11 @@ final class ShardedRun {
     func kill(_ index: Int) {
         managers[index].alive = false
         managers[index].dispatcher?.abandon()
+        // Registrations in flight there never answer: their agents try again a second later.
+        for agent in agents.indices where agents[agent].registeringWith == index {
+            agents[agent].registeringWith = nil
+            schedule.schedule(agent, atMillisecond: millisecond + 1000)
+        }
         killMillisecond = millisecond
         for (position, agent) in agents.enumerated() where table.owner(of: agent.node) == managers[index].id {
             movedAtKill[position] = .some(nil)
@@ -215,7 +225,7 @@ final class ShardedRun {
     // MARK: Agents
 
     func act(_ index: Int) {
-        guard !agents[index].registering else { return }
+        guard agents[index].registeringWith == nil else { return }
         if let manager = agents[index].manager, let session = agents[index].session {
             if managers[manager].alive, let dispatcher = managers[manager].dispatcher {
                 do throws(DispatcherError) {
@@ -250,7 +260,7 @@ final class ShardedRun {
             schedule.schedule(index, atMillisecond: millisecond + 1000)
             return
         }
-        agents[index].registering = true
+        agents[index].registeringWith = target
         do throws(DispatcherError) {
             try dispatcher.register(agents[index].node) { [unowned self] result in
                 self.registered(index, with: target, result)
@@ -261,7 +271,7 @@ final class ShardedRun {
     }
 
     func registered(_ index: Int, with manager: Int, _ result: Result<SessionMessage, DispatcherError>) {
-        agents[index].registering = false
+        agents[index].registeringWith = nil
         switch result {
         case .success(let message):
             agents[index].manager = manager

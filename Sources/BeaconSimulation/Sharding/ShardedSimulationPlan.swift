@@ -25,7 +25,7 @@ public struct ShardedSimulationPlan: Sendable {
     public let leaseTTL: Duration
     /// When the killed manager starts again, after its kill; nil: it stays dead.
     public let rejoinAfter: Duration?
-    /// Seeds the agents' first beats.
+    /// Seeds the order of the agents' first beats over the first second.
     public let seed: UInt64
 
     /// A checked plan: the kill comes after every node registered (10 s in) and leaves time for

@@ -11,6 +11,10 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 
+#if Etcd
+import BeaconCoordinationEtcd
+#endif
+
 /// One `beacon loadgen` run: its agents, what they measured, and the report.
 struct LoadGeneration {
     /// Heartbeat round trips: every one counted, and a uniform sample of at most
@@ -119,6 +123,8 @@ struct LoadGeneration {
         let registered = agents.count { $0.sessionsStarted > 0 }
         print(String(format: "registered %d agents in %.1f s", registered, Stopwatch.seconds(clock.now - rampStart)))
 
+        let store = try EtcdRevision(command.etcd)
+        let startRevision = await store?.now()
         let start = clock.now
         let startCPU = serverCPUs.map { $0.seconds() }
         // Round trips are measured from here: the ramp's are dropped.
@@ -136,6 +142,8 @@ struct LoadGeneration {
         try await Task.sleep(until: start + command.duration.value, clock: clock)
         let elapsed = Stopwatch.seconds(clock.now - start)
         let endCPU = serverCPUs.map { $0.seconds() }
+        let endRevision = await store?.now()
+        await store?.close()
         let moved = await handoff?.value ?? []
         let (heartbeats, sample) = measurements.withLock { ($0.count, $0.roundTrips) }
         let roundTrips = sample.sorted()
@@ -164,6 +172,13 @@ struct LoadGeneration {
         await stoppedConnections.close()
 
         print(String(format: "heartbeats: %d in %.1f s = %.0f/s", heartbeats, elapsed, Double(heartbeats) / elapsed))
+        if let startRevision, let endRevision {
+            let writes = endRevision - startRevision
+            print(
+                String(
+                    format: "etcd writes (revisions) in the same %.1f s: %d = %.1f/s, %.4f per heartbeat", elapsed,
+                    writes, Double(writes) / elapsed, Double(writes) / Double(max(heartbeats, 1))))
+        }
         if !roundTrips.isEmpty {
             print(
                 String(
@@ -332,5 +347,34 @@ struct ServerCPU {
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
+}
+/// etcd's revision, which every write to it advances by one: how many writes the managers made.
+struct EtcdRevision {
+    #if Etcd
+    private let store: EtcdCoordinationStore
+
+    /// Nil without `urls`.
+    init?(_ urls: String?) throws {
+        guard let urls else { return nil }
+        store = try EtcdCoordinationStore(endpoints: etcdEndpoints(urls))
+    }
+
+    /// The revision now; nil when etcd does not answer.
+    func now() async -> Int64? {
+        try? await store.read(prefix: "/beacon-loadgen-revision-probe/").revision
+    }
+
+    func close() async {
+        await store.shutdown()
+    }
+    #else
+    init?(_ urls: String?) throws {
+        return nil
+    }
+
+    func now() async -> Int64? { nil }
+
+    func close() async {}
+    #endif
 }
 #endif

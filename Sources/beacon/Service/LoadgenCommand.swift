@@ -40,7 +40,7 @@ struct LoadgenCommand: AsyncParsableCommand {
 
     @Option(
         help:
-            "The dispatcher's host:port, [IPv6]:port or name:port, port 1...65535; several, comma-separated, for managers that share the nodes."
+            "The dispatcher's host:port, [IPv6]:port or name:port, port 1...65535; several, comma-separated, for managers that share the nodes, each spelled as it advertises itself (its `serve --advertise`), so the report can tell which agent is where."
     )
     var manager = "127.0.0.1:4242"
     @Option(help: Self.nodeCounts.help("Agents to run", default: Self.defaultNodes), transform: Self.nodeCounts.parse)
@@ -92,6 +92,11 @@ struct LoadgenCommand: AsyncParsableCommand {
             "The file `beacon serve --expiry-log` writes, to report how late each stopped node was marked DOWN (default: lateness is not reported)."
     )
     var expiryLog: String?
+    @Option(
+        help:
+            "Comma-separated etcd client URLs of the managers' store (`serve --etcd`): report etcd's writes per second beside the heartbeats per second, read from its revision (needs `--traits GRPC,Etcd`) (default: not reported)."
+    )
+    var etcd: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (to standard error).")
     var logLevel = LogLevelOption.info
 
@@ -131,6 +136,14 @@ struct LoadgenCommand: AsyncParsableCommand {
             }
         }
         try OptionCheck.identifier(prefix, "--prefix", atMost: 200)
+        if let etcd {
+            _ = try etcdEndpoints(etcd)
+            #if GRPC && !Etcd
+            throw ValidationError(
+                "--etcd: this beacon was built without etcd support; run it as `swift run -c release --traits GRPC,Etcd beacon loadgen …`"
+            )
+            #endif
+        }
     }
 
     /// The managers `--manager` lists, each a valid address, none twice.

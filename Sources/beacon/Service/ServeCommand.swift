@@ -70,7 +70,10 @@ struct ServeCommand: AsyncParsableCommand {
             "The dispatcher group's path on etcd: starts with / and does not end with one (default: /beacon/dispatchers).",
         transform: { try GroupPath($0).rawValue })
     var group = "/beacon/dispatchers"
-    @Option(help: "This dispatcher's name in the group, 1 to 256 visible ASCII characters (default: --listen).")
+    @Option(
+        help:
+            "This dispatcher's name in the group, 1 to 256 visible ASCII characters; unique among the managers (default: --advertise, else --listen)."
+    )
     var name: String?
     @Flag(
         help:
@@ -227,7 +230,7 @@ struct ServeCommand: AsyncParsableCommand {
                 service: EtcdShardService(
                     dispatcher: dispatcher, coordination: onEtcd.coordination, records: onEtcd.records,
                     root: group + "-managers/",
-                    manager: WeightedManager(nodeID: name ?? listen, address: advertise ?? listen)),
+                    manager: WeightedManager(nodeID: name ?? advertise ?? listen, address: advertise ?? listen)),
                 successTerminationBehavior: .gracefullyShutdownGroup)
         } else if let onEtcd {
             leader = .init(
