@@ -7,7 +7,7 @@ import EtcdTestSupport
 #endif
 
 /// The coordination stores the dispatcher's records are tested on: the same suite runs on the
-/// in-memory store and, with the `Etcd` trait, on an etcd the test starts on loopback.
+/// in-memory store and, with the `Etcd` trait, on a 3-member etcd the test starts on loopback.
 enum Backend: String, Sendable, CaseIterable, CustomTestStringConvertible {
     case memory
     #if Etcd
@@ -23,8 +23,10 @@ enum Backend: String, Sendable, CaseIterable, CustomTestStringConvertible {
             return (InMemoryCoordinationStore(), {})
         #if Etcd
         case .etcd:
-            let server = try await EtcdTestServer()
-            let store = try EtcdCoordinationStore(endpoints: [server.clientURL])
+            // Three members, as a production cluster has: a write is acknowledged once a majority
+            // holds it, and the watch comes from whichever member the client reached.
+            let server = try await EtcdTestServer(members: 3)
+            let store = try EtcdCoordinationStore(endpoints: server.clientURLs)
             return (
                 store,
                 {

@@ -14,9 +14,11 @@ import Testing
     typealias Deployment = ShardedDeployment<MonotonicClock>
 
     /// The deployment over `cluster`, and the etcd client its managers share (shut it down last).
-    static func deployment(nodes: Int, on cluster: EtcdTestServer) async throws -> (Deployment, EtcdCoordinationStore) {
+    static func deployment(
+        nodes: Int, on cluster: EtcdTestServer, leaseTTL: Duration = .seconds(4)
+    ) async throws -> (Deployment, EtcdCoordinationStore) {
         let etcd = try EtcdCoordinationStore(endpoints: cluster.clientURLs, timeout: .seconds(2))
-        let deployment = try await Deployment(nodes: nodes, on: etcd, clock: MonotonicClock(), leaseTTL: .seconds(4)) {
+        let deployment = try await Deployment(nodes: nodes, on: etcd, clock: MonotonicClock(), leaseTTL: leaseTTL) {
             step in try await Task.sleep(for: step)
         }
         return (deployment, etcd)
@@ -54,6 +56,47 @@ import Testing
             if deployment.settled, deployment.managers[0].sharded.table?.managers.count == 3 { break }
         }
         #expect(deployment.settled)
+        try await deployment.orchestrator.synchronize()
+        #expect(deployment.downs.withLock { $0 }.isEmpty, "DOWN written for live nodes")
+        for node in deployment.nodes {
+            #expect(deployment.orchestrator.node(node)?.status.state == .ready)
+            #expect(deployment.orchestrator.task("task-\(node)")?.status.state == .running)
+        }
+        try await deployment.shutDown()
+        await etcd.shutdown()
+    }
+
+    /// The fencing test on etcd: a manager whose calls to etcd hang (a paused process) decides
+    /// its nodes are DOWN; by the time those writes reach etcd its lease has lapsed and the
+    /// others hold the nodes, alive. The compare on its entry refuses them.
+    @Test func aPausedManagersWritesAreRefusedOnceItsLeaseLapsed() async throws {
+        let cluster = try await EtcdTestServer(members: 3)
+        defer { cluster.stop() }
+        // A lease long enough that the DOWN verdicts (3 s) come before the manager gives up on it.
+        let (deployment, etcd) = try await Self.deployment(nodes: 45, on: cluster, leaseTTL: .seconds(6))
+        try await Self.settle(deployment)
+        let paused = deployment.managers[2]
+        let table = try #require(paused.sharded.table)
+        let pausedNodes = deployment.nodes.filter { table.owner(of: $0)?.nodeID == paused.id }
+        #expect(!pausedNodes.isEmpty)
+
+        // Its etcd calls hang and its agents cannot reach it: 3 s later its wheel marks its nodes
+        // DOWN, and the batch carrying that hangs with the rest; 6 s in, its lease lapses.
+        paused.partition.hold()
+        paused.reachable.withLock { $0 = false }
+        try await deployment.run(for: .seconds(3.5))
+        #expect(pausedNodes.allSatisfy { paused.dispatcher.state(of: $0) == .down })
+        try await Self.settle(deployment)
+
+        // It resumes: the held batch goes out, is fenced, and the manager joins again.
+        paused.partition.heal()
+        paused.reachable.withLock { $0 = true }
+        for _ in 0..<120 {
+            try await deployment.run(for: .milliseconds(500))
+            if deployment.settled, deployment.managers[0].sharded.table?.managers.count == 3 { break }
+        }
+        #expect(deployment.settled)
+        #expect(paused.events.withLock { $0 }.contains(.leaseLost))
         try await deployment.orchestrator.synchronize()
         #expect(deployment.downs.withLock { $0 }.isEmpty, "DOWN written for live nodes")
         for node in deployment.nodes {
