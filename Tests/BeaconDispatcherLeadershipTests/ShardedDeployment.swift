@@ -36,9 +36,13 @@ final class ShardedManager<Clock: BeaconClock>: Sendable {
         running = Task { [sharded] in try await sharded.run() }
     }
 
-    func shutDown() async throws {
+    /// Cancels the manager and closes its records, whatever its run ends with: a run that throws
+    /// on cancellation is recorded as an issue, and the cleanup still happens.
+    func shutDown() async {
         running.cancel()
-        try await running.value
+        if case .failure(let error) = await running.result {
+            Issue.record("manager \(id) ended with \(error)")
+        }
         await records.close()
     }
 }
@@ -154,8 +158,8 @@ final class ShardedDeployment<Clock: BeaconClock>: @unchecked Sendable {
         }
     }
 
-    func shutDown() async throws {
-        for manager in managers { try await manager.shutDown() }
+    func shutDown() async {
+        for manager in managers { await manager.shutDown() }
         downWatch = nil
         await orchestrator.close()
     }

@@ -13,15 +13,30 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct ShardedDispatcherEtcdTests {
     typealias Deployment = ShardedDeployment<MonotonicClock>
 
-    /// The deployment over `cluster`, and the etcd client its managers share (shut it down last).
-    static func deployment(
-        nodes: Int, on cluster: EtcdTestServer, leaseTTL: Duration = .seconds(4)
-    ) async throws -> (Deployment, EtcdCoordinationStore) {
+    /// Runs `body` with a deployment over `cluster`, then shuts the deployment and the etcd client
+    /// its managers share down, whether `body` (or making the deployment) threw or not: an
+    /// etcd client left running traps when it is released.
+    static func withDeployment(
+        nodes: Int, on cluster: EtcdTestServer, leaseTTL: Duration = .seconds(4),
+        _ body: (Deployment) async throws -> Void
+    ) async throws {
         let etcd = try EtcdCoordinationStore(endpoints: cluster.clientURLs, timeout: .seconds(2))
-        let deployment = try await Deployment(nodes: nodes, on: etcd, clock: MonotonicClock(), leaseTTL: leaseTTL) {
-            step in try await Task.sleep(for: step)
+        do {
+            let deployment = try await Deployment(
+                nodes: nodes, on: etcd, clock: MonotonicClock(), leaseTTL: leaseTTL
+            ) { step in try await Task.sleep(for: step) }
+            do {
+                try await body(deployment)
+            } catch {
+                await deployment.shutDown()
+                throw error
+            }
+            await deployment.shutDown()
+        } catch {
+            await etcd.shutdown()
+            throw error
         }
-        return (deployment, etcd)
+        await etcd.shutdown()
     }
 
     /// Waits, in real time, until every node holds a session with its owner (or a minute passed).
@@ -33,37 +48,36 @@ import Testing
     @Test func aManagerCutOffFromEtcdLosesItsNodesToTheOthersWithoutADown() async throws {
         let cluster = try await EtcdTestServer(members: 3)
         defer { cluster.stop() }
-        let (deployment, etcd) = try await Self.deployment(nodes: 45, on: cluster)
-        try await Self.settle(deployment)
-        let cut = deployment.managers[2]
-        let table = try #require(cut.sharded.table)
-        let itsNodes = deployment.nodes.filter { table.owner(of: $0)?.nodeID == cut.id }
-        #expect(!itsNodes.isEmpty)
+        try await Self.withDeployment(nodes: 45, on: cluster) { deployment in
+            try await Self.settle(deployment)
+            let cut = deployment.managers[2]
+            let table = try #require(cut.sharded.table)
+            let itsNodes = deployment.nodes.filter { table.owner(of: $0)?.nodeID == cut.id }
+            #expect(!itsNodes.isEmpty)
 
-        // Cut off from etcd and from its agents: its lease runs out, its writes fail.
-        cut.partition.cut()
-        cut.reachable.withLock { $0 = false }
-        try await Self.settle(deployment)
-        let survivors = try #require(deployment.managers[0].sharded.table)
-        #expect(!survivors.managers.contains { $0.nodeID == cut.id })
-        #expect(cut.events.withLock { $0 }.contains(.leaseLost))
+            // Cut off from etcd and from its agents: its lease runs out, its writes fail.
+            cut.partition.cut()
+            cut.reachable.withLock { $0 = false }
+            try await Self.settle(deployment)
+            let survivors = try #require(deployment.managers[0].sharded.table)
+            #expect(!survivors.managers.contains { $0.nodeID == cut.id })
+            #expect(cut.events.withLock { $0 }.contains(.leaseLost))
 
-        // Back: it joins again under a new lease and takes its share once more.
-        cut.partition.heal()
-        cut.reachable.withLock { $0 = true }
-        for _ in 0..<120 {
-            try await deployment.run(for: .milliseconds(500))
-            if deployment.settled, deployment.managers[0].sharded.table?.managers.count == 3 { break }
+            // Back: it joins again under a new lease and takes its share once more.
+            cut.partition.heal()
+            cut.reachable.withLock { $0 = true }
+            for _ in 0..<120 {
+                try await deployment.run(for: .milliseconds(500))
+                if deployment.settled, deployment.managers[0].sharded.table?.managers.count == 3 { break }
+            }
+            #expect(deployment.settled)
+            try await deployment.orchestrator.synchronize()
+            #expect(deployment.downs.withLock { $0 }.isEmpty, "DOWN written for live nodes")
+            for node in deployment.nodes {
+                #expect(deployment.orchestrator.node(node)?.status.state == .ready)
+                #expect(deployment.orchestrator.task("task-\(node)")?.status.state == .running)
+            }
         }
-        #expect(deployment.settled)
-        try await deployment.orchestrator.synchronize()
-        #expect(deployment.downs.withLock { $0 }.isEmpty, "DOWN written for live nodes")
-        for node in deployment.nodes {
-            #expect(deployment.orchestrator.node(node)?.status.state == .ready)
-            #expect(deployment.orchestrator.task("task-\(node)")?.status.state == .running)
-        }
-        try await deployment.shutDown()
-        await etcd.shutdown()
     }
 
     /// The fencing test on etcd: a manager whose calls to etcd hang (a paused process) decides
@@ -73,58 +87,56 @@ import Testing
         let cluster = try await EtcdTestServer(members: 3)
         defer { cluster.stop() }
         // A lease long enough that the DOWN verdicts (3 s) come before the manager gives up on it.
-        let (deployment, etcd) = try await Self.deployment(nodes: 45, on: cluster, leaseTTL: .seconds(6))
-        try await Self.settle(deployment)
-        let paused = deployment.managers[2]
-        let table = try #require(paused.sharded.table)
-        let pausedNodes = deployment.nodes.filter { table.owner(of: $0)?.nodeID == paused.id }
-        #expect(!pausedNodes.isEmpty)
+        try await Self.withDeployment(nodes: 45, on: cluster, leaseTTL: .seconds(6)) { deployment in
+            try await Self.settle(deployment)
+            let paused = deployment.managers[2]
+            let table = try #require(paused.sharded.table)
+            let pausedNodes = deployment.nodes.filter { table.owner(of: $0)?.nodeID == paused.id }
+            #expect(!pausedNodes.isEmpty)
 
-        // Its etcd calls hang and its agents cannot reach it: 3 s later its wheel marks its nodes
-        // DOWN, and the batch carrying that hangs with the rest; 6 s in, its lease lapses.
-        paused.partition.hold()
-        paused.reachable.withLock { $0 = false }
-        try await deployment.run(for: .seconds(3.5))
-        #expect(pausedNodes.allSatisfy { paused.dispatcher.state(of: $0) == .down })
-        try await Self.settle(deployment)
+            // Its etcd calls hang and its agents cannot reach it: 3 s later its wheel marks its nodes
+            // DOWN, and the batch carrying that hangs with the rest; 6 s in, its lease lapses.
+            paused.partition.hold()
+            paused.reachable.withLock { $0 = false }
+            try await deployment.run(for: .seconds(3.5))
+            #expect(pausedNodes.allSatisfy { paused.dispatcher.state(of: $0) == .down })
+            try await Self.settle(deployment)
 
-        // It resumes: the held batch goes out, is fenced, and the manager joins again.
-        paused.partition.heal()
-        paused.reachable.withLock { $0 = true }
-        for _ in 0..<120 {
-            try await deployment.run(for: .milliseconds(500))
-            if deployment.settled, deployment.managers[0].sharded.table?.managers.count == 3 { break }
+            // It resumes: the held batch goes out, is fenced, and the manager joins again.
+            paused.partition.heal()
+            paused.reachable.withLock { $0 = true }
+            for _ in 0..<120 {
+                try await deployment.run(for: .milliseconds(500))
+                if deployment.settled, deployment.managers[0].sharded.table?.managers.count == 3 { break }
+            }
+            #expect(deployment.settled)
+            #expect(paused.events.withLock { $0 }.contains(.leaseLost))
+            try await deployment.orchestrator.synchronize()
+            #expect(deployment.downs.withLock { $0 }.isEmpty, "DOWN written for live nodes")
+            for node in deployment.nodes {
+                #expect(deployment.orchestrator.node(node)?.status.state == .ready)
+                #expect(deployment.orchestrator.task("task-\(node)")?.status.state == .running)
+            }
         }
-        #expect(deployment.settled)
-        #expect(paused.events.withLock { $0 }.contains(.leaseLost))
-        try await deployment.orchestrator.synchronize()
-        #expect(deployment.downs.withLock { $0 }.isEmpty, "DOWN written for live nodes")
-        for node in deployment.nodes {
-            #expect(deployment.orchestrator.node(node)?.status.state == .ready)
-            #expect(deployment.orchestrator.task("task-\(node)")?.status.state == .running)
-        }
-        try await deployment.shutDown()
-        await etcd.shutdown()
     }
 
     @Test func etcdLosingItsLeaderMemberCostsNoLiveNodeADown() async throws {
         let cluster = try await EtcdTestServer(members: 3)
         defer { cluster.stop() }
-        let (deployment, etcd) = try await Self.deployment(nodes: 45, on: cluster)
-        try await Self.settle(deployment)
-        let leader = try #require(await cluster.leader())
-        cluster.kill(member: leader)
-        // The agents keep beating through the election and after it.
-        try await deployment.run(for: .seconds(8))
-        try await Self.settle(deployment)
-        try await deployment.orchestrator.synchronize()
-        #expect(deployment.downs.withLock { $0 }.isEmpty, "DOWN written for live nodes")
-        for node in deployment.nodes {
-            #expect(deployment.orchestrator.node(node)?.status.state == .ready)
-            #expect(deployment.orchestrator.task("task-\(node)")?.status.state == .running)
+        try await Self.withDeployment(nodes: 45, on: cluster) { deployment in
+            try await Self.settle(deployment)
+            let leader = try #require(await cluster.leader())
+            cluster.kill(member: leader)
+            // The agents keep beating through the election and after it.
+            try await deployment.run(for: .seconds(8))
+            try await Self.settle(deployment)
+            try await deployment.orchestrator.synchronize()
+            #expect(deployment.downs.withLock { $0 }.isEmpty, "DOWN written for live nodes")
+            for node in deployment.nodes {
+                #expect(deployment.orchestrator.node(node)?.status.state == .ready)
+                #expect(deployment.orchestrator.task("task-\(node)")?.status.state == .running)
+            }
         }
-        try await deployment.shutDown()
-        await etcd.shutdown()
     }
 }
 #endif

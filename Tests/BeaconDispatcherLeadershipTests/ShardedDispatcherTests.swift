@@ -46,7 +46,7 @@ import Testing
             _ = try await stranger.dispatcher.register(nodeID: node, description: nil)
         }
         #expect(deployment.downs.withLock { $0 }.isEmpty)
-        try await deployment.shutDown()
+        await deployment.shutDown()
     }
 
     /// The fencing test: a manager paused past its lease wakes up with DOWN verdicts for the
@@ -95,6 +95,6 @@ import Testing
             #expect(deployment.orchestrator.node(node)?.status.state == .ready)
             #expect(deployment.orchestrator.task("task-\(node)")?.status.state == .running)
         }
-        try await deployment.shutDown()
+        await deployment.shutDown()
     }
 }

@@ -30,9 +30,29 @@ import Testing
         }
         for serve in serves { #expect(try await serve.port(announcedBy: "serving the dispatcher on") != nil) }
 
-        // Every DOWN etcd records, from before the first agent.
+        // An etcd client left running traps when it is released: shut it down on every path.
         let etcd = try EtcdCoordinationStore(endpoints: cluster.clientURLs, timeout: .seconds(2))
-        let records = try await CoordinatedDispatcherStore.open(on: etcd, prefix: "/beacon/dispatchers-records/")
+        do {
+            let records = try await CoordinatedDispatcherStore.open(on: etcd, prefix: "/beacon/dispatchers-records/")
+            do {
+                try await Self.killAManager(of: serves, at: addresses, watchedThrough: records)
+            } catch {
+                await records.close()
+                throw error
+            }
+            await records.close()
+        } catch {
+            await etcd.shutdown()
+            throw error
+        }
+        await etcd.shutdown()
+        for serve in serves.prefix(2) { #expect(serve.terminate() == 0) }
+    }
+
+    private static func killAManager(
+        of serves: [ServeProcess], at addresses: [String], watchedThrough records: CoordinatedDispatcherStore
+    ) async throws {
+        // Every DOWN etcd records, from before the first agent.
         let downs = PosixMutex<[NodeID]>([])
         let watch = records.watch { event in
             if case .nodeUpdated(let node) = event, node.status.state == .down { downs.withLock { $0.append(node.id) } }
@@ -84,9 +104,6 @@ import Testing
         for task in running { _ = await task.result }
         await connections.close()
         watch.cancel()
-        await records.close()
-        await etcd.shutdown()
-        for serve in serves.prefix(2) { #expect(serve.terminate() == 0) }
     }
 }
 #endif
