@@ -215,6 +215,8 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
                 }
                 return
             } catch {
+                // A watch ended by the term's own end is not news.
+                guard !Task.isCancelled else { return }
                 logger.warning("the managers' watch broke; reading them again", metadata: ["error": "\(error)"])
             }
             do {
