@@ -77,9 +77,12 @@ let package = Package(
             name: "BeaconPrimitives",
             swiftSettings: strictSwift
         ),
+        // The CPU a thread runs on and a prefetch hint, for the core's hot paths (C: Swift has
+        // neither). Internal to BeaconCore; not a product.
+        .target(name: "BeaconSystemShims"),
         .target(
             name: "BeaconCore",
-            dependencies: ["BeaconPrimitives"],
+            dependencies: ["BeaconPrimitives", "BeaconSystemShims"],
             swiftSettings: strictSwift + [
                 .define("BEACON_INVARIANTS", .when(configuration: .debug))
             ]

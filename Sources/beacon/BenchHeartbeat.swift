@@ -67,6 +67,10 @@ struct BenchHeartbeat: ParsableCommand {
                 "\(n) nodes, 2 threads ÷ 1 thread throughput", single.nanoseconds / double.nanoseconds, "x",
                 atLeast: 1.7)
             beats.add("\(n) nodes, clock read per beat (cache withdrawn)", uncached.nanoseconds, "ns")
+            let batched = try bench.beats(nodes: n, threads: 1, cachedClock: true, batch: 64)
+            beats.add("\(n) nodes, batches of 64, 1 thread (per beat)", batched.nanoseconds, "ns", atMost: limit)
+            beats.add(
+                "\(n) nodes, batches of 64 ÷ single beats, throughput", single.nanoseconds / batched.nanoseconds, "x")
             if let allocations = single.allocationsPerBeat {
                 beats.add("\(n) nodes, allocations per beat", allocations, "", atMost: 0)
             }

@@ -26,8 +26,8 @@ struct HeartbeatBenchmark {
 
     /// Nanoseconds per beat over `nodes` nodes visited in a random order that changes every pass,
     /// split over `threads` threads (each beating its own share of the nodes), through the cached
-    /// clock or the system clock.
-    func beats(nodes: Int, threads: Int, cachedClock: Bool) throws -> BeatFigures {
+    /// clock or the system clock; one `beat` call per node, or one per `batch` nodes.
+    func beats(nodes: Int, threads: Int, cachedClock: Bool, batch: Int = 1) throws -> BeatFigures {
         let wheel = try wheel(capacity: nodes)
         var generator = SplitMix64(seed: 42)
         var registered = try (0..<nodes).map { _ in try wheel.register(ttl: ttl) }
@@ -48,8 +48,17 @@ struct HeartbeatBenchmark {
             }
         }
         let beatSlice: @Sendable (Int) -> Void = { thread in
-            for handle in sequences[thread] {
-                try? wheel.beat(handle, ttl: ttl)
+            if batch == 1 {
+                for handle in sequences[thread] {
+                    try? wheel.beat(handle, ttl: ttl)
+                }
+                return
+            }
+            sequences[thread].withUnsafeBufferPointer { sequence in
+                for start in stride(from: 0, to: sequence.count, by: batch) {
+                    let end = min(start + batch, sequence.count)
+                    wheel.beat(UnsafeBufferPointer(rebasing: sequence[start..<end]), ttl: ttl)
+                }
             }
         }
         let run = {

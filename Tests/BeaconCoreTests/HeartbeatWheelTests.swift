@@ -259,4 +259,55 @@ import Testing
         #expect(seen.count == count)
         #expect(wheel.statistics.expired == count)
     }
+
+    /// A batch does exactly what its beats one by one would: the same refusals at the same
+    /// positions, the same deadlines afterwards. 70 000 nodes take the prefetching path.
+    @Test(arguments: [300, 70_000])
+    func aBatchBeatsLikeItsBeatsOneByOne(nodes: Int) throws {
+        let single = try wheel(capacity: nodes)
+        let batched = try wheel(capacity: nodes)
+        let ttl = try HeartbeatTTL(.milliseconds(100))
+        let handles = try (0..<nodes).map { _ in try single.register(ttl: ttl) }
+        #expect(try (0..<nodes).map { _ in try batched.register(ttl: ttl) } == handles)
+        for handle in handles where handle.index % 7 == 0 {
+            #expect(try single.remove(handle) == .removed)
+            #expect(try batched.remove(handle) == .removed)
+        }
+        var random = SplitMix64(seed: 11)
+        // Every third node beaten, some twice, plus a handle from no wheel.
+        var sequence = handles.filter { $0.index % 3 == 0 }
+        sequence += (0..<nodes / 10).map { _ in handles[Int(random.next() % UInt64(nodes))] }
+        sequence.shuffle(using: &random)
+        sequence.insert(HeartbeatHandle(index: UInt32(nodes) + 5, generation: 0), at: sequence.count / 2)
+
+        func beatBoth() -> [String] {
+            var oneByOne: [String] = []
+            for (position, handle) in sequence.enumerated() {
+                do { try single.beat(handle, ttl: ttl) } catch { oneByOne.append("\(position): \(error)") }
+            }
+            var inBatches: [String] = []
+            var refusals = 0
+            for start in stride(from: 0, to: sequence.count, by: 64) {
+                let chunk = Array(sequence[start..<min(start + 64, sequence.count)])
+                refusals += batched.beat(chunk, ttl: ttl) { inBatches.append("\(start + $0): \($1)") }
+            }
+            #expect(refusals == inBatches.count)
+            #expect(inBatches == oneByOne)
+            return oneByOne
+        }
+        try clock.advance(by: .milliseconds(50))
+        #expect(beatBoth().count >= nodes / 21)  // the removed ones and the foreign handle
+        try clock.advance(by: .milliseconds(70))
+        var expiredSingly: [HeartbeatHandle] = []
+        var expiredBatched: [HeartbeatHandle] = []
+        try single.advance(to: clock.now) { expiredSingly += $0.handles }
+        try batched.advance(to: clock.now) { expiredBatched += $0.handles }
+        #expect(!expiredSingly.isEmpty)
+        #expect(Set(expiredSingly) == Set(expiredBatched))
+        #expect(expiredSingly.allSatisfy { $0.index % 3 != 0 })
+        // Expired nodes refuse with `.expired`, in the batch as one by one.
+        sequence += expiredSingly.prefix(20)
+        sequence.shuffle(using: &random)
+        #expect(beatBoth().filter { $0.contains("has expired") }.count == min(20, expiredSingly.count))
+    }
 }

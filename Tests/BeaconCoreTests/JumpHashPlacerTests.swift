@@ -31,7 +31,7 @@ import Testing
         }
     }
 
-    @Test func batchedLoopMatchesThePaper() {
+    @Test func floatingPointLoopMatchesThePaper() {
         var stream = KeyStream(seed: 9)
         for buckets in [1, 2, 3, 7, 10, 100, 1000, 65_537, 1 << 22] {
             for _ in 0..<2000 {
@@ -42,6 +42,19 @@ import Testing
         // Keys whose LCG states hit the edge cases (key >> 33 == 0 on the first step).
         for key: UInt64 in [0, 1, .max, 0x1_0000_0000] {
             #expect(JumpHashPlacer.bucket(for: key, buckets: 50) == paperJump(key, 50))
+        }
+    }
+
+    /// Bucket counts a `Double` cannot hold exactly take the integer loop: every answer is a bucket,
+    /// and a jump past `Int64` ends the loop instead of trapping in the conversion.
+    @Test(arguments: [(1 << 52) - 1, 1 << 52, 1 << 60, Int.max])
+    func hugeBucketCountsStayInRange(buckets: Int) {
+        var stream = KeyStream(seed: 3)
+        for _ in 0..<2000 {
+            let key = stream.next()
+            let bucket = JumpHashPlacer.bucket(for: key, buckets: buckets)
+            #expect((0..<buckets).contains(bucket))
+            #expect(JumpHashPlacer.bucket(for: key, buckets: buckets) == bucket)
         }
     }
 

@@ -87,11 +87,37 @@ import Testing
         #expect(counts.max()! - counts.min()! <= 1)
     }
 
-    @Test func roundRobinCyclesAndKeepsItsTurnAcrossChanges() throws {
+    /// Each CPU's counter hands out members in turn, so however the calls spread over CPUs, the
+    /// members' counts differ by at most the number of counters; derived placers share them.
+    @Test func roundRobinBalancesWithinItsCountersAndKeepsItsTurnAcrossChanges() throws {
         let placer = try RoundRobinPlacer(members: members(3))
-        #expect(try (0..<6).map { _ in try placer.memberIndex(forHash: 0) } == [0, 1, 2, 0, 1, 2])
+        let counters = placer.tableBytes / 128
+        var counts = [0, 0, 0]
+        for _ in 0..<3000 { counts[try placer.memberIndex(forHash: 0)] += 1 }
+        #expect(counts.max()! - counts.min()! <= counters)
+        #expect(placer.turnsTaken == 3000)
         let grown = try placer.adding(PlacementMember("m3"))
-        #expect(try grown.memberIndex(forHash: 0) == 2)  // turn 6 of 4 members
+        #expect(grown.turnsTaken == 3000)
+        _ = try grown.memberIndex(forHash: 0)
+        #expect(placer.turnsTaken == 3001)
+    }
+
+    @Test func roundRobinCountsEveryTurnTakenFromSeveralThreads() async throws {
+        let placer = try RoundRobinPlacer(members: members(5))
+        let counts = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    var counts = [Int](repeating: 0, count: 5)
+                    for _ in 0..<10_000 { counts[try placer.memberIndex(forHash: 0)] += 1 }
+                    return counts
+                }
+            }
+            return try await group.reduce(into: [Int](repeating: 0, count: 5)) { total, part in
+                for index in total.indices { total[index] += part[index] }
+            }
+        }
+        #expect(placer.turnsTaken == 40_000)
+        #expect(counts.max()! - counts.min()! <= placer.tableBytes / 128)
     }
 
     @Test(arguments: [1, 2, 10, 333])

@@ -7,41 +7,59 @@
 ///
 /// Inputs are read in place; nothing is copied or allocated.
 public enum XXHash64 {
-    @usableFromInline static let prime1: UInt64 = 0x9E37_79B1_85EB_CA87
-    @usableFromInline static let prime2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
-    @usableFromInline static let prime3: UInt64 = 0x1656_67B1_9E37_79F9
-    @usableFromInline static let prime4: UInt64 = 0x85EB_CA77_C2B2_AE63
-    @usableFromInline static let prime5: UInt64 = 0x27D4_EB2F_1656_67C5
+    // Computed, not stored: a stored `static let` is read through its lazy-initialisation
+    // accessor wherever the inlined hash lands in another module; a computed constant folds away.
+    @inlinable static var prime1: UInt64 { 0x9E37_79B1_85EB_CA87 }
+    @inlinable static var prime2: UInt64 { 0xC2B2_AE3D_27D4_EB4F }
+    @inlinable static var prime3: UInt64 { 0x1656_67B1_9E37_79F9 }
+    @inlinable static var prime4: UInt64 { 0x85EB_CA77_C2B2_AE63 }
+    @inlinable static var prime5: UInt64 { 0x27D4_EB2F_1656_67C5 }
 
     /// Hashes `bytes` with `seed`.
     ///
+    /// Keys shorter than 32 bytes (placement keys, node and member names) take a short path that
+    /// inlines into the caller; longer ones call the four-lane loop.
+    ///
     /// - Complexity: O(*n*) in the number of bytes.
-    @inlinable
+    @inlinable @inline(__always)
     public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
+        guard bytes.count >= 32 else {
+            return avalanche(
+                tail(bytes, from: 0, accumulator: seed &+ prime5 &+ UInt64(truncatingIfNeeded: bytes.count)))
+        }
+        return hashLong(bytes, seed: seed)
+    }
+
+    /// The four-lane loop over inputs of 32 bytes or more, then the tail.
+    @usableFromInline
+    static func hashLong(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
         let count = bytes.count
         var offset = 0
-        var h: UInt64
-        if count >= 32 {
-            var v1 = seed &+ prime1 &+ prime2
-            var v2 = seed &+ prime2
-            var v3 = seed
-            var v4 = seed &- prime1
-            while offset + 32 <= count {
-                v1 = round(v1, lane(bytes, offset))
-                v2 = round(v2, lane(bytes, offset + 8))
-                v3 = round(v3, lane(bytes, offset + 16))
-                v4 = round(v4, lane(bytes, offset + 24))
-                offset += 32
-            }
-            h = v1.rotatedLeft(1) &+ v2.rotatedLeft(7) &+ v3.rotatedLeft(12) &+ v4.rotatedLeft(18)
-            h = merge(h, v1)
-            h = merge(h, v2)
-            h = merge(h, v3)
-            h = merge(h, v4)
-        } else {
-            h = seed &+ prime5
+        var v1 = seed &+ prime1 &+ prime2
+        var v2 = seed &+ prime2
+        var v3 = seed
+        var v4 = seed &- prime1
+        while offset + 32 <= count {
+            v1 = round(v1, lane(bytes, offset))
+            v2 = round(v2, lane(bytes, offset + 8))
+            v3 = round(v3, lane(bytes, offset + 16))
+            v4 = round(v4, lane(bytes, offset + 24))
+            offset += 32
         }
-        h &+= UInt64(truncatingIfNeeded: count)
+        var h = v1.rotatedLeft(1) &+ v2.rotatedLeft(7) &+ v3.rotatedLeft(12) &+ v4.rotatedLeft(18)
+        h = merge(h, v1)
+        h = merge(h, v2)
+        h = merge(h, v3)
+        h = merge(h, v4)
+        return avalanche(tail(bytes, from: offset, accumulator: h &+ UInt64(truncatingIfNeeded: count)))
+    }
+
+    /// Folds the bytes from `offset` to the end (fewer than 32) into `accumulator`.
+    @inlinable @inline(__always)
+    static func tail(_ bytes: UnsafeRawBufferPointer, from offset: Int, accumulator: UInt64) -> UInt64 {
+        let count = bytes.count
+        var offset = offset
+        var h = accumulator
         while offset + 8 <= count {
             h ^= round(0, lane(bytes, offset))
             h = h.rotatedLeft(27) &* prime1 &+ prime4
@@ -58,7 +76,7 @@ public enum XXHash64 {
             h = h.rotatedLeft(11) &* prime1
             offset += 1
         }
-        return avalanche(h)
+        return h
     }
 
     /// Hashes the UTF-8 bytes of `string`, read in place.

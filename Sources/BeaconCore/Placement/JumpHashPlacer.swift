@@ -6,10 +6,12 @@
 /// cheap; removing another one moves the last member into its bucket, which moves about twice
 /// the ideal share — jump hashing's known limit. Weights are not supported.
 ///
-/// The loop is the paper's, computed in batches of four: the paper's divisions depend only on
-/// the key's pseudo-random sequence, not on the bucket reached, so four of them run in parallel
-/// and only a multiply per step stays on the critical path. The results are bit-identical to the
-/// paper's code.
+/// The loop is the paper's, kept in floating point: the candidate bucket plus one stays a
+/// `Double`, the exit test compares the product before it is truncated, and the truncation is a
+/// `Double` rounding rather than a round trip through `Int64`. That takes two conversions off each
+/// step's critical path and lets the final, mispredicted branch resolve a truncation earlier. The
+/// results are bit-identical to the paper's code (every value involved is an integer below 2⁵²,
+/// exact in a `Double`); bucket counts from 2⁵² up take the paper's integer loop.
 public struct JumpHashPlacer: Placer {
     /// The name reports use for this placer.
     ///
@@ -63,33 +65,34 @@ public struct JumpHashPlacer: Placer {
     ///   higher bucket.
     @inlinable
     public static func bucket(for key: UInt64, buckets: Int) -> Int {
+        guard buckets < 1 << 52 else { return paperBucket(for: key, buckets: buckets) }
+        let limit = Double(buckets)
+        var state = key
+        var candidatePlusOne: Double = 1
+        while true {
+            state = state &* 2_862_933_555_777_941_757 &+ 1
+            let jump = candidatePlusOne * (Double(1 << 31) / Double((state >> 33) &+ 1))
+            if jump >= limit { return Int(candidatePlusOne) - 1 }
+            candidatePlusOne = jump.rounded(.towardZero) + 1
+        }
+    }
+
+    /// The paper's loop as published, for bucket counts whose values a `Double` cannot hold exactly.
+    @usableFromInline
+    static func paperBucket(for key: UInt64, buckets: Int) -> Int {
         let limit = Int64(buckets)
-        let scale = Double(1 << 31)
         var state = key
         var current: Int64 = 0
-        while true {
-            let s1 = state &* 2_862_933_555_777_941_757 &+ 1
-            let s2 = s1 &* 2_862_933_555_777_941_757 &+ 1
-            let s3 = s2 &* 2_862_933_555_777_941_757 &+ 1
-            let s4 = s3 &* 2_862_933_555_777_941_757 &+ 1
-            let r1 = scale / Double((s1 >> 33) &+ 1)
-            let r2 = scale / Double((s2 >> 33) &+ 1)
-            let r3 = scale / Double((s3 >> 33) &+ 1)
-            let r4 = scale / Double((s4 >> 33) &+ 1)
-            var next = Int64(Double(current + 1) * r1)
-            if next >= limit { return Int(current) }
+        var next: Int64 = 0
+        while next < limit {
             current = next
-            next = Int64(Double(current + 1) * r2)
-            if next >= limit { return Int(current) }
-            current = next
-            next = Int64(Double(current + 1) * r3)
-            if next >= limit { return Int(current) }
-            current = next
-            next = Int64(Double(current + 1) * r4)
-            if next >= limit { return Int(current) }
-            current = next
-            state = s4
+            state = state &* 2_862_933_555_777_941_757 &+ 1
+            let jump = Double(current + 1) * (Double(1 << 31) / Double((state >> 33) &+ 1))
+            // Past every Int64, so past `buckets`: converting it would trap.
+            guard jump < 0x1p63 else { break }
+            next = Int64(jump)
         }
+        return Int(current)
     }
 
     /// A placer with `member` appended as the last bucket: only keys that now belong to it move.

@@ -1,21 +1,71 @@
+import BeaconSystemShims
 public import Synchronization
 
 /// Round robin, Fn's "naive" placer: ignores the key and hands out members in turn.
 ///
 /// Perfect balance and no affinity at all: a key goes to a different member on every call. The
-/// turn is one shared atomic counter (relaxed: only its own value matters), so the placer is
-/// thread-safe; under heavy contention that counter's cache line is the cost. Placers derived
-/// by a membership change share the counter and carry on the rotation.
+/// turn is kept per CPU: a small array of relaxed atomic counters, each on a cache line of its own,
+/// and a lookup bumps the counter of the CPU it runs on. Threads on different CPUs therefore never
+/// write the same line, so lookups scale with cores, where one shared counter made two threads
+/// slower than one. Each counter hands out members in strict turn, so at any moment the members'
+/// counts differ by at most the number of counters (one per CPU), instead of by one. A thread
+/// that migrates between reading its CPU and bumping the counter only shares a line for that
+/// call; the increment is atomic either way. Placers derived by a membership change share the
+/// counters and carry on the rotation.
 public struct RoundRobinPlacer: Placer {
     /// The name reports use for this placer.
     ///
     /// - Complexity: O(1).
     public static let algorithmName = "round-robin"
 
+    /// One turn counter per CPU, each on a 128-byte line (two 64-byte lines: adjacent-line
+    /// prefetchers would otherwise pair neighbours).
     @usableFromInline
-    final class Turn: Sendable {
-        @usableFromInline let next = Atomic<UInt64>(0)
-        init() {}
+    final class Turn: @unchecked Sendable {
+        // Safety of `@unchecked Sendable`: the counters are atomics, written only through
+        // `wrappingAdd`; the buffer is immutable after `init` and freed in `deinit`.
+        static let stride = 128 / MemoryLayout<Atomic<UInt64>>.stride
+        let counters: UnsafeMutablePointer<Atomic<UInt64>>
+        /// Counters minus one; the counter count is a power of two.
+        let mask: Int
+
+        init() {
+            let cpus = Int(beacon_cpu_count())
+            let count = min(1 << (Int.bitWidth - (cpus - 1).leadingZeroBitCount), 1024)
+            mask = count - 1
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 128, alignment: 128)
+            counters = raw.bindMemory(to: Atomic<UInt64>.self, capacity: count * Self.stride)
+            for index in 0..<count {
+                // Different starting points, so that threads starting together do not all hand
+                // out member 0 first.
+                (counters + index * Self.stride).initialize(to: Atomic(UInt64(index) * 2_654_435_761))
+            }
+        }
+
+        deinit {
+            for index in 0...mask { (counters + index * Self.stride).deinitialize(count: 1) }
+            UnsafeMutableRawPointer(counters).deallocate()
+        }
+
+        /// Bytes the counters take.
+        var byteCount: Int { (mask + 1) * 128 }
+
+        /// The calling CPU's next turn.
+        @usableFromInline
+        func take() -> UInt64 {
+            let index = Int(beacon_current_cpu()) & mask
+            return (counters + index * Self.stride).pointee.wrappingAdd(1, ordering: .relaxed).oldValue
+        }
+
+        /// Every turn taken so far, on every CPU (each counter minus where it started).
+        func taken() -> UInt64 {
+            var total: UInt64 = 0
+            for index in 0...mask {
+                let start = UInt64(index) * 2_654_435_761
+                total &+= (counters + index * Self.stride).pointee.load(ordering: .relaxed) &- start
+            }
+            return total
+        }
     }
 
     @usableFromInline let table: MemberTable
@@ -29,10 +79,15 @@ public struct RoundRobinPlacer: Placer {
     ///
     /// - Complexity: O(1).
     public var keyHasher: KeyHasher { table.hasher }
-    /// The shared turn counter: 8 bytes.
+    /// The turn counters: 128 bytes per CPU the system has.
     ///
     /// - Complexity: O(1).
-    public var tableBytes: Int { 8 }
+    public var tableBytes: Int { turn.byteCount }
+
+    /// Lookups made so far through this placer and every placer derived from it.
+    ///
+    /// - Complexity: O(c) for the c CPUs of the system.
+    public var turnsTaken: UInt64 { turn.taken() }
 
     /// Creates a round-robin placer over `members`.
     ///
@@ -51,13 +106,12 @@ public struct RoundRobinPlacer: Placer {
 
     /// The next member in turn; `hash` is ignored.
     ///
-    /// - Complexity: O(1): one atomic increment of the shared turn counter, whose cache line is the
-    ///   cost under contention.
+    /// - Complexity: O(1): one read of the current CPU and one atomic increment of its counter.
     @inlinable
     public func memberIndex(forHash hash: UInt64) throws(PlacementError) -> Int {
         let count = table.count
         guard count > 0 else { throw .noMembers }
-        return Int(turn.next.wrappingAdd(1, ordering: .relaxed).oldValue % UInt64(count))
+        return Int(turn.take() % UInt64(count))
     }
 
     /// A placer with `member` appended; it keeps the same turn counter.

@@ -1,0 +1,21 @@
+#ifndef BEACON_SYSTEM_SHIMS_H
+#define BEACON_SYSTEM_SHIMS_H
+
+// The two things BeaconCore's hot paths need that Swift does not reach by itself.
+
+/// The CPU the calling thread is running on, or 0 where the system cannot say. It may be stale by
+/// the time the caller uses it (the thread can migrate): callers use it to pick a counter that is
+/// probably not shared with another running thread, never for correctness.
+unsigned int beacon_current_cpu(void);
+
+/// How many CPUs the system has configured (at least 1): an upper bound for what
+/// `beacon_current_cpu` returns on systems that number CPUs densely.
+unsigned int beacon_cpu_count(void);
+
+/// Asks the CPU to bring the cache line at `address` closer, for writing. Only a hint: it never
+/// faults, even on an address that is not mapped.
+static inline void beacon_prefetch_for_write(const void *address) {
+    __builtin_prefetch(address, 1, 3);
+}
+
+#endif
