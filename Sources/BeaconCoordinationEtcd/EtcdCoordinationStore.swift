@@ -51,6 +51,15 @@ public final class EtcdCoordinationStore: CoordinationStore {
         try? await watches.shutdown()
     }
 
+    deinit {
+        // A store dropped without `shutdown()` (a caller that threw past it) closes its pools in
+        // the background: a client shutting down keeps itself alive until it is done, where one
+        // dropped while running traps in debug builds and leaks its connections in release ones.
+        // After `shutdown()` these calls only report that it already happened.
+        _ = requests.shutdown()
+        _ = watches.shutdown()
+    }
+
     public func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease {
         // etcd counts whole seconds; round up so the lease is never shorter than asked.
         let seconds = max(1, (ttl.nanosecondsRoundedUp + 999_999_999) / 1_000_000_000)

@@ -12,6 +12,18 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct EtcdFaultTests {
     /// etcd frozen (SIGSTOP) for longer than the session TTL, then thawed: the leases may have
     /// lapsed meanwhile; the participants register again if so, and the group converges.
+    /// A store dropped without `shutdown()` (a caller that threw past it) closes its connection
+    /// pools itself; AsyncHTTPClient traps on a client dropped while running, which used to take
+    /// the whole test process down with whichever test threw.
+    @Test func aStoreDroppedWithoutShutdownClosesItself() async throws {
+        for _ in 0..<3 {
+            let store = try EtcdCoordinationStore(endpoints: ["http://127.0.0.1:9"], timeout: .milliseconds(200))
+            await #expect(throws: CoordinationError.self) { _ = try await store.read(prefix: "/k") }
+        }
+        let shutDown = try EtcdCoordinationStore(endpoints: ["http://127.0.0.1:9"])
+        await shutDown.shutdown()
+    }
+
     @Test func aServerPausedPastTheTTLRecovers() async throws {
         try await withScheduler(.etcd) { fixture, scheduler in
             let server = try #require(fixture.server)
