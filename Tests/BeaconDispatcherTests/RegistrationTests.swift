@@ -173,13 +173,22 @@ import Testing
         #expect(throws: DispatcherError.nodeNotRegistered) {
             _ = try dispatcher.core.heartbeat(node: nodeID("ghost"), session: session)
         }
+        // The jitter is drawn from the session's secret and the time: a node's heartbeats at
+        // different times spread over the whole window, and two nodes beating at the same instant
+        // get different periods.
         var periods: Set<Duration> = []
         for _ in 0..<1024 {
+            dispatcher.advance(by: .milliseconds(1))
             let period = try dispatcher.core.heartbeat(node: node, session: session)
             #expect(period >= .milliseconds(4_500) && period < .milliseconds(5_500))
             periods.insert(period)
         }
-        #expect(periods.count > 500)
+        #expect(periods.count > 1000)
+        #expect(periods.contains { $0 < .milliseconds(4_600) } && periods.contains { $0 >= .milliseconds(5_400) })
+        let other = try dispatcher.registerNow(nodeID("node-b")).sessionID
+        #expect(
+            try dispatcher.core.heartbeat(node: nodeID("node-b"), session: other)
+                != dispatcher.core.heartbeat(node: node, session: session))
     }
 
     @Test func aNodeThatStopsBeatingGoesDownAndLosesItsSession() throws {

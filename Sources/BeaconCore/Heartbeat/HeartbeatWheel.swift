@@ -135,6 +135,13 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
     /// - Complexity: O(1), wait-free: no loop, lock or allocation, whatever the number of nodes.
     @inlinable @inline(__always)
     public func beat(_ handle: HeartbeatHandle, ttl: HeartbeatTTL) throws(HeartbeatError) {
+        try beat(handle, ttl: ttl, atMicros: beatClockMicros())
+    }
+
+    /// ``beat(_:ttl:)`` counted from `now`, a reading of ``beatClockMicroseconds`` the caller has
+    /// already taken (for a TTL it derived from that time), so the clock is read once per beat.
+    @inlinable @inline(__always)
+    package func beat(_ handle: HeartbeatHandle, ttl: HeartbeatTTL, atMicros now: UInt64) throws(HeartbeatError) {
         let record = records + Int(handle.index)
         // One combined test keeps the hot path short; the cold function works out which check failed.
         guard ttl.microseconds <= maximumTTL.microseconds,
@@ -144,7 +151,7 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
         else {
             throw beatRejection(handle, ttl: ttl)
         }
-        let deadline = min(beatClockMicros() &+ ttl.microseconds, HeartbeatRecord.deadlineMask)
+        let deadline = min(now &+ ttl.microseconds, HeartbeatRecord.deadlineMask)
         let word = HeartbeatRecord.deadlineWord(generation: handle.generation, deadline: deadline)
         let stored = record.pointee.deadline.load(ordering: .relaxed)
         // Same tag: keep the later deadline. Different tag: a stale handle clobbered this word, so
@@ -153,6 +160,15 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
             record.pointee.deadline.store(word, ordering: .relaxed)
         }
     }
+
+    /// The time a beat counts from, in microseconds since ``epoch``: the cached clock when the
+    /// owner keeps it, else the clock. For layers that derive per-beat values from the time a beat
+    /// sees without reading the clock again.
+    ///
+    /// - Complexity: O(1): a relaxed load of the shared clock line (a clock read when the cache is
+    ///   withdrawn).
+    @inlinable
+    package var beatClockMicroseconds: UInt64 { beatClockMicros() }
 
     /// The time a beat counts from: the cached clock when the owner keeps it, else the clock.
     @inlinable @inline(__always)

@@ -20,14 +20,28 @@ struct AssignmentFeeds {
         }
     }
 
-    private struct Feed {
+    /// A class, so that reading a feed out of the dictionary retains one object instead of
+    /// copying every field of its assignments (the flush path did that for each waiting feed on
+    /// every tick of the dispatcher's loop).
+    private final class Feed {
         var assignments: NodeAssignments
         let sink: Sink
+
+        init(assignments: NodeAssignments, sink: @escaping Sink) {
+            self.assignments = assignments
+            self.sink = sink
+        }
+
+        /// When its pending changes are due to go out: `now` if at once, nil if never.
+        func due(at now: BeaconInstant) -> BeaconInstant? {
+            assignments.batcher.isFlushDue(at: now) ? now : assignments.batcher.flushDeadline
+        }
     }
 
     private var feeds: [UInt32: Feed] = [:]
-    /// Feeds holding changes not sent yet.
-    private var dirty: Set<UInt32> = []
+    /// Feeds holding changes not sent yet, and when each is due: worked out at each change, so a
+    /// tick of the loop only compares instants and touches the feeds that are due.
+    private var dueAt: [UInt32: BeaconInstant] = [:]
     /// Messages sent and their encoded bytes, for ``DispatcherCounters``.
     private(set) var messageCount = 0
     private(set) var byteCount = 0
@@ -48,7 +62,7 @@ struct AssignmentFeeds {
 
     /// Ends the stream of `slot`, normally (nil) or with `error`.
     mutating func end(_ slot: UInt32, with error: DispatcherError?) -> Delivery? {
-        dirty.remove(slot)
+        dueAt.removeValue(forKey: slot)
         guard let feed = feeds.removeValue(forKey: slot) else { return nil }
         return Delivery(sink: feed.sink, event: .finished(error))
     }
@@ -57,16 +71,16 @@ struct AssignmentFeeds {
     mutating func endAll(with error: DispatcherError) -> [Delivery] {
         let deliveries = feeds.values.map { Delivery(sink: $0.sink, event: .finished(error)) }
         feeds = [:]
-        dirty = []
+        dueAt = [:]
         return deliveries
     }
 
     /// A task of the node in `slot` was created or written. Returns the end of its stream when
     /// the change cannot be sent.
     mutating func taskUpdated(_ task: DispatchedTask, inSlot slot: UInt32, at now: BeaconInstant) -> Delivery? {
+        guard let feed = feeds[slot] else { return nil }
         do throws(TaskDiffError) {
-            // Through the optional chain the feed is changed in place, not copied out and back.
-            if try feeds[slot]?.assignments.addOrUpdate(task, at: now) == true { dirty.insert(slot) }
+            if try feed.assignments.addOrUpdate(task, at: now) { dueAt[slot] = feed.due(at: now) }
             return nil
         } catch {
             return fail(slot, error)
@@ -75,24 +89,23 @@ struct AssignmentFeeds {
 
     /// A task of the node in `slot` was deleted.
     mutating func taskDeleted(_ task: DispatchedTask, inSlot slot: UInt32, at now: BeaconInstant) {
-        if feeds[slot]?.assignments.remove(task, at: now) == true { dirty.insert(slot) }
+        guard let feed = feeds[slot] else { return }
+        if feed.assignments.remove(task, at: now) { dueAt[slot] = feed.due(at: now) }
     }
 
     /// The batches due at `now`, each for its stream.
     mutating func flush(at now: BeaconInstant) -> [Delivery] {
         var deliveries: [Delivery] = []
-        for slot in dirty {
-            // No copy of the feed is held while it is flushed: a second reference would make the
-            // flush copy the batcher's storage.
-            guard let sink = feeds[slot]?.sink, let due = feeds[slot]?.assignments.batcher.isFlushDue(at: now) else {
-                dirty.remove(slot)
+        // Collected first: the loop below changes `dueAt`.
+        let dueSlots = dueAt.compactMap { $0.value <= now ? $0.key : nil }
+        for slot in dueSlots {
+            guard let feed = feeds[slot] else {
+                dueAt.removeValue(forKey: slot)
                 continue
             }
-            guard due else { continue }
             do throws(TaskDiffError) {
-                let messages = try feeds[slot]?.assignments.flushIfDue(at: now) ?? []
-                append(messages, for: sink, to: &deliveries)
-                dirty.remove(slot)
+                append(try feed.assignments.flushIfDue(at: now), for: feed.sink, to: &deliveries)
+                dueAt[slot] = feed.due(at: now)
             } catch {
                 if let end = fail(slot, error) { deliveries.append(end) }
             }
@@ -102,12 +115,7 @@ struct AssignmentFeeds {
 
     /// When the next batch is due: `now` if one is due already, nil when no feed waits.
     func nextFlush(after now: BeaconInstant) -> BeaconInstant? {
-        var next: BeaconInstant?
-        for slot in dirty {
-            guard let batcher = feeds[slot]?.assignments.batcher else { continue }
-            next = .earliest(next, batcher.isFlushDue(at: now) ? now : batcher.flushDeadline)
-        }
-        return next
+        dueAt.values.min().map { max($0, now) }
     }
 
     private mutating func append(

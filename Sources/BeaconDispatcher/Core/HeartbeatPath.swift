@@ -5,9 +5,10 @@ import Synchronization
 /// The heartbeat hot path, shared by every thread without a lock: check the session against the
 /// node's slot, draw the next period, push the node's deadline in the wheel.
 ///
-/// No string is hashed and nothing is allocated: the session id carries the wheel handle, the
-/// node id carries its fingerprint, and the period is `JitteredPeriodPolicy/next(random:)` on a
-/// word of the node's own random stream.
+/// No string is hashed, nothing is allocated and nothing but the wheel's deadline is written: the
+/// session id carries the wheel handle, the node id carries its fingerprint, and the period is
+/// `JitteredPeriodPolicy/next(random:)` on a word mixed from the session's secret and the wheel's
+/// cached time.
 package final class HeartbeatPath<Clock: BeaconClock>: Sendable {
     package let wheel: HeartbeatWheel<Clock>
     let sessions: SessionTable
@@ -36,13 +37,14 @@ package final class HeartbeatPath<Clock: BeaconClock>: Sendable {
     func beat(node: NodeID, session: SessionID) -> Duration? {
         guard sessions.validates(session, fingerprint: node.fingerprint) else { return nil }
         let index = session.handle.index
-        let next = settings.heartbeat.next(random: sessions.nextRandom(index))
+        let now = wheel.beatClockMicroseconds
+        let next = settings.heartbeat.next(random: SessionTable.jitterRandom(secret: session.secret, micros: now))
         var ttl = next.ttl
         if let adaptive {
             ttl = max(ttl, adaptive.observe(index, at: wheel.clock.now))
         }
         do {
-            try wheel.beat(session.handle, ttl: ttl)
+            try wheel.beat(session.handle, ttl: ttl, atMicros: now)
         } catch {
             return nil
         }

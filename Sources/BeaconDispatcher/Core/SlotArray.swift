@@ -28,7 +28,10 @@ struct SlotArray<Element> {
         return old
     }
 
-    var values: some Sequence<Element> { storage.lazy.compactMap { $0 } }
+    /// The elements with their indices, in index order.
+    var indexedValues: some Sequence<(UInt32, Element)> {
+        storage.lazy.enumerated().compactMap { index, element in element.map { (UInt32(index), $0) } }
+    }
 
     mutating func removeAll() {
         storage = []
