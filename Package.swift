@@ -438,6 +438,7 @@ let package = Package(
                 "FuzzReplay",
                 "BeaconCore",
                 "BeaconPrimitives",
+                "BeaconSystemShims",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSwift

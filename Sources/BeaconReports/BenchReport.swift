@@ -34,6 +34,34 @@ package struct BenchReport: Codable, Sendable {
             figures.append(figure)
         }
 
+        /// The figures as text lines, names padded to `nameWidth`, each with its target and
+        /// verdict where it has one.
+        package func textLines(nameWidth: Int) -> [String] {
+            var lines = [title]
+            for figure in figures {
+                var line = "  " + figure.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                let value = BenchReport.format(figure.value) + " " + figure.unit
+                line += "  " + String(repeating: " ", count: max(0, 16 - value.count)) + value
+                if let target = figure.target, let meets = figure.meetsTarget {
+                    line += "   target \(target) \(figure.unit): " + (meets ? "met" : "MISSED")
+                }
+                lines.append(line)
+            }
+            return lines
+        }
+
+        /// The figures as an HTML table: figure, value, target and verdict.
+        package func htmlTable() -> String {
+            var html = "<table><tr><th>figure</th><th>value</th><th>target</th></tr>\n"
+            for figure in figures {
+                let verdict = figure.meetsTarget.map { $0 ? "met" : "<span class=\"missed\">missed</span>" } ?? ""
+                html +=
+                    "<tr><td>\(HTMLPage.escape(figure.name))</td><td>\(BenchReport.format(figure.value)) \(HTMLPage.escape(figure.unit))</td>"
+                html += "<td>\(HTMLPage.escape(figure.target ?? "")) \(verdict)</td></tr>\n"
+            }
+            return html + "</table>\n"
+        }
+
         /// The figures a chart of this section draws: those of the unit most of its figures share
         /// (the first such unit on a tie), when at least two do. Counts without a unit are not
         /// drawn: they are tallies, not quantities to compare.
@@ -72,16 +100,7 @@ package struct BenchReport: Codable, Sendable {
         var lines = ["\(title), \(machine)", ""]
         let nameWidth = sections.flatMap { $0.figures.map(\.name.count) }.max() ?? 10
         for section in sections {
-            lines.append(section.title)
-            for figure in section.figures {
-                var line = "  " + figure.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-                let value = Self.format(figure.value) + " " + figure.unit
-                line += "  " + String(repeating: " ", count: max(0, 16 - value.count)) + value
-                if let target = figure.target, let meets = figure.meetsTarget {
-                    line += "   target \(target) \(figure.unit): " + (meets ? "met" : "MISSED")
-                }
-                lines.append(line)
-            }
+            lines += section.textLines(nameWidth: nameWidth)
             lines.append("")
         }
         if !allocationCounting {
@@ -111,14 +130,7 @@ package struct BenchReport: Codable, Sendable {
             html += "<h2>\(HTMLPage.escape(section.title))</h2>\n"
             let charted = section.chartedFigures
             if !charted.isEmpty { html += Self.chart(section.title, charted).svg() }
-            html += "<table><tr><th>figure</th><th>value</th><th>target</th></tr>\n"
-            for figure in section.figures {
-                let verdict = figure.meetsTarget.map { $0 ? "met" : "<span class=\"missed\">missed</span>" } ?? ""
-                html +=
-                    "<tr><td>\(HTMLPage.escape(figure.name))</td><td>\(Self.format(figure.value)) \(HTMLPage.escape(figure.unit))</td>"
-                html += "<td>\(HTMLPage.escape(figure.target ?? "")) \(verdict)</td></tr>\n"
-            }
-            html += "</table>\n"
+            html += section.htmlTable()
         }
         return html + HTMLPage.tail
     }

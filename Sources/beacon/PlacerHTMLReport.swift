@@ -21,6 +21,9 @@ enum PlacerHTMLReport {
         }
         html += "<h2>All figures</h2>\n"
         html += HTMLPage.table(TableReport.rows(report))
+        if let targets = report.targets {
+            html += "<h2>\(HTMLPage.escape(targets.title))</h2>\n" + targets.htmlTable()
+        }
         html +=
             "<p class=\"note\">Load-aware placers time acquire + release; their balance holds every request in flight, and no key "
             + "movement is measured for them (nor for round robin, which ignores the key).</p>\n"

@@ -1,3 +1,5 @@
+import BeaconReports
+
 /// One placer at one member count, as `beacon bench placers` reports it.
 struct PlacerResult: Encodable {
     var name: String
@@ -58,6 +60,23 @@ struct PlacerReport: Encodable {
     var keyLength: Int
     var repeats: Int
     var allocationCounting: Bool
+
+    /// Issue 23's targets held against this run's N = 1 000 rows; nil without such rows.
+    var targets: BenchReport.Section? { PlacerTargets.section(self) }
+
+    private enum CodingKeys: String, CodingKey {
+        case placers, hashNsPerKey, keyLength, repeats, allocationCounting, targets
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(placers, forKey: .placers)
+        try container.encode(hashNsPerKey, forKey: .hashNsPerKey)
+        try container.encode(keyLength, forKey: .keyLength)
+        try container.encode(repeats, forKey: .repeats)
+        try container.encode(allocationCounting, forKey: .allocationCounting)
+        try container.encodeIfPresent(targets, forKey: .targets)
+    }
 }
 
 /// Balance figures from per-member key counts.

@@ -15,6 +15,10 @@ enum TableReport {
             "Load-aware placers time acquire + release; their balance holds every request in flight. No key movement")
         lines.append(
             "is measured for them, nor for round robin, which ignores the key: their moved and ideal cells are -.")
+        if let targets = report.targets {
+            lines.append("")
+            lines += targets.textLines(nameWidth: targets.figures.map(\.name.count).max() ?? 0)
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -45,6 +45,19 @@ import Testing
         }
     }
 
+    /// Up to 2⁵² the floating-point loop agrees with the paper's integer loop (the published loop
+    /// itself traps there on its conversion of a jump past `Int64`).
+    @Test(arguments: [1 << 32, 1 << 40, (1 << 52) - 1])
+    func largeBucketCountsMatchTheIntegerLoop(buckets: Int) {
+        var stream = KeyStream(seed: 5)
+        for _ in 0..<2000 {
+            let key = stream.next()
+            #expect(
+                JumpHashPlacer.bucket(for: key, buckets: buckets)
+                    == JumpHashPlacer.paperBucket(for: key, buckets: buckets))
+        }
+    }
+
     /// Bucket counts a `Double` cannot hold exactly take the integer loop: every answer is a bucket,
     /// and a jump past `Int64` ends the loop instead of trapping in the conversion.
     @Test(arguments: [(1 << 52) - 1, 1 << 52, 1 << 60, Int.max])

@@ -1,3 +1,4 @@
+import BeaconSystemShims
 import Foundation
 import Testing
 
@@ -100,6 +101,21 @@ import Testing
         #expect(grown.turnsTaken == 3000)
         _ = try grown.memberIndex(forHash: 0)
         #expect(placer.turnsTaken == 3001)
+    }
+
+    /// Each counter on its own hands out strict turns, and a CPU number past the last counter
+    /// wraps onto one of them rather than past the buffer.
+    @Test func eachRoundRobinCounterTakesStrictTurns() throws {
+        let turn = try RoundRobinPlacer(members: members(3)).turn
+        let counters = turn.counterCount
+        #expect(counters >= 1 && counters & (counters - 1) == 0)
+        #expect(counters >= Int(beacon_cpu_count()))
+        let first = turn.take(onCPU: 0)
+        for step in 1...6 { #expect(turn.take(onCPU: 0) == first + UInt64(step)) }
+        #expect(turn.take(onCPU: UInt32(counters)) == first + 7)
+        let last = turn.take(onCPU: UInt32(counters - 1))
+        #expect(turn.take(onCPU: UInt32(2 * counters - 1)) == last + 1)
+        #expect(turn.take(onCPU: .max) == last + 2)
     }
 
     @Test func roundRobinCountsEveryTurnTakenFromSeveralThreads() async throws {

@@ -10,11 +10,10 @@ import Testing
 /// fault is an outcome these tests accept (the participant registers again), so their waits
 /// allow it.
 @Suite(.timeLimit(.minutes(2))) struct EtcdFaultTests {
-    /// etcd frozen (SIGSTOP) for longer than the session TTL, then thawed: the leases may have
-    /// lapsed meanwhile; the participants register again if so, and the group converges.
     /// A store dropped without `shutdown()` (a caller that threw past it) closes its connection
     /// pools itself; AsyncHTTPClient traps on a client dropped while running, which used to take
-    /// the whole test process down with whichever test threw.
+    /// the whole test process down with whichever test threw. The trap is AsyncHTTPClient's
+    /// debug-build check, so this test can fail only in a debug build (what `swift test` makes).
     @Test func aStoreDroppedWithoutShutdownClosesItself() async throws {
         for _ in 0..<3 {
             let store = try EtcdCoordinationStore(endpoints: ["http://127.0.0.1:9"], timeout: .milliseconds(200))
@@ -24,6 +23,8 @@ import Testing
         await shutDown.shutdown()
     }
 
+    /// etcd frozen (SIGSTOP) for longer than the session TTL, then thawed: the leases may have
+    /// lapsed meanwhile; the participants register again if so, and the group converges.
     @Test func aServerPausedPastTheTTLRecovers() async throws {
         try await withScheduler(.etcd) { fixture, scheduler in
             let server = try #require(fixture.server)

@@ -14,8 +14,9 @@ extension HeartbeatWheel {
     /// relays and proxies that forward many nodes' beats in one message.
     ///
     /// At a million nodes a single beat is one cache miss to a random record, and a loop of them
-    /// keeps only a few misses in flight. The batch asks for the record ``batchPrefetchDistance``
-    /// beats ahead while it beats the current one, so the misses overlap. Each beat is still
+    /// keeps only a few misses in flight. The batch asks for the record 16 beats ahead while it
+    /// beats the current one, so the misses overlap (wheels of fewer than 65 536 records, which
+    /// stay in cache, are beaten without prefetching). Each beat is still
     /// lock-free, allocation-free and independent: a refused handle does not stop the others.
     ///
     /// - Parameters:

@@ -77,7 +77,8 @@ public struct JumpHashPlacer: Placer {
         }
     }
 
-    /// The paper's loop as published, for bucket counts whose values a `Double` cannot hold exactly.
+    /// The paper's loop, for bucket counts whose values a `Double` cannot hold exactly; it also
+    /// stops at a jump past `Int64`, where the published loop's conversion would trap.
     @usableFromInline
     static func paperBucket(for key: UInt64, buckets: Int) -> Int {
         let limit = Int64(buckets)

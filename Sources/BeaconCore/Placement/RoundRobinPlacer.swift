@@ -4,11 +4,12 @@ public import Synchronization
 /// Round robin, Fn's "naive" placer: ignores the key and hands out members in turn.
 ///
 /// Perfect balance and no affinity at all: a key goes to a different member on every call. The
-/// turn is kept per CPU: a small array of relaxed atomic counters, each on a cache line of its own,
-/// and a lookup bumps the counter of the CPU it runs on. Threads on different CPUs therefore never
-/// write the same line, so lookups scale with cores, where one shared counter made two threads
-/// slower than one. Each counter hands out members in strict turn, so at any moment the members'
-/// counts differ by at most the number of counters (one per CPU), instead of by one. A thread
+/// turn is kept per CPU: relaxed atomic counters, as many as the system's CPUs rounded up to a
+/// power of two (at most 1 024), each on a cache line of its own, and a lookup bumps the counter
+/// of the CPU it runs on. Threads on different CPUs therefore never write the same line, so
+/// lookups scale with cores, where one shared counter made two threads slower than one. Each
+/// counter hands out members in strict turn, so at any moment the members' counts differ by at
+/// most the number of counters, instead of by one. A thread
 /// that migrates between reading its CPU and bumping the counter only shares a line for that
 /// call; the increment is atomic either way. Placers derived by a membership change share the
 /// counters and carry on the rotation.
@@ -24,7 +25,7 @@ public struct RoundRobinPlacer: Placer {
     final class Turn: @unchecked Sendable {
         // Safety of `@unchecked Sendable`: the counters are atomics, written only through
         // `wrappingAdd`; the buffer is immutable after `init` and freed in `deinit`.
-        static let stride = 128 / MemoryLayout<Atomic<UInt64>>.stride
+        static var stride: Int { 128 / MemoryLayout<Atomic<UInt64>>.stride }
         let counters: UnsafeMutablePointer<Atomic<UInt64>>
         /// Counters minus one; the counter count is a power of two.
         let mask: Int
@@ -53,9 +54,16 @@ public struct RoundRobinPlacer: Placer {
         /// The calling CPU's next turn.
         @usableFromInline
         func take() -> UInt64 {
-            let index = Int(beacon_current_cpu()) & mask
-            return (counters + index * Self.stride).pointee.wrappingAdd(1, ordering: .relaxed).oldValue
+            take(onCPU: beacon_current_cpu())
         }
+
+        /// The next turn of the counter CPU `cpu` uses.
+        func take(onCPU cpu: UInt32) -> UInt64 {
+            (counters + (Int(cpu) & mask) * Self.stride).pointee.wrappingAdd(1, ordering: .relaxed).oldValue
+        }
+
+        /// How many counters there are: the counts of members differ by at most this.
+        var counterCount: Int { mask + 1 }
 
         /// Every turn taken so far, on every CPU (each counter minus where it started).
         func taken() -> UInt64 {
@@ -79,7 +87,8 @@ public struct RoundRobinPlacer: Placer {
     ///
     /// - Complexity: O(1).
     public var keyHasher: KeyHasher { table.hasher }
-    /// The turn counters: 128 bytes per CPU the system has.
+    /// The turn counters: 128 bytes for each of them (the system's CPUs rounded up to a power of
+    /// two).
     ///
     /// - Complexity: O(1).
     public var tableBytes: Int { turn.byteCount }

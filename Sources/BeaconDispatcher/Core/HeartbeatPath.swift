@@ -5,8 +5,8 @@ import Synchronization
 /// The heartbeat hot path, shared by every thread without a lock: check the session against the
 /// node's slot, draw the next period, push the node's deadline in the wheel.
 ///
-/// No string is hashed, nothing is allocated and nothing but the wheel's deadline is written: the
-/// session id carries the wheel handle, the node id carries its fingerprint, and the period is
+/// No string is hashed, nothing is allocated and the session slot is only read: the session id
+/// carries the wheel handle, the node id carries its fingerprint, and the period is
 /// `JitteredPeriodPolicy/next(random:)` on a word mixed from the session's secret and the wheel's
 /// cached time.
 package final class HeartbeatPath<Clock: BeaconClock>: Sendable {

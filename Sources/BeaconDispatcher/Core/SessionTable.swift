@@ -96,7 +96,8 @@ final class SessionTable: @unchecked Sendable {
     /// A uniformly mixed word for drawing a heartbeat's jitter: SplitMix64's finaliser over the
     /// session's secret and the beat's time in microseconds. Different nodes differ by their
     /// secrets (random 64-bit values), a node's successive heartbeats by their times; two
-    /// heartbeats of one node within the same microsecond draw the same period, which is harmless.
+    /// heartbeats of one node that see the same reading of the wheel's cached clock (refreshed
+    /// once per wheel tick) draw the same period, which is harmless.
     @inline(__always)
     static func jitterRandom(secret: UInt64, micros: UInt64) -> UInt64 {
         var mixed = secret ^ (micros &* 0x9E37_79B9_7F4A_7C15)
