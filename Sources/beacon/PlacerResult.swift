@@ -60,22 +60,16 @@ struct PlacerReport: Encodable {
     var keyLength: Int
     var repeats: Int
     var allocationCounting: Bool
+    /// Issue 23's targets held against the run's N = 1 000 rows; nil without such rows.
+    let targets: BenchReport.Section?
 
-    /// Issue 23's targets held against this run's N = 1 000 rows; nil without such rows.
-    var targets: BenchReport.Section? { PlacerTargets.section(self) }
-
-    private enum CodingKeys: String, CodingKey {
-        case placers, hashNsPerKey, keyLength, repeats, allocationCounting, targets
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(placers, forKey: .placers)
-        try container.encode(hashNsPerKey, forKey: .hashNsPerKey)
-        try container.encode(keyLength, forKey: .keyLength)
-        try container.encode(repeats, forKey: .repeats)
-        try container.encode(allocationCounting, forKey: .allocationCounting)
-        try container.encodeIfPresent(targets, forKey: .targets)
+    init(placers: [PlacerResult], hashNsPerKey: Double, keyLength: Int, repeats: Int, allocationCounting: Bool) {
+        self.placers = placers
+        self.hashNsPerKey = hashNsPerKey
+        self.keyLength = keyLength
+        self.repeats = repeats
+        self.allocationCounting = allocationCounting
+        targets = PlacerTargets.section(placers: placers, hashNsPerKey: hashNsPerKey, keyLength: keyLength)
     }
 }
 

@@ -18,13 +18,13 @@ enum PlacerTargets {
 
     /// The section, with a figure for each target whose rows the run measured; nil when the run
     /// had no row at N = 1 000.
-    static func section(_ report: PlacerReport) -> BenchReport.Section? {
+    static func section(placers: [PlacerResult], hashNsPerKey: Double, keyLength: Int) -> BenchReport.Section? {
         func row(_ name: String) -> PlacerResult? {
-            report.placers.first { $0.name == name && $0.members == members }
+            placers.first { $0.name == name && $0.members == members }
         }
         var section = BenchReport.Section(title: "against issue 23's targets (N = \(members); peers measured there)")
-        if report.keyLength == 21 {
-            section.add("XXH64 of a 21-byte key (Go xxhash: 5.8 ns)", report.hashNsPerKey, "ns", atMost: peerHashNs)
+        if keyLength == 21 {
+            section.add("XXH64 of a 21-byte key (Go xxhash: 5.8 ns)", hashNsPerKey, "ns", atMost: peerHashNs)
         }
         if let jump = row("jump") {
             section.add("jump lookup, cold (go-jump: 56.6 ns)", jump.nsPerLookupCold, "ns", atMost: peerJumpColdNs)
@@ -32,7 +32,7 @@ enum PlacerTargets {
         }
         if let ring = row("ring") {
             section.add(
-                "ring lookup, cold ÷ the hash alone", ring.nsPerLookupCold / report.hashNsPerKey, "x", atMost: 2)
+                "ring lookup, cold ÷ the hash alone", ring.nsPerLookupCold / hashNsPerKey, "x", atMost: 2)
         }
         if let speedup = row("round-robin")?.parallelSpeedup {
             section.add("round robin, 2 threads ÷ 1 thread", speedup, "x", atLeast: 1.7)
@@ -53,6 +53,6 @@ enum PlacerTargets {
                     atLeast: peerTableTwoThreads)
             }
         }
-        return section.figures.count > (report.keyLength == 21 ? 1 : 0) ? section : nil
+        return section.figures.count > (keyLength == 21 ? 1 : 0) ? section : nil
     }
 }
