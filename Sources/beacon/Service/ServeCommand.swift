@@ -227,15 +227,15 @@ struct ServeCommand: AsyncParsableCommand {
         #if Etcd
         if let onEtcd, sharded {
             leader = .init(
-                service: EtcdShardService(
-                    dispatcher: dispatcher, coordination: onEtcd.coordination, records: onEtcd.records,
+                service: EtcdManagerService.sharded(
+                    dispatcher, coordination: onEtcd.coordination, records: onEtcd.records,
                     root: group + "-managers/",
                     manager: WeightedManager(nodeID: name ?? advertise ?? listen, address: advertise ?? listen)),
                 successTerminationBehavior: .gracefullyShutdownGroup)
         } else if let onEtcd {
             leader = .init(
-                service: EtcdLeadershipService(
-                    dispatcher: dispatcher, coordination: onEtcd.coordination, records: onEtcd.records, group: group,
+                service: EtcdManagerService.leading(
+                    dispatcher, coordination: onEtcd.coordination, records: onEtcd.records, group: group,
                     name: name ?? listen),
                 successTerminationBehavior: .gracefullyShutdownGroup)
         }
