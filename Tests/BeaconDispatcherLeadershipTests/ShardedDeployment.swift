@@ -158,6 +158,28 @@ final class ShardedDeployment<Clock: BeaconClock>: @unchecked Sendable {
         }
     }
 
+    /// Pauses the manager at `index`: its store calls hang and its agents cannot reach it.
+    /// Returns it with the nodes the shared table gave it before the pause.
+    func pause(_ index: Int) throws -> (manager: Manager, nodes: [NodeID]) {
+        let paused = managers[index]
+        let table = try #require(paused.sharded.table)
+        let held = nodes.filter { table.owner(of: $0)?.nodeID == paused.id }
+        paused.partition.hold()
+        paused.reachable.withLock { $0 = false }
+        return (paused, held)
+    }
+
+    /// Resumes a paused manager (its held store calls go out) and runs in half-second steps, at
+    /// most `rounds` of them, until it is back in the table and every node is settled.
+    func resume(_ paused: Manager, rounds: Int) async throws {
+        paused.partition.heal()
+        paused.reachable.withLock { $0 = true }
+        for _ in 0..<rounds {
+            try await run(for: .milliseconds(500))
+            if settled, managers[0].sharded.table?.managers.count == managers.count { break }
+        }
+    }
+
     func shutDown() async {
         for manager in managers { await manager.shutDown() }
         downWatch = nil

@@ -89,26 +89,16 @@ import Testing
         // A lease long enough that the DOWN verdicts (3 s) come before the manager gives up on it.
         try await Self.withDeployment(nodes: 45, on: cluster, leaseTTL: .seconds(6)) { deployment in
             try await Self.settle(deployment)
-            let paused = deployment.managers[2]
-            let table = try #require(paused.sharded.table)
-            let pausedNodes = deployment.nodes.filter { table.owner(of: $0)?.nodeID == paused.id }
-            #expect(!pausedNodes.isEmpty)
-
             // Its etcd calls hang and its agents cannot reach it: 3 s later its wheel marks its nodes
             // DOWN, and the batch carrying that hangs with the rest; 6 s in, its lease lapses.
-            paused.partition.hold()
-            paused.reachable.withLock { $0 = false }
+            let (paused, pausedNodes) = try deployment.pause(2)
+            #expect(!pausedNodes.isEmpty)
             try await deployment.run(for: .seconds(3.5))
             #expect(pausedNodes.allSatisfy { paused.dispatcher.state(of: $0) == .down })
             try await Self.settle(deployment)
 
             // It resumes: the held batch goes out, is fenced, and the manager joins again.
-            paused.partition.heal()
-            paused.reachable.withLock { $0 = true }
-            for _ in 0..<120 {
-                try await deployment.run(for: .milliseconds(500))
-                if deployment.settled, deployment.managers[0].sharded.table?.managers.count == 3 { break }
-            }
+            try await deployment.resume(paused, rounds: 120)
             #expect(deployment.settled)
             #expect(paused.events.withLock { $0 }.contains(.leaseLost))
             try await deployment.orchestrator.synchronize()

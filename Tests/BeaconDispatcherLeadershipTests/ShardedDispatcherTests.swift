@@ -58,15 +58,10 @@ import Testing
         for _ in 0..<100 where !deployment.settled { try await deployment.run(for: .milliseconds(500)) }
         #expect(deployment.settled)
         try await deployment.run(for: .seconds(2))
-        let paused = deployment.managers[2]
-        let table = try #require(paused.sharded.table)
-        let pausedNodes = deployment.nodes.filter { table.owner(of: $0)?.nodeID == paused.id }
-        #expect(!pausedNodes.isEmpty)
-
         // Paused: its store calls hang and its agents cannot reach it. Its wheel marks its nodes
         // DOWN 3 s in, and the batch carrying those verdicts hangs with the rest.
-        paused.partition.hold()
-        paused.reachable.withLock { $0 = false }
+        let (paused, pausedNodes) = try deployment.pause(2)
+        #expect(!pausedNodes.isEmpty)
         try await deployment.run(for: .seconds(4))
         #expect(pausedNodes.allSatisfy { paused.dispatcher.state(of: $0) == .down })
         // Its lease ends in the store; the others take its nodes, which register with them.
@@ -78,12 +73,7 @@ import Testing
         for node in pausedNodes { #expect(deployment.orchestrator.node(node)?.status.state == .ready) }
 
         // It resumes: the held DOWN batch goes out, is fenced, and the manager joins again.
-        paused.partition.heal()
-        paused.reachable.withLock { $0 = true }
-        for _ in 0..<100 {
-            try await deployment.run(for: .milliseconds(500))
-            if deployment.settled, deployment.managers[0].sharded.table?.managers.count == 3 { break }
-        }
+        try await deployment.resume(paused, rounds: 100)
         // Read up to date: the orchestrator's replica follows the store's watch in real time.
         try await deployment.run(for: .seconds(1))
         try await deployment.orchestrator.synchronize()
