@@ -136,14 +136,7 @@ struct LoadgenCommand: AsyncParsableCommand {
             }
         }
         try OptionCheck.identifier(prefix, "--prefix", atMost: 200)
-        if let etcd {
-            _ = try etcdEndpoints(etcd)
-            #if GRPC && !Etcd
-            throw ValidationError(
-                "--etcd: this beacon was built without etcd support; run it as `swift run -c release --traits GRPC,Etcd beacon loadgen …`"
-            )
-            #endif
-        }
+        if let etcd { try checkEtcdOption(etcd, command: "loadgen") }
     }
 
     /// The managers `--manager` lists, each a valid address, none twice.

@@ -149,14 +149,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "--sharded: --listen \(listen) is a wildcard address agents cannot be sent to; give --advertise host:port"
             )
         }
-        if let etcd {
-            _ = try etcdEndpoints(etcd)
-            #if GRPC && !Etcd
-            throw ValidationError(
-                "--etcd: this beacon was built without etcd support; run it as `swift run -c release --traits GRPC,Etcd beacon serve …`"
-            )
-            #endif
-        }
+        if let etcd { try checkEtcdOption(etcd, command: "serve") }
     }
 
     #if GRPC
