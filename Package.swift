@@ -362,6 +362,7 @@ let package = Package(
             name: "beacon-master-worker",
             dependencies: [
                 "BeaconCore",
+                "BeaconReports",
                 "BenchmarkSupport",
                 "BeaconCommandLine",
                 "BeaconCommandLineOptions",

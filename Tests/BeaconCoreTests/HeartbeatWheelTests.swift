@@ -48,7 +48,64 @@ import Testing
         try wheel.beat(node, ttl: HeartbeatTTL(.milliseconds(10)))
         #expect(try run(wheel, by: .milliseconds(50)).isEmpty)
         #expect(try run(wheel, by: .milliseconds(51)) == [node])
-        #expect(wheel.statistics.refiled >= 1)
+        #expect(wheel.statistics.refiled + wheel.statistics.refiledAhead >= 1)
+    }
+
+    /// Nodes that keep beating leave behind, in nearly every slot, a filing that has moved on. An
+    /// owner woken for each would wake once a slot; the look-ahead files them again in advance,
+    /// so the wheel asks to be woken at the end of its look-ahead or where a node may really
+    /// expire, and expiry stays on time.
+    @Test func nodesThatKeepBeatingDoNotWakeTheOwnerEverySlot() throws {
+        let wheel = try wheel()
+        let ttl = try HeartbeatTTL(.milliseconds(200))
+        var nodes: [HeartbeatHandle] = []
+        // One node a millisecond from 5.000 s: deadlines 5.200 to 5.399 s.
+        for _ in 0..<200 {
+            nodes.append(try wheel.register(ttl: ttl))
+            _ = try run(wheel, by: .milliseconds(1))
+        }
+        // At 5.200 s every node beats: its deadline moves to 5.400 s.
+        for node in nodes { try wheel.beat(node, ttl: ttl) }
+        let lookAhead = Int64(HeartbeatWheel<ManualClock>.lookAheadSlots)
+        var due = try wheel.advance(to: clock.now) { _ in Issue.record("nothing is due yet") }
+        #expect(due == clock.now.advanced(by: .milliseconds(lookAhead + 1)))
+        #expect(wheel.statistics.refiledAhead == Int(lookAhead))
+        try clock.advance(to: due!)
+        due = try wheel.advance(to: clock.now) { _ in Issue.record("nothing is due yet") }
+        #expect(due == BeaconInstant(nanoseconds: 5_401_000_000))
+        try clock.advance(to: BeaconInstant(nanoseconds: 5_400_999_000))
+        #expect(try wheel.advance(to: clock.now) { _ in Issue.record("expired early") } == due)
+        #expect(Set(try run(wheel, by: .microseconds(1))) == Set(nodes))
+    }
+
+    /// The look-ahead re-files at most its budget per advance, so an advance stays short; the
+    /// instant it returns is then earlier than needed, never later.
+    @Test func theLookAheadStopsAtItsBudget() throws {
+        let count = HeartbeatWheel<ManualClock>.lookAheadBudget * 2 + 10
+        let wheel = try wheel(capacity: count)
+        let ttl = try HeartbeatTTL(.seconds(1))
+        var nodes: [HeartbeatHandle] = []
+        // Twenty nodes a millisecond from 5.000 s: deadlines 6.000 to 6.102 s.
+        for index in 0..<count {
+            nodes.append(try wheel.register(ttl: ttl))
+            if index % 20 == 19 { _ = try run(wheel, by: .milliseconds(1)) }
+        }
+        try clock.advance(to: BeaconInstant(nanoseconds: 5_990_000_000))
+        for node in nodes { try wheel.beat(node, ttl: ttl) }
+        var due = try wheel.advance(to: clock.now) { _ in }
+        #expect(wheel.statistics.refiledAhead >= HeartbeatWheel<ManualClock>.lookAheadBudget)
+        #expect(wheel.statistics.refiledAhead < count)
+        #expect(due.map { $0 < BeaconInstant(nanoseconds: 6_200_000_000) } == true)
+        // Woken where it asked, it carries on until every filing is where its node may expire.
+        while let wake = due, wake < BeaconInstant(nanoseconds: 6_900_000_000) {
+            try clock.advance(to: wake)
+            due = try wheel.advance(to: clock.now) { _ in Issue.record("nothing is due yet") }
+        }
+        #expect(due == BeaconInstant(nanoseconds: 6_991_000_000))
+        try clock.advance(to: BeaconInstant(nanoseconds: 6_991_000_000))
+        var expired: [HeartbeatHandle] = []
+        try wheel.advance(to: clock.now) { expired += $0.handles }
+        #expect(Set(expired) == Set(nodes))
     }
 
     @Test func removalFencesExpiryAndRecyclesTheRecord() throws {

@@ -178,8 +178,7 @@ import Testing
         await #expect(throws: MasterWorkerError.staleMaster(masterID, ownEpoch: master.epoch, seen: newer)) {
             try await master.waitUntilStopped()
         }
-        var iterator = pongs.makeAsyncIterator()
-        guard case .pong(let pong) = await iterator.next()?.message else {
+        guard case .pong(let pong) = await pongs.nextBatch()?.first?.message else {
             Issue.record("the stale master sent no pong")
             return
         }

@@ -21,7 +21,7 @@ import Testing
             ]
         ),
         (["bench", "heartbeats"], ["1...10000000", "1s...24h", "(default: 1m)", "[0, 100]", "200000000"]),
-        (["bench", "master"], ["1...1000000", "30s...24h", "(default: 40s)", "[0, 100]"]),
+        (["bench", "master"], ["1...1000000", "30s...24h", "(default: 30s)", "[0, 100]", "1...20 (default: 3)"]),
         (["bench", "status"], ["1...1000000", "100ms...1h", "(default: 10s)", "3000000"]),
     ])
     func helpShowsRangesAndDurationsAsTyped(_ command: [String], _ expected: [String]) async throws {

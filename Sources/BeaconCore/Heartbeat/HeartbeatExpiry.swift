@@ -15,6 +15,9 @@ public struct HeartbeatWheelStatistics: Sendable, Hashable {
     public var expired = 0
     /// Nodes found beaten when their slot came due, and filed again under the later deadline.
     public var refiled = 0
+    /// Nodes found beaten before their slot came due, while `advance` looked ahead for the next
+    /// slot where a node may expire, and filed again under the later deadline.
+    public var refiledAhead = 0
     /// Slots swept (occupied slots that came due).
     public var slotsSwept = 0
     /// Records recycled after a removal.

@@ -4,6 +4,13 @@ extension HeartbeatWheel {
     /// Sweeps every slot whose time has passed by `now`: nodes whose deadlines moved later are
     /// filed again, the rest expire and are handed to `deliver`, one call per slot.
     ///
+    /// It then looks ahead: nodes in the next ``lookAheadSlots`` slots that were beaten since they
+    /// were filed are filed again under their later deadlines now, up to ``lookAheadBudget`` nodes
+    /// a call, so that the instant it returns is a slot where a node may really expire, or the
+    /// end of the look-ahead, rather than the next slot holding a node that has long moved on.
+    /// With many nodes beating steadily nearly every slot holds such a node, and without the
+    /// look-ahead the owner would wake once a slot.
+    ///
     /// Call it from one owner at a time, at or soon after the instant it returns (the end of the
     /// next occupied slot), or earlier when woken. `deliver` runs on the caller's thread; it may
     /// register, beat and remove, but not advance.
@@ -12,8 +19,8 @@ extension HeartbeatWheel {
     /// - Throws: ``HeartbeatError/concurrentAdvance`` if another advance is running,
     ///   ``HeartbeatError/clockWentBackwards(by:)`` if `now` is before the previous call's.
     /// - Complexity: O(p + v + s·(1 + S/4096)), plus the time `deliver` takes, for p registrations
-    ///   since the previous call, s occupied slots due, v nodes filed in them and a wheel of S
-    ///   slots. Each node is re-filed, expired or recycled in O(1); each next occupied slot is
+    ///   since the previous call, s occupied slots due or looked ahead at, v nodes filed in them
+    ///   (at most ``lookAheadBudget`` of them ahead) and a wheel of S slots. Each node is re-filed, expired or recycled in O(1); each next occupied slot is
     ///   found in the two-level bitmap, at most S/4096 summary words. Slots that hold no node cost
     ///   nothing, so an idle wheel is swept in O(1).
     @discardableResult
@@ -36,9 +43,21 @@ extension HeartbeatWheel {
         }
         cursor = max(cursor, nowTick)
         lastAdvanceMicros = nowMicros
+        refileAhead()
         returnRecycledRecords()
         return nextDue()
     }
+
+    /// The most nodes one ``advance(to:deliver:)`` re-files ahead of their slots: it bounds the
+    /// time a call takes.
+    public static var lookAheadBudget: Int { 1024 }
+
+    /// How many slots past the cursor ``advance(to:deliver:)`` looks ahead. An owner then wakes
+    /// about once per this many slots while every node beats on time, instead of once a slot. The
+    /// look-ahead files a node again a little before the sweep would have (at most this many
+    /// slots), so a beat that lands in between costs one more re-filing later: a node beating
+    /// every 3 s re-filed 128 ms early needs one extra re-filing in about 23 (4 %).
+    public static var lookAheadSlots: Int { 128 }
 
     /// Counters since the wheel was created. Owner-only: read between calls to `advance`.
     ///
@@ -112,29 +131,20 @@ extension HeartbeatWheel {
         counters.slotsSwept += 1
         batch.removeAll(keepingCapacity: true)
         while index != HeartbeatRecord.none {
-            let record = records + Int(index)
-            let next = record.pointee.link
-            let state = record.pointee.state.load(ordering: .acquiring)
-            let generation = state >> 2
-            if state & HeartbeatRecord.phaseMask == HeartbeatRecord.removed {
+            let next = records[Int(index)].link
+            let (state, filing) = readFiling(index)
+            switch filing {
+            case .removed:
                 recycle(index, removal: true)
-                index = next
-                continue
-            }
-            let word = record.pointee.deadline.load(ordering: .relaxed)
-            if UInt32(truncatingIfNeeded: word >> 48) != generation & 0xFFFF {
+            case .clobbered(let word):
                 repairClobberedDeadline(index, state: state, word: word, nowMicros: nowMicros)
-                index = next
-                continue
-            }
-            let deadline = word & HeartbeatRecord.deadlineMask
-            let effective = deadline + leniency.grace(for: deadline)
-            if effective > nowMicros {
+            case .deadline(let effective) where effective > nowMicros:
                 counters.refiled += 1
                 file(index, deadline: effective)
-            } else {
+            case .deadline:
+                let generation = state >> 2
                 let expired = HeartbeatRecord.state(generation: generation, phase: HeartbeatRecord.expired)
-                let (won, _) = record.pointee.state.compareExchange(
+                let (won, _) = records[Int(index)].state.compareExchange(
                     expected: state, desired: expired, ordering: .acquiringAndReleasing)
                 if won {
                     batch.append(HeartbeatHandle(index: index, generation: generation))
@@ -150,6 +160,59 @@ extension HeartbeatWheel {
             counters.expired += batch.count
             deliver(HeartbeatExpiry(slotEnd: instant(micros: slotEndMicros(ofTick: tick)), handles: batch))
         }
+    }
+
+    /// Re-files the nodes of the coming occupied slots under their current deadlines, slot by
+    /// slot, until a slot keeps a node (one whose deadline really falls in it, the next instant
+    /// anything may expire), the look-ahead's last slot is passed or the budget is spent. Nothing expires here and nothing moves
+    /// earlier than its deadline, so expiry stays never early; a beat after the look-ahead read
+    /// a deadline only makes that deadline later, which the sweep handles as before.
+    private func refileAhead() {
+        var budget = Self.lookAheadBudget
+        let end = cursor + UInt64(min(Self.lookAheadSlots, slotCount - 1))
+        while budget > 0, let tick = nextOccupiedTick(), tick < end {
+            let slot = Int(tick & UInt64(slotCount - 1))
+            var index = slotHeads[slot]
+            slotHeads[slot] = HeartbeatRecord.none
+            occupancy.clear(slot)
+            while index != HeartbeatRecord.none {
+                budget -= 1
+                let next = records[Int(index)].link
+                switch readFiling(index).filing {
+                case .removed:
+                    recycle(index, removal: true)
+                case .clobbered:
+                    // A clobbered deadline is the sweep's to repair: keep the node in its slot.
+                    file(index, deadline: tick * slotMicros)
+                case .deadline(let effective):
+                    file(index, deadline: effective)
+                    if effective / slotMicros > tick { counters.refiledAhead += 1 }
+                }
+                index = next
+            }
+            if occupancy.isOccupied(slot) { return }
+        }
+    }
+
+    /// What a filed record holds, as a sweep or the look-ahead reads it.
+    private enum Filing {
+        case removed
+        /// A deadline written through a stale handle (see `repairClobberedDeadline`).
+        case clobbered(word: UInt64)
+        /// The node's deadline, with the stall guard's grace added.
+        case deadline(UInt64)
+    }
+
+    /// Reads a filed record's state (acquiring, so a removal's writes are seen) and deadline.
+    @inline(__always)
+    private func readFiling(_ index: UInt32) -> (state: UInt32, filing: Filing) {
+        let record = records + Int(index)
+        let state = record.pointee.state.load(ordering: .acquiring)
+        if state & HeartbeatRecord.phaseMask == HeartbeatRecord.removed { return (state, .removed) }
+        let word = record.pointee.deadline.load(ordering: .relaxed)
+        if UInt32(truncatingIfNeeded: word >> 48) != (state >> 2) & 0xFFFF { return (state, .clobbered(word: word)) }
+        let deadline = word & HeartbeatRecord.deadlineMask
+        return (state, .deadline(deadline + leniency.grace(for: deadline)))
     }
 
     /// A beat through a stale handle can, in a race a few instructions wide, land after the

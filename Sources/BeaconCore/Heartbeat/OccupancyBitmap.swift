@@ -35,6 +35,10 @@ struct OccupancyBitmap: ~Copyable {
         }
     }
 
+    func isOccupied(_ slot: Int) -> Bool {
+        leaves[slot >> 6] & (1 << UInt64(slot & 63)) != 0
+    }
+
     /// The first occupied slot at or after `start`, wrapping around the end; nil if none is.
     func nextOccupied(from start: Int) -> Int? {
         let startLeaf = start >> 6

@@ -120,9 +120,7 @@ public final class WorkerManager<Clock: BeaconClock> {
     /// the current master epoch. Send it, and hand the ping to ``handleHeartbeat(_:from:)`` only if
     /// the pong could be sent (TiFlow's rule: an unreachable worker's ping does not count).
     public func pong(for ping: HeartbeatPing) -> HeartbeatPong {
-        HeartbeatPong(
-            sendTime: ping.sendTime, replyTime: wheel.clock.now, toWorker: ping.fromWorker,
-            masterEpoch: epoch, isFinished: ping.isFinished)
+        HeartbeatPong(answering: ping, masterEpoch: epoch, at: wheel.clock.now)
     }
 
     /// Processes a worker's ping: epochs are fenced, the worker's deadline moves to now + the

@@ -24,6 +24,13 @@ public struct HeartbeatPong: Sendable, Hashable, Codable {
         self.isFinished = isFinished
     }
 
+    /// The answer to `ping` from a master in `masterEpoch`, replying at `now`.
+    public init(answering ping: HeartbeatPing, masterEpoch: Epoch, at now: BeaconInstant) {
+        self.init(
+            sendTime: ping.sendTime, replyTime: now, toWorker: ping.fromWorker, masterEpoch: masterEpoch,
+            isFinished: ping.isFinished)
+    }
+
     enum CodingKeys: String, CodingKey {
         case sendTime = "send-time"
         case replyTime = "reply-time"

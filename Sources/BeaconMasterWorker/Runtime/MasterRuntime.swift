@@ -116,11 +116,12 @@ public final class MasterRuntime: LongRunningService {
 
     // MARK: Loops
 
-    private func startLoops(mailbox: AsyncStream<MessageDelivery>) {
+    private func startLoops(mailbox: MessageMailbox) {
         let receiver = Task { [self] in
-            for await delivery in mailbox {
-                receive(delivery)
+            while let batch = await mailbox.nextBatch() {
+                receive(batch)
             }
+            mailbox.close()
             stop(with: .success(()))
         }
         let timer = Task { [self] in await runTimer() }
@@ -133,26 +134,35 @@ public final class MasterRuntime: LongRunningService {
         }
     }
 
-    private func receive(_ delivery: MessageDelivery) {
+    /// Answers the batch's pings, then hands the batch to the manager in arrival order under one
+    /// lock. Pongs go out before the lock, so a send never holds it; a ping counts only once its
+    /// pong could be sent (a worker that cannot hear the master should not be kept online by it).
+    private func receive(_ batch: [MessageDelivery]) {
+        var answered = [Bool](repeating: false, count: batch.count)
+        let now = clock.now
+        for (position, delivery) in batch.enumerated() {
+            guard case .ping(let ping) = delivery.message else { continue }
+            let pong = HeartbeatPong(answering: ping, masterEpoch: epoch, at: now)
+            answered[position] = transport.trySend(
+                .pong(pong), topic: MasterWorkerTopic.pong(master: id, worker: ping.fromWorker), from: executor,
+                to: delivery.sender)
+        }
         let result: Result<Void, MasterWorkerError> = manager.withLock { manager in
+            // Deadlines are the timer's business: a message only ever adds events.
+            defer { publishEvents(of: manager) }
             do throws(MasterWorkerError) {
-                switch delivery.message {
-                case .ping(let ping):
-                    let pong = manager.pong(for: ping)
-                    let sent = transport.trySend(
-                        .pong(pong), topic: MasterWorkerTopic.pong(master: id, worker: ping.fromWorker),
-                        from: executor, to: delivery.sender)
-                    if sent { try manager.handleHeartbeat(ping, from: delivery.sender) }
-                case .status(let message):
-                    try manager.handleStatus(message)
-                case .pong, .statusChange:
-                    break
+                for (position, delivery) in batch.enumerated() {
+                    switch delivery.message {
+                    case .ping(let ping):
+                        if answered[position] { try manager.handleHeartbeat(ping, from: delivery.sender) }
+                    case .status(let message):
+                        try manager.handleStatus(message)
+                    case .pong, .statusChange:
+                        break
+                    }
                 }
-                // Deadlines are the timer's business: a message only ever adds events.
-                publishEvents(of: manager)
                 return .success(())
             } catch {
-                publishEvents(of: manager)
                 return .failure(error)
             }
         }

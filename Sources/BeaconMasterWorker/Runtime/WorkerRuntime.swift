@@ -105,8 +105,15 @@ public final class WorkerRuntime: LongRunningService {
 
     // MARK: Loops
 
-    private func startLoops(mailbox: AsyncStream<MessageDelivery>) {
-        receiver.withLock { $0 = Task { [self] in for await delivery in mailbox { receive(delivery) } } }
+    private func startLoops(mailbox: MessageMailbox) {
+        receiver.withLock {
+            $0 = Task { [self] in
+                while let batch = await mailbox.nextBatch() {
+                    for delivery in batch { receive(delivery) }
+                }
+                mailbox.close()
+            }
+        }
         restartTimer()
     }
 

@@ -21,11 +21,10 @@ public protocol MessageTransport: Sendable {
         -> Bool
 
     /// Opens one mailbox on `executor` receiving `topics`, holding at most `capacity` messages
-    /// that were not yet read. The mailbox closes when its stream's consumer goes away.
+    /// that were not yet read. The transport stops routing to it once it is closed
+    /// (``MessageMailbox/close()``), and the topics can then have a new mailbox.
     ///
     /// - Throws: ``MasterWorkerError/invalidConfiguration(_:)`` if one of the topics already has a
     ///   mailbox on that executor or `capacity` is not positive.
-    func mailbox(on executor: ExecutorID, topics: [String], capacity: Int) throws(MasterWorkerError) -> AsyncStream<
-        MessageDelivery
-    >
+    func mailbox(on executor: ExecutorID, topics: [String], capacity: Int) throws(MasterWorkerError) -> MessageMailbox
 }
