@@ -8,6 +8,9 @@ import Foundation
 /// how a demo or a benchmark measures propagation without polling.
 final class GroupObserver: Sendable {
     private struct State {
+        /// Who is followed: agreement needs a report from each of them, not only from those
+        /// that have reported something yet.
+        var followed: Set<String> = []
         var latest: [String: [String]] = [:]
         var seenAt: [String: ContinuousClock.Instant] = [:]
         var errors: [String] = []
@@ -20,6 +23,7 @@ final class GroupObserver: Sendable {
     /// Starts reading `handle`'s results.
     func follow(_ handle: ScheduleHandle) {
         let name = handle.hostname
+        state.withLock { _ = $0.followed.insert(name) }
         let task = Task { [state, clock] in
             var results = handle.results.makeAsyncIterator()
             while true {
@@ -43,6 +47,7 @@ final class GroupObserver: Sendable {
     func forget(_ name: String) {
         readers.withLock { $0.removeValue(forKey: name) }?.cancel()
         state.withLock { state in
+            state.followed.remove(name)
             state.latest.removeValue(forKey: name)
             state.seenAt.removeValue(forKey: name)
         }
@@ -68,7 +73,7 @@ final class GroupObserver: Sendable {
         let deadline = start.advanced(by: limit)
         while clock.now < deadline {
             let last: ContinuousClock.Instant?? = state.withLock { state in
-                guard state.latest.values.allSatisfy({ $0 == expected }) else { return .none }
+                guard state.followed.allSatisfy({ state.latest[$0] == expected }) else { return .none }
                 return .some(state.seenAt.values.max())
             }
             if let last {

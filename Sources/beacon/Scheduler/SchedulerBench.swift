@@ -1,5 +1,6 @@
 import ArgumentParser
 import BeaconCommandLineOptions
+import BeaconReports
 import BeaconScheduler
 import BeaconSimulation
 import Foundation
@@ -12,7 +13,7 @@ struct SchedulerBench: AsyncParsableCommand {
         discussion: """
             Propagation: --participants hosts follow one group (strategy alpha, no maximum, so every join \
             changes the set); a newcomer joins and then leaves --rounds times. Each time is measured from \
-            the newcomer's registration (or shutdown) returning to the moment the last participant \
+            the newcomer's call to schedule (or shutdown) to the moment the last participant \
             reported the new set. Scale: --groups groups of --participants hosts each join, then all are \
             held for --hold while in-band errors (failed refreshes, lost leases) are counted. Each participant \
             mirrors its whole group, so --groups × --participants² may be at most \(SchedulerBench.maximumMirroredHosts).
@@ -69,6 +70,20 @@ struct SchedulerBench: AsyncParsableCommand {
         transform: Self.holds.parse)
     var hold = SchedulerBench.defaultHold
 
+    /// Issue 23's targets for the embedded store (a join reaching ten participants, one shared
+    /// view per group and process) and the etcd one's from the scheduler's first issue.
+    static func targets(embedded: Bool, joinP99: Duration?, bytesPerParticipant: Int) -> BenchReport.Section {
+        var section = BenchReport.Section(title: "targets")
+        if let joinP99 {
+            let microseconds = Double(joinP99.components.seconds) * 1e6 + Double(joinP99.components.attoseconds) / 1e12
+            section.add("join → every participant, p99", microseconds, "µs", atMost: embedded ? 100 : 50_000)
+        }
+        if embedded {
+            section.add("resident memory per participant", Double(bytesPerParticipant), "B", atMost: 8_192)
+        }
+        return section
+    }
+
     func run() async throws {
         let (coordination, close) = try store.open()
         let scheduler = Scheduler(store: coordination)
@@ -102,22 +117,27 @@ struct SchedulerBench: AsyncParsableCommand {
         for handle in handles.prefix(participants) { observer.follow(handle) }
         var joins = DurationSample()
         var leaves = DurationSample()
+        // Timed from the call, not from its return: with the embedded store the last participant
+        // may hear of a join before `schedule` has returned to its caller.
+        func propagation(of step: String, in round: Int, to expected: [String], since start: ContinuousClock.Instant)
+            async throws -> Duration
+        {
+            switch await observer.agreement(on: expected, since: start) {
+            case .reached(let after): return after
+            case .unchanged:
+                throw SchedulerError.backendFailure(
+                    "round \(round): every participant held the set before the \(step) began")
+            case nil: throw SchedulerError.backendFailure("round \(round): the \(step) did not reach every participant")
+            }
+        }
         for round in 0..<rounds {
             let newcomer = "z\(round)"
-            let joiner = try await scheduler.schedule(path: "/bench/g0", hostname: newcomer, options: options)
             var start = clock.now
-            guard
-                case .reached(let joined) = await observer.agreement(on: (everyone + [newcomer]).sorted(), since: start)
-            else {
-                throw SchedulerError.backendFailure("round \(round): the join did not reach every participant")
-            }
-            joins.add(joined)
-            await joiner.shutdown()
+            let joiner = try await scheduler.schedule(path: "/bench/g0", hostname: newcomer, options: options)
+            joins.add(try await propagation(of: "join", in: round, to: (everyone + [newcomer]).sorted(), since: start))
             start = clock.now
-            guard case .reached(let left) = await observer.agreement(on: everyone, since: start) else {
-                throw SchedulerError.backendFailure("round \(round): the leave did not reach every participant")
-            }
-            leaves.add(left)
+            await joiner.shutdown()
+            leaves.add(try await propagation(of: "leave", in: round, to: everyone, since: start))
         }
         if hold.value > .zero { try await Task.sleep(for: hold.value) }
         let errors = observer.errors
@@ -130,8 +150,9 @@ struct SchedulerBench: AsyncParsableCommand {
         print(
             "groups × hosts: \(groups) × \(participants) = \(groups * participants) participants, converged in \(converged.readable)"
         )
+        let bytesPerParticipant = (rssHeld - rssBefore) / (groups * participants)
         print(
-            "resident memory for them: \((rssHeld - rssBefore) / 1_048_576) MiB (\((rssHeld - rssBefore) / (groups * participants)) B per participant)"
+            "resident memory for them: \((rssHeld - rssBefore) / 1_048_576) MiB (\(bytesPerParticipant) B per participant)"
         )
         if rounds > 0 {
             print(
@@ -143,5 +164,10 @@ struct SchedulerBench: AsyncParsableCommand {
         }
         print("in-band errors in the first group\(hold.value > .zero ? " (held \(hold.value))" : ""): \(errors.count)")
         for error in errors.prefix(10) { print("  \(error)") }
+        let targets = Self.targets(
+            embedded: store.embedded, joinP99: rounds > 0 ? joins.percentile(0.99) : nil,
+            bytesPerParticipant: bytesPerParticipant)
+        print("")
+        for line in targets.textLines(nameWidth: 34) { print(line) }
     }
 }
