@@ -21,7 +21,7 @@ public final class EtcdTestServer: @unchecked Sendable {
         let dataDirectory: URL
     }
 
-    private let members: [Member]
+    private var members: [Member]
     private var processes: [Process?]
     private let binary: URL
 
@@ -39,20 +39,37 @@ public final class EtcdTestServer: @unchecked Sendable {
         }
         guard count >= 1 else { throw EtcdTestServerError("an etcd has at least one member, not \(count)") }
         self.binary = URL(fileURLWithPath: binary)
+        members = []
+        processes = Array(repeating: nil, count: count)
+        // A port found free can be taken by another process before etcd binds it (tests run in
+        // parallel, and every outgoing connection takes an ephemeral port): start again on new
+        // ports when a member exits at start.
+        for attempt in 1...Self.startAttempts {
+            members = try Self.newMembers(count)
+            do {
+                try await launch()
+                return
+            } catch let error as EtcdTestServerError where error.exitedAtStart && attempt < Self.startAttempts {
+                stop()
+                processes = Array(repeating: nil, count: count)
+            }
+        }
+    }
+
+    private static let startAttempts = 5
+
+    /// `count` members of a new cluster, each with two ports found free and an empty data
+    /// directory.
+    private static func newMembers(_ count: Int) throws -> [Member] {
         let cluster = "beacon-test-\(UInt64.random(in: 0 ... .max))"
-        var members: [Member] = []
-        for index in 0..<count {
+        return try (0..<count).map { index in
             let name = "\(cluster)-\(index)"
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            members.append(
-                Member(
-                    name: name, clientURL: "http://127.0.0.1:\(try Self.freePort())",
-                    peerURL: "http://127.0.0.1:\(try Self.freePort())", dataDirectory: directory))
+            return Member(
+                name: name, clientURL: "http://127.0.0.1:\(try freePort())",
+                peerURL: "http://127.0.0.1:\(try freePort())", dataDirectory: directory)
         }
-        self.members = members
-        processes = Array(repeating: nil, count: count)
-        try await launch()
     }
 
     /// Starts every member that is not running (all at once: a member of a cluster waits for a
@@ -80,8 +97,8 @@ public final class EtcdTestServer: @unchecked Sendable {
             while true {
                 guard let process = processes[index], process.isRunning else {
                     throw EtcdTestServerError(
-                        "etcd member \(member.name) exited at start (port taken?): status \(processes[index]?.terminationStatus ?? -1)"
-                    )
+                        "etcd member \(member.name) exited at start (port taken?): status \(processes[index]?.terminationStatus ?? -1)",
+                        exitedAtStart: true)
                 }
                 if await Self.answers(member), await Self.status(of: member.clientURL)?.leader != nil { break }
                 guard clock.now < deadline else {
@@ -207,9 +224,12 @@ public final class EtcdTestServer: @unchecked Sendable {
 /// Why a test's etcd could not start.
 public struct EtcdTestServerError: Error, CustomStringConvertible {
     public let description: String
+    /// Whether a member's process ended before it answered, as it does when its port is taken.
+    let exitedAtStart: Bool
 
-    init(_ description: String) {
+    init(_ description: String, exitedAtStart: Bool = false) {
         self.description = description
+        self.exitedAtStart = exitedAtStart
     }
 }
 #endif
