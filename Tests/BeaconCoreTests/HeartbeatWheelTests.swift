@@ -57,25 +57,31 @@ import Testing
     /// expire, and expiry stays on time.
     @Test func nodesThatKeepBeatingDoNotWakeTheOwnerEverySlot() throws {
         let wheel = try wheel()
-        let ttl = try HeartbeatTTL(.milliseconds(200))
-        var nodes: [HeartbeatHandle] = []
-        // One node a millisecond from 5.000 s: deadlines 5.200 to 5.399 s.
-        for _ in 0..<200 {
-            nodes.append(try wheel.register(ttl: ttl))
-            _ = try run(wheel, by: .milliseconds(1))
-        }
-        // At 5.200 s every node beats: its deadline moves to 5.400 s.
-        for node in nodes { try wheel.beat(node, ttl: ttl) }
-        let lookAhead = Int64(HeartbeatWheel<ManualClock>.lookAheadSlots)
+        // One node a slot: deadlines 5.200 to 5.399 s.
+        let nodes = try (0..<200).map { try wheel.register(ttl: HeartbeatTTL(.milliseconds(200 + $0))) }
+        _ = try wheel.advance(to: clock.now) { _ in }
+        // At 5.100 s every node beats: its deadline moves to 5.400 s.
+        try clock.advance(to: BeaconInstant(nanoseconds: 5_100_000_000))
+        for node in nodes { try wheel.beat(node, ttl: HeartbeatTTL(.milliseconds(300))) }
+        // An owner that wakes where the wheel asks. Without the look-ahead it would wake in each of
+        // the 200 slots from 5.200 s; with it, at the end of each look-ahead span until the nodes'
+        // new slot is the next one occupied.
+        var wakes = 0
         var due = try wheel.advance(to: clock.now) { _ in Issue.record("nothing is due yet") }
-        #expect(due == clock.now.advanced(by: .milliseconds(lookAhead + 1)))
-        #expect(wheel.statistics.refiledAhead == Int(lookAhead))
-        try clock.advance(to: due!)
-        due = try wheel.advance(to: clock.now) { _ in Issue.record("nothing is due yet") }
+        while let wake = due, wake < BeaconInstant(nanoseconds: 5_400_000_000) {
+            wakes += 1
+            try clock.advance(to: wake)
+            due = try wheel.advance(to: clock.now) { _ in Issue.record("nothing is due yet") }
+        }
+        #expect(wakes <= 3)
+        #expect(wheel.statistics.refiled + wheel.statistics.refiledAhead == nodes.count)
         #expect(due == BeaconInstant(nanoseconds: 5_401_000_000))
-        try clock.advance(to: BeaconInstant(nanoseconds: 5_400_999_000))
+        try clock.advance(to: BeaconInstant(nanoseconds: 5_399_999_000))
         #expect(try wheel.advance(to: clock.now) { _ in Issue.record("expired early") } == due)
-        #expect(Set(try run(wheel, by: .microseconds(1))) == Set(nodes))
+        try clock.advance(to: due!)
+        var expired: [HeartbeatHandle] = []
+        try wheel.advance(to: clock.now) { expired += $0.handles }
+        #expect(Set(expired) == Set(nodes))
     }
 
     /// The look-ahead re-files at most its budget per advance, so an advance stays short; the
@@ -140,6 +146,21 @@ import Testing
         // The reused record's old handle is stale; the other still reports its expiry.
         #expect(throws: HeartbeatError.staleHandle(reused)) { try wheel.remove(reused) }
         #expect(try wheel.remove(untouched) == .alreadyExpired)
+    }
+
+    /// A timer that refreshes its cached clock plans to wake within a slot, however far the next
+    /// occupied slot is: beats in a pause use that stale reading, so the pause counts from the
+    /// planned wake, not from the next slot.
+    @Test func aPauseCountsFromTheWakeTheOwnerPlanned() throws {
+        let wheel = try wheel(stallThreshold: .seconds(1))
+        let node = try wheel.register(ttl: HeartbeatTTL(.seconds(1)))
+        #expect(try wheel.advance(to: clock.now) { _ in } == clock.now.advanced(by: .milliseconds(1_001)))
+        _ = wheel.prepareToSleep(until: clock.now.advanced(by: .milliseconds(1)))
+        // Paused 1.2 s: 0.2 s past the node's slot, 1.199 s past the planned wake.
+        try clock.advance(by: .milliseconds(1_200))
+        try wheel.advance(to: clock.now) { _ in Issue.record("the pause's grace was not applied") }
+        #expect(wheel.statistics.stalls == 1)
+        #expect(wheel.isArmed(node))
     }
 
     @Test func stallGuardExtendsDeadlinesThatPassedDuringAStall() throws {

@@ -89,6 +89,19 @@ import Testing
         #expect(await second.nextBatch()?.map(\.message) == [ping("a")])
     }
 
+    @Test func aMailboxDroppedWithoutACloseFreesItsTopics() throws {
+        let transport = InProcessTransport()
+        let topic = MasterWorkerTopic.ping(master: master)
+        do {
+            let dropped = try transport.mailbox(on: masterNode, topics: [topic], capacity: 4)
+            #expect(dropped.capacity == 4)
+        }
+        #expect(!transport.trySend(ping("a"), topic: topic, from: workerNode, to: masterNode))
+        let next = try transport.mailbox(on: masterNode, topics: [topic], capacity: 4)
+        #expect(transport.trySend(ping("a"), topic: topic, from: workerNode, to: masterNode))
+        next.close()
+    }
+
     @Test func aMailboxNeedsRoomForOneMessage() {
         #expect(throws: MasterWorkerError.invalidConfiguration("a mailbox capacity must be positive, got 0")) {
             _ = try MessageMailbox(capacity: 0)

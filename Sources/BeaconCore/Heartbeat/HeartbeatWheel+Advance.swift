@@ -52,7 +52,8 @@ extension HeartbeatWheel {
     /// time a call takes.
     public static var lookAheadBudget: Int { 1024 }
 
-    /// How many slots past the cursor ``advance(to:deliver:)`` looks ahead. An owner then wakes
+    /// How many slots past the cursor ``advance(to:deliver:)`` looks ahead (fewer when the stall
+    /// threshold is short: at most an eighth of it). An owner then wakes
     /// about once per this many slots while every node beats on time, instead of once a slot. The
     /// look-ahead files a node again a little before the sweep would have (at most this many
     /// slots), so a beat that lands in between costs one more re-filing later: a node beating
@@ -75,6 +76,7 @@ extension HeartbeatWheel {
     /// planned wake and signals: both sides use sequentially consistent accesses.
     func prepareToSleep(until wake: BeaconInstant?) -> Bool {
         let wakeMicros = wake.map { micros($0, roundingUp: false) } ?? .max
+        plannedWakeMicros = wake == nil ? nil : wakeMicros
         ownerSleepsUntilMicros.store(max(wakeMicros, 1), ordering: .sequentiallyConsistent)
         return registry.withLock { $0.pendingHead == HeartbeatRecord.none }
     }
@@ -92,8 +94,12 @@ extension HeartbeatWheel {
     /// later ones passed during the stall (or were computed from a clock the stall left stale) and
     /// count as the stall's length later.
     private func detectStall(nowMicros: UInt64) {
+        let planned = plannedWakeMicros
+        plannedWakeMicros = nil
         guard let threshold = stallThresholdMicros, let tick = nextOccupiedTick() else { return }
-        let dueMicros = slotEndMicros(ofTick: tick)
+        // An owner that planned to wake before the next occupied slot (a timer refreshing its
+        // cached clock, or one the look-ahead let sleep past slots it emptied) is late from then.
+        let dueMicros = min(slotEndMicros(ofTick: tick), planned ?? .max)
         guard nowMicros > dueMicros, nowMicros - dueMicros > threshold else { return }
         let stall = nowMicros - dueMicros
         // Beats during the stall may have used a cached clock that was stale by up to `stall`, so
@@ -168,8 +174,12 @@ extension HeartbeatWheel {
     /// earlier than its deadline, so expiry stays never early; a beat after the look-ahead read
     /// a deadline only makes that deadline later, which the sweep handles as before.
     private func refileAhead() {
+        if let kept = lookAheadKeptTick {
+            if kept >= cursor { return }
+            lookAheadKeptTick = nil
+        }
         var budget = Self.lookAheadBudget
-        let end = cursor + UInt64(min(Self.lookAheadSlots, slotCount - 1))
+        let end = cursor + UInt64(lookAheadSpan)
         while budget > 0, let tick = nextOccupiedTick(), tick < end {
             let slot = Int(tick & UInt64(slotCount - 1))
             var index = slotHeads[slot]
@@ -190,8 +200,23 @@ extension HeartbeatWheel {
                 }
                 index = next
             }
-            if occupancy.isOccupied(slot) { return }
+            if occupancy.isOccupied(slot) {
+                lookAheadKeptTick = tick
+                return
+            }
         }
+    }
+
+    /// How many slots the look-ahead spans: ``lookAheadSlots``, and at most an eighth of the
+    /// stall threshold. An owner the look-ahead lets sleep past emptied slots is measured late
+    /// from its planned wake, so a pause that starts just after an advance must outlast the
+    /// threshold plus up to this span before the stall guard sees it; an eighth keeps that
+    /// within 12.5 % of the threshold (125 slots at 1 ms slots and the default 1 s threshold,
+    /// 12 at 10 ms).
+    private var lookAheadSpan: Int {
+        var span = min(Self.lookAheadSlots, slotCount - 1)
+        if let threshold = stallThresholdMicros { span = min(span, Int(threshold / 8 / slotMicros)) }
+        return span
     }
 
     /// What a filed record holds, as a sweep or the look-ahead reads it.

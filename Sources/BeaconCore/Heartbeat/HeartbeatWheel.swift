@@ -24,7 +24,8 @@ public import Synchronization
 public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
     // Safety of `@unchecked Sendable`: the arena's records are shared only through their atomic
     // fields (`link` is handed over under `registry`); `registry` is a mutex; the owner-only state
-    // below is touched only inside `advance`, which `advancing` makes exclusive.
+    // below is touched only inside `advance`, which `advancing` makes exclusive, and in
+    // `prepareToSleep`, which the owner calls between its advances.
 
     /// The configuration the wheel was created with.
     public let configuration: HeartbeatWheelConfiguration
@@ -66,6 +67,12 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
     var batch: [HeartbeatHandle] = []
     var recycled = RecycledChain()
     var counters = HeartbeatWheelStatistics()
+    /// When the owner said it would next look (`prepareToSleep`), in microseconds since the
+    /// epoch: the stall guard measures lateness from it when it is earlier than the next slot.
+    var plannedWakeMicros: UInt64?
+    /// The slot where the last look-ahead stopped because a node's deadline falls in it: the
+    /// owner wakes there anyway, so no look-ahead is needed (or repeated) until it is swept.
+    var lookAheadKeptTick: UInt64?
 
     /// A wheel on `clock`, whose epoch is the clock's current reading.
     ///

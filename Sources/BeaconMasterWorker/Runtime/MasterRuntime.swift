@@ -137,6 +137,8 @@ public final class MasterRuntime: LongRunningService {
     /// Answers the batch's pings, then hands the batch to the manager in arrival order under one
     /// lock. Pongs go out before the lock, so a send never holds it; a ping counts only once its
     /// pong could be sent (a worker that cannot hear the master should not be kept online by it).
+    /// When the manager finds a newer master part-way, the pings after it were answered already:
+    /// this master stops at once, so its workers hear from it for at most one more interval.
     private func receive(_ batch: [MessageDelivery]) {
         var answered = [Bool](repeating: false, count: batch.count)
         let now = clock.now

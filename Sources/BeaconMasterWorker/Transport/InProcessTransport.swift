@@ -15,7 +15,9 @@ public final class InProcessTransport: MessageTransport {
     private struct Route {
         /// Tells a mailbox from the one that replaced it at the same address after a disconnect.
         var serial: UInt64
-        var mailbox: MessageMailbox
+        /// Weak, so a mailbox its owner dropped without closing it goes away (and its `deinit`
+        /// closes it, which frees the topics) instead of being kept alive by its routes.
+        weak var mailbox: MessageMailbox?
     }
 
     private struct Registry {
@@ -30,10 +32,10 @@ public final class InProcessTransport: MessageTransport {
     public func trySend(_ message: MasterWorkerMessage, topic: String, from sender: ExecutorID, to receiver: ExecutorID)
         -> Bool
     {
-        guard let route = registry.withLock({ $0.routes[Address(executor: receiver, topic: topic)] }) else {
+        guard let mailbox = registry.withLock({ $0.routes[Address(executor: receiver, topic: topic)]?.mailbox }) else {
             return false
         }
-        return route.mailbox.deliver(MessageDelivery(topic: topic, sender: sender, message: message))
+        return mailbox.deliver(MessageDelivery(topic: topic, sender: sender, message: message))
     }
 
     public func mailbox(on executor: ExecutorID, topics: [String], capacity: Int) throws(MasterWorkerError)
@@ -64,7 +66,7 @@ public final class InProcessTransport: MessageTransport {
         let closing = registry.withLock { registry in
             let matching = registry.routes.filter { $0.key.executor == executor }
             for address in matching.keys { registry.routes[address] = nil }
-            return matching.values.map(\.mailbox)
+            return matching.values.compactMap(\.mailbox)
         }
         for mailbox in closing { mailbox.close() }
     }

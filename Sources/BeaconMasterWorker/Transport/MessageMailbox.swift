@@ -41,8 +41,12 @@ public final class MessageMailbox: Sendable {
     }
 
     /// Refuses deliveries from now on and runs `onClose` (once, however often it is called). What
-    /// was queued can still be taken.
+    /// was queued can still be taken. A mailbox dropped without a close closes itself.
     public func close() {
         if queue.close() { onClose() }
+    }
+
+    deinit {
+        close()
     }
 }
