@@ -20,9 +20,10 @@ extension HeartbeatWheel {
     ///   ``HeartbeatError/clockWentBackwards(by:)`` if `now` is before the previous call's.
     /// - Complexity: O(p + v + s·(1 + S/4096)), plus the time `deliver` takes, for p registrations
     ///   since the previous call, s occupied slots due or looked ahead at, v nodes filed in them
-    ///   (at most ``lookAheadBudget`` of them ahead) and a wheel of S slots. Each node is re-filed, expired or recycled in O(1); each next occupied slot is
-    ///   found in the two-level bitmap, at most S/4096 summary words. Slots that hold no node cost
-    ///   nothing, so an idle wheel is swept in O(1).
+    ///   (at most ``lookAheadBudget`` of them ahead) and a wheel of S slots. Each node is re-filed,
+    ///   expired or recycled in O(1); each next occupied slot is found in the two-level bitmap, at
+    ///   most S/4096 summary words. Slots that hold no node cost nothing, so an idle wheel is
+    ///   swept in O(1).
     @discardableResult
     public func advance(
         to now: BeaconInstant, deliver: (HeartbeatExpiry) -> Void
@@ -170,9 +171,10 @@ extension HeartbeatWheel {
 
     /// Re-files the nodes of the coming occupied slots under their current deadlines, slot by
     /// slot, until a slot keeps a node (one whose deadline really falls in it, the next instant
-    /// anything may expire), the look-ahead's last slot is passed or the budget is spent. Nothing expires here and nothing moves
-    /// earlier than its deadline, so expiry stays never early; a beat after the look-ahead read
-    /// a deadline only makes that deadline later, which the sweep handles as before.
+    /// anything may expire), the look-ahead's last slot is passed or the budget is spent. Nothing
+    /// expires here and nothing moves earlier than its deadline, so expiry stays never early; a
+    /// beat after the look-ahead read a deadline only makes that deadline later, which the sweep
+    /// handles as before.
     private func refileAhead() {
         if let kept = lookAheadKeptTick {
             if kept >= cursor { return }

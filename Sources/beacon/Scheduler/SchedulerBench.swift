@@ -3,6 +3,7 @@ import BeaconCommandLineOptions
 import BeaconReports
 import BeaconScheduler
 import BeaconSimulation
+import BenchmarkSupport
 import Foundation
 
 struct SchedulerBench: AsyncParsableCommand {
@@ -75,8 +76,9 @@ struct SchedulerBench: AsyncParsableCommand {
     static func targets(embedded: Bool, joinP99: Duration?, bytesPerParticipant: Int) -> BenchReport.Section {
         var section = BenchReport.Section(title: "targets")
         if let joinP99 {
-            let microseconds = Double(joinP99.components.seconds) * 1e6 + Double(joinP99.components.attoseconds) / 1e12
-            section.add("join → every participant, p99", microseconds, "µs", atMost: embedded ? 100 : 50_000)
+            section.add(
+                "join → every participant, p99", Stopwatch.seconds(joinP99) * 1e6, "µs", atMost: embedded ? 100 : 50_000
+            )
         }
         if embedded {
             section.add("resident memory per participant", Double(bytesPerParticipant), "B", atMost: 8_192)
