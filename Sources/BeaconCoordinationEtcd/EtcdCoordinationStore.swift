@@ -142,7 +142,10 @@ public final class EtcdCoordinationStore: CoordinationStore {
 
     /// One unary call: a POST with a JSON body; returns the body of a 200 answer for
     /// ``EtcdGatewayDecoder`` to read. Tries each endpoint in turn, starting with the one that
-    /// answered last, while the connection itself fails.
+    /// answered last, while the connection itself fails, and sends the call again, up to
+    /// `leaderChangeAttempts` times in all, while etcd answers that its leader changed (a read
+    /// it did not serve: see `EtcdGatewayDecoder.isLeaderChange`). etcd reports the change
+    /// once the new leader is known, so the next attempt goes out at once.
     private func call(_ path: String, _ body: [String: Any]) async throws(CoordinationError) -> Data {
         let payload: Data
         do {
@@ -150,20 +153,31 @@ public final class EtcdCoordinationStore: CoordinationStore {
         } catch {
             throw .failure("etcd: cannot encode a request: \(error)")
         }
-        let response: HTTPClientResponse
-        let bytes: ByteBuffer
-        do {
-            response = try await send(path, payload: payload, client: requests, deadline: timeout)
-            bytes = try await response.body.collect(upTo: 16 << 20)
-        } catch let error as CoordinationError {
-            throw error
-        } catch {
-            throw .failure("etcd: \(path): \(error)")
+        var attempt = 1
+        while true {
+            let response: HTTPClientResponse
+            let bytes: ByteBuffer
+            do {
+                response = try await send(path, payload: payload, client: requests, deadline: timeout)
+                bytes = try await response.body.collect(upTo: 16 << 20)
+            } catch let error as CoordinationError {
+                throw error
+            } catch {
+                throw .failure("etcd: \(path): \(error)")
+            }
+            let data = Data(bytes.readableBytesView)
+            if response.status == .ok { return data }
+            let status = response.status.code
+            guard attempt < Self.leaderChangeAttempts, EtcdGatewayDecoder.isLeaderChange(status: status, body: data),
+                !Task.isCancelled
+            else { throw EtcdGatewayDecoder.failure(status: status, body: data) }
+            attempt += 1
         }
-        let data = Data(bytes.readableBytesView)
-        guard response.status == .ok else { throw EtcdGatewayDecoder.failure(status: response.status.code, body: data) }
-        return data
     }
+
+    /// Three: one election interrupts a read once; a cluster still electing after that is down
+    /// as far as the caller can tell.
+    private static let leaderChangeAttempts = 3
 
     private func send(_ path: String, payload: Data, client: HTTPClient, deadline: Duration) async throws
         -> HTTPClientResponse

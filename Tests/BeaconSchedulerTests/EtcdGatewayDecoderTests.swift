@@ -113,6 +113,27 @@ import Testing
                 == .failure("etcd: 502: Bad Gateway"))
     }
 
+    @Test func onlyALeaderChangeIsSentAgain() {
+        let leaderChanged = Data(
+            #"{"error":"etcdserver: leader changed","code":14,"message":"etcdserver: leader changed"}"#.utf8)
+        #expect(EtcdGatewayDecoder.isLeaderChange(status: 503, body: leaderChanged))
+        #expect(
+            EtcdGatewayDecoder.isLeaderChange(
+                status: 503, body: Data(#"{"code":14,"message":"etcdserver: leader changed","details":[]}"#.utf8)))
+        // A write that met an election may have been applied: not sent again.
+        #expect(
+            !EtcdGatewayDecoder.isLeaderChange(
+                status: 503,
+                body: Data(
+                    #"{"error":"etcdserver: request timed out","code":14,"message":"etcdserver: request timed out"}"#
+                        .utf8)))
+        #expect(!EtcdGatewayDecoder.isLeaderChange(status: 500, body: leaderChanged))
+        #expect(!EtcdGatewayDecoder.isLeaderChange(status: 503, body: Data("Service Unavailable".utf8)))
+        #expect(
+            EtcdGatewayDecoder.failure(status: 503, body: leaderChanged)
+                == .failure("etcd: 503: etcdserver: leader changed"))
+    }
+
     @Test func watchLinesAreTheSameWhateverTheChunks() throws {
         let body = Array("{\"a\":1}\n\n{\"b\":2}\n{\"c\"".utf8)
         var whole = EtcdWatchLineSplitter()

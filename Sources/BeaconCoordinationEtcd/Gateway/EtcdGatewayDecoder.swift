@@ -116,10 +116,24 @@ enum EtcdGatewayDecoder {
     /// The error for a call answered with an HTTP status other than 200: the gateway's message
     /// when the body has one, else the start of the body.
     static func failure(status: UInt, body: Data) -> CoordinationError {
-        let decoded = try? JSONDecoder().decode(EtcdGatewayResponse.Failure.self, from: body)
-        let message = decoded?.error ?? decoded?.message ?? String(decoding: body.prefix(200), as: UTF8.self)
+        let message = message(body)
         if message.contains("requested lease not found") { return .leaseNotFound }
         return .failure("etcd: \(status): \(message)")
+    }
+
+    /// Whether a call answered with `status` and `body` may be sent again as it is: only etcd's
+    /// "leader changed", which etcd reports when a linearizable read (a range, a read-only
+    /// transaction, a lease's time to live) lost its read index to an election — the request
+    /// was not served, so sending it again cannot apply anything twice. A write that meets an
+    /// election fails with a timeout instead, and may have been applied: that one is the
+    /// caller's to judge.
+    static func isLeaderChange(status: UInt, body: Data) -> Bool {
+        status == 503 && message(body) == "etcdserver: leader changed"
+    }
+
+    private static func message(_ body: Data) -> String {
+        let decoded = try? JSONDecoder().decode(EtcdGatewayResponse.Failure.self, from: body)
+        return decoded?.error ?? decoded?.message ?? String(decoding: body.prefix(200), as: UTF8.self)
     }
 
     /// A value a range or a put event carries.

@@ -3,24 +3,27 @@ import BeaconCore
 import BeaconPrimitives
 import Logging
 
-/// Where a participant gets its session lease: ``Scheduler`` grants a fresh one, or hands back
-/// the lease a previous participant of the same path left alive (``ScheduleOptions/reuseLease``).
-protocol LeaseSource: Sendable {
+/// What a participant needs from its ``Scheduler``.
+protocol ParticipantServices: Sendable {
+    /// A session lease: a fresh one, or the one a previous participant of the same path left
+    /// alive (``ScheduleOptions/reuseLease``).
     func lease(for path: GroupPath, ttl: Duration, reuse: Bool, logger: Logger) async throws(CoordinationError)
         -> KeptLease
+    /// Subscribes to the group's shared ``GroupFeed``; the returned closure unsubscribes.
+    func follow(_ path: GroupPath, _ subscriber: @escaping GroupFeed.Subscriber) -> @Sendable () -> Void
 }
 
-/// The shell around ``GroupStep``: owns the store calls, the watch and the session lease of one
-/// host in one group, and feeds every change through the pure step in one task, in order.
-/// Retries after store failures wait on the scheduler's clock with the shared `Backoff`.
+/// The shell around ``GroupStep``: owns the store calls and the session lease of one host in one
+/// group, and feeds every view of the group its ``GroupFeed`` sends through the pure step in one
+/// task, in order. Retries after store failures wait on the scheduler's clock with the shared
+/// `Backoff`.
 final class GroupParticipant: Sendable {
     /// 50 ms doubling to 2 s: quick enough that a blip costs little, capped so that a store down
     /// for minutes is still tried every couple of seconds.
     static let retryBackoff = try! Backoff(initial: .milliseconds(50), maximum: .seconds(2))
 
     private enum Input: Sendable {
-        case changes([StoreChange], watch: Int)
-        case watchFailed(SchedulerError, watch: Int)
+        case feed(GroupFeed.Update)
         case leaseExpired(LeaseID)
     }
 
@@ -30,7 +33,7 @@ final class GroupParticipant: Sendable {
     private let store: any CoordinationStore
     private let options: ScheduleOptions
     private let strategy: any SchedulingStrategy
-    private let leases: any LeaseSource
+    private let services: any ParticipantServices
     private let clock: any BeaconClock
     /// Seeds the loop's jitter, so a scheduler with a seeded random source repeats its delays.
     private let retrySeed: UInt64
@@ -49,7 +52,7 @@ final class GroupParticipant: Sendable {
 
     init(
         store: any CoordinationStore, path: GroupPath, hostname: String, options: ScheduleOptions,
-        strategy: any SchedulingStrategy, leases: any LeaseSource, clock: any BeaconClock, retrySeed: UInt64
+        strategy: any SchedulingStrategy, services: any ParticipantServices, clock: any BeaconClock, retrySeed: UInt64
     ) {
         self.store = store
         self.clock = clock
@@ -58,7 +61,7 @@ final class GroupParticipant: Sendable {
         self.hostname = hostname
         self.options = options
         self.strategy = strategy
-        self.leases = leases
+        self.services = services
     }
 
     /// Takes a lease and registers, then follows the group in the background. Throws if the
@@ -67,19 +70,22 @@ final class GroupParticipant: Sendable {
     func start() async throws(SchedulerError) {
         let lease: KeptLease
         do {
-            lease = try await leases.lease(
+            lease = try await services.lease(
                 for: path, ttl: options.sessionTTL, reuse: options.reuseLease, logger: leaseLogger)
         } catch {
             throw SchedulerError(error)
         }
+        let registered: Int64
         do {
-            try await register(under: lease)
+            registered = try await register(under: lease)
         } catch {
             if !options.reuseLease { await release(lease, revoke: true) }
             throw SchedulerError(error)
         }
         watchExpiry(of: lease)
-        let task = Task.detached { [self] in await run(lease: lease) }
+        let inputs = inputs
+        let unfollow = services.follow(path) { inputs.push(.feed($0)) }
+        let task = Task.detached { [self] in await run(lease: lease, registered: registered, unfollow: unfollow) }
         loop.withLock { $0 = task }
     }
 
@@ -107,52 +113,38 @@ final class GroupParticipant: Sendable {
 
     // MARK: The loop
 
-    private func run(lease initial: KeptLease) async {
+    /// - Parameters:
+    ///   - registered: the revision of the first registration's last write: views older than
+    ///     it do not show this participant yet, and would only make it register again.
+    ///   - unfollow: ends the subscription to the group's feed.
+    private func run(lease initial: KeptLease, registered: Int64, unfollow: @Sendable () -> Void) async {
         var lease = initial
-        var view = GroupView(path: path)
-        var watchNumber = 0
-        var pump: Task<Void, Never>?
+        var view: GroupView?
+        var registeredAt = registered
         var retry = Retry(backoff: Self.retryBackoff, random: SplitMix64(seed: retrySeed))
         var lastFailure: SchedulerError?
 
-        func resync() async {
-            pump?.cancel()
-            while !Task.isCancelled {
-                do {
-                    view.reset(to: try await store.read(prefix: path.prefix))
-                    break
-                } catch {
-                    await backOff(after: SchedulerError(error), retry: &retry)
-                }
-            }
-            watchNumber += 1
-            pump = startPump(after: view.revision, number: watchNumber)
-        }
-
-        await resync()
-        await act(on: &view, lease: &lease, retry: &retry, lastFailure: &lastFailure)
         while let batch = await inputs.takeAll() {
             for input in batch {
                 switch input {
-                case .changes(let changes, let number):
-                    guard number == watchNumber else { continue }
-                    view.apply(changes)
-                case .watchFailed(let error, let number):
-                    guard number == watchNumber else { continue }
+                case .feed(.view(let latest)):
+                    view = latest
+                case .feed(.failed(let error)):
                     report(error)
-                    await backOff(after: error, retry: &retry)
-                    await resync()
                 case .leaseExpired(let id):
                     guard id == lease.id else { continue }
-                    await renew(&lease, retry: &retry)
+                    if let revision = await renew(&lease, retry: &retry) { registeredAt = revision }
                 }
             }
             guard !Task.isCancelled else { break }
-            await act(on: &view, lease: &lease, retry: &retry, lastFailure: &lastFailure)
+            guard let current = view, current.revision >= registeredAt else { continue }
+            if let revision = await act(on: current, lease: &lease, retry: &retry, lastFailure: &lastFailure) {
+                registeredAt = revision
+            }
         }
-        pump?.cancel()
+        unfollow()
         let finalLease = lease
-        let finalView = view
+        let finalView = view ?? GroupView(path: path)
         if abandoned.withLock({ $0 }) {
             await release(finalLease, revoke: false)
         } else {
@@ -162,20 +154,22 @@ final class GroupParticipant: Sendable {
         results.finish()
     }
 
+    /// Runs the step for `view`; returns the revision of a registration it made.
     private func act(
-        on view: inout GroupView, lease: inout KeptLease, retry: inout Retry, lastFailure: inout SchedulerError?
-    ) async {
+        on view: GroupView, lease: inout KeptLease, retry: inout Retry, lastFailure: inout SchedulerError?
+    ) async -> Int64? {
         let identity = identity(for: lease)
         let step = GroupStep.compute(
             view: view, identity: identity, strategy: strategy, maxCount: options.maxCount,
             hostsFilter: options.hostsFilter)
+        var registeredAt: Int64?
         if step.mustRegister {
             do {
-                try await register(under: lease)
+                registeredAt = try await register(under: lease)
                 retry.backoff.reset()
             } catch {
                 if lease.isExpired || error == .leaseNotFound {
-                    await renew(&lease, retry: &retry)
+                    registeredAt = await renew(&lease, retry: &retry)
                 } else {
                     report(SchedulerError(error))
                 }
@@ -200,6 +194,7 @@ final class GroupParticipant: Sendable {
             }
         }
         if let result = step.result { results.publish(result) }
+        return registeredAt
     }
 
     /// Reports a store error in band, unless it is the participant's own shutdown cancelling the
@@ -217,26 +212,31 @@ final class GroupParticipant: Sendable {
     }
 
     /// Writes the exchange key (unless already ours, so at most one watch event) and the election
-    /// key (created once per lease: its create revision is the campaign's place in line).
-    private func register(under lease: KeptLease) async throws(CoordinationError) {
+    /// key (created once per lease: its create revision is the campaign's place in line). Returns
+    /// the revision of the last of the two it wrote, 0 if both were there already: a store's
+    /// revision after a transaction that wrote nothing may belong to keys outside the group, which
+    /// the group's watch never brings.
+    private func register(under lease: KeptLease) async throws(CoordinationError) -> Int64 {
         let identity = identity(for: lease)
-        _ = try await store.transaction(
+        let exchange = try await store.transaction(
             if: [
                 .value(key: identity.exchangeKey, equals: identity.exchange.text),
                 .lease(key: identity.exchangeKey, equals: lease.id),
             ],
             then: [],
             else: [.put(key: identity.exchangeKey, value: identity.exchange.text, lease: lease.id)])
-        _ = try await store.transaction(
+        let election = try await store.transaction(
             if: [.createRevision(key: identity.electionKey, equals: 0)],
             then: [.put(key: identity.electionKey, value: hostname, lease: lease.id)],
             else: [])
         log("registered under lease \(lease.id)")
+        return election.succeeded ? election.revision : exchange.succeeded ? 0 : exchange.revision
     }
 
     /// The lease is gone (a partition or a paused store outlived the TTL): take a new one and
-    /// register again, retrying with back-off until it works or the participant stops.
-    private func renew(_ lease: inout KeptLease, retry: inout Retry) async {
+    /// register again, retrying with back-off until it works or the participant stops. Returns
+    /// the registration's revision (see `register(under:)`), nil if the participant stopped first.
+    private func renew(_ lease: inout KeptLease, retry: inout Retry) async -> Int64? {
         // Marked so a reusable lease is not handed back to this participant, should the store
         // have answered "lease not found" before the refresher noticed.
         lease.onExpired(nil)
@@ -246,17 +246,18 @@ final class GroupParticipant: Sendable {
         logger.warning("session lease lost; registering again", metadata: ["path": "\(path)", "host": "\(hostname)"])
         while !Task.isCancelled {
             do {
-                let fresh = try await leases.lease(
+                let fresh = try await services.lease(
                     for: path, ttl: options.sessionTTL, reuse: options.reuseLease, logger: leaseLogger)
-                try await register(under: fresh)
+                let registered = try await register(under: fresh)
                 lease = fresh
                 watchExpiry(of: fresh)
                 retry.backoff.reset()
-                return
+                return registered
             } catch {
                 await backOff(after: SchedulerError(error), retry: &retry)
             }
         }
+        return nil
     }
 
     private func watchExpiry(of lease: KeptLease) {
@@ -283,27 +284,7 @@ final class GroupParticipant: Sendable {
         if revoke { try? await store.revoke(lease.id) }
     }
 
-    // MARK: Watching
-
-    private func startPump(after revision: Int64, number: Int) -> Task<Void, Never> {
-        let inputs = inputs
-        let stream = store.watch(prefix: path.prefix, after: revision)
-        return Task.detached {
-            do {
-                for try await changes in stream {
-                    inputs.push(.changes(changes, watch: number))
-                }
-                if !Task.isCancelled {
-                    inputs.push(.watchFailed(.backendFailure("watch ended"), watch: number))
-                }
-            } catch {
-                guard !Task.isCancelled else { return }
-                let failure =
-                    (error as? CoordinationError).map(SchedulerError.init) ?? .backendFailure("watch failed: \(error)")
-                inputs.push(.watchFailed(failure, watch: number))
-            }
-        }
-    }
+    // MARK: Retrying
 
     /// Waits the next back-off delay on the clock; returns early if the participant stops.
     private func backOff(after error: any Error, retry: inout Retry) async {

@@ -24,7 +24,8 @@ import Logging
 ///
 /// Each group has one elected leader (the participant with the oldest election key, etcd's
 /// recipe); it runs the strategy and writes the decision with a fenced transaction; everyone
-/// watches the group's keys and reports the decision when it changes.
+/// follows the group's keys and reports the decision when it changes. The participants one
+/// scheduler runs in a group share one watch and one copy of the group.
 ///
 /// Every timer of the scheduler (lease refreshes, retry back-offs) runs on the clock it is
 /// given. A test hands the same `ManualClock` to the scheduler and to an
@@ -33,6 +34,8 @@ public final class Scheduler: Sendable {
     private struct State {
         var active: Set<String> = []
         var reusable: [GroupPath: KeptLease] = [:]
+        /// One watch and view per group this scheduler has participants in.
+        var feeds: [GroupPath: GroupFeed] = [:]
         var closed = false
     }
 
@@ -79,7 +82,7 @@ public final class Scheduler: Sendable {
         }
         let participant = GroupParticipant(
             store: store, path: group, hostname: hostname, options: options, strategy: strategy,
-            leases: LeaseGrants(scheduler: self), clock: clock, retrySeed: random.withLock { $0.next() })
+            services: SchedulerServices(scheduler: self), clock: clock, retrySeed: random.withLock { $0.next() })
         let release: @Sendable () -> Void = { [state] in
             _ = state.withLock { $0.active.remove(key) }
         }
@@ -123,16 +126,37 @@ public final class Scheduler: Sendable {
         if reuse { state.withLock { $0.reusable[path] = lease } }
         return lease
     }
+
+    fileprivate func follow(_ path: GroupPath, _ subscriber: @escaping GroupFeed.Subscriber) -> @Sendable () -> Void {
+        let (feed, token) = state.withLock { state in
+            let feed =
+                state.feeds[path]
+                ?? GroupFeed(path: path, store: store, clock: clock, retrySeed: random.withLock { $0.next() })
+            state.feeds[path] = feed
+            return (feed, feed.subscribe(subscriber))
+        }
+        return { [state] in
+            // Under the scheduler's lock, so that a participant joining the group meanwhile
+            // either subscribes before the feed stops or finds it gone and starts a new one.
+            state.withLock { state in
+                if feed.unsubscribe(token), state.feeds[path] === feed { state.feeds[path] = nil }
+            }
+        }
+    }
 }
 
-/// The scheduler as its participants' lease source. A running participant keeps its scheduler
-/// alive: it needs it to renew a lost lease.
-private struct LeaseGrants: LeaseSource {
+/// The scheduler as its participants see it. A running participant keeps its scheduler alive:
+/// it needs it to renew a lost lease.
+private struct SchedulerServices: ParticipantServices {
     let scheduler: Scheduler
 
     func lease(for path: GroupPath, ttl: Duration, reuse: Bool, logger: Logger) async throws(CoordinationError)
         -> KeptLease
     {
         try await scheduler.lease(for: path, ttl: ttl, reuse: reuse, logger: logger)
+    }
+
+    func follow(_ path: GroupPath, _ subscriber: @escaping GroupFeed.Subscriber) -> @Sendable () -> Void {
+        scheduler.follow(path, subscriber)
     }
 }

@@ -16,8 +16,8 @@ struct SchedulerBench: AsyncParsableCommand {
             changes the set); a newcomer joins and then leaves --rounds times. Each time is measured from \
             the newcomer's call to schedule (or shutdown) to the moment the last participant \
             reported the new set. Scale: --groups groups of --participants hosts each join, then all are \
-            held for --hold while in-band errors (failed refreshes, lost leases) are counted. Each participant \
-            mirrors its whole group, so --groups × --participants² may be at most \(SchedulerBench.maximumMirroredHosts).
+            held for --hold while in-band errors (failed refreshes, lost leases) are counted. --groups × \
+            --participants may be at most \(SchedulerBench.maximumParticipants).
             """
     )
 
@@ -31,17 +31,16 @@ struct SchedulerBench: AsyncParsableCommand {
     static let defaultRounds = 100
     static let defaultGroups = 1
     static let defaultHold = DurationArgument(.zero)
-    /// Every participant mirrors its whole group (about two keys per host), so memory grows
-    /// with groups × participants²: 1 000 groups of 100 took 5.2 GiB (docs/benchmarks.md), and
-    /// twice that is the most a run may ask for.
-    static let maximumMirroredHosts = 20_000_000
+    /// The participants of a group share one view, so memory grows with the participants: about
+    /// 16 KB each (docs/benchmarks.md), so half a million take some 8 GiB, the most a run may ask for.
+    static let maximumParticipants = 500_000
 
     func validate() throws {
-        let mirrored = groups * participants * participants
-        guard mirrored <= Self.maximumMirroredHosts else {
+        let total = groups * participants
+        guard total <= Self.maximumParticipants else {
             throw ValidationError(
-                "--groups \(groups) × --participants \(participants)² = \(mirrored) mirrored hosts; at most \(Self.maximumMirroredHosts) fit in memory "
-                    + "(each participant mirrors its whole group): give fewer groups or participants")
+                "--groups \(groups) × --participants \(participants) = \(total) participants; at most \(Self.maximumParticipants) fit in memory: "
+                    + "give fewer groups or participants")
         }
     }
 

@@ -1,0 +1,134 @@
+import BeaconCore
+import Synchronization
+import Testing
+
+@testable import BeaconCoordination
+@testable import BeaconScheduler
+
+/// The embedded store, counting the watches opened on it and able to break every open one, as a
+/// dropped connection to etcd would.
+private final class WatchedStore: CoordinationStore {
+    private struct Watches {
+        var opened = 0
+        var open: [Int: AsyncThrowingStream<[StoreChange], any Error>.Continuation] = [:]
+    }
+
+    private let base: InMemoryCoordinationStore
+    private let watches = Mutex(Watches())
+
+    init(_ base: InMemoryCoordinationStore) {
+        self.base = base
+    }
+
+    var opened: Int { watches.withLock { $0.opened } }
+
+    /// Ends every open watch with `error`.
+    func breakWatches(_ error: CoordinationError) {
+        let open = watches.withLock { $0.open.values }
+        for continuation in open { continuation.finish(throwing: error) }
+    }
+
+    func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease {
+        try await base.grantLease(ttl: ttl)
+    }
+    func keepAlive(_ lease: LeaseID) async throws(CoordinationError) -> Bool { try await base.keepAlive(lease) }
+    func revoke(_ lease: LeaseID) async throws(CoordinationError) { try await base.revoke(lease) }
+    func read(prefix: String) async throws(CoordinationError) -> StoreSnapshot { try await base.read(prefix: prefix) }
+
+    func transaction(
+        if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
+    ) async throws(CoordinationError) -> TransactionOutcome {
+        try await base.transaction(if: conditions, then: success, else: failure)
+    }
+
+    func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
+        let (stream, continuation) = AsyncThrowingStream<[StoreChange], any Error>.makeStream()
+        let changes = base.watch(prefix: prefix, after: revision)
+        let forward = Task {
+            do {
+                for try await batch in changes { continuation.yield(batch) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        let token = watches.withLock { watches in
+            watches.opened += 1
+            watches.open[watches.opened] = continuation
+            return watches.opened
+        }
+        continuation.onTermination = { [self] _ in
+            forward.cancel()
+            _ = watches.withLock { $0.open.removeValue(forKey: token) }
+        }
+        return stream
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct GroupFeedTests {
+    /// mgmt opens a watch per participant; a scheduler opens one per group, however many of its
+    /// participants are in it, and a new one once the group's last participant has left.
+    @Test func theParticipantsOfOneGroupShareOneWatch() async throws {
+        let clock = ManualClock()
+        let store = WatchedStore(InMemoryCoordinationStore(clock: clock))
+        let scheduler = Scheduler(store: store, clock: clock, random: SplitMix64(seed: 3))
+        let settings = options("alpha", max: 10, ttl: .seconds(5))
+        var first: [ScheduleHandle] = []
+        for host in ["a", "b", "c", "d"] {
+            first.append(try await scheduler.schedule(path: "/one", hostname: host, options: settings))
+        }
+        let other = try await scheduler.schedule(path: "/two", hostname: "a", options: settings)
+        for handle in first { try await handle.waitFor(["a", "b", "c", "d"]) }
+        try await other.waitFor(["a"])
+        #expect(store.opened == 2)
+
+        for handle in first { await handle.shutdown() }
+        let again = try await scheduler.schedule(path: "/one", hostname: "e", options: settings)
+        try await again.waitFor(["e"])
+        #expect(store.opened == 3)
+        // The other group's feed was not disturbed.
+        let joiner = try await scheduler.schedule(path: "/two", hostname: "b", options: settings)
+        try await other.waitFor(["a", "b"])
+        try await joiner.waitFor(["a", "b"])
+        #expect(store.opened == 3)
+
+        for handle in [other, again, joiner] { await handle.shutdown() }
+        await scheduler.close()
+    }
+
+    /// A broken watch reaches every participant of the group in band; the feed reads the group
+    /// again after the back-off, on the scheduler's clock, and its participants follow changes
+    /// made meanwhile.
+    @Test func aBrokenWatchIsReportedToEveryParticipantAndTheGroupIsReadAgain() async throws {
+        let clock = ManualClock()
+        let store = WatchedStore(InMemoryCoordinationStore(clock: clock))
+        let scheduler = Scheduler(store: store, clock: clock, random: SplitMix64(seed: 4))
+        let settings = options("alpha", max: 10, ttl: .seconds(5))
+        let a = try await scheduler.schedule(path: "/g", hostname: "a", options: settings)
+        let b = try await scheduler.schedule(path: "/g", hostname: "b", options: settings)
+        var aResults = a.results.makeAsyncIterator()
+        var bResults = b.results.makeAsyncIterator()
+        try await a.waitFor(["a", "b"])
+        try await b.waitFor(["a", "b"])
+        while try await next(&aResults) != ["a", "b"] {}
+        while try await next(&bResults) != ["a", "b"] {}
+
+        store.breakWatches(.failure("connection reset"))
+        await #expect(throws: SchedulerError.backendFailure("connection reset")) { try await aResults.next() }
+        await #expect(throws: SchedulerError.backendFailure("connection reset")) { try await bResults.next() }
+
+        // Nothing is read again until the back-off has passed on the clock: two lease refreshers,
+        // the store's sweeper and the feed wait on it.
+        let c = try await scheduler.schedule(path: "/g", hostname: "c", options: settings)
+        await clock.waitForSleepers(5)
+        #expect(store.opened == 1)
+        try clock.advance(by: .milliseconds(50))
+        try await a.waitFor(["a", "b", "c"])
+        try await b.waitFor(["a", "b", "c"])
+        try await c.waitFor(["a", "b", "c"])
+        #expect(store.opened == 2)
+
+        for handle in [a, b, c] { await handle.shutdown() }
+        await scheduler.close()
+    }
+}
