@@ -198,6 +198,12 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         return stream
     }
 
+    /// The deadline of each live lease. A test that moves a manual clock reads it to wait for a
+    /// refresh in flight to land before moving the clock past the lease's deadline.
+    var leaseDeadlines: [BeaconInstant] {
+        state.withLock { $0.leases.values.map(\.deadline) }
+    }
+
     /// Drops every lease whose deadline passed, deleting its keys (one revision per lease, as
     /// etcd does). Returns the time before which no lease lapses (nil: no lease); a lease kept
     /// alive since may lapse later than that.

@@ -44,9 +44,29 @@ struct StoreFixture: Sendable {
         var left = duration
         while left > .zero {
             let move = min(ttl / 4, left)
+            try await refreshesLanded(refreshedLeases, beyond: clock.now.advanced(by: move))
             try clock.advance(by: move)
             left -= move
             try await parked(clock, sleepers)
+        }
+    }
+
+    /// Waits until `count` leases end after `instant`. A refresher whose refresh is in flight
+    /// sleeps until its lease's deadline meanwhile, so it counts as parked although the refresh
+    /// may not have reached the store yet; moving the clock past the deadline before it lands
+    /// would lose a lease that real time keeps. Nothing sleeps: the wait yields until the
+    /// refresh has run. A lease that lapsed all the same fails the test at once, where waiting
+    /// for its refresher to park again would hang it until the time limit.
+    private func refreshesLanded(_ count: Int, beyond instant: BeaconInstant) async throws {
+        guard let memory = store as? InMemoryCoordinationStore, let clock else { return }
+        while true {
+            let deadlines = memory.leaseDeadlines
+            if deadlines.filter({ $0 > instant }).count >= count { return }
+            try #require(
+                deadlines.filter { $0 > clock.now }.count >= count,
+                "a lease that \(count) refresher(s) keep alive lapsed while the test moved the clock")
+            try Task.checkCancellation()
+            await Task.yield()
         }
     }
 
