@@ -83,7 +83,8 @@ public final class EtcdCoordinationStore: CoordinationStore {
         try await EtcdGatewayDecoder.snapshot(
             range: call(
                 "/v3/kv/range",
-                ["key": EtcdGatewayJSON.base64(prefix), "range_end": EtcdGatewayJSON.rangeEnd(ofPrefix: prefix)]))
+                ["key": EtcdGatewayJSON.base64(prefix), "range_end": EtcdGatewayJSON.rangeEnd(ofPrefix: prefix)],
+                isRead: true))
     }
 
     public func transaction(
@@ -142,11 +143,15 @@ public final class EtcdCoordinationStore: CoordinationStore {
 
     /// One unary call: a POST with a JSON body; returns the body of a 200 answer for
     /// ``EtcdGatewayDecoder`` to read. Tries each endpoint in turn, starting with the one that
-    /// answered last, while the connection itself fails, and sends the call again, up to
+    /// answered last, while the connection itself fails. A read (`isRead`) is sent again, up to
     /// `leaderChangeAttempts` times in all, while etcd answers that its leader changed (a read
-    /// it did not serve: see `EtcdGatewayDecoder.isLeaderChange`). etcd reports the change
-    /// once the new leader is known, so the next attempt goes out at once.
-    private func call(_ path: String, _ body: [String: Any]) async throws(CoordinationError) -> Data {
+    /// it did not serve: see `EtcdGatewayDecoder.isLeaderChange`); etcd reports the change once
+    /// the new leader is known, so the next attempt goes out at once. Writes are never sent
+    /// again: should anything in front of etcd answer the same for a write it passed on, a
+    /// second copy could apply twice.
+    private func call(_ path: String, _ body: [String: Any], isRead: Bool = false) async throws(CoordinationError)
+        -> Data
+    {
         let payload: Data
         do {
             payload = try JSONSerialization.data(withJSONObject: body)
@@ -168,8 +173,8 @@ public final class EtcdCoordinationStore: CoordinationStore {
             let data = Data(bytes.readableBytesView)
             if response.status == .ok { return data }
             let status = response.status.code
-            guard attempt < Self.leaderChangeAttempts, EtcdGatewayDecoder.isLeaderChange(status: status, body: data),
-                !Task.isCancelled
+            guard isRead, attempt < Self.leaderChangeAttempts,
+                EtcdGatewayDecoder.isLeaderChange(status: status, body: data), !Task.isCancelled
             else { throw EtcdGatewayDecoder.failure(status: status, body: data) }
             attempt += 1
         }

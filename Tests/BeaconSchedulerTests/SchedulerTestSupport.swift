@@ -51,7 +51,9 @@ struct StoreFixture: Sendable {
         }
     }
 
-    /// Waits until `count` leases end after `instant`. A refresher whose refresh is in flight
+    /// Waits until `count` leases end after `instant` (any `count`: the store does not say which
+    /// leases are refreshed, so a lease left to lapse counts too while it lives, and the wait is
+    /// then weaker than it reads). A refresher whose refresh is in flight
     /// sleeps until its lease's deadline meanwhile, so it counts as parked although the refresh
     /// may not have reached the store yet; moving the clock past the deadline before it lands
     /// would lose a lease that real time keeps. Nothing sleeps: the wait yields until the

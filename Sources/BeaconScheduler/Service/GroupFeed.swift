@@ -94,6 +94,8 @@ final class GroupFeed: Sendable {
                 continue
             }
             publish(.view(view))
+            // Stopped during the read: no watch to open, on etcd a connection of its own.
+            guard !Task.isCancelled else { return }
             let failure: SchedulerError
             do {
                 for try await changes in store.watch(prefix: path.prefix, after: view.revision) {

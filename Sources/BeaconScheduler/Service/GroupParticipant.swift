@@ -270,7 +270,11 @@ final class GroupParticipant: Sendable {
     /// is kept for reuse, revokes it, which deletes the exchange key too.
     private func leave(lease: KeptLease, view: GroupView) async {
         let key = path.electionKey(lease.id)
-        if let election = view[key] {
+        // A participant stopped soon after joining may hold only views from before its
+        // registration; the store then says which election key to resign.
+        let known = view[key]
+        let election = known != nil ? known : try? await store.read(prefix: key).values.first { $0.key == key }
+        if let election {
             _ = try? await store.transaction(
                 if: [.createRevision(key: key, equals: election.createRevision)], then: [.delete(key: key)], else: [])
         }
