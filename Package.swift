@@ -77,8 +77,8 @@ let package = Package(
             name: "BeaconPrimitives",
             swiftSettings: strictSwift
         ),
-        // The CPU a thread runs on and a prefetch hint, for the core's hot paths (C: Swift has
-        // neither). Internal to BeaconCore; not a product.
+        // The CPU a thread runs on and a prefetch hint, for the hot paths of the core and the
+        // dispatcher's session table (C: Swift has neither). Not a product.
         .target(name: "BeaconSystemShims"),
         .target(
             name: "BeaconCore",
@@ -92,6 +92,7 @@ let package = Package(
             dependencies: [
                 "BeaconCore",
                 "BeaconPrimitives",
+                "BeaconSystemShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -1,4 +1,5 @@
 import Foundation
+import PropertyBased
 import Testing
 
 @testable import BeaconCore
@@ -42,6 +43,34 @@ import Testing
         var generator = SplitMix64(seed: 1)
         #expect(fixed.next(using: &generator).ttl.duration == .seconds(2))
         #expect(JitteredPeriodPolicy.swarmKitDefault.graceMultiplier == 3)
+    }
+
+    /// The TTL is integer arithmetic on a fixed-point multiplier: for a multiplier with at most 31
+    /// bits after the point (here k / 1024) it is exactly `ceil(period × multiplier)`; for any
+    /// other it is never below the exact product and at most a microsecond above it.
+    @Test func ttlIsTheChosenPeriodTimesTheGraceRoundedUp() async {
+        await propertyCheck(
+            count: 500, input: Gen.int(in: 1...3_000_000), Gen.int(in: 0...999), Gen.int(in: 1024...8192), Gen.uint64()
+        ) { periodMicros, jitterPermille, graceKilo, random in
+            let period = Duration.microseconds(periodMicros)
+            let jitter = period * (Double(jitterPermille) / 1000)
+            let dyadic = Double(graceKilo) / 1024
+            let decimal = Double(graceKilo) / 1000
+            for grace in [dyadic, decimal] {
+                guard let policy = try? JitteredPeriodPolicy(period: period, jitter: jitter, graceMultiplier: grace)
+                else { return }
+                let assignment = policy.next(random: random)
+                let chosen = UInt64(assignment.period / .microseconds(1))
+                let ttl = assignment.ttl.microseconds
+                if grace == dyadic {
+                    #expect(ttl == (chosen * UInt64(graceKilo) + 1023) / 1024)
+                } else {
+                    // 1000 × ttl ≥ chosen × graceKilo, exactly, in integers.
+                    #expect(ttl * 1000 >= chosen * UInt64(graceKilo))
+                    #expect(ttl <= (chosen * UInt64(graceKilo) + 999) / 1000 + 1)
+                }
+            }
+        }
     }
 
     func estimator() throws -> AdaptiveTTLEstimator {

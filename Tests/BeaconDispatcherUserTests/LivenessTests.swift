@@ -36,6 +36,44 @@ import Testing
         try await leader.stop()
     }
 
+    /// A relay's batch: each heartbeat is answered, in order, as the single call would answer it,
+    /// a refused one does not stop the rest, and the accepted ones keep their nodes alive.
+    @Test func aBatchOfHeartbeatsIsAnsweredAsSingleCallsWouldBe() async throws {
+        let (a, b) = (nodeID("node-a"), nodeID("node-b"))
+        let leader = try await Leader()
+        leader.store.base.createNodes([a, b])
+        let sessionA = try await leader.register(a)
+        let sessionB = try await leader.register(b)
+        let batch = [
+            NodeHeartbeat(nodeID: a, session: sessionA.id),
+            NodeHeartbeat(nodeID: a, session: sessionB.id),  // another node's session
+            NodeHeartbeat(nodeID: nodeID("ghost"), session: sessionA.id),  // never registered
+            NodeHeartbeat(nodeID: b, session: sessionB.id),
+        ]
+        // Two batches 2.5 s apart carry both nodes past their first deadlines (3 s after each
+        // registration); after the second, they are silent and go down 3 s later.
+        for _ in 0..<2 {
+            try await leader.advance(by: .milliseconds(2_500))
+            var answers: [Int] = []
+            let refused = leader.dispatcher.heartbeat(batch: batch) { position, result in
+                answers.append(position)
+                switch position {
+                case 0, 3: #expect(result == .success(.seconds(1)))
+                case 1: #expect(result == .failure(.sessionInvalid))
+                default: #expect(result == .failure(.nodeNotRegistered))
+                }
+            }
+            #expect(refused == 2)
+            #expect(answers == [0, 1, 2, 3])
+            #expect(leader.dispatcher.state(of: a) == .ready && leader.dispatcher.state(of: b) == .ready)
+        }
+        try await leader.advance(by: .milliseconds(2_999))
+        #expect(leader.dispatcher.state(of: a) == .ready && leader.dispatcher.state(of: b) == .ready)
+        try await leader.advance(by: .milliseconds(5))
+        #expect(leader.dispatcher.state(of: a) == .down && leader.dispatcher.state(of: b) == .down)
+        try await leader.stop()
+    }
+
     @Test func aSilentNodeIsDownAfterPeriodTimesGraceAndNotBefore() async throws {
         let node = nodeID("node-a")
         let leader = try await Leader()

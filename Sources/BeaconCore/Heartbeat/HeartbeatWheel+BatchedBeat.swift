@@ -4,11 +4,11 @@ extension HeartbeatWheel {
     /// How many beats ahead a batch prefetches: enough misses in flight to cover memory latency
     /// (about 100 ns against a few ns of work per beat), few enough that the lines are still in
     /// cache when their beat comes.
-    static var batchPrefetchDistance: Int { 16 }
+    package static var batchPrefetchDistance: Int { 16 }
     /// Below this many records (1 MiB of them) the arena stays in cache between beats and a
     /// prefetch only adds work: measured at 10 000 nodes, prefetching batches ran at 0.7× the
     /// speed of single beats.
-    static var batchPrefetchMinimumRecords: UInt32 { 65_536 }
+    package static var batchPrefetchMinimumRecords: UInt32 { 65_536 }
 
     /// Beats every node in `handles` with `ttl`, exactly as ``beat(_:ttl:)`` beats each, for
     /// relays and proxies that forward many nodes' beats in one message.
@@ -73,5 +73,14 @@ extension HeartbeatWheel {
     func prefetchRecord(of handle: HeartbeatHandle, below highWater: UInt32) {
         guard handle.index < highWater else { return }
         beacon_prefetch_for_write(UnsafeRawPointer(records + Int(handle.index)))
+    }
+
+    /// Records ever handed out: the bound ``prefetchRecord(of:)`` checks handles against.
+    package var recordsInUse: UInt32 { clockLine.pointee.highWater.load(ordering: .relaxed) }
+
+    /// Asks the CPU to bring the record `handle` names into cache, for a layer that batches beats
+    /// of its own (the dispatcher checks each beat's session before it beats). A hint only.
+    package func prefetchRecord(of handle: HeartbeatHandle) {
+        prefetchRecord(of: handle, below: recordsInUse)
     }
 }

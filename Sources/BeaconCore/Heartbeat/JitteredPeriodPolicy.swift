@@ -18,6 +18,15 @@ public struct JitteredPeriodPolicy: Sendable, Hashable {
     /// integer arithmetic on the beat path, and never leaves the band asked for.
     @usableFromInline package let periodMicros: UInt64
     @usableFromInline package let jitterMicros: UInt64
+    /// The grace multiplier in fixed point, ``graceFractionBits`` bits after the point, rounded
+    /// up: a TTL is then an integer multiply-shift (a floating-point multiply and `ceil`, a libm
+    /// call, were a sixth of a dispatcher heartbeat's instructions). Rounding up keeps every TTL at
+    /// least `period × graceMultiplier`; it is later by under a microsecond, since a period is
+    /// below 2^32 µs.
+    @usableFromInline let graceFixed: UInt64
+    /// 31: a multiplier times 2^31 fits 64 bits for every valid policy, because the longest TTL
+    /// bounds the multiplier to 2^32 µs over a period of at least 1 µs.
+    @usableFromInline static var graceFractionBits: UInt64 { 31 }
 
     /// A policy; `jitter` must be at least zero and below `period`, `graceMultiplier` finite and
     /// at least 1, and the longest TTL, `(period + jitter) × graceMultiplier`, at most
@@ -36,16 +45,30 @@ public struct JitteredPeriodPolicy: Sendable, Hashable {
         let (seconds, attoseconds) = jitter.components
         let jitterMicros = min(
             UInt64(seconds * 1_000_000 + attoseconds / 1_000_000_000_000), periodTTL.microseconds - 1)
-        let longest = (Double(periodTTL.microseconds + jitterMicros) * graceMultiplier).rounded(.up)
-        guard longest <= Double(HeartbeatTTL.limit.microseconds) else {
-            throw .invalidConfiguration(
-                "the longest TTL, (\(period) + \(jitter)) × \(graceMultiplier), is above \(HeartbeatTTL.limit)")
-        }
+        let tooLong = HeartbeatError.invalidConfiguration(
+            "the longest TTL, (\(period) + \(jitter)) × \(graceMultiplier), is above \(HeartbeatTTL.limit)")
+        let limit = Double(HeartbeatTTL.limit.microseconds)
+        // Checked in floating point first, so the fixed-point multiplier below cannot overflow.
+        guard Double(periodTTL.microseconds + jitterMicros) * graceMultiplier <= limit else { throw tooLong }
+        let graceFixed = UInt64((graceMultiplier * Double(1 << Self.graceFractionBits)).rounded(.up))
+        let longest = Self.ttlMicros(periodTTL.microseconds + jitterMicros, graceFixed: graceFixed)
+        guard longest <= HeartbeatTTL.limit.microseconds else { throw tooLong }
         self.period = period
         self.jitter = jitter
         self.graceMultiplier = graceMultiplier
         self.periodMicros = periodTTL.microseconds
         self.jitterMicros = jitterMicros
+        self.graceFixed = graceFixed
+    }
+
+    /// `ceil(micros × graceFixed / 2^graceFractionBits)`; the product stays below 2^96 because
+    /// both factors are checked against the TTL limit.
+    @inlinable @inline(__always)
+    static func ttlMicros(_ micros: UInt64, graceFixed: UInt64) -> UInt64 {
+        let product = micros.multipliedFullWidth(by: graceFixed)
+        let fraction = product.low & ((1 << graceFractionBits) - 1)
+        let whole = product.high << (64 - graceFractionBits) | product.low >> graceFractionBits
+        return whole + (fraction == 0 ? 0 : 1)
     }
 
     /// SwarmKit's defaults: 5 s ± 500 ms, grace × 3.
@@ -82,14 +105,13 @@ public struct JitteredPeriodPolicy: Sendable, Hashable {
     /// rejection loop and no generator state, so a lock-free caller can keep its random stream in
     /// an atomic word per node. Always inlined: it is most of the work of a dispatcher heartbeat.
     ///
-    /// - Complexity: O(1): one multiply-shift and one floating-point multiply; no loop, lock or
-    ///   allocation.
+    /// - Complexity: O(1): two multiply-shifts; no loop, lock or allocation.
     @inlinable @inline(__always)
     public func next(random: UInt64) -> Assignment {
         let offset = jitterMicros == 0 ? 0 : random.multipliedFullWidth(by: 2 * jitterMicros).high
         let chosen = periodMicros - jitterMicros + offset
         // At most the longest TTL the initialiser checked against the limit.
-        let ttl = UInt64((Double(chosen) * graceMultiplier).rounded(.up))
+        let ttl = Self.ttlMicros(chosen, graceFixed: graceFixed)
         return Assignment(period: .microseconds(Int64(chosen)), ttl: HeartbeatTTL(uncheckedMicroseconds: ttl))
     }
 }

@@ -1,4 +1,5 @@
 import BeaconCore
+import BeaconSystemShims
 import Synchronization
 
 /// The per-node words the heartbeat hot path reads, indexed by the node's heartbeat-wheel slot.
@@ -91,6 +92,13 @@ final class SessionTable: @unchecked Sendable {
         let slot = slots + Int(index)
         return slot.pointee.secret.load(ordering: .acquiring) == session.secret
             && slot.pointee.fingerprint.load(ordering: .relaxed) == fingerprint
+    }
+
+    /// Asks the CPU to bring `index`'s slot into cache, for a batch of heartbeats. A hint only.
+    @inline(__always)
+    func prefetch(_ index: UInt32) {
+        guard Int(index) < capacity else { return }
+        beacon_prefetch_for_read(UnsafeRawPointer(slots + Int(index)))
     }
 
     /// A uniformly mixed word for drawing a heartbeat's jitter: SplitMix64's finaliser over the

@@ -300,6 +300,43 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
         throw core.withLock { $0.failure(node: nodeID) }
     }
 
+    /// Records every heartbeat of `batch`, as ``heartbeat(nodeID:session:)`` records each, for a
+    /// relay or proxy that forwards many nodes' heartbeats in one message. At a million nodes a
+    /// batch costs a fraction of the same single calls: it fetches each beat's session slot and
+    /// wheel record into cache 16 beats ahead. Lock-free and allocation-free for valid sessions;
+    /// a refused heartbeat does not stop the others.
+    ///
+    /// - Parameters:
+    ///   - batch: the heartbeats, in any order.
+    ///   - answer: called once per heartbeat, in order, with its position in `batch` and the
+    ///     period the node should beat again after, or the error ``heartbeat(nodeID:session:)``
+    ///     would have thrown.
+    /// - Returns: how many heartbeats were refused.
+    @discardableResult
+    public func heartbeat(
+        batch: [NodeHeartbeat], answer: (_ position: Int, _ result: Result<Duration, DispatcherError>) -> Void
+    ) -> Int {
+        beat(batch: batch, answer: answer)
+    }
+
+    @inline(__always)
+    private func beat(
+        batch: [NodeHeartbeat], answer: (_ position: Int, _ result: Result<Duration, DispatcherError>) -> Void
+    ) -> Int {
+        var refused = 0
+        batch.withUnsafeBufferPointer { heartbeats in
+            path.beat(batch: heartbeats) { position, period in
+                if let period {
+                    answer(position, .success(period))
+                } else {
+                    refused += 1
+                    answer(position, .failure(core.withLock { $0.failure(node: heartbeats[position].nodeID) }))
+                }
+            }
+        }
+        return refused
+    }
+
     /// The node's assignments: a COMPLETE set first, then INCREMENTAL batches. Opening it again
     /// replaces the previous stream and starts with a new COMPLETE set, which is how a node that
     /// saw a gap recovers.
@@ -395,6 +432,14 @@ extension Dispatcher where Clock == MonotonicClock {
     /// called from another module, would run unspecialised through the clock's witness table.
     public func heartbeat(nodeID: NodeID, session: SessionID) throws(DispatcherError) -> Duration {
         try beat(nodeID: nodeID, session: session)
+    }
+
+    /// ``heartbeat(batch:answer:)`` compiled for the system clock, as the single heartbeat is.
+    @discardableResult
+    public func heartbeat(
+        batch: [NodeHeartbeat], answer: (_ position: Int, _ result: Result<Duration, DispatcherError>) -> Void
+    ) -> Int {
+        beat(batch: batch, answer: answer)
     }
 }
 

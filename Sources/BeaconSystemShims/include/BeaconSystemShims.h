@@ -1,7 +1,7 @@
 #ifndef BEACON_SYSTEM_SHIMS_H
 #define BEACON_SYSTEM_SHIMS_H
 
-// The two things BeaconCore's hot paths need that Swift does not reach by itself.
+// What the hot paths of BeaconCore and the dispatcher need that Swift does not reach by itself.
 
 /// The CPU the calling thread is running on, or 0 where the system cannot say. It may be stale by
 /// the time the caller uses it (the thread can migrate): callers use it to pick a counter that is
@@ -16,6 +16,12 @@ unsigned int beacon_cpu_count(void);
 /// faults, even on an address that is not mapped.
 static inline void beacon_prefetch_for_write(const void *address) {
     __builtin_prefetch(address, 1, 3);
+}
+
+/// Asks the CPU to bring the cache line at `address` closer, for reading (the line may stay shared
+/// with other cores). Only a hint: it never faults, even on an address that is not mapped.
+static inline void beacon_prefetch_for_read(const void *address) {
+    __builtin_prefetch(address, 0, 3);
 }
 
 #endif
