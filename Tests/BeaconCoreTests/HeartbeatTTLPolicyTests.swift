@@ -47,7 +47,8 @@ import Testing
 
     /// The TTL is integer arithmetic on a fixed-point multiplier: for a multiplier with at most 31
     /// bits after the point (here k / 1024) it is exactly `ceil(period × multiplier)`; for any
-    /// other it is never below the exact product and at most a microsecond above it.
+    /// other it is never below the exact product and, for these periods, at most a microsecond
+    /// above it rounded up.
     @Test func ttlIsTheChosenPeriodTimesTheGraceRoundedUp() async {
         await propertyCheck(
             count: 500, input: Gen.int(in: 1...3_000_000), Gen.int(in: 0...999), Gen.int(in: 1024...8192), Gen.uint64()
@@ -57,8 +58,7 @@ import Testing
             let dyadic = Double(graceKilo) / 1024
             let decimal = Double(graceKilo) / 1000
             for grace in [dyadic, decimal] {
-                guard let policy = try? JitteredPeriodPolicy(period: period, jitter: jitter, graceMultiplier: grace)
-                else { return }
+                let policy = try JitteredPeriodPolicy(period: period, jitter: jitter, graceMultiplier: grace)
                 let assignment = policy.next(random: random)
                 let chosen = UInt64(assignment.period / .microseconds(1))
                 let ttl = assignment.ttl.microseconds
@@ -71,6 +71,26 @@ import Testing
                 }
             }
         }
+    }
+
+    /// The fixed-point TTL at the edges: the largest multiplier and period the limit allows, a
+    /// multiplier just above 1 on a period near the limit, and a product just above a whole
+    /// microsecond, where a multiplier rounded down instead of up would expire the node early.
+    @Test func ttlArithmeticHoldsAtTheLimits() throws {
+        let limit = HeartbeatTTL.limit.microseconds
+        func ttl(_ periodMicros: UInt64, _ grace: Double) throws -> UInt64 {
+            let policy = try JitteredPeriodPolicy(
+                period: .microseconds(Int64(periodMicros)), jitter: .zero, graceMultiplier: grace)
+            return policy.next(random: 0).ttl.microseconds
+        }
+        #expect(try ttl(1, 0x1p32) == limit)
+        #expect(try ttl(limit, 1) == limit)
+        // (2^32 − 1000) × (1 + 2^−33) = 2^32 − 1000 + 0.4999…: 2 µs over, for a 71-minute period.
+        #expect(try ttl(limit - 1000, 1 + 0x1p-33) == limit - 998)
+        // The same multiplier on 2^32 − 1 µs would come out 1 µs above the limit: refused.
+        #expect(throws: HeartbeatError.self) { try ttl(limit - 1, 1 + 0x1p-33) }
+        // 3 500 001 × 1.001 = 3 503 501.001; a multiplier rounded down would give …501.
+        #expect(try ttl(3_500_001, 1.001) == 3_503_502)
     }
 
     func estimator() throws -> AdaptiveTTLEstimator {

@@ -191,6 +191,33 @@ import Testing
                 != dispatcher.core.heartbeat(node: node, session: session))
     }
 
+    /// The batch path with and without its prefetching (taken above 65 536 records in use;
+    /// forced here by a threshold of 0) answers every heartbeat as a single beat at the same
+    /// instant does: refusals included, in order, a node present twice beaten twice.
+    @Test func aBatchAnswersEachHeartbeatAsASingleBeat() throws {
+        let names = (0..<40).map { "node-\($0)" }
+        let dispatcher = try startedDispatcher(nodes: names)
+        let nodes = names.map(nodeID)
+        let sessions = try nodes.map { try dispatcher.registerNow($0).sessionID }
+        var batch = zip(nodes, sessions).map { NodeHeartbeat(nodeID: $0, session: $1) }
+        batch.insert(NodeHeartbeat(nodeID: nodeID("ghost"), session: sessions[3]), at: 5)
+        batch.insert(NodeHeartbeat(nodeID: nodes[7], session: sessions[8]), at: 30)
+        batch.append(batch[0])
+        let path = dispatcher.core.path
+        for threshold: UInt32 in [0, .max] {
+            dispatcher.advance(by: .milliseconds(1))
+            var answers: [(position: Int, period: Duration?)] = []
+            batch.withUnsafeBufferPointer { heartbeats in
+                path.beat(batch: heartbeats, prefetchingFrom: threshold) { answers.append(($0, $1)) }
+            }
+            #expect(answers.map(\.position) == Array(batch.indices))
+            #expect(answers.filter { $0.period == nil }.map(\.position) == [5, 30])
+            for (position, period) in answers {
+                #expect(period == path.beat(node: batch[position].nodeID, session: batch[position].session))
+            }
+        }
+    }
+
     @Test func aNodeThatStopsBeatingGoesDownAndLosesItsSession() throws {
         var configuration = DispatcherConfiguration()
         configuration.heartbeatPeriod = .milliseconds(100)

@@ -21,8 +21,10 @@ public struct JitteredPeriodPolicy: Sendable, Hashable {
     /// The grace multiplier in fixed point, ``graceFractionBits`` bits after the point, rounded
     /// up: a TTL is then an integer multiply-shift (a floating-point multiply and `ceil`, a libm
     /// call, were a sixth of a dispatcher heartbeat's instructions). Rounding up keeps every TTL at
-    /// least `period × graceMultiplier`; it is later by under a microsecond, since a period is
-    /// below 2^32 µs.
+    /// least `period × graceMultiplier`. It adds less than `period / 2^31` before the final
+    /// rounding up, so a TTL is at most 1 µs above the exact product rounded up for periods below
+    /// 2^31 µs (35 minutes) and at most 2 µs above it up to the limit; a policy whose longest TTL
+    /// lands within those 2 µs of ``HeartbeatTTL/limit`` is refused.
     @usableFromInline let graceFixed: UInt64
     /// 31: a multiplier times 2^31 fits 64 bits for every valid policy, because the longest TTL
     /// bounds the multiplier to 2^32 µs over a period of at least 1 µs.

@@ -58,19 +58,24 @@ package final class HeartbeatPath<Clock: BeaconClock>: Sendable {
     /// A beat at a million nodes waits on two random cache lines (its session slot and its wheel
     /// record), and a loop of single beats keeps few of those misses in flight, because each beat
     /// is more instructions than the processor looks ahead. The batch asks for both lines 16
-    /// beats ahead, as ``HeartbeatWheel/beat(_:ttl:refused:)`` does for its records, below the
-    /// same size it prefetches nothing: small arenas stay in cache.
+    /// beats ahead, as ``HeartbeatWheel/beat(_:ttl:refused:)`` does for its records. Below
+    /// `minimumRecords` records in use (by default the wheel's threshold: 65 536 records, 1 MiB
+    /// of records and 1 MiB of 16-byte session slots) it prefetches nothing, since the arenas stay
+    /// in cache.
     @inline(__always)
-    func beat(batch: UnsafeBufferPointer<NodeHeartbeat>, answer: (Int, Duration?) -> Void) {
+    func beat(
+        batch: UnsafeBufferPointer<NodeHeartbeat>,
+        prefetchingFrom minimumRecords: UInt32 = HeartbeatWheel<Clock>.batchPrefetchMinimumRecords,
+        answer: (Int, Duration?) -> Void
+    ) {
         let count = batch.count
-        let distance =
-            wheel.recordsInUse < HeartbeatWheel<Clock>.batchPrefetchMinimumRecords
-            ? count : HeartbeatWheel<Clock>.batchPrefetchDistance
-        if distance < count {
-            for position in 0..<distance { prefetch(batch[position].session.handle) }
+        let distance = HeartbeatWheel<Clock>.batchPrefetchDistance
+        let prefetching = wheel.recordsInUse >= minimumRecords
+        if prefetching {
+            for position in 0..<min(distance, count) { prefetch(batch[position].session.handle) }
         }
         for position in 0..<count {
-            if position + distance < count { prefetch(batch[position + distance].session.handle) }
+            if prefetching, position + distance < count { prefetch(batch[position + distance].session.handle) }
             answer(position, beat(node: batch[position].nodeID, session: batch[position].session))
         }
     }
@@ -140,6 +145,6 @@ final class StripedCounter: @unchecked Sendable {
     }
 
     var total: Int {
-        (0..<Self.stripeCount).reduce(0) { $0 + words[$1 * 16].load(ordering: .relaxed) }
+        (0..<Self.stripeCount).reduce(0) { $0 &+ words[$1 * 16].load(ordering: .relaxed) }
     }
 }

@@ -307,7 +307,7 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     /// a refused heartbeat does not stop the others.
     ///
     /// - Parameters:
-    ///   - batch: the heartbeats, in any order.
+    ///   - batch: the heartbeats; they need not be sorted, and a node may appear more than once.
     ///   - answer: called once per heartbeat, in order, with its position in `batch` and the
     ///     period the node should beat again after, or the error ``heartbeat(nodeID:session:)``
     ///     would have thrown.
