@@ -27,12 +27,18 @@ import Testing
         #expect(outcome.verdict.isEmpty)
         // Each live agent beats every 4.5 to 5.5 s for 30 s, each silent one until 10 s.
         #expect(outcome.heartbeats >= 285 * 5 && outcome.heartbeats <= 300 * 7)
+        // The call timing after the run: ten beats per live node, each timed single and batched.
+        #expect(outcome.timedHeartbeats == 2_850)
+        #expect((outcome.singleHeartbeatNanoseconds ?? 0) > 0 && (outcome.batchedHeartbeatNanoseconds ?? 0) > 0)
     }
 
     @Test func theProgressHandlerHearsEachPhase() throws {
         let phases = PhaseLog()
         _ = try VirtualDispatcherSimulation(plan: Self.plan()) { phases.append($0) }.run()
-        #expect(phases.lines == ["creating 300 nodes", "registering", "running 30.0 seconds of virtual time"])
+        #expect(
+            phases.lines == [
+                "creating 300 nodes", "registering", "running 30.0 seconds of virtual time", "timing heartbeat calls",
+            ])
     }
 }
 

@@ -63,7 +63,7 @@ package final class HeartbeatPath<Clock: BeaconClock>: Sendable {
     /// of records and 1 MiB of 16-byte session slots) it prefetches nothing, since the arenas stay
     /// in cache.
     @inline(__always)
-    func beat(
+    package func beat(
         batch: UnsafeBufferPointer<NodeHeartbeat>,
         prefetchingFrom minimumRecords: UInt32 = HeartbeatWheel<Clock>.batchPrefetchMinimumRecords,
         answer: (Int, Duration?) -> Void

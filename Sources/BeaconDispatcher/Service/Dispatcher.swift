@@ -300,7 +300,7 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
         throw core.withLock { $0.failure(node: nodeID) }
     }
 
-    /// Records every heartbeat of `batch`, as ``heartbeat(nodeID:session:)`` records each, for a
+    /// Records every heartbeat of `batch`, as `heartbeat(nodeID:session:)` records each, for a
     /// relay or proxy that forwards many nodes' heartbeats in one message. At a million nodes a
     /// batch costs a fraction of the same single calls: it fetches each beat's session slot and
     /// wheel record into cache 16 beats ahead. Lock-free and allocation-free for valid sessions;
@@ -309,7 +309,7 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     /// - Parameters:
     ///   - batch: the heartbeats; they need not be sorted, and a node may appear more than once.
     ///   - answer: called once per heartbeat, in order, with its position in `batch` and the
-    ///     period the node should beat again after, or the error ``heartbeat(nodeID:session:)``
+    ///     period the node should beat again after, or the error `heartbeat(nodeID:session:)`
     ///     would have thrown.
     /// - Returns: how many heartbeats were refused.
     @discardableResult
@@ -434,7 +434,7 @@ extension Dispatcher where Clock == MonotonicClock {
         try beat(nodeID: nodeID, session: session)
     }
 
-    /// ``heartbeat(batch:answer:)`` compiled for the system clock, as the single heartbeat is.
+    /// `heartbeat(batch:answer:)` compiled for the system clock, as the single heartbeat is.
     @discardableResult
     public func heartbeat(
         batch: [NodeHeartbeat], answer: (_ position: Int, _ result: Result<Duration, DispatcherError>) -> Void

@@ -40,6 +40,18 @@ public struct DispatcherSimulationOutcome: Sendable {
     public internal(set) var assignmentChanges = 0
     /// Live streams whose final task set differs from the store's: must be 0.
     public internal(set) var assignmentMismatches = 0
+    /// Virtual time: heartbeats timed for ``singleHeartbeatNanoseconds`` and
+    /// ``batchedHeartbeatNanoseconds`` (ten per live node, at most 100 000).
+    public internal(set) var timedHeartbeats = 0
+    /// Virtual time: nanoseconds per heartbeat of live nodes in random order, one call each, with
+    /// ids made just before (as a server decodes them); nil in real time.
+    public internal(set) var singleHeartbeatNanoseconds: Double?
+    /// Virtual time: the same heartbeats through the batch path, ``heartbeatsPerBatch`` at a time,
+    /// per heartbeat; nil in real time.
+    public internal(set) var batchedHeartbeatNanoseconds: Double?
+    /// Heartbeats per batch in ``batchedHeartbeatNanoseconds``: what a relay might forward at once.
+    public static let heartbeatsPerBatch = 100
+
     /// The problems found, one sentence each; empty when the dispatcher behaved.
     public internal(set) var verdict: [String] = []
 

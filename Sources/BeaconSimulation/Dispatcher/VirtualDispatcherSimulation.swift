@@ -156,6 +156,63 @@ public struct VirtualDispatcherSimulation: Sendable {
             outcome.add(receivers[slot], expecting: churn.expected(slot))
         }
         outcome.conclude(agents, endMicros: UInt64(endMillisecond) * 1000)
+        progress("timing heartbeat calls")
+        try measureHeartbeatCalls(on: dispatcher, agents: agents, into: &outcome)
         return outcome
+    }
+
+    /// Times heartbeats of live nodes in random order (ten per live node, at most 100 000), in
+    /// batches of 100, each batch
+    /// beaten once with one call per heartbeat and once through the batch path, on a frozen clock
+    /// after the run (so no deadline passes). Each batch's ids are made just before it is timed,
+    /// as a server decodes them from a request: a node's id is in cache, its session slot and
+    /// wheel record are not. The median of five passes.
+    private func measureHeartbeatCalls(
+        on dispatcher: VirtualDispatcher, agents: [SimulatedAgent], into outcome: inout DispatcherSimulationOutcome
+    ) throws(DispatcherError) {
+        let live = agents.indices.filter { !agents[$0].silent && agents[$0].session != nil }
+        guard !live.isEmpty else { return }
+        let size = DispatcherSimulationOutcome.heartbeatsPerBatch
+        var random = SplitMix64(seed: plan.seed &+ 1)
+        let count = min(100_000, 10 * live.count)
+        let order = (0..<count).map { _ in live[Int(random.next(upperBound: UInt64(live.count)))] }
+        // A new string per id, as a decoder makes one: the agents' own strings are cold by now.
+        func decoded(_ positions: Range<Int>) throws(DispatcherError) -> [NodeHeartbeat] {
+            var batch: [NodeHeartbeat] = []
+            batch.reserveCapacity(positions.count)
+            for index in order[positions] {
+                let name = String(decoding: Array(agents[index].node.rawValue.utf8), as: UTF8.self)
+                // Every live agent registered, so each has a session.
+                batch.append(NodeHeartbeat(nodeID: try NodeID(name), session: agents[index].session!))
+            }
+            return batch
+        }
+        let wall = MonotonicClock()
+        var singles: [Double] = []
+        var batches: [Double] = []
+        for _ in 0..<5 {
+            var single: UInt64 = 0
+            var batched: UInt64 = 0
+            for start in stride(from: 0, to: order.count, by: size) {
+                let positions = start..<min(start + size, order.count)
+                let one = try decoded(positions)
+                var before = wall.now
+                for heartbeat in one {
+                    _ = try? dispatcher.heartbeat(node: heartbeat.nodeID, session: heartbeat.session)
+                }
+                single += wall.now.nanoseconds - before.nanoseconds
+                let many = try decoded(positions)
+                before = wall.now
+                many.withUnsafeBufferPointer { heartbeats in
+                    dispatcher.core.path.beat(batch: heartbeats) { _, _ in }
+                }
+                batched += wall.now.nanoseconds - before.nanoseconds
+            }
+            singles.append(Double(single) / Double(order.count))
+            batches.append(Double(batched) / Double(order.count))
+        }
+        outcome.timedHeartbeats = count
+        outcome.singleHeartbeatNanoseconds = DispatcherSimulationOutcome.percentile(singles, 0.5)
+        outcome.batchedHeartbeatNanoseconds = DispatcherSimulationOutcome.percentile(batches, 0.5)
     }
 }
