@@ -1,5 +1,5 @@
 import BeaconSystemShims
-public import Synchronization
+import Synchronization
 
 /// Round robin, Fn's "naive" placer: ignores the key and hands out members in turn.
 ///
