@@ -12,12 +12,33 @@ public import GRPCNIOTransportHTTP2
 /// hashes to. One agent needs one connection; a load generator runs thousands of agents over a
 /// few.
 ///
+/// Many agents on one connection keep thousands of long-lived streams open on it (sessions,
+/// assignments, heartbeat streams), and a gRPC server's cost per unary call grows with the
+/// streams open beside it: grpc-swift runs each stream as a child task of its connection's task
+/// group, and the Swift 6.3 runtime finds a finished child by walking the group's list (fixed
+/// upstream in swiftlang/swift#87887), while SwiftNIO's HTTP/2 handler keeps its streams in an
+/// array. With `unaryCallsOnSeparateConnections`, unary calls (`Heartbeat`,
+/// `UpdateTaskStatus`) go over connections of their own, which hold no long-lived stream.
+///
 /// A connection reconnects by itself when its manager comes back. Call ``close()`` when done.
 public final class ManagerConnections: Sendable {
     public typealias Client = Beacon_Dispatcher_V1_Dispatcher.Client<HTTP2ClientTransport.Posix>
 
+    /// Which calls a connection carries.
+    enum Purpose: Hashable {
+        /// Streams, and unary calls too unless they have connections of their own.
+        case streams
+        /// Unary calls, on connections apart from the streams.
+        case unaryCalls
+    }
+
+    private struct PoolKey: Hashable {
+        var address: ManagerAddress
+        var purpose: Purpose
+    }
+
     private struct Pool {
-        var clients: [ManagerAddress: [GRPCClient<HTTP2ClientTransport.Posix>]] = [:]
+        var clients: [PoolKey: [GRPCClient<HTTP2ClientTransport.Posix>]] = [:]
         var runners: [Task<Void, Never>] = []
         var closed = false
     }
@@ -25,14 +46,26 @@ public final class ManagerConnections: Sendable {
     private let pool = PosixMutex(Pool())
     private let security: HTTP2ClientTransport.Posix.TransportSecurity
     public let connectionsPerManager: Int
+    /// Whether unary calls have `connectionsPerManager` connections of their own per manager.
+    public let unaryCallsOnSeparateConnections: Bool
 
     /// Throws ``AgentError/invalidConfiguration(_:)`` for fewer than one connection per manager
     /// or a TLS client certificate without its key.
-    public init(tls: AgentTLS? = nil, connectionsPerManager: Int = 1) throws(AgentError) {
+    ///
+    /// - Parameters:
+    ///   - tls: the managers' CA and this side's certificate, or nil for plaintext.
+    ///   - connectionsPerManager: connections the agents share per manager address.
+    ///   - unaryCallsOnSeparateConnections: give unary calls their own connections (see above):
+    ///     for a process that runs many agents. A single agent keeps a few streams on its
+    ///     connection, and a second connection would cost the manager more than it saves.
+    public init(
+        tls: AgentTLS? = nil, connectionsPerManager: Int = 1, unaryCallsOnSeparateConnections: Bool = false
+    ) throws(AgentError) {
         guard connectionsPerManager >= 1 else {
             throw .invalidConfiguration("connectionsPerManager must be at least 1, not \(connectionsPerManager)")
         }
         self.connectionsPerManager = connectionsPerManager
+        self.unaryCallsOnSeparateConnections = unaryCallsOnSeparateConnections
         guard let tls else {
             security = .plaintext
             return
@@ -59,24 +92,25 @@ public final class ManagerConnections: Sendable {
         }
     }
 
-    /// The connection for `node`'s calls to the manager at `address`.
-    func client(for address: String, node: NodeID) throws -> Client {
-        let parsed = try ManagerAddress(address)
+    /// The connection for `node`'s calls of `purpose` to the manager at `address`.
+    func client(for address: String, node: NodeID, purpose: Purpose = .streams) throws -> Client {
+        let key = PoolKey(
+            address: try ManagerAddress(address), purpose: unaryCallsOnSeparateConnections ? purpose : .streams)
         let connection = try pool.withLock { pool throws -> GRPCClient<HTTP2ClientTransport.Posix> in
             guard !pool.closed else {
                 throw RPCError(code: .unavailable, message: "the agent's connections are closed")
             }
-            if let clients = pool.clients[parsed] {
+            if let clients = pool.clients[key] {
                 return clients[Int(node.fingerprint % UInt64(clients.count))]
             }
             var clients: [GRPCClient<HTTP2ClientTransport.Posix>] = []
             for _ in 0..<connectionsPerManager {
-                let transport = try HTTP2ClientTransport.Posix(target: parsed.target, transportSecurity: security)
+                let transport = try HTTP2ClientTransport.Posix(target: key.address.target, transportSecurity: security)
                 let client = GRPCClient(transport: transport)
                 clients.append(client)
                 pool.runners.append(Task { try? await client.runConnections() })
             }
-            pool.clients[parsed] = clients
+            pool.clients[key] = clients
             return clients[Int(node.fingerprint % UInt64(clients.count))]
         }
         return Client(wrapping: connection)

@@ -266,6 +266,7 @@ public final class NodeAgent: LongRunningService {
 
     private func runSession(on manager: ManagedServer) async throws {
         let client = try connections.client(for: manager.address, node: configuration.node)
+        let unaryCalls = try connections.client(for: manager.address, node: configuration.node, purpose: .unaryCalls)
         let (started, startedSink) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
         state.withLock { state in
             state.sessionRequested = clock.now
@@ -295,9 +296,9 @@ public final class NodeAgent: LongRunningService {
             if configuration.heartbeatsOverStream {
                 group.addTask { try await self.heartbeatOverStream(client, session: session) }
             } else {
-                group.addTask { try await self.heartbeat(client, session: session) }
+                group.addTask { try await self.heartbeat(unaryCalls, session: session) }
             }
-            group.addTask { try await self.reportStatuses(client, session: session) }
+            group.addTask { try await self.reportStatuses(unaryCalls, session: session) }
             if configuration.followsAssignments {
                 group.addTask { try await self.followAssignments(client, session: session) }
             }
@@ -393,17 +394,26 @@ public final class NodeAgent: LongRunningService {
     /// Ends the session when the manager stops answering without a word (a peer that lost
     /// power leaves its connection looking open): when a session's first message, or the answer
     /// to a beat on the heartbeat stream, has waited longer than the call timeout.
+    ///
+    /// It sleeps until the oldest wait in progress would be overdue, or, with none in progress,
+    /// for one timeout (a wait that starts meanwhile cannot be overdue sooner). While beats are
+    /// answered it wakes about once per timeout, not per beat: a load generator runs thousands of
+    /// agents in one process, and each wake is a timer and a task switch.
     private func watchdog(started: AsyncStream<String>.Continuation) async throws {
+        let timeout = configuration.callTimeout
         while true {
-            try await sleep(for: configuration.callTimeout / 4)
+            let now = clock.now
             let (requested, beat) = state.withLock { ($0.sessionRequested, $0.outstandingBeat) }
-            if let requested, clock.now.duration(since: requested) > configuration.callTimeout {
+            if let requested, now.duration(since: requested) > timeout {
                 started.finish()
-                throw AgentError.timedOut("no session within \(configuration.callTimeout)")
+                throw AgentError.timedOut("no session within \(timeout)")
             }
-            if let beat, clock.now.duration(since: beat) > configuration.callTimeout {
-                throw AgentError.timedOut("no heartbeat answer within \(configuration.callTimeout)")
+            if let beat, now.duration(since: beat) > timeout {
+                throw AgentError.timedOut("no heartbeat answer within \(timeout)")
             }
+            let oldest = [requested, beat].compactMap { $0 }.min() ?? now
+            // Overdue means more than the timeout, so look one nanosecond after it.
+            try await clock.sleep(until: oldest.advanced(by: timeout + .nanoseconds(1)), tolerance: nil)
         }
     }
 

@@ -34,3 +34,17 @@ extension DispatcherError {
     }
 }
 #endif
+
+#if GRPC
+extension SessionID {
+    /// A session id from a request; one that does not parse is refused as an unknown session
+    /// would be.
+    init(wire text: String) throws(RPCError) {
+        do {
+            try self.init(text)
+        } catch {
+            throw error.rpcError
+        }
+    }
+}
+#endif

@@ -48,7 +48,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
         let started = metrics == nil ? nil : ContinuousClock.now
         let node = try authenticator.node(of: request.metadata, context: context)
         let message = request.message
-        let resume = try message.sessionID.isEmpty ? nil : Self.session(message.sessionID)
+        let resume = try message.sessionID.isEmpty ? nil : SessionID(wire: message.sessionID)
         let description = message.hasDescription_p ? NodeDescription(message.description_p) : nil
         let session: NodeSession
         do {
@@ -101,7 +101,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     ) async throws -> StreamingServerResponse<Beacon_Dispatcher_V1_AssignmentsMessage> {
         let started = metrics == nil ? nil : ContinuousClock.now
         let node = try authenticator.node(of: request.metadata, context: context)
-        let session = try Self.session(request.message.sessionID)
+        let session = try SessionID(wire: request.message.sessionID)
         let stream: DispatcherStream<AssignmentMessage>
         do {
             stream = try dispatcher.assignments(nodeID: node, session: session)
@@ -121,7 +121,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     ) async throws -> ServerResponse<Beacon_Dispatcher_V1_UpdateTaskStatusResponse> {
         let started = metrics == nil ? nil : ContinuousClock.now
         let node = try authenticator.node(of: request.metadata, context: context)
-        let session = try Self.session(request.message.sessionID)
+        let session = try SessionID(wire: request.message.sessionID)
         do {
             let updates = try request.message.updates.map { update throws(DispatcherError) in
                 try TaskStatusUpdate(update)
@@ -137,20 +137,12 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     private static func beat(
         _ dispatcher: Dispatcher<MonotonicClock>, node: NodeID, _ request: Beacon_Dispatcher_V1_HeartbeatRequest
     ) throws(RPCError) -> Beacon_Dispatcher_V1_HeartbeatResponse {
-        let session = try session(request.sessionID)
+        let session = try SessionID(wire: request.sessionID)
         do {
             let period = try dispatcher.heartbeat(nodeID: node, session: session)
             var response = Beacon_Dispatcher_V1_HeartbeatResponse()
             response.periodNanoseconds = period.nanosecondsRoundedUp
             return response
-        } catch {
-            throw error.rpcError
-        }
-    }
-
-    private static func session(_ text: String) throws(RPCError) -> SessionID {
-        do {
-            return try SessionID(text)
         } catch {
             throw error.rpcError
         }

@@ -26,4 +26,9 @@ struct ListenAddress {
         host = String(parts.host)
         port = number
     }
+
+    /// `host:port` as a client dials it, IPv6 in brackets, with the port the listener got.
+    func dialable(port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
 }

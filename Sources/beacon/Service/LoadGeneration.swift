@@ -63,8 +63,11 @@ struct LoadGeneration {
         self.command = command
         managers = try command.managerList()
         serverPids = try command.serverPids()
-        connections = try ManagerConnections(connectionsPerManager: command.connections)
-        stoppedConnections = try ManagerConnections(connectionsPerManager: 1)
+        // Thousands of agents share each connection, so unary calls get connections of their own
+        // (see ManagerConnections): beside thousands of streams, each would cost the server more.
+        connections = try ManagerConnections(
+            connectionsPerManager: command.connections, unaryCallsOnSeparateConnections: true)
+        stoppedConnections = try ManagerConnections(connectionsPerManager: 1, unaryCallsOnSeparateConnections: true)
         let stopCount = Int((Double(command.nodes) * command.stopFraction).rounded())
         stopped = command.nodes - stopCount..<command.nodes
         let measurements = PosixMutex(Measurements())
@@ -102,7 +105,7 @@ struct LoadGeneration {
 
     func run() async throws {
         let clock = ContinuousClock()
-        let serverCPUs = serverPids.map { ServerCPU(pid: $0) }
+        let servers = serverPids.map { ServerProcess(pid: $0) }
         print(
             "\(command.nodes) agents over \(command.connections) connections per manager (and one for the \(stopped.count) to stop) to \(managers.joined(separator: ", ")); ramp \(command.ramp.value), then \(command.duration.value)"
         )
@@ -126,7 +129,8 @@ struct LoadGeneration {
         let store = try EtcdRevision(command.etcd)
         let startRevision = await store?.now()
         let start = clock.now
-        let startCPU = serverCPUs.map { $0.seconds() }
+        let startCPU = servers.map { $0.cpuSeconds() }
+        let startOwnCPU = ProcessCPU.seconds()
         // Round trips are measured from here: the ramp's are dropped.
         measurements.withLock { $0.reset() }
         let startSessions = agents.map(\.sessionsStarted)
@@ -141,7 +145,9 @@ struct LoadGeneration {
         print("stopped \(stopped.count) agents")
         try await Task.sleep(until: start + command.duration.value, clock: clock)
         let elapsed = Stopwatch.seconds(clock.now - start)
-        let endCPU = serverCPUs.map { $0.seconds() }
+        let endCPU = servers.map { $0.cpuSeconds() }
+        let endOwnCPU = ProcessCPU.seconds()
+        let memory = servers.map { $0.residentBytes() }
         let endRevision = await store?.now()
         await store?.close()
         let moved = await handoff?.value ?? []
@@ -200,13 +206,35 @@ struct LoadGeneration {
         print(
             "assignment bytes received by \(min(command.assignmentNodes, command.nodes)) following agents: \(assignmentBytes)"
         )
+        let byManager = measurements.withLock { $0.byManager }
         for (index, pid) in serverPids.enumerated() {
-            guard let before = startCPU[index], let after = endCPU[index] else { continue }
-            let name = managers.count > 1 ? "server CPU of \(managers[index]) (pid \(pid))" : "server CPU"
-            print(String(format: "%@: %.1f %% of one core", name, 100 * (after - before) / elapsed))
+            let name = managers.count > 1 ? "server \(managers[index]) (pid \(pid))" : "server"
+            if let before = startCPU[index], let after = endCPU[index] {
+                let beats = managers.count > 1 ? byManager[managers[index], default: 0] : heartbeats
+                print(
+                    String(
+                        format: "%@ CPU: %.1f %% of one core, %.1f µs per heartbeat", name,
+                        100 * (after - before) / elapsed, 1e6 * (after - before) / Double(max(beats, 1))))
+            }
+            if let (now, peak) = memory[index] {
+                // Every agent (the stopped ones too) opened its streams during the run; with several
+                // managers the agents are not evenly spread, so no share per agent is given.
+                let perAgent = { (bytes: Int) in
+                    managers.count > 1
+                        ? "" : String(format: " (%.1f KiB per agent)", Double(bytes) / 1024 / Double(command.nodes))
+                }
+                print(
+                    String(
+                        format: "%@ memory: resident %.0f MiB%@, peak %.0f MiB%@", name, Double(now) / 1_048_576,
+                        perAgent(now), Double(peak) / 1_048_576, perAgent(peak)))
+            }
         }
+        print(
+            String(
+                format: "load generator CPU: %.1f %% of one core, %.1f µs per heartbeat",
+                100 * (endOwnCPU - startOwnCPU) / elapsed, 1e6 * (endOwnCPU - startOwnCPU) / Double(max(heartbeats, 1)))
+        )
         if managers.count > 1 {
-            let byManager = measurements.withLock { $0.byManager }
             let total = max(1, byManager.values.reduce(0, +))
             for manager in managers {
                 let beats = byManager[manager, default: 0]
@@ -334,11 +362,12 @@ struct LoadGeneration {
     }
 }
 
-/// A process's CPU time from /proc/PID/stat (utime + stime, in clock ticks).
-struct ServerCPU {
+/// A server process's CPU time (/proc/PID/stat: utime + stime, in clock ticks) and memory
+/// (/proc/PID/status: resident set now and at its peak), read from outside it.
+struct ServerProcess {
     let pid: Int32
 
-    func seconds() -> Double? {
+    func cpuSeconds() -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
         else { return nil }
@@ -347,7 +376,24 @@ struct ServerCPU {
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
+
+    /// Resident bytes now and at the peak (VmRSS, VmHWM); nil if the process is gone.
+    func residentBytes() -> (now: Int, peak: Int)? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        var now: Int?
+        var peak: Int?
+        for line in status.split(separator: "\n") {
+            // "VmRSS:\t  123456 kB"
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count == 3, fields[2] == "kB", let kilobytes = Int(fields[1]) else { continue }
+            if fields[0] == "VmRSS:" { now = kilobytes * 1024 }
+            if fields[0] == "VmHWM:" { peak = kilobytes * 1024 }
+        }
+        guard let now, let peak else { return nil }
+        return (now, peak)
+    }
 }
+
 /// etcd's revision, which every write to it advances by one: how many writes the managers made.
 struct EtcdRevision {
     #if Etcd

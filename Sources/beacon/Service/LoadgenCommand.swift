@@ -18,13 +18,14 @@ struct LoadgenCommand: AsyncParsableCommand {
         commandName: "loadgen",
         abstract: "Run many node agents against a dispatcher and measure it (needs a build with `--traits GRPC`).",
         discussion: """
-            Starts --nodes agents, multiplexed over --connections HTTP/2 connections, ramping up \
+            Starts --nodes agents, multiplexed over --connections HTTP/2 connections (and as many \
+            again for unary calls, apart from the long-lived streams), ramping up \
             over --ramp. After a third of --duration it stops --stop-fraction of them; at the \
             end it asks the dispatcher about each stopped node (a heartbeat on its old session must \
             answer NotFound) and, given the server's --expiry-log, how long after its last heartbeat \
             each was marked DOWN. Reports heartbeats per second, heartbeat round trips (p50, p99), \
-            live agents that lost their session (false DOWNs), assignment bytes, and the server's CPU \
-            when given --server-pid.
+            live agents that lost their session (false DOWNs), assignment bytes, its own CPU per \
+            heartbeat, and with --server-pid the server's CPU per heartbeat and memory per agent.
 
             Against managers that share the nodes (`beacon serve --etcd … --sharded`), give them \
             all to --manager, comma-separated: each agent starts at one of them in turn and \
@@ -54,7 +55,9 @@ struct LoadgenCommand: AsyncParsableCommand {
         transform: Self.ramps.parse)
     var ramp = Self.defaultRamp
     @Option(
-        help: Self.connectionCounts.help("HTTP/2 connections the agents share", default: Self.defaultConnections),
+        help: Self.connectionCounts.help(
+            "HTTP/2 connections the agents' streams share (unary calls get as many more)",
+            default: Self.defaultConnections),
         transform: Self.connectionCounts.parse)
     var connections = Self.defaultConnections
     @Option(

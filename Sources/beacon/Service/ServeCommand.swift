@@ -103,6 +103,11 @@ struct ServeCommand: AsyncParsableCommand {
             "PEM CA that client certificates must chain to: serve mutual TLS (node id = certificate CN) (default: no client certificates)."
     )
     var clientCA: String?
+    @Flag(
+        help:
+            "Serve dispatcher.proto with no dispatcher behind it: a new session id per session, --period for every heartbeat, one empty assignment set per stream, no node ever marked DOWN. The baseline that separates the transport's cost per call from the dispatcher's (`beacon loadgen` against both; docs/benchmarks.md)."
+    )
+    var echo = false
 
     /// Bounds that keep a server's memory within a machine: every admitted node holds this
     /// many tasks, each with a spec of this many bytes, in the store and in its assignment set.
@@ -150,6 +155,15 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
         if let etcd { try checkEtcdOption(etcd, command: "serve") }
+        if echo {
+            let dispatcherOnly = [
+                ("--etcd", etcd != nil), ("--sharded", sharded), ("--metrics", metrics != nil),
+                ("--expiry-log", expiryLog != nil),
+            ]
+            if let (option, _) = dispatcherOnly.first(where: \.1) {
+                throw ValidationError("--echo serves no dispatcher, so \(option) has nothing to act on")
+            }
+        }
     }
 
     #if GRPC
@@ -158,6 +172,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Swift concurrency's jobs run on SwiftNIO's event loops, saving a thread hop per message.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let address = try ListenAddress(listen, option: "--listen")
+        if echo { return try await runEcho(at: address) }
         // The backend goes in before the dispatcher makes its instruments, and the endpoint
         // listens before anything else starts, so a port in use fails the command at once.
         var endpoint: MetricsEndpoint?
@@ -202,10 +217,7 @@ struct ServeCommand: AsyncParsableCommand {
         (store, admission) = Self.inMemory(tasksPerNode: tasksPerNode, spec: spec)
         #endif
         let dispatcher = try Dispatcher(configuration: dispatcherConfiguration, store: store, logger: logger)
-        let tls = try tlsCert.map { certificate in
-            try ServerTLS(
-                certificateChainFile: certificate, privateKeyFile: tlsKey!, clientCertificateAuthorityFile: clientCA)
-        }
+        let tls = try serverTLS()
         var serverConfiguration = try DispatcherServerConfiguration(host: address.host, port: address.port, tls: tls)
         serverConfiguration.recordsCallLatency = endpoint != nil
         let server = try DispatcherServer(
@@ -241,18 +253,57 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        let security = tls == nil ? "" : tls!.isMutual ? " (mutual TLS)" : " (TLS)"
+        let security = Self.security(tls)
         if let endpoint { LineOutput.standardOutput.write("metrics on http://\(endpoint.address)/metrics") }
         // Announced once the server listens, with the port the system chose for port 0.
         let announcement = Task {
             guard let port = try? await server.listeningPort else { return }
-            let host = address.host.contains(":") ? "[\(address.host)]" : address.host
             LineOutput.standardOutput.write(
-                "serving the dispatcher on \(host):\(port)\(security); period \(heartbeat.period), grace \(heartbeat.grace)"
+                "serving the dispatcher on \(address.dialable(port: port))\(security); period \(heartbeat.period), grace \(heartbeat.grace)"
             )
         }
         defer { announcement.cancel() }
         try await group.run()
+    }
+
+    /// `--echo`: the same transport, TLS and limits as the dispatcher's server, answering with
+    /// ``DispatcherEchoService``.
+    private func runEcho(at address: ListenAddress) async throws {
+        let tls = try serverTLS()
+        let configuration = try DispatcherServerConfiguration(host: address.host, port: address.port, tls: tls)
+        let listener = RPCListener(
+            configuration: configuration,
+            services: [
+                DispatcherEchoService(
+                    heartbeat: try JitteredPeriodPolicy(
+                        period: heartbeat.period.value, jitter: heartbeat.jitter.value,
+                        graceMultiplier: heartbeat.grace),
+                    requiresClientCertificate: tls?.isMutual ?? false)
+            ])
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: listener)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "beacon.serve")))
+        let announcement = Task {
+            guard let port = try? await listener.listeningPort else { return }
+            LineOutput.standardOutput.write(
+                "serving the echo baseline (no dispatcher) on \(address.dialable(port: port))\(Self.security(tls)); period \(heartbeat.period) ± \(heartbeat.jitter)"
+            )
+        }
+        defer { announcement.cancel() }
+        try await group.run()
+    }
+
+    private func serverTLS() throws -> ServerTLS? {
+        try tlsCert.map { certificate in
+            try ServerTLS(
+                certificateChainFile: certificate, privateKeyFile: tlsKey!, clientCertificateAuthorityFile: clientCA)
+        }
+    }
+
+    private static func security(_ tls: ServerTLS?) -> String {
+        guard let tls else { return "" }
+        return tls.isMutual ? " (mutual TLS)" : " (TLS)"
     }
 
     /// Without etcd: the records in this process's memory, and any node let in.

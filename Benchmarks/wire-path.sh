@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The wire-path benchmark (docs/benchmarks.md, "The dispatcher over gRPC"): `beacon loadgen`
+# against `beacon serve` and against `beacon serve --echo` (the same transport with no dispatcher
+# behind it), alternating, the server pinned to one core and the load generator to another so
+# neither measures the other.
+#
+#   swift build -c release --traits GRPC --product beacon
+#   Benchmarks/wire-path.sh [rounds] [loadgen options...]     # e.g. 2 --nodes 10000 --duration 30s
+#
+# The servers run with the default heartbeat settings (5 s ± 0.5 s, grace 3), so leave loadgen's
+# --period, --jitter and --grace at theirs. Environment: BEACON (the binary, default .build/release/beacon), SERVER_CPU and LOADGEN_CPU
+# (default 0 and 1).
+set -euo pipefail
+
+beacon=${BEACON:-.build/release/beacon}
+server_cpu=${SERVER_CPU:-0}
+loadgen_cpu=${LOADGEN_CPU:-1}
+rounds=${1:-1}
+shift || true
+[[ -x $beacon ]] || { echo "no $beacon: build it with swift build -c release --traits GRPC --product beacon" >&2; exit 64; }
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "rounds must be a positive whole number, not '$rounds'" >&2; exit 64; }
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+# Starts a server on a free loopback port, runs the load generator against it, stops the server.
+measure() {
+    local name=$1
+    shift
+    taskset -c "$server_cpu" "$beacon" serve --listen 127.0.0.1:0 --report-every 1h "$@" >"$log/serve" 2>&1 &
+    local server=$!
+    local address=""
+    for _ in $(seq 100); do
+        address=$(sed -n 's/^serving .* on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$log/serve")
+        [[ -n $address ]] && break
+        kill -0 $server 2>/dev/null || break
+        sleep 0.1
+    done
+    if [[ -z $address ]]; then
+        cat "$log/serve" >&2
+        kill $server 2>/dev/null || true
+        return 1
+    fi
+    echo "== $name ($address)"
+    taskset -c "$loadgen_cpu" "$beacon" loadgen --manager "$address" --server-pid $server "${loadgen_options[@]}" |
+        grep -E '^(heartbeats|heartbeat RPC|false DOWNs|stopped agents the|server|load generator)'
+    kill -TERM $server
+    wait $server || true
+}
+
+loadgen_options=("$@")
+for round in $(seq "$rounds"); do
+    echo "# round $round of $rounds"
+    measure "beacon serve"
+    measure "beacon serve --echo" --echo
+done

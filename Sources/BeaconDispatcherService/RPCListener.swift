@@ -1,0 +1,65 @@
+#if GRPC
+package import GRPCCore
+import GRPCNIOTransportHTTP2
+import ServiceLifecycle
+
+/// The HTTP/2 transport and gRPC server behind ``DispatcherServer``, for any services: the
+/// dispatcher's, or the echo baseline that `beacon serve --echo` measures the transport with.
+package final class RPCListener: Service {
+    private let transport: HTTP2ServerTransport.Posix
+    private let server: GRPCServer<HTTP2ServerTransport.Posix>
+
+    package init(configuration: DispatcherServerConfiguration, services: [any RegistrableRPCService]) {
+        let security: HTTP2ServerTransport.Posix.TransportSecurity
+        if let tls = configuration.tls {
+            let chain: [TLSConfig.CertificateSource] = [.bytes(Array(tls.certificateChainPEM.utf8), format: .pem)]
+            let key = TLSConfig.PrivateKeySource.bytes(Array(tls.privateKeyPEM.utf8), format: .pem)
+            if let authority = tls.clientCertificateAuthorityPEM {
+                security = .mTLS(certificateChain: chain, privateKey: key) { config in
+                    config.trustRoots = .certificates([.bytes(Array(authority.utf8), format: .pem)])
+                    config.clientCertificateVerification = .noHostnameVerification
+                }
+            } else {
+                security = .tls(certificateChain: chain, privateKey: key)
+            }
+        } else {
+            security = .plaintext
+        }
+        transport = HTTP2ServerTransport.Posix(
+            address: configuration.host.contains(":")
+                ? .ipv6(host: configuration.host, port: configuration.port)
+                : .ipv4(host: configuration.host, port: configuration.port),
+            transportSecurity: security,
+            config: .defaults { config in
+                config.rpc.maxRequestPayloadSize = configuration.maximumRequestBytes
+                config.http2.maxConcurrentStreams = configuration.maximumStreamsPerConnection
+            })
+        server = GRPCServer(transport: transport, services: services)
+    }
+
+    /// Serves until a graceful shutdown (or ``stop()``) lets the calls in flight finish, or until
+    /// the task is cancelled, which ends the calls in flight at once.
+    package func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await server.serve()
+        } onGracefulShutdown: { [server] in
+            server.beginGracefulShutdown()
+        }
+    }
+
+    /// Stops accepting calls and returns from ``run()`` once the calls in flight have finished.
+    package func stop() {
+        server.beginGracefulShutdown()
+    }
+
+    /// The port the server listens on, once it does.
+    package var listeningPort: Int {
+        get async throws {
+            let address = try await transport.listeningAddress
+            if let ipv4 = address.ipv4 { return ipv4.port }
+            if let ipv6 = address.ipv6 { return ipv6.port }
+            throw RPCError(code: .internalError, message: "the server listens on \(address), which has no port")
+        }
+    }
+}
+#endif
