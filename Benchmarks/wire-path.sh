@@ -19,15 +19,19 @@ rounds=${1:-1}
 shift || true
 [[ -x $beacon ]] || { echo "no $beacon: build it with swift build -c release --traits GRPC --product beacon" >&2; exit 64; }
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "rounds must be a positive whole number, not '$rounds'" >&2; exit 64; }
+command -v taskset >/dev/null || { echo "taskset is missing (util-linux)" >&2; exit 69; }
+[[ $server_cpu != "$loadgen_cpu" ]] || { echo "SERVER_CPU and LOADGEN_CPU are both $server_cpu: give each its own core" >&2; exit 64; }
 log=$(mktemp -d)
-trap 'rm -rf "$log"' EXIT
+server=""
+# A failed or interrupted run stops its server too, so no server is left holding a core.
+trap '[[ -n $server ]] && kill "$server" 2>/dev/null; rm -rf "$log"' EXIT
 
 # Starts a server on a free loopback port, runs the load generator against it, stops the server.
 measure() {
     local name=$1
     shift
     taskset -c "$server_cpu" "$beacon" serve --listen 127.0.0.1:0 --report-every 1h "$@" >"$log/serve" 2>&1 &
-    local server=$!
+    server=$!
     local address=""
     for _ in $(seq 100); do
         address=$(sed -n 's/^serving .* on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$log/serve")
@@ -41,10 +45,17 @@ measure() {
         return 1
     fi
     echo "== $name ($address)"
-    taskset -c "$loadgen_cpu" "$beacon" loadgen --manager "$address" --server-pid $server "${loadgen_options[@]}" |
-        grep -E '^(heartbeats|heartbeat RPC|false DOWNs|stopped agents the|server|load generator)'
+    local status=0
+    taskset -c "$loadgen_cpu" "$beacon" loadgen --manager "$address" --server-pid $server \
+        ${loadgen_options[@]+"${loadgen_options[@]}"} >"$log/loadgen" 2>&1 || status=$?
+    grep -E '^(heartbeats|heartbeat RPC|false DOWNs|stopped agents the|server|load generator)' "$log/loadgen" || true
     kill -TERM $server
     wait $server || true
+    server=""
+    if ((status != 0)); then
+        cat "$log/loadgen" >&2
+        return $status
+    fi
 }
 
 loadgen_options=("$@")

@@ -2,6 +2,7 @@
 package import BeaconCore
 import BeaconDispatcher
 package import BeaconDispatcherAPI
+import BeaconPrimitives
 package import GRPCCore
 import ServiceLifecycle
 import Synchronization
@@ -21,6 +22,14 @@ package final class DispatcherEchoService: Beacon_Dispatcher_V1_Dispatcher.Servi
     private let emptyAssignments: Beacon_Dispatcher_V1_AssignmentsMessage
     private let sessionsIssued = Atomic<UInt64>(0)
     private let periodsDrawn = Atomic<UInt64>(0)
+    private let openStreams = PosixMutex(OpenStreams())
+
+    /// The streams held open, each ended by finishing its continuation.
+    private struct OpenStreams {
+        var continuations: [UInt64: AsyncStream<Never>.Continuation] = [:]
+        var next: UInt64 = 0
+        var ended = false
+    }
 
     /// - Parameters:
     ///   - heartbeat: the policy each heartbeat's period is drawn from.
@@ -45,7 +54,7 @@ package final class DispatcherEchoService: Beacon_Dispatcher_V1_Dispatcher.Servi
         message.nodeID = node.rawValue
         return StreamingServerResponse { [message] writer in
             try await writer.write(message)
-            await Self.holdOpen()
+            await self.holdOpen()
             return [:]
         }
     }
@@ -74,7 +83,7 @@ package final class DispatcherEchoService: Beacon_Dispatcher_V1_Dispatcher.Servi
         _ = try SessionID(wire: request.message.sessionID)
         return StreamingServerResponse { [emptyAssignments] writer in
             try await writer.write(emptyAssignments)
-            await Self.holdOpen()
+            await self.holdOpen()
             return [:]
         }
     }
@@ -102,10 +111,35 @@ package final class DispatcherEchoService: Beacon_Dispatcher_V1_Dispatcher.Servi
         return response
     }
 
-    /// Returns when the call is cancelled or the server begins a graceful shutdown, as a
-    /// dispatcher's stream ends when it stops leading.
-    private static func holdOpen() async {
-        _ = try? await gracefulShutdown()
+    /// Ends every stream held open, and every one opened from now on, as a dispatcher's streams
+    /// end when it stops leading.
+    package func endStreams() {
+        let ending = openStreams.withLock { streams in
+            streams.ended = true
+            defer { streams.continuations.removeAll() }
+            return Array(streams.continuations.values)
+        }
+        for continuation in ending { continuation.finish() }
+    }
+
+    /// Returns when the call is cancelled, the server begins a graceful shutdown in a service
+    /// group, or ``endStreams()`` is called.
+    private func holdOpen() async {
+        let (held, continuation) = AsyncStream<Never>.makeStream()
+        let key = openStreams.withLock { streams -> UInt64? in
+            guard !streams.ended else { return nil }
+            streams.next += 1
+            streams.continuations[streams.next] = continuation
+            return streams.next
+        }
+        guard let key else { return }
+        await withGracefulShutdownHandler {
+            // Ends when the continuation finishes or the task is cancelled.
+            for await _ in held {}
+        } onGracefulShutdown: {
+            continuation.finish()
+        }
+        _ = openStreams.withLock { $0.continuations.removeValue(forKey: key) }
     }
 
     private static func hex(_ value: UInt64) -> String {

@@ -8,8 +8,18 @@ import ServiceLifecycle
 package final class RPCListener: Service {
     private let transport: HTTP2ServerTransport.Posix
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
+    private let onShutdown: @Sendable () -> Void
 
-    package init(configuration: DispatcherServerConfiguration, services: [any RegistrableRPCService]) {
+    /// - Parameters:
+    ///   - configuration: the address, TLS and limits to serve with.
+    ///   - services: the services to answer with.
+    ///   - onShutdown: called as a graceful shutdown begins, before the server waits for its calls
+    ///     to end: for services whose streams only end when told to.
+    package init(
+        configuration: DispatcherServerConfiguration, services: [any RegistrableRPCService],
+        onShutdown: @escaping @Sendable () -> Void = {}
+    ) {
+        self.onShutdown = onShutdown
         let security: HTTP2ServerTransport.Posix.TransportSecurity
         if let tls = configuration.tls {
             let chain: [TLSConfig.CertificateSource] = [.bytes(Array(tls.certificateChainPEM.utf8), format: .pem)]
@@ -42,13 +52,15 @@ package final class RPCListener: Service {
     package func run() async throws {
         try await withGracefulShutdownHandler {
             try await server.serve()
-        } onGracefulShutdown: { [server] in
+        } onGracefulShutdown: { [server, onShutdown] in
+            onShutdown()
             server.beginGracefulShutdown()
         }
     }
 
     /// Stops accepting calls and returns from ``run()`` once the calls in flight have finished.
     package func stop() {
+        onShutdown()
         server.beginGracefulShutdown()
     }
 

@@ -32,6 +32,9 @@ import Testing
         #expect(started != nil)
         try await eventually("the first beat is sent") { agent.lastHeartbeatSent != nil }
         await clock.waitForSleepers(1)
+        // The watchdog sleeps until the beat would be overdue, not for a polling interval.
+        #expect(clock.sleeperCount == 1)
+        #expect(clock.nextDeadline == BeaconInstant.zero.advanced(by: .seconds(5) + .nanoseconds(1)))
 
         // At exactly the timeout the beat is not yet overdue: the session holds.
         try clock.advance(by: .seconds(5))
@@ -54,15 +57,6 @@ import Testing
         listener.stop()
         serving.cancel()
         _ = await serving.result
-    }
-
-    private func next(_ events: inout AsyncStream<AgentEvent>.Iterator, where matches: (AgentEvent) -> Bool) async
-        -> AgentEvent?
-    {
-        while let event = await events.next() {
-            if matches(event) { return event }
-        }
-        return nil
     }
 }
 

@@ -20,21 +20,29 @@ import Testing
         period: .milliseconds(100), jitter: .milliseconds(10), graceMultiplier: 3)
 
     /// Runs `body` with a client of an echo server in a service group, then shuts the group down
-    /// gracefully and returns once it has stopped.
+    /// gracefully and returns once it has stopped, whether `body` returned or threw.
     private func withEchoServer(
-        _ body: (Beacon_Dispatcher_V1_Dispatcher.Client<HTTP2ClientTransport.Posix>, Int, ServiceGroup) async throws
+        _ body: (Beacon_Dispatcher_V1_Dispatcher.Client<HTTP2ClientTransport.Posix>, Int, RPCListener) async throws
             -> Void
     ) async throws {
+        let echo = DispatcherEchoService(heartbeat: policy)
         let listener = RPCListener(
-            configuration: try DispatcherServerConfiguration(host: "127.0.0.1", port: 0),
-            services: [DispatcherEchoService(heartbeat: policy)])
+            configuration: try DispatcherServerConfiguration(host: "127.0.0.1", port: 0), services: [echo],
+            onShutdown: echo.endStreams)
         let group = ServiceGroup(services: [listener], logger: Logger(label: "echo-test"))
         let serving = Task { try await group.run() }
-        let port = try await listener.listeningPort
-        try await withGRPCClient(
-            transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
-        ) { client in
-            try await body(Beacon_Dispatcher_V1_Dispatcher.Client(wrapping: client), port, group)
+        do {
+            let port = try await listener.listeningPort
+            try await withGRPCClient(
+                transport: .http2NIOPosix(
+                    target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+            ) { client in
+                try await body(Beacon_Dispatcher_V1_Dispatcher.Client(wrapping: client), port, listener)
+            }
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = await serving.result
+            throw error
         }
         await group.triggerGracefulShutdown()
         try await serving.value
@@ -82,13 +90,13 @@ import Testing
     }
 
     /// A node agent runs against it as against a dispatcher: one session, beats on its stream or
-    /// as unary calls, an empty COMPLETE assignment set; and a graceful shutdown ends its session
-    /// instead of waiting for it forever.
+    /// as unary calls (on connections of their own, as loadgen sends them), an empty COMPLETE
+    /// assignment set; and stopping the server ends the session instead of waiting for it forever.
     @Test(arguments: [true, false])
     func aNodeAgentRunsAgainstIt(heartbeatsOverStream: Bool) async throws {
         let beats = BeatCounter()
-        let connections = try ManagerConnections()
-        try await withEchoServer { _, port, group in
+        let connections = try ManagerConnections(unaryCallsOnSeparateConnections: true)
+        try await withEchoServer { _, port, listener in
             let agent = try NodeAgent(
                 configuration: AgentConfiguration(
                     node: nodeID("node-1"), managers: ["127.0.0.1:\(port)"], followsAssignments: true,
@@ -110,24 +118,15 @@ import Testing
             try await eventually("beats are answered") { beats.value >= 3 }
             #expect(agent.sessionsStarted == 1)
 
-            await group.triggerGracefulShutdown()
+            listener.stop()
             let ended = await next(&events) {
                 if case .sessionEnded = $0 { true } else { false }
             }
-            #expect(ended != nil, "the session ends when the server shuts down")
+            #expect(ended != nil, "the session ends when the server stops")
             running.cancel()
             _ = await running.result
         }
         await connections.close()
-    }
-
-    private func next(_ events: inout AsyncStream<AgentEvent>.Iterator, where matches: (AgentEvent) -> Bool) async
-        -> AgentEvent?
-    {
-        while let event = await events.next() {
-            if matches(event) { return event }
-        }
-        return nil
     }
 }
 

@@ -122,13 +122,18 @@ import Testing
         let running = Task { try await agent.run() }
         var events = agent.events.makeAsyncIterator()
 
-        #expect(await next(&events, where: { if case .sessionStarted(first.address, _) = $0 { true } else { false } }))
+        #expect(
+            await next(&events, where: { if case .sessionStarted(first.address, _) = $0 { true } else { false } })
+                != nil)
         await first.stop()
         #expect(
             await next(
                 &events,
-                where: { if case .sessionEnded(first.address, _, failedOver: true) = $0 { true } else { false } }))
-        #expect(await next(&events, where: { if case .sessionStarted(second.address, _) = $0 { true } else { false } }))
+                where: { if case .sessionEnded(first.address, _, failedOver: true) = $0 { true } else { false } })
+                != nil)
+        #expect(
+            await next(&events, where: { if case .sessionStarted(second.address, _) = $0 { true } else { false } })
+                != nil)
         try await eventually("the node is READY on the second manager") {
             store.node(node)?.status.state == .ready && second.dispatcher.heartbeatCount > 0
         }
@@ -163,8 +168,10 @@ import Testing
                 &events,
                 where: {
                     if case .redirected(manager: first.address, owner: second.address) = $0 { true } else { false }
-                }))
-        #expect(await next(&events, where: { if case .sessionStarted(second.address, _) = $0 { true } else { false } }))
+                }) != nil)
+        #expect(
+            await next(&events, where: { if case .sessionStarted(second.address, _) = $0 { true } else { false } })
+                != nil)
         #expect(agent.managers.servers.map(\.address) == [second.address, first.address])
         try await eventually("the node beats on its owner") { second.dispatcher.heartbeatCount > 0 }
         #expect(first.dispatcher.heartbeatCount == 0)
@@ -185,15 +192,20 @@ import Testing
         let agent = try agent("node-1", managers: [first.address, second.address], connections: connections)
         let running = Task { try await agent.run() }
         var events = agent.events.makeAsyncIterator()
-        #expect(await next(&events, where: { if case .sessionStarted(first.address, _) = $0 { true } else { false } }))
+        #expect(
+            await next(&events, where: { if case .sessionStarted(first.address, _) = $0 { true } else { false } })
+                != nil)
 
         // Another registration of node-1 replaces the agent's session on the first manager.
         _ = try await first.dispatcher.register(nodeID: nodeID("node-1"), description: nil)
         #expect(
             await next(
                 &events,
-                where: { if case .sessionEnded(first.address, _, failedOver: false) = $0 { true } else { false } }))
-        #expect(await next(&events, where: { if case .sessionStarted(first.address, _) = $0 { true } else { false } }))
+                where: { if case .sessionEnded(first.address, _, failedOver: false) = $0 { true } else { false } })
+                != nil)
+        #expect(
+            await next(&events, where: { if case .sessionStarted(first.address, _) = $0 { true } else { false } })
+                != nil)
         #expect(second.dispatcher.heartbeatCount == 0)
 
         running.cancel()
@@ -218,7 +230,9 @@ import Testing
         let running = Task { try await agent.run() }
         var events = agent.events.makeAsyncIterator()
 
-        #expect(await next(&events, where: { if case .statusRefused(taskID: "moved", _) = $0 { true } else { false } }))
+        #expect(
+            await next(&events, where: { if case .statusRefused(taskID: "moved", _) = $0 { true } else { false } })
+                != nil)
         try await eventually("the node's own status is committed") { store.task("mine")?.status.state == .running }
         #expect(store.task("moved")?.status.state == .assigned)
         #expect(agent.unacknowledgedStatuses == 0)
@@ -236,21 +250,13 @@ import Testing
         let running = Task { try await agent.run() }
         var events = agent.events.makeAsyncIterator()
         // Nothing listens on port 1: the first attempt ends, which shows the first run started.
-        #expect(await next(&events, where: { if case .sessionEnded = $0 { true } else { false } }))
+        #expect(await next(&events, where: { if case .sessionEnded = $0 { true } else { false } }) != nil)
         await #expect(throws: AgentError.alreadyRunning) { try await agent.run() }
         running.cancel()
         _ = await running.result
         await connections.close()
     }
 
-    private func next(_ events: inout AsyncStream<AgentEvent>.Iterator, where matches: (AgentEvent) -> Bool) async
-        -> Bool
-    {
-        while let event = await events.next() {
-            if matches(event) { return true }
-        }
-        return false
-    }
 }
 
 #endif

@@ -53,6 +53,14 @@ final class RunningManager: Sendable {
     }
 }
 
+/// The next event `matches` picks, skipping the others; nil if the stream ends first.
+func next(_ events: inout AsyncStream<AgentEvent>.Iterator, where matches: (AgentEvent) -> Bool) async -> AgentEvent? {
+    while let event = await events.next() {
+        if matches(event) { return event }
+    }
+    return nil
+}
+
 /// Polls `condition` until it holds; the bound only turns a hang into a failure.
 func eventually(_ what: Comment, _ condition: () -> Bool) async throws {
     for _ in 0..<3000 where !condition() {

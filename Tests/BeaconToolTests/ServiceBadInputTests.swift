@@ -103,6 +103,9 @@ import Testing
             ["serve", "--etcd", "http://127.0.0.1:2379", "--sharded", "--advertise", "10.0.0.1"],
             ["--advertise"]),
         .init(["loadgen", "--log-level", "all"], ["--log-level"]),
+        // serve --echo runs no dispatcher
+        .init(["serve", "--echo", "--metrics", "127.0.0.1:0"], ["--echo", "--metrics", "nothing to act on"]),
+        .init(["serve", "--echo", "--expiry-log", "/tmp/expiries"], ["--echo", "--expiry-log"]),
     ]
 
     @Test(arguments: badInput)
@@ -113,7 +116,7 @@ import Testing
     #if !GRPC
     /// A command line the commands accept, in a build that cannot run them.
     @Test(arguments: [
-        ["serve"], ["serve", "--metrics", "127.0.0.1:0", "--grace", "2"],
+        ["serve"], ["serve", "--metrics", "127.0.0.1:0", "--grace", "2"], ["serve", "--echo", "--jitter", "1s"],
         ["agent", "--node", "n1", "--manager", "127.0.0.1:4242"],
         ["loadgen", "--nodes", "10"],
     ])

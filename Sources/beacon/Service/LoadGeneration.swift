@@ -107,9 +107,11 @@ struct LoadGeneration {
         let clock = ContinuousClock()
         let servers = serverPids.map { ServerProcess(pid: $0) }
         print(
-            "\(command.nodes) agents over \(command.connections) connections per manager (and one for the \(stopped.count) to stop) to \(managers.joined(separator: ", ")); ramp \(command.ramp.value), then \(command.duration.value)"
+            "\(command.nodes) agents over \(command.connections) connections per manager for streams and as many for unary calls (and two for the \(stopped.count) to stop) to \(managers.joined(separator: ", ")); ramp \(command.ramp.value), then \(command.duration.value)"
         )
         var tasks: [Task<Void, Never>] = []
+        // The servers' memory before any agent, so the report can say what the agents added.
+        let memoryBefore = servers.map { $0.residentBytes()?.now }
         let rampStart = clock.now
         for (index, agent) in agents.enumerated() {
             if command.ramp.value > .zero, index % 100 == 0 {
@@ -146,12 +148,15 @@ struct LoadGeneration {
         try await Task.sleep(until: start + command.duration.value, clock: clock)
         let elapsed = Stopwatch.seconds(clock.now - start)
         let endCPU = servers.map { $0.cpuSeconds() }
+        // Read with the CPU times: beats go on counting while the run winds down.
+        let beatsCounted = measurements.withLock { ($0.count, $0.byManager) }
         let endOwnCPU = ProcessCPU.seconds()
         let memory = servers.map { $0.residentBytes() }
         let endRevision = await store?.now()
         await store?.close()
         let moved = await handoff?.value ?? []
-        let (heartbeats, sample) = measurements.withLock { ($0.count, $0.roundTrips) }
+        let heartbeats = beatsCounted.0
+        let sample = measurements.withLock { $0.roundTrips }
         let roundTrips = sample.sorted()
         // The stopped slice is the last one, so the live agents are the ones before it.
         let live = 0..<stopped.lowerBound
@@ -206,7 +211,7 @@ struct LoadGeneration {
         print(
             "assignment bytes received by \(min(command.assignmentNodes, command.nodes)) following agents: \(assignmentBytes)"
         )
-        let byManager = measurements.withLock { $0.byManager }
+        let byManager = beatsCounted.1
         for (index, pid) in serverPids.enumerated() {
             let name = managers.count > 1 ? "server \(managers[index]) (pid \(pid))" : "server"
             if let before = startCPU[index], let after = endCPU[index] {
@@ -219,14 +224,16 @@ struct LoadGeneration {
             if let (now, peak) = memory[index] {
                 // Every agent (the stopped ones too) opened its streams during the run; with several
                 // managers the agents are not evenly spread, so no share per agent is given.
-                let perAgent = { (bytes: Int) in
-                    managers.count > 1
-                        ? "" : String(format: " (%.1f KiB per agent)", Double(bytes) / 1024 / Double(command.nodes))
+                var perAgent = ""
+                if managers.count == 1, let before = memoryBefore[index] {
+                    perAgent = String(
+                        format: ", %.1f KiB per agent above the %.0f MiB before the agents",
+                        Double(now - before) / 1024 / Double(command.nodes), Double(before) / 1_048_576)
                 }
                 print(
                     String(
-                        format: "%@ memory: resident %.0f MiB%@, peak %.0f MiB%@", name, Double(now) / 1_048_576,
-                        perAgent(now), Double(peak) / 1_048_576, perAgent(peak)))
+                        format: "%@ memory: resident %.0f MiB%@; peak %.0f MiB", name, Double(now) / 1_048_576,
+                        perAgent, Double(peak) / 1_048_576))
             }
         }
         print(

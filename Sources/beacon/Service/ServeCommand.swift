@@ -105,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
     var clientCA: String?
     @Flag(
         help:
-            "Serve dispatcher.proto with no dispatcher behind it: a new session id per session, --period for every heartbeat, one empty assignment set per stream, no node ever marked DOWN. The baseline that separates the transport's cost per call from the dispatcher's (`beacon loadgen` against both; docs/benchmarks.md)."
+            "Serve dispatcher.proto with no dispatcher behind it: a new session id per session, a period drawn from --period ± --jitter for every heartbeat, one empty assignment set per stream, no node ever marked DOWN. The baseline that separates the transport's cost per call from the dispatcher's (`beacon loadgen` against both; docs/benchmarks.md)."
     )
     var echo = false
 
@@ -271,15 +271,11 @@ struct ServeCommand: AsyncParsableCommand {
     private func runEcho(at address: ListenAddress) async throws {
         let tls = try serverTLS()
         let configuration = try DispatcherServerConfiguration(host: address.host, port: address.port, tls: tls)
-        let listener = RPCListener(
-            configuration: configuration,
-            services: [
-                DispatcherEchoService(
-                    heartbeat: try JitteredPeriodPolicy(
-                        period: heartbeat.period.value, jitter: heartbeat.jitter.value,
-                        graceMultiplier: heartbeat.grace),
-                    requiresClientCertificate: tls?.isMutual ?? false)
-            ])
+        let echo = DispatcherEchoService(
+            heartbeat: try JitteredPeriodPolicy(
+                period: heartbeat.period.value, jitter: heartbeat.jitter.value, graceMultiplier: heartbeat.grace),
+            requiresClientCertificate: tls?.isMutual ?? false)
+        let listener = RPCListener(configuration: configuration, services: [echo], onShutdown: echo.endStreams)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: listener)], gracefulShutdownSignals: [.sigterm, .sigint],
