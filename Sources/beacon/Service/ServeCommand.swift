@@ -253,17 +253,11 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        let security = Self.security(tls)
         if let endpoint { LineOutput.standardOutput.write("metrics on http://\(endpoint.address)/metrics") }
-        // Announced once the server listens, with the port the system chose for port 0.
-        let announcement = Task {
-            guard let port = try? await server.listeningPort else { return }
-            LineOutput.standardOutput.write(
-                "serving the dispatcher on \(address.dialable(port: port))\(security); period \(heartbeat.period), grace \(heartbeat.grace)"
-            )
-        }
-        defer { announcement.cancel() }
-        try await group.run()
+        let settings = "\(Self.security(tls)); period \(heartbeat.period), grace \(heartbeat.grace)"
+        try await Self.run(
+            group, listeningPort: { try await server.listeningPort },
+            announcement: { "serving the dispatcher on \(address.dialable(port: $0))\(settings)" })
     }
 
     /// `--echo`: the same transport, TLS and limits as the dispatcher's server, answering with
@@ -280,13 +274,23 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: listener)], gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "beacon.serve")))
-        let announcement = Task {
-            guard let port = try? await listener.listeningPort else { return }
-            LineOutput.standardOutput.write(
-                "serving the echo baseline (no dispatcher) on \(address.dialable(port: port))\(Self.security(tls)); period \(heartbeat.period) ± \(heartbeat.jitter)"
-            )
+        let settings = "\(Self.security(tls)); period \(heartbeat.period) ± \(heartbeat.jitter)"
+        try await Self.run(
+            group, listeningPort: { try await listener.listeningPort },
+            announcement: { "serving the echo baseline (no dispatcher) on \(address.dialable(port: $0))\(settings)" })
+    }
+
+    /// Runs `group`, and prints `announcement` with the port once the server listens (the port the
+    /// system chose, for port 0).
+    private static func run(
+        _ group: ServiceGroup, listeningPort: @escaping @Sendable () async throws -> Int,
+        announcement: @escaping @Sendable (Int) -> String
+    ) async throws {
+        let announcing = Task {
+            guard let port = try? await listeningPort() else { return }
+            LineOutput.standardOutput.write(announcement(port))
         }
-        defer { announcement.cancel() }
+        defer { announcing.cancel() }
         try await group.run()
     }
 
