@@ -14,8 +14,10 @@ import Synchronization
 /// the metadata, parses the session and the request) and answers as a healthy dispatcher would:
 /// a new session id, a period drawn as the dispatcher draws it for every heartbeat (the jitter
 /// spreads the agents' beats over time, as it does against a dispatcher), one empty COMPLETE
-/// assignment set, an empty status response. Its streams stay open until the call is cancelled or the server shuts
-/// down gracefully. It keeps no nodes, so it never marks one DOWN.
+/// assignment set, an empty status response. Its streams stay open until the call is cancelled,
+/// the server shuts down gracefully in a service group, or ``endStreams()`` is called
+/// (``RPCListener`` calls it when it stops, given it as `onShutdown`). It keeps no nodes, so it
+/// never marks one DOWN.
 package final class DispatcherEchoService: Beacon_Dispatcher_V1_Dispatcher.ServiceProtocol {
     private let heartbeat: JitteredPeriodPolicy
     private let authenticator: NodeAuthenticator
