@@ -223,6 +223,8 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates", condition: .when(traits: ["GRPC"])),
                 .product(
                     name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["GRPC"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["GRPC"])),
+                .product(name: "NIOPosix", package: "swift-nio", condition: .when(traits: ["GRPC"])),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift
@@ -257,6 +259,8 @@ let package = Package(
                 .product(
                     name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport",
                     condition: .when(traits: ["GRPC"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["GRPC"])),
+                .product(name: "NIOPosix", package: "swift-nio", condition: .when(traits: ["GRPC"])),
             ],
             swiftSettings: strictSwift
         ),

@@ -22,10 +22,8 @@ public struct AgentConfiguration: Sendable {
     public var assignmentByteBudget: Int
     /// Whether to follow the assignment stream (a load generator may leave it to a sample).
     public var followsAssignments: Bool
-    /// Whether to send heartbeats as messages on one stream (`HeartbeatStream`) rather than as
-    /// unary `Heartbeat` calls (SwarmKit's way). A unary call sets up an HTTP/2 stream per beat,
-    /// which costs the manager several times more CPU.
-    public var heartbeatsOverStream: Bool
+    /// How heartbeats travel: on a stream (the default), as unary calls, or as datagrams.
+    public var heartbeatTransport: HeartbeatTransport
 
     /// SwarmKit's agent's back-off: from 100 ms, doubling up to 8 s.
     public static let defaultBackoff = try! Backoff(initial: .milliseconds(100), maximum: .seconds(8))
@@ -37,7 +35,7 @@ public struct AgentConfiguration: Sendable {
         backoff: Backoff = AgentConfiguration.defaultBackoff, callTimeout: Duration = .seconds(5),
         statusBatchLimit: Int = 1000,
         assignmentByteBudget: Int = AssignmentEncoder.defaultByteBudget, followsAssignments: Bool = true,
-        heartbeatsOverStream: Bool = true
+        heartbeatTransport: HeartbeatTransport = .stream
     ) throws(AgentError) {
         guard !managers.isEmpty else { throw .invalidConfiguration("an agent needs at least one manager address") }
         for manager in managers { _ = try ManagerAddress(manager) }
@@ -55,7 +53,7 @@ public struct AgentConfiguration: Sendable {
         self.statusBatchLimit = statusBatchLimit
         self.assignmentByteBudget = assignmentByteBudget
         self.followsAssignments = followsAssignments
-        self.heartbeatsOverStream = heartbeatsOverStream
+        self.heartbeatTransport = heartbeatTransport
     }
 }
 #endif

@@ -40,6 +40,8 @@ public final class ManagerConnections: Sendable {
     private struct Pool {
         var clients: [PoolKey: [GRPCClient<HTTP2ClientTransport.Posix>]] = [:]
         var runners: [Task<Void, Never>] = []
+        /// The heartbeat datagram sockets, one per address family (true: IPv6), bound on first use.
+        var datagramSockets: [Bool: Task<HeartbeatDatagramSocket, any Error>] = [:]
         var closed = false
     }
 
@@ -116,16 +118,32 @@ public final class ManagerConnections: Sendable {
         return Client(wrapping: connection)
     }
 
+    /// The UDP socket the agents' heartbeat datagrams to IPv6 (or IPv4) managers go through,
+    /// bound on first use and shared by every agent of these connections.
+    func datagramSocket(ipv6: Bool) async throws -> HeartbeatDatagramSocket {
+        let binding = try pool.withLock { pool throws -> Task<HeartbeatDatagramSocket, any Error> in
+            guard !pool.closed else {
+                throw RPCError(code: .unavailable, message: "the agent's connections are closed")
+            }
+            if let binding = pool.datagramSockets[ipv6] { return binding }
+            let binding = Task { try await HeartbeatDatagramSocket.bind(ipv6: ipv6) }
+            pool.datagramSockets[ipv6] = binding
+            return binding
+        }
+        return try await binding.value
+    }
+
     /// Closes every connection once its calls have finished, and waits for them.
     public func close() async {
-        let runners = pool.withLock { pool -> [Task<Void, Never>] in
+        let (runners, datagramSockets) = pool.withLock { pool in
             pool.closed = true
             for clients in pool.clients.values {
                 for client in clients { client.beginGracefulShutdown() }
             }
-            return pool.runners
+            return (pool.runners, Array(pool.datagramSockets.values))
         }
         for runner in runners { await runner.value }
+        for socket in datagramSockets { await (try? socket.value)?.close() }
     }
 }
 #endif

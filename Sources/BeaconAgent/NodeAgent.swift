@@ -7,6 +7,7 @@ public import BeaconDispatcher
 import BeaconDispatcherAPI
 import GRPCCore
 public import Logging
+import NIOCore
 
 /// The node side of the dispatcher: SwarmKit's agent loop over gRPC.
 ///
@@ -293,10 +294,10 @@ public final class NodeAgent: LongRunningService {
             eventSink.yield(.sessionStarted(manager: manager.address, session: session))
             logger.debug("session started", metadata: ["manager": "\(manager.address)", "resending": "\(resent)"])
             statusWakeup.signal()
-            if configuration.heartbeatsOverStream {
-                group.addTask { try await self.heartbeatOverStream(client, session: session) }
-            } else {
-                group.addTask { try await self.heartbeat(unaryCalls, session: session) }
+            switch configuration.heartbeatTransport {
+            case .stream: group.addTask { try await self.heartbeatOverStream(client, session: session) }
+            case .unaryCalls: group.addTask { try await self.heartbeat(unaryCalls, session: session) }
+            case .datagrams: group.addTask { try await self.heartbeatOverDatagrams(to: manager, session: session) }
             }
             group.addTask { try await self.reportStatuses(unaryCalls, session: session) }
             if configuration.followsAssignments {
@@ -388,6 +389,49 @@ public final class NodeAgent: LongRunningService {
             defer { answerSink.finish() }
             for try await answer in response.messages { answerSink.yield(answer.periodNanoseconds) }
             throw AgentError.sessionClosed
+        }
+    }
+
+    /// Beats as datagrams to the manager's host, on its gRPC port number. A beat whose answer is
+    /// a quarter of the call timeout late is sent again (under a new sequence number, which the
+    /// manager requires); one with no answer for the whole timeout ends the session.
+    private func heartbeatOverDatagrams(to manager: ManagedServer, session text: String) async throws {
+        let session: SessionID
+        do {
+            session = try SessionID(text)
+        } catch {
+            throw AgentError.invalidArgument("the manager gave a malformed session id, \(text)")
+        }
+        let address = try ManagerAddress(manager.address)
+        let destination = try SocketAddress.makeAddressResolvingHost(address.host, port: address.port)
+        let socket = try await connections.datagramSocket(ipv6: destination.protocol == .inet6)
+        let inbox = socket.open(session)
+        defer { socket.close(inbox) }
+        let timeout = configuration.callTimeout
+        let resendAfter = timeout / 4
+        var sequence: UInt64 = 0
+        try await beatUntilTheSessionEnds { sent in
+            sequence += 1
+            let first = sequence
+            try socket.send(session, sequence: sequence, to: destination)
+            let giveUpAt = sent.advanced(by: timeout)
+            var resendAt = sent.advanced(by: resendAfter)
+            while true {
+                await inbox.arrived.wait(until: min(resendAt, giveUpAt), on: clock)
+                try Task.checkCancellation()
+                // A late answer to an earlier beat wakes the wait too; only this beat's counts.
+                if let reply = inbox.take(), reply.sequence >= first { return reply.period.nanosecondsRoundedUp }
+                let now = clock.now
+                guard now < giveUpAt else {
+                    throw AgentError.timedOut(
+                        "no answer to a heartbeat datagram within \(timeout) (does the manager serve them?)")
+                }
+                if now >= resendAt {
+                    sequence += 1
+                    try socket.send(session, sequence: sequence, to: destination)
+                    resendAt = now.advanced(by: resendAfter)
+                }
+            }
         }
     }
 

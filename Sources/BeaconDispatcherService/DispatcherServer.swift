@@ -42,8 +42,25 @@ public final class DispatcherServer: Service, LongRunningService {
 
     /// Serves until a graceful shutdown (or ``stop()``) lets the calls in flight finish, or until
     /// the task is cancelled, which ends the calls in flight at once.
+    ///
+    /// With ``DispatcherServerConfiguration/acceptsHeartbeatDatagrams`` it binds the datagram
+    /// socket once the gRPC service listens, to the same port number, and closes it when the
+    /// service has stopped.
     public func run() async throws {
-        try await listener.run()
+        guard configuration.acceptsHeartbeatDatagrams else { return try await listener.run() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.listener.run() }
+            let datagrams = try await HeartbeatDatagramListener.bind(
+                dispatcher: dispatcher, host: configuration.host, port: try await listener.listeningPort)
+            group.addTask { await datagrams.run() }
+            defer {
+                datagrams.close()
+                group.cancelAll()
+            }
+            // Whichever ends first (the gRPC service on a graceful shutdown, or either on an
+            // error) ends the other: a server never runs with one of its two lanes gone.
+            try await group.next()
+        }
     }
 
     /// Stops accepting calls and returns from ``run()`` once the calls in flight have finished.

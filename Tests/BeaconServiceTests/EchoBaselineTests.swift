@@ -92,15 +92,15 @@ import Testing
     /// A node agent runs against it as against a dispatcher: one session, beats on its stream or
     /// as unary calls (on connections of their own, as loadgen sends them), an empty COMPLETE
     /// assignment set; and stopping the server ends the session instead of waiting for it forever.
-    @Test(arguments: [true, false])
-    func aNodeAgentRunsAgainstIt(heartbeatsOverStream: Bool) async throws {
+    @Test(arguments: [HeartbeatTransport.stream, .unaryCalls])
+    func aNodeAgentRunsAgainstIt(heartbeatTransport: HeartbeatTransport) async throws {
         let beats = BeatCounter()
         let connections = try ManagerConnections(unaryCallsOnSeparateConnections: true)
         try await withEchoServer { _, port, listener in
             let agent = try NodeAgent(
                 configuration: AgentConfiguration(
                     node: nodeID("node-1"), managers: ["127.0.0.1:\(port)"], followsAssignments: true,
-                    heartbeatsOverStream: heartbeatsOverStream),
+                    heartbeatTransport: heartbeatTransport),
                 connections: connections,
                 heartbeatObserver: { _, _ in beats.increment() })
             var events = agent.events.makeAsyncIterator()

@@ -10,28 +10,30 @@ import Testing
 /// asserts a duration; waits are bounded only so a broken build fails instead of hanging.
 @Suite(.timeLimit(.minutes(2))) struct EndToEndTests {
     private func agent(
-        _ node: String, managers: [String], connections: ManagerConnections, heartbeatsOverStream: Bool = true
+        _ node: String, managers: [String], connections: ManagerConnections,
+        heartbeatTransport: HeartbeatTransport = .stream, callTimeout: Duration = .seconds(5)
     ) throws -> NodeAgent {
         let backoff = try Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
         return try NodeAgent(
             configuration: AgentConfiguration(
                 node: nodeID(node), description: NodeDescription(hostname: node), managers: managers, backoff: backoff,
-                heartbeatsOverStream: heartbeatsOverStream),
+                callTimeout: callTimeout, heartbeatTransport: heartbeatTransport),
             connections: connections)
     }
 
-    /// Both ways of beating: unary calls (SwarmKit's) and messages on one stream.
-    @Test(arguments: [true, false])
-    func registersHeartbeatsReceivesAssignmentsAndReportsStatus(heartbeatsOverStream: Bool) async throws {
+    /// Every way of beating: unary calls (SwarmKit's), messages on one stream, and datagrams.
+    @Test(arguments: HeartbeatTransport.allCases)
+    func registersHeartbeatsReceivesAssignmentsAndReportsStatus(heartbeatTransport: HeartbeatTransport) async throws {
         let store = InMemoryDispatcherStore()
         let node = nodeID("node-1")
         store.createNode(node)
         store.putTask(
             DispatchedTask(id: "t1", nodeID: node, status: TaskStatus(state: .assigned), spec: Array("spec".utf8)))
-        let manager = try await RunningManager(store: store)
+        let manager = try await RunningManager(
+            store: store, acceptsHeartbeatDatagrams: heartbeatTransport == .datagrams)
         let connections = try ManagerConnections()
         let agent = try agent(
-            "node-1", managers: [manager.address], connections: connections, heartbeatsOverStream: heartbeatsOverStream)
+            "node-1", managers: [manager.address], connections: connections, heartbeatTransport: heartbeatTransport)
         let running = Task { try await agent.run() }
 
         try await eventually("the node is READY") { store.node(node)?.status.state == .ready }
@@ -53,6 +55,34 @@ import Testing
         try await eventually("the second task arrived") { agent.tasks.map(\.id) == ["t1", "t2"] }
         #expect(agent.sessionsStarted == 1)
 
+        running.cancel()
+        _ = await running.result
+        await manager.stop()
+        await connections.close()
+    }
+
+    /// An agent that beats with datagrams at a manager that does not take them: its session ends
+    /// after one call timeout with a reason that says so, and it never stays READY on beats
+    /// the manager did not receive.
+    @Test func aDatagramAgentAtAManagerWithoutTheLaneSaysWhyItsSessionEnds() async throws {
+        let store = InMemoryDispatcherStore()
+        store.createNode(nodeID("node-1"))
+        let manager = try await RunningManager(store: store)
+        let connections = try ManagerConnections()
+        let agent = try agent(
+            "node-1", managers: [manager.address], connections: connections, heartbeatTransport: .datagrams,
+            callTimeout: .milliseconds(400))
+        var events = agent.events.makeAsyncIterator()
+        let running = Task { try await agent.run() }
+        let ended = await next(&events) {
+            if case .sessionEnded = $0 { true } else { false }
+        }
+        guard case .sessionEnded(_, let reason, _) = ended else {
+            Issue.record("no session ended: \(String(describing: ended))")
+            return
+        }
+        #expect(reason.contains("no answer to a heartbeat datagram"), "\(reason)")
+        #expect(manager.dispatcher.heartbeatCount == 0)
         running.cancel()
         _ = await running.result
         await manager.stop()

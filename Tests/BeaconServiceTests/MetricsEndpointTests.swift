@@ -45,7 +45,7 @@ import Testing
                 configuration: AgentConfiguration(
                     node: nodeID("scraped-\(index)"), description: nil, managers: ["127.0.0.1:\(grpcPort)"],
                     backoff: backoff,
-                    heartbeatsOverStream: index % 2 == 0),
+                    heartbeatTransport: index % 2 == 0 ? .stream : .unaryCalls),
                 connections: connections)
         }
         let running = agents.map { agent in Task { try await agent.run() } }

@@ -36,6 +36,21 @@ package final class HeartbeatPath<Clock: BeaconClock>: Sendable {
     @inline(__always)
     func beat(node: NodeID, session: SessionID) -> Duration? {
         guard sessions.validates(session, fingerprint: node.fingerprint) else { return nil }
+        return beat(validated: session)
+    }
+
+    /// Beats the node whose current session `handle` names, if `authenticate` accepts that
+    /// session's secret (a heartbeat datagram's tag is made with it); returns the period, or nil
+    /// when the slot holds no session, `authenticate` refuses, or the handle is stale.
+    @inline(__always)
+    func beat(handle: HeartbeatHandle, authenticatedBy authenticate: (_ secret: UInt64) -> Bool) -> Duration? {
+        let secret = sessions.currentSecret(handle.index)
+        guard secret != 0, authenticate(secret) else { return nil }
+        return beat(validated: SessionID(handle: handle, secret: secret))
+    }
+
+    @inline(__always)
+    private func beat(validated session: SessionID) -> Duration? {
         let index = session.handle.index
         let now = wheel.beatClockMicroseconds
         let next = settings.heartbeat.next(random: SessionTable.jitterRandom(secret: session.secret, micros: now))

@@ -81,6 +81,14 @@ final class SessionTable: @unchecked Sendable {
         return slots[Int(index)].secret.load(ordering: .relaxed)
     }
 
+    /// The slot's current secret (0 when it has no valid session, or for an index never
+    /// opened), read as ``validates(_:fingerprint:)`` reads it, from any thread.
+    @inline(__always)
+    func currentSecret(_ index: UInt32) -> UInt64 {
+        guard index < initialized.load(ordering: .acquiring) else { return 0 }
+        return slots[Int(index)].secret.load(ordering: .acquiring)
+    }
+
     /// Bytes of slots touched so far.
     var touchedBytes: Int { Int(initialized.load(ordering: .relaxed)) * MemoryLayout<Slot>.stride }
 

@@ -300,6 +300,18 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
         throw core.withLock { $0.failure(node: nodeID) }
     }
 
+    /// Beats the node whose current session `handle` names if `authenticate` accepts the
+    /// session's secret: the heartbeat datagram lane (``HeartbeatDatagramResponder``), whose
+    /// datagrams prove the session with a tag made from its secret instead of carrying it.
+    /// Lock-free and allocation-free; nil for any refusal.
+    @inline(__always)
+    func heartbeat(handle: HeartbeatHandle, authenticatedBy authenticate: (_ secret: UInt64) -> Bool) -> Duration? {
+        path.beat(handle: handle, authenticatedBy: authenticate)
+    }
+
+    /// The most sessions the dispatcher holds at once: session handles' indices stay below it.
+    var sessionCapacity: Int { path.sessions.capacity }
+
     /// Records every heartbeat of `batch`, as `heartbeat(nodeID:session:)` records each, for a
     /// relay or proxy that forwards many nodes' heartbeats in one message. At a million nodes a
     /// batch costs a fraction of the same single calls: it fetches each beat's session slot and

@@ -88,7 +88,8 @@ struct LoadGeneration {
                 configuration: AgentConfiguration(
                     node: node, description: NodeDescription(hostname: node.rawValue), managers: list,
                     followsAssignments: index < command.assignmentNodes,
-                    heartbeatsOverStream: !command.unaryHeartbeats),
+                    heartbeatTransport: command.unaryHeartbeats
+                        ? .unaryCalls : command.datagramHeartbeats ? .datagrams : .stream),
                 connections: stopped.contains(index) ? stoppedConnections : connections,
                 heartbeatObserver: { _, roundTrip in
                     let manager = several ? front.withLock { $0 }?.find()?.address : nil

@@ -77,6 +77,11 @@ struct LoadgenCommand: AsyncParsableCommand {
     @OptionGroup var heartbeat: HeartbeatOptions
     @Flag(help: "Send each heartbeat as a unary call (SwarmKit's way) instead of on a stream.")
     var unaryHeartbeats = false
+    @Flag(
+        help:
+            "Send each heartbeat as a UDP datagram to the manager's host and port number (for `beacon serve --heartbeat-datagrams`) instead of on a stream."
+    )
+    var datagramHeartbeats = false
     @Option(help: "Node id prefix, 1 to 200 visible ASCII characters.")
     var prefix = "loadgen"
     @Option(
@@ -137,6 +142,9 @@ struct LoadgenCommand: AsyncParsableCommand {
             guard killAfter.value < duration.value else {
                 throw ValidationError("--kill-after \(killAfter) must come before the end of --duration \(duration)")
             }
+        }
+        guard !(unaryHeartbeats && datagramHeartbeats) else {
+            throw ValidationError("--unary-heartbeats and --datagram-heartbeats exclude each other")
         }
         try OptionCheck.identifier(prefix, "--prefix", atMost: 200)
         if let etcd { try checkEtcdOption(etcd, command: "loadgen") }

@@ -108,6 +108,11 @@ struct ServeCommand: AsyncParsableCommand {
             "Serve dispatcher.proto with no dispatcher behind it: a new session id per session, a period drawn from --period ± --jitter for every heartbeat, one empty assignment set per stream, no node ever marked DOWN. The baseline that separates the transport's cost per call from the dispatcher's (`beacon loadgen` against both; docs/benchmarks.md)."
     )
     var echo = false
+    @Flag(
+        help:
+            "Also answer heartbeats sent as UDP datagrams to the --listen host and port number (agents and `beacon loadgen --datagram-heartbeats`): many beats per system call, each proved by a tag keyed with its session's secret (docs/service.md). Sessions, assignments and status reports stay on gRPC."
+    )
+    var heartbeatDatagrams = false
 
     /// Bounds that keep a server's memory within a machine: every admitted node holds this
     /// many tasks, each with a spec of this many bytes, in the store and in its assignment set.
@@ -158,7 +163,7 @@ struct ServeCommand: AsyncParsableCommand {
         if echo {
             let dispatcherOnly = [
                 ("--etcd", etcd != nil), ("--sharded", sharded), ("--metrics", metrics != nil),
-                ("--expiry-log", expiryLog != nil),
+                ("--expiry-log", expiryLog != nil), ("--heartbeat-datagrams", heartbeatDatagrams),
             ]
             if let (option, _) = dispatcherOnly.first(where: \.1) {
                 throw ValidationError("--echo serves no dispatcher, so \(option) has nothing to act on")
@@ -220,6 +225,7 @@ struct ServeCommand: AsyncParsableCommand {
         let tls = try serverTLS()
         var serverConfiguration = try DispatcherServerConfiguration(host: address.host, port: address.port, tls: tls)
         serverConfiguration.recordsCallLatency = endpoint != nil
+        serverConfiguration.acceptsHeartbeatDatagrams = heartbeatDatagrams
         let server = try DispatcherServer(
             dispatcher: dispatcher, configuration: serverConfiguration,
             admission: admission, logger: logger)
@@ -254,7 +260,8 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         if let endpoint { LineOutput.standardOutput.write("metrics on http://\(endpoint.address)/metrics") }
-        let settings = "\(Self.security(tls)); period \(heartbeat.period), grace \(heartbeat.grace)"
+        let datagrams = heartbeatDatagrams ? " and heartbeat datagrams on UDP" : ""
+        let settings = "\(Self.security(tls))\(datagrams); period \(heartbeat.period), grace \(heartbeat.grace)"
         try await Self.run(
             group, listeningPort: { try await server.listeningPort },
             announcement: { "serving the dispatcher on \(address.dialable(port: $0))\(settings)" })

@@ -1,0 +1,14 @@
+/// How an agent sends its heartbeats to its manager.
+public enum HeartbeatTransport: Sendable, Hashable, CaseIterable {
+    /// Messages on one long-lived `HeartbeatStream` call: the default.
+    case stream
+    /// One unary `Heartbeat` call per beat, SwarmKit's way. Each call opens an HTTP/2 stream,
+    /// which costs the manager several times what a message on a stream does.
+    case unaryCalls
+    /// UDP datagrams (`HeartbeatDatagram`) to the manager's gRPC host, on the same port number,
+    /// which answers them only when it serves that lane (`acceptsHeartbeatDatagrams`, `beacon serve
+    /// --heartbeat-datagrams`). The cheapest lane for the manager: it reads and answers many
+    /// beats per system call. A beat unanswered within a quarter of the call timeout is sent
+    /// again; one unanswered for the whole timeout ends the session.
+    case datagrams
+}

@@ -1,0 +1,179 @@
+public import BeaconCore
+
+/// The datagram lane's wire format: a heartbeat in one UDP datagram, and its answer in another.
+///
+/// A beat over gRPC costs the manager a wake-up, a read and a write of its own (docs/service.md),
+/// whatever the dispatcher does with it; a datagram socket hands the manager every beat that
+/// arrived since its last wake-up in one `recvmmsg` call and sends their answers in one
+/// `sendmmsg`. Sessions, assignments and status reports stay on gRPC.
+///
+/// A datagram carries no node id and no session secret. Its tag is SipHash-2-4 keyed with the
+/// session's 64-bit secret (which the node learned on its session stream), so only the holder of
+/// the session can make a beat the manager accepts; the sequence number, which must grow with
+/// every beat of a session, keeps a recorded beat from being replayed. The manager answers only
+/// beats that check out, with a tagged reply the node verifies the same way. The argument in full
+/// is in docs/service.md.
+///
+/// Request, 28 bytes, little-endian:
+///
+/// | bytes | field |
+/// |---|---|
+/// | 0–3 | ``requestMagic`` |
+/// | 4–11 | the session's handle: index × 2³² + generation |
+/// | 12–19 | sequence number, from 1 |
+/// | 20–27 | tag over bytes 0–19 |
+///
+/// Reply, 36 bytes: ``replyMagic``, the handle and the sequence echoed, the period in nanoseconds
+/// (bytes 20–27), and a tag over bytes 0–27.
+public enum HeartbeatDatagram {
+    /// "BHB1": a heartbeat, version 1.
+    public static let requestMagic: UInt32 = 0x3142_4842
+    /// "BHA1": a heartbeat's answer, version 1.
+    public static let replyMagic: UInt32 = 0x3141_4842
+    /// The size of every request.
+    public static let requestBytes = 28
+    /// The size of every reply.
+    public static let replyBytes = 36
+
+    /// A request whose layout checks out; ``isAuthentic(secret:)`` says whether it is genuine.
+    public struct Request: Sendable, Equatable {
+        /// The session's registration, as its session id names it.
+        public let handle: HeartbeatHandle
+        /// The beat's number within its session.
+        public let sequence: UInt64
+        let tag: UInt64
+
+        /// Whether the tag was made with `secret`, the session's secret.
+        @inline(__always)
+        public func isAuthentic(secret: UInt64) -> Bool {
+            let signature = HeartbeatDatagram.tag(
+                secret: secret, magic: requestMagic, handleWord: word(of: handle), sequence: sequence, period: nil)
+            return signature == tag
+        }
+    }
+
+    /// A reply whose tag checks out for the session it was read for.
+    public struct Reply: Sendable, Equatable {
+        /// The sequence number of the beat it answers.
+        public let sequence: UInt64
+        /// When the node should beat again.
+        public let period: Duration
+    }
+
+    /// Writes `session`'s beat number `sequence` into the first ``requestBytes`` of `buffer`.
+    ///
+    /// - Throws: ``DispatcherError/invalidArgument(_:)`` for a sequence of 0 or a buffer shorter
+    ///   than ``requestBytes``.
+    public static func writeRequest(
+        session: SessionID, sequence: UInt64, into buffer: UnsafeMutableRawBufferPointer
+    ) throws(DispatcherError) {
+        guard sequence > 0 else { throw .invalidArgument("a heartbeat datagram's sequence starts at 1") }
+        guard buffer.count >= requestBytes else {
+            throw .invalidArgument("a heartbeat datagram needs \(requestBytes) bytes, not \(buffer.count)")
+        }
+        let handleWord = word(of: session.handle)
+        buffer.storeBytes(of: requestMagic.littleEndian, toByteOffset: 0, as: UInt32.self)
+        buffer.storeBytes(of: handleWord.littleEndian, toByteOffset: 4, as: UInt64.self)
+        buffer.storeBytes(of: sequence.littleEndian, toByteOffset: 12, as: UInt64.self)
+        let tag = tag(
+            secret: session.secret, magic: requestMagic, handleWord: handleWord, sequence: sequence, period: nil)
+        buffer.storeBytes(of: tag.littleEndian, toByteOffset: 20, as: UInt64.self)
+    }
+
+    /// Reads a request's fields, or nil when `bytes` is not a request of this version (wrong
+    /// size or magic, or a sequence of 0). The tag is not checked here: see
+    /// ``Request/isAuthentic(secret:)``.
+    @inline(__always)
+    public static func readRequest(_ bytes: UnsafeRawBufferPointer) -> Request? {
+        guard bytes.count == requestBytes,
+            UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == requestMagic
+        else { return nil }
+        let handleWord = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt64.self))
+        let sequence = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt64.self))
+        guard sequence > 0 else { return nil }
+        return Request(
+            handle: handle(of: handleWord), sequence: sequence,
+            tag: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 20, as: UInt64.self)))
+    }
+
+    /// Writes the answer to `session`'s beat `sequence` into the first ``replyBytes`` of
+    /// `buffer`, telling the node to beat again after `period` (rounded up to a nanosecond).
+    ///
+    /// - Throws: ``DispatcherError/invalidArgument(_:)`` for a buffer shorter than
+    ///   ``replyBytes`` or a period that is not positive.
+    public static func writeReply(
+        session: SessionID, sequence: UInt64, period: Duration, into buffer: UnsafeMutableRawBufferPointer
+    ) throws(DispatcherError) {
+        guard buffer.count >= replyBytes else {
+            throw .invalidArgument("a heartbeat reply needs \(replyBytes) bytes, not \(buffer.count)")
+        }
+        guard period > .zero else { throw .invalidArgument("a heartbeat period must be positive, not \(period)") }
+        let nanoseconds = UInt64(period.nanosecondsRoundedUp)
+        let handleWord = word(of: session.handle)
+        buffer.storeBytes(of: replyMagic.littleEndian, toByteOffset: 0, as: UInt32.self)
+        buffer.storeBytes(of: handleWord.littleEndian, toByteOffset: 4, as: UInt64.self)
+        buffer.storeBytes(of: sequence.littleEndian, toByteOffset: 12, as: UInt64.self)
+        buffer.storeBytes(of: nanoseconds.littleEndian, toByteOffset: 20, as: UInt64.self)
+        let tag = tag(
+            secret: session.secret, magic: replyMagic, handleWord: handleWord, sequence: sequence, period: nanoseconds)
+        buffer.storeBytes(of: tag.littleEndian, toByteOffset: 28, as: UInt64.self)
+    }
+
+    /// Reads a reply meant for `session`, or nil when `bytes` is not one: wrong size or magic,
+    /// another session's, a period of 0, or a tag not made with the session's secret.
+    public static func readReply(_ bytes: UnsafeRawBufferPointer, session: SessionID) -> Reply? {
+        guard bytes.count == replyBytes,
+            UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == replyMagic
+        else { return nil }
+        let handleWord = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt64.self))
+        let sequence = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt64.self))
+        let nanoseconds = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 20, as: UInt64.self))
+        let tag = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 28, as: UInt64.self))
+        guard handleWord == word(of: session.handle), nanoseconds > 0, nanoseconds <= UInt64(Int64.max),
+            self.tag(
+                secret: session.secret, magic: replyMagic, handleWord: handleWord, sequence: sequence,
+                period: nanoseconds)
+                == tag
+        else { return nil }
+        return Reply(sequence: sequence, period: .nanoseconds(Int64(nanoseconds)))
+    }
+
+    /// The session handle a reply is addressed to, read before the reply itself so that a
+    /// socket shared by many sessions can find the session to read it for; nil when `bytes` is
+    /// not a reply of this version.
+    public static func replyHandle(_ bytes: UnsafeRawBufferPointer) -> HeartbeatHandle? {
+        guard bytes.count == replyBytes,
+            UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == replyMagic
+        else { return nil }
+        return handle(of: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt64.self)))
+    }
+
+    @inline(__always)
+    static func handle(of word: UInt64) -> HeartbeatHandle {
+        HeartbeatHandle(index: UInt32(truncatingIfNeeded: word >> 32), generation: UInt32(truncatingIfNeeded: word))
+    }
+
+    /// A handle as the session id's first 64 bits carry it.
+    @inline(__always)
+    static func word(of handle: HeartbeatHandle) -> UInt64 {
+        UInt64(handle.index) << 32 | UInt64(handle.generation)
+    }
+
+    /// SipHash-2-4 keyed with the session's secret and handle, over the datagram's bytes before
+    /// its tag as they are on the wire: 20 for a request, 28 (with the period) for a reply.
+    @inline(__always)
+    static func tag(secret: UInt64, magic: UInt32, handleWord: UInt64, sequence: UInt64, period: UInt64?) -> UInt64 {
+        var wire = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        return withUnsafeMutableBytes(of: &wire) { out in
+            out.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt32.self)
+            out.storeBytes(of: handleWord.littleEndian, toByteOffset: 4, as: UInt64.self)
+            out.storeBytes(of: sequence.littleEndian, toByteOffset: 12, as: UInt64.self)
+            var signed = 20
+            if let period {
+                out.storeBytes(of: period.littleEndian, toByteOffset: 20, as: UInt64.self)
+                signed = 28
+            }
+            return SipHash24(k0: secret, k1: handleWord).hash(UnsafeRawBufferPointer(rebasing: out[0..<signed]))
+        }
+    }
+}
