@@ -7,6 +7,9 @@
 #   swift build -c release --traits GRPC --product beacon
 #   Benchmarks/wire-path.sh [rounds] [loadgen options...]     # e.g. 2 --nodes 10000 --duration 30s
 #
+# Each round measures beats on streams against `serve` and `serve --echo`, then beats as datagrams
+# against `serve --heartbeat-datagrams` (skipped when the options ask for --unary-heartbeats).
+#
 # The servers run with the default heartbeat settings (5 s ± 0.5 s, grace 3), so leave loadgen's
 # --period, --jitter and --grace at theirs. Environment: BEACON (the binary, default .build/release/beacon), SERVER_CPU and LOADGEN_CPU
 # (default 0 and 1).
@@ -26,7 +29,8 @@ server=""
 # A failed or interrupted run stops its server too, so no server is left holding a core.
 trap '[[ -n $server ]] && kill "$server" 2>/dev/null; rm -rf "$log"' EXIT
 
-# Starts a server on a free loopback port, runs the load generator against it, stops the server.
+# Starts a server on a free loopback port, runs the load generator against it (with the
+# lane_options of the lane measured), stops the server.
 measure() {
     local name=$1
     shift
@@ -47,7 +51,8 @@ measure() {
     echo "== $name ($address)"
     local status=0
     taskset -c "$loadgen_cpu" "$beacon" loadgen --manager "$address" --server-pid $server \
-        ${loadgen_options[@]+"${loadgen_options[@]}"} >"$log/loadgen" 2>&1 || status=$?
+        ${loadgen_options[@]+"${loadgen_options[@]}"} ${lane_options[@]+"${lane_options[@]}"} \
+        >"$log/loadgen" 2>&1 || status=$?
     grep -E '^(heartbeats|heartbeat RPC|false DOWNs|stopped agents the|server|load generator)' "$log/loadgen" || true
     kill -TERM $server
     wait $server || true
@@ -59,8 +64,16 @@ measure() {
 }
 
 loadgen_options=("$@")
+# The datagram lane runs too, unless the options ask for unary heartbeats.
+datagrams=1
+for option in "$@"; do [[ $option == --unary-heartbeats ]] && datagrams=0; done
 for round in $(seq "$rounds"); do
     echo "# round $round of $rounds"
+    lane_options=()
     measure "beacon serve"
     measure "beacon serve --echo" --echo
+    if ((datagrams)); then
+        lane_options=(--datagram-heartbeats)
+        measure "beacon serve --heartbeat-datagrams (loadgen --datagram-heartbeats)" --heartbeat-datagrams
+    fi
 done

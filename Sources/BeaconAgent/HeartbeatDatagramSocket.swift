@@ -9,27 +9,40 @@ import NIOPosix
 /// ``ManagerConnections`` that beats this way, that sends their beats and hands each reply to the
 /// session it answers.
 final class HeartbeatDatagramSocket: Sendable {
-    /// One session's replies: the newest that checked out, until its agent takes it.
+    /// One session's beats and answers. The socket's reader settles each answer as it arrives
+    /// (so its round trip is measured then, not when the agent next wakes) and tells the
+    /// agent's heartbeat observer.
     final class Inbox: Sendable {
         let session: SessionID
-        /// Signalled on each reply.
+        /// Signalled on each answer that settles a beat.
         let arrived = Wakeup()
-        private let newest = PosixMutex<HeartbeatDatagram.Reply?>(nil)
+        private let clock: any BeaconClock
+        private let observer: NodeAgent.HeartbeatObserver?
+        private let beats = PosixMutex(DatagramBeats())
 
-        init(session: SessionID) {
+        init(session: SessionID, clock: any BeaconClock, observer: NodeAgent.HeartbeatObserver?) {
             self.session = session
+            self.clock = clock
+            self.observer = observer
+        }
+
+        /// Numbers a beat sent now.
+        func send() -> (sequence: UInt64, sent: BeaconInstant) {
+            let now = clock.now
+            return beats.withLock { $0.send(at: now) }
         }
 
         func deliver(_ reply: HeartbeatDatagram.Reply) {
-            newest.withLock { newest in
-                if (newest?.sequence ?? 0) < reply.sequence { newest = reply }
-            }
+            let received = clock.now
+            guard let settled = beats.withLock({ $0.answer(reply, receivedAt: received) }) else { return }
+            observer?(settled.sent, settled.roundTrip)
             arrived.signal()
         }
 
-        /// The newest reply since the last call, if any.
-        func take() -> HeartbeatDatagram.Reply? {
-            newest.withLock { $0.take() }
+        /// The period the newest answer gave, the beats sent since it, and when the oldest of
+        /// those was sent.
+        var standing: (period: Duration?, unansweredInARow: Int, unansweredSince: BeaconInstant?) {
+            beats.withLock { ($0.period, $0.unansweredInARow, $0.unansweredSince) }
         }
     }
 
@@ -39,29 +52,49 @@ final class HeartbeatDatagramSocket: Sendable {
     }
 
     private let channel: any Channel
+    private let loop: MultiThreadedEventLoopGroup
     private let inboxes: Inboxes
 
-    private init(channel: any Channel, inboxes: Inboxes) {
+    private init(channel: any Channel, loop: MultiThreadedEventLoopGroup, inboxes: Inboxes) {
         self.channel = channel
+        self.loop = loop
         self.inboxes = inboxes
     }
 
-    /// A socket on a free port of every local IPv4 address, or of every IPv6 one.
+    /// A socket on a free port of every local IPv4 address, or of every IPv6 one, read on a
+    /// thread of its own (so answers are timed when they arrive, not when the gRPC loops are
+    /// free).
     static func bind(ipv6: Bool) async throws -> HeartbeatDatagramSocket {
         let inboxes = Inboxes()
-        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            let channel = try await bind(ipv6: ipv6, on: loop, routingTo: inboxes)
+            return HeartbeatDatagramSocket(channel: channel, loop: loop, inboxes: inboxes)
+        } catch {
+            try? await loop.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private static func bind(
+        ipv6: Bool, on loop: MultiThreadedEventLoopGroup, routingTo inboxes: Inboxes
+    ) async throws -> any Channel {
+        try await DatagramBootstrap(group: loop)
+            // Answers to thousands of agents can arrive while the loop is busy; the default
+            // 208 KiB holds some 200 (the kernel caps this at net.core.rmem_max).
+            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ReplyHandler(inboxes: inboxes))
                 }
             }
             .bind(host: ipv6 ? "::" : "0.0.0.0", port: 0).get()
-        return HeartbeatDatagramSocket(channel: channel, inboxes: inboxes)
     }
 
-    /// Starts taking `session`'s replies; ``close(_:)`` stops.
-    func open(_ session: SessionID) -> Inbox {
-        let inbox = Inbox(session: session)
+    /// Starts taking `session`'s replies, timed on `clock` and told to `observer`; ``close(_:)``
+    /// stops.
+    func open(_ session: SessionID, clock: any BeaconClock, observer: NodeAgent.HeartbeatObserver?) -> Inbox {
+        let inbox = Inbox(session: session, clock: clock, observer: observer)
         inboxes.byHandle.withLock { $0[session.handle] = inbox }
         return inbox
     }
@@ -84,6 +117,7 @@ final class HeartbeatDatagramSocket: Sendable {
 
     func close() async {
         try? await channel.close()
+        try? await loop.shutdownGracefully()
     }
 }
 

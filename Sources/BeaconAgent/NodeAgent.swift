@@ -392,9 +392,14 @@ public final class NodeAgent: LongRunningService {
         }
     }
 
-    /// Beats as datagrams to the manager's host, on its gRPC port number. A beat whose answer is
-    /// a quarter of the call timeout late is sent again (under a new sequence number, which the
-    /// manager requires); one with no answer for the whole timeout ends the session.
+    /// Beats as datagrams to the manager's host, on its gRPC port number, once per period from
+    /// the last beat sent, without waiting for answers: a lost datagram costs nothing, since the
+    /// next beat stands in for it well within the grace the manager allows. Answers arrive in the
+    /// session's inbox, which gives the next period. The session ends when two beats in a row,
+    /// and at least the call timeout, have passed without an answer.
+    ///
+    /// The first beat is the exception: its answer brings the first period, so it is sent again
+    /// every quarter of the timeout until one comes.
     private func heartbeatOverDatagrams(to manager: ManagedServer, session text: String) async throws {
         let session: SessionID
         do {
@@ -405,33 +410,42 @@ public final class NodeAgent: LongRunningService {
         let address = try ManagerAddress(manager.address)
         let destination = try SocketAddress.makeAddressResolvingHost(address.host, port: address.port)
         let socket = try await connections.datagramSocket(ipv6: destination.protocol == .inet6)
-        let inbox = socket.open(session)
+        let inbox = socket.open(session, clock: clock, observer: heartbeatObserver)
         defer { socket.close(inbox) }
         let timeout = configuration.callTimeout
-        let resendAfter = timeout / 4
-        var sequence: UInt64 = 0
-        try await beatUntilTheSessionEnds { sent in
-            sequence += 1
-            let first = sequence
-            try socket.send(session, sequence: sequence, to: destination)
-            let giveUpAt = sent.advanced(by: timeout)
-            var resendAt = sent.advanced(by: resendAfter)
-            while true {
-                await inbox.arrived.wait(until: min(resendAt, giveUpAt), on: clock)
-                try Task.checkCancellation()
-                // A late answer to an earlier beat wakes the wait too; only this beat's counts.
-                if let reply = inbox.take(), reply.sequence >= first { return reply.period.nanosecondsRoundedUp }
-                let now = clock.now
-                guard now < giveUpAt else {
-                    throw AgentError.timedOut(
-                        "no answer to a heartbeat datagram within \(timeout) (does the manager serve them?)")
-                }
-                if now >= resendAt {
-                    sequence += 1
-                    try socket.send(session, sequence: sequence, to: destination)
-                    resendAt = now.advanced(by: resendAfter)
-                }
+        let silent = AgentError.timedOut(
+            "no answer to a heartbeat datagram within \(timeout) (does the manager serve them?)")
+        func beat() throws {
+            let beat = inbox.send()
+            state.withLock { $0.lastHeartbeatSent = beat.sent }
+            try socket.send(session, sequence: beat.sequence, to: destination)
+        }
+
+        // The first period.
+        let start = clock.now
+        try beat()
+        var period: Duration
+        while true {
+            await inbox.arrived.wait(until: clock.now.advanced(by: timeout / 4), on: clock)
+            try Task.checkCancellation()
+            if let answered = inbox.standing.period {
+                period = answered
+                break
             }
+            guard clock.now.duration(since: start) <= timeout else { throw silent }
+            try beat()
+        }
+
+        while true {
+            try await sleep(for: period)
+            let standing = inbox.standing
+            if let answered = standing.period { period = answered }
+            if standing.unansweredInARow >= 2, let since = standing.unansweredSince,
+                clock.now.duration(since: since) > timeout
+            {
+                throw silent
+            }
+            try beat()
         }
     }
 

@@ -51,7 +51,8 @@ public final class DispatcherServer: Service, LongRunningService {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.listener.run() }
             let datagrams = try await HeartbeatDatagramListener.bind(
-                dispatcher: dispatcher, host: configuration.host, port: try await listener.listeningPort)
+                dispatcher: dispatcher, host: configuration.host, port: try await listener.listeningPort,
+                batching: configuration.heartbeatDatagramBatching)
             group.addTask { await datagrams.run() }
             defer {
                 datagrams.close()

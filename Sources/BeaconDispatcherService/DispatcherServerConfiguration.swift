@@ -32,6 +32,24 @@ public struct DispatcherServerConfiguration: Sendable, Hashable {
     /// number as the gRPC service: the lane for agents configured to beat that way. Sessions,
     /// assignments and status reports stay on gRPC. Off by default.
     public var acceptsHeartbeatDatagrams = false
+    /// How long the datagram lane lets beats gather after each read before it reads again: up to
+    /// that much more round-trip time, for fewer wake-ups per beat (0 reads as soon as a datagram
+    /// arrives). A read that fills its 64 places reads again at once. Set it with
+    /// ``setHeartbeatDatagramBatching(_:)``, which checks it.
+    public private(set) var heartbeatDatagramBatching: Duration = .milliseconds(1)
+
+    /// The longest ``heartbeatDatagramBatching``: beyond it the wait is a visible part of a beat.
+    public static let maximumHeartbeatDatagramBatching: Duration = .milliseconds(100)
+
+    /// Sets ``heartbeatDatagramBatching``; throws ``ServiceError/invalidConfiguration(_:)`` for a
+    /// wait that is negative or above ``maximumHeartbeatDatagramBatching``.
+    public mutating func setHeartbeatDatagramBatching(_ wait: Duration) throws(ServiceError) {
+        guard wait >= .zero, wait <= Self.maximumHeartbeatDatagramBatching else {
+            throw .invalidConfiguration(
+                "a heartbeat datagram batching wait of \(wait) is not in 0...\(Self.maximumHeartbeatDatagramBatching)")
+        }
+        heartbeatDatagramBatching = wait
+    }
 
     /// Throws ``ServiceError/invalidConfiguration(_:)`` for a host that is not an address, a port outside
     /// 0...65535, a request limit below 1 KiB or a stream limit below 1.

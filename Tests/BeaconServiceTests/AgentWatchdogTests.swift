@@ -60,14 +60,16 @@ import Testing
     }
 }
 
-/// Gives every node a session and then says nothing: beats on the stream are read and never
-/// answered, and every stream stays open until the call is cancelled.
-private struct SilentManager: Beacon_Dispatcher_V1_Dispatcher.ServiceProtocol {
+/// Gives every node the session ``session`` and then says nothing: beats on the stream are read
+/// and never answered, and every stream stays open until the call is cancelled.
+struct SilentManager: Beacon_Dispatcher_V1_Dispatcher.ServiceProtocol {
+    static let session = "00000001000000000000000000000001"
+
     func session(
         request: ServerRequest<Beacon_Dispatcher_V1_SessionRequest>, context: ServerContext
     ) async throws -> StreamingServerResponse<Beacon_Dispatcher_V1_SessionMessage> {
         StreamingServerResponse { writer in
-            try await writer.write(.with { $0.sessionID = "00000001000000000000000000000001" })
+            try await writer.write(.with { $0.sessionID = Self.session })
             await Self.untilCancelled()
             return [:]
         }

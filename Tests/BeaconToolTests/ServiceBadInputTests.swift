@@ -106,6 +106,15 @@ import Testing
         // serve --echo runs no dispatcher
         .init(["serve", "--echo", "--metrics", "127.0.0.1:0"], ["--echo", "--metrics", "nothing to act on"]),
         .init(["serve", "--echo", "--expiry-log", "/tmp/expiries"], ["--echo", "--expiry-log"]),
+        .init(["serve", "--echo", "--heartbeat-datagrams"], ["--echo", "--heartbeat-datagrams"]),
+        // the heartbeat datagram lane
+        .init(["serve", "--datagram-batching", "1ms"], ["--datagram-batching needs --heartbeat-datagrams"]),
+        .init(
+            ["serve", "--heartbeat-datagrams", "--datagram-batching", "101ms"], ["--datagram-batching", "0s to 100ms"]),
+        .init(
+            ["serve", "--heartbeat-datagrams", "--datagram-batching", "0.0005ms"],
+            ["--datagram-batching", "a microsecond"]),
+        .init(["loadgen", "--unary-heartbeats", "--datagram-heartbeats"], ["exclude each other"]),
     ]
 
     @Test(arguments: badInput)
@@ -117,8 +126,10 @@ import Testing
     /// A command line the commands accept, in a build that cannot run them.
     @Test(arguments: [
         ["serve"], ["serve", "--metrics", "127.0.0.1:0", "--grace", "2"], ["serve", "--echo", "--jitter", "1s"],
+        ["serve", "--heartbeat-datagrams", "--datagram-batching", "0.25ms"],
         ["agent", "--node", "n1", "--manager", "127.0.0.1:4242"],
-        ["loadgen", "--nodes", "10"],
+        ["agent", "--node", "n1", "--manager", "127.0.0.1:4242", "--datagram-heartbeats"],
+        ["loadgen", "--nodes", "10"], ["loadgen", "--nodes", "10", "--datagram-heartbeats"],
     ])
     func saysTheGRPCTraitIsMissing(_ arguments: [String]) async throws {
         try await expectRejected(

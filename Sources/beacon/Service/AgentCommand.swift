@@ -38,6 +38,11 @@ struct AgentCommand: AsyncParsableCommand {
     var tlsCert: String?
     @Option(help: "PEM private key of --tls-cert (default: none).")
     var tlsKey: String?
+    @Flag(
+        help:
+            "Send heartbeats as UDP datagrams to the manager's host and port number (it must run `beacon serve --heartbeat-datagrams`) instead of on a gRPC stream."
+    )
+    var datagramHeartbeats = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (to standard error).")
     var logLevel = LogLevelOption.info
 
@@ -74,7 +79,8 @@ struct AgentCommand: AsyncParsableCommand {
         let connections = try ManagerConnections(tls: tls)
         let agent = try NodeAgent(
             configuration: AgentConfiguration(
-                node: NodeID(node), description: NodeDescription(hostname: node), managers: managers),
+                node: NodeID(node), description: NodeDescription(hostname: node), managers: managers,
+                heartbeatTransport: datagramHeartbeats ? .datagrams : .stream),
             connections: connections)
         let running = Task { try await agent.run() }
         let printing = Task {

@@ -113,12 +113,19 @@ struct ServeCommand: AsyncParsableCommand {
             "Also answer heartbeats sent as UDP datagrams to the --listen host and port number (agents and `beacon loadgen --datagram-heartbeats`): many beats per system call, each proved by a tag keyed with its session's secret (docs/service.md). Sessions, assignments and status reports stay on gRPC."
     )
     var heartbeatDatagrams = false
+    @Option(
+        help: Self.batchingWaits.help(
+            "With --heartbeat-datagrams: how long beats may gather after each read of the datagram socket before the next (0: read at once); up to this much more round-trip time for fewer wake-ups per beat",
+            absent: "1ms"),
+        transform: Self.batchingWaits.parse)
+    var datagramBatching: DurationArgument?
 
     /// Bounds that keep a server's memory within a machine: every admitted node holds this
     /// many tasks, each with a spec of this many bytes, in the store and in its assignment set.
     static let taskCounts = OptionValue.integer(in: 0...1000)
     static let taskSizes = OptionValue.integer(in: 0...65536)
     static let reportIntervals = OptionValue.duration(in: .milliseconds(100)...(.seconds(3600)))
+    static let batchingWaits = OptionValue.duration(in: .zero...(.milliseconds(100)), resolution: .microsecond)
     static let defaultTasksPerNode = 1
     static let defaultTaskBytes = 256
     static let defaultReportEvery = DurationArgument(.seconds(5))
@@ -160,6 +167,9 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
         if let etcd { try checkEtcdOption(etcd, command: "serve") }
+        if datagramBatching != nil, !heartbeatDatagrams {
+            throw ValidationError("--datagram-batching needs --heartbeat-datagrams")
+        }
         if echo {
             let dispatcherOnly = [
                 ("--etcd", etcd != nil), ("--sharded", sharded), ("--metrics", metrics != nil),
@@ -226,6 +236,7 @@ struct ServeCommand: AsyncParsableCommand {
         var serverConfiguration = try DispatcherServerConfiguration(host: address.host, port: address.port, tls: tls)
         serverConfiguration.recordsCallLatency = endpoint != nil
         serverConfiguration.acceptsHeartbeatDatagrams = heartbeatDatagrams
+        if let datagramBatching { try serverConfiguration.setHeartbeatDatagramBatching(datagramBatching.value) }
         let server = try DispatcherServer(
             dispatcher: dispatcher, configuration: serverConfiguration,
             admission: admission, logger: logger)

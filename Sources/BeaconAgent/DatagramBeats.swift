@@ -1,0 +1,45 @@
+import BeaconCore
+
+#if GRPC
+import BeaconDispatcher
+
+/// A datagram session's beats, for ``NodeAgent``: their sequence numbers, when each was sent,
+/// and which of them the manager answered.
+struct DatagramBeats {
+    /// The beats sent and not yet answered, oldest first; an answer settles its beat and every
+    /// earlier one (datagrams may arrive out of order, and a later answer proves the manager
+    /// heard the node since).
+    private var unanswered: [(sequence: UInt64, sent: BeaconInstant)] = []
+    private var lastSequence: UInt64 = 0
+
+    /// Numbers a beat sent at `instant`.
+    mutating func send(at instant: BeaconInstant) -> (sequence: UInt64, sent: BeaconInstant) {
+        lastSequence += 1
+        unanswered.append((lastSequence, instant))
+        // Only the oldest counts for the timeout; keep the list short while a manager is silent.
+        if unanswered.count > 64 { unanswered.remove(at: 1) }
+        return (lastSequence, instant)
+    }
+
+    /// The period the newest answer gave.
+    private(set) var period: Duration?
+
+    /// Settles the beat `reply` answers and every earlier one; returns when that beat was sent
+    /// and its round trip, or nil for an answer to a beat already settled.
+    mutating func answer(
+        _ reply: HeartbeatDatagram.Reply, receivedAt received: BeaconInstant
+    ) -> (sent: BeaconInstant, roundTrip: Duration)? {
+        guard let position = unanswered.firstIndex(where: { $0.sequence == reply.sequence }) else { return nil }
+        let sent = unanswered[position].sent
+        unanswered.removeFirst(position + 1)
+        period = reply.period
+        return (sent, received.duration(since: sent))
+    }
+
+    /// Beats sent since the last one answered.
+    var unansweredInARow: Int { unanswered.count }
+
+    /// When the oldest unanswered beat was sent.
+    var unansweredSince: BeaconInstant? { unanswered.first?.sent }
+}
+#endif

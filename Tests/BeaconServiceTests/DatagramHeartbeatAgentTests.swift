@@ -1,0 +1,147 @@
+#if GRPC
+import BeaconAgent
+import BeaconCore
+import BeaconDispatcher
+import BeaconDispatcherService
+import BeaconPrimitives
+import NIOCore
+import NIOPosix
+import Testing
+
+/// An agent that beats with datagrams, in virtual time, against a manager played by the test: a
+/// `SilentManager` gives the session over gRPC, and a UDP socket on the same port number answers
+/// the beats the test chooses. A lost beat costs nothing; two in a row past the call timeout end
+/// the session.
+@Suite(.timeLimit(.minutes(2))) struct DatagramHeartbeatAgentTests {
+    @Test func aLostBeatIsCoveredByTheNextAndTwoInARowEndTheSession() async throws {
+        let listener = RPCListener(
+            configuration: try DispatcherServerConfiguration(host: "127.0.0.1", port: 0),
+            services: [SilentManager()])
+        let serving = Task { try await listener.run() }
+        let port = try await listener.listeningPort
+        let beats = try await BeatCatcher(port: port)
+        let session = try SessionID(SilentManager.session)
+        let clock = ManualClock()
+        let answered = PosixMutex<[BeaconInstant]>([])
+        let connections = try ManagerConnections()
+        let agent = try NodeAgent(
+            configuration: AgentConfiguration(
+                node: nodeID("node-1"), managers: ["127.0.0.1:\(port)"], callTimeout: .seconds(5),
+                followsAssignments: false, heartbeatTransport: .datagrams),
+            connections: connections, heartbeatObserver: { sent, _ in answered.withLock { $0.append(sent) } },
+            clock: clock)
+        var events = agent.events.makeAsyncIterator()
+        let running = Task { try await agent.run() }
+        let started = await next(&events) { if case .sessionStarted = $0 { true } else { false } }
+        #expect(started != nil)
+
+        /// Moves on to the next beat (the agent and its watchdog both asleep first), and returns it.
+        func nextBeat(after wait: Duration) async throws -> BeatCatcher.Beat {
+            await clock.waitForSleepers(2)
+            try clock.advance(by: wait)
+            return try #require(await beats.next())
+        }
+
+        // 0 s: the first beat, answered with the period.
+        let first = try #require(await beats.next())
+        #expect(first.sequence == 1)
+        try beats.answer(first, for: session, period: .seconds(5))
+        try await eventually("the first answer arrives") { answered.withLock { $0.count } == 1 }
+        // 5 s: lost. 10 s: answered, which also settles the lost one.
+        #expect(try await nextBeat(after: .seconds(5)).sequence == 2)
+        let third = try await nextBeat(after: .seconds(5))
+        #expect(third.sequence == 3)
+        try beats.answer(third, for: session, period: .seconds(5))
+        try await eventually("the third answer arrives") { answered.withLock { $0.count } == 2 }
+        #expect(answered.withLock { $0 } == [.zero, BeaconInstant.zero.advanced(by: .seconds(10))])
+        // 15 s and 20 s: both lost; the session holds until the check at 25 s.
+        #expect(try await nextBeat(after: .seconds(5)).sequence == 4)
+        #expect(try await nextBeat(after: .seconds(5)).sequence == 5)
+        #expect(agent.lastSessionEnd == nil && agent.sessionsStarted == 1)
+        await clock.waitForSleepers(2)
+        try clock.advance(by: .seconds(5))
+        let ended = await next(&events) { if case .sessionEnded = $0 { true } else { false } }
+        guard case .sessionEnded(_, let reason, _) = ended else {
+            Issue.record("the session did not end")
+            return
+        }
+        #expect(reason.contains("no answer to a heartbeat datagram within 5"), "\(reason)")
+
+        running.cancel()
+        _ = await running.result
+        await connections.close()
+        await beats.close()
+        listener.stop()
+        serving.cancel()
+        _ = await serving.result
+    }
+}
+
+/// The test's side of the datagram lane: a UDP socket that hands over every beat it receives and
+/// answers the ones the test asks it to.
+private final class BeatCatcher: Sendable {
+    struct Beat: Sendable {
+        let sequence: UInt64
+        let from: SocketAddress
+    }
+
+    private let channel: any Channel
+    private let received: AsyncStream<Beat>
+    private let iterator: PosixMutex<AsyncStream<Beat>.Iterator>
+
+    init(port: Int) async throws {
+        let (received, sink) = AsyncStream<Beat>.makeStream()
+        channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Reader(sink: sink))
+                }
+            }
+            .bind(host: "127.0.0.1", port: port).get()
+        self.received = received
+        iterator = PosixMutex(received.makeAsyncIterator())
+    }
+
+    /// The next beat received; nil once the socket is closed.
+    func next() async -> Beat? {
+        var iterator = self.iterator.withLock { $0 }
+        let beat = await iterator.next()
+        self.iterator.withLock { $0 = iterator }
+        return beat
+    }
+
+    func answer(_ beat: Beat, for session: SessionID, period: Duration) throws {
+        var reply = channel.allocator.buffer(capacity: HeartbeatDatagram.replyBytes)
+        try reply.writeWithUnsafeMutableBytes(minimumWritableBytes: HeartbeatDatagram.replyBytes) { space in
+            try HeartbeatDatagram.writeReply(session: session, sequence: beat.sequence, period: period, into: space)
+            return HeartbeatDatagram.replyBytes
+        }
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: beat.from, data: reply), promise: nil)
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+
+    private final class Reader: ChannelInboundHandler {
+        typealias InboundIn = AddressedEnvelope<ByteBuffer>
+        let sink: AsyncStream<Beat>.Continuation
+
+        init(sink: AsyncStream<Beat>.Continuation) {
+            self.sink = sink
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let datagram = Self.unwrapInboundIn(data)
+            guard let request = datagram.data.withUnsafeReadableBytes({ HeartbeatDatagram.readRequest($0) }) else {
+                return
+            }
+            sink.yield(Beat(sequence: request.sequence, from: datagram.remoteAddress))
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            sink.finish()
+        }
+    }
+}
+#endif
