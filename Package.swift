@@ -213,6 +213,7 @@ let package = Package(
             name: "BeaconDispatcherService",
             dependencies: [
                 "BeaconCore",
+                "BeaconPrimitives",
                 "BeaconDispatcher",
                 "BeaconDispatcherAPI",
                 .product(name: "Logging", package: "swift-log"),

@@ -66,7 +66,10 @@ measure() {
 loadgen_options=("$@")
 # The datagram lane runs too, unless the options ask for unary heartbeats.
 datagrams=1
-for option in "$@"; do [[ $option == --unary-heartbeats ]] && datagrams=0; done
+for option in "$@"; do
+    [[ $option == --unary-heartbeats ]] && datagrams=0
+    [[ $option == --datagram-heartbeats ]] && { echo "the script adds --datagram-heartbeats itself, for its third server" >&2; exit 64; }
+done
 for round in $(seq "$rounds"); do
     echo "# round $round of $rounds"
     lane_options=()

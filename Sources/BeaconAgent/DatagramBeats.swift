@@ -10,19 +10,27 @@ struct DatagramBeats {
     /// earlier one (datagrams may arrive out of order, and a later answer proves the manager
     /// heard the node since).
     private var unanswered: [(sequence: UInt64, sent: BeaconInstant)] = []
-    private var lastSequence: UInt64 = 0
+    /// The last number given; the manager refuses any beat not numbered above the last it took.
+    private(set) var lastSequence: UInt64
+    /// The period the newest answer gave.
+    private(set) var period: Duration?
+    /// The number of the newest beat answered (0 before the first answer).
+    private(set) var lastAnswered: UInt64 = 0
+
+    /// Beats numbered from `lastSequence + 1`: from 1 for a new session, and after the last beat
+    /// of the session's previous run when a resumed session continues it.
+    init(after lastSequence: UInt64) {
+        self.lastSequence = lastSequence
+    }
 
     /// Numbers a beat sent at `instant`.
-    mutating func send(at instant: BeaconInstant) -> (sequence: UInt64, sent: BeaconInstant) {
+    mutating func number(sentAt instant: BeaconInstant) -> UInt64 {
         lastSequence += 1
         unanswered.append((lastSequence, instant))
         // Only the oldest counts for the timeout; keep the list short while a manager is silent.
         if unanswered.count > 64 { unanswered.remove(at: 1) }
-        return (lastSequence, instant)
+        return lastSequence
     }
-
-    /// The period the newest answer gave.
-    private(set) var period: Duration?
 
     /// Settles the beat `reply` answers and every earlier one; returns when that beat was sent
     /// and its round trip, or nil for an answer to a beat already settled.
@@ -33,6 +41,7 @@ struct DatagramBeats {
         let sent = unanswered[position].sent
         unanswered.removeFirst(position + 1)
         period = reply.period
+        lastAnswered = reply.sequence
         return (sent, received.duration(since: sent))
     }
 

@@ -5,50 +5,68 @@ import BeaconPrimitives
 import NIOCore
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The agents' end of the heartbeat datagram lane: one UDP socket, shared by every agent of a
 /// ``ManagerConnections`` that beats this way, that sends their beats and hands each reply to the
 /// session it answers.
 final class HeartbeatDatagramSocket: Sendable {
-    /// One session's beats and answers. The socket's reader settles each answer as it arrives
-    /// (so its round trip is measured then, not when the agent next wakes) and tells the
-    /// agent's heartbeat observer.
+    /// One session's beats and answers. The sockets' readers settle each answer as it arrives
+    /// (so its round trip is measured then, not when the agent next wakes) and tell the agent's
+    /// heartbeat observer.
     final class Inbox: Sendable {
         let session: SessionID
         /// Signalled on each answer that settles a beat.
         let arrived = Wakeup()
         private let clock: any BeaconClock
         private let observer: NodeAgent.HeartbeatObserver?
-        private let beats = PosixMutex(DatagramBeats())
+        private let beats: PosixMutex<DatagramBeats>
 
-        init(session: SessionID, clock: any BeaconClock, observer: NodeAgent.HeartbeatObserver?) {
+        /// An inbox whose beats are numbered after `lastSequence`.
+        init(
+            session: SessionID, after lastSequence: UInt64, clock: any BeaconClock,
+            observer: NodeAgent.HeartbeatObserver?
+        ) {
             self.session = session
             self.clock = clock
             self.observer = observer
+            beats = PosixMutex(DatagramBeats(after: lastSequence))
         }
 
-        /// Numbers a beat sent now.
-        func send() -> (sequence: UInt64, sent: BeaconInstant) {
+        /// Numbers a beat sent now; returns its number and the instant.
+        func numberBeat() -> (sequence: UInt64, sent: BeaconInstant) {
             let now = clock.now
-            return beats.withLock { $0.send(at: now) }
+            return (beats.withLock { $0.number(sentAt: now) }, now)
         }
 
+        /// Settles the beat `reply` answers, if it is this session's.
         func deliver(_ reply: HeartbeatDatagram.Reply) {
             let received = clock.now
             guard let settled = beats.withLock({ $0.answer(reply, receivedAt: received) }) else { return }
-            observer?(settled.sent, settled.roundTrip)
+            // The agent's wait first, so it is woken before anyone who learns of the answer
+            // from the observer looks at the agent.
             arrived.signal()
+            observer?(settled.sent, settled.roundTrip)
         }
 
-        /// The period the newest answer gave, the beats sent since it, and when the oldest of
-        /// those was sent.
-        var standing: (period: Duration?, unansweredInARow: Int, unansweredSince: BeaconInstant?) {
-            beats.withLock { ($0.period, $0.unansweredInARow, $0.unansweredSince) }
+        /// The period the newest answer gave and the beat it answered, the beats sent since it,
+        /// and when the oldest of those was sent.
+        var standing: (period: Duration?, lastAnswered: UInt64, unansweredInARow: Int, unansweredSince: BeaconInstant?)
+        {
+            beats.withLock { ($0.period, $0.lastAnswered, $0.unansweredInARow, $0.unansweredSince) }
         }
     }
 
-    /// The sessions whose replies are awaited, by their handle.
+    /// The sessions whose replies are awaited, by their handle. Several managers number their
+    /// slots alike, so a handle may name sessions on several; the reply's tag tells them apart.
     final class Inboxes: Sendable {
-        let byHandle = PosixMutex<[HeartbeatHandle: Inbox]>([:])
+        let byHandle = PosixMutex<[HeartbeatHandle: [Inbox]]>([:])
     }
 
     private let channel: any Channel
@@ -80,9 +98,9 @@ final class HeartbeatDatagramSocket: Sendable {
         ipv6: Bool, on loop: MultiThreadedEventLoopGroup, routingTo inboxes: Inboxes
     ) async throws -> any Channel {
         try await DatagramBootstrap(group: loop)
-            // Answers to thousands of agents can arrive while the loop is busy; the default
-            // 208 KiB holds some 200 (the kernel caps this at net.core.rmem_max).
-            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+            .channelOption(
+                .socketOption(.so_rcvbuf), value: SocketOptionValue(HeartbeatDatagram.socketReceiveBufferBytes)
+            )
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ReplyHandler(inboxes: inboxes))
@@ -91,19 +109,69 @@ final class HeartbeatDatagramSocket: Sendable {
             .bind(host: ipv6 ? "::" : "0.0.0.0", port: 0).get()
     }
 
-    /// Starts taking `session`'s replies, timed on `clock` and told to `observer`; ``close(_:)``
-    /// stops.
-    func open(_ session: SessionID, clock: any BeaconClock, observer: NodeAgent.HeartbeatObserver?) -> Inbox {
-        let inbox = Inbox(session: session, clock: clock, observer: observer)
-        inboxes.byHandle.withLock { $0[session.handle] = inbox }
-        return inbox
+    /// Starts handing `inbox` the replies meant for its session; ``unregister(_:)`` stops.
+    func register(_ inbox: Inbox) {
+        inboxes.byHandle.withLock { $0[inbox.session.handle, default: []].append(inbox) }
     }
 
-    func close(_ inbox: Inbox) {
+    func unregister(_ inbox: Inbox) {
         inboxes.byHandle.withLock { inboxes in
-            if inboxes[inbox.session.handle] === inbox { inboxes[inbox.session.handle] = nil }
+            inboxes[inbox.session.handle]?.removeAll { $0 === inbox }
+            if inboxes[inbox.session.handle]?.isEmpty == true { inboxes[inbox.session.handle] = nil }
         }
     }
+
+    /// Every address `address` names (a name may resolve to IPv4 and IPv6 addresses; only one of
+    /// them may be the manager's), resolved on NIO's blocking pool rather than a task's thread.
+    static func destinations(of address: ManagerAddress) async throws -> [SocketAddress] {
+        let resolved = try await NIOThreadPool.singleton.runIfActive {
+            try resolve(host: address.host, port: address.port)
+        }
+        guard !resolved.isEmpty else {
+            throw AgentError.invalidConfiguration("manager host \(address.host) resolves to no address")
+        }
+        return resolved
+    }
+
+    private static func resolve(host: String, port: Int) throws -> [SocketAddress] {
+        if let literal = try? SocketAddress(ipAddress: host, port: port) { return [literal] }
+        var hints = addrinfo()
+        hints.ai_socktype = Self.datagramSocketType
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0, let list else {
+            throw AgentError.invalidConfiguration(
+                "cannot resolve manager host \(host): \(String(cString: gai_strerror(status)))")
+        }
+        defer { freeaddrinfo(list) }
+        var addresses: [SocketAddress] = []
+        var entry: UnsafeMutablePointer<addrinfo>? = list
+        while let current = entry {
+            if let raw = current.pointee.ai_addr {
+                switch current.pointee.ai_family {
+                case AF_INET:
+                    addresses.append(
+                        raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                            SocketAddress($0.pointee, host: host)
+                        })
+                case AF_INET6:
+                    addresses.append(
+                        raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                            SocketAddress($0.pointee, host: host)
+                        })
+                default: break
+                }
+            }
+            entry = current.pointee.ai_next
+        }
+        return addresses
+    }
+
+    #if canImport(Darwin)
+    private static let datagramSocketType = SOCK_DGRAM
+    #else
+    private static let datagramSocketType = Int32(SOCK_DGRAM.rawValue)
+    #endif
 
     /// Sends `session`'s beat number `sequence` to `address`.
     func send(_ session: SessionID, sequence: UInt64, to address: SocketAddress) throws {
@@ -134,11 +202,13 @@ private final class ReplyHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let datagram = Self.unwrapInboundIn(data)
         datagram.data.withUnsafeReadableBytes { bytes in
-            guard let handle = HeartbeatDatagram.replyHandle(bytes),
-                let inbox = inboxes.byHandle.withLock({ $0[handle] }),
-                let reply = HeartbeatDatagram.readReply(bytes, session: inbox.session)
-            else { return }
-            inbox.deliver(reply)
+            guard let handle = HeartbeatDatagram.replyHandle(bytes) else { return }
+            for inbox in inboxes.byHandle.withLock({ $0[handle] ?? [] }) {
+                if let reply = HeartbeatDatagram.readReply(bytes, session: inbox.session) {
+                    inbox.deliver(reply)
+                    return
+                }
+            }
         }
     }
 

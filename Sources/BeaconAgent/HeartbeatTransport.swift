@@ -8,7 +8,8 @@ public enum HeartbeatTransport: Sendable, Hashable, CaseIterable {
     /// UDP datagrams (`HeartbeatDatagram`) to the manager's gRPC host, on the same port number,
     /// which answers them only when it serves that lane (`acceptsHeartbeatDatagrams`, `beacon serve
     /// --heartbeat-datagrams`). The cheapest lane for the manager: it reads and answers many
-    /// beats per system call. A beat unanswered within a quarter of the call timeout is sent
-    /// again; one unanswered for the whole timeout ends the session.
+    /// beats per system call. The agent beats once a period without waiting for answers, so a
+    /// lost datagram is covered by the next beat; two unanswered in a row, past the call
+    /// timeout, end the session.
     case datagrams
 }

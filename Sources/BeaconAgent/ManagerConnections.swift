@@ -130,7 +130,15 @@ public final class ManagerConnections: Sendable {
             pool.datagramSockets[ipv6] = binding
             return binding
         }
-        return try await binding.value
+        do {
+            return try await binding.value
+        } catch {
+            // A bind that failed is not kept: the next session tries again.
+            pool.withLock { pool in
+                if pool.datagramSockets[ipv6] == binding { pool.datagramSockets[ipv6] = nil }
+            }
+            throw error
+        }
     }
 
     /// Closes every connection once its calls have finished, and waits for them.

@@ -49,6 +49,9 @@ public final class NodeAgent: LongRunningService {
         /// When the beat now awaiting its answer on the heartbeat stream was sent.
         var outstandingBeat: BeaconInstant?
         var lastHeartbeatSent: BeaconInstant?
+        /// The last heartbeat datagram's number and the session it was sent on: a resumed session
+        /// carries on from it, since its manager refuses any number not above the last it took.
+        var lastDatagram: (session: String, sequence: UInt64)?
         var backoff: Backoff
         var random: any RandomNumberGenerator & Sendable
         /// Managers whose last session attempt failed (not a redirect), and when: a redirect to
@@ -407,33 +410,49 @@ public final class NodeAgent: LongRunningService {
         } catch {
             throw AgentError.invalidArgument("the manager gave a malformed session id, \(text)")
         }
-        let address = try ManagerAddress(manager.address)
-        let destination = try SocketAddress.makeAddressResolvingHost(address.host, port: address.port)
-        let socket = try await connections.datagramSocket(ipv6: destination.protocol == .inet6)
-        let inbox = socket.open(session, clock: clock, observer: heartbeatObserver)
-        defer { socket.close(inbox) }
+        let destinations = try await HeartbeatDatagramSocket.destinations(of: ManagerAddress(manager.address))
+        var sockets: [Bool: HeartbeatDatagramSocket] = [:]
+        for destination in destinations where sockets[destination.protocol == .inet6] == nil {
+            let ipv6 = destination.protocol == .inet6
+            sockets[ipv6] = try await connections.datagramSocket(ipv6: ipv6)
+        }
+        let resumedAfter = state.withLock { $0.lastDatagram?.session == text ? $0.lastDatagram?.sequence : nil }
+        let inbox = HeartbeatDatagramSocket.Inbox(
+            session: session, after: resumedAfter ?? 0, clock: clock, observer: heartbeatObserver)
+        for socket in sockets.values { socket.register(inbox) }
+        defer { for socket in sockets.values { socket.unregister(inbox) } }
         let timeout = configuration.callTimeout
         let silent = AgentError.timedOut(
             "no answer to a heartbeat datagram within \(timeout) (does the manager serve them?)")
-        func beat() throws {
-            let beat = inbox.send()
-            state.withLock { $0.lastHeartbeatSent = beat.sent }
-            try socket.send(session, sequence: beat.sequence, to: destination)
+        func beat(to destination: SocketAddress) throws -> UInt64 {
+            let beat = inbox.numberBeat()
+            state.withLock { state in
+                state.lastHeartbeatSent = beat.sent
+                state.lastDatagram = (text, beat.sequence)
+            }
+            try sockets[destination.protocol == .inet6]?.send(session, sequence: beat.sequence, to: destination)
+            return beat.sequence
         }
 
-        // The first period.
+        // The first period. A name that resolves to several addresses gets a beat at each in
+        // turn; the one that answers takes the rest.
         let start = clock.now
-        try beat()
+        let giveUpAt = start.advanced(by: timeout)
+        var sentTo = [try beat(to: destinations[0]): 0]
         var period: Duration
+        var destination: SocketAddress
         while true {
-            await inbox.arrived.wait(until: clock.now.advanced(by: timeout / 4), on: clock)
+            await inbox.arrived.wait(until: min(clock.now.advanced(by: timeout / 4), giveUpAt), on: clock)
             try Task.checkCancellation()
-            if let answered = inbox.standing.period {
+            let standing = inbox.standing
+            if let answered = standing.period {
                 period = answered
+                destination = destinations[sentTo[standing.lastAnswered] ?? 0]
                 break
             }
-            guard clock.now.duration(since: start) <= timeout else { throw silent }
-            try beat()
+            guard clock.now < giveUpAt else { throw silent }
+            let next = (sentTo.count) % destinations.count
+            sentTo[try beat(to: destinations[next])] = next
         }
 
         while true {
@@ -445,7 +464,7 @@ public final class NodeAgent: LongRunningService {
             {
                 throw silent
             }
-            try beat()
+            _ = try beat(to: destination)
         }
     }
 

@@ -1,6 +1,7 @@
 #if GRPC
 public import BeaconCore
 public import BeaconDispatcher
+import BeaconPrimitives
 public import Logging
 public import ServiceLifecycle
 
@@ -22,6 +23,8 @@ public final class DispatcherServer: Service, LongRunningService {
     public let dispatcher: Dispatcher<MonotonicClock>
     public let configuration: DispatcherServerConfiguration
     private let listener: RPCListener
+    /// Settled once the heartbeat datagram socket is bound, or could not be.
+    private let datagramsBound = Latch<Result<Void, any Error>>()
 
     /// - Parameters:
     ///   - dispatcher: the dispatcher to serve; run it (`Dispatcher.run()`) alongside.
@@ -48,20 +51,38 @@ public final class DispatcherServer: Service, LongRunningService {
     /// service has stopped.
     public func run() async throws {
         guard configuration.acceptsHeartbeatDatagrams else { return try await listener.run() }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.listener.run() }
-            let datagrams = try await HeartbeatDatagramListener.bind(
-                dispatcher: dispatcher, host: configuration.host, port: try await listener.listeningPort,
-                batching: configuration.heartbeatDatagramBatching)
-            group.addTask { await datagrams.run() }
+        try await withThrowingTaskGroup(of: Lane.self) { group in
+            group.addTask {
+                try await self.listener.run()
+                return .calls
+            }
+            let datagrams: HeartbeatDatagramListener
+            do {
+                datagrams = try await HeartbeatDatagramListener.bind(
+                    dispatcher: dispatcher, host: configuration.host, port: try await listener.listeningPort,
+                    batching: configuration.heartbeatDatagramBatching)
+                datagramsBound.settle(.success(()))
+            } catch {
+                datagramsBound.settle(.failure(error))
+                throw error
+            }
+            group.addTask {
+                await datagrams.run()
+                return .datagrams
+            }
             defer {
                 datagrams.close()
                 group.cancelAll()
             }
-            // Whichever ends first (the gRPC service on a graceful shutdown, or either on an
-            // error) ends the other: a server never runs with one of its two lanes gone.
-            try await group.next()
+            // Whichever ends first ends the other: a server never runs with one of its lanes gone.
+            if try await group.next() == .datagrams {
+                throw ServiceError.invalidConfiguration("the heartbeat datagram socket closed while the server ran")
+            }
         }
+    }
+
+    private enum Lane {
+        case calls, datagrams
     }
 
     /// Stops accepting calls and returns from ``run()`` once the calls in flight have finished.
@@ -69,9 +90,15 @@ public final class DispatcherServer: Service, LongRunningService {
         listener.stop()
     }
 
-    /// The port the server listens on, once it does (useful with port 0).
+    /// The port the server listens on, once it does (useful with port 0); with
+    /// ``DispatcherServerConfiguration/acceptsHeartbeatDatagrams``, once the datagram socket is
+    /// bound to the same port number too.
     public var listeningPort: Int {
-        get async throws { try await listener.listeningPort }
+        get async throws {
+            let port = try await listener.listeningPort
+            if configuration.acceptsHeartbeatDatagrams { try await datagramsBound.wait().get() }
+            return port
+        }
     }
 }
 #endif

@@ -21,9 +21,6 @@ final class HeartbeatDatagramListener: Sendable {
     /// long (and is refused) instead of cut down to a request's size.
     static let bytesPerMessage = 64
 
-    /// The socket's receive buffer asked for: 4 MiB, some 4 000 beats.
-    static let receiveBufferBytes: SocketOptionValue = 4 << 20
-
     private let channel: any Channel
     private let loop: MultiThreadedEventLoopGroup
     /// The UDP port the socket is bound to.
@@ -63,10 +60,9 @@ final class HeartbeatDatagramListener: Sendable {
     ) async throws -> any Channel {
         try await DatagramBootstrap(group: loop)
             .channelOption(.datagramVectorReadMessageCount, value: messagesPerRead)
-            // Room for the beats that arrive while the loop is busy with something else (a burst
-            // of gRPC sessions): a small datagram takes about 1 KiB of buffer accounting, so the
-            // default 208 KiB overflows after some 200. The kernel caps this at net.core.rmem_max.
-            .channelOption(.socketOption(.so_rcvbuf), value: receiveBufferBytes)
+            .channelOption(
+                .socketOption(.so_rcvbuf), value: SocketOptionValue(HeartbeatDatagram.socketReceiveBufferBytes)
+            )
             // One `recvmmsg` per wake-up: at the rates a manager sees, a second would nearly
             // always find the socket empty. The loop's epoll is level-triggered, so datagrams left
             // behind wake it again at once.
@@ -109,6 +105,7 @@ private final class HeartbeatDatagramHandler: ChannelInboundHandler {
     private let batching: TimeAmount?
     private var unflushed = false
     private var readThisPass = 0
+    private var nextRead: Scheduled<Void>?
 
     init(responder: HeartbeatDatagramResponder<MonotonicClock>, batching: TimeAmount?) {
         self.responder = responder
@@ -145,11 +142,17 @@ private final class HeartbeatDatagramHandler: ChannelInboundHandler {
             if readThisPass >= HeartbeatDatagramListener.messagesPerRead {
                 context.read()
             } else {
-                context.eventLoop.assumeIsolated().scheduleTask(in: batching) { context.read() }
+                nextRead = context.eventLoop.assumeIsolated().scheduleTask(in: batching) { context.read() }
             }
         }
         readThisPass = 0
         context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        nextRead?.cancel()
+        nextRead = nil
+        context.fireChannelInactive()
     }
 
     /// A failed send (a node's address gone, a full socket buffer) loses that answer only; the

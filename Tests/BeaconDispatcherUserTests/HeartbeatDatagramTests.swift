@@ -119,15 +119,16 @@ import Testing
             corrupt[bit / 8] ^= 1 << (bit % 8)
             #expect(answer(responder, corrupt).isEmpty, "bit \(bit) flipped")
         }
-        // The magic's 32 bits make a datagram that is not a request; the other 192 a forgery.
-        #expect(responder.counts.malformed == 32 && responder.counts.unauthenticated == 192)
+        // The magic's and the reserved word's 96 bits make a datagram that is not a request; the
+        // handle's, the sequence's and the tag's 192 a forgery.
+        #expect(responder.counts.malformed == 96 && responder.counts.unauthenticated == 192)
 
         var text = session.id.description
         let last = text.removeLast()
         let guessed = try SessionID(text + (last == "0" ? "1" : "0"))
         #expect(answer(responder, try request(guessed, 7)).isEmpty)
         #expect(answer(responder, fresh, room: HeartbeatDatagram.replyBytes - 1).isEmpty)
-        #expect(responder.counts.unauthenticated == 193 && responder.counts.malformed == 33)
+        #expect(responder.counts.unauthenticated == 193 && responder.counts.malformed == 97)
         #expect(responder.counts.answered == 1)
 
         try await leader.advance(by: .milliseconds(499))

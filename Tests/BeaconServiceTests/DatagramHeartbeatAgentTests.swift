@@ -11,9 +11,9 @@ import Testing
 /// An agent that beats with datagrams, in virtual time, against a manager played by the test: a
 /// `SilentManager` gives the session over gRPC, and a UDP socket on the same port number answers
 /// the beats the test chooses. A lost beat costs nothing; two in a row past the call timeout end
-/// the session.
+/// the session; a resumed session numbers its beats on.
 @Suite(.timeLimit(.minutes(2))) struct DatagramHeartbeatAgentTests {
-    @Test func aLostBeatIsCoveredByTheNextAndTwoInARowEndTheSession() async throws {
+    @Test func aLostBeatIsCoveredByTheNextTwoInARowEndTheSessionAndAResumedOneNumbersOn() async throws {
         let listener = RPCListener(
             configuration: try DispatcherServerConfiguration(host: "127.0.0.1", port: 0),
             services: [SilentManager()])
@@ -47,6 +47,11 @@ import Testing
         #expect(first.sequence == 1)
         try beats.answer(first, for: session, period: .seconds(5))
         try await eventually("the first answer arrives") { answered.withLock { $0.count } == 1 }
+        // The wait for that answer had a timer of its own (a quarter of the timeout); once it is
+        // gone, the earliest sleeper is the agent's, until its next beat at 5 s.
+        try await eventually("the agent sleeps until its next beat") {
+            clock.sleeperCount == 2 && clock.nextDeadline == BeaconInstant.zero.advanced(by: .seconds(5))
+        }
         // 5 s: lost. 10 s: answered, which also settles the lost one.
         #expect(try await nextBeat(after: .seconds(5)).sequence == 2)
         let third = try await nextBeat(after: .seconds(5))
@@ -66,6 +71,13 @@ import Testing
             return
         }
         #expect(reason.contains("no answer to a heartbeat datagram within 5"), "\(reason)")
+
+        // After its back-off the agent offers the session again, and the manager (which here
+        // always gives the same one) resumes it: the beats number on from the last, since the
+        // manager would refuse a number it has seen.
+        await clock.waitForSleepers(1)
+        try clock.advance(by: .seconds(1))
+        #expect(try #require(await beats.next()).sequence == 6)
 
         running.cancel()
         _ = await running.result

@@ -62,8 +62,7 @@ import Testing
     }
 
     /// An agent that beats with datagrams at a manager that does not take them: its session ends
-    /// after one call timeout with a reason that says so, and it never stays READY on beats
-    /// the manager did not receive.
+    /// after the call timeout with a reason that says so, and the manager counted no beat.
     @Test func aDatagramAgentAtAManagerWithoutTheLaneSaysWhyItsSessionEnds() async throws {
         let store = InMemoryDispatcherStore()
         store.createNode(nodeID("node-1"))
@@ -74,14 +73,17 @@ import Testing
             callTimeout: .milliseconds(400))
         var events = agent.events.makeAsyncIterator()
         let running = Task { try await agent.run() }
+        // Within the node's 800 ms deadline, so the lane's silence ends the session before the
+        // manager forgets the node. A loaded machine may first time a session's start out; the
+        // lane's end comes on a later session then.
         let ended = await next(&events) {
-            if case .sessionEnded = $0 { true } else { false }
+            if case .sessionEnded(_, let reason, _) = $0 { reason.contains("heartbeat datagram") } else { false }
         }
         guard case .sessionEnded(_, let reason, _) = ended else {
             Issue.record("no session ended: \(String(describing: ended))")
             return
         }
-        #expect(reason.contains("no answer to a heartbeat datagram"), "\(reason)")
+        #expect(reason.contains("no answer to a heartbeat datagram within 0.4"), "\(reason)")
         #expect(manager.dispatcher.heartbeatCount == 0)
         running.cancel()
         _ = await running.result

@@ -14,24 +14,24 @@ public import BeaconCore
 /// beats that check out, with a tagged reply the node verifies the same way. The argument in full
 /// is in docs/service.md.
 ///
-/// Request, 28 bytes, little-endian:
+/// Both are 36 bytes, little-endian, and sign their first 28:
 ///
-/// | bytes | field |
-/// |---|---|
-/// | 0–3 | ``requestMagic`` |
-/// | 4–11 | the session's handle: index × 2³² + generation |
-/// | 12–19 | sequence number, from 1 |
-/// | 20–27 | tag over bytes 0–19 |
+/// | bytes | request | reply |
+/// |---|---|---|
+/// | 0–3 | ``requestMagic`` | ``replyMagic`` |
+/// | 4–11 | the session's handle: index × 2³² + generation | the same |
+/// | 12–19 | sequence number, from 1 | the sequence it answers |
+/// | 20–27 | 0 (reserved) | the period in nanoseconds |
+/// | 28–35 | tag over bytes 0–27 | tag over bytes 0–27 |
 ///
-/// Reply, 36 bytes: ``replyMagic``, the handle and the sequence echoed, the period in nanoseconds
-/// (bytes 20–27), and a tag over bytes 0–27.
+/// A request is as large as its reply so that answering can never amplify traffic.
 public enum HeartbeatDatagram {
     /// "BHB1": a heartbeat, version 1.
     public static let requestMagic: UInt32 = 0x3142_4842
     /// "BHA1": a heartbeat's answer, version 1.
     public static let replyMagic: UInt32 = 0x3141_4842
     /// The size of every request.
-    public static let requestBytes = 28
+    public static let requestBytes = 36
     /// The size of every reply.
     public static let replyBytes = 36
 
@@ -47,7 +47,7 @@ public enum HeartbeatDatagram {
         @inline(__always)
         public func isAuthentic(secret: UInt64) -> Bool {
             let signature = HeartbeatDatagram.tag(
-                secret: secret, magic: requestMagic, handleWord: word(of: handle), sequence: sequence, period: nil)
+                secret: secret, magic: requestMagic, handleWord: word(of: handle), sequence: sequence, word: 0)
             return signature == tag
         }
     }
@@ -75,13 +75,13 @@ public enum HeartbeatDatagram {
         buffer.storeBytes(of: requestMagic.littleEndian, toByteOffset: 0, as: UInt32.self)
         buffer.storeBytes(of: handleWord.littleEndian, toByteOffset: 4, as: UInt64.self)
         buffer.storeBytes(of: sequence.littleEndian, toByteOffset: 12, as: UInt64.self)
-        let tag = tag(
-            secret: session.secret, magic: requestMagic, handleWord: handleWord, sequence: sequence, period: nil)
-        buffer.storeBytes(of: tag.littleEndian, toByteOffset: 20, as: UInt64.self)
+        buffer.storeBytes(of: UInt64(0), toByteOffset: 20, as: UInt64.self)
+        let tag = tag(secret: session.secret, magic: requestMagic, handleWord: handleWord, sequence: sequence, word: 0)
+        buffer.storeBytes(of: tag.littleEndian, toByteOffset: 28, as: UInt64.self)
     }
 
     /// Reads a request's fields, or nil when `bytes` is not a request of this version (wrong
-    /// size or magic, or a sequence of 0). The tag is not checked here: see
+    /// size or magic, a sequence of 0, a reserved word that is not 0). The tag is not checked here: see
     /// ``Request/isAuthentic(secret:)``.
     @inline(__always)
     public static func readRequest(_ bytes: UnsafeRawBufferPointer) -> Request? {
@@ -90,10 +90,10 @@ public enum HeartbeatDatagram {
         else { return nil }
         let handleWord = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt64.self))
         let sequence = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt64.self))
-        guard sequence > 0 else { return nil }
+        guard sequence > 0, bytes.loadUnaligned(fromByteOffset: 20, as: UInt64.self) == 0 else { return nil }
         return Request(
             handle: handle(of: handleWord), sequence: sequence,
-            tag: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 20, as: UInt64.self)))
+            tag: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 28, as: UInt64.self)))
     }
 
     /// Writes the answer to `session`'s beat `sequence` into the first ``replyBytes`` of
@@ -115,7 +115,7 @@ public enum HeartbeatDatagram {
         buffer.storeBytes(of: sequence.littleEndian, toByteOffset: 12, as: UInt64.self)
         buffer.storeBytes(of: nanoseconds.littleEndian, toByteOffset: 20, as: UInt64.self)
         let tag = tag(
-            secret: session.secret, magic: replyMagic, handleWord: handleWord, sequence: sequence, period: nanoseconds)
+            secret: session.secret, magic: replyMagic, handleWord: handleWord, sequence: sequence, word: nanoseconds)
         buffer.storeBytes(of: tag.littleEndian, toByteOffset: 28, as: UInt64.self)
     }
 
@@ -132,7 +132,7 @@ public enum HeartbeatDatagram {
         guard handleWord == word(of: session.handle), nanoseconds > 0, nanoseconds <= UInt64(Int64.max),
             self.tag(
                 secret: session.secret, magic: replyMagic, handleWord: handleWord, sequence: sequence,
-                period: nanoseconds)
+                word: nanoseconds)
                 == tag
         else { return nil }
         return Reply(sequence: sequence, period: .nanoseconds(Int64(nanoseconds)))
@@ -159,21 +159,23 @@ public enum HeartbeatDatagram {
         UInt64(handle.index) << 32 | UInt64(handle.generation)
     }
 
-    /// SipHash-2-4 keyed with the session's secret and handle, over the datagram's bytes before
-    /// its tag as they are on the wire: 20 for a request, 28 (with the period) for a reply.
+    /// SipHash-2-4 keyed with the session's secret and handle, over a datagram's first 28 bytes
+    /// as they are on the wire (`word` is a reply's period, and a request's reserved 0).
     @inline(__always)
-    static func tag(secret: UInt64, magic: UInt32, handleWord: UInt64, sequence: UInt64, period: UInt64?) -> UInt64 {
+    static func tag(secret: UInt64, magic: UInt32, handleWord: UInt64, sequence: UInt64, word: UInt64) -> UInt64 {
         var wire = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         return withUnsafeMutableBytes(of: &wire) { out in
             out.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt32.self)
             out.storeBytes(of: handleWord.littleEndian, toByteOffset: 4, as: UInt64.self)
             out.storeBytes(of: sequence.littleEndian, toByteOffset: 12, as: UInt64.self)
-            var signed = 20
-            if let period {
-                out.storeBytes(of: period.littleEndian, toByteOffset: 20, as: UInt64.self)
-                signed = 28
-            }
-            return SipHash24(k0: secret, k1: handleWord).hash(UnsafeRawBufferPointer(rebasing: out[0..<signed]))
+            out.storeBytes(of: word.littleEndian, toByteOffset: 20, as: UInt64.self)
+            return SipHash24(k0: secret, k1: handleWord).hash(UnsafeRawBufferPointer(rebasing: out[0..<28]))
         }
     }
+
+    /// The receive buffer each end of the lane asks its socket for: a small datagram takes about
+    /// 1 KiB of the kernel's accounting, so this holds some 4 000 beats or answers that arrive
+    /// while the reader is busy (the kernel caps it at `net.core.rmem_max`; its default, 208 KiB,
+    /// overflowed at 30 000 agents).
+    public static let socketReceiveBufferBytes = 4 << 20
 }

@@ -11,7 +11,7 @@ public struct SessionID: Hashable, Sendable, CustomStringConvertible {
     /// The random part; never 0 (0 marks a slot with no valid session).
     public let secret: UInt64
 
-    package init(handle: HeartbeatHandle, secret: UInt64) {
+    init(handle: HeartbeatHandle, secret: UInt64) {
         self.handle = handle
         self.secret = secret
     }

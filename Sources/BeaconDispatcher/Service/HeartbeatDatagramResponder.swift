@@ -90,13 +90,11 @@ public final class HeartbeatDatagramResponder<Clock: BeaconClock> {
             }
             return 0
         }
-        do {
-            try HeartbeatDatagram.writeReply(session: session, sequence: beat.sequence, period: period, into: reply)
-        } catch {
-            // The reply's size was checked above and a dispatcher's periods are positive.
-            counts.refused += 1
-            return 0
-        }
+        // Cannot throw: the reply's size was checked above, and a dispatcher's periods are positive.
+        guard
+            (try? HeartbeatDatagram.writeReply(session: session, sequence: beat.sequence, period: period, into: reply))
+                != nil
+        else { return 0 }
         counts.answered += 1
         return HeartbeatDatagram.replyBytes
     }
