@@ -103,6 +103,9 @@ private final class HeartbeatDatagramHandler: ChannelInboundHandler {
     private let responder: HeartbeatDatagramResponder<MonotonicClock>
     /// The wait between reads; nil reads as soon as datagrams arrive.
     private let batching: TimeAmount?
+    private let metrics = HeartbeatDatagramMetrics()
+    /// The responder's counts as last added to the metrics, once per read pass.
+    private var recorded = HeartbeatDatagramResponder<MonotonicClock>.Counts()
     private var unflushed = false
     private var readThisPass = 0
     private var nextRead: Scheduled<Void>?
@@ -136,6 +139,10 @@ private final class HeartbeatDatagramHandler: ChannelInboundHandler {
         if unflushed {
             unflushed = false
             context.flush()
+        }
+        if readThisPass > 0 {
+            metrics.record(responder.counts, since: recorded)
+            recorded = responder.counts
         }
         if let batching {
             // A full read means more are waiting: take them now rather than a wait later.

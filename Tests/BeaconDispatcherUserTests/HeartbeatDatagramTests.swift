@@ -24,6 +24,17 @@ import Testing
         return Array(reply[..<length])
     }
 
+    /// A leader on a manual clock with node-a registered, and a responder for its dispatcher.
+    private func registeredNode() async throws -> (
+        Leader, NodeID, NodeSession, HeartbeatDatagramResponder<ManualClock>
+    ) {
+        let node = nodeID("node-a")
+        let leader = try await Leader()
+        leader.store.base.createNode(node)
+        let session = try await leader.register(node)
+        return (leader, node, session, HeartbeatDatagramResponder(dispatcher: leader.dispatcher))
+    }
+
     private func read(_ reply: [UInt8], for session: SessionID) -> (sequence: UInt64, period: Duration)? {
         reply.withUnsafeBytes { HeartbeatDatagram.readReply($0, session: session) }.map { ($0.sequence, $0.period) }
     }
@@ -75,11 +86,7 @@ import Testing
     /// registration), each answered with the dispatcher's period; silent after them, it goes down
     /// 3 s after the last, and its old session's beats are then refused.
     @Test func anAuthenticBeatKeepsItsNodeAliveAndIsAnsweredWithItsPeriod() async throws {
-        let node = nodeID("node-a")
-        let leader = try await Leader()
-        leader.store.base.createNode(node)
-        let session = try await leader.register(node)
-        let responder = HeartbeatDatagramResponder(dispatcher: leader.dispatcher)
+        let (leader, node, session, responder) = try await registeredNode()
         for sequence: UInt64 in 1...2 {
             try await leader.advance(by: .milliseconds(2_500))
             let reply = try #require(read(answer(responder, try request(session.id, sequence)), for: session.id))
@@ -99,11 +106,7 @@ import Testing
     /// beat, a guessed secret and a reply buffer too small are all refused, and none of them moves
     /// the node's deadline: it goes down 3 s after the accepted beat.
     @Test func aReplayedForgedOrCorruptBeatIsNotAnsweredAndDoesNotKeepTheNodeAlive() async throws {
-        let node = nodeID("node-a")
-        let leader = try await Leader()
-        leader.store.base.createNode(node)
-        let session = try await leader.register(node)
-        let responder = HeartbeatDatagramResponder(dispatcher: leader.dispatcher)
+        let (leader, node, session, responder) = try await registeredNode()
         try await leader.advance(by: .seconds(2))
         let accepted = try request(session.id, 5)
         #expect(!answer(responder, accepted).isEmpty)

@@ -30,7 +30,7 @@ import Testing
         let serve = try ServeProcess([
             "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--period", "200ms", "--jitter", "20ms", "--grace",
             "10",
-            "--report-every", "1s",
+            "--report-every", "1s", "--heartbeat-datagrams",
         ])
         let metricsPort = try #require(
             try await serve.port(announcedBy: "metrics on"), "serve printed no metrics address: \(serve.logged)")
@@ -45,7 +45,7 @@ import Testing
                 configuration: AgentConfiguration(
                     node: nodeID("scraped-\(index)"), description: nil, managers: ["127.0.0.1:\(grpcPort)"],
                     backoff: backoff,
-                    heartbeatTransport: index % 2 == 0 ? .stream : .unaryCalls),
+                    heartbeatTransport: [.stream, .unaryCalls, .datagrams][index % 3]),
                 connections: connections)
         }
         let running = agents.map { agent in Task { try await agent.run() } }
@@ -63,7 +63,13 @@ import Testing
             (scraped.value("beacon_dispatcher_heartbeats_total") ?? 0) > beats
                 && (scraped.value("beacon_rpc_duration_seconds_count", #"method="HeartbeatStream""#) ?? 0)
                     > (first.value("beacon_rpc_duration_seconds_count", #"method="HeartbeatStream""#) ?? 0)
+                && (scraped.value("beacon_heartbeat_datagrams_total", #"outcome="answered""#) ?? 0)
+                    > (first.value("beacon_heartbeat_datagrams_total", #"outcome="answered""#) ?? 0)
         }
+        #expect(
+            (second.value("beacon_heartbeat_datagrams_total", #"outcome="answered""#) ?? 0)
+                > (first.value("beacon_heartbeat_datagrams_total", #"outcome="answered""#) ?? 0),
+            "answered datagrams rose between two scrapes")
         #expect(
             try #require(second.value("beacon_dispatcher_heartbeats_total")) > beats,
             "heartbeats rose between two scrapes")
@@ -74,7 +80,7 @@ import Testing
             "beacon_dispatcher_nodes", "beacon_dispatcher_heartbeats_total", "beacon_dispatcher_registrations_total",
             "beacon_dispatcher_expiries_total", "beacon_dispatcher_store_writes_total",
             "beacon_dispatcher_store_write_duration_seconds", "beacon_dispatcher_store_write_batch_size",
-            "beacon_rpc_duration_seconds",
+            "beacon_rpc_duration_seconds", "beacon_heartbeat_datagrams_total",
         ] {
             #expect(second.types[family] != nil, "no # TYPE for \(family)")
             #expect(second.help[family]?.isEmpty == false, "no # HELP for \(family)")

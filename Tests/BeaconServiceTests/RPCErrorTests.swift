@@ -48,7 +48,13 @@ import Testing
         store.createNode(nodeID("node-1"))
         store.putTask(DispatchedTask(id: "t1", nodeID: nodeID("node-1"), status: TaskStatus(state: .assigned)))
         store.putTask(DispatchedTask(id: "other", nodeID: nodeID("node-2"), status: TaskStatus(state: .assigned)))
-        let manager = try await RunningManager(store: store, maximumRequestBytes: maximumRequestBytes)
+        // The calls here never beat the session they test with: a node deadline of 8 s keeps it
+        // valid however slowly a loaded machine runs them (the usual 800 ms did not, once).
+        var configuration = fastDispatcherConfiguration()
+        configuration.heartbeatPeriod = .seconds(1)
+        configuration.heartbeatJitter = .milliseconds(100)
+        let manager = try await RunningManager(
+            store: store, maximumRequestBytes: maximumRequestBytes, dispatcherConfiguration: configuration)
         try await withGRPCClient(
             transport: .http2NIOPosix(
                 target: .ipv4(address: "127.0.0.1", port: manager.port), transportSecurity: .plaintext)

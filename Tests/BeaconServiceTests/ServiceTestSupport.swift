@@ -31,9 +31,10 @@ final class RunningManager: Sendable {
 
     init(
         store: InMemoryDispatcherStore, port: Int = 0, tls: ServerTLS? = nil, maximumRequestBytes: Int? = nil,
-        managers: [WeightedManager] = [], acceptsHeartbeatDatagrams: Bool = false
+        managers: [WeightedManager] = [], acceptsHeartbeatDatagrams: Bool = false,
+        dispatcherConfiguration: DispatcherConfiguration = fastDispatcherConfiguration()
     ) async throws {
-        dispatcher = try Dispatcher(configuration: fastDispatcherConfiguration(), store: store, managers: managers)
+        dispatcher = try Dispatcher(configuration: dispatcherConfiguration, store: store, managers: managers)
         var configuration = try DispatcherServerConfiguration(host: "127.0.0.1", port: port, tls: tls)
         if let maximumRequestBytes { configuration.maximumRequestBytes = maximumRequestBytes }
         configuration.acceptsHeartbeatDatagrams = acceptsHeartbeatDatagrams

@@ -34,7 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
 
             With --metrics host:port it also serves Prometheus text format on GET /metrics \
             (heartbeats, nodes by state, DOWN markings, registrations, call latencies, store \
-            writes); port 0 takes a free port, and the address is printed once it listens.
+            writes, heartbeat datagrams by outcome); port 0 takes a free port, and the address is \
+            printed once it listens.
 
             Options are checked the same way in every build; a build without the GRPC trait then \
             says that it cannot run the command, so a command line it accepts runs as typed once \
@@ -194,7 +195,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let metrics {
             let at = try ListenAddress(metrics, option: "--metrics")
             let factory = DescribedPrometheusFactory(
-                describing: DispatcherMetrics.descriptions + RPCMetrics.descriptions)
+                describing: DispatcherMetrics.descriptions + RPCMetrics.descriptions
+                    + HeartbeatDatagramMetrics.descriptions)
             MetricsSystem.bootstrap(factory)
             endpoint = try await MetricsEndpoint.bind(host: at.host, port: at.port, registry: factory.registry)
         }
