@@ -28,7 +28,7 @@ public struct DispatcherServerConfiguration: Sendable, Hashable {
     /// update per call and per streamed heartbeat, which only a bootstrapped metrics backend
     /// makes worth paying.
     public var recordsCallLatency = false
-    /// Also answer heartbeats as UDP datagrams (``HeartbeatDatagram``) on the same host and port
+    /// Also answer heartbeats as UDP datagrams (`HeartbeatDatagram`) on the same host and port
     /// number as the gRPC service: the lane for agents configured to beat that way. Sessions,
     /// assignments and status reports stay on gRPC. Off by default.
     public var acceptsHeartbeatDatagrams = false

@@ -16,10 +16,11 @@ public import BeaconCore
 /// ```swift
 /// let responder = HeartbeatDatagramResponder(dispatcher: dispatcher)
 /// var reply = [UInt8](repeating: 0, count: HeartbeatDatagram.replyBytes)
-/// let length = received.withUnsafeBytes { request in
+/// // `datagram`: the bytes one read of the UDP socket returned.
+/// let length = datagram.withUnsafeBytes { request in
 ///     reply.withUnsafeMutableBytes { responder.answer(request, into: $0) }
 /// }
-/// if length > 0 { send(reply[..<length], to: sender) }
+/// // Send `reply[..<length]` back to the datagram's sender when `length` is not 0.
 /// ```
 public final class HeartbeatDatagramResponder<Clock: BeaconClock> {
     /// What became of the datagrams answered so far.
