@@ -402,7 +402,7 @@ public final class NodeAgent: LongRunningService {
     /// and at least the call timeout, have passed without an answer.
     ///
     /// The first beat is the exception: its answer brings the first period, so it is sent again
-    /// every quarter of the timeout until one comes.
+    /// every quarter of the timeout until one comes, for at most the timeout.
     private func heartbeatOverDatagrams(to manager: ManagedServer, session text: String) async throws {
         let session: SessionID
         do {
@@ -451,7 +451,7 @@ public final class NodeAgent: LongRunningService {
                 break
             }
             guard clock.now < giveUpAt else { throw silent }
-            let next = (sentTo.count) % destinations.count
+            let next = sentTo.count % destinations.count
             sentTo[try beat(to: destinations[next])] = next
         }
 

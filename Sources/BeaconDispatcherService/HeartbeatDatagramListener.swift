@@ -23,17 +23,13 @@ final class HeartbeatDatagramListener: Sendable {
 
     private let channel: any Channel
     private let loop: MultiThreadedEventLoopGroup
-    /// The UDP port the socket is bound to.
-    let port: Int
 
-    private init(channel: any Channel, loop: MultiThreadedEventLoopGroup, port: Int) {
+    private init(channel: any Channel, loop: MultiThreadedEventLoopGroup) {
         self.channel = channel
         self.loop = loop
-        self.port = port
     }
 
-    /// Binds the socket to `host`:`port` (port 0 takes a free one) and starts answering beats for
-    /// `dispatcher`.
+    /// Binds the socket to `host`:`port` and starts answering beats for `dispatcher`.
     static func bind(
         dispatcher: Dispatcher<MonotonicClock>, host: String, port: Int, batching: Duration
     ) async throws -> HeartbeatDatagramListener {
@@ -43,11 +39,7 @@ final class HeartbeatDatagramListener: Sendable {
         do {
             let wait: TimeAmount? = batching > .zero ? .nanoseconds(batching.nanosecondsRoundedUp) : nil
             let channel = try await bind(host: host, port: port, on: loop, answeringFor: dispatcher, batching: wait)
-            guard let port = channel.localAddress?.port else {
-                try? await channel.close()
-                throw ServiceError.invalidConfiguration("the heartbeat datagram socket has no local port")
-            }
-            return HeartbeatDatagramListener(channel: channel, loop: loop, port: port)
+            return HeartbeatDatagramListener(channel: channel, loop: loop)
         } catch {
             try? await loop.shutdownGracefully()
             throw error

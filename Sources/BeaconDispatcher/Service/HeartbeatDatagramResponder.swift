@@ -2,7 +2,7 @@ public import BeaconCore
 
 /// Answers heartbeat datagrams (``HeartbeatDatagram``) for a ``Dispatcher``: checks each beat's
 /// tag against its session's secret and its sequence against the session's last accepted one,
-/// beats the node as ``Dispatcher/heartbeat(nodeID:session:)`` would, and writes the tagged reply.
+/// beats the node as `Dispatcher.heartbeat(nodeID:session:)` would, and writes the tagged reply.
 ///
 /// A beat that does not check out gets no answer at all (see ``Counts``): an unanswered node
 /// sends again, and its session stream, not the datagram lane, tells it when its session is over.
