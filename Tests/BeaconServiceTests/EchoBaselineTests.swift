@@ -29,7 +29,12 @@ import Testing
         let listener = RPCListener(
             configuration: try DispatcherServerConfiguration(host: "127.0.0.1", port: 0), services: [echo],
             onShutdown: echo.endStreams)
-        let group = ServiceGroup(services: [listener], logger: Logger(label: "echo-test"))
+        // A test that stops the listener itself ends the group as a graceful shutdown would; as
+        // a plain service its return would race the shutdown and could count as unexpected.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: listener, successTerminationBehavior: .gracefullyShutdownGroup)],
+                logger: Logger(label: "echo-test")))
         let serving = Task { try await group.run() }
         do {
             let port = try await listener.listeningPort
