@@ -52,7 +52,11 @@ package final class DispatcherEchoService: Beacon_Dispatcher_V1_Dispatcher.Servi
         // Session ids are the dispatcher's text form: a slot, then a random part that is never 0.
         let number = sessionsIssued.wrappingAdd(1, ordering: .relaxed).newValue
         var message = Beacon_Dispatcher_V1_SessionMessage()
-        message.sessionID = Self.hex(number << 32) + Self.hex(number | 1 << 63)
+        message.sessionID =
+            SessionID(
+                handle: HeartbeatHandle(index: UInt32(truncatingIfNeeded: number), generation: 0),
+                secret: number | 1 << 63
+            ).description
         message.nodeID = node.rawValue
         return StreamingServerResponse { [message] writer in
             try await writer.write(message)
@@ -142,11 +146,6 @@ package final class DispatcherEchoService: Beacon_Dispatcher_V1_Dispatcher.Servi
             continuation.finish()
         }
         _ = openStreams.withLock { $0.continuations.removeValue(forKey: key) }
-    }
-
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }
 #endif

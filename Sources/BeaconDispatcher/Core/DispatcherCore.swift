@@ -315,7 +315,8 @@ package final class DispatcherCore<Clock: BeaconClock> {
     ) -> SessionMessage? {
         guard let node = node ?? store.node(registration.node) else { return nil }
         return SessionMessage(
-            sessionID: SessionID(handle: registration.handle, secret: path.sessions.secret(registration.handle.index)),
+            sessionID: SessionID(
+                handle: registration.handle, secret: path.sessions.currentSecret(registration.handle.index)),
             node: node, managers: managers, networkBootstrapKeys: cluster.networkBootstrapKeys, rootCA: cluster.rootCA,
             disconnect: disconnect)
     }

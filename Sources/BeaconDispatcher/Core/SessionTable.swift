@@ -75,14 +75,9 @@ final class SessionTable: @unchecked Sendable {
         initialized.store(count, ordering: .releasing)
     }
 
-    /// The slot's current secret (0 when it has no valid session). Core only.
-    func secret(_ index: UInt32) -> UInt64 {
-        guard index < initialized.load(ordering: .relaxed) else { return 0 }
-        return slots[Int(index)].secret.load(ordering: .relaxed)
-    }
-
     /// The slot's current secret (0 when it has no valid session, or for an index never
-    /// opened), read as ``validates(_:fingerprint:)`` reads it, from any thread.
+    /// opened), from any thread. Acquiring: a secret that matches implies its registration's
+    /// fingerprint is visible too.
     @inline(__always)
     func currentSecret(_ index: UInt32) -> UInt64 {
         guard index < initialized.load(ordering: .acquiring) else { return 0 }
@@ -95,11 +90,9 @@ final class SessionTable: @unchecked Sendable {
     /// True when `session` is the current session of the node with `fingerprint`.
     @inline(__always)
     func validates(_ session: SessionID, fingerprint: UInt64) -> Bool {
-        let index = session.handle.index
-        guard index < initialized.load(ordering: .acquiring) else { return false }
-        let slot = slots + Int(index)
-        return slot.pointee.secret.load(ordering: .acquiring) == session.secret
-            && slot.pointee.fingerprint.load(ordering: .relaxed) == fingerprint
+        // A session's secret is never 0, so a match also means the slot is initialized.
+        currentSecret(session.handle.index) == session.secret
+            && slots[Int(session.handle.index)].fingerprint.load(ordering: .relaxed) == fingerprint
     }
 
     /// Asks the CPU to bring `index`'s slot into cache, for a batch of heartbeats. A hint only.

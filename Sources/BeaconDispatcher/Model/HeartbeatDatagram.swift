@@ -31,9 +31,9 @@ public enum HeartbeatDatagram {
     /// "BHA1": a heartbeat's answer, version 1.
     public static let replyMagic: UInt32 = 0x3141_4842
     /// The size of every request.
-    public static let requestBytes = 36
+    public static let requestBytes = Fields.datagramBytes
     /// The size of every reply.
-    public static let replyBytes = 36
+    public static let replyBytes = Fields.datagramBytes
 
     /// A request whose layout checks out; ``isAuthentic(secret:)`` says whether it is genuine.
     public struct Request: Sendable, Equatable {
@@ -46,9 +46,7 @@ public enum HeartbeatDatagram {
         /// Whether the tag was made with `secret`, the session's secret.
         @inline(__always)
         public func isAuthentic(secret: UInt64) -> Bool {
-            let signature = HeartbeatDatagram.tag(
-                secret: secret, magic: requestMagic, handleWord: word(of: handle), sequence: sequence, word: 0)
-            return signature == tag
+            Fields(magic: requestMagic, handle: handle, sequence: sequence, word: 0).tag(secret: secret) == tag
         }
     }
 
@@ -71,13 +69,8 @@ public enum HeartbeatDatagram {
         guard buffer.count >= requestBytes else {
             throw .invalidArgument("a heartbeat datagram needs \(requestBytes) bytes, not \(buffer.count)")
         }
-        let handleWord = word(of: session.handle)
-        buffer.storeBytes(of: requestMagic.littleEndian, toByteOffset: 0, as: UInt32.self)
-        buffer.storeBytes(of: handleWord.littleEndian, toByteOffset: 4, as: UInt64.self)
-        buffer.storeBytes(of: sequence.littleEndian, toByteOffset: 12, as: UInt64.self)
-        buffer.storeBytes(of: UInt64(0), toByteOffset: 20, as: UInt64.self)
-        let tag = tag(secret: session.secret, magic: requestMagic, handleWord: handleWord, sequence: sequence, word: 0)
-        buffer.storeBytes(of: tag.littleEndian, toByteOffset: 28, as: UInt64.self)
+        Fields(magic: requestMagic, handle: session.handle, sequence: sequence, word: 0)
+            .write(signedWith: session.secret, into: buffer)
     }
 
     /// Reads a request's fields, or nil when `bytes` is not a request of this version (wrong
@@ -85,15 +78,10 @@ public enum HeartbeatDatagram {
     /// ``Request/isAuthentic(secret:)``.
     @inline(__always)
     public static func readRequest(_ bytes: UnsafeRawBufferPointer) -> Request? {
-        guard bytes.count == requestBytes,
-            UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == requestMagic
-        else { return nil }
-        let handleWord = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt64.self))
-        let sequence = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt64.self))
-        guard sequence > 0, bytes.loadUnaligned(fromByteOffset: 20, as: UInt64.self) == 0 else { return nil }
-        return Request(
-            handle: handle(of: handleWord), sequence: sequence,
-            tag: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 28, as: UInt64.self)))
+        guard let (fields, tag) = Fields.read(bytes, magic: requestMagic), fields.sequence > 0, fields.word == 0 else {
+            return nil
+        }
+        return Request(handle: SessionID.handle(ofWord: fields.handleWord), sequence: fields.sequence, tag: tag)
     }
 
     /// Writes the answer to `session`'s beat `sequence` into the first ``replyBytes`` of
@@ -108,68 +96,107 @@ public enum HeartbeatDatagram {
             throw .invalidArgument("a heartbeat reply needs \(replyBytes) bytes, not \(buffer.count)")
         }
         guard period > .zero else { throw .invalidArgument("a heartbeat period must be positive, not \(period)") }
-        let nanoseconds = UInt64(period.nanosecondsRoundedUp)
-        let handleWord = word(of: session.handle)
-        buffer.storeBytes(of: replyMagic.littleEndian, toByteOffset: 0, as: UInt32.self)
-        buffer.storeBytes(of: handleWord.littleEndian, toByteOffset: 4, as: UInt64.self)
-        buffer.storeBytes(of: sequence.littleEndian, toByteOffset: 12, as: UInt64.self)
-        buffer.storeBytes(of: nanoseconds.littleEndian, toByteOffset: 20, as: UInt64.self)
-        let tag = tag(
-            secret: session.secret, magic: replyMagic, handleWord: handleWord, sequence: sequence, word: nanoseconds)
-        buffer.storeBytes(of: tag.littleEndian, toByteOffset: 28, as: UInt64.self)
+        writeCheckedReply(session: session, sequence: sequence, period: period, into: buffer)
+    }
+
+    /// ``writeReply(session:sequence:period:into:)`` for a caller that has made sure of the
+    /// buffer's size and the period's sign.
+    @inline(__always)
+    static func writeCheckedReply(
+        session: SessionID, sequence: UInt64, period: Duration, into buffer: UnsafeMutableRawBufferPointer
+    ) {
+        Fields(magic: replyMagic, handle: session.handle, sequence: sequence, word: UInt64(period.nanosecondsRoundedUp))
+            .write(signedWith: session.secret, into: buffer)
     }
 
     /// Reads a reply meant for `session`, or nil when `bytes` is not one: wrong size or magic,
     /// another session's, a period of 0, or a tag not made with the session's secret.
     public static func readReply(_ bytes: UnsafeRawBufferPointer, session: SessionID) -> Reply? {
-        guard bytes.count == replyBytes,
-            UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == replyMagic
+        guard let (fields, tag) = Fields.read(bytes, magic: replyMagic),
+            fields.handleWord == SessionID.word(of: session.handle), fields.word > 0, fields.word <= UInt64(Int64.max),
+            fields.tag(secret: session.secret) == tag
         else { return nil }
-        let handleWord = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt64.self))
-        let sequence = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt64.self))
-        let nanoseconds = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 20, as: UInt64.self))
-        let tag = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 28, as: UInt64.self))
-        guard handleWord == word(of: session.handle), nanoseconds > 0, nanoseconds <= UInt64(Int64.max),
-            self.tag(
-                secret: session.secret, magic: replyMagic, handleWord: handleWord, sequence: sequence,
-                word: nanoseconds)
-                == tag
-        else { return nil }
-        return Reply(sequence: sequence, period: .nanoseconds(Int64(nanoseconds)))
+        return Reply(sequence: fields.sequence, period: .nanoseconds(Int64(fields.word)))
     }
 
     /// The session handle a reply is addressed to, read before the reply itself so that a
     /// socket shared by many sessions can find the session to read it for; nil when `bytes` is
     /// not a reply of this version.
     public static func replyHandle(_ bytes: UnsafeRawBufferPointer) -> HeartbeatHandle? {
-        guard bytes.count == replyBytes,
-            UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == replyMagic
-        else { return nil }
-        return handle(of: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt64.self)))
+        Fields.read(bytes, magic: replyMagic).map { SessionID.handle(ofWord: $0.fields.handleWord) }
     }
 
-    @inline(__always)
-    static func handle(of word: UInt64) -> HeartbeatHandle {
-        HeartbeatHandle(index: UInt32(truncatingIfNeeded: word >> 32), generation: UInt32(truncatingIfNeeded: word))
-    }
+    /// The layout requests and replies share: four fields in wire order, then a tag over them,
+    /// SipHash-2-4 keyed with the session's secret and handle.
+    struct Fields {
+        static let datagramBytes = 36
+        static let signedBytes = 28
 
-    /// A handle as the session id's first 64 bits carry it.
-    @inline(__always)
-    static func word(of handle: HeartbeatHandle) -> UInt64 {
-        UInt64(handle.index) << 32 | UInt64(handle.generation)
-    }
+        let magic: UInt32
+        let handleWord: UInt64
+        let sequence: UInt64
+        /// A reply's period in nanoseconds; a request's reserved 0.
+        let word: UInt64
 
-    /// SipHash-2-4 keyed with the session's secret and handle, over a datagram's first 28 bytes
-    /// as they are on the wire (`word` is a reply's period, and a request's reserved 0).
-    @inline(__always)
-    static func tag(secret: UInt64, magic: UInt32, handleWord: UInt64, sequence: UInt64, word: UInt64) -> UInt64 {
-        var wire = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        return withUnsafeMutableBytes(of: &wire) { out in
-            out.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt32.self)
-            out.storeBytes(of: handleWord.littleEndian, toByteOffset: 4, as: UInt64.self)
-            out.storeBytes(of: sequence.littleEndian, toByteOffset: 12, as: UInt64.self)
-            out.storeBytes(of: word.littleEndian, toByteOffset: 20, as: UInt64.self)
-            return SipHash24(k0: secret, k1: handleWord).hash(UnsafeRawBufferPointer(rebasing: out[0..<28]))
+        @inline(__always)
+        init(magic: UInt32, handle: HeartbeatHandle, sequence: UInt64, word: UInt64) {
+            self.init(magic: magic, handleWord: SessionID.word(of: handle), sequence: sequence, word: word)
+        }
+
+        @inline(__always)
+        private init(magic: UInt32, handleWord: UInt64, sequence: UInt64, word: UInt64) {
+            self.magic = magic
+            self.handleWord = handleWord
+            self.sequence = sequence
+            self.word = word
+        }
+
+        /// The fields and tag of `bytes`, or nil unless it is a datagram of the lane's size that
+        /// starts with `magic`.
+        @inline(__always)
+        static func read(_ bytes: UnsafeRawBufferPointer, magic: UInt32) -> (fields: Fields, tag: UInt64)? {
+            guard bytes.count == datagramBytes, UInt32(littleEndian: bytes.loadUnaligned(as: UInt32.self)) == magic
+            else {
+                return nil
+            }
+            func word(at offset: Int) -> UInt64 {
+                UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            }
+            return (
+                Fields(magic: magic, handleWord: word(at: 4), sequence: word(at: 12), word: word(at: 20)), word(at: 28)
+            )
+        }
+
+        /// Writes the fields and their tag made with `secret` into the first ``datagramBytes`` of
+        /// `buffer`, which has room for them.
+        @inline(__always)
+        func write(signedWith secret: UInt64, into buffer: UnsafeMutableRawBufferPointer) {
+            store(into: buffer)
+            let tag = Self.sign(UnsafeRawBufferPointer(buffer), secret: secret, handleWord: handleWord)
+            buffer.storeBytes(of: tag.littleEndian, toByteOffset: Self.signedBytes, as: UInt64.self)
+        }
+
+        /// The tag these fields carry when made with `secret`.
+        @inline(__always)
+        func tag(secret: UInt64) -> UInt64 {
+            var wire = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+            return withUnsafeMutableBytes(of: &wire) { out in
+                store(into: out)
+                return Self.sign(UnsafeRawBufferPointer(out), secret: secret, handleWord: handleWord)
+            }
+        }
+
+        @inline(__always)
+        private func store(into buffer: UnsafeMutableRawBufferPointer) {
+            buffer.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt32.self)
+            buffer.storeBytes(of: handleWord.littleEndian, toByteOffset: 4, as: UInt64.self)
+            buffer.storeBytes(of: sequence.littleEndian, toByteOffset: 12, as: UInt64.self)
+            buffer.storeBytes(of: word.littleEndian, toByteOffset: 20, as: UInt64.self)
+        }
+
+        @inline(__always)
+        private static func sign(_ wire: UnsafeRawBufferPointer, secret: UInt64, handleWord: UInt64) -> UInt64 {
+            SipHash24(k0: secret, k1: handleWord).hash(UnsafeRawBufferPointer(rebasing: wire[0..<signedBytes]))
         }
     }
 

@@ -11,7 +11,7 @@ public struct SessionID: Hashable, Sendable, CustomStringConvertible {
     /// The random part; never 0 (0 marks a slot with no valid session).
     public let secret: UInt64
 
-    init(handle: HeartbeatHandle, secret: UInt64) {
+    package init(handle: HeartbeatHandle, secret: UInt64) {
         self.handle = handle
         self.secret = secret
     }
@@ -23,15 +23,25 @@ public struct SessionID: Hashable, Sendable, CustomStringConvertible {
         guard utf8.count == 32, let high = SessionID.hex(utf8[0..<16]), let low = SessionID.hex(utf8[16..<32]) else {
             throw .sessionInvalid
         }
-        let generation = UInt32(truncatingIfNeeded: high)
-        guard low != 0, generation < 1 << 30 else { throw .sessionInvalid }
-        handle = HeartbeatHandle(index: UInt32(truncatingIfNeeded: high >> 32), generation: generation)
+        handle = SessionID.handle(ofWord: high)
+        guard low != 0, handle.generation < 1 << 30 else { throw .sessionInvalid }
         secret = low
     }
 
     public var description: String {
-        let high = UInt64(handle.index) << 32 | UInt64(handle.generation)
-        return SessionID.hexString(high) + SessionID.hexString(secret)
+        SessionID.hexString(SessionID.word(of: handle)) + SessionID.hexString(secret)
+    }
+
+    /// A handle as a session id's first 64 bits carry it, in its text form and in heartbeat
+    /// datagrams: the index above the generation.
+    @inline(__always)
+    static func word(of handle: HeartbeatHandle) -> UInt64 {
+        UInt64(handle.index) << 32 | UInt64(handle.generation)
+    }
+
+    @inline(__always)
+    static func handle(ofWord word: UInt64) -> HeartbeatHandle {
+        HeartbeatHandle(index: UInt32(truncatingIfNeeded: word >> 32), generation: UInt32(truncatingIfNeeded: word))
     }
 
     private static func hexString(_ value: UInt64) -> String {

@@ -91,11 +91,8 @@ public final class HeartbeatDatagramResponder<Clock: BeaconClock> {
             }
             return 0
         }
-        // Cannot throw: the reply's size was checked above, and a dispatcher's periods are positive.
-        guard
-            (try? HeartbeatDatagram.writeReply(session: session, sequence: beat.sequence, period: period, into: reply))
-                != nil
-        else { return 0 }
+        // The reply's size was checked above, and a dispatcher's periods are positive.
+        HeartbeatDatagram.writeCheckedReply(session: session, sequence: beat.sequence, period: period, into: reply)
         counts.answered += 1
         return HeartbeatDatagram.replyBytes
     }
