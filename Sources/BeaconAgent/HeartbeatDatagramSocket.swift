@@ -101,6 +101,16 @@ final class HeartbeatDatagramSocket: Sendable {
             .channelOption(
                 .socketOption(.so_rcvbuf), value: SocketOptionValue(HeartbeatDatagram.socketReceiveBufferBytes)
             )
+            // Answers to a slot's beats come back close together: read them with `recvmmsg`,
+            // once per wake-up (the loop's epoll is level-triggered, so any left behind wake it
+            // again at once).
+            .channelOption(.datagramVectorReadMessageCount, value: HeartbeatDatagram.messagesPerRead)
+            .channelOption(.maxMessagesPerRead, value: 1)
+            .channelOption(
+                .recvAllocator,
+                value: FixedSizeRecvByteBufferAllocator(
+                    capacity: HeartbeatDatagram.messagesPerRead * HeartbeatDatagram.bytesPerMessageRead)
+            )
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ReplyHandler(inboxes: inboxes))
@@ -173,14 +183,32 @@ final class HeartbeatDatagramSocket: Sendable {
     private static let datagramSocketType = Int32(SOCK_DGRAM.rawValue)
     #endif
 
-    /// Sends `session`'s beat number `sequence` to `address`.
-    func send(_ session: SessionID, sequence: UInt64, to address: SocketAddress) throws {
-        var request = channel.allocator.buffer(capacity: HeartbeatDatagram.requestBytes)
-        try request.writeWithUnsafeMutableBytes(minimumWritableBytes: HeartbeatDatagram.requestBytes) { space in
-            try HeartbeatDatagram.writeRequest(session: session, sequence: sequence, into: space)
-            return HeartbeatDatagram.requestBytes
+    /// A beat to send: its session, its number and where it goes.
+    struct Beat: Sendable {
+        let session: SessionID
+        let sequence: UInt64
+        let destination: SocketAddress
+    }
+
+    /// Sends `beats` with one hop to the socket's event loop and one flush, which NIO turns into
+    /// one `sendmmsg` for the lot.
+    func send(_ beats: [Beat]) {
+        var envelopes: [AddressedEnvelope<ByteBuffer>] = []
+        envelopes.reserveCapacity(beats.count)
+        for beat in beats {
+            var request = channel.allocator.buffer(capacity: HeartbeatDatagram.requestBytes)
+            request.writeWithUnsafeMutableBytes(minimumWritableBytes: HeartbeatDatagram.requestBytes) { space in
+                // Sequences start at 1 (`DatagramBeats` numbers them) and the space is a request's size.
+                HeartbeatDatagram.writeCheckedRequest(session: beat.session, sequence: beat.sequence, into: space)
+                return HeartbeatDatagram.requestBytes
+            }
+            envelopes.append(AddressedEnvelope(remoteAddress: beat.destination, data: request))
         }
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: request), promise: nil)
+        let channel = self.channel
+        channel.eventLoop.execute { [envelopes] in
+            for envelope in envelopes { channel.write(envelope, promise: nil) }
+            channel.flush()
+        }
     }
 
     func close() async {

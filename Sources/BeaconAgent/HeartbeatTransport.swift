@@ -10,6 +10,8 @@ public enum HeartbeatTransport: Sendable, Hashable, CaseIterable {
     /// --heartbeat-datagrams`). The cheapest lane for the manager: it reads and answers many
     /// beats per system call. The agent beats once a period without waiting for answers, so a
     /// lost datagram is covered by the next beat; two unanswered in a row, past the call
-    /// timeout, end the session.
+    /// timeout, end the session. After a session's first beat, one timer thread per
+    /// `ManagerConnections` and clock sends the beats of all its agents, a millisecond slot's
+    /// worth at a time; the agent's clock must be a `MonotonicClock` or a `ManualClock`.
     case datagrams
 }

@@ -20,6 +20,9 @@ public import GRPCNIOTransportHTTP2
 /// array. With `unaryCallsOnSeparateConnections`, unary calls (`Heartbeat`,
 /// `UpdateTaskStatus`) go over connections of their own, which hold no long-lived stream.
 ///
+/// Agents that beat with datagrams (``HeartbeatTransport/datagrams``) share a UDP socket per
+/// address family, and a timer thread per clock that sends their beats.
+///
 /// A connection reconnects by itself when its manager comes back. Call ``close()`` when done.
 public final class ManagerConnections: Sendable {
     public typealias Client = Beacon_Dispatcher_V1_Dispatcher.Client<HTTP2ClientTransport.Posix>
@@ -42,6 +45,8 @@ public final class ManagerConnections: Sendable {
         var runners: [Task<Void, Never>] = []
         /// The heartbeat datagram sockets, one per address family (true: IPv6), bound on first use.
         var datagramSockets: [Bool: Task<HeartbeatDatagramSocket, any Error>] = [:]
+        /// The datagram beat schedulers, one per clock the agents run on.
+        var beatSchedulers: [ObjectIdentifier: any DatagramBeatScheduling] = [:]
         var closed = false
     }
 
@@ -141,15 +146,52 @@ public final class ManagerConnections: Sendable {
         }
     }
 
-    /// Closes every connection once its calls have finished, and waits for them.
+    /// The scheduler that sends the steady heartbeat datagrams of the agents on `clock`, made on
+    /// first use. Agents on the system's clock share one; agents on a `ManualClock` share one per
+    /// clock.
+    ///
+    /// - Throws: ``AgentError/invalidConfiguration(_:)`` for another kind of clock (a scheduler's
+    ///   thread can wait only on those two), or once the connections are closed.
+    func beatScheduler(clock: any BeaconClock) throws(AgentError) -> any DatagramBeatScheduling {
+        let key: ObjectIdentifier
+        if clock is MonotonicClock {
+            key = ObjectIdentifier(MonotonicClock.self)
+        } else if let manual = clock as? ManualClock {
+            key = ObjectIdentifier(manual)
+        } else {
+            throw Self.unschedulable(clock)
+        }
+        return try pool.withLock { pool throws(AgentError) -> any DatagramBeatScheduling in
+            guard !pool.closed else { throw .invalidConfiguration("the agent's connections are closed") }
+            if let scheduler = pool.beatSchedulers[key] { return scheduler }
+            let scheduler = try Self.makeScheduler(clock: clock)
+            pool.beatSchedulers[key] = scheduler
+            return scheduler
+        }
+    }
+
+    private static func makeScheduler(clock: some BeaconClock) throws(AgentError) -> any DatagramBeatScheduling {
+        try DatagramBeatScheduler(clock: clock)
+    }
+
+    /// Heartbeat datagrams are sent from a thread that waits on the agent's clock, which it can do
+    /// on the system's monotonic clock and on a `ManualClock` only.
+    static func unschedulable(_ clock: any BeaconClock) -> AgentError {
+        .invalidConfiguration(
+            "heartbeat datagrams run on MonotonicClock or ManualClock, not \(type(of: clock))")
+    }
+
+    /// Stops the datagram beat schedulers' threads, closes every connection once its calls have
+    /// finished, and waits for them.
     public func close() async {
-        let (runners, datagramSockets) = pool.withLock { pool in
+        let (runners, datagramSockets, beatSchedulers) = pool.withLock { pool in
             pool.closed = true
             for clients in pool.clients.values {
                 for client in clients { client.beginGracefulShutdown() }
             }
-            return (pool.runners, Array(pool.datagramSockets.values))
+            return (pool.runners, Array(pool.datagramSockets.values), Array(pool.beatSchedulers.values))
         }
+        for scheduler in beatSchedulers { scheduler.close() }
         for runner in runners { await runner.value }
         for socket in datagramSockets { await (try? socket.value)?.close() }
     }

@@ -66,6 +66,8 @@ public final class NodeAgent: LongRunningService {
     private let clock: any BeaconClock
     private let state: PosixMutex<State>
     private let statusWakeup = Wakeup()
+    /// Wakes the watchdog when a session begins, so it stops timing the request at once.
+    private let watchdogWakeup = Wakeup()
     private let heartbeatObserver: HeartbeatObserver?
     private let eventSink: AsyncStream<AgentEvent>.Continuation
     private let logger: Logger
@@ -89,13 +91,18 @@ public final class NodeAgent: LongRunningService {
     ///   - clock: what every wait sleeps on and every instant the agent reports is read from.
     ///   - random: the back-off's jitter.
     ///   - logger: where sessions, failures and fail-overs are logged.
-    /// - Throws: ``AgentError/invalidConfiguration(_:)`` for a manager address that makes no server.
+    /// - Throws: ``AgentError/invalidConfiguration(_:)`` for a manager address that makes no
+    ///   server, or for datagram heartbeats on a clock other than `MonotonicClock` and
+    ///   `ManualClock` (their scheduler's thread waits on the clock, and can wait only on those).
     public init(
         configuration: AgentConfiguration, connections: ManagerConnections,
         heartbeatObserver: HeartbeatObserver? = nil, clock: some BeaconClock = MonotonicClock(),
         random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
         logger: Logger = Logger(label: "beacon.agent")
     ) throws(AgentError) {
+        if configuration.heartbeatTransport == .datagrams, !(clock is MonotonicClock || clock is ManualClock) {
+            throw ManagerConnections.unschedulable(clock)
+        }
         self.configuration = configuration
         self.connections = connections
         self.heartbeatObserver = heartbeatObserver
@@ -294,6 +301,7 @@ public final class NodeAgent: LongRunningService {
                 state.statuses.sessionStarted()
                 return state.statuses.unsentCount
             }
+            watchdogWakeup.signal()
             eventSink.yield(.sessionStarted(manager: manager.address, session: session))
             logger.debug("session started", metadata: ["manager": "\(manager.address)", "resending": "\(resent)"])
             statusWakeup.signal()
@@ -395,14 +403,16 @@ public final class NodeAgent: LongRunningService {
         }
     }
 
-    /// Beats as datagrams to the manager's host, on its gRPC port number, once per period from
-    /// the last beat sent, without waiting for answers: a lost datagram costs nothing, since the
-    /// next beat stands in for it well within the grace the manager allows. Answers arrive in the
-    /// session's inbox, which gives the next period. The session ends when two beats in a row,
-    /// and at least the call timeout, have passed without an answer.
+    /// Beats as datagrams to the manager's host, on its gRPC port number, once per period,
+    /// without waiting for answers: a lost datagram costs nothing, since the next beat stands in
+    /// for it well within the grace the manager allows. Answers arrive in the session's inbox,
+    /// which gives the next period. The session ends when two beats in a row, and at least the
+    /// call timeout, have passed without an answer.
     ///
-    /// The first beat is the exception: its answer brings the first period, so it is sent again
-    /// every quarter of the timeout until one comes, for at most the timeout.
+    /// The first beat is sent from here, and again every quarter of the timeout until its answer
+    /// brings the period, for at most the timeout. The rest go from the connections'
+    /// ``DatagramBeatScheduling``, which beats every session of the agents on this clock from one
+    /// thread, so this task sleeps until the session ends.
     private func heartbeatOverDatagrams(to manager: ManagedServer, session text: String) async throws {
         let session: SessionID
         do {
@@ -422,15 +432,11 @@ public final class NodeAgent: LongRunningService {
         for socket in sockets.values { socket.register(inbox) }
         defer { for socket in sockets.values { socket.unregister(inbox) } }
         let timeout = configuration.callTimeout
-        let silent = AgentError.timedOut(
-            "no answer to a heartbeat datagram within \(timeout) (does the manager serve them?)")
-        func beat(to destination: SocketAddress) throws -> UInt64 {
+        func beat(to destination: SocketAddress) -> UInt64 {
             let beat = inbox.numberBeat()
-            state.withLock { state in
-                state.lastHeartbeatSent = beat.sent
-                state.lastDatagram = (text, beat.sequence)
-            }
-            try sockets[destination.protocol == .inet6]?.send(session, sequence: beat.sequence, to: destination)
+            recordDatagram(beat.sequence, sentAt: beat.sent, session: text)
+            sockets[destination.protocol == .inet6]?.send(
+                [.init(session: session, sequence: beat.sequence, destination: destination)])
             return beat.sequence
         }
 
@@ -438,7 +444,7 @@ public final class NodeAgent: LongRunningService {
         // turn; the one that answers takes the rest.
         let start = clock.now
         let giveUpAt = start.advanced(by: timeout)
-        var sentTo = [try beat(to: destinations[0]): 0]
+        var sentTo = [beat(to: destinations[0]): 0]
         var period: Duration
         var destination: SocketAddress
         while true {
@@ -450,21 +456,28 @@ public final class NodeAgent: LongRunningService {
                 destination = destinations[sentTo[standing.lastAnswered] ?? 0]
                 break
             }
-            guard clock.now < giveUpAt else { throw silent }
+            guard clock.now < giveUpAt else { throw DatagramBeating.silent(after: timeout) }
             let next = sentTo.count % destinations.count
-            sentTo[try beat(to: destinations[next])] = next
+            sentTo[beat(to: destinations[next])] = next
         }
 
-        while true {
-            try await sleep(for: period)
-            let standing = inbox.standing
-            if let answered = standing.period { period = answered }
-            if standing.unansweredInARow >= 2, let since = standing.unansweredSince,
-                clock.now.duration(since: since) > timeout
-            {
-                throw silent
-            }
-            _ = try beat(to: destination)
+        // The rest go from the connections' beat scheduler, with every other session's due then.
+        guard let socket = sockets[destination.protocol == .inet6] else { throw AgentError.sessionClosed }
+        let beating = DatagramBeating(
+            inbox: inbox, socket: socket, destination: destination, timeout: timeout
+        ) { [weak self] sequence, sent in
+            self?.recordDatagram(sequence, sentAt: sent, session: text)
+        }
+        let scheduler = try connections.beatScheduler(clock: clock)
+        try scheduler.start(beating, after: period)
+        defer { scheduler.stop(beating) }
+        throw try await beating.ending(on: clock)
+    }
+
+    private func recordDatagram(_ sequence: UInt64, sentAt sent: BeaconInstant, session: String) {
+        state.withLock { state in
+            state.lastHeartbeatSent = sent
+            state.lastDatagram = (session, sequence)
         }
     }
 
@@ -475,7 +488,9 @@ public final class NodeAgent: LongRunningService {
     /// It sleeps until the oldest wait in progress would be overdue, or, with none in progress,
     /// for one timeout (a wait that starts meanwhile cannot be overdue sooner). While beats are
     /// answered it wakes about once per timeout, not per beat: a load generator runs thousands of
-    /// agents in one process, and each wake is a timer and a task switch.
+    /// agents in one process, and each wake is a timer and a task switch. Beats by unary call or
+    /// datagram are timed where they are sent, so once such a session has begun the watchdog
+    /// has nothing left to watch and waits for the session to end.
     private func watchdog(started: AsyncStream<String>.Continuation) async throws {
         let timeout = configuration.callTimeout
         while true {
@@ -488,9 +503,13 @@ public final class NodeAgent: LongRunningService {
             if let beat, now.duration(since: beat) > timeout {
                 throw AgentError.timedOut("no heartbeat answer within \(timeout)")
             }
+            // Only the heartbeat stream's answers are watched once the session has begun.
+            let watching = requested != nil || configuration.heartbeatTransport == .stream
             let oldest = [requested, beat].compactMap { $0 }.min() ?? now
             // Overdue means more than the timeout, so look one nanosecond after it.
-            try await clock.sleep(until: oldest.advanced(by: timeout + .nanoseconds(1)), tolerance: nil)
+            await watchdogWakeup.wait(
+                until: watching ? oldest.advanced(by: timeout + .nanoseconds(1)) : nil, on: clock)
+            try Task.checkCancellation()
         }
     }
 

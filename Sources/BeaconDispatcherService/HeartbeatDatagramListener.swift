@@ -8,19 +8,13 @@ import NIOPosix
 /// whose reads hand every datagram to a ``HeartbeatDatagramResponder`` on that loop, with no hop
 /// to another thread or task, and whose answers leave together when a read pass ends.
 ///
-/// The socket reads up to ``messagesPerRead`` datagrams per `recvmmsg` call, and the answers
+/// The socket reads up to `HeartbeatDatagram.messagesPerRead` datagrams per `recvmmsg` call, and the answers
 /// written during one read pass go out in one `sendmmsg` at its end, so a burst of beats costs a
 /// wake-up and two system calls, not two per beat. Beats rarely come in bursts on their own, so
 /// after each read that did not fill its places the socket waits a `batching` interval before it
 /// reads again, letting the beats that arrive meanwhile gather: at 30 000 agents a 1 ms wait
 /// answers several beats per wake-up instead of about one.
 final class HeartbeatDatagramListener: Sendable {
-    /// Datagrams one `recvmmsg` reads at most.
-    static let messagesPerRead = 64
-    /// Room for each datagram read: more than a request, so that a longer datagram arrives too
-    /// long (and is refused) instead of cut down to a request's size.
-    static let bytesPerMessage = 64
-
     private let channel: any Channel
     private let loop: MultiThreadedEventLoopGroup
 
@@ -51,7 +45,7 @@ final class HeartbeatDatagramListener: Sendable {
         answeringFor dispatcher: Dispatcher<MonotonicClock>, batching: TimeAmount?
     ) async throws -> any Channel {
         try await DatagramBootstrap(group: loop)
-            .channelOption(.datagramVectorReadMessageCount, value: messagesPerRead)
+            .channelOption(.datagramVectorReadMessageCount, value: HeartbeatDatagram.messagesPerRead)
             .channelOption(
                 .socketOption(.so_rcvbuf), value: SocketOptionValue(HeartbeatDatagram.socketReceiveBufferBytes)
             )
@@ -60,7 +54,9 @@ final class HeartbeatDatagramListener: Sendable {
             // behind wake it again at once.
             .channelOption(.maxMessagesPerRead, value: 1)
             .channelOption(
-                .recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: messagesPerRead * bytesPerMessage)
+                .recvAllocator,
+                value: FixedSizeRecvByteBufferAllocator(
+                    capacity: HeartbeatDatagram.messagesPerRead * HeartbeatDatagram.bytesPerMessageRead)
             )
             // With a batching wait the handler asks for each read itself.
             .channelOption(.autoRead, value: batching == nil)
@@ -138,7 +134,7 @@ private final class HeartbeatDatagramHandler: ChannelInboundHandler {
         }
         if let batching {
             // A full read means more are waiting: take them now rather than a wait later.
-            if readThisPass >= HeartbeatDatagramListener.messagesPerRead {
+            if readThisPass >= HeartbeatDatagram.messagesPerRead {
                 context.read()
             } else {
                 nextRead = context.eventLoop.assumeIsolated().scheduleTask(in: batching) { context.read() }

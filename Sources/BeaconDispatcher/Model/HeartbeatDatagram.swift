@@ -69,6 +69,15 @@ public enum HeartbeatDatagram {
         guard buffer.count >= requestBytes else {
             throw .invalidArgument("a heartbeat datagram needs \(requestBytes) bytes, not \(buffer.count)")
         }
+        writeCheckedRequest(session: session, sequence: sequence, into: buffer)
+    }
+
+    /// ``writeRequest(session:sequence:into:)`` for a caller that has made sure of the buffer's
+    /// size and that the sequence is not 0.
+    @inline(__always)
+    package static func writeCheckedRequest(
+        session: SessionID, sequence: UInt64, into buffer: UnsafeMutableRawBufferPointer
+    ) {
         Fields(magic: requestMagic, handle: session.handle, sequence: sequence, word: 0)
             .write(signedWith: session.secret, into: buffer)
     }
@@ -205,4 +214,10 @@ public enum HeartbeatDatagram {
     /// while the reader is busy (the kernel caps it at `net.core.rmem_max`; its default, 208 KiB,
     /// overflowed at 30 000 agents).
     public static let socketReceiveBufferBytes = 4 << 20
+
+    /// Datagrams one `recvmmsg` of either end reads at most.
+    package static let messagesPerRead = 64
+    /// Room for each datagram read: more than a request or reply, so that a longer datagram
+    /// arrives too long (and is refused) instead of cut down to the right size.
+    package static let bytesPerMessageRead = 64
 }
