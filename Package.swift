@@ -403,6 +403,12 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .executableTarget(
+            name: "HeartbeatDatagramFuzz",
+            dependencies: ["BeaconDispatcher"],
+            path: "Fuzz/HeartbeatDatagramFuzz",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
             name: "EtcdResponseFuzz",
             dependencies: ["BeaconCoordinationEtcd"],
             path: "Fuzz/EtcdResponseFuzz",

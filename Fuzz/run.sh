@@ -15,7 +15,7 @@
 # a second optimised build of the core costs more than RingFuzz's slower executions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=(RingFuzz HeartbeatFuzz DiffFuzz DispatcherRequestFuzz EtcdResponseFuzz AgentStreamFuzz MasterWorkerMessageFuzz CommandLineFuzz)
+targets=(RingFuzz HeartbeatFuzz DiffFuzz DispatcherRequestFuzz HeartbeatDatagramFuzz EtcdResponseFuzz AgentStreamFuzz MasterWorkerMessageFuzz CommandLineFuzz)
 if [[ "${1:-}" == "--list" ]]; then printf '%s\n' "${targets[@]}"; exit 0; fi
 target="${1:?usage: Fuzz/run.sh TARGET SECONDS (Fuzz/run.sh --list names the targets)}"
 seconds="${2:?usage: Fuzz/run.sh TARGET SECONDS}"

@@ -3,6 +3,7 @@ import BeaconCore
 import BeaconDispatcher
 import BeaconPrimitives
 import NIOCore
+import Synchronization
 
 /// Sends the steady beats of the datagram sessions of one ``ManagerConnections`` whose agents
 /// run on one clock, from the thread of a `HeartbeatTimer`: each session is a node on the timer's
@@ -33,20 +34,19 @@ final class DatagramBeating: Sendable {
     let destination: SocketAddress
     /// How long beats may go unanswered: two in a row, unanswered this long, end the session.
     let timeout: Duration
-    /// Told of each beat as it is numbered, with its number and the instant.
-    let onBeat: @Sendable (UInt64, BeaconInstant) -> Void
+    /// Set by ``DatagramBeatScheduling/stop(_:)``; the scheduler reads it under its lock.
+    let stopped = Atomic<Bool>(false)
     private let ended = PosixMutex<AgentError?>(nil)
     private let endSignal = Wakeup()
 
     init(
         inbox: HeartbeatDatagramSocket.Inbox, socket: HeartbeatDatagramSocket, destination: SocketAddress,
-        timeout: Duration, onBeat: @escaping @Sendable (UInt64, BeaconInstant) -> Void
+        timeout: Duration
     ) {
         self.inbox = inbox
         self.socket = socket
         self.destination = destination
         self.timeout = timeout
-        self.onBeat = onBeat
     }
 
     /// The error that ends a session whose manager stopped answering its beats.
@@ -72,11 +72,6 @@ final class DatagramBeating: Sendable {
 }
 
 final class DatagramBeatScheduler<Clock: BeaconClock>: DatagramBeatScheduling {
-    private struct Filed {
-        var byHandle: [HeartbeatHandle: Entry] = [:]
-        var handleOf: [ObjectIdentifier: HeartbeatHandle] = [:]
-    }
-
     private struct Entry {
         let session: DatagramBeating
         /// When the next beat is due.
@@ -85,7 +80,9 @@ final class DatagramBeatScheduler<Clock: BeaconClock>: DatagramBeatScheduling {
     }
 
     private let timer: HeartbeatTimer<Clock>
-    private let filed = PosixMutex(Filed())
+    /// The sessions filed on the wheel, by their handle's index (each index names one record
+    /// until it expires, and the scheduler takes its entry out then).
+    private let filed = PosixMutex<[Entry?]>([])
 
     /// The wheel's horizon: a longer period is filed in steps of this.
     private static var horizon: Duration { .seconds(60) }
@@ -116,12 +113,10 @@ final class DatagramBeatScheduler<Clock: BeaconClock>: DatagramBeatScheduling {
     }
 
     func stop(_ session: DatagramBeating) {
-        filed.withLock { filed in
-            guard let handle = filed.handleOf.removeValue(forKey: ObjectIdentifier(session)) else { return }
-            filed.byHandle[handle] = nil
-            // An expiry already on its way finds no entry and is dropped.
-            _ = try? timer.wheel.remove(handle)
-        }
+        session.stopped.store(true, ordering: .relaxed)
+        // A pass that read the flag before it was set ends before this returns; the next finds
+        // it set (the lock orders both) and drops the session when its beat comes due.
+        filed.withLock { _ in }
     }
 
     func close() {
@@ -129,7 +124,7 @@ final class DatagramBeatScheduler<Clock: BeaconClock>: DatagramBeatScheduling {
     }
 
     /// Files `entry` under its due instant, or, past the wheel's horizon, the horizon.
-    private func file(_ entry: Entry, at now: BeaconInstant, in filed: inout Filed) throws(AgentError) {
+    private func file(_ entry: Entry, at now: BeaconInstant, in filed: inout [Entry?]) throws(AgentError) {
         let wait = max(now.duration(to: entry.due), .microseconds(1))
         let handle: HeartbeatHandle
         do {
@@ -137,35 +132,38 @@ final class DatagramBeatScheduler<Clock: BeaconClock>: DatagramBeatScheduling {
         } catch {
             throw .invalidConfiguration("cannot schedule another heartbeat datagram session: \(error)")
         }
-        filed.byHandle[handle] = entry
-        filed.handleOf[ObjectIdentifier(entry.session)] = handle
+        let index = Int(handle.index)
+        if index >= filed.count { filed.append(contentsOf: repeatElement(nil, count: index + 1 - filed.count)) }
+        filed[index] = entry
     }
 
     /// On the timer's thread: numbers the beats of the sessions due, files them again, and sends
     /// them, one batch per socket. Sessions whose manager fell silent end instead.
     private func beat(_ handles: [HeartbeatHandle]) {
         let now = timer.wheel.clock.now
-        var batches: [ObjectIdentifier: (socket: HeartbeatDatagramSocket, beats: [HeartbeatDatagramSocket.Beat])] = [:]
+        // One batch per socket: one or two (IPv4, IPv6), so a list searched in place.
+        var batches: [(socket: HeartbeatDatagramSocket, beats: [HeartbeatDatagramSocket.Beat])] = []
         var endings: [(DatagramBeating, AgentError)] = []
         filed.withLock { filed in
             for handle in handles {
-                guard var entry = filed.byHandle.removeValue(forKey: handle) else { continue }
+                let index = Int(handle.index)
+                guard index < filed.count, var entry = filed[index].take() else { continue }
                 let session = entry.session
-                filed.handleOf[ObjectIdentifier(session)] = nil
+                guard !session.stopped.load(ordering: .relaxed) else { continue }
                 if now >= entry.due {
-                    let standing = session.inbox.standing
-                    if let period = standing.period { entry.period = period }
-                    if standing.unansweredInARow >= 2, let since = standing.unansweredSince,
-                        now.duration(since: since) > session.timeout
-                    {
+                    let (due, period) = session.inbox.scheduledBeat(at: now, timeout: session.timeout)
+                    guard case .send(let sequence) = due else {
                         endings.append((session, DatagramBeating.silent(after: session.timeout)))
                         continue
                     }
-                    let beat = session.inbox.numberBeat()
-                    session.onBeat(beat.sequence, beat.sent)
-                    batches[ObjectIdentifier(session.socket), default: (session.socket, [])].beats.append(
-                        HeartbeatDatagramSocket.Beat(
-                            session: session.inbox.session, sequence: beat.sequence, destination: session.destination))
+                    let beat = HeartbeatDatagramSocket.Beat(
+                        session: session.inbox.session, sequence: sequence, destination: session.destination)
+                    if let batch = batches.firstIndex(where: { $0.socket === session.socket }) {
+                        batches[batch].beats.append(beat)
+                    } else {
+                        batches.append((session.socket, [beat]))
+                    }
+                    if let period { entry.period = period }
                     entry.due = entry.due.advanced(by: entry.period)
                     if entry.due <= now { entry.due = now.advanced(by: entry.period) }
                 }
@@ -177,7 +175,7 @@ final class DatagramBeatScheduler<Clock: BeaconClock>: DatagramBeatScheduling {
             }
         }
         for (session, reason) in endings { session.end(reason) }
-        for batch in batches.values { batch.socket.send(batch.beats) }
+        for batch in batches { batch.socket.send(batch.beats) }
     }
 }
 #endif

@@ -16,6 +16,17 @@ struct DatagramBeats {
     private(set) var period: Duration?
     /// The number of the newest beat answered (0 before the first answer).
     private(set) var lastAnswered: UInt64 = 0
+    /// When the newest beat was sent.
+    private(set) var lastSent: BeaconInstant?
+
+    /// What a scheduled beat does.
+    enum Due: Equatable {
+        /// Goes out with this number.
+        case send(sequence: UInt64)
+        /// Does not: two beats in a row have gone unanswered for longer than the timeout, and
+        /// the session ends.
+        case silent
+    }
 
     /// Beats numbered from `lastSequence + 1`: from 1 for a new session, and after the last beat
     /// of the session's previous run when a resumed session continues it.
@@ -26,6 +37,7 @@ struct DatagramBeats {
     /// Numbers a beat sent at `instant`.
     mutating func number(sentAt instant: BeaconInstant) -> UInt64 {
         lastSequence += 1
+        lastSent = instant
         unanswered.append((lastSequence, instant))
         // Only the oldest counts for the timeout; keep the list short while a manager is silent.
         if unanswered.count > 64 { unanswered.remove(at: 1) }
@@ -43,6 +55,13 @@ struct DatagramBeats {
         period = reply.period
         lastAnswered = reply.sequence
         return (sent, received.duration(since: sent))
+    }
+
+    /// The beat due at `now`: numbered, unless the manager has fallen silent, which is two beats
+    /// in a row unanswered and the older sent more than `timeout` ago.
+    mutating func beat(at now: BeaconInstant, timeout: Duration) -> Due {
+        if unansweredInARow >= 2, let since = unansweredSince, now.duration(since: since) > timeout { return .silent }
+        return .send(sequence: number(sentAt: now))
     }
 
     /// Beats sent since the last one answered.

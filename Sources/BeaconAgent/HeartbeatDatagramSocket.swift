@@ -22,7 +22,7 @@ final class HeartbeatDatagramSocket: Sendable {
     /// heartbeat observer.
     final class Inbox: Sendable {
         let session: SessionID
-        /// Signalled on each answer that settles a beat.
+        /// Signalled on the first answer, which brings the period.
         let arrived = Wakeup()
         private let clock: any BeaconClock
         private let observer: NodeAgent.HeartbeatObserver?
@@ -45,21 +45,35 @@ final class HeartbeatDatagramSocket: Sendable {
             return (beats.withLock { $0.number(sentAt: now) }, now)
         }
 
+        /// The beat the scheduler sends at `now`, or `.silent` (see `DatagramBeats.beat(at:timeout:)`),
+        /// and the period the newest answer gave.
+        func scheduledBeat(at now: BeaconInstant, timeout: Duration) -> (DatagramBeats.Due, period: Duration?) {
+            beats.withLock { beats in (beats.beat(at: now, timeout: timeout), beats.period) }
+        }
+
+        /// The newest beat's number and when it was sent (nil before the first).
+        var lastBeat: (sequence: UInt64, sent: BeaconInstant)? {
+            beats.withLock { beats in beats.lastSent.map { (beats.lastSequence, $0) } }
+        }
+
         /// Settles the beat `reply` answers, if it is this session's.
         func deliver(_ reply: HeartbeatDatagram.Reply) {
             let received = clock.now
-            guard let settled = beats.withLock({ $0.answer(reply, receivedAt: received) }) else { return }
-            // The agent's wait first, so it is woken before anyone who learns of the answer
-            // from the observer looks at the agent.
-            arrived.signal()
-            observer?(settled.sent, settled.roundTrip)
+            let answered = beats.withLock { beats in
+                let first = beats.period == nil
+                return beats.answer(reply, receivedAt: received).map { (settled: $0, first: first) }
+            }
+            guard let answered else { return }
+            // Only the session's first beat is awaited (its answer brings the period), and the
+            // agent's wait is woken before anyone who learns of the answer from the observer
+            // looks at the agent.
+            if answered.first { arrived.signal() }
+            observer?(answered.settled.sent, answered.settled.roundTrip)
         }
 
-        /// The period the newest answer gave and the beat it answered, the beats sent since it,
-        /// and when the oldest of those was sent.
-        var standing: (period: Duration?, lastAnswered: UInt64, unansweredInARow: Int, unansweredSince: BeaconInstant?)
-        {
-            beats.withLock { ($0.period, $0.lastAnswered, $0.unansweredInARow, $0.unansweredSince) }
+        /// The period the newest answer gave, and the beat it answered.
+        var standing: (period: Duration?, lastAnswered: UInt64) {
+            beats.withLock { ($0.period, $0.lastAnswered) }
         }
     }
 
@@ -191,17 +205,21 @@ final class HeartbeatDatagramSocket: Sendable {
     }
 
     /// Sends `beats` with one hop to the socket's event loop and one flush, which NIO turns into
-    /// one `sendmmsg` for the lot.
+    /// one `sendmmsg` for the lot; the requests share one buffer.
     func send(_ beats: [Beat]) {
+        let size = HeartbeatDatagram.requestBytes
+        var requests = channel.allocator.buffer(capacity: beats.count * size)
+        for beat in beats {
+            requests.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { space in
+                // Sequences start at 1 (`DatagramBeats` numbers them) and the space is a request's size.
+                HeartbeatDatagram.writeCheckedRequest(session: beat.session, sequence: beat.sequence, into: space)
+                return size
+            }
+        }
         var envelopes: [AddressedEnvelope<ByteBuffer>] = []
         envelopes.reserveCapacity(beats.count)
         for beat in beats {
-            var request = channel.allocator.buffer(capacity: HeartbeatDatagram.requestBytes)
-            request.writeWithUnsafeMutableBytes(minimumWritableBytes: HeartbeatDatagram.requestBytes) { space in
-                // Sequences start at 1 (`DatagramBeats` numbers them) and the space is a request's size.
-                HeartbeatDatagram.writeCheckedRequest(session: beat.session, sequence: beat.sequence, into: space)
-                return HeartbeatDatagram.requestBytes
-            }
+            guard let request = requests.readSlice(length: size) else { break }
             envelopes.append(AddressedEnvelope(remoteAddress: beat.destination, data: request))
         }
         let channel = self.channel

@@ -52,6 +52,8 @@ public final class NodeAgent: LongRunningService {
         /// The last heartbeat datagram's number and the session it was sent on: a resumed session
         /// carries on from it, since its manager refuses any number not above the last it took.
         var lastDatagram: (session: String, sequence: UInt64)?
+        /// The datagram session in progress, whose beats are numbered and timed in its inbox.
+        var datagramInbox: HeartbeatDatagramSocket.Inbox?
         var backoff: Backoff
         var random: any RandomNumberGenerator & Sendable
         /// Managers whose last session attempt failed (not a redirect), and when: a redirect to
@@ -154,7 +156,9 @@ public final class NodeAgent: LongRunningService {
     public var sessionsStarted: Int { state.withLock { $0.sessionsStarted } }
 
     /// When the last heartbeat was sent, answered or not (on the agent's clock).
-    public var lastHeartbeatSent: BeaconInstant? { state.withLock { $0.lastHeartbeatSent } }
+    public var lastHeartbeatSent: BeaconInstant? {
+        state.withLock { $0.datagramInbox?.lastBeat?.sent ?? $0.lastHeartbeatSent }
+    }
 
     /// Why the last session ended, nil while the first one lasts.
     public var lastSessionEnd: String? { state.withLock { $0.lastSessionEnd } }
@@ -430,11 +434,21 @@ public final class NodeAgent: LongRunningService {
         let inbox = HeartbeatDatagramSocket.Inbox(
             session: session, after: resumedAfter ?? 0, clock: clock, observer: heartbeatObserver)
         for socket in sockets.values { socket.register(inbox) }
-        defer { for socket in sockets.values { socket.unregister(inbox) } }
+        state.withLock { $0.datagramInbox = inbox }
+        defer {
+            for socket in sockets.values { socket.unregister(inbox) }
+            // The numbers this session used, for a resumed session to carry on from.
+            state.withLock { state in
+                state.datagramInbox = nil
+                if let last = inbox.lastBeat {
+                    state.lastDatagram = (text, last.sequence)
+                    state.lastHeartbeatSent = last.sent
+                }
+            }
+        }
         let timeout = configuration.callTimeout
         func beat(to destination: SocketAddress) -> UInt64 {
             let beat = inbox.numberBeat()
-            recordDatagram(beat.sequence, sentAt: beat.sent, session: text)
             sockets[destination.protocol == .inet6]?.send(
                 [.init(session: session, sequence: beat.sequence, destination: destination)])
             return beat.sequence
@@ -463,22 +477,11 @@ public final class NodeAgent: LongRunningService {
 
         // The rest go from the connections' beat scheduler, with every other session's due then.
         guard let socket = sockets[destination.protocol == .inet6] else { throw AgentError.sessionClosed }
-        let beating = DatagramBeating(
-            inbox: inbox, socket: socket, destination: destination, timeout: timeout
-        ) { [weak self] sequence, sent in
-            self?.recordDatagram(sequence, sentAt: sent, session: text)
-        }
+        let beating = DatagramBeating(inbox: inbox, socket: socket, destination: destination, timeout: timeout)
         let scheduler = try connections.beatScheduler(clock: clock)
         try scheduler.start(beating, after: period)
         defer { scheduler.stop(beating) }
         throw try await beating.ending(on: clock)
-    }
-
-    private func recordDatagram(_ sequence: UInt64, sentAt sent: BeaconInstant, session: String) {
-        state.withLock { state in
-            state.lastHeartbeatSent = sent
-            state.lastDatagram = (session, sequence)
-        }
     }
 
     /// Ends the session when the manager stops answering without a word (a peer that lost

@@ -45,7 +45,8 @@ import Synchronization
 /// fires orphan timers and sends assignment batches.
 public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     private let core: LockedCore<Clock>
-    private let path: HeartbeatPath<Clock>
+    /// The lock-free heartbeat path (``HeartbeatDatagramResponder`` answers beats on it).
+    let path: HeartbeatPath<Clock>
     private let timer: HeartbeatTimer<Clock>
     private let store: any DispatcherStore
     private let logger: Logger
@@ -299,18 +300,6 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
         if let period = path.beat(node: nodeID, session: session) { return period }
         throw core.withLock { $0.failure(node: nodeID) }
     }
-
-    /// Beats the node whose current session `handle` names if `authenticate` accepts the
-    /// session's secret: the heartbeat datagram lane (``HeartbeatDatagramResponder``), whose
-    /// datagrams prove the session with a tag made from its secret instead of carrying it.
-    /// Lock-free and allocation-free; nil for any refusal.
-    @inline(__always)
-    func heartbeat(handle: HeartbeatHandle, authenticatedBy authenticate: (_ secret: UInt64) -> Bool) -> Duration? {
-        path.beat(handle: handle, authenticatedBy: authenticate)
-    }
-
-    /// The most sessions the dispatcher holds at once: session handles' indices stay below it.
-    var sessionCapacity: Int { path.sessions.capacity }
 
     /// Records every heartbeat of `batch`, as `heartbeat(nodeID:session:)` records each, for a
     /// relay or proxy that forwards many nodes' heartbeats in one message. At a million nodes a

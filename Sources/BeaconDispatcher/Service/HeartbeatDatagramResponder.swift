@@ -47,16 +47,21 @@ public final class HeartbeatDatagramResponder<Clock: BeaconClock> {
         var sequence: UInt64
     }
 
-    private let dispatcher: Dispatcher<Clock>
+    private let path: HeartbeatPath<Clock>
     private let capacity: Int
     private var lastSequences: [LastSequence] = []
     /// What became of the datagrams answered so far.
     public private(set) var counts = Counts()
 
     /// A responder for `dispatcher`'s sessions.
-    public init(dispatcher: Dispatcher<Clock>) {
-        self.dispatcher = dispatcher
-        capacity = dispatcher.sessionCapacity
+    public convenience init(dispatcher: Dispatcher<Clock>) {
+        self.init(path: dispatcher.path)
+    }
+
+    /// A responder for the sessions of `path` (a `VirtualDispatcher`'s, in the fuzz harness).
+    package init(path: HeartbeatPath<Clock>) {
+        self.path = path
+        capacity = path.sessions.capacity
     }
 
     /// Answers one datagram: returns the length of the reply written at the start of `reply`
@@ -72,7 +77,7 @@ public final class HeartbeatDatagramResponder<Clock: BeaconClock> {
         }
         var session: SessionID?
         var stale = false
-        let period = dispatcher.heartbeat(handle: beat.handle) { secret in
+        let period = path.beat(handle: beat.handle) { secret in
             guard beat.isAuthentic(secret: secret) else { return false }
             session = SessionID(handle: beat.handle, secret: secret)
             guard accept(beat) else {
