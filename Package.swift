@@ -252,6 +252,7 @@ let package = Package(
             dependencies: [
                 "BeaconCore",
                 "BeaconPrimitives",
+                "BeaconSystemShims",
                 "BeaconDispatcher",
                 "BeaconClient",
                 "BeaconDispatcherAPI",

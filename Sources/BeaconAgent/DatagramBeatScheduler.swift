@@ -10,20 +10,22 @@ import Synchronization
 /// wheel whose deadline is its next beat, and every slot's beats leave as one batch per socket.
 ///
 /// A process that runs many agents (a load generator, a relay) then pays one timer wake-up and
-/// one hop to the socket's event loop per slot, not a task switch, a system timer and a hop per
-/// beat. A beat goes at most one slot (1 ms) after it is due; dues advance by whole periods, so
+/// one `sendmmsg` per slot, sent from the timer's thread, not a task switch, a system timer and
+/// a hop to the socket's event loop per beat. A beat goes at most one slot (1 ms) after it is due; dues advance by whole periods, so
 /// that lateness does not add up.
 protocol DatagramBeatScheduling: Sendable {
     /// Starts beating `session`: the first beat one `period` from now, then once per the period
     /// the latest answer gave.
     ///
-    /// - Throws: ``AgentError/invalidConfiguration(_:)`` when the wheel holds no more sessions.
+    /// - Throws: ``AgentError/invalidConfiguration(_:)`` when the wheel holds no more sessions,
+    ///   ``AgentError/sessionClosed`` once the scheduler is closed.
     func start(_ session: DatagramBeating, after period: Duration) throws(AgentError)
 
     /// Stops beating `session`; no beat of it is numbered after this returns.
     func stop(_ session: DatagramBeating)
 
-    /// Stops the timer's thread. Sessions still started get no more beats.
+    /// Stops the timer's thread and ends every session still started with
+    /// ``AgentError/sessionClosed``; later starts are refused.
     func close()
 }
 
@@ -72,17 +74,23 @@ final class DatagramBeating: Sendable {
 }
 
 final class DatagramBeatScheduler<Clock: BeaconClock>: DatagramBeatScheduling {
+    private struct Filed {
+        /// The sessions filed on the wheel, by their handle's index.
+        var entries: [Entry?] = []
+        var closed = false
+    }
+
     private struct Entry {
         let session: DatagramBeating
+        /// The handle it is filed under: a record's index is reused once it expires.
+        let handle: HeartbeatHandle
         /// When the next beat is due.
         var due: BeaconInstant
         var period: Duration
     }
 
     private let timer: HeartbeatTimer<Clock>
-    /// The sessions filed on the wheel, by their handle's index (each index names one record
-    /// until it expires, and the scheduler takes its entry out then).
-    private let filed = PosixMutex<[Entry?]>([])
+    private let filed = PosixMutex(Filed())
 
     /// The wheel's horizon: a longer period is filed in steps of this.
     private static var horizon: Duration { .seconds(60) }
@@ -108,7 +116,8 @@ final class DatagramBeatScheduler<Clock: BeaconClock>: DatagramBeatScheduling {
     func start(_ session: DatagramBeating, after period: Duration) throws(AgentError) {
         let now = timer.wheel.clock.now
         try filed.withLock { filed throws(AgentError) in
-            try file(Entry(session: session, due: now.advanced(by: period), period: period), at: now, in: &filed)
+            guard !filed.closed else { throw .sessionClosed }
+            try file(session, due: now.advanced(by: period), period: period, at: now, in: &filed)
         }
     }
 
@@ -120,12 +129,22 @@ final class DatagramBeatScheduler<Clock: BeaconClock>: DatagramBeatScheduling {
     }
 
     func close() {
+        let stranded = filed.withLock { filed in
+            filed.closed = true
+            defer { filed.entries = [] }
+            return filed.entries.compactMap { $0?.session }
+        }
         timer.stop()
+        // Without beats their manager will mark the nodes down: say so rather than wait forever.
+        for session in stranded { session.end(.sessionClosed) }
     }
 
-    /// Files `entry` under its due instant, or, past the wheel's horizon, the horizon.
-    private func file(_ entry: Entry, at now: BeaconInstant, in filed: inout [Entry?]) throws(AgentError) {
-        let wait = max(now.duration(to: entry.due), .microseconds(1))
+    /// Files `session` under `due`, or, past the wheel's horizon, the horizon.
+    private func file(
+        _ session: DatagramBeating, due: BeaconInstant, period: Duration, at now: BeaconInstant,
+        in filed: inout Filed
+    ) throws(AgentError) {
+        let wait = max(now.duration(to: due), .microseconds(1))
         let handle: HeartbeatHandle
         do {
             handle = try timer.wheel.register(ttl: HeartbeatTTL(min(wait, Self.horizon)))
@@ -133,8 +152,10 @@ final class DatagramBeatScheduler<Clock: BeaconClock>: DatagramBeatScheduling {
             throw .invalidConfiguration("cannot schedule another heartbeat datagram session: \(error)")
         }
         let index = Int(handle.index)
-        if index >= filed.count { filed.append(contentsOf: repeatElement(nil, count: index + 1 - filed.count)) }
-        filed[index] = entry
+        if index >= filed.entries.count {
+            filed.entries.append(contentsOf: repeatElement(nil, count: index + 1 - filed.entries.count))
+        }
+        filed.entries[index] = Entry(session: session, handle: handle, due: due, period: period)
     }
 
     /// On the timer's thread: numbers the beats of the sessions due, files them again, and sends
@@ -147,9 +168,13 @@ final class DatagramBeatScheduler<Clock: BeaconClock>: DatagramBeatScheduling {
         filed.withLock { filed in
             for handle in handles {
                 let index = Int(handle.index)
-                guard index < filed.count, var entry = filed[index].take() else { continue }
+                guard index < filed.entries.count, let entry = filed.entries[index], entry.handle == handle else {
+                    continue
+                }
+                filed.entries[index] = nil
                 let session = entry.session
                 guard !session.stopped.load(ordering: .relaxed) else { continue }
+                var next = (due: entry.due, period: entry.period)
                 if now >= entry.due {
                     let (due, period) = session.inbox.scheduledBeat(at: now, timeout: session.timeout)
                     guard case .send(let sequence) = due else {
@@ -163,12 +188,12 @@ final class DatagramBeatScheduler<Clock: BeaconClock>: DatagramBeatScheduling {
                     } else {
                         batches.append((session.socket, [beat]))
                     }
-                    if let period { entry.period = period }
-                    entry.due = entry.due.advanced(by: entry.period)
-                    if entry.due <= now { entry.due = now.advanced(by: entry.period) }
+                    if let period { next.period = period }
+                    next.due = next.due.advanced(by: next.period)
+                    if next.due <= now { next.due = now.advanced(by: next.period) }
                 }
                 do throws(AgentError) {
-                    try file(entry, at: now, in: &filed)
+                    try file(session, due: next.due, period: next.period, at: now, in: &filed)
                 } catch {
                     endings.append((session, error))
                 }

@@ -20,7 +20,7 @@ struct DatagramBeats {
     private(set) var lastSent: BeaconInstant?
 
     /// What a scheduled beat does.
-    enum Due: Equatable {
+    enum Due {
         /// Goes out with this number.
         case send(sequence: UInt64)
         /// Does not: two beats in a row have gone unanswered for longer than the timeout, and

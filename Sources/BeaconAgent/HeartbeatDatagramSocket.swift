@@ -2,6 +2,7 @@
 import BeaconCore
 import BeaconDispatcher
 import BeaconPrimitives
+import BeaconSystemShims
 import NIOCore
 import NIOPosix
 
@@ -86,30 +87,45 @@ final class HeartbeatDatagramSocket: Sendable {
     private let channel: any Channel
     private let loop: MultiThreadedEventLoopGroup
     private let inboxes: Inboxes
+    /// A second descriptor of the channel's socket, which beats are sent on from the thread that
+    /// has them (the beat scheduler's, or an agent's task) without a hop to the event loop;
+    /// nil once closed. The lock keeps a send from using it while ``close()`` closes it.
+    private let sender: PosixMutex<CInt?>
 
-    private init(channel: any Channel, loop: MultiThreadedEventLoopGroup, inboxes: Inboxes) {
+    private init(channel: any Channel, loop: MultiThreadedEventLoopGroup, inboxes: Inboxes, sender: CInt) {
         self.channel = channel
         self.loop = loop
         self.inboxes = inboxes
+        self.sender = PosixMutex(sender)
     }
 
     /// A socket on a free port of every local IPv4 address, or of every IPv6 one, read on a
     /// thread of its own (so answers are timed when they arrive, not when the gRPC loops are
     /// free).
     static func bind(ipv6: Bool) async throws -> HeartbeatDatagramSocket {
+        let descriptor = beacon_bind_datagram_socket(ipv6 ? 1 : 0)
+        guard descriptor >= 0 else { throw IOError(errnoCode: errno, reason: "binding a heartbeat datagram socket") }
+        let sender = dup(descriptor)
+        guard sender >= 0 else {
+            let code = errno
+            closeDescriptor(descriptor)
+            throw IOError(errnoCode: code, reason: "duplicating a heartbeat datagram socket")
+        }
         let inboxes = Inboxes()
         let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
-            let channel = try await bind(ipv6: ipv6, on: loop, routingTo: inboxes)
-            return HeartbeatDatagramSocket(channel: channel, loop: loop, inboxes: inboxes)
+            // The channel owns `descriptor` from here, and closes it on failure too.
+            let channel = try await open(descriptor, on: loop, routingTo: inboxes)
+            return HeartbeatDatagramSocket(channel: channel, loop: loop, inboxes: inboxes, sender: sender)
         } catch {
+            closeDescriptor(sender)
             try? await loop.shutdownGracefully()
             throw error
         }
     }
 
-    private static func bind(
-        ipv6: Bool, on loop: MultiThreadedEventLoopGroup, routingTo inboxes: Inboxes
+    private static func open(
+        _ descriptor: CInt, on loop: MultiThreadedEventLoopGroup, routingTo inboxes: Inboxes
     ) async throws -> any Channel {
         try await DatagramBootstrap(group: loop)
             .channelOption(
@@ -130,7 +146,7 @@ final class HeartbeatDatagramSocket: Sendable {
                     try channel.pipeline.syncOperations.addHandler(ReplyHandler(inboxes: inboxes))
                 }
             }
-            .bind(host: ipv6 ? "::" : "0.0.0.0", port: 0).get()
+            .withBoundSocket(descriptor).get()
     }
 
     /// Starts handing `inbox` the replies meant for its session; ``unregister(_:)`` stops.
@@ -204,35 +220,48 @@ final class HeartbeatDatagramSocket: Sendable {
         let destination: SocketAddress
     }
 
-    /// Sends `beats` with one hop to the socket's event loop and one flush, which NIO turns into
-    /// one `sendmmsg` for the lot; the requests share one buffer.
+    /// Sends `beats`, from the calling thread, with one `sendmmsg` per 64 (the requests and their
+    /// addresses laid out once). A send the socket refuses (its buffer full) loses those beats
+    /// only: the next ones stand in for them.
     func send(_ beats: [Beat]) {
         let size = HeartbeatDatagram.requestBytes
-        var requests = channel.allocator.buffer(capacity: beats.count * size)
-        for beat in beats {
-            requests.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { space in
-                // Sequences start at 1 (`DatagramBeats` numbers them) and the space is a request's size.
-                HeartbeatDatagram.writeCheckedRequest(session: beat.session, sequence: beat.sequence, into: space)
-                return size
+        var requests = [UInt8](repeating: 0, count: beats.count * size)
+        var addresses = [sockaddr_storage](repeating: sockaddr_storage(), count: beats.count)
+        var lengths = [socklen_t](repeating: 0, count: beats.count)
+        requests.withUnsafeMutableBytes { space in
+            for (position, beat) in beats.enumerated() {
+                // Sequences start at 1 (`DatagramBeats` numbers them) and each place is a request's size.
+                HeartbeatDatagram.writeCheckedRequest(
+                    session: beat.session, sequence: beat.sequence,
+                    into: UnsafeMutableRawBufferPointer(rebasing: space[(position * size)..<((position + 1) * size)]))
+                beat.destination.withSockAddr { address, length in
+                    withUnsafeMutableBytes(of: &addresses[position]) { storage in
+                        storage.copyMemory(from: UnsafeRawBufferPointer(start: address, count: length))
+                    }
+                    lengths[position] = socklen_t(length)
+                }
             }
         }
-        var envelopes: [AddressedEnvelope<ByteBuffer>] = []
-        envelopes.reserveCapacity(beats.count)
-        for beat in beats {
-            guard let request = requests.readSlice(length: size) else { break }
-            envelopes.append(AddressedEnvelope(remoteAddress: beat.destination, data: request))
-        }
-        let channel = self.channel
-        channel.eventLoop.execute { [envelopes] in
-            for envelope in envelopes { channel.write(envelope, promise: nil) }
-            channel.flush()
+        sender.withLock { descriptor in
+            guard let descriptor else { return }
+            _ = beacon_send_datagrams(
+                descriptor, requests, CUnsignedInt(size), addresses, lengths, CUnsignedInt(beats.count))
         }
     }
 
     func close() async {
+        sender.withLock { descriptor in
+            if let open = descriptor.take() { closeDescriptor(open) }
+        }
         try? await channel.close()
         try? await loop.shutdownGracefully()
     }
+}
+
+/// Closes a descriptor this file opened (outside the socket type, whose `close()` would shadow
+/// the system's).
+private func closeDescriptor(_ descriptor: CInt) {
+    _ = close(descriptor)
 }
 
 /// Routes each reply to its session's inbox, if it checks out for that session.
@@ -258,7 +287,8 @@ private final class ReplyHandler: ChannelInboundHandler {
         }
     }
 
-    /// A send that failed (the manager's port closed) loses that beat only; the agent sends again.
+    /// A read that failed loses at most the answers it held: beats go on, and a session whose
+    /// answers stop ends by the silence rule.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {}
 }
 #endif

@@ -476,6 +476,7 @@ public final class NodeAgent: LongRunningService {
         }
 
         // The rest go from the connections' beat scheduler, with every other session's due then.
+        // Every destination's family got its socket above; the optional is the dictionary's.
         guard let socket = sockets[destination.protocol == .inet6] else { throw AgentError.sessionClosed }
         let beating = DatagramBeating(inbox: inbox, socket: socket, destination: destination, timeout: timeout)
         let scheduler = try connections.beatScheduler(clock: clock)

@@ -3,6 +3,10 @@
 #include <sched.h>
 #endif
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "BeaconSystemShims.h"
@@ -21,4 +25,71 @@ unsigned int beacon_current_cpu(void) {
 unsigned int beacon_cpu_count(void) {
     long count = sysconf(_SC_NPROCESSORS_CONF);
     return count < 1 ? 1 : (unsigned int)count;
+}
+
+int beacon_bind_datagram_socket(int ipv6) {
+#if defined(SOCK_CLOEXEC)
+    int descriptor = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+#else
+    int descriptor = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+#endif
+    if (descriptor < 0) return -1;
+    int bound;
+    if (ipv6) {
+        struct sockaddr_in6 any;
+        memset(&any, 0, sizeof any);
+        any.sin6_family = AF_INET6;
+        any.sin6_addr = in6addr_any;
+        bound = bind(descriptor, (const struct sockaddr *)&any, sizeof any);
+    } else {
+        struct sockaddr_in any;
+        memset(&any, 0, sizeof any);
+        any.sin_family = AF_INET;
+        any.sin_addr.s_addr = htonl(INADDR_ANY);
+        bound = bind(descriptor, (const struct sockaddr *)&any, sizeof any);
+    }
+    if (bound != 0) {
+        int saved = errno;
+        close(descriptor);
+        errno = saved;
+        return -1;
+    }
+    return descriptor;
+}
+
+int beacon_send_datagrams(
+    int descriptor, const void *payloads, unsigned int size, const struct sockaddr_storage *addresses,
+    const socklen_t *lengths, unsigned int count) {
+    const unsigned char *bytes = payloads;
+    unsigned int sent = 0;
+#if defined(__linux__)
+    // A batch of headers at a time on the stack: one system call per 64 datagrams.
+    enum { batch = 64 };
+    struct mmsghdr headers[batch];
+    struct iovec vectors[batch];
+    while (sent < count) {
+        unsigned int n = count - sent < batch ? count - sent : batch;
+        for (unsigned int i = 0; i < n; i++) {
+            vectors[i].iov_base = (void *)(bytes + (size_t)(sent + i) * size);
+            vectors[i].iov_len = size;
+            memset(&headers[i], 0, sizeof headers[i]);
+            headers[i].msg_hdr.msg_name = (void *)&addresses[sent + i];
+            headers[i].msg_hdr.msg_namelen = lengths[sent + i];
+            headers[i].msg_hdr.msg_iov = &vectors[i];
+            headers[i].msg_hdr.msg_iovlen = 1;
+        }
+        int result = sendmmsg(descriptor, headers, n, MSG_DONTWAIT);
+        if (result < 0) return sent > 0 ? (int)sent : -1;
+        sent += (unsigned int)result;
+        if ((unsigned int)result < n) break;
+    }
+#else
+    for (; sent < count; sent++) {
+        ssize_t result = sendto(
+            descriptor, bytes + (size_t)sent * size, size, MSG_DONTWAIT,
+            (const struct sockaddr *)&addresses[sent], lengths[sent]);
+        if (result < 0) return sent > 0 ? (int)sent : -1;
+    }
+#endif
+    return (int)sent;
 }

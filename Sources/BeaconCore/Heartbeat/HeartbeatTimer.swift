@@ -85,7 +85,14 @@ public final class HeartbeatTimer<Clock: BeaconClock>: Sendable {
         thread.withLock { thread in
             guard let running = thread else { return }
             loop.requestStop()
-            pthread_join(running, nil)
+            if pthread_equal(running, pthread_self()) != 0 {
+                // Called from `onExpiry` (its closure held the last reference to an owner whose
+                // deinit stops the timer): the thread cannot wait for itself; it ends after this
+                // pass, on its own.
+                pthread_detach(running)
+            } else {
+                pthread_join(running, nil)
+            }
             thread = nil
         }
     }

@@ -15,9 +15,10 @@ package import BeaconCore
 /// when it is byte for byte the request the node's current session would send for a sequence
 /// above the last accepted one (the request is rebuilt with ``HeartbeatDatagram`` for the
 /// comparison), and the buffer can hold the reply; an answer reads back for that session with
-/// that sequence and a positive period; a datagram left unanswered changes nothing (a later
-/// beat with its sequence is still accepted); and the responder's ``HeartbeatDatagramResponder/Counts``
-/// add up to the datagrams it was handed, with `answered` equal to the model's.
+/// that sequence and a positive period; a datagram left unanswered changes nothing (the
+/// heartbeat path counts exactly the answered beats, and a later beat with its sequence is still
+/// accepted); and the responder's ``HeartbeatDatagramResponder/Counts`` add up to the datagrams
+/// it was handed, with `answered` equal to the model's.
 ///
 /// It lives in the library (with `package` access) so unit tests replay the committed inputs
 /// through the same code. Not for use outside Beacon's tests and fuzzers.
@@ -90,7 +91,7 @@ package enum HeartbeatDatagramFuzzHarness {
             case 3: return beat(index, sequence: reader.word())
             case 4:
                 var request = Self.request(node.session, sequence: node.lastAccepted &+ 1)
-                let bit = reader.byte() % (request.count * 8)
+                let bit = (reader.byte() << 8 | reader.byte()) % (request.count * 8)
                 request[bit / 8] ^= 1 << (bit % 8)
                 return hand(request)
             case 5: return hand(reader.lengthPrefixedBytes(limit: 64))
@@ -147,8 +148,9 @@ package enum HeartbeatDatagramFuzzHarness {
         /// bytes a node's current session sends for a sequence above the last accepted.
         private func acceptable(_ datagram: [UInt8]) -> (node: Int, sequence: UInt64)? {
             guard datagram.count == HeartbeatDatagram.requestBytes else { return nil }
-            // The request's sequence, wherever the format keeps it, is found by asking each
-            // node's session to write the request for it: parsing here would trust the parser.
+            // The parser only proposes a sequence; the verdict is a byte-for-byte comparison
+            // with the request each node's session writes for it, so a parser that accepts too
+            // much cannot make the model agree.
             guard let parsed = datagram.withUnsafeBytes({ HeartbeatDatagram.readRequest($0) }) else { return nil }
             for (index, node) in nodes.enumerated()
             where parsed.sequence > node.lastAccepted
@@ -192,6 +194,12 @@ package enum HeartbeatDatagramFuzzHarness {
             let total = counts.answered + counts.malformed + counts.unauthenticated + counts.replayed + counts.refused
             guard total == handed, counts.answered == answered else {
                 return "counts \(counts) after \(handed) datagrams, \(answered) of them answered"
+            }
+            // A datagram left unanswered must not have beaten its node either: the heartbeat
+            // path counts every beat it accepts.
+            let beaten = dispatcher.core.path.beats.total
+            guard beaten == answered else {
+                return "the heartbeat path accepted \(beaten) beats, but \(answered) datagrams deserved one"
             }
             return nil
         }

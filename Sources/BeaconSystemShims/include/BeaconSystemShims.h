@@ -1,7 +1,10 @@
 #ifndef BEACON_SYSTEM_SHIMS_H
 #define BEACON_SYSTEM_SHIMS_H
 
-// What the hot paths of BeaconCore and the dispatcher need that Swift does not reach by itself.
+// What the hot paths of BeaconCore, the dispatcher and the agents need that Swift does not reach
+// by itself.
+
+#include <sys/socket.h>
 
 /// The CPU the calling thread is running on, or 0 where the system cannot say. It may be stale by
 /// the time the caller uses it (the thread can migrate): callers use it to pick a counter that is
@@ -23,5 +26,17 @@ static inline void beacon_prefetch_for_write(const void *address) {
 static inline void beacon_prefetch_for_read(const void *address) {
     __builtin_prefetch(address, 0, 3);
 }
+
+/// A UDP socket bound to a free port of every local IPv4 address (or, with `ipv6`, of every IPv6
+/// one), close-on-exec; -1 with `errno` set if it cannot be made.
+int beacon_bind_datagram_socket(int ipv6);
+
+/// Sends `count` datagrams of `size` bytes each, laid end to end at `payloads`, the i-th to
+/// `addresses[i]` (`lengths[i]` bytes of it), from the datagram socket `descriptor`, without
+/// blocking: `sendmmsg` on Linux, a `sendto` each elsewhere. Returns how many were sent (a full
+/// send buffer stops it early), or -1 with `errno` set when none was.
+int beacon_send_datagrams(
+    int descriptor, const void *payloads, unsigned int size, const struct sockaddr_storage *addresses,
+    const socklen_t *lengths, unsigned int count);
 
 #endif
