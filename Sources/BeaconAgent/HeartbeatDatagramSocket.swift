@@ -114,7 +114,8 @@ final class HeartbeatDatagramSocket: Sendable {
         let inboxes = Inboxes()
         let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
-            // The channel owns `descriptor` from here, and closes it on failure too.
+            // NIO owns `descriptor` from here: the channel closes it, and so does a channel that
+            // fails to be made, unless it fails at ignoring SIGPIPE, where NIO leaves it open.
             let channel = try await open(descriptor, on: loop, routingTo: inboxes)
             return HeartbeatDatagramSocket(channel: channel, loop: loop, inboxes: inboxes, sender: sender)
         } catch {
