@@ -48,7 +48,8 @@ public final class DispatcherServer: Service, LongRunningService {
     ///
     /// With ``DispatcherServerConfiguration/acceptsHeartbeatDatagrams`` it binds the datagram
     /// socket once the gRPC service listens, to the same port number, and closes it when the
-    /// service has stopped.
+    /// service has stopped. If the socket closes first, the gRPC service is stopped too and this
+    /// throws ``ServiceError/laneEnded(_:)``.
     public func run() async throws {
         guard configuration.acceptsHeartbeatDatagrams else { return try await listener.run() }
         try await withThrowingTaskGroup(of: Lane.self) { group in
@@ -76,7 +77,7 @@ public final class DispatcherServer: Service, LongRunningService {
             }
             // Whichever ends first ends the other: a server never runs with one of its lanes gone.
             if try await group.next() == .datagrams {
-                throw ServiceError.invalidConfiguration("the heartbeat datagram socket closed while the server ran")
+                throw ServiceError.laneEnded("the heartbeat datagram socket closed while the server ran")
             }
         }
     }
