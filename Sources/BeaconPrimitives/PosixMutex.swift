@@ -17,21 +17,31 @@ package final class PosixMutex<Value>: @unchecked Sendable {
     // Behind a pointer rather than a stored property: a stored property's dynamic exclusivity
     // check is instrumented by TSan, and for a zero-sized `Value` (a lock guarding `()`) its
     // address is the end of this object, which can be the start of the next one; TSan then
-    // reports two unrelated locks' accesses as a race.
+    // reports two unrelated locks' accesses as a race. It shares the mutex's allocation (one
+    // malloc a lock, not two: a scheduler participant holds about ten locks), at least a byte
+    // past the mutex's end, so even a zero-sized value has an address of its own.
     private let value: UnsafeMutablePointer<Value>
 
+    /// Where the value starts in the allocation: the first place past the mutex it may be aligned at.
+    private static var valueOffset: Int {
+        let alignment = MemoryLayout<Value>.alignment
+        return (MemoryLayout<pthread_mutex_t>.stride + alignment - 1) / alignment * alignment
+    }
+
     package init(_ value: Value) {
-        self.value = .allocate(capacity: 1)
+        let storage = UnsafeMutableRawPointer.allocate(
+            byteCount: Self.valueOffset + max(MemoryLayout<Value>.size, 1),
+            alignment: max(MemoryLayout<pthread_mutex_t>.alignment, MemoryLayout<Value>.alignment))
+        mutex = storage.bindMemory(to: pthread_mutex_t.self, capacity: 1)
+        self.value = (storage + Self.valueOffset).bindMemory(to: Value.self, capacity: 1)
         self.value.initialize(to: value)
-        mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
     }
 
     deinit {
         pthread_mutex_destroy(mutex)
-        mutex.deallocate()
         value.deinitialize(count: 1)
-        value.deallocate()
+        UnsafeMutableRawPointer(mutex).deallocate()
     }
 
     package func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure)

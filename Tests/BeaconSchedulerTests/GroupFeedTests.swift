@@ -117,10 +117,10 @@ private final class WatchedStore: CoordinationStore {
         await #expect(throws: SchedulerError.backendFailure("connection reset")) { try await aResults.next() }
         await #expect(throws: SchedulerError.backendFailure("connection reset")) { try await bResults.next() }
 
-        // Nothing is read again until the back-off has passed on the clock: three lease
-        // refreshers, the store's sweeper and the feed wait on it.
+        // Nothing is read again until the back-off has passed on the clock: the scheduler's
+        // lease keeper (one task for the three leases), the store's sweeper and the feed wait on it.
         let c = try await scheduler.schedule(path: "/g", hostname: "c", options: settings)
-        await clock.waitForSleepers(5)
+        await clock.waitForSleepers(3)
         #expect(store.opened == 1)
         try clock.advance(by: .milliseconds(50))
         try await a.waitFor(["a", "b", "c"])

@@ -56,7 +56,7 @@ private final class SwitchedKeepAlive: CoordinationStore {
     static let ttl = Duration.seconds(3)
     static let unreachable = CoordinationError.failure("unreachable")
 
-    /// A lease on `store`, the refreshes its refresher handled and the instants it expired at.
+    /// A lease on `store`, the refreshes its keeper handled and the instants it expired at.
     /// The refreshes end when the lease expires, so a test waiting for one more fails at once.
     private static func keptLease(
         on store: SwitchedKeepAlive, clock: ManualClock
@@ -72,7 +72,7 @@ private final class SwitchedKeepAlive: CoordinationStore {
     }
 
     /// Advances the clock to each refresh the lease asks for up to `end`, waiting after each until
-    /// the refresher has handled its answer (it reports that before it sleeps again, so the next
+    /// the keeper has handled its answer (it reports that before it sleeps again, so the next
     /// deadline it sleeps for is the one the answer led to), and returns the refreshes handled.
     static func refresh(
         until end: Duration, from start: BeaconInstant, on clock: ManualClock,
@@ -174,7 +174,7 @@ private final class SwitchedKeepAlive: CoordinationStore {
         #expect(clock.nextDeadline == start.advanced(by: .seconds(1)))
         try clock.advance(by: .seconds(1))
         #expect(await sent.next() == start.advanced(by: .seconds(1)))
-        // In flight, the refresher sleeps only until the deadline: no second refresh is sent.
+        // In flight, the keeper sleeps only until the deadline: no second refresh is sent.
         await clock.waitForSleepers(1)
         #expect(clock.nextDeadline == start.advanced(by: Self.ttl))
         #expect(!lease.isExpired)

@@ -52,7 +52,7 @@ private final class FailingReads: CoordinationStore {
         var expected = GroupParticipant.retryBackoff
         var ceiling = Duration.milliseconds(50)
         for _ in 0..<3 {
-            await clock.waitForSleepers(3)  // the lease refresher, the store's sweeper, the back-off
+            await clock.waitForSleepers(3)  // the lease keeper, the store's sweeper, the back-off
             #expect(clock.sleeperCount == 3)  // and nothing else: the wait returns at "at least"
             let retryAt = try #require(clock.nextDeadline)
             let delay = clock.now.duration(to: retryAt)

@@ -31,15 +31,15 @@ struct StoreFixture: Sendable {
 
     /// Lets `duration` pass. On the virtual clock it moves in steps of a quarter TTL, each taken
     /// once the shells are parked again, so every live lease is refreshed (every third of its
-    /// TTL) before its deadline, as it would be in real time. Parked means: one refresher per
-    /// lease that is kept alive (`refreshedLeases`) and the store's sweeper, which sleeps while
-    /// any lease exists. With real time, it sleeps.
+    /// TTL) before its deadline, as it would be in real time. Parked means: the scheduler's lease
+    /// keeper, while it keeps any of the `refreshedLeases` alive, and the store's sweeper, which
+    /// sleeps while any lease exists. With real time, it sleeps.
     func pass(_ duration: Duration, refreshedLeases: Int) async throws {
         guard let clock else {
             try await Task.sleep(for: duration)  // etcd: real time, the server's clock
             return
         }
-        let sleepers = refreshedLeases + 1
+        let sleepers = (refreshedLeases > 0 ? 1 : 0) + 1
         try await parked(clock, sleepers)
         var left = duration
         while left > .zero {
@@ -53,12 +53,12 @@ struct StoreFixture: Sendable {
 
     /// Waits until `count` leases end after `instant` (any `count`: the store does not say which
     /// leases are refreshed, so a lease left to lapse counts too while it lives, and the wait is
-    /// then weaker than it reads). A refresher whose refresh is in flight
-    /// sleeps until its lease's deadline meanwhile, so it counts as parked although the refresh
+    /// then weaker than it reads). A keeper whose refresh is in flight
+    /// sleeps until that lease's deadline at the latest meanwhile, so it counts as parked although the refresh
     /// may not have reached the store yet; moving the clock past the deadline before it lands
     /// would lose a lease that real time keeps. Nothing sleeps: the wait yields until the
     /// refresh has run. A lease that lapsed all the same fails the test at once, where waiting
-    /// for its refresher to park again would hang it until the time limit.
+    /// for its keeper to park again would hang it until the time limit.
     private func refreshesLanded(_ count: Int, beyond instant: BeaconInstant) async throws {
         guard let memory = store as? InMemoryCoordinationStore, let clock else { return }
         while true {
@@ -66,7 +66,7 @@ struct StoreFixture: Sendable {
             if deadlines.filter({ $0 > instant }).count >= count { return }
             try #require(
                 deadlines.filter { $0 > clock.now }.count >= count,
-                "a lease that \(count) refresher(s) keep alive lapsed while the test moved the clock")
+                "one of \(count) leases kept alive lapsed while the test moved the clock")
             try Task.checkCancellation()
             await Task.yield()
         }
@@ -74,8 +74,8 @@ struct StoreFixture: Sendable {
 
     /// Waits until `sleepers` shells sleep on `clock` and checks that no more do: the wait
     /// returns at "at least", so a sleeper the count did not expect (a participant in a back-off)
-    /// could otherwise stand in for a refresher that is still running. Fewer after the wait
-    /// means one woke in between: a refresher sleeps until its deadline while its refresh is in
+    /// could otherwise stand in for a keeper that is still running. Fewer after the wait
+    /// means one woke in between: a keeper sleeps until a deadline while a refresh is in
     /// flight, and wakes when the answer comes to sleep until the next refresh. It waits again.
     /// A count taken while a refresh is still in flight passes; the next step then comes before
     /// that answer is handled, which only moves that lease's next refresh later by less than a

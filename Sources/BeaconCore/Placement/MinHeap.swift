@@ -13,6 +13,10 @@ package struct MinHeap<Element: Comparable> {
     @inlinable
     package var isEmpty: Bool { elements.isEmpty }
 
+    /// The smallest element, left in place.
+    @inlinable
+    package var first: Element? { elements.first }
+
     @inlinable
     package mutating func insert(_ element: Element) {
         elements.append(element)

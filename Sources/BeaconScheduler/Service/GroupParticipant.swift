@@ -14,9 +14,11 @@ protocol ParticipantServices: Sendable {
 }
 
 /// The shell around ``GroupStep``: owns the store calls and the session lease of one host in one
-/// group, and feeds every view of the group its ``GroupFeed`` sends through the pure step in one
-/// task, in order. Retries after store failures wait on the scheduler's clock with the shared
-/// `Backoff`.
+/// group, and feeds every view of the group its ``GroupFeed`` sends through the pure step, in
+/// order, one batch of inputs after another. A task runs only while inputs wait: a participant
+/// with nothing to do holds no task (a parked task and its frames were about 2 KB, a quarter of
+/// a participant; a scheduler may run tens of thousands). Retries after store failures wait on
+/// the scheduler's clock with the shared `Backoff`.
 final class GroupParticipant: Sendable {
     /// 50 ms doubling to 2 s: quick enough that a blip costs little, capped so that a store down
     /// for minutes is still tried every couple of seconds.
@@ -37,10 +39,36 @@ final class GroupParticipant: Sendable {
     private let clock: any BeaconClock
     /// Seeds the loop's jitter, so a scheduler with a seeded random source repeats its delays.
     private let retrySeed: UInt64
-    private let inputs = Mailbox<Input>()
-    private let loop = PosixMutex<Task<Void, Never>?>(nil)
-    private let stopped = PosixMutex(false)
-    private let abandoned = PosixMutex(false)
+    /// The inputs, the task draining them and how the participant was told to stop, under one lock.
+    private let control = PosixMutex(Control())
+
+    private struct Control {
+        /// Inputs not yet taken, in the order they came.
+        var pending: [Input] = []
+        /// The task taking and handling `pending`, while there is any.
+        var drain: Task<Void, Never>?
+        /// What the steps carry from one input to the next; taken by the draining task while
+        /// it runs, nil before the participant has registered.
+        var loop: Loop?
+        /// Ends the subscription to the group's feed.
+        var unfollow: (@Sendable () -> Void)?
+        var stopped = false
+        /// Stopped as a crash would: without a word to the store.
+        var abandoned = false
+        /// Leaves the group once stopped; every shutdown waits for it.
+        var ending: Task<Void, Never>?
+    }
+
+    /// What the steps carry from one input to the next.
+    private struct Loop {
+        var lease: KeptLease
+        var view: GroupView?
+        /// The revision of the last registration: views older than it do not show this
+        /// participant yet, and would only make it register again.
+        var registeredAt: Int64
+        var retry: Retry
+        var lastFailure: SchedulerError?
+    }
     private var logger: Logger { options.logger }
     /// The logger a lease taken for this participant reports its refreshes to. A reused lease
     /// keeps the first participant's, whose host it then names.
@@ -82,76 +110,118 @@ final class GroupParticipant: Sendable {
             if !options.reuseLease { await release(lease, revoke: true) }
             throw SchedulerError(error)
         }
+        control.withLock { control in
+            control.loop = Loop(
+                lease: lease, registeredAt: registered,
+                retry: Retry(backoff: Self.retryBackoff, random: SplitMix64(seed: retrySeed)))
+        }
         watchExpiry(of: lease)
-        let inputs = inputs
-        let unfollow = services.follow(path) { inputs.push(.feed($0)) }
-        let task = Task.detached { [self] in await run(lease: lease, registered: registered, unfollow: unfollow) }
-        loop.withLock { $0 = task }
+        let unfollow = services.follow(path) { [self] in push(.feed($0)) }
+        control.withLock { $0.unfollow = unfollow }
     }
 
     /// Leaves the group: resigns from the election, revokes the lease (so the others reschedule
     /// at once) unless it is kept for reuse, and ends ``results``. Idempotent; returns once done.
     func shutdown() async {
-        let first = stopped.withLock { stopped in
-            defer { stopped = true }
-            return !stopped
-        }
-        let task = loop.withLock { $0 }
-        if first { task?.cancel() }
-        await task?.value
+        await end(abandoning: false)
     }
 
     /// Stops without a word to the store, as a crashed process would: the lease is no longer
     /// refreshed and lapses after its TTL. For tests of crash removal.
     func abandon() async {
-        stopped.withLock { $0 = true }
-        abandoned.withLock { $0 = true }
-        let task = loop.withLock { $0 }
-        task?.cancel()
-        await task?.value
+        await end(abandoning: true)
     }
 
-    // MARK: The loop
-
-    /// - Parameters:
-    ///   - registered: the revision of the first registration's last write: views older than
-    ///     it do not show this participant yet, and would only make it register again.
-    ///   - unfollow: ends the subscription to the group's feed.
-    private func run(lease initial: KeptLease, registered: Int64, unfollow: @Sendable () -> Void) async {
-        var lease = initial
-        var view: GroupView?
-        var registeredAt = registered
-        var retry = Retry(backoff: Self.retryBackoff, random: SplitMix64(seed: retrySeed))
-        var lastFailure: SchedulerError?
-
-        while let batch = await inputs.takeAll() {
-            for input in batch {
-                switch input {
-                case .feed(.view(let latest)):
-                    view = latest
-                case .feed(.failed(let error)):
-                    report(error)
-                case .leaseExpired(let id):
-                    guard id == lease.id else { continue }
-                    if let revision = await renew(&lease, retry: &retry) { registeredAt = revision }
-                }
+    /// Stops the inputs, cancels the step in progress, then leaves (or abandons) the group from a
+    /// task of its own, so that the store calls run even if the caller's task is cancelled.
+    private func end(abandoning: Bool) async {
+        let ending = control.withLock { control in
+            if let ending = control.ending { return ending }
+            control.stopped = true
+            control.abandoned = abandoning
+            let drain = control.drain
+            drain?.cancel()
+            let ending = Task.detached { [self] in
+                await drain?.value
+                await finish()
             }
-            guard !Task.isCancelled else { break }
-            guard let current = view, current.revision >= registeredAt else { continue }
-            if let revision = await act(on: current, lease: &lease, retry: &retry, lastFailure: &lastFailure) {
-                registeredAt = revision
-            }
+            control.ending = ending
+            return ending
         }
-        unfollow()
-        let finalLease = lease
-        let finalView = view ?? GroupView(path: path)
-        if abandoned.withLock({ $0 }) {
-            await release(finalLease, revoke: false)
-        } else {
-            // The store calls must run although this task was cancelled.
-            await Task.detached { [self] in await leave(lease: finalLease, view: finalView) }.value
+        await ending.value
+    }
+
+    private func finish() async {
+        let (loop, unfollow, abandoned) = control.withLock { control in
+            (control.loop.take(), control.unfollow.take(), control.abandoned)
+        }
+        unfollow?()
+        if let loop {
+            if abandoned {
+                await release(loop.lease, revoke: false)
+            } else {
+                await leave(lease: loop.lease, view: loop.view ?? GroupView(path: path))
+            }
         }
         results.finish()
+    }
+
+    // MARK: The inputs
+
+    /// Queues `input`, and starts a task to handle it unless one is running; dropped once the
+    /// participant has stopped.
+    private func push(_ input: Input) {
+        control.withLock { control in
+            guard !control.stopped else { return }
+            control.pending.append(input)
+            guard control.drain == nil else { return }
+            control.drain = Task.detached { [self] in await drain() }
+        }
+    }
+
+    /// Handles the inputs queued, batch after batch, until none is left or the participant
+    /// stops; then hands the loop's state back and ends.
+    private func drain() async {
+        guard var loop = control.withLock({ $0.loop.take() }) else {
+            control.withLock { $0.drain = nil }
+            return
+        }
+        while true {
+            let batch = control.withLock { control -> [Input]? in
+                guard !control.pending.isEmpty, !control.stopped else {
+                    control.loop = loop
+                    control.drain = nil
+                    return nil
+                }
+                defer { control.pending = [] }
+                return control.pending
+            }
+            guard let batch else { return }
+            await handle(batch, &loop)
+        }
+    }
+
+    /// The step for one batch: the newest view wins, a lost lease is renewed, and the step runs
+    /// on the view once it shows this participant's registration.
+    private func handle(_ batch: [Input], _ loop: inout Loop) async {
+        for input in batch {
+            switch input {
+            case .feed(.view(let latest)):
+                loop.view = latest
+            case .feed(.failed(let error)):
+                report(error)
+            case .leaseExpired(let id):
+                guard id == loop.lease.id else { continue }
+                if let revision = await renew(&loop.lease, retry: &loop.retry) { loop.registeredAt = revision }
+            }
+        }
+        guard !Task.isCancelled else { return }
+        guard let current = loop.view, current.revision >= loop.registeredAt else { return }
+        if let revision = await act(
+            on: current, lease: &loop.lease, retry: &loop.retry, lastFailure: &loop.lastFailure)
+        {
+            loop.registeredAt = revision
+        }
     }
 
     /// Runs the step for `view`; returns the revision of a registration it made.
@@ -261,9 +331,8 @@ final class GroupParticipant: Sendable {
     }
 
     private func watchExpiry(of lease: KeptLease) {
-        let inputs = inputs
         let id = lease.id
-        lease.onExpired { inputs.push(.leaseExpired(id)) }
+        lease.onExpired { [self] in push(.leaseExpired(id)) }
     }
 
     /// Resigns (deletes this participant's election key, if still its own) and, unless the lease
@@ -302,8 +371,8 @@ final class GroupParticipant: Sendable {
     }
 }
 
-/// The loop's retry pacing: the doubling delay and the random source of its jitter, owned by
-/// the loop's task alone.
+/// The steps' retry pacing: the doubling delay and the random source of its jitter, owned by the
+/// draining task alone.
 private struct Retry {
     var backoff: Backoff
     var random: SplitMix64

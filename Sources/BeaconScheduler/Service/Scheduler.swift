@@ -28,7 +28,7 @@ import Logging
 /// scheduler runs in a group share one watch and one copy of the group.
 ///
 /// Every timer of the scheduler (lease refreshes, retry back-offs) runs on the clock it is
-/// given. A test hands the same `ManualClock` to the scheduler and to an
+/// given; one task refreshes all its participants' leases. A test hands the same `ManualClock` to the scheduler and to an
 /// `InMemoryCoordinationStore` and drives a whole group, lease expiry included, in virtual time.
 public final class Scheduler: Sendable {
     private struct State {
@@ -42,6 +42,8 @@ public final class Scheduler: Sendable {
     /// The store the groups coordinate through.
     public let store: any CoordinationStore
     private let clock: any BeaconClock
+    /// Refreshes the session leases of every participant, and those kept for reuse, from one task.
+    private let leases: LeaseKeeper
     /// Seeds each participant's back-off jitter.
     private let random: PosixMutex<any RandomNumberGenerator & Sendable>
     private let state = PosixMutex(State())
@@ -57,6 +59,7 @@ public final class Scheduler: Sendable {
     ) {
         self.store = store
         self.clock = clock
+        leases = LeaseKeeper(store: store, clock: clock)
         self.random = PosixMutex(random)
     }
 
@@ -115,7 +118,7 @@ public final class Scheduler: Sendable {
         let granted = try await store.grantLease(ttl: ttl)
         // A failed refresh is the first sign of a partition: the lease ends at its deadline
         // unless a retry gets through, and an operator should see that coming.
-        let lease = KeptLease(granted, store: store, clock: clock) { refresh in
+        let lease = KeptLease(granted, keeper: leases) { refresh in
             guard case .failed(_, let error, let retry) = refresh else { return }
             logger.warning(
                 retry == nil
