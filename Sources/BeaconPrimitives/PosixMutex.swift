@@ -18,8 +18,9 @@ package final class PosixMutex<Value>: @unchecked Sendable {
     // check is instrumented by TSan, and for a zero-sized `Value` (a lock guarding `()`) its
     // address is the end of this object, which can be the start of the next one; TSan then
     // reports two unrelated locks' accesses as a race. It shares the mutex's allocation (one
-    // malloc a lock, not two: a scheduler participant holds about ten locks), at least a byte
-    // past the mutex's end, so even a zero-sized value has an address of its own.
+    // malloc a lock, not two: a scheduler participant holds several), placed after the mutex,
+    // and the allocation holds at least one byte for it, so even a zero-sized value has an
+    // address inside its own allocation.
     private let value: UnsafeMutablePointer<Value>
 
     /// Where the value starts in the allocation: the first place past the mutex it may be aligned at.

@@ -173,3 +173,31 @@ private final class RecordingKeepAlive: CoordinationStore {
         third.stop()
     }
 }
+
+/// What holds a scheduler alive: its participants while they run, nothing once they are shut down.
+@Suite(.timeLimit(.minutes(1))) struct SchedulerLifetimeTests {
+    /// A lease kept for reuse outlives its participant; dropping the scheduler without `close()`
+    /// must still let it lapse, not leave it refreshed forever by a scheduler kept alive through
+    /// the participant its expiry handler names.
+    @Test func aSchedulerDroppedWithALeaseKeptForReuseIsFreedAndTheLeaseLapses() async throws {
+        let clock = ManualClock()
+        let store = InMemoryCoordinationStore(clock: clock)
+        weak var dropped: Scheduler?
+        do {
+            let scheduler = Scheduler(store: store, clock: clock, random: SplitMix64(seed: 3))
+            dropped = scheduler
+            var reuse = options(ttl: .seconds(3))
+            reuse.reuseLease = true
+            let handle = try await scheduler.schedule(path: "/sched/dropped", hostname: "h1", options: reuse)
+            try await handle.waitFor(["h1"])
+            await handle.shutdown()
+        }
+        for _ in 0..<2000 where dropped != nil { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(dropped == nil)
+        // Nobody refreshes the lease now: its keys go at its deadline.
+        try clock.advance(by: .seconds(4))
+        try await until("the exchange key to lapse", in: store, prefix: "/sched/dropped/exchange/") {
+            $0.values.isEmpty
+        }
+    }
+}

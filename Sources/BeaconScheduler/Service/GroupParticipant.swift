@@ -135,19 +135,21 @@ final class GroupParticipant: Sendable {
     /// Stops the inputs, cancels the step in progress, then leaves (or abandons) the group from a
     /// task of its own, so that the store calls run even if the caller's task is cancelled.
     private func end(abandoning: Bool) async {
-        let ending = control.withLock { control in
-            if let ending = control.ending { return ending }
+        let (ending, drain) = control.withLock { control -> (Task<Void, Never>, Task<Void, Never>?) in
+            if let ending = control.ending { return (ending, nil) }
             control.stopped = true
             control.abandoned = abandoning
             let drain = control.drain
-            drain?.cancel()
             let ending = Task.detached { [self] in
                 await drain?.value
                 await finish()
             }
             control.ending = ending
-            return ending
+            return (ending, drain)
         }
+        // Outside the lock: cancelling runs the cancelled calls' handlers, which take locks of
+        // their own (a store's), and a store's watch may be pushing an input here meanwhile.
+        drain?.cancel()
         await ending.value
     }
 
@@ -182,10 +184,15 @@ final class GroupParticipant: Sendable {
     /// Handles the inputs queued, batch after batch, until none is left or the participant
     /// stops; then hands the loop's state back and ends.
     private func drain() async {
-        guard var loop = control.withLock({ $0.loop.take() }) else {
-            control.withLock { $0.drain = nil }
-            return
+        let taken = control.withLock { control -> Loop? in
+            // With no state to step (not registered yet, or stopped), end as one with no input.
+            guard let loop = control.loop.take() else {
+                control.drain = nil
+                return nil
+            }
+            return loop
         }
+        guard var loop = taken else { return }
         while true {
             let batch = control.withLock { control -> [Input]? in
                 guard !control.pending.isEmpty, !control.stopped else {
@@ -308,7 +315,7 @@ final class GroupParticipant: Sendable {
     /// the registration's revision (see `register(under:)`), nil if the participant stopped first.
     private func renew(_ lease: inout KeptLease, retry: inout Retry) async -> Int64? {
         // Marked so a reusable lease is not handed back to this participant, should the store
-        // have answered "lease not found" before the refresher noticed.
+        // have answered "lease not found" before the lease keeper noticed.
         lease.onExpired(nil)
         lease.markExpired()
         lease.stop()
@@ -332,7 +339,9 @@ final class GroupParticipant: Sendable {
 
     private func watchExpiry(of lease: KeptLease) {
         let id = lease.id
-        lease.onExpired { [self] in push(.leaseExpired(id)) }
+        // Weak: a lease kept for reuse outlives its participant, and would otherwise keep it (and
+        // through it the scheduler, its keeper and the lease itself) alive and refreshed.
+        lease.onExpired { [weak self] in self?.push(.leaseExpired(id)) }
     }
 
     /// Resigns (deletes this participant's election key, if still its own) and, unless the lease

@@ -48,8 +48,8 @@ package final class KeptLease: Sendable {
         self.granted = granted
         self.onRefresh = onRefresh
         self.keeper = keeper
-        // Under the lock, so that a `stop()` racing with the lease's making lets go of it.
-        state.withLock { state in state.token = keeper.keep(self) }
+        let token = keeper.keep(self)
+        state.withLock { $0.token = token }
     }
 
     deinit {

@@ -72,10 +72,11 @@ package final class LeaseKeeper: Sendable {
     func letGo(_ token: UInt64) {
         let (inFlight, last) = state.withLock { state in
             state.schedule.remove(token)
-            return (state.kept.removeValue(forKey: token)?.inFlight, state.schedule.isEmpty)
+            return (state.kept.removeValue(forKey: token)?.inFlight, state.schedule.isEmpty && state.running)
         }
         inFlight?.cancel()
-        // Keeping nothing, the task ends now rather than sleep on until the lease's instant.
+        // Keeping nothing, the task ends now rather than sleep on until the lease's instant (a
+        // signal with no task to take it would make the next task's first wait return at once).
         if last { wakeup.signal() }
     }
 
@@ -106,7 +107,10 @@ package final class LeaseKeeper: Sendable {
                 state.sleepsUntil = state.schedule.nextWake()
                 return (performed, state.sleepsUntil)
             }
-            for (action, kept) in step.actions { perform(action, kept) }
+            // Refreshes first: the holders' handlers (a log line each, in an outage of many
+            // leases) run one after another on this task, and must not hold up what is due.
+            for (action, kept) in step.actions where action.isRefresh { perform(action, kept) }
+            for (action, kept) in step.actions where !action.isRefresh { perform(action, kept) }
             guard let wake = step.wake else { return }
             await wakeup.wait(until: wake, on: clock)
         }

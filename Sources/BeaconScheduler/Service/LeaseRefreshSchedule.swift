@@ -20,6 +20,10 @@ struct LeaseRefreshSchedule {
         case report(token: UInt64, KeptLease.Refresh)
         /// The lease is gone: the schedule has dropped it.
         case expire(token: UInt64)
+
+        var isRefresh: Bool {
+            if case .refresh = self { true } else { false }
+        }
     }
 
     /// What a refresh call came back with.
