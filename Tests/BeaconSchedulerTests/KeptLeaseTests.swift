@@ -7,7 +7,7 @@ import Testing
 
 /// A store that only refreshes leases, and answers each refresh from a switch the test flips:
 /// reachable (the lease is alive) or unreachable (the call fails, as a partitioned etcd's would).
-private final class SwitchedKeepAlive: CoordinationStore {
+private final class SwitchedKeepAlive: KeepAliveOnlyStore {
     let reachable = Atomic(true)
     let clock: ManualClock
     /// The instant each refresh was sent at.
@@ -37,18 +37,6 @@ private final class SwitchedKeepAlive: CoordinationStore {
         }
         guard alive else { throw .failure("unreachable") }
         return true
-    }
-
-    func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease { throw .failure("unused") }
-    func revoke(_ lease: LeaseID) async throws(CoordinationError) { throw .failure("unused") }
-    func read(prefix: String) async throws(CoordinationError) -> StoreSnapshot { throw .failure("unused") }
-    func transaction(
-        if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
-    ) async throws(CoordinationError) -> TransactionOutcome {
-        throw .failure("unused")
-    }
-    func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
-        AsyncThrowingStream { $0.finish() }
     }
 }
 

@@ -7,7 +7,7 @@ import Testing
 
 /// A store that only refreshes leases: it records which lease each refresh was for and when, and
 /// never answers for the leases told to hang (as a call across a partition would not).
-private final class RecordingKeepAlive: CoordinationStore {
+private final class RecordingKeepAlive: KeepAliveOnlyStore {
     let clock: ManualClock
     let hanging: Set<LeaseID>
     let refreshes = PosixMutex<[(lease: LeaseID, at: BeaconInstant)]>([])
@@ -32,18 +32,6 @@ private final class RecordingKeepAlive: CoordinationStore {
             }
         }
         return true
-    }
-
-    func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease { throw .failure("unused") }
-    func revoke(_ lease: LeaseID) async throws(CoordinationError) { throw .failure("unused") }
-    func read(prefix: String) async throws(CoordinationError) -> StoreSnapshot { throw .failure("unused") }
-    func transaction(
-        if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
-    ) async throws(CoordinationError) -> TransactionOutcome {
-        throw .failure("unused")
-    }
-    func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
-        AsyncThrowingStream { $0.finish() }
     }
 }
 
