@@ -51,10 +51,9 @@ package final class LeaseKeeper: Sendable {
     /// the token ``letGo(_:)`` takes.
     func keep(_ lease: KeptLease) -> UInt64 {
         let now = clock.now
-        let firstRefresh = now.advanced(by: lease.granted.ttl / 3)
         let (token, start, wake) = state.withLock { state in
             state.nextToken += 1
-            state.schedule.add(state.nextToken, ttl: lease.granted.ttl, at: now)
+            let firstRefresh = state.schedule.add(state.nextToken, ttl: lease.granted.ttl, at: now)
             state.kept[state.nextToken] = Kept(id: lease.granted.id, lease: lease)
             defer { state.running = true }
             return (state.nextToken, !state.running, state.sleepsUntil.map { firstRefresh < $0 } ?? true)

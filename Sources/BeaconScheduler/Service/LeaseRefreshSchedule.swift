@@ -60,11 +60,14 @@ struct LeaseRefreshSchedule {
     var isEmpty: Bool { leases.isEmpty }
     var count: Int { leases.count }
 
-    /// Starts keeping a lease granted at `now`: its first refresh a third of `ttl` later.
-    mutating func add(_ token: UInt64, ttl: Duration, at now: BeaconInstant) {
+    /// Starts keeping a lease granted at `now`: its first refresh a third of `ttl` later, the
+    /// instant returned.
+    @discardableResult
+    mutating func add(_ token: UInt64, ttl: Duration, at now: BeaconInstant) -> BeaconInstant {
         let nextRefresh = now.advanced(by: ttl / 3)
         leases[token] = Lease(ttl: ttl, deadline: now.advanced(by: ttl), nextRefresh: nextRefresh, wake: nextRefresh)
         wakes.insert(Wake(instant: nextRefresh, token: token))
+        return nextRefresh
     }
 
     /// Stops keeping a lease; its filing in `wakes` goes stale.
