@@ -88,9 +88,24 @@ import Testing
             // ⌈(5/4) · requests · 3 / 8.5⌉ = ⌈15 · requests / 34⌉, in integers.
             let bound = (15 * requests + 33) / 34
             let load = balancer.loads[balancer.members.firstIndex { $0.name == "b" }!]
-            #expect(load <= bound, "\(requests) requests: b holds \(load), bound \(bound)")
+            // Every request starts at b, and the bound grows by at most one a request, so b is
+            // always exactly at its bound: above it breaks the bound, below it rounds down.
+            #expect(load == bound, "\(requests) requests: b holds \(load), bound \(bound)")
         }
         for lease in leases { try balancer.release(lease) }
+    }
+
+    @Test func boundsRoundUpLikeCeilingWithoutLibm() async {
+        for (bound, expected) in [(0.0, 0), (1.0, 1), (1.0.nextUp, 2), (41.5, 42), (0x1p52 + 1, (1 << 52) + 1)] {
+            #expect(BoundedLoadBalancer.roundedUp(bound) == expected, "⌈\(bound)⌉")
+        }
+        #expect(BoundedLoadBalancer.roundedUp(0x1p62) == 1 << 62)
+        #expect(BoundedLoadBalancer.roundedUp(.infinity) == 1 << 62)
+        await propertyCheck(count: 500, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 1...1_000_000)) {
+            numerator, denominator in
+            let bound = 1.25 * Double(numerator) / Double(denominator)
+            #expect(BoundedLoadBalancer.roundedUp(bound) == Int(bound.rounded(.up)))
+        }
     }
 
     @Test func tableCapIsNeverExceeded() async {

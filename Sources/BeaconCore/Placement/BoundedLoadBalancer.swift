@@ -142,9 +142,9 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
 
     /// Takes one unit of `member` by compare-and-swap if it holds fewer than its bound for `total`
     /// requests in flight; nil when it is full.
-    @inlinable
+    @inlinable @inline(__always)
     func takeBelowBound(_ members: LoadTracker<RingPlacer>.Members, _ member: Int, total: Int) -> PlacementLease? {
-        let capacity = Int((shavedLoadBound * Double(total) * members.shares[member]).rounded(.up))
+        let capacity = Self.roundedUp(shavedLoadBound * Double(total) * members.shares[member])
         let counter = tracker.counters[members.counterSlots[member]]
         var current = counter.pointee.load(ordering: .relaxed)
         while current < capacity {
@@ -154,6 +154,18 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
             current = original
         }
         return nil
+    }
+
+    /// ⌈`bound`⌉ for a bound ≥ 0, without libm: `rounded(.up)` compiles to a call to `ceil`
+    /// through the PLT, because a package cannot assume SSE4.1's `roundsd`, and an acquire makes
+    /// that call for every member it tries. Bounds of 2⁶² and more, which no count of requests
+    /// reaches, stay there. A bound rounded down instead would let the members' bounds sum below
+    /// the requests in flight, and the walk would never end.
+    @inlinable @inline(__always)
+    static func roundedUp(_ bound: Double) -> Int {
+        guard bound < 0x1p62 else { return 1 << 62 }
+        let truncated = Int(bound)
+        return Double(truncated) < bound ? truncated + 1 : truncated
     }
 
     /// Gives back a lease from ``acquire(forHash:)``.
