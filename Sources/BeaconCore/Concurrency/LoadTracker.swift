@@ -51,8 +51,9 @@ final class LoadTracker<P: Placer>: Sendable {
     }
 
     @usableFromInline let counters: InFlightCounters
-    /// Leases outstanding over all members (including removed ones still draining).
-    @usableFromInline let inFlight = Atomic<Int>(0)
+    /// The published members. Its carried count is the number of leases outstanding over all
+    /// members (removed ones still draining included), so an acquire pins the members and counts
+    /// its request in one locked add; up to 2³¹ − 1 leases can be outstanding.
     @usableFromInline let snapshot: AtomicSnapshot<Members>
     /// Serializes membership edits; acquires and releases never take it.
     private let writer: PosixMutex<Writer>
@@ -137,7 +138,7 @@ final class LoadTracker<P: Placer>: Sendable {
             if exchanged { break }
             current = original
         }
-        inFlight.wrappingSubtract(1, ordering: .relaxed)
+        snapshot.addToCarried(-1)
     }
 
     /// Current in-flight count of each member, by member index.

@@ -10,11 +10,11 @@ public import Synchronization
 /// statistical: no member ever goes above it at the moment it is chosen. Keys keep going to their
 /// ring owner while it has room, so a key's requests stay together until it gets hot.
 ///
-/// Thread-safe and lock-free: `acquire` pins the member snapshot, reserves one unit of the total,
-/// and takes a member by CAS; all counter operations are relaxed because the bound is a property
-/// of each counter alone and no other memory is published through them. If concurrent acquires
-/// fill every member it sees (possible only while others race), it re-reads the total and walks
-/// again; some acquire always succeeds.
+/// Thread-safe and lock-free: `acquire` pins the member snapshot and reserves one unit of the
+/// total in one atomic add, then takes a member by CAS. The counters are relaxed because the
+/// bound is a property of each counter alone and no other memory is published through them. If
+/// concurrent acquires fill every member it sees (possible only while others race), it re-reads
+/// the total and walks again; some acquire always succeeds.
 public final class BoundedLoadBalancer: LoadAwarePlacer {
     /// The name reports use for this placer.
     ///
@@ -78,10 +78,14 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
     ///   concurrent acquires fill every member it sees.
     @inlinable
     public func acquire(forHash hash: UInt64) throws(PlacementError) -> PlacementLease {
-        try tracker.snapshot.withPinned { (members) throws(PlacementError) -> PlacementLease in
+        try tracker.snapshot.withPinned(addingToCarried: 1) {
+            (members, counted) throws(PlacementError) -> PlacementLease in
             let ring = members.placer
-            guard ring.pointCount > 0 else { throw .noMembers }
-            var total = tracker.inFlight.wrappingAdd(1, ordering: .relaxed).newValue
+            guard ring.pointCount > 0 else {
+                tracker.snapshot.addToCarried(-1)
+                throw .noMembers
+            }
+            var total = counted
             let start = ring.successor(of: hash)
             while true {
                 var point = start
@@ -90,7 +94,7 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
                     point += 1
                     if point == ring.pointCount { point = 0 }
                 }
-                total = tracker.inFlight.load(ordering: .relaxed)
+                total = tracker.snapshot.carried()
             }
         }
     }
@@ -117,10 +121,13 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
         forHash hash: UInt64,
         skipping isRefused: (Int) -> Bool
     ) throws(PlacementError) -> PlacementLease? {
-        try tracker.snapshot.withPinned { (members) throws(PlacementError) -> PlacementLease? in
+        try tracker.snapshot.withPinned(addingToCarried: 1) {
+            (members, total) throws(PlacementError) -> PlacementLease? in
             let ring = members.placer
-            guard ring.pointCount > 0 else { throw .noMembers }
-            let total = tracker.inFlight.wrappingAdd(1, ordering: .relaxed).newValue
+            guard ring.pointCount > 0 else {
+                tracker.snapshot.addToCarried(-1)
+                throw .noMembers
+            }
             var point = ring.successor(of: hash)
             var firstUnrefused = -1
             for _ in 0..<ring.pointCount {
@@ -132,7 +139,7 @@ public final class BoundedLoadBalancer: LoadAwarePlacer {
                 if let lease = takeBelowBound(members, member, total: total) { return lease }
             }
             guard firstUnrefused >= 0 else {
-                tracker.inFlight.wrappingSubtract(1, ordering: .relaxed)
+                tracker.snapshot.addToCarried(-1)
                 return nil
             }
             tracker.counters[members.counterSlots[firstUnrefused]].pointee.wrappingAdd(1, ordering: .relaxed)

@@ -45,9 +45,12 @@ public final class PowerOfTwoChoicesPlacer: LoadAwarePlacer {
     ///   at worst.
     @inlinable
     public func acquire(forHash hash: UInt64) throws(PlacementError) -> PlacementLease {
-        try tracker.snapshot.withPinned { (members) throws(PlacementError) -> PlacementLease in
+        try tracker.snapshot.withPinned(addingToCarried: 1) { (members, _) throws(PlacementError) -> PlacementLease in
             let count = members.placer.table.count
-            guard count > 0 else { throw .noMembers }
+            guard count > 0 else {
+                tracker.snapshot.addToCarried(-1)
+                throw .noMembers
+            }
             let first = JumpHashPlacer.bucket(for: hash, buckets: count)
             var second = JumpHashPlacer.bucket(for: mix(hash, 0x7477_6F63_686F_6963), buckets: count)
             if second == first && count > 1 { second = first + 1 == count ? 0 : first + 1 }
@@ -55,7 +58,6 @@ public final class PowerOfTwoChoicesPlacer: LoadAwarePlacer {
             let secondLoad = tracker.counters[members.counterSlots[second]].pointee.load(ordering: .relaxed)
             let chosen = secondLoad < firstLoad ? second : first
             tracker.counters[members.counterSlots[chosen]].pointee.wrappingAdd(1, ordering: .relaxed)
-            tracker.inFlight.wrappingAdd(1, ordering: .relaxed)
             return tracker.lease(members, index: chosen)
         }
     }
@@ -75,9 +77,12 @@ public final class PowerOfTwoChoicesPlacer: LoadAwarePlacer {
         forHash hash: UInt64,
         skipping isRefused: (Int) -> Bool
     ) throws(PlacementError) -> PlacementLease? {
-        try tracker.snapshot.withPinned { (members) throws(PlacementError) -> PlacementLease? in
+        try tracker.snapshot.withPinned(addingToCarried: 1) { (members, _) throws(PlacementError) -> PlacementLease? in
             let count = members.placer.table.count
-            guard count > 0 else { throw .noMembers }
+            guard count > 0 else {
+                tracker.snapshot.addToCarried(-1)
+                throw .noMembers
+            }
             func unrefused(from start: Int, other: Int) -> Int? {
                 var index = start
                 for _ in 0..<count {
@@ -87,6 +92,7 @@ public final class PowerOfTwoChoicesPlacer: LoadAwarePlacer {
                 return nil
             }
             guard let first = unrefused(from: JumpHashPlacer.bucket(for: hash, buckets: count), other: -1) else {
+                tracker.snapshot.addToCarried(-1)
                 return nil
             }
             let second = unrefused(
@@ -98,7 +104,6 @@ public final class PowerOfTwoChoicesPlacer: LoadAwarePlacer {
                 if secondLoad < firstLoad { chosen = second }
             }
             tracker.counters[members.counterSlots[chosen]].pointee.wrappingAdd(1, ordering: .relaxed)
-            tracker.inFlight.wrappingAdd(1, ordering: .relaxed)
             return tracker.lease(members, index: chosen)
         }
     }
