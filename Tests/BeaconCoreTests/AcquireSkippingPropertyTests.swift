@@ -27,6 +27,8 @@ import Testing
                     guard let lease = try balancer.acquire(forHash: step.key, skipping: refused) else {
                         #expect((0..<6).allSatisfy(refused))
                         #expect(balancer.loads == before)
+                        // The request counted while pinned is taken back.
+                        #expect(balancer.tracker.snapshot.carried() == leases.count)
                         continue
                     }
                     leases.append(lease)
@@ -38,6 +40,7 @@ import Testing
             }
             for lease in leases { try balancer.release(lease) }
             #expect(balancer.loads.allSatisfy { $0 == 0 })
+            #expect(balancer.tracker.snapshot.carried() == 0)
         }
     }
 
@@ -51,6 +54,7 @@ import Testing
                     let refused = { (index: Int) in step.refusedMask & (1 << UInt64(index)) != 0 }
                     guard let lease = try placer.acquire(forHash: step.key, skipping: refused) else {
                         #expect((0..<6).allSatisfy(refused))
+                        #expect(placer.tracker.snapshot.carried() == leases.count)
                         continue
                     }
                     leases.append(lease)
@@ -61,6 +65,7 @@ import Testing
             }
             for lease in leases { try placer.release(lease) }
             #expect(placer.loads.allSatisfy { $0 == 0 })
+            #expect(placer.tracker.snapshot.carried() == 0)
         }
     }
 

@@ -96,7 +96,10 @@ import Testing
     }
 
     @Test func boundsRoundUpLikeCeilingWithoutLibm() async {
-        for (bound, expected) in [(0.0, 0), (1.0, 1), (1.0.nextUp, 2), (41.5, 42), (0x1p52 + 1, (1 << 52) + 1)] {
+        for (bound, expected) in [
+            (0.0, 0), (1.0, 1), (1.0.nextUp, 2), (41.5, 42), (0x1p52 + 1, (1 << 52) + 1), (0x1p53 + 2, (1 << 53) + 2),
+            (0x1p61 * 1.5, 3 << 60), (0x1p62.nextDown, (1 << 62) - 512),
+        ] {
             #expect(BoundedLoadBalancer.roundedUp(bound) == expected, "⌈\(bound)⌉")
         }
         #expect(BoundedLoadBalancer.roundedUp(0x1p62) == 1 << 62)

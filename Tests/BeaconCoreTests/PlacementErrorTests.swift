@@ -11,8 +11,15 @@ import Testing
         for placer in empty {
             #expect(throws: PlacementError.noMembers) { try placer.memberIndex(for: "key") }
         }
-        #expect(throws: PlacementError.noMembers) { try BoundedLoadBalancer(members: []).acquire(for: "k") }
-        #expect(throws: PlacementError.noMembers) { try PowerOfTwoChoicesPlacer(members: []).acquire(for: "k") }
+        let balancer = try BoundedLoadBalancer(members: [])
+        let powerOfTwo = try PowerOfTwoChoicesPlacer(members: [])
+        #expect(throws: PlacementError.noMembers) { try balancer.acquire(for: "k") }
+        #expect(throws: PlacementError.noMembers) { try balancer.acquire(forHash: 1, skipping: { _ in false }) }
+        #expect(throws: PlacementError.noMembers) { try powerOfTwo.acquire(for: "k") }
+        #expect(throws: PlacementError.noMembers) { try powerOfTwo.acquire(forHash: 1, skipping: { _ in false }) }
+        // A refused acquire counts no request in flight.
+        #expect(balancer.tracker.snapshot.carried() == 0)
+        #expect(powerOfTwo.tracker.snapshot.carried() == 0)
         #expect(throws: PlacementError.noMembers) { try RingPlacer(members: []).replicas(for: "k", count: 1) }
     }
 

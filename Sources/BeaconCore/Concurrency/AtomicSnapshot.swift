@@ -26,9 +26,13 @@ package struct AtomicSnapshot<Value: AnyObject & Sendable>: ~Copyable, Sendable 
     /// The address of the current object, retained +1 on behalf of this cell. Stored as an integer
     /// because raw pointers are not `Sendable`.
     @usableFromInline let current: Atomic<UInt>
-    /// Readers inside a pin, in the low 32 bits; above them, the owner's carried count
+    /// Readers inside a pin, in the low ``pinBits`` bits; above them, the owner's carried count
     /// (``withPinned(addingToCarried:_:)``), signed.
     @usableFromInline let pins = Atomic<Int>(0)
+    /// Room for 2²⁰ − 1 readers pinned at once, far more threads than a process runs, which leaves
+    /// the carried count 44 bits: ±8.8 · 10¹², so that even a caller leaking a million leases a
+    /// second would take months to wrap it.
+    @usableFromInline static var pinBits: Int { 20 }
     /// Replaced objects not yet released; the mutex also serializes writers. Readers never take
     /// it, so it costs only publishes.
     private let retired = PosixMutex<[UInt]>([])
@@ -64,37 +68,37 @@ package struct AtomicSnapshot<Value: AnyObject & Sendable>: ~Copyable, Sendable 
     /// ``withPinned(_:)`` that also adds `delta` to a count the owner carries in the pin word, in
     /// the same locked add, and hands `body` the count after it. An owner that must count
     /// something on every read (the load-aware placers count requests in flight) saves a locked
-    /// operation per read this way. The count is signed 32-bit: it must stay within ±(2³¹ − 1).
+    /// operation per read this way. The count is signed 44-bit: it must stay within ±(2⁴³ − 1).
     @inlinable
     package borrowing func withPinned<Output, Failure: Error>(
         addingToCarried delta: Int,
         _ body: (Value, _ carried: Int) throws(Failure) -> Output
     ) throws(Failure) -> Output {
-        let word = pins.wrappingAdd(1 &+ delta &<< 32, ordering: .sequentiallyConsistent).newValue
+        let word = pins.wrappingAdd(1 &+ delta &<< Self.pinBits, ordering: .sequentiallyConsistent).newValue
         defer { pins.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
         let address = current.load(ordering: .sequentiallyConsistent)
         // `_withUnsafeGuaranteedRef` lends the object without a retain, so concurrent readers do not
         // contend on its reference count; it only rethrows untyped errors, hence the `Result`.
         var outcome: Result<Output, Failure>?
         Self.unmanaged(address)._withUnsafeGuaranteedRef { value in
-            outcome = Result { () throws(Failure) -> Output in try body(value, word &>> 32) }
+            outcome = Result { () throws(Failure) -> Output in try body(value, word &>> Self.pinBits) }
         }
         return try outcome!.get()
     }
 
     /// Adds `delta` to the carried count (relaxed: the count publishes no other memory) and
-    /// returns the count after it. Adding a multiple of 2³² leaves the pin count in the low bits
+    /// returns the count after it. Adding a multiple of 2²⁰ leaves the pin count in the low bits
     /// untouched.
     @inlinable @inline(__always)
     @discardableResult
     package borrowing func addToCarried(_ delta: Int) -> Int {
-        pins.wrappingAdd(delta &<< 32, ordering: .relaxed).newValue &>> 32
+        pins.wrappingAdd(delta &<< Self.pinBits, ordering: .relaxed).newValue &>> Self.pinBits
     }
 
     /// The carried count now (relaxed).
     @inlinable @inline(__always)
     package borrowing func carried() -> Int {
-        pins.load(ordering: .relaxed) &>> 32
+        pins.load(ordering: .relaxed) &>> Self.pinBits
     }
 
     /// A strong reference to the current object.
@@ -109,7 +113,7 @@ package struct AtomicSnapshot<Value: AnyObject & Sendable>: ~Copyable, Sendable 
         let new = Self.address(of: Unmanaged.passRetained(value))
         retired.withLock { retired in
             retired.append(current.exchange(new, ordering: .sequentiallyConsistent))
-            if pins.load(ordering: .sequentiallyConsistent) & 0xFFFF_FFFF == 0 {
+            if pins.load(ordering: .sequentiallyConsistent) & ((1 << Self.pinBits) - 1) == 0 {
                 for address in retired {
                     Self.unmanaged(address).release()
                 }

@@ -53,7 +53,7 @@ final class LoadTracker<P: Placer>: Sendable {
     @usableFromInline let counters: InFlightCounters
     /// The published members. Its carried count is the number of leases outstanding over all
     /// members (removed ones still draining included), so an acquire pins the members and counts
-    /// its request in one locked add; up to 2³¹ − 1 leases can be outstanding.
+    /// its request in one locked add; up to 2⁴³ − 1 leases can be outstanding.
     @usableFromInline let snapshot: AtomicSnapshot<Members>
     /// Serializes membership edits; acquires and releases never take it.
     private let writer: PosixMutex<Writer>
