@@ -3,7 +3,11 @@
 #include <sched.h>
 #endif
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +29,45 @@ unsigned int beacon_current_cpu(void) {
 unsigned int beacon_cpu_count(void) {
     long count = sysconf(_SC_NPROCESSORS_CONF);
     return count < 1 ? 1 : (unsigned int)count;
+}
+
+// The loop of `JumpHashPlacer.bucket(for:buckets:)`, operation for operation, so that both give
+// the same bucket: the candidate plus one stays a double, truncated after each jump.
+#define BEACON_JUMP_LOOP(truncate)                                                                   \
+    double limit = (double)buckets;                                                                \
+    double candidate_plus_one = 1;                                                                 \
+    unsigned long long state = key;                                                                \
+    for (;;) {                                                                                     \
+        state = state * 2862933555777941757ULL + 1;                                                \
+        double jump = candidate_plus_one * (2147483648.0 / (double)((state >> 33) + 1));           \
+        if (jump >= limit) return (long long)candidate_plus_one - 1;                               \
+        candidate_plus_one = truncate(jump) + 1;                                                   \
+    }
+
+long long beacon_jump_bucket_portable(unsigned long long key, long long buckets) {
+    BEACON_JUMP_LOOP(trunc)
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.1"))) static long long jump_bucket_sse41(unsigned long long key, long long buckets) {
+    BEACON_JUMP_LOOP(__builtin_trunc)
+}
+
+// -1 until the first call asks the CPU; then 0 or 1. Racing first calls store the same answer.
+static int cpu_has_sse41 = -1;
+#endif
+
+long long beacon_jump_bucket(unsigned long long key, long long buckets) {
+#if defined(__x86_64__)
+    int has_sse41 = __atomic_load_n(&cpu_has_sse41, __ATOMIC_RELAXED);
+    if (has_sse41 < 0) {
+        unsigned int eax, ebx, ecx, edx;
+        has_sse41 = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_SSE4_1) ? 1 : 0;
+        __atomic_store_n(&cpu_has_sse41, has_sse41, __ATOMIC_RELAXED);
+    }
+    if (has_sse41) return jump_bucket_sse41(key, buckets);
+#endif
+    return beacon_jump_bucket_portable(key, buckets);
 }
 
 int beacon_bind_datagram_socket(int ipv6) {

@@ -1,3 +1,4 @@
+import BeaconSystemShims
 import Testing
 
 @testable import BeaconCore
@@ -42,6 +43,20 @@ import Testing
         // Keys whose LCG states hit the edge cases (key >> 33 == 0 on the first step).
         for key: UInt64 in [0, 1, .max, 0x1_0000_0000] {
             #expect(JumpHashPlacer.bucket(for: key, buckets: 50) == paperJump(key, 50))
+        }
+    }
+
+    /// `bucket(for:buckets:)` takes the SSE4.1 loop on this machine's CPU; the loop for CPUs
+    /// without it must give the same buckets.
+    @Test func loopWithoutSSE41MatchesThePaper() {
+        var stream = KeyStream(seed: 11)
+        for buckets in [1, 2, 3, 7, 10, 1000, 65_537, 1 << 40] {
+            for _ in 0..<1000 {
+                let key = stream.next()
+                #expect(
+                    Int(beacon_jump_bucket_portable(key, Int64(buckets)))
+                        == JumpHashPlacer.paperBucket(for: key, buckets: buckets))
+            }
         }
     }
 

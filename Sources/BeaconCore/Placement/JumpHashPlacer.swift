@@ -1,3 +1,6 @@
+// Public because `bucket(for:buckets:)` is inlinable and calls its C loop.
+public import BeaconSystemShims
+
 /// Jump consistent hashing (Lamping and Veach, "A Fast, Minimal Memory, Consistent Hash
 /// Algorithm", 2014): no table at all, O(log N) arithmetic per lookup.
 ///
@@ -66,6 +69,11 @@ public struct JumpHashPlacer: Placer {
     @inlinable
     public static func bucket(for key: UInt64, buckets: Int) -> Int {
         guard buckets < 1 << 52 else { return paperBucket(for: key, buckets: buckets) }
+        #if arch(x86_64)
+        // The same loop in C, compiled for SSE4.1's `roundsd` where the CPU has it: Swift cannot
+        // assume SSE4.1 and would call libm's `trunc` on every step (BeaconSystemShims).
+        return Int(beacon_jump_bucket(key, Int64(buckets)))
+        #else
         let limit = Double(buckets)
         var state = key
         var candidatePlusOne: Double = 1
@@ -75,6 +83,7 @@ public struct JumpHashPlacer: Placer {
             if jump >= limit { return Int(candidatePlusOne) - 1 }
             candidatePlusOne = jump.rounded(.towardZero) + 1
         }
+        #endif
     }
 
     /// The paper's loop, for bucket counts whose values a `Double` cannot hold exactly; it also
