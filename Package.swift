@@ -77,8 +77,9 @@ let package = Package(
             name: "BeaconPrimitives",
             swiftSettings: strictSwift
         ),
-        // The CPU a thread runs on and a prefetch hint, for the hot paths of the core and the
-        // dispatcher's session table (C: Swift has neither). Not a product.
+        // What Swift does not reach by itself (C): the CPU a thread runs on, prefetch hints, the
+        // jump hash's loop compiled for SSE4.1, and the agents' datagram sockets. The core's
+        // inlinable jump lookup calls into it, so clients load it with BeaconCore. Not a product.
         .target(name: "BeaconSystemShims"),
         .target(
             name: "BeaconCore",

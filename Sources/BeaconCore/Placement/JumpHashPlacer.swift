@@ -1,5 +1,7 @@
-// Public because `bucket(for:buckets:)` is inlinable and calls its C loop.
+#if arch(x86_64)
+// Public because `bucket(for:buckets:)` is inlinable and calls its C loop, on x86-64 only.
 public import BeaconSystemShims
+#endif
 
 /// Jump consistent hashing (Lamping and Veach, "A Fast, Minimal Memory, Consistent Hash
 /// Algorithm", 2014): no table at all, O(log N) arithmetic per lookup.
