@@ -11,7 +11,7 @@ import Testing
 
     @Test func aReplacedObjectIsReleasedWhileACountIsCarried() {
         let snapshot = AtomicSnapshot(Tracked(1))
-        // Leases outstanding live in the word's high bits; they are not readers.
+        // Leases outstanding live in the word's upper bits; they are not readers.
         snapshot.addToCarried(5)
         weak var first: Tracked?
         snapshot.withPinned { first = $0 }

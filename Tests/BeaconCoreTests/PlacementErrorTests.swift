@@ -17,7 +17,7 @@ import Testing
         #expect(throws: PlacementError.noMembers) { try balancer.acquire(forHash: 1, skipping: { _ in false }) }
         #expect(throws: PlacementError.noMembers) { try powerOfTwo.acquire(for: "k") }
         #expect(throws: PlacementError.noMembers) { try powerOfTwo.acquire(forHash: 1, skipping: { _ in false }) }
-        // A refused acquire counts no request in flight.
+        // A failed acquire counts no request in flight.
         #expect(balancer.tracker.snapshot.carried() == 0)
         #expect(powerOfTwo.tracker.snapshot.carried() == 0)
         #expect(throws: PlacementError.noMembers) { try RingPlacer(members: []).replicas(for: "k", count: 1) }
