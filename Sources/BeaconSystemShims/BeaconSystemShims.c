@@ -31,8 +31,9 @@ unsigned int beacon_cpu_count(void) {
     return count < 1 ? 1 : (unsigned int)count;
 }
 
-// The loop of `JumpHashPlacer.bucket(for:buckets:)`, operation for operation, so that both give
-// the same bucket: the candidate plus one stays a double, truncated after each jump.
+// The paper's loop in floating point (docs/placement.md): the candidate plus one stays a double,
+// truncated after each jump, and every value is an integer below 2^52, exact in a double, so the
+// buckets are the paper's.
 #define BEACON_JUMP_LOOP(truncate)                                                                   \
     double limit = (double)buckets;                                                                \
     double candidate_plus_one = 1;                                                                 \

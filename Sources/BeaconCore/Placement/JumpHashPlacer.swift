@@ -1,7 +1,5 @@
-#if arch(x86_64)
-// Public because `bucket(for:buckets:)` is inlinable and calls its C loop, on x86-64 only.
+// Public because `bucket(for:buckets:)` is inlinable and calls its loop in C.
 public import BeaconSystemShims
-#endif
 
 /// Jump consistent hashing (Lamping and Veach, "A Fast, Minimal Memory, Consistent Hash
 /// Algorithm", 2014): no table at all, O(log N) arithmetic per lookup.
@@ -71,21 +69,10 @@ public struct JumpHashPlacer: Placer {
     @inlinable
     public static func bucket(for key: UInt64, buckets: Int) -> Int {
         guard buckets < 1 << 52 else { return paperBucket(for: key, buckets: buckets) }
-        #if arch(x86_64)
-        // The same loop in C, compiled for SSE4.1's `roundsd` where the CPU has it: Swift cannot
-        // assume SSE4.1 and would call libm's `trunc` on every step (BeaconSystemShims).
+        // The floating-point loop lives in C (BeaconSystemShims), which on x86-64 runs a copy
+        // compiled for SSE4.1's `roundsd` where the CPU has it: Swift cannot assume SSE4.1, and
+        // would call libm's `trunc` on every step.
         return Int(beacon_jump_bucket(key, Int64(buckets)))
-        #else
-        let limit = Double(buckets)
-        var state = key
-        var candidatePlusOne: Double = 1
-        while true {
-            state = state &* 2_862_933_555_777_941_757 &+ 1
-            let jump = candidatePlusOne * (Double(1 << 31) / Double((state >> 33) &+ 1))
-            if jump >= limit { return Int(candidatePlusOne) - 1 }
-            candidatePlusOne = jump.rounded(.towardZero) + 1
-        }
-        #endif
     }
 
     /// The paper's loop, for bucket counts whose values a `Double` cannot hold exactly; it also

@@ -28,11 +28,12 @@ static inline void beacon_prefetch_for_read(const void *address) {
 }
 
 /// Lamping and Veach's jump consistent hash of `key` over `buckets` buckets (1 ≤ `buckets` < 2⁵²),
-/// in floating point: BeaconCore's `JumpHashPlacer.bucket(for:buckets:)` on x86-64. Each step
-/// truncates a double; Swift cannot assume SSE4.1, so there it calls libm's `trunc` through the
-/// PLT on every step, while this checks the CPU once and takes a loop compiled for SSE4.1's
-/// `roundsd` where the CPU has it: the loop alone runs about twice as fast. Same operations, same
-/// results.
+/// in floating point: the loop behind BeaconCore's `JumpHashPlacer.bucket(for:buckets:)`. Each
+/// step truncates a double. Swift cannot assume SSE4.1, so a Swift loop would call libm's `trunc`
+/// through the PLT on every step; on x86-64 this checks the CPU once and takes a copy compiled for
+/// SSE4.1's `roundsd` where the CPU has it (the loop alone runs about twice as fast). Elsewhere it
+/// is the portable loop, whose `trunc` compilers inline where the base instruction set has one
+/// (arm64's `frintz`). Same operations, same results.
 long long beacon_jump_bucket(unsigned long long key, long long buckets);
 
 /// ``beacon_jump_bucket`` without SSE4.1 whatever the CPU, for the tests that hold both loops to
