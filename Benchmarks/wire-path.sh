@@ -7,8 +7,10 @@
 #   swift build -c release --traits GRPC --product beacon
 #   Benchmarks/wire-path.sh [rounds] [loadgen options...]     # e.g. 2 --nodes 10000 --duration 30s
 #
-# Each round measures beats on streams against `serve` and `serve --echo`, then beats as datagrams
-# against `serve --heartbeat-datagrams` (skipped when the options ask for --unary-heartbeats).
+# Each round measures heartbeat calls against `serve` (answered on the event loop),
+# `serve --grpc-swift-heartbeats` (answered through grpc-swift, as every other call) and
+# `serve --echo`, then beats as datagrams against `serve --heartbeat-datagrams` (skipped when the
+# options ask for --unary-heartbeats).
 #
 # The servers run with the default heartbeat settings (5 s ± 0.5 s, grace 3), so leave loadgen's
 # --period, --jitter and --grace at theirs. Environment: BEACON (the binary, default .build/release/beacon), SERVER_CPU and LOADGEN_CPU
@@ -74,6 +76,7 @@ for round in $(seq "$rounds"); do
     echo "# round $round of $rounds"
     lane_options=()
     measure "beacon serve"
+    measure "beacon serve --grpc-swift-heartbeats" --grpc-swift-heartbeats
     measure "beacon serve --echo" --echo
     if ((datagrams)); then
         lane_options=(--datagram-heartbeats)

@@ -42,6 +42,14 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
         metrics = recordsCallLatency ? RPCMetrics() : nil
     }
 
+    /// The same heartbeat calls answered on the event loop, ahead of this service
+    /// (``DispatcherServerConfiguration/answersHeartbeatsOnEventLoop``).
+    var eventLoopHeartbeats: EventLoopHeartbeats {
+        EventLoopHeartbeats(
+            answer: { [dispatcher] node, request throws(RPCError) in try Self.beat(dispatcher, node: node, request) },
+            authenticator: authenticator, metrics: metrics)
+    }
+
     public func session(
         request: ServerRequest<Beacon_Dispatcher_V1_SessionRequest>, context: ServerContext
     ) async throws -> StreamingServerResponse<Beacon_Dispatcher_V1_SessionMessage> {
@@ -134,7 +142,8 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
         return ServerResponse(message: Beacon_Dispatcher_V1_UpdateTaskStatusResponse())
     }
 
-    private static func beat(
+    /// One beat, on either path: the service's handlers, or ``EventLoopHeartbeatHandler``.
+    static func beat(
         _ dispatcher: Dispatcher<MonotonicClock>, node: NodeID, _ request: Beacon_Dispatcher_V1_HeartbeatRequest
     ) throws(RPCError) -> Beacon_Dispatcher_V1_HeartbeatResponse {
         let session = try SessionID(wire: request.sessionID)

@@ -40,7 +40,9 @@ public final class DispatcherServer: Service, LongRunningService {
         let service = DispatcherRPCService(
             dispatcher: dispatcher, requiresClientCertificate: configuration.tls?.isMutual ?? false,
             admission: admission, recordsCallLatency: configuration.recordsCallLatency, logger: logger)
-        listener = RPCListener(configuration: configuration, services: [service])
+        listener = RPCListener(
+            configuration: configuration, services: [service],
+            heartbeats: configuration.answersHeartbeatsOnEventLoop ? service.eventLoopHeartbeats : nil)
     }
 
     /// Serves until a graceful shutdown (or ``stop()``) lets the calls in flight finish, or until

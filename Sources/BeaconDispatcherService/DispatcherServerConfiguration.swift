@@ -28,6 +28,11 @@ public struct DispatcherServerConfiguration: Sendable, Hashable {
     /// update per call and per streamed heartbeat, which only a bootstrapped metrics backend
     /// makes worth paying.
     public var recordsCallLatency = false
+    /// Answer `Heartbeat` and `HeartbeatStream` calls on the HTTP/2 stream's event loop, ahead of
+    /// grpc-swift, with no task or async hop per beat; other calls, and heartbeat calls that use
+    /// compression or another content type, go through grpc-swift either way. On by default; off
+    /// measures grpc-swift's own path (docs/benchmarks.md).
+    public var answersHeartbeatsOnEventLoop = true
     /// Also answer heartbeats as UDP datagrams (`HeartbeatDatagram`) on the same host and port
     /// number as the gRPC service: the lane for agents configured to beat that way. Sessions,
     /// assignments and status reports stay on gRPC. Off by default.

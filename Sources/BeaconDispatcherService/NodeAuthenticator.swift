@@ -10,16 +10,26 @@ import X509
 /// certificate's CN), so one node cannot act for another. The decision is `NodeIdentity`'s, in
 /// BeaconDispatcher where it is fuzzed; this type reads the call and answers a refusal with
 /// PermissionDenied.
-struct NodeAuthenticator: Sendable {
+package struct NodeAuthenticator: Sendable {
     /// Whether every call must carry a client certificate naming its node.
     let requiresCertificate: Bool
 
+    package init(requiresCertificate: Bool) {
+        self.requiresCertificate = requiresCertificate
+    }
+
     func node(of metadata: Metadata, context: ServerContext) throws(RPCError) -> NodeID {
-        let certificate = (context.transportSpecific as? HTTP2ServerTransport.Posix.Context)?.peerCertificate
+        try node(
+            claimed: metadata[stringValues: DispatcherWire.nodeIDMetadataKey],
+            certificate: (context.transportSpecific as? HTTP2ServerTransport.Posix.Context)?.peerCertificate)
+    }
+
+    /// The same decision for a call read off the HTTP/2 stream (``EventLoopHeartbeatHandler``).
+    func node(claimed: some Sequence<String>, certificate: Certificate?) throws(RPCError) -> NodeID {
         do {
             return try NodeIdentity.resolve(
-                claimed: metadata[stringValues: DispatcherWire.nodeIDMetadataKey],
-                certificateNames: certificate.map(Self.commonNames), requiresCertificate: requiresCertificate)
+                claimed: claimed, certificateNames: certificate.map(Self.commonNames),
+                requiresCertificate: requiresCertificate)
         } catch {
             throw Self.rpcError(error)
         }

@@ -9,17 +9,22 @@ package final class RPCListener: Service {
     private let transport: HTTP2ServerTransport.Posix
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let onShutdown: @Sendable () -> Void
+    private let connections: OpenConnections
 
     /// - Parameters:
     ///   - configuration: the address, TLS and limits to serve with.
     ///   - services: the services to answer with.
     ///   - onShutdown: called as a graceful shutdown begins, before the server waits for its calls
     ///     to end: for services whose streams only end when told to.
+    ///   - heartbeats: answers `Heartbeat` and `HeartbeatStream` calls on the event loop
+    ///     (``EventLoopHeartbeatHandler``) ahead of `services`; nil leaves them to `services`.
     package init(
         configuration: DispatcherServerConfiguration, services: [any RegistrableRPCService],
-        onShutdown: @escaping @Sendable () -> Void = {}
+        heartbeats: EventLoopHeartbeats? = nil, onShutdown: @escaping @Sendable () -> Void = {}
     ) {
         self.onShutdown = onShutdown
+        let connections = OpenConnections()
+        self.connections = connections
         let security: HTTP2ServerTransport.Posix.TransportSecurity
         if let tls = configuration.tls {
             let chain: [TLSConfig.CertificateSource] = [.bytes(Array(tls.certificateChainPEM.utf8), format: .pem)]
@@ -40,9 +45,23 @@ package final class RPCListener: Service {
                 ? .ipv6(host: configuration.host, port: configuration.port)
                 : .ipv4(host: configuration.host, port: configuration.port),
             transportSecurity: security,
-            config: .defaults { config in
+            config: .defaults { [connections] config in
                 config.rpc.maxRequestPayloadSize = configuration.maximumRequestBytes
                 config.http2.maxConcurrentStreams = configuration.maximumStreamsPerConnection
+                guard let heartbeats else { return }
+                config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
+                    connections.add(channel)
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                }
+                // Called once grpc-swift has set up the stream's pipeline; the handler goes in
+                // front of grpc-swift's, so it sees the stream's frames first.
+                config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
+                    stream.eventLoop.makeCompletedFuture {
+                        try stream.pipeline.syncOperations.addHandler(
+                            heartbeats.handler(maximumRequestBytes: configuration.maximumRequestBytes),
+                            position: .first)
+                    }
+                }
             })
         server = GRPCServer(transport: transport, services: services)
     }
@@ -50,11 +69,15 @@ package final class RPCListener: Service {
     /// Serves until a graceful shutdown (or ``stop()``) lets the calls in flight finish, or until
     /// the task is cancelled, which ends the calls in flight at once.
     package func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await server.serve()
-        } onGracefulShutdown: { [server, onShutdown] in
-            onShutdown()
-            server.beginGracefulShutdown()
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await server.serve()
+            } onGracefulShutdown: { [server, onShutdown] in
+                onShutdown()
+                server.beginGracefulShutdown()
+            }
+        } onCancel: { [connections] in
+            connections.closeAll()
         }
     }
 

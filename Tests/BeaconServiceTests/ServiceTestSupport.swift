@@ -32,12 +32,14 @@ final class RunningManager: Sendable {
     init(
         store: InMemoryDispatcherStore, port: Int = 0, tls: ServerTLS? = nil, maximumRequestBytes: Int? = nil,
         managers: [WeightedManager] = [], acceptsHeartbeatDatagrams: Bool = false,
+        answersHeartbeatsOnEventLoop: Bool = true,
         dispatcherConfiguration: DispatcherConfiguration = fastDispatcherConfiguration()
     ) async throws {
         dispatcher = try Dispatcher(configuration: dispatcherConfiguration, store: store, managers: managers)
         var configuration = try DispatcherServerConfiguration(host: "127.0.0.1", port: port, tls: tls)
         if let maximumRequestBytes { configuration.maximumRequestBytes = maximumRequestBytes }
         configuration.acceptsHeartbeatDatagrams = acceptsHeartbeatDatagrams
+        configuration.answersHeartbeatsOnEventLoop = answersHeartbeatsOnEventLoop
         server = try DispatcherServer(dispatcher: dispatcher, configuration: configuration)
         leading = Task { [dispatcher] in try await dispatcher.run() }
         serving = Task { [server] in try await server.run() }

@@ -111,6 +111,11 @@ struct ServeCommand: AsyncParsableCommand {
     var echo = false
     @Flag(
         help:
+            "Answer Heartbeat and HeartbeatStream calls through grpc-swift's handler path, as every other call, instead of on the HTTP/2 stream's event loop (the default): the baseline that measures what the event-loop path saves (docs/benchmarks.md)."
+    )
+    var grpcSwiftHeartbeats = false
+    @Flag(
+        help:
             "Also answer heartbeats sent as UDP datagrams to the --listen host and port number (agents and `beacon loadgen --datagram-heartbeats`): many beats per system call, each proved by a tag keyed with its session's secret (docs/service.md). Sessions, assignments and status reports stay on gRPC."
     )
     var heartbeatDatagrams = false
@@ -175,6 +180,7 @@ struct ServeCommand: AsyncParsableCommand {
             let dispatcherOnly = [
                 ("--etcd", etcd != nil), ("--sharded", sharded), ("--metrics", metrics != nil),
                 ("--expiry-log", expiryLog != nil), ("--heartbeat-datagrams", heartbeatDatagrams),
+                ("--grpc-swift-heartbeats", grpcSwiftHeartbeats),
             ]
             if let (option, _) = dispatcherOnly.first(where: \.1) {
                 throw ValidationError("--echo serves no dispatcher, so \(option) has nothing to act on")
@@ -238,6 +244,7 @@ struct ServeCommand: AsyncParsableCommand {
         var serverConfiguration = try DispatcherServerConfiguration(host: address.host, port: address.port, tls: tls)
         serverConfiguration.recordsCallLatency = endpoint != nil
         serverConfiguration.acceptsHeartbeatDatagrams = heartbeatDatagrams
+        serverConfiguration.answersHeartbeatsOnEventLoop = !grpcSwiftHeartbeats
         if let datagramBatching { try serverConfiguration.setHeartbeatDatagramBatching(datagramBatching.value) }
         let server = try DispatcherServer(
             dispatcher: dispatcher, configuration: serverConfiguration,
