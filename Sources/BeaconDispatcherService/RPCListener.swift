@@ -49,6 +49,10 @@ package final class RPCListener: Service {
                 config.rpc.maxRequestPayloadSize = configuration.maximumRequestBytes
                 config.http2.maxConcurrentStreams = configuration.maximumStreamsPerConnection
                 guard let heartbeats else { return }
+                // Beats answered on the event loop are written inside a read, and SwiftNIO's HTTP/2
+                // handler already flushes once per read; grpc-swift's coalescing would hold each
+                // answer back on a timer, a second wake-up per beat (docs/benchmarks.md).
+                config.connection.flushCoalescing = nil
                 config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
                     connections.add(channel)
                     return channel.eventLoop.makeSucceededVoidFuture()
