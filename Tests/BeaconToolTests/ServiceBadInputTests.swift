@@ -107,6 +107,7 @@ import Testing
         .init(["serve", "--echo", "--metrics", "127.0.0.1:0"], ["--echo", "--metrics", "nothing to act on"]),
         .init(["serve", "--echo", "--expiry-log", "/tmp/expiries"], ["--echo", "--expiry-log"]),
         .init(["serve", "--echo", "--heartbeat-datagrams"], ["--echo", "--heartbeat-datagrams"]),
+        .init(["serve", "--echo", "--grpc-swift-heartbeats"], ["--echo", "--grpc-swift-heartbeats"]),
         // the heartbeat datagram lane
         .init(["serve", "--datagram-batching", "1ms"], ["--datagram-batching needs --heartbeat-datagrams"]),
         .init(
@@ -126,7 +127,7 @@ import Testing
     /// A command line the commands accept, in a build that cannot run them.
     @Test(arguments: [
         ["serve"], ["serve", "--metrics", "127.0.0.1:0", "--grace", "2"], ["serve", "--echo", "--jitter", "1s"],
-        ["serve", "--heartbeat-datagrams", "--datagram-batching", "0.25ms"],
+        ["serve", "--heartbeat-datagrams", "--datagram-batching", "0.25ms"], ["serve", "--grpc-swift-heartbeats"],
         ["agent", "--node", "n1", "--manager", "127.0.0.1:4242"],
         ["agent", "--node", "n1", "--manager", "127.0.0.1:4242", "--datagram-heartbeats"],
         ["loadgen", "--nodes", "10"], ["loadgen", "--nodes", "10", "--datagram-heartbeats"],
