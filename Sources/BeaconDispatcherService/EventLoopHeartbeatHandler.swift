@@ -126,18 +126,13 @@ package final class EventLoopHeartbeatHandler: ChannelDuplexHandler, RemovableCh
     /// Answers every whole message buffered; at the end of the node's side, ends the call.
     private func read(_ call: inout Call, endStream: Bool, context: ChannelHandlerContext) {
         var answered = false
-        do {
-            while let message = try call.reader.next() {
+        do throws(RPCError) {
+            while let message = try Self.next(&call.reader) {
                 let started = metrics == nil ? nil : ContinuousClock.now
-                let request = try Beacon_Dispatcher_V1_HeartbeatRequest(
-                    serializedBytes: Array(message.readableBytesView))
+                let request = try Self.request(message)
                 switch call.method {
                 case .unary:
-                    guard call.unaryRequest == nil else {
-                        return finish(
-                            call, RPCError(code: .internalError, message: "a Heartbeat call sent two requests"), context
-                        )
-                    }
+                    guard call.unaryRequest == nil else { throw Self.tooManyRequests }
                     call.unaryRequest = request
                 case .stream:
                     let response = try answer(call.node, request)
@@ -151,23 +146,16 @@ package final class EventLoopHeartbeatHandler: ChannelDuplexHandler, RemovableCh
                 if answered { context.flush() }
                 return
             }
-            try call.reader.checkEnded()
+            try Self.checkEnded(call.reader)
             if call.method == .unary {
                 let started = metrics == nil ? nil : ContinuousClock.now
-                guard let request = call.unaryRequest else {
-                    throw RPCError(code: .internalError, message: "a Heartbeat call ended without its request")
-                }
+                guard let request = call.unaryRequest else { throw Self.noRequest }
                 write(try answer(call.node, request), call: &call, context: context)
                 metrics?.heartbeat.record(since: started)
             }
             finish(call, nil, context)
-        } catch let error as RPCError {
-            finish(call, error, context)
-        } catch let error as GRPCMessageReader.Failure {
-            finish(call, Self.rpcError(error), context)
         } catch {
-            finish(
-                call, RPCError(code: .internalError, message: "a heartbeat request does not parse: \(error)"), context)
+            finish(call, error, context)
         }
     }
 
@@ -234,7 +222,32 @@ package final class EventLoopHeartbeatHandler: ChannelDuplexHandler, RemovableCh
         return try? Certificate(derEncoded: der)
     }
 
-    static func rpcError(_ failure: GRPCMessageReader.Failure) -> RPCError {
+    // What grpc-swift answers to the same mistakes (its unary request and protobuf decoding), so
+    // that a node sees the same status on either path.
+    private static let noRequest = RPCError(code: .internalError, message: "Empty stream.")
+    private static let tooManyRequests = RPCError(code: .internalError, message: "Too many messages.")
+
+    private static func request(_ message: ByteBuffer) throws(RPCError) -> Beacon_Dispatcher_V1_HeartbeatRequest {
+        do {
+            return try Beacon_Dispatcher_V1_HeartbeatRequest(serializedBytes: Array(message.readableBytesView))
+        } catch {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "Can't deserialize to message of type \(Beacon_Dispatcher_V1_HeartbeatRequest.self).")
+        }
+    }
+
+    private static func next(_ reader: inout GRPCMessageReader) throws(RPCError) -> ByteBuffer? {
+        do { return try reader.next() } catch { throw rpcError(error) }
+    }
+
+    private static func checkEnded(_ reader: GRPCMessageReader) throws(RPCError) {
+        do { try reader.checkEnded() } catch { throw rpcError(error) }
+    }
+
+    /// The status for a body that cannot be cut into messages. For an oversized request grpc-swift
+    /// resets the stream instead; a status tells the node why.
+    private static func rpcError(_ failure: GRPCMessageReader.Failure) -> RPCError {
         switch failure {
         case .compressedMessage:
             RPCError(code: .internalError, message: "a heartbeat request is compressed on a call without compression")
@@ -249,15 +262,16 @@ package final class EventLoopHeartbeatHandler: ChannelDuplexHandler, RemovableCh
     private static let responseHeaders: HPACKHeaders = [":status": "200", "content-type": "application/grpc"]
 
     /// The trailers of a call that ends with `error`, or with OK.
-    static func trailers(_ error: RPCError?) -> HPACKHeaders {
+    private static func trailers(_ error: RPCError?) -> HPACKHeaders {
         guard let error else { return ["grpc-status": "0"] }
         var trailers: HPACKHeaders = ["grpc-status": String(error.code.rawValue)]
         if !error.message.isEmpty { trailers.add(name: "grpc-message", value: percentEncoded(error.message)) }
-        // The error's metadata (a wrong manager names the owner there) travels as grpc-swift sends it.
+        // The error's metadata (a wrong manager names the owner there) travels as grpc-swift
+        // sends it: lowercased keys, binary values in base64 (Foundation's encoder).
         for (key, value) in error.metadata {
             switch value {
-            case .string(let text): trailers.add(name: key, value: text)
-            case .binary(let bytes): trailers.add(name: key, value: Data(bytes).base64EncodedString())
+            case .string(let text): trailers.add(name: key.lowercased(), value: text)
+            case .binary(let bytes): trailers.add(name: key.lowercased(), value: Data(bytes).base64EncodedString())
             }
         }
         return trailers

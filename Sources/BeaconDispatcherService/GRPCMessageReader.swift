@@ -26,13 +26,21 @@ package struct GRPCMessageReader {
 
     /// Takes one DATA frame's bytes.
     package mutating func append(_ bytes: ByteBuffer) {
-        if buffered == nil {
+        guard var kept = buffered else {
             buffered = bytes
-        } else {
-            var incoming = bytes
-            buffered!.writeBuffer(&incoming)
+            return
         }
+        buffered = nil
+        // Only the unread part is kept: a stream whose frames keep ending inside a message must
+        // not hold every byte it ever sent.
+        kept.discardReadBytes()
+        var incoming = bytes
+        kept.writeBuffer(&incoming)
+        buffered = kept
     }
+
+    /// The bytes held for messages not yet whole, as allocated.
+    package var bufferedCapacity: Int { buffered?.capacity ?? 0 }
 
     /// The next whole message, or nil until more bytes arrive.
     package mutating func next() throws(Failure) -> ByteBuffer? {

@@ -1,6 +1,6 @@
 #if GRPC
 import BeaconDispatcherAPI
-package import NIOHPACK
+import NIOHPACK
 
 /// What the request headers of an HTTP/2 stream say about a heartbeat call, for
 /// ``EventLoopHeartbeatHandler``: whether it is a `Heartbeat` or `HeartbeatStream` call in the
@@ -8,20 +8,20 @@ package import NIOHPACK
 ///
 /// Anything else is left to grpc-swift, which answers it as it answers every call: other methods,
 /// another content type or method, compression, a deadline that does not parse.
-package struct HeartbeatCallHead: Equatable {
+package struct HeartbeatCallHead {
     /// Which of the two heartbeat methods the call is.
-    package enum Method: Equatable {
+    enum Method {
         /// `Heartbeat`: one request, one answer (SwarmKit's call).
         case unary
         /// `HeartbeatStream`: one answer per request, in order, until the node ends the stream.
         case stream
     }
 
-    package let method: Method
+    let method: Method
     /// The `beacon-node-id` values, as sent.
-    package let claimedNodes: [String]
+    let claimedNodes: [String]
     /// The `grpc-timeout`, if the call has one.
-    package let timeout: Duration?
+    let timeout: Duration?
 
     static let unaryPath = "/" + Beacon_Dispatcher_V1_Dispatcher.Method.Heartbeat.descriptor.fullyQualifiedMethod
     static let streamPath =
@@ -29,7 +29,7 @@ package struct HeartbeatCallHead: Equatable {
 
     /// Reads a stream's request headers; nil unless they open a heartbeat call in the form
     /// answered on the event loop.
-    package init?(_ headers: HPACKHeaders) {
+    init?(_ headers: HPACKHeaders) {
         var method: Method?
         var isPost = false
         var isGRPC = false

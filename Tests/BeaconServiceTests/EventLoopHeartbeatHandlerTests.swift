@@ -15,6 +15,11 @@ import Testing
     /// Answers node-1's beats with a period of 1 000 ns per byte of session id; refuses "bad".
     private static let answer: EventLoopHeartbeatHandler.Answer = { node, request throws(RPCError) in
         guard request.sessionID != "bad" else { throw RPCError(code: .invalidArgument, message: "session invalid") }
+        guard request.sessionID != "elsewhere" else {
+            throw RPCError(
+                code: .failedPrecondition, message: "held by m2",
+                metadata: ["Beacon-Owner-Id": "m2", "beacon-owner-address": "10.0.0.2:4242"])
+        }
         guard node.rawValue == "node-1" else { throw RPCError(code: .notFound, message: "not node-1") }
         return .with { $0.periodNanoseconds = Int64(request.sessionID.utf8.count) * 1000 }
     }
@@ -132,6 +137,18 @@ import Testing
         #expect(try channel.readInbound(as: HTTP2Frame.FramePayload.self) == nil)
     }
 
+    /// A manager that does not hold the node names the one that does, in the trailers.
+    @Test func aStatusCarriesItsMetadata() throws {
+        let channel = try channel()
+        try channel.writeInbound(head())
+        try channel.writeInbound(data(body("ok", "elsewhere")))
+        #expect(
+            try written(channel) == [
+                Self.responseHeaders, "answer 2000",
+                "headers grpc-status=9 grpc-message=held by m2 beacon-owner-id=m2 beacon-owner-address=10.0.0.2:4242 END",
+            ])
+    }
+
     @Test func aCallRefusedBeforeAnyAnswerGetsTheStatusInItsOnlyHeaders() throws {
         let channel = try channel()
         try channel.writeInbound(
@@ -207,7 +224,7 @@ import Testing
             (ByteBuffer(bytes: [1, 0, 0, 0, 1, 0]), 13, "compressed"),
             (ByteBuffer(bytes: [0, 0, 1, 0, 0]), 8, "65536 bytes"),
             (ByteBuffer(bytes: [0, 0, 0, 0, 9, 1]), 13, "ended inside a request"),
-            (ByteBuffer(bytes: [0, 0, 0, 0, 2, 0xFF, 0xFF]), 13, "does not parse"),
+            (ByteBuffer(bytes: [0, 0, 0, 0, 2, 0xFF, 0xFF]), 3, "Can't deserialize"),
         ]
         for (bytes, code, words) in cases {
             let channel = try channel()
@@ -244,6 +261,32 @@ import Testing
         channel.isWritable = true
         channel.pipeline.fireChannelWritabilityChanged()
         #expect(reads.count == 2)
+    }
+
+    /// Frames that each end one byte into the next message: what the reader holds stays the
+    /// size of a message, however long the stream.
+    @Test func theReaderKeepsOnlyTheUnreadBytes() throws {
+        var reader = GRPCMessageReader(maximumMessageBytes: 1024)
+        let message = try body("a session id of some length")
+        var stream = ByteBuffer()
+        for _ in 0..<10_001 { stream.writeImmutableBuffer(message) }
+        var messages = 0
+        var largest = 0
+        // The first frame is the first message and one byte; every later one the rest of a
+        // message and one byte of the next.
+        var offset = 0
+        var length = message.readableBytes + 1
+        while offset < stream.readableBytes {
+            let cut = min(length, stream.readableBytes - offset)
+            reader.append(stream.getSlice(at: offset, length: cut)!)
+            offset += cut
+            length = message.readableBytes
+            while try reader.next() != nil { messages += 1 }
+            largest = max(largest, reader.bufferedCapacity)
+        }
+        try reader.checkEnded()
+        #expect(messages == 10_001)
+        #expect(largest <= 4 * message.readableBytes, "the reader held \(largest) bytes")
     }
 
     @Test(arguments: [

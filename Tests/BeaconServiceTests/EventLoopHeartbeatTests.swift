@@ -5,6 +5,7 @@ import BeaconDispatcherAPI
 import BeaconDispatcherService
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import GRPCProtobuf
 import Testing
 
 /// Heartbeat calls answered on the event loop against the same calls answered by grpc-swift, over
@@ -14,7 +15,8 @@ import Testing
 
     /// Runs `body` with a client of a manager whose store knows node-1, and node-1's session.
     private func withManager(
-        eventLoop: Bool, maximumRequestBytes: Int? = nil, _ body: (Client, String) async throws -> Void
+        eventLoop: Bool, maximumRequestBytes: Int? = nil,
+        _ body: (Client, GRPCClient<HTTP2ClientTransport.Posix>, String) async throws -> Void
     ) async throws {
         let store = InMemoryDispatcherStore()
         store.createNode(nodeID("node-1"))
@@ -42,7 +44,7 @@ import Testing
                 if session.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
             }
             try #require(!session.isEmpty)
-            try await body(typed, session)
+            try await body(typed, client, session)
         }
         await manager.stop()
     }
@@ -62,7 +64,7 @@ import Testing
     /// Every form of heartbeat call a client can make, good and bad, and what each got.
     private func outcomes(eventLoop: Bool) async throws -> [String] {
         var lines: [String] = []
-        try await withManager(eventLoop: eventLoop) { client, session in
+        try await withManager(eventLoop: eventLoop) { client, raw, session in
             let node: Metadata = ["beacon-node-id": "node-1"]
             let beat = Beacon_Dispatcher_V1_HeartbeatRequest.with { $0.sessionID = session }
             func unary(_ request: Beacon_Dispatcher_V1_HeartbeatRequest, _ metadata: Metadata, _ options: CallOptions)
@@ -101,6 +103,17 @@ import Testing
             lines.append(await stream([]))
             lines.append(await stream([beat, beat], withDeadline))
             lines.append(await stream([beat, .with { $0.sessionID = "not a session" }, beat]))
+            // Bytes that are no HeartbeatRequest (a field 1 of the wrong wire type, cut short).
+            lines.append(
+                await outcome {
+                    try await raw.unary(
+                        request: ClientRequest(message: [0x0A, 0x05, 0x61], metadata: node),
+                        descriptor: Beacon_Dispatcher_V1_Dispatcher.Method.Heartbeat.descriptor,
+                        serializer: RawBytes(),
+                        deserializer: ProtobufDeserializer<Beacon_Dispatcher_V1_HeartbeatResponse>(),
+                        options: .defaults
+                    ) { [try $0.message.periodNanoseconds] }
+                })
         }
         return lines
     }
@@ -118,6 +131,7 @@ import Testing
         #expect(onEventLoop[8] == "ok: period, period, period")
         #expect(onEventLoop[9] == "ok: ")
         #expect(onEventLoop[11] == "invalidArgument: session invalid")
+        #expect(onEventLoop[12].hasPrefix("invalidArgument: Can't deserialize"))
     }
 
     /// An oversized request tells the paths apart: grpc-swift resets the stream before any
@@ -125,7 +139,7 @@ import Testing
     /// really answered on the event loop, and both paths refuse the request and keep serving.
     @Test(arguments: [true, false]) func anOversizedBeatIsRefusedAndTheServerKeepsServing(eventLoop: Bool) async throws
     {
-        try await withManager(eventLoop: eventLoop, maximumRequestBytes: 2048) { client, session in
+        try await withManager(eventLoop: eventLoop, maximumRequestBytes: 2048) { client, _, session in
             let node: Metadata = ["beacon-node-id": "node-1"]
             let huge = await outcome {
                 [
@@ -195,5 +209,9 @@ import Testing
         hold.continuation.finish()
         _ = await calling.result
     }
+}
+/// Sends a request's bytes as they are.
+private struct RawBytes: MessageSerializer {
+    func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
 }
 #endif
