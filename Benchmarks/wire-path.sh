@@ -70,7 +70,7 @@ loadgen_options=("$@")
 datagrams=1
 for option in "$@"; do
     [[ $option == --unary-heartbeats ]] && datagrams=0
-    [[ $option == --datagram-heartbeats ]] && { echo "the script adds --datagram-heartbeats itself, for its third server" >&2; exit 64; }
+    [[ $option == --datagram-heartbeats ]] && { echo "the script adds --datagram-heartbeats itself, for its fourth server" >&2; exit 64; }
 done
 for round in $(seq "$rounds"); do
     echo "# round $round of $rounds"

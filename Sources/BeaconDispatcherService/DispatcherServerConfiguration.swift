@@ -29,9 +29,12 @@ public struct DispatcherServerConfiguration: Sendable, Hashable {
     /// makes worth paying.
     public var recordsCallLatency = false
     /// Answer `Heartbeat` and `HeartbeatStream` calls on the HTTP/2 stream's event loop, ahead of
-    /// grpc-swift, with no task or async hop per beat; other calls, and heartbeat calls that use
-    /// compression or another content type, go through grpc-swift either way. On by default; off
-    /// measures grpc-swift's own path (docs/benchmarks.md).
+    /// grpc-swift, with no async hop per beat (grpc-swift still parks a task per stream); other
+    /// calls, and heartbeat calls that use compression or another content type, go through
+    /// grpc-swift either way. With it, grpc-swift's flush coalescing is off for every call on the
+    /// server, and a cancelled server closes its connections. An oversized heartbeat request gets
+    /// `RESOURCE_EXHAUSTED` rather than a reset stream. On by default; off measures grpc-swift's
+    /// own path (docs/service.md, "Heartbeats on the event loop").
     public var answersHeartbeatsOnEventLoop = true
     /// Also answer heartbeats as UDP datagrams (`HeartbeatDatagram`) on the same host and port
     /// number as the gRPC service: the lane for agents configured to beat that way. Sessions,

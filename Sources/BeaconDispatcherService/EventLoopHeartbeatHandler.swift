@@ -16,9 +16,10 @@ import X509
 ///
 /// It sees each new stream's request headers first. A call in the plain form it answers
 /// (``HeartbeatCallHead``) is then its own to the end; anything else goes on to grpc-swift, and
-/// the handler leaves the pipeline. It answers as grpc-swift would: the same node check
-/// (`NodeAuthenticator`), the same beat (`DispatcherRPCService.beat`), the request size limit,
-/// the call's deadline, and each refusal as a gRPC status in the trailers.
+/// the handler leaves the pipeline. It answers with the same node check (`NodeAuthenticator`),
+/// the same beat (`DispatcherRPCService.beat`) and the same refusals as grpc-swift, as gRPC
+/// statuses in the trailers; it differs on purpose in two places, an oversized request and a
+/// passed deadline, which get a status of their own (docs/service.md).
 ///
 /// grpc-swift still runs a task for every stream it accepted; for a stream answered here that task
 /// waits for the stream to close, which ``RPCListener`` makes sure of when it is cancelled.
@@ -88,10 +89,10 @@ package final class EventLoopHeartbeatHandler: ChannelDuplexHandler, RemovableCh
                     return finish(call, RPCError(code: .internalError, message: "a DATA frame without bytes"), context)
                 }
                 call.reader.append(bytes)
-                read(&call, endStream: frame.endStream, context: context)
+                answerBuffered(&call, endStream: frame.endStream, context: context)
             case .headers(let trailers):
                 // A request's trailers carry nothing a heartbeat reads; they only end the node's side.
-                read(&call, endStream: trailers.endStream, context: context)
+                answerBuffered(&call, endStream: trailers.endStream, context: context)
             default:
                 state = .answering(call)
             }
@@ -120,11 +121,11 @@ package final class EventLoopHeartbeatHandler: ChannelDuplexHandler, RemovableCh
                     context)
             }
         }
-        read(&call, endStream: endStream, context: context)
+        answerBuffered(&call, endStream: endStream, context: context)
     }
 
     /// Answers every whole message buffered; at the end of the node's side, ends the call.
-    private func read(_ call: inout Call, endStream: Bool, context: ChannelHandlerContext) {
+    private func answerBuffered(_ call: inout Call, endStream: Bool, context: ChannelHandlerContext) {
         var answered = false
         do throws(RPCError) {
             while let message = try Self.next(&call.reader) {
@@ -250,7 +251,9 @@ package final class EventLoopHeartbeatHandler: ChannelDuplexHandler, RemovableCh
     private static func rpcError(_ failure: GRPCMessageReader.Failure) -> RPCError {
         switch failure {
         case .compressedMessage:
-            RPCError(code: .internalError, message: "a heartbeat request is compressed on a call without compression")
+            RPCError(
+                code: .internalError,
+                message: "Received a compressed message payload, but no decompressor has been configured.")
         case .tooLarge(let bytes):
             RPCError(
                 code: .resourceExhausted, message: "a heartbeat request of \(bytes) bytes is over the server's limit")

@@ -7,11 +7,11 @@ package import NIOCore
 /// no compression, so a flagged message breaks the protocol.
 package struct GRPCMessageReader {
     /// The largest message accepted, in bytes.
-    package let maximumMessageBytes: Int
+    private let maximumMessageBytes: Int
     private var buffered: ByteBuffer?
 
     /// Why a body cannot be read.
-    package enum Failure: Error, Equatable {
+    package enum Failure: Error {
         /// A message is flagged compressed on a call without compression.
         case compressedMessage
         /// A message is longer than ``GRPCMessageReader/maximumMessageBytes``.

@@ -33,18 +33,7 @@ import Testing
                 config: .defaults { $0.compression.enabledAlgorithms = .all })
         ) { client in
             let typed = Client(wrapping: client)
-            // The dispatcher answers Aborted until its `run` leads.
-            var session = ""
-            for _ in 0..<500 where session.isEmpty {
-                session =
-                    (try? await typed.session(.init(), metadata: ["beacon-node-id": "node-1"]) { response in
-                        for try await message in response.messages { return message.sessionID }
-                        return ""
-                    }) ?? ""
-                if session.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
-            }
-            try #require(!session.isEmpty)
-            try await body(typed, client, session)
+            try await body(typed, client, try await firstSession(typed))
         }
         await manager.stop()
     }
@@ -103,17 +92,26 @@ import Testing
             lines.append(await stream([]))
             lines.append(await stream([beat, beat], withDeadline))
             lines.append(await stream([beat, .with { $0.sessionID = "not a session" }, beat]))
-            // Bytes that are no HeartbeatRequest (a field 1 of the wrong wire type, cut short).
-            lines.append(
+            // Unary calls a generated client cannot make: requests as raw bytes, as many as given.
+            func rawUnary(_ requests: [[UInt8]]) async -> String {
                 await outcome {
-                    try await raw.unary(
-                        request: ClientRequest(message: [0x0A, 0x05, 0x61], metadata: node),
+                    try await raw.clientStreaming(
+                        request: StreamingClientRequest(metadata: node) { writer in
+                            for request in requests { try await writer.write(request) }
+                        },
                         descriptor: Beacon_Dispatcher_V1_Dispatcher.Method.Heartbeat.descriptor,
                         serializer: RawBytes(),
                         deserializer: ProtobufDeserializer<Beacon_Dispatcher_V1_HeartbeatResponse>(),
                         options: .defaults
                     ) { [try $0.message.periodNanoseconds] }
-                })
+                }
+            }
+            let beatBytes: [UInt8] = try beat.serializedBytes()
+            lines.append(await rawUnary([beatBytes]))
+            // Bytes that are no HeartbeatRequest: a field 1 of 5 bytes, cut after one.
+            lines.append(await rawUnary([[0x0A, 0x05, 0x61]]))
+            lines.append(await rawUnary([]))
+            lines.append(await rawUnary([beatBytes, beatBytes]))
         }
         return lines
     }
@@ -131,7 +129,10 @@ import Testing
         #expect(onEventLoop[8] == "ok: period, period, period")
         #expect(onEventLoop[9] == "ok: ")
         #expect(onEventLoop[11] == "invalidArgument: session invalid")
-        #expect(onEventLoop[12].hasPrefix("invalidArgument: Can't deserialize"))
+        #expect(onEventLoop[12] == "ok: period")
+        #expect(onEventLoop[13].hasPrefix("invalidArgument: Can't deserialize"))
+        #expect(onEventLoop[14] == "internalError: Empty stream.")
+        #expect(onEventLoop[15] == "internalError: Too many messages.")
     }
 
     /// An oversized request tells the paths apart: grpc-swift resets the stream before any
@@ -179,16 +180,7 @@ import Testing
             ) { client in
                 let typed = Client(wrapping: client)
                 let node: Metadata = ["beacon-node-id": "node-1"]
-                // The dispatcher answers Aborted until its `run` leads.
-                var session = ""
-                while session.isEmpty {
-                    session =
-                        (try? await typed.session(.init(), metadata: node) { response in
-                            for try await message in response.messages { return message.sessionID }
-                            return ""
-                        }) ?? ""
-                    if session.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
-                }
+                let session = try await firstSession(typed)
                 let beat = Beacon_Dispatcher_V1_HeartbeatRequest.with { $0.sessionID = session }
                 try await typed.heartbeatStream(metadata: node) { writer in
                     try await writer.write(beat)

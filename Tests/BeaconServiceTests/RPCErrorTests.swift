@@ -60,14 +60,7 @@ import Testing
                 target: .ipv4(address: "127.0.0.1", port: manager.port), transportSecurity: .plaintext)
         ) { client in
             let typed = Beacon_Dispatcher_V1_Dispatcher.Client(wrapping: client)
-            // The dispatcher answers Aborted until its `run` leads.
-            var session = ""
-            for _ in 0..<500 where session.isEmpty {
-                session = (try? await self.session(typed)) ?? ""
-                if session.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
-            }
-            try #require(!session.isEmpty)
-            try await body(manager, typed, session)
+            try await body(manager, typed, try await firstSession(typed))
         }
         await manager.stop()
     }

@@ -2,11 +2,32 @@
 import BeaconAgent
 import BeaconCore
 import BeaconDispatcher
+import BeaconDispatcherAPI
 import BeaconDispatcherService
+import GRPCCore
+import GRPCNIOTransportHTTP2
 import Testing
 
 func nodeID(_ name: String) -> NodeID {
     try! NodeID(name)
+}
+
+/// Registers `node` and returns its session id. A dispatcher answers Aborted until its `run`
+/// leads, so this asks again every 10 ms, for up to 5 s.
+func firstSession(
+    _ client: Beacon_Dispatcher_V1_Dispatcher.Client<HTTP2ClientTransport.Posix>, node: String = "node-1"
+) async throws -> String {
+    for _ in 0..<500 {
+        let session =
+            (try? await client.session(.init(), metadata: ["beacon-node-id": .string(node)]) { response in
+                for try await message in response.messages { return message.sessionID }
+                return ""
+            }) ?? ""
+        if !session.isEmpty { return session }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    Issue.record("\(node) got no session in 5 s")
+    throw CancellationError()
 }
 
 /// A dispatcher configuration that notices a silent node within a second and registers without

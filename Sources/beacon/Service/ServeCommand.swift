@@ -106,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
     var clientCA: String?
     @Flag(
         help:
-            "Serve dispatcher.proto with no dispatcher behind it: a new session id per session, a period drawn from --period ± --jitter for every heartbeat, one empty assignment set per stream, no node ever marked DOWN. The baseline that separates the transport's cost per call from the dispatcher's (`beacon loadgen` against both; docs/benchmarks.md)."
+            "Serve dispatcher.proto with no dispatcher behind it: a new session id per session, a period drawn from --period ± --jitter for every heartbeat, one empty assignment set per stream, no node ever marked DOWN, every call through grpc-swift's handler path. The baseline that separates grpc-swift's cost per call from the dispatcher's (`beacon loadgen` against it and `serve --grpc-swift-heartbeats`; docs/benchmarks.md)."
     )
     var echo = false
     @Flag(
