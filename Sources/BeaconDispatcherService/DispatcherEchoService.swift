@@ -7,8 +7,9 @@ package import GRPCCore
 import ServiceLifecycle
 import Synchronization
 
-/// dispatcher.proto answered with no dispatcher behind it: the baseline that separates the
-/// transport's cost per call from Beacon's (`beacon serve --echo`; docs/benchmarks.md).
+/// dispatcher.proto answered with no dispatcher behind it, every call through grpc-swift's handler
+/// path: the baseline that separates grpc-swift's cost per call from Beacon's (`beacon serve
+/// --echo`, beside `serve --grpc-swift-heartbeats`; docs/benchmarks.md).
 ///
 /// Each call does what ``DispatcherRPCService`` does around the dispatcher (reads the node from
 /// the metadata, parses the session and the request) and answers as a healthy dispatcher would:
