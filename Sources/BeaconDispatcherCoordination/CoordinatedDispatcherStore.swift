@@ -187,10 +187,12 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     /// holds them. A batch larger than one transaction is committed in several, in order.
     ///
     /// A write that meets a change it had not seen is planned again on the newer records, except
-    /// a node status whose status another writer changed after this commit began: that newer
+    /// a node status whose record another writer wrote after this commit began: that newer
     /// status stands (with several managers, the node's new owner decided it), and this one is
     /// dropped. A change that landed before the commit began is not detected this way: the
     /// dispatcher drops its queued statuses of nodes that moved away (`Dispatcher.updateShard`).
+    /// A dispatcher that still holds a node whose status was dropped writes it again in its next
+    /// batch (it reads the record after the commit), so a stale writer cannot bury the owner's.
     ///
     /// - Throws: `DispatcherError.storeFailure` when the store cannot be reached, when the
     ///   fence no longer holds, or when other writers kept changing the same records; writes of
@@ -200,7 +202,7 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     }
 
     private func commit(_ writes: [DispatcherWrite], fenced: Bool) async throws(DispatcherError) {
-        let decidedAgainst = state.withLock { $0.replica.nodeStatuses(setBy: writes) }
+        let decidedAgainst = state.withLock { $0.replica.nodeRevisions(setBy: writes) }
         for _ in 0..<Self.maximumAttempts {
             let (puts, fence) = state.withLock { state in
                 (

@@ -161,23 +161,29 @@ struct DispatcherReplica {
 
     // MARK: Writing
 
-    /// The status the replica holds for each node `writes` sets a status of: what the writer
-    /// decided against.
-    func nodeStatuses(setBy writes: [DispatcherWrite]) -> [NodeID: NodeStatus] {
-        var statuses: [NodeID: NodeStatus] = [:]
-        for case .nodeStatus(let id, _, _) in writes { statuses[id] = nodes[id]?.status }
-        return statuses
+    /// The revision of the record of each node `writes` sets a status of, as the replica holds
+    /// it (0 where it holds none): the state the writer decided against.
+    func nodeRevisions(setBy writes: [DispatcherWrite]) -> [NodeID: Int64] {
+        var revisions: [NodeID: Int64] = [:]
+        for case .nodeStatus(let id, _, _) in writes { revisions[id] = nodeRevision(id) }
+        return revisions
     }
 
-    /// `writes` without the node statuses another writer changed since the replica showed
-    /// `decidedAgainst`: a status write is a step from the status its writer saw, and a newer
-    /// decision by someone else (a node's new owner writing READY or UNKNOWN) is not undone by
-    /// an older one planned again on top of it. Task statuses and orphanings are kept: the task
-    /// rules already refuse a step backwards.
-    func withoutOvertaken(_ writes: [DispatcherWrite], decidedAgainst: [NodeID: NodeStatus]) -> [DispatcherWrite] {
+    private func nodeRevision(_ id: NodeID) -> Int64 {
+        held[keys.key(.node(id.rawValue))]?.modRevision ?? 0
+    }
+
+    /// `writes` without the node statuses whose record another writer wrote since the replica
+    /// showed `decidedAgainst`: a status write is a step from the record its writer saw, and a
+    /// newer decision by someone else (a node's new owner writing READY or UNKNOWN) is not undone
+    /// by an older one planned again on top of it. Revisions, not statuses, tell: a record
+    /// written UNKNOWN and then READY again by its new owner reads as it did, and an older DOWN
+    /// planned on it would bury the owner's READY. Task statuses and orphanings are kept: the
+    /// task rules already refuse a step backwards.
+    func withoutOvertaken(_ writes: [DispatcherWrite], decidedAgainst: [NodeID: Int64]) -> [DispatcherWrite] {
         writes.filter { write in
             guard case .nodeStatus(let id, _, _) = write else { return true }
-            return nodes[id]?.status == decidedAgainst[id]
+            return nodeRevision(id) == decidedAgainst[id]
         }
     }
 

@@ -257,6 +257,37 @@ func nodeID(_ name: String) -> NodeID {
         await stop()
     }
 
+    /// Revisions tell a newer decision, not statuses: another writer (the node's new owner)
+    /// wrote the node UNKNOWN and then READY again, so the record reads as this commit saw it,
+    /// and the older DOWN planned again on it would bury the owner's READY.
+    @Test(arguments: Backend.allCases) func aNodeRecordAnotherWriterRewroteToTheSameStatusStands(_ backend: Backend)
+        async throws
+    {
+        let (coordination, stop) = try await backend.open()
+        let observed = ObservedStore(coordination)
+        let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/")
+        let node = nodeID("n1")
+        try await store.createNode(node)
+        try await store.setNodeStatus(node, NodeStatus(state: .ready))
+        let ready = try #require(store.node(node))
+        var unknown = ready
+        unknown.status = NodeStatus(state: .unknown, message: "moved to its new owner")
+        let texts = [unknown, ready].map(DispatcherRecordCodec.encode)
+        observed.beforeNextWrite { base in
+            for text in texts {
+                _ = try await base.transaction(
+                    if: [], then: [.put(key: "/d/nodes/n1", value: text, lease: nil)], else: [])
+            }
+        }
+        try await store.commit([
+            .nodeStatus(node, NodeStatus(state: .down, message: "heartbeat failure"), description: nil)
+        ])
+        try await store.synchronize()
+        #expect(store.node(node)?.status == ready.status)
+        await store.close()
+        await stop()
+    }
+
     /// The store's rules for the dispatcher's writes are the in-memory store's: a model check
     /// over random batches of node statuses, task statuses and orphanings.
     @Test(arguments: Backend.allCases) func writesFollowTheInMemoryStoresRules(_ backend: Backend) async throws {

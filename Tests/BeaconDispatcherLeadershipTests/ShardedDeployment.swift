@@ -180,6 +180,27 @@ final class ShardedDeployment<Clock: BeaconClock>: @unchecked Sendable {
         }
     }
 
+    /// Lets time pass in half-second steps, for at most `limit`, until the orchestrator reads
+    /// every node READY and its task RUNNING; returns the nodes that still are not, with what it
+    /// reads. A stale manager's status can land after the owner's, which writes its own again
+    /// in its next batch: the records agree with the sessions once that is through.
+    func recordsBehindTheSessions(within limit: Duration) async throws -> [String] {
+        var waited = Duration.zero
+        while true {
+            try await orchestrator.synchronize()
+            let behind = nodes.compactMap { node -> String? in
+                let state = orchestrator.node(node)?.status
+                let task = orchestrator.task("task-\(node)")?.status.state
+                guard state?.state != .ready || task != .running else { return nil }
+                return
+                    "\(node): \(state.map { "\($0.state) \"\($0.message)\"" } ?? "no record"), task \(task.map { "\($0)" } ?? "none")"
+            }
+            if behind.isEmpty || waited >= limit { return behind }
+            try await run(for: .milliseconds(500))
+            waited += .milliseconds(500)
+        }
+    }
+
     func shutDown() async {
         for manager in managers { await manager.shutDown() }
         downWatch = nil

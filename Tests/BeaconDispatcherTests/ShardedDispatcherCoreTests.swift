@@ -210,4 +210,51 @@ import Testing
         #expect(dispatcher.core.counters.expiries == 0)
         #expect(dispatcher.store.node(node)?.status.state != .down)
     }
+
+    /// A status from a manager that held the node before (its batch already on the way when the
+    /// shard changed) lands over the owner's: the owner, which holds the session, writes its own
+    /// again. A node of another manager's shard is left as the store shows it.
+    @Test func aStaleManagersStatusOverTheOwnersIsWrittenBack() throws {
+        let table = try ShardTable(managers: [Self.me, Self.other])
+        let dispatcher = try Self.shardedDispatcher(table)
+        let nodes = Self.names.map(nodeID)
+        let mine = try #require(nodes.first { table.owner(of: $0) == Self.me })
+        let theirs = try #require(nodes.first { table.owner(of: $0) == Self.other })
+        _ = try dispatcher.registerNow(mine, description: NodeDescription(hostname: "mine"))
+        #expect(dispatcher.store.node(mine)?.status.state == .ready)
+
+        let stale = NodeStatus(state: .unknown, message: "written by the manager that held it before")
+        dispatcher.store.apply([
+            .nodeStatus(mine, stale, description: nil), .nodeStatus(theirs, stale, description: nil),
+        ])
+        #expect(dispatcher.core.pendingWriteCount == 1)
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
+        #expect(dispatcher.store.node(mine)?.status.state == .ready)
+        #expect(dispatcher.store.node(mine)?.description?.hostname == "mine")
+        #expect(dispatcher.store.node(theirs)?.status == stale)
+        // Once the store agrees, nothing more is written.
+        #expect(dispatcher.core.pendingWriteCount == 0)
+    }
+
+    /// The owner's READY commits, but the store dropped it as overtaken by a stale manager's
+    /// UNKNOWN that landed first (`CoordinatedDispatcherStore`): no store event tells the owner,
+    /// so the registration's end reads the record and writes READY again.
+    @Test func aReadyTheStoreDroppedAsOvertakenIsWrittenAgain() throws {
+        let alone = try ShardTable(managers: [Self.me])
+        let dispatcher = try Self.shardedDispatcher(alone)
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
+        let node = nodeID(Self.names[0])
+        var result: Result<SessionMessage, DispatcherError>?
+        try dispatcher.register(node) { result = $0 }
+        let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
+        #expect(batch.writes.contains { if case .nodeStatus(node, _, _) = $0 { true } else { false } })
+        // Another manager's UNKNOWN lands; the batch is reported committed without its READY.
+        dispatcher.store.apply([.nodeStatus(node, NodeStatus(state: .unknown, message: "stale"), description: nil)])
+        dispatcher.core.writesCommitted(batch, error: nil)
+        dispatcher.core.takeDeferredCalls().perform()
+        _ = try #require(result).get()
+        #expect(dispatcher.store.node(node)?.status.state == .unknown)
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
+        #expect(dispatcher.store.node(node)?.status.state == .ready)
+    }
 }

@@ -31,6 +31,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
 
     static var expiryMessage: String { "heartbeat failure" }
     static var unknownExpiryMessage: String { "heartbeat failure for node in \"unknown\" state" }
+    static var leadershipChangeMessage: String { "Node moved to \"unknown\" state due to leadership change in cluster" }
 
     /// A registration whose READY write is queued; complete it once that write committed.
     package struct PendingRegistration: Sendable {
@@ -139,10 +140,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
             let draw = path.settings.unknownHeartbeat.next(random: random.next())
             unknown.append((now.advanced(by: draw.ttl.duration), node.id))
             statuses.queueNodeStatus(
-                node.id,
-                NodeStatus(
-                    state: .unknown, message: "Node moved to \"unknown\" state due to leadership change in cluster"),
-                description: nil)
+                node.id, NodeStatus(state: .unknown, message: Self.leadershipChangeMessage), description: nil)
         }
         liveness.startUnknown(unknown)
     }
@@ -220,6 +218,9 @@ package final class DispatcherCore<Clock: BeaconClock> {
             if liveness.isVoided(pending.node) { throw .sessionInvalid }
             let message = try issueSession(pending, at: now)
             endFlight(of: pending.node, registered: true, at: now)
+            // The READY write committed, but may have been dropped as overtaken by another
+            // manager's (see `reconcile`).
+            reconcile(pending.node, stored: store.node)
             return message
         } catch {
             endFlight(of: pending.node, registered: false, at: now)
@@ -496,6 +497,35 @@ package final class DispatcherCore<Clock: BeaconClock> {
     package func writesCommitted(_ batch: WriteBatch, error: DispatcherError?) {
         guard batch.term == term else { return }
         for resume in statuses.committed(batch) { deferredCalls.append { resume(error) } }
+        guard error == nil else { return }
+        // A status the store dropped as overtaken brought no event.
+        for case .nodeStatus(let id, _, _) in batch.writes { reconcile(id, stored: store.node) }
+    }
+
+    /// Writes this dispatcher's view of a node of its shard again when the store shows the node
+    /// in another state, unless a status of the node is already queued or a registration of it
+    /// is in flight (its end checks again). `stored` reads the node's record, only once the rest
+    /// said it may be needed.
+    ///
+    /// Only a sharded dispatcher shares its nodes' records with other writers: a write from a
+    /// manager that held the node before the shard changed can land after the new owner's, since
+    /// a batch already taken when the change arrived is not pulled back. The store then drops the
+    /// owner's write as overtaken, or takes the stale one over the owner's. The owner, which holds
+    /// the session, has the last word. A manager that has not yet heard of the change answers
+    /// too, until it does: the two alternate for as long as that takes, one write per batch each,
+    /// and the owner's stands.
+    private func reconcile(_ node: NodeID, stored: (NodeID) -> Node?) {
+        guard shard != nil, isRunning, holds(node), !statuses.queuesStatus(of: node),
+            !liveness.isRegistering(node), let state = liveness(of: node), let record = stored(node),
+            record.status.state != state
+        else { return }
+        let message =
+            switch state {
+            case .unknown: Self.leadershipChangeMessage
+            case .down: Self.expiryMessage
+            default: ""
+            }
+        statuses.queueNodeStatus(node, NodeStatus(state: state, message: message), description: nil)
     }
 
     // MARK: Store events
@@ -505,6 +535,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
         guard isRunning else { return }
         switch event {
         case .nodeUpdated(let node):
+            reconcile(node.id) { _ in node }
             if let slot = sessions.slot(of: node.id), let sink = sessions.sinks[slot],
                 let registration = sessions[slot],
                 let message = sessionMessage(for: registration, node: node, disconnect: false)

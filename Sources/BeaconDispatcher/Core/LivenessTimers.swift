@@ -67,6 +67,7 @@ struct LivenessTimers {
 
     func unknown(_ node: NodeID) -> UnknownNode? { unknownNodes[node] }
     func isDown(_ node: NodeID) -> Bool { downNodes[node] != nil }
+    func isRegistering(_ node: NodeID) -> Bool { registering[node] != nil }
 
     // MARK: UNKNOWN nodes
 

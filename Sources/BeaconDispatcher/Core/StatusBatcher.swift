@@ -60,6 +60,11 @@ package struct StatusBatcher {
         lastFlush = now
     }
 
+    /// Whether a status of `node` is queued for the next batch.
+    func queuesStatus(of node: NodeID) -> Bool {
+        nodeWrites[node] != nil
+    }
+
     // MARK: Queueing
 
     /// Queues the node's status and description, replacing what was queued for it.
