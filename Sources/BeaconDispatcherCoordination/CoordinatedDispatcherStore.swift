@@ -191,8 +191,9 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     /// status stands (with several managers, the node's new owner decided it), and this one is
     /// dropped. A change that landed before the commit began is not detected this way: the
     /// dispatcher drops its queued statuses of nodes that moved away (`Dispatcher.updateShard`).
-    /// A dispatcher that still holds a node whose status was dropped writes it again in its next
-    /// batch (it reads the record after the commit), so a stale writer cannot bury the owner's.
+    /// A sharded dispatcher that holds a node whose record shows another state than its own
+    /// after the commit writes its state again in its next batch, so a stale writer cannot bury
+    /// the owner's status.
     ///
     /// - Throws: `DispatcherError.storeFailure` when the store cannot be reached, when the
     ///   fence no longer holds, or when other writers kept changing the same records; writes of
@@ -202,11 +203,14 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     }
 
     private func commit(_ writes: [DispatcherWrite], fenced: Bool) async throws(DispatcherError) {
-        let decidedAgainst = state.withLock { $0.replica.nodeRevisions(setBy: writes) }
+        var decidedAgainst: [NodeID: Int64]?
         for _ in 0..<Self.maximumAttempts {
             let (puts, fence) = state.withLock { state in
-                (
-                    state.replica.plan(state.replica.withoutOvertaken(writes, decidedAgainst: decidedAgainst)),
+                // Taken with the first plan, so that no change can land between the two unseen.
+                let seen = decidedAgainst ?? state.replica.nodeRevisions(setBy: writes)
+                decidedAgainst = seen
+                return (
+                    state.replica.plan(state.replica.withoutOvertaken(writes, decidedAgainst: seen)),
                     fenced ? state.fence : []
                 )
             }

@@ -245,7 +245,9 @@ import Testing
         dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
         let node = nodeID(Self.names[0])
         var result: Result<SessionMessage, DispatcherError>?
-        try dispatcher.register(node) { result = $0 }
+        try dispatcher.register(node, description: NodeDescription(hostname: "renamed"), address: "10.0.0.9") {
+            result = $0
+        }
         let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
         #expect(batch.writes.contains { if case .nodeStatus(node, _, _) = $0 { true } else { false } })
         // Another manager's UNKNOWN lands; the batch is reported committed without its READY.
@@ -255,6 +257,36 @@ import Testing
         _ = try #require(result).get()
         #expect(dispatcher.store.node(node)?.status.state == .unknown)
         dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
-        #expect(dispatcher.store.node(node)?.status.state == .ready)
+        let record = try #require(dispatcher.store.node(node))
+        #expect(record.status.state == .ready)
+        #expect(record.status.address == "10.0.0.9")
+        #expect(record.description?.hostname == "renamed")
+    }
+
+    /// DOWN is the owner's verdict too: a stale READY over it is answered with DOWN.
+    @Test func aStaleStatusOverADownNodeIsAnsweredWithDown() throws {
+        let alone = try ShardTable(managers: [Self.me])
+        let dispatcher = try Self.shardedDispatcher(alone)
+        let node = nodeID(Self.names[0])
+        // Never registers: DOWN once its doubled grace passed.
+        dispatcher.advance(by: .seconds(60))
+        #expect(dispatcher.store.node(node)?.status.state == .down)
+        dispatcher.store.apply([.nodeStatus(node, NodeStatus(state: .ready), description: nil)])
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
+        #expect(dispatcher.store.node(node)?.status.state == .down)
+    }
+
+    /// Without a shard the dispatcher is its records' only writer (a leader's writes are fenced
+    /// on its term): it leaves a write it did not make alone.
+    @Test func anUnshardedDispatcherDoesNotAnswerOtherWrites() throws {
+        let store = InMemoryDispatcherStore()
+        let node = nodeID(Self.names[0])
+        store.createNodes([node])
+        let dispatcher = try VirtualDispatcher(configuration: Self.configuration(), store: store)
+        try dispatcher.start()
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
+        _ = try dispatcher.registerNow(node)
+        store.apply([.nodeStatus(node, NodeStatus(state: .unknown, message: "someone else"), description: nil)])
+        #expect(dispatcher.core.pendingWriteCount == 0)
     }
 }

@@ -39,6 +39,9 @@ package final class DispatcherCore<Clock: BeaconClock> {
         let term: UInt64
         /// The session being resumed, if any.
         let resumed: SessionID?
+        /// What its READY write carries, to write again if another manager's status buried it.
+        let address: String
+        let description: NodeDescription?
     }
 
     package let configuration: DispatcherConfiguration
@@ -195,7 +198,8 @@ package final class DispatcherCore<Clock: BeaconClock> {
         liveness.beginRegistration(of: node)
         statuses.queueNodeStatus(node, NodeStatus(state: .ready, address: address), description: description)
         statuses.waitForNextBatch(onCommitted)
-        return PendingRegistration(node: node, term: term, resumed: resumed)
+        return PendingRegistration(
+            node: node, term: term, resumed: resumed, address: address, description: description)
     }
 
     /// Finishes a registration once its flush reported `commitError`: on success issues the
@@ -220,10 +224,12 @@ package final class DispatcherCore<Clock: BeaconClock> {
             endFlight(of: pending.node, registered: true, at: now)
             // The READY write committed, but may have been dropped as overtaken by another
             // manager's (see `reconcile`).
-            reconcile(pending.node, stored: store.node)
+            reconcile(pending.node, stored: store.node, registered: pending)
             return message
         } catch {
             endFlight(of: pending.node, registered: false, at: now)
+            // Another registration of the node that ended first left the check to this one.
+            reconcile(pending.node, stored: store.node)
             throw error
         }
     }
@@ -497,15 +503,16 @@ package final class DispatcherCore<Clock: BeaconClock> {
     package func writesCommitted(_ batch: WriteBatch, error: DispatcherError?) {
         guard batch.term == term else { return }
         for resume in statuses.committed(batch) { deferredCalls.append { resume(error) } }
-        guard error == nil else { return }
-        // A status the store dropped as overtaken brought no event.
+        // A status the store dropped as overtaken brought no event, and one that failed is not
+        // in the store: both are written again if the store shows another state.
         for case .nodeStatus(let id, _, _) in batch.writes { reconcile(id, stored: store.node) }
     }
 
     /// Writes this dispatcher's view of a node of its shard again when the store shows the node
     /// in another state, unless a status of the node is already queued or a registration of it
     /// is in flight (its end checks again). `stored` reads the node's record, only once the rest
-    /// said it may be needed.
+    /// said it may be needed. After a registration (`registered`), its address and description
+    /// count too, and go out again with the READY.
     ///
     /// Only a sharded dispatcher shares its nodes' records with other writers: a write from a
     /// manager that held the node before the shard changed can land after the new owner's, since
@@ -514,18 +521,25 @@ package final class DispatcherCore<Clock: BeaconClock> {
     /// the session, has the last word. A manager that has not yet heard of the change answers
     /// too, until it does: the two alternate for as long as that takes, one write per batch each,
     /// and the owner's stands.
-    private func reconcile(_ node: NodeID, stored: (NodeID) -> Node?) {
-        guard shard != nil, isRunning, holds(node), !statuses.queuesStatus(of: node),
-            !liveness.isRegistering(node), let state = liveness(of: node), let record = stored(node),
-            record.status.state != state
+    private func reconcile(_ node: NodeID, stored: (NodeID) -> Node?, registered: PendingRegistration? = nil) {
+        guard shard != nil, isRunning, !statuses.queuesStatus(of: node), !liveness.isRegistering(node),
+            let state = liveness(of: node), holds(node), let record = stored(node)
         else { return }
-        let message =
-            switch state {
-            case .unknown: Self.leadershipChangeMessage
-            case .down: Self.expiryMessage
-            default: ""
-            }
-        statuses.queueNodeStatus(node, NodeStatus(state: state, message: message), description: nil)
+        var status = NodeStatus(state: state)
+        var description: NodeDescription?
+        switch state {
+        case .ready:
+            status.address = registered?.address ?? ""
+            description = registered?.description
+        case .unknown: status.message = Self.leadershipChangeMessage
+        default: status.message = Self.expiryMessage
+        }
+        var written = record
+        written.apply(status, description: description)
+        // Without a registration only the state is this dispatcher's to insist on: the message of
+        // a DOWN, say, depends on which deadline it missed.
+        guard registered == nil ? record.status.state != state : written != record else { return }
+        statuses.queueNodeStatus(node, status, description: description)
     }
 
     // MARK: Store events

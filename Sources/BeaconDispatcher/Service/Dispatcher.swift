@@ -272,6 +272,9 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
         }
         wakeup.signal()
         let commitError = await waiter.wait()
+        // Ending it can queue a write (a READY another manager's status buried): the loop may be
+        // asleep until a later deadline.
+        defer { if core.withLock({ $0.pendingWriteCount > 0 }) { wakeup.signal() } }
         let first = try core.withLock { core throws(DispatcherError) -> SessionMessage in
             let message = try core.completeRegistration(pending, commitError: commitError, at: clock.now)
             if let sink {
