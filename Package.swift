@@ -338,6 +338,7 @@ let package = Package(
             dependencies: [
                 "BeaconCore",
                 "BeaconPrimitives",
+                "BeaconSystemShims",
                 "BenchmarkSupport",
                 "BeaconCommandLine",
                 "BeaconCommandLineOptions",

@@ -31,6 +31,18 @@ unsigned int beacon_cpu_count(void) {
     return count < 1 ? 1 : (unsigned int)count;
 }
 
+unsigned int beacon_usable_cpu_count(void) {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int count = CPU_COUNT(&set);
+        if (count > 0) return (unsigned int)count;
+    }
+#endif
+    long count = sysconf(_SC_NPROCESSORS_ONLN);
+    return count < 1 ? 1 : (unsigned int)count;
+}
+
 // The paper's loop in floating point (docs/placement.md): the candidate plus one stays a double,
 // truncated after each jump, and every value is an integer below 2^52, exact in a double, so the
 // buckets are the paper's.

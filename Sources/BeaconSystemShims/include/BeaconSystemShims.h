@@ -15,6 +15,11 @@ unsigned int beacon_current_cpu(void);
 /// `beacon_current_cpu` returns on systems that number CPUs densely.
 unsigned int beacon_cpu_count(void);
 
+/// How many CPUs the calling thread may run on (at least 1): its affinity mask on Linux, so a
+/// process started under `taskset -c 0` counts 1; the online CPUs elsewhere, or where the mask
+/// cannot be read. A thread inherits the mask of the thread that made it.
+unsigned int beacon_usable_cpu_count(void);
+
 /// Asks the CPU to bring the cache line at `address` closer, for writing. Only a hint: it never
 /// faults, even on an address that is not mapped.
 static inline void beacon_prefetch_for_write(const void *address) {

@@ -180,8 +180,7 @@ struct LoadgenCommand: AsyncParsableCommand {
     #if GRPC
     func run() async throws {
         logLevel.bootstrap()
-        // Swift concurrency's jobs run on SwiftNIO's event loops, saving a thread hop per message.
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        SharedEventLoops.install()
         let run = try LoadGeneration(command: self)
         try await run.run()
     }

@@ -191,8 +191,7 @@ struct ServeCommand: AsyncParsableCommand {
     #if GRPC
     func run() async throws {
         logLevel.bootstrap()
-        // Swift concurrency's jobs run on SwiftNIO's event loops, saving a thread hop per message.
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        SharedEventLoops.install()
         let address = try ListenAddress(listen, option: "--listen")
         if echo { return try await runEcho(at: address) }
         // The backend goes in before the dispatcher makes its instruments, and the endpoint
