@@ -197,23 +197,32 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
     }
 
     /// Follows the roster from the watch until cancelled, reading it again whenever the watch
-    /// breaks; settles `ended` when this manager's entry is gone.
+    /// breaks or falls behind; settles `ended` when this manager's entry is gone.
     private func watch(from start: ShardRoster, lease: LeaseID, ended: Latch<TermEnd>) async {
         var roster = start
         var backoff = DispatcherLeadership<Clock>.synchronizeBackoff
         var random = SplitMix64(seed: UInt64(truncatingIfNeeded: lease.rawValue))
         while !Task.isCancelled {
             do {
-                for try await changes in store.watch(prefix: root, after: roster.revision) {
+                switch try await followWatch(from: roster, lease: lease) {
+                case .entryGone:
+                    _ = ended.settle(.leaseLost)
+                    return
+                case .finished:
+                    return
+                case .behind(let read):
                     backoff.reset()
-                    roster.apply(changes)
+                    logger.warning(
+                        "the managers' watch fell behind a read of them; following the read",
+                        metadata: ["manager": "\(manager.nodeID)"])
+                    roster = read
                     guard roster.holdsEntry(of: manager.nodeID, lease: lease) else {
                         _ = ended.settle(.leaseLost)
                         return
                     }
                     await follow(roster)
+                    continue
                 }
-                return
             } catch {
                 // A watch ended by the term's own end is not news.
                 guard !Task.isCancelled else { return }
@@ -234,6 +243,64 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
             } catch {
                 continue
             }
+        }
+    }
+
+    /// How one watch of the roster ended.
+    private enum WatchEnd: Sendable {
+        case finished
+        case entryGone
+        /// A read showed another table, or this manager's entry gone, and the watch had still
+        /// not told after another ``rosterAuditInterval``: the read, to follow instead.
+        case behind(ShardRoster)
+    }
+
+    /// How often a manager reads the roster to check its watch: a watch on a half-open connection
+    /// can stall without failing, and a manager that kept acting on an old table would refuse the
+    /// nodes it gained and, with its lease still live, mark the ones it lost DOWN once their
+    /// agents had gone to their new owner. The records' watch is checked on the same interval.
+    static var rosterAuditInterval: Duration { CoordinatedDispatcherStore.watchPatience }
+
+    /// Follows one watch of the roster from `start`, while a second task reads the roster every
+    /// ``rosterAuditInterval``. A read that disagrees with what the watch delivered is given one
+    /// more interval (the watch may just be slower than the read); if the watch still has not
+    /// caught up, it is dropped for the read.
+    private func followWatch(from start: ShardRoster, lease: LeaseID) async throws -> WatchEnd {
+        let current = PosixMutex(start)
+        let id = manager.nodeID
+        return try await withThrowingTaskGroup(of: WatchEnd.self) { group in
+            group.addTask { [self] in
+                for try await changes in store.watch(prefix: root, after: start.revision) {
+                    let roster = current.withLock { roster in
+                        roster.apply(changes)
+                        return roster
+                    }
+                    guard roster.holdsEntry(of: id, lease: lease) else { return .entryGone }
+                    await follow(roster)
+                }
+                return .finished
+            }
+            group.addTask { [self] in
+                var disagreed = false
+                while true {
+                    try await dispatcher.clock.sleep(
+                        until: dispatcher.clock.now.advanced(by: Self.rosterAuditInterval), tolerance: nil)
+                    let fresh = ShardRoster(root: root, snapshot: try await read())
+                    let agrees = current.withLock { watched in
+                        watched.table == fresh.table
+                            && watched.holdsEntry(of: id, lease: lease) == fresh.holdsEntry(of: id, lease: lease)
+                    }
+                    if agrees {
+                        disagreed = false
+                    } else if disagreed {
+                        return .behind(fresh)
+                    } else {
+                        disagreed = true
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? .finished
         }
     }
 

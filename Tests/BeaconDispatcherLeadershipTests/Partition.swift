@@ -1,4 +1,5 @@
 import BeaconCoordination
+import BeaconPrimitives
 import BeaconScheduler
 import Synchronization
 
@@ -13,6 +14,7 @@ final class Partition: CoordinationStore {
     private let base: any CoordinationStore
     private let isCut = Atomic<Bool>(false)
     private let isHeld = Atomic<Bool>(false)
+    private let stalledPrefix = PosixMutex<String?>(nil)
 
     init(_ base: any CoordinationStore) {
         self.base = base
@@ -60,7 +62,27 @@ final class Partition: CoordinationStore {
         return try await base.transaction(if: conditions, then: success, else: failure)
     }
 
+    /// From now on, watches of `prefix` (open ones too) deliver nothing and never fail, as a
+    /// watch on a half-open connection does; what they would have delivered is lost.
+    func stallWatches(of prefix: String) {
+        stalledPrefix.withLock { $0 = prefix }
+    }
+
     func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
-        base.watch(prefix: prefix, after: revision)
+        let changes = base.watch(prefix: prefix, after: revision)
+        let stalledPrefix = stalledPrefix
+        return AsyncThrowingStream { continuation in
+            let forwarding = Task {
+                do {
+                    for try await batch in changes where stalledPrefix.withLock({ $0 }) != prefix {
+                        continuation.yield(batch)
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in forwarding.cancel() }
+        }
     }
 }

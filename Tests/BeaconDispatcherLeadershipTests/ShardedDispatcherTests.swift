@@ -87,4 +87,27 @@ import Testing
         }
         await deployment.shutDown()
     }
+
+    /// A manager whose watch of the roster stalls without failing (a half-open connection) while
+    /// its lease lives still learns the table from its reads of the roster: after a manager drops
+    /// out, every node settles with its new owner and none is marked DOWN by the manager that
+    /// would otherwise act on the old table.
+    @Test func aManagerWhoseRosterWatchStallsStillFollowsTheTable() async throws {
+        let deployment = try await Self.deployment(nodes: 60)
+        for _ in 0..<100 where !deployment.settled { try await deployment.run(for: .milliseconds(500)) }
+        #expect(deployment.settled)
+        let stalled = deployment.managers[2]
+        stalled.partition.stallWatches(of: "/managers/")
+        // m1 drops out: its lease lapses, and the table moves its nodes to m2 and m3.
+        let gone = deployment.managers[0]
+        gone.partition.cut()
+        gone.reachable.withLock { $0 = false }
+        for _ in 0..<100 where !deployment.settled { try await deployment.run(for: .milliseconds(500)) }
+        #expect(deployment.settled)
+        let table = try #require(stalled.sharded.table)
+        #expect(table.managers.map(\.nodeID).sorted() == ["m2", "m3"])
+        #expect(table == deployment.managers[1].sharded.table)
+        #expect(deployment.downs.withLock { $0 }.isEmpty, "DOWN written for live nodes")
+        await deployment.shutDown()
+    }
 }

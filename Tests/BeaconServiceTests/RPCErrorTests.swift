@@ -65,16 +65,6 @@ import Testing
         await manager.stop()
     }
 
-    private func session(
-        _ client: Beacon_Dispatcher_V1_Dispatcher.Client<HTTP2ClientTransport.Posix>, node: String = "node-1"
-    ) async throws -> String {
-        try await client.session(Beacon_Dispatcher_V1_SessionRequest(), metadata: ["beacon-node-id": .string(node)]) {
-            response in
-            for try await message in response.messages { return message.sessionID }
-            return ""
-        }
-    }
-
     private func code(_ call: () async throws -> Void) async -> RPCError? {
         do {
             try await call()
@@ -102,7 +92,7 @@ import Testing
             #expect(garbled?.code == .invalidArgument)
             #expect(garbled?.message == "session invalid")
 
-            let stranger = await code { _ = try await self.session(client, node: "node-9") }
+            let stranger = await code { _ = try await sessionID(client, node: "node-9") }
             #expect(stranger?.code == .notFound)
             #expect(stranger?.message == "node node-9 not found")
 

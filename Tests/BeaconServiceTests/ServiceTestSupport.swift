@@ -12,17 +12,24 @@ func nodeID(_ name: String) -> NodeID {
     try! NodeID(name)
 }
 
+/// Registers `node` once and returns the session id of its first session message ("" if the
+/// stream ends without one); the dispatcher's refusal is thrown.
+func sessionID(
+    _ client: Beacon_Dispatcher_V1_Dispatcher.Client<HTTP2ClientTransport.Posix>, node: String = "node-1"
+) async throws -> String {
+    try await client.session(.init(), metadata: ["beacon-node-id": .string(node)]) { response in
+        for try await message in response.messages { return message.sessionID }
+        return ""
+    }
+}
+
 /// Registers `node` and returns its session id. A dispatcher answers Aborted until its `run`
 /// leads, so this asks again every 10 ms, for up to 5 s.
 func firstSession(
     _ client: Beacon_Dispatcher_V1_Dispatcher.Client<HTTP2ClientTransport.Posix>, node: String = "node-1"
 ) async throws -> String {
     for _ in 0..<500 {
-        let session =
-            (try? await client.session(.init(), metadata: ["beacon-node-id": .string(node)]) { response in
-                for try await message in response.messages { return message.sessionID }
-                return ""
-            }) ?? ""
+        let session = (try? await sessionID(client, node: node)) ?? ""
         if !session.isEmpty { return session }
         try await Task.sleep(for: .milliseconds(10))
     }
