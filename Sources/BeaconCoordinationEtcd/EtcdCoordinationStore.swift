@@ -184,6 +184,22 @@ public final class EtcdCoordinationStore: CoordinationStore {
     /// as far as the caller can tell.
     private static let leaderChangeAttempts = 3
 
+    /// Runs `request`, a second time if the pooled connection it was given had already been
+    /// closed by etcd (a restart, etcd's idle timeout) when the request was written to it:
+    /// no whole request reached etcd then, so the second try cannot apply a write twice. The pool
+    /// opens a new connection for it. It happens when the pool hands out the connection before
+    /// its event loop has seen etcd close it: the first call after etcd restarted failed that way
+    /// once on a busy machine (`aFollowerRecoversFromAnEtcdRestart`, run beside other suites).
+    private func execute(_ request: HTTPClientRequest, on client: HTTPClient, deadline: Duration) async throws
+        -> HTTPClientResponse
+    {
+        do {
+            return try await client.execute(request, timeout: .nanoseconds(deadline.nanosecondsRoundedUp))
+        } catch ChannelError.ioOnClosedChannel {
+            return try await client.execute(request, timeout: .nanoseconds(deadline.nanosecondsRoundedUp))
+        }
+    }
+
     private func send(_ path: String, payload: Data, client: HTTPClient, deadline: Duration) async throws
         -> HTTPClientResponse
     {
@@ -196,7 +212,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: payload))
             do {
-                let response = try await client.execute(request, timeout: .nanoseconds(deadline.nanosecondsRoundedUp))
+                let response = try await execute(request, on: client, deadline: deadline)
                 if attempt > 0 { preferred.withLock { $0 = index } }
                 return response
             } catch {
