@@ -199,33 +199,37 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
     /// Follows the roster from the watch until cancelled, reading it again whenever the watch
     /// breaks or falls behind; settles `ended` when this manager's entry is gone.
     private func watch(from start: ShardRoster, lease: LeaseID, ended: Latch<TermEnd>) async {
-        var roster = start
+        let progress = PosixMutex(RosterProgress(roster: start))
         var backoff = DispatcherLeadership<Clock>.synchronizeBackoff
         var random = SplitMix64(seed: UInt64(truncatingIfNeeded: lease.rawValue))
         while !Task.isCancelled {
             do {
-                switch try await followWatch(from: roster, lease: lease) {
+                let end = try await followWatch(progress, lease: lease)
+                if progress.withLock({ $0.takeDelivered() }) { backoff.reset() }
+                switch end {
                 case .entryGone:
                     _ = ended.settle(.leaseLost)
                     return
                 case .finished:
                     return
-                case .behind(let read):
+                case .behind:
                     backoff.reset()
                     logger.warning(
                         "the managers' watch fell behind a read of them; following the read",
                         metadata: ["manager": "\(manager.nodeID)"])
-                    roster = read
+                    let roster = progress.withLock { $0.roster }
                     guard roster.holdsEntry(of: manager.nodeID, lease: lease) else {
                         _ = ended.settle(.leaseLost)
                         return
                     }
+                    guard !Task.isCancelled else { return }
                     await follow(roster)
                     continue
                 }
             } catch {
                 // A watch ended by the term's own end is not news.
                 guard !Task.isCancelled else { return }
+                if progress.withLock({ $0.takeDelivered() }) { backoff.reset() }
                 logger.warning("the managers' watch broke; reading them again", metadata: ["error": "\(error)"])
             }
             do {
@@ -234,15 +238,38 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
                 return
             }
             do throws(DispatcherError) {
-                roster = ShardRoster(root: root, snapshot: try await read())
+                // A read that fails leaves the roster where the watch left it, and the next
+                // watch starts from there.
+                let roster = ShardRoster(root: root, snapshot: try await read())
+                progress.withLock { $0.catchUp(to: roster) }
                 guard roster.holdsEntry(of: manager.nodeID, lease: lease) else {
                     _ = ended.settle(.leaseLost)
                     return
                 }
+                guard !Task.isCancelled else { return }
                 await follow(roster)
             } catch {
                 continue
             }
+        }
+    }
+
+    /// The roster as one term's watches and reads brought it, shared by the watch and its audit.
+    private struct RosterProgress: Sendable {
+        var roster: ShardRoster
+        /// Whether a watch delivered since the last look: the store answers, so back-off restarts.
+        var delivered = false
+        /// Whether the audit replaced the current watch: it applies nothing more.
+        var auditTookOver = false
+
+        mutating func takeDelivered() -> Bool {
+            defer { delivered = false }
+            return delivered
+        }
+
+        /// Moves to `read` unless the roster is already at its revision or later.
+        mutating func catchUp(to read: ShardRoster) {
+            if read.revision > roster.revision { roster = read }
         }
     }
 
@@ -251,30 +278,40 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
         case finished
         case entryGone
         /// A read showed another table, or this manager's entry gone, and the watch had still
-        /// not told after another ``rosterAuditInterval``: the read, to follow instead.
-        case behind(ShardRoster)
+        /// not told after another ``rosterAuditInterval``: the progress holds the read now.
+        case behind
     }
 
     /// How often a manager reads the roster to check its watch: a watch on a half-open connection
     /// can stall without failing, and a manager that kept acting on an old table would refuse the
     /// nodes it gained and, with its lease still live, mark the ones it lost DOWN once their
-    /// agents had gone to their new owner. The records' watch is checked on the same interval.
+    /// agents had gone to their new owner. (The records' watch is given the same patience when
+    /// one of the store's own writes waits for it.)
     static var rosterAuditInterval: Duration { CoordinatedDispatcherStore.watchPatience }
 
-    /// Follows one watch of the roster from `start`, while a second task reads the roster every
-    /// ``rosterAuditInterval``. A read that disagrees with what the watch delivered is given one
-    /// more interval (the watch may just be slower than the read); if the watch still has not
-    /// caught up, it is dropped for the read.
-    private func followWatch(from start: ShardRoster, lease: LeaseID) async throws -> WatchEnd {
-        let current = PosixMutex(start)
+    /// Follows one watch of the roster from where `progress` stands, while a second task reads
+    /// the roster every ``rosterAuditInterval``. A read newer than what the watch delivered that
+    /// shows another table or entry is given one more interval (the watch may just be slower than
+    /// the read); if the watch still has not caught up, the read replaces it. A read that fails is
+    /// skipped: the watch may be fine, and if it is not, its own failure says so.
+    private func followWatch(_ progress: PosixMutex<RosterProgress>, lease: LeaseID) async throws -> WatchEnd {
         let id = manager.nodeID
+        let start = progress.withLock { progress in
+            progress.auditTookOver = false
+            return progress.roster.revision
+        }
         return try await withThrowingTaskGroup(of: WatchEnd.self) { group in
             group.addTask { [self] in
-                for try await changes in store.watch(prefix: root, after: start.revision) {
-                    let roster = current.withLock { roster in
-                        roster.apply(changes)
-                        return roster
+                for try await changes in store.watch(prefix: root, after: start) {
+                    let roster = progress.withLock { progress -> ShardRoster? in
+                        guard !progress.auditTookOver else { return nil }
+                        progress.roster.apply(changes)
+                        progress.delivered = true
+                        return progress.roster
                     }
+                    // The audit took over: its read is newer than anything this watch brings.
+                    guard let roster else { return .behind }
+                    guard !Task.isCancelled else { return .finished }
                     guard roster.holdsEntry(of: id, lease: lease) else { return .entryGone }
                     await follow(roster)
                 }
@@ -285,21 +322,32 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
                 while true {
                     try await dispatcher.clock.sleep(
                         until: dispatcher.clock.now.advanced(by: Self.rosterAuditInterval), tolerance: nil)
-                    let fresh = ShardRoster(root: root, snapshot: try await read())
-                    let agrees = current.withLock { watched in
-                        watched.table == fresh.table
-                            && watched.holdsEntry(of: id, lease: lease) == fresh.holdsEntry(of: id, lease: lease)
+                    guard let snapshot = try? await read() else { continue }
+                    let fresh = ShardRoster(root: root, snapshot: snapshot)
+                    let tookOver = progress.withLock { progress -> Bool in
+                        let watched = progress.roster
+                        let agrees =
+                            watched.revision >= fresh.revision
+                            || (watched.table == fresh.table
+                                && watched.holdsEntry(of: id, lease: lease) == fresh.holdsEntry(of: id, lease: lease))
+                        guard !agrees else {
+                            disagreed = false
+                            return false
+                        }
+                        guard disagreed else {
+                            disagreed = true
+                            return false
+                        }
+                        progress.roster = fresh
+                        progress.auditTookOver = true
+                        return true
                     }
-                    if agrees {
-                        disagreed = false
-                    } else if disagreed {
-                        return .behind(fresh)
-                    } else {
-                        disagreed = true
-                    }
+                    if tookOver { return .behind }
                 }
             }
             defer { group.cancelAll() }
+            // The group waits for the watch task before returning, so a table it was handing on
+            // when the audit took over reaches the dispatcher before the read's newer one.
             return try await group.next() ?? .finished
         }
     }

@@ -89,9 +89,9 @@ import Testing
     }
 
     /// A manager whose watch of the roster stalls without failing (a half-open connection) while
-    /// its lease lives still learns the table from its reads of the roster: after a manager drops
-    /// out, every node settles with its new owner and none is marked DOWN by the manager that
-    /// would otherwise act on the old table.
+    /// its lease lives still learns the table from its reads of the roster, both when it gains
+    /// nodes (a manager drops out) and when it loses some (the manager comes back): each time
+    /// every node settles with its owner, and no live node is marked DOWN.
     @Test func aManagerWhoseRosterWatchStallsStillFollowsTheTable() async throws {
         let deployment = try await Self.deployment(nodes: 60)
         for _ in 0..<100 where !deployment.settled { try await deployment.run(for: .milliseconds(500)) }
@@ -107,6 +107,18 @@ import Testing
         let table = try #require(stalled.sharded.table)
         #expect(table.managers.map(\.nodeID).sorted() == ["m2", "m3"])
         #expect(table == deployment.managers[1].sharded.table)
+
+        // m1 comes back and takes a share from the others, m3's included: m3 learns that it lost
+        // nodes the same way, and sends their agents on.
+        gone.partition.heal()
+        gone.reachable.withLock { $0 = true }
+        for _ in 0..<100 {
+            try await deployment.run(for: .milliseconds(500))
+            if deployment.settled, stalled.sharded.table?.managers.count == 3 { break }
+        }
+        #expect(deployment.settled)
+        #expect(stalled.sharded.table == deployment.managers[0].sharded.table)
+        #expect(stalled.sharded.table?.managers.count == 3)
         #expect(deployment.downs.withLock { $0 }.isEmpty, "DOWN written for live nodes")
         await deployment.shutDown()
     }
