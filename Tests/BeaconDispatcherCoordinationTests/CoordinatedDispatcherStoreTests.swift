@@ -11,6 +11,19 @@ func nodeID(_ name: String) -> NodeID {
 }
 
 @Suite(.timeLimit(.minutes(1))) struct CoordinatedDispatcherStoreTests {
+    /// Records under `/d/` holding node `n1`, on `backend` seen through an `ObservedStore`, for
+    /// the tests that race another writer against a commit; and what stops the backend.
+    static func racedStore(_ backend: Backend) async throws -> (
+        store: CoordinatedDispatcherStore, observed: ObservedStore, node: NodeID, stop: @Sendable () async -> Void
+    ) {
+        let (coordination, stop) = try await backend.open()
+        let observed = ObservedStore(coordination)
+        let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/")
+        let node = nodeID("n1")
+        try await store.createNode(node)
+        return (store, observed, node, stop)
+    }
+
     @Test(arguments: Backend.allCases) func everyRecordRoundTripsToAnotherManager(_ backend: Backend) async throws {
         let (coordination, stop) = try await backend.open()
         let writer = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/d/")
@@ -165,11 +178,7 @@ func nodeID(_ name: String) -> NodeID {
     /// The orchestrator changes a task's spec just as the dispatcher flushes its status: the
     /// flush's condition fails, the store reads again, and both changes end up stored.
     @Test(arguments: Backend.allCases) func aRacingWriteIsNeverOverwritten(_ backend: Backend) async throws {
-        let (coordination, stop) = try await backend.open()
-        let observed = ObservedStore(coordination)
-        let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/")
-        let node = nodeID("n1")
-        try await store.createNode(node)
+        let (store, observed, node, stop) = try await Self.racedStore(backend)
         let task = try await store.putTask(
             DispatchedTask(id: "t1", nodeID: node, status: TaskStatus(state: .assigned), spec: [1]))
         var respecified = task
@@ -199,11 +208,7 @@ func nodeID(_ name: String) -> NodeID {
     /// still checked: another writer may have changed the record where the replica cannot see it
     /// yet, and then the write must go out after all.
     @Test(arguments: Backend.allCases) func anUnchangedRecordIsCheckedNotSkipped(_ backend: Backend) async throws {
-        let (coordination, stop) = try await backend.open()
-        let observed = ObservedStore(coordination)
-        let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/")
-        let node = nodeID("n1")
-        try await store.createNode(node)
+        let (store, observed, node, stop) = try await Self.racedStore(backend)
         let ready = NodeStatus(state: .ready, address: "10.0.0.7")
         try await store.commit([.nodeStatus(node, ready, description: nil)])
         let revision = store.revision
@@ -234,11 +239,7 @@ func nodeID(_ name: String) -> NodeID {
     @Test(arguments: Backend.allCases) func aNodeStatusAnotherWriterChangedFirstStands(_ backend: Backend)
         async throws
     {
-        let (coordination, stop) = try await backend.open()
-        let observed = ObservedStore(coordination)
-        let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/")
-        let node = nodeID("n1")
-        try await store.createNode(node)
+        let (store, observed, node, stop) = try await Self.racedStore(backend)
         _ = try await store.putTask(DispatchedTask(id: "t1", nodeID: node, status: TaskStatus(state: .assigned)))
         var ready = try #require(store.node(node))
         ready.status = NodeStatus(state: .ready, address: "10.0.0.2")
@@ -263,11 +264,7 @@ func nodeID(_ name: String) -> NodeID {
     @Test(arguments: Backend.allCases) func aNodeRecordAnotherWriterRewroteToTheSameStatusStands(_ backend: Backend)
         async throws
     {
-        let (coordination, stop) = try await backend.open()
-        let observed = ObservedStore(coordination)
-        let store = try await CoordinatedDispatcherStore.open(on: observed, prefix: "/d/")
-        let node = nodeID("n1")
-        try await store.createNode(node)
+        let (store, observed, node, stop) = try await Self.racedStore(backend)
         try await store.setNodeStatus(node, NodeStatus(state: .ready))
         let ready = try #require(store.node(node))
         var unknown = ready

@@ -30,6 +30,15 @@ import Testing
         return dispatcher
     }
 
+    /// A dispatcher whose shard is every node, past its first flush (the UNKNOWN writes of its
+    /// start are out); its table, and the first node.
+    static func aloneAfterItsFirstFlush() throws -> (VirtualDispatcher, ShardTable, NodeID) {
+        let alone = try ShardTable(managers: [me])
+        let dispatcher = try shardedDispatcher(alone)
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
+        return (dispatcher, alone, nodeID(names[0]))
+    }
+
     @Test func itServesItsOwnNodesAndSendsTheOthersToTheirOwner() throws {
         let table = try ShardTable(managers: [Self.me, Self.other])
         let dispatcher = try Self.shardedDispatcher(table)
@@ -175,10 +184,7 @@ import Testing
     /// on the way: that registration must not issue a session (the store would show the node
     /// UNKNOWN while it beats); the node's next one goes through.
     @Test func aRegistrationWhoseNodeMovedAwayAndBackAsksAgain() throws {
-        let alone = try ShardTable(managers: [Self.me])
-        let dispatcher = try Self.shardedDispatcher(alone)
-        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
-        let node = nodeID(Self.names[0])
+        let (dispatcher, alone, node) = try Self.aloneAfterItsFirstFlush()
         var result: Result<SessionMessage, DispatcherError>?
         try dispatcher.register(node) { result = $0 }
         dispatcher.updateShard(DispatcherShard(table: try ShardTable(managers: [Self.other]), manager: Self.me.nodeID))
@@ -240,10 +246,7 @@ import Testing
     /// UNKNOWN that landed first (`CoordinatedDispatcherStore`): no store event tells the owner,
     /// so the registration's end reads the record and writes READY again.
     @Test func aReadyTheStoreDroppedAsOvertakenIsWrittenAgain() throws {
-        let alone = try ShardTable(managers: [Self.me])
-        let dispatcher = try Self.shardedDispatcher(alone)
-        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
-        let node = nodeID(Self.names[0])
+        let (dispatcher, _, node) = try Self.aloneAfterItsFirstFlush()
         var result: Result<SessionMessage, DispatcherError>?
         try dispatcher.register(node, description: NodeDescription(hostname: "renamed"), address: "10.0.0.9") {
             result = $0

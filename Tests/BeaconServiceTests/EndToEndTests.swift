@@ -73,7 +73,7 @@ import Testing
             callTimeout: .milliseconds(400))
         var events = agent.events.makeAsyncIterator()
         let running = Task { try await agent.run() }
-        // Within the node's 800 ms deadline, so the lane's silence ends the session before the
+        // Within the node's 3.3 s deadline, so the lane's silence ends the session before the
         // manager forgets the node. A loaded machine may first time a session's start out; the
         // lane's end comes on a later session then.
         let ended = await next(&events) {

@@ -20,7 +20,8 @@ import Testing
     ) async throws {
         let store = InMemoryDispatcherStore()
         store.createNode(nodeID("node-1"))
-        // A deadline of 8 s keeps the session valid however slowly a loaded machine runs the calls.
+        // A deadline of 33 s (30 periods and their jitter) keeps the session valid however slowly
+        // a loaded machine runs the calls.
         var configuration = fastDispatcherConfiguration()
         configuration.heartbeatPeriod = .seconds(1)
         configuration.heartbeatJitter = .milliseconds(100)

@@ -48,8 +48,8 @@ import Testing
         store.createNode(nodeID("node-1"))
         store.putTask(DispatchedTask(id: "t1", nodeID: nodeID("node-1"), status: TaskStatus(state: .assigned)))
         store.putTask(DispatchedTask(id: "other", nodeID: nodeID("node-2"), status: TaskStatus(state: .assigned)))
-        // The calls here never beat the session they test with: a node deadline of 8 s keeps it
-        // valid however slowly a loaded machine runs them (the usual 800 ms did not, once).
+        // The calls here never beat the session they test with: a node deadline of 33 s keeps it
+        // valid however slowly a loaded machine runs them (800 ms did not, once).
         var configuration = fastDispatcherConfiguration()
         configuration.heartbeatPeriod = .seconds(1)
         configuration.heartbeatJitter = .milliseconds(100)
