@@ -146,9 +146,17 @@ public final class EtcdCoordinationStore: CoordinationStore {
     /// answered last, while the connection itself fails. A read (`isRead`) is sent again, up to
     /// `leaderChangeAttempts` times in all, while etcd answers that its leader changed (a read
     /// it did not serve: see `EtcdGatewayDecoder.isLeaderChange`); etcd reports the change once
-    /// the new leader is known, so the next attempt goes out at once. Writes are never sent
-    /// again: should anything in front of etcd answer the same for a write it passed on, a
-    /// second copy could apply twice.
+    /// the new leader is known, so the next attempt goes out at once. A write is not sent again
+    /// on that answer: should anything in front of etcd answer the same for a write it passed
+    /// on, a second copy could apply twice.
+    ///
+    /// Moving on to the next endpoint does send a write again, whatever failed, and a write whose
+    /// answer was lost (a timeout, a connection closed after the request went out) may have been
+    /// applied by the first member. The package's writes survive that: the records' commits
+    /// compare revisions, so a second copy is refused and the commit reads again and finds its
+    /// change made; a sharded manager whose join is refused that way revokes its lease, which takes
+    /// the first copy's entry with it, and joins again; unconditional puts write the same value
+    /// twice; a second lease grant leaves a lease nobody refreshes, which lapses after its TTL.
     private func call(_ path: String, _ body: [String: Any], isRead: Bool = false) async throws(CoordinationError)
         -> Data
     {
