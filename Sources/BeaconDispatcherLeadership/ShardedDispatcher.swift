@@ -203,6 +203,16 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
         var backoff = DispatcherLeadership<Clock>.synchronizeBackoff
         var random = SplitMix64(seed: UInt64(truncatingIfNeeded: lease.rawValue))
         while !Task.isCancelled {
+            // A read the roster moved on to and the dispatcher has not followed (the audit's, or
+            // one after the watch broke) is followed before watching again.
+            if let unfollowed = progress.withLock({ $0.takeUnfollowed() }) {
+                guard unfollowed.holdsEntry(of: manager.nodeID, lease: lease) else {
+                    _ = ended.settle(.leaseLost)
+                    return
+                }
+                await follow(unfollowed)
+                guard !Task.isCancelled else { return }
+            }
             do {
                 let end = try await followWatch(progress, lease: lease)
                 if progress.withLock({ $0.takeDelivered() }) { backoff.reset() }
@@ -217,13 +227,6 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
                     logger.warning(
                         "the managers' watch fell behind a read of them; following the read",
                         metadata: ["manager": "\(manager.nodeID)"])
-                    let roster = progress.withLock { $0.roster }
-                    guard roster.holdsEntry(of: manager.nodeID, lease: lease) else {
-                        _ = ended.settle(.leaseLost)
-                        return
-                    }
-                    guard !Task.isCancelled else { return }
-                    await follow(roster)
                     continue
                 }
             } catch {
@@ -237,19 +240,11 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
             } catch {
                 return
             }
-            do throws(DispatcherError) {
-                // A read that fails leaves the roster where the watch left it, and the next
-                // watch starts from there.
-                let roster = ShardRoster(root: root, snapshot: try await read())
-                progress.withLock { $0.catchUp(to: roster) }
-                guard roster.holdsEntry(of: manager.nodeID, lease: lease) else {
-                    _ = ended.settle(.leaseLost)
-                    return
-                }
-                guard !Task.isCancelled else { return }
-                await follow(roster)
-            } catch {
-                continue
+            // A read that fails leaves the roster where the watch left it, and the next watch
+            // starts from there.
+            if let read = try? await read() {
+                backoff.reset()
+                progress.withLock { $0.catchUp(to: ShardRoster(root: root, snapshot: read)) }
             }
         }
     }
@@ -257,14 +252,29 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
     /// The roster as one term's watches and reads brought it, shared by the watch and its audit.
     private struct RosterProgress: Sendable {
         var roster: ShardRoster
+        /// The revision of the roster last handed to the dispatcher.
+        var followed: Int64
         /// Whether a watch delivered since the last look: the store answers, so back-off restarts.
         var delivered = false
         /// Whether the audit replaced the current watch: it applies nothing more.
         var auditTookOver = false
 
+        init(roster: ShardRoster) {
+            self.roster = roster
+            followed = roster.revision
+        }
+
         mutating func takeDelivered() -> Bool {
             defer { delivered = false }
             return delivered
+        }
+
+        /// The roster, if it moved on since it was last handed to the dispatcher; it counts as
+        /// handed on from now.
+        mutating func takeUnfollowed() -> ShardRoster? {
+            guard roster.revision > followed else { return nil }
+            followed = roster.revision
+            return roster
         }
 
         /// Moves to `read` unless the roster is already at its revision or later.
@@ -278,7 +288,8 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
         case finished
         case entryGone
         /// A read showed another table, or this manager's entry gone, and the watch had still
-        /// not told after another ``rosterAuditInterval``: the progress holds the read now.
+        /// not told after another ``rosterAuditInterval``: the progress holds the read now, to
+        /// follow before watching again.
         case behind
     }
 
@@ -303,15 +314,16 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
         return try await withThrowingTaskGroup(of: WatchEnd.self) { group in
             group.addTask { [self] in
                 for try await changes in store.watch(prefix: root, after: start) {
-                    let roster = progress.withLock { progress -> ShardRoster? in
-                        guard !progress.auditTookOver else { return nil }
+                    let delivery = progress.withLock { progress -> (tookOver: Bool, roster: ShardRoster?) in
+                        guard !progress.auditTookOver else { return (true, nil) }
                         progress.roster.apply(changes)
                         progress.delivered = true
-                        return progress.roster
+                        return (false, progress.takeUnfollowed())
                     }
                     // The audit took over: its read is newer than anything this watch brings.
-                    guard let roster else { return .behind }
+                    if delivery.tookOver { return .behind }
                     guard !Task.isCancelled else { return .finished }
+                    guard let roster = delivery.roster else { continue }
                     guard roster.holdsEntry(of: id, lease: lease) else { return .entryGone }
                     await follow(roster)
                 }

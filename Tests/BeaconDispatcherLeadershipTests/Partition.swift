@@ -16,8 +16,13 @@ final class Partition: CoordinationStore {
     private let isHeld = Atomic<Bool>(false)
     private let stalledPrefix = PosixMutex<String?>(nil)
 
-    init(_ base: any CoordinationStore) {
+    /// Whether watches go through a task that can stall them (``stallWatches(of:)``); without
+    /// it they are the base store's own, with no hop added to their timing.
+    private let stallable: Bool
+
+    init(_ base: any CoordinationStore, stallableWatches: Bool = false) {
         self.base = base
+        stallable = stallableWatches
     }
 
     func cut() { isCut.store(true, ordering: .sequentiallyConsistent) }
@@ -63,13 +68,16 @@ final class Partition: CoordinationStore {
     }
 
     /// From now on, watches of `prefix` (open ones too) deliver nothing and never fail, as a
-    /// watch on a half-open connection does; what they would have delivered is lost.
+    /// watch on a half-open connection does; what they would have delivered is lost. Needs
+    /// `stallableWatches`.
     func stallWatches(of prefix: String) {
+        precondition(stallable, "a Partition made without stallableWatches cannot stall its watches")
         stalledPrefix.withLock { $0 = prefix }
     }
 
     func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
         let changes = base.watch(prefix: prefix, after: revision)
+        guard stallable else { return changes }
         let stalledPrefix = stalledPrefix
         return AsyncThrowingStream { continuation in
             let forwarding = Task {

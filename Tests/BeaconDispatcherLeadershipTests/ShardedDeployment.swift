@@ -19,13 +19,17 @@ final class ShardedManager<Clock: BeaconClock>: Sendable {
     /// Whether its agents can reach it (false while the test pauses it).
     let reachable = PosixMutex(true)
 
-    init(_ id: String, on coordination: any CoordinationStore, clock: Clock, leaseTTL: Duration) async throws {
+    init(
+        _ id: String, on coordination: any CoordinationStore, clock: Clock, leaseTTL: Duration,
+        unknownGraceMultiplier: Double?
+    ) async throws {
         self.id = id
-        partition = Partition(coordination)
+        partition = Partition(coordination, stallableWatches: true)
         var configuration = DispatcherConfiguration()
         configuration.heartbeatPeriod = .seconds(1)
         configuration.heartbeatJitter = .zero
         configuration.rateLimitPeriod = .zero
+        configuration.unknownGraceMultiplier = unknownGraceMultiplier
         records = try await CoordinatedDispatcherStore.open(on: partition, prefix: "/records/")
         dispatcher = try Dispatcher(configuration: configuration, clock: clock, store: records)
         let events = events
@@ -73,7 +77,7 @@ final class ShardedDeployment<Clock: BeaconClock>: @unchecked Sendable {
     ///   - step: lets 100 ms pass (advances a manual clock, or sleeps in real time).
     init(
         nodes count: Int, on coordination: any CoordinationStore, clock: Clock, leaseTTL: Duration = .seconds(6),
-        step: @escaping (Duration) async throws -> Void
+        unknownGraceMultiplier: Double? = nil, step: @escaping (Duration) async throws -> Void
     ) async throws {
         self.coordination = coordination
         self.step = step
@@ -91,7 +95,10 @@ final class ShardedDeployment<Clock: BeaconClock>: @unchecked Sendable {
             }
         }
         for id in ["m1", "m2", "m3"] {
-            managers.append(try await Manager(id, on: coordination, clock: clock, leaseTTL: leaseTTL))
+            managers.append(
+                try await Manager(
+                    id, on: coordination, clock: clock, leaseTTL: leaseTTL,
+                    unknownGraceMultiplier: unknownGraceMultiplier))
         }
     }
 

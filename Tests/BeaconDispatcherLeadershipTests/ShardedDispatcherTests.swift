@@ -13,9 +13,12 @@ import Testing
     typealias Deployment = ShardedDeployment<ManualClock>
 
     /// Three managers on one in-memory store and one manual clock, stepped 100 ms at a time.
-    static func deployment(nodes: Int) async throws -> Deployment {
+    static func deployment(nodes: Int, unknownGraceMultiplier: Double? = nil) async throws -> Deployment {
         let clock = ManualClock()
-        return try await Deployment(nodes: nodes, on: InMemoryCoordinationStore(clock: clock), clock: clock) { step in
+        return try await Deployment(
+            nodes: nodes, on: InMemoryCoordinationStore(clock: clock), clock: clock,
+            unknownGraceMultiplier: unknownGraceMultiplier
+        ) { step in
             try clock.advance(by: step)
             try await Task.sleep(for: .milliseconds(3))
         }
@@ -93,7 +96,10 @@ import Testing
     /// nodes (a manager drops out) and when it loses some (the manager comes back): each time
     /// every node settles with its owner, and no live node is marked DOWN.
     @Test func aManagerWhoseRosterWatchStallsStillFollowsTheTable() async throws {
-        let deployment = try await Self.deployment(nodes: 60)
+        // The stalled manager learns a change after two audits (up to 4 s of the manual clock,
+        // more if its audit task is slow to run between steps on a busy machine); the nodes it
+        // loses wait at their new owner for that, UNKNOWN, so their grace there is 20 s, not 6 s.
+        let deployment = try await Self.deployment(nodes: 60, unknownGraceMultiplier: 20)
         for _ in 0..<100 where !deployment.settled { try await deployment.run(for: .milliseconds(500)) }
         #expect(deployment.settled)
         let stalled = deployment.managers[2]
