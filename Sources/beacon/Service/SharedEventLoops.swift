@@ -10,9 +10,10 @@ enum SharedEventLoops {
     ///
     /// SwiftNIO sizes its shared group by the cgroup's quota or cpuset, not by the affinity mask:
     /// under `taskset -c 0` on this 2-core machine it still started two loops, which took turns on
-    /// the one CPU, each woken on its own for its connections' beats. One loop cost 9–11 % less
-    /// server CPU per streamed beat (docs/benchmarks.md). Go's runtime sizes GOMAXPROCS by the mask
-    /// too, so the Go server it is compared with ran one thread of Go code there.
+    /// the one CPU, each woken on its own for its connections' beats. One loop made 10–17 % fewer
+    /// context switches; server CPU per streamed beat did not move beyond this VM's noise
+    /// (docs/benchmarks.md). Go's runtime sizes GOMAXPROCS by the mask too, so the Go server it is
+    /// compared with ran one thread of Go code there.
     static func install() {
         NIOSingletons.groupLoopCountSuggestion = max(1, min(System.coreCount, Int(beacon_usable_cpu_count())))
         // Swift concurrency's jobs run on the event loops, saving a thread hop per message.
