@@ -214,9 +214,7 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
                 guard !Task.isCancelled else { return }
             }
             do {
-                let end = try await followWatch(progress, lease: lease)
-                if progress.withLock({ $0.takeDelivered() }) { backoff.reset() }
-                switch end {
+                switch try await followWatch(progress, lease: lease) {
                 case .entryGone:
                     _ = ended.settle(.leaseLost)
                     return
