@@ -40,13 +40,25 @@ import Testing
         #expect(abs(NaturalLogarithm.of(2) - 0.693_147_180_559_945_3) < 1e-16)
     }
 
-    @Test(arguments: [1, 3, 50])
-    func ringLookupMatchesALinearScan(count: Int) throws {
-        let placer = try RingPlacer(members: members(count), virtualNodes: 40)
+    /// Random hashes, and hashes on and beside every point and its bucket's edges; a ring of one
+    /// point has a single bucket, indexed by no bits.
+    @Test(arguments: [(1, 1), (1, 40), (3, 40), (50, 40), (200, 160)])
+    func ringLookupMatchesTheSortedPoints(count: Int, virtualNodes: Int) throws {
+        let placer = try RingPlacer(members: members(count), virtualNodes: virtualNodes)
         let points = placer.positions
-        for hash in hashes(3000) + [0, .max, points[0], points[points.count - 1]] {
-            let successor = points.firstIndex { $0 >= hash } ?? 0
-            #expect(try placer.memberIndex(forHash: hash) == Int(placer.owners[successor]))
+        // A bucket's first and last hash, from its prefix; 0 and UInt64.max for the one bucket.
+        let withinBucket = placer.indexShift == 64 ? UInt64.max : (1 << placer.indexShift) - 1
+        let beside = points.flatMap { [$0 &- 1, $0, $0 &+ 1, $0 & ~withinBucket, $0 | withinBucket] }
+        for hash in hashes(3000) + beside + [0, .max] {
+            // The first point at or after the hash, by bisection: a scan of 32 000 points for each
+            // of 160 000 hashes would take minutes in a debug build.
+            var (low, high) = (0, points.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if points[middle] < hash { low = middle + 1 } else { high = middle }
+            }
+            let successor = low == points.count ? 0 : low
+            #expect(try placer.memberIndex(forHash: hash) == Int(placer.owners[successor]), "hash \(hash)")
         }
     }
 

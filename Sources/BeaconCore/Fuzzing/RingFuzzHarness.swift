@@ -161,6 +161,7 @@ package enum RingFuzzHarness {
                 }
             }
             guard model.count >= 1 else { return nil }
+            if let failure = try ringAgreesWithItsPoints(hash) { return failure }
             // Replica sets: distinct, owner first, and refused beyond the member count.
             let k = Int(hash % UInt64(model.count)) + 1
             for placer in [table, ring, rendezvous] as [any ReplicaPlacer] {
@@ -172,6 +173,18 @@ package enum RingFuzzHarness {
             return expect(.replicaCountExceedsMembers(requested: model.count + 1, members: model.count)) {
                 try ring.replicas(forHash: hash, count: model.count + 1)
             }
+        }
+
+        /// The ring's answer against a scan of its own points, at `hash` and on and beside the
+        /// point `hash` picks, where an off-by-one in the index walk would show.
+        func ringAgreesWithItsPoints(_ hash: UInt64) throws -> String? {
+            let point = ring.positions[Int(hash % UInt64(ring.pointCount))]
+            for probe in [hash, point &- 1, point, point &+ 1] {
+                let owner = ring.owner(atPoint: ring.positions.firstIndex { $0 >= probe } ?? 0)
+                let answer = try ring.memberIndex(forHash: probe)
+                guard answer == owner else { return "ring gave member \(answer) for hash \(probe), its points \(owner)" }
+            }
+            return nil
         }
 
         mutating func acquire(_ hash: UInt64) throws -> String? {
