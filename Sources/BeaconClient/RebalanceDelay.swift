@@ -17,12 +17,14 @@ public enum RebalanceDelay {
     public static func interval(servers: Int, nodes: Int, jitter: Duration) -> Duration {
         let low = minimum + min(max(jitter, .zero), maximumJitter)
         guard servers > 0, nodes > 0 else { return low }
+        // So many servers that they would take the whole cluster back in under a nanosecond.
+        let (rate, tooManyServers) = servers.multipliedReportingOverflow(by: connectionsPerSecondPerServer)
+        guard !tooManyServers else { return low }
         // Whole nanoseconds, truncated, as Go's time.Duration arithmetic gives Consul's table.
         let nanoseconds = Int64(nodes).multipliedReportingOverflow(by: 1_000_000_000)
         let scaled: Duration =
             nanoseconds.overflow
-            ? .seconds(Int64(nodes) / Int64(servers * connectionsPerSecondPerServer))
-            : .nanoseconds(nanoseconds.partialValue / Int64(servers * connectionsPerSecondPerServer))
+            ? .seconds(Int64(nodes) / Int64(rate)) : .nanoseconds(nanoseconds.partialValue / Int64(rate))
         return max(low, scaled)
     }
 

@@ -6,7 +6,8 @@
 /// read's revision). Everything else the store could not do is a ``failure(_:)``, which a caller
 /// retries.
 public enum CoordinationError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// An argument is out of range: a lease TTL that is not positive, an endpoint that is not
+    /// An argument is out of range: a lease TTL that is not positive or longer than
+    /// ``GrantedLease/longestTTL``, a watch after `Int64.max`, an endpoint that is not
     /// `http://host:port`.
     case invalidArgument(String)
     /// A write named a lease the store does not hold (it expired or was revoked); etcd's

@@ -96,7 +96,9 @@ public final class InMemoryCoordinationStore: CoordinationStore {
     }
 
     public func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease {
-        guard ttl > .zero else { throw .invalidArgument("lease TTL must be positive") }
+        guard ttl > .zero, ttl <= GrantedLease.longestTTL else {
+            throw .invalidArgument("lease TTL must be positive and at most \(GrantedLease.longestTTL), not \(ttl)")
+        }
         let granted = max(ttl, minimumTTL)
         let now = clock.now
         let (lease, sweepSooner) = state.withLock { state in
@@ -177,6 +179,7 @@ public final class InMemoryCoordinationStore: CoordinationStore {
     }
 
     public func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
+        guard revision < .max else { return .nothing(after: revision) }
         let (stream, continuation) = AsyncThrowingStream<[StoreChange], any Error>.makeStream()
         let id: Int? = state.withLock { state in
             let oldest = state.history.first?.revision ?? state.revision + 1

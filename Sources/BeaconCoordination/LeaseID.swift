@@ -14,6 +14,10 @@ public struct LeaseID: Sendable, Hashable, CustomStringConvertible {
 
 /// A granted lease and the TTL the store actually gave it (etcd raises TTLs below 2 s).
 public struct GrantedLease: Sendable, Hashable {
+    /// The longest TTL a store grants: etcd's `MaxLeaseTTL`, 9 000 000 000 s (about 285 years).
+    /// The embedded store holds to it too, so that code moving to etcd is refused nothing new.
+    public static let longestTTL = Duration.seconds(9_000_000_000)
+
     public let id: LeaseID
     public let ttl: Duration
 

@@ -60,9 +60,15 @@ public final class EtcdCoordinationStore: CoordinationStore {
         _ = watches.shutdown()
     }
 
+    /// - Throws: `CoordinationError.invalidArgument` for a TTL that is not positive or is longer
+    ///   than `GrantedLease.longestTTL`.
     public func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease {
+        guard ttl > .zero, ttl <= GrantedLease.longestTTL else {
+            throw .invalidArgument("lease TTL must be positive and at most \(GrantedLease.longestTTL), not \(ttl)")
+        }
         // etcd counts whole seconds; round up so the lease is never shorter than asked.
-        let seconds = max(1, (ttl.nanosecondsRoundedUp + 999_999_999) / 1_000_000_000)
+        let (whole, fraction) = ttl.components
+        let seconds = max(1, whole + (fraction > 0 ? 1 : 0))
         return try await EtcdGatewayDecoder.grantedLease(call("/v3/lease/grant", ["TTL": String(seconds)]))
     }
 
@@ -101,6 +107,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
     }
 
     public func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
+        guard revision < .max else { return .nothing(after: revision) }
         let body: [String: Any] = [
             "create_request": [
                 "key": EtcdGatewayJSON.base64(prefix), "range_end": EtcdGatewayJSON.rangeEnd(ofPrefix: prefix),

@@ -94,12 +94,16 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
     /// lease, so the other managers take its nodes over at once rather than a TTL later. A store
     /// that does not answer is retried with back-off; a lost lease means joining again.
     ///
-    /// - Throws: `DispatcherError.invalidArgument` for a root that does not end with `/` or
-    ///   an empty manager id, and the dispatcher's own failure
+    /// - Throws: `DispatcherError.invalidArgument` for a root that does not end with `/`, an
+    ///   empty manager id or a lease TTL outside `GrantedLease.longestTTL`, and the dispatcher's own failure
     ///   (`DispatcherError.capacityExhausted`, a heartbeat timer it cannot run).
     public func run() async throws(DispatcherError) {
         guard root.hasSuffix("/") else { throw .invalidArgument("the roster root \(root) must end with /") }
         guard !manager.nodeID.isEmpty else { throw .invalidArgument("a manager id must not be empty") }
+        guard leaseTTL > .zero, leaseTTL <= GrantedLease.longestTTL else {
+            throw .invalidArgument(
+                "the lease TTL must be positive and at most \(GrantedLease.longestTTL), not \(leaseTTL)")
+        }
         var backoff = DispatcherLeadership<Clock>.synchronizeBackoff
         var random = SplitMix64(seed: manager.nodeID.utf8.reduce(0) { $0 &* 31 &+ UInt64($1) })
         while !Task.isCancelled {

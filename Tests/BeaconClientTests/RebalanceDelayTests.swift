@@ -33,7 +33,8 @@ import Testing
     }
 
     @Test func smallClustersAndNoServersGetTwoMinutesPlusJitter() {
-        for (servers, nodes) in [(1, 7_000), (0, 1_000_000), (3, 0), (1, 1)] {
+        // Also the extremes a caller may pass: the servers' combined rate once overflowed.
+        for (servers, nodes) in [(1, 7_000), (0, 1_000_000), (3, 0), (1, 1), (.max, .max), (.max / 32, 1), (-1, 5)] {
             #expect(RebalanceDelay.interval(servers: servers, nodes: nodes, jitter: .zero) == .seconds(120))
             #expect(RebalanceDelay.interval(servers: servers, nodes: nodes, jitter: .seconds(45)) == .seconds(165))
         }

@@ -44,13 +44,34 @@ import Testing
         #expect(throws: PlacementError.emptyMemberName) { try MaglevPlacer(members: [PlacementMember("")]) }
     }
 
-    @Test(arguments: [0.0, -1, .nan, .infinity, -.infinity])
+    /// Past 2⁵³ a finite weight once made the ring's and the tables' point counts overflow and
+    /// trap; it is refused like the others.
+    @Test(arguments: [0.0, -1, .nan, .infinity, -.infinity, 1e307, .greatestFiniteMagnitude, 0x1p53.nextUp])
     func badWeights(weight: Double) throws {
+        let refused = PlacementError.invalidWeight(member: "a", weight: weight)
+        if !weight.isNaN {
+            #expect(throws: refused) { try RingPlacer(members: [PlacementMember("a", weight: weight)]) }
+            #expect(throws: refused) { try BoundedLoadTable(members: [PlacementMember("a", weight: weight)]) }
+            #expect(throws: refused) { try BoundedLoadBalancer(members: [PlacementMember("a", weight: weight)]) }
+        }
         #expect(throws: PlacementError.self) { try RendezvousPlacer(members: [PlacementMember("a", weight: weight)]) }
         #expect(throws: PlacementError.self) { try BoundedLoadTable(members: members(2)).reweighting("m0", to: weight) }
         #expect(throws: PlacementError.self) {
             try RingPlacer(members: members(2)).adding(PlacementMember("x", weight: weight))
         }
+    }
+
+    /// The heaviest weight there is, beside the lightest: both members get points, and the
+    /// light one at least one.
+    @Test func theLargestWeightIsTaken() throws {
+        let extremes = [
+            PlacementMember("heavy", weight: PlacementMember.maximumWeight),
+            PlacementMember("light", weight: .leastNonzeroMagnitude),
+        ]
+        let ring = try RingPlacer(members: extremes)
+        #expect(Set(ring.owners) == [0, 1])
+        _ = try BoundedLoadTable(members: extremes)
+        _ = try BoundedLoadBalancer(members: extremes).acquire(for: "k")
     }
 
     @Test(arguments: [0.0, -0.5, .nan, .infinity])

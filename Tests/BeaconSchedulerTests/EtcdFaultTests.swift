@@ -23,6 +23,30 @@ import Testing
         await shutDown.shutdown()
     }
 
+    /// Arguments etcd cannot serve are refused before any request, with a typed error: a lease
+    /// past etcd's longest (whose whole seconds once overflowed while being rounded up), and a
+    /// watch after the last revision.
+    @Test func aLeaseTooLongAndAWatchAfterTheLastRevisionAreRefusedUnsent() async throws {
+        let store = try EtcdCoordinationStore(endpoints: ["http://127.0.0.1:9"], timeout: .milliseconds(200))
+        for ttl in [Duration.seconds(Int64.max), GrantedLease.longestTTL + .nanoseconds(1), .zero] {
+            // Refused as an argument: a request sent to the closed port would fail otherwise.
+            do throws(CoordinationError) {
+                _ = try await store.grantLease(ttl: ttl)
+                Issue.record("a lease of \(ttl) was granted")
+            } catch {
+                guard case .invalidArgument = error else {
+                    Issue.record("\(ttl): \(error)")
+                    continue
+                }
+            }
+        }
+        var watch = store.watch(prefix: "/k/", after: .max).makeAsyncIterator()
+        await #expect(throws: CoordinationError.invalidArgument("watch: no revision can follow \(Int64.max)")) {
+            _ = try await watch.next()
+        }
+        await store.shutdown()
+    }
+
     /// etcd frozen (SIGSTOP) for longer than the session TTL, then thawed: the leases may have
     /// lapsed meanwhile; the participants register again if so, and the group converges.
     @Test func aServerPausedPastTheTTLRecovers() async throws {

@@ -40,6 +40,8 @@ import Testing
         #"{"header":{"revision":"9"},"kvs":[{"create_revision":"3","mod_revision":"5"}]}"#,
         // Not base64.
         #"{"header":{"revision":"9"},"kvs":[{"key":"@@","create_revision":"3","mod_revision":"5"}]}"#,
+        // The last revision there is: no watch can resume after it.
+        #"{"header":{"revision":"9223372036854775807"},"kvs":[]}"#,
     ])
     func aRangeThatBreaksARuleIsRefused(_ body: String) {
         #expect(throws: CoordinationError.self) { try EtcdGatewayDecoder.snapshot(range: Data(body.utf8)) }
@@ -67,6 +69,9 @@ import Testing
         #"{"result":{"events":[{"type":"DELETE"}]}}"#,
         #"{"result":{"events":[{"type":"EXPIRE","kv":{"key":"L2cvYQ==","mod_revision":"5"}}]}}"#,
         #"{"result":{"events":[{"type":"DELETE","kv":{"key":"L2cvYQ=="}}]}}"#,
+        // At the last revision there is, put or deleted.
+        #"{"result":{"events":[{"type":"DELETE","kv":{"key":"L2cvYQ==","mod_revision":"9223372036854775807"}}]}}"#,
+        #"{"result":{"events":[{"kv":{"key":"L2cvYQ==","create_revision":"9","mod_revision":"9223372036854775807"}}]}}"#,
         // Out of revision order.
         #"{"result":{"events":[{"type":"DELETE","kv":{"key":"L2cvYQ==","mod_revision":"6"}},{"type":"DELETE","kv":{"key":"L2cvYg==","mod_revision":"5"}}]}}"#,
         #"{"result":{"canceled":true,"compact_revision":"10"}}"#,

@@ -89,4 +89,19 @@ import Testing
             SchedulerError(.invalidArgument("lease TTL must be positive"))
                 == .invalidOption("lease TTL must be positive"))
     }
+
+    /// Arguments no store can serve are refused with a typed error, not a trap: a lease longer
+    /// than etcd's longest, and a watch after the last revision there can be.
+    @Test func aLeaseTooLongAndAWatchAfterTheLastRevisionAreRefused() async throws {
+        let store = InMemoryCoordinationStore()
+        await #expect(throws: CoordinationError.self) { try await store.grantLease(ttl: .seconds(Int64.max)) }
+        await #expect(throws: CoordinationError.self) {
+            try await store.grantLease(ttl: GrantedLease.longestTTL + .nanoseconds(1))
+        }
+        #expect(try await store.grantLease(ttl: GrantedLease.longestTTL).ttl == GrantedLease.longestTTL)
+        var watch = store.watch(prefix: "/g/", after: .max).makeAsyncIterator()
+        await #expect(throws: CoordinationError.invalidArgument("watch: no revision can follow \(Int64.max)")) {
+            try await watch.next()
+        }
+    }
 }

@@ -44,10 +44,12 @@ import Testing
         await #expect(throws: SchedulerError.self) {
             _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options)
         }
-        options = ScheduleOptions()
-        options.sessionTTL = .zero
-        await #expect(throws: SchedulerError.self) {
-            _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options)
+        for ttl in [Duration.zero, .seconds(Int64.max)] {
+            options = ScheduleOptions()
+            options.sessionTTL = ttl
+            await #expect(throws: SchedulerError.self) {
+                _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options)
+            }
         }
     }
 

@@ -30,6 +30,10 @@ import Testing
         .init(["serve", "--period", "2h"], ["--period", "1ms to 1h"]),
         .init(["serve", "--period", "5"], ["--period", "unit"]),
         .init(["serve", "--jitter", "5s"], ["--jitter", "below --period"]),
+        // Each value in range, together past the wheel's longest deadline: refused before a port
+        // or etcd is opened, not by the dispatcher at start.
+        .init(["serve", "--period", "12m"], ["--period 12m", "--grace 3", "wheel's limit"]),
+        .init(["serve", "--period", "30s", "--grace", "100"], ["--grace 100", "wheel's limit"]),
         .init(["serve", "--grace", "0.5"], ["--grace", "[1, 100]"]),
         .init(["serve", "--grace", "nan"], ["--grace", "[1, 100]"]),
         .init(["serve", "--grace", "101"], ["--grace", "[1, 100]"]),
@@ -79,6 +83,7 @@ import Testing
         .init(["loadgen", "--stop-fraction", "nan"], ["--stop-fraction", "[0, 1]"]),
         .init(["loadgen", "--period", "0s"], ["--period", "1ms to 1h"]),
         .init(["loadgen", "--jitter", "5s"], ["--jitter", "below --period"]),
+        .init(["loadgen", "--period", "12m"], ["--period 12m", "wheel's limit"]),
         .init(["loadgen", "--grace", "0"], ["--grace", "[1, 100]"]),
         .init(["loadgen", "--prefix", ""], ["--prefix", "visible ASCII"]),
         .init(["loadgen", "--server-pid", "0"], ["--server-pid", "1...2147483647"]),

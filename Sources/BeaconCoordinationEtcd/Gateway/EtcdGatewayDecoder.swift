@@ -21,12 +21,17 @@ import Foundation
 enum EtcdGatewayDecoder {
     /// etcd's longest lease (`MaxLeaseTTL`, in seconds).
     static let maximumLeaseTTL: Int64 = 9_000_000_000
+    /// The revisions an answer may carry: from 1, and below `Int64.max`, since a watch resumes
+    /// after the revision it last saw and one past `Int64.max` does not exist.
+    static let validRevisions: Range<Int64> = 1..<Int64.max
 
     /// The answer to `/v3/kv/range`.
     static func snapshot(range body: Data) throws(CoordinationError) -> StoreSnapshot {
         let response = try decode(EtcdGatewayResponse.Range.self, body, "range")
         let revision = response.header?.revision?.value ?? 0
-        guard revision >= 1 else { throw .failure("etcd: range: the answer has revision \(revision)") }
+        guard validRevisions.contains(revision) else {
+            throw .failure("etcd: range: the answer has revision \(revision)")
+        }
         var values: [StoredValue] = []
         for kv in response.kvs ?? [] {
             let value = try storedValue(kv, in: "range")
@@ -45,7 +50,9 @@ enum EtcdGatewayDecoder {
     static func outcome(txn body: Data) throws(CoordinationError) -> TransactionOutcome {
         let response = try decode(EtcdGatewayResponse.Txn.self, body, "txn")
         let revision = response.header?.revision?.value ?? 0
-        guard revision >= 1 else { throw .failure("etcd: txn: the answer has revision \(revision)") }
+        guard validRevisions.contains(revision) else {
+            throw .failure("etcd: txn: the answer has revision \(revision)")
+        }
         return TransactionOutcome(succeeded: response.succeeded ?? false, revision: revision)
     }
 
@@ -98,7 +105,7 @@ enum EtcdGatewayDecoder {
             case "DELETE":
                 let key = try text(base64: kv.key, "watch")
                 let revision = kv.mod_revision?.value ?? 0
-                guard !key.isEmpty, revision >= 1 else {
+                guard !key.isEmpty, validRevisions.contains(revision) else {
                     throw .failure("etcd: watch: a delete of \(key.debugDescription) at revision \(revision)")
                 }
                 change = .delete(key: key, revision: revision)
@@ -143,7 +150,7 @@ enum EtcdGatewayDecoder {
         let key = try text(base64: kv.key, call)
         let created = kv.create_revision?.value ?? 0
         let modified = kv.mod_revision?.value ?? 0
-        guard !key.isEmpty, created >= 1, modified >= created else {
+        guard !key.isEmpty, created >= 1, modified >= created, validRevisions.contains(modified) else {
             throw .failure(
                 "etcd: \(call): \(key.debugDescription) has create revision \(created) and mod revision \(modified)")
         }

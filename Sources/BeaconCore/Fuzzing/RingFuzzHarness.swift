@@ -182,7 +182,9 @@ package enum RingFuzzHarness {
             for probe in [hash, point &- 1, point, point &+ 1] {
                 let owner = ring.owner(atPoint: ring.positions.firstIndex { $0 >= probe } ?? 0)
                 let answer = try ring.memberIndex(forHash: probe)
-                guard answer == owner else { return "ring gave member \(answer) for hash \(probe), its points \(owner)" }
+                guard answer == owner else {
+                    return "ring gave member \(answer) for hash \(probe), its points \(owner)"
+                }
             }
             return nil
         }

@@ -34,7 +34,7 @@ struct MemberTable: Sendable {
 
     static func validate(_ member: PlacementMember) throws(PlacementError) {
         guard !member.name.isEmpty else { throw .emptyMemberName }
-        guard member.weight.isFinite, member.weight > 0 else {
+        guard member.weight > 0, member.weight <= PlacementMember.maximumWeight else {
             throw .invalidWeight(member: member.name, weight: member.weight)
         }
     }

@@ -42,7 +42,7 @@ public enum PlacementError: Error, Sendable, Hashable, CustomStringConvertible {
         case .emptyMemberName:
             "a member name must not be empty"
         case .invalidWeight(let member, let weight):
-            "weight \(weight) of member '\(member)' is invalid: it must be finite and greater than 0"
+            "weight \(weight) of member '\(member)' is invalid: it must be finite, greater than 0 and at most 2^53"
         case .weightsUnsupported(let placer, let member, let weight):
             "\(placer) does not support weights, but member '\(member)' has weight \(weight); use ring, rendezvous or bounded-load placement"
         case .invalidLoadFactor(let epsilon):

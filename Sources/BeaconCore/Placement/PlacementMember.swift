@@ -7,7 +7,13 @@ public struct PlacementMember: Sendable, Hashable, CustomStringConvertible {
     public var name: String
     /// The member's share relative to the others; 1 by default. Weighted placers give a member a
     /// share of keys proportional to its weight, and at least one point however small the weight.
+    /// Finite, greater than 0 and at most ``maximumWeight``.
     public var weight: Double
+
+    /// The largest weight a placer takes: 2⁵³, below which every whole number is exact, enough
+    /// for a capacity in bytes. A member's points are its share of the total scaled by the point
+    /// count, and past this bound, with a million members, that product overflows.
+    public static let maximumWeight: Double = 0x1p53
 
     /// Creates a member. Validation happens when a placer receives it.
     ///

@@ -58,6 +58,14 @@ public struct DispatcherConfiguration: Sendable, Hashable {
         var unknownGrace: Double { unknownHeartbeat.graceMultiplier }
     }
 
+    /// Checks the configuration as a dispatcher does when it is created, without creating one:
+    /// a command line or a config file can refuse bad settings before opening anything.
+    ///
+    /// - Throws: ``DispatcherError/invalidConfiguration(_:)`` naming the setting and its bounds.
+    public func validate() throws(DispatcherError) {
+        _ = try resolved()
+    }
+
     func resolved() throws(DispatcherError) -> Resolved {
         func microseconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12

@@ -1,3 +1,4 @@
+import BeaconCoordination
 public import Logging
 
 /// How a host takes part in a group. mgmt's options, with their defaults, plus a weight.
@@ -10,7 +11,7 @@ public struct ScheduleOptions: Sendable {
     public var maxCount = 1
     /// The session lease's TTL (default 10 s): a participant that stops refreshing it leaves the
     /// group this long after its last refresh. etcd raises anything below 2 s to 2 s and counts
-    /// whole seconds (this rounds up).
+    /// whole seconds (this rounds up); at most `GrantedLease.longestTTL`.
     public var sessionTTL: Duration = .seconds(10)
     /// Keep the session lease when the handle shuts down, and reuse it for the next
     /// ``Scheduler/schedule(path:hostname:options:)`` of the same path on the same
@@ -34,7 +35,10 @@ public struct ScheduleOptions: Sendable {
     func validated() throws(SchedulerError) -> any SchedulingStrategy {
         guard let strategy else { throw .missingStrategy }
         guard maxCount >= 1 else { throw .invalidOption("maxCount must be at least 1, not \(maxCount)") }
-        guard sessionTTL > .zero else { throw .invalidOption("sessionTTL must be positive, not \(sessionTTL)") }
+        guard sessionTTL > .zero, sessionTTL <= GrantedLease.longestTTL else {
+            throw .invalidOption(
+                "sessionTTL must be positive and at most \(GrantedLease.longestTTL), not \(sessionTTL)")
+        }
         guard weight.isFinite, weight > 0 else {
             throw .invalidOption("weight must be finite and positive, not \(weight)")
         }

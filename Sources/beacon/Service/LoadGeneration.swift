@@ -352,7 +352,8 @@ struct LoadGeneration {
             else {
                 continue
             }
-            delays.append(Int64(down - beat.nanoseconds))
+            // Clamped: the log is a text file, and a line written by hand may hold any number.
+            delays.append(Int64(clamping: down - beat.nanoseconds))
         }
         delays.sort()
         guard !delays.isEmpty else {
