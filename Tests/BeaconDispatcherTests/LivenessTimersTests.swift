@@ -32,7 +32,7 @@ import Testing
         let expired = timers.takeExpiredUnknown(at: start.advanced(by: .seconds(31)))
         #expect(expired.isEmpty)
         #expect(timers.unknown(node) != nil)
-        let verdict = timers.endRegistration(of: node, registered: false)
+        let verdict = timers.endRegistration(of: node, registered: false, at: start)
         #expect(verdict == .unknownGrace)
         #expect(timers.unknown(node) == nil)
     }
@@ -42,7 +42,7 @@ import Testing
         timers.beginRegistration(of: node)
         let downWhileRegistering = timers.deadlinePassed(node)
         #expect(!downWhileRegistering)
-        let verdict = timers.endRegistration(of: node, registered: true)
+        let verdict = timers.endRegistration(of: node, registered: true, at: start)
         #expect(verdict == nil)
         let downLater = timers.deadlinePassed(node)
         #expect(downLater)
@@ -54,9 +54,9 @@ import Testing
         timers.beginRegistration(of: node)
         let downWhileRegistering = timers.deadlinePassed(node)
         #expect(!downWhileRegistering)
-        let firstVerdict = timers.endRegistration(of: node, registered: false)
+        let firstVerdict = timers.endRegistration(of: node, registered: false, at: start)
         #expect(firstVerdict == nil)
-        let lastVerdict = timers.endRegistration(of: node, registered: false)
+        let lastVerdict = timers.endRegistration(of: node, registered: false, at: start)
         #expect(lastVerdict == .heartbeat)
     }
 
@@ -74,6 +74,30 @@ import Testing
         let atRestartedDeadline = timers.takeDueOrphans(at: start.advanced(by: .seconds(70)))
         #expect(atRestartedDeadline == [node])
         #expect(timers.orphaned == 1 && timers.downCount == 0 && timers.nextDeadline == nil)
+    }
+
+    /// A DOWN node that tries to register and fails every time is DOWN still: its tasks are
+    /// orphaned `orphanAfter` after the last failure. One success ends that.
+    @Test func aDownNodeWhoseRegistrationsAllFailIsStillOrphaned() {
+        var timers = timers()
+        timers.startOrphanTimer(node, at: start)
+        timers.beginRegistration(of: node)
+        timers.beginRegistration(of: node)
+        #expect(!timers.isDown(node))
+        let failedAt = start.advanced(by: .seconds(5))
+        #expect(timers.endRegistration(of: node, registered: false, at: failedAt) == nil)
+        #expect(!timers.isDown(node))
+        #expect(timers.endRegistration(of: node, registered: false, at: failedAt) == nil)
+        #expect(timers.isDown(node))
+        #expect(timers.takeDueOrphans(at: failedAt.advanced(by: .milliseconds(59_999))).isEmpty)
+        #expect(timers.takeDueOrphans(at: failedAt.advanced(by: .seconds(60))) == [node])
+
+        timers.startOrphanTimer(node, at: start)
+        timers.beginRegistration(of: node)
+        timers.beginRegistration(of: node)
+        _ = timers.endRegistration(of: node, registered: true, at: failedAt)
+        _ = timers.endRegistration(of: node, registered: false, at: failedAt)
+        #expect(!timers.isDown(node) && timers.takeDueOrphans(at: failedAt.advanced(by: .seconds(3600))).isEmpty)
     }
 
     @Test func theRateLimitCountsRegistrationsOfAnUnknownNodeWithinTheWindow() throws {

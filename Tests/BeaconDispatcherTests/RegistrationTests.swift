@@ -358,7 +358,54 @@ import Testing
         for name in ["a", "b", "c"] { dispatcher.store.createNode(nodeID(name)) }
         _ = try dispatcher.registerNow(nodeID("a"))
         _ = try dispatcher.registerNow(nodeID("b"))
+        let before = dispatcher.store.node(nodeID("c"))
         #expect(throws: DispatcherError.capacityExhausted(2)) { _ = try dispatcher.registerNow(nodeID("c")) }
+        // Refused before its READY write: the record is as it was, not READY with no session.
+        #expect(dispatcher.store.node(nodeID("c")) == before)
+    }
+
+    /// Two new nodes registering together for the last place both pass the first check; the
+    /// second finds the table full only after its READY committed. It is then DOWN, with an
+    /// orphan timer, instead of READY with nothing watching it.
+    @Test func aRegistrationThatOverfillsTheTableLeavesItsNodeDown() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.maximumNodes = 2
+        let dispatcher = try startedDispatcher(configuration, nodes: [])
+        for name in ["a", "b", "c"] { dispatcher.store.createNode(nodeID(name)) }
+        _ = try dispatcher.registerNow(nodeID("a"))
+        var results: [String: Result<SessionMessage, DispatcherError>] = [:]
+        try dispatcher.register(nodeID("b")) { results["b"] = $0 }
+        try dispatcher.register(nodeID("c")) { results["c"] = $0 }
+        dispatcher.advance(by: configuration.statusBatchInterval)
+        #expect((try? results["b"]?.get()) != nil)
+        #expect(throws: DispatcherError.capacityExhausted(2)) { try results["c"]?.get() }
+        dispatcher.advance(by: configuration.statusBatchInterval)
+        let record = try #require(dispatcher.store.node(nodeID("c")))
+        #expect(record.status.state == .down)
+        #expect(record.status.message == DispatcherCore<ManualClock>.registrationFailureMessage)
+        #expect(dispatcher.core.downCount == 1)
+    }
+
+    /// A DOWN node whose READY committed but which got no session is DOWN again in the store.
+    @Test func aDownNodeWhoseRegistrationFailsAfterItsWriteIsDownAgain() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.maximumNodes = 2
+        let dispatcher = try startedDispatcher(configuration, nodes: [])
+        for name in ["a", "b", "c"] { dispatcher.store.createNode(nodeID(name)) }
+        _ = try dispatcher.registerNow(nodeID("a"))
+        _ = try dispatcher.registerNow(nodeID("c"))
+        // "c" goes silent and is marked DOWN; "b" and "c" then race for the place "c" left.
+        dispatcher.advance(by: .seconds(60))
+        #expect(dispatcher.store.node(nodeID("c"))?.status.state == .down)
+        _ = try dispatcher.registerNow(nodeID("a"))
+        var results: [String: Result<SessionMessage, DispatcherError>] = [:]
+        try dispatcher.register(nodeID("b")) { results["b"] = $0 }
+        try dispatcher.register(nodeID("c")) { results["c"] = $0 }
+        dispatcher.advance(by: configuration.statusBatchInterval)
+        #expect(throws: DispatcherError.capacityExhausted(2)) { try results["c"]?.get() }
+        dispatcher.advance(by: configuration.statusBatchInterval)
+        #expect(dispatcher.store.node(nodeID("c"))?.status.state == .down)
+        #expect(dispatcher.core.liveness(of: nodeID("c")) == .down)
     }
 
     @Test func adaptiveDeadlinesOnlyEverExtendTheFixedOne() throws {

@@ -31,6 +31,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
 
     static var expiryMessage: String { "heartbeat failure" }
     static var unknownExpiryMessage: String { "heartbeat failure for node in \"unknown\" state" }
+    static var registrationFailureMessage: String { "registration failed" }
     static var leadershipChangeMessage: String { "Node moved to \"unknown\" state due to leadership change in cluster" }
 
     /// A registration whose READY write is queued; complete it once that write committed.
@@ -184,6 +185,13 @@ package final class DispatcherCore<Clock: BeaconClock> {
     ) throws(DispatcherError) -> PendingRegistration {
         guard isRunning else { throw .stopped }
         if let refusal = refusal(ofForeign: node) { throw refusal }
+        // Refused before its READY write is queued: one that committed and then found no room
+        // for a session would leave the node READY with nothing watching it. (Registrations of
+        // new nodes in flight together can still overfill the table; `settleFailedRegistration`
+        // answers those.)
+        if sessions.slot(of: node) == nil, liveness.unknown(node) == nil, sessions.count >= configuration.maximumNodes {
+            throw .capacityExhausted(configuration.maximumNodes)
+        }
         let window = configuration.rateLimitPeriod
         let count = configuration.rateLimitCount
         var resumed: SessionID?
@@ -227,16 +235,35 @@ package final class DispatcherCore<Clock: BeaconClock> {
             reconcile(pending.node, stored: store.node, registered: pending)
             return message
         } catch {
-            endFlight(of: pending.node, registered: false, at: now)
+            let markedDown = endFlight(of: pending.node, registered: false, at: now)
+            if commitError == nil, !markedDown { settleFailedRegistration(of: pending.node, at: now) }
             // Another registration of the node that ended first left the check to this one.
             reconcile(pending.node, stored: store.node)
             throw error
         }
     }
 
-    private func endFlight(of node: NodeID, registered: Bool, at now: BeaconInstant) {
-        guard let missed = liveness.endRegistration(of: node, registered: registered) else { return }
+    /// Ends one registration of `node`; true when that marked the node DOWN (a deadline of its
+    /// passed meanwhile and no registration succeeded).
+    @discardableResult
+    private func endFlight(of node: NodeID, registered: Bool, at now: BeaconInstant) -> Bool {
+        guard let missed = liveness.endRegistration(of: node, registered: registered, at: now) else { return false }
         markDown(node, missed, at: now)
+        return true
+    }
+
+    /// A registration failed after its READY write committed (no room for a session, the node
+    /// voided by a shard move, the wheel refusing a record): the record says READY, yet nothing
+    /// here will ever mark the node DOWN, unless it still has a session or an UNKNOWN deadline
+    /// or another registration of it is still in flight. It is DOWN, with an orphan timer (one
+    /// it was already DOWN with restarts in `endRegistration`).
+    private func settleFailedRegistration(of node: NodeID, at now: BeaconInstant) {
+        guard isRunning, holds(node), !liveness.isRegistering(node), sessions.slot(of: node) == nil,
+            liveness.unknown(node) == nil
+        else { return }
+        if !liveness.isDown(node) { liveness.startOrphanTimer(node, at: now) }
+        statuses.queueNodeStatusKeepingDescription(
+            node, NodeStatus(state: .down, message: Self.registrationFailureMessage))
     }
 
     private func issueSession(_ pending: PendingRegistration, at now: BeaconInstant) throws(DispatcherError)

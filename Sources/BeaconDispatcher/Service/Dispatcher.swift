@@ -110,20 +110,25 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
         // Starting the core and clearing the stop flag under the lifecycle lock, which `stop()`
         // also takes, means a stop either comes before the start (and is a no-op, as documented)
         // or sees a started core: it is never lost in between.
-        try lifecycle.withLock { lifecycle throws(DispatcherError) in
+        let watch = try lifecycle.withLock { lifecycle throws(DispatcherError) in
             guard !lifecycle.running else { throw .alreadyRunning }
+            // The watch goes in before the core reads the store, so that no change falls between
+            // the read and the first event: a change that lands before `start` is in what it
+            // reads (the store updates itself before telling its watchers), and its event finds
+            // the core not yet running and is dropped. A failed start drops the watch with it.
+            let watch = store.watch { [core, clock, wakeup] event in
+                core.withLock { $0.handle(event, at: clock.now) }
+                wakeup.signal()
+            }
             try core.withLock { core throws(DispatcherError) in try core.start(at: now) }
             lifecycle.running = true
             lifecycle.finalBatch = nil
             stopRequested.store(false, ordering: .relaxed)
+            return watch
         }
         defer { lifecycle.withLock { $0.running = false } }
-        logger.info("dispatcher leading", metadata: ["nodes": "\(core.withLock { $0.nodeCount })"])
-        let watch = store.watch { [core, clock, wakeup] event in
-            core.withLock { $0.handle(event, at: clock.now) }
-            wakeup.signal()
-        }
         defer { watch.cancel() }
+        logger.info("dispatcher leading", metadata: ["nodes": "\(core.withLock { $0.nodeCount })"])
         do {
             try timer.start { [core, clock, logger, metrics, wakeup] expiry in
                 let downs = core.withLock { core in
