@@ -28,8 +28,7 @@ public struct AgentConfiguration: Sendable {
     /// SwarmKit's agent's back-off: from 100 ms, doubling up to 8 s.
     public static let defaultBackoff = try! Backoff(initial: .milliseconds(100), maximum: .seconds(8))
 
-    /// Throws ``AgentError/invalidConfiguration(_:)`` for no managers, a malformed manager
-    /// address, a non-positive timeout or batch limit, or a byte budget below 1 KiB.
+    /// Throws ``AgentError/invalidConfiguration(_:)`` for what ``validate()`` refuses.
     public init(
         node: NodeID, description: NodeDescription? = nil, address: String = "", managers: [String],
         backoff: Backoff = AgentConfiguration.defaultBackoff, callTimeout: Duration = .seconds(5),
@@ -37,13 +36,6 @@ public struct AgentConfiguration: Sendable {
         assignmentByteBudget: Int = AssignmentEncoder.defaultByteBudget, followsAssignments: Bool = true,
         heartbeatTransport: HeartbeatTransport = .stream
     ) throws(AgentError) {
-        guard !managers.isEmpty else { throw .invalidConfiguration("an agent needs at least one manager address") }
-        for manager in managers { _ = try ManagerAddress(manager) }
-        guard callTimeout > .zero else { throw .invalidConfiguration("the call timeout must be positive") }
-        guard statusBatchLimit >= 1 else { throw .invalidConfiguration("the status batch limit must be at least 1") }
-        guard assignmentByteBudget >= 1024 else {
-            throw .invalidConfiguration("an assignment byte budget of \(assignmentByteBudget) is below 1 KiB")
-        }
         self.node = node
         self.description = description
         self.address = address
@@ -54,6 +46,24 @@ public struct AgentConfiguration: Sendable {
         self.assignmentByteBudget = assignmentByteBudget
         self.followsAssignments = followsAssignments
         self.heartbeatTransport = heartbeatTransport
+        try validate()
+    }
+
+    /// Checks the settings; ``NodeAgent`` checks them again, since every one is a `var`.
+    ///
+    /// - Throws: ``AgentError/invalidConfiguration(_:)`` for no managers, a malformed manager
+    ///   address, a non-positive timeout or batch limit, or a byte budget outside 1 KiB through
+    ///   `AssignmentEncoder.maximumByteBudget`.
+    public func validate() throws(AgentError) {
+        guard !managers.isEmpty else { throw .invalidConfiguration("an agent needs at least one manager address") }
+        for manager in managers { _ = try ManagerAddress(manager) }
+        guard callTimeout > .zero else { throw .invalidConfiguration("the call timeout must be positive") }
+        guard statusBatchLimit >= 1 else { throw .invalidConfiguration("the status batch limit must be at least 1") }
+        guard (1024...AssignmentEncoder.maximumByteBudget).contains(assignmentByteBudget) else {
+            throw .invalidConfiguration(
+                "an assignment byte budget of \(assignmentByteBudget) is outside 1 KiB...\(AssignmentEncoder.maximumByteBudget) bytes"
+            )
+        }
     }
 }
 #endif

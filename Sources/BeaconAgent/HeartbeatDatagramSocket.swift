@@ -163,7 +163,10 @@ final class HeartbeatDatagramSocket: Sendable {
     }
 
     /// Every address `address` names (a name may resolve to IPv4 and IPv6 addresses; only one of
-    /// them may be the manager's), resolved on NIO's blocking pool rather than a task's thread.
+    /// them may be the manager's, and the host may not be able to use the other family at all),
+    /// resolved on NIO's blocking pool rather than a task's thread. Not with `AI_ADDRCONFIG`,
+    /// which does not count loopback addresses as configured: on a host with no other interface
+    /// it would hide a manager on `localhost`. The session skips a family it cannot open instead.
     static func destinations(of address: ManagerAddress) async throws -> [SocketAddress] {
         let resolved = try await NIOThreadPool.singleton.runIfActive {
             try resolve(host: address.host, port: address.port)

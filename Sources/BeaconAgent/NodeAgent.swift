@@ -55,6 +55,8 @@ public final class NodeAgent: LongRunningService {
         /// The datagram session in progress, whose beats are numbered and timed in its inbox.
         var datagramInbox: HeartbeatDatagramSocket.Inbox?
         var backoff: Backoff
+        /// When the current session started, until the back-off after it is drawn.
+        var sessionStartedAt: BeaconInstant?
         var random: any RandomNumberGenerator & Sendable
         /// Managers whose last session attempt failed (not a redirect), and when: a redirect to
         /// one of them within the back-off's maximum is not followed.
@@ -102,6 +104,7 @@ public final class NodeAgent: LongRunningService {
         random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
         logger: Logger = Logger(label: "beacon.agent")
     ) throws(AgentError) {
+        try configuration.validate()
         if configuration.heartbeatTransport == .datagrams, !(clock is MonotonicClock || clock is ManualClock) {
             throw ManagerConnections.unschedulable(clock)
         }
@@ -217,12 +220,23 @@ public final class NodeAgent: LongRunningService {
                 }
             }
             defer { justRedirected = redirected }
+            let now = clock.now
             if redirected, !justRedirected {
-                state.withLock { $0.session = nil }
+                state.withLock { state in
+                    state.session = nil
+                    state.sessionStartedAt = nil
+                }
                 continue
             }
             let delay = state.withLock { state in
                 state.session = nil
+                // Only a session that held for the back-off's maximum starts it over: a manager
+                // that opens sessions and fails them at once (a message too large for this
+                // agent, a datagram lane it cannot use) must not be retried every 100 ms.
+                if let started = state.sessionStartedAt {
+                    state.backoff.reset(afterHolding: now.duration(since: started))
+                    state.sessionStartedAt = nil
+                }
                 return state.backoff.nextDelay(using: &state.random)
             }
             do {
@@ -244,7 +258,13 @@ public final class NodeAgent: LongRunningService {
             if sessionLost { state.resumableSession = nil }
             if failedOver { state.failedAt[manager.address] = now }
         }
-        if failedOver { managers.notifyFailed(manager) }
+        if failedOver {
+            // The managers' own list may have renamed this manager since the session began
+            // (configured addresses are named `manager-N`, listed ones by node id): the entry
+            // at the front for the same address is the one that failed.
+            let front = managers.find().flatMap { $0.address == manager.address ? $0 : nil }
+            managers.notifyFailed(front ?? manager)
+        }
         eventSink.yield(.sessionEnded(manager: manager.address, reason: "\(error)", failedOver: failedOver))
         logger.debug(
             "session ended",
@@ -300,7 +320,7 @@ public final class NodeAgent: LongRunningService {
                 state.resumableSession = session
                 state.sessionRequested = nil
                 state.sessionsStarted += 1
-                state.backoff.reset()
+                state.sessionStartedAt = clock.now
                 state.failedAt[manager.address] = nil
                 state.statuses.sessionStarted()
                 return state.statuses.unsentCount
@@ -424,12 +444,22 @@ public final class NodeAgent: LongRunningService {
         } catch {
             throw AgentError.invalidArgument("the manager gave a malformed session id, \(text)")
         }
-        let destinations = try await HeartbeatDatagramSocket.destinations(of: ManagerAddress(manager.address))
+        let resolved = try await HeartbeatDatagramSocket.destinations(of: ManagerAddress(manager.address))
+        // A family this host cannot open a socket in (IPv6 turned off, say) is skipped: the
+        // manager may well be reachable in the other.
         var sockets: [Bool: HeartbeatDatagramSocket] = [:]
-        for destination in destinations where sockets[destination.protocol == .inet6] == nil {
+        var unusable: [Bool: any Error] = [:]
+        for destination in resolved {
             let ipv6 = destination.protocol == .inet6
-            sockets[ipv6] = try await connections.datagramSocket(ipv6: ipv6)
+            guard sockets[ipv6] == nil, unusable[ipv6] == nil else { continue }
+            do {
+                sockets[ipv6] = try await connections.datagramSocket(ipv6: ipv6)
+            } catch {
+                unusable[ipv6] = error
+            }
         }
+        let destinations = resolved.filter { sockets[$0.protocol == .inet6] != nil }
+        if destinations.isEmpty, let failure = unusable.values.first { throw failure }
         let resumedAfter = state.withLock { $0.lastDatagram?.session == text ? $0.lastDatagram?.sequence : nil }
         let inbox = HeartbeatDatagramSocket.Inbox(
             session: session, after: resumedAfter ?? 0, clock: clock, observer: heartbeatObserver)

@@ -119,16 +119,28 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
     }
 
     public func saveMaster(_ metadata: MasterMetadata) async throws(MasterWorkerError) {
-        try await Self.write(writer) { db in
+        // One statement: a start that drew its epoch before another and saves after it must not
+        // take the record back to its older epoch, nor write back the state it read before the
+        // newer master's outcome.
+        let current = try await Self.write(writer) { db -> Int64? in
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO master_meta (id, executor, address, epoch, state, error_message, detail)
+                    INSERT INTO master_meta (id, executor, address, epoch, state, error_message, detail)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE
+                    SET executor = excluded.executor, address = excluded.address, epoch = excluded.epoch
+                    WHERE excluded.epoch >= master_meta.epoch
                     """,
                 arguments: [
                     metadata.id.rawValue, metadata.executor?.rawValue, metadata.address, metadata.epoch.rawValue,
                     metadata.state.rawValue, metadata.errorMessage, Data(metadata.detail),
                 ])
+            guard db.changesCount == 0 else { return nil }
+            return try Int64.fetchOne(
+                db, sql: "SELECT epoch FROM master_meta WHERE id = ?", arguments: [metadata.id.rawValue]) ?? 0
+        }
+        if let current {
+            throw .staleMaster(metadata.id, ownEpoch: metadata.epoch, seen: Epoch(rawValue: current))
         }
     }
 

@@ -203,7 +203,7 @@ struct WheelManagerRun {
                 let ping = HeartbeatPing(
                     sendTime: clock.now, fromWorker: schedule.ids[Int(schedule.pings[next].worker)],
                     masterEpoch: Epoch(rawValue: 1), workerEpoch: Epoch(rawValue: 2), isFinished: false)
-                _ = manager.pong(for: ping)
+                _ = manager.answer(to: ping)
                 try manager.handleHeartbeat(ping, from: executor)
                 next += 1
             } else if let wake = due {

@@ -84,6 +84,11 @@ struct RunJob: AsyncParsableCommand {
             configuration: configuration, clock: clock)
         LineOutput.standardOutput.write(
             "master \(master.epoch.rawValue) \(master.isFirstStart ? "first-start" : "recovered")")
+        // A run killed on this file left its workers behind; none of them pinged the master
+        // while it recovered, so they are tombstones now, and their names are this run's.
+        for (worker, snapshot) in master.workers where snapshot.phase == .tombstone {
+            try await master.cleanTombstone(worker)
+        }
         let workerNode = try ExecutorID("worker-node")
         let pause = pause.value
         let end = duration.map { clock.now.advanced(by: $0.value) }

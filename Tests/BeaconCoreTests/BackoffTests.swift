@@ -21,6 +21,20 @@ import Testing
         #expect(throws: BackoffError.self) { _ = try Backoff(initial: .seconds(10), maximum: .seconds(1)) }
     }
 
+    /// Sessions that open and fail at once keep the back-off growing; one that held for the
+    /// back-off's maximum starts it over.
+    @Test func onlyASuccessThatHeldStartsTheBackoffOver() throws {
+        var backoff = try Backoff(initial: .milliseconds(100), maximum: .seconds(1))
+        var random = SplitMix64(seed: 5)
+        for _ in 0..<4 {
+            _ = backoff.nextDelay(using: &random)
+            backoff.reset(afterHolding: .milliseconds(999))
+        }
+        #expect(backoff.nextDelay(using: &random) >= .milliseconds(500))
+        backoff.reset(afterHolding: .seconds(1))
+        #expect(backoff.nextDelay(using: &random) <= .milliseconds(100))
+    }
+
     @Test func theSameSeedSleepsTheSameDelaysOnTheClock() async throws {
         var first = try Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
         var firstRandom = SplitMix64(seed: 11)

@@ -70,6 +70,42 @@ import Glibc
         return lines
     }
 
+    /// The tool run again on the file of a killed run: its master recovers the killed run's
+    /// workers as tombstones (none of them comes back), cleans them, and starts its own under the
+    /// same names instead of failing with `duplicateWorker`.
+    @Test func aKilledRunCanBeRunAgainOnItsFile() async throws {
+        let database = try SQLiteStoreTests.temporaryPath()
+        _ = try await Self.runAndKill(database: database, acknowledgements: 100)
+        let process = Process()
+        process.executableURL = try Self.tool()
+        process.arguments = [
+            "run", "--database", database, "--workers", "\(Self.workerCount)", "--heartbeat-interval", "50ms",
+            "--pause", "10ms", "--duration", "300ms",
+        ]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Read on threads of their own: blocking reads must not hold a cooperative thread.
+        async let printed = Self.readToEnd(output)
+        async let complaints = Self.readToEnd(errors)
+        let (text, errorText) = await (printed, complaints)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(errorText)")
+        #expect(text.hasPrefix("master ") && text.split(separator: "\n").first?.hasSuffix(" recovered") == true)
+        #expect(text.contains("ack job-1-w0 1"))
+    }
+
+    static func readToEnd(_ pipe: Pipe) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+
     @Test func aKilledMasterLosesNothingAcknowledgedAndItsSuccessorRecoversEveryWorker() async throws {
         let database = try SQLiteStoreTests.temporaryPath()
         let lines = try await Self.runAndKill(database: database, acknowledgements: 1_500)

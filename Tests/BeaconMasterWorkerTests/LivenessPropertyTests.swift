@@ -124,7 +124,7 @@ import Testing
                 for delivery in arrived {
                     switch delivery.message {
                     case .ping(let ping):
-                        send(.pong(manager.pong(for: ping)))
+                        if let pong = manager.answer(to: ping) { send(.pong(pong)) }
                         try manager.handleHeartbeat(ping, from: Self.node)
                     case .pong(let pong):
                         if suicideAt == nil { _ = session.receive(pong, from: Self.node) }

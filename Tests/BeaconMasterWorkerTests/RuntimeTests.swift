@@ -247,6 +247,32 @@ import Testing
         }
     }
 
+    /// A worker its master never created (as when a master creates one and crashes before its
+    /// successor could know of it) gets no pong, so it stops at its worker timeout, before the
+    /// master would create it again. Answered, it used to run on for good.
+    @Test func aWorkerTheMasterDoesNotKnowStopsItselfAtTheWorkerTimeout() async throws {
+        let job = try Job(self)
+        let master = try await job.startMaster()
+        let worker = try await WorkerRuntime.start(
+            master: masterID, worker: w1, epoch: Epoch(rawValue: 99), executor: workerNode,
+            transport: job.transport, store: job.store, configuration: configuration, clock: clock)
+        // One ping interval at a time, so that any pong would be heard between pings. The master
+        // has no worker deadline to sleep on: the worker's ping loop is the only sleeper.
+        var elapsed = Duration.zero
+        while elapsed + configuration.heartbeatInterval < configuration.workerTimeout {
+            await clock.waitForSleepers(1)
+            try clock.advance(by: configuration.heartbeatInterval)
+            elapsed += configuration.heartbeatInterval
+        }
+        await clock.waitForSleepers(1)
+        try clock.advance(by: configuration.workerTimeout - elapsed)
+        // `run()`, not `waitUntilStopped()`: a worker kept alive would be stopped when the
+        // suite's time limit cancels the test, which then fails instead of hanging.
+        await #expect(throws: MasterWorkerError.workerSuicide(master: masterID)) { try await worker.run() }
+        #expect(master.workers[w1] == nil)
+        master.stop()
+    }
+
     @Test func aMasterDeclaresASilentWorkerOfflineAtTheOfflineTimeout() async throws {
         let job = try Job(self)
         let master = try await job.startMaster()

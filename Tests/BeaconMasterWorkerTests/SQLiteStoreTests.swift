@@ -86,6 +86,33 @@ import Testing
         await #expect(throws: MasterWorkerError.self) { try await store.loadMaster(master) }
     }
 
+    /// Two starts racing: the one that drew the older epoch saves last. The record keeps the
+    /// newer epoch and the outcome written since, and the older start is told it is stale.
+    @Test func aStartThatSavesAfterANewerOneIsRefused() async throws {
+        let store = try SQLiteMasterWorkerStore(path: ":memory:")
+        let older = MasterMetadata(
+            id: master, executor: Fixture.executor("node-a"), epoch: Epoch(rawValue: 5), state: .uninitialized)
+        var newer = MasterMetadata(
+            id: master, executor: Fixture.executor("node-b"), epoch: Epoch(rawValue: 6), state: .uninitialized)
+        try await store.saveMaster(newer)
+        newer.state = .finished
+        try await store.updateMasterOutcome(newer)
+        await #expect(
+            throws: MasterWorkerError.staleMaster(master, ownEpoch: Epoch(rawValue: 5), seen: Epoch(rawValue: 6))
+        ) {
+            try await store.saveMaster(older)
+        }
+        #expect(try await store.loadMaster(master) == newer)
+        // A later start takes the record over, and keeps the outcome it did not write.
+        var latest = newer
+        latest.epoch = Epoch(rawValue: 7)
+        latest.executor = Fixture.executor("node-c")
+        latest.state = .uninitialized
+        try await store.saveMaster(latest)
+        latest.state = .finished
+        #expect(try await store.loadMaster(master) == latest)
+    }
+
     @Test func aMastersOutcomeIsWrittenOnlyWhileItsEpochIsCurrent() async throws {
         let store = try SQLiteMasterWorkerStore(path: ":memory:")
         var old = MasterMetadata(

@@ -219,18 +219,39 @@ import Testing
         #expect(Fixture.drain(manager).isEmpty)
     }
 
-    @Test func theMasterAnswersEveryPingWithItsOwnEpochAndTheEchoedFields() throws {
+    /// A ping from an earlier master epoch is answered whoever sent it, so its worker learns this
+    /// master; its exit is not acknowledged, since this master did not take the ping in.
+    @Test func aPingOfAnotherMasterEpochIsAnsweredWithThisOneAndNoExit() throws {
         let manager = try Fixture.manager(clock: clock)
         let ping = Fixture.ping(
             Fixture.worker("anyone"), workerEpoch: Epoch(rawValue: 4), masterEpoch: Epoch(rawValue: 0), finished: true,
             at: BeaconInstant(nanoseconds: 77))
         try clock.advance(by: .seconds(2))
-        let pong = manager.pong(for: ping)
         #expect(
-            pong
+            manager.answer(to: ping)
                 == HeartbeatPong(
                     sendTime: BeaconInstant(nanoseconds: 77), replyTime: clock.now, toWorker: ping.fromWorker,
-                    masterEpoch: Fixture.masterEpoch, isFinished: true))
+                    masterEpoch: Fixture.masterEpoch, isFinished: false))
+    }
+
+    /// Pongs keep a worker's watchdog quiet: one the master does not count (never created here,
+    /// of another epoch, offline) hears nothing and stops on its own, instead of running beside
+    /// the copy that replaces it. One it counts gets its fields echoed, its exit included.
+    @Test func onlyTheWorkersTheMasterCountsAreAnswered() throws {
+        let manager = try Fixture.manager(clock: clock)
+        let epoch = Epoch(rawValue: 2)
+        try manager.workerStarting(w1, on: node, epoch: epoch)
+        let finished = Fixture.ping(w1, workerEpoch: epoch, finished: true, at: BeaconInstant(nanoseconds: 77))
+        #expect(manager.answer(to: finished)?.isFinished == true)
+        #expect(manager.answer(to: finished)?.sendTime == BeaconInstant(nanoseconds: 77))
+        #expect(manager.answer(to: Fixture.ping(Fixture.worker("unknown"), workerEpoch: epoch)) == nil)
+        #expect(manager.answer(to: Fixture.ping(w1, workerEpoch: Epoch(rawValue: 1))) == nil)
+        #expect(manager.answer(to: Fixture.ping(w1, workerEpoch: Epoch(rawValue: 3))) == nil)
+        try manager.handleHeartbeat(Fixture.ping(w1, workerEpoch: epoch), from: node)
+        try clock.advance(by: .seconds(21))
+        _ = try manager.advance()
+        #expect(manager.worker(w1)?.phase != .online)
+        #expect(manager.answer(to: Fixture.ping(w1, workerEpoch: epoch)) == nil)
     }
 
     @Test func statusesForOfflineWorkersAreDroppedAndStatusChangeNeedsAnOnlineWorker() throws {

@@ -127,5 +127,27 @@ extension DatagramHeartbeatAgentTests {
         streamed.heartbeatTransport = .stream
         _ = try NodeAgent(configuration: streamed, connections: connections, clock: OwnClock())
     }
+
+    /// A byte budget past what a message length can carry once trapped in the first session
+    /// (its framing overflowed); settings changed after the configuration was made are checked
+    /// again when the agent is.
+    @Test func settingsOutOfRangeAreRefusedWhenMadeAndWhenChanged() throws {
+        let connections = try ManagerConnections()
+        for budget in [1023, AssignmentEncoder.maximumByteBudget + 1, .max] {
+            #expect(throws: AgentError.self) {
+                try AgentConfiguration(node: nodeID("node-1"), managers: ["127.0.0.1:1"], assignmentByteBudget: budget)
+            }
+        }
+        let configuration = try AgentConfiguration(node: nodeID("node-1"), managers: ["127.0.0.1:1"])
+        var changed = [configuration, configuration, configuration]
+        changed[0].assignmentByteBudget = .max
+        changed[1].managers = []
+        changed[2].statusBatchLimit = 0
+        for configuration in changed {
+            #expect(throws: AgentError.self) {
+                _ = try NodeAgent(configuration: configuration, connections: connections)
+            }
+        }
+    }
 }
 #endif

@@ -49,6 +49,13 @@ public struct Backoff: Sendable, Equatable {
     public mutating func reset() {
         ceiling = nil
     }
+
+    /// After something that succeeded and then failed (a session that opened, then ended): starts
+    /// over only if it held for at least `maximum`. Resetting at the success instead would retry a
+    /// server that accepts and then fails every attempt about every `initial`, for good.
+    public mutating func reset(afterHolding held: Duration) {
+        if held >= maximum { ceiling = nil }
+    }
 }
 
 /// Why a ``Backoff`` could not be made.

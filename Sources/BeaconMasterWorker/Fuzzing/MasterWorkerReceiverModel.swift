@@ -105,12 +105,21 @@ struct MasterWorkerReceiverModel {
     }
 
     mutating func deliver(_ ping: HeartbeatPing) -> String? {
-        // Every ping is answered first, with the master's epoch, whatever it carries.
-        let pong = manager.pong(for: ping)
-        let expectedPong = HeartbeatPong(
+        // A ping from another master epoch is answered with this one's, its finished flag not
+        // echoed; one of this epoch only if its worker is counted: known, of its epoch, live.
+        let pong = manager.answer(to: ping)
+        var expectedPong: HeartbeatPong? = HeartbeatPong(
             sendTime: ping.sendTime, replyTime: clock.now, toWorker: ping.fromWorker, masterEpoch: masterEpoch,
-            isFinished: ping.isFinished)
-        if pong != expectedPong { return "the pong to \(ping) was \(pong), expected \(expectedPong)" }
+            isFinished: ping.isFinished && ping.masterEpoch == masterEpoch)
+        if ping.masterEpoch == masterEpoch {
+            let counted = known[ping.fromWorker].map {
+                $0.epoch == ping.workerEpoch && $0.phase != .offline && $0.phase != .tombstone
+            }
+            if counted != true { expectedPong = nil }
+        }
+        if pong != expectedPong {
+            return "the pong to \(ping) was \(String(describing: pong)), expected \(String(describing: expectedPong))"
+        }
         let worker = ping.fromWorker
         var expected: Result<MessageVerdict, MasterWorkerError>
         var events: [WorkerEvent] = []

@@ -116,11 +116,27 @@ public final class WorkerManager<Clock: BeaconClock> {
 
     // MARK: Messages
 
-    /// The pong for `ping`, built before any check so that every worker, even a stale one, learns
-    /// the current master epoch. Send it, and hand the ping to ``handleHeartbeat(_:from:)`` only if
-    /// the pong could be sent (TiFlow's rule: an unreachable worker's ping does not count).
-    public func pong(for ping: HeartbeatPing) -> HeartbeatPong {
-        HeartbeatPong(answering: ping, masterEpoch: epoch, at: wheel.clock.now)
+    /// The pong for `ping`, or nil when its worker must hear nothing. Send it, and hand the ping
+    /// to ``handleHeartbeat(_:from:)`` only if the pong could be sent (TiFlow's rule: an
+    /// unreachable worker's ping does not count).
+    ///
+    /// A ping from another master epoch is answered, so that a worker of an earlier master learns
+    /// this one. A ping this master would drop for its worker (unknown, of another epoch, offline
+    /// or a tombstone) is not: pongs keep a worker's watchdog quiet, and a worker this master does
+    /// not count must stop on its own before its work runs elsewhere. (TiFlow answers every ping,
+    /// so a worker its master never heard of, say one created just before the master crashed,
+    /// runs on beside the copy the next master creates.) The finished flag is echoed only when the
+    /// ping is this master's epoch: an exit is acknowledged only once it counted.
+    public func answer(to ping: HeartbeatPing) -> HeartbeatPong? {
+        var pong = HeartbeatPong(answering: ping, masterEpoch: epoch, at: wheel.clock.now)
+        guard ping.masterEpoch == epoch else {
+            pong.isFinished = false
+            return pong
+        }
+        guard let entry = table.liveness(of: ping.fromWorker), entry.workerEpoch == ping.workerEpoch,
+            entry.phase != .offline, entry.phase != .tombstone
+        else { return nil }
+        return pong
     }
 
     /// Processes a worker's ping: epochs are fenced, the worker's deadline moves to now + the

@@ -1,7 +1,8 @@
 public import BeaconCore
 
-/// The master's answer to every ping, sent before the master even looks at the ping's epochs,
-/// so a worker always learns the current master epoch.
+/// The master's answer to a ping: to every ping from another master epoch, so a worker learns
+/// the current one, and to the pings of the workers the master counts (see
+/// `WorkerManager.answer(to:)`).
 public struct HeartbeatPong: Sendable, Hashable, Codable {
     /// The ping's send time, echoed.
     public var sendTime: BeaconInstant
@@ -11,7 +12,8 @@ public struct HeartbeatPong: Sendable, Hashable, Codable {
     public var toWorker: WorkerID
     /// The master's current epoch.
     public var masterEpoch: Epoch
-    /// The ping's finished flag, echoed: the master's acknowledgement of a graceful exit.
+    /// The ping's finished flag, echoed when the master took the ping in: its acknowledgement of
+    /// a graceful exit.
     public var isFinished: Bool
 
     public init(

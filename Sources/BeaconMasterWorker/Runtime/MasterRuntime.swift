@@ -135,16 +135,21 @@ public final class MasterRuntime: LongRunningService {
     }
 
     /// Answers the batch's pings, then hands the batch to the manager in arrival order under one
-    /// lock. Pongs go out before the lock, so a send never holds it; a ping counts only once its
-    /// pong could be sent (a worker that cannot hear the master should not be kept online by it).
-    /// When the manager finds a newer master part-way, the pings after it were answered already:
-    /// this master stops at once, so its workers hear from it for at most one more interval.
+    /// lock. The pongs are chosen under the lock (``WorkerManager/answer(to:)``) but go out
+    /// outside it, so a send never holds it; a ping counts only once its pong could be sent (a
+    /// worker that cannot hear the master should not be kept online by it). When the manager
+    /// finds a newer master part-way, the pings after it were answered already: this master stops
+    /// at once, so its workers hear from it for at most one more interval.
     private func receive(_ batch: [MessageDelivery]) {
         var answered = [Bool](repeating: false, count: batch.count)
-        let now = clock.now
+        let pongs = manager.withLock { manager in
+            batch.map { delivery -> HeartbeatPong? in
+                guard case .ping(let ping) = delivery.message else { return nil }
+                return manager.answer(to: ping)
+            }
+        }
         for (position, delivery) in batch.enumerated() {
-            guard case .ping(let ping) = delivery.message else { continue }
-            let pong = HeartbeatPong(answering: ping, masterEpoch: epoch, at: now)
+            guard case .ping(let ping) = delivery.message, let pong = pongs[position] else { continue }
             answered[position] = transport.trySend(
                 .pong(pong), topic: MasterWorkerTopic.pong(master: id, worker: ping.fromWorker), from: executor,
                 to: delivery.sender)

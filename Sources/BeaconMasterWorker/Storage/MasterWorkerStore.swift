@@ -9,7 +9,12 @@ public protocol MasterWorkerStore: Sendable {
     func generateEpoch(for job: MasterID) async throws(MasterWorkerError) -> Epoch
     /// The master's persisted metadata, or nil if it never started.
     func loadMaster(_ id: MasterID) async throws(MasterWorkerError) -> MasterMetadata?
-    /// Writes the master's whole record (a start: new epoch, executor, address).
+    /// Records a master's start: the whole record when there is none; otherwise only its epoch,
+    /// executor and address, and only if the stored epoch is not newer (state, error message and
+    /// detail are ``updateMasterOutcome(_:)``'s).
+    ///
+    /// - Throws: ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)`` when a master with a newer
+    ///   epoch has started on the record (nothing is written).
     func saveMaster(_ metadata: MasterMetadata) async throws(MasterWorkerError)
     /// Writes only the master's state, error message and detail, and only if the record's epoch is
     /// still `metadata.epoch`.
