@@ -221,24 +221,19 @@ public final class NodeAgent: LongRunningService {
             }
             defer { justRedirected = redirected }
             let now = clock.now
-            if redirected, !justRedirected {
-                state.withLock { state in
-                    state.session = nil
-                    state.sessionStartedAt = nil
-                }
-                continue
-            }
-            let delay = state.withLock { state in
+            state.withLock { state in
                 state.session = nil
                 // Only a session that held for the back-off's maximum starts it over: a manager
                 // that opens sessions and fails them at once (a message too large for this
-                // agent, a datagram lane it cannot use) must not be retried every 100 ms.
+                // agent, a datagram lane it cannot use) must not be retried every 100 ms. A
+                // redirect that ends a long session starts it over too, for the redirect after it.
                 if let started = state.sessionStartedAt {
                     state.backoff.reset(afterHolding: now.duration(since: started))
                     state.sessionStartedAt = nil
                 }
-                return state.backoff.nextDelay(using: &state.random)
             }
+            if redirected, !justRedirected { continue }
+            let delay = state.withLock { state in state.backoff.nextDelay(using: &state.random) }
             do {
                 try await sleep(for: delay)
             } catch {
@@ -460,6 +455,11 @@ public final class NodeAgent: LongRunningService {
         }
         let destinations = resolved.filter { sockets[$0.protocol == .inet6] != nil }
         if destinations.isEmpty, let failure = unusable.values.first { throw failure }
+        for (ipv6, error) in unusable {
+            logger.debug(
+                "skipping the manager's addresses of a family this host cannot use",
+                metadata: ["manager": "\(manager.address)", "family": "\(ipv6 ? "IPv6" : "IPv4")", "error": "\(error)"])
+        }
         let resumedAfter = state.withLock { $0.lastDatagram?.session == text ? $0.lastDatagram?.sequence : nil }
         let inbox = HeartbeatDatagramSocket.Inbox(
             session: session, after: resumedAfter ?? 0, clock: clock, observer: heartbeatObserver)
@@ -567,7 +567,7 @@ public final class NodeAgent: LongRunningService {
                     do {
                         try await send([update], client, session: session)
                     } catch let error as RPCError where error.code == .permissionDenied {
-                        state.withLock { $0.statuses.record(TaskStatusUpdate(taskID: update.taskID, status: nil)) }
+                        state.withLock { $0.statuses.refused(update) }
                         eventSink.yield(.statusRefused(taskID: update.taskID, reason: error.message))
                         logger.warning(
                             "status refused", metadata: ["task": "\(update.taskID)", "error": "\(error.message)"])

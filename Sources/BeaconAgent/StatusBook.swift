@@ -61,6 +61,14 @@ struct StatusBook: Sendable {
         }
     }
 
+    /// The dispatcher refused `update` for good (its task is not this node's): forgotten, unless
+    /// a newer status of the task was recorded while it was on its way, which gets its own answer.
+    mutating func refused(_ update: TaskStatusUpdate) {
+        guard statuses[update.taskID] == update.status else { return }
+        statuses.removeValue(forKey: update.taskID)
+        unsent.remove(update.taskID)
+    }
+
     var hasUnsent: Bool { !unsent.isEmpty }
     var unsentCount: Int { unsent.count }
 }

@@ -32,7 +32,7 @@ import Testing
         let expired = timers.takeExpiredUnknown(at: start.advanced(by: .seconds(31)))
         #expect(expired.isEmpty)
         #expect(timers.unknown(node) != nil)
-        let verdict = timers.endRegistration(of: node, registered: false, at: start)
+        let verdict = timers.endRegistration(of: node, registered: false)
         #expect(verdict == .unknownGrace)
         #expect(timers.unknown(node) == nil)
     }
@@ -42,7 +42,7 @@ import Testing
         timers.beginRegistration(of: node)
         let downWhileRegistering = timers.deadlinePassed(node)
         #expect(!downWhileRegistering)
-        let verdict = timers.endRegistration(of: node, registered: true, at: start)
+        let verdict = timers.endRegistration(of: node, registered: true)
         #expect(verdict == nil)
         let downLater = timers.deadlinePassed(node)
         #expect(downLater)
@@ -54,9 +54,9 @@ import Testing
         timers.beginRegistration(of: node)
         let downWhileRegistering = timers.deadlinePassed(node)
         #expect(!downWhileRegistering)
-        let firstVerdict = timers.endRegistration(of: node, registered: false, at: start)
+        let firstVerdict = timers.endRegistration(of: node, registered: false)
         #expect(firstVerdict == nil)
-        let lastVerdict = timers.endRegistration(of: node, registered: false, at: start)
+        let lastVerdict = timers.endRegistration(of: node, registered: false)
         #expect(lastVerdict == .heartbeat)
     }
 
@@ -68,6 +68,8 @@ import Testing
         // A restarted timer replaces the first: the node is orphaned once, at the later deadline.
         timers.startOrphanTimer(node, at: start.advanced(by: .seconds(10)))
         timers.beginRegistration(of: other)
+        #expect(timers.downCount == 2)
+        _ = timers.endRegistration(of: other, registered: true)
         #expect(timers.downCount == 1)
         let atFirstDeadline = timers.takeDueOrphans(at: start.advanced(by: .seconds(60)))
         #expect(atFirstDeadline.isEmpty)
@@ -76,28 +78,27 @@ import Testing
         #expect(timers.orphaned == 1 && timers.downCount == 0 && timers.nextDeadline == nil)
     }
 
-    /// A DOWN node that tries to register and fails every time is DOWN still: its tasks are
-    /// orphaned `orphanAfter` after the last failure. One success ends that.
-    @Test func aDownNodeWhoseRegistrationsAllFailIsStillOrphaned() {
+    /// A DOWN node that tries to register and fails every time is DOWN still, headed for
+    /// orphaning at its first deadline: failed attempts are no evidence that it is back, and one
+    /// retrying more often than `orphanAfter` would otherwise never be orphaned. One success ends
+    /// the timer.
+    @Test func aDownNodeIsOrphanedAtItsDeadlineThroughFailedRegistrations() {
         var timers = timers()
         timers.startOrphanTimer(node, at: start)
-        timers.beginRegistration(of: node)
-        timers.beginRegistration(of: node)
-        #expect(!timers.isDown(node))
-        let failedAt = start.advanced(by: .seconds(5))
-        #expect(timers.endRegistration(of: node, registered: false, at: failedAt) == nil)
-        #expect(!timers.isDown(node))
-        #expect(timers.endRegistration(of: node, registered: false, at: failedAt) == nil)
-        #expect(timers.isDown(node))
-        #expect(timers.takeDueOrphans(at: failedAt.advanced(by: .milliseconds(59_999))).isEmpty)
-        #expect(timers.takeDueOrphans(at: failedAt.advanced(by: .seconds(60))) == [node])
+        for _ in 0..<3 {
+            timers.beginRegistration(of: node)
+            #expect(timers.isDown(node))
+            #expect(timers.endRegistration(of: node, registered: false) == nil)
+        }
+        #expect(timers.takeDueOrphans(at: start.advanced(by: .milliseconds(59_999))).isEmpty)
+        #expect(timers.takeDueOrphans(at: start.advanced(by: .seconds(60))) == [node])
 
         timers.startOrphanTimer(node, at: start)
         timers.beginRegistration(of: node)
         timers.beginRegistration(of: node)
-        _ = timers.endRegistration(of: node, registered: true, at: failedAt)
-        _ = timers.endRegistration(of: node, registered: false, at: failedAt)
-        #expect(!timers.isDown(node) && timers.takeDueOrphans(at: failedAt.advanced(by: .seconds(3600))).isEmpty)
+        _ = timers.endRegistration(of: node, registered: true)
+        _ = timers.endRegistration(of: node, registered: false)
+        #expect(!timers.isDown(node) && timers.takeDueOrphans(at: start.advanced(by: .seconds(3600))).isEmpty)
     }
 
     @Test func theRateLimitCountsRegistrationsOfAnUnknownNodeWithinTheWindow() throws {

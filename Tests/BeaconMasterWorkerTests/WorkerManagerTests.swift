@@ -234,9 +234,9 @@ import Testing
                     masterEpoch: Fixture.masterEpoch, isFinished: false))
     }
 
-    /// Pongs keep a worker's watchdog quiet: one the master does not count (never created here,
-    /// of another epoch, offline) hears nothing and stops on its own, instead of running beside
-    /// the copy that replaces it. One it counts gets its fields echoed, its exit included.
+    /// Pongs keep a worker's watchdog quiet: a running worker the master does not count (never
+    /// created here, of another epoch, offline) hears nothing and stops on its own, instead of
+    /// running beside the copy that replaces it. One it counts gets its fields echoed.
     @Test func onlyTheWorkersTheMasterCountsAreAnswered() throws {
         let manager = try Fixture.manager(clock: clock)
         let epoch = Epoch(rawValue: 2)
@@ -252,6 +252,11 @@ import Testing
         _ = try manager.advance()
         #expect(manager.worker(w1)?.phase != .online)
         #expect(manager.answer(to: Fixture.ping(w1, workerEpoch: epoch)) == nil)
+        // An exit is acknowledged whoever announces it: acknowledged, a worker stops, and one
+        // whose exit the previous master took in is not recovered (its status is finished).
+        #expect(manager.answer(to: Fixture.ping(w1, workerEpoch: epoch, finished: true))?.isFinished == true)
+        let unknown = Fixture.ping(Fixture.worker("unknown"), workerEpoch: epoch, finished: true)
+        #expect(manager.answer(to: unknown)?.isFinished == true)
     }
 
     @Test func statusesForOfflineWorkersAreDroppedAndStatusChangeNeedsAnOnlineWorker() throws {

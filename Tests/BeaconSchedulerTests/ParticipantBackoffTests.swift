@@ -5,14 +5,31 @@ import Testing
 @testable import BeaconCoordination
 @testable import BeaconScheduler
 
-/// The embedded store, whose first `failing` range reads fail as an unreachable etcd's would.
-private final class FailingReads: CoordinationStore {
+/// The embedded store, whose first `failingReads` range reads fail as an unreachable etcd's
+/// would, and whose first `failingWrites` transactions that `failsWrite` picks fail the same way.
+private final class FailingStore: CoordinationStore {
     private let base: InMemoryCoordinationStore
-    private let failuresLeft: Atomic<Int>
+    private let readFailuresLeft: Atomic<Int>
+    private let writeFailuresLeft: Atomic<Int>
+    private let failsWrite: @Sendable ([StoreOperation]) -> Bool
 
-    init(_ base: InMemoryCoordinationStore, failing: Int) {
+    init(
+        _ base: InMemoryCoordinationStore, failingReads: Int = 0, failingWrites: Int = 0,
+        where failsWrite: @escaping @Sendable ([StoreOperation]) -> Bool = { _ in true }
+    ) {
         self.base = base
-        failuresLeft = Atomic(failing)
+        readFailuresLeft = Atomic(failingReads)
+        writeFailuresLeft = Atomic(failingWrites)
+        self.failsWrite = failsWrite
+    }
+
+    /// A group's decision.
+    static let decisions: @Sendable ([StoreOperation]) -> Bool = { operations in
+        operations.contains { if case .put(let key, _, _) = $0 { key.hasSuffix("/scheduled") } else { false } }
+    }
+    /// A participant's resignation.
+    static let resignations: @Sendable ([StoreOperation]) -> Bool = { operations in
+        operations.contains { if case .delete(let key) = $0 { key.contains("/election/") } else { false } }
     }
 
     func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease {
@@ -22,14 +39,17 @@ private final class FailingReads: CoordinationStore {
     func revoke(_ lease: LeaseID) async throws(CoordinationError) { try await base.revoke(lease) }
 
     func read(prefix: String) async throws(CoordinationError) -> StoreSnapshot {
-        if failuresLeft.subtract(1, ordering: .relaxed).newValue >= 0 { throw .failure("unreachable") }
+        if readFailuresLeft.subtract(1, ordering: .relaxed).newValue >= 0 { throw .failure("unreachable") }
         return try await base.read(prefix: prefix)
     }
 
     func transaction(
         if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
     ) async throws(CoordinationError) -> TransactionOutcome {
-        try await base.transaction(if: conditions, then: success, else: failure)
+        if failsWrite(success), writeFailuresLeft.subtract(1, ordering: .relaxed).newValue >= 0 {
+            throw .failure("etcdserver: request timed out")
+        }
+        return try await base.transaction(if: conditions, then: success, else: failure)
     }
 
     func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
@@ -42,7 +62,7 @@ private final class FailingReads: CoordinationStore {
     /// back-off: 50 ms doubling, each delay drawn from the scheduler's seeded random source.
     @Test func aFailingStoreIsRetriedWithADoublingBackoffInVirtualTime() async throws {
         let clock = ManualClock()
-        let store = FailingReads(InMemoryCoordinationStore(clock: clock), failing: 3)
+        let store = FailingStore(InMemoryCoordinationStore(clock: clock), failingReads: 3)
         let scheduler = Scheduler(store: store, clock: clock, random: SplitMix64(seed: 9))
         let handle = try await scheduler.schedule(path: "/retry", hostname: "h1", options: options(ttl: .seconds(5)))
         // The scheduler's source seeds the participant first, then the group's feed, which reads.
@@ -64,6 +84,53 @@ private final class FailingReads: CoordinationStore {
         var results = handle.results.makeAsyncIterator()
         #expect(try await next(&results) == ["h1"])
         await handle.shutdown()
+        await scheduler.close()
+    }
+
+    /// A leader whose decision write fails writes it again after a back-off, though the group
+    /// does not change: nothing else would make it step again (mgmt waits for the next change).
+    @Test func aFailedDecisionIsWrittenAgainInAQuietGroup() async throws {
+        let clock = ManualClock()
+        let store = FailingStore(
+            InMemoryCoordinationStore(clock: clock), failingWrites: 2, where: FailingStore.decisions)
+        let scheduler = Scheduler(store: store, clock: clock, random: SplitMix64(seed: 4))
+        let handle = try await scheduler.schedule(path: "/quiet", hostname: "h1", options: options(ttl: .seconds(5)))
+        for _ in 0..<2 {
+            await clock.waitForSleepers(3)  // the lease keeper, the store's sweeper, the back-off
+            try clock.advance(to: try #require(clock.nextDeadline))
+        }
+        // The failures are reported in band, then the decision.
+        var results = handle.results.makeAsyncIterator()
+        var failures = 0
+        while true {
+            do throws(SchedulerError) {
+                #expect(try await results.next() == ["h1"])
+                break
+            } catch .backendFailure {
+                failures += 1
+            }
+        }
+        #expect(failures >= 1)
+        await handle.shutdown()
+        await scheduler.close()
+    }
+
+    /// A leader keeping its lease for reuse whose resignation fails revokes the lease instead:
+    /// its election key must not hold the group's lead until the scheduler closes.
+    @Test func aKeptLeaseWhoseResignationFailsIsRevoked() async throws {
+        let base = InMemoryCoordinationStore()
+        let store = FailingStore(base, failingWrites: 1, where: FailingStore.resignations)
+        let scheduler = Scheduler(store: store)
+        var options = ScheduleOptions()
+        options.reuseLease = true
+        let leader = try await scheduler.schedule(path: "/kept", hostname: "h1", options: options)
+        try await leader.waitFor(["h1"])
+        await leader.shutdown()
+        #expect(try await base.read(prefix: "/kept/election/").values.isEmpty)
+        // The host comes back under a new lease and leads again.
+        let again = try await scheduler.schedule(path: "/kept", hostname: "h1", options: options)
+        try await again.waitFor(["h1"])
+        await again.shutdown()
         await scheduler.close()
     }
 }

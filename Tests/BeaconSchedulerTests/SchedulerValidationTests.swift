@@ -4,7 +4,7 @@ import Testing
 @testable import BeaconScheduler
 
 /// mgmt's validation (acceptance items 4–6), as thrown errors instead of panics.
-@Suite struct SchedulerValidationTests {
+@Suite(.timeLimit(.minutes(1))) struct SchedulerValidationTests {
     @Test func pathsAndHostnamesFollowMgmtsRules() async throws {
         let scheduler = Scheduler(store: InMemoryCoordinationStore())
         let cases: [(String, String, SchedulerError)] = [
@@ -44,6 +44,13 @@ import Testing
         await #expect(throws: SchedulerError.self) {
             _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options)
         }
+        for weight in [1e20, 0x1p53.nextUp] {
+            options = ScheduleOptions()
+            options.weight = weight
+            await #expect(throws: SchedulerError.self) {
+                _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options)
+            }
+        }
         for ttl in [Duration.zero, .seconds(Int64.max)] {
             options = ScheduleOptions()
             options.sessionTTL = ttl
@@ -51,6 +58,52 @@ import Testing
                 _ = try await scheduler.schedule(path: "/s", hostname: "h", options: options)
             }
         }
+    }
+
+    /// `shutdown()` is idempotent: called again after the host joined anew, it must not free the
+    /// name for a second participant of the same host beside the new one.
+    @Test func aSecondShutdownLeavesTheNextParticipantsNameTaken() async throws {
+        let scheduler = Scheduler(store: InMemoryCoordinationStore())
+        let first = try await scheduler.schedule(path: "/s", hostname: "h")
+        await first.shutdown()
+        let second = try await scheduler.schedule(path: "/s", hostname: "h")
+        await first.shutdown()
+        await #expect(throws: SchedulerError.duplicateRegistration(path: "/s", hostname: "h")) {
+            _ = try await scheduler.schedule(path: "/s", hostname: "h")
+        }
+        await second.shutdown()
+        await scheduler.close()
+    }
+
+    /// Leases kept for reuse belong to one host in one group: two hosts of a scheduler sharing
+    /// one would share an election key, and both would lead.
+    @Test func hostsKeepingTheirLeasesForReuseEachHaveTheirOwn() async throws {
+        let store = InMemoryCoordinationStore()
+        let scheduler = Scheduler(store: store)
+        var options = ScheduleOptions()
+        options.reuseLease = true
+        let h1 = try await scheduler.schedule(path: "/r", hostname: "h1", options: options)
+        let h2 = try await scheduler.schedule(path: "/r", hostname: "h2", options: options)
+        #expect(try await store.read(prefix: "/r/election/").values.count == 2)
+        await h1.shutdown()
+        await h2.shutdown()
+        await scheduler.close()
+    }
+
+    /// Groups nested in another's path (`/a/election`, `/a/exchange`) keep their keys under its
+    /// prefix; their candidates and hosts are not the outer group's. The nested groups join
+    /// first, so their election keys are the oldest under `/a/`.
+    @Test func aNestedGroupsKeysAreNotTheOuterGroups() async throws {
+        let scheduler = Scheduler(store: InMemoryCoordinationStore())
+        let inElection = try await scheduler.schedule(path: "/a/election", hostname: "h1")
+        let inExchange = try await scheduler.schedule(path: "/a/exchange", hostname: "h3")
+        let outer = try await scheduler.schedule(
+            path: "/a", hostname: "h2", options: ScheduleOptions(strategy: AlphabeticalStrategy.name))
+        try await outer.waitFor(["h2"])
+        try await inElection.waitFor(["h1"])
+        try await inExchange.waitFor(["h3"])
+        for handle in [inElection, inExchange, outer] { await handle.shutdown() }
+        await scheduler.close()
     }
 
     @Test func aHostJoinsAGroupOnceThroughOneScheduler() async throws {

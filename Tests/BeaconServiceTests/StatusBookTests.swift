@@ -28,6 +28,19 @@ import Testing
         #expect(book.nextBatch(limit: 10, maximumBytes: 1 << 20) == [update("a", .running)])
     }
 
+    /// A refusal forgets the status it answered, not a newer one recorded meanwhile (a refusal
+    /// that was not about the task, say, must not erase what the node reported since).
+    @Test func aRefusalForgetsOnlyTheStatusItAnswered() {
+        var book = StatusBook()
+        book.record(update("a", .starting))
+        book.record(update("b", .running))
+        let refused = book.nextBatch(limit: 10, maximumBytes: 1 << 20)
+        book.record(update("a", .running))
+        for update in refused { book.refused(update) }
+        #expect(book.statuses == ["a": TaskStatus(state: .running)])
+        #expect(book.nextBatch(limit: 10, maximumBytes: 1 << 20) == [update("a", .running)])
+    }
+
     @Test func aBatchFitsTheRequestLimit() {
         var book = StatusBook()
         let text = String(repeating: "x", count: 10_000)

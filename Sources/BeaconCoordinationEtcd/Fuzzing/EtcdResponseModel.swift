@@ -52,7 +52,9 @@ enum EtcdResponseModel {
 
         /// What a range or put event must decode to: nil where the decoder must refuse it.
         var expectedValue: StoredValue? {
-            guard !decodedKey.isEmpty, createRevision >= 1, modRevision >= createRevision else { return nil }
+            guard !decodedKey.isEmpty, createRevision >= 1, modRevision >= createRevision, modRevision < .max else {
+                return nil
+            }
             return StoredValue(
                 key: decodedKey, value: String(decoding: value, as: UTF8.self), createRevision: createRevision,
                 modRevision: modRevision, lease: lease == 0 ? nil : LeaseID(lease))
@@ -60,7 +62,7 @@ enum EtcdResponseModel {
 
         /// What a delete event must decode to: nil where the decoder must refuse it.
         var expectedDelete: StoreChange? {
-            guard !decodedKey.isEmpty, modRevision >= 1 else { return nil }
+            guard !decodedKey.isEmpty, modRevision >= 1, modRevision < .max else { return nil }
             return .delete(key: decodedKey, revision: modRevision)
         }
     }

@@ -236,7 +236,11 @@ package final class DispatcherCore<Clock: BeaconClock> {
             return message
         } catch {
             let markedDown = endFlight(of: pending.node, registered: false, at: now)
-            if commitError == nil, !markedDown { settleFailedRegistration(of: pending.node, at: now) }
+            // A failed commit may have landed in part (a batch too large for one transaction
+            // commits in several), so the record, not the error, says whether the READY is there.
+            if !markedDown, commitError == nil || store.node(pending.node)?.status.state == .ready {
+                settleFailedRegistration(of: pending.node, at: now)
+            }
             // Another registration of the node that ended first left the check to this one.
             reconcile(pending.node, stored: store.node)
             throw error
@@ -247,7 +251,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
     /// passed meanwhile and no registration succeeded).
     @discardableResult
     private func endFlight(of node: NodeID, registered: Bool, at now: BeaconInstant) -> Bool {
-        guard let missed = liveness.endRegistration(of: node, registered: registered, at: now) else { return false }
+        guard let missed = liveness.endRegistration(of: node, registered: registered) else { return false }
         markDown(node, missed, at: now)
         return true
     }
@@ -255,8 +259,8 @@ package final class DispatcherCore<Clock: BeaconClock> {
     /// A registration failed after its READY write committed (no room for a session, the node
     /// voided by a shard move, the wheel refusing a record): the record says READY, yet nothing
     /// here will ever mark the node DOWN, unless it still has a session or an UNKNOWN deadline
-    /// or another registration of it is still in flight. It is DOWN, with an orphan timer (one
-    /// it was already DOWN with restarts in `endRegistration`).
+    /// or another registration of it is still in flight. It is DOWN, with an orphan timer (a
+    /// node already DOWN keeps the one it has).
     private func settleFailedRegistration(of node: NodeID, at now: BeaconInstant) {
         guard isRunning, holds(node), !liveness.isRegistering(node), sessions.slot(of: node) == nil,
             liveness.unknown(node) == nil

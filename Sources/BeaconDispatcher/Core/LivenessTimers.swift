@@ -40,8 +40,6 @@ struct LivenessTimers {
         /// The node moved to another manager meanwhile, and its READY write was dropped: these
         /// registrations must not issue a session even if the node moves back before they end.
         var voided = false
-        /// The node was DOWN when the first of them began: if all of them fail, it is DOWN still.
-        var wasDown = false
     }
 
     let orphanAfter: Duration
@@ -131,32 +129,30 @@ struct LivenessTimers {
     // MARK: Registrations in flight
 
     /// A registration of `node` began: until it ends, a deadline of the node that passes does not
-    /// mark it DOWN. A DOWN node registering is no longer headed for orphaning, unless every
-    /// registration of it fails (``endRegistration(of:registered:at:)``).
+    /// mark it DOWN. A DOWN node stays DOWN, headed for orphaning at its first deadline, until a
+    /// registration of it succeeds: one that fails (its write did not commit, no room for a
+    /// session) is no evidence that the node is back, and a node retrying in vain more often than
+    /// `orphanAfter` would otherwise never be orphaned.
     mutating func beginRegistration(of node: NodeID) {
-        let wasDown = downNodes.removeValue(forKey: node) != nil
         registering[node, default: RegistrationInFlight()].count += 1
-        if wasDown { registering[node]?.wasDown = true }
     }
 
     /// A registration of `node` ended. A deadline that passed while it was in flight counts only
     /// if the registration failed (a success is newer evidence that the node lives): returns the
-    /// deadline the node missed when it must now be marked DOWN. A node that was DOWN when its
-    /// registrations began and none of them succeeded is DOWN again, with an orphan timer from
-    /// `now`.
-    mutating func endRegistration(of node: NodeID, registered: Bool, at now: BeaconInstant) -> MissedDeadline? {
+    /// deadline the node missed when it must now be marked DOWN. A success also ends a DOWN
+    /// node's orphan timer.
+    mutating func endRegistration(of node: NodeID, registered: Bool) -> MissedDeadline? {
         guard var flight = registering[node] else { return nil }
         flight.count -= 1
         if registered {
             flight.deadlinePassed = false
-            flight.wasDown = false
+            downNodes.removeValue(forKey: node)
         }
         guard flight.count == 0 else {
             registering[node] = flight
             return nil
         }
         registering.removeValue(forKey: node)
-        if flight.wasDown, !flight.voided { startOrphanTimer(node, at: now) }
         guard flight.deadlinePassed else { return nil }
         return removeUnknown(node) != nil ? .unknownGrace : .heartbeat
     }

@@ -106,12 +106,13 @@ struct MasterWorkerReceiverModel {
 
     mutating func deliver(_ ping: HeartbeatPing) -> String? {
         // A ping from another master epoch is answered with this one's, its finished flag not
-        // echoed; one of this epoch only if its worker is counted: known, of its epoch, live.
+        // echoed; one of this epoch if it is finished, or if its worker is counted: known, of its
+        // epoch, live.
         let pong = manager.answer(to: ping)
         var expectedPong: HeartbeatPong? = HeartbeatPong(
             sendTime: ping.sendTime, replyTime: clock.now, toWorker: ping.fromWorker, masterEpoch: masterEpoch,
             isFinished: ping.isFinished && ping.masterEpoch == masterEpoch)
-        if ping.masterEpoch == masterEpoch {
+        if ping.masterEpoch == masterEpoch, !ping.isFinished {
             let counted = known[ping.fromWorker].map {
                 $0.epoch == ping.workerEpoch && $0.phase != .offline && $0.phase != .tombstone
             }

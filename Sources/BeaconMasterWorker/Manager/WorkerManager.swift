@@ -121,18 +121,22 @@ public final class WorkerManager<Clock: BeaconClock> {
     /// unreachable worker's ping does not count).
     ///
     /// A ping from another master epoch is answered, so that a worker of an earlier master learns
-    /// this one. A ping this master would drop for its worker (unknown, of another epoch, offline
-    /// or a tombstone) is not: pongs keep a worker's watchdog quiet, and a worker this master does
-    /// not count must stop on its own before its work runs elsewhere. (TiFlow answers every ping,
-    /// so a worker its master never heard of, say one created just before the master crashed,
-    /// runs on beside the copy the next master creates.) The finished flag is echoed only when the
-    /// ping is this master's epoch: an exit is acknowledged only once it counted.
+    /// this one; its finished flag is not echoed, since a ping of another epoch counts for nothing
+    /// here. A running worker's ping this master would drop for its worker (unknown, of another
+    /// epoch, offline or a tombstone) is not answered: pongs keep a worker's watchdog quiet, and a
+    /// worker this master does not count must stop on its own before its work runs elsewhere.
+    /// (TiFlow answers every ping, so a worker its master never heard of, say one created just
+    /// before the master crashed, runs on beside the copy the next master creates.) A finished
+    /// ping of this epoch is answered and acknowledged whoever sent it: an acknowledged exit can
+    /// only stop a worker, and one whose exit the previous master took in before it crashed (its
+    /// finished status is not recovered) must not wait out its exit timeout.
     public func answer(to ping: HeartbeatPing) -> HeartbeatPong? {
         var pong = HeartbeatPong(answering: ping, masterEpoch: epoch, at: wheel.clock.now)
         guard ping.masterEpoch == epoch else {
             pong.isFinished = false
             return pong
         }
+        if ping.isFinished { return pong }
         guard let entry = table.liveness(of: ping.fromWorker), entry.workerEpoch == ping.workerEpoch,
             entry.phase != .offline, entry.phase != .tombstone
         else { return nil }

@@ -5,7 +5,8 @@ import Synchronization
 /// A running master: the thin shell around ``WorkerManager`` that owns the transport, the store
 /// and the clock.
 ///
-/// It answers every ping on its executor, feeds pings and statuses to the manager, wakes when the
+/// It answers the pings on its executor that ``WorkerManager/answer(to:)`` answers, feeds pings
+/// and statuses to the manager, wakes when the
 /// manager's next deadline is due, and publishes the manager's events on ``events`` in order.
 /// Starting it persists a new epoch; if the master ran before (its metadata says initialised),
 /// it recovers the workers its predecessor left and waits for them first.
@@ -61,7 +62,9 @@ public final class MasterRuntime: LongRunningService {
     ///   - mailboxCapacity: pings and statuses that may wait unread; a worker whose ping finds the
     ///     mailbox full gets no pong and retries on its next interval.
     ///   - capacity: the most workers (including tombstones) the master holds at once.
-    /// - Throws: ``MasterWorkerError/storage(_:)``, or what opening the mailbox throws.
+    /// - Throws: ``MasterWorkerError/storage(_:)``, ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)``
+    ///   when a master that drew a newer epoch has saved its start first, or what opening the
+    ///   mailbox throws.
     public static func start(
         id: MasterID, executor: ExecutorID, address: String = "", transport: any MessageTransport,
         store: any MasterWorkerStore, configuration: TimeoutConfiguration = .default,

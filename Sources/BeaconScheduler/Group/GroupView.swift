@@ -1,4 +1,5 @@
 import BeaconCoordination
+import BeaconCore
 
 /// What a participant knows of its group: the keys under the group's prefix, as of a revision.
 /// Built from one read and kept current by the watch that follows it.
@@ -31,7 +32,7 @@ struct GroupView: Sendable {
             switch change {
             case .put(let value):
                 values[value.key] = value
-                if value.key.hasPrefix(electionPrefix) {
+                if Self.isEntry(value.key, under: electionPrefix) {
                     if value.key == leader?.key || leader.map({ Self.precedes(value, $0) }) ?? true { leader = value }
                 } else if value.key == scheduledKey {
                     parseScheduled()
@@ -52,9 +53,8 @@ struct GroupView: Sendable {
     var hosts: [SchedulingHost] {
         let prefix = path.exchangePrefix
         return values.values.compactMap { value -> SchedulingHost? in
-            guard value.key.hasPrefix(prefix) else { return nil }
+            guard Self.isEntry(value.key, under: prefix) else { return nil }
             let name = String(value.key.dropFirst(prefix.count))
-            guard !name.isEmpty else { return nil }
             return SchedulingHost(name, weight: ExchangeRecord(value.value).weight)
         }.sorted { $0.name < $1.name }
     }
@@ -70,7 +70,16 @@ struct GroupView: Sendable {
 
     private mutating func findLeader() {
         let prefix = path.electionPrefix
-        leader = values.values.lazy.filter { $0.key.hasPrefix(prefix) }.min(by: Self.precedes)
+        leader = values.values.lazy.filter { Self.isEntry($0.key, under: prefix) }.min(by: Self.precedes)
+    }
+
+    /// Whether `key` is one entry right under `prefix`: not empty, and no `/` after the prefix.
+    /// The group's prefix also holds the keys of groups nested in it (`/a/election` is a group
+    /// whose keys start with `/a/`), whose hosts and candidates are not this group's.
+    private static func isEntry(_ key: String, under prefix: String) -> Bool {
+        guard key.hasPrefix(prefix) else { return false }
+        let rest = key.utf8.dropFirst(prefix.utf8.count)
+        return !rest.isEmpty && !rest.contains(UInt8(ascii: "/"))
     }
 
     private mutating func parseScheduled() {
@@ -90,7 +99,13 @@ struct ExchangeRecord: Sendable, Hashable {
     init(_ text: String) {
         var weight = 1.0
         for field in text.split(separator: ";") where field.hasPrefix("weight=") {
-            if let parsed = Double(field.dropFirst("weight=".count)), parsed.isFinite, parsed > 0 { weight = parsed }
+            // A weight the placer refuses is left out like any unreadable one: one host's record,
+            // written by another build, must not stop the whole group from deciding.
+            if let parsed = Double(field.dropFirst("weight=".count)), parsed > 0,
+                parsed <= PlacementMember.maximumWeight
+            {
+                weight = parsed
+            }
         }
         self.weight = weight
     }

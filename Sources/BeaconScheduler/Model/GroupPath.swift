@@ -1,7 +1,9 @@
 public import BeaconCoordination
 
 /// A scheduling group's path: starts with `/` and does not end with one (mgmt's rules), so the
-/// group's keys live under `path + "/"` and no group's prefix contains another's.
+/// group's keys live under `path + "/"`. A group's prefix holds the keys of the groups nested in
+/// it too (`/a/election` under `/a/`); a view reads only the entries right under its own
+/// exchange and election prefixes.
 public struct GroupPath: Sendable, Hashable, CustomStringConvertible {
     public let rawValue: String
 

@@ -1,4 +1,5 @@
 import BeaconCoordination
+import BeaconCore
 public import Logging
 
 /// How a host takes part in a group. mgmt's options, with their defaults, plus a weight.
@@ -14,13 +15,14 @@ public struct ScheduleOptions: Sendable {
     /// whole seconds (this rounds up); at most `GrantedLease.longestTTL`.
     public var sessionTTL: Duration = .seconds(10)
     /// Keep the session lease when the handle shuts down, and reuse it for the next
-    /// ``Scheduler/schedule(path:hostname:options:)`` of the same path on the same
+    /// ``Scheduler/schedule(path:hostname:options:)`` of the same path and hostname on the same
     /// ``Scheduler``: the host stays in the group across a restart of its participant. The
     /// lease is kept alive until ``Scheduler/close()``.
     public var reuseLease = false
     /// When set, only these hosts may be chosen (mgmt declares this option and never reads it).
     public var hostsFilter: Set<String>?
-    /// This host's weight for the `weighted` strategy (default 1; finite and > 0).
+    /// This host's weight for the `weighted` strategy (default 1; greater than 0 and at most
+    /// `PlacementMember.maximumWeight`, 2⁵³, which the strategy's placer takes).
     public var weight: Double = 1
     /// Where the participant logs.
     public var logger = Logger(label: "beacon.scheduler")
@@ -39,8 +41,8 @@ public struct ScheduleOptions: Sendable {
             throw .invalidOption(
                 "sessionTTL must be positive and at most \(GrantedLease.longestTTL), not \(sessionTTL)")
         }
-        guard weight.isFinite, weight > 0 else {
-            throw .invalidOption("weight must be finite and positive, not \(weight)")
+        guard weight > 0, weight <= PlacementMember.maximumWeight else {
+            throw .invalidOption("weight must be greater than 0 and at most 2^53, not \(weight)")
         }
         if let hostsFilter, hostsFilter.isEmpty {
             throw .invalidOption("hostsFilter must name at least one host (nil means no filter)")

@@ -5,10 +5,10 @@ import Logging
 
 /// What a participant needs from its ``Scheduler``.
 protocol ParticipantServices: Sendable {
-    /// A session lease: a fresh one, or the one a previous participant of the same path left
-    /// alive (``ScheduleOptions/reuseLease``).
-    func lease(for path: GroupPath, ttl: Duration, reuse: Bool, logger: Logger) async throws(CoordinationError)
-        -> KeptLease
+    /// A session lease: a fresh one, or the one a previous participant of the same host in the
+    /// same group left alive (``ScheduleOptions/reuseLease``).
+    func lease(for path: GroupPath, hostname: String, ttl: Duration, reuse: Bool, logger: Logger)
+        async throws(CoordinationError) -> KeptLease
     /// Subscribes to the group's shared ``GroupFeed``; the returned closure unsubscribes.
     func follow(_ path: GroupPath, _ subscriber: @escaping GroupFeed.Subscriber) -> @Sendable () -> Void
 }
@@ -27,6 +27,8 @@ final class GroupParticipant: Sendable {
     private enum Input: Sendable {
         case feed(GroupFeed.Update)
         case leaseExpired(LeaseID)
+        /// A store call of the last step failed: step again, on the newest view.
+        case retry
     }
 
     let path: GroupPath
@@ -99,7 +101,7 @@ final class GroupParticipant: Sendable {
         let lease: KeptLease
         do {
             lease = try await services.lease(
-                for: path, ttl: options.sessionTTL, reuse: options.reuseLease, logger: leaseLogger)
+                for: path, hostname: hostname, ttl: options.sessionTTL, reuse: options.reuseLease, logger: leaseLogger)
         } catch {
             throw SchedulerError(error)
         }
@@ -220,26 +222,35 @@ final class GroupParticipant: Sendable {
             case .leaseExpired(let id):
                 guard id == loop.lease.id else { continue }
                 if let revision = await renew(&loop.lease, retry: &loop.retry) { loop.registeredAt = revision }
+            case .retry:
+                break
             }
         }
         guard !Task.isCancelled else { return }
         guard let current = loop.view, current.revision >= loop.registeredAt else { return }
-        if let revision = await act(
-            on: current, lease: &loop.lease, retry: &loop.retry, lastFailure: &loop.lastFailure)
-        {
-            loop.registeredAt = revision
+        let outcome = await act(on: current, lease: &loop.lease, retry: &loop.retry, lastFailure: &loop.lastFailure)
+        if let revision = outcome.registeredAt { loop.registeredAt = revision }
+        // Nothing else would step again: the next view comes only when the group changes, which
+        // in a quiet group may be never, and the decision or registration that failed would wait
+        // for it (mgmt does so). The back-off paces the retries; a view that arrives meanwhile
+        // is stepped on with it.
+        if let failure = outcome.failure {
+            await backOff(after: failure, retry: &loop.retry)
+            if !Task.isCancelled { push(.retry) }
         }
     }
 
-    /// Runs the step for `view`; returns the revision of a registration it made.
+    /// Runs the step for `view`; returns the revision of a registration it made, and the error of
+    /// a store call that failed (the step must run again).
     private func act(
         on view: GroupView, lease: inout KeptLease, retry: inout Retry, lastFailure: inout SchedulerError?
-    ) async -> Int64? {
+    ) async -> (registeredAt: Int64?, failure: SchedulerError?) {
         let identity = identity(for: lease)
         let step = GroupStep.compute(
             view: view, identity: identity, strategy: strategy, maxCount: options.maxCount,
             hostsFilter: options.hostsFilter)
         var registeredAt: Int64?
+        var storeFailure: SchedulerError?
         if step.mustRegister {
             do {
                 registeredAt = try await register(under: lease)
@@ -248,6 +259,7 @@ final class GroupParticipant: Sendable {
                 if lease.isExpired || error == .leaseNotFound {
                     registeredAt = await renew(&lease, retry: &retry)
                 } else {
+                    storeFailure = SchedulerError(error)
                     report(SchedulerError(error))
                 }
             }
@@ -266,12 +278,14 @@ final class GroupParticipant: Sendable {
                     ],
                     else: [])
                 log("decision \(outcome.succeeded ? "written" : "superseded"): \(write.value)")
+                retry.backoff.reset()
             } catch {
+                storeFailure = SchedulerError(error)
                 report(SchedulerError(error))
             }
         }
         if let result = step.result { results.publish(result) }
-        return registeredAt
+        return (registeredAt, storeFailure)
     }
 
     /// Reports a store error in band, unless it is the participant's own shutdown cancelling the
@@ -324,7 +338,8 @@ final class GroupParticipant: Sendable {
         while !Task.isCancelled {
             do {
                 let fresh = try await services.lease(
-                    for: path, ttl: options.sessionTTL, reuse: options.reuseLease, logger: leaseLogger)
+                    for: path, hostname: hostname, ttl: options.sessionTTL, reuse: options.reuseLease,
+                    logger: leaseLogger)
                 let registered = try await register(under: fresh)
                 lease = fresh
                 watchExpiry(of: fresh)
@@ -348,15 +363,27 @@ final class GroupParticipant: Sendable {
     /// is kept for reuse, revokes it, which deletes the exchange key too.
     private func leave(lease: KeptLease, view: GroupView) async {
         let key = path.electionKey(lease.id)
-        // A participant stopped soon after joining may hold only views from before its
-        // registration; the store then says which election key to resign.
-        let known = view[key]
-        let election = known != nil ? known : try? await store.read(prefix: key).values.first { $0.key == key }
-        if let election {
-            _ = try? await store.transaction(
-                if: [.createRevision(key: key, equals: election.createRevision)], then: [.delete(key: key)], else: [])
+        var resigned = true
+        do throws(CoordinationError) {
+            // A participant stopped soon after joining may hold only views from before its
+            // registration; the store then says which election key to resign.
+            var election = view[key]
+            if election == nil { election = try await store.read(prefix: key).values.first { $0.key == key } }
+            if let election {
+                _ = try await store.transaction(
+                    if: [.createRevision(key: key, equals: election.createRevision)], then: [.delete(key: key)],
+                    else: [])
+            }
+        } catch {
+            resigned = false
         }
-        if !options.reuseLease { await release(lease, revoke: true) }
+        // A lease kept for reuse whose election key may still stand would keep the lead, with
+        // nobody acting on it, until the scheduler closes: it is revoked instead, which deletes
+        // the key, and the next participant of the host takes a new one.
+        if !options.reuseLease || !resigned {
+            lease.markExpired()
+            await release(lease, revoke: true)
+        }
         log("left the group")
     }
 

@@ -33,7 +33,9 @@ import Logging
 public final class Scheduler: Sendable {
     private struct State {
         var active: Set<String> = []
-        var reusable: [GroupPath: KeptLease] = [:]
+        /// Leases kept for reuse, by exchange key: one per host and group. Keyed by group alone
+        /// (mgmt runs one host a process), two hosts would share an election key and both lead.
+        var reusable: [String: KeptLease] = [:]
         /// One watch and view per group this scheduler has participants in.
         var feeds: [GroupPath: GroupFeed] = [:]
         var closed = false
@@ -86,8 +88,15 @@ public final class Scheduler: Sendable {
         let participant = GroupParticipant(
             store: store, path: group, hostname: hostname, options: options, strategy: strategy,
             services: SchedulerServices(scheduler: self), clock: clock, retrySeed: random.withLock { $0.next() })
+        // Once only: `shutdown()` may be called again after another participant of the same
+        // host took the key, and must not free it under that one.
+        let released = PosixMutex(false)
         let release: @Sendable () -> Void = { [state] in
-            _ = state.withLock { $0.active.remove(key) }
+            let first = released.withLock { done in
+                defer { done = true }
+                return !done
+            }
+            if first { _ = state.withLock { $0.active.remove(key) } }
         }
         do {
             try await participant.start()
@@ -110,9 +119,10 @@ public final class Scheduler: Sendable {
     }
 
     fileprivate func lease(
-        for path: GroupPath, ttl: Duration, reuse: Bool, logger: Logger
+        for path: GroupPath, hostname: String, ttl: Duration, reuse: Bool, logger: Logger
     ) async throws(CoordinationError) -> KeptLease {
-        if reuse, let kept = state.withLock({ $0.reusable[path] }), !kept.isExpired {
+        let key = path.exchangeKey(hostname)
+        if reuse, let kept = state.withLock({ $0.reusable[key] }), !kept.isExpired {
             return kept
         }
         let granted = try await store.grantLease(ttl: ttl)
@@ -126,7 +136,7 @@ public final class Scheduler: Sendable {
                     : "session lease refresh failed; retrying before the lease's deadline",
                 metadata: ["path": "\(path)", "lease": "\(granted.id)", "reason": "\(error)"])
         }
-        if reuse { state.withLock { $0.reusable[path] = lease } }
+        if reuse { state.withLock { $0.reusable[key] = lease } }
         return lease
     }
 
@@ -153,10 +163,10 @@ public final class Scheduler: Sendable {
 private struct SchedulerServices: ParticipantServices {
     let scheduler: Scheduler
 
-    func lease(for path: GroupPath, ttl: Duration, reuse: Bool, logger: Logger) async throws(CoordinationError)
-        -> KeptLease
+    func lease(for path: GroupPath, hostname: String, ttl: Duration, reuse: Bool, logger: Logger)
+        async throws(CoordinationError) -> KeptLease
     {
-        try await scheduler.lease(for: path, ttl: ttl, reuse: reuse, logger: logger)
+        try await scheduler.lease(for: path, hostname: hostname, ttl: ttl, reuse: reuse, logger: logger)
     }
 
     func follow(_ path: GroupPath, _ subscriber: @escaping GroupFeed.Subscriber) -> @Sendable () -> Void {
