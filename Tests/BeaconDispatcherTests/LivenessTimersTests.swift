@@ -101,6 +101,25 @@ import Testing
         #expect(!timers.isDown(node) && timers.takeDueOrphans(at: start.advanced(by: .seconds(3600))).isEmpty)
     }
 
+    /// An orphan timer that comes due while its node registers waits for the registration: a
+    /// success ends it (the node is back, its tasks stay), a failure orphans the node then.
+    @Test func anOrphanTimerDueDuringARegistrationWaitsForIt() {
+        var timers = timers()
+        timers.startOrphanTimer(node, at: start)
+        timers.beginRegistration(of: node)
+        #expect(timers.takeDueOrphans(at: start.advanced(by: .seconds(60))).isEmpty)
+        #expect(timers.endRegistration(of: node, registered: false) == nil)
+        #expect(timers.takeOrphansAfterFailedRegistrations() == [node])
+        #expect(!timers.isDown(node) && timers.orphaned == 1)
+
+        timers.startOrphanTimer(node, at: start)
+        timers.beginRegistration(of: node)
+        #expect(timers.takeDueOrphans(at: start.advanced(by: .seconds(60))).isEmpty)
+        #expect(timers.endRegistration(of: node, registered: true) == nil)
+        #expect(timers.takeOrphansAfterFailedRegistrations().isEmpty && timers.orphaned == 1)
+        #expect(!timers.isDown(node))
+    }
+
     @Test func theRateLimitCountsRegistrationsOfAnUnknownNodeWithinTheWindow() throws {
         var timers = timers(unknownFor: .seconds(30))
         for offset in 0..<3 {

@@ -87,6 +87,11 @@ import Glibc
         process.standardOutput = output
         process.standardError = errors
         try process.run()
+        // A guard, not a timing: a run stuck in recovery is killed, so the test fails on its exit
+        // status instead of holding CI (the waits below ignore the suite's time limit).
+        let guardRun = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 90, execute: guardRun)
+        defer { guardRun.cancel() }
         // Read on threads of their own: blocking reads must not hold a cooperative thread.
         async let printed = Self.readToEnd(output)
         async let complaints = Self.readToEnd(errors)

@@ -49,6 +49,20 @@ import Testing
         #expect(!follower.isLeader && follower.write == nil)
     }
 
+    /// Keys under the group's prefix that are not its members' entries (another group's nested
+    /// in it, another writer's) are neither hosts nor candidates, however old they are.
+    @Test func onlyTheGroupsOwnEntriesAreHostsAndCandidates() throws {
+        let foreign = [
+            "/g/election/scheduled", "/g/election/election/1", "/g/election/exchange/x", "/g/election/",
+            "/g/exchange/exchange/y", "/g/exchange/election/1", "/g/election/12345678901234567",
+        ].map { StoredValue(key: $0, value: "", createRevision: 1, modRevision: 1, lease: nil) }
+        let current = view(foreign + registered("a", lease: 2, at: 5))
+        #expect(current.leader?.key == "/g/election/2")
+        #expect(current.hosts.map(\.name) == ["a"])
+        let leader = step(current, identity("a", lease: 2))
+        #expect(leader.isLeader && leader.write?.value == "a")
+    }
+
     @Test func aStoredDecisionIsReportedAndNotRewritten() {
         let decided = view(
             registered("a", lease: 1, at: 1) + [

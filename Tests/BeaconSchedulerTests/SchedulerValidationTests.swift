@@ -90,20 +90,16 @@ import Testing
         await scheduler.close()
     }
 
-    /// Groups nested in another's path (`/a/election`, `/a/exchange`) keep their keys under its
-    /// prefix; their candidates and hosts are not the outer group's. The nested groups join
-    /// first, so their election keys are the oldest under `/a/`.
-    @Test func aNestedGroupsKeysAreNotTheOuterGroups() async throws {
-        let scheduler = Scheduler(store: InMemoryCoordinationStore())
-        let inElection = try await scheduler.schedule(path: "/a/election", hostname: "h1")
-        let inExchange = try await scheduler.schedule(path: "/a/exchange", hostname: "h3")
-        let outer = try await scheduler.schedule(
-            path: "/a", hostname: "h2", options: ScheduleOptions(strategy: AlphabeticalStrategy.name))
-        try await outer.waitFor(["h2"])
-        try await inElection.waitFor(["h1"])
-        try await inExchange.waitFor(["h3"])
-        for handle in [inElection, inExchange, outer] { await handle.shutdown() }
-        await scheduler.close()
+    /// A group nested in another's `exchange` or `election` keys would have its own keys read
+    /// as the outer group's hosts and candidates (`/a/exchange/scheduled` a host, say): refused.
+    /// The first segment and deeper nesting elsewhere are fine.
+    @Test func aPathInsideAnotherGroupsEntriesIsRefused() async throws {
+        for path in ["/a/exchange", "/a/election", "/a/b/exchange/c", "/a/election/b"] {
+            #expect(throws: SchedulerError.self) { try GroupPath(path) }
+        }
+        for path in ["/exchange", "/election/a", "/a/b", "/a/exchanges", "/a/elections/b"] {
+            #expect(throws: Never.self) { try GroupPath(path) }
+        }
     }
 
     @Test func aHostJoinsAGroupOnceThroughOneScheduler() async throws {

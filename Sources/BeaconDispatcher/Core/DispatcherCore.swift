@@ -251,7 +251,9 @@ package final class DispatcherCore<Clock: BeaconClock> {
     /// passed meanwhile and no registration succeeded).
     @discardableResult
     private func endFlight(of node: NodeID, registered: Bool, at now: BeaconInstant) -> Bool {
-        guard let missed = liveness.endRegistration(of: node, registered: registered) else { return false }
+        let missed = liveness.endRegistration(of: node, registered: registered)
+        for orphan in liveness.takeOrphansAfterFailedRegistrations() { statuses.queueOrphanTasks(of: orphan) }
+        guard let missed else { return false }
         markDown(node, missed, at: now)
         return true
     }

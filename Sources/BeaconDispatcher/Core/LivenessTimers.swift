@@ -40,6 +40,8 @@ struct LivenessTimers {
         /// The node moved to another manager meanwhile, and its READY write was dropped: these
         /// registrations must not issue a session even if the node moves back before they end.
         var voided = false
+        /// The node's orphan timer came due meanwhile: it is orphaned if none of them succeeds.
+        var orphanDue = false
     }
 
     let orphanAfter: Duration
@@ -52,6 +54,8 @@ struct LivenessTimers {
     private var registering: [NodeID: RegistrationInFlight] = [:]
     /// DOWN nodes and the token of their live orphan timer.
     private var downNodes: [NodeID: UInt64] = [:]
+    /// DOWN nodes whose orphan timer came due during registrations that then all failed.
+    private var orphansAfterFailedRegistrations: [NodeID] = []
     private var orphanQueue: [OrphanTimer] = []
     private var orphanQueueHead = 0
     private var nextOrphanToken: UInt64 = 0
@@ -153,8 +157,19 @@ struct LivenessTimers {
             return nil
         }
         registering.removeValue(forKey: node)
+        if flight.orphanDue, downNodes.removeValue(forKey: node) != nil {
+            orphansAfterFailedRegistrations.append(node)
+            orphaned += 1
+        }
         guard flight.deadlinePassed else { return nil }
         return removeUnknown(node) != nil ? .unknownGrace : .heartbeat
+    }
+
+    /// The DOWN nodes whose orphan timer came due while they were registering, now that every
+    /// one of those registrations failed: their tasks become ORPHANED.
+    mutating func takeOrphansAfterFailedRegistrations() -> [NodeID] {
+        defer { orphansAfterFailedRegistrations = [] }
+        return orphansAfterFailedRegistrations
     }
 
     /// Whether the node's registrations in flight were voided by a release: their READY write
@@ -202,13 +217,18 @@ struct LivenessTimers {
     }
 
     /// The nodes DOWN for `orphanAfter` by `now`, whose tasks become ORPHANED; they are no
-    /// longer tracked as DOWN.
+    /// longer tracked as DOWN. A node registering when its timer comes due waits for its
+    /// registrations: a success ends the timer, and failures orphan it then.
     mutating func takeDueOrphans(at now: BeaconInstant) -> [NodeID] {
         var due: [NodeID] = []
         while orphanQueueHead < orphanQueue.count, orphanQueue[orphanQueueHead].deadline <= now {
             let timer = orphanQueue[orphanQueueHead]
             orphanQueueHead += 1
             guard downNodes[timer.node] == timer.token else { continue }
+            if registering[timer.node] != nil {
+                registering[timer.node]?.orphanDue = true
+                continue
+            }
             downNodes.removeValue(forKey: timer.node)
             due.append(timer.node)
             orphaned += 1
@@ -235,6 +255,7 @@ struct LivenessTimers {
         unknownQueueHead = 0
         registering = [:]
         downNodes = [:]
+        orphansAfterFailedRegistrations = []
         orphanQueue = []
         orphanQueueHead = 0
     }

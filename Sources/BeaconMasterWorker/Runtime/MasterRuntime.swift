@@ -142,7 +142,9 @@ public final class MasterRuntime: LongRunningService {
     /// outside it, so a send never holds it; a ping counts only once its pong could be sent (a
     /// worker that cannot hear the master should not be kept online by it). When the manager
     /// finds a newer master part-way, the pings after it were answered already: this master stops
-    /// at once, so its workers hear from it for at most one more interval.
+    /// at once, so its workers hear from it for at most one more interval. Likewise a worker the
+    /// timer takes offline between the two locks gets one last pong: it has gone a whole offline
+    /// timeout without a counted ping, and hears nothing more.
     private func receive(_ batch: [MessageDelivery]) {
         var answered = [Bool](repeating: false, count: batch.count)
         let pongs = manager.withLock { manager in

@@ -32,7 +32,7 @@ struct GroupView: Sendable {
             switch change {
             case .put(let value):
                 values[value.key] = value
-                if Self.isEntry(value.key, under: electionPrefix) {
+                if Self.isCandidate(value.key, under: electionPrefix) {
                     if value.key == leader?.key || leader.map({ Self.precedes(value, $0) }) ?? true { leader = value }
                 } else if value.key == scheduledKey {
                     parseScheduled()
@@ -70,7 +70,16 @@ struct GroupView: Sendable {
 
     private mutating func findLeader() {
         let prefix = path.electionPrefix
-        leader = values.values.lazy.filter { Self.isEntry($0.key, under: prefix) }.min(by: Self.precedes)
+        leader = values.values.lazy.filter { Self.isCandidate($0.key, under: prefix) }.min(by: Self.precedes)
+    }
+
+    /// An election entry: a lease's id in lowercase hexadecimal right under the prefix. Any other
+    /// key there is not a candidate (another writer's, or a group's nested in this one by a
+    /// build that allowed it), and taken for one it could hold the lead with nobody acting on it.
+    private static func isCandidate(_ key: String, under prefix: String) -> Bool {
+        guard isEntry(key, under: prefix) else { return false }
+        let digits = key.utf8.dropFirst(prefix.utf8.count)
+        return digits.count <= 16 && digits.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
     /// Whether `key` is one entry right under `prefix`: not empty, and no `/` after the prefix.

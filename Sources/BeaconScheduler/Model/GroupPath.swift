@@ -2,8 +2,9 @@ public import BeaconCoordination
 
 /// A scheduling group's path: starts with `/` and does not end with one (mgmt's rules), so the
 /// group's keys live under `path + "/"`. A group's prefix holds the keys of the groups nested in
-/// it too (`/a/election` under `/a/`); a view reads only the entries right under its own
-/// exchange and election prefixes.
+/// it too (`/a/b` under `/a/`): a view reads only the entries right under its own exchange and
+/// election prefixes, and no segment after the first may be `exchange` or `election`, whose
+/// group's keys (`/a/exchange/scheduled`, say) would lie among the entries of the group above.
 public struct GroupPath: Sendable, Hashable, CustomStringConvertible {
     public let rawValue: String
 
@@ -12,10 +13,18 @@ public struct GroupPath: Sendable, Hashable, CustomStringConvertible {
         guard rawValue.hasPrefix("/") else { throw .invalidPath("path must start with the slash char") }
         guard !rawValue.hasSuffix("/") else { throw .invalidPath("path must not end with the slash char") }
         guard !rawValue.utf8.contains(0) else { throw .invalidPath("path must not contain NUL") }
+        if let reserved = rawValue.split(separator: "/").dropFirst().first(where: { Self.reserved.contains($0) }) {
+            throw .invalidPath(
+                "path must not nest a group in another's '\(reserved)' keys: no segment but the first may be exchange or election"
+            )
+        }
         self.rawValue = rawValue
     }
 
     public var description: String { rawValue }
+
+    /// The segments under which a group keeps its members' entries.
+    private static let reserved: Set<Substring> = ["exchange", "election"]
 
     var prefix: String { rawValue + "/" }
     var exchangePrefix: String { rawValue + "/exchange/" }

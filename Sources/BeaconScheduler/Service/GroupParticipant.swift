@@ -234,7 +234,9 @@ final class GroupParticipant: Sendable {
         // in a quiet group may be never, and the decision or registration that failed would wait
         // for it (mgmt does so). The back-off paces the retries; a view that arrives meanwhile
         // is stepped on with it.
-        if let failure = outcome.failure {
+        // Only a store that could not be reached or answered in time: a refused argument (a
+        // request etcd finds too large) would fail the same way every time.
+        if let failure = outcome.failure, case .backendFailure = failure {
             await backOff(after: failure, retry: &loop.retry)
             if !Task.isCancelled { push(.retry) }
         }
@@ -278,7 +280,7 @@ final class GroupParticipant: Sendable {
                     ],
                     else: [])
                 log("decision \(outcome.succeeded ? "written" : "superseded"): \(write.value)")
-                retry.backoff.reset()
+                if storeFailure == nil { retry.backoff.reset() }
             } catch {
                 storeFailure = SchedulerError(error)
                 report(SchedulerError(error))
