@@ -59,6 +59,9 @@ final class GroupParticipant: Sendable {
         var abandoned = false
         /// Leaves the group once stopped; every shutdown waits for it.
         var ending: Task<Void, Never>?
+        /// Pushes ``Input/retry`` when the back-off after a failed store write has passed; a task
+        /// of its own, so that other inputs (a lost lease, new views) are handled meanwhile.
+        var retryTimer: Task<Void, Never>?
     }
 
     /// What the steps carry from one input to the next.
@@ -141,6 +144,8 @@ final class GroupParticipant: Sendable {
             if let ending = control.ending { return (ending, nil) }
             control.stopped = true
             control.abandoned = abandoning
+            control.retryTimer?.cancel()
+            control.retryTimer = nil
             let drain = control.drain
             let ending = Task.detached { [self] in
                 await drain?.value
@@ -232,13 +237,29 @@ final class GroupParticipant: Sendable {
         if let revision = outcome.registeredAt { loop.registeredAt = revision }
         // Nothing else would step again: the next view comes only when the group changes, which
         // in a quiet group may be never, and the decision or registration that failed would wait
-        // for it (mgmt does so). The back-off paces the retries; a view that arrives meanwhile
-        // is stepped on with it.
-        // Only a store that could not be reached or answered in time: a refused argument (a
-        // request etcd finds too large) would fail the same way every time.
+        // for it (mgmt does so). The back-off paces the retries. Only a store that could not be
+        // reached or answered in time: a refused argument (a request etcd finds too large) would
+        // fail the same way every time.
         if let failure = outcome.failure, case .backendFailure = failure {
-            await backOff(after: failure, retry: &loop.retry)
-            if !Task.isCancelled { push(.retry) }
+            retryStep(after: loop.retry.backoff.nextDelay(using: &loop.retry.random), failure)
+        }
+    }
+
+    /// Steps again once `delay` has passed on the clock, unless the participant stops first.
+    private func retryStep(after delay: Duration, _ failure: SchedulerError) {
+        logger.debug("retrying after \(failure)", metadata: ["path": "\(path)", "host": "\(hostname)"])
+        let deadline = clock.now.advanced(by: delay)
+        control.withLock { control in
+            guard !control.stopped else { return }
+            control.retryTimer?.cancel()
+            control.retryTimer = Task.detached { [weak self, clock] in
+                do {
+                    try await clock.sleep(until: deadline, tolerance: nil)
+                } catch {
+                    return
+                }
+                self?.push(.retry)
+            }
         }
     }
 
