@@ -20,6 +20,10 @@ final class ResultMailbox: Sendable {
 
     private struct State {
         var lastPublished: [String]?
+        /// The set a new one is compared with: the last published, forgotten when the lease is
+        /// lost, so that the set the participant learns after registering again is told even if
+        /// equal (a leader that lost its lease stepped down, and learns it leads again from it).
+        var lastTold: [String]?
         var unread: [String]?
         var errors: [SchedulerError] = []
         var finished = false
@@ -54,8 +58,9 @@ final class ResultMailbox: Sendable {
     /// Offers a host set; one equal to the last offered is dropped.
     func publish(_ hosts: [String]) {
         let (waiter, observers) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [Wake]) in
-            guard !state.finished, state.lastPublished != hosts else { return (nil, []) }
+            guard !state.finished, state.lastTold != hosts else { return (nil, []) }
             state.lastPublished = hosts
+            state.lastTold = hosts
             state.unread = hosts
             return (state.waiter.take(), state.takeSettledObservers())
         }
@@ -69,6 +74,7 @@ final class ResultMailbox: Sendable {
             guard !state.finished else { return (nil, []) }
             if state.errors.count == Self.errorLimit { state.errors.removeFirst() }
             state.errors.append(error)
+            if error == .leaseLost { state.lastTold = nil }
             return (state.waiter.take(), state.takeSettledObservers())
         }
         waiter?.resume()
@@ -155,7 +161,8 @@ final class ResultMailbox: Sendable {
 }
 
 /// The host sets chosen for a group, as they change: each element is the sorted list of
-/// scheduled hosts, different from the one before. Errors the participant meets (a store
+/// scheduled hosts, different from the one before (or the first after a lost lease, even if
+/// equal: the participant left the group and joined it again). Errors the participant meets (a store
 /// failure, a strategy that cannot choose, a lost lease) are thrown by `next()` in band: the
 /// sequence goes on, and the next call returns the next set. It finishes (returns nil) after
 /// ``ScheduleHandle/shutdown()``. One task reads it at a time.

@@ -8,8 +8,9 @@ public struct ScheduleHandle: Sendable {
     /// This host's name in the group.
     public var hostname: String { participant.hostname }
 
-    /// The chosen host sets, each different from the one before; in-band errors are thrown by
-    /// `next()` without ending the sequence, which finishes after ``shutdown()``.
+    /// The chosen host sets, each different from the one before or the first after a lost lease;
+    /// in-band errors are thrown by `next()` without ending the sequence, which finishes after
+    /// ``shutdown()``.
     public var results: ScheduleResults { ScheduleResults(mailbox: participant.results) }
 
     /// The last chosen set this participant learnt, read or not.
