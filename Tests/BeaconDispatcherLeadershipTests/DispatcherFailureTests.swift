@@ -66,7 +66,9 @@ import Testing
         let running = Task { try await a.run() }
         #expect(await events.next() == .joined)
         #expect(await events.next() == .chosen(["a"], leading: true))
-        await a.dispatcher.waitUntilIdle()
+        // Leading, beside the store's sweeper and the lease refresher. Counted without them, the
+        // wait could end before the dispatcher runs, and a stop before the run is a no-op.
+        await a.dispatcher.waitUntilIdle(besides: 2)
         a.dispatcher.stop()
         #expect(await events.next() == .dispatcherFailed(.stopped))
         await #expect(throws: DispatcherError.stopped) { try await running.value }

@@ -40,16 +40,22 @@ import Testing
         }
 
         /// Waits until the group has chosen this manager (a choice still naming a manager that
-        /// left comes first) and its dispatcher has started: fenced, read up to date, and its
-        /// loop and wheel thread parked beside the store's sweeper and this manager's refresher.
+        /// left comes first) and its dispatcher has started: fenced, read up to date, and parked.
         func leads() async -> Bool {
             for await event in events {
                 if case .chosen(_, leading: true) = event {
-                    await clock.waitForSleepers(4)
+                    await idle()
                     return true
                 }
             }
             return false
+        }
+
+        /// Waits until the leading dispatcher is parked beside the store's sweeper and this
+        /// manager's refresher. Counted without them, the wait could end before the dispatcher
+        /// has flushed what the last advance made due.
+        func idle() async {
+            await dispatcher.waitUntilIdle(besides: 2)
         }
 
         /// Leaves the group cleanly and closes the records.
@@ -74,7 +80,7 @@ import Testing
         let interval = first.dispatcher.configuration.statusBatchInterval
         for _ in 0..<2 {
             try clock.advance(by: interval)
-            await first.dispatcher.waitUntilIdle()
+            await first.idle()
         }
         _ = try await first.dispatcher.session(nodeID: node, description: NodeDescription(hostname: "n1"))
         #expect(first.records.node(node)?.status.state == .ready)

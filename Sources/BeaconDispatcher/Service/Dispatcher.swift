@@ -456,10 +456,17 @@ extension Dispatcher where Clock == ManualClock {
     /// Returns once the running dispatcher sleeps on its clock again: its loop and its heartbeat
     /// wheel's thread are both parked. After ``run()`` starts, that means it leads; after an
     /// advance, the wheel has reported every deadline the clock passed (``state(of:)`` shows the
-    /// DOWN nodes; the store receives them with the next flush). It counts every sleeper on the
-    /// clock, so give other shells their own clock. Returns early if the task is cancelled.
-    public func waitUntilIdle() async {
-        await clock.waitForSleepers(Self.sleepersWhenIdle)
+    /// DOWN nodes; the store receives them with the next flush). Returns early if the task is
+    /// cancelled.
+    ///
+    /// It counts the sleepers on the clock, so it cannot tell the dispatcher's from another
+    /// shell's: on a clock shared with shells that park as well (an `InMemoryCoordinationStore`'s
+    /// lease sweeper, a scheduler's lease refresher), pass how many of those sleep when all is
+    /// quiet, or it returns before the dispatcher has parked.
+    ///
+    /// - Parameter otherSleepers: the sleepers on the clock that are not the dispatcher's.
+    public func waitUntilIdle(besides otherSleepers: Int = 0) async {
+        await clock.waitForSleepers(Self.sleepersWhenIdle + max(0, otherSleepers))
     }
 
     /// The loop's wake-up timer and the wheel's thread.
