@@ -351,11 +351,29 @@ import Testing
         }
     }
 
-    @Test func theNodeTableHasACapacity() throws {
+    /// A started dispatcher with room for two nodes, and nodes "a", "b" and "c" created after its
+    /// start (new nodes, not carried over as UNKNOWN).
+    private func twoPlaceDispatcher() throws -> VirtualDispatcher {
         var configuration = DispatcherConfiguration()
         configuration.maximumNodes = 2
         let dispatcher = try startedDispatcher(configuration, nodes: [])
         for name in ["a", "b", "c"] { dispatcher.store.createNode(nodeID(name)) }
+        return dispatcher
+    }
+
+    /// Registers "b" and then "c" in one batch, flushes it, and returns how each ended.
+    private func registerTogether(_ dispatcher: VirtualDispatcher) throws
+        -> [String: Result<SessionMessage, DispatcherError>]
+    {
+        var results: [String: Result<SessionMessage, DispatcherError>] = [:]
+        try dispatcher.register(nodeID("b")) { results["b"] = $0 }
+        try dispatcher.register(nodeID("c")) { results["c"] = $0 }
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
+        return results
+    }
+
+    @Test func theNodeTableHasACapacity() throws {
+        let dispatcher = try twoPlaceDispatcher()
         _ = try dispatcher.registerNow(nodeID("a"))
         _ = try dispatcher.registerNow(nodeID("b"))
         let before = dispatcher.store.node(nodeID("c"))
@@ -368,18 +386,12 @@ import Testing
     /// second finds the table full only after its READY committed. It is then DOWN, with an
     /// orphan timer, instead of READY with nothing watching it.
     @Test func aRegistrationThatOverfillsTheTableLeavesItsNodeDown() throws {
-        var configuration = DispatcherConfiguration()
-        configuration.maximumNodes = 2
-        let dispatcher = try startedDispatcher(configuration, nodes: [])
-        for name in ["a", "b", "c"] { dispatcher.store.createNode(nodeID(name)) }
+        let dispatcher = try twoPlaceDispatcher()
         _ = try dispatcher.registerNow(nodeID("a"))
-        var results: [String: Result<SessionMessage, DispatcherError>] = [:]
-        try dispatcher.register(nodeID("b")) { results["b"] = $0 }
-        try dispatcher.register(nodeID("c")) { results["c"] = $0 }
-        dispatcher.advance(by: configuration.statusBatchInterval)
+        let results = try registerTogether(dispatcher)
         #expect((try? results["b"]?.get()) != nil)
         #expect(throws: DispatcherError.capacityExhausted(2)) { try results["c"]?.get() }
-        dispatcher.advance(by: configuration.statusBatchInterval)
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
         let record = try #require(dispatcher.store.node(nodeID("c")))
         #expect(record.status.state == .down)
         #expect(record.status.message == DispatcherCore<ManualClock>.registrationFailureMessage)
@@ -388,22 +400,16 @@ import Testing
 
     /// A DOWN node whose READY committed but which got no session is DOWN again in the store.
     @Test func aDownNodeWhoseRegistrationFailsAfterItsWriteIsDownAgain() throws {
-        var configuration = DispatcherConfiguration()
-        configuration.maximumNodes = 2
-        let dispatcher = try startedDispatcher(configuration, nodes: [])
-        for name in ["a", "b", "c"] { dispatcher.store.createNode(nodeID(name)) }
+        let dispatcher = try twoPlaceDispatcher()
         _ = try dispatcher.registerNow(nodeID("a"))
         _ = try dispatcher.registerNow(nodeID("c"))
         // "c" goes silent and is marked DOWN; "b" and "c" then race for the place "c" left.
         dispatcher.advance(by: .seconds(60))
         #expect(dispatcher.store.node(nodeID("c"))?.status.state == .down)
         _ = try dispatcher.registerNow(nodeID("a"))
-        var results: [String: Result<SessionMessage, DispatcherError>] = [:]
-        try dispatcher.register(nodeID("b")) { results["b"] = $0 }
-        try dispatcher.register(nodeID("c")) { results["c"] = $0 }
-        dispatcher.advance(by: configuration.statusBatchInterval)
+        let results = try registerTogether(dispatcher)
         #expect(throws: DispatcherError.capacityExhausted(2)) { try results["c"]?.get() }
-        dispatcher.advance(by: configuration.statusBatchInterval)
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
         #expect(dispatcher.store.node(nodeID("c"))?.status.state == .down)
         #expect(dispatcher.core.liveness(of: nodeID("c")) == .down)
     }

@@ -62,6 +62,7 @@ import Testing
 
     @Test func aPongFromANewerMasterSwitchesToIt() throws {
         var client = client()
+        _ = client.ping(at: at(1))
         #expect(client.receive(pong(sentAt: at(1), epoch: 2), from: executor2) == .acceptedNewMaster)
         #expect(client.masterInfo == MasterInfo(executor: executor2, epoch: Epoch(rawValue: 2)))
         #expect(client.ping(at: at(2)).masterEpoch == Epoch(rawValue: 2))
@@ -83,6 +84,7 @@ import Testing
 
     @Test func aPongOlderThanTheLastAcknowledgementDoesNotMoveIt() throws {
         var client = client()
+        for second in [3.0, 6, 9] { _ = client.ping(at: at(second)) }
         _ = client.receive(pong(sentAt: at(6)), from: executor1)
         _ = client.receive(pong(sentAt: at(3)), from: executor1)
         #expect(client.lastAcknowledgedPingTime == at(6))
@@ -92,8 +94,24 @@ import Testing
 
     @Test func anExitAcknowledgementNobodyAskedForIsDroppedWithoutProvingTheMasterAlive() {
         var client = client()
+        _ = client.ping(at: at(1))
         #expect(client.receive(pong(sentAt: at(1), finished: true), from: executor1) == .droppedUnannouncedExit)
         #expect(client.exitPhase == .running)
         #expect(client.lastAcknowledgedPingTime == start)
+    }
+
+    /// An echo later than every ping sent would move the last acknowledgement past the present,
+    /// and the watchdog would never fire.
+    @Test func aPongEchoingAPingNeverSentIsDroppedAndTheWatchdogStillFires() {
+        var client = client()
+        #expect(client.receive(pong(sentAt: at(1)), from: executor1) == .droppedUnsentPing)
+        _ = client.ping(at: at(2))
+        #expect(client.receive(pong(sentAt: at(3), epoch: 2), from: executor2) == .droppedUnsentPing)
+        #expect(client.receive(pong(sentAt: .init(nanoseconds: .max)), from: executor1) == .droppedUnsentPing)
+        #expect(client.lastAcknowledgedPingTime == start)
+        #expect(client.masterInfo.epoch == Epoch(rawValue: 1))
+        #expect(client.checkMasterTimeout(at: at(15)) == .suicide)
+        #expect(client.receive(pong(sentAt: at(2)), from: executor1) == .accepted)
+        #expect(client.lastAcknowledgedPingTime == at(2))
     }
 }

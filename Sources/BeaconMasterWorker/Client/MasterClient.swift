@@ -29,6 +29,10 @@ public struct MasterClient: Sendable {
         /// The pong acknowledged an exit this worker never announced: an answer meant for an
         /// earlier run of the same worker ID (TiFlow panics here).
         case droppedUnannouncedExit
+        /// The pong echoed a send time later than any ping this worker has sent: corrupt, forged,
+        /// or meant for a run of the same worker ID on a clock ahead of this one. Taken in, it
+        /// would move the last acknowledgement into the future and silence the watchdog.
+        case droppedUnsentPing
     }
 
     /// What the watchdog concluded.
@@ -51,6 +55,9 @@ public struct MasterClient: Sendable {
     /// The latest send time of a ping the master echoed; starts at the worker's start time, so a
     /// worker whose master never answers times out from its start.
     public private(set) var lastAcknowledgedPingTime: BeaconInstant
+    /// The send time of the latest ping made with ``ping(at:)``; nil before the first. A pong
+    /// can acknowledge no later one.
+    public private(set) var latestPingTime: BeaconInstant?
     public private(set) var exitPhase: ExitPhase = .running
 
     /// - Parameters:
@@ -73,19 +80,23 @@ public struct MasterClient: Sendable {
         self.configuration = configuration
     }
 
-    /// The ping to send now, to ``masterInfo``'s executor.
-    public func ping(at now: BeaconInstant) -> HeartbeatPing {
+    /// The ping to send now, to ``masterInfo``'s executor. Remembers its send time: a pong
+    /// echoing a later one is dropped.
+    public mutating func ping(at now: BeaconInstant) -> HeartbeatPing {
+        latestPingTime = max(latestPingTime ?? now, now)
         let finished = if case .running = exitPhase { false } else { true }
         return HeartbeatPing(
             sendTime: now, fromWorker: worker, masterEpoch: masterInfo.epoch, workerEpoch: workerEpoch,
             isFinished: finished)
     }
 
-    /// Takes in a pong: another worker's or an older master's is dropped, a newer master's epoch
-    /// is adopted, and only a pong newer than any before moves the last acknowledgement.
+    /// Takes in a pong: another worker's, an older master's, or one echoing a ping this worker
+    /// never sent is dropped; a newer master's epoch is adopted, and only a pong newer than any
+    /// before moves the last acknowledgement.
     public mutating func receive(_ pong: HeartbeatPong, from executor: ExecutorID) -> PongVerdict {
         guard pong.toWorker == worker else { return .droppedOtherWorker }
         guard pong.masterEpoch >= masterInfo.epoch else { return .droppedStaleMaster }
+        guard let latestPingTime, pong.sendTime <= latestPingTime else { return .droppedUnsentPing }
         var verdict = PongVerdict.accepted
         if pong.masterEpoch > masterInfo.epoch {
             masterInfo = MasterInfo(executor: executor, epoch: pong.masterEpoch)

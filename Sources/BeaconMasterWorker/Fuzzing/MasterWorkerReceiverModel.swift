@@ -7,7 +7,8 @@ import BeaconCore
 /// `w-gone` (epoch 8, a tombstone) and, when it is recovering from a fail-over, `w-waiting`
 /// (epoch 3). Its pings and statuses go to that master's ``WorkerManager``; pongs and
 /// status-change requests go to `w-online`'s ``WorkerSession``, which follows the master at
-/// epoch 5 and may be leaving.
+/// epoch 5, has pinged once, 96 ms after the start (half of the send times the message model
+/// draws come after it), and may be leaving.
 ///
 /// Not for use outside the fuzz harness and its tests.
 struct MasterWorkerReceiverModel {
@@ -21,6 +22,7 @@ struct MasterWorkerReceiverModel {
     let leaving: Bool
     let masterEpoch = Epoch(rawValue: 5)
     let start = BeaconInstant(nanoseconds: 1_000_000_000_000)
+    var latestPing: BeaconInstant { start.advanced(by: .milliseconds(96)) }
     let clock: ManualClock
     let manager: WorkerManager<ManualClock>
     var session: WorkerSession
@@ -73,6 +75,7 @@ struct MasterWorkerReceiverModel {
                 masterInfo: MasterInfo(executor: masterNode, epoch: masterEpoch), startTime: start,
                 configuration: configuration),
             at: start)
+        _ = session.tick(at: latestPing)
         if leaving { session.beginExit(at: start) }
     }
 
@@ -212,6 +215,8 @@ struct MasterWorkerReceiverModel {
             expected = .droppedOtherWorker
         } else if pong.masterEpoch < info.epoch {
             expected = .droppedStaleMaster
+        } else if pong.sendTime > latestPing {
+            expected = .droppedUnsentPing
         } else {
             // A newer master's epoch is adopted even from a pong dropped below: it proves that master.
             if pong.masterEpoch > info.epoch { info = MasterInfo(executor: pongNode, epoch: pong.masterEpoch) }
