@@ -621,8 +621,10 @@ public final class NodeAgent: LongRunningService {
     private func apply(_ wire: Beacon_Dispatcher_V1_AssignmentsMessage) throws {
         let diff = [UInt8](wire.diff)
         let action = state.withLock { state in
-            state.assignments.receive(
+            let action = state.assignments.receive(
                 kind: wire.kind.rawValue, appliesTo: wire.appliesTo, resultsIn: wire.resultsIn, diff: diff)
+            if case .settled(let tasks, _, _) = action { state.statuses.assignmentsSettled(Set(tasks.map(\.id))) }
+            return action
         }
         switch action {
         case .partApplied:

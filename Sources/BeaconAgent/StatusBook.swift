@@ -5,11 +5,16 @@ import BeaconDispatcher
 ///
 /// A dispatcher answers a status report before it commits it, and a new leader knows nothing of
 /// what the last one queued, so every new session starts by resending every status (SwarmKit's
-/// agent does the same): a status can only be dropped once the task itself is gone.
+/// agent does the same): a status can only be dropped once the task itself is gone. A task is
+/// gone when the node reports it so (a nil status), or when the managers have taken it off the
+/// node's assignments and acknowledged its last status; without the second, an agent whose
+/// caller never reports nil would keep, and resend to every new manager, each task it ever ran.
 struct StatusBook: Sendable {
     private(set) var statuses: [String: TaskStatus] = [:]
     /// Tasks whose latest status this session has not sent, or sent without an answer yet.
     private var unsent: Set<String> = []
+    /// The tasks of the node's last settled assignment set; nil until one settles.
+    private var assigned: Set<String>?
 
     /// Records the latest status of a task and queues it.
     mutating func record(_ update: TaskStatusUpdate) {
@@ -20,6 +25,13 @@ struct StatusBook: Sendable {
         }
         statuses[update.taskID] = status
         unsent.insert(update.taskID)
+    }
+
+    /// The node's assignments settled on `tasks`: an acknowledged status of a task no longer
+    /// among them is forgotten (an unacknowledged one once it is acknowledged).
+    mutating func assignmentsSettled(_ tasks: Set<String>) {
+        assigned = tasks
+        statuses = statuses.filter { tasks.contains($0.key) || unsent.contains($0.key) }
     }
 
     /// A new session knows none of the statuses: queue them all again.
@@ -54,10 +66,11 @@ struct StatusBook: Sendable {
     }
 
     /// The dispatcher accepted `batch`; a status recorded while the batch was on its way stays
-    /// queued.
+    /// queued. An accepted status of a task the assignments no longer hold is forgotten.
     mutating func acknowledged(_ batch: [TaskStatusUpdate]) {
         for update in batch where statuses[update.taskID] == update.status {
             unsent.remove(update.taskID)
+            if let assigned, !assigned.contains(update.taskID) { statuses.removeValue(forKey: update.taskID) }
         }
     }
 

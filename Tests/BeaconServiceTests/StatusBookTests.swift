@@ -52,6 +52,29 @@ import Testing
         #expect(book.nextBatch(limit: 10, maximumBytes: 100).map(\.taskID) == ["a"])
     }
 
+    /// A task taken off the node's assignments is forgotten once its last status is
+    /// acknowledged, so a caller that never reports nil does not keep every task it ever ran.
+    @Test func aTaskThatLeftTheAssignmentsIsForgottenOnceItsStatusIsAcknowledged() {
+        var book = StatusBook()
+        for task in ["done", "kept", "late"] { book.record(update(task, .running)) }
+        book.acknowledged(book.nextBatch(limit: 10, maximumBytes: 1 << 20))
+        book.record(update("late", .complete))
+        book.assignmentsSettled(["kept"])
+        // "done" was acknowledged and left: gone. "late" waits for its last status's answer.
+        #expect(book.statuses.keys.sorted() == ["kept", "late"])
+        let batch = book.nextBatch(limit: 10, maximumBytes: 1 << 20)
+        #expect(batch == [update("late", .complete)])
+        book.acknowledged(batch)
+        #expect(book.statuses.keys.sorted() == ["kept"])
+        book.sessionStarted()
+        #expect(book.nextBatch(limit: 10, maximumBytes: 1 << 20) == [update("kept", .running)])
+        // A status recorded before any set settles, or for a task in the set, is kept.
+        var fresh = StatusBook()
+        fresh.record(update("a", .running))
+        fresh.acknowledged(fresh.nextBatch(limit: 10, maximumBytes: 1 << 20))
+        #expect(fresh.statuses.keys.sorted() == ["a"])
+    }
+
     @Test func batchesAreLimitedAndAForgottenTaskIsNotResent() {
         var book = StatusBook()
         for task in ["c", "a", "b"] { book.record(update(task, .running)) }
