@@ -22,6 +22,9 @@ public final class ServerManager: LongRunningService {
     private struct Writer {
         var random: any RandomNumberGenerator & Sendable
         var rebalanceDeadline: BeaconInstant
+        /// Counts the orders set by a failure or a preference. A rebalance that sees it move
+        /// while it pings publishes nothing: its order predates what the client just learnt.
+        var orderChanges: UInt64 = 0
     }
 
     private let list: AtomicSnapshot<ServerList>
@@ -33,6 +36,8 @@ public final class ServerManager: LongRunningService {
     private let clock: any BeaconClock
     /// Wakes ``run()`` when the rebalance deadline moves, so it never polls.
     private let timerMoved = Wakeup()
+    /// Whether a ``run()`` is under way: the wake-up above has room for one sleeper.
+    private let running = Atomic<Bool>(false)
     /// A server never pings itself: a server-side client counts its own server as healthy.
     public let localServerName: String?
     private let pinger: any Pinger
@@ -104,11 +109,12 @@ public final class ServerManager: LongRunningService {
     /// owner. Marks the manager online. Consul has no such call: its servers are
     /// interchangeable.
     public func prefer(_ server: ManagedServer) {
-        writer.withLock { _ in
+        writer.withLock { writer in
             var servers = list.load().servers
             servers.removeAll { $0.name == server.name }
             servers.insert(server, at: 0)
             list.publish(ServerList(servers))
+            writer.orderChanges &+= 1
             offline.store(false, ordering: .releasing)
         }
     }
@@ -125,19 +131,22 @@ public final class ServerManager: LongRunningService {
 
     /// Reports that `server` failed: if it is the front server and another exists, it moves to
     /// the end. Failing any other server is a no-op (the client already moved on), and so is a
-    /// notification that arrives while another is being applied.
+    /// notification that arrives while another is being applied. The front must be `server` as
+    /// found (same name, address and weight): a server updated in place since (``add(_:)``
+    /// with a new address) was not what failed.
     public func notifyFailed(_ server: ManagedServer) {
-        let eligible = list.withPinned { $0.count > 1 && $0.first?.name == server.name }
+        let eligible = list.withPinned { $0.count > 1 && $0.first == server }
         guard eligible,
             notifying.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else {
             return
         }
         defer { notifying.store(false, ordering: .releasing) }
-        writer.withLock { _ in
+        writer.withLock { writer in
             let current = list.load()
-            guard current.count > 1, current.first?.name == server.name else { return }
+            guard current.count > 1, current.first == server else { return }
             list.publish(current.cycled())
+            writer.orderChanges &+= 1
         }
     }
 
@@ -146,18 +155,24 @@ public final class ServerManager: LongRunningService {
     /// Consul's rebalance: shuffle (weighted toward heavier servers when weights differ), then
     /// ping from the front, moving each server that fails to the end, at most once per server.
     /// No healthy server: offline, and the list stays as it was. Otherwise online, and the new
-    /// order is reconciled with changes made while pinging. Returns whether a new order was
-    /// published.
+    /// order is reconciled with servers added and removed while pinging; a failure reported or
+    /// a server preferred meanwhile wins over the new order, which is dropped. A rebalance
+    /// whose task is cancelled stops pinging and changes nothing: a ping cut short is no
+    /// verdict on the server. Returns whether a new order was published.
     @discardableResult
     public func rebalance() async -> Bool {
         var candidate = list.load().servers
-        writer.withLock { writer in Self.shuffle(&candidate, using: &writer.random) }
+        let started = writer.withLock { writer in
+            Self.shuffle(&candidate, using: &writer.random)
+            return writer.orderChanges
+        }
         var found = false
         for _ in 0..<candidate.count {
             if await isHealthy(candidate[0]) {
                 found = true
                 break
             }
+            if Task.isCancelled { return false }
             logger.debug("pinging server failed", metadata: ["server": "\(candidate[0])"])
             candidate.cycleFront()
         }
@@ -167,7 +182,11 @@ public final class ServerManager: LongRunningService {
             return false
         }
         offline.store(false, ordering: .releasing)
-        return writer.withLock { _ in
+        return writer.withLock { writer in
+            guard writer.orderChanges == started else {
+                logger.debug("the order changed while rebalancing; keeping it")
+                return false
+            }
             guard let reconciled = candidate.reconciled(with: list.load().servers) else { return false }
             list.publish(ServerList(reconciled))
             logger.debug("rebalanced servers", metadata: ["front": "\(reconciled[0])"])
@@ -230,9 +249,16 @@ public final class ServerManager: LongRunningService {
 
     /// Rebalances whenever the timer is due, until the task is cancelled: it sleeps on the
     /// manager's clock until the deadline, or until ``resetRebalanceTimer()`` or
-    /// ``refreshRebalanceTimer()`` moves it. One `run()` at a time.
+    /// ``refreshRebalanceTimer()`` moves it. One `run()` at a time: a second one while the first
+    /// runs logs an error and returns at once.
     /// (`LifecycleService` in BeaconLifecycle runs it under swift-service-lifecycle.)
     public func run() async {
+        guard running.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else {
+            logger.error("the server manager is already running; this run() returns at once")
+            return
+        }
+        defer { running.store(false, ordering: .releasing) }
         await rebalanceWhenDue(on: clock)
         logger.debug("server manager shutting down")
     }

@@ -36,7 +36,7 @@ func server(_ name: String, weight: Double = 1) -> ManagedServer {
 
 /// A manager over a `FauxCluster`, its timer on `clock` (a fresh manual clock unless given).
 func manager(
-    _ pinger: FauxPinger = FauxPinger(), local: String? = nil, seed: UInt64 = 7, clock: ManualClock = ManualClock()
+    _ pinger: any Pinger = FauxPinger(), local: String? = nil, seed: UInt64 = 7, clock: ManualClock = ManualClock()
 ) -> ServerManager {
     ServerManager(
         localServerName: local, pinger: pinger, cluster: FauxCluster(), clock: clock, random: SplitMix64(seed: seed))

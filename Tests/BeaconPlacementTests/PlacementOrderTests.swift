@@ -34,6 +34,19 @@ import Testing
         #expect(empty.nextRunner() == nil)
     }
 
+    /// A custom order may start a pass from a hash read as a signed integer: any start is a
+    /// runner's index, never one outside the list.
+    @Test func aLinearPassFromAnyStartVisitsEveryRunnerOnce() async {
+        var fromMinusOne = LinearPass(count: 3, start: -1)
+        #expect(Self.drain(&fromMinusOne) == [2, 0, 1])
+        var fromMinimum = LinearPass(count: 3, start: .min)
+        #expect(Self.drain(&fromMinimum).sorted() == [0, 1, 2])
+        await propertyCheck(count: 200, input: Gen.int(in: 1...50), Gen.int(in: Int.min...Int.max)) { count, start in
+            var pass = LinearPass(count: count, start: start)
+            #expect(Self.drain(&pass).sorted() == Array(0..<count))
+        }
+    }
+
     @Test func loadAwarePassesVisitEveryRunnerAtMostOnceAndReleaseEveryLease() async {
         await propertyCheck(count: 100, input: Gen.int(in: 1...100), Gen.int(in: 0...Int.max)) { count, seed in
             let bounded = try LoadAwareOrder(epsilon: 0.25)

@@ -32,11 +32,13 @@ public struct LinearPass: PlacementPass {
     @usableFromInline var index: Int
     @usableFromInline var remaining: Int
 
-    /// A pass over `count` runners starting at `start` (taken modulo `count`).
+    /// A pass over `count` runners starting at `start`, taken modulo `count` into `0..<count`
+    /// (a negative start counts back from the end, as a hash read as a signed integer may be).
     @inlinable
     public init(count: Int, start: Int) {
         self.count = count
-        self.index = count > 0 ? start % count : 0
+        let remainder = count > 0 ? start % count : 0
+        self.index = remainder < 0 ? remainder + count : remainder
         self.remaining = count
     }
 
