@@ -28,11 +28,13 @@ public struct ManagerListAdapter: Sendable {
             servers.append(
                 try ManagedServer(name: weighted.nodeID, address: weighted.address, weight: Double(weighted.weight)))
         }
+        // Adds first: removed first, a list that only changes its managers ([m1] to [m2]) would
+        // be empty for a moment, and the agent's find() would come back with nothing.
+        for server in servers { manager.add(server) }
         let listed = Set(servers.map(\.name))
         for current in manager.servers where !listed.contains(current.name) {
             manager.remove(named: current.name)
         }
-        for server in servers { manager.add(server) }
     }
 
     /// Applies every session message's manager list as it arrives, until the session ends.

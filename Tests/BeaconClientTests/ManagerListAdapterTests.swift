@@ -1,6 +1,7 @@
 import BeaconAgent
 import BeaconClient
 import BeaconDispatcher
+import Synchronization
 import Testing
 
 @Suite struct ManagerListAdapterTests {
@@ -20,4 +21,33 @@ import Testing
         #expect(throws: ClientError.self) { try adapter.apply([WeightedManager(nodeID: "", address: "x")]) }
         #expect(m.servers.map(\.name) == ["m2", "m3"])
     }
+
+    /// A list that swaps every manager never leaves a reader with none.
+    @Test func aReaderAlwaysFindsAManagerWhileTheListSwapsItsManagers() async throws {
+        let m = manager()
+        let adapter = ManagerListAdapter(feeding: m)
+        let lists = [
+            [WeightedManager(nodeID: "m1", address: "10.0.0.1:4242")],
+            [WeightedManager(nodeID: "m2", address: "10.0.0.2:4242")],
+        ]
+        try adapter.apply(lists[0])
+        let done = DoneFlag()
+        let swaps = Task.detached {
+            defer { done.set() }
+            for round in 1...20_000 { try adapter.apply(lists[round % 2]) }
+        }
+        var emptyReads = 0
+        while !done.isSet {
+            if m.find() == nil { emptyReads += 1 }
+        }
+        try await swaps.value
+        #expect(emptyReads == 0)
+        #expect(m.servers.map(\.name) == ["m1"])
+    }
+}
+
+private final class DoneFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .releasing) }
+    var isSet: Bool { flag.load(ordering: .acquiring) }
 }
