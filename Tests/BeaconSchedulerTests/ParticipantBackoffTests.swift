@@ -23,6 +23,15 @@ private final class FailingStore: CoordinationStore {
         self.failsWrite = failsWrite
     }
 
+    /// From now on, the next `count` transactions that `failsWrite` picks fail.
+    func failNextWrites(_ count: Int) {
+        writeFailuresLeft.store(count, ordering: .relaxed)
+    }
+
+    /// A participant's campaign (its election key, written once per lease).
+    static let campaigns: @Sendable ([StoreOperation]) -> Bool = { operations in
+        operations.contains { if case .put(let key, _, _) = $0 { key.contains("/election/") } else { false } }
+    }
     /// A group's decision.
     static let decisions: @Sendable ([StoreOperation]) -> Bool = { operations in
         operations.contains { if case .put(let key, _, _) = $0 { key.hasSuffix("/scheduled") } else { false } }
@@ -111,6 +120,38 @@ private final class FailingStore: CoordinationStore {
             }
         }
         #expect(failures >= 1)
+        await handle.shutdown()
+        await scheduler.close()
+    }
+
+    /// A participant that lost its lease and cannot register under the next one revokes that
+    /// one before it tries again, as it does when its first registration fails: left to lapse,
+    /// it would stand for a TTL, with the exchange key already written under it, beside the
+    /// lease of the attempt that works.
+    @Test func aLeaseTakenForAFailedRegistrationAfterALossIsRevoked() async throws {
+        // On the system clock: the retry waits out a 50 ms back-off.
+        let base = InMemoryCoordinationStore()
+        let store = FailingStore(base, where: FailingStore.campaigns)
+        let scheduler = Scheduler(store: store)
+        let handle = try await scheduler.schedule(path: "/renew", hostname: "h1", options: options(ttl: .seconds(30)))
+        var results = handle.results.makeAsyncIterator()
+        #expect(try await next(&results) == ["h1"])
+        let first = try #require(try await base.read(prefix: "/renew/exchange/").values.first?.lease)
+
+        // The lease is revoked behind the participant's back; its next campaign fails once.
+        store.failNextWrites(1)
+        try await base.revoke(first)
+        var lost = false
+        while true {
+            do throws(SchedulerError) {
+                if try await results.next() == ["h1"], lost { break }
+            } catch .leaseLost {
+                lost = true
+            }
+        }
+        // One lease stands: the one the participant registered under in the end.
+        #expect(try await base.read(prefix: "/renew/exchange/").values.count == 1)
+        #expect(base.leaseDeadlines.count == 1)
         await handle.shutdown()
         await scheduler.close()
     }

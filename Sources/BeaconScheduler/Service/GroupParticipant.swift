@@ -359,16 +359,26 @@ final class GroupParticipant: Sendable {
         results.report(.leaseLost)
         logger.warning("session lease lost; registering again", metadata: ["path": "\(path)", "host": "\(hostname)"])
         while !Task.isCancelled {
+            var fresh: KeptLease?
             do {
-                let fresh = try await services.lease(
+                let granted = try await services.lease(
                     for: path, hostname: hostname, ttl: options.sessionTTL, reuse: options.reuseLease,
                     logger: leaseLogger)
-                let registered = try await register(under: fresh)
-                lease = fresh
-                watchExpiry(of: fresh)
+                fresh = granted
+                let registered = try await register(under: granted)
+                lease = granted
+                watchExpiry(of: granted)
                 retry.backoff.reset()
                 return registered
             } catch {
+                // As at the start: a lease this attempt cannot register under is revoked, with
+                // the exchange key it may already hold, rather than left standing for a TTL
+                // beside the next attempt's. A reusable lease is the host's: the next attempt
+                // takes it again.
+                if let fresh, !options.reuseLease {
+                    fresh.markExpired()
+                    await release(fresh, revoke: true)
+                }
                 await backOff(after: SchedulerError(error), retry: &retry)
             }
         }
