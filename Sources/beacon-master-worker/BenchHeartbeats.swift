@@ -87,7 +87,7 @@ struct BenchHeartbeats: AsyncParsableCommand {
             print(
                 name.padding(toLength: 25, withPad: " ", startingAt: 0)
                     + "\(format(100 * cpu / seconds))%".padding(toLength: 18, withPad: " ", startingAt: 0)
-                    + format(cpu * 1e9 / Double(schedule.pings.count)).padding(
+                    + (schedule.pings.isEmpty ? "-" : format(cpu * 1e9 / Double(schedule.pings.count))).padding(
                         toLength: 10, withPad: " ", startingAt: 0)
                     + "\(delays.count)/\(schedule.stopped.count)".padding(toLength: 11, withPad: " ", startingAt: 0)
                     + milliseconds(0.5).padding(toLength: 10, withPad: " ", startingAt: 0)

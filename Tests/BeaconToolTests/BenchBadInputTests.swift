@@ -124,6 +124,8 @@ import Testing
         .init(["--virtual-time", "--kill-at", "20s"], ["--kill-at needs --managers"]),
         .init(["--virtual-time", "--rejoin-after", "20s"], ["--rejoin-after needs --managers"]),
         .init(["--virtual-time", "--managers", "3", "--kill-at", "9s"], ["--kill-at", "10s"]),
+        .init(["--virtual-time", "--managers", "3", "--kill-at", "10.5s"], ["kill", "11 s", "steady window"]),
+        .init(["--virtual-time", "--lease-ttl", "20s"], ["--lease-ttl needs --managers"]),
         .init(["--virtual-time", "--managers", "3", "--duration", "30s", "--kill-at", "20s"], ["kill"]),
         .init(["--virtual-time", "--managers", "3", "--lease-ttl", "0.5s"], ["--lease-ttl", "1s...5m"]),
         .init(["--virtual-time", "--managers", "3", "--duration", "60s", "--rejoin-after", "12s"], ["rejoin"]),

@@ -57,6 +57,10 @@ import Testing
         .init(["agent", "--node", "n1"], ["--manager"]),
         .init(["agent", "--node", "n1", "--manager", "nohost"], ["--manager", "port"]),
         .init(["agent", "--node", "n1", "--manager", "::1:4242"], ["--manager", "brackets"]),
+        .init(
+            ["agent", "--node", "n1", "--manager", "127.0.0.1:4242", "--manager", "127.0.0.1:4242"],
+            ["--manager", "twice"]),
+        .init(["loadgen", "--server-pid", "+5"], ["--server-pid", "'+5'"]),
         .init(["agent", "--node", "n1", "--manager", "127.0.0.1:0"], ["--manager", "1...65535"]),
         .init(["agent", "--node", "", "--manager", "127.0.0.1:4242"], ["--node", "visible ASCII"]),
         .init(["agent", "--node", "a\nb", "--manager", "127.0.0.1:4242"], ["--node", "visible ASCII"]),
@@ -107,6 +111,8 @@ import Testing
         .init(
             ["serve", "--etcd", "http://127.0.0.1:2379", "--sharded", "--advertise", "10.0.0.1"],
             ["--advertise"]),
+        .init(
+            ["serve", "--etcd", "http://127.0.0.1:2379", "--listen", "[::]:4242"], ["--etcd", "wildcard", "--name"]),
         .init(["loadgen", "--log-level", "all"], ["--log-level"]),
         // serve --echo runs no dispatcher
         .init(["serve", "--echo", "--metrics", "127.0.0.1:0"], ["--echo", "--metrics", "nothing to act on"]),

@@ -31,7 +31,7 @@ public enum DispatcherSimulationPlanError: Error, Sendable, Hashable, CustomStri
         case .managers(let managers):
             "managers must be in 2...\(ShardedSimulationPlan.maximumManagers), not \(managers)"
         case .killAt(let instant):
-            "the kill must come 10 s in or later, and a lease TTL plus 15 s before the end, not at \(instant)"
+            "the kill must come 11 s in or later (the steady window the report rates runs from 10 s in to the kill), and a lease TTL plus 15 s before the end, not at \(instant)"
         case .leaseTTL(let ttl): "the lease TTL must be between 1 s and 300 s, not \(ttl)"
         case .rejoinAfter(let delay):
             "the rejoin must come at least a lease TTL plus 5 s after the kill, and 15 s before the end, not \(delay) after"

@@ -28,7 +28,8 @@ public struct ShardedSimulationOutcome: Sendable {
 
     /// The steady window's length in seconds.
     public var steadySeconds: Double {
-        Double(plan.killAt.components.seconds) - Double(ShardedRun.steadyFrom) / 1000
+        let killAt = plan.killAt.components
+        return Double(killAt.seconds) + Double(killAt.attoseconds) / 1e18 - Double(ShardedRun.steadyFrom) / 1000
     }
 
     init(plan: ShardedSimulationPlan) {

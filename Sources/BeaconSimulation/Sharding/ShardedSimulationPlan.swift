@@ -43,7 +43,7 @@ public struct ShardedSimulationPlan: Sendable {
         else { throw .duration(duration) }
         guard leaseTTL >= .seconds(1), leaseTTL <= .seconds(300) else { throw .leaseTTL(leaseTTL) }
         let killAt = killAt ?? duration / 3
-        guard killAt >= .seconds(10), killAt + leaseTTL + .seconds(15) <= duration else { throw .killAt(killAt) }
+        guard killAt >= .seconds(11), killAt + leaseTTL + .seconds(15) <= duration else { throw .killAt(killAt) }
         if let rejoinAfter {
             guard rejoinAfter >= leaseTTL + .seconds(5), killAt + rejoinAfter + .seconds(15) <= duration else {
                 throw .rejoinAfter(rejoinAfter)

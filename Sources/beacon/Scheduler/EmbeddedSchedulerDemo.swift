@@ -25,7 +25,7 @@ struct EmbeddedSchedulerDemo {
 
         func report(_ step: String, since start: ContinuousClock.Instant) async throws {
             let expected = try await agreedSet(among: handles)
-            let agreement = await observer.agreement(on: expected, since: start)
+            let agreement = await observer.agreement(on: expected, since: start, within: settleLimit)
             let at = (clock.now - started).readable
             let chosen = "[\(expected.joined(separator: ", "))]"
             switch agreement {
@@ -79,11 +79,15 @@ struct EmbeddedSchedulerDemo {
         (1...participants + 1).map { "host-\($0)" }
     }
 
+    /// How long a step may take to settle: a crashed host stays in the group until its lease
+    /// lapses, up to a whole session TTL after the crash.
+    private var settleLimit: Duration { options.sessionTTL + .seconds(30) }
+
     /// The decision stored for the group, once there is one.
     private func agreedSet(among handles: [String: ScheduleHandle]) async throws -> [String] {
         let group = try GroupPath(path)
         let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: .seconds(30))
+        let deadline = clock.now.advanced(by: settleLimit)
         while clock.now < deadline {
             let scheduled = try await store.read(prefix: group.rawValue + "/scheduled").values.first
             let members = Set(handles.keys)

@@ -61,6 +61,7 @@ struct AgentCommand: AsyncParsableCommand {
                 throw ValidationError("--manager: \(error)")
             }
         }
+        guard Set(managers).count == managers.count else { throw ValidationError("--manager lists an address twice") }
         try OptionCheck.identifier(node, "--node", atMost: 256)
         guard (tlsCert == nil) == (tlsKey == nil), tlsCert == nil || tlsCA != nil else {
             throw ValidationError("--tls-cert and --tls-key go together, and need --tls-ca")

@@ -169,11 +169,12 @@ struct LoadgenCommand: AsyncParsableCommand {
         guard let serverPid else { return [] }
         return try serverPid.split(separator: ",", omittingEmptySubsequences: false).map {
             (text) throws(ValidationError) -> Int32 in
-            guard let pid = Int32(text), pid >= 1 else {
+            // The shared integer reader: digits only, so "+5" and " 5" are refused as well.
+            guard let pid = try? Self.processIDs.parse(String(text)) else {
                 throw ValidationError(
-                    "--server-pid: '\(text)' is not a process id (a whole number in 1...\(Int32.max))")
+                    "--server-pid: '\(text)' is not a process id (a whole number in \(Self.processIDs))")
             }
-            return pid
+            return Int32(pid)
         }
     }
 

@@ -165,11 +165,19 @@ struct ServeCommand: AsyncParsableCommand {
             guard sharded else { throw ValidationError("--advertise needs --sharded") }
             _ = try ListenAddress(advertise, option: "--advertise")
         }
-        if sharded, advertise == nil, let host = try? ListenAddress(listen, option: "--listen").host,
-            ["0.0.0.0", "::"].contains(host)
-        {
+        let listensOnAWildcard = (try? ListenAddress(listen, option: "--listen")).map {
+            ["0.0.0.0", "::"].contains($0.host)
+        }
+        if sharded, advertise == nil, listensOnAWildcard == true {
             throw ValidationError(
                 "--sharded: --listen \(listen) is a wildcard address agents cannot be sent to; give --advertise host:port"
+            )
+        }
+        // Named after a wildcard address, every manager listening on it would join the group
+        // under one name, and each would take the seat chosen for that name: two leaders.
+        if etcd != nil, !sharded, name == nil, listensOnAWildcard == true {
+            throw ValidationError(
+                "--etcd: --listen \(listen) is a wildcard address every manager on that port shares, and the group tells managers apart by name; give --name"
             )
         }
         if let etcd { try checkEtcdOption(etcd, command: "serve") }

@@ -30,6 +30,7 @@ struct SimulateDispatcher: AsyncParsableCommand {
         in: .seconds(10)...DispatcherSimulationPlan.maximumDuration)
     static let defaultNodes = 100_000
     static let defaultDuration = DurationArgument(.seconds(60))
+    static let defaultLeaseTTL = DurationArgument(.seconds(10))
     static let defaultSilentFraction = 0.01
     /// Streams opened without `--assignment-nodes`, capped at the node count.
     static let defaultAssignmentNodes = 1_000
@@ -90,9 +91,9 @@ struct SimulateDispatcher: AsyncParsableCommand {
 
     @Option(
         help: Self.leaseTTLs.help(
-            "How long a killed manager's lease outlives it (with --managers)", default: DurationArgument(.seconds(10))),
+            "How long a killed manager's lease outlives it (with --managers)", default: Self.defaultLeaseTTL),
         transform: Self.leaseTTLs.parse)
-    var leaseTTL = DurationArgument(.seconds(10))
+    var leaseTTL = Self.defaultLeaseTTL
 
     @Option(
         help: Self.instants.help(
@@ -107,7 +108,11 @@ struct SimulateDispatcher: AsyncParsableCommand {
             _ = try shardedPlan()
         } else {
             _ = try plan()
-            for (name, given) in [("--kill-at", killAt != nil), ("--rejoin-after", rejoinAfter != nil)] where given {
+            let sharded = [
+                ("--kill-at", killAt != nil), ("--rejoin-after", rejoinAfter != nil),
+                ("--lease-ttl", leaseTTL != Self.defaultLeaseTTL),
+            ]
+            for (name, given) in sharded where given {
                 throw ValidationError("\(name) needs --managers")
             }
         }
@@ -158,7 +163,7 @@ struct SimulateDispatcher: AsyncParsableCommand {
             let outcome = try ShardedDispatcherSimulation(plan: try shardedPlan(), progress: progress).run()
             print(try outcome.report().rendered(as: output.format))
             if !outcome.verdict.isEmpty {
-                throw ValidationError("simulation found problems: " + outcome.verdict.joined(separator: "; "))
+                throw SimulationFailed(problems: outcome.verdict)
             }
             return
         }
@@ -170,7 +175,7 @@ struct SimulateDispatcher: AsyncParsableCommand {
             : try await RealTimeDispatcherSimulation(plan: plan, heapMeter: heapMeter, progress: progress).run()
         print(try outcome.report(virtualTime: virtualTime).rendered(as: output.format))
         if !outcome.verdict.isEmpty {
-            throw ValidationError("simulation found problems: " + outcome.verdict.joined(separator: "; "))
+            throw SimulationFailed(problems: outcome.verdict)
         }
     }
 }
