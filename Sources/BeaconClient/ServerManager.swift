@@ -176,6 +176,8 @@ public final class ServerManager: LongRunningService {
             logger.debug("pinging server failed", metadata: ["server": "\(candidate[0])"])
             candidate.cycleFront()
         }
+        // Cancelled while a ping answered (or with the local server in front, which needs none).
+        if Task.isCancelled { return false }
         guard found else {
             offline.store(true, ordering: .releasing)
             logger.debug("no healthy servers during rebalance, aborting")

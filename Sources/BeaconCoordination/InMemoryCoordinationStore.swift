@@ -180,6 +180,9 @@ public final class InMemoryCoordinationStore: CoordinationStore {
 
     public func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
         guard revision < .max else { return .nothing(after: revision) }
+        // Revisions start at 1: after any revision below it is after 0, the whole history (as
+        // on etcd), not a revision the history has lost.
+        let revision = max(revision, 0)
         let (stream, continuation) = AsyncThrowingStream<[StoreChange], any Error>.makeStream()
         let id: Int? = state.withLock { state in
             let oldest = state.history.first?.revision ?? state.revision + 1

@@ -89,7 +89,10 @@ public final class EtcdCoordinationStore: CoordinationStore {
         try await EtcdGatewayDecoder.snapshot(
             range: call(
                 "/v3/kv/range",
-                ["key": EtcdGatewayJSON.base64(prefix), "range_end": EtcdGatewayJSON.rangeEnd(ofPrefix: prefix)],
+                [
+                    "key": EtcdGatewayJSON.rangeStart(ofPrefix: prefix),
+                    "range_end": EtcdGatewayJSON.rangeEnd(ofPrefix: prefix),
+                ],
                 isRead: true))
     }
 
@@ -110,8 +113,12 @@ public final class EtcdCoordinationStore: CoordinationStore {
         guard revision < .max else { return .nothing(after: revision) }
         let body: [String: Any] = [
             "create_request": [
-                "key": EtcdGatewayJSON.base64(prefix), "range_end": EtcdGatewayJSON.rangeEnd(ofPrefix: prefix),
-                "start_revision": String(revision + 1),
+                "key": EtcdGatewayJSON.rangeStart(ofPrefix: prefix),
+                "range_end": EtcdGatewayJSON.rangeEnd(ofPrefix: prefix),
+                // At least 1: etcd reads a start revision of 0 as "from now on", where the
+                // in-memory store, asked for changes after a revision below every change, replays
+                // them all.
+                "start_revision": String(max(revision, 0) + 1),
             ]
         ]
         let payload = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
@@ -134,7 +141,12 @@ public final class EtcdCoordinationStore: CoordinationStore {
     private func streamWatch(
         payload: Data, into continuation: AsyncThrowingStream<[StoreChange], any Error>.Continuation
     ) async throws {
-        let response = try await send("/v3/watch", payload: payload, client: watches, deadline: timeout)
+        // etcd's require-leader option, as its Go client's `WithRequireLeader`: a member that
+        // has lost its leader (cut off from the others, or alone after they died) ends the watch
+        // with "no leader" instead of keeping it open and silent while the cluster moves on.
+        let response = try await send(
+            "/v3/watch", payload: payload, client: watches, deadline: timeout,
+            headers: [("Grpc-Metadata-hasleader", "true")])
         guard response.status == .ok else {
             let body = try await response.body.collect(upTo: 1 << 20)
             throw EtcdGatewayDecoder.failure(status: response.status.code, body: Data(body.readableBytesView))
@@ -215,9 +227,9 @@ public final class EtcdCoordinationStore: CoordinationStore {
         }
     }
 
-    private func send(_ path: String, payload: Data, client: HTTPClient, deadline: Duration) async throws
-        -> HTTPClientResponse
-    {
+    private func send(
+        _ path: String, payload: Data, client: HTTPClient, deadline: Duration, headers: [(String, String)] = []
+    ) async throws -> HTTPClientResponse {
         let first = preferred.withLock { $0 }
         var lastError: (any Error)?
         for attempt in 0..<endpoints.count {
@@ -225,6 +237,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
             var request = HTTPClientRequest(url: endpoints[index] + path)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
             request.body = .bytes(ByteBuffer(bytes: payload))
             do {
                 let response = try await execute(request, on: client, deadline: deadline)

@@ -122,14 +122,16 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
 
     /// Stops following the store; reads keep the last state, and writes fail.
     public func close() async {
-        let task = follower.withLock { $0 }
-        task?.cancel()
-        await task?.value
+        // Closed first, so a watch being replaced meanwhile finds the store closed and starts no
+        // follower that nothing would stop.
         let waiters = state.withLock { state in
             state.isClosed = true
             return state.takeWaiters(ready: false)
         }
         for waiter in waiters { waiter.continuation.resume(returning: .closed) }
+        let task = follower.withLock { $0 }
+        task?.cancel()
+        await task?.value
     }
 
     // MARK: Reads
@@ -389,14 +391,20 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
         return revision
     }
 
-    private func follow(after revision: Int64) {
-        guard !state.withLock({ $0.isClosed }) else { return }
+    /// Starts the follower, from `revision` or else from the replica's, in place of the one
+    /// running. Under the follower's lock throughout, so that two writes replacing a stalled
+    /// watch at once leave one follower, not two (the second one would run, and hold its watch
+    /// open, until the process ends), and a store closed meanwhile starts none.
+    private func follow(after revision: Int64? = nil) {
         let owner = WeakBox(self)
         let (store, prefix, clock) = (store, prefix, clock)
-        let task = Task.detached {
-            await Self.follow(owner, store: store, prefix: prefix, after: revision, clock: clock)
+        follower.withLock { follower in
+            guard let start = state.withLock({ $0.isClosed ? nil : revision ?? $0.replica.revision }) else { return }
+            follower?.cancel()
+            follower = Task.detached {
+                await Self.follow(owner, store: store, prefix: prefix, after: start, clock: clock)
+            }
         }
-        follower.withLock { $0 = task }
     }
 
     /// The follower's loop: applies the watch's batches; when the watch breaks, reads the prefix
@@ -501,12 +509,8 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
     }
 
     private func replaceWatch() {
-        let revision = state.withLock { state in
-            state.watchRestarts += 1
-            return state.replica.revision
-        }
-        follower.withLock { $0?.cancel() }
-        follow(after: revision)
+        state.withLock { $0.watchRestarts += 1 }
+        follow()
     }
 
     private func appliedOrTimedOut(_ revision: Int64) async -> WaitOutcome {

@@ -32,9 +32,6 @@ struct DispatcherReplica {
     let keys: DispatcherStoreKeys
     /// Every change up to this revision is in the replica.
     private(set) var revision: Int64 = 0
-    /// The revision of the last full read: a change at or below it is already in the replica (a
-    /// watch that started earlier may still deliver it).
-    private var floor: Int64 = 0
     private(set) var held: [String: Held] = [:]
     private(set) var nodes: [NodeID: Node] = [:]
     private(set) var tasks: [String: DispatchedTask] = [:]
@@ -56,13 +53,18 @@ struct DispatcherReplica {
     // MARK: Following the store
 
     /// Applies a watch batch, in order; returns the events for the store's watchers. Changes the
-    /// replica already holds (at or below the last read, or not newer than the key's revision)
-    /// are skipped, so a batch delivered twice changes nothing.
+    /// replica already holds (at or below the revision it had reached, or not newer than the
+    /// key's revision) are skipped, so a batch delivered twice, or late by a watch that was
+    /// replaced, changes nothing: a put delivered again after its key's delete does not bring
+    /// the key back.
     mutating func apply(_ changes: [StoreChange]) -> [StoreEvent] {
         var events: [StoreEvent] = []
+        // Compared with the revision before the batch, not as it moves through it: the changes
+        // of one transaction share a revision.
+        let appliedThrough = revision
         for change in changes {
             defer { revision = max(revision, change.revision) }
-            guard change.revision > floor else { continue }
+            guard change.revision > appliedThrough else { continue }
             switch change {
             case .put(let value):
                 guard value.modRevision > held[value.key]?.modRevision ?? 0 else { continue }
@@ -88,7 +90,6 @@ struct DispatcherReplica {
         }
         for key in held.keys where !present.contains(key) { remove(key, into: &events) }
         revision = snapshot.revision
-        floor = snapshot.revision
         return events
     }
 

@@ -12,7 +12,8 @@ public enum DispatcherSimulationPlanError: Error, Sendable, Hashable, CustomStri
     case churnPerSecond(Int)
     /// Managers outside 2...``ShardedSimulationPlan/maximumManagers``.
     case managers(Int)
-    /// A kill before 10 s in, or too late for the lease to end and the nodes to move before the end.
+    /// A kill before ``ShardedSimulationPlan/earliestKill``, or too late for the lease to end and
+    /// the nodes to move before the end.
     case killAt(Duration)
     /// A lease TTL outside 1 s...300 s.
     case leaseTTL(Duration)

@@ -28,6 +28,10 @@ public struct ShardedSimulationPlan: Sendable {
     /// Seeds the order of the agents' first beats over the first second.
     public let seed: UInt64
 
+    /// The earliest kill: every node has registered 10 s in, and the steady state the report
+    /// rates runs from then to the kill, for a second at least.
+    public static let earliestKill = Duration.seconds(11)
+
     /// A checked plan: the kill comes after every node registered (10 s in) and leaves time for
     /// the lease to end and the nodes to move; a rejoin comes after the lease ended and before
     /// the run ends.
@@ -43,7 +47,7 @@ public struct ShardedSimulationPlan: Sendable {
         else { throw .duration(duration) }
         guard leaseTTL >= .seconds(1), leaseTTL <= .seconds(300) else { throw .leaseTTL(leaseTTL) }
         let killAt = killAt ?? duration / 3
-        guard killAt >= .seconds(11), killAt + leaseTTL + .seconds(15) <= duration else { throw .killAt(killAt) }
+        guard killAt >= Self.earliestKill, killAt + leaseTTL + .seconds(15) <= duration else { throw .killAt(killAt) }
         if let rejoinAfter {
             guard rejoinAfter >= leaseTTL + .seconds(5), killAt + rejoinAfter + .seconds(15) <= duration else {
                 throw .rejoinAfter(rejoinAfter)

@@ -28,6 +28,8 @@ struct SimulateDispatcher: AsyncParsableCommand {
     static let leaseTTLs = OptionValue.duration(in: .seconds(1)...(.seconds(300)))
     static let instants = OptionValue.duration(
         in: .seconds(10)...DispatcherSimulationPlan.maximumDuration)
+    static let killInstants = OptionValue.duration(
+        in: ShardedSimulationPlan.earliestKill...DispatcherSimulationPlan.maximumDuration)
     static let defaultNodes = 100_000
     static let defaultDuration = DurationArgument(.seconds(60))
     static let defaultLeaseTTL = DurationArgument(.seconds(10))
@@ -84,16 +86,16 @@ struct SimulateDispatcher: AsyncParsableCommand {
     var managers: Int?
 
     @Option(
-        help: Self.instants.help(
+        help: Self.killInstants.help(
             "When the last manager is killed (with --managers)", absent: "a third of the way in"),
-        transform: Self.instants.parse)
+        transform: Self.killInstants.parse)
     var killAt: DurationArgument?
 
     @Option(
         help: Self.leaseTTLs.help(
             "How long a killed manager's lease outlives it (with --managers)", default: Self.defaultLeaseTTL),
         transform: Self.leaseTTLs.parse)
-    var leaseTTL = Self.defaultLeaseTTL
+    var leaseTTL: DurationArgument?
 
     @Option(
         help: Self.instants.help(
@@ -110,7 +112,7 @@ struct SimulateDispatcher: AsyncParsableCommand {
             _ = try plan()
             let sharded = [
                 ("--kill-at", killAt != nil), ("--rejoin-after", rejoinAfter != nil),
-                ("--lease-ttl", leaseTTL != Self.defaultLeaseTTL),
+                ("--lease-ttl", leaseTTL != nil),
             ]
             for (name, given) in sharded where given {
                 throw ValidationError("\(name) needs --managers")
@@ -128,7 +130,7 @@ struct SimulateDispatcher: AsyncParsableCommand {
         do {
             return try ShardedSimulationPlan(
                 nodes: nodes, managers: managers ?? 2, duration: duration.value, killAt: killAt?.value,
-                leaseTTL: leaseTTL.value, rejoinAfter: rejoinAfter?.value, seed: UInt64(seed))
+                leaseTTL: (leaseTTL ?? Self.defaultLeaseTTL).value, rejoinAfter: rejoinAfter?.value, seed: UInt64(seed))
         } catch {
             throw ValidationError("--managers: \(error)")
         }
