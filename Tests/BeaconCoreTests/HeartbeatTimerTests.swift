@@ -106,6 +106,74 @@ import Testing
         #expect(timer.wakeUps > settled)
     }
 
+    /// A pass that outlasts its slot (an `onExpiry` that blocks) does not leave beats counting
+    /// from the reading the thread published before it: a node beaten meanwhile expires no
+    /// earlier than its TTL after the beat. Real time, asserting only a lower bound: a slow
+    /// machine makes the expiry later, never earlier.
+    @Test func aBeatDuringALongPassIsNeverEarly() async throws {
+        final class Probe: Sendable {
+            let blocking = Atomic<Bool>(false)
+            let expiredAt = Mutex<BeaconInstant?>(nil)
+        }
+        let clock = MonotonicClock()
+        let timer = try HeartbeatTimer(configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(10)))
+        let ttl = try HeartbeatTTL(.seconds(2))
+        let sentinel = try timer.wheel.register(ttl: HeartbeatTTL(.milliseconds(50)))
+        let keeper = try timer.wheel.register(ttl: HeartbeatTTL(.seconds(10)))
+        let probe = Probe()
+        try timer.start { expiry in
+            if expiry.handles.contains(where: { $0 != sentinel && $0 != keeper }) {
+                probe.expiredAt.withLock { $0 = clock.now }
+            }
+            if expiry.handles.contains(sentinel) {
+                probe.blocking.store(true, ordering: .releasing)
+                usleep(600_000)
+            }
+        }
+        defer { timer.stop() }
+        // Beats all the while keep the thread publishing its reading once a slot, up to the
+        // sentinel's pass (a slot without a beat would withdraw it).
+        while !probe.blocking.load(ordering: .acquiring) {
+            try timer.wheel.beat(keeper, ttl: HeartbeatTTL(.seconds(10)))
+            await Task.yield()
+        }
+        // Well into the blocked pass, where a reading published before it is 300 ms stale.
+        try await Task.sleep(for: .milliseconds(300))
+        // Registered now (registrations read the clock itself), then beaten: the beat's deadline
+        // is the one that counts.
+        let node = try timer.wheel.register(ttl: HeartbeatTTL(.milliseconds(10)))
+        let beatAt = clock.now
+        try timer.wheel.beat(node, ttl: ttl)
+        while probe.expiredAt.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(5)) }
+        let expired = try #require(probe.expiredAt.withLock { $0 })
+        #expect(expired.duration(since: beatAt) >= .seconds(2))
+    }
+
+    /// A timer started again after a stop does not count the time it was stopped as a stall:
+    /// a node registered after the restart expires on time, not a stop's length late.
+    @Test func aTimerStartedAgainIsNotLateForWhatItHoldsNext() async throws {
+        let clock = ManualClock(start: BeaconInstant(nanoseconds: 1_000_000_000))
+        let timer = try HeartbeatTimer(
+            configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(10), stallThreshold: .seconds(1)),
+            clock: clock)
+        let (expiries, delivered) = AsyncStream<[HeartbeatHandle]>.makeStream()
+        try timer.start { delivered.yield($0.handles) }
+        // A term: a node comes and goes; its record stays filed until a pass sweeps it.
+        let gone = try timer.wheel.register(ttl: HeartbeatTTL(.seconds(5)))
+        await clock.waitForSleepers(1)
+        _ = try timer.wheel.remove(gone)
+        timer.stop()
+        // A minute without a term, then the next.
+        try clock.advance(by: .seconds(60))
+        try timer.start { delivered.yield($0.handles) }
+        defer { timer.stop() }
+        let node = try timer.wheel.register(ttl: HeartbeatTTL(.seconds(1)))
+        await clock.waitForSleepers(1)
+        try clock.advance(by: .milliseconds(1_002))
+        var expired = expiries.makeAsyncIterator()
+        #expect(await expired.next() == [node])
+    }
+
     @Test func aTimerRefusesAClockItCannotBlockOn() {
         struct ForeignClock: BeaconClock {
             var now: BeaconInstant { .zero }

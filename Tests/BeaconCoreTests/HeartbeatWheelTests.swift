@@ -163,6 +163,19 @@ import Testing
         #expect(wheel.isArmed(node))
     }
 
+    /// A wheel left empty for longer than its span is not late for the first node filed after:
+    /// its owner slept with nothing due. (The idle time, less the span, once counted as a stall,
+    /// and the node outlived its deadline by that much.)
+    @Test func aWheelIdleForLongerThanItsSpanIsNotLateForItsNextNode() throws {
+        let wheel = try wheel(stallThreshold: .seconds(1))
+        try wheel.advance(to: clock.now) { _ in }
+        try clock.advance(by: .seconds(60))
+        let node = try wheel.register(ttl: HeartbeatTTL(.seconds(1)))
+        try wheel.advance(to: clock.now) { _ in Issue.record("nothing is due yet") }
+        #expect(try run(wheel, by: .milliseconds(1_002)) == [node])
+        #expect(wheel.statistics.stalls == 0)
+    }
+
     @Test func stallGuardExtendsDeadlinesThatPassedDuringAStall() throws {
         let guarded = try wheel(stallThreshold: .milliseconds(500))
         let unguarded = try HeartbeatWheel(

@@ -172,6 +172,9 @@ private final class TimerLoop<Clock: BeaconClock>: TimerLoopRunner, @unchecked S
     func prepare(onExpiry: @escaping @Sendable (HeartbeatExpiry) -> Void) {
         self.onExpiry = onExpiry
         stopping.store(false, ordering: .relaxed)
+        // A start after a stop: the gap between the two threads would otherwise read as a stall
+        // on the first pass, its grace reaching a maximum TTL past it.
+        wheel.ownerWillChange()
     }
 
     func requestStop() {
@@ -185,6 +188,10 @@ private final class TimerLoop<Clock: BeaconClock>: TimerLoopRunner, @unchecked S
         while !stopping.load(ordering: .acquiring) {
             wakeUps.add(1, ordering: .relaxed)
             let now = wheel.clock.now
+            // While the pass runs, beats read the clock themselves: with `onExpiry` it can take
+            // longer than the slot the published reading covers, and beats still counting from
+            // that reading would get deadlines early by the overrun.
+            if cachesBeatClock { wheel.withdrawBeatClock() }
             let next: BeaconInstant?
             do {
                 next = try wheel.advance(to: now, deliver: onExpiry)
@@ -192,12 +199,15 @@ private final class TimerLoop<Clock: BeaconClock>: TimerLoopRunner, @unchecked S
                 // Someone else advanced the wheel (a misuse the wheel refused); try again a slot later.
                 next = now.advanced(by: refresh)
             }
-            let refreshAt = now.advanced(by: refresh)
+            // The reading published next covers a slot from the end of the pass, not its start,
+            // and is never one the pass has already outlived.
+            let passEnded = cachesBeatClock ? wheel.clock.now : now
+            let refreshAt = passEnded.advanced(by: refresh)
             let wake: BeaconInstant?
             if !cachesBeatClock {
                 wake = next
             } else if let next, next <= refreshAt {
-                wheel.publishBeatClock(validUntil: next)
+                wheel.publishBeatClock(validUntil: max(next, passEnded))
                 wake = next
             } else if wheel.takeBeatClockUsage() {
                 wheel.publishBeatClock(validUntil: refreshAt)

@@ -36,9 +36,9 @@ extension HeartbeatWheel {
         guard nowMicros >= lastAdvanceMicros else {
             throw .clockWentBackwards(by: .microseconds(Int64(lastAdvanceMicros - nowMicros)))
         }
-        filePendingRegistrations()
-        detectStall(nowMicros: nowMicros)
         let nowTick = nowMicros / slotMicros
+        filePendingRegistrations(nowTick: nowTick)
+        detectStall(nowMicros: nowMicros)
         while let tick = nextOccupiedTick(), tick < nowTick {
             sweep(tick: tick, nowMicros: nowMicros, deliver: deliver)
         }
@@ -71,6 +71,14 @@ extension HeartbeatWheel {
         nextOccupiedTick().map { instant(micros: slotEndMicros(ofTick: $0)) }
     }
 
+    /// A new owner takes over after the last one stopped: forgets the wake the last one planned
+    /// and lets the next advance skip the stall check. Call it before the new owner's first
+    /// advance, ordered after the last owner's end (a thread join, then a thread start).
+    func ownerWillChange() {
+        plannedWakeMicros = nil
+        ownerChanged = true
+    }
+
     /// Tells registrations that the owner will not look at the wheel before `wake` (nil: not
     /// before it is woken), and reports whether registrations arrived meanwhile, in which case
     /// the owner must not sleep. Either this sees a registration, or that registration sees the
@@ -97,6 +105,12 @@ extension HeartbeatWheel {
     private func detectStall(nowMicros: UInt64) {
         let planned = plannedWakeMicros
         plannedWakeMicros = nil
+        // The time between two owners is not a stall: no beat read a cached clock meanwhile
+        // (the last owner withdrew it as it stopped), and what fell due then is simply due.
+        guard !ownerChanged else {
+            ownerChanged = false
+            return
+        }
         guard let threshold = stallThresholdMicros, let tick = nextOccupiedTick() else { return }
         // An owner that planned to wake before the next occupied slot (a timer refreshing its
         // cached clock, or one the look-ahead let sleep past slots it emptied) is late from then.
@@ -109,11 +123,18 @@ extension HeartbeatWheel {
         counters.stalls += 1
     }
 
-    private func filePendingRegistrations() {
+    private func filePendingRegistrations(nowTick: UInt64) {
         var index = registry.withLock { registry in
             let head = registry.pendingHead
             registry.pendingHead = HeartbeatRecord.none
             return head
+        }
+        if index != HeartbeatRecord.none, nextOccupiedTick() == nil {
+            // Nothing is filed, so the ticks the slots stand for can move up to the earliest new
+            // deadline (or now): after a wheel sat empty for longer than its span, its nodes are
+            // then filed under their own deadlines, not clamped to a horizon that ended meanwhile
+            // and taken for a stall of the whole idle time.
+            cursor = max(cursor, min(earliestDeadlineTick(from: index), nowTick))
         }
         while index != HeartbeatRecord.none {
             let record = records + Int(index)
@@ -265,6 +286,23 @@ extension HeartbeatWheel {
         records[Int(index)].link = head
         slotHeads[slot] = index
         if head == HeartbeatRecord.none { occupancy.set(slot) }
+    }
+
+    /// The tick of the earliest deadline in the chain of registrations from `index`, removed
+    /// ones aside; `UInt64.max` when all were removed.
+    private func earliestDeadlineTick(from index: UInt32) -> UInt64 {
+        var earliest = UInt64.max
+        var index = index
+        while index != HeartbeatRecord.none {
+            let record = records + Int(index)
+            let state = record.pointee.state.load(ordering: .acquiring)
+            if state & HeartbeatRecord.phaseMask != HeartbeatRecord.removed {
+                let deadline = record.pointee.deadline.load(ordering: .relaxed) & HeartbeatRecord.deadlineMask
+                earliest = min(earliest, deadline / slotMicros)
+            }
+            index = record.pointee.link
+        }
+        return earliest
     }
 
     private func recycle(_ index: UInt32, removal: Bool) {

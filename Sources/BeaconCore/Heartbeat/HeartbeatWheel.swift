@@ -70,6 +70,9 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
     /// When the owner said it would next look (`prepareToSleep`), in microseconds since the
     /// epoch: the stall guard measures lateness from it when it is earlier than the next slot.
     var plannedWakeMicros: UInt64?
+    /// Set when a new owner takes over (``HeartbeatTimer/start(onExpiry:)`` after a stop): the
+    /// next advance does not count the time nobody owned the wheel as a stall.
+    var ownerChanged = false
     /// The slot where the last look-ahead stopped because a node's deadline falls in it: the
     /// owner wakes there anyway, so no look-ahead is needed (or repeated) until it is swept.
     var lookAheadKeptTick: UInt64?

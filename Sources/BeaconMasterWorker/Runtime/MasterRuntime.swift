@@ -252,7 +252,10 @@ public final class MasterRuntime: LongRunningService {
     }
 
     /// Deletes a tombstone's persisted status, then forgets it so its ID can be reused.
-    /// Cleaning a worker that is already gone is fine.
+    /// Cleaning a worker that is already gone is fine: its persisted status, if any, is deleted
+    /// all the same, so a clean cut short by a failed store call can be repeated. Reuse the ID
+    /// only once this returns: a worker created under it meanwhile could have its first status
+    /// deleted with the tombstone's.
     ///
     /// - Throws: ``MasterWorkerError/invalidWorkerState(_:_:)`` if the worker is not a tombstone,
     ///   ``MasterWorkerError/storage(_:)``.
