@@ -185,23 +185,30 @@ private final class TimerLoop<Clock: BeaconClock>: TimerLoopRunner, @unchecked S
     func run() {
         guard let onExpiry else { return }
         let refresh = wheel.configuration.slotWidth
+        // Before `onExpiry` runs, beats go back to reading the clock themselves: it may block (on
+        // the dispatcher's lock, say) past the slot the published reading covers, and beats still
+        // counting from that reading would get deadlines early by the overrun. A pass without
+        // expiries keeps the reading: its own work is bounded well within a slot.
+        var delivered = false
+        let deliver: (HeartbeatExpiry) -> Void = { [wheel, cachesBeatClock] expiry in
+            if cachesBeatClock, !delivered { wheel.withdrawBeatClock() }
+            delivered = true
+            onExpiry(expiry)
+        }
         while !stopping.load(ordering: .acquiring) {
             wakeUps.add(1, ordering: .relaxed)
             let now = wheel.clock.now
-            // While the pass runs, beats read the clock themselves: with `onExpiry` it can take
-            // longer than the slot the published reading covers, and beats still counting from
-            // that reading would get deadlines early by the overrun.
-            if cachesBeatClock { wheel.withdrawBeatClock() }
             let next: BeaconInstant?
+            delivered = false
             do {
-                next = try wheel.advance(to: now, deliver: onExpiry)
+                next = try wheel.advance(to: now, deliver: deliver)
             } catch {
                 // Someone else advanced the wheel (a misuse the wheel refused); try again a slot later.
                 next = now.advanced(by: refresh)
             }
-            // The reading published next covers a slot from the end of the pass, not its start,
-            // and is never one the pass has already outlived.
-            let passEnded = cachesBeatClock ? wheel.clock.now : now
+            // After `onExpiry`, the reading published next covers a slot from the end of the
+            // pass, not its start, and is never one the pass has already outlived.
+            let passEnded = cachesBeatClock && delivered ? wheel.clock.now : now
             let refreshAt = passEnded.advanced(by: refresh)
             let wake: BeaconInstant?
             if !cachesBeatClock {

@@ -195,7 +195,10 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
 
     @usableFromInline
     func uncachedBeatMicros() -> UInt64 {
-        clockLine.pointee.used.store(true, ordering: .relaxed)
+        // Read-mostly, as on the cached path: a store per beat would pull the line, which the
+        // owner reads, back and forth between the cores.
+        let line = clockLine
+        if !line.pointee.used.load(ordering: .relaxed) { line.pointee.used.store(true, ordering: .relaxed) }
         return micros(clock.now, roundingUp: true)
     }
 
