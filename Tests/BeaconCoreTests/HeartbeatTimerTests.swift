@@ -149,6 +149,45 @@ import Testing
         #expect(expired.duration(since: beatAt) >= .seconds(2))
     }
 
+    /// A timer stopped from its own `onExpiry` is not joined: its thread ends the pass on its
+    /// own. Started again before that, two threads would own the wheel, so the start is refused
+    /// until the old thread has ended.
+    @Test func aStartWaitsForAThreadStoppedFromItsOwnExpiryToEnd() async throws {
+        final class Gate: Sendable {
+            let timer = Mutex<HeartbeatTimer<ManualClock>?>(nil)
+            let stopped = Atomic<Bool>(false)
+            let release = Atomic<Bool>(false)
+        }
+        let clock = ManualClock(start: BeaconInstant(nanoseconds: 1_000_000_000))
+        let timer = try HeartbeatTimer(
+            configuration: .init(slotWidth: .milliseconds(1), maximumTTL: .seconds(1), stallThreshold: nil),
+            clock: clock)
+        let gate = Gate()
+        gate.timer.withLock { $0 = timer }
+        try timer.start { _ in
+            gate.timer.withLock { $0 }?.stop()
+            gate.stopped.store(true, ordering: .releasing)
+            while !gate.release.load(ordering: .acquiring) { usleep(1_000) }
+        }
+        _ = try timer.wheel.register(ttl: HeartbeatTTL(.milliseconds(1)))
+        await clock.waitForSleepers(1)
+        try clock.advance(by: .milliseconds(3))
+        while !gate.stopped.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(throws: HeartbeatError.self) { try timer.start { _ in } }
+        gate.release.store(true, ordering: .releasing)
+        var started = false
+        while !started {
+            do {
+                try timer.start { _ in }
+                started = true
+            } catch {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        timer.stop()
+        gate.timer.withLock { $0 = nil }
+    }
+
     /// A timer started again after a stop does not count the time it was stopped as a stall:
     /// a node registered after the restart expires on time, not a stop's length late.
     @Test func aTimerStartedAgainIsNotLateForWhatItHoldsNext() async throws {

@@ -64,6 +64,11 @@ public final class HeartbeatTimer<Clock: BeaconClock>: Sendable {
     public func start(onExpiry: @escaping @Sendable (HeartbeatExpiry) -> Void) throws(HeartbeatError) {
         try thread.withLock { thread throws(HeartbeatError) in
             guard thread == nil else { throw .timerStartFailed("the timer is already running") }
+            // A thread stopped from its own `onExpiry` was detached, not joined: it still owns
+            // the wheel until it ends its pass.
+            guard loop.threadExited.load(ordering: .acquiring) else {
+                throw .timerStartFailed("the timer's thread, stopped from its own onExpiry, is still ending its pass")
+            }
             loop.prepare(onExpiry: onExpiry)
             let context = Unmanaged<AnyObject>.passRetained(loop).toOpaque()
             var created = pthread_t()
@@ -154,6 +159,8 @@ private final class TimerLoop<Clock: BeaconClock>: TimerLoopRunner, @unchecked S
     let wheel: HeartbeatWheel<Clock>
     let parking: any ThreadParkingClock
     let stopping = Atomic<Bool>(false)
+    /// False from `prepare` until the thread's `run` returns; a start waits for it.
+    let threadExited = Atomic<Bool>(true)
     let wakeUps = Atomic<Int>(0)
     private var onExpiry: (@Sendable (HeartbeatExpiry) -> Void)?
 
@@ -172,6 +179,7 @@ private final class TimerLoop<Clock: BeaconClock>: TimerLoopRunner, @unchecked S
     func prepare(onExpiry: @escaping @Sendable (HeartbeatExpiry) -> Void) {
         self.onExpiry = onExpiry
         stopping.store(false, ordering: .relaxed)
+        threadExited.store(false, ordering: .relaxed)
         // A start after a stop: the gap between the two threads would otherwise read as a stall
         // on the first pass, its grace reaching a maximum TTL past it.
         wheel.ownerWillChange()
@@ -183,44 +191,40 @@ private final class TimerLoop<Clock: BeaconClock>: TimerLoopRunner, @unchecked S
     }
 
     func run() {
+        // Releasing: the next owner, started once this is seen, reads the wheel as this left it.
+        defer { threadExited.store(true, ordering: .releasing) }
         guard let onExpiry else { return }
         let refresh = wheel.configuration.slotWidth
-        // Before `onExpiry` runs, beats go back to reading the clock themselves: it may block (on
-        // the dispatcher's lock, say) past the slot the published reading covers, and beats still
-        // counting from that reading would get deadlines early by the overrun. A pass without
-        // expiries keeps the reading: its own work is bounded well within a slot.
-        var delivered = false
-        let deliver: (HeartbeatExpiry) -> Void = { [wheel, cachesBeatClock] expiry in
-            if cachesBeatClock, !delivered { wheel.withdrawBeatClock() }
-            delivered = true
-            onExpiry(expiry)
-        }
         while !stopping.load(ordering: .acquiring) {
             wakeUps.add(1, ordering: .relaxed)
             let now = wheel.clock.now
+            // While a pass runs, beats read the clock themselves. A pass can outlast the slot
+            // the published reading covers (`onExpiry` may block on a lock; filing a burst of
+            // registrations is unbounded), and beats still counting from that reading would get
+            // deadlines early by the overrun.
+            if cachesBeatClock { wheel.withdrawBeatClock() }
             let next: BeaconInstant?
-            delivered = false
             do {
-                next = try wheel.advance(to: now, deliver: deliver)
+                next = try wheel.advance(to: now, deliver: onExpiry)
             } catch {
                 // Someone else advanced the wheel (a misuse the wheel refused); try again a slot later.
                 next = now.advanced(by: refresh)
             }
-            // After `onExpiry`, the reading published next covers a slot from the end of the
-            // pass, not its start, and is never one the pass has already outlived.
-            let passEnded = cachesBeatClock && delivered ? wheel.clock.now : now
+            // The reading published next covers a slot from the end of the pass, not its start.
+            let passEnded = cachesBeatClock ? wheel.clock.now : now
             let refreshAt = passEnded.advanced(by: refresh)
             let wake: BeaconInstant?
             if !cachesBeatClock {
                 wake = next
             } else if let next, next <= refreshAt {
-                wheel.publishBeatClock(validUntil: max(next, passEnded))
+                // A wake the pass has already outlived is no bound on the time: the reading stays
+                // withdrawn, and the thread passes again at once.
+                if next > passEnded { wheel.publishBeatClock(validUntil: next) }
                 wake = next
             } else if wheel.takeBeatClockUsage() {
                 wheel.publishBeatClock(validUntil: refreshAt)
                 wake = refreshAt
             } else {
-                wheel.withdrawBeatClock()
                 wake = next
             }
             if wheel.prepareToSleep(until: wake) {
