@@ -6,13 +6,21 @@ import Testing
 /// What happens to the list while a rebalance waits on a ping, and to a failure report that
 /// arrives after the list moved on: the order the client learnt last wins.
 @Suite(.timeLimit(.minutes(1))) struct ServerManagerRaceTests {
-    @Test func aCancelledRebalanceChangesNothingAndLeavesTheManagerOnline() async {
+    /// A manager over s1, s2 and s3 whose rebalance waits on its first ping, and the name of
+    /// the server that ping is for.
+    private func rebalanceWaitingOnAPing() async -> (
+        manager: ServerManager, pinger: GatedPinger, rebalancing: Task<Bool, Never>, pinged: String?
+    ) {
         let pinger = GatedPinger()
         let m = manager(pinger)
         for name in ["s1", "s2", "s3"] { m.add(server(name)) }
-        let before = m.servers
         let rebalancing = Task { await m.rebalance() }
-        _ = await pinger.nextPing()
+        return (m, pinger, rebalancing, await pinger.nextPing())
+    }
+
+    @Test func aCancelledRebalanceChangesNothingAndLeavesTheManagerOnline() async {
+        let (m, pinger, rebalancing, _) = await rebalanceWaitingOnAPing()
+        let before = m.servers
         rebalancing.cancel()
         #expect(await rebalancing.value == false)
         #expect(!m.isOffline)
@@ -21,11 +29,7 @@ import Testing
     }
 
     @Test func aFailureReportedWhileRebalancingWinsOverTheNewOrder() async {
-        let pinger = GatedPinger()
-        let m = manager(pinger)
-        for name in ["s1", "s2", "s3"] { m.add(server(name)) }
-        let rebalancing = Task { await m.rebalance() }
-        _ = await pinger.nextPing()
+        let (m, pinger, rebalancing, _) = await rebalanceWaitingOnAPing()
         let failed = m.find()
         if let failed { m.notifyFailed(failed) }
         let reported = m.servers
@@ -37,11 +41,7 @@ import Testing
     }
 
     @Test func aServerPreferredWhileRebalancingStaysInFront() async {
-        let pinger = GatedPinger()
-        let m = manager(pinger)
-        for name in ["s1", "s2", "s3"] { m.add(server(name)) }
-        let rebalancing = Task { await m.rebalance() }
-        _ = await pinger.nextPing()
+        let (m, pinger, rebalancing, _) = await rebalanceWaitingOnAPing()
         m.prefer(server("owner"))
         pinger.answer(true)
         #expect(await rebalancing.value == false)
@@ -50,11 +50,7 @@ import Testing
 
     /// Added and removed servers are not order changes: the rebalance still publishes, merged.
     @Test func aServerAddedWhileRebalancingIsMergedIntoTheNewOrder() async {
-        let pinger = GatedPinger()
-        let m = manager(pinger)
-        for name in ["s1", "s2", "s3"] { m.add(server(name)) }
-        let rebalancing = Task { await m.rebalance() }
-        let pinged = await pinger.nextPing()
+        let (m, pinger, rebalancing, pinged) = await rebalanceWaitingOnAPing()
         m.add(server("s4"))
         pinger.answer(true)
         #expect(await rebalancing.value == true)
