@@ -12,13 +12,13 @@ enum EtcdGatewayJSON {
         Data(text.utf8).base64EncodedString()
     }
 
-    /// The smallest key after every key starting with `prefix` (etcd's prefix range end).
     /// The first key of a prefix's range, base64: the prefix, or "\0" for the empty prefix
     /// (etcd refuses an empty key).
     static func rangeStart(ofPrefix prefix: String) -> String {
         prefix.isEmpty ? Data([0]).base64EncodedString() : base64(prefix)
     }
 
+    /// The smallest key after every key starting with `prefix` (etcd's prefix range end).
     static func rangeEnd(ofPrefix prefix: String) -> String {
         var bytes = Array(prefix.utf8)
         while let last = bytes.last {

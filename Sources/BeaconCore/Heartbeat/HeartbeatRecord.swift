@@ -61,6 +61,14 @@ struct BeatClockLine: ~Copyable {
 
     @inlinable static var withdrawn: UInt64 { UInt64.max }
 
+    /// Notes that a beat read the time. Read-mostly: the flag is stored only when not already
+    /// set, so beats leave the line shared between the cores instead of pulling it back and
+    /// forth with a store each.
+    @inlinable @inline(__always)
+    func markUsed() {
+        if !used.load(ordering: .relaxed) { used.store(true, ordering: .relaxed) }
+    }
+
     init() {
         cachedMicros = Atomic(BeatClockLine.withdrawn)
         used = Atomic(false)

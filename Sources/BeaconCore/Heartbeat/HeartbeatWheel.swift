@@ -186,19 +186,13 @@ public final class HeartbeatWheel<Clock: BeaconClock>: @unchecked Sendable {
         let line = clockLine
         let cached = line.pointee.cachedMicros.load(ordering: .relaxed)
         guard cached != BeatClockLine.withdrawn else { return uncachedBeatMicros() }
-        // A read-mostly flag: written once per refresh, so the line stays shared between cores.
-        if !line.pointee.used.load(ordering: .relaxed) {
-            line.pointee.used.store(true, ordering: .relaxed)
-        }
+        line.pointee.markUsed()
         return cached
     }
 
     @usableFromInline
     func uncachedBeatMicros() -> UInt64 {
-        // Read-mostly, as on the cached path: a store per beat would pull the line, which the
-        // owner reads, back and forth between the cores.
-        let line = clockLine
-        if !line.pointee.used.load(ordering: .relaxed) { line.pointee.used.store(true, ordering: .relaxed) }
+        clockLine.pointee.markUsed()
         return micros(clock.now, roundingUp: true)
     }
 

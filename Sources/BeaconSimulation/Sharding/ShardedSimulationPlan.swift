@@ -32,6 +32,9 @@ public struct ShardedSimulationPlan: Sendable {
     /// rates runs from then to the kill, for a second at least.
     public static let earliestKill = Duration.seconds(11)
 
+    /// How long a killed manager's entry outlives it when the plan does not say.
+    public static let defaultLeaseTTL = Duration.seconds(10)
+
     /// A checked plan: the kill comes after every node registered (10 s in) and leaves time for
     /// the lease to end and the nodes to move; a rejoin comes after the lease ended and before
     /// the run ends.
@@ -39,7 +42,7 @@ public struct ShardedSimulationPlan: Sendable {
     /// - Throws: ``DispatcherSimulationPlanError`` naming the first input out of range.
     public init(
         nodes: Int, managers: Int = 3, duration: Duration, killAt: Duration? = nil,
-        leaseTTL: Duration = .seconds(10), rejoinAfter: Duration? = nil, seed: UInt64 = 1
+        leaseTTL: Duration = defaultLeaseTTL, rejoinAfter: Duration? = nil, seed: UInt64 = 1
     ) throws(DispatcherSimulationPlanError) {
         guard (1...DispatcherSimulationPlan.maximumNodes).contains(nodes) else { throw .nodes(nodes) }
         guard (2...Self.maximumManagers).contains(managers) else { throw .managers(managers) }

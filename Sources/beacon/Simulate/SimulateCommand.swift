@@ -32,7 +32,7 @@ struct SimulateDispatcher: AsyncParsableCommand {
         in: ShardedSimulationPlan.earliestKill...DispatcherSimulationPlan.maximumDuration)
     static let defaultNodes = 100_000
     static let defaultDuration = DurationArgument(.seconds(60))
-    static let defaultLeaseTTL = DurationArgument(.seconds(10))
+    static let defaultLeaseTTL = DurationArgument(ShardedSimulationPlan.defaultLeaseTTL)
     static let defaultSilentFraction = 0.01
     /// Streams opened without `--assignment-nodes`, capped at the node count.
     static let defaultAssignmentNodes = 1_000
