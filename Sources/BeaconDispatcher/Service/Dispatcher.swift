@@ -464,9 +464,12 @@ extension Dispatcher where Clock == ManualClock {
     /// lease sweeper, a scheduler's lease refresher), pass how many of those sleep when all is
     /// quiet, or it returns before the dispatcher has parked.
     ///
-    /// - Parameter otherSleepers: the sleepers on the clock that are not the dispatcher's.
+    /// - Parameter otherSleepers: the sleepers on the clock that are not the dispatcher's; a
+    ///   negative count is taken as none, and one too large to add to the dispatcher's waits
+    ///   until the task is cancelled.
     public func waitUntilIdle(besides otherSleepers: Int = 0) async {
-        await clock.waitForSleepers(Self.sleepersWhenIdle + max(0, otherSleepers))
+        let (total, overflowed) = Self.sleepersWhenIdle.addingReportingOverflow(max(0, otherSleepers))
+        await clock.waitForSleepers(overflowed ? .max : total)
     }
 
     /// The loop's wake-up timer and the wheel's thread.
