@@ -29,15 +29,13 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         var leases: [Int64: Lease] = [:]
         var nextLease: Int64 = 0x6c65_6173_6500
         var watchers: [Int: Watcher] = [:]
-        /// Watcher ids by prefix, so a write finds its watchers by the key's `/`-separated
-        /// ancestors instead of testing every watcher (thousands of groups share one store).
-        var watchersByPrefix: [String: Set<Int>] = [:]
+        var watcherIndex = WatcherIndex()
         var nextWatcher = 0
         /// No lease expires before this; the sweep skips its scan until then, and the sweeper
         /// sleeps until it.
         var earliestDeadline: BeaconInstant?
         /// Recent changes, so a watch can resume from a revision; older ones are compacted.
-        var history: [StoreChange] = []
+        var history = ChangeHistory()
     }
 
     /// The smallest TTL a lease gets (etcd's default is 2 s; this store allows shorter leases so
@@ -135,7 +133,7 @@ public final class InMemoryCoordinationStore: CoordinationStore {
                 if prefix.hasSuffix("/") {
                     (state.keysByDirectory[prefix] ?? []).compactMap { state.values[$0] }
                 } else {
-                    state.values.values.filter { $0.key.hasPrefix(prefix) }
+                    state.values.values.filter { $0.key.utf8.starts(with: prefix.utf8) }
                 }
             return StoreSnapshot(values: candidates.sorted { $0.key < $1.key }, revision: state.revision)
         }
@@ -185,16 +183,16 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         let revision = max(revision, 0)
         let (stream, continuation) = AsyncThrowingStream<[StoreChange], any Error>.makeStream()
         let id: Int? = state.withLock { state in
-            let oldest = state.history.first?.revision ?? state.revision + 1
+            let oldest = state.history.oldestRevision ?? state.revision + 1
             if revision + 1 < oldest, revision < state.revision {
                 continuation.finish(throwing: CoordinationError.compacted(compactRevision: oldest))
                 return nil
             }
-            let missed = state.history.filter { $0.revision > revision && Self.key(of: $0).hasPrefix(prefix) }
+            let missed = state.history.changes(after: revision, under: prefix)
             if !missed.isEmpty { continuation.yield(missed) }
             state.nextWatcher += 1
             state.watchers[state.nextWatcher] = Watcher(prefix: prefix, continuation: continuation)
-            state.watchersByPrefix[prefix, default: []].insert(state.nextWatcher)
+            state.watcherIndex.insert(state.nextWatcher, following: prefix)
             return state.nextWatcher
         }
         if let id {
@@ -243,22 +241,13 @@ public final class InMemoryCoordinationStore: CoordinationStore {
             return ended
         }) {
             guard let watcher = state.watchers.removeValue(forKey: id) else { continue }
-            state.watchersByPrefix[watcher.prefix]?.remove(id)
-            if state.watchersByPrefix[watcher.prefix]?.isEmpty == true { state.watchersByPrefix[watcher.prefix] = nil }
+            state.watcherIndex.remove(id, following: watcher.prefix)
         }
         guard !changes.isEmpty else { return }
-        state.history.append(contentsOf: changes)
-        if state.history.count > historyLimit {
-            // Whole revisions only: a watch resuming inside a half-dropped revision would miss
-            // part of it.
-            var cut = state.history.count - historyLimit
-            let lastDropped = state.history[cut - 1].revision
-            while cut < state.history.count, state.history[cut].revision == lastDropped { cut += 1 }
-            state.history.removeFirst(cut)
-        }
+        state.history.append(changes, keeping: historyLimit)
         var batches: [Int: [StoreChange]] = [:]
         for change in changes {
-            for id in Self.watchers(of: Self.key(of: change), in: state) { batches[id, default: []].append(change) }
+            for id in state.watcherIndex.watchers(of: change.key) { batches[id, default: []].append(change) }
         }
         for (id, batch) in batches { state.watchers[id]?.continuation.yield(batch) }
     }
@@ -275,26 +264,6 @@ public final class InMemoryCoordinationStore: CoordinationStore {
                 directories[directory]?.remove(key)
                 if directories[directory]?.isEmpty == true { directories[directory] = nil }
             }
-        }
-    }
-
-    /// The watchers whose prefix `key` starts with: the prefixes are looked up among the key's
-    /// leading substrings, which are few for the `/`-separated keys groups use.
-    private static func watchers(of key: String, in state: State) -> Set<Int> {
-        var found: Set<Int> = []
-        if let all = state.watchersByPrefix[""] { found.formUnion(all) }
-        var end = key.startIndex
-        while end < key.endIndex {
-            end = key.index(after: end)
-            if let ids = state.watchersByPrefix[String(key[..<end])] { found.formUnion(ids) }
-        }
-        return found
-    }
-
-    private static func key(of change: StoreChange) -> String {
-        switch change {
-        case .put(let value): value.key
-        case .delete(let key, _): key
         }
     }
 

@@ -28,6 +28,14 @@ public enum StoreChange: Sendable, Hashable {
         case .delete(_, let revision): revision
         }
     }
+
+    /// The key that was written or deleted.
+    public var key: String {
+        switch self {
+        case .put(let value): value.key
+        case .delete(let key, _): key
+        }
+    }
 }
 
 /// A condition of a transaction, on one key.

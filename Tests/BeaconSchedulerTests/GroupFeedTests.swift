@@ -96,6 +96,38 @@ private final class WatchedStore: CoordinationStore {
         await scheduler.close()
     }
 
+    /// A follower skips the changes its step does not read (other hosts' keys), but not its own:
+    /// a follower whose exchange key, then election key, another writer deletes registers each
+    /// again, though the group's decision (the first host) stays the same throughout.
+    @Test func aFollowerWhoseKeysAnotherWriterDeletesRegistersAgain() async throws {
+        let clock = ManualClock()
+        let store = InMemoryCoordinationStore(clock: clock)
+        let scheduler = Scheduler(store: store, clock: clock, random: SplitMix64(seed: 5))
+        let settings = options("alpha", max: 1, ttl: .seconds(5))
+        var handles: [ScheduleHandle] = []
+        for host in ["a", "b", "c"] {
+            handles.append(try await scheduler.schedule(path: "/f", hostname: host, options: settings))
+        }
+        for handle in handles { try await handle.waitFor(["a"]) }
+        let exchange = try #require(try await store.value("/f/exchange/b"))
+        let election = try #require(
+            try await store.read(prefix: "/f/election/").values.first { $0.value == "b" })
+
+        // Changes the follower does not read come first, then its own key goes.
+        _ = try await store.transaction(if: [], then: [.put(key: "/f/other", value: "x", lease: nil)], else: [])
+        _ = try await store.transaction(if: [], then: [.delete(key: "/f/exchange/b")], else: [])
+        try await until("b's exchange key back", in: store, prefix: "/f/exchange/") {
+            $0.values.contains { $0.key == "/f/exchange/b" && $0.lease == exchange.lease }
+        }
+        _ = try await store.transaction(if: [], then: [.delete(key: election.key)], else: [])
+        try await until("b's election key back", in: store, prefix: "/f/election/") {
+            $0.values.contains { $0.key == election.key }
+        }
+        for handle in handles { try await handle.waitFor(["a"]) }
+        for handle in handles { await handle.shutdown() }
+        await scheduler.close()
+    }
+
     /// A broken watch reaches every participant of the group in band; the feed reads the group
     /// again after the back-off, on the scheduler's clock, and its participants follow changes
     /// made meanwhile.

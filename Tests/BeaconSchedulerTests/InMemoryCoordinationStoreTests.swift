@@ -90,6 +90,48 @@ import Testing
                 == .invalidOption("lease TTL must be positive"))
     }
 
+    /// Past many compactions the history still holds exactly its limit: the oldest revision kept
+    /// replays, the one before it is reported compacted, whichever way the store laid them out.
+    @Test(arguments: [1, 5, 8])
+    func aLongHistoryKeepsItsLimitAfterManyCompactions(limit: Int) async throws {
+        let store = InMemoryCoordinationStore(historyLimit: limit)
+        for revision in 1...97 {
+            _ = try await store.transaction(
+                if: [], then: [.put(key: "/g/k\(revision % 7)", value: "\(revision)", lease: nil)], else: [])
+        }
+        let oldest = Int64(97 - limit + 1)
+        var replay = store.watch(prefix: "/g/", after: oldest - 1).makeAsyncIterator()
+        #expect(try await replay.next()?.map(\.revision) == Array(oldest...97))
+        var tooOld = store.watch(prefix: "/g/", after: oldest - 2).makeAsyncIterator()
+        await #expect(throws: CoordinationError.compacted(compactRevision: oldest)) { try await tooOld.next() }
+    }
+
+    /// A write reaches every watcher whose prefix begins its key, byte by byte, whatever the
+    /// prefixes' lengths (the empty one included, and ones that end inside a character of the
+    /// key), and no other; a watcher that went away takes nothing from the others.
+    @Test func aWriteReachesTheWatchersOfEveryPrefixOfItsKey() async throws {
+        let store = InMemoryCoordinationStore()
+        let prefixes = ["", "/a/", "/a/b/", "/x", "/a/é", "/a/e", "/a/b/c/d"]
+        var watches = prefixes.map { store.watch(prefix: $0, after: 0).makeAsyncIterator() }
+        var gone: AsyncThrowingStream<[StoreChange], any Error>.AsyncIterator? =
+            store.watch(prefix: "/a/", after: 0).makeAsyncIterator()
+        _ = gone
+        gone = nil
+        let keys = ["/a/b/c", "/a/é/k", "/x", "/a/e\u{301}"]
+        for key in keys {
+            _ = try await store.transaction(if: [], then: [.put(key: key, value: "v", lease: nil)], else: [])
+        }
+        _ = try await store.transaction(if: [], then: [.put(key: "/a/b/c/d", value: "end", lease: nil)], else: [])
+        for (index, prefix) in prefixes.enumerated() {
+            let expected = (keys + ["/a/b/c/d"]).filter { $0.utf8.starts(with: prefix.utf8) }
+            var seen: [String] = []
+            while seen.count < expected.count, let batch = try await watches[index].next() {
+                seen += batch.map(\.key)
+            }
+            #expect(seen == expected, "watcher of \(prefix.debugDescription)")
+        }
+    }
+
     /// Arguments no store can serve are refused with a typed error, not a trap: a lease longer
     /// than etcd's longest, and a watch after the last revision there can be.
     @Test func aLeaseTooLongAndAWatchAfterTheLastRevisionAreRefused() async throws {

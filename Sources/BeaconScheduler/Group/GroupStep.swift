@@ -2,13 +2,22 @@ import BeaconCoordination
 
 /// One participant's identity in its group: who it is and under which lease it registered.
 struct ParticipantIdentity: Sendable {
-    var path: GroupPath
-    var hostname: String
-    var lease: LeaseID
-    var exchange: ExchangeRecord
+    let path: GroupPath
+    let hostname: String
+    let lease: LeaseID
+    let exchange: ExchangeRecord
+    // Made once: a participant steps on every change of its group.
+    let exchangeKey: String
+    let electionKey: String
 
-    var exchangeKey: String { path.exchangeKey(hostname) }
-    var electionKey: String { path.electionKey(lease) }
+    init(path: GroupPath, hostname: String, lease: LeaseID, exchange: ExchangeRecord) {
+        self.path = path
+        self.hostname = hostname
+        self.lease = lease
+        self.exchange = exchange
+        exchangeKey = path.exchangeKey(hostname)
+        electionKey = path.electionKey(lease)
+    }
 }
 
 /// What a participant does after its view changed: the participant's logic as a pure function of
@@ -43,7 +52,12 @@ struct GroupStep: Sendable, Equatable {
             group: view.path, hosts: hosts, maxCount: maxCount, previousState: view.strategyState?.value)
         do {
             let decision = try strategy.schedule(input)
-            let value = GroupPath.choiceValue(decision.hosts)
+            // A decision that is already sorted and without repeats, as the stored one is once
+            // parsed, is joined as it stands: the leader steps on every change of its group, and
+            // sorting a large group's names through a set each time was most of its step.
+            let value =
+                decision.hosts == view.scheduledHosts
+                ? decision.hosts.joined(separator: ",") : GroupPath.choiceValue(decision.hosts)
             guard value != view.scheduled?.value || (decision.state ?? "") != (view.strategyState?.value ?? "") else {
                 return step
             }

@@ -13,6 +13,12 @@ struct GroupView: Sendable {
     /// The chosen hosts as the leader wrote them, sorted and without duplicates; nil before any
     /// decision. Parsed when the decision changes, not on every step.
     private(set) var scheduledHosts: [String]?
+    /// The hosts that registered, sorted by name, with the weights they advertise. Kept as
+    /// changes arrive, each record parsed once, so the leader's step does not cut and parse every
+    /// exchange key of the group each time it runs.
+    private(set) var hosts: [SchedulingHost] = []
+    /// The keys the last ``apply(_:)`` changed; nil after ``reset(to:)``, when any key may have.
+    private(set) var changedKeys: [String]?
 
     init(path: GroupPath) {
         self.path = path
@@ -21,42 +27,67 @@ struct GroupView: Sendable {
     mutating func reset(to snapshot: StoreSnapshot) {
         values = Dictionary(snapshot.values.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
         revision = snapshot.revision
+        changedKeys = nil
         findLeader()
         parseScheduled()
+        let prefix = path.exchangePrefix
+        hosts = values.values.compactMap { Self.host(in: $0, under: prefix) }.sorted { $0.name < $1.name }
     }
 
     mutating func apply(_ changes: [StoreChange]) {
         let electionPrefix = path.electionPrefix
+        let exchangePrefix = path.exchangePrefix
         let scheduledKey = path.scheduledKey
+        var changed: [String] = []
         for change in changes where change.revision > revision {
+            changed.append(change.key)
             switch change {
             case .put(let value):
                 values[value.key] = value
-                if Self.isCandidate(value.key, under: electionPrefix) {
+                if let host = Self.host(in: value, under: exchangePrefix) {
+                    let place = hostIndex(of: host.name)
+                    if place < hosts.count, hosts[place].name == host.name {
+                        hosts[place] = host
+                    } else {
+                        hosts.insert(host, at: place)
+                    }
+                } else if Self.isCandidate(value.key, under: electionPrefix) {
                     if value.key == leader?.key || leader.map({ Self.precedes(value, $0) }) ?? true { leader = value }
                 } else if value.key == scheduledKey {
                     parseScheduled()
                 }
             case .delete(let key, _):
                 values.removeValue(forKey: key)
-                if key == leader?.key {
+                if Self.isEntry(key, under: exchangePrefix) {
+                    let name = String(key.dropFirst(exchangePrefix.count))
+                    let place = hostIndex(of: name)
+                    if place < hosts.count, hosts[place].name == name { hosts.remove(at: place) }
+                } else if key == leader?.key {
                     findLeader()
                 } else if key == scheduledKey {
                     parseScheduled()
                 }
             }
         }
+        changedKeys = changed
         if let last = changes.last?.revision { revision = max(revision, last) }
     }
 
-    /// The hosts that registered, sorted by name, with the weights they advertise.
-    var hosts: [SchedulingHost] {
-        let prefix = path.exchangePrefix
-        return values.values.compactMap { value -> SchedulingHost? in
-            guard Self.isEntry(value.key, under: prefix) else { return nil }
-            let name = String(value.key.dropFirst(prefix.count))
-            return SchedulingHost(name, weight: ExchangeRecord(value.value).weight)
-        }.sorted { $0.name < $1.name }
+    /// The host an exchange entry registers, nil for any other key.
+    private static func host(in value: StoredValue, under prefix: String) -> SchedulingHost? {
+        guard isEntry(value.key, under: prefix) else { return nil }
+        return SchedulingHost(String(value.key.dropFirst(prefix.count)), weight: ExchangeRecord.weight(in: value.value))
+    }
+
+    /// Where `name` is in `hosts`, or would be inserted.
+    private func hostIndex(of name: String) -> Int {
+        var low = 0
+        var high = hosts.count
+        while low < high {
+            let middle = (low + high) / 2
+            if hosts[middle].name < name { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     var scheduled: StoredValue? { values[path.scheduledKey] }
@@ -98,14 +129,17 @@ struct GroupView: Sendable {
 
 /// The value a participant writes under its exchange key: `weight=<w>`.
 struct ExchangeRecord: Sendable, Hashable {
-    var weight: Double
+    let weight: Double
+    /// The stored form, made once: a participant compares it with the stored value at every step.
+    let text: String
 
     init(weight: Double) {
         self.weight = weight
+        text = "weight=\(weight)"
     }
 
     /// Parses a stored value; anything unreadable (mgmt's placeholder "TODO") means weight 1.
-    init(_ text: String) {
+    static func weight(in text: String) -> Double {
         var weight = 1.0
         for field in text.split(separator: ";") where field.hasPrefix("weight=") {
             // A weight the placer refuses is left out like any unreadable one: one host's record,
@@ -116,8 +150,6 @@ struct ExchangeRecord: Sendable, Hashable {
                 weight = parsed
             }
         }
-        self.weight = weight
+        return weight
     }
-
-    var text: String { "weight=\(weight)" }
 }

@@ -37,6 +37,8 @@ final class GroupParticipant: Sendable {
     private let store: any CoordinationStore
     private let options: ScheduleOptions
     private let strategy: any SchedulingStrategy
+    /// What this participant registers under its exchange key.
+    private let exchange: ExchangeRecord
     private let services: any ParticipantServices
     private let clock: any BeaconClock
     /// Seeds the loop's jitter, so a scheduler with a seeded random source repeats its delays.
@@ -73,6 +75,25 @@ final class GroupParticipant: Sendable {
         var registeredAt: Int64
         var retry: Retry
         var lastFailure: SchedulerError?
+        /// What the last step reported, when it was a follower's with nothing to do: until the
+        /// group's decision, the participant's own keys or its lead change, every later step would
+        /// be the same. Nil after any other step, and after a view that was not stepped on.
+        var quietReport: [String]??
+        /// Who the participant is under `lease`, made again only when the lease changes.
+        private var identity: ParticipantIdentity?
+
+        init(lease: KeptLease, registeredAt: Int64, retry: Retry) {
+            self.lease = lease
+            self.registeredAt = registeredAt
+            self.retry = retry
+        }
+
+        mutating func identity(of participant: GroupParticipant) -> ParticipantIdentity {
+            if let identity, identity.lease == lease.id { return identity }
+            let made = participant.identity(for: lease)
+            identity = made
+            return made
+        }
     }
     private var logger: Logger { options.logger }
     /// The logger a lease taken for this participant reports its refreshes to. A reused lease
@@ -93,6 +114,7 @@ final class GroupParticipant: Sendable {
         self.path = path
         self.hostname = hostname
         self.options = options
+        exchange = ExchangeRecord(weight: options.weight)
         self.strategy = strategy
         self.services = services
     }
@@ -182,6 +204,11 @@ final class GroupParticipant: Sendable {
     private func push(_ input: Input) {
         control.withLock { control in
             guard !control.stopped else { return }
+            if case .feed(.view(let view)) = input, control.drain == nil, control.pending.isEmpty,
+                control.loop != nil, stepInPlace(on: view, &control.loop!)
+            {
+                return
+            }
             control.pending.append(input)
             guard control.drain == nil else { return }
             control.drain = Task.detached { [self] in await drain() }
@@ -218,6 +245,7 @@ final class GroupParticipant: Sendable {
     /// The step for one batch: the newest view wins, a lost lease is renewed, and the step runs
     /// on the view once it shows this participant's registration.
     private func handle(_ batch: [Input], _ loop: inout Loop) async {
+        loop.quietReport = nil
         for input in batch {
             switch input {
             case .feed(.view(let latest)):
@@ -233,7 +261,7 @@ final class GroupParticipant: Sendable {
         }
         guard !Task.isCancelled else { return }
         guard let current = loop.view, current.revision >= loop.registeredAt else { return }
-        let outcome = await act(on: current, lease: &loop.lease, retry: &loop.retry, lastFailure: &loop.lastFailure)
+        let outcome = await act(on: current, &loop)
         if let revision = outcome.registeredAt { loop.registeredAt = revision }
         // Nothing else would step again: the next view comes only when the group changes, which
         // in a quiet group may be never, and the decision or registration that failed would wait
@@ -243,6 +271,53 @@ final class GroupParticipant: Sendable {
         if let failure = outcome.failure, case .backendFailure = failure {
             retryStep(after: loop.retry.backoff.nextDelay(using: &loop.retry.random), failure)
         }
+    }
+
+    /// Steps on `view` where it arrives, in the feed's hand-off, when the step needs no store
+    /// call: no registration and no decision to write, which is what every participant but the
+    /// leader gets from a change, and the leader too once its decision is stored. Starting a task
+    /// for each participant at each change was most of what a change cost: with ten participants
+    /// a join started twenty-two tasks, and now starts one (the leader's, to write). Returns false,
+    /// having changed nothing, when the step needs the store; the caller queues the view then.
+    private func stepInPlace(on view: GroupView, _ loop: inout Loop) -> Bool {
+        guard view.revision >= loop.registeredAt else {
+            loop.view = view
+            loop.quietReport = nil
+            return true
+        }
+        let identity = loop.identity(of: self)
+        // In a large group most changes are other hosts' keys, which a follower's step does not
+        // read: skipping them keeps a change's cost from growing with the group's size twice over.
+        if let quiet = loop.quietReport, let changed = view.changedKeys, quiet == view.scheduledHosts,
+            view.leader?.key != identity.electionKey, !changed.contains(identity.exchangeKey),
+            !changed.contains(identity.electionKey)
+        {
+            loop.view = view
+            return true
+        }
+        let step = GroupStep.compute(
+            view: view, identity: identity, strategy: strategy, maxCount: options.maxCount,
+            hostsFilter: options.hostsFilter)
+        guard !step.mustRegister, step.write == nil else { return false }
+        loop.view = view
+        loop.quietReport = Self.quietReport(of: step)
+        tellFailure(of: step, since: &loop.lastFailure)
+        if let result = step.result { results.publish(result) }
+        return true
+    }
+
+    /// What a step reported, if it was a follower's with nothing to do and nothing to tell.
+    private static func quietReport(of step: GroupStep) -> [String]?? {
+        guard !step.isLeader, !step.mustRegister, step.write == nil, step.failure == nil else { return nil }
+        return .some(step.result)
+    }
+
+    /// Reports the strategy's failure in band, once for as long as it lasts.
+    private func tellFailure(of step: GroupStep, since lastFailure: inout SchedulerError?) {
+        if let failure = step.failure, failure != lastFailure {
+            results.report(failure)
+        }
+        lastFailure = step.failure
     }
 
     /// Steps again once `delay` has passed on the clock, unless the participant stops first.
@@ -265,32 +340,26 @@ final class GroupParticipant: Sendable {
 
     /// Runs the step for `view`; returns the revision of a registration it made, and the error of
     /// a store call that failed (the step must run again).
-    private func act(
-        on view: GroupView, lease: inout KeptLease, retry: inout Retry, lastFailure: inout SchedulerError?
-    ) async -> (registeredAt: Int64?, failure: SchedulerError?) {
-        let identity = identity(for: lease)
+    private func act(on view: GroupView, _ loop: inout Loop) async -> (registeredAt: Int64?, failure: SchedulerError?) {
         let step = GroupStep.compute(
-            view: view, identity: identity, strategy: strategy, maxCount: options.maxCount,
+            view: view, identity: loop.identity(of: self), strategy: strategy, maxCount: options.maxCount,
             hostsFilter: options.hostsFilter)
         var registeredAt: Int64?
         var storeFailure: SchedulerError?
         if step.mustRegister {
             do {
-                registeredAt = try await register(under: lease)
-                retry.backoff.reset()
+                registeredAt = try await register(under: loop.lease)
+                loop.retry.backoff.reset()
             } catch {
-                if lease.isExpired || error == .leaseNotFound {
-                    registeredAt = await renew(&lease, retry: &retry)
+                if loop.lease.isExpired || error == .leaseNotFound {
+                    registeredAt = await renew(&loop.lease, retry: &loop.retry)
                 } else {
                     storeFailure = SchedulerError(error)
                     report(SchedulerError(error))
                 }
             }
         }
-        if let failure = step.failure, failure != lastFailure {
-            results.report(failure)
-        }
-        lastFailure = step.failure
+        tellFailure(of: step, since: &loop.lastFailure)
         if let write = step.write {
             do {
                 let outcome = try await store.transaction(
@@ -301,13 +370,14 @@ final class GroupParticipant: Sendable {
                     ],
                     else: [])
                 log("decision \(outcome.succeeded ? "written" : "superseded"): \(write.value)")
-                if storeFailure == nil { retry.backoff.reset() }
+                if storeFailure == nil { loop.retry.backoff.reset() }
             } catch {
                 storeFailure = SchedulerError(error)
                 report(SchedulerError(error))
             }
         }
         if let result = step.result { results.publish(result) }
+        loop.quietReport = registeredAt == nil && storeFailure == nil ? Self.quietReport(of: step) : nil
         return (registeredAt, storeFailure)
     }
 
@@ -321,8 +391,7 @@ final class GroupParticipant: Sendable {
     // MARK: Registration and leases
 
     private func identity(for lease: KeptLease) -> ParticipantIdentity {
-        ParticipantIdentity(
-            path: path, hostname: hostname, lease: lease.id, exchange: ExchangeRecord(weight: options.weight))
+        ParticipantIdentity(path: path, hostname: hostname, lease: lease.id, exchange: exchange)
     }
 
     /// Writes the exchange key (unless already ours, so at most one watch event) and the election

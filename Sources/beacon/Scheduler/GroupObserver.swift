@@ -14,11 +14,26 @@ final class GroupObserver: Sendable {
         var latest: [String: [String]] = [:]
         var seenAt: [String: ContinuousClock.Instant] = [:]
         var errors: [String] = []
+        /// The caller of ``agreement(on:since:within:)``, until every participant holds its set
+        /// or its deadline passes.
+        var waiter: Waiter?
+
+        func holds(_ expected: [String]) -> Bool { followed.allSatisfy { latest[$0] == expected } }
+    }
+
+    private struct Waiter {
+        let expected: [String]
+        let deadline: ContinuousClock.Instant
+        let continuation: CheckedContinuation<Void, Never>
     }
 
     private let state = PosixMutex(State())
     private let readers = PosixMutex<[String: Task<Void, Never>]>([:])
     private let clock = ContinuousClock()
+    /// Ends a wait whose deadline passed. One task for the observer's life, checking every
+    /// 50 ms: a timer armed for every wait (or a poll while waiting) would wake the runtime's
+    /// timer thread in the middle of each round it measures, on a machine of two cores.
+    private let watchdog = PosixMutex<Task<Void, Never>?>(nil)
 
     /// Starts reading `handle`'s results.
     func follow(_ handle: ScheduleHandle) {
@@ -30,10 +45,14 @@ final class GroupObserver: Sendable {
                 do {
                     guard let hosts = try await results.next() else { return }
                     let now = clock.now
-                    state.withLock { state in
+                    let agreed = state.withLock { state -> CheckedContinuation<Void, Never>? in
                         state.latest[name] = hosts
                         state.seenAt[name] = now
+                        guard let waiter = state.waiter, state.holds(waiter.expected) else { return nil }
+                        state.waiter = nil
+                        return waiter.continuation
                     }
+                    agreed?.resume()
                 } catch {
                     if (error as? SchedulerError) == .cancelled { return }
                     state.withLock { $0.errors.append("\(name): \(error)") }
@@ -71,22 +90,45 @@ final class GroupObserver: Sendable {
         async -> Agreement?
     {
         let deadline = start.advanced(by: limit)
-        while clock.now < deadline {
-            let last: ContinuousClock.Instant?? = state.withLock { state in
-                guard state.followed.allSatisfy({ state.latest[$0] == expected }) else { return .none }
-                return .some(state.seenAt.values.max())
+        startWatchdog()
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                guard !state.holds(expected) else { return true }
+                state.waiter = Waiter(expected: expected, deadline: deadline, continuation: continuation)
+                return false
             }
-            if let last {
-                guard let last, last >= start else { return .unchanged }
-                return .reached(after: last - start)
-            }
-            try? await Task.sleep(for: .milliseconds(1))
+            if now { continuation.resume() }
         }
-        return nil
+        let last: ContinuousClock.Instant?? = state.withLock { state in
+            guard state.holds(expected) else { return .none }
+            return .some(state.seenAt.values.max())
+        }
+        guard let last else { return nil }
+        guard let last, last >= start else { return .unchanged }
+        return .reached(after: last - start)
+    }
+
+    private func startWatchdog() {
+        watchdog.withLock { watchdog in
+            guard watchdog == nil else { return }
+            watchdog = Task { [state, clock] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(50))
+                    let now = clock.now
+                    let overdue = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                        guard let waiter = state.waiter, waiter.deadline <= now || Task.isCancelled else { return nil }
+                        state.waiter = nil
+                        return waiter.continuation
+                    }
+                    overdue?.resume()
+                }
+            }
+        }
     }
 
     func stop() {
         for task in readers.withLock({ $0.values }) { task.cancel() }
+        watchdog.withLock { $0.take() }?.cancel()
     }
 }
 
