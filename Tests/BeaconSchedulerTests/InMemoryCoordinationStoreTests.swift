@@ -128,7 +128,10 @@ import Testing
             while !seen.contains(prefix + "#end"), let batch = try await watches[index].next() {
                 seen += batch.map(\.key)
             }
-            #expect(seen == keys.filter { $0.utf8.starts(with: prefix.utf8) }, "watcher of \(prefix.debugDescription)")
+            let upToItsEnd = keys.prefix { $0 != prefix + "#end" } + [prefix + "#end"]
+            #expect(
+                seen == upToItsEnd.filter { $0.utf8.starts(with: prefix.utf8) }, "watcher of \(prefix.debugDescription)"
+            )
         }
     }
 
