@@ -109,7 +109,10 @@ struct DispatcherReplica {
             guard let task = DispatcherRecordCodec.task(value.value, version: version), task.id == id else {
                 return unreadable(value.key, into: &events)
             }
-            if let previous = tasks[id]?.nodeID, previous != task.nodeID { tasksByNode[previous]?.remove(id) }
+            if let previous = tasks[id], let previousNode = previous.nodeID, previousNode != task.nodeID {
+                tasksByNode[previousNode]?.remove(id)
+                events.append(.taskDeleted(previous))
+            }
             if let node = task.nodeID { tasksByNode[node, default: []].insert(id) }
             tasks[id] = task
             events.append(.taskUpdated(task))

@@ -165,6 +165,61 @@ import Testing
         #expect(agent.messages.count == 1)
     }
 
+    /// A task the orchestrator moves to another node, or to none, is removed from the node it
+    /// left (with the secrets only it used there), and reaches the node it moved to.
+    @Test func aTaskMovedToAnotherNodeOrToNoneLeavesTheNodeItWasOn() throws {
+        let (dispatcher, nodeA, sessionA, agentA) = try fixture()
+        let nodeB = nodeID("node-b")
+        let sessionB = try dispatcher.registerNow(nodeB).sessionID
+        let agentB = AgentModel()
+        try dispatcher.core.openAssignments(node: nodeA, session: sessionA, at: dispatcher.now, agentA.receive)
+        try dispatcher.core.openAssignments(node: nodeB, session: sessionB, at: dispatcher.now, agentB.receive)
+        dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "s", data: [1]))
+        var task = DispatchedTask(id: "t", nodeID: nodeA, status: TaskStatus(state: .running), secrets: ["s"])
+        dispatcher.store.putTask(task)
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agentA.held == ["task t", "secret s"])
+
+        task.nodeID = nodeB
+        dispatcher.store.putTask(task)
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agentA.held.isEmpty)
+        #expect(agentB.held == ["task t", "secret s"])
+
+        task.nodeID = nil
+        dispatcher.store.putTask(task)
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agentB.held.isEmpty)
+    }
+
+    /// A held task's secrets and configs follow its writes: new ones are sent, ones it no longer
+    /// names are removed, and a task that finishes in the same write as another change lets go
+    /// of its own.
+    @Test func aHeldTasksDependenciesFollowItsWrites() throws {
+        let (dispatcher, node, session, agent) = try fixture()
+        for id in ["s1", "s2"] { dispatcher.store.putDependency(TaskDependency(kind: .secret, id: id, data: [1])) }
+        dispatcher.store.putDependency(TaskDependency(kind: .config, id: "c", data: [1]))
+        var task = DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .running), secrets: ["s1"])
+        dispatcher.store.putTask(task)
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        #expect(agent.held == ["task t", "secret s1"])
+
+        task.secrets = ["s2"]
+        task.configs = ["c"]
+        dispatcher.store.putTask(task)
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.held == ["task t", "secret s2", "config c"])
+
+        task.status = TaskStatus(state: .complete)
+        task.desiredState = .shutdown
+        dispatcher.store.putTask(task)
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.held == ["task t"])
+        dispatcher.store.deleteTask("t")
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.held.isEmpty)
+    }
+
     @Test func missingDependenciesAreSkippedAndNeverRemoved() throws {
         let (dispatcher, node, session, agent) = try fixture()
         try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)

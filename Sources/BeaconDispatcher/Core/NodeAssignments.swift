@@ -8,7 +8,8 @@ import BeaconCore
 ///   dependencies), and on any write while it is at ASSIGNED or below; a status-only change
 ///   above ASSIGNED is the node's own report coming back and is not sent.
 /// - Secrets and configs are reference-counted: sent with the first task in ASSIGNED…RUNNING that
-///   needs them, removed when the last such task goes (finishes past RUNNING or is deleted).
+///   needs them, removed when the last such task goes (finishes past RUNNING, is deleted, or is
+///   rewritten without them).
 ///   Later edits of a secret or config are not sent (SwarmKit treats them as immutable).
 ///
 /// String ids become the batcher's integer keys here, per stream: the payload carries the
@@ -36,18 +37,19 @@ struct NodeAssignments {
     /// A task of this node was created or written. Returns true when the node must hear of it.
     mutating func addOrUpdate(_ task: DispatchedTask, at now: BeaconInstant) throws(TaskDiffError) -> Bool {
         guard task.status.state >= .assigned else { return false }
-        if let old = tasks[task.id] {
-            if old.equalsIgnoringStatus(task), task.status.state > .assigned {
-                tasks[task.id] = task
-                return task.status.state > .running ? release(dependenciesOf: task, at: now) : false
-            }
-        } else if task.status.state <= .running {
-            try add(dependenciesOf: task, at: now)
-        }
+        let old = tasks[task.id]
+        // What the task claims follows its every write: a held task whose secrets or configs
+        // changed sends the new ones and lets go of the old, and one that finishes lets go of its
+        // own, whatever else changed with it.
+        let claimed = old.map(Self.claims(of:)) ?? []
+        let claims = Self.claims(of: task)
+        var changed = release(claimed.subtracting(claims), by: task.id, at: now)
+        if try add(claims.subtracting(claimed), for: task.id, at: now) { changed = true }
         tasks[task.id] = task
+        if let old, old.equalsIgnoringStatus(task), task.status.state > .assigned { return changed }
         return try batcher.upsert(
             key(for: ObjectRef(kind: .task, id: task.id)), version: task.version,
-            payload: AssignedObject.task(task).encoded(), at: now)
+            payload: AssignedObject.task(task).encoded(), at: now) || changed
     }
 
     /// A task of this node was deleted. Returns true when the node must hear of it.
@@ -56,33 +58,47 @@ struct NodeAssignments {
         let ref = ObjectRef(kind: .task, id: task.id)
         var changed = false
         if let key = keys.removeValue(forKey: ref) { changed = batcher.remove(key, at: now) }
-        return release(dependenciesOf: held, at: now) || changed
+        return release(Self.claims(of: held), by: task.id, at: now) || changed
     }
 
-    private static func dependencies(of task: DispatchedTask) -> [ObjectRef] {
-        task.secrets.map { ObjectRef(kind: .secret, id: $0) } + task.configs.map { ObjectRef(kind: .config, id: $0) }
+    /// The secrets and configs a task holds on the node: all it names while it is in
+    /// ASSIGNED…RUNNING, none before or after.
+    private static func claims(of task: DispatchedTask) -> Set<ObjectRef> {
+        guard (.assigned ... .running).contains(task.status.state) else { return [] }
+        return Set(
+            task.secrets.map { ObjectRef(kind: .secret, id: $0) }
+                + task.configs.map { ObjectRef(kind: .config, id: $0) })
     }
 
-    private mutating func add(dependenciesOf task: DispatchedTask, at now: BeaconInstant) throws(TaskDiffError) {
-        for ref in Self.dependencies(of: task) {
+    /// Adds `task`'s claims on `refs`; sends each one no other task held. Returns true if any
+    /// was sent.
+    private mutating func add(_ refs: Set<ObjectRef>, for task: String, at now: BeaconInstant) throws(TaskDiffError)
+        -> Bool
+    {
+        var changed = false
+        for ref in refs {
             if users[ref, default: []].isEmpty,
                 let dependency = store.dependency(ref.kind == .secret ? .secret : .config, id: ref.id)
             {
-                _ = try batcher.upsert(
+                if try batcher.upsert(
                     key(for: ref), version: dependency.version,
                     payload: AssignedObject.dependency(dependency).encoded(),
                     at: now)
+                {
+                    changed = true
+                }
             }
-            users[ref, default: []].insert(task.id)
+            users[ref, default: []].insert(task)
         }
+        return changed
     }
 
-    /// Drops the task's claims; removes each dependency no other task uses. A dependency that was
-    /// never sent (missing from the store) produces no removal, unlike SwarmKit.
-    private mutating func release(dependenciesOf task: DispatchedTask, at now: BeaconInstant) -> Bool {
+    /// Drops `task`'s claims on `refs`; removes each one no other task uses. A dependency that
+    /// was never sent (missing from the store) produces no removal, unlike SwarmKit.
+    private mutating func release(_ refs: Set<ObjectRef>, by task: String, at now: BeaconInstant) -> Bool {
         var changed = false
-        for ref in Self.dependencies(of: task) {
-            guard var holders = users[ref], holders.remove(task.id) != nil else { continue }
+        for ref in refs {
+            guard var holders = users[ref], holders.remove(task) != nil else { continue }
             if holders.isEmpty {
                 users.removeValue(forKey: ref)
                 if let key = keys.removeValue(forKey: ref), batcher.remove(key, at: now) { changed = true }

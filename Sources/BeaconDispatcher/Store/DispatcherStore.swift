@@ -13,7 +13,9 @@ public enum DispatcherWrite: Sendable, Hashable {
 /// A change the store made, delivered to watchers in commit order.
 public enum StoreEvent: Sendable, Hashable {
     case nodeUpdated(Node)
-    /// A task was created or updated.
+    /// A task was created or updated. A task that moved to another node, or to none, is first
+    /// reported deleted (its last copy, naming the node it left), so that the node it left
+    /// stops running it.
     case taskUpdated(DispatchedTask)
     case taskDeleted(DispatchedTask)
     case clusterUpdated(ClusterSettings)

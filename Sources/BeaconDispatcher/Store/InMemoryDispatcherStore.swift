@@ -139,6 +139,7 @@ public final class InMemoryDispatcherStore: DispatcherStore {
             stored.version = state.nextVersion()
             if let previous = state.tasks[task.id], let oldNode = previous.nodeID, oldNode != task.nodeID {
                 state.tasksByNode[oldNode]?.remove(task.id)
+                watchers.enqueue(.taskDeleted(previous))
             }
             if let node = task.nodeID { state.tasksByNode[node, default: []].insert(task.id) }
             state.tasks[task.id] = stored
