@@ -536,13 +536,20 @@ package final class DispatcherCore<Clock: BeaconClock> {
     package func writesCommitted(_ batch: WriteBatch, error: DispatcherError?) {
         guard batch.term == term else { return }
         for resume in statuses.committed(batch) { deferredCalls.append { resume(error) } }
+        // A batch that failed is written again, but for what was decided since: task statuses
+        // no newer report replaced, and orphanings of nodes still DOWN. The caller was told the
+        // reports were taken, and a node marked DOWN in a quiet cluster would otherwise stay
+        // READY in the store until it registered again.
+        if error != nil { statuses.requeue(batch, orphaningIf: { liveness.isDown($0) && holds($0) }) }
         // A status the store dropped as overtaken brought no event, and one that failed is not
         // in the store: both are written again if the store shows another state.
-        for case .nodeStatus(let id, _, _) in batch.writes { reconcile(id, stored: store.node) }
+        for case .nodeStatus(let id, _, _) in batch.writes {
+            reconcile(id, stored: store.node, afterFailedCommit: error != nil)
+        }
     }
 
-    /// Writes this dispatcher's view of a node of its shard again when the store shows the node
-    /// in another state, unless a status of the node is already queued or a registration of it
+    /// Writes this dispatcher's view of a node (of its shard, when sharded; any node after a
+    /// failed commit) again when the store shows the node in another state, unless a status of the node is already queued or a registration of it
     /// is in flight (its end checks again). `stored` reads the node's record, only once the rest
     /// said it may be needed. After a registration (`registered`), its address and description
     /// count too, and go out again with the READY.
@@ -554,8 +561,12 @@ package final class DispatcherCore<Clock: BeaconClock> {
     /// the session, has the last word. A manager that has not yet heard of the change answers
     /// too, until it does: the two alternate for as long as that takes, one write per batch each,
     /// and the owner's stands.
-    private func reconcile(_ node: NodeID, stored: (NodeID) -> Node?, registered: PendingRegistration? = nil) {
-        guard shard != nil, isRunning, !statuses.queuesStatus(of: node), !liveness.isRegistering(node),
+    private func reconcile(
+        _ node: NodeID, stored: (NodeID) -> Node?, registered: PendingRegistration? = nil,
+        afterFailedCommit: Bool = false
+    ) {
+        guard shard != nil || afterFailedCommit, isRunning, !statuses.queuesStatus(of: node),
+            !liveness.isRegistering(node),
             let state = liveness(of: node), holds(node), let record = stored(node)
         else { return }
         var status = NodeStatus(state: state)

@@ -94,6 +94,22 @@ package struct StatusBatcher {
         orphanWrites.removeAll(where: released)
     }
 
+    /// Queues again what `batch`, which failed to commit, carried and nothing newer replaced:
+    /// each task status not queued since, and each orphaning `stillDue` confirms. Node statuses
+    /// are the core's to write again, from its view of each node at the time.
+    mutating func requeue(_ batch: WriteBatch, orphaningIf stillDue: (NodeID) -> Bool) {
+        for write in batch.writes {
+            switch write {
+            case .taskStatus(let id, let status):
+                if taskWrites[id] == nil { taskWrites[id] = status }
+            case .orphanTasks(let node):
+                if stillDue(node), !orphanWrites.contains(node) { orphanWrites.append(node) }
+            case .nodeStatus:
+                continue
+            }
+        }
+    }
+
     /// `resume` runs (through ``committed(_:)``) once the next batch has committed.
     mutating func waitForNextBatch(_ resume: @escaping Resume) {
         waiters.append(Waiter(generation: nextGeneration, resume: resume))

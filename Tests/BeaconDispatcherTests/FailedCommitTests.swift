@@ -1,0 +1,66 @@
+import BeaconCore
+import Testing
+
+@testable import BeaconDispatcher
+
+/// A batch of writes the store did not commit is not lost: the dispatcher writes again what it
+/// still holds true (a node's DOWN, the task statuses its nodes reported), not what was decided
+/// since. Without it a node marked DOWN in a quiet cluster stayed READY in the store until it
+/// registered again, and reports the caller was told were taken never landed.
+@Suite struct FailedCommitTests {
+    /// Moves the clock to `instant` and runs the wheel and the timers, but takes no batch.
+    private func expire(_ dispatcher: VirtualDispatcher, until instant: BeaconInstant) throws {
+        try dispatcher.clock.advance(to: instant)
+        let now = dispatcher.now
+        let core = dispatcher.core
+        _ = try core.path.wheel.advance(to: now) { core.expire($0, at: now) }
+        core.fireTimers(at: now)
+        core.takeDeferredCalls().perform()
+    }
+
+    @Test func aDownAndTheTaskStatusesOfAFailedCommitAreWrittenAgain() throws {
+        let dispatcher = try startedDispatcher()
+        let node = nodeID("node-a")
+        dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .assigned)))
+        let session = try dispatcher.registerNow(node).sessionID
+        try dispatcher.core.updateTaskStatus(
+            node: node, session: session, [TaskStatusUpdate(taskID: "t", status: TaskStatus(state: .running))])
+        try expire(dispatcher, until: dispatcher.now.advanced(by: .seconds(60)))
+        let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
+        #expect(
+            batch.writes.contains {
+                if case .nodeStatus(_, let status, _) = $0 { status.state == .down } else { false }
+            })
+        dispatcher.commit(batch, error: .storeFailure("the store did not answer"))
+        #expect(dispatcher.store.node(node)?.status.state == .ready)
+
+        dispatcher.advance(by: .seconds(1))
+        #expect(dispatcher.store.node(node)?.status.state == .down)
+        #expect(dispatcher.store.task("t")?.status.state == .running)
+    }
+
+    /// What was decided after the failed batch was taken stands: a newer report of the task is
+    /// not overwritten by the failed one, and a node that registered again is READY, not DOWN.
+    @Test func whatChangedSinceTheFailedBatchWins() throws {
+        let dispatcher = try startedDispatcher()
+        let node = nodeID("node-a")
+        dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .assigned)))
+        let session = try dispatcher.registerNow(node).sessionID
+        try dispatcher.core.updateTaskStatus(
+            node: node, session: session, [TaskStatusUpdate(taskID: "t", status: TaskStatus(state: .running))])
+        let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
+        try dispatcher.core.updateTaskStatus(
+            node: node, session: session,
+            [TaskStatusUpdate(taskID: "t", status: TaskStatus(state: .running, message: "newer"))])
+        dispatcher.commit(batch, error: .storeFailure("the store did not answer"))
+        dispatcher.advance(by: .seconds(1))
+        #expect(dispatcher.store.task("t")?.status.message == "newer")
+
+        try expire(dispatcher, until: dispatcher.now.advanced(by: .seconds(60)))
+        let down = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
+        _ = try dispatcher.registerNow(node)
+        dispatcher.commit(down, error: .storeFailure("the store did not answer"))
+        dispatcher.advance(by: .seconds(1))
+        #expect(dispatcher.store.node(node)?.status.state == .ready)
+    }
+}
