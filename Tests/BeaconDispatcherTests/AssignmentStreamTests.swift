@@ -254,6 +254,39 @@ import Testing
         #expect(agent.held.count == 200)
     }
 
+    /// A task or secret too large for any message is left out of the stream and counted; the
+    /// rest of the node's assignments, a stop order included, still go out, and the stream opens
+    /// again. Before, one such task ended the stream and every reopening of it failed.
+    @Test func anObjectTooLargeForAnyMessageIsLeftOutAndTheRestStillFlows() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.assignmentBatching = try AssignmentBatcherConfiguration(byteBudget: 4096)
+        let dispatcher = try startedDispatcher(configuration)
+        let node = nodeID("node-a")
+        var small = DispatchedTask(id: "small", nodeID: node, status: TaskStatus(state: .running))
+        dispatcher.store.putTask(small)
+        let session = try dispatcher.registerNow(node).sessionID
+        let agent = AgentModel()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+
+        let large = Array(repeating: UInt8(7), count: 8192)
+        dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "huge", data: large))
+        dispatcher.store.putTask(
+            DispatchedTask(id: "big", nodeID: node, status: TaskStatus(state: .assigned), spec: large))
+        dispatcher.store.putTask(
+            DispatchedTask(id: "fits", nodeID: node, status: TaskStatus(state: .assigned), secrets: ["huge"]))
+        small.desiredState = .shutdown
+        dispatcher.store.putTask(small)
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.held == ["task small", "task fits"])
+        #expect(agent.lastUpserts == ["task small", "task fits"])
+        #expect(agent.applier.isSettled)
+        #expect(dispatcher.core.counters.oversizedAssignments == 2)
+
+        let again = AgentModel()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, again.receive)
+        #expect(again.held == ["task small", "task fits"])
+    }
+
     @Test func reopeningTheStreamStartsOverWithACompleteSet() throws {
         let (dispatcher, node, session, first) = try fixture()
         dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .assigned)))

@@ -44,6 +44,10 @@ public struct AssignmentBatcher<Instant: InstantProtocol>: Sendable where Instan
         encoder = AssignmentEncoder(validatedBudget: configuration.byteBudget)
     }
 
+    /// The largest payload ``upsert(_:version:payload:at:)-(_,_,UnsafeRawBufferPointer,_)`` takes:
+    /// one that, alone in a message, fits the byte budget.
+    public var maximumPayloadBytes: Int { encoder.maximumPayloadBytes }
+
     /// A batcher with SwarmKit's batching values and a 1 MiB budget.
     public init() {
         self.init(configuration: .swarmKit)

@@ -45,6 +45,8 @@ struct AssignmentFeeds {
     /// Messages sent and their encoded bytes, for ``DispatcherCounters``.
     private(set) var messageCount = 0
     private(set) var byteCount = 0
+    /// Tasks and dependencies left out of the streams as too large for a message.
+    private(set) var oversizedCount = 0
 
     var count: Int { feeds.count }
 
@@ -55,6 +57,7 @@ struct AssignmentFeeds {
     ) -> [Delivery] {
         var deliveries: [Delivery] = []
         if let previous = end(slot, with: nil) { deliveries.append(previous) }
+        oversizedCount += assignments.oversizedObjects
         feeds[slot] = Feed(assignments: assignments, sink: sink)
         append(messages, for: sink, to: &deliveries)
         return deliveries
@@ -79,6 +82,8 @@ struct AssignmentFeeds {
     /// the change cannot be sent.
     mutating func taskUpdated(_ task: DispatchedTask, inSlot slot: UInt32, at now: BeaconInstant) -> Delivery? {
         guard let feed = feeds[slot] else { return nil }
+        let oversized = feed.assignments.oversizedObjects
+        defer { oversizedCount += feed.assignments.oversizedObjects - oversized }
         do throws(TaskDiffError) {
             if try feed.assignments.addOrUpdate(task, at: now) { dueAt[slot] = feed.due(at: now) }
             return nil

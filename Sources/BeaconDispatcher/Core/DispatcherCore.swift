@@ -92,7 +92,8 @@ package final class DispatcherCore<Clock: BeaconClock> {
     package var counters: Counters {
         Counters(
             registrations: sessions.issued, expiries: expiries, flushes: statuses.flushes, writes: statuses.writeCount,
-            assignmentMessages: feeds.messageCount, assignmentBytes: feeds.byteCount, orphaned: liveness.orphaned)
+            assignmentMessages: feeds.messageCount, assignmentBytes: feeds.byteCount,
+            oversizedAssignments: feeds.oversizedCount, orphaned: liveness.orphaned)
     }
 
     /// The node's liveness as this term sees it now, ahead of the store (whose writes wait for

@@ -12,6 +12,9 @@ package struct DispatcherCounters: Sendable {
     /// Assignment messages sent, and their encoded bytes.
     package var assignmentMessages = 0
     package var assignmentBytes = 0
+    /// Writes of tasks and secrets or configs left out of a node's stream: too large for one
+    /// assignment message under the byte budget.
+    package var oversizedAssignments = 0
     /// Nodes whose tasks were orphaned after `orphanAfter` DOWN.
     package var orphaned = 0
 }

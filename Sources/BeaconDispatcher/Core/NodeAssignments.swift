@@ -28,6 +28,9 @@ struct NodeAssignments {
     private var users: [ObjectRef: Set<String>] = [:]
     private var keys: [ObjectRef: AssignmentKey] = [:]
     private var nextID: UInt64 = 1
+    /// Writes of tasks and dependencies left out because their payload exceeds what one message
+    /// can carry.
+    private(set) var oversizedObjects = 0
 
     init(store: any DispatcherStore, configuration: AssignmentBatcherConfiguration) {
         self.store = store
@@ -37,6 +40,12 @@ struct NodeAssignments {
     /// A task of this node was created or written. Returns true when the node must hear of it.
     mutating func addOrUpdate(_ task: DispatchedTask, at now: BeaconInstant) throws(TaskDiffError) -> Bool {
         guard task.status.state >= .assigned else { return false }
+        // One task too large for any message is left out, at the version the node last got (or
+        // not at all): the rest of the node's assignments, its stop orders included, still go out
+        // and the stream can be opened again. Refusing the whole stream over it cut the node off
+        // from every assignment until the task was edited (SwarmKit's #2733, in another form).
+        let payload = AssignedObject.task(task).encoded()
+        guard fits(payload) else { return false }
         let old = tasks[task.id]
         // What the task claims follows its every write: a held task whose secrets or configs
         // changed sends the new ones and lets go of the old, and one that finishes lets go of its
@@ -48,8 +57,15 @@ struct NodeAssignments {
         tasks[task.id] = task
         if let old, old.equalsIgnoringStatus(task), task.status.state > .assigned { return changed }
         return try batcher.upsert(
-            key(for: ObjectRef(kind: .task, id: task.id)), version: task.version,
-            payload: AssignedObject.task(task).encoded(), at: now) || changed
+            key(for: ObjectRef(kind: .task, id: task.id)), version: task.version, payload: payload, at: now)
+            || changed
+    }
+
+    /// Whether `payload` fits in a message; counts it in ``oversizedObjects`` when not.
+    private mutating func fits(_ payload: [UInt8]) -> Bool {
+        guard payload.count > batcher.maximumPayloadBytes else { return true }
+        oversizedObjects += 1
+        return false
     }
 
     /// A task of this node was deleted. Returns true when the node must hear of it.
@@ -80,10 +96,10 @@ struct NodeAssignments {
             if users[ref, default: []].isEmpty,
                 let dependency = store.dependency(ref.kind == .secret ? .secret : .config, id: ref.id)
             {
-                if try batcher.upsert(
-                    key(for: ref), version: dependency.version,
-                    payload: AssignedObject.dependency(dependency).encoded(),
-                    at: now)
+                // One too large to send is left out, as a missing one is.
+                let payload = AssignedObject.dependency(dependency).encoded()
+                if fits(payload),
+                    try batcher.upsert(key(for: ref), version: dependency.version, payload: payload, at: now)
                 {
                     changed = true
                 }

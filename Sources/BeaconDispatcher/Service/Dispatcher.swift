@@ -198,7 +198,7 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     /// between until the next deadline or until new work signals ``wakeup``.
     private func loop() async {
         var lastMetrics = clock.now
-        var reported = (beats: 0, registrations: 0, bytes: 0)
+        var reported = (beats: 0, registrations: 0, bytes: 0, oversized: 0)
         while !stopRequested.load(ordering: .acquiring), !Task.isCancelled {
             passes.add(1, ordering: .relaxed)
             let now = clock.now
@@ -231,7 +231,19 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
                 metrics.heartbeats.increment(by: beats - reported.beats)
                 metrics.registrations.increment(by: snapshot.3.registrations - reported.registrations)
                 metrics.assignmentBytes.increment(by: snapshot.3.assignmentBytes - reported.bytes)
-                reported = (beats, snapshot.3.registrations, snapshot.3.assignmentBytes)
+                let oversized = snapshot.3.oversizedAssignments - reported.oversized
+                if oversized > 0 {
+                    metrics.oversizedAssignments.increment(by: oversized)
+                    logger.warning(
+                        "assignments left out of nodes' streams: larger than one message can carry",
+                        metadata: [
+                            "objects": "\(oversized)",
+                            "budget": "\(configuration.assignmentBatching.byteBudget)",
+                        ])
+                }
+                reported = (
+                    beats, snapshot.3.registrations, snapshot.3.assignmentBytes, snapshot.3.oversizedAssignments
+                )
             }
             let wakeAt = min(next ?? .init(nanoseconds: .max), lastMetrics.advanced(by: configuration.metricsInterval))
             await wakeup.wait(until: wakeAt, on: clock)

@@ -12,6 +12,7 @@ package struct DispatcherMetrics: Sendable {
     let expiries = Counter(label: Self.expiriesTotal)
     let registrations = Counter(label: Self.registrationsTotal)
     let assignmentBytes = Counter(label: Self.assignmentBytesTotal)
+    let oversizedAssignments = Counter(label: Self.oversizedAssignmentsTotal)
     private let writes = Counter(label: Self.storeWritesTotal)
     private let writeFailures = Counter(label: Self.storeWriteFailuresTotal)
     private let writeDuration = Timer(label: Self.storeWriteDuration)
@@ -30,6 +31,7 @@ package struct DispatcherMetrics: Sendable {
     private static let expiriesTotal = "beacon_dispatcher_expiries_total"
     private static let registrationsTotal = "beacon_dispatcher_registrations_total"
     private static let assignmentBytesTotal = "beacon_dispatcher_assignment_bytes_total"
+    private static let oversizedAssignmentsTotal = "beacon_dispatcher_oversized_assignments_total"
     private static let storeWritesTotal = "beacon_dispatcher_store_writes_total"
     private static let storeWriteFailuresTotal = "beacon_dispatcher_store_write_failures_total"
     private static let storeWriteDuration = "beacon_dispatcher_store_write_duration_seconds"
@@ -44,6 +46,9 @@ package struct DispatcherMetrics: Sendable {
         MetricDescription(expiriesTotal, .counter, "Nodes marked DOWN because their heartbeat deadline passed."),
         MetricDescription(registrationsTotal, .counter, "Sessions issued (a resumed session is not counted)."),
         MetricDescription(assignmentBytesTotal, .counter, "Encoded bytes of the assignment messages sent to nodes."),
+        MetricDescription(
+            oversizedAssignmentsTotal, .counter,
+            "Task and secret or config writes left out of a node's assignments: too large for one message."),
         MetricDescription(
             storeWritesTotal, .counter, "Status writes committed to the store (or attempted, when a commit fails)."),
         MetricDescription(storeWriteFailuresTotal, .counter, "Store commits that failed."),
