@@ -219,6 +219,7 @@ let package = Package(
                 "BeaconPrimitives",
                 "BeaconDispatcher",
                 "BeaconDispatcherAPI",
+                "BeaconSystemShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["GRPC"])),
                 .product(

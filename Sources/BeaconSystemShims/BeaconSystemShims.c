@@ -113,6 +113,22 @@ int beacon_bind_datagram_socket(int ipv6) {
     return descriptor;
 }
 
+int beacon_bind_datagram_socket_to(const struct sockaddr *address, socklen_t length) {
+#if defined(SOCK_CLOEXEC)
+    int descriptor = socket(address->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+#else
+    int descriptor = socket(address->sa_family, SOCK_DGRAM, 0);
+#endif
+    if (descriptor < 0) return -1;
+    if (bind(descriptor, address, length) != 0) {
+        int saved = errno;
+        close(descriptor);
+        errno = saved;
+        return -1;
+    }
+    return descriptor;
+}
+
 int beacon_send_datagrams(
     int descriptor, const void *payloads, unsigned int size, const struct sockaddr_storage *addresses,
     const socklen_t *lengths, unsigned int count) {
@@ -145,6 +161,98 @@ int beacon_send_datagrams(
             descriptor, bytes + (size_t)sent * size, size, MSG_DONTWAIT,
             (const struct sockaddr *)&addresses[sent], lengths[sent]);
         if (result < 0) return sent > 0 ? (int)sent : -1;
+    }
+#endif
+    return (int)sent;
+}
+
+#if defined(__linux__)
+/// Room for either family's packet information.
+union beacon_source_control {
+    char buffer[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    struct cmsghdr align;
+};
+
+/// Sets `header` to send from `source`; leaves it alone for a source of no family.
+static void beacon_set_source(
+    struct msghdr *header, union beacon_source_control *control, const struct sockaddr_storage *source) {
+    if (source->ss_family != AF_INET && source->ss_family != AF_INET6) return;
+    memset(control, 0, sizeof *control);
+    header->msg_control = control->buffer;
+    struct cmsghdr *message = (struct cmsghdr *)control->buffer;
+    if (source->ss_family == AF_INET) {
+        struct in_pktinfo info;
+        memset(&info, 0, sizeof info);
+        info.ipi_spec_dst = ((const struct sockaddr_in *)source)->sin_addr;
+        message->cmsg_level = IPPROTO_IP;
+        message->cmsg_type = IP_PKTINFO;
+        message->cmsg_len = CMSG_LEN(sizeof info);
+        memcpy(CMSG_DATA(message), &info, sizeof info);
+        header->msg_controllen = CMSG_SPACE(sizeof info);
+    } else {
+        struct in6_pktinfo info;
+        memset(&info, 0, sizeof info);
+        info.ipi6_addr = ((const struct sockaddr_in6 *)source)->sin6_addr;
+        message->cmsg_level = IPPROTO_IPV6;
+        message->cmsg_type = IPV6_PKTINFO;
+        message->cmsg_len = CMSG_LEN(sizeof info);
+        memcpy(CMSG_DATA(message), &info, sizeof info);
+        header->msg_controllen = CMSG_SPACE(sizeof info);
+    }
+}
+#endif
+
+/// Whether a failed send says the socket is full (or interrupted), rather than refusing the one
+/// datagram it was given.
+static int beacon_is_transient(int error) {
+    return error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS || error == EINTR;
+}
+
+int beacon_send_answers(
+    int descriptor, const void *answers, unsigned int size, const struct sockaddr_storage *addresses,
+    const socklen_t *lengths, const struct sockaddr_storage *sources, unsigned int count) {
+    const unsigned char *bytes = answers;
+    unsigned int next = 0;
+    unsigned int sent = 0;
+#if defined(__linux__)
+    enum { batch = 64 };
+    struct mmsghdr headers[batch];
+    struct iovec vectors[batch];
+    union beacon_source_control controls[batch];
+    while (next < count) {
+        unsigned int n = count - next < batch ? count - next : batch;
+        for (unsigned int i = 0; i < n; i++) {
+            vectors[i].iov_base = (void *)(bytes + (size_t)(next + i) * size);
+            vectors[i].iov_len = size;
+            memset(&headers[i], 0, sizeof headers[i]);
+            headers[i].msg_hdr.msg_name = (void *)&addresses[next + i];
+            headers[i].msg_hdr.msg_namelen = lengths[next + i];
+            headers[i].msg_hdr.msg_iov = &vectors[i];
+            headers[i].msg_hdr.msg_iovlen = 1;
+            if (sources != NULL) beacon_set_source(&headers[i].msg_hdr, &controls[i], &sources[next + i]);
+        }
+        int result = sendmmsg(descriptor, headers, n, MSG_DONTWAIT);
+        if (result < 0) {
+            // The batch's first datagram failed: a full buffer ends the call (the rest would
+            // fail too), anything else is that datagram's own, which is skipped.
+            if (beacon_is_transient(errno)) break;
+            next += 1;
+            continue;
+        }
+        sent += (unsigned int)result;
+        next += (unsigned int)result;
+    }
+#else
+    (void)sources;
+    for (; next < count; next++) {
+        ssize_t result = sendto(
+            descriptor, bytes + (size_t)next * size, size, MSG_DONTWAIT,
+            (const struct sockaddr *)&addresses[next], lengths[next]);
+        if (result >= 0) {
+            sent += 1;
+        } else if (beacon_is_transient(errno)) {
+            break;
+        }
     }
 #endif
     return (int)sent;

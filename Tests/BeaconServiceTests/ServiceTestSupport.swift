@@ -60,13 +60,14 @@ final class RunningManager: Sendable {
     private let serving: Task<Void, any Error>
 
     init(
-        store: InMemoryDispatcherStore, port: Int = 0, tls: ServerTLS? = nil, maximumRequestBytes: Int? = nil,
+        store: InMemoryDispatcherStore, host: String = "127.0.0.1", port: Int = 0, tls: ServerTLS? = nil,
+        maximumRequestBytes: Int? = nil,
         managers: [WeightedManager] = [], acceptsHeartbeatDatagrams: Bool = false,
         answersHeartbeatsOnEventLoop: Bool = true,
         dispatcherConfiguration: DispatcherConfiguration = fastDispatcherConfiguration()
     ) async throws {
         dispatcher = try Dispatcher(configuration: dispatcherConfiguration, store: store, managers: managers)
-        var configuration = try DispatcherServerConfiguration(host: "127.0.0.1", port: port, tls: tls)
+        var configuration = try DispatcherServerConfiguration(host: host, port: port, tls: tls)
         if let maximumRequestBytes { configuration.maximumRequestBytes = maximumRequestBytes }
         configuration.acceptsHeartbeatDatagrams = acceptsHeartbeatDatagrams
         configuration.answersHeartbeatsOnEventLoop = answersHeartbeatsOnEventLoop
