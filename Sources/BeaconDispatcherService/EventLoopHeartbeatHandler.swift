@@ -53,7 +53,10 @@ package final class EventLoopHeartbeatHandler: ChannelDuplexHandler, RemovableCh
 
     private struct Call {
         let method: HeartbeatCallHead.Method
-        let node: NodeID
+        /// Who the call acts for, or why it may not. A stream is refused at once; a unary call only
+        /// once its request is read, as grpc-swift reads it before its handler checks the node,
+        /// so a bad request gets the same status on both paths.
+        let node: Result<NodeID, RPCError>
         var reader: GRPCMessageReader
         var sentHeaders = false
         /// A unary call's request, answered when the node ends its side.
@@ -104,11 +107,11 @@ package final class EventLoopHeartbeatHandler: ChannelDuplexHandler, RemovableCh
     }
 
     private func open(_ head: HeartbeatCallHead, endStream: Bool, context: ChannelHandlerContext) {
-        let node: NodeID
-        do {
-            node = try authenticator.node(claimed: head.claimedNodes, certificate: Self.peerCertificate(of: context))
-        } catch {
-            return end(error, sentHeaders: false, context: context)
+        let node = Result { () throws(RPCError) in
+            try authenticator.node(claimed: head.claimedNodes, certificate: Self.peerCertificate(of: context))
+        }
+        if head.method == .stream, case .failure(let refusal) = node {
+            return end(refusal, sentHeaders: false, context: context)
         }
         var call = Call(
             method: head.method, node: node, reader: GRPCMessageReader(maximumMessageBytes: maximumRequestBytes))
@@ -136,7 +139,7 @@ package final class EventLoopHeartbeatHandler: ChannelDuplexHandler, RemovableCh
                     guard call.unaryRequest == nil else { throw Self.tooManyRequests }
                     call.unaryRequest = request
                 case .stream:
-                    let response = try answer(call.node, request)
+                    let response = try answer(call.node.get(), request)
                     write(response, call: &call, context: context)
                     metrics?.heartbeatStream.record(since: started)
                     answered = true
@@ -151,7 +154,7 @@ package final class EventLoopHeartbeatHandler: ChannelDuplexHandler, RemovableCh
             if call.method == .unary {
                 let started = metrics == nil ? nil : ContinuousClock.now
                 guard let request = call.unaryRequest else { throw Self.noRequest }
-                write(try answer(call.node, request), call: &call, context: context)
+                write(try answer(call.node.get(), request), call: &call, context: context)
                 metrics?.heartbeat.record(since: started)
             }
             finish(call, nil, context)

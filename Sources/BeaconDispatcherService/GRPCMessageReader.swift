@@ -48,7 +48,9 @@ package struct GRPCMessageReader {
         let start = bytes.readerIndex
         let flag = bytes.getInteger(at: start, as: UInt8.self)!
         let length = Int(bytes.getInteger(at: start + 1, as: UInt32.self)!)
-        guard flag == 0 else { throw .compressedMessage }
+        // Only 1 marks a compressed message: grpc-swift reads any other flag as uncompressed, and
+        // so does this reader, so that both paths answer alike.
+        guard flag != 1 else { throw .compressedMessage }
         guard length <= maximumMessageBytes else { throw .tooLarge(bytes: length) }
         guard bytes.readableBytes >= 5 + length else { return nil }
         bytes.moveReaderIndex(forwardBy: 5)

@@ -157,6 +157,9 @@ import Testing
                     ":method": "POST", ":path": "/beacon.dispatcher.v1.Dispatcher/Heartbeat",
                     "content-type": "application/grpc",
                 ])))
+        // A unary call's node is checked once its request is read, as grpc-swift checks it.
+        #expect(try written(channel).isEmpty)
+        try channel.writeInbound(data(body("abc"), end: true))
         let lines = try written(channel)
         #expect(lines.count == 1)
         #expect(lines.first?.hasPrefix("\(Self.responseHeaders) grpc-status=7 grpc-message=Permission denied") == true)
@@ -225,6 +228,8 @@ import Testing
             (ByteBuffer(bytes: [0, 0, 1, 0, 0]), 8, "65536 bytes"),
             (ByteBuffer(bytes: [0, 0, 0, 0, 9, 1]), 13, "ended inside a request"),
             (ByteBuffer(bytes: [0, 0, 0, 0, 2, 0xFF, 0xFF]), 3, "Can't deserialize"),
+            // Only a flag of 1 means compressed, as grpc-swift reads it: 2 is read as plain.
+            (ByteBuffer(bytes: [2, 0, 0, 0, 2, 0xFF, 0xFF]), 3, "Can't deserialize"),
         ]
         for (bytes, code, words) in cases {
             let channel = try channel()

@@ -94,10 +94,10 @@ import Testing
             lines.append(await stream([beat, beat], withDeadline))
             lines.append(await stream([beat, .with { $0.sessionID = "not a session" }, beat]))
             // Unary calls a generated client cannot make: requests as raw bytes, as many as given.
-            func rawUnary(_ requests: [[UInt8]]) async -> String {
+            func rawUnary(_ requests: [[UInt8]], _ metadata: Metadata? = nil) async -> String {
                 await outcome {
                     try await raw.clientStreaming(
-                        request: StreamingClientRequest(metadata: node) { writer in
+                        request: StreamingClientRequest(metadata: metadata ?? node) { writer in
                             for request in requests { try await writer.write(request) }
                         },
                         descriptor: Beacon_Dispatcher_V1_Dispatcher.Method.Heartbeat.descriptor,
@@ -113,6 +113,23 @@ import Testing
             lines.append(await rawUnary([[0x0A, 0x05, 0x61]]))
             lines.append(await rawUnary([]))
             lines.append(await rawUnary([beatBytes, beatBytes]))
+            // The same bad requests from a call that names no node: the request is read (and
+            // refused) before the node is checked, on both paths.
+            lines.append(await rawUnary([[0x0A, 0x05, 0x61]], [:]))
+            lines.append(await rawUnary([], [:]))
+            lines.append(await rawUnary([beatBytes, beatBytes], [:]))
+            lines.append(await rawUnary([beatBytes], [:]))
+            // A stream that names no node is refused before any beat, on both paths.
+            lines.append(
+                await outcome {
+                    try await client.heartbeatStream(metadata: [:]) { writer in
+                        try await writer.write(beat)
+                    } onResponse: { response in
+                        var periods: [Int64] = []
+                        for try await answer in response.messages { periods.append(answer.periodNanoseconds) }
+                        return periods
+                    }
+                })
         }
         return lines
     }
@@ -134,6 +151,11 @@ import Testing
         #expect(onEventLoop[13].hasPrefix("invalidArgument: Can't deserialize"))
         #expect(onEventLoop[14] == "internalError: Empty stream.")
         #expect(onEventLoop[15] == "internalError: Too many messages.")
+        #expect(onEventLoop[16].hasPrefix("invalidArgument: Can't deserialize"))
+        #expect(onEventLoop[17] == "internalError: Empty stream.")
+        #expect(onEventLoop[18] == "internalError: Too many messages.")
+        #expect(onEventLoop[19].hasPrefix("permissionDenied"))
+        #expect(onEventLoop[20].hasPrefix("permissionDenied"))
     }
 
     /// An oversized request tells the paths apart: grpc-swift resets the stream before any
