@@ -31,6 +31,7 @@ import Testing
             { (c: inout DispatcherConfiguration) in c.heartbeatPeriod = .seconds(3600) },
             { (c: inout DispatcherConfiguration) in c.rateLimitPeriod = .seconds(-1) },
             { (c: inout DispatcherConfiguration) in c.rateLimitCount = 0 },
+            { (c: inout DispatcherConfiguration) in c.rateLimitCount = Int(Int32.max) },
             { (c: inout DispatcherConfiguration) in c.statusBatchLimit = 0 },
             { (c: inout DispatcherConfiguration) in c.statusBatchInterval = .zero },
             { (c: inout DispatcherConfiguration) in c.orphanAfter = .zero },

@@ -382,6 +382,60 @@ import Testing
         #expect(dispatcher.store.node(nodeID("c")) == before)
     }
 
+    /// A node that registers again while the wheel has no record to spare (the one its last
+    /// session held is recycled only once its old deadline passes) is refused, and keeps the
+    /// session it had: before, that session was ended first and the node written DOWN.
+    @Test func aLiveNodeWhoseRegistrationFindsNoRecordKeepsItsSession() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.maximumNodes = 1
+        configuration.rateLimitPeriod = .zero
+        let dispatcher = try startedDispatcher(configuration, nodes: [])
+        let node = nodeID("a")
+        dispatcher.store.createNode(node)
+        var session = try dispatcher.registerNow(node).sessionID
+        var refused = false
+        for _ in 0..<16 where !refused {
+            do {
+                session = try dispatcher.registerNow(node).sessionID
+            } catch {
+                #expect(error == .capacityExhausted(1))
+                refused = true
+            }
+        }
+        try #require(refused, "the wheel never ran out of records")
+        _ = try dispatcher.heartbeat(node: node, session: session)
+        dispatcher.advance(by: configuration.statusBatchInterval)
+        #expect(dispatcher.store.node(node)?.status.state == .ready)
+        #expect(dispatcher.core.liveness(of: node) == .ready)
+    }
+
+    /// `maximumNodes` counts the nodes carried over as UNKNOWN: new nodes cannot take the places
+    /// those will need when they register.
+    @Test func unknownNodesCountAgainstTheTable() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.maximumNodes = 2
+        let dispatcher = try startedDispatcher(configuration, nodes: ["a", "b"])
+        dispatcher.store.createNode(nodeID("c"))
+        let before = dispatcher.store.node(nodeID("c"))
+        #expect(throws: DispatcherError.capacityExhausted(2)) { _ = try dispatcher.registerNow(nodeID("c")) }
+        // Refused before its READY write, as any registration beyond the table.
+        #expect(dispatcher.store.node(nodeID("c")) == before)
+        _ = try dispatcher.registerNow(nodeID("a"))
+        _ = try dispatcher.registerNow(nodeID("b"))
+    }
+
+    /// A node with no session and no UNKNOWN deadline is limited by its registrations in flight:
+    /// calls made together cannot each take a session within one window.
+    @Test func registrationsOfANewNodeMadeTogetherAreRateLimited() throws {
+        let dispatcher = try startedDispatcher(nodes: [])
+        let node = nodeID("late")
+        dispatcher.store.createNode(node)
+        for _ in 0..<3 { try dispatcher.register(node) { _ in } }
+        #expect(throws: DispatcherError.rateLimited(node: "late", attempts: 3, window: .seconds(8))) {
+            try dispatcher.register(node) { _ in }
+        }
+    }
+
     /// Two new nodes registering together for the last place both pass the first check; the
     /// second finds the table full only after its READY committed. It is then DOWN, with an
     /// orphan timer, instead of READY with nothing watching it.

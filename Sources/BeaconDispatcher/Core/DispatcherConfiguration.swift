@@ -104,8 +104,8 @@ public struct DispatcherConfiguration: Sendable, Hashable {
         guard rateLimitPeriod >= .zero else {
             throw .invalidConfiguration("rateLimitPeriod \(rateLimitPeriod) must not be negative")
         }
-        guard rateLimitCount >= 1 else {
-            throw .invalidConfiguration("rateLimitCount \(rateLimitCount) must be at least 1")
+        guard rateLimitCount >= 1, rateLimitCount < Int32.max else {
+            throw .invalidConfiguration("rateLimitCount \(rateLimitCount) must be at least 1 and below 2³¹ − 1")
         }
         guard statusBatchLimit >= 1 else {
             throw .invalidConfiguration("statusBatchLimit \(statusBatchLimit) must be at least 1")

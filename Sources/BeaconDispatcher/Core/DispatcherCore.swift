@@ -190,7 +190,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
         // for a session would leave the node READY with nothing watching it. (Registrations of
         // new nodes in flight together can still overfill the table; `settleFailedRegistration`
         // answers those.)
-        if sessions.slot(of: node) == nil, liveness.unknown(node) == nil, sessions.count >= configuration.maximumNodes {
+        if sessions.slot(of: node) == nil, liveness.unknown(node) == nil, nodeCount >= configuration.maximumNodes {
             throw .capacityExhausted(configuration.maximumNodes)
         }
         let window = configuration.rateLimitPeriod
@@ -200,8 +200,13 @@ package final class DispatcherCore<Clock: BeaconClock> {
             resumed = resume
         } else if let slot = sessions.slot(of: node) {
             try sessions.admitRegistration(inSlot: slot, at: now, window: window, count: count)
-        } else {
+        } else if liveness.unknown(node) != nil {
             try liveness.admitRegistration(ofUnknown: node, at: now, window: window, count: count)
+        } else if window > .zero, liveness.registrationsInFlight(of: node) >= count {
+            // A node with neither a session nor an UNKNOWN deadline has no count to carry: its
+            // registrations in flight are what the limit counts, or parallel calls would each
+            // take a session (and a wheel record) within one window.
+            throw .rateLimited(node: node.rawValue, attempts: count, window: window)
         }
         guard store.node(node) != nil else { throw .nodeNotFound(node.rawValue) }
         liveness.beginRegistration(of: node)
@@ -288,22 +293,28 @@ package final class DispatcherCore<Clock: BeaconClock> {
         // SwarmKit's `Add`: a new wheel record at the normal grace replaces the node's old one (or
         // its UNKNOWN deadline), and the rate-limit count carries over.
         var carried = (limit: RegistrationRateLimit(), registeredAt: now)
+        let replaced = sessions.slot(of: pending.node).flatMap { slot in sessions[slot].map { (slot, $0) } }
         if let unknown = liveness.unknown(pending.node) {
             carried = (unknown.limit, unknown.registeredAt ?? now)
-        } else if sessions.slot(of: pending.node) == nil, sessions.count >= configuration.maximumNodes {
+        } else if let (_, existing) = replaced {
+            carried = (existing.limit, existing.registeredAt)
+        } else if nodeCount >= configuration.maximumNodes {
             throw .capacityExhausted(configuration.maximumNodes)
         }
-        if let slot = sessions.slot(of: pending.node), let existing = sessions[slot] {
-            carried = (existing.limit, existing.registeredAt)
-            endStreams(of: slot, with: .sessionInvalid)
-            _ = try? wheel.remove(existing.handle)
-            forget(slot)
-        }
+        // The new record first: a wheel with no record to spare (a removed one is recycled only
+        // once its old deadline has passed) refuses this registration and leaves the node's
+        // session as it was, where ending the session first left a live node with none, written
+        // DOWN.
         let handle: HeartbeatHandle
         do {
             handle = try wheel.register(ttl: draw.ttl)
         } catch {
             throw wheelFailure(error)
+        }
+        if let (slot, existing) = replaced {
+            endStreams(of: slot, with: .sessionInvalid)
+            _ = try? wheel.remove(existing.handle)
+            forget(slot)
         }
         liveness.removeUnknown(pending.node)
         let registration = SessionRegistry.Registration(

@@ -73,6 +73,9 @@ struct LivenessTimers {
     func isDown(_ node: NodeID) -> Bool { downNodes[node] != nil }
     func isRegistering(_ node: NodeID) -> Bool { registering[node] != nil }
 
+    /// How many registrations of `node` are in flight.
+    func registrationsInFlight(of node: NodeID) -> Int { registering[node]?.count ?? 0 }
+
     // MARK: UNKNOWN nodes
 
     /// A term starts with these nodes UNKNOWN until their deadlines.
