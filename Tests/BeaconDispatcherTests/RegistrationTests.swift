@@ -243,6 +243,31 @@ import Testing
         #expect(recorder.finished == .some(.nodeNotRegistered))
     }
 
+    /// A session whose deadline passes while its node registers again ends without a DOWN
+    /// message: the node is not marked DOWN, and its new session follows.
+    @Test func aSessionEndingWhileItsNodeRegistersAgainIsNotToldDown() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.heartbeatPeriod = .milliseconds(100)
+        configuration.heartbeatJitter = .zero
+        let dispatcher = try startedDispatcher(configuration)
+        let node = nodeID("node-a")
+        let session = try dispatcher.registerNow(node).sessionID
+        let recorder = SessionRecorder()
+        try dispatcher.core.attachSessionSink(node: node, session: session, recorder.receive)
+        let pending = try dispatcher.core.beginRegistration(
+            node: node, description: nil, address: "", resume: nil, at: dispatcher.now
+        ) { _ in }
+        let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
+        try dispatcher.clock.advance(to: dispatcher.now.advanced(by: .seconds(1)))
+        let now = dispatcher.now
+        _ = try dispatcher.core.path.wheel.advance(to: now) { dispatcher.core.expire($0, at: now) }
+        #expect(recorder.finished == .some(.nodeNotRegistered))
+        #expect(recorder.messages.allSatisfy { $0.node.status.state == .ready })
+        dispatcher.commit(batch)
+        _ = try dispatcher.core.completeRegistration(pending, commitError: nil, at: dispatcher.now)
+        #expect(dispatcher.core.liveness(of: node) == .ready)
+    }
+
     @Test func leaderStartMarksNodesUnknownWithDoubleGrace() throws {
         var configuration = DispatcherConfiguration()
         configuration.heartbeatJitter = .zero

@@ -476,7 +476,9 @@ package final class DispatcherCore<Clock: BeaconClock> {
     package func expire(_ expiry: HeartbeatExpiry, at now: BeaconInstant) {
         for handle in expiry.handles {
             guard let registration = sessions[handle.index], registration.handle == handle else { continue }
-            if let sink = sessions.sinks[handle.index],
+            // A node registering again is not DOWN (its registration is newer evidence): its old
+            // session only ends.
+            if !liveness.isRegistering(registration.node), let sink = sessions.sinks[handle.index],
                 var message = sessionMessage(for: registration, disconnect: false)
             {
                 message.node.status.state = .down
