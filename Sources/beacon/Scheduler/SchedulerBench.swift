@@ -72,12 +72,17 @@ struct SchedulerBench: AsyncParsableCommand {
 
     /// Issue 23's targets for the embedded store (a join reaching ten participants, one shared
     /// view per group and process) and the etcd one's from the scheduler's first issue.
-    static func targets(embedded: Bool, joinP99: Duration?, bytesPerParticipant: Int) -> BenchReport.Section {
+    static func targets(
+        embedded: Bool, joinP99: Duration?, floorP99: Duration?, bytesPerParticipant: Int
+    ) -> BenchReport.Section {
         var section = BenchReport.Section(title: "targets")
         if let joinP99 {
             section.add(
                 "join → every participant, p99", Stopwatch.seconds(joinP99) * 1e6, "µs", atMost: embedded ? 100 : 50_000
             )
+        }
+        if let floorP99 {
+            section.add("  the floor (same run), p99", Stopwatch.seconds(floorP99) * 1e6, "µs")
         }
         if embedded {
             section.add("resident memory per participant", Double(bytesPerParticipant), "B", atMost: 8_192)
@@ -141,6 +146,9 @@ struct SchedulerBench: AsyncParsableCommand {
             leaves.add(try await propagation(of: "leave", in: round, to: everyone, since: start))
         }
         if hold.value > .zero { try await Task.sleep(for: hold.value) }
+        // After the rounds, so that it takes nothing from them.
+        let floor =
+            store.embedded && rounds > 0 ? await HandOffFloor.measure(waiters: participants, rounds: rounds) : nil
         let errors = observer.errors
         observer.stop()
         for handle in handles { await handle.shutdown() }
@@ -163,11 +171,16 @@ struct SchedulerBench: AsyncParsableCommand {
                 "clean leave → every participant: p50 \(leaves.percentile(0.5).readable), p99 \(leaves.percentile(0.99).readable), max \(leaves.percentile(1).readable)"
             )
         }
+        if let floor {
+            print(
+                "floor: a value handed to \(participants) waiting tasks, no store or step: p50 \(floor.percentile(0.5).readable), p99 \(floor.percentile(0.99).readable)"
+            )
+        }
         print("in-band errors in the first group\(hold.value > .zero ? " (held \(hold.value))" : ""): \(errors.count)")
         for error in errors.prefix(10) { print("  \(error)") }
         let targets = Self.targets(
             embedded: store.embedded, joinP99: rounds > 0 ? joins.percentile(0.99) : nil,
-            bytesPerParticipant: bytesPerParticipant)
+            floorP99: floor?.percentile(0.99), bytesPerParticipant: bytesPerParticipant)
         print("")
         for line in targets.textLines(nameWidth: 34) { print(line) }
     }
