@@ -14,8 +14,8 @@ struct ChangeHistory {
 
     var count: Int { storage.count - start }
 
-    /// Appends `changes`, then drops the oldest revisions until at most `limit` changes are kept,
-    /// or only the newest revision is left.
+    /// Appends `changes`, then drops the oldest whole revisions until at most `limit` changes are
+    /// kept (a revision with more changes than that goes whole, leaving none).
     mutating func append(_ changes: [StoreChange], keeping limit: Int) {
         storage.append(contentsOf: changes)
         if count > limit {

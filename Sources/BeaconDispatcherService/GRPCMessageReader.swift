@@ -48,10 +48,10 @@ package struct GRPCMessageReader {
         let start = bytes.readerIndex
         let flag = bytes.getInteger(at: start, as: UInt8.self)!
         let length = Int(bytes.getInteger(at: start + 1, as: UInt32.self)!)
-        // Only 1 marks a compressed message: grpc-swift reads any other flag as uncompressed, and
-        // so does this reader, so that both paths answer alike.
-        guard flag != 1 else { throw .compressedMessage }
+        // The length first, then the flag, of which only 1 marks a compressed message: grpc-swift
+        // reads them so, and the two paths answer alike.
         guard length <= maximumMessageBytes else { throw .tooLarge(bytes: length) }
+        guard flag != 1 else { throw .compressedMessage }
         guard bytes.readableBytes >= 5 + length else { return nil }
         bytes.moveReaderIndex(forwardBy: 5)
         let message = bytes.readSlice(length: length)!

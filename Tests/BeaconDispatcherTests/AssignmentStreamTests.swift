@@ -287,6 +287,30 @@ import Testing
         #expect(again.held == ["task small", "task fits"])
     }
 
+    /// A status-only report, however long its message, is never sent, so never too large: a
+    /// task that fails with a long error still lets go of its secrets, and nothing is counted.
+    @Test func aLongStatusReportIsNeverTooLargeAndStillReleasesSecrets() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.assignmentBatching = try AssignmentBatcherConfiguration(byteBudget: 4096)
+        let dispatcher = try startedDispatcher(configuration)
+        let node = nodeID("node-a")
+        dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "s", data: [1]))
+        dispatcher.store.putTask(
+            DispatchedTask(
+                id: "t", nodeID: node, status: TaskStatus(state: .running), spec: Array(repeating: 7, count: 3900),
+                secrets: ["s"]))
+        let session = try dispatcher.registerNow(node).sessionID
+        let agent = AgentModel()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        #expect(agent.held == ["task t", "secret s"])
+        var failed = try #require(dispatcher.store.task("t"))
+        failed.status = TaskStatus(state: .failed, error: String(repeating: "e", count: 500))
+        dispatcher.store.putTask(failed)
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.held == ["task t"])
+        #expect(dispatcher.core.counters.oversizedAssignments == 0)
+    }
+
     @Test func reopeningTheStreamStartsOverWithACompleteSet() throws {
         let (dispatcher, node, session, first) = try fixture()
         dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .assigned)))

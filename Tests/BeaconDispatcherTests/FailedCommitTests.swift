@@ -63,4 +63,30 @@ import Testing
         dispatcher.advance(by: .seconds(1))
         #expect(dispatcher.store.node(node)?.status.state == .ready)
     }
+
+    /// A failed batch is not taken again at once, even when it fills the queue: the next waits
+    /// for the interval, so a store that refuses at once is not asked again in a tight loop.
+    @Test func aFailedFullBatchWaitsForTheIntervalBeforeTheNextTry() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.statusBatchLimit = 1
+        let dispatcher = try startedDispatcher(configuration)
+        let node = nodeID("node-a")
+        dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .assigned)))
+        let session = try dispatcher.registerNow(node).sessionID
+        try dispatcher.core.updateTaskStatus(
+            node: node, session: session, [TaskStatusUpdate(taskID: "t", status: TaskStatus(state: .running))])
+        #expect(dispatcher.core.isFlushDue(at: dispatcher.now))
+        let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
+        dispatcher.commit(batch, error: .storeFailure("the store refused at once"))
+        #expect(!dispatcher.core.isFlushDue(at: dispatcher.now))
+        try dispatcher.clock.advance(to: dispatcher.now.advanced(by: configuration.statusBatchInterval))
+        #expect(dispatcher.core.isFlushDue(at: dispatcher.now))
+        // Once a batch is taken again, a full queue is due at once as before.
+        let retried = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
+        dispatcher.commit(retried)
+        #expect(dispatcher.store.task("t")?.status.state == .running)
+        try dispatcher.core.updateTaskStatus(
+            node: node, session: session, [TaskStatusUpdate(taskID: "t", status: TaskStatus(state: .complete))])
+        #expect(dispatcher.core.isFlushDue(at: dispatcher.now))
+    }
 }

@@ -40,13 +40,16 @@ struct NodeAssignments {
     /// A task of this node was created or written. Returns true when the node must hear of it.
     mutating func addOrUpdate(_ task: DispatchedTask, at now: BeaconInstant) throws(TaskDiffError) -> Bool {
         guard task.status.state >= .assigned else { return false }
+        let old = tasks[task.id]
+        // A status-only change above ASSIGNED is the node's own report coming back: not sent, so
+        // never too large, and not encoded.
+        let sent = old.map { !$0.equalsIgnoringStatus(task) } ?? true || task.status.state <= .assigned
         // One task too large for any message is left out, at the version the node last got (or
         // not at all): the rest of the node's assignments, its stop orders included, still go out
         // and the stream can be opened again. Refusing the whole stream over it cut the node off
         // from every assignment until the task was edited (SwarmKit's #2733, in another form).
-        let payload = AssignedObject.task(task).encoded()
-        guard fits(payload) else { return false }
-        let old = tasks[task.id]
+        let payload = sent ? AssignedObject.task(task).encoded() : []
+        guard !sent || fits(payload) else { return false }
         // What the task claims follows its every write: a held task whose secrets or configs
         // changed sends the new ones and lets go of the old, and one that finishes lets go of its
         // own, whatever else changed with it.
@@ -55,7 +58,7 @@ struct NodeAssignments {
         var changed = release(claimed.subtracting(claims), by: task.id, at: now)
         if try add(claims.subtracting(claimed), for: task.id, at: now) { changed = true }
         tasks[task.id] = task
-        if let old, old.equalsIgnoringStatus(task), task.status.state > .assigned { return changed }
+        guard sent else { return changed }
         return try batcher.upsert(
             key(for: ObjectRef(kind: .task, id: task.id)), version: task.version, payload: payload, at: now)
             || changed

@@ -43,6 +43,9 @@ package struct StatusBatcher {
     private var nextGeneration: UInt64 = 1
     private var waiters: [Waiter] = []
     private var lastFlush = BeaconInstant.zero
+    /// The last batch failed: the next waits for the interval even when the queue is full, so a
+    /// store that refuses at once is not asked again in a tight loop.
+    private var pacedAfterFailure = false
     /// Batches taken and the writes in them, for ``DispatcherCounters``.
     private(set) var flushes = 0
     private(set) var writeCount = 0
@@ -96,8 +99,10 @@ package struct StatusBatcher {
 
     /// Queues again what `batch`, which failed to commit, carried and nothing newer replaced:
     /// each task status not queued since, and each orphaning `stillDue` confirms. Node statuses
-    /// are the core's to write again, from its view of each node at the time.
+    /// are the core's to write again, from its view of each node at the time. The next batch
+    /// then waits for the interval, full or not.
     mutating func requeue(_ batch: WriteBatch, orphaningIf stillDue: (NodeID) -> Bool) {
+        pacedAfterFailure = true
         for write in batch.writes {
             switch write {
             case .taskStatus(let id, let status):
@@ -122,14 +127,14 @@ package struct StatusBatcher {
     func isFlushDue(at now: BeaconInstant) -> Bool {
         let pending = pendingCount
         guard pending > 0 || !waiters.isEmpty else { return false }
-        return pending >= limit || now.duration(since: lastFlush) >= interval
+        return pending >= limit && !pacedAfterFailure || now.duration(since: lastFlush) >= interval
     }
 
     /// When the next batch is due, for a shell that sleeps until then; nil when nothing is queued
     /// and nobody waits.
     func nextFlush(after now: BeaconInstant) -> BeaconInstant? {
         guard pendingCount > 0 || !waiters.isEmpty else { return nil }
-        return pendingCount >= limit ? now : lastFlush.advanced(by: interval)
+        return pendingCount >= limit && !pacedAfterFailure ? now : lastFlush.advanced(by: interval)
     }
 
     /// Takes the queued writes as one batch and restarts the interval; nil when nothing is
@@ -151,6 +156,7 @@ package struct StatusBatcher {
         taskWrites = [:]
         orphanWrites = []
         let batch = WriteBatch(writes: writes, generation: nextGeneration, term: term)
+        pacedAfterFailure = false
         nextGeneration += 1
         flushes += 1
         writeCount += writes.count

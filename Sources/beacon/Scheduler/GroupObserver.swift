@@ -15,8 +15,9 @@ final class GroupObserver: Sendable {
         var seenAt: [String: ContinuousClock.Instant] = [:]
         var errors: [String] = []
         /// The caller of ``agreement(on:since:within:)``, until every participant holds its set
-        /// or its deadline passes.
+        /// or its deadline passes; one at a time.
         var waiter: Waiter?
+        var stopped = false
 
         func holds(_ expected: [String]) -> Bool { followed.allSatisfy { latest[$0] == expected } }
     }
@@ -65,11 +66,15 @@ final class GroupObserver: Sendable {
     /// Stops reading `name`'s results.
     func forget(_ name: String) {
         readers.withLock { $0.removeValue(forKey: name) }?.cancel()
-        state.withLock { state in
+        let agreed = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.followed.remove(name)
             state.latest.removeValue(forKey: name)
             state.seenAt.removeValue(forKey: name)
+            guard let waiter = state.waiter, state.holds(waiter.expected) else { return nil }
+            state.waiter = nil
+            return waiter.continuation
         }
+        agreed?.resume()
     }
 
     /// In-band errors the participants reported, with who reported them.
@@ -93,7 +98,8 @@ final class GroupObserver: Sendable {
         startWatchdog()
         await withCheckedContinuation { continuation in
             let now = state.withLock { state -> Bool in
-                guard !state.holds(expected) else { return true }
+                guard !state.stopped, !state.holds(expected) else { return true }
+                precondition(state.waiter == nil, "one agreement at a time")
                 state.waiter = Waiter(expected: expected, deadline: deadline, continuation: continuation)
                 return false
             }
@@ -129,6 +135,11 @@ final class GroupObserver: Sendable {
     func stop() {
         for task in readers.withLock({ $0.values }) { task.cancel() }
         watchdog.withLock { $0.take() }?.cancel()
+        let waiting = state.withLock { state in
+            state.stopped = true
+            return state.waiter.take()
+        }
+        waiting?.continuation.resume()
     }
 }
 
