@@ -225,8 +225,8 @@ final class HeartbeatDatagramSocket: Sendable {
     }
 
     /// Sends `beats`, from the calling thread, with one `sendmmsg` per 64 (the requests and their
-    /// addresses laid out once). A send the socket refuses (its buffer full) loses those beats
-    /// only: the next ones stand in for them.
+    /// addresses laid out once). A beat the system refuses (a manager's address unreachable), or
+    /// those a full send buffer stops, are lost alone: the next ones stand in for them.
     func send(_ beats: [Beat]) {
         let size = HeartbeatDatagram.requestBytes
         var requests = [UInt8](repeating: 0, count: beats.count * size)
@@ -249,7 +249,7 @@ final class HeartbeatDatagramSocket: Sendable {
         sender.withLock { descriptor in
             guard let descriptor else { return }
             _ = beacon_send_datagrams(
-                descriptor, requests, CUnsignedInt(size), addresses, lengths, CUnsignedInt(beats.count))
+                descriptor, requests, CUnsignedInt(size), addresses, lengths, nil, CUnsignedInt(beats.count))
         }
     }
 

@@ -205,7 +205,7 @@ private final class HeartbeatDatagramHandler: ChannelInboundHandler {
     /// gone) is lost alone, and a full send buffer loses the rest of the pass: the nodes beat
     /// again.
     private func sendAnswers() {
-        let sent = beacon_send_answers(
+        let sent = beacon_send_datagrams(
             sender, answers, CUnsignedInt(HeartbeatDatagram.replyBytes), destinations, lengths, sources,
             CUnsignedInt(answerCount))
         metrics.recordUnsent(answerCount - Int(sent))

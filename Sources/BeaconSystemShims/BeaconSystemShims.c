@@ -129,42 +129,6 @@ int beacon_bind_datagram_socket_to(const struct sockaddr *address, socklen_t len
     return descriptor;
 }
 
-int beacon_send_datagrams(
-    int descriptor, const void *payloads, unsigned int size, const struct sockaddr_storage *addresses,
-    const socklen_t *lengths, unsigned int count) {
-    const unsigned char *bytes = payloads;
-    unsigned int sent = 0;
-#if defined(__linux__)
-    // A batch of headers at a time on the stack: one system call per 64 datagrams.
-    enum { batch = 64 };
-    struct mmsghdr headers[batch];
-    struct iovec vectors[batch];
-    while (sent < count) {
-        unsigned int n = count - sent < batch ? count - sent : batch;
-        for (unsigned int i = 0; i < n; i++) {
-            vectors[i].iov_base = (void *)(bytes + (size_t)(sent + i) * size);
-            vectors[i].iov_len = size;
-            memset(&headers[i], 0, sizeof headers[i]);
-            headers[i].msg_hdr.msg_name = (void *)&addresses[sent + i];
-            headers[i].msg_hdr.msg_namelen = lengths[sent + i];
-            headers[i].msg_hdr.msg_iov = &vectors[i];
-            headers[i].msg_hdr.msg_iovlen = 1;
-        }
-        int result = sendmmsg(descriptor, headers, n, MSG_DONTWAIT);
-        if (result < 0) return sent > 0 ? (int)sent : -1;
-        sent += (unsigned int)result;
-        if ((unsigned int)result < n) break;
-    }
-#else
-    for (; sent < count; sent++) {
-        ssize_t result = sendto(
-            descriptor, bytes + (size_t)sent * size, size, MSG_DONTWAIT,
-            (const struct sockaddr *)&addresses[sent], lengths[sent]);
-        if (result < 0) return sent > 0 ? (int)sent : -1;
-    }
-#endif
-    return (int)sent;
-}
 
 #if defined(__linux__)
 /// Room for either family's packet information.
@@ -173,31 +137,33 @@ union beacon_source_control {
     struct cmsghdr align;
 };
 
+/// Sets `header`'s one control message: `size` bytes of `data` at `level` and `type`.
+static void beacon_put_control(
+    struct msghdr *header, union beacon_source_control *control, int level, int type, const void *data,
+    size_t size) {
+    memset(control, 0, sizeof *control);
+    header->msg_control = control->buffer;
+    header->msg_controllen = CMSG_SPACE(size);
+    struct cmsghdr *message = (struct cmsghdr *)control->buffer;
+    message->cmsg_level = level;
+    message->cmsg_type = type;
+    message->cmsg_len = CMSG_LEN(size);
+    memcpy(CMSG_DATA(message), data, size);
+}
+
 /// Sets `header` to send from `source`; leaves it alone for a source of no family.
 static void beacon_set_source(
     struct msghdr *header, union beacon_source_control *control, const struct sockaddr_storage *source) {
-    if (source->ss_family != AF_INET && source->ss_family != AF_INET6) return;
-    memset(control, 0, sizeof *control);
-    header->msg_control = control->buffer;
-    struct cmsghdr *message = (struct cmsghdr *)control->buffer;
     if (source->ss_family == AF_INET) {
         struct in_pktinfo info;
         memset(&info, 0, sizeof info);
         info.ipi_spec_dst = ((const struct sockaddr_in *)source)->sin_addr;
-        message->cmsg_level = IPPROTO_IP;
-        message->cmsg_type = IP_PKTINFO;
-        message->cmsg_len = CMSG_LEN(sizeof info);
-        memcpy(CMSG_DATA(message), &info, sizeof info);
-        header->msg_controllen = CMSG_SPACE(sizeof info);
-    } else {
+        beacon_put_control(header, control, IPPROTO_IP, IP_PKTINFO, &info, sizeof info);
+    } else if (source->ss_family == AF_INET6) {
         struct in6_pktinfo info;
         memset(&info, 0, sizeof info);
         info.ipi6_addr = ((const struct sockaddr_in6 *)source)->sin6_addr;
-        message->cmsg_level = IPPROTO_IPV6;
-        message->cmsg_type = IPV6_PKTINFO;
-        message->cmsg_len = CMSG_LEN(sizeof info);
-        memcpy(CMSG_DATA(message), &info, sizeof info);
-        header->msg_controllen = CMSG_SPACE(sizeof info);
+        beacon_put_control(header, control, IPPROTO_IPV6, IPV6_PKTINFO, &info, sizeof info);
     }
 }
 #endif
@@ -208,10 +174,10 @@ static int beacon_is_transient(int error) {
     return error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS || error == EINTR;
 }
 
-int beacon_send_answers(
-    int descriptor, const void *answers, unsigned int size, const struct sockaddr_storage *addresses,
+int beacon_send_datagrams(
+    int descriptor, const void *payloads, unsigned int size, const struct sockaddr_storage *addresses,
     const socklen_t *lengths, const struct sockaddr_storage *sources, unsigned int count) {
-    const unsigned char *bytes = answers;
+    const unsigned char *bytes = payloads;
     unsigned int next = 0;
     unsigned int sent = 0;
 #if defined(__linux__)

@@ -9,7 +9,7 @@ import Musl
 import Darwin
 #endif
 
-/// `beacon_send_answers`, the manager's send of heartbeat answers: one answer the system refuses
+/// `beacon_send_datagrams`, the manager's send of heartbeat answers: one answer the system refuses
 /// loses that answer alone, and each answer leaves from the local address its request came to.
 @Suite(.timeLimit(.minutes(1))) struct AnswerDatagramsTests {
     /// An IPv4 address as the shim takes it.
@@ -59,12 +59,12 @@ import Darwin
         let lengths = destinations.map(\.1)
         if let sources {
             return Int(
-                beacon_send_answers(
+                beacon_send_datagrams(
                     descriptor, bytes, CUnsignedInt(answers[0].count), addresses, lengths, sources,
                     CUnsignedInt(answers.count)))
         }
         return Int(
-            beacon_send_answers(
+            beacon_send_datagrams(
                 descriptor, bytes, CUnsignedInt(answers[0].count), addresses, lengths, nil, CUnsignedInt(answers.count))
         )
     }

@@ -18,13 +18,21 @@ import Testing
         core.takeDeferredCalls().perform()
     }
 
-    @Test func aDownAndTheTaskStatusesOfAFailedCommitAreWrittenAgain() throws {
-        let dispatcher = try startedDispatcher()
+    /// node-a registered with task "t", whose RUNNING report it has just made (not yet taken).
+    private func reportedTask(
+        _ configuration: DispatcherConfiguration = .init()
+    ) throws -> (VirtualDispatcher, NodeID, SessionID) {
+        let dispatcher = try startedDispatcher(configuration)
         let node = nodeID("node-a")
         dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .assigned)))
         let session = try dispatcher.registerNow(node).sessionID
         try dispatcher.core.updateTaskStatus(
             node: node, session: session, [TaskStatusUpdate(taskID: "t", status: TaskStatus(state: .running))])
+        return (dispatcher, node, session)
+    }
+
+    @Test func aDownAndTheTaskStatusesOfAFailedCommitAreWrittenAgain() throws {
+        let (dispatcher, node, _) = try reportedTask()
         try expire(dispatcher, until: dispatcher.now.advanced(by: .seconds(60)))
         let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
         #expect(
@@ -42,12 +50,7 @@ import Testing
     /// What was decided after the failed batch was taken stands: a newer report of the task is
     /// not overwritten by the failed one, and a node that registered again is READY, not DOWN.
     @Test func whatChangedSinceTheFailedBatchWins() throws {
-        let dispatcher = try startedDispatcher()
-        let node = nodeID("node-a")
-        dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .assigned)))
-        let session = try dispatcher.registerNow(node).sessionID
-        try dispatcher.core.updateTaskStatus(
-            node: node, session: session, [TaskStatusUpdate(taskID: "t", status: TaskStatus(state: .running))])
+        let (dispatcher, node, session) = try reportedTask()
         let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
         try dispatcher.core.updateTaskStatus(
             node: node, session: session,
@@ -69,12 +72,7 @@ import Testing
     @Test func aFailedFullBatchWaitsForTheIntervalBeforeTheNextTry() throws {
         var configuration = DispatcherConfiguration()
         configuration.statusBatchLimit = 1
-        let dispatcher = try startedDispatcher(configuration)
-        let node = nodeID("node-a")
-        dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .assigned)))
-        let session = try dispatcher.registerNow(node).sessionID
-        try dispatcher.core.updateTaskStatus(
-            node: node, session: session, [TaskStatusUpdate(taskID: "t", status: TaskStatus(state: .running))])
+        let (dispatcher, node, session) = try reportedTask(configuration)
         #expect(dispatcher.core.isFlushDue(at: dispatcher.now))
         let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
         dispatcher.commit(batch, error: .storeFailure("the store refused at once"))

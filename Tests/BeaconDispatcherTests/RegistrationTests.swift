@@ -218,7 +218,9 @@ import Testing
         }
     }
 
-    @Test func aNodeThatStopsBeatingGoesDownAndLosesItsSession() throws {
+    /// node-a registered on a dispatcher whose nodes beat every 100 ms, with no jitter, and a
+    /// recorder following its session.
+    private func recordedSession() throws -> (VirtualDispatcher, NodeID, SessionID, SessionRecorder) {
         var configuration = DispatcherConfiguration()
         configuration.heartbeatPeriod = .milliseconds(100)
         configuration.heartbeatJitter = .zero
@@ -227,6 +229,11 @@ import Testing
         let session = try dispatcher.registerNow(node).sessionID
         let recorder = SessionRecorder()
         try dispatcher.core.attachSessionSink(node: node, session: session, recorder.receive)
+        return (dispatcher, node, session, recorder)
+    }
+
+    @Test func aNodeThatStopsBeatingGoesDownAndLosesItsSession() throws {
+        let (dispatcher, node, session, recorder) = try recordedSession()
         for _ in 0..<10 {
             dispatcher.advance(by: .milliseconds(250))
             _ = try dispatcher.core.heartbeat(node: node, session: session)
@@ -246,14 +253,7 @@ import Testing
     /// A session whose deadline passes while its node registers again ends without a DOWN
     /// message: the node is not marked DOWN, and its new session follows.
     @Test func aSessionEndingWhileItsNodeRegistersAgainIsNotToldDown() throws {
-        var configuration = DispatcherConfiguration()
-        configuration.heartbeatPeriod = .milliseconds(100)
-        configuration.heartbeatJitter = .zero
-        let dispatcher = try startedDispatcher(configuration)
-        let node = nodeID("node-a")
-        let session = try dispatcher.registerNow(node).sessionID
-        let recorder = SessionRecorder()
-        try dispatcher.core.attachSessionSink(node: node, session: session, recorder.receive)
+        let (dispatcher, node, _, recorder) = try recordedSession()
         let pending = try dispatcher.core.beginRegistration(
             node: node, description: nil, address: "", resume: nil, at: dispatcher.now
         ) { _ in }

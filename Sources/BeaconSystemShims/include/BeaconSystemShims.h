@@ -53,23 +53,16 @@ int beacon_bind_datagram_socket(int ipv6);
 int beacon_bind_datagram_socket_to(const struct sockaddr *address, socklen_t length);
 
 /// Sends `count` datagrams of `size` bytes each, laid end to end at `payloads`, the i-th to
-/// `addresses[i]` (`lengths[i]` bytes of it), from the datagram socket `descriptor`, without
-/// blocking: `sendmmsg` on Linux, a `sendto` each elsewhere. Returns how many were sent (a full
-/// send buffer stops it early), or -1 with `errno` set when none was.
+/// `addresses[i]` (`lengths[i]` bytes of it) from the datagram socket `descriptor`, without
+/// blocking: `sendmmsg` on Linux, a `sendto` each elsewhere. Where `sources` is not NULL and
+/// `sources[i]` has an address family, the i-th leaves from that local address (`IP_PKTINFO`,
+/// `IPV6_PKTINFO`, on Linux only): for a manager's answer, the address its request came to,
+/// which a socket bound to a wildcard address would otherwise choose by route, and which NAT and
+/// connection-tracking firewalls on the way back require. A datagram the system refuses on its
+/// own (port 0, a destination unreachable or forbidden) is skipped and the others still go; a
+/// full send buffer ends the call. Returns how many were sent.
 int beacon_send_datagrams(
     int descriptor, const void *payloads, unsigned int size, const struct sockaddr_storage *addresses,
-    const socklen_t *lengths, unsigned int count);
-
-/// Sends a manager's `count` answers of `size` bytes each, laid end to end at `answers`, the i-th
-/// to `addresses[i]` (`lengths[i]` bytes of it) from the datagram socket `descriptor`, without
-/// blocking. Where `sources` is not NULL and `sources[i]` has an address family, the i-th leaves
-/// from that local address (`IP_PKTINFO`, `IPV6_PKTINFO` on Linux): the address its request came
-/// to, which a socket bound to a wildcard address would otherwise choose by route, and which
-/// NAT and connection-tracking firewalls on the way back require. A datagram the system refuses on
-/// its own (port 0, a destination unreachable or forbidden) is skipped and the others still go; a
-/// full send buffer ends the call. Returns how many were sent.
-int beacon_send_answers(
-    int descriptor, const void *answers, unsigned int size, const struct sockaddr_storage *addresses,
     const socklen_t *lengths, const struct sockaddr_storage *sources, unsigned int count);
 
 #endif
