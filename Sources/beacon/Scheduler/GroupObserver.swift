@@ -20,6 +20,13 @@ final class GroupObserver: Sendable {
         var stopped = false
 
         func holds(_ expected: [String]) -> Bool { followed.allSatisfy { latest[$0] == expected } }
+
+        /// Takes the waiter if every followed participant now holds its set.
+        mutating func takeSatisfiedWaiter() -> CheckedContinuation<Void, Never>? {
+            guard let waiter, holds(waiter.expected) else { return nil }
+            self.waiter = nil
+            return waiter.continuation
+        }
     }
 
     private struct Waiter {
@@ -49,9 +56,7 @@ final class GroupObserver: Sendable {
                     let agreed = state.withLock { state -> CheckedContinuation<Void, Never>? in
                         state.latest[name] = hosts
                         state.seenAt[name] = now
-                        guard let waiter = state.waiter, state.holds(waiter.expected) else { return nil }
-                        state.waiter = nil
-                        return waiter.continuation
+                        return state.takeSatisfiedWaiter()
                     }
                     agreed?.resume()
                 } catch {
@@ -70,9 +75,7 @@ final class GroupObserver: Sendable {
             state.followed.remove(name)
             state.latest.removeValue(forKey: name)
             state.seenAt.removeValue(forKey: name)
-            guard let waiter = state.waiter, state.holds(waiter.expected) else { return nil }
-            state.waiter = nil
-            return waiter.continuation
+            return state.takeSatisfiedWaiter()
         }
         agreed?.resume()
     }
