@@ -18,6 +18,10 @@ package struct NodeAuthenticator: Sendable {
         self.requiresCertificate = requiresCertificate
     }
 
+    // Never inlined: the transport context and certificate it copies would otherwise become part
+    // of every handler's async frame (3 KiB each), and a session's task keeps the task-allocator
+    // slabs its deepest frame needed for as long as the session lives (docs/benchmarks.md).
+    @inline(never)
     func node(of metadata: Metadata, context: ServerContext) throws(RPCError) -> NodeID {
         try node(
             claimed: metadata[stringValues: DispatcherWire.nodeIDMetadataKey],

@@ -14,7 +14,9 @@ package final class StoreWatchers: Sendable {
     }
 
     private let state = PosixMutex(State())
-    private let delivery = PosixMutex(())
+    /// Held while handing out; its value is the buffer being handed out, which trades places with
+    /// the queue (so neither is copied, and both keep their capacity).
+    private let delivery = PosixMutex([StoreEvent]())
 
     package init() {}
 
@@ -42,17 +44,17 @@ package final class StoreWatchers: Sendable {
 
     /// Hands every queued event to every watcher, in order; call it without the store's lock.
     package func deliverPending() {
-        delivery.withLock { _ in
+        delivery.withLock { handing in
             while true {
-                let (events, observers) = state.withLock { state in
-                    let events = state.queued
-                    state.queued.removeAll(keepingCapacity: true)
-                    return (events, Array(state.observers.values))
+                let observers = state.withLock { state in
+                    swap(&state.queued, &handing)
+                    return Array(state.observers.values)
                 }
-                guard !events.isEmpty else { return }
-                for event in events {
+                guard !handing.isEmpty else { return }
+                for event in handing {
                     for observer in observers { observer(event) }
                 }
+                handing.removeAll(keepingCapacity: true)
             }
         }
     }
