@@ -5,7 +5,8 @@ public enum AgentEvent: Sendable, Hashable {
     case sessionStarted(manager: String, session: String)
     /// An assignment message was applied; `tasks` is the number of tasks the node now holds.
     case assignmentsApplied(tasks: Int, complete: Bool, bytes: Int)
-    /// A diff did not follow the last one applied; the agent asked for a COMPLETE set.
+    /// A diff did not follow the last one applied, or the manager ended the stream because the
+    /// agent read it too slowly; the agent asked for a COMPLETE set.
     case assignmentGap(String)
     /// The manager accepted this many statuses.
     case statusesAcknowledged(Int)

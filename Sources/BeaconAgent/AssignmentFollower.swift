@@ -92,13 +92,27 @@ package struct AssignmentFollower: Sendable {
         return .settled(tasks: tasks, complete: message.kind == .complete, bytes: diff.count)
     }
 
+    /// The manager ended the stream because this node read it too slowly
+    /// (`DispatcherError.assignmentsBehind`): nothing was lost, and a reopened stream starts with
+    /// a COMPLETE set. Counted like a gap, so a manager that keeps ending the stream is asked
+    /// again less and less often. Returns how long to wait before reopening; nil when the session
+    /// should be given up.
+    package mutating func streamEndedBehind() -> Duration? {
+        countReopen()
+    }
+
+    private mutating func reopenOrGiveUp(after error: AssignmentApplyError) -> Action {
+        guard let delay = countReopen() else { return .giveUp(error) }
+        return .reopen(error, after: delay)
+    }
+
     /// Counts a reopen. A set that does not apply however often it is sent (its digest
     /// disagrees) would make both ends spin, so every reopen after the first waits twice as long
-    /// as the one before.
-    private mutating func reopenOrGiveUp(after error: AssignmentApplyError) -> Action {
+    /// as the one before, and past ``maximumReopens`` there is none (nil).
+    private mutating func countReopen() -> Duration? {
         reopens += 1
-        guard reopens <= Self.maximumReopens else { return .giveUp(error) }
-        return .reopen(error, after: reopens > 1 ? .milliseconds(50) * (1 << min(reopens, 7)) : .zero)
+        guard reopens <= Self.maximumReopens else { return nil }
+        return reopens > 1 ? .milliseconds(50) * (1 << min(reopens, 7)) : .zero
     }
 
     /// The tasks among the set's assignments; other objects, and payloads that are not a task,

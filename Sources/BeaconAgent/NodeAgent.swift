@@ -606,6 +606,15 @@ public final class NodeAgent: LongRunningService {
                 logger.debug("assignment gap: asking for a complete set", metadata: ["error": "\(reopen.gap)"])
                 guard let delay = reopen.delay else { throw reopen.gap }
                 if delay > .zero { try await sleep(for: delay) }
+            } catch let error as RPCError where error.code == .resourceExhausted {
+                // The manager ended the stream because this node read it too slowly; the
+                // reopened stream starts with a COMPLETE set, so nothing is lost.
+                let delay = state.withLock { $0.assignments.streamEndedBehind() }
+                eventSink.yield(.assignmentGap(error.message))
+                logger.debug(
+                    "assignments fell behind: asking for a complete set", metadata: ["error": "\(error.message)"])
+                guard let delay else { throw error }
+                if delay > .zero { try await sleep(for: delay) }
             }
         }
     }

@@ -27,7 +27,7 @@ extension DispatcherError {
         case .sessionInvalid, .invalidArgument: .invalidArgument
         case .rateLimited, .storeFailure: .unavailable
         case .permissionDenied: .permissionDenied
-        case .capacityExhausted: .resourceExhausted
+        case .capacityExhausted, .assignmentsBehind: .resourceExhausted
         case .wrongManager: .failedPrecondition
         case .invalidConfiguration, .alreadyRunning: .internalError
         }

@@ -85,6 +85,26 @@ import Testing
         #expect(receive(incremental) == .settled(tasks: [], complete: false, bytes: incremental.bytes.count))
     }
 
+    /// A stream the manager ended because the agent read it too slowly is reopened at once, and
+    /// counts like a gap: a manager that keeps ending it is asked again less and less often, then
+    /// the session is given up; a COMPLETE set that applies starts the count again.
+    @Test func aStreamEndedBehindIsReopenedAndCountedLikeAGap() throws {
+        let encoder = try AssignmentEncoder(byteBudget: 256)
+        let complete = try #require(
+            try encoder.encode(AssignmentDiff(from: AssignmentSet(), to: AssignmentSet()), as: .complete, after: 0)
+                .first)
+        var follower = AssignmentFollower(byteBudget: 256)
+        let delays = (1...AssignmentFollower.maximumReopens).map { _ in follower.streamEndedBehind() }
+        #expect(delays == [.zero, .milliseconds(200), .milliseconds(400), .milliseconds(800), .milliseconds(1600)])
+        #expect(follower.streamEndedBehind() == nil)
+        follower.streamOpened()
+        let applied = follower.receive(
+            kind: Int(complete.kind.rawValue), appliesTo: complete.appliesTo, resultsIn: complete.resultsIn,
+            diff: complete.bytes)
+        #expect(applied == .settled(tasks: [], complete: true, bytes: complete.bytes.count))
+        #expect(follower.streamEndedBehind() == .zero)
+    }
+
     /// A message whose wire copies of the header disagree with its diff is refused whole.
     @Test func followerRefusesCopiesThatDisagree() throws {
         let encoder = try AssignmentEncoder(byteBudget: 256)

@@ -20,6 +20,7 @@ import Testing
         (.storeFailure("disk"), .unavailable),
         (.permissionDenied("x"), .permissionDenied),
         (.capacityExhausted(10), .resourceExhausted),
+        (.assignmentsBehind(limit: 4096), .resourceExhausted),
         (.wrongManager(node: "n", owner: nil), .failedPrecondition),
     ])
     func dispatcherErrorsMapToSwarmKitsCodes(error: DispatcherError, code: RPCError.Code) {

@@ -30,6 +30,13 @@ public struct DispatcherConfiguration: Sendable, Hashable {
     public var statusBatchInterval: Duration = .milliseconds(100)
     /// Assignment batching and message size (SwarmKit: 100 changes / 100 ms; 1 MiB messages).
     public var assignmentBatching: AssignmentBatcherConfiguration = .swarmKit
+    /// The most bytes of INCREMENTAL assignment messages that may wait for a node's reader; one
+    /// more ends the stream with ``DispatcherError/assignmentsBehind(limit:)``, and the node opens
+    /// it again for a COMPLETE set. It bounds what a node that stopped reading (a stalled agent, a
+    /// full TCP window) costs the dispatcher. A stream's COMPLETE set is not counted: it is the
+    /// node's own task set, which the dispatcher holds anyway. At least
+    /// `assignmentBatching.byteBudget` (4 MiB: four full batches).
+    public var assignmentBacklogLimit: Int = 4 << 20
     /// How long a node stays DOWN before its assigned-to-running tasks become ORPHANED (24 h).
     public var orphanAfter: Duration = .seconds(24 * 3600)
     /// The most nodes registered at once; the heartbeat wheel reserves (but does not touch)
@@ -112,6 +119,11 @@ public struct DispatcherConfiguration: Sendable, Hashable {
         }
         guard statusBatchInterval > .zero else {
             throw .invalidConfiguration("statusBatchInterval \(statusBatchInterval) must be positive")
+        }
+        guard assignmentBacklogLimit >= assignmentBatching.byteBudget else {
+            throw .invalidConfiguration(
+                "assignmentBacklogLimit \(assignmentBacklogLimit) must be at least the assignment byte budget \(assignmentBatching.byteBudget)"
+            )
         }
         guard orphanAfter > .zero else {
             throw .invalidConfiguration("orphanAfter \(orphanAfter) must be positive")

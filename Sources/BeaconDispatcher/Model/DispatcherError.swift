@@ -30,6 +30,11 @@ public enum DispatcherError: Error, Sendable, Hashable, CustomStringConvertible 
     /// node should open its session with `owner`, or with any other manager when `owner` is nil
     /// because no live manager holds it yet (gRPC FailedPrecondition).
     case wrongManager(node: String, owner: WeightedManager?)
+    /// The node's assignment stream ended because its reader fell behind: more than `limit` bytes
+    /// of INCREMENTAL messages waited for it (``DispatcherConfiguration/assignmentBacklogLimit``).
+    /// Nothing was lost: the node opens the stream again and gets a COMPLETE set (gRPC
+    /// ResourceExhausted).
+    case assignmentsBehind(limit: Int)
 
     /// Where a network service puts the owning manager's id of a
     /// ``wrongManager(node:owner:)`` answer, beside its status (gRPC metadata).
@@ -55,6 +60,8 @@ public enum DispatcherError: Error, Sendable, Hashable, CustomStringConvertible 
         case .wrongManager(let node, let owner?):
             "node \(node) is held by manager \(owner.nodeID) at \(owner.address): open the session there"
         case .wrongManager(let node, nil): "no live manager holds node \(node) yet: try again"
+        case .assignmentsBehind(let limit):
+            "the node read its assignments too slowly (over \(limit) bytes waited): open the stream again for a complete set"
         }
     }
 }

@@ -360,11 +360,13 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
 
     /// The node's assignments: a COMPLETE set first, then INCREMENTAL batches. Opening it again
     /// replaces the previous stream and starts with a new COMPLETE set, which is how a node that
-    /// saw a gap recovers.
+    /// saw a gap recovers, and how one recovers whose stream ended with
+    /// ``DispatcherError/assignmentsBehind(limit:)`` because it read too slowly.
     public func assignments(nodeID: NodeID, session: SessionID) throws(DispatcherError) -> DispatcherStream<
         AssignmentMessage
     > {
-        let (messages, sink) = DispatcherStream<AssignmentMessage>.make(keepingNewest: nil)
+        let (messages, sink) = DispatcherStream<AssignmentMessage>.make(
+            keepingNewest: nil, backlog: AssignmentBacklog(limit: configuration.assignmentBacklogLimit))
         let now = clock.now
         try core.withLock { core throws(DispatcherError) in
             try core.openAssignments(node: nodeID, session: session, at: now, sink)

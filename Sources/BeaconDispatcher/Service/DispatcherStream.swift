@@ -6,21 +6,36 @@ public struct DispatcherStream<Element: Sendable>: AsyncSequence, Sendable {
     public typealias Failure = DispatcherError
 
     let events: AsyncStream<StreamEvent<Element>>
+    let backlog: (any StreamBacklog<Element>)?
 
     /// A stream and the sink that feeds it. Session messages are whole states, so a slow reader
-    /// only needs the newest; assignment messages are deltas and are all kept.
-    static func make(keepingNewest limit: Int?) -> (DispatcherStream, (StreamEvent<Element>) -> Void) {
+    /// only needs the newest; assignment messages are deltas and are all kept, up to `backlog`'s
+    /// limit, past which the stream ends with the backlog's error and the node opens it again.
+    static func make(
+        keepingNewest limit: Int?, backlog: (any StreamBacklog<Element>)? = nil
+    ) -> (DispatcherStream, (StreamEvent<Element>) -> Void) {
         let (stream, continuation) = AsyncStream<StreamEvent<Element>>.makeStream(
             bufferingPolicy: limit.map { .bufferingNewest($0) } ?? .unbounded)
         let sink: (StreamEvent<Element>) -> Void = { event in
-            continuation.yield(event)
-            if case .finished = event { continuation.finish() }
+            switch event {
+            case .message(let element):
+                if let backlog, !backlog.admit(element) {
+                    continuation.yield(.finished(backlog.overflow))
+                    continuation.finish()
+                } else {
+                    continuation.yield(event)
+                }
+            case .finished:
+                continuation.yield(event)
+                continuation.finish()
+            }
         }
-        return (DispatcherStream(events: stream), sink)
+        return (DispatcherStream(events: stream, backlog: backlog), sink)
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncStream<StreamEvent<Element>>.Iterator
+        let backlog: (any StreamBacklog<Element>)?
         var finished = false
 
         public mutating func next() async throws(DispatcherError) -> Element? {
@@ -36,6 +51,7 @@ public struct DispatcherStream<Element: Sendable>: AsyncSequence, Sendable {
         private mutating func unwrap(_ event: StreamEvent<Element>?) throws(DispatcherError) -> Element? {
             switch event {
             case .message(let element):
+                backlog?.taken(element)
                 return element
             case .finished(let error):
                 finished = true
@@ -49,7 +65,7 @@ public struct DispatcherStream<Element: Sendable>: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: events.makeAsyncIterator())
+        AsyncIterator(base: events.makeAsyncIterator(), backlog: backlog)
     }
 }
 
