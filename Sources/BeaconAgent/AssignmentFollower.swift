@@ -94,9 +94,9 @@ package struct AssignmentFollower: Sendable {
 
     /// The manager ended the stream because this node read it too slowly
     /// (`DispatcherError.assignmentsBehind`): nothing was lost, and a reopened stream starts with
-    /// a COMPLETE set. Counted like a gap, so a manager that keeps ending the stream is asked
-    /// again less and less often. Returns how long to wait before reopening; nil when the session
-    /// should be given up.
+    /// a COMPLETE set. Counted like a gap: a stream that keeps ending before a message applies is
+    /// reopened later and later, while one whose COMPLETE set applies starts the count again.
+    /// Returns how long to wait before reopening; nil when the session should be given up.
     package mutating func streamEndedBehind() -> Duration? {
         countReopen()
     }

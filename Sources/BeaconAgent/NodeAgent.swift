@@ -606,7 +606,7 @@ public final class NodeAgent: LongRunningService {
                 logger.debug("assignment gap: asking for a complete set", metadata: ["error": "\(reopen.gap)"])
                 guard let delay = reopen.delay else { throw reopen.gap }
                 if delay > .zero { try await sleep(for: delay) }
-            } catch let error as RPCError where error.code == .resourceExhausted {
+            } catch let error as RPCError where Self.endedBehind(error) {
                 // The manager ended the stream because this node read it too slowly; the
                 // reopened stream starts with a COMPLETE set, so nothing is lost.
                 let delay = state.withLock { $0.assignments.streamEndedBehind() }
@@ -617,6 +617,14 @@ public final class NodeAgent: LongRunningService {
                 if delay > .zero { try await sleep(for: delay) }
             }
         }
+    }
+
+    /// Whether the manager ended the assignment stream because this node read it too slowly, as
+    /// opposed to another ResourceExhausted (this side's transport refusing a message as too
+    /// large is one too).
+    private static func endedBehind(_ error: RPCError) -> Bool {
+        error.code == .resourceExhausted
+            && !Array(error.metadata[stringValues: DispatcherError.assignmentsBehindMetadataKey]).isEmpty
     }
 
     /// Thrown from the stream's response handler to leave the stream when a message does not

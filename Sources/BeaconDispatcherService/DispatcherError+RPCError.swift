@@ -10,12 +10,19 @@ extension DispatcherError {
     ///
     /// `wrongManager(node:owner:)` (FailedPrecondition) carries the owner in the metadata too,
     /// under `ownerIDMetadataKey` and `ownerAddressMetadataKey`, so a client can go there without
-    /// parsing the message.
+    /// parsing the message. `assignmentsBehind(limit:)` (ResourceExhausted) carries its limit
+    /// under `assignmentsBehindMetadataKey`, so an agent does not take a message its own transport
+    /// found too large for it.
     public var rpcError: RPCError {
         var metadata = Metadata()
-        if case .wrongManager(_, let owner?) = self {
+        switch self {
+        case .wrongManager(_, let owner?):
             metadata.addString(owner.nodeID, forKey: Self.ownerIDMetadataKey)
             metadata.addString(owner.address, forKey: Self.ownerAddressMetadataKey)
+        case .assignmentsBehind(let limit):
+            metadata.addString(String(limit), forKey: Self.assignmentsBehindMetadataKey)
+        default:
+            break
         }
         return RPCError(code: rpcCode, message: description, metadata: metadata)
     }

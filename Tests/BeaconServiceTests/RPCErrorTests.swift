@@ -20,13 +20,21 @@ import Testing
         (.storeFailure("disk"), .unavailable),
         (.permissionDenied("x"), .permissionDenied),
         (.capacityExhausted(10), .resourceExhausted),
-        (.assignmentsBehind(limit: 4096), .resourceExhausted),
         (.wrongManager(node: "n", owner: nil), .failedPrecondition),
     ])
     func dispatcherErrorsMapToSwarmKitsCodes(error: DispatcherError, code: RPCError.Code) {
         #expect(error.rpcError.code == code)
         #expect(error.rpcError.message == error.description)
         #expect(error.rpcError.metadata.isEmpty)
+    }
+
+    /// An assignment stream ended for a slow reader says so in the metadata too, so the agent
+    /// can tell it from a ResourceExhausted its own transport raised.
+    @Test func aStreamEndedBehindIsMarkedInTheMetadata() {
+        let error = DispatcherError.assignmentsBehind(limit: 4096).rpcError
+        #expect(error.code == .resourceExhausted)
+        #expect(error.message == DispatcherError.assignmentsBehind(limit: 4096).description)
+        #expect(Array(error.metadata[stringValues: DispatcherError.assignmentsBehindMetadataKey]) == ["4096"])
     }
 
     /// A manager that does not hold a node names the one that does, beside the message.

@@ -30,12 +30,12 @@ public struct DispatcherConfiguration: Sendable, Hashable {
     public var statusBatchInterval: Duration = .milliseconds(100)
     /// Assignment batching and message size (SwarmKit: 100 changes / 100 ms; 1 MiB messages).
     public var assignmentBatching: AssignmentBatcherConfiguration = .swarmKit
-    /// The most bytes of INCREMENTAL assignment messages that may wait for a node's reader; one
-    /// more ends the stream with ``DispatcherError/assignmentsBehind(limit:)``, and the node opens
-    /// it again for a COMPLETE set. It bounds what a node that stopped reading (a stalled agent, a
-    /// full TCP window) costs the dispatcher. A stream's COMPLETE set is not counted: it is the
-    /// node's own task set, which the dispatcher holds anyway. At least
-    /// `assignmentBatching.byteBudget` (4 MiB: four full batches).
+    /// How much of INCREMENTAL assignment messages may wait for a node's reader (each weighs its
+    /// bytes and 128 more); a batch that would take it past the limit ends the stream with
+    /// ``DispatcherError/assignmentsBehind(limit:)``, and the node opens it again for a COMPLETE
+    /// set. It bounds what a node that stopped reading (a stalled agent, a full TCP window) costs
+    /// the dispatcher: at most the limit plus one batch. A stream's COMPLETE set is not counted.
+    /// At least `assignmentBatching.byteBudget` (4 MiB: four full batches).
     public var assignmentBacklogLimit: Int = 4 << 20
     /// How long a node stays DOWN before its assigned-to-running tasks become ORPHANED (24 h).
     public var orphanAfter: Duration = .seconds(24 * 3600)

@@ -30,8 +30,8 @@ public enum DispatcherError: Error, Sendable, Hashable, CustomStringConvertible 
     /// node should open its session with `owner`, or with any other manager when `owner` is nil
     /// because no live manager holds it yet (gRPC FailedPrecondition).
     case wrongManager(node: String, owner: WeightedManager?)
-    /// The node's assignment stream ended because its reader fell behind: more than `limit` bytes
-    /// of INCREMENTAL messages waited for it (``DispatcherConfiguration/assignmentBacklogLimit``).
+    /// The node's assignment stream ended because its reader fell behind: more than `limit` of
+    /// INCREMENTAL messages waited for it (``DispatcherConfiguration/assignmentBacklogLimit``).
     /// Nothing was lost: the node opens the stream again and gets a COMPLETE set (gRPC
     /// ResourceExhausted).
     case assignmentsBehind(limit: Int)
@@ -42,6 +42,9 @@ public enum DispatcherError: Error, Sendable, Hashable, CustomStringConvertible 
     /// Where a network service puts the owning manager's address of a
     /// ``wrongManager(node:owner:)`` answer.
     public static let ownerAddressMetadataKey = "beacon-owner-address"
+    /// Where a network service marks an ``assignmentsBehind(limit:)`` answer (the limit, in
+    /// bytes), so an agent tells it from a ResourceExhausted its own transport raised.
+    public static let assignmentsBehindMetadataKey = "beacon-assignments-behind"
 
     public var description: String {
         switch self {
@@ -61,7 +64,7 @@ public enum DispatcherError: Error, Sendable, Hashable, CustomStringConvertible 
             "node \(node) is held by manager \(owner.nodeID) at \(owner.address): open the session there"
         case .wrongManager(let node, nil): "no live manager holds node \(node) yet: try again"
         case .assignmentsBehind(let limit):
-            "the node read its assignments too slowly (over \(limit) bytes waited): open the stream again for a complete set"
+            "the node read its assignments too slowly (more than its limit of \(limit) bytes waited): open the stream again for a complete set"
         }
     }
 }

@@ -1,39 +1,62 @@
 import BeaconCore
 import BeaconPrimitives
 
-/// The bytes of INCREMENTAL assignment messages waiting for a node's reader, held to a limit
-/// (``DispatcherConfiguration/assignmentBacklogLimit``).
+/// What waits for a node's assignment reader, held to a limit
+/// (``DispatcherConfiguration/assignmentBacklogLimit``): each INCREMENTAL message weighs its bytes
+/// and ``perMessageOverhead``.
 ///
-/// The parts of a COMPLETE set weigh nothing, INCREMENTAL parts included: the set is the node's
-/// own tasks, which the dispatcher holds anyway, and a set larger than the limit must still get
-/// through. The sink and the reader see the same messages in the same order, so each works out
-/// where a COMPLETE set ends on its own. The sink runs under the dispatcher's lock and the reader
-/// on its own task, hence the lock; both take it once per message, and messages are batches.
+/// The limit is checked at a batch's first part, and a batch that fits there is taken whole, so a
+/// reader that keeps up is never cut off by one large batch (its parts arrive together, under the
+/// dispatcher's lock, with no turn for the reader in between). What waits is therefore at most the
+/// limit plus one batch. The parts of a COMPLETE set weigh nothing: they are an encoded copy of the
+/// node's own set, and a set larger than the limit must still get through. The sink and the reader
+/// see the same messages in the same order, so each works out where a COMPLETE set ends on its
+/// own. The sink runs under the dispatcher's lock and the reader on its own task, hence the lock;
+/// both take it once per message, and messages are batches.
 final class AssignmentBacklog: StreamBacklog {
+    /// What a queued message costs beside its bytes: the stream's node, the array and the
+    /// message's own fields.
+    static let perMessageOverhead = 128
+
     private struct State {
         var waiting = 0
         var admittingCompleteSet = false
+        var admittingBatch = false
         var takingCompleteSet = false
+        var overflowed = false
     }
 
     let limit: Int
+    private let onOverflow: @Sendable () -> Void
     private let state = PosixMutex(State())
 
-    init(limit: Int) {
+    /// `onOverflow` runs once, when the first message does not fit (under the dispatcher's lock).
+    init(limit: Int, onOverflow: @escaping @Sendable () -> Void = {}) {
         self.limit = limit
+        self.onOverflow = onOverflow
     }
 
     var overflow: DispatcherError { .assignmentsBehind(limit: limit) }
 
     func admit(_ message: AssignmentMessage) -> Bool {
-        state.withLock { state in
+        let admitted = state.withLock { state -> Bool? in
+            guard !state.overflowed else { return false }
             var inCompleteSet = state.admittingCompleteSet
             let weight = Self.weight(of: message, inCompleteSet: &inCompleteSet)
-            guard state.waiting <= limit - weight else { return false }
+            if !state.admittingBatch, state.waiting > 0, state.waiting > limit - weight {
+                state.overflowed = true
+                return nil
+            }
             state.admittingCompleteSet = inCompleteSet
+            state.admittingBatch = !message.isFinalPart
             state.waiting += weight
             return true
         }
+        guard let admitted else {
+            onOverflow()
+            return false
+        }
+        return admitted
     }
 
     func taken(_ message: AssignmentMessage) {
@@ -44,7 +67,7 @@ final class AssignmentBacklog: StreamBacklog {
 
     private static func weight(of message: AssignmentMessage, inCompleteSet: inout Bool) -> Int {
         if message.kind == .complete { inCompleteSet = true }
-        let weight = inCompleteSet ? 0 : message.bytes.count
+        let weight = inCompleteSet ? 0 : message.bytes.count + perMessageOverhead
         if message.isFinalPart { inCompleteSet = false }
         return weight
     }

@@ -67,6 +67,9 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     /// Passes of the loop since the dispatcher was made (a test checks that an idle one sleeps).
     private let passes = Atomic<Int>(0)
     package var loopPasses: Int { passes.load(ordering: .relaxed) }
+    /// Assignment streams ended because their reader fell behind (``DispatcherError/assignmentsBehind(limit:)``).
+    private let streamsBehind = Atomic<Int>(0)
+    package var assignmentStreamsEndedBehind: Int { streamsBehind.load(ordering: .relaxed) }
 
     /// A stopped dispatcher over `store` on `clock`; ``run()`` starts it. `managers` is the first
     /// manager list sessions carry (see ``updateManagers(_:)``).
@@ -198,7 +201,7 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     /// between until the next deadline or until new work signals ``wakeup``.
     private func loop() async {
         var lastMetrics = clock.now
-        var reported = (beats: 0, registrations: 0, bytes: 0, oversized: 0)
+        var reported = (beats: 0, registrations: 0, bytes: 0, oversized: 0, behind: 0)
         while !stopRequested.load(ordering: .acquiring), !Task.isCancelled {
             passes.add(1, ordering: .relaxed)
             let now = clock.now
@@ -241,8 +244,19 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
                             "budget": "\(configuration.assignmentBatching.byteBudget)",
                         ])
                 }
+                let streamsBehind = assignmentStreamsEndedBehind
+                if streamsBehind > reported.behind {
+                    metrics.assignmentStreamsBehind.increment(by: streamsBehind - reported.behind)
+                    logger.warning(
+                        "assignment streams ended: their nodes read too slowly",
+                        metadata: [
+                            "streams": "\(streamsBehind - reported.behind)",
+                            "limit": "\(configuration.assignmentBacklogLimit)",
+                        ])
+                }
                 reported = (
-                    beats, snapshot.3.registrations, snapshot.3.assignmentBytes, snapshot.3.oversizedAssignments
+                    beats, snapshot.3.registrations, snapshot.3.assignmentBytes, snapshot.3.oversizedAssignments,
+                    streamsBehind
                 )
             }
             let wakeAt = min(next ?? .init(nanoseconds: .max), lastMetrics.advanced(by: configuration.metricsInterval))
@@ -365,8 +379,10 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     public func assignments(nodeID: NodeID, session: SessionID) throws(DispatcherError) -> DispatcherStream<
         AssignmentMessage
     > {
-        let (messages, sink) = DispatcherStream<AssignmentMessage>.make(
-            keepingNewest: nil, backlog: AssignmentBacklog(limit: configuration.assignmentBacklogLimit))
+        let backlog = AssignmentBacklog(limit: configuration.assignmentBacklogLimit) { [weak self] in
+            self?.streamsBehind.add(1, ordering: .relaxed)
+        }
+        let (messages, sink) = DispatcherStream<AssignmentMessage>.make(keepingNewest: nil, backlog: backlog)
         let now = clock.now
         try core.withLock { core throws(DispatcherError) in
             try core.openAssignments(node: nodeID, session: session, at: now, sink)

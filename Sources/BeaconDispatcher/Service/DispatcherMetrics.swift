@@ -13,6 +13,7 @@ package struct DispatcherMetrics: Sendable {
     let registrations = Counter(label: Self.registrationsTotal)
     let assignmentBytes = Counter(label: Self.assignmentBytesTotal)
     let oversizedAssignments = Counter(label: Self.oversizedAssignmentsTotal)
+    let assignmentStreamsBehind = Counter(label: Self.assignmentStreamsBehindTotal)
     private let writes = Counter(label: Self.storeWritesTotal)
     private let writeFailures = Counter(label: Self.storeWriteFailuresTotal)
     private let writeDuration = Timer(label: Self.storeWriteDuration)
@@ -32,6 +33,7 @@ package struct DispatcherMetrics: Sendable {
     private static let registrationsTotal = "beacon_dispatcher_registrations_total"
     private static let assignmentBytesTotal = "beacon_dispatcher_assignment_bytes_total"
     private static let oversizedAssignmentsTotal = "beacon_dispatcher_oversized_assignments_total"
+    private static let assignmentStreamsBehindTotal = "beacon_dispatcher_assignment_streams_behind_total"
     private static let storeWritesTotal = "beacon_dispatcher_store_writes_total"
     private static let storeWriteFailuresTotal = "beacon_dispatcher_store_write_failures_total"
     private static let storeWriteDuration = "beacon_dispatcher_store_write_duration_seconds"
@@ -49,6 +51,10 @@ package struct DispatcherMetrics: Sendable {
         MetricDescription(
             oversizedAssignmentsTotal, .counter,
             "Task and secret or config writes left out of a node's assignments: too large for one message."),
+        MetricDescription(
+            assignmentStreamsBehindTotal, .counter,
+            "Assignment streams ended because their node read too slowly (more than assignmentBacklogLimit waited); each node reopens its stream for a COMPLETE set."
+        ),
         MetricDescription(
             storeWritesTotal, .counter, "Status writes committed to the store (or attempted, when a commit fails)."),
         MetricDescription(storeWriteFailuresTotal, .counter, "Store commits that failed."),
