@@ -624,7 +624,8 @@ public final class NodeAgent: LongRunningService {
     /// large is one too).
     private static func endedBehind(_ error: RPCError) -> Bool {
         error.code == .resourceExhausted
-            && !Array(error.metadata[stringValues: DispatcherError.assignmentsBehindMetadataKey]).isEmpty
+            && error.metadata[stringValues: DispatcherError.assignmentsBehindMetadataKey].first(where: { _ in true })
+                != nil
     }
 
     /// Thrown from the stream's response handler to leave the stream when a message does not

@@ -30,7 +30,8 @@ final class AssignmentBacklog: StreamBacklog {
     private let onOverflow: @Sendable () -> Void
     private let state = PosixMutex(State())
 
-    /// `onOverflow` runs once, when the first message does not fit (under the dispatcher's lock).
+    /// `onOverflow` runs once, when the first message does not fit (under the dispatcher's lock
+    /// and the backlog's: it must only count).
     init(limit: Int, onOverflow: @escaping @Sendable () -> Void = {}) {
         self.limit = limit
         self.onOverflow = onOverflow
@@ -39,24 +40,20 @@ final class AssignmentBacklog: StreamBacklog {
     var overflow: DispatcherError { .assignmentsBehind(limit: limit) }
 
     func admit(_ message: AssignmentMessage) -> Bool {
-        let admitted = state.withLock { state -> Bool? in
+        state.withLock { state in
             guard !state.overflowed else { return false }
             var inCompleteSet = state.admittingCompleteSet
             let weight = Self.weight(of: message, inCompleteSet: &inCompleteSet)
             if !state.admittingBatch, state.waiting > 0, state.waiting > limit - weight {
                 state.overflowed = true
-                return nil
+                onOverflow()
+                return false
             }
             state.admittingCompleteSet = inCompleteSet
             state.admittingBatch = !message.isFinalPart
             state.waiting += weight
             return true
         }
-        guard let admitted else {
-            onOverflow()
-            return false
-        }
-        return admitted
     }
 
     func taken(_ message: AssignmentMessage) {
