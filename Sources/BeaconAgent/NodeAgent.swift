@@ -590,8 +590,14 @@ public final class NodeAgent: LongRunningService {
     private func followAssignments(_ client: ManagerConnections.Client, session: String) async throws {
         let request = Beacon_Dispatcher_V1_AssignmentsRequest.with { $0.sessionID = session }
         var options = CallOptions.defaults
-        options.maxResponseMessageBytes = DispatcherWire.maximumAssignmentsMessageBytes(
+        let largestMessage = DispatcherWire.maximumAssignmentsMessageBytes(
             byteBudget: configuration.assignmentByteBudget)
+        options.maxResponseMessageBytes = largestMessage
+        // grpc-swift-nio-transport's client limits the messages it *receives* by the request
+        // limit (4 MiB unless set), and reads no response limit: without this, a budget above
+        // 4 MiB made every COMPLETE set that large end the session, again and again. The request
+        // itself is a session id.
+        options.maxRequestMessageBytes = largestMessage
         options.waitForReady = false
         while true {
             state.withLock { $0.assignments.streamOpened() }

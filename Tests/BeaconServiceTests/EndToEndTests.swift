@@ -289,6 +289,46 @@ import Testing
         await connections.close()
     }
 
+    /// A byte budget above grpc-swift's default message limit (4 MiB) holds on both ends: the
+    /// manager sends the node's tasks as one 6 MiB COMPLETE message, and the agent, configured
+    /// with the same budget, takes it on its first stream.
+    @Test func anAssignmentMessageAboveFourMebibytesReachesAnAgentWhoseBudgetAllowsIt() async throws {
+        let budget = 8 << 20
+        let store = InMemoryDispatcherStore()
+        let node = nodeID("node-1")
+        store.createNode(node)
+        let ids = ["t1", "t2", "t3"]
+        for id in ids {
+            store.putTask(
+                DispatchedTask(
+                    id: id, nodeID: node, status: TaskStatus(state: .assigned),
+                    spec: [UInt8](repeating: 7, count: 2 << 20)))
+        }
+        var dispatcherConfiguration = fastDispatcherConfiguration()
+        dispatcherConfiguration.assignmentBatching = try AssignmentBatcherConfiguration(byteBudget: budget)
+        dispatcherConfiguration.assignmentBacklogLimit = 2 * budget
+        let manager = try await RunningManager(store: store, dispatcherConfiguration: dispatcherConfiguration)
+        let connections = try ManagerConnections()
+        let agent = try NodeAgent(
+            configuration: AgentConfiguration(
+                node: node, description: NodeDescription(hostname: "node-1"), managers: [manager.address],
+                assignmentByteBudget: budget),
+            connections: connections)
+        var events = agent.events.makeAsyncIterator()
+        let running = Task { try await agent.run() }
+
+        try await eventually("the tasks arrived") { agent.tasks.map(\.id).sorted() == ids }
+        #expect(agent.tasks.allSatisfy { $0.spec.count == 2 << 20 })
+        #expect(agent.sessionsStarted == 1)
+        running.cancel()
+        _ = await running.result
+        // Nothing went wrong on the way: no gap, no stream ended and reopened.
+        while let event = await events.next() {
+            if case .assignmentGap(let gap) = event { Issue.record("assignment gap: \(gap)") }
+        }
+        await manager.stop()
+        await connections.close()
+    }
 }
 
 #endif
