@@ -87,6 +87,46 @@ import Testing
         #expect(agent.held == Set((0..<10).map { "task task\($0)" }))
     }
 
+    /// Once a stream has ended past its limit, the node's changes are no longer encoded for it:
+    /// the dispatcher counts no message after the one that did not fit, until the node opens a new
+    /// stream.
+    @Test func aStreamEndedBehindIsNoLongerFed() throws {
+        let (dispatcher, node, session, _) = try fixture()
+        let overflows = PosixMutex(0)
+        // Held, unread: a reader that stalled, not one that left.
+        let stream = try open(dispatcher, node, session) { overflows.withLock { $0 += 1 } }
+        var index = 0
+        withExtendedLifetime(stream) {
+            while overflows.withLock({ $0 }) == 0 {
+                assign(index, to: node, dispatcher)
+                index += 1
+            }
+        }
+        let encoded = dispatcher.core.counters.assignmentMessages
+        withExtendedLifetime(stream) {
+            for later in index..<(index + 5) { assign(later, to: node, dispatcher) }
+        }
+        #expect(dispatcher.core.counters.assignmentMessages == encoded)
+
+        // A new stream is fed again.
+        let agent = AgentModel()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        assign(index + 5, to: node, dispatcher)
+        #expect(agent.held.contains("task task\(index + 5)"))
+        #expect(dispatcher.core.counters.assignmentMessages > encoded)
+    }
+
+    /// A stream whose reader has gone (the node's call ended, its connection dropped) stops being
+    /// fed at the first message it cannot take.
+    @Test func aStreamWhoseReaderLeftIsNoLongerFed() throws {
+        // The stream is dropped at once, as by a reader that left.
+        let (dispatcher, node, _, _) = try fixture()
+        assign(0, to: node, dispatcher)
+        let encoded = dispatcher.core.counters.assignmentMessages
+        for index in 1..<5 { assign(index, to: node, dispatcher) }
+        #expect(dispatcher.core.counters.assignmentMessages == encoded)
+    }
+
     /// A batch larger than the limit goes whole to a reader that keeps up: its parts arrive
     /// together, with no turn for the reader in between.
     @Test func oneBatchLargerThanTheLimitReachesAReaderThatKeepsUp() async throws {

@@ -333,7 +333,7 @@ import Testing
         _ = try dispatcher.registerNow(node)
         #expect(agent.finished == .some(.sessionInvalid))
         #expect(throws: DispatcherError.sessionInvalid) {
-            try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now) { _ in }
+            try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now) { _ in true }
         }
     }
 }

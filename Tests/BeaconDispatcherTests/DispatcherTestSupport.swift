@@ -32,7 +32,9 @@ final class AgentModel {
     private(set) var lastUpserts: Set<String> = []
     private(set) var lastRemovals: Set<String> = []
 
-    func receive(_ event: StreamEvent<AssignmentMessage>) {
+    /// Takes every message, as a reader that keeps up does.
+    @discardableResult
+    func receive(_ event: StreamEvent<AssignmentMessage>) -> Bool {
         switch event {
         case .message(let message):
             messages.append(message)
@@ -50,8 +52,10 @@ final class AgentModel {
                 }
             }
             try! applier.apply(message)
+            return true
         case .finished(let error):
             finished = .some(error)
+            return false
         }
     }
 

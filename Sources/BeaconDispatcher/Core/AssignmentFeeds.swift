@@ -8,14 +8,22 @@ import BeaconCore
 /// returned as ``Delivery`` values for ``DispatcherCore`` to hand over (under its lock, which
 /// keeps each stream's messages in order).
 struct AssignmentFeeds {
-    typealias Sink = StreamEvent<AssignmentMessage>.Sink
+    /// Where a stream's events go. It answers whether the stream takes more: false once the
+    /// stream's reader has gone, or the stream ended itself because too much waited for its reader
+    /// (``DispatcherConfiguration/assignmentBacklogLimit``).
+    typealias Sink = (StreamEvent<AssignmentMessage>) -> Bool
 
     /// One event for one stream.
     struct Delivery {
         let sink: Sink
         let event: StreamEvent<AssignmentMessage>
+        /// The slot whose feed a message comes from, so that a stream that refuses it stops being
+        /// fed; nil for the end of a stream.
+        fileprivate var slot: UInt32?
 
-        func perform() {
+        /// Hands the event over; false if the stream took it as its last or refused it.
+        @discardableResult
+        func perform() -> Bool {
             sink(event)
         }
     }
@@ -58,9 +66,21 @@ struct AssignmentFeeds {
         var deliveries: [Delivery] = []
         if let previous = end(slot, with: nil) { deliveries.append(previous) }
         oversizedCount += assignments.oversizedObjects
-        feeds[slot] = Feed(assignments: assignments, sink: sink)
-        append(messages, for: sink, to: &deliveries)
+        let feed = Feed(assignments: assignments, sink: sink)
+        feeds[slot] = feed
+        append(messages, from: feed, inSlot: slot, to: &deliveries)
         return deliveries
+    }
+
+    /// Performs `deliveries` in order, and stops feeding each stream that refuses a message: one
+    /// whose reader has gone, or that ended itself past its backlog limit. Its node's changes are
+    /// then no longer encoded for it; the node opens a new stream to get them.
+    mutating func deliver(_ deliveries: [Delivery]) {
+        for delivery in deliveries where !delivery.perform() {
+            guard let slot = delivery.slot else { continue }
+            feeds.removeValue(forKey: slot)
+            dueAt.removeValue(forKey: slot)
+        }
     }
 
     /// Ends the stream of `slot`, normally (nil) or with `error`.
@@ -109,7 +129,7 @@ struct AssignmentFeeds {
                 continue
             }
             do throws(TaskDiffError) {
-                append(try feed.assignments.flushIfDue(at: now), for: feed.sink, to: &deliveries)
+                append(try feed.assignments.flushIfDue(at: now), from: feed, inSlot: slot, to: &deliveries)
                 dueAt[slot] = feed.due(at: now)
             } catch {
                 if let end = fail(slot, error) { deliveries.append(end) }
@@ -124,12 +144,12 @@ struct AssignmentFeeds {
     }
 
     private mutating func append(
-        _ messages: [AssignmentMessage], for sink: @escaping Sink, to deliveries: inout [Delivery]
+        _ messages: [AssignmentMessage], from feed: Feed, inSlot slot: UInt32, to deliveries: inout [Delivery]
     ) {
         for message in messages {
             messageCount += 1
             byteCount += message.bytes.count
-            deliveries.append(Delivery(sink: sink, event: .message(message)))
+            deliveries.append(Delivery(sink: feed.sink, event: .message(message), slot: slot))
         }
     }
 

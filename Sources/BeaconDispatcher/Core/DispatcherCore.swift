@@ -25,7 +25,7 @@ package import BeaconCore
 /// table the path reads.
 package final class DispatcherCore<Clock: BeaconClock> {
     package typealias SessionSink = StreamEvent<SessionMessage>.Sink
-    package typealias AssignmentSink = StreamEvent<AssignmentMessage>.Sink
+    package typealias AssignmentSink = (StreamEvent<AssignmentMessage>) -> Bool
     package typealias WriteBatch = StatusBatcher.WriteBatch
     package typealias Counters = DispatcherCounters
 
@@ -646,12 +646,12 @@ package final class DispatcherCore<Clock: BeaconClock> {
         } catch {
             throw .invalidArgument("the node's assignments cannot be sent: \(error)")
         }
-        for delivery in feeds.open(slot, assignments: assignments, sending: messages, to: sink) { delivery.perform() }
+        feeds.deliver(feeds.open(slot, assignments: assignments, sending: messages, to: sink))
     }
 
     /// Sends every assignment batch that is due.
     package func flushAssignments(at now: BeaconInstant) {
-        for delivery in feeds.flush(at: now) { delivery.perform() }
+        feeds.deliver(feeds.flush(at: now))
     }
 
     /// When there is next something to do (a flush, an assignment batch, an UNKNOWN or orphan

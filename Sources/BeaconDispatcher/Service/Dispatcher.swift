@@ -277,7 +277,7 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     ) async throws(DispatcherError) -> NodeSession {
         let (messages, sink) = DispatcherStream<SessionMessage>.make(keepingNewest: 2)
         let first = try await register(
-            nodeID: nodeID, description: description, address: address, resume: resume, sink: sink)
+            nodeID: nodeID, description: description, address: address, resume: resume, sink: { _ = sink($0) })
         return NodeSession(id: first.sessionID, messages: messages)
     }
 

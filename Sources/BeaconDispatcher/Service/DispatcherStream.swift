@@ -11,23 +11,27 @@ public struct DispatcherStream<Element: Sendable>: AsyncSequence, Sendable {
     /// A stream and the sink that feeds it. Session messages are whole states, so a slow reader
     /// only needs the newest; assignment messages are deltas and are all kept, up to `backlog`'s
     /// limit, past which the stream ends with the backlog's error and the node opens it again.
+    /// The sink answers whether the stream takes more: false once its reader has gone, or once it
+    /// has ended.
     static func make(
         keepingNewest limit: Int?, backlog: (any StreamBacklog<Element>)? = nil
-    ) -> (DispatcherStream, (StreamEvent<Element>) -> Void) {
+    ) -> (DispatcherStream, (StreamEvent<Element>) -> Bool) {
         let (stream, continuation) = AsyncStream<StreamEvent<Element>>.makeStream(
             bufferingPolicy: limit.map { .bufferingNewest($0) } ?? .unbounded)
-        let sink: (StreamEvent<Element>) -> Void = { event in
+        let sink: (StreamEvent<Element>) -> Bool = { event in
             switch event {
             case .message(let element):
                 if let backlog, !backlog.admit(element) {
                     continuation.yield(.finished(backlog.overflow))
                     continuation.finish()
-                } else {
-                    continuation.yield(event)
+                    return false
                 }
+                if case .terminated = continuation.yield(event) { return false }
+                return true
             case .finished:
                 continuation.yield(event)
                 continuation.finish()
+                return false
             }
         }
         return (DispatcherStream(events: stream, backlog: backlog), sink)

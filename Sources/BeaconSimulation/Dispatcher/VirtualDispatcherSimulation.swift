@@ -86,7 +86,9 @@ public struct VirtualDispatcherSimulation: Sendable {
             try dispatcher.core.openAssignments(
                 node: agents[slot].node, session: agents[slot].session!, at: dispatcher.now
             ) { event in
-                if case .message(let message) = event { receivers[slot].receive(message) }
+                guard case .message(let message) = event else { return false }
+                receivers[slot].receive(message)
+                return true
             }
         }
 
