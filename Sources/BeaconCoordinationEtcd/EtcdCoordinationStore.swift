@@ -15,27 +15,51 @@ import NIOHTTP1
 /// Requests go to the first endpoint that answers; on a connection failure the next endpoint in
 /// the list is tried, so give every member of the cluster. Watches hold one long response each
 /// and use their own connection pool, so open watches never starve ordinary requests.
+///
+/// A watch streams from one member, and a member that froze (a stopped process, a machine that
+/// hangs, a partition that drops packets without a reset) keeps it open and silent while the
+/// cluster moves on. etcd's Go client finds that out with HTTP/2 pings, which its JSON gateway
+/// does not have; so when nothing has come from a watch's member for `watchProbeInterval`, the
+/// store asks that member for its status on another connection, and ends the watch (with
+/// ``CoordinationError/failure(_:)``) if no answer comes within `timeout`. The reader then reads
+/// and watches again, through a member that answers.
 public final class EtcdCoordinationStore: CoordinationStore {
     public let endpoints: [String]
     private let requests: HTTPClient
     private let watches: HTTPClient
     private let timeout: Duration
+    private let watchProbeInterval: Duration
     /// Index of the endpoint that answered last.
     private let preferred = PosixMutex(0)
+    /// When each endpoint last answered anything: a response, a watch's bytes, a probe. Shared by
+    /// the watches on one member, so that one probe a quiet interval serves them all.
+    private let lastHeard: PosixMutex<[ContinuousClock.Instant]>
+    private let clock = ContinuousClock()
 
     /// - Parameters:
     ///   - endpoints: `http://host:port` of each cluster member (TLS is not supported here).
-    ///   - timeout: how long one request may take before the next endpoint is tried.
-    /// - Throws: `CoordinationError/invalidArgument(_:)` for no endpoint or a malformed one.
-    public init(endpoints: [String], timeout: Duration = .seconds(5)) throws(CoordinationError) {
+    ///   - timeout: how long one request may take before the next endpoint is tried, and how long
+    ///     a watch's member may take to answer a probe.
+    ///   - watchProbeInterval: how long a watch's member may say nothing before it is probed.
+    /// - Throws: `CoordinationError/invalidArgument(_:)` for no endpoint or a malformed one, or a
+    ///   duration that is not positive.
+    public init(
+        endpoints: [String], timeout: Duration = .seconds(5), watchProbeInterval: Duration = .seconds(10)
+    ) throws(CoordinationError) {
         guard !endpoints.isEmpty else { throw .invalidArgument("etcd: at least one endpoint is needed") }
         for endpoint in endpoints {
             guard endpoint.hasPrefix("http://"), URL(string: endpoint)?.host != nil else {
                 throw .invalidArgument("etcd: endpoint \(endpoint) is not http://host:port")
             }
         }
+        guard timeout > .zero, watchProbeInterval > .zero else {
+            throw .invalidArgument(
+                "etcd: the timeout (\(timeout)) and the watch probe interval (\(watchProbeInterval)) must be positive")
+        }
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.timeout = timeout
+        self.watchProbeInterval = watchProbeInterval
+        lastHeard = PosixMutex(Array(repeating: clock.now, count: endpoints.count))
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(2), read: .nanoseconds(timeout.nanosecondsRoundedUp))
         requests = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -144,20 +168,63 @@ public final class EtcdCoordinationStore: CoordinationStore {
         // etcd's require-leader option, as its Go client's `WithRequireLeader`: a member that
         // has lost its leader (cut off from the others, or alone after they died) ends the watch
         // with "no leader" instead of keeping it open and silent while the cluster moves on.
-        let response = try await send(
+        let (response, endpoint) = try await send(
             "/v3/watch", payload: payload, client: watches, deadline: timeout,
             headers: [("Grpc-Metadata-hasleader", "true")])
         guard response.status == .ok else {
             let body = try await response.body.collect(upTo: 1 << 20)
             throw EtcdGatewayDecoder.failure(status: response.status.code, body: Data(body.readableBytesView))
         }
-        var splitter = EtcdWatchLineSplitter()
-        for try await chunk in response.body {
-            for line in try splitter.lines(appending: chunk.readableBytesView) {
-                let changes = try EtcdGatewayDecoder.changes(watchLine: line)
-                if !changes.isEmpty { continuation.yield(changes) }
+        // Whichever ends first ends the watch: the stream, or the member falling silent.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                var splitter = EtcdWatchLineSplitter()
+                for try await chunk in response.body {
+                    heard(from: endpoint)
+                    for line in try splitter.lines(appending: chunk.readableBytesView) {
+                        let changes = try EtcdGatewayDecoder.changes(watchLine: line)
+                        if !changes.isEmpty { continuation.yield(changes) }
+                    }
+                }
+            }
+            group.addTask { [self] in try await probeWhileQuiet(endpoint) }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Returns, throwing, once `endpoint` has said nothing for a probe interval and then does not
+    /// answer a status request within the timeout; runs until cancelled while it answers.
+    private func probeWhileQuiet(_ endpoint: Int) async throws {
+        while true {
+            // Jittered, so the watches on one member do not all probe it at the same moment: the
+            // first probe answered counts for the others, which find the member heard from.
+            let jitter = Duration.nanoseconds(Int64.random(in: 0...max(1, watchProbeInterval.nanosecondsRoundedUp / 4)))
+            let due = lastHeard.withLock { $0[endpoint] }.advanced(by: watchProbeInterval)
+            if clock.now < due {
+                try await clock.sleep(until: due.advanced(by: jitter))
+                continue
+            }
+            var request = HTTPClientRequest(url: endpoints[endpoint] + "/v3/maintenance/status")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: "{}"))
+            do {
+                let response = try await execute(request, on: requests, deadline: timeout)
+                _ = try await response.body.collect(upTo: 1 << 16)
+                heard(from: endpoint)
+            } catch {
+                try Task.checkCancellation()
+                throw CoordinationError.failure(
+                    "etcd: \(endpoints[endpoint]) sent nothing on a watch for \(watchProbeInterval) and did not answer a status request within \(timeout); watching again through a member that answers"
+                )
             }
         }
+    }
+
+    private func heard(from endpoint: Int) {
+        let now = clock.now
+        lastHeard.withLock { $0[endpoint] = now }
     }
 
     /// One unary call: a POST with a JSON body; returns the body of a 200 answer for
@@ -190,7 +257,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
             let response: HTTPClientResponse
             let bytes: ByteBuffer
             do {
-                response = try await send(path, payload: payload, client: requests, deadline: timeout)
+                response = try await send(path, payload: payload, client: requests, deadline: timeout).response
                 bytes = try await response.body.collect(upTo: 16 << 20)
             } catch let error as CoordinationError {
                 throw error
@@ -227,9 +294,11 @@ public final class EtcdCoordinationStore: CoordinationStore {
         }
     }
 
+    /// Sends to the endpoints in turn, from the one that answered last; returns the first answer
+    /// and the index of the endpoint that gave it.
     private func send(
         _ path: String, payload: Data, client: HTTPClient, deadline: Duration, headers: [(String, String)] = []
-    ) async throws -> HTTPClientResponse {
+    ) async throws -> (response: HTTPClientResponse, endpoint: Int) {
         let first = preferred.withLock { $0 }
         var lastError: (any Error)?
         for attempt in 0..<endpoints.count {
@@ -241,8 +310,9 @@ public final class EtcdCoordinationStore: CoordinationStore {
             request.body = .bytes(ByteBuffer(bytes: payload))
             do {
                 let response = try await execute(request, on: client, deadline: deadline)
+                heard(from: index)
                 if attempt > 0 { preferred.withLock { $0 = index } }
-                return response
+                return (response, index)
             } catch {
                 if Task.isCancelled { throw error }
                 lastError = error

@@ -90,6 +90,48 @@ import Testing
         }
     }
 
+    /// A watch's member that freezes (SIGSTOP) keeps the watch open and silent while the rest of
+    /// the cluster moves on. The store probes the member once it has been quiet for the probe
+    /// interval, ends the watch when no answer comes, and the group is followed again through a
+    /// member that answers: a host joining through the others is seen.
+    @Test func aWatchOnAFrozenMemberMovesToAMemberThatAnswers() async throws {
+        let cluster = try await EtcdTestServer(members: 3)
+        defer { cluster.stop() }
+        let watched = try EtcdCoordinationStore(
+            endpoints: cluster.clientURLs, timeout: .seconds(1), watchProbeInterval: .seconds(1))
+        let others = try EtcdCoordinationStore(endpoints: Array(cluster.clientURLs.dropFirst()), timeout: .seconds(1))
+        let first = Scheduler(store: watched)
+        let second = Scheduler(store: others)
+        let settings = options("alpha", max: 3, ttl: .seconds(3))
+        let a = try await first.schedule(path: "/fault/frozen", hostname: "a", options: settings)
+        try await a.waitFor(["a"])
+
+        // The watch of `a`'s group streams from the first member, which `watched` tries first.
+        // `a`, the group's leader, must see `b` join to decide the new set, which `b` then sees.
+        cluster.pause(member: 0)
+        let b = try await second.schedule(path: "/fault/frozen", hostname: "b", options: settings)
+        let followed = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for handle in [a, b] { try? await handle.waitFor(["a", "b"], allowingLeaseLoss: true) }
+                return a.participant.results.latest == ["a", "b"] && b.participant.results.latest == ["a", "b"]
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(30))
+                return false
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? false
+        }
+        #expect(followed, "the group was not followed past the frozen member")
+
+        try cluster.resume()
+        for handle in [a, b] { await handle.shutdown() }
+        await first.close()
+        await second.close()
+        await watched.shutdown()
+        await others.shutdown()
+    }
+
     /// A store that refuses connections: the first registration fails with a clear error
     /// instead of a participant that reports errors forever; with a live member later in the
     /// endpoint list, requests fail over to it.

@@ -171,6 +171,13 @@ public final class EtcdTestServer: @unchecked Sendable {
         }
     }
 
+    /// Stops one member with SIGSTOP, as one machine that froze: its connections stay open and
+    /// silent. ``resume()`` or ``stop()`` continues it.
+    public func pause(member index: Int) {
+        guard let process = processes[index], process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGSTOP)
+    }
+
     /// Kills one member with SIGKILL, as a crashed machine; the others go on if they keep a
     /// quorum.
     public func kill(member index: Int) {
