@@ -21,6 +21,11 @@ public enum CoordinationError: Error, Sendable, Hashable, CustomStringConvertibl
     /// the store's rules; the message says which.
     case failure(String)
 
+    /// The failure that ends a watch whose reader left `batches` batches untaken.
+    package static func behind(batches: Int) -> Self {
+        .failure("watch: the reader left \(batches) batches untaken and fell behind; read again")
+    }
+
     public var description: String {
         switch self {
         case .invalidArgument(let reason): reason

@@ -25,7 +25,9 @@ public protocol CoordinationStore: Sendable {
     /// Changes under `prefix` after `revision`, in order, batched as the store delivers them. The
     /// stream throws a ``CoordinationError`` when the watch breaks (the caller reads again and
     /// watches from the read's revision) — ``CoordinationError/compacted(compactRevision:)`` when
-    /// `revision` is older than the history the store keeps — and finishes when the task
-    /// iterating it is cancelled.
+    /// `revision` is older than the history the store keeps, ``CoordinationError/failure(_:)``
+    /// when the reader leaves more batches untaken than the store buffers for it (both stores:
+    /// `watchBufferLimit`, 10 000 by default), after the ones buffered — and finishes when the
+    /// task iterating it is cancelled.
     func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error>
 }

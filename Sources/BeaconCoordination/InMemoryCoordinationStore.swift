@@ -42,6 +42,7 @@ public final class InMemoryCoordinationStore: CoordinationStore {
     /// tests of expiry run quickly).
     public let minimumTTL: Duration
     private let historyLimit: Int
+    private let watchBufferLimit: Int
     private let state = PosixMutex(State())
     /// Watches whose readers went away. A stream calls its termination handler while holding its
     /// own lock, and `publish` yields to streams while holding `state`'s: the handler must not
@@ -54,16 +55,20 @@ public final class InMemoryCoordinationStore: CoordinationStore {
 
     /// - Parameters:
     ///   - minimumTTL: leases asked for less get this much.
+    ///   - watchBufferLimit: batches a watch holds for a reader that has not taken them; one
+    ///     more ends the watch with ``CoordinationError/failure(_:)`` after those it holds, and
+    ///     the reader reads again. Below 1 counts as 1.
     ///   - historyLimit: changes kept for watches that resume; one resuming from before them
     ///     fails as etcd's would after a compaction.
     ///   - clock: what lease deadlines are measured on. A background sweeper sleeps on it until
     ///     the earliest deadline, so a lease lapses on time even when nothing touches the store.
     public init(
-        minimumTTL: Duration = .milliseconds(100), historyLimit: Int = 10_000,
+        minimumTTL: Duration = .milliseconds(100), historyLimit: Int = 10_000, watchBufferLimit: Int = 10_000,
         clock: some BeaconClock = MonotonicClock()
     ) {
         self.minimumTTL = minimumTTL
         self.historyLimit = max(1, historyLimit)
+        self.watchBufferLimit = max(1, watchBufferLimit)
         self.clock = clock
         let weakStore = WeakBox(self)
         let earlierDeadline = earlierDeadline
@@ -181,7 +186,8 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         // Revisions start at 1: after any revision below it is after 0, the whole history (as
         // on etcd), not a revision the history has lost.
         let revision = max(revision, 0)
-        let (stream, continuation) = AsyncThrowingStream<[StoreChange], any Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<[StoreChange], any Error>.makeStream(
+            bufferingPolicy: .bufferingOldest(watchBufferLimit))
         let id: Int? = state.withLock { state in
             let oldest = state.history.oldestRevision ?? state.revision + 1
             if revision + 1 < oldest, revision < state.revision {
@@ -249,7 +255,12 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         for change in changes {
             for id in state.watcherIndex.watchers(of: change.key) { batches[id, default: []].append(change) }
         }
-        for (id, batch) in batches { state.watchers[id]?.continuation.yield(batch) }
+        for (id, batch) in batches {
+            guard let watcher = state.watchers[id], case .dropped = watcher.continuation.yield(batch) else { continue }
+            watcher.continuation.finish(throwing: CoordinationError.behind(batches: watchBufferLimit))
+            state.watchers[id] = nil
+            state.watcherIndex.remove(id, following: watcher.prefix)
+        }
     }
 
     private static func index(_ key: String, in directories: inout [String: Set<String>], adding: Bool) {

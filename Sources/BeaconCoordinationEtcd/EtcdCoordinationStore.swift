@@ -21,14 +21,17 @@ import NIOHTTP1
 /// cluster moves on. etcd's Go client finds that out with HTTP/2 pings, which its JSON gateway
 /// does not have; so when nothing has come from a watch's member for `watchProbeInterval`, the
 /// store asks that member for its status on another connection, and ends the watch (with
-/// ``CoordinationError/failure(_:)``) if no answer comes within `timeout`. The reader then reads
-/// and watches again, through a member that answers.
+/// `CoordinationError/failure(_:)`) if no answer comes within `timeout`. The reader then reads
+/// and watches again, through a member that answers. (A watch's own connection dropped by
+/// something between the two, a NAT or a load balancer, while the member stays well, is not
+/// found this way: the probe's connection is another one.)
 public final class EtcdCoordinationStore: CoordinationStore {
     public let endpoints: [String]
     private let requests: HTTPClient
     private let watches: HTTPClient
     private let timeout: Duration
     private let watchProbeInterval: Duration
+    private let watchBufferLimit: Int
     /// Index of the endpoint that answered last.
     private let preferred = PosixMutex(0)
     /// When each endpoint last answered anything: a response, a watch's bytes, a probe. Shared by
@@ -40,11 +43,16 @@ public final class EtcdCoordinationStore: CoordinationStore {
     ///   - endpoints: `http://host:port` of each cluster member (TLS is not supported here).
     ///   - timeout: how long one request may take before the next endpoint is tried, and how long
     ///     a watch's member may take to answer a probe.
-    ///   - watchProbeInterval: how long a watch's member may say nothing before it is probed.
-    /// - Throws: `CoordinationError/invalidArgument(_:)` for no endpoint or a malformed one, or a
-    ///   duration that is not positive.
+    ///   - watchProbeInterval: how long a watch's member may say nothing before it is probed; at
+    ///     least ``shortestWatchProbeInterval``.
+    ///   - watchBufferLimit: batches a watch holds for a reader that has not taken them; one more
+    ///     ends the watch with `CoordinationError/failure(_:)` after those it holds, and the reader
+    ///     reads again.
+    /// - Throws: `CoordinationError/invalidArgument(_:)` for no endpoint or a malformed one, a
+    ///   duration that is not positive, or a buffer limit below 1.
     public init(
-        endpoints: [String], timeout: Duration = .seconds(5), watchProbeInterval: Duration = .seconds(10)
+        endpoints: [String], timeout: Duration = .seconds(5), watchProbeInterval: Duration = .seconds(10),
+        watchBufferLimit: Int = 10_000
     ) throws(CoordinationError) {
         guard !endpoints.isEmpty else { throw .invalidArgument("etcd: at least one endpoint is needed") }
         for endpoint in endpoints {
@@ -52,10 +60,16 @@ public final class EtcdCoordinationStore: CoordinationStore {
                 throw .invalidArgument("etcd: endpoint \(endpoint) is not http://host:port")
             }
         }
-        guard timeout > .zero, watchProbeInterval > .zero else {
+        guard timeout > .zero else { throw .invalidArgument("etcd: the timeout must be positive, not \(timeout)") }
+        guard watchProbeInterval >= Self.shortestWatchProbeInterval else {
             throw .invalidArgument(
-                "etcd: the timeout (\(timeout)) and the watch probe interval (\(watchProbeInterval)) must be positive")
+                "etcd: the watch probe interval must be at least \(Self.shortestWatchProbeInterval), not \(watchProbeInterval)"
+            )
         }
+        guard watchBufferLimit >= 1 else {
+            throw .invalidArgument("etcd: the watch buffer limit must be at least 1 batch, not \(watchBufferLimit)")
+        }
+        self.watchBufferLimit = watchBufferLimit
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.timeout = timeout
         self.watchProbeInterval = watchProbeInterval
@@ -68,6 +82,10 @@ public final class EtcdCoordinationStore: CoordinationStore {
         watchConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 10_000
         watches = HTTPClient(eventLoopGroupProvider: .singleton, configuration: watchConfiguration)
     }
+
+    /// Probing a member more often than this would only load it: a freeze shorter than a
+    /// request's timeout is not one to move a watch for.
+    public static let shortestWatchProbeInterval = Duration.milliseconds(100)
 
     /// Closes both connection pools; the store is unusable afterwards.
     public func shutdown() async {
@@ -146,7 +164,8 @@ public final class EtcdCoordinationStore: CoordinationStore {
             ]
         ]
         let payload = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
-        let (stream, continuation) = AsyncThrowingStream<[StoreChange], any Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<[StoreChange], any Error>.makeStream(
+            bufferingPolicy: .bufferingOldest(watchBufferLimit))
         let task = Task { [self] in
             do {
                 try await streamWatch(payload: payload, into: continuation)
@@ -183,7 +202,10 @@ public final class EtcdCoordinationStore: CoordinationStore {
                     heard(from: endpoint)
                     for line in try splitter.lines(appending: chunk.readableBytesView) {
                         let changes = try EtcdGatewayDecoder.changes(watchLine: line)
-                        if !changes.isEmpty { continuation.yield(changes) }
+                        guard !changes.isEmpty else { continue }
+                        if case .dropped = continuation.yield(changes) {
+                            throw CoordinationError.behind(batches: watchBufferLimit)
+                        }
                     }
                 }
             }
@@ -205,26 +227,48 @@ public final class EtcdCoordinationStore: CoordinationStore {
                 try await clock.sleep(until: due.advanced(by: jitter))
                 continue
             }
-            var request = HTTPClientRequest(url: endpoints[endpoint] + "/v3/maintenance/status")
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: "{}"))
-            do {
-                let response = try await execute(request, on: requests, deadline: timeout)
-                _ = try await response.body.collect(upTo: 1 << 16)
-                heard(from: endpoint)
-            } catch {
-                try Task.checkCancellation()
-                throw CoordinationError.failure(
-                    "etcd: \(endpoints[endpoint]) sent nothing on a watch for \(watchProbeInterval) and did not answer a status request within \(timeout); watching again through a member that answers"
-                )
-            }
+            let asked = clock.now
+            if try await answersStatus(endpoint) { continue }
+            // Bytes that came on a watch meanwhile are an answer too.
+            if lastHeard.withLock({ $0[endpoint] }) > asked { continue }
+            throw CoordinationError.failure(
+                "etcd: \(endpoints[endpoint]) sent nothing on a watch for \(watchProbeInterval) and did not answer a status request within \(timeout); watching again through a member that answers"
+            )
         }
+    }
+
+    /// Whether the member at `endpoint` answers a status request, whole, within the timeout. On
+    /// the watches' pool, which never makes a request wait for a connection, so a busy pool for
+    /// ordinary requests is not taken for a silent member.
+    private func answersStatus(_ endpoint: Int) async throws -> Bool {
+        var request = HTTPClientRequest(url: endpoints[endpoint] + "/v3/maintenance/status")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: "{}"))
+        let answered = await withTaskGroup(of: Bool.self) { [request] group in
+            group.addTask { [self] in
+                guard
+                    let response = try? await watches.execute(
+                        request, timeout: .nanoseconds(timeout.nanosecondsRoundedUp)),
+                    (try? await response.body.collect(upTo: 1 << 16)) != nil
+                else { return false }
+                return true
+            }
+            group.addTask { [clock, timeout] in
+                try? await clock.sleep(for: timeout)
+                return false
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? false
+        }
+        try Task.checkCancellation()
+        if answered { heard(from: endpoint) }
+        return answered
     }
 
     private func heard(from endpoint: Int) {
         let now = clock.now
-        lastHeard.withLock { $0[endpoint] = now }
+        lastHeard.withLock { $0[endpoint] = max($0[endpoint], now) }
     }
 
     /// One unary call: a POST with a JSON body; returns the body of a 200 answer for

@@ -106,12 +106,14 @@ import Testing
         withExtendedLifetime(stream) {
             for later in index..<(index + 5) { assign(later, to: node, dispatcher) }
         }
+        #expect(dispatcher.core.assignmentStreamCount == 0)
         #expect(dispatcher.core.counters.assignmentMessages == encoded)
 
         // A new stream is fed again.
         let agent = AgentModel()
         try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
         assign(index + 5, to: node, dispatcher)
+        #expect(dispatcher.core.assignmentStreamCount == 1)
         #expect(agent.held.contains("task task\(index + 5)"))
         #expect(dispatcher.core.counters.assignmentMessages > encoded)
     }
@@ -121,10 +123,12 @@ import Testing
     @Test func aStreamWhoseReaderLeftIsNoLongerFed() throws {
         // The stream is dropped at once, as by a reader that left.
         let (dispatcher, node, _, _) = try fixture()
-        assign(0, to: node, dispatcher)
-        let encoded = dispatcher.core.counters.assignmentMessages
-        for index in 1..<5 { assign(index, to: node, dispatcher) }
-        #expect(dispatcher.core.counters.assignmentMessages == encoded)
+        #expect(dispatcher.core.assignmentStreamCount == 1)
+        let sent = dispatcher.core.counters.assignmentMessages
+        for index in 0..<5 { assign(index, to: node, dispatcher) }
+        #expect(dispatcher.core.assignmentStreamCount == 0)
+        // The message the stream could not take is not counted as sent.
+        #expect(dispatcher.core.counters.assignmentMessages == sent)
     }
 
     /// A batch larger than the limit goes whole to a reader that keeps up: its parts arrive

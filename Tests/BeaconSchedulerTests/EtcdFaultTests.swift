@@ -45,6 +45,41 @@ import Testing
             _ = try await watch.next()
         }
         await store.shutdown()
+        #expect(throws: CoordinationError.self) {
+            try EtcdCoordinationStore(endpoints: ["http://127.0.0.1:9"], timeout: .zero)
+        }
+        #expect(throws: CoordinationError.self) {
+            try EtcdCoordinationStore(endpoints: ["http://127.0.0.1:9"], watchProbeInterval: .seconds(-1))
+        }
+        #expect(
+            throws: CoordinationError.invalidArgument("etcd: the watch buffer limit must be at least 1 batch, not 0")
+        ) {
+            try EtcdCoordinationStore(endpoints: ["http://127.0.0.1:9"], watchBufferLimit: 0)
+        }
+    }
+
+    /// An etcd watch holds at most its buffer of batches for a reader that takes none; the next
+    /// ends it, after those it holds, with a failure that says to read again. Without the limit
+    /// the two hundred changes would wait in memory for the reader.
+    @Test func anEtcdWatchWhoseReaderTakesNothingEndsPastItsBuffer() async throws {
+        let server = try await EtcdTestServer()
+        defer { server.stop() }
+        let store = try EtcdCoordinationStore(endpoints: [server.clientURL], watchBufferLimit: 2)
+        func put(_ key: String) async throws {
+            _ = try await store.transaction(if: [], then: [.put(key: key, value: "v", lease: nil)], else: [])
+        }
+        var stalled = store.watch(prefix: "/buffer/", after: 0).makeAsyncIterator()
+        // Taken once, so the watch is in step with etcd, which then sends each later write as a
+        // batch of its own (a watch catching up sends history in fewer, larger batches).
+        try await put("/buffer/first")
+        _ = try await stalled.next()
+        for index in 1...200 { try await put("/buffer/k\(index)") }
+        var taken = 0
+        await #expect(throws: CoordinationError.behind(batches: 2)) {
+            while let batch = try await stalled.next() { taken += batch.count }
+        }
+        #expect(taken < 200)
+        await store.shutdown()
     }
 
     /// etcd frozen (SIGSTOP) for longer than the session TTL, then thawed: the leases may have
@@ -93,26 +128,31 @@ import Testing
     /// A watch's member that freezes (SIGSTOP) keeps the watch open and silent while the rest of
     /// the cluster moves on. The store probes the member once it has been quiet for the probe
     /// interval, ends the watch when no answer comes, and the group is followed again through a
-    /// member that answers: a host joining through the others is seen.
+    /// member that answers: a host joining through the others is seen. The frozen member is a
+    /// follower, so the cluster needs no election, and `a` keeps its lease throughout: only the
+    /// probe can have moved its watch.
     @Test func aWatchOnAFrozenMemberMovesToAMemberThatAnswers() async throws {
         let cluster = try await EtcdTestServer(members: 3)
         defer { cluster.stop() }
+        let leader = try #require(await cluster.leader())
+        let frozen = (leader + 1) % 3
+        let rest = cluster.clientURLs.indices.filter { $0 != frozen }.map { cluster.clientURLs[$0] }
+        // `watched` tries the frozen member first, so its group's watch streams from it.
         let watched = try EtcdCoordinationStore(
-            endpoints: cluster.clientURLs, timeout: .seconds(1), watchProbeInterval: .seconds(1))
-        let others = try EtcdCoordinationStore(endpoints: Array(cluster.clientURLs.dropFirst()), timeout: .seconds(1))
+            endpoints: [cluster.clientURLs[frozen]] + rest, timeout: .seconds(1), watchProbeInterval: .seconds(1))
+        let others = try EtcdCoordinationStore(endpoints: rest, timeout: .seconds(1))
         let first = Scheduler(store: watched)
         let second = Scheduler(store: others)
         let settings = options("alpha", max: 3, ttl: .seconds(3))
         let a = try await first.schedule(path: "/fault/frozen", hostname: "a", options: settings)
         try await a.waitFor(["a"])
 
-        // The watch of `a`'s group streams from the first member, which `watched` tries first.
-        // `a`, the group's leader, must see `b` join to decide the new set, which `b` then sees.
-        cluster.pause(member: 0)
+        // `a` leads the group: it must see `b` join to decide the new set, which `b` then sees.
+        cluster.pause(member: frozen)
         let b = try await second.schedule(path: "/fault/frozen", hostname: "b", options: settings)
         let followed = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                for handle in [a, b] { try? await handle.waitFor(["a", "b"], allowingLeaseLoss: true) }
+                for handle in [a, b] { try? await handle.waitFor(["a", "b"]) }
                 return a.participant.results.latest == ["a", "b"] && b.participant.results.latest == ["a", "b"]
             }
             group.addTask {
@@ -123,6 +163,8 @@ import Testing
             return await group.next() ?? false
         }
         #expect(followed, "the group was not followed past the frozen member")
+        let reported = await a.participant.results.observe { _ in true }?.unreadErrors ?? []
+        #expect(reported.contains { "\($0)".contains("did not answer a status request") }, "\(reported)")
 
         try cluster.resume()
         for handle in [a, b] { await handle.shutdown() }

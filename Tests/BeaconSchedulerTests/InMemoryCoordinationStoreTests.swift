@@ -106,6 +106,30 @@ import Testing
         await #expect(throws: CoordinationError.compacted(compactRevision: oldest)) { try await tooOld.next() }
     }
 
+    /// A watch holds at most its buffer of batches for a reader that takes none; the next batch
+    /// ends it, after the ones it holds, with a failure that says to read again. A reader that
+    /// keeps up is never ended, however many batches pass.
+    @Test func aWatchWhoseReaderTakesNothingEndsPastItsBuffer() async throws {
+        let store = InMemoryCoordinationStore(watchBufferLimit: 3)
+        func put(_ revision: Int) async throws {
+            _ = try await store.transaction(
+                if: [], then: [.put(key: "/g/k\(revision)", value: "v", lease: nil)], else: [])
+        }
+        var stalled = store.watch(prefix: "/g/", after: 0).makeAsyncIterator()
+        for revision in 1...5 { try await put(revision) }
+        var taken: [Int64] = []
+        await #expect(throws: CoordinationError.behind(batches: 3)) {
+            while let batch = try await stalled.next() { taken += batch.map(\.revision) }
+        }
+        #expect(taken == [1, 2, 3])
+
+        var reading = store.watch(prefix: "/g/", after: 5).makeAsyncIterator()
+        for revision in 6...20 {
+            try await put(revision)
+            #expect(try await reading.next()?.map(\.revision) == [Int64(revision)])
+        }
+    }
+
     /// A write reaches every watcher whose prefix begins its key, byte by byte, whatever the
     /// prefixes' lengths (the empty one included, and ones that end inside a character of the
     /// key), and no other; a watcher that went away takes nothing from the others.

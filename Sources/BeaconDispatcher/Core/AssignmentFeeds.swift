@@ -50,7 +50,7 @@ struct AssignmentFeeds {
     /// Feeds holding changes not sent yet, and when each is due: worked out at each change, so a
     /// tick of the loop only compares instants and touches the feeds that are due.
     private var dueAt: [UInt32: BeaconInstant] = [:]
-    /// Messages sent and their encoded bytes, for ``DispatcherCounters``.
+    /// Messages a stream took and their encoded bytes, for ``DispatcherCounters``.
     private(set) var messageCount = 0
     private(set) var byteCount = 0
     /// Tasks and dependencies left out of the streams as too large for a message.
@@ -72,12 +72,26 @@ struct AssignmentFeeds {
         return deliveries
     }
 
-    /// Performs `deliveries` in order, and stops feeding each stream that refuses a message: one
-    /// whose reader has gone, or that ended itself past its backlog limit. Its node's changes are
-    /// then no longer encoded for it; the node opens a new stream to get them.
+    /// Performs `deliveries` in order, counting the messages taken, and stops feeding each stream
+    /// that refuses a message: one whose reader has gone, or that ended itself past its backlog
+    /// limit. The rest of its messages are not handed over, and its node's changes are no longer
+    /// encoded for it; the node opens a new stream to get them.
     mutating func deliver(_ deliveries: [Delivery]) {
-        for delivery in deliveries where !delivery.perform() {
-            guard let slot = delivery.slot else { continue }
+        var refused: Set<UInt32> = []
+        for delivery in deliveries {
+            guard let slot = delivery.slot else {
+                delivery.perform()
+                continue
+            }
+            guard !refused.contains(slot) else { continue }
+            if delivery.perform() {
+                if case .message(let message) = delivery.event {
+                    messageCount += 1
+                    byteCount += message.bytes.count
+                }
+                continue
+            }
+            refused.insert(slot)
             feeds.removeValue(forKey: slot)
             dueAt.removeValue(forKey: slot)
         }
@@ -147,8 +161,6 @@ struct AssignmentFeeds {
         _ messages: [AssignmentMessage], from feed: Feed, inSlot slot: UInt32, to deliveries: inout [Delivery]
     ) {
         for message in messages {
-            messageCount += 1
-            byteCount += message.bytes.count
             deliveries.append(Delivery(sink: feed.sink, event: .message(message), slot: slot))
         }
     }
