@@ -49,7 +49,8 @@ public final class EtcdCoordinationStore: CoordinationStore {
     ///     ends the watch with `CoordinationError/failure(_:)` after those it holds, and the reader
     ///     reads again.
     /// - Throws: `CoordinationError/invalidArgument(_:)` for no endpoint or a malformed one, a
-    ///   duration that is not positive, or a buffer limit below 1.
+    ///   timeout that is not positive, a probe interval below ``shortestWatchProbeInterval``, or a
+    ///   buffer limit below 1.
     public init(
         endpoints: [String], timeout: Duration = .seconds(5), watchProbeInterval: Duration = .seconds(10),
         watchBufferLimit: Int = 10_000
@@ -83,8 +84,8 @@ public final class EtcdCoordinationStore: CoordinationStore {
         watches = HTTPClient(eventLoopGroupProvider: .singleton, configuration: watchConfiguration)
     }
 
-    /// Probing a member more often than this would only load it: a freeze shorter than a
-    /// request's timeout is not one to move a watch for.
+    /// Probing a member more often than this would only load it, for a freeze found at most that
+    /// much sooner.
     public static let shortestWatchProbeInterval = Duration.milliseconds(100)
 
     /// Closes both connection pools; the store is unusable afterwards.
@@ -247,9 +248,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
         request.body = .bytes(ByteBuffer(string: "{}"))
         let answered = await withTaskGroup(of: Bool.self) { [request] group in
             group.addTask { [self] in
-                guard
-                    let response = try? await watches.execute(
-                        request, timeout: .nanoseconds(timeout.nanosecondsRoundedUp)),
+                guard let response = try? await execute(request, on: watches, deadline: timeout),
                     (try? await response.body.collect(upTo: 1 << 16)) != nil
                 else { return false }
                 return true

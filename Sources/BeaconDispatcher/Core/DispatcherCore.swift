@@ -109,12 +109,11 @@ package final class DispatcherCore<Clock: BeaconClock> {
 
     /// Registered nodes and nodes awaiting re-registration (UNKNOWN).
     package var nodeCount: Int { sessions.count + liveness.unknownCount }
-
-    /// Assignment streams the core feeds: open, and not known to have ended or lost their reader.
-    package var assignmentStreamCount: Int { feeds.count }
     package var unknownCount: Int { liveness.unknownCount }
     package var downCount: Int { liveness.downCount }
     package var pendingWriteCount: Int { statuses.pendingCount }
+    /// Assignment streams the core feeds: open, and not known to have ended or lost their reader.
+    package var assignmentStreamCount: Int { feeds.count }
 
     // MARK: Leadership
 

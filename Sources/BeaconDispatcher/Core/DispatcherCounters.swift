@@ -9,7 +9,8 @@ package struct DispatcherCounters: Sendable {
     package var flushes = 0
     /// Writes in those batches.
     package var writes = 0
-    /// Assignment messages sent, and their encoded bytes.
+    /// Assignment messages handed to a node's stream (queued for it to read), and their encoded
+    /// bytes.
     package var assignmentMessages = 0
     package var assignmentBytes = 0
     /// Writes of tasks and secrets or configs left out of a node's stream: too large for one

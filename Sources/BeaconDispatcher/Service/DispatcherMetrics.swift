@@ -47,7 +47,8 @@ package struct DispatcherMetrics: Sendable {
         MetricDescription(heartbeatsTotal, .counter, "Heartbeats accepted; updated every metrics interval."),
         MetricDescription(expiriesTotal, .counter, "Nodes marked DOWN because their heartbeat deadline passed."),
         MetricDescription(registrationsTotal, .counter, "Sessions issued (a resumed session is not counted)."),
-        MetricDescription(assignmentBytesTotal, .counter, "Encoded bytes of the assignment messages sent to nodes."),
+        MetricDescription(
+            assignmentBytesTotal, .counter, "Encoded bytes of the assignment messages queued for nodes to read."),
         MetricDescription(
             oversizedAssignmentsTotal, .counter,
             "Task and secret or config writes left out of a node's assignments: too large for one message."),
