@@ -242,10 +242,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
     /// the watches' pool, which never makes a request wait for a connection, so a busy pool for
     /// ordinary requests is not taken for a silent member.
     private func answersStatus(_ endpoint: Int) async throws -> Bool {
-        var request = HTTPClientRequest(url: endpoints[endpoint] + "/v3/maintenance/status")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: "{}"))
+        let request = post("/v3/maintenance/status", to: endpoint, payload: Data("{}".utf8))
         let answered = await withTaskGroup(of: Bool.self) { [request] group in
             group.addTask { [self] in
                 guard let response = try? await execute(request, on: watches, deadline: timeout),
@@ -346,11 +343,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
         var lastError: (any Error)?
         for attempt in 0..<endpoints.count {
             let index = (first + attempt) % endpoints.count
-            var request = HTTPClientRequest(url: endpoints[index] + path)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            for (name, value) in headers { request.headers.add(name: name, value: value) }
-            request.body = .bytes(ByteBuffer(bytes: payload))
+            let request = post(path, to: index, payload: payload, headers: headers)
             do {
                 let response = try await execute(request, on: client, deadline: deadline)
                 heard(from: index)
@@ -363,6 +356,18 @@ public final class EtcdCoordinationStore: CoordinationStore {
         }
         throw CoordinationError.failure(
             "etcd: no endpoint answered \(path): \(lastError.map { "\($0)" } ?? "no endpoints")")
+    }
+
+    /// A gateway call: a POST of `payload` as JSON to `path` on the endpoint at `index`.
+    private func post(_ path: String, to index: Int, payload: Data, headers: [(String, String)] = [])
+        -> HTTPClientRequest
+    {
+        var request = HTTPClientRequest(url: endpoints[index] + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: payload))
+        return request
     }
 }
 #endif

@@ -8,10 +8,7 @@ import BeaconCore
 /// returned as ``Delivery`` values for ``DispatcherCore`` to hand over (under its lock, which
 /// keeps each stream's messages in order).
 struct AssignmentFeeds {
-    /// Where a stream's events go. It answers whether the stream takes more: false once the
-    /// stream's reader has gone, or the stream ended itself because too much waited for its reader
-    /// (``DispatcherConfiguration/assignmentBacklogLimit``).
-    typealias Sink = (StreamEvent<AssignmentMessage>) -> Bool
+    typealias Sink = StreamEvent<AssignmentMessage>.AnsweringSink
 
     /// One event for one stream.
     struct Delivery {

@@ -25,7 +25,7 @@ package import BeaconCore
 /// table the path reads.
 package final class DispatcherCore<Clock: BeaconClock> {
     package typealias SessionSink = StreamEvent<SessionMessage>.Sink
-    package typealias AssignmentSink = (StreamEvent<AssignmentMessage>) -> Bool
+    package typealias AssignmentSink = StreamEvent<AssignmentMessage>.AnsweringSink
     package typealias WriteBatch = StatusBatcher.WriteBatch
     package typealias Counters = DispatcherCounters
 

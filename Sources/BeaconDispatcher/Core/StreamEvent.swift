@@ -6,7 +6,10 @@ package enum StreamEvent<Message: Sendable>: Sendable {
 
     /// Where the core hands a session stream's events. A sink only buffers (an `AsyncStream`
     /// yield never runs the reader), so the core may call it under its lock, which is what keeps
-    /// each stream's messages in order when several threads feed it. (An assignment stream's
-    /// sink, `DispatcherCore.AssignmentSink`, also answers whether the stream takes more.)
+    /// each stream's messages in order when several threads feed it.
     package typealias Sink = (StreamEvent) -> Void
+    /// A sink that also answers whether its stream takes more: false once the stream's reader has
+    /// gone, or once the stream has ended (an assignment stream ends itself when too much waits
+    /// for its reader, ``DispatcherConfiguration/assignmentBacklogLimit``).
+    package typealias AnsweringSink = (StreamEvent) -> Bool
 }

@@ -15,10 +15,10 @@ public struct DispatcherStream<Element: Sendable>: AsyncSequence, Sendable {
     /// has ended.
     static func make(
         keepingNewest limit: Int?, backlog: (any StreamBacklog<Element>)? = nil
-    ) -> (DispatcherStream, (StreamEvent<Element>) -> Bool) {
+    ) -> (DispatcherStream, StreamEvent<Element>.AnsweringSink) {
         let (stream, continuation) = AsyncStream<StreamEvent<Element>>.makeStream(
             bufferingPolicy: limit.map { .bufferingNewest($0) } ?? .unbounded)
-        let sink: (StreamEvent<Element>) -> Bool = { event in
+        let sink: StreamEvent<Element>.AnsweringSink = { event in
             switch event {
             case .message(let element):
                 if let backlog, !backlog.admit(element) {
