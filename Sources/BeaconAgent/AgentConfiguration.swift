@@ -18,7 +18,10 @@ public struct AgentConfiguration: Sendable {
     public var callTimeout: Duration
     /// Statuses per report.
     public var statusBatchLimit: Int
-    /// The task-diff byte budget the managers use; larger assignment messages are refused.
+    /// The largest assignment diff the agent reads, in bytes. The agent tells its managers, and
+    /// one whose own budget is larger cuts this node's messages to it (a task too large for it
+    /// is left out of the node's assignments and counted by the manager as oversized). It also
+    /// bounds a status report, and a manager that reads less says so when a session starts.
     public var assignmentByteBudget: Int
     /// Whether to follow the assignment stream (a load generator may leave it to a sample).
     public var followsAssignments: Bool

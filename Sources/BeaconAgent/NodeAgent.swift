@@ -61,6 +61,8 @@ public final class NodeAgent: LongRunningService {
         /// Managers whose last session attempt failed (not a redirect), and when: a redirect to
         /// one of them within the back-off's maximum is not followed.
         var failedAt: [String: BeaconInstant] = [:]
+        /// The largest request the current session's manager reads, if it said.
+        var managerRequestLimit: Int?
     }
 
     public let configuration: AgentConfiguration
@@ -135,8 +137,9 @@ public final class NodeAgent: LongRunningService {
 
     /// Records a task's status and reports it as soon as a session is open (a nil status forgets
     /// the task). Throws ``AgentError/invalidArgument(_:)`` for an empty task id, or a status
-    /// larger than 16 KiB (or than the byte budget allows): the managers read requests up to the
-    /// diff byte budget and refuse a larger one by resetting its stream.
+    /// larger than 16 KiB (or than the byte budget allows). A manager that reads smaller requests
+    /// (it says so when the session starts) is sent the statuses that fit; one that does not
+    /// stays queued for a manager that reads it, with an ``AgentEvent/statusHeld(taskID:reason:)``.
     public func report(_ update: TaskStatusUpdate) throws(AgentError) {
         guard !update.taskID.isEmpty else { throw .invalidArgument("a status update names no task") }
         let size = StatusBook.encodedSize(of: update)
@@ -351,8 +354,16 @@ public final class NodeAgent: LongRunningService {
             }
         }
         request.address = configuration.address
-        request.sessionID = state.withLock { $0.resumableSession } ?? ""
+        let resumable = state.withLock { state in
+            state.managerRequestLimit = nil
+            return state.resumableSession
+        }
+        request.sessionID = resumable ?? ""
         try await client.session(request, metadata: metadata) { response in
+            // Before the first message, which starts the session and its status reports.
+            let limit = response.metadata[stringValues: DispatcherWire.requestLimitMetadataKey].first { _ in true }
+                .flatMap { Int($0) }
+            self.state.withLock { $0.managerRequestLimit = limit }
             for try await message in response.messages {
                 if !message.managers.isEmpty { self.updateManagers(message.managers) }
                 if message.disconnect {
@@ -548,10 +559,19 @@ public final class NodeAgent: LongRunningService {
     }
 
     private func reportStatuses(_ client: ManagerConnections.Client, session: String) async throws {
+        // Told once per session and task, while the task's status stays too large for this manager.
+        var held: Set<String> = []
         while true {
-            let batch = state.withLock {
-                $0.statuses.nextBatch(
-                    limit: configuration.statusBatchLimit, maximumBytes: configuration.assignmentByteBudget)
+            let (batch, tooLarge) = state.withLock { state in
+                state.statuses.nextBatch(
+                    limit: configuration.statusBatchLimit,
+                    maximumBytes: min(configuration.assignmentByteBudget, state.managerRequestLimit ?? .max))
+            }
+            for task in tooLarge where held.insert(task).inserted {
+                let limit = state.withLock { $0.managerRequestLimit } ?? configuration.assignmentByteBudget
+                let reason = "larger than the \(limit) bytes the manager reads in one request"
+                eventSink.yield(.statusHeld(taskID: task, reason: reason))
+                logger.warning("status held", metadata: ["task": "\(task)", "reason": "\(reason)"])
             }
             if batch.isEmpty {
                 await statusWakeup.wait(until: nil, on: clock)
@@ -589,6 +609,10 @@ public final class NodeAgent: LongRunningService {
 
     private func followAssignments(_ client: ManagerConnections.Client, session: String) async throws {
         let request = Beacon_Dispatcher_V1_AssignmentsRequest.with { $0.sessionID = session }
+        // A manager with a larger budget cuts this node's messages to the agent's own.
+        var metadata = metadata
+        metadata.addString(
+            "\(configuration.assignmentByteBudget)", forKey: DispatcherWire.assignmentByteBudgetMetadataKey)
         var options = CallOptions.defaults
         let largestMessage = DispatcherWire.maximumAssignmentsMessageBytes(
             byteBudget: configuration.assignmentByteBudget)

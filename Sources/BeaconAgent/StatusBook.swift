@@ -51,19 +51,29 @@ struct StatusBook: Sendable {
     }
 
     /// Up to `limit` queued statuses to send, in task id order, together at most `maximumBytes`
-    /// on the wire (at least one, which ``NodeAgent/report(_:)`` has kept small enough); they
-    /// stay queued until ``acknowledged(_:)``.
-    func nextBatch(limit: Int, maximumBytes: Int) -> [TaskStatusUpdate] {
+    /// on the wire; they stay queued until ``acknowledged(_:)``. A status that alone would not
+    /// fit (the manager reads less than ``NodeAgent/report(_:)`` allowed for) is left queued and
+    /// named in `tooLarge`, so that the others still go.
+    func nextBatch(limit: Int, maximumBytes: Int) -> (batch: [TaskStatusUpdate], tooLarge: [String]) {
         var batch: [TaskStatusUpdate] = []
-        var bytes = 64
+        var tooLarge: [String] = []
+        var bytes = Self.requestOverhead
         for task in unsent.sorted() {
             let update = TaskStatusUpdate(taskID: task, status: statuses[task])
-            bytes += Self.encodedSize(of: update)
-            guard batch.count < limit, batch.isEmpty || bytes <= maximumBytes else { break }
+            let size = Self.encodedSize(of: update)
+            guard Self.requestOverhead + size <= maximumBytes else {
+                tooLarge.append(task)
+                continue
+            }
+            guard batch.count < limit, bytes + size <= maximumBytes else { break }
+            bytes += size
             batch.append(update)
         }
-        return batch
+        return (batch, tooLarge)
     }
+
+    /// A report's bytes besides its statuses: the session id, tags and lengths.
+    private static let requestOverhead = 64
 
     /// The dispatcher accepted `batch`; a status recorded while the batch was on its way stays
     /// queued. An accepted status of a task the assignments no longer hold is forgotten.

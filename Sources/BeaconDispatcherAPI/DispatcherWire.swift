@@ -10,6 +10,18 @@ public enum DispatcherWire {
     /// be the common name of the client certificate.
     public static let nodeIDMetadataKey = "beacon-node-id"
 
+    /// The `Assignments` request metadata key under which an agent names the largest diff it
+    /// reads, in bytes (decimal): a manager whose own budget is larger cuts that node's messages
+    /// to it. Without it the manager's budget applies, and a larger message ends the stream on
+    /// the agent's side.
+    public static let assignmentByteBudgetMetadataKey = "beacon-assignment-byte-budget"
+
+    /// The `Session` response metadata key under which a manager names the largest request it
+    /// reads, in bytes (decimal): an agent whose own budget is larger cuts its status reports to
+    /// it. A larger request is refused by the transport resetting its stream, which an agent can
+    /// tell from no other failure.
+    public static let requestLimitMetadataKey = "beacon-request-limit"
+
     /// Room for the protobuf framing around one assignment diff: the kind, two sequence numbers
     /// and the length prefix of `diff` take at most 1 + 2 × 11 + 6 bytes.
     public static let assignmentFramingBytes = 64

@@ -22,6 +22,8 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     private let admission: Admission?
     private let logger: Logger
     private let metrics: RPCMetrics?
+    /// Sent to each session as `DispatcherWire.requestLimitMetadataKey`.
+    private let sessionMetadata: Metadata
 
     /// - Parameters:
     ///   - dispatcher: the dispatcher every call goes to.
@@ -30,16 +32,21 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
     ///   - admission: see ``Admission``; nil admits every call.
     ///   - recordsCallLatency: time every successful call into the swift-metrics histogram
     ///     `beacon_rpc_duration_seconds` (see ``DispatcherServerConfiguration/recordsCallLatency``).
+    ///   - maximumRequestBytes: the largest request the server's transport reads, told to every
+    ///     session so that its agent cuts status reports to fit; nil tells nothing, and agents
+    ///     then keep to their own budget.
     ///   - logger: where refused and failed calls are logged.
     public init(
         dispatcher: Dispatcher<MonotonicClock>, requiresClientCertificate: Bool = false, admission: Admission? = nil,
-        recordsCallLatency: Bool = false, logger: Logger = Logger(label: "beacon.dispatcher.rpc")
+        recordsCallLatency: Bool = false, maximumRequestBytes: Int? = nil,
+        logger: Logger = Logger(label: "beacon.dispatcher.rpc")
     ) {
         self.dispatcher = dispatcher
         authenticator = NodeAuthenticator(requiresCertificate: requiresClientCertificate)
         self.admission = admission
         self.logger = logger
         metrics = recordsCallLatency ? RPCMetrics() : nil
+        sessionMetadata = maximumRequestBytes.map { [DispatcherWire.requestLimitMetadataKey: "\($0)"] } ?? [:]
     }
 
     /// The same heartbeat calls answered on the event loop, ahead of this service
@@ -68,7 +75,7 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
             logger.debug("registration refused", metadata: ["node": "\(node)", "error": "\(error)"])
             throw error.rpcError
         }
-        return StreamingServerResponse { [metrics] writer in
+        return StreamingServerResponse(metadata: sessionMetadata) { [metrics] writer in
             try await Self.forward(session.messages, to: writer, as: Beacon_Dispatcher_V1_SessionMessage.init) {
                 metrics?.session.record(since: started)
             }
@@ -110,9 +117,10 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
         let started = metrics == nil ? nil : ContinuousClock.now
         let node = try authenticator.node(of: request.metadata, context: context)
         let session = try SessionID(wire: request.message.sessionID)
+        let budget = try Self.assignmentByteBudget(in: request.metadata)
         let stream: DispatcherStream<AssignmentMessage>
         do {
-            stream = try dispatcher.assignments(nodeID: node, session: session)
+            stream = try dispatcher.assignments(nodeID: node, session: session, byteBudget: budget)
         } catch {
             throw error.rpcError
         }
@@ -140,6 +148,19 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
         }
         metrics?.updateTaskStatus.record(since: started)
         return ServerResponse(message: Beacon_Dispatcher_V1_UpdateTaskStatusResponse())
+    }
+
+    /// The agent's own limit on an assignment diff, if it names one; a value that is not a
+    /// decimal byte count is refused as an invalid argument.
+    private static func assignmentByteBudget(in metadata: Metadata) throws(RPCError) -> Int? {
+        var values = metadata[stringValues: DispatcherWire.assignmentByteBudgetMetadataKey].makeIterator()
+        guard let text = values.next() else { return nil }
+        guard values.next() == nil, let budget = Int(text) else {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "\(DispatcherWire.assignmentByteBudgetMetadataKey) must be one byte count, not \"\(text)\"")
+        }
+        return budget
     }
 
     /// One beat, on either path: the service's handlers, or ``EventLoopHeartbeatHandler``.

@@ -39,7 +39,8 @@ public final class DispatcherServer: Service, LongRunningService {
         self.configuration = configuration
         let service = DispatcherRPCService(
             dispatcher: dispatcher, requiresClientCertificate: configuration.tls?.isMutual ?? false,
-            admission: admission, recordsCallLatency: configuration.recordsCallLatency, logger: logger)
+            admission: admission, recordsCallLatency: configuration.recordsCallLatency,
+            maximumRequestBytes: configuration.maximumRequestBytes, logger: logger)
         listener = RPCListener(
             configuration: configuration, services: [service],
             heartbeats: configuration.answersHeartbeatsOnEventLoop ? service.eventLoopHeartbeats : nil)

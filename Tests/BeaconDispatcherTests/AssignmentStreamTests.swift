@@ -254,6 +254,64 @@ import Testing
         #expect(agent.held.count == 200)
     }
 
+    /// A node that reads smaller messages than the configured budget gets its set cut to its
+    /// own; what is too large for it alone is left out of its stream only, and another node with
+    /// no budget of its own gets it. A budget above the configured one changes nothing, and one
+    /// below the encoder's smallest is refused before the node's open stream is touched.
+    @Test func aNodesOwnSmallerBudgetCutsItsMessagesAndNoOneElses() throws {
+        let dispatcher = try startedDispatcher()
+        let (small, plain) = (nodeID("node-small"), nodeID("node-plain"))
+        for node in [small, plain] {
+            dispatcher.store.createNode(node)
+            for index in 0..<40 {
+                dispatcher.store.putTask(
+                    DispatchedTask(
+                        id: "\(node)-t\(index)", nodeID: node, status: TaskStatus(state: .assigned),
+                        spec: Array(repeating: 7, count: 100)))
+            }
+            dispatcher.store.putTask(
+                DispatchedTask(
+                    id: "\(node)-large", nodeID: node, status: TaskStatus(state: .assigned),
+                    spec: Array(repeating: 7, count: 2_000)))
+        }
+        let (smallAgent, plainAgent) = (AgentModel(), AgentModel())
+        let smallSession = try dispatcher.registerNow(small).sessionID
+        let plainSession = try dispatcher.registerNow(plain).sessionID
+        try dispatcher.core.openAssignments(
+            node: small, session: smallSession, byteBudget: 1_024, at: dispatcher.now, smallAgent.receive)
+        try dispatcher.core.openAssignments(
+            node: plain, session: plainSession, byteBudget: 1 << 30, at: dispatcher.now, plainAgent.receive)
+        #expect(smallAgent.messages.count > 4)
+        #expect(smallAgent.messages.allSatisfy { $0.bytes.count <= 1_024 })
+        #expect(smallAgent.applier.isSettled)
+        #expect(smallAgent.held.count == 40)
+        #expect(!smallAgent.held.contains("task node-small-large"))
+        #expect(plainAgent.messages.count == 1)
+        #expect(plainAgent.held.count == 41)
+        #expect(dispatcher.core.counters.oversizedAssignments == 1)
+
+        // Later changes keep to the node's budget too.
+        for index in 40..<60 {
+            dispatcher.store.putTask(
+                DispatchedTask(
+                    id: "node-small-t\(index)", nodeID: small, status: TaskStatus(state: .assigned),
+                    spec: Array(repeating: 7, count: 100)))
+        }
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(smallAgent.messages.allSatisfy { $0.bytes.count <= 1_024 })
+        #expect(smallAgent.held.count == 60)
+        #expect(smallAgent.applier.isSettled)
+
+        let refused = AgentModel()
+        #expect(throws: DispatcherError.self) {
+            try dispatcher.core.openAssignments(
+                node: small, session: smallSession, byteBudget: AssignmentEncoder.minimumByteBudget - 1,
+                at: dispatcher.now, refused.receive)
+        }
+        #expect(refused.messages.isEmpty)
+        #expect(dispatcher.core.assignmentStreamCount == 2)
+    }
+
     /// A task or secret too large for any message is left out of the stream and counted; the
     /// rest of the node's assignments, a stop order included, still go out, and the stream opens
     /// again. Before, one such task ended the stream and every reopening of it failed.

@@ -329,6 +329,98 @@ import Testing
         await manager.stop()
         await connections.close()
     }
+
+    /// An agent that reads smaller messages than its manager sends tells the manager so, and
+    /// gets its set cut to fit: before, every COMPLETE set above the agent's budget ended its
+    /// session, and the next session sent the same set. A task too large for the agent alone is
+    /// left out of its stream and counted, and the rest still arrive.
+    @Test func aManagerCutsANodesMessagesToTheAgentsSmallerBudget() async throws {
+        let store = InMemoryDispatcherStore()
+        let node = nodeID("node-1")
+        store.createNode(node)
+        let ids = (0..<12).map { "t\($0)" }
+        for id in ids {
+            store.putTask(
+                DispatchedTask(
+                    id: id, nodeID: node, status: TaskStatus(state: .assigned),
+                    spec: [UInt8](repeating: 7, count: 1_000)))
+        }
+        store.putTask(
+            DispatchedTask(
+                id: "large", nodeID: node, status: TaskStatus(state: .assigned),
+                spec: [UInt8](repeating: 7, count: 6_000)))
+        // The manager's budget is the default, 1 MiB: the whole set would go as one 18 KB message.
+        let manager = try await RunningManager(store: store)
+        let connections = try ManagerConnections()
+        let agent = try NodeAgent(
+            configuration: AgentConfiguration(
+                node: node, description: NodeDescription(hostname: "node-1"), managers: [manager.address],
+                assignmentByteBudget: 4_096),
+            connections: connections)
+        var events = agent.events.makeAsyncIterator()
+        let running = Task { try await agent.run() }
+
+        try await eventually("the tasks arrived") { agent.tasks.map(\.id).sorted() == ids.sorted() }
+        try await eventually("the large task was counted") { manager.dispatcher.oversizedAssignments == 1 }
+        #expect(agent.sessionsStarted == 1)
+        running.cancel()
+        _ = await running.result
+        // The set came in parts (a part settles nothing until the last), each within the budget.
+        var settled = 0
+        while let event = await events.next() {
+            switch event {
+            case .assignmentGap(let gap): Issue.record("assignment gap: \(gap)")
+            case .assignmentsApplied(_, _, let bytes):
+                settled += 1
+                #expect(bytes <= 4_096)
+            default: break
+            }
+        }
+        #expect(settled >= 1)
+        await manager.stop()
+        await connections.close()
+    }
+
+    /// A manager that reads smaller requests than the agent's budget allows tells each session
+    /// its limit: the agent reports the statuses that fit and holds the one that does not, where
+    /// it used to send it in a report the manager's transport reset, which ended the session, and
+    /// the next session sent it again.
+    @Test func anAgentHoldsAStatusLargerThanItsManagerReads() async throws {
+        let store = InMemoryDispatcherStore()
+        let node = nodeID("node-1")
+        store.createNode(node)
+        for id in ["small", "large"] {
+            store.putTask(DispatchedTask(id: id, nodeID: node, status: TaskStatus(state: .assigned)))
+        }
+        let manager = try await RunningManager(store: store, maximumRequestBytes: 2_048)
+        let connections = try ManagerConnections()
+        let agent = try agent("node-1", managers: [manager.address], connections: connections)
+        var events = agent.events.makeAsyncIterator()
+        let running = Task { try await agent.run() }
+        try await eventually("the tasks arrived") { agent.tasks.count == 2 }
+
+        // Within the agent's own limit (16 KiB), beyond the manager's.
+        try agent.report(
+            TaskStatusUpdate(
+                taskID: "large", status: TaskStatus(state: .failed, error: String(repeating: "x", count: 4_000))))
+        try agent.report(TaskStatusUpdate(taskID: "small", status: TaskStatus(state: .running)))
+        try await eventually("the small status is committed") { store.task("small")?.status.state == .running }
+        #expect(store.task("large")?.status.state == .assigned)
+        #expect(agent.unacknowledgedStatuses == 1)
+        #expect(agent.sessionsStarted == 1)
+        running.cancel()
+        _ = await running.result
+        var held: [String] = []
+        while let event = await events.next() {
+            if case .statusHeld(let task, let reason) = event {
+                held.append(task)
+                #expect(reason.contains("2048 bytes"))
+            }
+        }
+        #expect(held == ["large"])
+        await manager.stop()
+        await connections.close()
+    }
 }
 
 #endif

@@ -633,14 +633,20 @@ package final class DispatcherCore<Clock: BeaconClock> {
     /// Opens the node's assignment stream: the first message (COMPLETE) goes to `sink` at once,
     /// INCREMENTAL ones as ``flushAssignments(at:)`` finds them due. A stream the node had open
     /// ends (normally) and is replaced: reopening is how a node asks for a COMPLETE set.
+    ///
+    /// `byteBudget` is the node's own limit on a message: the stream's messages are cut to the
+    /// smaller of it and the configured budget, and an object too large for that is left out of
+    /// this node's stream alone. Nil takes the configured budget.
     package func openAssignments(
-        node: NodeID, session: SessionID, at now: BeaconInstant, _ sink: @escaping AssignmentSink
+        node: NodeID, session: SessionID, byteBudget: Int? = nil, at now: BeaconInstant,
+        _ sink: @escaping AssignmentSink
     ) throws(DispatcherError) {
+        let batching = try assignmentBatching(forNodeBudget: byteBudget)
         try validate(node: node, session: session)
         let slot = session.handle.index
         // Ended before the new set is built, so it ends even if the new one cannot be sent.
         feeds.end(slot, with: nil)?.perform()
-        var assignments = NodeAssignments(store: store, configuration: configuration.assignmentBatching)
+        var assignments = NodeAssignments(store: store, configuration: batching)
         let messages: [AssignmentMessage]
         do {
             for task in store.tasks(on: node) { _ = try assignments.addOrUpdate(task, at: now) }
@@ -649,6 +655,25 @@ package final class DispatcherCore<Clock: BeaconClock> {
             throw .invalidArgument("the node's assignments cannot be sent: \(error)")
         }
         feeds.deliver(feeds.open(slot, assignments: assignments, sending: messages, to: sink))
+    }
+
+    /// The batching of a stream whose node reads messages up to `budget` bytes.
+    private func assignmentBatching(forNodeBudget budget: Int?) throws(DispatcherError)
+        -> AssignmentBatcherConfiguration
+    {
+        let configured = configuration.assignmentBatching
+        guard let budget, budget < configured.byteBudget else { return configured }
+        guard budget >= AssignmentEncoder.minimumByteBudget else {
+            throw .invalidArgument(
+                "an assignment byte budget of \(budget) is below the smallest, \(AssignmentEncoder.minimumByteBudget) bytes"
+            )
+        }
+        do {
+            return try AssignmentBatcherConfiguration(
+                debounce: configured.debounce, maximumChanges: configured.maximumChanges, byteBudget: budget)
+        } catch {
+            throw .invalidArgument("an assignment byte budget of \(budget) is refused: \(error)")
+        }
     }
 
     /// Sends every assignment batch that is due.

@@ -70,6 +70,9 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     /// Assignment streams ended because their reader fell behind (``DispatcherError/assignmentsBehind(limit:)``).
     private let streamsBehind = Atomic<Int>(0)
     package var assignmentStreamsEndedBehind: Int { streamsBehind.load(ordering: .relaxed) }
+    /// Writes left out of nodes' assignment streams as too large for one message
+    /// (`beacon_dispatcher_oversized_assignments_total`).
+    package var oversizedAssignments: Int { core.withLock { $0.counters.oversizedAssignments } }
 
     /// A stopped dispatcher over `store` on `clock`; ``run()`` starts it. `managers` is the first
     /// manager list sessions carry (see ``updateManagers(_:)``).
@@ -241,7 +244,7 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
                         "assignments left out of nodes' streams: larger than one message can carry",
                         metadata: [
                             "objects": "\(oversized)",
-                            "budget": "\(configuration.assignmentBatching.byteBudget)",
+                            "budget": "\(configuration.assignmentBatching.byteBudget), or a node's own when smaller",
                         ])
                 }
                 let streamsBehind = assignmentStreamsEndedBehind
@@ -376,16 +379,23 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     /// replaces the previous stream and starts with a new COMPLETE set, which is how a node that
     /// saw a gap recovers, and how one recovers whose stream ended with
     /// ``DispatcherError/assignmentsBehind(limit:)`` because it read too slowly.
-    public func assignments(nodeID: NodeID, session: SessionID) throws(DispatcherError) -> DispatcherStream<
-        AssignmentMessage
-    > {
+    ///
+    /// - Parameter byteBudget: the largest diff the node reads, when it is below the configured
+    ///   `assignmentBatching.byteBudget`: its messages are cut to it, and a task, secret or config
+    ///   too large for it is left out of this node's stream (counted as oversized) rather than
+    ///   sent in a message the node would refuse. Nil, or a larger budget, takes the configured
+    ///   one. Below `AssignmentEncoder.minimumByteBudget` it is refused with
+    ///   ``DispatcherError/invalidArgument(_:)``.
+    public func assignments(nodeID: NodeID, session: SessionID, byteBudget: Int? = nil) throws(DispatcherError)
+        -> DispatcherStream<AssignmentMessage>
+    {
         let backlog = AssignmentBacklog(limit: configuration.assignmentBacklogLimit) { [weak self] in
             self?.streamsBehind.add(1, ordering: .relaxed)
         }
         let (messages, sink) = DispatcherStream<AssignmentMessage>.make(keepingNewest: nil, backlog: backlog)
         let now = clock.now
         try core.withLock { core throws(DispatcherError) in
-            try core.openAssignments(node: nodeID, session: session, at: now, sink)
+            try core.openAssignments(node: nodeID, session: session, byteBudget: byteBudget, at: now, sink)
         }
         return messages
     }
