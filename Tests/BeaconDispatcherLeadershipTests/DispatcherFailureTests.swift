@@ -10,16 +10,11 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct DispatcherFailureTests {
     typealias Event = DispatcherLeadership<ManualClock>.Event
 
-    /// A leadership whose events go to a stream; its dispatcher holds at most `maximumNodes`
-    /// nodes and its store `nodes` live ones.
+    /// A leadership whose events go to a stream.
     static func leadership(
-        _ name: String, store: any CoordinationStore, clock: ManualClock, maximumNodes: Int = 1 << 20, nodes: Int = 0
+        _ name: String, store: any CoordinationStore, clock: ManualClock
     ) throws -> (DispatcherLeadership<ManualClock>, AsyncStream<Event>) {
-        var configuration = DispatcherConfiguration()
-        configuration.maximumNodes = maximumNodes
-        let dispatcherStore = InMemoryDispatcherStore()
-        for index in 0..<nodes { dispatcherStore.createNode(try NodeID("node-\(index)")) }
-        let dispatcher = try Dispatcher(configuration: configuration, clock: clock, store: dispatcherStore)
+        let dispatcher = try Dispatcher(clock: clock, store: InMemoryDispatcherStore())
         let (events, continuation) = AsyncStream<Event>.makeStream()
         let leadership = DispatcherLeadership(dispatcher: dispatcher, store: store, group: "/dispatchers", name: name) {
             continuation.yield($0)
@@ -30,14 +25,18 @@ import Testing
     @Test func aDispatcherThatCannotStartGivesUpTheSeat() async throws {
         let clock = ManualClock()
         let store = InMemoryCoordinationStore(clock: clock)
-        // Two live nodes in the store, room for one: the dispatcher's start throws.
-        let (a, aEvents) = try Self.leadership("a", store: store, clock: clock, maximumNodes: 1, nodes: 2)
+        // Something else already runs the dispatcher: its start throws.
+        let (a, aEvents) = try Self.leadership("a", store: store, clock: clock)
+        let elsewhere = Task { try await a.dispatcher.run() }
+        while a.dispatcher.loopPasses == 0 { await Task.yield() }
         var events = aEvents.makeAsyncIterator()
         let running = Task { try await a.run() }
         #expect(await events.next() == .joined)
         #expect(await events.next() == .chosen(["a"], leading: true))
-        #expect(await events.next() == .dispatcherFailed(.capacityExhausted(1)))
-        await #expect(throws: DispatcherError.capacityExhausted(1)) { try await running.value }
+        #expect(await events.next() == .dispatcherFailed(.alreadyRunning))
+        await #expect(throws: DispatcherError.alreadyRunning) { try await running.value }
+        a.dispatcher.stop()
+        try await elsewhere.value
         #expect(!a.isLeading)
         // It left the group: its membership and election keys went with its revoked lease.
         #expect(try await store.read(prefix: "/dispatchers/exchange/").values.isEmpty)

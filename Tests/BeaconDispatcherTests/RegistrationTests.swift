@@ -449,6 +449,42 @@ import Testing
         _ = try dispatcher.registerNow(nodeID("b"))
     }
 
+    /// A store holding more live nodes than the table takes still starts a term: it used to
+    /// refuse, and every manager configured alike refused with it, leaving the cluster with no
+    /// dispatcher at all (a server that admits any node creates records for nodes it then refuses
+    /// for capacity, so a full fleet got there at its next leader change). All are UNKNOWN; the
+    /// first to register fill the table, the rest are refused until a place frees, and an UNKNOWN
+    /// node that never comes back is DOWN at its deadline as always.
+    @Test func aStoreWithMoreLiveNodesThanTheTableStillStartsATerm() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.maximumNodes = 2
+        configuration.heartbeatJitter = .zero
+        let dispatcher = try startedDispatcher(configuration, nodes: ["a", "b", "c"])
+        #expect(dispatcher.core.nodeCount == 3)
+        #expect(dispatcher.core.unknownCount == 3)
+        dispatcher.advance(by: configuration.statusBatchInterval)
+        let a = try dispatcher.registerNow(nodeID("a")).sessionID
+        _ = try dispatcher.registerNow(nodeID("b"))
+        let before = dispatcher.store.node(nodeID("c"))
+        #expect(throws: DispatcherError.capacityExhausted(2)) { _ = try dispatcher.registerNow(nodeID("c")) }
+        #expect(dispatcher.store.node(nodeID("c")) == before)
+        dispatcher.store.createNode(nodeID("d"))
+        #expect(throws: DispatcherError.capacityExhausted(2)) { _ = try dispatcher.registerNow(nodeID("d")) }
+
+        // "b" goes silent and "c" never came back: both DOWN at their deadlines, while "a" beats.
+        for _ in 0..<40 {
+            dispatcher.advance(by: .seconds(1))
+            _ = try dispatcher.heartbeat(node: nodeID("a"), session: a)
+        }
+        #expect(dispatcher.core.liveness(of: nodeID("b")) == .down)
+        #expect(dispatcher.core.liveness(of: nodeID("c")) == .down)
+        #expect(dispatcher.store.node(nodeID("c"))?.status.state == .down)
+        // A place is free again, for any node; then the table is full.
+        #expect(dispatcher.core.nodeCount == 1)
+        _ = try dispatcher.registerNow(nodeID("d"))
+        #expect(throws: DispatcherError.capacityExhausted(2)) { _ = try dispatcher.registerNow(nodeID("c")) }
+    }
+
     /// A node with no session and no UNKNOWN deadline is limited by its registrations in flight:
     /// calls made together cannot each take a session within one window.
     @Test func registrationsOfANewNodeMadeTogetherAreRateLimited() throws {

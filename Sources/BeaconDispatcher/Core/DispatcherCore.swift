@@ -122,12 +122,14 @@ package final class DispatcherCore<Clock: BeaconClock> {
     /// previous term survives (SwarmKit PR 2091).
     ///
     /// With a shard (``updateShard(_:at:)``), only the nodes it holds.
+    ///
+    /// A store holding more live nodes than `maximumNodes` does not stop the term (it used to,
+    /// and then no manager configured alike could lead): every one becomes UNKNOWN, the first
+    /// `maximumNodes` to register get sessions (``hasRoomForSession(_:)``), and the rest are
+    /// refused until UNKNOWN nodes that do not come back are DOWN.
     package func start(at now: BeaconInstant) throws(DispatcherError) {
         guard !isRunning else { throw .alreadyRunning }
         let nodes = store.allNodes().filter { holds($0.id) }
-        guard nodes.count(where: { $0.status.state != .down }) <= configuration.maximumNodes else {
-            throw .capacityExhausted(configuration.maximumNodes)
-        }
         isRunning = true
         term += 1
         statuses.restartInterval(at: now)
@@ -192,7 +194,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
         // for a session would leave the node READY with nothing watching it. (Registrations of
         // new nodes in flight together can still overfill the table; `settleFailedRegistration`
         // answers those.)
-        if sessions.slot(of: node) == nil, liveness.unknown(node) == nil, nodeCount >= configuration.maximumNodes {
+        if sessions.slot(of: node) == nil, !hasRoomForSession(node) {
             throw .capacityExhausted(configuration.maximumNodes)
         }
         let window = configuration.rateLimitPeriod
@@ -280,6 +282,15 @@ package final class DispatcherCore<Clock: BeaconClock> {
             node, NodeStatus(state: .down, message: Self.registrationFailureMessage))
     }
 
+    /// Whether a node with no session may take one. A new node counts against every node held,
+    /// registered or UNKNOWN; an UNKNOWN node, already counted, against the sessions alone. A term
+    /// can hold more UNKNOWN nodes than `maximumNodes` (the store held more live ones when it
+    /// started, or a shard change brought them), and never more sessions.
+    private func hasRoomForSession(_ node: NodeID) -> Bool {
+        liveness.unknown(node) != nil
+            ? sessions.count < configuration.maximumNodes : nodeCount < configuration.maximumNodes
+    }
+
     private func issueSession(_ pending: PendingRegistration, at now: BeaconInstant) throws(DispatcherError)
         -> SessionMessage
     {
@@ -296,12 +307,13 @@ package final class DispatcherCore<Clock: BeaconClock> {
         // its UNKNOWN deadline), and the rate-limit count carries over.
         var carried = (limit: RegistrationRateLimit(), registeredAt: now)
         let replaced = sessions.slot(of: pending.node).flatMap { slot in sessions[slot].map { (slot, $0) } }
+        if replaced == nil, !hasRoomForSession(pending.node) {
+            throw .capacityExhausted(configuration.maximumNodes)
+        }
         if let unknown = liveness.unknown(pending.node) {
             carried = (unknown.limit, unknown.registeredAt ?? now)
         } else if let (_, existing) = replaced {
             carried = (existing.limit, existing.registeredAt)
-        } else if nodeCount >= configuration.maximumNodes {
-            throw .capacityExhausted(configuration.maximumNodes)
         }
         // The new record first: a wheel with no record to spare (a removed one is recycled only
         // once its old deadline has passed) refuses this registration and leaves the node's

@@ -134,7 +134,13 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
         }
         defer { lifecycle.withLock { $0.running = false } }
         defer { watch.cancel() }
-        logger.info("dispatcher leading", metadata: ["nodes": "\(core.withLock { $0.nodeCount })"])
+        let adopted = core.withLock { $0.nodeCount }
+        logger.info("dispatcher leading", metadata: ["nodes": "\(adopted)"])
+        if adopted > configuration.maximumNodes {
+            logger.warning(
+                "the store holds more live nodes than maximumNodes: the first to register get sessions, the rest are refused until nodes that do not come back are DOWN",
+                metadata: ["nodes": "\(adopted)", "maximumNodes": "\(configuration.maximumNodes)"])
+        }
         do {
             try timer.start { [core, clock, logger, metrics, wakeup] expiry in
                 let downs = core.withLock { core in
