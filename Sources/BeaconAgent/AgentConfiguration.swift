@@ -1,6 +1,7 @@
 #if GRPC
 public import BeaconCore
 public import BeaconDispatcher
+import BeaconDispatcherAPI
 
 /// What a ``NodeAgent`` needs: who it is, which managers to try first, and how patient to be.
 public struct AgentConfiguration: Sendable {
@@ -62,7 +63,8 @@ public struct AgentConfiguration: Sendable {
         for manager in managers { _ = try ManagerAddress(manager) }
         guard callTimeout > .zero else { throw .invalidConfiguration("the call timeout must be positive") }
         guard statusBatchLimit >= 1 else { throw .invalidConfiguration("the status batch limit must be at least 1") }
-        guard (1024...AssignmentEncoder.maximumByteBudget).contains(assignmentByteBudget) else {
+        guard (DispatcherWire.minimumMessageLimit...AssignmentEncoder.maximumByteBudget).contains(assignmentByteBudget)
+        else {
             throw .invalidConfiguration(
                 "an assignment byte budget of \(assignmentByteBudget) is outside 1 KiB...\(AssignmentEncoder.maximumByteBudget) bytes"
             )

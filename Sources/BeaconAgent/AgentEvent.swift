@@ -13,10 +13,10 @@ public enum AgentEvent: Sendable, Hashable {
     /// The manager refused the status of a task, saying it is not this node's; the agent
     /// forgets it rather than send it again.
     case statusRefused(taskID: String, reason: String)
-    /// The status of a task is larger than the current manager reads in one request (it told
-    /// its limit when the session began): the agent keeps it queued, unsent, for a manager that
-    /// reads it, and reports the others.
-    case statusHeld(taskID: String, reason: String)
+    /// The status of a task was larger than the current manager reads in one request (`limit`
+    /// bytes, which it told when the session began): its error and message were cut to fit, so
+    /// that its state still reaches the managers.
+    case statusCut(taskID: String, limit: Int)
     /// The session ended; `failedOver` says the agent moved the manager to the back of its list.
     case sessionEnded(manager: String, reason: String, failedOver: Bool)
     /// The manager at `manager` does not hold this node and named the one that does, at `owner`:

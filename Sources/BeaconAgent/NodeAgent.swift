@@ -138,8 +138,8 @@ public final class NodeAgent: LongRunningService {
     /// Records a task's status and reports it as soon as a session is open (a nil status forgets
     /// the task). Throws ``AgentError/invalidArgument(_:)`` for an empty task id, or a status
     /// larger than 16 KiB (or than the byte budget allows). A manager that reads smaller requests
-    /// (it says so when the session starts) is sent the statuses that fit; one that does not
-    /// stays queued for a manager that reads it, with an ``AgentEvent/statusHeld(taskID:reason:)``.
+    /// (it says so when the session starts) gets such a status with its error and message cut to
+    /// fit, with an ``AgentEvent/statusCut(taskID:limit:)``.
     public func report(_ update: TaskStatusUpdate) throws(AgentError) {
         guard !update.taskID.isEmpty else { throw .invalidArgument("a status update names no task") }
         let size = StatusBook.encodedSize(of: update)
@@ -361,8 +361,9 @@ public final class NodeAgent: LongRunningService {
         request.sessionID = resumable ?? ""
         try await client.session(request, metadata: metadata) { response in
             // Before the first message, which starts the session and its status reports.
+            // A limit below the servers' own floor is not one a manager would send: ignored.
             let limit = response.metadata[stringValues: DispatcherWire.requestLimitMetadataKey].first { _ in true }
-                .flatMap { Int($0) }
+                .flatMap { Int($0) }.flatMap { $0 >= DispatcherWire.minimumMessageLimit ? $0 : nil }
             self.state.withLock { $0.managerRequestLimit = limit }
             for try await message in response.messages {
                 if !message.managers.isEmpty { self.updateManagers(message.managers) }
@@ -559,19 +560,15 @@ public final class NodeAgent: LongRunningService {
     }
 
     private func reportStatuses(_ client: ManagerConnections.Client, session: String) async throws {
-        // Told once per session and task, while the task's status stays too large for this manager.
-        var held: Set<String> = []
         while true {
-            let (batch, tooLarge) = state.withLock { state in
-                state.statuses.nextBatch(
-                    limit: configuration.statusBatchLimit,
-                    maximumBytes: min(configuration.assignmentByteBudget, state.managerRequestLimit ?? .max))
+            let limit = state.withLock { min(configuration.assignmentByteBudget, $0.managerRequestLimit ?? .max) }
+            let (batch, cut) = state.withLock { state in
+                state.statuses.nextBatch(limit: configuration.statusBatchLimit, maximumBytes: limit)
             }
-            for task in tooLarge where held.insert(task).inserted {
-                let limit = state.withLock { $0.managerRequestLimit } ?? configuration.assignmentByteBudget
-                let reason = "larger than the \(limit) bytes the manager reads in one request"
-                eventSink.yield(.statusHeld(taskID: task, reason: reason))
-                logger.warning("status held", metadata: ["task": "\(task)", "reason": "\(reason)"])
+            for task in cut {
+                eventSink.yield(.statusCut(taskID: task, limit: limit))
+                logger.warning(
+                    "status cut to fit the manager's request limit", metadata: ["task": "\(task)", "limit": "\(limit)"])
             }
             if batch.isEmpty {
                 await statusWakeup.wait(until: nil, on: clock)

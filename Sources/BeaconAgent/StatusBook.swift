@@ -51,29 +51,66 @@ struct StatusBook: Sendable {
     }
 
     /// Up to `limit` queued statuses to send, in task id order, together at most `maximumBytes`
-    /// on the wire; they stay queued until ``acknowledged(_:)``. A status that alone would not
-    /// fit (the manager reads less than ``NodeAgent/report(_:)`` allowed for) is left queued and
-    /// named in `tooLarge`, so that the others still go.
-    func nextBatch(limit: Int, maximumBytes: Int) -> (batch: [TaskStatusUpdate], tooLarge: [String]) {
+    /// on the wire; they stay queued until ``acknowledged(_:)``.
+    ///
+    /// A status that alone would not fit (the manager reads less than ``NodeAgent/report(_:)``
+    /// allowed for) has its error and message cut to fit, and is kept so: its state is what the
+    /// managers act on, and whole it would never be sent. Returns the tasks cut. One whose task id
+    /// alone leaves no room stays queued, unsent.
+    mutating func nextBatch(limit: Int, maximumBytes: Int) -> (batch: [TaskStatusUpdate], cut: [String]) {
         var batch: [TaskStatusUpdate] = []
-        var tooLarge: [String] = []
+        var cut: [String] = []
         var bytes = Self.requestOverhead
         for task in unsent.sorted() {
-            let update = TaskStatusUpdate(taskID: task, status: statuses[task])
-            let size = Self.encodedSize(of: update)
-            guard Self.requestOverhead + size <= maximumBytes else {
-                tooLarge.append(task)
-                continue
+            var update = TaskStatusUpdate(taskID: task, status: statuses[task])
+            if Self.requestOverhead + Self.encodedSize(of: update) > maximumBytes {
+                let room =
+                    maximumBytes - Self.requestOverhead
+                    - Self.encodedSize(of: TaskStatusUpdate(taskID: task, status: nil))
+                guard let status = update.status, let shortened = Self.cut(status, toTextBytes: room) else { continue }
+                statuses[task] = shortened
+                update.status = shortened
+                cut.append(task)
             }
+            let size = Self.encodedSize(of: update)
             guard batch.count < limit, bytes + size <= maximumBytes else { break }
             bytes += size
             batch.append(update)
         }
-        return (batch, tooLarge)
+        return (batch, cut)
     }
 
     /// A report's bytes besides its statuses: the session id, tags and lengths.
     private static let requestOverhead = 64
+    /// Ends a text that was cut.
+    static let cutMarker = " [cut to fit the manager's request limit]"
+
+    /// `status` with its error and message together at most `room` bytes: the error keeps at
+    /// least half of the room (a failure's reason is usually there), the message what is left.
+    /// Nil if not even the markers fit.
+    private static func cut(_ status: TaskStatus, toTextBytes room: Int) -> TaskStatus? {
+        guard room >= 2 * cutMarker.utf8.count else { return nil }
+        var shortened = status
+        shortened.error = prefix(of: status.error, fitting: max((room + 1) / 2, room - status.message.utf8.count))
+        shortened.message = prefix(of: status.message, fitting: room - shortened.error.utf8.count)
+        return shortened
+    }
+
+    /// `text` if it fits in `bytes` of UTF-8, else its longest prefix of whole scalars that fits
+    /// with ``cutMarker`` after it.
+    private static func prefix(of text: String, fitting bytes: Int) -> String {
+        guard text.utf8.count > bytes else { return text }
+        let room = bytes - cutMarker.utf8.count
+        var taken = 0
+        var end = text.unicodeScalars.startIndex
+        for scalar in text.unicodeScalars {
+            let width = UTF8.width(scalar)
+            guard taken + width <= room else { break }
+            taken += width
+            end = text.unicodeScalars.index(after: end)
+        }
+        return String(text.unicodeScalars[..<end]) + cutMarker
+    }
 
     /// The dispatcher accepted `batch`; a status recorded while the batch was on its way stays
     /// queued. An accepted status of a task the assignments no longer hold is forgotten.

@@ -22,6 +22,10 @@ public enum DispatcherWire {
     /// tell from no other failure.
     public static let requestLimitMetadataKey = "beacon-request-limit"
 
+    /// The smallest message limit either end takes: an agent's assignment byte budget, a
+    /// server's request limit. 1 KiB.
+    public static let minimumMessageLimit = 1024
+
     /// Room for the protobuf framing around one assignment diff: the kind, two sequence numbers
     /// and the length prefix of `diff` take at most 1 + 2 × 11 + 6 bytes.
     public static let assignmentFramingBytes = 64

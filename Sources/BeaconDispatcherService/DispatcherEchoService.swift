@@ -88,6 +88,7 @@ package final class DispatcherEchoService: Beacon_Dispatcher_V1_Dispatcher.Servi
     ) async throws -> StreamingServerResponse<Beacon_Dispatcher_V1_AssignmentsMessage> {
         _ = try authenticator.node(of: request.metadata, context: context)
         _ = try SessionID(wire: request.message.sessionID)
+        _ = try DispatcherRPCService.assignmentByteBudget(in: request.metadata)
         return StreamingServerResponse { [emptyAssignments] writer in
             try await writer.write(emptyAssignments)
             await self.holdOpen()

@@ -150,15 +150,19 @@ public struct DispatcherRPCService: Beacon_Dispatcher_V1_Dispatcher.ServiceProto
         return ServerResponse(message: Beacon_Dispatcher_V1_UpdateTaskStatusResponse())
     }
 
-    /// The agent's own limit on an assignment diff, if it names one; a value that is not a
-    /// decimal byte count is refused as an invalid argument.
-    private static func assignmentByteBudget(in metadata: Metadata) throws(RPCError) -> Int? {
-        var values = metadata[stringValues: DispatcherWire.assignmentByteBudgetMetadataKey].makeIterator()
-        guard let text = values.next() else { return nil }
-        guard values.next() == nil, let budget = Int(text) else {
+    /// The agent's own limit on an assignment diff, if it names one. Anything but one decimal
+    /// byte count of at least `DispatcherWire.minimumMessageLimit` is refused as an invalid
+    /// argument; a Beacon agent never sends one.
+    static func assignmentByteBudget(in metadata: Metadata) throws(RPCError) -> Int? {
+        let key = DispatcherWire.assignmentByteBudgetMetadataKey
+        let values = Array(metadata[stringValues: key])
+        guard let text = values.first else { return nil }
+        guard values.count == 1, let budget = Int(text), budget >= DispatcherWire.minimumMessageLimit else {
             throw RPCError(
                 code: .invalidArgument,
-                message: "\(DispatcherWire.assignmentByteBudgetMetadataKey) must be one byte count, not \"\(text)\"")
+                message:
+                    "\(key) must be one byte count of at least \(DispatcherWire.minimumMessageLimit), not \(values.map { "\"\($0)\"" }.joined(separator: ", "))"
+            )
         }
         return budget
     }

@@ -1,5 +1,6 @@
 #if GRPC
 public import BeaconCore
+import BeaconDispatcherAPI
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -70,7 +71,7 @@ public struct DispatcherServerConfiguration: Sendable, Hashable {
                 "the listening host \(host.isEmpty ? "is empty" : "\(host) is not an IPv4 or IPv6 address")")
         }
         guard (0...65535).contains(port) else { throw .invalidConfiguration("port \(port) is not in 0...65535") }
-        guard maximumRequestBytes >= 1024 else {
+        guard maximumRequestBytes >= DispatcherWire.minimumMessageLimit else {
             throw .invalidConfiguration("a request limit of \(maximumRequestBytes) bytes is below 1 KiB")
         }
         guard (1...Int(Int32.max)).contains(maximumStreamsPerConnection) else {

@@ -382,10 +382,10 @@ import Testing
     }
 
     /// A manager that reads smaller requests than the agent's budget allows tells each session
-    /// its limit: the agent reports the statuses that fit and holds the one that does not, where
-    /// it used to send it in a report the manager's transport reset, which ended the session, and
-    /// the next session sent it again.
-    @Test func anAgentHoldsAStatusLargerThanItsManagerReads() async throws {
+    /// its limit: the agent cuts a status that would not fit to the limit (its state intact) and
+    /// reports it with the rest, where it used to send it whole in a report the manager's
+    /// transport reset, which ended the session, and the next session sent it again.
+    @Test func anAgentCutsAStatusLargerThanItsManagerReads() async throws {
         let store = InMemoryDispatcherStore()
         let node = nodeID("node-1")
         store.createNode(node)
@@ -400,24 +400,25 @@ import Testing
         try await eventually("the tasks arrived") { agent.tasks.count == 2 }
 
         // Within the agent's own limit (16 KiB), beyond the manager's.
-        try agent.report(
-            TaskStatusUpdate(
-                taskID: "large", status: TaskStatus(state: .failed, error: String(repeating: "x", count: 4_000))))
+        let error = String(repeating: "x", count: 4_000)
+        try agent.report(TaskStatusUpdate(taskID: "large", status: TaskStatus(state: .failed, error: error)))
         try agent.report(TaskStatusUpdate(taskID: "small", status: TaskStatus(state: .running)))
-        try await eventually("the small status is committed") { store.task("small")?.status.state == .running }
-        #expect(store.task("large")?.status.state == .assigned)
-        #expect(agent.unacknowledgedStatuses == 1)
+        try await eventually("both statuses are committed") {
+            store.task("small")?.status.state == .running && store.task("large")?.status.state == .failed
+        }
+        let committed = try #require(store.task("large")?.status.error)
+        #expect(committed.hasSuffix(" [cut to fit the manager's request limit]"))
+        #expect(committed.utf8.count < 2_048)
+        #expect(error.hasPrefix(committed.prefix { $0 == "x" }))
+        try await eventually("every status is acknowledged") { agent.unacknowledgedStatuses == 0 }
         #expect(agent.sessionsStarted == 1)
         running.cancel()
         _ = await running.result
-        var held: [String] = []
+        var cut: [AgentEvent] = []
         while let event = await events.next() {
-            if case .statusHeld(let task, let reason) = event {
-                held.append(task)
-                #expect(reason.contains("2048 bytes"))
-            }
+            if case .statusCut = event { cut.append(event) }
         }
-        #expect(held == ["large"])
+        #expect(cut == [.statusCut(taskID: "large", limit: 2_048)])
         await manager.stop()
         await connections.close()
     }

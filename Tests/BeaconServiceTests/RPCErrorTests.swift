@@ -177,6 +177,41 @@ import Testing
         }
     }
 
+    /// An assignment byte budget the server cannot use is refused before the stream opens: not
+    /// a number, two of them, or below 1 KiB. A session hears the server's request limit.
+    @Test func aBadAssignmentBudgetIsRefusedAndASessionHearsTheRequestLimit() async throws {
+        try await withManager(maximumRequestBytes: 64 * 1024) { _, client, session in
+            let request = Beacon_Dispatcher_V1_AssignmentsRequest.with { $0.sessionID = session }
+            let key = DispatcherWire.assignmentByteBudgetMetadataKey
+            let bad: [Metadata] = [
+                ["beacon-node-id": "node-1", key: "lots"],
+                ["beacon-node-id": "node-1", key: "4096", key: "8192"],
+                ["beacon-node-id": "node-1", key: "1023"],
+            ]
+            for metadata in bad {
+                let refused = await code {
+                    try await client.assignments(request, metadata: metadata) { response in
+                        for try await _ in response.messages {}
+                    }
+                }
+                #expect(refused?.code == .invalidArgument, "\(metadata)")
+                #expect(refused?.message.contains("at least 1024") == true, "\(String(describing: refused))")
+            }
+            // A good one opens the stream: its first message is the COMPLETE set.
+            let first = try await client.assignments(request, metadata: ["beacon-node-id": "node-1", key: "1024"]) {
+                response -> Beacon_Dispatcher_V1_AssignmentsMessage? in
+                for try await message in response.messages { return message }
+                return nil
+            }
+            #expect(first?.kind == .complete)
+
+            let limit = try await client.session(.init(), metadata: ["beacon-node-id": "node-1"]) { response in
+                response.metadata[stringValues: DispatcherWire.requestLimitMetadataKey].first { _ in true }
+            }
+            #expect(limit == "65536")
+        }
+    }
+
     @Test func aStoppedDispatcherAnswersAborted() async throws {
         try await withManager { manager, client, session in
             manager.dispatcher.stop()

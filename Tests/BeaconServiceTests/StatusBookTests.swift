@@ -52,20 +52,47 @@ import Testing
     }
 
     /// A manager that reads less than the agent's own budget allowed a status to take: that
-    /// status waits for another manager, and the rest go out around it.
-    @Test func aStatusLargerThanTheManagerReadsIsHeldAndTheOthersGo() {
+    /// status's texts are cut to fit, on whole characters, its state kept, and the cut status is
+    /// what the book holds from then on, so its acknowledgment clears it.
+    @Test func aStatusLargerThanTheManagerReadsIsCutToFit() throws {
         var book = StatusBook()
         book.record(update("a", .running))
-        book.record(
-            TaskStatusUpdate(
-                taskID: "b", status: TaskStatus(state: .failed, error: String(repeating: "x", count: 2_000))))
+        let long = TaskStatus(state: .failed, message: "exit 1", error: String(repeating: "é", count: 2_000))
+        book.record(TaskStatusUpdate(taskID: "b", status: long))
         book.record(update("c", .running))
-        let (batch, tooLarge) = book.nextBatch(limit: 10, maximumBytes: 1_024)
-        #expect(batch.map(\.taskID) == ["a", "c"])
-        #expect(tooLarge == ["b"])
-        book.acknowledged(batch)
-        #expect(book.unsentCount == 1)
-        #expect(book.nextBatch(limit: 10, maximumBytes: 1 << 20).batch.map(\.taskID) == ["b"])
+        // Cut, it fits a report alone, not beside "a": it goes in the next.
+        let (first, cut) = book.nextBatch(limit: 10, maximumBytes: 1_024)
+        #expect(cut == ["b"])
+        #expect(first.map(\.taskID) == ["a"])
+        book.acknowledged(first)
+        let (second, cutAgain) = book.nextBatch(limit: 10, maximumBytes: 1_024)
+        #expect(cutAgain.isEmpty)
+        #expect(second.map(\.taskID) == ["b"])
+        let shortened = try #require(second.first?.status)
+        #expect(shortened.state == .failed)
+        #expect(shortened.message == "exit 1")
+        #expect(shortened.error.hasSuffix(StatusBook.cutMarker))
+        #expect(shortened.error.dropLast(StatusBook.cutMarker.count).allSatisfy { $0 == "é" })
+        #expect(64 + StatusBook.encodedSize(of: second[0]) <= 1_024)
+        book.acknowledged(second)
+        #expect(book.nextBatch(limit: 10, maximumBytes: 1_024).batch.map(\.taskID) == ["c"])
+
+        // Both texts long: the error keeps half the room, the message the rest.
+        var both = StatusBook()
+        let texts = TaskStatus(
+            state: .failed, message: String(repeating: "m", count: 3_000), error: String(repeating: "e", count: 3_000))
+        both.record(TaskStatusUpdate(taskID: "t", status: texts))
+        let (single, _) = both.nextBatch(limit: 10, maximumBytes: 2_048)
+        let status = try #require(single.first?.status)
+        #expect(status.error.utf8.count >= status.message.utf8.count)
+        #expect(64 + StatusBook.encodedSize(of: single[0]) <= 2_048)
+
+        // A task id that alone leaves no room: nothing to cut, the status stays queued.
+        var unfit = StatusBook()
+        unfit.record(update(String(repeating: "t", count: 1_000), .failed))
+        let (none, noneCut) = unfit.nextBatch(limit: 10, maximumBytes: 1_024)
+        #expect(none.isEmpty && noneCut.isEmpty)
+        #expect(unfit.unsentCount == 1)
     }
 
     /// A task taken off the node's assignments is forgotten once its last status is

@@ -653,8 +653,8 @@ package final class DispatcherCore<Clock: BeaconClock> {
         node: NodeID, session: SessionID, byteBudget: Int? = nil, at now: BeaconInstant,
         _ sink: @escaping AssignmentSink
     ) throws(DispatcherError) {
-        let batching = try assignmentBatching(forNodeBudget: byteBudget)
         try validate(node: node, session: session)
+        let batching = try assignmentBatching(forNodeBudget: byteBudget)
         let slot = session.handle.index
         // Ended before the new set is built, so it ends even if the new one cannot be sent.
         feeds.end(slot, with: nil)?.perform()

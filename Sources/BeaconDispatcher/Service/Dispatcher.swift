@@ -403,6 +403,16 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
         try core.withLock { core throws(DispatcherError) in
             try core.openAssignments(node: nodeID, session: session, byteBudget: byteBudget, at: now, sink)
         }
+        // Said once per stream: what this node's agent cannot read is left out of its stream alone,
+        // and the oversized counter does not say which node that is.
+        if let byteBudget, byteBudget < configuration.assignmentBatching.byteBudget {
+            logger.info(
+                "node reads assignment messages smaller than the budget",
+                metadata: [
+                    "node": "\(nodeID)", "nodeBudget": "\(byteBudget)",
+                    "budget": "\(configuration.assignmentBatching.byteBudget)",
+                ])
+        }
         return messages
     }
 
