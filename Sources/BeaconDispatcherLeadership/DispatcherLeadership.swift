@@ -41,7 +41,7 @@ public final class DispatcherLeadership<Clock: BeaconClock>: LongRunningService 
         /// registers the manager again under a new lease.
         case leaseLost
         /// The dispatcher stopped leading on its own while this manager held the seat: it could
-        /// not start (`DispatcherError/capacityExhausted(_:)`, a heartbeat timer it cannot run)
+        /// not start (a heartbeat timer it cannot run, `DispatcherError/alreadyRunning`)
         /// or something else stopped it (`DispatcherError/stopped`). Holding the seat with
         /// nothing leading would leave the group without a dispatcher, so the manager leaves the
         /// group, and ``DispatcherLeadership/run()`` throws the error.

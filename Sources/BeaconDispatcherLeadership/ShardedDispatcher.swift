@@ -96,7 +96,7 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
     ///
     /// - Throws: `DispatcherError.invalidArgument` for a root that does not end with `/`, an
     ///   empty manager id or a lease TTL outside `GrantedLease.longestTTL`, and the dispatcher's own failure
-    ///   (`DispatcherError.capacityExhausted`, a heartbeat timer it cannot run).
+    ///   (a heartbeat timer it cannot run, `DispatcherError.alreadyRunning`).
     public func run() async throws(DispatcherError) {
         guard root.hasSuffix("/") else { throw .invalidArgument("the roster root \(root) must end with /") }
         guard !manager.nodeID.isEmpty else { throw .invalidArgument("a manager id must not be empty") }

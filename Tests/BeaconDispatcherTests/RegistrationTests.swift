@@ -485,6 +485,35 @@ import Testing
         #expect(throws: DispatcherError.capacityExhausted(2)) { _ = try dispatcher.registerNow(nodeID("c")) }
     }
 
+    /// UNKNOWN nodes past the table that all register in one batch pass the first check together;
+    /// the one that finds the sessions full after its READY committed gets no session, and is
+    /// written UNKNOWN again (not left READY with no session), to be DOWN at its deadline.
+    @Test func unknownNodesRegisteringTogetherPastTheTableStayUnknown() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.maximumNodes = 2
+        configuration.heartbeatJitter = .zero
+        let dispatcher = try startedDispatcher(configuration, nodes: ["a", "b", "c"])
+        dispatcher.advance(by: configuration.statusBatchInterval)
+        var results: [String: Result<SessionMessage, DispatcherError>] = [:]
+        for name in ["a", "b", "c"] { try dispatcher.register(nodeID(name)) { results[name] = $0 } }
+        dispatcher.advance(by: configuration.statusBatchInterval)
+        let a = try #require(try results["a"]?.get().sessionID)
+        let b = try #require(try results["b"]?.get().sessionID)
+        #expect(throws: DispatcherError.capacityExhausted(2)) { try results["c"]?.get() }
+        #expect(dispatcher.core.nodeCount - dispatcher.core.unknownCount == 2)
+        #expect(dispatcher.core.liveness(of: nodeID("c")) == .unknown)
+        dispatcher.advance(by: configuration.statusBatchInterval)
+        #expect(dispatcher.store.node(nodeID("c"))?.status.state == .unknown)
+
+        for _ in 0..<35 {
+            dispatcher.advance(by: .seconds(1))
+            _ = try dispatcher.heartbeat(node: nodeID("a"), session: a)
+            _ = try dispatcher.heartbeat(node: nodeID("b"), session: b)
+        }
+        #expect(dispatcher.core.liveness(of: nodeID("c")) == .down)
+        #expect(dispatcher.store.node(nodeID("c"))?.status.state == .down)
+    }
+
     /// A node with no session and no UNKNOWN deadline is limited by its registrations in flight:
     /// calls made together cannot each take a session within one window.
     @Test func registrationsOfANewNodeMadeTogetherAreRateLimited() throws {

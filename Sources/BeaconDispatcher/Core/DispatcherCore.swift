@@ -191,9 +191,8 @@ package final class DispatcherCore<Clock: BeaconClock> {
         guard isRunning else { throw .stopped }
         if let refusal = refusal(ofForeign: node) { throw refusal }
         // Refused before its READY write is queued: one that committed and then found no room
-        // for a session would leave the node READY with nothing watching it. (Registrations of
-        // new nodes in flight together can still overfill the table; `settleFailedRegistration`
-        // answers those.)
+        // for a session would leave the node READY with no session. (Registrations in flight
+        // together can still overfill the table; `settleFailedRegistration` answers those.)
         if sessions.slot(of: node) == nil, !hasRoomForSession(node) {
             throw .capacityExhausted(configuration.maximumNodes)
         }
@@ -269,14 +268,19 @@ package final class DispatcherCore<Clock: BeaconClock> {
     }
 
     /// A registration failed after its READY write committed (no room for a session, the node
-    /// voided by a shard move, the wheel refusing a record): the record says READY, yet nothing
-    /// here will ever mark the node DOWN, unless it still has a session or an UNKNOWN deadline
-    /// or another registration of it is still in flight. It is DOWN, with an orphan timer (a
-    /// node already DOWN keeps the one it has).
+    /// voided by a shard move, the wheel refusing a record): the record says READY with no
+    /// session behind it, unless the node still has a session or another registration of it is
+    /// still in flight. A node still UNKNOWN (carried over, and refused because the sessions were
+    /// full) is UNKNOWN again, which its deadline will turn DOWN if it does not register in time.
+    /// Any other is DOWN, with an orphan timer (a node already DOWN keeps the one it has): nothing
+    /// here would ever mark it DOWN otherwise.
     private func settleFailedRegistration(of node: NodeID, at now: BeaconInstant) {
-        guard isRunning, holds(node), !liveness.isRegistering(node), sessions.slot(of: node) == nil,
-            liveness.unknown(node) == nil
-        else { return }
+        guard isRunning, holds(node), !liveness.isRegistering(node), sessions.slot(of: node) == nil else { return }
+        if liveness.unknown(node) != nil {
+            statuses.queueNodeStatusKeepingDescription(
+                node, NodeStatus(state: .unknown, message: Self.leadershipChangeMessage))
+            return
+        }
         if !liveness.isDown(node) { liveness.startOrphanTimer(node, at: now) }
         statuses.queueNodeStatusKeepingDescription(
             node, NodeStatus(state: .down, message: Self.registrationFailureMessage))

@@ -22,7 +22,8 @@ public enum DispatcherError: Error, Sendable, Hashable, CustomStringConvertible 
     case invalidArgument(String)
     /// `run` on a dispatcher that is running.
     case alreadyRunning
-    /// The node table is full: `maximumNodes` are registered (gRPC ResourceExhausted).
+    /// The node table is full (gRPC ResourceExhausted): `maximumNodes` nodes are registered or
+    /// UNKNOWN, or, for a node carried over as UNKNOWN, `maximumNodes` hold sessions.
     case capacityExhausted(Int)
     /// The store refused a write (gRPC Unavailable).
     case storeFailure(String)

@@ -136,11 +136,7 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
         defer { watch.cancel() }
         let adopted = core.withLock { $0.nodeCount }
         logger.info("dispatcher leading", metadata: ["nodes": "\(adopted)"])
-        if adopted > configuration.maximumNodes {
-            logger.warning(
-                "the store holds more live nodes than maximumNodes: the first to register get sessions, the rest are refused until nodes that do not come back are DOWN",
-                metadata: ["nodes": "\(adopted)", "maximumNodes": "\(configuration.maximumNodes)"])
-        }
+        warnIfOverCapacity(adopted)
         do {
             try timer.start { [core, clock, logger, metrics, wakeup] expiry in
                 let downs = core.withLock { core in
@@ -386,12 +382,15 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     /// saw a gap recovers, and how one recovers whose stream ended with
     /// ``DispatcherError/assignmentsBehind(limit:)`` because it read too slowly.
     ///
-    /// - Parameter byteBudget: the largest diff the node reads, when it is below the configured
-    ///   `assignmentBatching.byteBudget`: its messages are cut to it, and a task, secret or config
-    ///   too large for it is left out of this node's stream (counted as oversized) rather than
-    ///   sent in a message the node would refuse. Nil, or a larger budget, takes the configured
-    ///   one. Below `AssignmentEncoder.minimumByteBudget` it is refused with
-    ///   ``DispatcherError/invalidArgument(_:)``.
+    /// - Parameters:
+    ///   - nodeID: the node whose assignments to send.
+    ///   - session: the node's current session.
+    ///   - byteBudget: the largest diff the node reads, when it is below the configured
+    ///     `assignmentBatching.byteBudget`: its messages are cut to it, and a task, secret or
+    ///     config too large for it is left out of this node's stream (counted as oversized) rather
+    ///     than sent in a message the node would refuse. Nil, or a larger budget, takes the
+    ///     configured one. Below `AssignmentEncoder.minimumByteBudget` it is refused with
+    ///     ``DispatcherError/invalidArgument(_:)``.
     public func assignments(nodeID: NodeID, session: SessionID, byteBudget: Int? = nil) throws(DispatcherError)
         -> DispatcherStream<AssignmentMessage>
     {
@@ -445,14 +444,24 @@ public final class Dispatcher<Clock: BeaconClock>: LongRunningService {
     /// Without a shard, a dispatcher holds every node of its store.
     public func updateShard(_ shard: DispatcherShard) {
         let now = clock.now
-        let change = core.withLock { $0.updateShard(shard, at: now) }
+        let (change, nodes) = core.withLock { ($0.updateShard(shard, at: now), $0.nodeCount) }
         wakeup.signal()
+        if change.adopted > 0 { warnIfOverCapacity(nodes) }
         logger.info(
             "shard changed",
             metadata: [
                 "manager": "\(shard.manager)", "managers": "\(shard.table.managers.count)",
                 "sessions-ended": "\(change.sessionsEnded)", "adopted": "\(change.adopted)",
             ])
+    }
+
+    /// A term or a shard change took over more live nodes than `maximumNodes`: the first to
+    /// register get sessions and the rest are refused, which an operator should hear of.
+    private func warnIfOverCapacity(_ nodes: Int) {
+        guard nodes > configuration.maximumNodes else { return }
+        logger.warning(
+            "more live nodes than maximumNodes: the first to register get sessions, the rest are refused until nodes that do not come back are DOWN",
+            metadata: ["nodes": "\(nodes)", "maximumNodes": "\(configuration.maximumNodes)"])
     }
 
     /// Calls `observer` on the wheel's thread for every node whose deadline passes.
