@@ -25,6 +25,10 @@ public final class ServerManager: LongRunningService {
         /// Counts the orders set by a failure or a preference. A rebalance that sees it move
         /// while it pings publishes nothing: its order predates what the client just learnt.
         var orderChanges: UInt64 = 0
+        /// Bumped by every ``add(_:)`` and ``prefer(_:)``, which mark the manager online: a
+        /// rebalance that found no healthy server among those it pinged leaves the manager online
+        /// if one came meanwhile.
+        var onlineMarks: UInt64 = 0
     }
 
     private let list: AtomicSnapshot<ServerList>
@@ -84,7 +88,8 @@ public final class ServerManager: LongRunningService {
     /// The list, front first.
     public var servers: [ManagedServer] { list.load().servers }
 
-    /// True until a server is added, and after a rebalance that found no healthy server.
+    /// True until a server is added, and after a rebalance that found no healthy server (unless
+    /// one was added or preferred while it pinged).
     public var isOffline: Bool { offline.load(ordering: .acquiring) }
 
     // MARK: Writes
@@ -92,7 +97,7 @@ public final class ServerManager: LongRunningService {
     /// Adds `server` at the end, or updates the server of that name in place. Marks the manager
     /// online (Consul: "we've just seen a new server").
     public func add(_ server: ManagedServer) {
-        writer.withLock { _ in
+        writer.withLock { writer in
             var servers = list.load().servers
             if let index = servers.firstIndex(where: { $0.name == server.name }) {
                 servers[index] = server
@@ -100,6 +105,7 @@ public final class ServerManager: LongRunningService {
                 servers.append(server)
             }
             list.publish(ServerList(servers))
+            writer.onlineMarks &+= 1
             offline.store(false, ordering: .releasing)
         }
     }
@@ -115,6 +121,7 @@ public final class ServerManager: LongRunningService {
             servers.insert(server, at: 0)
             list.publish(ServerList(servers))
             writer.orderChanges &+= 1
+            writer.onlineMarks &+= 1
             offline.store(false, ordering: .releasing)
         }
     }
@@ -154,18 +161,22 @@ public final class ServerManager: LongRunningService {
 
     /// Consul's rebalance: shuffle (weighted toward heavier servers when weights differ), then
     /// ping from the front, moving each server that fails to the end, at most once per server.
-    /// No healthy server: offline, and the list stays as it was. Otherwise online, and the new
+    /// No healthy server: offline (unless a server was added or preferred meanwhile, which it did
+    /// not ping), and the list stays as it was. Otherwise online, and the new
     /// order is reconciled with servers added and removed while pinging; a failure reported or
     /// a server preferred meanwhile wins over the new order, which is dropped. A rebalance
     /// whose task is cancelled stops pinging and changes nothing: a ping cut short is no
     /// verdict on the server. Returns whether a new order was published.
     @discardableResult
     public func rebalance() async -> Bool {
-        var candidate = list.load().servers
-        let started = writer.withLock { writer in
-            Self.shuffle(&candidate, using: &writer.random)
-            return writer.orderChanges
+        // The list and the counters read together: a change made between them would be in
+        // neither the candidate nor the check, and the rebalance would publish over it.
+        let (shuffled, started, marks) = writer.withLock { writer in
+            var servers = list.load().servers
+            Self.shuffle(&servers, using: &writer.random)
+            return (servers, writer.orderChanges, writer.onlineMarks)
         }
+        var candidate = shuffled
         var found = false
         for _ in 0..<candidate.count {
             if await isHealthy(candidate[0]) {
@@ -179,7 +190,9 @@ public final class ServerManager: LongRunningService {
         // Cancelled while a ping answered (or with the local server in front, which needs none).
         if Task.isCancelled { return false }
         guard found else {
-            offline.store(true, ordering: .releasing)
+            writer.withLock { writer in
+                if writer.onlineMarks == marks { offline.store(true, ordering: .releasing) }
+            }
             logger.debug("no healthy servers during rebalance, aborting")
             return false
         }

@@ -48,6 +48,29 @@ import Testing
         #expect(m.find()?.name == "owner")
     }
 
+    /// A server the client was told to use while every ping fails keeps the manager online:
+    /// the rebalance found none of the servers it pinged healthy, but it never pinged that one.
+    @Test func aServerPreferredWhileEveryPingFailsKeepsTheManagerOnline() async {
+        let (m, pinger, rebalancing, _) = await rebalanceWaitingOnAPing()
+        m.prefer(server("owner"))
+        pinger.answer(false)
+        for _ in 0..<2 {
+            _ = await pinger.nextPing()
+            pinger.answer(false)
+        }
+        #expect(await rebalancing.value == false)
+        #expect(m.find()?.name == "owner")
+        #expect(!m.isOffline)
+        // With nothing new meanwhile, a rebalance that finds no server does mark it offline.
+        let again = Task { await m.rebalance() }
+        for _ in 0..<4 {
+            _ = await pinger.nextPing()
+            pinger.answer(false)
+        }
+        #expect(await again.value == false)
+        #expect(m.isOffline)
+    }
+
     /// Added and removed servers are not order changes: the rebalance still publishes, merged.
     @Test func aServerAddedWhileRebalancingIsMergedIntoTheNewOrder() async {
         let (m, pinger, rebalancing, pinged) = await rebalanceWaitingOnAPing()
