@@ -5,7 +5,8 @@ import Synchronization
 
 /// Turns many concurrent single-item writes into few batched ones: an item submitted while a
 /// batch is being written waits for the next batch, and every submitter returns once the batch
-/// holding its item is written (or throws that batch's error).
+/// holding its item is written (or throws that batch's error, or the error the batch's writer
+/// gave its item alone, which it left unwritten).
 ///
 /// One batch is written at a time, by a task started when the first item arrives and ending
 /// when no item is waiting, so an idle committer holds no task.
@@ -21,9 +22,11 @@ final class GroupCommitter<Item: Sendable>: Sendable {
     private let state = PosixMutex(State())
     private let committedBatches = Atomic<Int>(0)
     private let committedItems = Atomic<Int>(0)
-    private let writeBatch: @Sendable ([Item]) async throws(MasterWorkerError) -> Void
+    private let writeBatch: @Sendable ([Item]) async throws(MasterWorkerError) -> [MasterWorkerError?]
 
-    init(writeBatch: @escaping @Sendable ([Item]) async throws(MasterWorkerError) -> Void) {
+    /// - Parameter writeBatch: writes a batch in one transaction and answers, for each item in
+    ///   order, nil if it was written or why it was refused; throwing fails the whole batch.
+    init(writeBatch: @escaping @Sendable ([Item]) async throws(MasterWorkerError) -> [MasterWorkerError?]) {
         self.writeBatch = writeBatch
     }
 
@@ -66,10 +69,13 @@ final class GroupCommitter<Item: Sendable>: Sendable {
             }
             guard !items.isEmpty else { return }
             do {
-                try await writeBatch(items)
+                let refusals = try await writeBatch(items)
+                precondition(refusals.count == waiters.count, "a batch writer answers for each item")
                 committedBatches.add(1, ordering: .relaxed)
-                committedItems.add(items.count, ordering: .relaxed)
-                for waiter in waiters { waiter.resume() }
+                committedItems.add(refusals.count { $0 == nil }, ordering: .relaxed)
+                for (index, waiter) in waiters.enumerated() {
+                    if let refusal = refusals[index] { waiter.resume(throwing: refusal) } else { waiter.resume() }
+                }
             } catch {
                 for waiter in waiters { waiter.resume(throwing: error) }
             }

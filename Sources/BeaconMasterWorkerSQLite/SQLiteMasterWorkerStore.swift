@@ -46,16 +46,27 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
         let writer = self.writer
         statusWriter = GroupCommitter { rows throws(MasterWorkerError) in
             try await Self.write(writer) { db in
-                let statement = try db.cachedStatement(
+                // A row of a later run of the worker (a newer epoch) stays: the write changes
+                // nothing, and its caller hears which epoch the store holds.
+                let upsert = try db.cachedStatement(
                     sql: """
-                        INSERT OR REPLACE INTO worker_status (master_id, worker_id, state, epoch, error_message, extend_bytes)
+                        INSERT INTO worker_status (master_id, worker_id, state, epoch, error_message, extend_bytes)
                         VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (master_id, worker_id) DO UPDATE
+                        SET state = excluded.state, epoch = excluded.epoch, error_message = excluded.error_message,
+                            extend_bytes = excluded.extend_bytes
+                        WHERE excluded.epoch >= worker_status.epoch
                         """)
-                for row in rows {
-                    try statement.execute(arguments: [
+                let stored = try db.cachedStatement(
+                    sql: "SELECT epoch FROM worker_status WHERE master_id = ? AND worker_id = ?")
+                return try rows.map { row -> MasterWorkerError? in
+                    try upsert.execute(arguments: [
                         row.master.rawValue, row.worker.rawValue, row.status.state.rawValue, row.status.epoch.rawValue,
                         row.status.errorMessage, Data(row.status.extensionBytes),
                     ])
+                    guard db.changesCount == 0 else { return nil }
+                    let epoch = try Int64.fetchOne(stored, arguments: [row.master.rawValue, row.worker.rawValue]) ?? 0
+                    return .staleWorker(row.worker, ownEpoch: row.status.epoch, stored: Epoch(rawValue: epoch))
                 }
             }
         }
@@ -89,7 +100,14 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
         try await Self.write(writer) { db in
             try db.execute(
                 sql: "INSERT OR IGNORE INTO logic_epoch (job_id, epoch) VALUES (?, 1)", arguments: [job.rawValue])
-            try db.execute(sql: "UPDATE logic_epoch SET epoch = epoch + 1 WHERE job_id = ?", arguments: [job.rawValue])
+            // SQLite turns an integer past Int64.max into a real, which would read back as the
+            // same epoch every time: an epoch must never repeat, so the counter's end is an error.
+            try db.execute(
+                sql: "UPDATE logic_epoch SET epoch = epoch + 1 WHERE job_id = ? AND epoch < ?",
+                arguments: [job.rawValue, Int64.max])
+            guard db.changesCount == 1 else {
+                throw MasterWorkerError.storage("job \(job) has used every epoch up to \(Int64.max)")
+            }
             let value = try Int64.fetchOne(
                 db, sql: "SELECT epoch FROM logic_epoch WHERE job_id = ?", arguments: [job.rawValue])
             return Epoch(rawValue: value ?? 0)
@@ -170,11 +188,24 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
         try await statusWriter.submit(StatusRow(master: master, worker: worker, status: status))
     }
 
-    public func deleteWorkerStatus(worker: WorkerID, master: MasterID) async throws(MasterWorkerError) {
-        try await Self.write(writer) { db in
-            try db.execute(
-                sql: "DELETE FROM worker_status WHERE master_id = ? AND worker_id = ?",
-                arguments: [master.rawValue, worker.rawValue])
+    public func deleteWorkerStatus(worker: WorkerID, master: MasterID, masterEpoch: Epoch)
+        async throws(MasterWorkerError)
+    {
+        // One transaction: a master that starts between the check and the delete would recover
+        // from the row this one deletes.
+        let current = try await Self.write(writer) { db -> Int64? in
+            let epoch = try Int64.fetchOne(
+                db, sql: "SELECT epoch FROM master_meta WHERE id = ?", arguments: [master.rawValue])
+            guard let epoch, epoch > masterEpoch.rawValue else {
+                try db.execute(
+                    sql: "DELETE FROM worker_status WHERE master_id = ? AND worker_id = ?",
+                    arguments: [master.rawValue, worker.rawValue])
+                return nil
+            }
+            return epoch
+        }
+        if let current {
+            throw .staleMaster(master, ownEpoch: masterEpoch, seen: Epoch(rawValue: current))
         }
     }
 

@@ -185,6 +185,90 @@ import Testing
         #expect(pong.masterEpoch == master.epoch && pong.toWorker == w1)
     }
 
+    /// A start refused for its own arguments (a mailbox capacity of 0, or the running master's
+    /// executor, whose topics are taken) takes nothing over: the running master's epoch and
+    /// executor stay on the record, and it keeps running. Before, the refused start had already
+    /// saved its epoch, and the running master stepped down at its next worker's ping.
+    @Test func aRefusedStartLeavesTheRunningMasterInCharge() async throws {
+        let job = try Job(self)
+        let master = try await job.startMaster()
+        let before = try await job.store.loadMaster(masterID)
+        await #expect(throws: MasterWorkerError.self) {
+            _ = try await MasterRuntime.start(
+                id: masterID, executor: Fixture.executor("other-node"), transport: job.transport, store: job.store,
+                configuration: configuration, clock: clock, mailboxCapacity: 0)
+        }
+        await #expect(throws: MasterWorkerError.self) { _ = try await job.startMaster() }
+        await #expect(throws: MasterWorkerError.self) {
+            _ = try await MasterRuntime.start(
+                id: masterID, executor: Fixture.executor("other-node"), transport: job.transport, store: job.store,
+                configuration: configuration, clock: clock, capacity: 0)
+        }
+        #expect(try await job.store.loadMaster(masterID) == before)
+        // Still in charge: a worker created now comes online under it.
+        let worker = try await job.startWorker(under: master)
+        var events = master.events.makeAsyncIterator()
+        #expect(try await Self.nextEvent(&events) == .online(w1, executor: workerNode))
+        worker.stop()
+        master.stop()
+    }
+
+    /// A tombstone of a master that has stopped stays: a newer master may be recovering the
+    /// worker from its status.
+    @Test func aStoppedMasterCannotCleanATombstone() async throws {
+        let job = try Job(self)
+        let master = try await job.startMaster()
+        var events = master.events.makeAsyncIterator()
+        let worker = try await job.startWorker(under: master)
+        try await worker.exit(.finished)
+        while try await Self.nextEvent(&events) != .offline(w1, reason: .workerFinished) {}
+        #expect(master.workers[w1]?.phase == .tombstone)
+        master.stop()
+        await #expect(throws: MasterWorkerError.masterClosed) { try await master.cleanTombstone(w1) }
+        #expect(try await job.store.loadWorkerStatuses(master: masterID)[w1] != nil)
+    }
+
+    /// A master whose record a newer master has taken (it cannot hear of it, but reaches the
+    /// store) cleans no tombstone: the store refuses, and the master stops as stale.
+    @Test func aMasterReplacedInTheStoreStopsWhenItCleansATombstone() async throws {
+        let job = try Job(self)
+        let master = try await job.startMaster()
+        var events = master.events.makeAsyncIterator()
+        let worker = try await job.startWorker(under: master)
+        try await worker.exit(.finished)
+        while try await Self.nextEvent(&events) != .offline(w1, reason: .workerFinished) {}
+        let newer = Epoch(rawValue: master.epoch.rawValue + 1)
+        var record = try #require(try await job.store.loadMaster(masterID))
+        record.epoch = newer
+        try await job.store.saveMaster(record)
+        let stale = MasterWorkerError.staleMaster(masterID, ownEpoch: master.epoch, seen: newer)
+        await #expect(throws: stale) { try await master.cleanTombstone(w1) }
+        // Checked without waiting first, so that a master still running fails the test at once.
+        let stillCreates = (try? await master.createWorker(Fixture.worker("w2"), on: workerNode)) != nil
+        try #require(!stillCreates, "the stale master is still running")
+        await #expect(throws: stale) { try await master.waitUntilStopped() }
+        #expect(try await job.store.loadWorkerStatuses(master: masterID)[w1] != nil)
+    }
+
+    /// A run of a worker whose status write finds a later run's in the store stops: it has
+    /// been replaced, and sends nothing.
+    @Test func aWorkerWhoseStatusAWorkerRunLaterReplacedStops() async throws {
+        let job = try Job(self)
+        let master = try await job.startMaster()
+        let worker = try await job.startWorker(under: master)
+        let own = try #require(master.workers[w1]?.status.epoch)
+        let later = Epoch(rawValue: own.rawValue + 10)
+        try await job.store.saveWorkerStatus(WorkerStatus(state: .normal, epoch: later), worker: w1, master: masterID)
+        let stale = MasterWorkerError.staleWorker(w1, ownEpoch: own, stored: later)
+        await #expect(throws: stale) { try await worker.updateStatus(.error, errorMessage: "late") }
+        // Checked without waiting first, so that a worker still running fails the test at once.
+        let stillReports = (try? await worker.updateStatus(.normal)) != nil
+        try #require(!stillReports, "the replaced worker is still running")
+        await #expect(throws: stale) { try await worker.waitUntilStopped() }
+        #expect(try await job.store.loadWorkerStatuses(master: masterID)[w1]?.epoch == later)
+        master.stop()
+    }
+
     @Test func aStopRequestRunsTheCancelHookOnce() async throws {
         let job = try Job(self)
         let master = try await job.startMaster()

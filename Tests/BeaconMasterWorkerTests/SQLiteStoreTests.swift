@@ -42,10 +42,58 @@ import Testing
         try await store.saveWorkerStatus(latest, worker: w1, master: master)
         try await store.saveWorkerStatus(latest, worker: w1, master: other)
         #expect(try await store.loadWorkerStatuses(master: master) == [w1: latest])
-        try await store.deleteWorkerStatus(worker: w1, master: master)
-        try await store.deleteWorkerStatus(worker: w1, master: master)
+        try await store.deleteWorkerStatus(worker: w1, master: master, masterEpoch: .first)
+        try await store.deleteWorkerStatus(worker: w1, master: master, masterEpoch: .first)
         #expect(try await store.loadWorkerStatuses(master: master).isEmpty)
         #expect(try await store.loadWorkerStatuses(master: other).count == 1)
+    }
+
+    /// A status write of an earlier run of a worker that lands after the later run's (a paused
+    /// process, a write that waited on a busy file) leaves the later run's row: were it written,
+    /// a fail-over would recover the worker at the old epoch and fence out the run that is alive.
+    /// A write made at the same time for another worker is not affected.
+    @Test func aLateStatusOfAnEarlierRunLeavesTheLaterRunsRow() async throws {
+        let store = try SQLiteMasterWorkerStore(path: ":memory:")
+        let (w1, w2) = (Fixture.worker("w1"), Fixture.worker("w2"))
+        let later = WorkerStatus(state: .normal, epoch: Epoch(rawValue: 5))
+        try await store.saveWorkerStatus(later, worker: w1, master: master)
+        let stale = Task {
+            try await store.saveWorkerStatus(
+                WorkerStatus(state: .error, epoch: Epoch(rawValue: 3), errorMessage: "late"), worker: w1,
+                master: master)
+        }
+        let other = Task {
+            try await store.saveWorkerStatus(
+                WorkerStatus(state: .normal, epoch: Epoch(rawValue: 4)), worker: w2, master: master)
+        }
+        await #expect(
+            throws: MasterWorkerError.staleWorker(w1, ownEpoch: Epoch(rawValue: 3), stored: Epoch(rawValue: 5))
+        ) {
+            try await stale.value
+        }
+        try await other.value
+        #expect(try await store.loadWorkerStatuses(master: master)[w1] == later)
+        #expect(try await store.loadWorkerStatuses(master: master)[w2]?.epoch == Epoch(rawValue: 4))
+        // The same run writes again at its own epoch.
+        let again = WorkerStatus(state: .finished, epoch: Epoch(rawValue: 5))
+        try await store.saveWorkerStatus(again, worker: w1, master: master)
+        #expect(try await store.loadWorkerStatuses(master: master)[w1] == again)
+    }
+
+    /// A master that a newer one replaced (it cannot hear of it, but still reaches the store)
+    /// cannot delete a worker's status: the newer master recovers the worker from it.
+    @Test func aStaleMasterCannotDeleteAStatusItsSuccessorRecoversFrom() async throws {
+        let store = try SQLiteMasterWorkerStore(path: ":memory:")
+        let w1 = Fixture.worker("w1")
+        try await store.saveMaster(MasterMetadata(id: master, epoch: Epoch(rawValue: 2)))
+        try await store.saveMaster(MasterMetadata(id: master, epoch: Epoch(rawValue: 4)))
+        try await store.saveWorkerStatus(WorkerStatus(state: .normal, epoch: .first), worker: w1, master: master)
+        await #expect(throws: MasterWorkerError.staleMaster(master, ownEpoch: .first, seen: Epoch(rawValue: 4))) {
+            try await store.deleteWorkerStatus(worker: w1, master: master, masterEpoch: .first)
+        }
+        #expect(try await store.loadWorkerStatuses(master: master).count == 1)
+        try await store.deleteWorkerStatus(worker: w1, master: master, masterEpoch: Epoch(rawValue: 4))
+        #expect(try await store.loadWorkerStatuses(master: master).isEmpty)
     }
 
     @Test func concurrentSavesAreGroupCommittedAndAllSurviveAReopen() async throws {
@@ -70,6 +118,19 @@ import Testing
         let database = try DatabaseQueue(path: path)
         let mode = try await database.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
+    }
+
+    /// The last epoch a job can draw is Int64.max; the next draw is an error, not a repeat
+    /// (SQLite would turn the sum into a real that reads back as the same epoch again).
+    @Test func aJobThatUsedEveryEpochGetsAnErrorNotARepeat() async throws {
+        let path = try Self.temporaryPath()
+        let store = try SQLiteMasterWorkerStore(path: path)
+        _ = try await store.generateEpoch(for: master)
+        let database = try DatabaseQueue(path: path)
+        try await database.write { try $0.execute(sql: "UPDATE logic_epoch SET epoch = ?", arguments: [Int64.max - 1]) }
+        #expect(try await store.generateEpoch(for: master) == Epoch(rawValue: .max))
+        await #expect(throws: MasterWorkerError.self) { try await store.generateEpoch(for: master) }
+        await #expect(throws: MasterWorkerError.self) { try await store.generateEpoch(for: master) }
     }
 
     @Test func aCorruptRowIsAStorageErrorNotATrap() async throws {

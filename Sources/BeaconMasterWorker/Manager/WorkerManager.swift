@@ -68,12 +68,21 @@ public final class WorkerManager<Clock: BeaconClock> {
         } catch {
             throw .heartbeatWheel(error.description)
         }
-        for (worker, status) in recovering where status.state != .finished {
+        recover(recovering)
+    }
+
+    /// Takes over the statuses a predecessor persisted, as `init(…recovering:…)` does, for
+    /// ``MasterRuntime``, which builds its manager before it reads them: it checks its arguments
+    /// before it takes over the job's record, and reads the statuses only once it has. Once, before
+    /// any message or worker; finished workers are skipped.
+    func recover(_ statuses: [WorkerID: WorkerStatus]) {
+        precondition(table.count == 0, "a manager recovers once, before it holds any worker")
+        for (worker, status) in statuses where status.state != .finished {
             table.insert(WorkerTable.Record(id: worker, status: status), phase: .waiting)
         }
         waitingCount = table.count
         if waitingCount > 0 {
-            recoveryDeadline = clock.now.advanced(by: configuration.offlineTimeout)
+            recoveryDeadline = wheel.clock.now.advanced(by: configuration.offlineTimeout)
         }
     }
 

@@ -17,9 +17,12 @@ public enum MasterWorkerError: Error, Sendable, Hashable, CustomStringConvertibl
     case workerCanceled
     /// The worker failed permanently.
     case workerFailed(String)
-    /// A message carried a master epoch newer than this master's: another master has taken over
-    /// the job and this one must stop.
+    /// Another master has taken over the job and this one must stop: a message carried a newer
+    /// master epoch, or the store's record holds one (`seen`).
     case staleMaster(MasterID, ownEpoch: Epoch, seen: Epoch)
+    /// A status from an earlier run of the worker: the store holds one of a later run (a newer
+    /// worker epoch), so this run has been replaced and must stop; nothing was written.
+    case staleWorker(WorkerID, ownEpoch: Epoch, stored: Epoch)
     /// A worker with this ID already exists under the master (clean its tombstone first).
     case duplicateWorker(WorkerID)
     /// No worker with this ID exists under the master.
@@ -51,7 +54,9 @@ public enum MasterWorkerError: Error, Sendable, Hashable, CustomStringConvertibl
         case .workerCanceled: "worker is cancelled"
         case .workerFailed(let message): "worker failed permanently" + (message.isEmpty ? "" : ": \(message)")
         case .staleMaster(let master, let own, let seen):
-            "master \(master) at \(own) is stale: a message carried \(seen), so a newer master runs this job"
+            "master \(master) at \(own) is stale: a newer master, at \(seen), runs this job"
+        case .staleWorker(let worker, let own, let stored):
+            "worker \(worker) at \(own) is stale: the store holds a status of its run at \(stored)"
         case .duplicateWorker(let worker): "worker \(worker) already exists under this master"
         case .unknownWorker(let worker): "no worker \(worker) under this master"
         case .invalidWorkerState(let worker, let message): "worker \(worker): \(message)"

@@ -70,20 +70,30 @@ public final class MasterRuntime: LongRunningService {
         store: any MasterWorkerStore, configuration: TimeoutConfiguration = .default,
         clock: some BeaconClock = MonotonicClock(), mailboxCapacity: Int = 65_536, capacity: Int = 1 << 20
     ) async throws(MasterWorkerError) -> MasterRuntime {
-        var metadata = try await store.loadMaster(id) ?? MasterMetadata(id: id)
-        metadata.epoch = try await store.generateEpoch(for: id)
-        metadata.executor = executor
-        metadata.address = address
-        try await store.saveMaster(metadata)
-        let isFirstStart = metadata.state == .uninitialized
-        let recovering = isFirstStart ? [:] : try await store.loadWorkerStatuses(master: id)
+        // Whatever can refuse this start comes before it saves its epoch: a start that failed
+        // after taking over the job's record would have fenced out the master running it, and
+        // left the job with none. (Drawing an epoch fences nobody; saving it does.)
         let clock = ErasedClock(clock)
-        let manager = try WorkerManager(
-            master: id, epoch: metadata.epoch, configuration: configuration, clock: clock, recovering: recovering,
-            capacity: capacity)
         let mailbox = try transport.mailbox(
             on: executor, topics: [MasterWorkerTopic.ping(master: id), MasterWorkerTopic.status(master: id)],
             capacity: mailboxCapacity)
+        var metadata: MasterMetadata
+        let isFirstStart: Bool
+        let manager: WorkerManager<ErasedClock>
+        do {
+            metadata = try await store.loadMaster(id) ?? MasterMetadata(id: id)
+            metadata.epoch = try await store.generateEpoch(for: id)
+            metadata.executor = executor
+            metadata.address = address
+            manager = try WorkerManager(
+                master: id, epoch: metadata.epoch, configuration: configuration, clock: clock, capacity: capacity)
+            try await store.saveMaster(metadata)
+            isFirstStart = metadata.state == .uninitialized
+            if !isFirstStart { manager.recover(try await store.loadWorkerStatuses(master: id)) }
+        } catch {
+            mailbox.close()
+            throw error
+        }
         let runtime = MasterRuntime(
             id: id, executor: executor, metadata: metadata, isFirstStart: isFirstStart, manager: manager,
             clock: clock, transport: transport, store: store)
@@ -224,6 +234,8 @@ public final class MasterRuntime: LongRunningService {
         try checkRunning()
         if manager.withLock({ $0.worker(worker) }) != nil { throw .duplicateWorker(worker) }
         let epoch = try await store.generateEpoch(for: id)
+        // Stopped while the epoch was drawn (a newer master's message, say): no worker to start.
+        try checkRunning()
         try manager.withLock { (manager) throws(MasterWorkerError) in
             try manager.workerStarting(worker, on: executor, epoch: epoch)
         }
@@ -258,12 +270,22 @@ public final class MasterRuntime: LongRunningService {
     /// deleted with the tombstone's.
     ///
     /// - Throws: ``MasterWorkerError/invalidWorkerState(_:_:)`` if the worker is not a tombstone,
-    ///   ``MasterWorkerError/storage(_:)``.
+    ///   ``MasterWorkerError/masterClosed`` once the master has stopped,
+    ///   ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)`` (nothing deleted, and the master
+    ///   stops) if a newer master has started on the job's record, ``MasterWorkerError/storage(_:)``.
     public func cleanTombstone(_ worker: WorkerID) async throws(MasterWorkerError) {
+        try checkRunning()
         if let snapshot = manager.withLock({ $0.worker(worker) }), snapshot.phase != .tombstone {
             throw .invalidWorkerState(worker, "only a tombstone can be cleaned; it is \(snapshot.phase)")
         }
-        try await store.deleteWorkerStatus(worker: worker, master: id)
+        // Only while this master's epoch is the record's: a stale master that cannot hear of its
+        // successor must not delete a status the successor will recover the worker from.
+        do {
+            try await store.deleteWorkerStatus(worker: worker, master: id, masterEpoch: epoch)
+        } catch {
+            if case .staleMaster = error { stop(with: .failure(error)) }
+            throw error
+        }
         try manager.withLock { (manager) throws(MasterWorkerError) in _ = try manager.cleanTombstone(worker) }
     }
 

@@ -200,6 +200,8 @@ public final class WorkerRuntime: LongRunningService {
     /// updates are refused: the exit status is the last word.
     ///
     /// - Throws: ``MasterWorkerError/storage(_:)`` (nothing was sent),
+    ///   ``MasterWorkerError/staleWorker(_:ownEpoch:stored:)`` when a later run of the worker has
+    ///   persisted its status (nothing was sent, and the worker stops),
     ///   ``MasterWorkerError/statusNotDelivered(master:after:)``,
     ///   ``MasterWorkerError/invalidWorkerState(_:_:)`` after an exit or a stop.
     public func updateStatus(_ state: WorkerState, errorMessage: String = "", extensionBytes: [UInt8] = [])
@@ -226,7 +228,13 @@ public final class WorkerRuntime: LongRunningService {
             $0.prepareStatus(state: state, errorMessage: errorMessage, extensionBytes: extensionBytes)
         }
         if update.mustPersist {
-            try await store.saveWorkerStatus(update.status, worker: worker, master: master)
+            do {
+                try await store.saveWorkerStatus(update.status, worker: worker, master: master)
+            } catch {
+                // A later run of this worker has written its status: this run was replaced.
+                if case .staleWorker = error { stop(with: .failure(error)) }
+                throw error
+            }
             session.withLock { $0.statusPersisted(update.status) }
         }
         let configuration = session.withLock { $0.client.configuration }
@@ -235,7 +243,9 @@ public final class WorkerRuntime: LongRunningService {
             let (message, executor) = session.withLock { $0.statusMessage(for: update.status) }
             let topic = MasterWorkerTopic.status(master: master)
             if transport.trySend(.status(message), topic: topic, from: self.executor, to: executor) { return }
-            if clock.now >= deadline { break }
+            // A worker that stopped meanwhile (it gave up on its master, or was replaced) has no
+            // status left to deliver.
+            if clock.now >= deadline || stopped.value != nil { break }
             if let metadata = try? await store.loadMaster(master), let executor = metadata.executor {
                 session.withLock { $0.masterInfoLoaded(MasterInfo(executor: executor, epoch: metadata.epoch)) }
             }
@@ -244,6 +254,11 @@ public final class WorkerRuntime: LongRunningService {
             } catch {
                 break
             }
+        }
+        // Stopped meanwhile: why it stopped, not a timeout that did not pass.
+        if case .failure(let reason) = stopped.value { throw reason }
+        if stopped.value != nil {
+            throw .invalidWorkerState(worker, "the worker stopped before its status was delivered")
         }
         throw .statusNotDelivered(master: master, after: configuration.statusDeliveryTimeout)
     }
@@ -280,7 +295,8 @@ public final class WorkerRuntime: LongRunningService {
     }
 
     /// Waits until the worker stops; throws ``MasterWorkerError/workerSuicide(master:)`` if it
-    /// stopped because its master went silent.
+    /// stopped because its master went silent, ``MasterWorkerError/staleWorker(_:ownEpoch:stored:)``
+    /// if a later run of it had persisted its status.
     public func waitUntilStopped() async throws(MasterWorkerError) {
         try await stopped.wait().get()
     }

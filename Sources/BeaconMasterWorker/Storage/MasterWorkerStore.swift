@@ -5,7 +5,8 @@
 /// could see half-done. `SQLiteMasterWorkerStore` is the implementation.
 public protocol MasterWorkerStore: Sendable {
     /// Increments the job's epoch counter and returns the new value: ``Epoch/first`` the first
-    /// time, larger on every call after.
+    /// time, larger on every call after; ``MasterWorkerError/storage(_:)`` once the counter has
+    /// reached `Int64.max`, since an epoch must never repeat.
     func generateEpoch(for job: MasterID) async throws(MasterWorkerError) -> Epoch
     /// The master's persisted metadata, or nil if it never started.
     func loadMaster(_ id: MasterID) async throws(MasterWorkerError) -> MasterMetadata?
@@ -22,10 +23,19 @@ public protocol MasterWorkerStore: Sendable {
     /// - Throws: ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)`` when a newer master has
     ///   started on the record (nothing is written).
     func updateMasterOutcome(_ metadata: MasterMetadata) async throws(MasterWorkerError)
-    /// Writes a worker's status (insert or replace).
+    /// Writes a worker's status (insert or replace), unless the stored one is of a later run of
+    /// the worker: a late write of a run the master has replaced must not take the record back,
+    /// or a fail-over would recover the worker at the old run's epoch and fence out the new run.
+    ///
+    /// - Throws: ``MasterWorkerError/staleWorker(_:ownEpoch:stored:)`` when the stored status has
+    ///   a newer epoch than `status` (nothing is written).
     func saveWorkerStatus(_ status: WorkerStatus, worker: WorkerID, master: MasterID) async throws(MasterWorkerError)
-    /// Deletes a worker's status; deleting a missing one is fine.
-    func deleteWorkerStatus(worker: WorkerID, master: MasterID) async throws(MasterWorkerError)
+    /// Deletes a worker's status, only while the master's record holds `masterEpoch`; deleting a
+    /// missing one is fine.
+    ///
+    /// - Throws: ``MasterWorkerError/staleMaster(_:ownEpoch:seen:)`` when a newer master has
+    ///   started on the record (nothing is deleted): the status may be what it recovers from.
+    func deleteWorkerStatus(worker: WorkerID, master: MasterID, masterEpoch: Epoch) async throws(MasterWorkerError)
     /// Every worker status persisted under the master.
     func loadWorkerStatuses(master: MasterID) async throws(MasterWorkerError) -> [WorkerID: WorkerStatus]
 }
