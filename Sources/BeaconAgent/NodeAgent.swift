@@ -561,9 +561,10 @@ public final class NodeAgent: LongRunningService {
 
     private func reportStatuses(_ client: ManagerConnections.Client, session: String) async throws {
         while true {
-            let limit = state.withLock { min(configuration.assignmentByteBudget, $0.managerRequestLimit ?? .max) }
-            let (batch, cut) = state.withLock { state in
-                state.statuses.nextBatch(limit: configuration.statusBatchLimit, maximumBytes: limit)
+            let (limit, batch, cut) = state.withLock { state in
+                let limit = min(configuration.assignmentByteBudget, state.managerRequestLimit ?? .max)
+                let (batch, cut) = state.statuses.nextBatch(limit: configuration.statusBatchLimit, maximumBytes: limit)
+                return (limit, batch, cut)
             }
             for task in cut {
                 eventSink.yield(.statusCut(taskID: task, limit: limit))

@@ -60,6 +60,17 @@ import Testing
                 store: store, configuration: suite.configuration, clock: suite.clock, onCancel: onCancel)
         }
 
+        /// Starts a master and `w1` under it, and lets `w1` exit finished: returns the master once
+        /// `w1` is its tombstone.
+        func masterWithATombstone() async throws -> MasterRuntime {
+            let master = try await startMaster()
+            var events = master.events.makeAsyncIterator()
+            try await startWorker(under: master).exit(.finished)
+            while try await RuntimeTests.nextEvent(&events) != .offline(suite.w1, reason: .workerFinished) {}
+            #expect(master.workers[suite.w1]?.phase == .tombstone)
+            return master
+        }
+
         /// Starts a master and `w1` under it, then kills the master's node: its loops stop and
         /// sends to it fail from then on.
         func startWorkerThenKillTheMaster() async throws -> WorkerRuntime {
@@ -217,12 +228,7 @@ import Testing
     /// worker from its status.
     @Test func aStoppedMasterCannotCleanATombstone() async throws {
         let job = try Job(self)
-        let master = try await job.startMaster()
-        var events = master.events.makeAsyncIterator()
-        let worker = try await job.startWorker(under: master)
-        try await worker.exit(.finished)
-        while try await Self.nextEvent(&events) != .offline(w1, reason: .workerFinished) {}
-        #expect(master.workers[w1]?.phase == .tombstone)
+        let master = try await job.masterWithATombstone()
         master.stop()
         await #expect(throws: MasterWorkerError.masterClosed) { try await master.cleanTombstone(w1) }
         #expect(try await job.store.loadWorkerStatuses(master: masterID)[w1] != nil)
@@ -232,11 +238,7 @@ import Testing
     /// store) cleans no tombstone: the store refuses, and the master stops as stale.
     @Test func aMasterReplacedInTheStoreStopsWhenItCleansATombstone() async throws {
         let job = try Job(self)
-        let master = try await job.startMaster()
-        var events = master.events.makeAsyncIterator()
-        let worker = try await job.startWorker(under: master)
-        try await worker.exit(.finished)
-        while try await Self.nextEvent(&events) != .offline(w1, reason: .workerFinished) {}
+        let master = try await job.masterWithATombstone()
         let newer = Epoch(rawValue: master.epoch.rawValue + 1)
         var record = try #require(try await job.store.loadMaster(masterID))
         record.epoch = newer
