@@ -129,11 +129,14 @@ private final class FailingStore: CoordinationStore {
     /// it would stand for a TTL, with the exchange key already written under it, beside the
     /// lease of the attempt that works.
     @Test func aLeaseTakenForAFailedRegistrationAfterALossIsRevoked() async throws {
-        // On the system clock: the retry waits out a 50 ms back-off.
+        // On the system clock: the retry waits out a 50 ms back-off. The lease is revoked by hand
+        // below, so its TTL only has to outlast the machine: with 30 s, a CI run that starved the
+        // test's tasks for longer (every suite of the parallel run took 40 s) let it lapse before
+        // the test read it.
         let base = InMemoryCoordinationStore()
         let store = FailingStore(base, where: FailingStore.campaigns)
         let scheduler = Scheduler(store: store)
-        let handle = try await scheduler.schedule(path: "/renew", hostname: "h1", options: options(ttl: .seconds(30)))
+        let handle = try await scheduler.schedule(path: "/renew", hostname: "h1", options: options(ttl: .seconds(3600)))
         var results = handle.results.makeAsyncIterator()
         #expect(try await next(&results) == ["h1"])
         let first = try #require(try await base.read(prefix: "/renew/exchange/").values.first?.lease)
