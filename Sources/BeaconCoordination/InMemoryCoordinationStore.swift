@@ -36,6 +36,14 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         var earliestDeadline: BeaconInstant?
         /// Recent changes, so a watch can resume from a revision; older ones are compacted.
         var history = ChangeHistory()
+
+        /// Forgets watch `id` in the table and in the prefix index together; nil if it was gone.
+        @discardableResult
+        mutating func removeWatcher(_ id: Int) -> Watcher? {
+            guard let watcher = watchers.removeValue(forKey: id) else { return nil }
+            watcherIndex.remove(id, following: watcher.prefix)
+            return watcher
+        }
     }
 
     /// The smallest TTL a lease gets (etcd's default is 2 s; this store allows shorter leases so
@@ -246,8 +254,7 @@ public final class InMemoryCoordinationStore: CoordinationStore {
             defer { ended = [] }
             return ended
         }) {
-            guard let watcher = state.watchers.removeValue(forKey: id) else { continue }
-            state.watcherIndex.remove(id, following: watcher.prefix)
+            state.removeWatcher(id)
         }
         guard !changes.isEmpty else { return }
         state.history.append(changes, keeping: historyLimit)
@@ -258,8 +265,7 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         for (id, batch) in batches {
             guard let watcher = state.watchers[id], case .dropped = watcher.continuation.yield(batch) else { continue }
             watcher.continuation.finish(throwing: CoordinationError.behind(batches: watchBufferLimit))
-            state.watchers[id] = nil
-            state.watcherIndex.remove(id, following: watcher.prefix)
+            state.removeWatcher(id)
         }
     }
 

@@ -154,8 +154,7 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
                     metadata.state.rawValue, metadata.errorMessage, Data(metadata.detail),
                 ])
             guard db.changesCount == 0 else { return nil }
-            return try Int64.fetchOne(
-                db, sql: "SELECT epoch FROM master_meta WHERE id = ?", arguments: [metadata.id.rawValue]) ?? 0
+            return try Self.masterEpoch(of: metadata.id, in: db) ?? 0
         }
         if let current {
             throw .staleMaster(metadata.id, ownEpoch: metadata.epoch, seen: Epoch(rawValue: current))
@@ -174,8 +173,7 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
                     metadata.epoch.rawValue,
                 ])
             guard db.changesCount == 0 else { return nil }
-            return try Int64.fetchOne(
-                db, sql: "SELECT epoch FROM master_meta WHERE id = ?", arguments: [metadata.id.rawValue]) ?? 0
+            return try Self.masterEpoch(of: metadata.id, in: db) ?? 0
         }
         if let current {
             throw .staleMaster(metadata.id, ownEpoch: metadata.epoch, seen: Epoch(rawValue: current))
@@ -194,9 +192,7 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
         // One transaction: a master that starts between the check and the delete would recover
         // from the row this one deletes.
         let current = try await Self.write(writer) { db -> Int64? in
-            let epoch = try Int64.fetchOne(
-                db, sql: "SELECT epoch FROM master_meta WHERE id = ?", arguments: [master.rawValue])
-            guard let epoch, epoch > masterEpoch.rawValue else {
+            guard let epoch = try Self.masterEpoch(of: master, in: db), epoch > masterEpoch.rawValue else {
                 try db.execute(
                     sql: "DELETE FROM worker_status WHERE master_id = ? AND worker_id = ?",
                     arguments: [master.rawValue, worker.rawValue])
@@ -229,6 +225,11 @@ public final class SQLiteMasterWorkerStore: MasterWorkerStore {
             }
             return statuses
         }
+    }
+
+    /// The epoch the master's record holds, nil if it has none: what a stale master is told.
+    private static func masterEpoch(of id: MasterID, in db: Database) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT epoch FROM master_meta WHERE id = ?", arguments: [id.rawValue])
     }
 
     /// A column's value, or a storage error naming the record when it is missing or of the wrong

@@ -256,11 +256,11 @@ public final class WorkerRuntime: LongRunningService {
             }
         }
         // Stopped meanwhile: why it stopped, not a timeout that did not pass.
-        if case .failure(let reason) = stopped.value { throw reason }
-        if stopped.value != nil {
-            throw .invalidWorkerState(worker, "the worker stopped before its status was delivered")
+        switch stopped.value {
+        case .failure(let reason)?: throw reason
+        case .success?: throw .invalidWorkerState(worker, "the worker stopped before its status was delivered")
+        case nil: throw .statusNotDelivered(master: master, after: configuration.statusDeliveryTimeout)
         }
-        throw .statusNotDelivered(master: master, after: configuration.statusDeliveryTimeout)
     }
 
     // MARK: Leaving
