@@ -18,7 +18,9 @@ public protocol CoordinationStore: Sendable {
     /// the store's revision after the transaction.
     ///
     /// - Throws: ``CoordinationError/leaseNotFound`` when a put names a lease the store does not
-    ///   hold (nothing is written).
+    ///   hold (nothing is written); ``CoordinationError/invalidArgument(_:)``, before anything is
+    ///   sent, for an operation with an empty key or a key one branch puts twice, or puts and
+    ///   deletes (etcd's "duplicate key given in txn request").
     func transaction(
         if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
     ) async throws(CoordinationError) -> TransactionOutcome

@@ -17,6 +17,9 @@ public final class InMemoryCoordinationStore: CoordinationStore {
 
     private struct Watcher {
         var prefix: String
+        /// Changes at or below this are not the watch's, as etcd skips them for a watch that
+        /// starts at a revision the store has not reached.
+        var after: Int64
         var continuation: AsyncThrowingStream<[StoreChange], any Error>.Continuation
     }
 
@@ -155,6 +158,8 @@ public final class InMemoryCoordinationStore: CoordinationStore {
     public func transaction(
         if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
     ) async throws(CoordinationError) -> TransactionOutcome {
+        try StoreOperation.check(branch: success)
+        try StoreOperation.check(branch: failure)
         expireLeases()
         return try state.withLock { state throws(CoordinationError) -> TransactionOutcome in
             let held = conditions.allSatisfy { Self.holds($0, in: state) }
@@ -162,8 +167,9 @@ public final class InMemoryCoordinationStore: CoordinationStore {
             for case .put(_, _, let lease?) in operations where state.leases[lease.rawValue] == nil {
                 throw .leaseNotFound
             }
-            guard !operations.isEmpty else { return TransactionOutcome(succeeded: held, revision: state.revision) }
-            state.revision += 1
+            // As on etcd, the revision moves only when something changed: deleting keys that are
+            // absent writes nothing, and no watch would ever report such a revision.
+            let revision = state.revision + 1
             var changes: [StoreChange] = []
             for operation in operations {
                 switch operation {
@@ -171,8 +177,8 @@ public final class InMemoryCoordinationStore: CoordinationStore {
                     let previous = state.values[key]
                     if let old = previous?.lease { state.leases[old.rawValue]?.keys.remove(key) }
                     let stored = StoredValue(
-                        key: key, value: value, createRevision: previous?.createRevision ?? state.revision,
-                        modRevision: state.revision, lease: lease)
+                        key: key, value: value, createRevision: previous?.createRevision ?? revision,
+                        modRevision: revision, lease: lease)
                     state.values[key] = stored
                     if previous == nil { Self.index(key, in: &state.keysByDirectory, adding: true) }
                     if let lease { state.leases[lease.rawValue]?.keys.insert(key) }
@@ -181,9 +187,10 @@ public final class InMemoryCoordinationStore: CoordinationStore {
                     guard let previous = state.values.removeValue(forKey: key) else { continue }
                     Self.index(key, in: &state.keysByDirectory, adding: false)
                     if let lease = previous.lease { state.leases[lease.rawValue]?.keys.remove(key) }
-                    changes.append(.delete(key: key, revision: state.revision))
+                    changes.append(.delete(key: key, revision: revision))
                 }
             }
+            if !changes.isEmpty { state.revision = revision }
             publish(changes, in: &state)
             return TransactionOutcome(succeeded: held, revision: state.revision)
         }
@@ -205,7 +212,7 @@ public final class InMemoryCoordinationStore: CoordinationStore {
             let missed = state.history.changes(after: revision, under: prefix)
             if !missed.isEmpty { continuation.yield(missed) }
             state.nextWatcher += 1
-            state.watchers[state.nextWatcher] = Watcher(prefix: prefix, continuation: continuation)
+            state.watchers[state.nextWatcher] = Watcher(prefix: prefix, after: revision, continuation: continuation)
             state.watcherIndex.insert(state.nextWatcher, following: prefix)
             return state.nextWatcher
         }
@@ -239,13 +246,13 @@ public final class InMemoryCoordinationStore: CoordinationStore {
 
     private func drop(_ lease: Int64, in state: inout State) {
         guard let held = state.leases.removeValue(forKey: lease) else { return }
-        guard !held.keys.isEmpty else { return }
-        state.revision += 1
         var changes: [StoreChange] = []
         for key in held.keys.sorted() where state.values.removeValue(forKey: key) != nil {
             Self.index(key, in: &state.keysByDirectory, adding: false)
-            changes.append(.delete(key: key, revision: state.revision))
+            changes.append(.delete(key: key, revision: state.revision + 1))
         }
+        guard !changes.isEmpty else { return }
+        state.revision += 1
         publish(changes, in: &state)
     }
 
@@ -260,7 +267,10 @@ public final class InMemoryCoordinationStore: CoordinationStore {
         state.history.append(changes, keeping: historyLimit)
         var batches: [Int: [StoreChange]] = [:]
         for change in changes {
-            for id in state.watcherIndex.watchers(of: change.key) { batches[id, default: []].append(change) }
+            for id in state.watcherIndex.watchers(of: change.key)
+            where state.watchers[id].map({ change.revision > $0.after }) ?? false {
+                batches[id, default: []].append(change)
+            }
         }
         for (id, batch) in batches {
             guard let watcher = state.watchers[id], case .dropped = watcher.continuation.yield(batch) else { continue }
@@ -270,10 +280,11 @@ public final class InMemoryCoordinationStore: CoordinationStore {
     }
 
     private static func index(_ key: String, in directories: inout [String: Set<String>], adding: Bool) {
+        // Every prefix that ends in "/", the key itself included when it ends in one: a read of
+        // "/a/" returns the key "/a/" too, as etcd's prefix range does.
         var end = key.startIndex
-        while let slash = key[end...].firstIndex(of: "/") {
+        while end < key.endIndex, let slash = key[end...].firstIndex(of: "/") {
             end = key.index(after: slash)
-            guard end < key.endIndex else { break }
             let directory = String(key[..<end])
             if adding {
                 directories[directory, default: []].insert(key)

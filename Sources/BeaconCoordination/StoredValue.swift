@@ -54,6 +54,30 @@ public enum StoreCondition: Sendable, Hashable {
 public enum StoreOperation: Sendable, Hashable {
     case put(key: String, value: String, lease: LeaseID?)
     case delete(key: String)
+
+    /// Refuses, with ``CoordinationError/invalidArgument(_:)``, a branch of a transaction that
+    /// etcd refuses: an operation with an empty key, or a key that one branch puts twice, or puts
+    /// and deletes. Both stores check it before anything is written, so a layer tested on the
+    /// embedded store meets the refusal it would meet on etcd.
+    package static func check(branch operations: [StoreOperation]) throws(CoordinationError) {
+        var puts: Set<String> = []
+        var deletes: Set<String> = []
+        for operation in operations {
+            switch operation {
+            case .put(let key, _, _):
+                guard !key.isEmpty else { throw .invalidArgument("transaction: a put has an empty key") }
+                guard !deletes.contains(key), puts.insert(key).inserted else {
+                    throw .invalidArgument("transaction: one branch writes \(key.debugDescription) twice")
+                }
+            case .delete(let key):
+                guard !key.isEmpty else { throw .invalidArgument("transaction: a delete has an empty key") }
+                guard !puts.contains(key) else {
+                    throw .invalidArgument("transaction: one branch writes \(key.debugDescription) twice")
+                }
+                deletes.insert(key)
+            }
+        }
+    }
 }
 
 /// What a transaction did.

@@ -128,21 +128,58 @@ public final class EtcdCoordinationStore: CoordinationStore {
         }
     }
 
+    /// Reads the prefix in pages of at most 1 000 keys, every page at the revision the first was
+    /// read at, so the snapshot is one revision's whatever its size. A page whose answer would
+    /// pass 16 MiB is asked for again with half as many keys. A compaction of that revision
+    /// between two pages fails the read, and the caller reads again.
     public func read(prefix: String) async throws(CoordinationError) -> StoreSnapshot {
-        try await EtcdGatewayDecoder.snapshot(
-            range: call(
-                "/v3/kv/range",
-                [
-                    "key": EtcdGatewayJSON.rangeStart(ofPrefix: prefix),
-                    "range_end": EtcdGatewayJSON.rangeEnd(ofPrefix: prefix),
-                ],
-                isRead: true))
+        let rangeEnd = EtcdGatewayJSON.rangeEnd(ofPrefix: prefix)
+        var start = EtcdGatewayJSON.rangeStart(ofPrefix: prefix)
+        var limit = Self.rangePageLimit
+        var values: [StoredValue] = []
+        var pinned: Int64?
+        while true {
+            var request: [String: Any] = ["key": start, "range_end": rangeEnd, "limit": String(limit)]
+            if let pinned { request["revision"] = String(pinned) }
+            guard let answer = try await exchange("/v3/kv/range", request, isRead: true) else {
+                guard limit > 1 else {
+                    throw .failure(
+                        "etcd: /v3/kv/range: one value under \(prefix.debugDescription) is larger than \(Self.answerLimit) bytes as JSON"
+                    )
+                }
+                limit /= 2
+                continue
+            }
+            let (page, more) = try EtcdGatewayDecoder.rangePage(answer)
+            let revision = pinned ?? page.revision
+            if let last = values.last, let first = page.values.first,
+                !last.key.utf8.lexicographicallyPrecedes(first.key.utf8)
+            {
+                throw .failure(
+                    "etcd: /v3/kv/range: a page starts at \(first.key.debugDescription), not after \(last.key.debugDescription)"
+                )
+            }
+            pinned = revision
+            values += page.values
+            guard more, let last = page.values.last else { return StoreSnapshot(values: values, revision: revision) }
+            start = EtcdGatewayJSON.keyAfter(last.key)
+        }
     }
+
+    /// The most keys a read asks for in one request. Records of the package's layers are a few
+    /// hundred bytes, so a page of them is well under ``answerLimit``.
+    static let rangePageLimit = 1_000
+
+    /// The largest answer the store takes whole: a range page bigger than this is asked for
+    /// again in smaller pages, and any other answer this big is a failure.
+    static let answerLimit = 16 << 20
 
     public func transaction(
         if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
     ) async throws(CoordinationError) -> TransactionOutcome {
-        try await EtcdGatewayDecoder.outcome(
+        try StoreOperation.check(branch: success)
+        try StoreOperation.check(branch: failure)
+        return try await EtcdGatewayDecoder.outcome(
             txn: call(
                 "/v3/kv/txn",
                 [
@@ -286,6 +323,17 @@ public final class EtcdCoordinationStore: CoordinationStore {
     private func call(_ path: String, _ body: [String: Any], isRead: Bool = false) async throws(CoordinationError)
         -> Data
     {
+        guard let answer = try await exchange(path, body, isRead: isRead) else {
+            throw .failure("etcd: \(path): the answer is larger than \(Self.answerLimit) bytes")
+        }
+        return answer
+    }
+
+    /// ``call(_:_:isRead:)``'s work: nil when the answer is larger than ``answerLimit``, for a
+    /// caller that can ask for less.
+    private func exchange(_ path: String, _ body: [String: Any], isRead: Bool) async throws(CoordinationError)
+        -> Data?
+    {
         let payload: Data
         do {
             payload = try JSONSerialization.data(withJSONObject: body)
@@ -298,9 +346,11 @@ public final class EtcdCoordinationStore: CoordinationStore {
             let bytes: ByteBuffer
             do {
                 response = try await send(path, payload: payload, client: requests, deadline: timeout).response
-                bytes = try await response.body.collect(upTo: 16 << 20)
+                bytes = try await response.body.collect(upTo: Self.answerLimit)
             } catch let error as CoordinationError {
                 throw error
+            } catch is NIOTooManyBytesError {
+                return nil
             } catch {
                 throw .failure("etcd: \(path): \(error)")
             }

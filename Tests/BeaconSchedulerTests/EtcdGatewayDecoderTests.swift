@@ -14,8 +14,9 @@ import Testing
     @Test func aRangeDecodesKeysValuesRevisionsAndLeases() throws {
         let body =
             #"{\#(Self.header),"kvs":[{"key":"L2cvYQ==","create_revision":"5","mod_revision":"11","version":"3","value":"d2VpZ2h0PTE=","lease":"7587869387036717620"},{"key":"L2cvYg==","create_revision":"6","mod_revision":"6","version":"1"}],"count":"2"}"#
-        let snapshot = try EtcdGatewayDecoder.snapshot(range: Data(body.utf8))
+        let (snapshot, more) = try EtcdGatewayDecoder.rangePage(Data(body.utf8))
         #expect(snapshot.revision == 12)
+        #expect(!more)
         #expect(
             snapshot.values == [
                 StoredValue(
@@ -42,14 +43,24 @@ import Testing
         #"{"header":{"revision":"9"},"kvs":[{"key":"@@","create_revision":"3","mod_revision":"5"}]}"#,
         // The last revision there is: no watch can resume after it.
         #"{"header":{"revision":"9223372036854775807"},"kvs":[]}"#,
+        // More to come after no key: the next page would start where this one did.
+        #"{"header":{"revision":"9"},"more":true}"#,
     ])
     func aRangeThatBreaksARuleIsRefused(_ body: String) {
-        #expect(throws: CoordinationError.self) { try EtcdGatewayDecoder.snapshot(range: Data(body.utf8)) }
+        #expect(throws: CoordinationError.self) { try EtcdGatewayDecoder.rangePage(Data(body.utf8)) }
     }
 
     @Test func integersMayComeAsNumbers() throws {
         let body = #"{"header":{"revision":12},"kvs":[{"key":"L2cvYQ==","create_revision":5,"mod_revision":11}]}"#
-        #expect(try EtcdGatewayDecoder.snapshot(range: Data(body.utf8)).values.map(\.modRevision) == [11])
+        #expect(try EtcdGatewayDecoder.rangePage(Data(body.utf8)).snapshot.values.map(\.modRevision) == [11])
+    }
+
+    @Test func aPageSaysWhetherMoreKeysFollow() throws {
+        let body =
+            #"{\#(Self.header),"kvs":[{"key":"L2cvYQ==","create_revision":"5","mod_revision":"11"}],"more":true,"count":"40"}"#
+        let (snapshot, more) = try EtcdGatewayDecoder.rangePage(Data(body.utf8))
+        #expect(snapshot.values.map(\.key) == ["/g/a"])
+        #expect(more)
     }
 
     @Test func aWatchLineDecodesPutsAndDeletesInOrder() throws {

@@ -20,6 +20,18 @@ import Testing
         return (store, lease, changes)
     }
 
+    /// etcd's behaviour where the embedded store once differed (the same checks run on a real
+    /// etcd in `EtcdStoreTests`); each on a store with no history yet, where a revision that
+    /// nothing reports used to make the next watch look compacted.
+    @Test func theStoreDoesWhatEtcdDoes() async throws {
+        try await StoreParityChecks.aDeleteOfAnAbsentKeyLeavesTheRevision(on: InMemoryCoordinationStore(), under: "/p/")
+        try await StoreParityChecks.aKeyEndingInASlashIsUnderItsOwnPrefix(on: InMemoryCoordinationStore(), under: "/p/")
+        try await StoreParityChecks.aWatchFromARevisionNotYetReachedSkipsTheChangesBefore(
+            on: InMemoryCoordinationStore(), under: "/p/")
+        try await StoreParityChecks.aBranchThatWritesAKeyTwiceIsRefused(on: InMemoryCoordinationStore(), under: "/p/")
+        try await StoreParityChecks.all(on: InMemoryCoordinationStore(), under: "/all/")
+    }
+
     @Test func anUnrefreshedLeaseLapsesAtItsDeadlineAndNotBefore() async throws {
         let clock = ManualClock()
         var (store, _, changes) = try await Self.storeWithLeasedKey(ttl: .seconds(1), clock: clock)

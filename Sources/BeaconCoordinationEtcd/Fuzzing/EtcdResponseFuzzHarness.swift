@@ -44,26 +44,31 @@ package enum EtcdResponseFuzzHarness {
     // MARK: Built answers
 
     static func builtRange(_ bytes: inout FuzzByteReader) -> String? {
-        let writer = EtcdGatewayWriter(style: bytes.byte())
+        let style = bytes.byte()
+        let writer = EtcdGatewayWriter(style: style)
+        let more = style & 32 != 0
         let revision = EtcdResponseModel.revision(bytes.byte())
         let kvs = (0..<bytes.byte() % 9).map { _ in EtcdResponseModel.KeyValue(reading: &bytes, near: revision) }
-        let body = rangeJSON(revision: revision, kvs, writer)
+        let body = rangeJSON(revision: revision, kvs, more: more, writer)
         let values = kvs.map(\.expectedValue)
         let expected: [StoredValue]? =
             revision >= 1 && revision < .max && values.allSatisfy({ $0.map { $0.modRevision <= revision } ?? false })
+                && (!more || !values.isEmpty)
             ? values.compactMap { $0 } : nil
-        let decoded = try? EtcdGatewayDecoder.snapshot(range: Data(body.utf8))
+        let decoded = try? EtcdGatewayDecoder.rangePage(Data(body.utf8))
         switch (expected, decoded) {
         case (nil, nil):
             return nil
         case (let expected?, let decoded?):
-            guard decoded.revision == revision, decoded.values == expected else {
+            guard decoded.snapshot.revision == revision, decoded.snapshot.values == expected, decoded.more == more
+            else {
                 return
-                    "range \(body) decoded to \(decoded.values) at \(decoded.revision), expected \(expected) at \(revision)"
+                    "range \(body) decoded to \(decoded.snapshot.values) at \(decoded.snapshot.revision), more \(decoded.more), expected \(expected) at \(revision), more \(more)"
             }
             return nil
         case (nil, let decoded?):
-            return "range \(body) breaks a rule but decoded to \(decoded.values) at \(decoded.revision)"
+            return
+                "range \(body) breaks a rule but decoded to \(decoded.snapshot.values) at \(decoded.snapshot.revision)"
         case (let expected?, nil):
             return "range \(body) was refused, expected \(expected) at \(revision)"
         }
@@ -183,14 +188,16 @@ package enum EtcdResponseFuzzHarness {
     static func arbitrary(_ answer: Answer, _ body: Data) -> String? {
         switch answer {
         case .range:
-            guard let snapshot = try? EtcdGatewayDecoder.snapshot(range: body) else { return nil }
+            guard let (snapshot, more) = try? EtcdGatewayDecoder.rangePage(body) else { return nil }
             if let broken = brokenPromise(snapshot) { return "range \(body.debugText): \(broken)" }
             let written = rangeJSON(
-                revision: snapshot.revision, snapshot.values.map(EtcdResponseModel.KeyValue.init), EtcdGatewayWriter())
-            let again = try? EtcdGatewayDecoder.snapshot(range: Data(written.utf8))
-            return again?.values == snapshot.values && again?.revision == snapshot.revision
+                revision: snapshot.revision, snapshot.values.map(EtcdResponseModel.KeyValue.init), more: more,
+                EtcdGatewayWriter())
+            let again = try? EtcdGatewayDecoder.rangePage(Data(written.utf8))
+            return again?.snapshot.values == snapshot.values && again?.snapshot.revision == snapshot.revision
+                && again?.more == more
                 ? nil
-                : "range \(body.debugText) decoded to \(snapshot.values), written back as \(written) it decoded to \(String(describing: again?.values))"
+                : "range \(body.debugText) decoded to \(snapshot.values), written back as \(written) it decoded to \(String(describing: again?.snapshot.values))"
         case .txn:
             _ = try? EtcdGatewayDecoder.outcome(txn: body)
         case .leaseGrant:
@@ -316,9 +323,12 @@ package enum EtcdResponseFuzzHarness {
         return nil
     }
 
-    static func rangeJSON(revision: Int64, _ kvs: [EtcdResponseModel.KeyValue], _ writer: EtcdGatewayWriter) -> String {
+    static func rangeJSON(
+        revision: Int64, _ kvs: [EtcdResponseModel.KeyValue], more: Bool, _ writer: EtcdGatewayWriter
+    ) -> String {
         var fields: [FuzzJSONWriter.Field] = [
             ("header", writer.header(revision: revision)), ("kvs", writer.array(kvs.map(writer.keyValue))),
+            ("more", writer.bool(more)),
         ]
         if writer.extras { fields.append(("count", writer.int64(Int64(kvs.count)))) }
         return writer.object(fields)

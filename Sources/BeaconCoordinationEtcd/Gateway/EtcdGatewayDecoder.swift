@@ -25,8 +25,9 @@ enum EtcdGatewayDecoder {
     /// after the revision it last saw and one past `Int64.max` does not exist.
     static let validRevisions: Range<Int64> = 1..<Int64.max
 
-    /// The answer to `/v3/kv/range`.
-    static func snapshot(range body: Data) throws(CoordinationError) -> StoreSnapshot {
+    /// One page of the answer to `/v3/kv/range`: its values, the revision it was read at, and
+    /// whether the range holds more keys than the request's limit let through (`more`).
+    static func rangePage(_ body: Data) throws(CoordinationError) -> (snapshot: StoreSnapshot, more: Bool) {
         let response = try decode(EtcdGatewayResponse.Range.self, body, "range")
         let revision = response.header?.revision?.value ?? 0
         guard validRevisions.contains(revision) else {
@@ -42,7 +43,11 @@ enum EtcdGatewayDecoder {
             }
             values.append(value)
         }
-        return StoreSnapshot(values: values, revision: revision)
+        let more = response.more ?? false
+        guard !more || !values.isEmpty else {
+            throw .failure("etcd: range: the answer has more keys to come but holds none")
+        }
+        return (StoreSnapshot(values: values, revision: revision), more)
     }
 
     /// Whether the conditions of a `/v3/kv/txn` held, and the revision the answer was made at

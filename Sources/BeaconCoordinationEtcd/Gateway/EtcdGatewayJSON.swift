@@ -12,6 +12,11 @@ enum EtcdGatewayJSON {
         Data(text.utf8).base64EncodedString()
     }
 
+    /// The first key after `key` (etcd orders keys by their bytes): `key` and a zero byte.
+    static func keyAfter(_ key: String) -> String {
+        Data(key.utf8 + [0]).base64EncodedString()
+    }
+
     /// The first key of a prefix's range, base64: the prefix, or "\0" for the empty prefix
     /// (etcd refuses an empty key).
     static func rangeStart(ofPrefix prefix: String) -> String {

@@ -41,6 +41,7 @@ enum EtcdGatewayResponse {
     struct Range: Decodable {
         var header: Header?
         var kvs: [KeyValue]?
+        var more: Bool?
     }
 
     /// An answer whose fields the store does not need: only that it is a JSON object matters
