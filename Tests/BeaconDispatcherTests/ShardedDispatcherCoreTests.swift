@@ -279,6 +279,60 @@ import Testing
         #expect(dispatcher.store.node(node)?.status.state == .down)
     }
 
+    /// A node taken over as DOWN, which the manager that held it before then writes READY (a
+    /// registration it committed after the change), is alive: it is taken over again as UNKNOWN
+    /// rather than written DOWN over a live node, and is DOWN at the doubled grace only if it
+    /// never registers here. A DOWN this manager decided itself stays its verdict
+    /// (``aStaleStatusOverADownNodeIsAnsweredWithDown``).
+    @Test func aNodeTakenOverAsDownThatItsFormerManagerWritesReadyIsUnknownNotDown() throws {
+        let shared = try ShardTable(managers: [Self.me, Self.other])
+        let store = InMemoryDispatcherStore()
+        let nodes = Self.names.map(nodeID)
+        store.createNodes(nodes)
+        let theirs = nodes.filter { shared.owner(of: $0) == Self.other }
+        store.apply(theirs.map { .nodeStatus($0, NodeStatus(state: .down), description: nil) })
+        let dispatcher = try VirtualDispatcher(configuration: Self.configuration(), store: store)
+        dispatcher.updateShard(DispatcherShard(table: shared, manager: Self.me.nodeID))
+        try dispatcher.start()
+        dispatcher.updateShard(DispatcherShard(table: try shared.following([Self.me]), manager: Self.me.nodeID))
+        #expect(theirs.allSatisfy { dispatcher.core.liveness(of: $0) == .down })
+
+        let (registers, silent) = (theirs[0], theirs[1])
+        store.apply([
+            .nodeStatus(registers, NodeStatus(state: .ready, address: "10.0.0.7"), description: nil),
+            .nodeStatus(silent, NodeStatus(state: .ready, address: "10.0.0.8"), description: nil),
+        ])
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
+        for node in [registers, silent] {
+            #expect(dispatcher.core.liveness(of: node) == .unknown)
+            #expect(store.node(node)?.status.state == .unknown)
+        }
+        #expect(dispatcher.core.liveness(of: theirs[2]) == .down)
+        let session = try dispatcher.registerNow(registers)
+        for _ in 0..<10 {
+            _ = try dispatcher.heartbeat(node: registers, session: session.sessionID)
+            dispatcher.advance(by: .seconds(1))
+        }
+        #expect(store.node(registers)?.status.state == .ready)
+        #expect(store.node(silent)?.status.state == .down)
+    }
+
+    /// The table and the records are two watches: a node the table gave this manager whose
+    /// record arrives after the change (written READY by the manager that held it) is taken
+    /// over then, and DOWN at the doubled grace if it never registers here, instead of staying
+    /// READY with no manager.
+    @Test func aNodeWhoseRecordArrivesAfterTheTableIsTakenOverThen() throws {
+        let (dispatcher, _, _) = try Self.aloneAfterItsFirstFlush()
+        let late = nodeID("late")
+        dispatcher.store.createNodes([late])
+        // A new node's record is no sign of life: it is created just before the node registers.
+        #expect(dispatcher.core.liveness(of: late) == nil)
+        dispatcher.store.apply([.nodeStatus(late, NodeStatus(state: .ready, address: "10.0.0.9"), description: nil)])
+        #expect(dispatcher.core.liveness(of: late) == .unknown)
+        dispatcher.advance(by: .seconds(60))
+        #expect(dispatcher.store.node(late)?.status.state == .down)
+    }
+
     /// Without a shard the dispatcher is its records' only writer (a leader's writes are fenced
     /// on its term): it leaves a write it did not make alone.
     @Test func anUnshardedDispatcherDoesNotAnswerOtherWrites() throws {

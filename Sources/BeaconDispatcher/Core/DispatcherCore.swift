@@ -143,7 +143,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
         var unknown: [(deadline: BeaconInstant, node: NodeID)] = []
         for node in nodes {
             if node.status.state == .down {
-                liveness.startOrphanTimer(node.id, at: now)
+                liveness.startOrphanTimer(node.id, at: now, inherited: true)
                 continue
             }
             let draw = path.settings.unknownHeartbeat.next(random: random.next())
@@ -618,6 +618,23 @@ package final class DispatcherCore<Clock: BeaconClock> {
         statuses.queueNodeStatus(node, status, description: description)
     }
 
+    /// A sharded manager learns which nodes it holds from the table and what they are from the
+    /// records, two watches that need not keep step, and other managers write the records too.
+    /// A node it holds with no session and nothing tracked here, whose record now shows it READY,
+    /// is taken over then, as at a shard change (UNKNOWN until it registers here, DOWN at the
+    /// longer grace): its record arrived after the table did, or it was taken over as DOWN and
+    /// the manager that held it before wrote it READY since (a registration it committed after
+    /// the change). Without this the first stayed untracked, READY with no manager if it died,
+    /// and the second was written DOWN over a live node. A record in any other state is no sign
+    /// of life: a new node's record, created just before it registers, is UNKNOWN.
+    private func adoptIfUntracked(_ node: Node, at now: BeaconInstant) {
+        guard shard != nil, node.status.state == .ready, holds(node.id), sessions.slot(of: node.id) == nil,
+            !liveness.isRegistering(node.id), liveness.unknown(node.id) == nil,
+            !liveness.isDown(node.id) || liveness.forgetInheritedDown(node.id)
+        else { return }
+        adopt([node], at: now)
+    }
+
     // MARK: Store events
 
     /// A change the store committed.
@@ -625,6 +642,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
         guard isRunning else { return }
         switch event {
         case .nodeUpdated(let node):
+            adoptIfUntracked(node, at: now)
             reconcile(node.id) { _ in node }
             if let slot = sessions.slot(of: node.id), let sink = sessions.sinks[slot],
                 let registration = sessions[slot],

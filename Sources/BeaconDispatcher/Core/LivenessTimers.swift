@@ -52,8 +52,9 @@ struct LivenessTimers {
     /// Nodes with a registration between begin and end, and whether a deadline of theirs passed
     /// meanwhile: such a node is not marked DOWN unless its registration fails.
     private var registering: [NodeID: RegistrationInFlight] = [:]
-    /// DOWN nodes and the token of their live orphan timer.
-    private var downNodes: [NodeID: UInt64] = [:]
+    /// DOWN nodes: the token of their live orphan timer, and whether the DOWN was taken over
+    /// from the store rather than decided here.
+    private var downNodes: [NodeID: (token: UInt64, inherited: Bool)] = [:]
     /// DOWN nodes whose orphan timer came due during registrations that then all failed.
     private var orphansAfterFailedRegistrations: [NodeID] = []
     private var orphanQueue: [OrphanTimer] = []
@@ -192,11 +193,22 @@ struct LivenessTimers {
     // MARK: Timers
 
     /// Starts the orphan timer of a node that is DOWN from `now`, replacing any earlier one.
-    mutating func startOrphanTimer(_ node: NodeID, at now: BeaconInstant) {
+    /// `inherited`: the DOWN is the store's, found when the node was taken over, not a deadline
+    /// this manager saw pass (see ``forgetInheritedDown(_:)``).
+    mutating func startOrphanTimer(_ node: NodeID, at now: BeaconInstant, inherited: Bool = false) {
         nextOrphanToken += 1
-        downNodes[node] = nextOrphanToken
+        downNodes[node] = (nextOrphanToken, inherited)
         // Every timer runs for the same `orphanAfter`, so appending keeps the queue in deadline order.
         orphanQueue.append(OrphanTimer(deadline: now.advanced(by: orphanAfter), node: node, token: nextOrphanToken))
+    }
+
+    /// Stops treating `node` as DOWN if that DOWN was only taken over from the store: another
+    /// writer has since shown the node alive, and this manager has no verdict of its own to
+    /// insist on. Returns whether it did; a DOWN decided here stays.
+    mutating func forgetInheritedDown(_ node: NodeID) -> Bool {
+        guard downNodes[node]?.inherited == true else { return false }
+        downNodes.removeValue(forKey: node)
+        return true
     }
 
     /// The UNKNOWN nodes whose doubled grace ran out by `now`, no longer UNKNOWN: each is DOWN
@@ -227,7 +239,7 @@ struct LivenessTimers {
         while orphanQueueHead < orphanQueue.count, orphanQueue[orphanQueueHead].deadline <= now {
             let timer = orphanQueue[orphanQueueHead]
             orphanQueueHead += 1
-            guard downNodes[timer.node] == timer.token else { continue }
+            guard downNodes[timer.node]?.token == timer.token else { continue }
             if registering[timer.node] != nil {
                 registering[timer.node]?.orphanDue = true
                 continue
