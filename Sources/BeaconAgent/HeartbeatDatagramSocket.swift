@@ -105,7 +105,7 @@ final class HeartbeatDatagramSocket: Sendable {
     static func bind(ipv6: Bool) async throws -> HeartbeatDatagramSocket {
         let descriptor = beacon_bind_datagram_socket(ipv6 ? 1 : 0)
         guard descriptor >= 0 else { throw IOError(errnoCode: errno, reason: "binding a heartbeat datagram socket") }
-        let sender = dup(descriptor)
+        let sender = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
         guard sender >= 0 else {
             let code = errno
             closeDescriptor(descriptor)

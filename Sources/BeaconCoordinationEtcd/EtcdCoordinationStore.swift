@@ -55,12 +55,7 @@ public final class EtcdCoordinationStore: CoordinationStore {
         endpoints: [String], timeout: Duration = .seconds(5), watchProbeInterval: Duration = .seconds(10),
         watchBufferLimit: Int = 10_000
     ) throws(CoordinationError) {
-        guard !endpoints.isEmpty else { throw .invalidArgument("etcd: at least one endpoint is needed") }
-        for endpoint in endpoints {
-            guard endpoint.hasPrefix("http://"), URL(string: endpoint)?.host != nil else {
-                throw .invalidArgument("etcd: endpoint \(endpoint) is not http://host:port")
-            }
-        }
+        if let problem = EtcdEndpoints.problem(with: endpoints) { throw .invalidArgument("etcd: \(problem)") }
         guard timeout > .zero else { throw .invalidArgument("etcd: the timeout must be positive, not \(timeout)") }
         guard watchProbeInterval >= Self.shortestWatchProbeInterval else {
             throw .invalidArgument(

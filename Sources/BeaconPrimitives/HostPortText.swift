@@ -49,6 +49,20 @@ package struct HostPortText {
         return inet_pton(AF_INET, String(host), &address) == 1
     }
 
+    /// Whether `host` is an address that stands for every address of the machine: 0.0.0.0, or
+    /// `::` however it is spelt (`::0`, `0:0:0:0:0:0:0:0`), or its IPv4-mapped form
+    /// (`::ffff:0.0.0.0`). Compared as the parsed bytes, not as text.
+    package static func isWildcardAddress(_ host: some StringProtocol) -> Bool {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, String(host), &v4) == 1 { return v4.s_addr == 0 }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, String(host), &v6) == 1 else { return false }
+        return withUnsafeBytes(of: v6) { bytes in
+            bytes.suffix(4).allSatisfy { $0 == 0 } && bytes.prefix(10).allSatisfy { $0 == 0 }
+                && (bytes[10] == bytes[11]) && (bytes[10] == 0 || bytes[10] == 0xFF)
+        }
+    }
+
     /// Whether `host` is an IPv6 address (without brackets).
     package static func isIPv6Address(_ host: some StringProtocol) -> Bool {
         var address = in6_addr()

@@ -30,6 +30,16 @@ import Testing
         }
     }
 
+    /// The wildcard however it is spelt, compared as the address it parses to.
+    @Test func findsTheWildcardAddressInEverySpelling() {
+        for wildcard in ["0.0.0.0", "::", "::0", "0::", "0:0:0:0:0:0:0:0", "::0.0.0.0", "::ffff:0.0.0.0"] {
+            #expect(HostPortText.isWildcardAddress(wildcard), "\(wildcard)")
+        }
+        for address in ["127.0.0.1", "0.0.0.1", "::1", "::ffff:127.0.0.1", "::ff:0.0.0.0", "fe80::", "localhost", ""] {
+            #expect(!HostPortText.isWildcardAddress(address), "\(address)")
+        }
+    }
+
     @Test func tellsNumericAddressesFromNames() {
         #expect(HostPortText.isIPv4Address("10.0.0.1"))
         #expect(!HostPortText.isIPv4Address("10.0.0"))

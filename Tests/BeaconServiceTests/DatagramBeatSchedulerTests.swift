@@ -3,6 +3,7 @@
 import BeaconCore
 import BeaconDispatcher
 import BeaconPrimitives
+import Foundation
 import NIOCore
 import Testing
 
@@ -50,6 +51,33 @@ import Testing
                 Caught(c, 1), Caught(a, 2), Caught(b, 2), Caught(a, 3), Caught(c, 2), Caught(b, 3),
             ])
         await fixture.close()
+    }
+
+    /// The agent's socket and the copy its timer thread sends on are both closed across exec:
+    /// a task process the agent starts does not inherit a socket it could send from or read the
+    /// manager's answers on. (The copy was made with `dup`, which drops close-on-exec.)
+    @Test func theSocketAndItsSendingCopyAreClosedAcrossExec() async throws {
+        func sockets() throws -> [CInt: String] {
+            var found: [CInt: String] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+                guard let descriptor = CInt(name),
+                    let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)"),
+                    target.hasPrefix("socket:[")
+                else { continue }
+                found[descriptor] = target
+            }
+            return found
+        }
+        let before = try sockets()
+        let socket = try await HeartbeatDatagramSocket.bind(ipv6: false)
+        let opened = try sockets().filter { before[$0.key] != $0.value }
+        // The socket is the one whose two descriptors name the same socket.
+        let copies = Dictionary(grouping: opened, by: \.value).values.filter { $0.count == 2 }
+        #expect(copies.count == 1)
+        for (descriptor, _) in copies.joined() {
+            #expect(fcntl(descriptor, F_GETFD) & FD_CLOEXEC != 0, "descriptor \(descriptor)")
+        }
+        await socket.close()
     }
 
     @Test func aPeriodPastTheWheelsHorizonIsWaitedOutInStepsWithoutABeat() async throws {

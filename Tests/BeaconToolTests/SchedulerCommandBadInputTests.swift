@@ -27,6 +27,12 @@ import Testing
             ["--host", "'rack/a'", "must not contain /"]),
         .init(
             ["scheduler", "join", "--etcd", "http://127.0.0.1:2379", "--host", ""], ["--host", "must not be empty"]),
+        // Checked before anything starts, in every build: a URL without its scheme used to pass
+        // until the store was opened.
+        .init(["scheduler", "join", "--etcd", "127.0.0.1:2379", "--host", "a"], ["--etcd", "http://host:port"]),
+        .init(
+            ["scheduler", "join", "--etcd", "http://127.0.0.1:2379", "--host", "a", "--filter", "a,rack/b"],
+            ["--filter", "'rack/b'", "must not contain /"]),
         .init(join("--max", "0"), ["--max", "1...1000"]),
         .init(join("--max", "1001"), ["--max", "1...1000"]),
         .init(join("--max=-1"), ["--max", "1...1000"]),

@@ -53,6 +53,8 @@ import Testing
             ["serve", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key"], ["--tls-cert", "cannot read"]),
         .init(["serve", "--client-ca", "ca.pem"], ["--client-ca"]),
         .init(["serve", "--etcd", ""], ["--etcd"]),
+        .init(["serve", "--etcd", "127.0.0.1:2379"], ["--etcd", "http://host:port"]),
+        .init(["loadgen", "--etcd", "localhost:2379"], ["--etcd", "http://host:port"]),
         // agent
         .init(["agent", "--node", "n1"], ["--manager"]),
         .init(["agent", "--node", "n1", "--manager", "nohost"], ["--manager", "port"]),
@@ -60,6 +62,9 @@ import Testing
         .init(
             ["agent", "--node", "n1", "--manager", "127.0.0.1:4242", "--manager", "127.0.0.1:4242"],
             ["--manager", "twice"]),
+        .init(
+            ["agent", "--node", "n1", "--manager", "127.0.0.1:4242", "--manager", "127.0.0.1:04242"],
+            ["--manager", "twice", "'127.0.0.1:04242'"]),
         .init(["loadgen", "--server-pid", "+5"], ["--server-pid", "'+5'"]),
         .init(["agent", "--node", "n1", "--manager", "127.0.0.1:0"], ["--manager", "1...65535"]),
         .init(["agent", "--node", "", "--manager", "127.0.0.1:4242"], ["--node", "visible ASCII"]),
@@ -83,6 +88,7 @@ import Testing
         .init(["loadgen", "--duration=-1s"], ["--duration", "no sign"]),
         .init(["loadgen", "--ramp", "99999999999h"], ["--ramp", "0s to 1000000s"]),
         .init(["loadgen", "--assignment-nodes", "-1"], ["--assignment-nodes", "0...200000"]),
+        .init(["loadgen", "--nodes", "100", "--assignment-nodes", "5000"], ["--assignment-nodes", "0...100"]),
         .init(["loadgen", "--stop-fraction", "1.5"], ["--stop-fraction", "[0, 1]"]),
         .init(["loadgen", "--stop-fraction", "nan"], ["--stop-fraction", "[0, 1]"]),
         .init(["loadgen", "--period", "0s"], ["--period", "1ms to 1h"]),
@@ -113,6 +119,21 @@ import Testing
             ["--advertise"]),
         .init(
             ["serve", "--etcd", "http://127.0.0.1:2379", "--listen", "[::]:4242"], ["--etcd", "wildcard", "--name"]),
+        // Any spelling of the wildcard address, compared as the address it parses to.
+        .init(
+            ["serve", "--etcd", "http://127.0.0.1:2379", "--listen", "[::0]:4242"], ["--etcd", "wildcard", "--name"]),
+        .init(
+            ["serve", "--etcd", "http://127.0.0.1:2379", "--listen", "[::ffff:0.0.0.0]:4242"],
+            ["--etcd", "wildcard", "--name"]),
+        .init(
+            ["serve", "--etcd", "http://127.0.0.1:2379", "--sharded", "--listen", "[0:0:0:0:0:0:0:0]:4242"],
+            ["--sharded", "wildcard", "--advertise"]),
+        .init(
+            [
+                "serve", "--etcd", "http://127.0.0.1:2379", "--sharded", "--listen", "10.0.0.1:4242", "--advertise",
+                "0.0.0.0:4242",
+            ],
+            ["--advertise", "wildcard"]),
         .init(["loadgen", "--log-level", "all"], ["--log-level"]),
         // serve --echo runs no dispatcher
         .init(["serve", "--echo", "--metrics", "127.0.0.1:0"], ["--echo", "--metrics", "nothing to act on"]),

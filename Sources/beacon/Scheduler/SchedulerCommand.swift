@@ -176,12 +176,21 @@ struct SchedulerJoin: AsyncParsableCommand {
         }
     }
 
+    /// The hosts `--filter` names, each a name a host could have: a filter naming `x/y` would
+    /// leave the group with no host it could ever choose.
     private func hostsFilter() throws(ValidationError) -> Set<String>? {
         guard let filter else { return nil }
-        return Set(
-            try parseOption("--filter") { () throws(CommandLineValueError) in
-                try CommaSeparatedList.elements(filter, of: "host names").map(String.init)
-            })
+        let hosts = try parseOption("--filter") { () throws(CommandLineValueError) in
+            try CommaSeparatedList.elements(filter, of: "host names").map(String.init)
+        }
+        for host in hosts {
+            do {
+                try validateHostname(host)
+            } catch {
+                throw ValidationError("--filter: '\(host)' cannot name a host in a group: \(error)")
+            }
+        }
+        return Set(hosts)
     }
 
     private func options() throws(ValidationError) -> ScheduleOptions {

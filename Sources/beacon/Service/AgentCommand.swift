@@ -54,14 +54,7 @@ struct AgentCommand: AsyncParsableCommand {
             throw ValidationError(
                 "--manager: give 1 to \(Self.maximumManagers) dispatcher addresses (host:port), not \(managers.count)")
         }
-        for manager in managers {
-            do {
-                _ = try ManagerAddress(manager)
-            } catch {
-                throw ValidationError("--manager: \(error)")
-            }
-        }
-        guard Set(managers).count == managers.count else { throw ValidationError("--manager lists an address twice") }
+        try checkManagerAddresses(managers)
         try OptionCheck.identifier(node, "--node", atMost: 256)
         guard (tlsCert == nil) == (tlsKey == nil), tlsCert == nil || tlsCA != nil else {
             throw ValidationError("--tls-cert and --tls-key go together, and need --tls-ca")

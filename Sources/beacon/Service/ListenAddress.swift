@@ -27,6 +27,10 @@ struct ListenAddress {
         port = number
     }
 
+    /// Whether the address stands for every address of the machine (`0.0.0.0`, `[::]`, `[::0]`, …),
+    /// which no agent can be sent to and which every manager on the port shares.
+    var isWildcard: Bool { HostPortText.isWildcardAddress(host) }
+
     /// `host:port` as a client dials it, IPv6 in brackets, with the port the listener got.
     func dialable(port: Int) -> String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"

@@ -210,7 +210,7 @@ struct LoadGeneration {
         }
         if let expiryLog = command.expiryLog { reportLateness(log: expiryLog) }
         print(
-            "assignment bytes received by \(min(command.assignmentNodes, command.nodes)) following agents: \(assignmentBytes)"
+            "assignment bytes received by \(command.assignmentNodes) following agents: \(assignmentBytes)"
         )
         let byManager = beatsCounted.1
         for (index, pid) in serverPids.enumerated() {

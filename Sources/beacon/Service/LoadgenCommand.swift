@@ -61,12 +61,13 @@ struct LoadgenCommand: AsyncParsableCommand {
         transform: Self.connectionCounts.parse)
     var connections = Self.defaultConnections
     @Option(
+        name: .customLong("assignment-nodes"),
         help: Self.assignmentNodeCounts.help(
             "Agents that follow their assignment stream (the rest only heartbeat and report)",
             default: Self.defaultAssignmentNodes,
-            "At most --nodes do."),
+            "At most --nodes: the default is cut to it, a larger value given is refused."),
         transform: Self.assignmentNodeCounts.parse)
-    var assignmentNodes = Self.defaultAssignmentNodes
+    var assignmentNodesOption: Int?
     @Option(
         help: Self.stopFractions.help(
             "Fraction of agents stopped after a third of the run", default: Self.defaultStopFraction),
@@ -143,6 +144,11 @@ struct LoadgenCommand: AsyncParsableCommand {
                 throw ValidationError("--kill-after \(killAfter) must come before the end of --duration \(duration)")
             }
         }
+        if let assignmentNodesOption, assignmentNodesOption > nodes {
+            throw ValidationError(
+                "--assignment-nodes \(assignmentNodesOption): at most --nodes (\(nodes)) agents can follow their assignments; give 0...\(nodes)"
+            )
+        }
         guard !(unaryHeartbeats && datagramHeartbeats) else {
             throw ValidationError("--unary-heartbeats and --datagram-heartbeats exclude each other")
         }
@@ -150,17 +156,14 @@ struct LoadgenCommand: AsyncParsableCommand {
         if let etcd { try checkEtcdOption(etcd, command: "loadgen") }
     }
 
+    /// Agents that follow their assignment stream: `--assignment-nodes`, or its default cut to
+    /// `--nodes`.
+    var assignmentNodes: Int { assignmentNodesOption ?? min(Self.defaultAssignmentNodes, nodes) }
+
     /// The managers `--manager` lists, each a valid address, none twice.
     func managerList() throws(ValidationError) -> [String] {
         let managers = manager.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        for address in managers {
-            do {
-                _ = try ManagerAddress(address)
-            } catch {
-                throw ValidationError("--manager: '\(address)': \(error)")
-            }
-        }
-        guard Set(managers).count == managers.count else { throw ValidationError("--manager lists an address twice") }
+        try checkManagerAddresses(managers)
         return managers
     }
 

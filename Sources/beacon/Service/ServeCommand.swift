@@ -163,11 +163,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let advertise {
             guard sharded else { throw ValidationError("--advertise needs --sharded") }
-            _ = try ListenAddress(advertise, option: "--advertise")
+            guard !(try ListenAddress(advertise, option: "--advertise")).isWildcard else {
+                throw ValidationError(
+                    "--advertise: \(advertise) is a wildcard address agents cannot be sent to; give this manager's own address"
+                )
+            }
         }
-        let listensOnAWildcard = (try? ListenAddress(listen, option: "--listen")).map {
-            ["0.0.0.0", "::"].contains($0.host)
-        }
+        let listensOnAWildcard = (try? ListenAddress(listen, option: "--listen"))?.isWildcard
         if sharded, advertise == nil, listensOnAWildcard == true {
             throw ValidationError(
                 "--sharded: --listen \(listen) is a wildcard address agents cannot be sent to; give --advertise host:port"
