@@ -128,6 +128,42 @@ private final class WatchedStore: CoordinationStore {
         await scheduler.close()
     }
 
+    /// Two processes that join one group under one host name (two schedulers here) used to
+    /// write the name's key over each other forever: each took a key under the other's lease as
+    /// its own gone stale. The later one now holds the name; the earlier one is told in band,
+    /// stands by still learning the chosen set, and takes the name back once the later leaves.
+    @Test func aHostNameTwoProcessesJoinUnderIsHeldByTheLaterAndNotFoughtOver() async throws {
+        let clock = ManualClock()
+        let store = InMemoryCoordinationStore(clock: clock)
+        let (earlier, later) = (
+            Scheduler(store: store, clock: clock, random: SplitMix64(seed: 6)),
+            Scheduler(store: store, clock: clock, random: SplitMix64(seed: 7))
+        )
+        let settings = options("alpha", max: 2, ttl: .seconds(5))
+        let standing = try await earlier.schedule(path: "/dup", hostname: "h", options: settings)
+        try await standing.waitFor(["h"])
+        let newcomer = try await later.schedule(path: "/dup", hostname: "h", options: settings)
+        let claimed = try #require(try await store.value("/dup/exchange/h"))
+        let taken = SchedulerError.hostNameTaken(path: "/dup", hostname: "h")
+        let told = await standing.participant.results.observe { $0.unreadErrors.contains(taken) }
+        #expect(told?.unreadErrors.contains(taken) == true)
+
+        // A third host joins and everyone learns of it: by then a fight over the name would have
+        // rewritten its key many times over.
+        let other = try await later.schedule(path: "/dup", hostname: "x", options: settings)
+        for handle in [standing, newcomer, other] { try await handle.waitFor(["h", "x"]) }
+        #expect(try await store.value("/dup/exchange/h") == claimed)
+
+        await newcomer.shutdown()
+        try await until("the standing participant takes the name back", in: store, prefix: "/dup/exchange/") {
+            $0.values.contains { $0.key == "/dup/exchange/h" && $0.lease != nil && $0.lease != claimed.lease }
+        }
+        try await standing.waitFor(["h", "x"])
+        for handle in [standing, other] { await handle.shutdown() }
+        await earlier.close()
+        await later.close()
+    }
+
     /// A broken watch reaches every participant of the group in band; the feed reads the group
     /// again after the back-off, on the scheduler's clock, and its participants follow changes
     /// made meanwhile.

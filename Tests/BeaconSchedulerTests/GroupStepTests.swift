@@ -73,9 +73,20 @@ import Testing
         #expect(step.isLeader && step.write == nil && step.result == ["a"])
     }
 
-    @Test func aKeyUnderAnotherLeaseMeansRegisterAgain() {
-        let stale = view(registered("a", lease: 9, at: 1))
-        #expect(step(stale, identity("a", lease: 1)).mustRegister)
+    /// The host name's key under another lease is another live participant's, registered after
+    /// this one: this one stands by, told in band, instead of writing over it.
+    @Test func aNameUnderAnotherLeaseIsLeftAloneAndReported() {
+        let taken = view(registered("a", lease: 9, at: 1) + registered("a", lease: 1, at: 2).suffix(1))
+        let step = step(taken, identity("a", lease: 1))
+        #expect(!step.mustRegister)
+        #expect(step.failure == .hostNameTaken(path: "/g", hostname: "a"))
+        #expect(step.result == nil && step.write == nil)
+    }
+
+    /// Its own key missing, or its election key: it registers again.
+    @Test func aMissingKeyOfItsOwnMeansRegisterAgain() {
+        #expect(step(view(Array(registered("a", lease: 1, at: 1).suffix(1))), identity("a", lease: 1)).mustRegister)
+        #expect(step(view(Array(registered("a", lease: 1, at: 1).prefix(1))), identity("a", lease: 1)).mustRegister)
     }
 
     @Test func theStrategysFailureIsReportedNotWritten() {

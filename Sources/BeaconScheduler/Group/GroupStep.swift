@@ -40,9 +40,14 @@ struct GroupStep: Sendable, Equatable {
         var step = GroupStep()
         let exchange = view[identity.exchangeKey]
         let election = view[identity.electionKey]
-        step.mustRegister =
-            exchange?.lease != identity.lease || exchange?.value != identity.exchange.text
-            || election == nil
+        // A host name's key under another lease belongs to another live participant of that name
+        // (the store deletes a lapsed lease's keys), which registered after this one: this one
+        // stands by rather than write its own over it, which the other would undo, forever.
+        if let exchange, exchange.lease != identity.lease {
+            step.failure = .hostNameTaken(path: view.path.description, hostname: identity.hostname)
+        } else {
+            step.mustRegister = exchange?.value != identity.exchange.text || election == nil
+        }
         step.result = view.scheduledHosts
         guard let election, view.leader?.key == election.key else { return step }
         step.isLeader = true

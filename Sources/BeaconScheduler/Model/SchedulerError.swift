@@ -14,6 +14,11 @@ public enum SchedulerError: Error, Sendable, Hashable, CustomStringConvertible {
     case strategyAlreadyRegistered(String)
     /// This host already takes part in the group through this scheduler.
     case duplicateRegistration(path: String, hostname: String)
+    /// Another participant, of another scheduler (another process), registered under the same
+    /// host name after this one: reported in band while it lasts. This participant stands by,
+    /// still learning the chosen set, and takes the name back when the other leaves or its lease
+    /// lapses. (Writing its own registration over the other's, as each would, never ends.)
+    case hostNameTaken(path: String, hostname: String)
     /// An option is out of range.
     case invalidOption(String)
     /// The strategy could not choose hosts (no hosts, a maximum below one); in-band, not fatal.
@@ -38,6 +43,8 @@ public enum SchedulerError: Error, Sendable, Hashable, CustomStringConvertible {
         case .strategyAlreadyRegistered(let name): "scheduler: a strategy named \(name) is already registered"
         case .duplicateRegistration(let path, let hostname):
             "scheduler: host \(hostname) is already scheduling in \(path) through this scheduler"
+        case .hostNameTaken(let path, let hostname):
+            "scheduler: another participant registered as host \(hostname) in \(path) after this one; this one stands by until that one leaves"
         case .invalidOption(let reason): "scheduler: invalid option: \(reason)"
         case .strategyFailed(let reason): "scheduler: strategy failed: \(reason)"
         case .backendFailure(let reason): "scheduler: \(reason)"

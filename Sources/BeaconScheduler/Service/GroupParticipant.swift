@@ -132,7 +132,7 @@ final class GroupParticipant: Sendable {
         }
         let registered: Int64
         do {
-            registered = try await register(under: lease)
+            registered = try await register(under: lease, claimingTheName: true)
         } catch {
             if !options.reuseLease { await release(lease, revoke: true) }
             throw SchedulerError(error)
@@ -348,7 +348,7 @@ final class GroupParticipant: Sendable {
         var storeFailure: SchedulerError?
         if step.mustRegister {
             do {
-                registeredAt = try await register(under: loop.lease)
+                registeredAt = try await register(under: loop.lease, claimingTheName: false)
                 loop.retry.backoff.reset()
             } catch {
                 if loop.lease.isExpired || error == .leaseNotFound {
@@ -396,24 +396,42 @@ final class GroupParticipant: Sendable {
 
     /// Writes the exchange key (unless already ours, so at most one watch event) and the election
     /// key (created once per lease: its create revision is the campaign's place in line). Returns
-    /// the revision of the last of the two it wrote, 0 if both were there already: a store's
-    /// revision after a transaction that wrote nothing may belong to keys outside the group, which
-    /// the group's watch never brings.
-    private func register(under lease: KeptLease) async throws(CoordinationError) -> Int64 {
+    /// the revision of the last of the two it wrote, 0 if it wrote neither: a store's revision
+    /// after a transaction that wrote nothing may belong to keys outside the group, which the
+    /// group's watch never brings.
+    ///
+    /// Joining and registering under a new lease claim the host name (`claimingTheName`): the key
+    /// may be a crashed predecessor's, whose lease has not lapsed yet. Between those, a key under
+    /// another lease is another live participant's that claimed the name since, and it is left
+    /// alone (see ``GroupStep``): this one writes only a key that is absent or still its own.
+    private func register(under lease: KeptLease, claimingTheName: Bool) async throws(CoordinationError) -> Int64 {
         let identity = identity(for: lease)
-        let exchange = try await store.transaction(
-            if: [
-                .value(key: identity.exchangeKey, equals: identity.exchange.text),
-                .lease(key: identity.exchangeKey, equals: lease.id),
-            ],
-            then: [],
-            else: [.put(key: identity.exchangeKey, value: identity.exchange.text, lease: lease.id)])
+        let put = StoreOperation.put(key: identity.exchangeKey, value: identity.exchange.text, lease: lease.id)
+        let exchange: (wrote: Bool, revision: Int64)
+        if claimingTheName {
+            let outcome = try await store.transaction(
+                if: [
+                    .value(key: identity.exchangeKey, equals: identity.exchange.text),
+                    .lease(key: identity.exchangeKey, equals: lease.id),
+                ],
+                then: [], else: [put])
+            exchange = (!outcome.succeeded, outcome.revision)
+        } else {
+            var outcome = try await store.transaction(
+                if: [.createRevision(key: identity.exchangeKey, equals: 0)], then: [put], else: [])
+            if !outcome.succeeded {
+                outcome = try await store.transaction(
+                    if: [.lease(key: identity.exchangeKey, equals: lease.id)], then: [put], else: [])
+            }
+            guard outcome.succeeded else { return 0 }
+            exchange = (true, outcome.revision)
+        }
         let election = try await store.transaction(
             if: [.createRevision(key: identity.electionKey, equals: 0)],
             then: [.put(key: identity.electionKey, value: hostname, lease: lease.id)],
             else: [])
         log("registered under lease \(lease.id)")
-        return election.succeeded ? election.revision : exchange.succeeded ? 0 : exchange.revision
+        return election.succeeded ? election.revision : exchange.wrote ? exchange.revision : 0
     }
 
     /// The lease is gone (a partition or a paused store outlived the TTL): take a new one and
@@ -434,7 +452,7 @@ final class GroupParticipant: Sendable {
                     for: path, hostname: hostname, ttl: options.sessionTTL, reuse: options.reuseLease,
                     logger: leaseLogger)
                 fresh = granted
-                let registered = try await register(under: granted)
+                let registered = try await register(under: granted, claimingTheName: true)
                 lease = granted
                 watchExpiry(of: granted)
                 retry.backoff.reset()
