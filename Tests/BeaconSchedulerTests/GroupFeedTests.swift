@@ -6,11 +6,13 @@ import Testing
 @testable import BeaconScheduler
 
 /// The embedded store, counting the watches opened on it and able to break every open one, as a
-/// dropped connection to etcd would.
+/// dropped connection to etcd would, or to hold back what they deliver, as a slow one would.
 private final class WatchedStore: CoordinationStore {
     private struct Watches {
         var opened = 0
         var open: [Int: AsyncThrowingStream<[StoreChange], any Error>.Continuation] = [:]
+        var held = false
+        var heldBack: [(AsyncThrowingStream<[StoreChange], any Error>.Continuation, [StoreChange])] = []
     }
 
     private let base: InMemoryCoordinationStore
@@ -26,6 +28,32 @@ private final class WatchedStore: CoordinationStore {
     func breakWatches(_ error: CoordinationError) {
         let open = watches.withLock { $0.open.values }
         for continuation in open { continuation.finish(throwing: error) }
+    }
+
+    /// From now on the watches deliver nothing until ``releaseWatches()``.
+    func holdWatches() {
+        watches.withLock { $0.held = true }
+    }
+
+    /// Delivers what the watches held back, in order, and lets them deliver again.
+    func releaseWatches() {
+        watches.withLock { watches in
+            watches.held = false
+            for (continuation, batch) in watches.heldBack { continuation.yield(batch) }
+            watches.heldBack = []
+        }
+    }
+
+    private func deliver(
+        _ batch: [StoreChange], to continuation: AsyncThrowingStream<[StoreChange], any Error>.Continuation
+    ) {
+        watches.withLock { watches in
+            if watches.held {
+                watches.heldBack.append((continuation, batch))
+            } else {
+                continuation.yield(batch)
+            }
+        }
     }
 
     func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease {
@@ -44,9 +72,9 @@ private final class WatchedStore: CoordinationStore {
     func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
         let (stream, continuation) = AsyncThrowingStream<[StoreChange], any Error>.makeStream()
         let changes = base.watch(prefix: prefix, after: revision)
-        let forward = Task {
+        let forward = Task { [self] in
             do {
-                for try await batch in changes { continuation.yield(batch) }
+                for try await batch in changes { deliver(batch, to: continuation) }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -162,6 +190,38 @@ private final class WatchedStore: CoordinationStore {
         for handle in [standing, other] { await handle.shutdown() }
         await earlier.close()
         await later.close()
+    }
+
+    /// A participant of a host whose kept lease another participant of that host resigned and
+    /// then campaigned under again may hold a view older than its own campaign: its
+    /// resignation, fenced on the view's create revision, deleted nothing, and was taken as done,
+    /// so the kept lease went on refreshing a candidacy nobody acted on, which would lead once
+    /// the older candidates left. It now reads the key and resigns that.
+    @Test func aResignationFromAStaleViewStillTakesTheCandidacyAway() async throws {
+        let clock = ManualClock()
+        let store = WatchedStore(InMemoryCoordinationStore(clock: clock))
+        let scheduler = Scheduler(store: store, clock: clock, random: SplitMix64(seed: 8))
+        var kept = options("alpha", max: 2, ttl: .seconds(5))
+        kept.reuseLease = true
+        let other = try await scheduler.schedule(
+            path: "/r", hostname: "x", options: options("alpha", max: 2, ttl: .seconds(5)))
+        let first = try await scheduler.schedule(path: "/r", hostname: "h", options: kept)
+        for handle in [other, first] { try await handle.waitFor(["h", "x"]) }
+        let campaign = try #require(try await store.read(prefix: "/r/election/").values.first { $0.value == "h" })
+
+        // The group's feed hears nothing more while the host's first participant resigns and
+        // the second campaigns under the same kept lease, then leaves with the feed's old view.
+        store.holdWatches()
+        await first.shutdown()
+        let second = try await scheduler.schedule(path: "/r", hostname: "h", options: kept)
+        let again = try #require(try await store.value(campaign.key))
+        #expect(again.createRevision > campaign.createRevision)
+        await second.shutdown()
+        store.releaseWatches()
+        #expect(try await store.value(campaign.key) == nil)
+
+        await other.shutdown()
+        await scheduler.close()
     }
 
     /// A broken watch reaches every participant of the group in band; the feed reads the group

@@ -66,7 +66,77 @@ private final class FailingStore: CoordinationStore {
     }
 }
 
+/// The embedded store, with two habits of the etcd store's HTTP client: a call made from a
+/// cancelled task fails, and a participant's campaign waits until its task is cancelled (a
+/// store slow enough that the caller gives up).
+private final class CancellingStore: CoordinationStore {
+    let base: InMemoryCoordinationStore
+    private let campaignsStarted: AsyncStream<Void>.Continuation
+    let campaigns: AsyncStream<Void>
+
+    init(_ base: InMemoryCoordinationStore) {
+        self.base = base
+        (campaigns, campaignsStarted) = AsyncStream.makeStream()
+    }
+
+    private func failIfCancelled() throws(CoordinationError) {
+        if Task.isCancelled { throw .failure("the request was cancelled with its task") }
+    }
+
+    func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease {
+        try failIfCancelled()
+        return try await base.grantLease(ttl: ttl)
+    }
+    func keepAlive(_ lease: LeaseID) async throws(CoordinationError) -> Bool { try await base.keepAlive(lease) }
+    func revoke(_ lease: LeaseID) async throws(CoordinationError) {
+        try failIfCancelled()
+        try await base.revoke(lease)
+    }
+    func read(prefix: String) async throws(CoordinationError) -> StoreSnapshot {
+        try failIfCancelled()
+        return try await base.read(prefix: prefix)
+    }
+    func transaction(
+        if conditions: [StoreCondition], then success: [StoreOperation], else failure: [StoreOperation]
+    ) async throws(CoordinationError) -> TransactionOutcome {
+        try failIfCancelled()
+        if FailingStore.campaigns(success) {
+            campaignsStarted.yield()
+            // Ends when the task is cancelled: nothing is ever yielded to it.
+            let (never, keptOpen) = AsyncStream<Void>.makeStream()
+            for await _ in never {}
+            keptOpen.finish()
+            try failIfCancelled()
+        }
+        return try await base.transaction(if: conditions, then: success, else: failure)
+    }
+    func watch(prefix: String, after revision: Int64) -> AsyncThrowingStream<[StoreChange], any Error> {
+        base.watch(prefix: prefix, after: revision)
+    }
+}
+
 @Suite(.timeLimit(.minutes(1))) struct ParticipantBackoffTests {
+    /// A `schedule()` cancelled while it registers (its exchange key written, its campaign not)
+    /// revokes its lease from a task of its own: revoked from the cancelled one, on a store that
+    /// cancels requests with their task, the host stayed in the group for a TTL with nobody
+    /// behind it, where a strategy could choose it.
+    @Test func aJoinCancelledMidRegistrationLeavesNoHostBehind() async throws {
+        let clock = ManualClock()
+        let store = CancellingStore(InMemoryCoordinationStore(clock: clock))
+        let scheduler = Scheduler(store: store, clock: clock, random: SplitMix64(seed: 11))
+        let joining = Task {
+            try await scheduler.schedule(path: "/c", hostname: "h", options: options(ttl: .seconds(30)))
+        }
+        var campaigns = store.campaigns.makeAsyncIterator()
+        _ = await campaigns.next()
+        #expect(try await store.base.read(prefix: "/c/exchange/").values.map(\.key) == ["/c/exchange/h"])
+        joining.cancel()
+        await #expect(throws: SchedulerError.self) { _ = try await joining.value }
+        #expect(try await store.base.read(prefix: "/c/").values.isEmpty)
+        #expect(store.base.leaseDeadlines.isEmpty)
+        await scheduler.close()
+    }
+
     /// A group that cannot be read is read again on the scheduler's clock with the shared
     /// back-off: 50 ms doubling, each delay drawn from the scheduler's seeded random source.
     @Test func aFailingStoreIsRetriedWithADoublingBackoffInVirtualTime() async throws {

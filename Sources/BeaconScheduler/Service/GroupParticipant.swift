@@ -486,13 +486,20 @@ final class GroupParticipant: Sendable {
         var resigned = true
         do throws(CoordinationError) {
             // A participant stopped soon after joining may hold only views from before its
-            // registration; the store then says which election key to resign.
-            var election = view[key]
-            if election == nil { election = try await store.read(prefix: key).values.first { $0.key == key } }
-            if let election {
-                _ = try await store.transaction(
+            // registration; the store then says which election key to resign. So may one whose
+            // host's kept lease campaigned again since its view was taken (another participant
+            // of the host resigned, then this one campaigned under the same lease): the fenced
+            // delete then finds a newer key, which is this lease's too, and resigns that.
+            func resign(_ election: StoredValue) async throws(CoordinationError) -> Bool {
+                try await store.transaction(
                     if: [.createRevision(key: key, equals: election.createRevision)], then: [.delete(key: key)],
-                    else: [])
+                    else: []
+                ).succeeded
+            }
+            var done = false
+            if let seen = view[key] { done = try await resign(seen) }
+            if !done, let stored = try await store.read(prefix: key).values.first(where: { $0.key == key }) {
+                resigned = try await resign(stored)
             }
         } catch {
             resigned = false
@@ -510,7 +517,13 @@ final class GroupParticipant: Sendable {
     private func release(_ lease: KeptLease, revoke: Bool) async {
         lease.onExpired(nil)
         lease.stop()
-        if revoke { try? await store.revoke(lease.id) }
+        guard revoke else { return }
+        // From a task of its own: the caller's may be cancelled (a `schedule()` given up on
+        // mid-registration, a renewal that `shutdown()` stopped), and a store that cancels its
+        // requests with their task, as the etcd store's HTTP client does, would leave the lease
+        // and the host's exchange key standing for a TTL, a host the group could still choose.
+        let store = store
+        await Task.detached { try? await store.revoke(lease.id) }.value
     }
 
     // MARK: Retrying
