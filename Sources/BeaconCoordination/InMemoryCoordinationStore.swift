@@ -281,11 +281,13 @@ public final class InMemoryCoordinationStore: CoordinationStore {
 
     private static func index(_ key: String, in directories: inout [String: Set<String>], adding: Bool) {
         // Every prefix that ends in "/", the key itself included when it ends in one: a read of
-        // "/a/" returns the key "/a/" too, as etcd's prefix range does.
-        var end = key.startIndex
-        while end < key.endIndex, let slash = key[end...].firstIndex(of: "/") {
-            end = key.index(after: slash)
-            let directory = String(key[..<end])
+        // "/a/" returns the key "/a/" too, as etcd's prefix range does. Found by scalars, not
+        // characters: a "/" followed by a combining mark is one character.
+        let scalars = key.unicodeScalars
+        var end = scalars.startIndex
+        while end < scalars.endIndex, let slash = scalars[end...].firstIndex(of: "/") {
+            end = scalars.index(after: slash)
+            let directory = String(scalars[..<end])
             if adding {
                 directories[directory, default: []].insert(key)
             } else {

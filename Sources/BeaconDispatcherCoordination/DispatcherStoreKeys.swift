@@ -35,14 +35,19 @@ struct DispatcherStoreKeys: Sendable {
     }
 
     /// The record `key` names, or nil for a key that is not one of the dispatcher's.
+    ///
+    /// Keys are read, and ids escaped, by Unicode scalars, not characters: an id that starts
+    /// with a combining mark joins the `/` before it into one character, and its record would
+    /// be read as nobody's.
     func record(of key: String) -> Record? {
-        guard key.hasPrefix(prefix) else { return nil }
-        let rest = key.dropFirst(prefix.count)
-        if rest == "cluster" { return .cluster }
-        guard let slash = rest.firstIndex(of: "/"),
-            let id = Self.unescape(rest[rest.index(after: slash)...]), !id.isEmpty
+        let scalars = key.unicodeScalars
+        guard scalars.starts(with: prefix.unicodeScalars) else { return nil }
+        let rest = scalars.dropFirst(prefix.unicodeScalars.count)
+        if rest.elementsEqual("cluster".unicodeScalars) { return .cluster }
+        guard let slash = rest.firstIndex(of: "/"), let id = Self.unescape(rest[rest.index(after: slash)...]),
+            !id.isEmpty
         else { return nil }
-        switch rest[..<slash] {
+        switch String(rest[..<slash]) {
         case "nodes": return .node(id)
         case "tasks": return .task(id)
         case "secrets": return .dependency(.secret, id)
@@ -52,39 +57,40 @@ struct DispatcherStoreKeys: Sendable {
     }
 
     static func escape(_ id: String) -> String {
-        guard id.contains(where: { $0 == "%" || $0 == "/" }) else { return id }
-        var escaped = ""
-        for character in id {
-            switch character {
-            case "%": escaped += "%25"
-            case "/": escaped += "%2F"
-            default: escaped.append(character)
+        guard id.unicodeScalars.contains(where: { $0 == "%" || $0 == "/" }) else { return id }
+        var escaped = String.UnicodeScalarView()
+        for scalar in id.unicodeScalars {
+            switch scalar {
+            case "%": escaped.append(contentsOf: "%25".unicodeScalars)
+            case "/": escaped.append(contentsOf: "%2F".unicodeScalars)
+            default: escaped.append(scalar)
             }
         }
-        return escaped
+        return String(escaped)
     }
 
     /// Nil for text `escape` cannot have written: a `/`, or a `%` not followed by `25` or `2F`.
-    static func unescape(_ text: Substring) -> String? {
+    static func unescape(_ text: Substring.UnicodeScalarView) -> String? {
         guard text.contains(where: { $0 == "%" || $0 == "/" }) else { return String(text) }
-        var id = ""
-        var rest = text[...]
-        while let character = rest.first {
-            if character == "/" { return nil }
-            if character == "%" {
-                if rest.hasPrefix("%25") {
+        var id = String.UnicodeScalarView()
+        var rest = text
+        while let scalar = rest.first {
+            if scalar == "/" { return nil }
+            if scalar == "%" {
+                let code = rest.dropFirst().prefix(2)
+                if code.elementsEqual("25".unicodeScalars) {
                     id.append("%")
-                } else if rest.hasPrefix("%2F") {
+                } else if code.elementsEqual("2F".unicodeScalars) {
                     id.append("/")
                 } else {
                     return nil
                 }
                 rest = rest.dropFirst(3)
             } else {
-                id.append(character)
+                id.append(scalar)
                 rest = rest.dropFirst()
             }
         }
-        return id
+        return String(id)
     }
 }

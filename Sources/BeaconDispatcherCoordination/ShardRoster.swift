@@ -100,8 +100,9 @@ package struct ShardRoster: Sendable {
             return
         }
         let prefix = root + "managers/"
-        guard value.key.hasPrefix(prefix),
-            let id = DispatcherStoreKeys.unescape(value.key.dropFirst(prefix.count)), !id.isEmpty,
+        let scalars = value.key.unicodeScalars
+        guard scalars.starts(with: prefix.unicodeScalars),
+            let id = DispatcherStoreKeys.unescape(scalars.dropFirst(prefix.unicodeScalars.count)), !id.isEmpty,
             let record = DispatcherRecordCodec.decode(MemberRecord.self, value.value)
         else {
             members.removeValue(forKey: value.key)
