@@ -61,9 +61,12 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
     /// - Parameters:
     ///   - dispatcher: serves this manager's shard; nothing else may run it.
     ///   - records: the dispatcher's store; every manager of the deployment opens the same prefix.
-    ///   - store: where the managers' entries and table live; usually the store `records` uses.
-    ///   - root: the roster's prefix, ending with `/`, the same for every manager and apart from
-    ///     the records' prefix.
+    ///   - store: where the managers' entries and table live: the coordination store `records`
+    ///     was opened on (or a view of it). Every write of the records is fenced on this
+    ///     manager's entry, a key in this store, and the records' store checks the fence: records
+    ///     kept in another store would refuse every write as fenced.
+    ///   - root: the roster's prefix, starting and ending with `/`, the same for every manager,
+    ///     neither inside the records' prefix nor holding it.
     ///   - manager: this manager's id and the address nodes reach it at. The id must be unique: while
     ///     a live entry holds it (another manager's, or this one's from before a restart, until its
     ///     lease lapses), joining fails and is retried with back-off, with a warning.
@@ -98,7 +101,17 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
     ///   empty manager id or a lease TTL outside `GrantedLease.longestTTL`, and the dispatcher's own failure
     ///   (a heartbeat timer it cannot run, `DispatcherError.alreadyRunning`).
     public func run() async throws(DispatcherError) {
-        guard root.hasSuffix("/") else { throw .invalidArgument("the roster root \(root) must end with /") }
+        guard root.count > 1, root.hasPrefix("/"), root.hasSuffix("/") else {
+            throw .invalidArgument(
+                "the roster root starts and ends with /, as /beacon/shards/ does; not \(root.debugDescription)")
+        }
+        // Apart, or each would read the other's keys: every record an unreadable roster key, and
+        // every status batch a roster change.
+        guard !root.hasPrefix(records.prefix), !records.prefix.hasPrefix(root) else {
+            throw .invalidArgument(
+                "the roster root \(root) and the records' prefix \(records.prefix) overlap; give them apart, as /beacon/shards/ and /beacon/records/"
+            )
+        }
         guard !manager.nodeID.isEmpty else { throw .invalidArgument("a manager id must not be empty") }
         guard leaseTTL > .zero, leaseTTL <= GrantedLease.longestTTL else {
             throw .invalidArgument(

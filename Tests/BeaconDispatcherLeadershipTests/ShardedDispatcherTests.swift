@@ -24,6 +24,32 @@ import Testing
         }
     }
 
+    /// A roster root that is not a prefix a store can hold apart from the records' (`/` took
+    /// every key; a root holding the records made every record an unreadable roster key and every
+    /// status batch a roster change) is refused before anything is written.
+    @Test func aRosterRootNotApartFromTheRecordsIsRefused() async throws {
+        let clock = ManualClock()
+        let coordination = InMemoryCoordinationStore(clock: clock)
+        let records = try await CoordinatedDispatcherStore.open(on: coordination, prefix: "/beacon/records/")
+        let dispatcher = try Dispatcher(clock: clock, store: records)
+        for root in ["/", "beacon/", "/beacon", "/beacon/", "/beacon/records/", "/beacon/records/nodes/"] {
+            let sharded = ShardedDispatcher(
+                dispatcher: dispatcher, records: records, store: coordination, root: root,
+                manager: WeightedManager(nodeID: "m1", address: "10.0.0.1:4242"))
+            do throws(DispatcherError) {
+                try await sharded.run()
+                Issue.record("the root \(root) was taken")
+            } catch {
+                guard case .invalidArgument = error else {
+                    Issue.record("\(root): \(error)")
+                    continue
+                }
+            }
+        }
+        #expect(try await coordination.read(prefix: "/").values.isEmpty)
+        await records.close()
+    }
+
     @Test func threeManagersSplitTheNodesAndEachServesOnlyItsShare() async throws {
         let deployment = try await Self.deployment(nodes: 90)
         for _ in 0..<100 where !deployment.settled { try await deployment.run(for: .milliseconds(500)) }

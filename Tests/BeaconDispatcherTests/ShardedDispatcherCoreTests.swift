@@ -333,17 +333,25 @@ import Testing
         #expect(dispatcher.store.node(late)?.status.state == .down)
     }
 
-    /// Without a shard the dispatcher is its records' only writer (a leader's writes are fenced
-    /// on its term): it leaves a write it did not make alone.
-    @Test func anUnshardedDispatcherDoesNotAnswerOtherWrites() throws {
+    /// Without a shard a leader is fenced on the group's choice, yet not its records' only
+    /// writer over time: a leader whose view of the group stalled serves on while another
+    /// manager is chosen and writes its nodes UNKNOWN, and when the choice comes back to it
+    /// nothing restarts its term. It answers such a write with its own state (which its fence
+    /// holds back while the other leads); it used to leave it, and its live nodes stayed UNKNOWN
+    /// in the records while it held their sessions.
+    @Test func anUnshardedDispatcherAnswersAnotherLeadersWriteWithItsOwnState() throws {
         let store = InMemoryDispatcherStore()
         let node = nodeID(Self.names[0])
         store.createNodes([node])
         let dispatcher = try VirtualDispatcher(configuration: Self.configuration(), store: store)
         try dispatcher.start()
         dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
-        _ = try dispatcher.registerNow(node)
-        store.apply([.nodeStatus(node, NodeStatus(state: .unknown, message: "someone else"), description: nil)])
-        #expect(dispatcher.core.pendingWriteCount == 0)
+        let session = try dispatcher.registerNow(node)
+        store.apply([
+            .nodeStatus(node, NodeStatus(state: .unknown, message: "another leader's term"), description: nil)
+        ])
+        _ = try dispatcher.heartbeat(node: node, session: session.sessionID)
+        dispatcher.advance(by: dispatcher.core.configuration.statusBatchInterval)
+        #expect(store.node(node)?.status.state == .ready)
     }
 }

@@ -11,6 +11,8 @@ private final class FailingStore: CoordinationStore {
     private let base: InMemoryCoordinationStore
     private let readFailuresLeft: Atomic<Int>
     private let writeFailuresLeft: Atomic<Int>
+    /// Whether lease refreshes fail, as over a connection to etcd that times out.
+    let failsRefreshes = Atomic(false)
     private let failsWrite: @Sendable ([StoreOperation]) -> Bool
 
     init(
@@ -44,7 +46,10 @@ private final class FailingStore: CoordinationStore {
     func grantLease(ttl: Duration) async throws(CoordinationError) -> GrantedLease {
         try await base.grantLease(ttl: ttl)
     }
-    func keepAlive(_ lease: LeaseID) async throws(CoordinationError) -> Bool { try await base.keepAlive(lease) }
+    func keepAlive(_ lease: LeaseID) async throws(CoordinationError) -> Bool {
+        if failsRefreshes.load(ordering: .relaxed) { throw .failure("etcdserver: request timed out") }
+        return try await base.keepAlive(lease)
+    }
     func revoke(_ lease: LeaseID) async throws(CoordinationError) { try await base.revoke(lease) }
 
     func read(prefix: String) async throws(CoordinationError) -> StoreSnapshot {
@@ -116,6 +121,37 @@ private final class CancellingStore: CoordinationStore {
 }
 
 @Suite(.timeLimit(.minutes(1))) struct ParticipantBackoffTests {
+    /// A lease whose refreshes failed until the keeper's deadline may still live in the store
+    /// (here another client refreshes it, as etcd would have extended it over a connection that
+    /// only this participant lost): the participant revokes it when it registers again, where
+    /// it used to leave it, and its election key, older than the new one, would have kept the
+    /// lead with nobody acting on it until the lease lapsed.
+    @Test func aLeaseTheKeeperGaveUpOnIsRevokedWhenTheParticipantRegistersAgain() async throws {
+        let clock = ManualClock()
+        let base = InMemoryCoordinationStore(clock: clock)
+        let store = FailingStore(base)
+        let scheduler = Scheduler(store: store, clock: clock, random: SplitMix64(seed: 12))
+        let handle = try await scheduler.schedule(
+            path: "/k", hostname: "a", options: options("alpha", ttl: .seconds(3)))
+        try await handle.waitFor(["a"])
+        let campaign = try #require(try await base.read(prefix: "/k/election/").values.first)
+        let old = try #require(campaign.lease)
+        store.failsRefreshes.store(true, ordering: .relaxed)
+        for _ in 0..<3 {
+            await clock.waitForSleepers(2)
+            try clock.advance(by: .seconds(1))
+            #expect(try await base.keepAlive(old))
+        }
+        try await until("a campaigns under a new lease", in: base, prefix: "/k/election/") { snapshot in
+            snapshot.values.contains { $0.value == "a" && $0.lease != old }
+        }
+        #expect(try await base.value(campaign.key) == nil)
+        #expect(try await base.keepAlive(old) == false)
+        store.failsRefreshes.store(false, ordering: .relaxed)
+        await handle.shutdown()
+        await scheduler.close()
+    }
+
     /// A `schedule()` cancelled while it registers (its exchange key written, its campaign not)
     /// revokes its lease from a task of its own: revoked from the cancelled one, on a store that
     /// cancels requests with their task, the host stayed in the group for a TTL with nobody

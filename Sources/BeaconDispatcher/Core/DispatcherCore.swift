@@ -576,28 +576,32 @@ package final class DispatcherCore<Clock: BeaconClock> {
         // A status the store dropped as overtaken brought no event, and one that failed is not
         // in the store: both are written again if the store shows another state.
         for case .nodeStatus(let id, _, _) in batch.writes {
-            reconcile(id, stored: store.node, afterFailedCommit: error != nil)
+            reconcile(id, stored: store.node)
         }
     }
 
-    /// Writes this dispatcher's view of a node (of its shard, when sharded; any node after a
-    /// failed commit) again when the store shows the node in another state, unless a status of the node is already queued or a registration of it
-    /// is in flight (its end checks again). `stored` reads the node's record, only once the rest
-    /// said it may be needed. After a registration (`registered`), its address and description
-    /// count too, and go out again with the READY.
+    /// Writes this dispatcher's view of a node (of its shard, when sharded) again when the store
+    /// shows the node in another state, unless a status of the node is already queued or a
+    /// registration of it is in flight (its end checks again). `stored` reads the node's record,
+    /// only once the rest said it may be needed. After a registration (`registered`), its address
+    /// and description count too, and go out again with the READY.
     ///
-    /// Only a sharded dispatcher shares its nodes' records with other writers: a write from a
+    /// Other writers reach a dispatcher's node records in two ways. Sharded, a write from a
     /// manager that held the node before the shard changed can land after the new owner's, since
     /// a batch already taken when the change arrived is not pulled back. The store then drops the
     /// owner's write as overtaken, or takes the stale one over the owner's. The owner, which holds
     /// the session, has the last word. A manager that has not yet heard of the change answers
     /// too, until it does: the two alternate for as long as that takes, one write per batch each,
-    /// and the owner's stands.
+    /// and the owner's stands. Unsharded, a leader is fenced on the group's choice, but a leader
+    /// whose view of the group stalled serves on while another manager is chosen and writes its
+    /// nodes UNKNOWN (DOWN, given time): when the choice comes back to it before it heard of the
+    /// change, nothing restarts its term. Its answers are fenced while the other leads, and land
+    /// once the choice is its own again, so the records end agreeing with the manager that holds
+    /// the sessions.
     private func reconcile(
-        _ node: NodeID, stored: (NodeID) -> Node?, registered: PendingRegistration? = nil,
-        afterFailedCommit: Bool = false
+        _ node: NodeID, stored: (NodeID) -> Node?, registered: PendingRegistration? = nil
     ) {
-        guard shard != nil || afterFailedCommit, isRunning, !statuses.queuesStatus(of: node),
+        guard isRunning, !statuses.queuesStatus(of: node),
             !liveness.isRegistering(node),
             let state = liveness(of: node), holds(node), let record = stored(node)
         else { return }

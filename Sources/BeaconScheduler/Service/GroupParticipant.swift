@@ -439,10 +439,13 @@ final class GroupParticipant: Sendable {
     /// the registration's revision (see `register(under:)`), nil if the participant stopped first.
     private func renew(_ lease: inout KeptLease, retry: inout Retry) async -> Int64? {
         // Marked so a reusable lease is not handed back to this participant, should the store
-        // have answered "lease not found" before the lease keeper noticed.
+        // have answered "lease not found" before the lease keeper noticed. And revoked: a lease
+        // the keeper gave up on (its refreshes failed until its deadline here) may still live in
+        // the store, and its election key, older than the next one, would keep the lead with
+        // nobody acting on it until the lease lapsed there.
         lease.onExpired(nil)
         lease.markExpired()
-        lease.stop()
+        await release(lease, revoke: true)
         results.report(.leaseLost)
         logger.warning("session lease lost; registering again", metadata: ["path": "\(path)", "host": "\(hostname)"])
         while !Task.isCancelled {
