@@ -90,7 +90,7 @@ final class HeartbeatDatagramSocket: Sendable {
     /// A second descriptor of the channel's socket, which beats are sent on from the thread that
     /// has them (the beat scheduler's, or an agent's task) without a hop to the event loop;
     /// nil once closed. The lock keeps a send from using it while ``close()`` closes it.
-    private let sender: PosixMutex<CInt?>
+    let sender: PosixMutex<CInt?>
 
     private init(channel: any Channel, loop: MultiThreadedEventLoopGroup, inboxes: Inboxes, sender: CInt) {
         self.channel = channel

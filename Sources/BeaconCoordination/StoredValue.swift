@@ -59,22 +59,27 @@ public enum StoreOperation: Sendable, Hashable {
     /// etcd refuses: an operation with an empty key, or a key that one branch puts twice, or puts
     /// and deletes. Both stores check it before anything is written, so a layer tested on the
     /// embedded store meets the refusal it would meet on etcd.
+    ///
+    /// Keys are compared by their bytes, as etcd compares them: two keys that are canonically
+    /// equivalent Unicode but spelt differently are two keys.
     package static func check(branch operations: [StoreOperation]) throws(CoordinationError) {
-        var puts: Set<String> = []
-        var deletes: Set<String> = []
+        var puts: Set<[UInt8]> = []
+        var deletes: Set<[UInt8]> = []
         for operation in operations {
             switch operation {
             case .put(let key, _, _):
                 guard !key.isEmpty else { throw .invalidArgument("transaction: a put has an empty key") }
-                guard !deletes.contains(key), puts.insert(key).inserted else {
+                let bytes = Array(key.utf8)
+                guard !deletes.contains(bytes), puts.insert(bytes).inserted else {
                     throw .invalidArgument("transaction: one branch writes \(key.debugDescription) twice")
                 }
             case .delete(let key):
                 guard !key.isEmpty else { throw .invalidArgument("transaction: a delete has an empty key") }
-                guard !puts.contains(key) else {
+                let bytes = Array(key.utf8)
+                guard !puts.contains(bytes) else {
                     throw .invalidArgument("transaction: one branch writes \(key.debugDescription) twice")
                 }
-                deletes.insert(key)
+                deletes.insert(bytes)
             }
         }
     }

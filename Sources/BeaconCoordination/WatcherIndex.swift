@@ -28,10 +28,11 @@ struct WatcherIndex {
         var found: Set<Int> = []
         let bytes = key.utf8
         for length in prefixLengths.keys where length <= bytes.count {
-            // An end inside a character rounds down to the character's start: that shorter
-            // prefix is still the key's own, and a watcher of it is one of the key's.
-            let end = bytes.index(bytes.startIndex, offsetBy: length)
-            if let ids = byPrefix[String(key[..<end])] { found.formUnion(ids) }
+            // The key's first `length` bytes exactly: slicing the string there would round an
+            // end inside a character (a `/` followed by a combining mark) down to its start.
+            // Bytes that end inside a scalar decode to a replacement character, which no
+            // watcher's prefix ends with.
+            if let ids = byPrefix[String(decoding: bytes.prefix(length), as: UTF8.self)] { found.formUnion(ids) }
         }
         return found
     }

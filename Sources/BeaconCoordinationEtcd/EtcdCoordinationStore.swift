@@ -34,6 +34,9 @@ public final class EtcdCoordinationStore: CoordinationStore {
     private let watchBufferLimit: Int
     /// Index of the endpoint that answered last.
     private let preferred = PosixMutex(0)
+    /// The keys the next read asks for in a page: ``rangePageLimit``, or less after a read whose
+    /// pages had to be halved to fit ``answerLimit``.
+    private let pageLimit = PosixMutex(EtcdCoordinationStore.rangePageLimit)
     /// When each endpoint last answered anything: a response, a watch's bytes, a probe. Shared by
     /// the watches on one member, so that one probe a quiet interval serves them all.
     private let lastHeard: PosixMutex<[ContinuousClock.Instant]>
@@ -125,14 +128,17 @@ public final class EtcdCoordinationStore: CoordinationStore {
 
     /// Reads the prefix in pages of at most 1 000 keys, every page at the revision the first was
     /// read at, so the snapshot is one revision's whatever its size. A page whose answer would
-    /// pass 16 MiB is asked for again with half as many keys. A compaction of that revision
-    /// between two pages fails the read, and the caller reads again.
+    /// pass 16 MiB is asked for again with half as many keys, and the next read starts from the
+    /// size that fit (growing back by doubling after a read that needed no halving). A compaction
+    /// of that revision between two pages fails the read, and the caller reads again.
     public func read(prefix: String) async throws(CoordinationError) -> StoreSnapshot {
         let rangeEnd = EtcdGatewayJSON.rangeEnd(ofPrefix: prefix)
         var start = EtcdGatewayJSON.rangeStart(ofPrefix: prefix)
-        var limit = Self.rangePageLimit
+        let firstLimit = pageLimit.withLock { $0 }
+        var limit = firstLimit
         var values: [StoredValue] = []
         var pinned: Int64?
+        var previousLastKey: Data?
         while true {
             var request: [String: Any] = ["key": start, "range_end": rangeEnd, "limit": String(limit)]
             if let pinned { request["revision"] = String(pinned) }
@@ -145,19 +151,20 @@ public final class EtcdCoordinationStore: CoordinationStore {
                 limit /= 2
                 continue
             }
-            let (page, more) = try EtcdGatewayDecoder.rangePage(answer)
-            let revision = pinned ?? page.revision
-            if let last = values.last, let first = page.values.first,
-                !last.key.utf8.lexicographicallyPrecedes(first.key.utf8)
-            {
-                throw .failure(
-                    "etcd: /v3/kv/range: a page starts at \(first.key.debugDescription), not after \(last.key.debugDescription)"
-                )
+            let page = try EtcdGatewayDecoder.rangePage(answer)
+            if let previousLastKey, let first = page.firstKey, !previousLastKey.lexicographicallyPrecedes(first) {
+                throw .failure("etcd: /v3/kv/range: a page does not start after the page before it")
             }
+            let revision = pinned ?? page.snapshot.revision
             pinned = revision
-            values += page.values
-            guard more, let last = page.values.last else { return StoreSnapshot(values: values, revision: revision) }
-            start = EtcdGatewayJSON.keyAfter(last.key)
+            values += page.snapshot.values
+            guard page.more, let last = page.lastKey else {
+                let next = limit < firstLimit ? limit : min(limit * 2, Self.rangePageLimit)
+                pageLimit.withLock { $0 = next }
+                return StoreSnapshot(values: values, revision: revision)
+            }
+            previousLastKey = last
+            start = EtcdGatewayJSON.keyAfter(last)
         }
     }
 

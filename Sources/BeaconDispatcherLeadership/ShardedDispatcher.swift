@@ -107,7 +107,7 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
         }
         // Apart, or each would read the other's keys: every record an unreadable roster key, and
         // every status batch a roster change.
-        guard !root.hasPrefix(records.prefix), !records.prefix.hasPrefix(root) else {
+        guard !root.utf8.starts(with: records.prefix.utf8), !records.prefix.utf8.starts(with: root.utf8) else {
             throw .invalidArgument(
                 "the roster root \(root) and the records' prefix \(records.prefix) overlap; give them apart, as /beacon/shards/ and /beacon/records/"
             )

@@ -28,8 +28,8 @@ func checkEtcdOption(_ text: String, command: String) throws(ValidationError) {
 }
 
 /// Checks the manager addresses a `--manager` option gave (`agent`, `loadgen`): each parses, and
-/// none names a manager another one already does (`127.0.0.1:4242` and `127.0.0.1:04242` are
-/// one manager).
+/// none repeats another's host and port number (`127.0.0.1:4242` and `127.0.0.1:04242` are one
+/// manager; hosts are compared as written, so `[::1]` and `[0::1]` are not found the same).
 func checkManagerAddresses(_ texts: [String]) throws(ValidationError) {
     var seen: Set<ManagerAddress> = []
     for text in texts {

@@ -14,9 +14,10 @@ import Testing
     @Test func aRangeDecodesKeysValuesRevisionsAndLeases() throws {
         let body =
             #"{\#(Self.header),"kvs":[{"key":"L2cvYQ==","create_revision":"5","mod_revision":"11","version":"3","value":"d2VpZ2h0PTE=","lease":"7587869387036717620"},{"key":"L2cvYg==","create_revision":"6","mod_revision":"6","version":"1"}],"count":"2"}"#
-        let (snapshot, more) = try EtcdGatewayDecoder.rangePage(Data(body.utf8))
+        let page = try EtcdGatewayDecoder.rangePage(Data(body.utf8))
+        let snapshot = page.snapshot
         #expect(snapshot.revision == 12)
-        #expect(!more)
+        #expect(!page.more)
         #expect(
             snapshot.values == [
                 StoredValue(
@@ -55,12 +56,17 @@ import Testing
         #expect(try EtcdGatewayDecoder.rangePage(Data(body.utf8)).snapshot.values.map(\.modRevision) == [11])
     }
 
-    @Test func aPageSaysWhetherMoreKeysFollow() throws {
+    /// A page says whether more keys follow, and where it ends as the bytes etcd sent: a key
+    /// that is not UTF-8 reads as replacement characters, which would not say where the next
+    /// page starts.
+    @Test func aPageSaysWhetherMoreKeysFollowAndItsEndsAsSent() throws {
         let body =
-            #"{\#(Self.header),"kvs":[{"key":"L2cvYQ==","create_revision":"5","mod_revision":"11"}],"more":true,"count":"40"}"#
-        let (snapshot, more) = try EtcdGatewayDecoder.rangePage(Data(body.utf8))
-        #expect(snapshot.values.map(\.key) == ["/g/a"])
-        #expect(more)
+            #"{\#(Self.header),"kvs":[{"key":"L2cvYQ==","create_revision":"5","mod_revision":"11"},{"key":"L2cv/w==","create_revision":"6","mod_revision":"6"}],"more":true,"count":"40"}"#
+        let page = try EtcdGatewayDecoder.rangePage(Data(body.utf8))
+        #expect(page.snapshot.values.map(\.key) == ["/g/a", "/g/\u{FFFD}"])
+        #expect(page.more)
+        #expect(page.firstKey == Data("/g/a".utf8))
+        #expect(page.lastKey == Data([0x2F, 0x67, 0x2F, 0xFF]))
     }
 
     @Test func aWatchLineDecodesPutsAndDeletesInOrder() throws {

@@ -56,7 +56,8 @@ enum StoreParityChecks {
     }
 
     /// etcd refuses a branch that puts a key twice, or puts and deletes it, and a put with no
-    /// key; deleting a key twice is allowed.
+    /// key; deleting a key twice is allowed. (Both stores refuse before sending, so on etcd this
+    /// checks the shared rule, and that etcd takes the double delete.)
     static func aBranchThatWritesAKeyTwiceIsRefused(on store: some CoordinationStore, under prefix: String)
         async throws
     {

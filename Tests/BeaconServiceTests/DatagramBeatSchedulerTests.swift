@@ -55,30 +55,28 @@ import Testing
 
     /// The agent's socket and the copy its timer thread sends on are both closed across exec:
     /// a task process the agent starts does not inherit a socket it could send from or read the
-    /// manager's answers on. (The copy was made with `dup`, which drops close-on-exec.)
+    /// manager's answers on. (The copy was made with `dup`, which drops close-on-exec.) The two
+    /// are this socket's only descriptors: the ones `/proc` links to its socket.
+    #if os(Linux)
     @Test func theSocketAndItsSendingCopyAreClosedAcrossExec() async throws {
-        func sockets() throws -> [CInt: String] {
-            var found: [CInt: String] = [:]
-            for name in try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
-                guard let descriptor = CInt(name),
-                    let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)"),
-                    target.hasPrefix("socket:[")
-                else { continue }
-                found[descriptor] = target
-            }
-            return found
-        }
-        let before = try sockets()
         let socket = try await HeartbeatDatagramSocket.bind(ipv6: false)
-        let opened = try sockets().filter { before[$0.key] != $0.value }
-        // The socket is the one whose two descriptors name the same socket.
-        let copies = Dictionary(grouping: opened, by: \.value).values.filter { $0.count == 2 }
-        #expect(copies.count == 1)
-        for (descriptor, _) in copies.joined() {
+        let sender = try #require(socket.sender.withLock { $0 })
+        let files = FileManager.default
+        let target = try files.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(sender)")
+        #expect(target.hasPrefix("socket:["))
+        let descriptors = try files.contentsOfDirectory(atPath: "/proc/self/fd").compactMap { name -> CInt? in
+            guard let descriptor = CInt(name),
+                (try? files.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)")) == target
+            else { return nil }
+            return descriptor
+        }
+        #expect(descriptors.count == 2)
+        for descriptor in descriptors {
             #expect(fcntl(descriptor, F_GETFD) & FD_CLOEXEC != 0, "descriptor \(descriptor)")
         }
         await socket.close()
     }
+    #endif
 
     @Test func aPeriodPastTheWheelsHorizonIsWaitedOutInStepsWithoutABeat() async throws {
         let fixture = try await Fixture()

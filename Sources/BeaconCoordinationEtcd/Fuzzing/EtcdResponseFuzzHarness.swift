@@ -188,7 +188,8 @@ package enum EtcdResponseFuzzHarness {
     static func arbitrary(_ answer: Answer, _ body: Data) -> String? {
         switch answer {
         case .range:
-            guard let (snapshot, more) = try? EtcdGatewayDecoder.rangePage(body) else { return nil }
+            guard let page = try? EtcdGatewayDecoder.rangePage(body) else { return nil }
+            let (snapshot, more) = (page.snapshot, page.more)
             if let broken = brokenPromise(snapshot) { return "range \(body.debugText): \(broken)" }
             let written = rangeJSON(
                 revision: snapshot.revision, snapshot.values.map(EtcdResponseModel.KeyValue.init), more: more,

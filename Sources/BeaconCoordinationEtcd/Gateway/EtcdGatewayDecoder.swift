@@ -25,9 +25,11 @@ enum EtcdGatewayDecoder {
     /// after the revision it last saw and one past `Int64.max` does not exist.
     static let validRevisions: Range<Int64> = 1..<Int64.max
 
-    /// One page of the answer to `/v3/kv/range`: its values, the revision it was read at, and
-    /// whether the range holds more keys than the request's limit let through (`more`).
-    static func rangePage(_ body: Data) throws(CoordinationError) -> (snapshot: StoreSnapshot, more: Bool) {
+    /// One page of the answer to `/v3/kv/range`: its values, the revision it was read at,
+    /// whether the range holds more keys than the request's limit let through (`more`), and its
+    /// first and last keys as the bytes etcd sent (a key that is not UTF-8 reads as text with
+    /// replacement characters, which would not say where the next page starts).
+    static func rangePage(_ body: Data) throws(CoordinationError) -> EtcdRangePage {
         let response = try decode(EtcdGatewayResponse.Range.self, body, "range")
         let revision = response.header?.revision?.value ?? 0
         guard validRevisions.contains(revision) else {
@@ -47,7 +49,11 @@ enum EtcdGatewayDecoder {
         guard !more || !values.isEmpty else {
             throw .failure("etcd: range: the answer has more keys to come but holds none")
         }
-        return (StoreSnapshot(values: values, revision: revision), more)
+        // Decoded by `storedValue` above, so both are base64.
+        let rawKey = { (kv: EtcdGatewayResponse.KeyValue?) in kv?.key.flatMap { Data(base64Encoded: $0) } }
+        return EtcdRangePage(
+            snapshot: StoreSnapshot(values: values, revision: revision), more: more,
+            firstKey: rawKey(response.kvs?.first), lastKey: rawKey(response.kvs?.last))
     }
 
     /// Whether the conditions of a `/v3/kv/txn` held, and the revision the answer was made at
@@ -184,4 +190,13 @@ enum EtcdGatewayDecoder {
             throw .failure("etcd: \(call): unreadable answer: \(error)")
         }
     }
+}
+
+/// One page of a range read (see ``EtcdGatewayDecoder/rangePage(_:)``).
+struct EtcdRangePage {
+    var snapshot: StoreSnapshot
+    var more: Bool
+    /// The page's first and last keys as etcd sent them; nil for an empty page.
+    var firstKey: Data?
+    var lastKey: Data?
 }

@@ -13,8 +13,8 @@ enum EtcdGatewayJSON {
     }
 
     /// The first key after `key` (etcd orders keys by their bytes): `key` and a zero byte.
-    static func keyAfter(_ key: String) -> String {
-        Data(key.utf8 + [0]).base64EncodedString()
+    static func keyAfter(_ key: Data) -> String {
+        (key + [0]).base64EncodedString()
     }
 
     /// The first key of a prefix's range, base64: the prefix, or "\0" for the empty prefix

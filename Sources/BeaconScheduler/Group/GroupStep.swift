@@ -29,7 +29,8 @@ struct GroupStep: Sendable, Equatable {
     var write: ScheduledWrite?
     /// The stored decision, to report (nil before the first one).
     var result: [String]?
-    /// The strategy could not decide (reported in band).
+    /// What to report in band: the strategy could not decide, or (for a participant standing by)
+    /// another participant holds its host name; the strategy's failure when both.
     var failure: SchedulerError?
     var isLeader = false
 

@@ -117,7 +117,9 @@ struct GroupView: Sendable {
     /// The group's prefix also holds the keys of groups nested in it (`/a/election` is a group
     /// whose keys start with `/a/`), whose hosts and candidates are not this group's.
     private static func isEntry(_ key: String, under prefix: String) -> Bool {
-        guard key.hasPrefix(prefix) else { return false }
+        // By bytes: a name that starts with a combining mark joins the prefix's `/` into one
+        // character, and `hasPrefix` would say the key is not under it.
+        guard key.utf8.starts(with: prefix.utf8) else { return false }
         let rest = key.utf8.dropFirst(prefix.utf8.count)
         return !rest.isEmpty && !rest.contains(UInt8(ascii: "/"))
     }

@@ -59,6 +59,10 @@ public struct GroupPath: Sendable, Hashable, CustomStringConvertible {
 /// - Throws: ``SchedulerError/invalidHostname(_:)`` naming the rule the hostname breaks.
 public func validateHostname(_ hostname: String) throws(SchedulerError) {
     guard !hostname.isEmpty else { throw .invalidHostname("hostname must not be empty") }
-    guard !hostname.contains(",") else { throw .invalidHostname("hostname must not contain join char: ,") }
-    guard !hostname.contains("/") else { throw .invalidHostname("hostname must not contain /") }
+    // By scalars: a `/` or `,` followed by a combining mark is one character with it, which
+    // `contains` on characters would miss, and the name would add a level to its key.
+    guard !hostname.unicodeScalars.contains(",") else {
+        throw .invalidHostname("hostname must not contain join char: ,")
+    }
+    guard !hostname.unicodeScalars.contains("/") else { throw .invalidHostname("hostname must not contain /") }
 }

@@ -417,14 +417,28 @@ final class GroupParticipant: Sendable {
                 then: [], else: [put])
             exchange = (!outcome.succeeded, outcome.revision)
         } else {
-            var outcome = try await store.transaction(
+            let created = try await store.transaction(
                 if: [.createRevision(key: identity.exchangeKey, equals: 0)], then: [put], else: [])
-            if !outcome.succeeded {
-                outcome = try await store.transaction(
-                    if: [.lease(key: identity.exchangeKey, equals: lease.id)], then: [put], else: [])
+            if created.succeeded {
+                exchange = (true, created.revision)
+            } else {
+                // Already there: this participant's as it stands (only its election key is
+                // missing), this participant's with another value, or another's.
+                let unchanged = try await store.transaction(
+                    if: [
+                        .value(key: identity.exchangeKey, equals: identity.exchange.text),
+                        .lease(key: identity.exchangeKey, equals: lease.id),
+                    ],
+                    then: [], else: [])
+                if unchanged.succeeded {
+                    exchange = (false, unchanged.revision)
+                } else {
+                    let updated = try await store.transaction(
+                        if: [.lease(key: identity.exchangeKey, equals: lease.id)], then: [put], else: [])
+                    guard updated.succeeded else { return 0 }
+                    exchange = (true, updated.revision)
+                }
             }
-            guard outcome.succeeded else { return 0 }
-            exchange = (true, outcome.revision)
         }
         let election = try await store.transaction(
             if: [.createRevision(key: identity.electionKey, equals: 0)],
@@ -439,13 +453,11 @@ final class GroupParticipant: Sendable {
     /// the registration's revision (see `register(under:)`), nil if the participant stopped first.
     private func renew(_ lease: inout KeptLease, retry: inout Retry) async -> Int64? {
         // Marked so a reusable lease is not handed back to this participant, should the store
-        // have answered "lease not found" before the lease keeper noticed. And revoked: a lease
-        // the keeper gave up on (its refreshes failed until its deadline here) may still live in
-        // the store, and its election key, older than the next one, would keep the lead with
-        // nobody acting on it until the lease lapsed there.
+        // have answered "lease not found" before the lease keeper noticed.
         lease.onExpired(nil)
         lease.markExpired()
-        await release(lease, revoke: true)
+        lease.stop()
+        let givenUp = lease
         results.report(.leaseLost)
         logger.warning("session lease lost; registering again", metadata: ["path": "\(path)", "host": "\(hostname)"])
         while !Task.isCancelled {
@@ -459,6 +471,12 @@ final class GroupParticipant: Sendable {
                 lease = granted
                 watchExpiry(of: granted)
                 retry.backoff.reset()
+                // Revoked once the host is registered again: a lease the keeper gave up on (its
+                // refreshes failed until its deadline here) may still live in the store, and its
+                // election key, older than the new one, would keep the lead with nobody acting on
+                // it until it lapsed there. Revoked before, it would take the host's exchange key
+                // with it, and the group would reschedule without the host for a moment.
+                await release(givenUp, revoke: true)
                 return registered
             } catch {
                 // As at the start: a lease this attempt cannot register under is revoked, with
