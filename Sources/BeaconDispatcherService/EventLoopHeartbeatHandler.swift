@@ -18,8 +18,9 @@ import X509
 /// (``HeartbeatCallHead``) is then its own to the end; anything else goes on to grpc-swift, and
 /// the handler leaves the pipeline. It answers with the same node check (`NodeAuthenticator`),
 /// the same beat (`DispatcherRPCService.beat`) and the same refusals as grpc-swift, as gRPC
-/// statuses in the trailers; it differs on purpose in two places, an oversized request and a
-/// passed deadline, which get a status of their own (docs/service.md).
+/// statuses in the trailers; it differs on purpose in three places, an oversized request, a
+/// compressed message on a call without compression and a passed deadline, which get a status of
+/// their own (docs/service.md).
 ///
 /// grpc-swift still runs a task for every stream it accepted; for a stream answered here that task
 /// waits for the stream to close, which ``RPCListener`` makes sure of when it is cancelled.

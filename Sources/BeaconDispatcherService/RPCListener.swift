@@ -48,7 +48,14 @@ package final class RPCListener: Service {
             config: .defaults { [connections] config in
                 config.rpc.maxRequestPayloadSize = configuration.maximumRequestBytes
                 config.http2.maxConcurrentStreams = configuration.maximumStreamsPerConnection
-                guard let heartbeats else { return }
+                guard let heartbeats else {
+                    config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
+                        stream.eventLoop.makeCompletedFuture {
+                            try stream.pipeline.syncOperations.addHandler(GRPCTimeoutGuard(), position: .first)
+                        }
+                    }
+                    return
+                }
                 // Beats answered on the event loop are written inside a read, and SwiftNIO's HTTP/2
                 // handler already flushes once per read; grpc-swift's coalescing would hold each
                 // answer back on a timer, a second wake-up per beat (docs/benchmarks.md).
@@ -57,13 +64,16 @@ package final class RPCListener: Service {
                     connections.add(channel)
                     return channel.eventLoop.makeSucceededVoidFuture()
                 }
-                // Called once grpc-swift has set up the stream's pipeline; the handler goes in
-                // front of grpc-swift's, so it sees the stream's frames first.
+                // Called once grpc-swift has set up the stream's pipeline; the handlers go in
+                // front of grpc-swift's, so they see the stream's frames first: the timeout guard,
+                // then the heartbeat handler.
                 config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
                     stream.eventLoop.makeCompletedFuture {
-                        try stream.pipeline.syncOperations.addHandler(
+                        let pipeline = stream.pipeline.syncOperations
+                        try pipeline.addHandler(
                             heartbeats.handler(maximumRequestBytes: configuration.maximumRequestBytes),
                             position: .first)
+                        try pipeline.addHandler(GRPCTimeoutGuard(), position: .first)
                     }
                 }
             })

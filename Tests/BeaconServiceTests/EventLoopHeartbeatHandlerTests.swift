@@ -191,6 +191,45 @@ import Testing
         }
     }
 
+    /// What the timeout guard refuses: exactly the values grpc-swift's decoder would trap on.
+    @Test func theTimeoutGuardRefusesWhatGRPCSwiftWouldTrapOn() {
+        for value in ["-1S", "-000001n", "-123456H", "-9m"] {
+            #expect(GRPCTimeoutGuard.trapsGRPCSwift(value), "\(value)")
+        }
+        for value in ["1S", "+1S", "-0S", "-1x", "-1234567S", "soon", "S", "", "99999999S"] {
+            #expect(!GRPCTimeoutGuard.trapsGRPCSwift(value), "\(value)")
+        }
+    }
+
+    /// A call with a negative deadline among its `grpc-timeout` values is answered with
+    /// INVALID_ARGUMENT and goes no further; any other passes on untouched, and the guard leaves.
+    @Test func theTimeoutGuardAnswersANegativeDeadlineAndPassesTheRestOn() throws {
+        let refused = EmbeddedChannel(handler: GRPCTimeoutGuard())
+        try refused.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        guard case .headers(var headers) = head("Session") else { return }
+        headers.headers.add(name: "grpc-timeout", value: "1S")
+        headers.headers.add(name: "grpc-timeout", value: "-1S")
+        try refused.writeInbound(HTTP2Frame.FramePayload.headers(headers))
+        try refused.writeInbound(data(body("abc"), end: true))
+        #expect(try refused.readInbound(as: HTTP2Frame.FramePayload.self) == nil)
+        let lines = try written(refused)
+        #expect(lines.count == 1)
+        #expect(
+            lines.first?.hasPrefix("\(Self.responseHeaders) grpc-status=3 grpc-message=grpc-timeout -1S") == true)
+        #expect(lines.first?.hasSuffix("END") == true)
+
+        let passed = EmbeddedChannel(handler: GRPCTimeoutGuard())
+        try passed.writeInbound(head("Session", extra: ["grpc-timeout": "100m"]))
+        try passed.writeInbound(data(body("abc"), end: true))
+        guard case .headers = try passed.readInbound(as: HTTP2Frame.FramePayload.self),
+            case .data = try passed.readInbound(as: HTTP2Frame.FramePayload.self)
+        else {
+            Issue.record("the call did not go on")
+            return
+        }
+        #expect(throws: (any Error).self) { try passed.pipeline.syncOperations.handler(type: GRPCTimeoutGuard.self) }
+    }
+
     /// The deadline in virtual time: nothing a millisecond before it, the status at it.
     @Test func aCallThatOutlivesItsDeadlineEndsWithDeadlineExceeded() throws {
         let channel = try channel()

@@ -183,6 +183,35 @@ import Testing
         }
     }
 
+    /// A negative `grpc-timeout` trapped grpc-swift 2 before any service code ran (its decoder
+    /// takes the sign, its amount's precondition does not), so one header from any client ended
+    /// the manager, on either path and for every method. The guard in front of grpc-swift answers
+    /// `INVALID_ARGUMENT`, and the server keeps serving.
+    @Test(arguments: [true, false]) func aNegativeDeadlineIsRefusedAndTheServerKeepsServing(eventLoop: Bool)
+        async throws
+    {
+        try await withManager(eventLoop: eventLoop) { client, _, session in
+            for timeouts in [["-1S"], ["1S", "-5m"]] {
+                var metadata: Metadata = ["beacon-node-id": "node-1"]
+                for timeout in timeouts { metadata.addString(timeout, forKey: "grpc-timeout") }
+                let unary = await outcome {
+                    [try await client.heartbeat(.with { $0.sessionID = session }, metadata: metadata).periodNanoseconds]
+                }
+                #expect(unary.hasPrefix("invalidArgument: grpc-timeout -"), "\(unary)")
+                let registration = await outcome {
+                    try await client.session(.init(), metadata: metadata) { response in
+                        for try await _ in response.messages { break }
+                        return []
+                    }
+                }
+                #expect(registration.hasPrefix("invalidArgument: grpc-timeout -"), "\(registration)")
+            }
+            let answer = try await client.heartbeat(
+                .with { $0.sessionID = session }, metadata: ["beacon-node-id": "node-1"])
+            #expect(answer.periodNanoseconds > 0)
+        }
+    }
+
     /// Cancelling the server ends it while a node holds a heartbeat stream open: no task of its
     /// own runs that stream, so the server closes its connections for grpc-swift to finish.
     @Test func aCancelledServerStopsWhileAHeartbeatStreamIsOpen() async throws {
