@@ -220,6 +220,26 @@ import Testing
         #expect(agent.held.isEmpty)
     }
 
+    /// A secret missing when the first task that needs it is sent goes with the next task that
+    /// needs it once it exists; it was looked up only for the first, so it never reached the node,
+    /// though a stream opened again would carry it.
+    @Test func aDependencyStoredAfterItsFirstTaskGoesWithTheNext() throws {
+        let (dispatcher, node, session, agent) = try fixture()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        dispatcher.store.putTask(
+            DispatchedTask(id: "t1", nodeID: node, status: TaskStatus(state: .assigned), secrets: ["late"]))
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.held == ["task t1"])
+        dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "late", data: [7]))
+        dispatcher.store.putTask(
+            DispatchedTask(id: "t2", nodeID: node, status: TaskStatus(state: .assigned), secrets: ["late"]))
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.held == ["task t1", "task t2", "secret late"])
+        let again = AgentModel()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, again.receive)
+        #expect(again.held == agent.held)
+    }
+
     @Test func missingDependenciesAreSkippedAndNeverRemoved() throws {
         let (dispatcher, node, session, agent) = try fixture()
         try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)

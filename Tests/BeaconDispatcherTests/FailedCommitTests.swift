@@ -67,6 +67,40 @@ import Testing
         #expect(dispatcher.store.node(node)?.status.state == .ready)
     }
 
+    /// An orphaning that did not commit is written again while its node has not come back. The
+    /// retry asked whether the node was still DOWN, which it no longer is once its orphan timer
+    /// has fired, so the write was dropped and the tasks of a dead node stayed RUNNING.
+    @Test func aFailedOrphaningIsWrittenAgain() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.orphanAfter = .seconds(60)
+        let (dispatcher, node, _) = try reportedTask(configuration)
+        dispatcher.advance(by: .seconds(30))
+        #expect(dispatcher.store.node(node)?.status.state == .down)
+        try expire(dispatcher, until: dispatcher.now.advanced(by: .seconds(60)))
+        let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
+        #expect(batch.writes.contains { if case .orphanTasks(node) = $0 { true } else { false } })
+        dispatcher.commit(batch, error: .storeFailure("the store did not answer"))
+        #expect(dispatcher.store.task("t")?.status.state == .running)
+        dispatcher.advance(by: .seconds(1))
+        #expect(dispatcher.store.task("t")?.status.state == .orphaned)
+    }
+
+    /// A batch that fails after the dispatcher stopped is not carried into its next term: what
+    /// a stopped term could not write is its own (SwarmKit PR 2091), and written terms later it
+    /// could land after another leader acted.
+    @Test func aBatchThatFailsAfterTheStopIsNotCarriedIntoTheNextTerm() throws {
+        let (dispatcher, _, _) = try reportedTask()
+        let batch = try #require(dispatcher.core.takeWrites(at: dispatcher.now))
+        dispatcher.stop()
+        dispatcher.commit(batch, error: .storeFailure("the store did not answer"))
+        #expect(dispatcher.core.pendingWriteCount == 0)
+        try dispatcher.start()
+        #expect(
+            dispatcher.core.takeWrites(at: dispatcher.now).map {
+                $0.writes.contains { if case .taskStatus = $0 { true } else { false } }
+            } != true)
+    }
+
     /// A failed batch is not taken again at once, even when it fills the queue: the next waits
     /// for the interval, so a store that refuses at once is not asked again in a tight loop.
     @Test func aFailedFullBatchWaitsForTheIntervalBeforeTheNextTry() throws {

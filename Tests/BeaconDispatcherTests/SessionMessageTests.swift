@@ -5,6 +5,22 @@ import Testing
 
 /// SwarmKit's `TestSession` and `TestClusterUpdatesSendMessages` (§A13 19, 25).
 @Suite struct SessionMessageTests {
+    /// A session's stream attached again (a resumed session opening a new one) ends the old one;
+    /// its reader used to wait for messages that now went to the new stream.
+    @Test func aSessionStreamAttachedAgainEndsTheOneBefore() throws {
+        let dispatcher = try startedDispatcher()
+        let node = nodeID("node-a")
+        let session = try dispatcher.registerNow(node).sessionID
+        let (first, second) = (SessionRecorder(), SessionRecorder())
+        try dispatcher.core.attachSessionSink(node: node, session: session, first.receive)
+        try dispatcher.core.attachSessionSink(node: node, session: session, second.receive)
+        #expect(first.finished == .some(nil))
+        #expect(second.finished == nil)
+        dispatcher.core.updateManagers([WeightedManager(nodeID: "manager-2", address: "10.0.0.2:4242")])
+        #expect(second.messages.count == 1)
+        #expect(first.messages.isEmpty)
+    }
+
     @Test func sessionMessagesCarryTheWholePictureAndFollowEveryChange() throws {
         var configuration = DispatcherConfiguration()
         configuration.rateLimitPeriod = .zero

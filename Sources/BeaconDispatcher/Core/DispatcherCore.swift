@@ -352,7 +352,9 @@ package final class DispatcherCore<Clock: BeaconClock> {
         throws(DispatcherError)
     {
         try validate(node: node, session: session)
-        sessions.attach(sink, toSlot: session.handle.index)
+        // A resumed session's new stream replaces the old one, which ends: its reader would
+        // otherwise wait for messages that now go to the new stream.
+        sessions.attach(sink, toSlot: session.handle.index)?(.finished(nil))
     }
 
     // MARK: Sessions
@@ -572,7 +574,16 @@ package final class DispatcherCore<Clock: BeaconClock> {
         // no newer report replaced, and orphanings of nodes still DOWN. The caller was told the
         // reports were taken, and a node marked DOWN in a quiet cluster would otherwise stay
         // READY in the store until it registered again.
-        if error != nil { statuses.requeue(batch, orphaningIf: { liveness.isDown($0) && holds($0) }) }
+        // Not after `stop()`: what a stopped term failed to write is not carried into the next
+        // (SwarmKit PR 2091). An orphaning is written again while its node has not come back:
+        // the node left the DOWN table when its timer fired, so "still DOWN" cannot be asked.
+        if error != nil, isRunning {
+            statuses.requeue(
+                batch,
+                orphaningIf: { node in
+                    holds(node) && sessions.slot(of: node) == nil && !liveness.isRegistering(node)
+                })
+        }
         // A status the store dropped as overtaken brought no event, and one that failed is not
         // in the store: both are written again if the store shows another state.
         for case .nodeStatus(let id, _, _) in batch.writes {

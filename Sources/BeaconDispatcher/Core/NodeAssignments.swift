@@ -96,7 +96,9 @@ struct NodeAssignments {
     {
         var changed = false
         for ref in refs {
-            if users[ref, default: []].isEmpty,
+            // Looked up while it has not been sent, not only by the first task that needs it: one
+            // missing then and stored since goes with the next task that needs it.
+            if keys[ref] == nil,
                 let dependency = store.dependency(ref.kind == .secret ? .secret : .config, id: ref.id)
             {
                 // One too large to send is left out, as a missing one is.

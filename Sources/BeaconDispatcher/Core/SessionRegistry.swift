@@ -97,9 +97,12 @@ struct SessionRegistry {
         return stored.registration(inSlot: slot)
     }
 
-    /// Sends the session in `slot` its session messages through `sink`, replacing an earlier one.
-    mutating func attach(_ sink: @escaping StreamEvent<SessionMessage>.Sink, toSlot slot: UInt32) {
-        sinks[slot] = sink
+    /// Sends the session in `slot` its session messages through `sink`; returns the one it
+    /// replaced, for the caller to end.
+    mutating func attach(_ sink: @escaping StreamEvent<SessionMessage>.Sink, toSlot slot: UInt32)
+        -> StreamEvent<SessionMessage>.Sink?
+    {
+        sinks.updateValue(sink, forKey: slot)
     }
 
     /// Takes the session stream of `slot`, for the caller to end.
