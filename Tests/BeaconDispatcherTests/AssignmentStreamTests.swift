@@ -389,6 +389,32 @@ import Testing
         #expect(dispatcher.core.counters.oversizedAssignments == 0)
     }
 
+    /// A held task whose next write is too large to send stays on the node at the version it
+    /// got; when it then finishes (still too large), its secret goes: the node reported the end
+    /// itself. It stayed on the node until the task was deleted.
+    @Test func aTaskLeftOutAsTooLargeStillReleasesItsSecretsWhenItEnds() throws {
+        var configuration = DispatcherConfiguration()
+        configuration.assignmentBatching = try AssignmentBatcherConfiguration(byteBudget: 4096)
+        let dispatcher = try startedDispatcher(configuration)
+        let node = nodeID("node-a")
+        dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "s", data: [1]))
+        dispatcher.store.putTask(
+            DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .running), secrets: ["s"]))
+        let session = try dispatcher.registerNow(node).sessionID
+        let agent = AgentModel()
+        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        var task = try #require(dispatcher.store.task("t"))
+        task.spec = Array(repeating: 7, count: 8192)
+        dispatcher.store.putTask(task)
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.held == ["task t", "secret s"])
+        task = try #require(dispatcher.store.task("t"))
+        task.status = TaskStatus(state: .complete)
+        dispatcher.store.putTask(task)
+        dispatcher.advance(by: .milliseconds(100))
+        #expect(agent.held == ["task t"])
+    }
+
     @Test func reopeningTheStreamStartsOverWithACompleteSet() throws {
         let (dispatcher, node, session, first) = try fixture()
         dispatcher.store.putTask(DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .assigned)))
