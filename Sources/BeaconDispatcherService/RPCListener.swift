@@ -48,18 +48,9 @@ package final class RPCListener: Service {
             config: .defaults { [connections] config in
                 config.rpc.maxRequestPayloadSize = configuration.maximumRequestBytes
                 config.http2.maxConcurrentStreams = configuration.maximumStreamsPerConnection
-                guard let heartbeats else {
-                    config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
-                        stream.eventLoop.makeCompletedFuture {
-                            try stream.pipeline.syncOperations.addHandler(GRPCTimeoutGuard(), position: .first)
-                        }
-                    }
-                    return
-                }
-                // Beats answered on the event loop are written inside a read, and SwiftNIO's HTTP/2
-                // handler already flushes once per read; grpc-swift's coalescing would hold each
-                // answer back on a timer, a second wake-up per beat (docs/benchmarks.md).
-                config.connection.flushCoalescing = nil
+                // Every connection is tracked, so a cancelled server can close them: a stream
+                // whose headers no handler of grpc-swift's ever saw (one the timeout guard
+                // answered) keeps grpc-swift's task for it waiting until the stream closes.
                 config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
                     connections.add(channel)
                     return channel.eventLoop.makeSucceededVoidFuture()
@@ -70,12 +61,18 @@ package final class RPCListener: Service {
                 config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
                     stream.eventLoop.makeCompletedFuture {
                         let pipeline = stream.pipeline.syncOperations
-                        try pipeline.addHandler(
-                            heartbeats.handler(maximumRequestBytes: configuration.maximumRequestBytes),
-                            position: .first)
+                        if let heartbeats {
+                            try pipeline.addHandler(
+                                heartbeats.handler(maximumRequestBytes: configuration.maximumRequestBytes),
+                                position: .first)
+                        }
                         try pipeline.addHandler(GRPCTimeoutGuard(), position: .first)
                     }
                 }
+                // Beats answered on the event loop are written inside a read, and SwiftNIO's HTTP/2
+                // handler already flushes once per read; grpc-swift's coalescing would hold each
+                // answer back on a timer, a second wake-up per beat (docs/benchmarks.md).
+                if heartbeats != nil { config.connection.flushCoalescing = nil }
             })
         server = GRPCServer(transport: transport, services: services)
     }

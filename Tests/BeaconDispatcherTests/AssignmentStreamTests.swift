@@ -367,7 +367,9 @@ import Testing
 
     /// A status-only report, however long its message, is never sent, so never too large: a
     /// task that fails with a long error still lets go of its secrets, and nothing is counted.
-    @Test func aLongStatusReportIsNeverTooLargeAndStillReleasesSecrets() throws {
+    /// A dispatcher whose messages hold 4 KiB, and a node's open stream holding RUNNING task "t"
+    /// (with a spec of `specBytes`) and its secret "s".
+    private func runningTaskWithASecret(specBytes: Int) throws -> (VirtualDispatcher, AgentModel) {
         var configuration = DispatcherConfiguration()
         configuration.assignmentBatching = try AssignmentBatcherConfiguration(byteBudget: 4096)
         let dispatcher = try startedDispatcher(configuration)
@@ -375,12 +377,17 @@ import Testing
         dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "s", data: [1]))
         dispatcher.store.putTask(
             DispatchedTask(
-                id: "t", nodeID: node, status: TaskStatus(state: .running), spec: Array(repeating: 7, count: 3900),
+                id: "t", nodeID: node, status: TaskStatus(state: .running), spec: Array(repeating: 7, count: specBytes),
                 secrets: ["s"]))
         let session = try dispatcher.registerNow(node).sessionID
         let agent = AgentModel()
         try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
         #expect(agent.held == ["task t", "secret s"])
+        return (dispatcher, agent)
+    }
+
+    @Test func aLongStatusReportIsNeverTooLargeAndStillReleasesSecrets() throws {
+        let (dispatcher, agent) = try runningTaskWithASecret(specBytes: 3900)
         var failed = try #require(dispatcher.store.task("t"))
         failed.status = TaskStatus(state: .failed, error: String(repeating: "e", count: 500))
         dispatcher.store.putTask(failed)
@@ -393,16 +400,7 @@ import Testing
     /// got; when it then finishes (still too large), its secret goes: the node reported the end
     /// itself. It stayed on the node until the task was deleted.
     @Test func aTaskLeftOutAsTooLargeStillReleasesItsSecretsWhenItEnds() throws {
-        var configuration = DispatcherConfiguration()
-        configuration.assignmentBatching = try AssignmentBatcherConfiguration(byteBudget: 4096)
-        let dispatcher = try startedDispatcher(configuration)
-        let node = nodeID("node-a")
-        dispatcher.store.putDependency(TaskDependency(kind: .secret, id: "s", data: [1]))
-        dispatcher.store.putTask(
-            DispatchedTask(id: "t", nodeID: node, status: TaskStatus(state: .running), secrets: ["s"]))
-        let session = try dispatcher.registerNow(node).sessionID
-        let agent = AgentModel()
-        try dispatcher.core.openAssignments(node: node, session: session, at: dispatcher.now, agent.receive)
+        let (dispatcher, agent) = try runningTaskWithASecret(specBytes: 0)
         var task = try #require(dispatcher.store.task("t"))
         task.spec = Array(repeating: 7, count: 8192)
         dispatcher.store.putTask(task)

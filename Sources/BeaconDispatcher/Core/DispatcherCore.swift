@@ -347,7 +347,8 @@ package final class DispatcherCore<Clock: BeaconClock> {
     }
 
     /// Streams session messages for the node's current session to `sink`, replacing any earlier
-    /// sink of that session.
+    /// sink of that session, which ends (normally: its session is still valid, now on the new
+    /// stream).
     package func attachSessionSink(node: NodeID, session: SessionID, _ sink: @escaping SessionSink)
         throws(DispatcherError)
     {
@@ -575,13 +576,16 @@ package final class DispatcherCore<Clock: BeaconClock> {
         // reports were taken, and a node marked DOWN in a quiet cluster would otherwise stay
         // READY in the store until it registered again.
         // Not after `stop()`: what a stopped term failed to write is not carried into the next
-        // (SwarmKit PR 2091). An orphaning is written again while its node has not come back:
-        // the node left the DOWN table when its timer fired, so "still DOWN" cannot be asked.
+        // (SwarmKit PR 2091). An orphaning is written again while its node has not come back,
+        // here or elsewhere: the node left the DOWN table when its timer fired, so the table
+        // cannot say; no session or registration here, not taken over again as UNKNOWN (another
+        // manager wrote it alive), and DOWN in the store.
         if error != nil, isRunning {
             statuses.requeue(
                 batch,
                 orphaningIf: { node in
                     holds(node) && sessions.slot(of: node) == nil && !liveness.isRegistering(node)
+                        && liveness.unknown(node) == nil && store.node(node)?.status.state == .down
                 })
         }
         // A status the store dropped as overtaken brought no event, and one that failed is not
