@@ -98,7 +98,7 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
         on store: any CoordinationStore, prefix: String, clock: some BeaconClock = MonotonicClock(),
         operationsPerTransaction: Int = 128
     ) async throws(DispatcherError) -> CoordinatedDispatcherStore {
-        guard prefix.count > 1, prefix.hasPrefix("/"), prefix.hasSuffix("/") else {
+        guard isKeyPrefix(prefix) else {
             throw .invalidArgument(
                 "a dispatcher store's prefix starts and ends with /, as /beacon/dispatcher/ does; not \(prefix.debugDescription)"
             )
@@ -111,6 +111,12 @@ public final class CoordinatedDispatcherStore: DispatcherStore {
         let revision = opened.receive(try await opened.read())
         opened.follow(after: revision)
         return opened
+    }
+
+    /// Whether `prefix` can hold a layer's keys apart from the rest of the store: it starts and
+    /// ends with `/`, and is not `/` alone, which holds every key.
+    package static func isKeyPrefix(_ prefix: String) -> Bool {
+        prefix.count > 1 && prefix.hasPrefix("/") && prefix.hasSuffix("/")
     }
 
     deinit {

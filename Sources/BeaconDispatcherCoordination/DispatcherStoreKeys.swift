@@ -40,9 +40,7 @@ struct DispatcherStoreKeys: Sendable {
     /// with a combining mark joins the `/` before it into one character, and its record would
     /// be read as nobody's.
     func record(of key: String) -> Record? {
-        let scalars = key.unicodeScalars
-        guard scalars.starts(with: prefix.unicodeScalars) else { return nil }
-        let rest = scalars.dropFirst(prefix.unicodeScalars.count)
+        guard let rest = Self.rest(of: key, after: prefix) else { return nil }
         if rest.elementsEqual("cluster".unicodeScalars) { return .cluster }
         guard let slash = rest.firstIndex(of: "/"), let id = Self.unescape(rest[rest.index(after: slash)...]),
             !id.isEmpty
@@ -54,6 +52,13 @@ struct DispatcherStoreKeys: Sendable {
         case "configs": return .dependency(.config, id)
         default: return nil
         }
+    }
+
+    /// What follows `prefix` in `key`, by scalars; nil when `key` is not under `prefix`.
+    static func rest(of key: String, after prefix: String) -> Substring.UnicodeScalarView? {
+        let scalars = key.unicodeScalars
+        guard scalars.starts(with: prefix.unicodeScalars) else { return nil }
+        return scalars.dropFirst(prefix.unicodeScalars.count)
     }
 
     static func escape(_ id: String) -> String {

@@ -100,9 +100,8 @@ package struct ShardRoster: Sendable {
             return
         }
         let prefix = root + "managers/"
-        let scalars = value.key.unicodeScalars
-        guard scalars.starts(with: prefix.unicodeScalars),
-            let id = DispatcherStoreKeys.unescape(scalars.dropFirst(prefix.unicodeScalars.count)), !id.isEmpty,
+        guard let rest = DispatcherStoreKeys.rest(of: value.key, after: prefix),
+            let id = DispatcherStoreKeys.unescape(rest), !id.isEmpty,
             let record = DispatcherRecordCodec.decode(MemberRecord.self, value.value)
         else {
             members.removeValue(forKey: value.key)

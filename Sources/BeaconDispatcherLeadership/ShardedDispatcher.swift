@@ -101,7 +101,7 @@ public final class ShardedDispatcher<Clock: BeaconClock>: LongRunningService {
     ///   empty manager id or a lease TTL outside `GrantedLease.longestTTL`, and the dispatcher's own failure
     ///   (a heartbeat timer it cannot run, `DispatcherError.alreadyRunning`).
     public func run() async throws(DispatcherError) {
-        guard root.count > 1, root.hasPrefix("/"), root.hasSuffix("/") else {
+        guard CoordinatedDispatcherStore.isKeyPrefix(root) else {
             throw .invalidArgument(
                 "the roster root starts and ends with /, as /beacon/shards/ does; not \(root.debugDescription)")
         }

@@ -4,7 +4,7 @@ package import BeaconDispatcherAPI
 import Foundation
 package import GRPCCore
 package import NIOCore
-import NIOHPACK
+package import NIOHPACK
 package import NIOHTTP2
 import NIOSSL
 import X509
@@ -191,10 +191,17 @@ package final class EventLoopHeartbeatHandler: ChannelDuplexHandler, RemovableCh
     /// status can reach the node first and hide the status from it.
     private func end(_ error: RPCError?, sentHeaders: Bool, context: ChannelHandlerContext) {
         state = .ended
-        var headers = sentHeaders ? HPACKHeaders() : Self.responseHeaders
-        headers.add(contentsOf: Self.trailers(error))
+        let headers = sentHeaders ? Self.trailers(error) : Self.trailersOnly(error)
         context.write(wrapOutboundOut(.headers(.init(headers: headers, endStream: true))), promise: nil)
         context.flush()
+    }
+
+    /// The status of a call that ends before any answer (`error`, or OK when nil), as the
+    /// response headers themselves, whose pseudo-header comes first.
+    package static func trailersOnly(_ error: RPCError?) -> HPACKHeaders {
+        var headers = responseHeaders
+        headers.add(contentsOf: trailers(error))
+        return headers
     }
 
     package func channelInactive(context: ChannelHandlerContext) {

@@ -1,7 +1,6 @@
 #if GRPC
 import GRPCCore
 package import NIOCore
-import NIOHPACK
 package import NIOHTTP2
 
 /// Answers, in front of grpc-swift, a call whose `grpc-timeout` grpc-swift cannot take: a
@@ -31,12 +30,8 @@ package final class GRPCTimeoutGuard: ChannelInboundHandler, RemovableChannelHan
             return
         }
         refused = true
-        let answer: HPACKHeaders = [
-            ":status": "200", "content-type": "application/grpc",
-            "grpc-status": String(RPCError.Code.invalidArgument.rawValue),
-            "grpc-message": EventLoopHeartbeatHandler.percentEncoded(
-                "grpc-timeout \(bad) is not a deadline: its amount is negative"),
-        ]
+        let answer = EventLoopHeartbeatHandler.trailersOnly(
+            RPCError(code: .invalidArgument, message: "grpc-timeout \(bad) is not a deadline: its amount is negative"))
         context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: answer, endStream: true))), promise: nil)
     }
 

@@ -582,11 +582,7 @@ package final class DispatcherCore<Clock: BeaconClock> {
         // manager wrote it alive), and DOWN in the store.
         if error != nil, isRunning {
             statuses.requeue(
-                batch,
-                orphaningIf: { node in
-                    holds(node) && sessions.slot(of: node) == nil && !liveness.isRegistering(node)
-                        && liveness.unknown(node) == nil && store.node(node)?.status.state == .down
-                })
+                batch, orphaningIf: { isAway($0) && store.node($0)?.status.state == .down })
         }
         // A status the store dropped as overtaken brought no event, and one that failed is not
         // in the store: both are written again if the store shows another state.
@@ -647,11 +643,16 @@ package final class DispatcherCore<Clock: BeaconClock> {
     /// and the second was written DOWN over a live node. A record in any other state is no sign
     /// of life: a new node's record, created just before it registers, is UNKNOWN.
     private func adoptIfUntracked(_ node: Node, at now: BeaconInstant) {
-        guard shard != nil, node.status.state == .ready, holds(node.id), sessions.slot(of: node.id) == nil,
-            !liveness.isRegistering(node.id), liveness.unknown(node.id) == nil,
+        guard shard != nil, node.status.state == .ready, isAway(node.id),
             !liveness.isDown(node.id) || liveness.forgetInheritedDown(node.id)
         else { return }
         adopt([node], at: now)
+    }
+
+    /// A node this manager holds that is not here in any form it tracks: no session, no
+    /// registration in flight, not awaited as UNKNOWN (it may be DOWN, or nothing at all).
+    private func isAway(_ node: NodeID) -> Bool {
+        holds(node) && sessions.slot(of: node) == nil && !liveness.isRegistering(node) && liveness.unknown(node) == nil
     }
 
     // MARK: Store events

@@ -49,21 +49,20 @@ struct NodeAssignments {
         // and the stream can be opened again. Refusing the whole stream over it cut the node off
         // from every assignment until the task was edited (SwarmKit's #2733, in another form).
         let payload = sent ? AssignedObject.task(task).encoded() : []
-        guard !sent || fits(payload) else {
-            // Left out, at the version the node last got; but a task that left ASSIGNED…RUNNING
-            // lets go of its secrets and configs all the same (its end is the node's own
-            // report): held for a version too large to send, they stayed on the node.
-            guard let old, Self.claims(of: task).isEmpty, !Self.claims(of: old).isEmpty else { return false }
-            var ended = old
-            ended.status = task.status
-            tasks[task.id] = ended
-            return release(Self.claims(of: old), by: task.id, at: now)
-        }
         // What the task claims follows its every write: a held task whose secrets or configs
         // changed sends the new ones and lets go of the old, and one that finishes lets go of its
         // own, whatever else changed with it.
         let claimed = old.map(Self.claims(of:)) ?? []
         let claims = Self.claims(of: task)
+        guard !sent || fits(payload) else {
+            // Left out, at the version the node last got; but a task that left ASSIGNED…RUNNING
+            // lets go of its secrets and configs all the same (its end is the node's own
+            // report): held for a version too large to send, they stayed on the node.
+            guard var ended = old, claims.isEmpty, !claimed.isEmpty else { return false }
+            ended.status = task.status
+            tasks[task.id] = ended
+            return release(claimed, by: task.id, at: now)
+        }
         var changed = release(claimed.subtracting(claims), by: task.id, at: now)
         if try add(claims.subtracting(claimed), for: task.id, at: now) { changed = true }
         tasks[task.id] = task

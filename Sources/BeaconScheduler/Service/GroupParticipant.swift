@@ -407,14 +407,13 @@ final class GroupParticipant: Sendable {
     private func register(under lease: KeptLease, claimingTheName: Bool) async throws(CoordinationError) -> Int64 {
         let identity = identity(for: lease)
         let put = StoreOperation.put(key: identity.exchangeKey, value: identity.exchange.text, lease: lease.id)
+        let ownAsItStands: [StoreCondition] = [
+            .value(key: identity.exchangeKey, equals: identity.exchange.text),
+            .lease(key: identity.exchangeKey, equals: lease.id),
+        ]
         let exchange: (wrote: Bool, revision: Int64)
         if claimingTheName {
-            let outcome = try await store.transaction(
-                if: [
-                    .value(key: identity.exchangeKey, equals: identity.exchange.text),
-                    .lease(key: identity.exchangeKey, equals: lease.id),
-                ],
-                then: [], else: [put])
+            let outcome = try await store.transaction(if: ownAsItStands, then: [], else: [put])
             exchange = (!outcome.succeeded, outcome.revision)
         } else {
             let created = try await store.transaction(
@@ -424,12 +423,7 @@ final class GroupParticipant: Sendable {
             } else {
                 // Already there: this participant's as it stands (only its election key is
                 // missing), this participant's with another value, or another's.
-                let unchanged = try await store.transaction(
-                    if: [
-                        .value(key: identity.exchangeKey, equals: identity.exchange.text),
-                        .lease(key: identity.exchangeKey, equals: lease.id),
-                    ],
-                    then: [], else: [])
+                let unchanged = try await store.transaction(if: ownAsItStands, then: [], else: [])
                 if unchanged.succeeded {
                     exchange = (false, unchanged.revision)
                 } else {
